@@ -1,0 +1,941 @@
+/*
+ * libcxm — customer-experience metrics along customer journeys.
+ * SPDX-License-Identifier: MIT
+ */
+
+/**
+ * @file cxm.h
+ * @brief The whole public contract of libcxm.
+ *
+ * libcxm keeps rolling aggregates of customer-experience metrics (NPS, CSAT,
+ * CES, a CX index, durations, rates, amounts, volumes) for the touchpoints and
+ * journeys a host program defines, fed with interactions as they happen and
+ * queried over any recent window.
+ *
+ * @section conventions Conventions
+ * - Every function returns a ::cxm_status; ::CXM_OK is 0.
+ * - Output parameters come first and are called @c out; they are written
+ *   only when the function returns ::CXM_OK.
+ * - Structs that cross the boundary begin with a @c size member that the
+ *   caller sets to @c sizeof the struct it was compiled with (the @c _INIT
+ *   macros and @c _init() functions do it). A size smaller than this
+ *   library's first published layout gives ::CXM_ERR_VERSION; a larger size
+ *   whose extra bytes are not all zero gives ::CXM_ERR_UNSUPPORTED.
+ * - Names (journeys, steps, touchpoints, metrics, segments, segment values)
+ *   are non-empty NUL-terminated UTF-8 without control characters, at most
+ *   cxm_config::max_name_len bytes.
+ * - Time is an @c int64_t count of milliseconds since the Unix epoch, in
+ *   [0, ::CXM_TIME_MAX].
+ * - The library never prints, logs, exits or aborts because of its caller's
+ *   data. It keeps no global state: contexts share nothing.
+ *
+ * @section threads Threads
+ * A ::cxm_context may be used by any number of threads at once: feeding,
+ * querying, defining and reading statistics may all run concurrently. The
+ * only call that must not overlap any other on the same context is
+ * cxm_context_free(). Strings returned by the name functions stay valid and
+ * unchanged until the context is freed. cxm_errmsg() is per thread.
+ */
+#ifndef CXM_H
+#define CXM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @cond INTERNAL */
+#if defined(CXM_BUILDING_LIBRARY) && defined(__GNUC__)
+#define CXM_EXPORT __attribute__((visibility("default")))
+#else
+#define CXM_EXPORT
+#endif
+/** @endcond */
+
+/** @defgroup version Version
+ * @{ */
+/** Major version of the headers. A change of major means an ABI break. */
+#define CXM_VERSION_MAJOR 0
+/** Minor version of the headers: additions only. */
+#define CXM_VERSION_MINOR 1
+/** Patch version of the headers: fixes only. */
+#define CXM_VERSION_PATCH 0
+/** The version as one number: major * 1000000 + minor * 1000 + patch. */
+#define CXM_VERSION_NUMBER \
+	(CXM_VERSION_MAJOR * 1000000 + CXM_VERSION_MINOR * 1000 + CXM_VERSION_PATCH)
+/** The version as a string. */
+#define CXM_VERSION_STRING "0.1.0"
+
+/**
+ * The version of the library actually loaded, as ::CXM_VERSION_NUMBER.
+ *
+ * Compare with ::CXM_VERSION_NUMBER to tell the headers a program was built
+ * with from the library it runs with. Thread-safe; cannot fail.
+ */
+CXM_EXPORT int cxm_libversion_number(void);
+
+/**
+ * The version of the library actually loaded, as ::CXM_VERSION_STRING.
+ *
+ * @return a static string; never NULL. Thread-safe; cannot fail.
+ */
+CXM_EXPORT const char *cxm_libversion(void);
+/** @} */
+
+/** @defgroup errors Status codes and error messages
+ * @{ */
+
+/**
+ * Status of every call. The values are pinned forever; new codes are only
+ * appended.
+ */
+typedef enum cxm_status {
+	CXM_OK = 0,                /**< Success. */
+	CXM_ERR_INVALID = 1,       /**< A NULL pointer, an unknown enum value or a malformed argument. */
+	CXM_ERR_UNKNOWN_ID = 2,    /**< An id or a name that is not defined. */
+	CXM_ERR_OUT_OF_RANGE = 3,  /**< A value outside its scale or domain (NPS 11, a negative duration, a time before 1970). */
+	CXM_ERR_TOO_LATE = 4,      /**< An event time older than the finest tier reaches behind the watermark. */
+	CXM_ERR_TOO_EARLY = 5,     /**< An event time further in the future than cxm_config::max_future_ms. */
+	CXM_ERR_NOT_FINITE = 6,    /**< A NaN or infinite number. */
+	CXM_ERR_TOO_LONG = 7,      /**< A name or customer id longer than its configured limit. */
+	CXM_ERR_NO_MEMORY = 8,     /**< An allocation failed; nothing was changed. */
+	CXM_ERR_LIMIT = 9,         /**< A configured limit (touchpoints, series, segment values…) is reached. */
+	CXM_ERR_CORRUPT = 10,      /**< Data read back is damaged (snapshots, later releases). */
+	CXM_ERR_IO = 11,           /**< A file operation failed (snapshots, later releases). */
+	CXM_ERR_VERSION = 12,      /**< A struct is smaller than any layout this library knows: the caller is too old. */
+	CXM_ERR_UNSUPPORTED = 13,  /**< A struct carries non-zero fields this library does not know: the caller is too new. */
+	CXM_ERR_EXISTS = 14,       /**< A definition with that name already exists. */
+	CXM_ERR_ENCODING = 15,     /**< A name is empty, not valid UTF-8, or contains control characters. */
+	CXM_ERR_KIND = 16,         /**< A measure does not fit its metric's kind (a duration for a volume metric). */
+	CXM_ERR_REJECTED = 17      /**< A batch was applied but some interactions were rejected; see the rejection list. */
+} cxm_status;
+
+/** One more than the largest ::cxm_status value; sizes cxm_stats::rejected. */
+#define CXM_STATUS_COUNT 18
+
+/**
+ * A short English name for a status code, such as "out of range".
+ *
+ * @return a static string; never NULL ("unknown status" for a value that is
+ *         not a ::cxm_status). Thread-safe; cannot fail.
+ */
+CXM_EXPORT const char *cxm_strerror(int status);
+
+/** Opaque context: one tenant's definitions and aggregates. */
+typedef struct cxm_context cxm_context;
+
+/**
+ * The detail of the most recent failure of a call made on @p ctx by the
+ * calling thread, such as "score 11 is outside 0..10 for metric 'nps'".
+ *
+ * Messages are kept per thread, so two threads sharing a context each read
+ * their own. A successful call does not clear the message. The string is
+ * valid until the calling thread's next call into libcxm. With @p ctx NULL,
+ * returns the message of the calling thread's latest failure on a NULL
+ * context (for example a failed cxm_context_new()).
+ *
+ * @return a thread-local string; never NULL ("" when this thread has no
+ *         failure recorded for @p ctx).
+ */
+CXM_EXPORT const char *cxm_errmsg(const cxm_context *ctx);
+/** @} */
+
+/** @defgroup context Context
+ * @{ */
+
+/** The largest accepted time: 9999-12-31T23:59:59.999Z in ms. */
+#define CXM_TIME_MAX INT64_C(253402300799999)
+/** Passed as cxm_query::end_ms: the window ends at the context clock's now. */
+#define CXM_NOW INT64_MIN
+/** An id that stands for "none": no journey, no step, no segment value. */
+#define CXM_NONE UINT32_MAX
+/** The largest number of window tiers. */
+#define CXM_MAX_TIERS 4
+
+/** Identifier of a journey, touchpoint, metric or segment: dense, from 0. */
+typedef uint32_t cxm_id;
+
+/**
+ * Allocator hooks for one context. All members NULL means malloc() and
+ * free(). @c alloc must return memory aligned for any type, or NULL; @c free
+ * receives only pointers from @c alloc and never NULL. Both may be called
+ * from any thread that uses the context.
+ */
+typedef struct cxm_allocator {
+	void *(*alloc)(void *opaque, size_t size); /**< Allocate @p size bytes. */
+	void (*free)(void *opaque, void *ptr);     /**< Release what @c alloc gave. */
+	void *opaque;                              /**< Passed to both. */
+} cxm_allocator;
+
+/**
+ * A clock: returns now in ms since the epoch. Called from any thread that
+ * feeds or queries; must be thread-safe.
+ */
+typedef int64_t (*cxm_clock_fn)(void *opaque);
+
+/**
+ * One tier of time buckets: @c buckets ring slots of @c bucket_ms each.
+ * Tiers go from finest to coarsest; each bucket_ms is a multiple of the
+ * previous tier's, and each tier reaches further back than the previous one.
+ */
+typedef struct cxm_tier {
+	int64_t bucket_ms; /**< Width of one bucket in ms (≥ 1000). */
+	uint32_t buckets;  /**< Number of buckets in the ring (2 … 100000). */
+	uint32_t reserved; /**< Must be 0. */
+} cxm_tier;
+
+/**
+ * Configuration of a context. Zero in any member means "the default" given
+ * in its description, so `cxm_config c = CXM_CONFIG_INIT;` or
+ * cxm_config_init() is a complete configuration.
+ */
+typedef struct cxm_config {
+	size_t size;               /**< sizeof(cxm_config) as the caller knows it. */
+	cxm_allocator allocator;   /**< Default: malloc/free. */
+	cxm_clock_fn clock;        /**< Default: CLOCK_REALTIME. */
+	void *clock_opaque;        /**< Passed to @c clock. */
+	uint32_t n_tiers;          /**< Tiers used; 0: 1 min × 120, 1 h × 192, 1 d × 400. */
+	uint32_t shards;           /**< Feed shards (lock stripes); 0: 2 × online CPUs, at most 64. */
+	cxm_tier tiers[CXM_MAX_TIERS]; /**< The tiers, finest first. */
+	int64_t max_future_ms;     /**< Accepted clock skew into the future; 0: 300000 (5 min). */
+	uint32_t max_journeys;     /**< 0: 256. */
+	uint32_t max_steps;        /**< Steps per journey; 0: 64. */
+	uint32_t max_touchpoints;  /**< 0: 4096. */
+	uint32_t max_metrics;      /**< 0: 64. */
+	uint32_t max_segments;     /**< Segment dimensions; 0: 8. */
+	uint32_t max_segment_values; /**< Values over all dimensions together; 0: 1024. */
+	uint32_t max_name_len;     /**< Bytes, without the NUL; 0: 128. */
+	uint32_t max_customer_id_len; /**< Bytes; 0: 256. */
+	uint32_t max_measures;     /**< Measures in one interaction; 0: 64. */
+	uint32_t min_samples;      /**< Below this a result is flagged ::CXM_RESULT_LOW_SAMPLE; 0: 30. */
+	uint64_t max_series;       /**< Series over all shards; 0: 1000000. */
+	double confidence;         /**< Level of confidence intervals, in (0, 1); 0: 0.95. */
+	uint64_t reserved[8];      /**< Must be 0. */
+} cxm_config;
+
+/** Initializer for a default ::cxm_config (C, and C++20). */
+#define CXM_CONFIG_INIT { .size = sizeof(cxm_config) }
+
+/**
+ * Fill @p cfg with the defaults (all zero) and set its size.
+ *
+ * For callers that cannot use ::CXM_CONFIG_INIT (FFI, C++ before C++20).
+ *
+ * @param cfg  the struct to fill; the caller's.
+ * @param size sizeof(cxm_config) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p cfg is NULL.
+ * @retval CXM_ERR_VERSION     @p size is smaller than this library's layout.
+ * Thread-safe; touches only @p cfg.
+ */
+CXM_EXPORT cxm_status cxm_config_init(cxm_config *cfg, size_t size);
+
+/**
+ * Create a context.
+ *
+ * The configuration is copied; @p cfg may be freed after the call. All
+ * memory of the context comes from cfg->allocator and is bounded by the
+ * limits in @p cfg.
+ *
+ * @param out  receives the new context; the caller owns it and releases it
+ *             with cxm_context_free().
+ * @param cfg  the configuration, or NULL for all defaults.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      @p out is NULL, or only one of the allocator
+ *                              functions is set, or a tier has reserved bits.
+ * @retval CXM_ERR_OUT_OF_RANGE a limit, tier, skew or confidence is outside
+ *                              its documented range.
+ * @retval CXM_ERR_NOT_FINITE   @c confidence is NaN or infinite.
+ * @retval CXM_ERR_VERSION      @c cfg->size is too small.
+ * @retval CXM_ERR_UNSUPPORTED  @p cfg carries unknown non-zero fields.
+ * @retval CXM_ERR_NO_MEMORY
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_context_new(cxm_context **out, const cxm_config *cfg);
+
+/**
+ * Free a context and everything it owns. NULL is a no-op.
+ *
+ * No other call on @p ctx may run concurrently or follow.
+ */
+CXM_EXPORT void cxm_context_free(cxm_context *ctx);
+/** @} */
+
+/** @defgroup model Journeys, touchpoints, metrics and segments
+ *
+ * Definitions are append-only: ids are dense from 0 in the order of
+ * definition and never reused. They may be added while other threads feed
+ * and query. A definition is visible to every thread once its call returns.
+ * @{ */
+
+/** Where a touchpoint happens. */
+typedef enum cxm_channel {
+	CXM_CHANNEL_PHONE = 1,
+	CXM_CHANNEL_CHAT = 2,
+	CXM_CHANNEL_EMAIL = 3,
+	CXM_CHANNEL_WEB = 4,
+	CXM_CHANNEL_SMS = 5,
+	CXM_CHANNEL_SOCIAL = 6,
+	CXM_CHANNEL_IN_PERSON = 7,
+	CXM_CHANNEL_OTHER = 8
+} cxm_channel;
+
+/** What kind of definition a name or id refers to. */
+typedef enum cxm_object {
+	CXM_OBJECT_JOURNEY = 1,
+	CXM_OBJECT_TOUCHPOINT = 2,
+	CXM_OBJECT_METRIC = 3,
+	CXM_OBJECT_SEGMENT = 4
+} cxm_object;
+
+/**
+ * Define a journey with its ordered steps.
+ *
+ * Step @c k of the journey has id @c k (0-based) within it.
+ *
+ * @param out     receives the journey's id.
+ * @param ctx     the context.
+ * @param name    the journey's name; copied.
+ * @param steps   @p n_steps step names, in order; copied. Distinct.
+ * @param n_steps 1 … cxm_config::max_steps.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID   a pointer is NULL or @p n_steps is 0.
+ * @retval CXM_ERR_ENCODING  a name is empty or not clean UTF-8.
+ * @retval CXM_ERR_TOO_LONG  a name is longer than max_name_len.
+ * @retval CXM_ERR_EXISTS    a journey of that name exists, or two steps share a name.
+ * @retval CXM_ERR_LIMIT     max_journeys or max_steps reached.
+ * @retval CXM_ERR_NO_MEMORY
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_journey_define(cxm_id *out, cxm_context *ctx, const char *name,
+					 const char *const *steps, size_t n_steps);
+
+/**
+ * Define a touchpoint.
+ *
+ * A touchpoint may be one step of one journey (many touchpoints may share a
+ * step: "contact" by phone or by chat), or stand alone with @p journey
+ * ::CXM_NONE. Every interaction on it then counts for the touchpoint, its
+ * step, its journey, its channel and the context overall.
+ *
+ * @param out     receives the touchpoint's id.
+ * @param ctx     the context.
+ * @param name    the name; copied.
+ * @param channel a ::cxm_channel.
+ * @param journey a journey id, or ::CXM_NONE.
+ * @param step    a step of @p journey; ignored when @p journey is ::CXM_NONE.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL or @p channel is not a ::cxm_channel.
+ * @retval CXM_ERR_ENCODING
+ * @retval CXM_ERR_TOO_LONG
+ * @retval CXM_ERR_UNKNOWN_ID  @p journey or @p step is not defined.
+ * @retval CXM_ERR_EXISTS      a touchpoint of that name exists.
+ * @retval CXM_ERR_LIMIT       max_touchpoints reached.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_touchpoint_define(cxm_id *out, cxm_context *ctx, const char *name,
+					    cxm_channel channel, cxm_id journey, cxm_id step);
+
+/** How a metric folds its measures. */
+typedef enum cxm_metric_kind {
+	CXM_KIND_SCORE = 1,    /**< Integer answers on a scale (NPS, CSAT, CES). */
+	CXM_KIND_INDEX = 2,    /**< Several score questions combined (the CX index). */
+	CXM_KIND_DURATION = 3, /**< Seconds ≥ 0 (handle time, speed of answer, time to resolution). */
+	CXM_KIND_RATE = 4,     /**< Yes (1) or no (0) (resolved, abandoned, converted, churned, SLA met). */
+	CXM_KIND_AMOUNT = 5,   /**< Any finite number (revenue, a sentiment score from elsewhere). */
+	CXM_KIND_VOLUME = 6    /**< The interaction itself: every accepted interaction counts once. */
+} cxm_metric_kind;
+
+/** Which number is a metric's headline value (cxm_result::value). */
+typedef enum cxm_headline {
+	CXM_HEADLINE_DEFAULT = 0, /**< The kind's usual: NET for SCORE and INDEX, SHARE for RATE, MEAN for DURATION, SUM for AMOUNT, COUNT for VOLUME. */
+	CXM_HEADLINE_NET = 1,     /**< 100 × (top box − bottom box) / responses, −100 … 100 (NPS, CES net, CX index). */
+	CXM_HEADLINE_TOP_BOX = 2, /**< 100 × top box / responses (CSAT). */
+	CXM_HEADLINE_BOTTOM_BOX = 3, /**< 100 × bottom box / responses. */
+	CXM_HEADLINE_MEAN = 4,    /**< Mean of the answers or values (CES mean). */
+	CXM_HEADLINE_SHARE = 5,   /**< 100 × yes / observations (RATE). */
+	CXM_HEADLINE_SUM = 6,     /**< Sum of the values (AMOUNT). */
+	CXM_HEADLINE_COUNT = 7    /**< Number of observations. */
+} cxm_headline;
+
+/** Standard metrics; cxm_metric_preset() fills a definition with one. */
+typedef enum cxm_preset {
+	CXM_PRESET_NPS = 1,    /**< 0–10; promoters 9–10 (top), detractors 0–6 (bottom); NET. */
+	CXM_PRESET_CSAT5 = 2,  /**< 1–5; positive 4–5 (top), negative 1–2 (bottom); TOP_BOX. */
+	CXM_PRESET_CSAT7 = 3,  /**< 1–7; positive 6–7, negative 1–2; TOP_BOX. */
+	CXM_PRESET_CSAT10 = 4, /**< 1–10; positive 9–10, negative 1–2; TOP_BOX. */
+	CXM_PRESET_CES7 = 5,   /**< 1–7; easy 5–7 (top), difficult 1–3 (bottom); MEAN, with NET. */
+	CXM_PRESET_CES5 = 6,   /**< 1–5; easy 4–5, difficult 1–2; MEAN, with NET. */
+	CXM_PRESET_CXI = 7,    /**< Three questions (effective, easy, enjoyable) 1–10; top 9–10, bottom 1–6 each; NET averaged over questions. */
+	CXM_PRESET_DURATION = 8, /**< Seconds; 1 ms … 7 days at ≤ 1 % relative error; MEAN, with quantiles. */
+	CXM_PRESET_RATE = 9,   /**< Yes/no; SHARE of yes among observations. */
+	CXM_PRESET_AMOUNT = 10, /**< Any finite number; SUM, with mean. */
+	CXM_PRESET_VOLUME = 11  /**< Interactions; COUNT. */
+} cxm_preset;
+
+/** The largest number of questions of an INDEX metric. */
+#define CXM_MAX_QUESTIONS 8
+/** The largest number of points on a score scale (scale_max − scale_min + 1). */
+#define CXM_MAX_POINTS 101
+
+/**
+ * A metric's rule. Start from cxm_metric_preset() or cxm_metric_def_init()
+ * and change what differs.
+ *
+ * For SCORE and INDEX: an answer is an integer in [scale_min, scale_max];
+ * question q counts it as top box when ≥ top_min[q] and as bottom box when
+ * ≤ bottom_max[q] (SCORE uses index 0). If @c has_na is non-zero, an answer
+ * equal to @c na_value (which must lie outside the scale) is accepted and
+ * counted as a non-response (cxm_result::skipped) but is not a response. A
+ * missing answer is simply not fed.
+ *
+ * For DURATION: values in [duration_lo, duration_hi] seconds are kept with a
+ * relative error of at most @c relative_error at every quantile; 0 is kept
+ * exactly; values in (0, duration_lo) and above duration_hi are counted,
+ * reported as the bound, and flag the result ::CXM_RESULT_CLAMPED.
+ */
+typedef struct cxm_metric_def {
+	size_t size;              /**< sizeof(cxm_metric_def) as the caller knows it. */
+	cxm_metric_kind kind;     /**< What the metric folds. */
+	cxm_headline headline;    /**< Its headline value. */
+	int32_t scale_min;        /**< SCORE/INDEX: lowest point. */
+	int32_t scale_max;        /**< SCORE/INDEX: highest point; at most ::CXM_MAX_POINTS points. */
+	uint32_t questions;       /**< INDEX: 1 … ::CXM_MAX_QUESTIONS; SCORE: 1. */
+	int32_t has_na;           /**< Non-zero: @c na_value is a "no answer" code. */
+	int32_t na_value;         /**< The "no answer" code, outside the scale. */
+	int32_t top_min[CXM_MAX_QUESTIONS];    /**< Per question: lowest top-box point. */
+	int32_t bottom_max[CXM_MAX_QUESTIONS]; /**< Per question: highest bottom-box point (below top_min). */
+	double duration_lo;       /**< DURATION: lowest value kept exactly to the bound, > 0. */
+	double duration_hi;       /**< DURATION: highest, > duration_lo. */
+	double relative_error;    /**< DURATION: bound at every quantile, in [0.001, 0.1]. */
+	uint64_t reserved[4];     /**< Must be 0. */
+} cxm_metric_def;
+
+/**
+ * Fill @p def with the preset @p preset.
+ *
+ * @param def    the caller's struct; its @c size must be set (use
+ *               cxm_metric_def_init() first, or set it by hand).
+ * @param preset a ::cxm_preset.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p def is NULL or @p preset unknown.
+ * @retval CXM_ERR_VERSION     def->size too small.
+ * Thread-safe; touches only @p def.
+ */
+CXM_EXPORT cxm_status cxm_metric_preset(cxm_metric_def *def, cxm_preset preset);
+
+/**
+ * Zero @p def and set its size, for callers that fill every field.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID   @p def is NULL.
+ * @retval CXM_ERR_VERSION   @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_metric_def_init(cxm_metric_def *def, size_t size);
+
+/**
+ * Define a metric.
+ *
+ * The definition is copied and validated. A VOLUME metric is fed by every
+ * accepted interaction without a measure.
+ *
+ * @param out   receives the metric's id.
+ * @param ctx   the context.
+ * @param name  the metric's name; copied.
+ * @param def   the rule.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL, or @c kind / @c headline is
+ *                               unknown or does not fit the kind.
+ * @retval CXM_ERR_OUT_OF_RANGE  a scale, box, question count or duration
+ *                               range is inconsistent or too large.
+ * @retval CXM_ERR_NOT_FINITE    a duration bound or error is NaN or infinite.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  see @ref conventions.
+ * @retval CXM_ERR_ENCODING, CXM_ERR_TOO_LONG, CXM_ERR_EXISTS, CXM_ERR_LIMIT, CXM_ERR_NO_MEMORY
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const char *name,
+					const cxm_metric_def *def);
+
+/**
+ * Copy a metric's definition into @p out (whose @c size the caller sets).
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such metric.
+ * @retval CXM_ERR_VERSION     out->size too small.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_metric_get(cxm_metric_def *out, const cxm_context *ctx, cxm_id metric);
+
+/**
+ * Define a segment dimension (tier, region, language, agent, queue…).
+ *
+ * Its values are added with cxm_segment_value(), up to @p max_values; each
+ * value gets a series of its own in every metric it is fed with, so the
+ * bound also bounds memory.
+ *
+ * @param out        receives the dimension's id, which is also its index in
+ *                   cxm_interaction::segments.
+ * @param ctx        the context.
+ * @param name       the name; copied.
+ * @param max_values 1 … the values still free of cxm_config::max_segment_values.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_OUT_OF_RANGE @p max_values is 0.
+ * @retval CXM_ERR_LIMIT       max_segments reached, or not enough values left.
+ * @retval CXM_ERR_ENCODING, CXM_ERR_TOO_LONG, CXM_ERR_EXISTS, CXM_ERR_NO_MEMORY
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_segment_define(cxm_id *out, cxm_context *ctx, const char *name,
+					 uint32_t max_values);
+
+/**
+ * The id of the value @p value of dimension @p segment, adding it if new.
+ *
+ * Value ids are dense from 0 within the dimension.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such dimension.
+ * @retval CXM_ERR_LIMIT       the dimension has max_values values already.
+ * @retval CXM_ERR_ENCODING, CXM_ERR_TOO_LONG, CXM_ERR_NO_MEMORY
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_segment_value(uint32_t *out, cxm_context *ctx, cxm_id segment,
+					const char *value);
+
+/**
+ * The id of an existing value of a dimension, without adding it.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such dimension or value.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_segment_value_find(uint32_t *out, const cxm_context *ctx,
+					     cxm_id segment, const char *value);
+
+/**
+ * The name of a value of a dimension.
+ *
+ * @param out  receives a string owned by the context, valid until it is freed.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such dimension or value.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_segment_value_name(const char **out, const cxm_context *ctx,
+					     cxm_id segment, uint32_t value);
+
+/**
+ * How many values a dimension has now.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such dimension.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_segment_values(uint32_t *out, const cxm_context *ctx, cxm_id segment);
+
+/**
+ * How many definitions of a kind exist; their ids are 0 … *out − 1.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  a pointer is NULL or @p kind is not a ::cxm_object.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_count(uint32_t *out, const cxm_context *ctx, cxm_object kind);
+
+/**
+ * The id of a definition by name.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL or @p kind is unknown.
+ * @retval CXM_ERR_UNKNOWN_ID  no definition of that kind has that name.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_find(cxm_id *out, const cxm_context *ctx, cxm_object kind,
+			       const char *name);
+
+/**
+ * The name of a definition.
+ *
+ * @param out  receives a string owned by the context, valid until it is freed.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL or @p kind is unknown.
+ * @retval CXM_ERR_UNKNOWN_ID  no such id.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_name(const char **out, const cxm_context *ctx, cxm_object kind,
+			       cxm_id id);
+
+/**
+ * How many steps a journey has; step ids are 0 … *out − 1.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such journey.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_journey_steps(uint32_t *out, const cxm_context *ctx, cxm_id journey);
+
+/**
+ * The name of a step.
+ *
+ * @param out  receives a string owned by the context, valid until it is freed.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such journey or step.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_step_name(const char **out, const cxm_context *ctx, cxm_id journey,
+				    cxm_id step);
+
+/**
+ * The id of a step of a journey by name.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such journey, or no step of that name.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_step_find(cxm_id *out, const cxm_context *ctx, cxm_id journey,
+				    const char *name);
+
+/**
+ * A touchpoint's channel, journey and step (::CXM_NONE for both when it
+ * stands alone). Any output pointer may be NULL.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p ctx is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such touchpoint.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_touchpoint_get(cxm_channel *channel, cxm_id *journey, cxm_id *step,
+					 const cxm_context *ctx, cxm_id touchpoint);
+/** @} */
+
+/** @defgroup feed Feeding interactions
+ * @{ */
+
+/**
+ * One measure of an interaction: the value fed to one metric.
+ *
+ * SCORE: an integer point of the scale (or the NA code). INDEX: the answer to
+ * question @c item. DURATION: seconds ≥ 0. RATE: 1 for yes, 0 for no.
+ * AMOUNT: any finite number. VOLUME metrics take no measures.
+ */
+typedef struct cxm_measure {
+	cxm_id metric;  /**< The metric fed. */
+	uint32_t item;  /**< INDEX: the question, 0 … questions − 1; otherwise 0. */
+	double value;   /**< The value. */
+} cxm_measure;
+
+/**
+ * One interaction: at @c time_ms, a customer met a touchpoint.
+ *
+ * Everything it points to is only read during the call.
+ */
+typedef struct cxm_interaction {
+	size_t size;               /**< sizeof(cxm_interaction) as the caller knows it. */
+	int64_t time_ms;           /**< Event time, ms since the epoch, in [0, ::CXM_TIME_MAX]. */
+	cxm_id touchpoint;         /**< Where it happened. */
+	uint32_t reserved0;        /**< Must be 0. */
+	const void *customer;      /**< Opaque customer id bytes; may be NULL when @c customer_len is 0. */
+	size_t customer_len;       /**< At most cxm_config::max_customer_id_len. */
+	const uint32_t *segments;  /**< segments[d] is the value id of dimension d, or ::CXM_NONE. */
+	size_t n_segments;         /**< Dimensions given; at most the number defined. */
+	const cxm_measure *measures; /**< The measures. */
+	size_t n_measures;         /**< At most cxm_config::max_measures. */
+	uint64_t reserved[4];      /**< Must be 0. */
+} cxm_interaction;
+
+/** Initializer for an empty ::cxm_interaction (C, and C++20). */
+#define CXM_INTERACTION_INIT { .size = sizeof(cxm_interaction) }
+
+/**
+ * Zero @p ix and set its size.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p ix is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size);
+
+/**
+ * Feed one interaction.
+ *
+ * Every measure is validated before anything is folded: on any error
+ * nothing of the interaction is counted and the rejection is counted in
+ * cxm_stats::rejected under its code. The customer id is validated but not
+ * yet kept (customer tracking comes in a later release).
+ *
+ * Lateness: let W be the latest accepted event time (the watermark) and w,
+ * n the bucket width and count of the finest tier. An interaction whose
+ * finest bucket is n or more buckets behind W's is ::CXM_ERR_TOO_LATE.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL (with a non-zero count).
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  see @ref conventions.
+ * @retval CXM_ERR_OUT_OF_RANGE time outside [0, ::CXM_TIME_MAX], or a value
+ *                              outside its metric's domain.
+ * @retval CXM_ERR_UNKNOWN_ID   unknown touchpoint, metric, dimension or value.
+ * @retval CXM_ERR_NOT_FINITE   a value is NaN or infinite.
+ * @retval CXM_ERR_KIND         a measure for a VOLUME metric.
+ * @retval CXM_ERR_TOO_LONG     customer id too long.
+ * @retval CXM_ERR_TOO_LATE, CXM_ERR_TOO_EARLY  see above.
+ * @retval CXM_ERR_LIMIT        too many measures, or max_series reached.
+ * @retval CXM_ERR_NO_MEMORY    creating a new series failed.
+ * Thread-safe: any number of threads may feed one context at once.
+ */
+CXM_EXPORT cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix);
+
+/** Where and why one interaction of a batch was rejected. */
+typedef struct cxm_rejection {
+	size_t index;       /**< Its index in the batch. */
+	cxm_status status;  /**< The code cxm_feed() would have returned. */
+} cxm_rejection;
+
+/**
+ * Feed @p n interactions. Each is accepted or rejected exactly as by
+ * cxm_feed(); a rejection does not stop the batch.
+ *
+ * The array's stride is @c ixs[0].size: every element must carry the same
+ * size. The clock is read once per batch.
+ *
+ * @param accepted   receives how many were accepted (may be NULL).
+ * @param ctx        the context.
+ * @param ixs        @p n interactions.
+ * @param n          how many.
+ * @param rejections receives the first @p rej_cap rejections in batch order
+ *                   (may be NULL when @p rej_cap is 0).
+ * @param rej_cap    capacity of @p rejections.
+ * @param n_rejected receives how many were rejected in all (may be NULL).
+ * @retval CXM_OK            every interaction was accepted.
+ * @retval CXM_ERR_REJECTED  some were rejected; the outputs say which.
+ * @retval CXM_ERR_INVALID   @p ctx or @p ixs is NULL (with @p n > 0), or
+ *                           @p rejections is NULL with @p rej_cap > 0.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  ixs[0].size is wrong;
+ *                           nothing was fed.
+ * Thread-safe; the batch is not atomic with respect to queries.
+ */
+CXM_EXPORT cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx,
+				     const cxm_interaction *ixs, size_t n,
+				     cxm_rejection *rejections, size_t rej_cap,
+				     size_t *n_rejected);
+/** @} */
+
+/** @defgroup query Querying
+ *
+ * @section windows Windows
+ * A window is made of whole time buckets. With w the finest bucket width,
+ * it ends at the end of the finest bucket that contains @c end_ms (an
+ * interaction at exactly a bucket's start belongs to that bucket) and spans
+ * ceil(span_ms / w) × w before that. Data older than the finest tier's
+ * reach behind the watermark is held only at a coarser tier's width; where
+ * the window starts in such data, its start is rounded up to that width.
+ * The covered interval is returned in cxm_result::start_ms and end_ms.
+ * @{ */
+
+/** What part of the model a query covers. */
+typedef enum cxm_scope {
+	CXM_SCOPE_ALL = 0,        /**< Every touchpoint. */
+	CXM_SCOPE_TOUCHPOINT = 1, /**< One touchpoint (@c id). */
+	CXM_SCOPE_STEP = 2,       /**< Every touchpoint on step @c step of journey @c id. */
+	CXM_SCOPE_JOURNEY = 3,    /**< Every touchpoint on journey @c id. */
+	CXM_SCOPE_CHANNEL = 4     /**< Every touchpoint of channel @c id (a ::cxm_channel). */
+} cxm_scope;
+
+/** A query: metric × scope × segment filter × window. */
+typedef struct cxm_query {
+	size_t size;        /**< sizeof(cxm_query) as the caller knows it. */
+	cxm_id metric;      /**< The metric. */
+	cxm_scope scope;    /**< What it covers. */
+	cxm_id id;          /**< Touchpoint, journey or channel, per @c scope. */
+	cxm_id step;        /**< The step, for ::CXM_SCOPE_STEP. */
+	cxm_id segment;     /**< A dimension to filter on, or ::CXM_NONE. */
+	uint32_t segment_value; /**< The value of @c segment kept. */
+	int64_t end_ms;     /**< End instant, or ::CXM_NOW. */
+	int64_t span_ms;    /**< Window length, > 0. */
+	uint64_t reserved[4]; /**< Must be 0. */
+} cxm_query;
+
+/** Initializer: no filter, ends now, no span (set one). */
+#define CXM_QUERY_INIT { .size = sizeof(cxm_query), .segment = CXM_NONE, .end_ms = CXM_NOW }
+
+/**
+ * Set @p q to ::CXM_QUERY_INIT.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p q is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_query_init(cxm_query *q, size_t size);
+
+/** cxm_result::flags: fewer responses than cxm_config::min_samples. */
+#define CXM_RESULT_LOW_SAMPLE 0x1u
+/** cxm_result::flags: no responses at all; value and intervals are NaN. */
+#define CXM_RESULT_EMPTY 0x2u
+/** cxm_result::flags: some duration lay outside the metric's exact range. */
+#define CXM_RESULT_CLAMPED 0x4u
+/** cxm_result::flags: the window reaches before the retention; start_ms was moved up. */
+#define CXM_RESULT_TRUNCATED 0x8u
+
+/**
+ * The answer to a query. Shares are fractions in [0, 1]; the headline
+ * @c value is in the headline's unit (percent for NET, TOP_BOX, BOTTOM_BOX
+ * and SHARE). Fields that do not apply to the metric's kind are 0, or NaN
+ * for doubles that have no meaning (the mean of an empty window).
+ *
+ * Confidence intervals at cxm_config::confidence (normal approximation):
+ * NET uses variance [(p+d) − (p−d)²]/n on the −1 … 1 scale; TOP_BOX,
+ * BOTTOM_BOX and SHARE use the Wilson score interval; MEAN uses the sample
+ * standard deviation; INDEX combines its questions' variances as if
+ * independent. SUM and COUNT have none (NaN).
+ */
+typedef struct cxm_result {
+	size_t size;        /**< Set by the caller: sizeof(cxm_result) as it knows it. */
+	uint32_t flags;     /**< CXM_RESULT_* bits. */
+	cxm_metric_kind kind; /**< The metric's kind. */
+	cxm_headline headline; /**< What @c value is. */
+	uint32_t reserved0; /**< 0. */
+	int64_t start_ms;   /**< The covered interval [start_ms, end_ms). */
+	int64_t end_ms;     /**< End of the covered interval. */
+	uint64_t n;         /**< Sample size: responses, observations or interactions. */
+	uint64_t skipped;   /**< SCORE/INDEX: "no answer" codes received. */
+	uint64_t top;       /**< Top box (promoters, easy, positive), or yes for RATE. */
+	uint64_t bottom;    /**< Bottom box (detractors, difficult, negative), or no for RATE. */
+	double value;       /**< The headline value. */
+	double ci_low;      /**< Lower end of its confidence interval. */
+	double ci_high;     /**< Upper end. */
+	double top_share;   /**< top / n. */
+	double bottom_share; /**< bottom / n. */
+	double mean;        /**< Mean answer or value. */
+	double min;         /**< Smallest answer or value. */
+	double max;         /**< Largest. */
+	double sum;         /**< Sum of values (DURATION, AMOUNT), or of answers. */
+	double stddev;      /**< Sample standard deviation. */
+	double p50;         /**< DURATION: median, within the metric's relative error. */
+	double p90;         /**< DURATION: 90th percentile. */
+	double p99;         /**< DURATION: 99th percentile. */
+	uint32_t questions; /**< INDEX: questions; else 1. */
+	uint32_t reserved1; /**< 0. */
+	double item_net[CXM_MAX_QUESTIONS]; /**< INDEX: NET of each question. */
+	uint64_t item_n[CXM_MAX_QUESTIONS]; /**< INDEX: responses to each question. */
+	uint64_t reserved[8]; /**< 0. */
+} cxm_result;
+
+/**
+ * Run a query.
+ *
+ * Reads only: never changes what feeding sees. Cost grows with the buckets
+ * in the window and the number of touchpoints in the scope (a journey or
+ * overall query merges its touchpoints' series).
+ *
+ * @param out  the caller's result, with @c size set; written only on success.
+ * @param ctx  the context.
+ * @param q    the query.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL or @c scope unknown.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  a struct size is wrong.
+ * @retval CXM_ERR_UNKNOWN_ID   unknown metric, touchpoint, journey, step,
+ *                              channel, dimension or value.
+ * @retval CXM_ERR_OUT_OF_RANGE span_ms ≤ 0, or end_ms outside
+ *                              [0, ::CXM_TIME_MAX] and not ::CXM_NOW.
+ * @retval CXM_ERR_NO_MEMORY
+ * Thread-safe: queries run concurrently with each other and with feeding.
+ */
+CXM_EXPORT cxm_status cxm_query_run(cxm_result *out, cxm_context *ctx, const cxm_query *q);
+
+/**
+ * Arbitrary quantiles of a DURATION metric over a window.
+ *
+ * The quantile q of n values is the value of rank max(1, ceil(q × n)); the
+ * answer is within the metric's relative error of it (for values inside the
+ * exact range). An empty window gives NaN.
+ *
+ * @param out  receives @p n values.
+ * @param ctx  the context.
+ * @param q    the query (its metric must be a DURATION).
+ * @param qs   @p n quantiles in [0, 1].
+ * @param n    how many, 1 … 64.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL or @p n is out of 1 … 64.
+ * @retval CXM_ERR_KIND          the metric is not a DURATION.
+ * @retval CXM_ERR_OUT_OF_RANGE  a quantile is outside [0, 1]; or as cxm_query_run().
+ * @retval CXM_ERR_NOT_FINITE    a quantile is NaN.
+ * @retval otherwise             as cxm_query_run().
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_query_quantiles(double *out, cxm_context *ctx, const cxm_query *q,
+					  const double *qs, size_t n);
+
+/**
+ * Counts per answer point of a SCORE or INDEX metric over a window.
+ *
+ * @param out   receives scale_max − scale_min + 1 counts, lowest point first.
+ * @param cap   capacity of @p out.
+ * @param n_out receives the number of points.
+ * @param ctx   the context.
+ * @param q     the query.
+ * @param item  the question (0 for SCORE).
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL.
+ * @retval CXM_ERR_KIND          the metric is not SCORE or INDEX.
+ * @retval CXM_ERR_OUT_OF_RANGE  @p item ≥ questions.
+ * @retval CXM_ERR_LIMIT         @p cap is too small (*n_out says how many).
+ * @retval otherwise             as cxm_query_run().
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_query_distribution(uint64_t *out, size_t cap, size_t *n_out,
+					     cxm_context *ctx, const cxm_query *q, uint32_t item);
+/** @} */
+
+/** @defgroup stats Statistics
+ * @{ */
+
+/** What a context holds and has done. */
+typedef struct cxm_stats {
+	size_t size;               /**< Set by the caller. */
+	uint64_t memory_bytes;     /**< Bytes allocated now, through the allocator. */
+	uint64_t series;           /**< Series allocated, over all shards. */
+	uint64_t series_bytes;     /**< Bytes of those series. */
+	uint64_t accepted;         /**< Interactions accepted. */
+	uint64_t rejected_total;   /**< Interactions rejected. */
+	uint64_t rejected[CXM_STATUS_COUNT]; /**< Rejected, by ::cxm_status. */
+	uint64_t saturated;        /**< Duration bins that reached their 32-bit limit and stopped counting. */
+	int64_t watermark_ms;      /**< Latest accepted event time, or −1 before any. */
+	uint32_t shards;           /**< Shards configured. */
+	uint32_t shards_used;      /**< Shards that hold any series. */
+	uint64_t reserved[8];      /**< 0. */
+} cxm_stats;
+
+/**
+ * Read the context's statistics.
+ *
+ * @param out  the caller's struct with @c size set; written only on success.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID   a pointer is NULL.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED
+ * Thread-safe; counters are read one at a time, not as one snapshot.
+ */
+CXM_EXPORT cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx);
+
+/**
+ * Bytes one series of @p metric takes with this context's tiers.
+ *
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such metric.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_id metric);
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CXM_H */

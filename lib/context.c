@@ -1,0 +1,464 @@
+/* Context lifecycle, configuration, allocator hooks, error state, stats. */
+#include "cxm_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+int cxm_libversion_number(void)
+{
+	return CXM_VERSION_NUMBER;
+}
+
+const char *cxm_libversion(void)
+{
+	return CXM_VERSION_STRING;
+}
+
+const char *cxm_strerror(int status)
+{
+	switch (status) {
+	case CXM_OK: return "ok";
+	case CXM_ERR_INVALID: return "invalid argument";
+	case CXM_ERR_UNKNOWN_ID: return "unknown id";
+	case CXM_ERR_OUT_OF_RANGE: return "out of range";
+	case CXM_ERR_TOO_LATE: return "too late";
+	case CXM_ERR_TOO_EARLY: return "too early";
+	case CXM_ERR_NOT_FINITE: return "not finite";
+	case CXM_ERR_TOO_LONG: return "too long";
+	case CXM_ERR_NO_MEMORY: return "out of memory";
+	case CXM_ERR_LIMIT: return "limit reached";
+	case CXM_ERR_CORRUPT: return "corrupt data";
+	case CXM_ERR_IO: return "i/o error";
+	case CXM_ERR_VERSION: return "struct version too old";
+	case CXM_ERR_UNSUPPORTED: return "struct version too new";
+	case CXM_ERR_EXISTS: return "already defined";
+	case CXM_ERR_ENCODING: return "bad name encoding";
+	case CXM_ERR_KIND: return "wrong metric kind";
+	case CXM_ERR_REJECTED: return "some interactions rejected";
+	}
+	return "unknown status";
+}
+
+/* Error messages are per thread: a context is shared by threads that must
+ * each see their own failure, and a lock on the error path would be the
+ * only lock some callers take. */
+static _Thread_local struct {
+	const cxm_context *ctx;
+	char msg[256];
+} tl_err;
+
+cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const char *fmt, ...)
+{
+	va_list ap;
+	tl_err.ctx = ctx;
+	va_start(ap, fmt);
+	vsnprintf(tl_err.msg, sizeof tl_err.msg, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+const char *cxm_errmsg(const cxm_context *ctx)
+{
+	if (tl_err.ctx != ctx)
+		return "";
+	return tl_err.msg;
+}
+
+cxm_status cxm__check_struct(const cxm_context *ctx, const void *p, size_t min_size, size_t our_size,
+			     const char *what)
+{
+	size_t size;
+	memcpy(&size, p, sizeof size);
+	if (size < min_size)
+		return cxm__fail(ctx, CXM_ERR_VERSION,
+				 "%s size %zu is smaller than %zu: caller built for an older libcxm",
+				 what, size, min_size);
+	if (size > our_size) {
+		const unsigned char *tail = (const unsigned char *)p + our_size;
+		for (size_t i = 0; i < size - our_size; i++)
+			if (tail[i] != 0)
+				return cxm__fail(ctx, CXM_ERR_UNSUPPORTED,
+						 "%s byte %zu is set but this libcxm %s knows only %zu bytes",
+						 what, our_size + i, CXM_VERSION_STRING, our_size);
+	}
+	return CXM_OK;
+}
+
+cxm_status cxm__check_out(const cxm_context *ctx, const void *p, size_t min_size, const char *what)
+{
+	size_t size;
+	memcpy(&size, p, sizeof size);
+	if (size < min_size)
+		return cxm__fail(ctx, CXM_ERR_VERSION,
+				 "%s size %zu is smaller than %zu: caller built for an older libcxm",
+				 what, size, min_size);
+	return CXM_OK;
+}
+
+void cxm__put_out(void *out, const void *src, size_t our_size)
+{
+	size_t size;
+	memcpy(&size, out, sizeof size);
+	memcpy(out, src, our_size);
+	memcpy(out, &size, sizeof size);
+	if (size > our_size)
+		memset((unsigned char *)out + our_size, 0, size - our_size);
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* ---- allocation --------------------------------------------------------- */
+
+static void *default_alloc(void *opaque, size_t size)
+{
+	(void)opaque;
+	return malloc(size);
+}
+
+static void default_free(void *opaque, void *p)
+{
+	(void)opaque;
+	free(p);
+}
+
+void *cxm__alloc(cxm_context *ctx, size_t size)
+{
+	void *p = ctx->alloc.alloc(ctx->alloc.opaque, size ? size : 1);
+	if (p)
+		atomic_fetch_add_explicit(&ctx->memory, size, memory_order_relaxed);
+	return p;
+}
+
+void *cxm__calloc(cxm_context *ctx, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	void *p = cxm__alloc(ctx, n * size);
+	if (p)
+		memset(p, 0, n * size);
+	return p;
+}
+
+void cxm__free(cxm_context *ctx, void *p, size_t size)
+{
+	if (!p)
+		return;
+	atomic_fetch_sub_explicit(&ctx->memory, size, memory_order_relaxed);
+	ctx->alloc.free(ctx->alloc.opaque, p);
+}
+
+char *cxm__strdup(cxm_context *ctx, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = cxm__alloc(ctx, n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+void cxm__strfree(cxm_context *ctx, char *s)
+{
+	if (s)
+		cxm__free(ctx, s, strlen(s) + 1);
+}
+
+/* ---- clock ---------------------------------------------------------------- */
+
+static int64_t realtime_ms(void *opaque)
+{
+	struct timespec ts;
+	(void)opaque;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t cxm__now(const cxm_context *ctx)
+{
+	return ctx->clock(ctx->clock_opaque);
+}
+
+void cxm__reject(cxm_context *ctx, cxm_status st)
+{
+	if ((unsigned)st < CXM_STATUS_COUNT)
+		atomic_fetch_add_explicit(&ctx->rejected[st], 1, memory_order_relaxed);
+}
+
+/* ---- config --------------------------------------------------------------- */
+
+cxm_status cxm_config_init(cxm_config *cfg, size_t size)
+{
+	if (!cfg)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "cfg is NULL");
+	if (size < CXM_MIN_CONFIG_SIZE)
+		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_config size %zu is smaller than %zu",
+				 size, CXM_MIN_CONFIG_SIZE);
+	memset(cfg, 0, size);
+	cfg->size = size;
+	return CXM_OK;
+}
+
+/* Two-sided normal quantile: z with P(|Z| <= z) = conf, by bisection on
+ * erfc, which libm gives to full precision. Run once per context. */
+static double normal_z(double conf)
+{
+	double lo = 0, hi = 40, tail = 1 - conf;
+	for (int i = 0; i < 200; i++) {
+		double mid = (lo + hi) / 2;
+		if (erfc(mid / sqrt(2.0)) > tail)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+#define DEFAULT(field, value) ((field) ? (field) : (value))
+
+static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
+{
+	if ((c->allocator.alloc == NULL) != (c->allocator.free == NULL))
+		return cxm__fail(NULL, CXM_ERR_INVALID, "allocator: set both alloc and free, or neither");
+	if (!all_zero(c->reserved, sizeof c->reserved))
+		return cxm__fail(NULL, CXM_ERR_UNSUPPORTED, "cxm_config.reserved must be zero");
+	ctx->alloc = c->allocator.alloc ? c->allocator
+					: (cxm_allocator){default_alloc, default_free, NULL};
+	ctx->clock = c->clock ? c->clock : realtime_ms;
+	ctx->clock_opaque = c->clock_opaque;
+
+	if (c->n_tiers > CXM_MAX_TIERS)
+		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "n_tiers %u is above %d", c->n_tiers,
+				 CXM_MAX_TIERS);
+	if (c->n_tiers == 0) {
+		static const cxm_tier def[3] = {
+			{60000, 120, 0}, {3600000, 192, 0}, {86400000, 400, 0}};
+		ctx->n_tiers = 3;
+		memcpy(ctx->tiers, def, sizeof def);
+	} else {
+		ctx->n_tiers = c->n_tiers;
+		memcpy(ctx->tiers, c->tiers, sizeof(cxm_tier) * c->n_tiers);
+	}
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		const cxm_tier *t = &ctx->tiers[k];
+		if (t->reserved)
+			return cxm__fail(NULL, CXM_ERR_UNSUPPORTED, "tier %u: reserved must be 0", k);
+		if (t->bucket_ms < 1000 || t->bucket_ms > INT64_C(31622400000))
+			return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE,
+					 "tier %u: bucket_ms %lld outside 1000 .. 31622400000", k,
+					 (long long)t->bucket_ms);
+		if (t->buckets < 2 || t->buckets > 100000)
+			return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE,
+					 "tier %u: buckets %u outside 2 .. 100000", k, t->buckets);
+		if (k > 0) {
+			const cxm_tier *p = &ctx->tiers[k - 1];
+			if (t->bucket_ms % p->bucket_ms != 0 || t->bucket_ms == p->bucket_ms)
+				return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE,
+						 "tier %u: bucket_ms must be a larger multiple of tier %u's",
+						 k, k - 1);
+			if (t->bucket_ms * (int64_t)t->buckets <= p->bucket_ms * (int64_t)p->buckets)
+				return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE,
+						 "tier %u must reach further back than tier %u", k, k - 1);
+		}
+	}
+	for (uint32_t k = 0; k < ctx->n_tiers; k++)
+		ctx->tier_base[k + 1] = ctx->tier_base[k] + ctx->tiers[k].buckets;
+	if (c->max_future_ms < 0 || c->max_future_ms > INT64_C(31622400000))
+		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "max_future_ms outside 0 .. 1 year");
+	ctx->max_future_ms = DEFAULT(c->max_future_ms, 300000);
+
+	struct {
+		uint32_t *dst;
+		uint32_t val, def, max;
+		const char *name;
+	} lim[] = {
+		{&ctx->max_journeys, c->max_journeys, 256, 1u << 20, "max_journeys"},
+		{&ctx->max_steps, c->max_steps, 64, 4096, "max_steps"},
+		{&ctx->max_touchpoints, c->max_touchpoints, 4096, 1u << 20, "max_touchpoints"},
+		{&ctx->max_metrics, c->max_metrics, 64, 4096, "max_metrics"},
+		{&ctx->max_segments, c->max_segments, 8, 64, "max_segments"},
+		{&ctx->max_segment_values, c->max_segment_values, 256, 1u << 16, "max_segment_values"},
+		{&ctx->max_name_len, c->max_name_len, 128, 4096, "max_name_len"},
+		{&ctx->max_customer_id_len, c->max_customer_id_len, 256, 65536, "max_customer_id_len"},
+		{&ctx->max_measures, c->max_measures, 64, 1024, "max_measures"},
+		{&ctx->min_samples, c->min_samples, 30, UINT32_MAX, "min_samples"},
+	};
+	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+		if (lim[i].val > lim[i].max)
+			return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "%s %u is above %u", lim[i].name,
+					 lim[i].val, lim[i].max);
+		*lim[i].dst = DEFAULT(lim[i].val, lim[i].def);
+	}
+	ctx->max_series = DEFAULT(c->max_series, 1000000);
+
+	if (isnan(c->confidence) || isinf(c->confidence))
+		return cxm__fail(NULL, CXM_ERR_NOT_FINITE, "confidence is not finite");
+	if (c->confidence < 0 || c->confidence >= 1)
+		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "confidence %g outside (0, 1)",
+				 c->confidence);
+	ctx->confidence = c->confidence > 0 ? c->confidence : 0.95;
+	ctx->z = normal_z(ctx->confidence);
+
+	uint32_t shards = c->shards;
+	if (shards > 64)
+		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "shards %u is above 64", shards);
+	if (shards == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		shards = cpus > 0 ? (uint32_t)(cpus > 32 ? 64 : 2 * cpus) : 4;
+	}
+	ctx->n_shards = shards;
+	return CXM_OK;
+}
+
+static void free_shards(cxm_context *ctx)
+{
+	for (uint32_t i = 0; i < ctx->n_shards; i++) {
+		shard *sh = &ctx->shards[i];
+		if (sh->rows) {
+			for (uint32_t m = 0; m < ctx->max_metrics; m++) {
+				series ***row = sh->rows[m];
+				if (!row)
+					continue;
+				for (uint32_t t = 0; t < ctx->max_touchpoints; t++) {
+					series **grp = row[t];
+					if (!grp)
+						continue;
+					for (uint32_t s = 0; s <= ctx->max_segment_values; s++)
+						cxm__series_free(ctx, grp[s]);
+					cxm__free(ctx, grp, sizeof(series *) * (1 + ctx->max_segment_values));
+				}
+				cxm__free(ctx, row, sizeof(series **) * ctx->max_touchpoints);
+			}
+			cxm__free(ctx, sh->rows, sizeof(series ***) * ctx->max_metrics);
+		}
+		pthread_mutex_destroy(&sh->lock);
+	}
+	cxm__free(ctx, ctx->shards, sizeof(shard) * ctx->n_shards);
+}
+
+cxm_status cxm_context_new(cxm_context **out, const cxm_config *cfg)
+{
+	cxm_config defaults;
+	cxm_status st;
+	if (!out)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "out is NULL");
+	if (cfg) {
+		st = cxm__check_struct(NULL, cfg, CXM_MIN_CONFIG_SIZE, sizeof(cxm_config), "cxm_config");
+		if (st)
+			return st;
+	} else {
+		cxm_config_init(&defaults, sizeof defaults);
+		cfg = &defaults;
+	}
+	cxm_context tmp;
+	memset(&tmp, 0, sizeof tmp);
+	st = apply_config(&tmp, cfg);
+	if (st)
+		return st;
+	cxm_context *ctx = tmp.alloc.alloc(tmp.alloc.opaque, sizeof *ctx);
+	if (!ctx)
+		return cxm__fail(NULL, CXM_ERR_NO_MEMORY, "allocating the context failed");
+	memcpy(ctx, &tmp, sizeof *ctx);
+	atomic_init(&ctx->memory, sizeof *ctx);
+	atomic_init(&ctx->wm_epoch, WATERMARK_NONE);
+	atomic_init(&ctx->n_series, 0);
+	for (int i = 0; i < CXM_STATUS_COUNT; i++)
+		atomic_init(&ctx->rejected[i], 0);
+	if (pthread_mutex_init(&ctx->def_lock, NULL) != 0) {
+		ctx->alloc.free(ctx->alloc.opaque, ctx);
+		return cxm__fail(NULL, CXM_ERR_NO_MEMORY, "pthread_mutex_init failed");
+	}
+	ctx->shards = cxm__calloc(ctx, ctx->n_shards, sizeof(shard));
+	if (!ctx->shards)
+		goto nomem_lock;
+	uint32_t inited = 0;
+	for (; inited < ctx->n_shards; inited++) {
+		shard *sh = &ctx->shards[inited];
+		sh->watermark = WATERMARK_NONE;
+		if (pthread_mutex_init(&sh->lock, NULL) != 0)
+			break;
+		sh->rows = cxm__calloc(ctx, ctx->max_metrics, sizeof(series ***));
+		if (!sh->rows) {
+			pthread_mutex_destroy(&sh->lock);
+			break;
+		}
+	}
+	if (inited < ctx->n_shards) {
+		uint32_t n = ctx->n_shards;
+		ctx->n_shards = inited;
+		free_shards(ctx);
+		ctx->n_shards = n;
+		goto nomem_shards_freed;
+	}
+	st = cxm__model_init(ctx);
+	if (st) {
+		free_shards(ctx);
+		pthread_mutex_destroy(&ctx->def_lock);
+		ctx->alloc.free(ctx->alloc.opaque, ctx);
+		return cxm__fail(NULL, st, "allocating the model failed");
+	}
+	*out = ctx;
+	return CXM_OK;
+
+nomem_lock:
+nomem_shards_freed:
+	pthread_mutex_destroy(&ctx->def_lock);
+	ctx->alloc.free(ctx->alloc.opaque, ctx);
+	return cxm__fail(NULL, CXM_ERR_NO_MEMORY, "allocating the shards failed");
+}
+
+void cxm_context_free(cxm_context *ctx)
+{
+	if (!ctx)
+		return;
+	free_shards(ctx);
+	cxm__model_free(ctx);
+	pthread_mutex_destroy(&ctx->def_lock);
+	ctx->alloc.free(ctx->alloc.opaque, ctx);
+}
+
+/* ---- stats ---------------------------------------------------------------- */
+
+cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx)
+{
+	if (!ctx || !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "out" : "ctx");
+	cxm_status st = cxm__check_out(ctx, out, CXM_MIN_STATS_SIZE, "cxm_stats");
+	if (st)
+		return st;
+	cxm_stats s;
+	memset(&s, 0, sizeof s);
+	s.size = out->size;
+	s.shards = ctx->n_shards;
+	s.watermark_ms = -1;
+	for (uint32_t i = 0; i < ctx->n_shards; i++) {
+		shard *sh = &ctx->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		s.accepted += sh->accepted;
+		s.series += sh->n_series;
+		s.series_bytes += sh->series_bytes;
+		s.saturated += sh->saturated;
+		if (sh->n_series)
+			s.shards_used++;
+		if (sh->watermark != WATERMARK_NONE && sh->watermark > s.watermark_ms)
+			s.watermark_ms = sh->watermark;
+		pthread_mutex_unlock(&sh->lock);
+	}
+	for (int i = 0; i < CXM_STATUS_COUNT; i++) {
+		s.rejected[i] = atomic_load_explicit(&ctx->rejected[i], memory_order_relaxed);
+		s.rejected_total += s.rejected[i];
+	}
+	s.memory_bytes = atomic_load_explicit(&ctx->memory, memory_order_relaxed);
+	cxm__put_out(out, &s, sizeof s);
+	return CXM_OK;
+}

@@ -1,0 +1,216 @@
+/* libcxm internals shared by the files of lib/. Not installed, not ABI. */
+#ifndef CXM_INTERNAL_H
+#define CXM_INTERNAL_H
+
+#include "cxm.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define CXM_INTERNAL __attribute__((visibility("hidden")))
+
+/* Layout sizes of the first published version of each public struct: a
+ * caller's size below these is CXM_ERR_VERSION. */
+#define CXM_MIN_CONFIG_SIZE sizeof(cxm_config)
+#define CXM_MIN_METRIC_DEF_SIZE sizeof(cxm_metric_def)
+#define CXM_MIN_INTERACTION_SIZE sizeof(cxm_interaction)
+#define CXM_MIN_QUERY_SIZE sizeof(cxm_query)
+#define CXM_MIN_RESULT_SIZE sizeof(cxm_result)
+#define CXM_MIN_STATS_SIZE sizeof(cxm_stats)
+
+#define TAG_EMPTY INT64_MIN
+#define WATERMARK_NONE INT64_MIN
+
+/* ---- errors (context.c) ------------------------------------------------ */
+
+/* Record a failure for the calling thread and return it. */
+CXM_INTERNAL cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Validate the size field and unknown tail of a caller's struct. */
+CXM_INTERNAL cxm_status cxm__check_struct(const cxm_context *ctx, const void *p, size_t min_size,
+					  size_t our_size, const char *what);
+
+/* Output structs: the caller's size must be at least min_size; put_out
+ * writes our layout and zeroes any tail the caller's newer layout has. */
+CXM_INTERNAL cxm_status cxm__check_out(const cxm_context *ctx, const void *p, size_t min_size,
+				       const char *what);
+CXM_INTERNAL void cxm__put_out(void *out, const void *src, size_t our_size);
+
+/* ---- allocation (context.c) -------------------------------------------- */
+
+CXM_INTERNAL void *cxm__alloc(cxm_context *ctx, size_t size);
+CXM_INTERNAL void *cxm__calloc(cxm_context *ctx, size_t n, size_t size);
+CXM_INTERNAL void cxm__free(cxm_context *ctx, void *p, size_t size);
+CXM_INTERNAL char *cxm__strdup(cxm_context *ctx, const char *s);
+CXM_INTERNAL void cxm__strfree(cxm_context *ctx, char *s);
+
+/* ---- duration sketch (sketch.c) ---------------------------------------- */
+
+/* Log-bucketed sketch parameters. Bin i holds values in [b[i], b[i+1]),
+ * b[0] = lo, b[i] = lo * gamma^i, for i in 0 .. nb-1; b[nb] >= hi. */
+typedef struct sketch_params {
+	double lo, hi, alpha, gamma;
+	double log2_lo, inv_log2_gamma;
+	uint32_t nb;
+	double *bounds; /* nb + 1 values */
+} sketch_params;
+
+#define SKETCH_MAX_BINS 16384u
+
+/* A sketch cell: exact moments plus bins. Followed in memory by nb uint32. */
+typedef struct sketch_cell {
+	uint64_t n, zero, under, over, saturated;
+	double sum, sumsq, min, max;
+	uint32_t lo_bin, hi_bin; /* used bins are [lo_bin, hi_bin]; lo_bin > hi_bin when none */
+	uint32_t bins[];
+} sketch_cell;
+
+CXM_INTERNAL cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi,
+						double alpha, void *(*alloc)(void *, size_t),
+						void *opaque);
+CXM_INTERNAL uint32_t cxm__sketch_bins_for(double lo, double hi, double alpha);
+CXM_INTERNAL size_t cxm__sketch_cell_size(const sketch_params *sp);
+CXM_INTERNAL void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c);
+CXM_INTERNAL void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v);
+CXM_INTERNAL void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_cell *src);
+CXM_INTERNAL uint32_t cxm__sketch_bin(const sketch_params *sp, double v);
+/* Quantile of rank max(1, ceil(q*n)); NaN when empty. *clamped set when
+ * the answer fell in the under or over range. */
+CXM_INTERNAL double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q,
+					 bool *clamped);
+
+/* ---- model (model.c) --------------------------------------------------- */
+
+/* Open-addressing index name -> id. Written under def_lock; read without
+ * it: a slot is stored (release) only after its entry is complete. */
+typedef struct name_table {
+	uint32_t cap;            /* power of two */
+	_Atomic uint32_t *slots; /* id + 1; 0 = empty */
+} name_table;
+
+typedef struct journey {
+	char *name;
+	uint32_t n_steps;
+	char **steps;
+} journey;
+
+typedef struct touchpoint {
+	char *name;
+	cxm_channel channel;
+	cxm_id journey, step;
+} touchpoint;
+
+typedef struct metric {
+	char *name;
+	cxm_metric_def def;
+	cxm_headline headline; /* resolved default */
+	uint32_t points;       /* SCORE/INDEX: scale points */
+	uint32_t cells;        /* SCORE/INDEX: questions * points counters */
+	size_t cell_size;      /* bytes, multiple of 8 */
+	sketch_params sk;      /* DURATION */
+} metric;
+
+typedef struct segment {
+	char *name;
+	uint32_t max_values;
+	uint32_t slot_base; /* series slot of value 0 is 1 + slot_base */
+	_Atomic uint32_t n_values;
+	char **values;
+	name_table index;
+} segment;
+
+typedef struct model {
+	journey *journeys;
+	touchpoint *touchpoints;
+	metric *metrics;
+	segment *segments;
+	_Atomic uint32_t n_journeys, n_touchpoints, n_metrics, n_segments;
+	_Atomic uint32_t n_volume;
+	cxm_id *volume_metrics; /* ids of VOLUME metrics, n_volume of them */
+	uint32_t slots_used;    /* segment value slots handed out */
+	name_table idx_journeys, idx_touchpoints, idx_metrics, idx_segments;
+} model;
+
+CXM_INTERNAL cxm_status cxm__model_init(cxm_context *ctx);
+CXM_INTERNAL void cxm__model_free(cxm_context *ctx);
+CXM_INTERNAL cxm_status cxm__check_name(const cxm_context *ctx, const char *name, const char *what);
+
+/* ---- series and windows (window.c) ------------------------------------- */
+
+typedef struct series {
+	const metric *m;
+	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
+	/* then per tier: int64_t tags[n_k]; then per tier: cells[n_k] */
+	unsigned char data[];
+} series;
+
+CXM_INTERNAL size_t cxm__series_size(const cxm_context *ctx, const metric *m);
+CXM_INTERNAL series *cxm__series_new(cxm_context *ctx, const metric *m);
+CXM_INTERNAL void cxm__series_free(cxm_context *ctx, series *s);
+/* The tier-0 cell for epoch e, rolling older buckets up as needed. The
+ * caller guarantees e > top[0] - n_0. */
+CXM_INTERNAL void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e);
+/* Merge into acc every bucket whose start lies in [a, b). */
+CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b,
+				   void *acc);
+CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
+CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
+CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
+CXM_INTERNAL uint64_t cxm__cell_saturated(const metric *m, const void *cell);
+
+/* ---- context ------------------------------------------------------------ */
+
+typedef struct shard {
+	pthread_mutex_t lock;
+	series ****rows; /* [max_metrics][max_touchpoints] -> series *[1 + max_segment_values] */
+	int64_t watermark;  /* latest event time accepted through this shard */
+	uint64_t accepted;
+	uint64_t n_series;
+	uint64_t series_bytes;
+	uint64_t saturated;
+	char pad[64];
+} shard;
+
+struct cxm_context {
+	cxm_allocator alloc;
+	cxm_clock_fn clock;
+	void *clock_opaque;
+	uint32_t n_tiers;
+	cxm_tier tiers[CXM_MAX_TIERS];
+	uint32_t tier_base[CXM_MAX_TIERS + 1]; /* buckets in the tiers before k */
+	int64_t max_future_ms;
+	uint32_t max_journeys, max_steps, max_touchpoints, max_metrics, max_segments;
+	uint32_t max_segment_values, max_name_len, max_customer_id_len, max_measures;
+	uint32_t min_samples;
+	uint64_t max_series;
+	double confidence, z; /* z: two-sided normal quantile of confidence */
+
+	pthread_mutex_t def_lock; /* serialises definitions */
+	model model;
+
+	uint32_t n_shards;
+	shard *shards;
+
+	/* Tier-0 epoch of the watermark: raised (rarely) by feeders, read by
+	 * the lateness check and by queries to place window edges. */
+	_Atomic int64_t wm_epoch;
+	_Atomic uint64_t n_series;
+	_Atomic uint64_t memory;
+	_Atomic uint64_t rejected[CXM_STATUS_COUNT];
+};
+
+CXM_INTERNAL int64_t cxm__now(const cxm_context *ctx);
+CXM_INTERNAL void cxm__reject(cxm_context *ctx, cxm_status st);
+
+static inline int64_t floordiv64(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+#endif

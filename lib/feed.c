@@ -1,0 +1,392 @@
+/* Validating and folding interactions: the hot path.
+ *
+ * Concurrency: a context has several shards, each a mutex and a full set of
+ * series of its own. A feeder takes the first shard it can lock without
+ * waiting, starting from the one it used last, so threads spread over the
+ * shards and rarely contend; a query merges the shards. A batch holds one
+ * shard for a chunk of interactions, never for the whole batch.
+ *
+ * An interaction is validated completely, and every series it needs exists,
+ * before anything is folded: a rejection leaves no trace but its count. */
+#include "cxm_internal.h"
+
+#include <math.h>
+
+#define BATCH_CHUNK 128
+
+/* Which shard this thread used last: a hint only, so it may be shared by
+ * every context the thread feeds. */
+static _Thread_local uint32_t tl_shard = UINT32_MAX;
+
+static shard *shard_lock(cxm_context *ctx)
+{
+	uint32_t n = ctx->n_shards;
+	uint32_t h = tl_shard;
+	if (h == UINT32_MAX) {
+		uintptr_t a = (uintptr_t)&tl_shard;
+		h = (uint32_t)((a >> 6) ^ (a >> 17));
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t s = (h + i) % n;
+		if (pthread_mutex_trylock(&ctx->shards[s].lock) == 0) {
+			tl_shard = s;
+			return &ctx->shards[s];
+		}
+	}
+	shard *sh = &ctx->shards[h % n];
+	pthread_mutex_lock(&sh->lock);
+	return sh;
+}
+
+/* ---- validation -------------------------------------------------------------- */
+
+static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, size_t j,
+				uint32_t n_metrics)
+{
+	if (ms->metric >= n_metrics)
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "measure %zu: metric %u is not defined", j,
+				 ms->metric);
+	const metric *m = &ctx->model.metrics[ms->metric];
+	double v = ms->value;
+	if (m->def.kind == CXM_KIND_VOLUME)
+		return cxm__fail(ctx, CXM_ERR_KIND,
+				 "measure %zu: metric '%s' is a VOLUME, fed by the interaction itself", j,
+				 m->name);
+	if (!isfinite(v))
+		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "measure %zu: value for metric '%s' is not finite",
+				 j, m->name);
+	switch (m->def.kind) {
+	case CXM_KIND_SCORE:
+	case CXM_KIND_INDEX:
+		if (ms->item >= m->def.questions)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "measure %zu: metric '%s' has no question %u", j, m->name, ms->item);
+		if (m->def.has_na && v == (double)m->def.na_value)
+			break;
+		if (v != floor(v) || v < m->def.scale_min || v > m->def.scale_max)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "measure %zu: score %g is not a point of %d .. %d for metric '%s'",
+					 j, v, m->def.scale_min, m->def.scale_max, m->name);
+		break;
+	case CXM_KIND_DURATION:
+		if (ms->item)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
+		if (v < 0)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "measure %zu: duration %g s for metric '%s' is negative", j, v, m->name);
+		break;
+	case CXM_KIND_RATE:
+		if (ms->item)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
+		if (v != 0 && v != 1)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "measure %zu: rate value %g for metric '%s' is not 0 or 1", j, v,
+					 m->name);
+		break;
+	case CXM_KIND_AMOUNT:
+		if (ms->item)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
+		break;
+	case CXM_KIND_VOLUME: break;
+	}
+	return CXM_OK;
+}
+
+static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
+{
+	if (ix->reserved0 || ix->reserved[0] || ix->reserved[1] || ix->reserved[2] || ix->reserved[3])
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_interaction reserved fields must be zero");
+	if (ix->time_ms < 0 || ix->time_ms > CXM_TIME_MAX)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "time %lld ms is outside 0 .. CXM_TIME_MAX",
+				 (long long)ix->time_ms);
+	if (ix->customer_len > ctx->max_customer_id_len)
+		return cxm__fail(ctx, CXM_ERR_TOO_LONG, "customer id of %zu bytes is longer than %u",
+				 ix->customer_len, ctx->max_customer_id_len);
+	if (ix->customer_len && !ix->customer)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "customer is NULL with customer_len %zu",
+				 ix->customer_len);
+	const model *md = &ctx->model;
+	if (ix->touchpoint >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", ix->touchpoint);
+	if (ix->n_segments) {
+		if (!ix->segments)
+			return cxm__fail(ctx, CXM_ERR_INVALID, "segments is NULL with n_segments %zu",
+					 ix->n_segments);
+		uint32_t nd = atomic_load_explicit(&md->n_segments, memory_order_acquire);
+		if (ix->n_segments > nd)
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID,
+					 "n_segments %zu is more than the %u dimensions defined",
+					 ix->n_segments, nd);
+		for (size_t d = 0; d < ix->n_segments; d++) {
+			uint32_t v = ix->segments[d];
+			if (v != CXM_NONE &&
+			    v >= atomic_load_explicit(&md->segments[d].n_values, memory_order_acquire))
+				return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment '%s' has no value %u",
+						 md->segments[d].name, v);
+		}
+	}
+	if (ix->n_measures) {
+		if (!ix->measures)
+			return cxm__fail(ctx, CXM_ERR_INVALID, "measures is NULL with n_measures %zu",
+					 ix->n_measures);
+		if (ix->n_measures > ctx->max_measures)
+			return cxm__fail(ctx, CXM_ERR_LIMIT, "%zu measures; max_measures is %u",
+					 ix->n_measures, ctx->max_measures);
+		uint32_t nm = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
+		for (size_t j = 0; j < ix->n_measures; j++) {
+			cxm_status st = check_measure(ctx, &ix->measures[j], j, nm);
+			if (st)
+				return st;
+		}
+	}
+	return CXM_OK;
+}
+
+/* ---- series look-up ---------------------------------------------------------- */
+
+/* The place of series (metric, touchpoint, slot) in shard sh, creating the
+ * row and group that hold it; NULL when that allocation fails. */
+static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
+			   bool create)
+{
+	series ***row = sh->rows[mid];
+	if (!row) {
+		if (!create)
+			return NULL;
+		row = cxm__calloc(ctx, ctx->max_touchpoints, sizeof(series **));
+		if (!row)
+			return NULL;
+		sh->rows[mid] = row;
+	}
+	series **grp = row[tp];
+	if (!grp) {
+		if (!create)
+			return NULL;
+		grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *));
+		if (!grp)
+			return NULL;
+		row[tp] = grp;
+	}
+	return &grp[slot];
+}
+
+typedef struct plan {
+	const cxm_interaction *ix;
+	uint32_t slots[1 + 64];
+	uint32_t n_slots;
+	uint32_t n_volume;
+} plan;
+
+static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p)
+{
+	const model *md = &ctx->model;
+	p->ix = ix;
+	p->n_slots = 0;
+	p->slots[p->n_slots++] = 0;
+	for (size_t d = 0; d < ix->n_segments; d++)
+		if (ix->segments[d] != CXM_NONE)
+			p->slots[p->n_slots++] = 1 + md->segments[d].slot_base + ix->segments[d];
+	p->n_volume = atomic_load_explicit(&md->n_volume, memory_order_acquire);
+}
+
+static inline cxm_id plan_metric(const cxm_context *ctx, const plan *p, size_t j)
+{
+	return j < p->ix->n_measures ? p->ix->measures[j].metric
+				     : ctx->model.volume_metrics[j - p->ix->n_measures];
+}
+
+/* Free the series this interaction created (they are the empty ones among
+ * those it touches: a series that exists otherwise has been folded into). */
+static void plan_undo(cxm_context *ctx, shard *sh, const plan *p)
+{
+	size_t nj = p->ix->n_measures + p->n_volume;
+	for (size_t j = 0; j < nj; j++) {
+		cxm_id mid = plan_metric(ctx, p, j);
+		for (uint32_t k = 0; k < p->n_slots; k++) {
+			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], false);
+			if (ref && *ref && (*ref)->top[0] == TAG_EMPTY) {
+				sh->n_series--;
+				sh->series_bytes -= cxm__series_size(ctx, (*ref)->m);
+				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
+				cxm__series_free(ctx, *ref);
+				*ref = NULL;
+			}
+		}
+	}
+}
+
+static cxm_status plan_prepare(cxm_context *ctx, shard *sh, const plan *p)
+{
+	size_t nj = p->ix->n_measures + p->n_volume;
+	for (size_t j = 0; j < nj; j++) {
+		cxm_id mid = plan_metric(ctx, p, j);
+		for (uint32_t k = 0; k < p->n_slots; k++) {
+			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], true);
+			if (!ref) {
+				plan_undo(ctx, sh, p);
+				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series index failed");
+			}
+			if (*ref)
+				continue;
+			if (atomic_fetch_add_explicit(&ctx->n_series, 1, memory_order_relaxed) >=
+			    ctx->max_series) {
+				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
+				plan_undo(ctx, sh, p);
+				return cxm__fail(ctx, CXM_ERR_LIMIT, "max_series (%llu) reached",
+						 (unsigned long long)ctx->max_series);
+			}
+			const metric *m = &ctx->model.metrics[mid];
+			series *s = cxm__series_new(ctx, m);
+			if (!s) {
+				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
+				plan_undo(ctx, sh, p);
+				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series of metric '%s' failed",
+						 m->name);
+			}
+			*ref = s;
+			sh->n_series++;
+			sh->series_bytes += cxm__series_size(ctx, m);
+		}
+	}
+	return CXM_OK;
+}
+
+static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
+{
+	const cxm_interaction *ix = p->ix;
+	size_t nj = ix->n_measures + p->n_volume;
+	for (size_t j = 0; j < nj; j++) {
+		cxm_id mid;
+		uint32_t item = 0;
+		double v = 1;
+		if (j < ix->n_measures) {
+			mid = ix->measures[j].metric;
+			item = ix->measures[j].item;
+			v = ix->measures[j].value;
+		} else {
+			mid = ctx->model.volume_metrics[j - ix->n_measures];
+		}
+		series ***row = sh->rows[mid];
+		series **grp = row[ix->touchpoint];
+		for (uint32_t k = 0; k < p->n_slots; k++) {
+			series *s = grp[p->slots[k]];
+			void *cell = cxm__series_cell(ctx, s, e);
+			if (s->m->def.kind == CXM_KIND_DURATION) {
+				uint64_t before = cxm__cell_saturated(s->m, cell);
+				cxm__cell_fold(s->m, cell, item, v);
+				sh->saturated += cxm__cell_saturated(s->m, cell) - before;
+			} else {
+				cxm__cell_fold(s->m, cell, item, v);
+			}
+		}
+	}
+}
+
+/* Apply one interaction through a locked shard. */
+static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, int64_t now)
+{
+	cxm_status st = validate(ctx, ix);
+	if (st)
+		return st;
+	const int64_t t = ix->time_ms;
+	if (t - ctx->max_future_ms > now)
+		return cxm__fail(ctx, CXM_ERR_TOO_EARLY,
+				 "time %lld ms is more than %lld ms after now (%lld)", (long long)t,
+				 (long long)ctx->max_future_ms, (long long)now);
+	const int64_t w0 = ctx->tiers[0].bucket_ms, n0 = ctx->tiers[0].buckets;
+	const int64_t e = t / w0;
+	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
+	if (sh->watermark != WATERMARK_NONE && sh->watermark / w0 > wm)
+		wm = sh->watermark / w0;
+	if (wm != WATERMARK_NONE && e <= wm - n0)
+		return cxm__fail(ctx, CXM_ERR_TOO_LATE,
+				 "time %lld ms is %lld or more buckets of %lld ms behind the watermark",
+				 (long long)t, (long long)n0, (long long)w0);
+	plan p;
+	plan_make(ctx, ix, &p);
+	if ((st = plan_prepare(ctx, sh, &p)))
+		return st;
+	plan_fold(ctx, sh, &p, e);
+	sh->accepted++;
+	if (sh->watermark == WATERMARK_NONE || t > sh->watermark)
+		sh->watermark = t;
+	if (wm == WATERMARK_NONE || e > wm) {
+		/* raise the shared watermark: once per finest bucket, not per call */
+		int64_t cur = atomic_load_explicit(&ctx->wm_epoch, memory_order_relaxed);
+		while ((cur == WATERMARK_NONE || e > cur) &&
+		       !atomic_compare_exchange_weak_explicit(&ctx->wm_epoch, &cur, e,
+							      memory_order_release, memory_order_relaxed))
+			;
+	}
+	return CXM_OK;
+}
+
+cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
+{
+	if (!ctx || !ix)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "ix" : "ctx");
+	cxm_status st = cxm__check_struct(ctx, ix, CXM_MIN_INTERACTION_SIZE, sizeof(cxm_interaction),
+					  "cxm_interaction");
+	if (st) {
+		cxm__reject(ctx, st);
+		return st;
+	}
+	int64_t now = cxm__now(ctx);
+	shard *sh = shard_lock(ctx);
+	st = apply(ctx, sh, ix, now);
+	pthread_mutex_unlock(&sh->lock);
+	if (st)
+		cxm__reject(ctx, st);
+	return st;
+}
+
+cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
+			  cxm_rejection *rejections, size_t rej_cap, size_t *n_rejected)
+{
+	if (!ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
+	if (!ixs && n)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ixs is NULL");
+	if (!rejections && rej_cap)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "rejections is NULL with rej_cap %zu", rej_cap);
+	size_t ok = 0, bad = 0;
+	if (n) {
+		cxm_status st = cxm__check_struct(ctx, ixs, CXM_MIN_INTERACTION_SIZE,
+						  sizeof(cxm_interaction), "cxm_interaction");
+		if (st)
+			return st;
+	}
+	const size_t stride = n ? ixs[0].size : 0;
+	const unsigned char *base = (const unsigned char *)ixs;
+	int64_t now = cxm__now(ctx);
+	for (size_t i = 0; i < n;) {
+		size_t end = n - i > BATCH_CHUNK ? i + BATCH_CHUNK : n;
+		shard *sh = shard_lock(ctx);
+		for (; i < end; i++) {
+			const cxm_interaction *ix = (const cxm_interaction *)(const void *)(base + i * stride);
+			cxm_status st = ix->size == stride
+						? apply(ctx, sh, ix, now)
+						: cxm__fail(ctx, CXM_ERR_INVALID,
+							    "interaction %zu has size %zu; the batch's is %zu",
+							    i, ix->size, stride);
+			if (st == CXM_OK) {
+				ok++;
+				continue;
+			}
+			cxm__reject(ctx, st);
+			if (bad < rej_cap) {
+				rejections[bad].index = i;
+				rejections[bad].status = st;
+			}
+			bad++;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	if (accepted)
+		*accepted = ok;
+	if (n_rejected)
+		*n_rejected = bad;
+	if (bad)
+		return cxm__fail(ctx, CXM_ERR_REJECTED, "%zu of %zu interactions rejected", bad, n);
+	return CXM_OK;
+}

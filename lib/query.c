@@ -1,0 +1,483 @@
+/* Combining the buckets of a window and a scope into results.
+ *
+ * A query never writes what feeders read: it locks one shard at a time,
+ * merges the matching buckets of the scope's series into an accumulator
+ * cell of its own, and finishes the metric from that cell. */
+#include "cxm_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+cxm_status cxm_query_init(cxm_query *q, size_t size)
+{
+	if (!q)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "q is NULL");
+	if (size < CXM_MIN_QUERY_SIZE)
+		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_query size %zu is smaller than %zu", size,
+				 CXM_MIN_QUERY_SIZE);
+	memset(q, 0, size);
+	q->size = size;
+	q->segment = CXM_NONE;
+	q->end_ms = CXM_NOW;
+	return CXM_OK;
+}
+
+typedef struct run {
+	const metric *m;
+	uint32_t slot;
+	int64_t a, b; /* covered interval */
+	uint32_t flags;
+	unsigned char stack[4096];
+	void *acc;
+} run;
+
+static bool tp_in_scope(const touchpoint *t, const cxm_query *q)
+{
+	switch (q->scope) {
+	case CXM_SCOPE_ALL: return true;
+	case CXM_SCOPE_TOUCHPOINT: return false; /* handled directly */
+	case CXM_SCOPE_STEP: return t->journey == q->id && t->step == q->step;
+	case CXM_SCOPE_JOURNEY: return t->journey == q->id;
+	case CXM_SCOPE_CHANNEL: return (cxm_id)t->channel == q->id;
+	}
+	return false;
+}
+
+static cxm_status check_query(cxm_context *ctx, const cxm_query *q, run *r)
+{
+	cxm_status st = cxm__check_struct(ctx, q, CXM_MIN_QUERY_SIZE, sizeof(cxm_query), "cxm_query");
+	if (st)
+		return st;
+	if (q->reserved[0] || q->reserved[1] || q->reserved[2] || q->reserved[3])
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_query.reserved must be zero");
+	const model *md = &ctx->model;
+	if (q->metric >= atomic_load_explicit(&md->n_metrics, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", q->metric);
+	r->m = &md->metrics[q->metric];
+	switch (q->scope) {
+	case CXM_SCOPE_ALL: break;
+	case CXM_SCOPE_TOUCHPOINT:
+		if (q->id >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", q->id);
+		break;
+	case CXM_SCOPE_STEP:
+	case CXM_SCOPE_JOURNEY:
+		if (q->id >= atomic_load_explicit(&md->n_journeys, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", q->id);
+		if (q->scope == CXM_SCOPE_STEP && q->step >= md->journeys[q->id].n_steps)
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
+					 md->journeys[q->id].name, q->step);
+		break;
+	case CXM_SCOPE_CHANNEL:
+		if (q->id < CXM_CHANNEL_PHONE || q->id > CXM_CHANNEL_OTHER)
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "channel %u is not a cxm_channel", q->id);
+		break;
+	default:
+		return cxm__fail(ctx, CXM_ERR_INVALID, "scope %d is not a cxm_scope", (int)q->scope);
+	}
+	r->slot = 0;
+	if (q->segment != CXM_NONE) {
+		if (q->segment >= atomic_load_explicit(&md->n_segments, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment %u is not defined", q->segment);
+		const segment *g = &md->segments[q->segment];
+		if (q->segment_value >= atomic_load_explicit(&g->n_values, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment '%s' has no value %u", g->name,
+					 q->segment_value);
+		r->slot = 1 + g->slot_base + q->segment_value;
+	}
+	if (q->span_ms <= 0)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "span_ms %lld is not positive",
+				 (long long)q->span_ms);
+	if (q->end_ms != CXM_NOW && (q->end_ms < 0 || q->end_ms > CXM_TIME_MAX))
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "end_ms %lld is outside 0 .. CXM_TIME_MAX",
+				 (long long)q->end_ms);
+	return CXM_OK;
+}
+
+static int64_t round_up(int64_t x, int64_t w)
+{
+	return -floordiv64(-x, w) * w;
+}
+
+/* Place the window on bucket boundaries. See "Windows" in cxm.h. */
+static void place_window(cxm_context *ctx, const cxm_query *q, run *r)
+{
+	int64_t end = q->end_ms == CXM_NOW ? cxm__now(ctx) : q->end_ms;
+	if (end < 0)
+		end = 0;
+	if (end > CXM_TIME_MAX)
+		end = CXM_TIME_MAX;
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	int64_t b = (end / w0 + 1) * w0;
+	int64_t span = q->span_ms > b ? b + w0 : q->span_ms; /* no earlier than time 0 matters */
+	int64_t a = b - round_up(span, w0);
+	r->flags = 0;
+	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
+	if (wm != WATERMARK_NONE) {
+		/* T[k]: the start of the oldest bucket tier k reaches behind the
+		 * watermark; data older than T[k] is held at a coarser width. */
+		int64_t T[CXM_MAX_TIERS];
+		for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+			int64_t wk = ctx->tiers[k].bucket_ms;
+			T[k] = (floordiv64(wm * w0, wk) - ctx->tiers[k].buckets + 1) * wk;
+		}
+		uint32_t last = ctx->n_tiers - 1;
+		for (uint32_t k = 1; k < ctx->n_tiers; k++) {
+			if (a < T[k - 1])
+				a = round_up(a, ctx->tiers[k].bucket_ms);
+			if (b - 1 < T[k - 1])
+				b = round_up(b, ctx->tiers[k].bucket_ms);
+		}
+		if (a < T[last]) {
+			if (a < 0 ? T[last] > 0 : true)
+				r->flags |= CXM_RESULT_TRUNCATED;
+			a = T[last];
+		}
+		if (b < a)
+			b = a;
+	}
+	if (a < 0)
+		a = 0;
+	r->a = a;
+	r->b = b;
+}
+
+static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
+{
+	const metric *m = r->m;
+	r->acc = m->cell_size <= sizeof r->stack ? (void *)r->stack : cxm__alloc(ctx, m->cell_size);
+	if (!r->acc)
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a query accumulator failed");
+	cxm__cell_clear(m, r->acc);
+	place_window(ctx, q, r);
+	if (r->a >= r->b)
+		return CXM_OK;
+	const model *md = &ctx->model;
+	uint32_t n_tp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
+	for (uint32_t i = 0; i < ctx->n_shards; i++) {
+		shard *sh = &ctx->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		series ***row = sh->rows[q->metric];
+		if (row) {
+			if (q->scope == CXM_SCOPE_TOUCHPOINT) {
+				series **grp = row[q->id];
+				if (grp && grp[r->slot])
+					cxm__series_read(ctx, grp[r->slot], r->a, r->b, r->acc);
+			} else {
+				for (uint32_t t = 0; t < n_tp; t++) {
+					series **grp = row[t];
+					if (grp && grp[r->slot] && tp_in_scope(&md->touchpoints[t], q))
+						cxm__series_read(ctx, grp[r->slot], r->a, r->b, r->acc);
+				}
+			}
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	return CXM_OK;
+}
+
+static void run_done(cxm_context *ctx, run *r)
+{
+	if (r->acc && r->acc != (void *)r->stack)
+		cxm__free(ctx, r->acc, r->m->cell_size);
+	r->acc = NULL;
+}
+
+/* ---- finishing --------------------------------------------------------------- */
+
+static void wilson(double z, uint64_t k, uint64_t n, double *lo, double *hi)
+{
+	double p = (double)k / n, z2 = z * z, nn = (double)n;
+	double den = 1 + z2 / nn;
+	double c = (p + z2 / (2 * nn)) / den;
+	double h = z * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / den;
+	*lo = 100 * fmax(0, c - h);
+	*hi = 100 * fmin(1, c + h);
+}
+
+static double sample_sd(uint64_t n, double sum, double sumsq)
+{
+	if (n < 2)
+		return NAN;
+	double v = (sumsq - sum * sum / n) / (double)(n - 1);
+	return v > 0 ? sqrt(v) : 0;
+}
+
+static void mean_ci(cxm_result *res, double z)
+{
+	double se = res->stddev / sqrt((double)res->n);
+	res->ci_low = res->mean - z * se;
+	res->ci_high = res->mean + z * se;
+}
+
+static void finish_score(const cxm_context *ctx, const metric *m, const uint64_t *c, cxm_result *res)
+{
+	const cxm_metric_def *d = &m->def;
+	uint32_t Q = d->questions;
+	uint64_t n_all = 0, top_all = 0, bot_all = 0;
+	double sum = 0, sumsq = 0, net_sum = 0, var_sum = 0;
+	uint32_t answered = 0;
+	double lo = INFINITY, hi = -INFINITY;
+	uint64_t n_min = UINT64_MAX;
+	res->skipped = c[0];
+	for (uint32_t q = 0; q < Q; q++) {
+		const uint64_t *cnt = c + 1 + q * m->points;
+		uint64_t n = 0, top = 0, bot = 0;
+		for (uint32_t p = 0; p < m->points; p++) {
+			int32_t point = d->scale_min + (int32_t)p;
+			uint64_t k = cnt[p];
+			if (!k)
+				continue;
+			n += k;
+			sum += (double)point * k;
+			sumsq += (double)point * point * k;
+			if (point >= d->top_min[q])
+				top += k;
+			if (point <= d->bottom_max[q])
+				bot += k;
+			if (point < lo)
+				lo = point;
+			if (point > hi)
+				hi = point;
+		}
+		if (Q > 1 && q < CXM_MAX_QUESTIONS)
+			res->item_n[q] = n;
+		if (n < n_min)
+			n_min = n;
+		n_all += n;
+		top_all += top;
+		bot_all += bot;
+		if (n) {
+			double pp = (double)top / n, dd = (double)bot / n;
+			double net = 100 * (pp - dd);
+			if (Q > 1)
+				res->item_net[q] = net;
+			net_sum += net;
+			var_sum += ((pp + dd) - (pp - dd) * (pp - dd)) / n;
+			answered++;
+		} else if (Q > 1) {
+			res->item_net[q] = NAN;
+		}
+	}
+	res->questions = Q;
+	res->n = Q == 1 ? n_all : n_min;
+	res->top = top_all;
+	res->bottom = bot_all;
+	if (n_all == 0)
+		return;
+	res->top_share = (double)top_all / n_all;
+	res->bottom_share = (double)bot_all / n_all;
+	res->mean = sum / n_all;
+	res->sum = sum;
+	res->min = lo;
+	res->max = hi;
+	uint64_t n_save = res->n;
+	res->n = n_all;
+	res->stddev = sample_sd(n_all, sum, sumsq);
+	double z = ctx->z;
+	switch (m->headline) {
+	case CXM_HEADLINE_NET:
+		if (Q == 1) {
+			res->value = 100 * (res->top_share - res->bottom_share);
+		} else {
+			res->value = net_sum / answered;
+		}
+		{
+			double se = 100 * sqrt(var_sum) / (Q == 1 ? 1 : answered);
+			res->ci_low = fmax(-100, res->value - z * se);
+			res->ci_high = fmin(100, res->value + z * se);
+		}
+		break;
+	case CXM_HEADLINE_TOP_BOX:
+		res->value = 100 * res->top_share;
+		wilson(z, top_all, n_all, &res->ci_low, &res->ci_high);
+		break;
+	case CXM_HEADLINE_BOTTOM_BOX:
+		res->value = 100 * res->bottom_share;
+		wilson(z, bot_all, n_all, &res->ci_low, &res->ci_high);
+		break;
+	case CXM_HEADLINE_MEAN:
+		res->value = res->mean;
+		mean_ci(res, z);
+		break;
+	default: res->value = (double)n_all; break;
+	}
+	res->n = n_save;
+}
+
+static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
+{
+	const metric *m = r->m;
+	res->kind = m->def.kind;
+	res->headline = m->headline;
+	res->start_ms = r->a;
+	res->end_ms = r->b;
+	res->flags = r->flags;
+	res->questions = 1;
+	res->value = res->ci_low = res->ci_high = NAN;
+	res->top_share = res->bottom_share = res->mean = res->min = res->max = NAN;
+	res->stddev = res->p50 = res->p90 = res->p99 = NAN;
+	for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
+		res->item_net[q] = m->def.kind == CXM_KIND_INDEX && (uint32_t)q < m->def.questions ? NAN : 0;
+	const double z = ctx->z;
+	switch (m->def.kind) {
+	case CXM_KIND_SCORE:
+	case CXM_KIND_INDEX: finish_score(ctx, m, r->acc, res); break;
+	case CXM_KIND_RATE: {
+		const uint64_t *c = r->acc;
+		res->n = c[0];
+		res->top = c[1];
+		res->bottom = c[0] - c[1];
+		if (res->n) {
+			res->top_share = res->mean = (double)c[1] / c[0];
+			res->bottom_share = 1 - res->top_share;
+			res->sum = (double)c[1];
+			res->min = res->bottom ? 0 : 1;
+			res->max = res->top ? 1 : 0;
+			if (m->headline == CXM_HEADLINE_SHARE) {
+				res->value = 100 * res->top_share;
+				wilson(z, c[1], c[0], &res->ci_low, &res->ci_high);
+			} else {
+				res->value = (double)res->n;
+			}
+		}
+		break;
+	}
+	case CXM_KIND_VOLUME: res->n = ((const uint64_t *)r->acc)[0]; break;
+	case CXM_KIND_AMOUNT:
+	case CXM_KIND_DURATION: {
+		uint64_t n;
+		double sum, sumsq, mn, mx;
+		if (m->def.kind == CXM_KIND_AMOUNT) {
+			const uint64_t *u = r->acc;
+			const double *dd = (const double *)(const void *)(u + 1);
+			n = u[0];
+			sum = dd[0];
+			sumsq = dd[1];
+			mn = dd[2];
+			mx = dd[3];
+		} else {
+			const sketch_cell *sc = r->acc;
+			n = sc->n;
+			sum = sc->sum;
+			sumsq = sc->sumsq;
+			mn = sc->min;
+			mx = sc->max;
+		}
+		res->n = n;
+		if (!n)
+			break;
+		res->sum = sum;
+		res->mean = sum / n;
+		res->min = mn;
+		res->max = mx;
+		res->stddev = sample_sd(n, sum, sumsq);
+		if (m->def.kind == CXM_KIND_DURATION) {
+			bool clamped = false;
+			res->p50 = cxm__sketch_quantile(&m->sk, r->acc, 0.5, &clamped);
+			res->p90 = cxm__sketch_quantile(&m->sk, r->acc, 0.9, &clamped);
+			res->p99 = cxm__sketch_quantile(&m->sk, r->acc, 0.99, &clamped);
+			const sketch_cell *sc = r->acc;
+			if (clamped || sc->under || sc->over)
+				res->flags |= CXM_RESULT_CLAMPED;
+		}
+		if (m->headline == CXM_HEADLINE_MEAN) {
+			res->value = res->mean;
+			mean_ci(res, z);
+		} else if (m->headline == CXM_HEADLINE_SUM) {
+			res->value = sum;
+		} else {
+			res->value = (double)n;
+		}
+		break;
+	}
+	}
+	if (m->def.kind == CXM_KIND_VOLUME || m->headline == CXM_HEADLINE_COUNT)
+		res->value = (double)res->n;
+	if (res->n == 0)
+		res->flags |= CXM_RESULT_EMPTY;
+	if (res->n < ctx->min_samples)
+		res->flags |= CXM_RESULT_LOW_SAMPLE;
+}
+
+cxm_status cxm_query_run(cxm_result *out, cxm_context *ctx, const cxm_query *q)
+{
+	if (!ctx || !out || !q)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "q");
+	cxm_status st = cxm__check_out(ctx, out, CXM_MIN_RESULT_SIZE, "cxm_result");
+	if (st)
+		return st;
+	run r;
+	r.acc = NULL;
+	if ((st = check_query(ctx, q, &r)) || (st = accumulate(ctx, q, &r))) {
+		return st;
+	}
+	cxm_result res;
+	memset(&res, 0, sizeof res);
+	res.size = sizeof res;
+	finish(ctx, &r, &res);
+	run_done(ctx, &r);
+	cxm__put_out(out, &res, sizeof res);
+	return CXM_OK;
+}
+
+cxm_status cxm_query_quantiles(double *out, cxm_context *ctx, const cxm_query *q, const double *qs,
+			       size_t n)
+{
+	if (!ctx || !out || !q || !qs)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
+				 !ctx ? "ctx" : !out ? "out" : !q ? "q" : "qs");
+	if (n < 1 || n > 64)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "n %zu is outside 1 .. 64", n);
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(qs[i]))
+			return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "quantile %zu is NaN", i);
+		if (!(qs[i] >= 0 && qs[i] <= 1))
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "quantile %g is outside 0 .. 1", qs[i]);
+	}
+	run r;
+	r.acc = NULL;
+	cxm_status st = check_query(ctx, q, &r);
+	if (st)
+		return st;
+	if (r.m->def.kind != CXM_KIND_DURATION)
+		return cxm__fail(ctx, CXM_ERR_KIND, "metric '%s' is not a DURATION", r.m->name);
+	if ((st = accumulate(ctx, q, &r)))
+		return st;
+	for (size_t i = 0; i < n; i++) {
+		bool clamped = false;
+		out[i] = cxm__sketch_quantile(&r.m->sk, r.acc, qs[i], &clamped);
+	}
+	run_done(ctx, &r);
+	return CXM_OK;
+}
+
+cxm_status cxm_query_distribution(uint64_t *out, size_t cap, size_t *n_out, cxm_context *ctx,
+				  const cxm_query *q, uint32_t item)
+{
+	if (!ctx || !out || !n_out || !q)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
+				 !ctx ? "ctx" : !out ? "out" : !n_out ? "n_out" : "q");
+	run r;
+	r.acc = NULL;
+	cxm_status st = check_query(ctx, q, &r);
+	if (st)
+		return st;
+	const metric *m = r.m;
+	if (m->def.kind != CXM_KIND_SCORE && m->def.kind != CXM_KIND_INDEX)
+		return cxm__fail(ctx, CXM_ERR_KIND, "metric '%s' is not a SCORE or INDEX", m->name);
+	if (item >= m->def.questions)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "metric '%s' has no question %u", m->name, item);
+	if (cap < m->points) {
+		*n_out = m->points;
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "cap %zu is below the %u points of metric '%s'", cap,
+				 m->points, m->name);
+	}
+	if ((st = accumulate(ctx, q, &r)))
+		return st;
+	const uint64_t *c = r.acc;
+	memcpy(out, c + 1 + item * m->points, sizeof(uint64_t) * m->points);
+	*n_out = m->points;
+	run_done(ctx, &r);
+	return CXM_OK;
+}

@@ -1,0 +1,212 @@
+/* Mergeable quantile sketch with a guaranteed relative error.
+ *
+ * Values in [lo, hi] go to logarithmic bins [b_i, b_{i+1}) with
+ * b_{i+1} = gamma * b_i and gamma = (1 + a) / (1 - a). A bin answers with
+ * r = 2 b_i b_{i+1} / (b_i + b_{i+1}), which is within a of every value in
+ * the bin: (r - b_i) / b_i = (b_{i+1} - r) / b_{i+1} = (gamma - 1)/(gamma + 1)
+ * = a. A quantile is the bin of its rank, so it is within a of the exact
+ * value of that rank. Bins merge by addition, so merged sketches keep the
+ * bound (unlike t-digest or KLL, whose error depends on the data).
+ *
+ * The bin of a value is estimated from the bits of the double and then
+ * corrected against the stored boundaries, so the estimate's error never
+ * reaches the answer. */
+#include "cxm_internal.h"
+
+#include <math.h>
+
+/* a little inside the bound so that rounding of the boundaries cannot push
+ * the worst case past the promised a */
+#define ALPHA_MARGIN 0.9995
+
+uint32_t cxm__sketch_bins_for(double lo, double hi, double alpha)
+{
+	double a = alpha * ALPHA_MARGIN;
+	double gamma = (1 + a) / (1 - a);
+	double nb = ceil(log(hi / lo) / log(gamma)) + 1;
+	return nb > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
+}
+
+cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi, double alpha,
+				   void *(*alloc)(void *, size_t), void *opaque)
+{
+	double a = alpha * ALPHA_MARGIN;
+	sp->lo = lo;
+	sp->hi = hi;
+	sp->alpha = alpha;
+	sp->gamma = (1 + a) / (1 - a);
+	sp->nb = cxm__sketch_bins_for(lo, hi, alpha);
+	sp->log2_lo = log2(lo);
+	sp->inv_log2_gamma = 1 / log2(sp->gamma);
+	sp->bounds = alloc(opaque, sizeof(double) * (sp->nb + 1));
+	if (!sp->bounds)
+		return CXM_ERR_NO_MEMORY;
+	double lg = log(sp->gamma);
+	sp->bounds[0] = lo;
+	for (uint32_t i = 1; i <= sp->nb; i++) {
+		double b = lo * exp(lg * i);
+		/* keep the boundaries strictly increasing whatever exp rounds to */
+		sp->bounds[i] = b > sp->bounds[i - 1] ? b : nextafter(sp->bounds[i - 1], INFINITY);
+	}
+	if (sp->bounds[sp->nb] < hi)
+		sp->bounds[sp->nb] = nextafter(hi, INFINITY);
+	return CXM_OK;
+}
+
+size_t cxm__sketch_cell_size(const sketch_params *sp)
+{
+	size_t n = sizeof(sketch_cell) + sizeof(uint32_t) * sp->nb;
+	return (n + 7) & ~(size_t)7;
+}
+
+void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c)
+{
+	(void)sp;
+	c->n = c->zero = c->under = c->over = c->saturated = 0;
+	c->sum = c->sumsq = 0;
+	c->min = INFINITY;
+	c->max = -INFINITY;
+	c->lo_bin = UINT32_MAX;
+	c->hi_bin = 0;
+	/* bins are zeroed lazily: only [lo_bin, hi_bin] is ever read */
+}
+
+/* log2 from the exponent and mantissa bits, within about 0.09. */
+static inline double rough_log2(double v)
+{
+	uint64_t bits;
+	memcpy(&bits, &v, sizeof bits);
+	int e = (int)((bits >> 52) & 0x7ff) - 1023;
+	bits = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1023) << 52);
+	double m;
+	memcpy(&m, &bits, sizeof m);
+	return e + (m - 1) + 0.0430357;
+}
+
+uint32_t cxm__sketch_bin(const sketch_params *sp, double v)
+{
+	double est = (rough_log2(v) - sp->log2_lo) * sp->inv_log2_gamma;
+	int64_t i = est < 0 ? 0 : est >= sp->nb ? (int64_t)sp->nb - 1 : (int64_t)est;
+	const double *b = sp->bounds;
+	while (i > 0 && v < b[i])
+		i--;
+	while (i + 1 < (int64_t)sp->nb && v >= b[i + 1])
+		i++;
+	return (uint32_t)i;
+}
+
+static inline void bins_zero(sketch_cell *c, uint32_t from, uint32_t to)
+{
+	if (from <= to)
+		memset(&c->bins[from], 0, sizeof(uint32_t) * (to - from + 1));
+}
+
+/* Make [lo, hi] part of the used range, zeroing bins newly covered. */
+static inline void widen(sketch_cell *c, uint32_t lo, uint32_t hi)
+{
+	if (c->lo_bin > c->hi_bin) {
+		bins_zero(c, lo, hi);
+		c->lo_bin = lo;
+		c->hi_bin = hi;
+		return;
+	}
+	if (lo < c->lo_bin) {
+		bins_zero(c, lo, c->lo_bin - 1);
+		c->lo_bin = lo;
+	}
+	if (hi > c->hi_bin) {
+		bins_zero(c, c->hi_bin + 1, hi);
+		c->hi_bin = hi;
+	}
+}
+
+void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
+{
+	c->n++;
+	c->sum += v;
+	c->sumsq += v * v;
+	if (v < c->min)
+		c->min = v;
+	if (v > c->max)
+		c->max = v;
+	if (v == 0) {
+		c->zero++;
+	} else if (v < sp->lo) {
+		c->under++;
+	} else if (v > sp->hi) {
+		c->over++;
+	} else {
+		uint32_t i = cxm__sketch_bin(sp, v);
+		widen(c, i, i);
+		if (c->bins[i] == UINT32_MAX)
+			c->saturated++;
+		else
+			c->bins[i]++;
+	}
+}
+
+void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_cell *src)
+{
+	(void)sp;
+	if (src->n == 0)
+		return;
+	dst->n += src->n;
+	dst->zero += src->zero;
+	dst->under += src->under;
+	dst->over += src->over;
+	dst->saturated += src->saturated;
+	dst->sum += src->sum;
+	dst->sumsq += src->sumsq;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+	if (src->lo_bin > src->hi_bin)
+		return;
+	widen(dst, src->lo_bin, src->hi_bin);
+	for (uint32_t i = src->lo_bin; i <= src->hi_bin; i++) {
+		uint64_t s = (uint64_t)dst->bins[i] + src->bins[i];
+		if (s > UINT32_MAX) {
+			dst->saturated += s - UINT32_MAX;
+			s = UINT32_MAX;
+		}
+		dst->bins[i] = (uint32_t)s;
+	}
+}
+
+double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q, bool *clamped)
+{
+	uint64_t total = c->zero + c->under + c->over;
+	if (c->lo_bin <= c->hi_bin)
+		for (uint32_t i = c->lo_bin; i <= c->hi_bin; i++)
+			total += c->bins[i];
+	if (total == 0)
+		return NAN;
+	double r = ceil(q * (double)total);
+	uint64_t rank = r < 1 ? 1 : r > (double)total ? total : (uint64_t)r;
+	/* the extremes are known exactly */
+	if (rank == 1)
+		return c->min;
+	if (rank == total)
+		return c->max;
+	uint64_t cum = c->zero;
+	if (rank <= cum)
+		return 0;
+	cum += c->under;
+	if (rank <= cum) {
+		*clamped = true;
+		return sp->lo;
+	}
+	if (c->lo_bin <= c->hi_bin) {
+		for (uint32_t i = c->lo_bin; i <= c->hi_bin; i++) {
+			cum += c->bins[i];
+			if (rank <= cum) {
+				double b0 = sp->bounds[i], b1 = sp->bounds[i + 1];
+				double v = 2 * b0 * b1 / (b0 + b1);
+				return v < c->min ? c->min : v > c->max ? c->max : v;
+			}
+		}
+	}
+	*clamped = true;
+	return sp->hi;
+}

@@ -1,0 +1,218 @@
+/* Series: tiered rings of time buckets, and the cells they hold.
+ *
+ * Feeding writes only the finest tier. When a tier's ring must reuse a slot
+ * for a newer bucket, the buckets falling out of it are added into the next
+ * tier (and the coarsest tier's simply expire). So every datum lives in
+ * exactly one bucket of one tier, the finest that still covers its time,
+ * and a window is the sum of the buckets whose start lies in it. Rolling up
+ * costs one merge per bucket per tier, paid by the feeder that moves a
+ * series forward, never by a query.
+ *
+ * Layout of a series: the header, then the int64 epoch tag of every slot of
+ * every tier, then the cells of every slot. Tags and cells are apart so
+ * that untouched cells of a large series are never written (and, for big
+ * allocations, never even paged in). */
+#include "cxm_internal.h"
+
+#include <math.h>
+
+/* ---- cells ------------------------------------------------------------------ */
+
+typedef struct amount_cell {
+	uint64_t n;
+	double sum, sumsq, min, max;
+} amount_cell;
+
+void cxm__cell_clear(const metric *m, void *cell)
+{
+	switch (m->def.kind) {
+	case CXM_KIND_DURATION: cxm__sketch_clear(&m->sk, cell); break;
+	case CXM_KIND_AMOUNT: {
+		amount_cell *a = cell;
+		a->n = 0;
+		a->sum = a->sumsq = 0;
+		a->min = INFINITY;
+		a->max = -INFINITY;
+		break;
+	}
+	default: memset(cell, 0, m->cell_size); break;
+	}
+}
+
+void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
+{
+	uint64_t *c = cell;
+	switch (m->def.kind) {
+	case CXM_KIND_SCORE:
+	case CXM_KIND_INDEX:
+		if (m->def.has_na && v == (double)m->def.na_value)
+			c[0]++;
+		else
+			c[1 + item * m->points + (uint32_t)((int32_t)v - m->def.scale_min)]++;
+		break;
+	case CXM_KIND_RATE:
+		c[0]++;
+		c[1] += v != 0;
+		break;
+	case CXM_KIND_VOLUME: c[0]++; break;
+	case CXM_KIND_AMOUNT: {
+		amount_cell *a = cell;
+		a->n++;
+		a->sum += v;
+		a->sumsq += v * v;
+		if (v < a->min)
+			a->min = v;
+		if (v > a->max)
+			a->max = v;
+		break;
+	}
+	case CXM_KIND_DURATION: cxm__sketch_add(&m->sk, cell, v); break;
+	}
+}
+
+void cxm__cell_merge(const metric *m, void *dst, const void *src)
+{
+	switch (m->def.kind) {
+	case CXM_KIND_DURATION: cxm__sketch_merge(&m->sk, dst, src); break;
+	case CXM_KIND_AMOUNT: {
+		amount_cell *d = dst;
+		const amount_cell *s = src;
+		d->n += s->n;
+		d->sum += s->sum;
+		d->sumsq += s->sumsq;
+		if (s->min < d->min)
+			d->min = s->min;
+		if (s->max > d->max)
+			d->max = s->max;
+		break;
+	}
+	default: {
+		uint64_t *d = dst;
+		const uint64_t *s = src;
+		size_t n = m->cell_size / sizeof(uint64_t);
+		for (size_t i = 0; i < n; i++)
+			d[i] += s[i];
+		break;
+	}
+	}
+}
+
+uint64_t cxm__cell_saturated(const metric *m, const void *cell)
+{
+	if (m->def.kind != CXM_KIND_DURATION)
+		return 0;
+	return ((const sketch_cell *)cell)->saturated;
+}
+
+/* ---- series ------------------------------------------------------------------- */
+
+static inline int64_t *tags(const cxm_context *ctx, const series *s, uint32_t k)
+{
+	return (int64_t *)(void *)s->data + ctx->tier_base[k];
+}
+
+static inline void *cell_at(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)
+{
+	size_t off = sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] +
+		     s->m->cell_size * (size_t)(ctx->tier_base[k] + idx);
+	return (void *)(s->data + off);
+}
+
+size_t cxm__series_size(const cxm_context *ctx, const metric *m)
+{
+	size_t slots = ctx->tier_base[ctx->n_tiers];
+	return sizeof(series) + slots * (sizeof(int64_t) + m->cell_size);
+}
+
+series *cxm__series_new(cxm_context *ctx, const metric *m)
+{
+	series *s = cxm__alloc(ctx, cxm__series_size(ctx, m));
+	if (!s)
+		return NULL;
+	s->m = m;
+	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
+		s->top[k] = TAG_EMPTY;
+	int64_t *t = tags(ctx, s, 0);
+	for (uint32_t i = 0; i < ctx->tier_base[ctx->n_tiers]; i++)
+		t[i] = TAG_EMPTY;
+	return s;
+}
+
+void cxm__series_free(cxm_context *ctx, series *s)
+{
+	if (s)
+		cxm__free(ctx, s, cxm__series_size(ctx, s->m));
+}
+
+static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e);
+
+/* Bucket x of tier k leaves the ring: add it to the next tier, if any. */
+static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const void *cell)
+{
+	if (k + 1 >= ctx->n_tiers)
+		return;
+	int64_t y = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
+	cxm__cell_merge(s->m, tier_cell(ctx, s, k + 1, y), cell);
+}
+
+/* The cell of epoch e in tier k. Buckets leave a ring in increasing epoch
+ * order, so the next tier only ever receives epochs at or after its top:
+ * the precondition e > top - n holds there by construction, and for tier 0
+ * the lateness check of the feed path guarantees it. */
+static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
+{
+	const int64_t n = ctx->tiers[k].buckets;
+	int64_t *tg = tags(ctx, s, k);
+	if (s->top[k] == TAG_EMPTY || e > s->top[k]) {
+		if (s->top[k] != TAG_EMPTY) {
+			int64_t lo = s->top[k] - n + 1, hi = e - n;
+			if (hi - lo + 1 > n)
+				lo = hi - n + 1;
+			for (int64_t x = lo; x <= hi; x++) {
+				uint32_t idx = (uint32_t)(((x % n) + n) % n);
+				if (tg[idx] == x) {
+					roll(ctx, s, k, x, cell_at(ctx, s, k, idx));
+					tg[idx] = TAG_EMPTY;
+				}
+			}
+		}
+		s->top[k] = e;
+	}
+	uint32_t idx = (uint32_t)(((e % n) + n) % n);
+	void *cell = cell_at(ctx, s, k, idx);
+	if (tg[idx] != e) {
+		tg[idx] = e;
+		cxm__cell_clear(s->m, cell);
+	}
+	return cell;
+}
+
+void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
+{
+	return tier_cell(ctx, s, 0, e);
+}
+
+static inline int64_t ceildiv64(int64_t a, int64_t b)
+{
+	return -floordiv64(-a, b);
+}
+
+void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc)
+{
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		if (s->top[k] == TAG_EMPTY)
+			continue;
+		const int64_t w = ctx->tiers[k].bucket_ms, n = ctx->tiers[k].buckets;
+		int64_t lo = ceildiv64(a, w), hi = ceildiv64(b, w) - 1; /* starts in [a, b) */
+		if (lo < s->top[k] - n + 1)
+			lo = s->top[k] - n + 1;
+		if (hi > s->top[k])
+			hi = s->top[k];
+		const int64_t *tg = tags(ctx, s, k);
+		for (int64_t x = lo; x <= hi; x++) {
+			uint32_t idx = (uint32_t)(((x % n) + n) % n);
+			if (tg[idx] == x)
+				cxm__cell_merge(s->m, acc, cell_at(ctx, s, k, idx));
+		}
+	}
+}

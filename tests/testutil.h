@@ -1,0 +1,36 @@
+/* Shared helpers for the cmocka suites. */
+#ifndef CXM_TESTUTIL_H
+#define CXM_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cxm.h"
+
+/* A clock the test moves by hand. */
+typedef struct test_clock {
+	int64_t now;
+} test_clock;
+
+int64_t test_clock_fn(void *opaque);
+
+/* A context with the default tiers and a test clock at *clk. */
+cxm_context *test_ctx(test_clock *clk);
+cxm_context *test_ctx_cfg(test_clock *clk, cxm_config *cfg);
+
+/* Feed one interaction with one measure; returns the status. */
+cxm_status feed1(cxm_context *ctx, int64_t t, cxm_id tp, cxm_id metric, double v);
+
+/* Run a touchpoint query over span ending at end; asserts CXM_OK. */
+cxm_result query_tp(cxm_context *ctx, cxm_id metric, cxm_id tp, int64_t end, int64_t span);
+
+/* 2026-11-24T00:00:00Z */
+#define T0 INT64_C(1795392000000)
+#define MIN INT64_C(60000)
+#define HOUR INT64_C(3600000)
+#define DAY INT64_C(86400000)
+
+#endif
