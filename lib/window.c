@@ -165,9 +165,10 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 	int64_t *tg = tags(ctx, s, k);
 	if (s->top[k] == TAG_EMPTY || e > s->top[k]) {
 		if (s->top[k] != TAG_EMPTY) {
+			/* valid buckets are (top - n, top]; evict those <= e - n */
 			int64_t lo = s->top[k] - n + 1, hi = e - n;
-			if (hi - lo + 1 > n)
-				lo = hi - n + 1;
+			if (hi > s->top[k])
+				hi = s->top[k];
 			for (int64_t x = lo; x <= hi; x++) {
 				uint32_t idx = (uint32_t)(((x % n) + n) % n);
 				if (tg[idx] == x) {

@@ -27,6 +27,16 @@ cxm_status feed1(cxm_context *ctx, int64_t t, cxm_id tp, cxm_id metric, double v
 /* Run a touchpoint query over span ending at end; asserts CXM_OK. */
 cxm_result query_tp(cxm_context *ctx, cxm_id metric, cxm_id tp, int64_t end, int64_t span);
 
+/* cmocka 1.1's float assertions work in single precision. */
+#include <math.h>
+#define assert_double_equal(a, b, eps)                                                         \
+	do {                                                                                   \
+		double a_ = (a), b_ = (b);                                                     \
+		if (!(fabs(a_ - b_) <= (eps)))                                                 \
+			fail_msg("%s = %.17g, expected %.17g (within %g)", #a, a_, b_,          \
+				 (double)(eps));                                               \
+	} while (0)
+
 /* 2026-11-24T00:00:00Z */
 #define T0 INT64_C(1795392000000)
 #define MIN INT64_C(60000)
