@@ -1,0 +1,229 @@
+/* The duration sketch: relative error bound at every quantile, as a
+ * property against exact quantiles, and exact merges. */
+#include "testutil.h"
+
+#include "cxm_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rs = 42;
+static double unif(void)
+{
+	uint64_t z = (rs += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	z ^= z >> 31;
+	return ((z >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static void *plain_alloc(void *o, size_t n)
+{
+	(void)o;
+	return malloc(n);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+typedef double (*gen_fn)(void);
+static double g_uniform(void) { return 1 + 3599 * unif(); }
+static double g_lognormal(void)
+{
+	double u1 = unif(), u2 = unif();
+	double z = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+	return exp(5 + 1.2 * z); /* median ~150 s, long right tail */
+}
+static double g_pareto(void) { return 2.0 / pow(unif(), 1 / 1.1); } /* heavy tail */
+static double g_bimodal(void) { return unif() < 0.7 ? 0.05 + 0.01 * unif() : 3000 + 600 * unif(); }
+
+static sketch_cell *cell_new(const sketch_params *sp)
+{
+	sketch_cell *c = malloc(cxm__sketch_cell_size(sp));
+	cxm__sketch_clear(sp, c);
+	return c;
+}
+
+/* For each distribution and error bound: the answer of every quantile on
+ * a fine grid is within alpha of the exact nearest-rank value. */
+static void relative_error_bound(void **state)
+{
+	(void)state;
+	gen_fn gens[] = {g_uniform, g_lognormal, g_pareto, g_bimodal};
+	const char *names[] = {"uniform", "lognormal", "pareto", "bimodal"};
+	double alphas[] = {0.01, 0.001, 0.05};
+	enum { N = 20000 };
+	double *v = malloc(sizeof(double) * N);
+	for (size_t a = 0; a < 3; a++) {
+		sketch_params sp;
+		assert_int_equal(cxm__sketch_params_init(&sp, 0.001, 1e6, alphas[a], plain_alloc, NULL), CXM_OK);
+		for (size_t g = 0; g < 4; g++) {
+			sketch_cell *c = cell_new(&sp);
+			for (int i = 0; i < N; i++) {
+				v[i] = gens[g]();
+				if (v[i] > 1e6)
+					v[i] = 1e6; /* keep inside the exact range */
+				cxm__sketch_add(&sp, c, v[i]);
+			}
+			qsort(v, N, sizeof *v, cmp);
+			double worst = 0;
+			for (int k = 0; k <= 1000; k++) {
+				double q = k / 1000.0;
+				bool clamped = false;
+				double got = cxm__sketch_quantile(&sp, c, q, &clamped);
+				double r = ceil(q * N);
+				size_t rank = r < 1 ? 1 : (size_t)r;
+				double want = v[rank - 1];
+				double err = fabs(got - want) / want;
+				if (err > worst)
+					worst = err;
+				if (err > alphas[a] || clamped)
+					fail_msg("%s alpha %g q %g: got %.17g want %.17g (rel %g)", names[g],
+						 alphas[a], q, got, want, err);
+			}
+			assert_true(worst > 0); /* the test looked at real bins */
+			free(c);
+		}
+		free(sp.bounds);
+	}
+	free(v);
+}
+
+/* Every value in a bin is within alpha of the bin's answer: check the bin
+ * edges themselves, where the error peaks. */
+static void bin_edges(void **state)
+{
+	(void)state;
+	sketch_params sp;
+	assert_int_equal(cxm__sketch_params_init(&sp, 0.001, 604800, 0.01, plain_alloc, NULL), CXM_OK);
+	for (uint32_t i = 0; i < sp.nb; i += 7) {
+		double edges[] = {sp.bounds[i], nextafter(sp.bounds[i + 1], 0)};
+		for (int e = 0; e < 2; e++) {
+			double x = edges[e];
+			if (x > sp.hi)
+				continue;
+			uint32_t b = cxm__sketch_bin(&sp, x);
+			assert_int_equal(b, i);
+			double b0 = sp.bounds[b], b1 = sp.bounds[b + 1];
+			double rep = 2 * b0 * b1 / (b0 + b1);
+			assert_true(fabs(rep - x) / x <= 0.01);
+		}
+	}
+	free(sp.bounds);
+}
+
+/* Merging two halves gives the same bins as adding everything to one. */
+static void merge_is_exact(void **state)
+{
+	(void)state;
+	sketch_params sp;
+	assert_int_equal(cxm__sketch_params_init(&sp, 0.001, 1e6, 0.01, plain_alloc, NULL), CXM_OK);
+	sketch_cell *all = cell_new(&sp), *h1 = cell_new(&sp), *h2 = cell_new(&sp), *m = cell_new(&sp);
+	for (int i = 0; i < 5000; i++) {
+		double x = g_lognormal();
+		cxm__sketch_add(&sp, all, x);
+		cxm__sketch_add(&sp, i % 3 ? h1 : h2, x);
+	}
+	cxm__sketch_add(&sp, h2, 0);
+	cxm__sketch_add(&sp, all, 0);
+	cxm__sketch_merge(&sp, m, h1);
+	cxm__sketch_merge(&sp, m, h2);
+	assert_int_equal(m->n, all->n);
+	assert_int_equal(m->zero, 1);
+	assert_int_equal(m->lo_bin, all->lo_bin);
+	assert_int_equal(m->hi_bin, all->hi_bin);
+	assert_memory_equal(&m->bins[m->lo_bin], &all->bins[all->lo_bin],
+			    sizeof(uint32_t) * (all->hi_bin - all->lo_bin + 1));
+	assert_double_equal(m->min, all->min, 0);
+	assert_double_equal(m->max, all->max, 0);
+	for (int k = 1; k < 100; k++) {
+		bool c1 = false, c2 = false;
+		assert_double_equal(cxm__sketch_quantile(&sp, m, k / 100.0, &c1),
+				    cxm__sketch_quantile(&sp, all, k / 100.0, &c2), 0);
+	}
+	free(all);
+	free(h1);
+	free(h2);
+	free(m);
+	free(sp.bounds);
+}
+
+/* Out of range: zero exact, below lo and above hi reported at the bound
+ * and flagged. */
+static void out_of_range(void **state)
+{
+	(void)state;
+	sketch_params sp;
+	assert_int_equal(cxm__sketch_params_init(&sp, 1, 100, 0.01, plain_alloc, NULL), CXM_OK);
+	sketch_cell *c = cell_new(&sp);
+	double xs[] = {0, 0.5, 0.6, 50, 500, 600};
+	for (int i = 0; i < 6; i++)
+		cxm__sketch_add(&sp, c, xs[i]);
+	bool cl = false;
+	assert_double_equal(cxm__sketch_quantile(&sp, c, 0, &cl), 0, 0);
+	assert_false(cl);
+	assert_double_equal(cxm__sketch_quantile(&sp, c, 0.3, &cl), 1, 0); /* rank 2: under */
+	assert_true(cl);
+	cl = false;
+	assert_true(fabs(cxm__sketch_quantile(&sp, c, 0.6, &cl) - 50) <= 0.5);
+	assert_false(cl);
+	assert_double_equal(cxm__sketch_quantile(&sp, c, 0.8, &cl), 100, 0); /* rank 5: over */
+	assert_true(cl);
+	assert_double_equal(cxm__sketch_quantile(&sp, c, 1, &cl), 600, 0); /* max is exact */
+	free(c);
+	free(sp.bounds);
+}
+
+/* Through the public API, quantiles of a window merged over many buckets
+ * and two shards keep the bound. */
+static void public_api_heavy_tail(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_context *ctx = test_ctx(&clk);
+	cxm_metric_def d = {.size = sizeof d};
+	cxm_id aht, tp;
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
+	assert_int_equal(cxm_metric_define(&aht, ctx, "aht", &d), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "agent", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	enum { N = 30000 };
+	double *v = malloc(sizeof(double) * N);
+	for (int i = 0; i < N; i++) {
+		v[i] = g_pareto();
+		if (v[i] > 604800)
+			v[i] = 604800;
+		/* spread over 20 hours: minute and hour buckets both hold data */
+		assert_int_equal(feed1(ctx, T0 - 20 * HOUR + (int64_t)i * (20 * HOUR / N), tp, aht, v[i]), CXM_OK);
+	}
+	qsort(v, N, sizeof *v, cmp);
+	cxm_query q = CXM_QUERY_INIT;
+	q.metric = aht;
+	q.scope = CXM_SCOPE_TOUCHPOINT;
+	q.id = tp;
+	q.span_ms = DAY;
+	double qs[64], out[64];
+	for (int k = 0; k < 64; k++)
+		qs[k] = k / 63.0;
+	assert_int_equal(cxm_query_quantiles(out, ctx, &q, qs, 64), CXM_OK);
+	for (int k = 0; k < 64; k++) {
+		double r = ceil(qs[k] * N);
+		double want = v[(r < 1 ? 1 : (size_t)r) - 1];
+		if (fabs(out[k] - want) / want > 0.01)
+			fail_msg("q %g: got %g want %g", qs[k], out[k], want);
+	}
+	free(v);
+	cxm_context_free(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(relative_error_bound), cmocka_unit_test(bin_edges),
+		cmocka_unit_test(merge_is_exact),       cmocka_unit_test(out_of_range),
+		cmocka_unit_test(public_api_heavy_tail),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
