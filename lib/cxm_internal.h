@@ -143,6 +143,7 @@ CXM_INTERNAL cxm_status cxm__check_name(const cxm_context *ctx, const char *name
 typedef struct series {
 	const metric *m;
 	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
+	void *top_cell;             /* the cell of top[0]: most folds land there */
 	/* then per tier: int64_t tags[n_k]; then per tier: cells[n_k] */
 	unsigned char data[];
 } series;

@@ -130,6 +130,7 @@ series *cxm__series_new(cxm_context *ctx, const metric *m)
 	if (!s)
 		return NULL;
 	s->m = m;
+	s->top_cell = NULL;
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
 	int64_t *t = tags(ctx, s, 0);
@@ -190,7 +191,12 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 
 void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 {
-	return tier_cell(ctx, s, 0, e);
+	if (e == s->top[0])
+		return s->top_cell;
+	void *cell = tier_cell(ctx, s, 0, e);
+	if (e == s->top[0])
+		s->top_cell = cell;
+	return cell;
 }
 
 static inline int64_t ceildiv64(int64_t a, int64_t b)
