@@ -820,6 +820,9 @@ typedef struct cxm_result {
 	double p50;         /**< DURATION: median, within the metric's relative error. */
 	double p90;         /**< DURATION: 90th percentile. */
 	double p99;         /**< DURATION: 99th percentile. */
+	int64_t quantile_start_ms; /**< DURATION: the quantiles describe [quantile_start_ms, quantile_end_ms): the window widened to whole hours (whole buckets of the second tier). */
+	int64_t quantile_end_ms;   /**< DURATION: end of the quantiles' interval. */
+	uint64_t quantile_n;       /**< DURATION: values in the quantiles' interval. */
 	uint32_t questions; /**< INDEX: questions; else 1. */
 	uint32_t reserved1; /**< 0. */
 	double item_net[CXM_MAX_QUESTIONS]; /**< INDEX: NET of each question. */

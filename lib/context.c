@@ -266,9 +266,13 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 				return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE,
 						 "tier %u: bucket_ms must be a larger multiple of tier %u's",
 						 k, k - 1);
-			if (t->bucket_ms * (int64_t)t->buckets <= p->bucket_ms * (int64_t)p->buckets)
+			/* buckets leaving tier k-1 must still fall inside tier k
+			 * however far ahead tier k's newest bucket is */
+			if (t->bucket_ms * (int64_t)t->buckets <
+			    p->bucket_ms * (int64_t)p->buckets + 2 * t->bucket_ms)
 				return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE,
-						 "tier %u must reach further back than tier %u", k, k - 1);
+						 "tier %u must reach at least two of its buckets further back than tier %u",
+						 k, k - 1);
 		}
 	}
 	for (uint32_t k = 0; k < ctx->n_tiers; k++)

@@ -60,10 +60,15 @@ typedef struct sketch_params {
 
 #define SKETCH_MAX_BINS 16384u
 
-/* A sketch cell: exact moments plus bins. Followed in memory by nb uint32. */
+/* A sketch cell has two parts. The moments (n, sum, sumsq, min, max) are
+ * exact and kept at every tier. The distribution (zero, under, over, the
+ * bins and their own extremes) is kept from the "bins tier" up (the hour
+ * tier by default): a finest-tier cell is only the header, lo_bin > hi_bin. */
 typedef struct sketch_cell {
-	uint64_t n, zero, under, over, saturated;
+	uint64_t n;
 	double sum, sumsq, min, max;
+	uint64_t zero, under, over, saturated;
+	double dmin, dmax;
 	uint32_t lo_bin, hi_bin; /* used bins are [lo_bin, hi_bin]; lo_bin > hi_bin when none */
 	uint32_t bins[];
 } sketch_cell;
@@ -75,7 +80,11 @@ CXM_INTERNAL uint32_t cxm__sketch_bins_for(double lo, double hi, double alpha);
 CXM_INTERNAL size_t cxm__sketch_cell_size(const sketch_params *sp);
 CXM_INTERNAL void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c);
 CXM_INTERNAL void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v);
+CXM_INTERNAL void cxm__sketch_add_moments(sketch_cell *c, double v);
+CXM_INTERNAL void cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v);
 CXM_INTERNAL void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_cell *src);
+CXM_INTERNAL void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src);
+CXM_INTERNAL void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src);
 CXM_INTERNAL uint32_t cxm__sketch_bin(const sketch_params *sp, double v);
 /* Quantile of rank max(1, ceil(q*n)); NaN when empty. *clamped set when
  * the answer fell in the under or over range. */
@@ -109,8 +118,13 @@ typedef struct metric {
 	cxm_headline headline; /* resolved default */
 	uint32_t points;       /* SCORE/INDEX: scale points */
 	uint32_t cells;        /* SCORE/INDEX: questions * points counters */
-	size_t cell_size;      /* bytes, multiple of 8 */
+	size_t cell_size;      /* bytes of a full cell, multiple of 8 */
 	sketch_params sk;      /* DURATION */
+	/* layout of a series of this metric with the context's tiers */
+	uint32_t bins_tier;    /* DURATION: lowest tier whose cells keep the distribution */
+	size_t tier_cell[CXM_MAX_TIERS]; /* cell bytes in tier k */
+	size_t tier_off[CXM_MAX_TIERS];  /* offset of tier k's cells after all tags */
+	size_t series_size;
 } metric;
 
 typedef struct segment {
@@ -143,24 +157,30 @@ CXM_INTERNAL cxm_status cxm__check_name(const cxm_context *ctx, const char *name
 typedef struct series {
 	const metric *m;
 	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
-	void *top_cell;             /* the cell of top[0]: most folds land there */
+	/* most folds land in the same bucket as the last: its cell is cached */
+	int64_t hot_epoch[2];       /* [0]: finest tier, [1]: bins tier */
+	void *hot_cell[2];
 	/* then per tier: int64_t tags[n_k]; then per tier: cells[n_k] */
 	unsigned char data[];
 } series;
 
+CXM_INTERNAL void cxm__metric_layout(const cxm_context *ctx, metric *m);
 CXM_INTERNAL size_t cxm__series_size(const cxm_context *ctx, const metric *m);
 CXM_INTERNAL series *cxm__series_new(cxm_context *ctx, const metric *m);
 CXM_INTERNAL void cxm__series_free(cxm_context *ctx, series *s);
 /* The tier-0 cell for epoch e, rolling older buckets up as needed. The
  * caller guarantees e > top[0] - n_0. */
 CXM_INTERNAL void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e);
-/* Merge into acc every bucket whose start lies in [a, b). */
+/* The bins-tier cell holding the distribution of finest epoch e. */
+CXM_INTERNAL void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e);
+enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
+/* Merge into acc (a full cell) every bucket whose start lies in [a, b):
+ * whole cells, or for a DURATION only the moments or only the distribution. */
 CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b,
-				   void *acc);
+				   void *acc, enum read_part part);
 CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
 CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
 CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
-CXM_INTERNAL uint64_t cxm__cell_saturated(const metric *m, const void *cell);
 
 /* ---- context ------------------------------------------------------------ */
 

@@ -272,9 +272,11 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 			series *s = grp[p->slots[k]];
 			void *cell = cxm__series_cell(ctx, s, e);
 			if (s->m->def.kind == CXM_KIND_DURATION) {
-				uint64_t before = cxm__cell_saturated(s->m, cell);
-				cxm__cell_fold(s->m, cell, item, v);
-				sh->saturated += cxm__cell_saturated(s->m, cell) - before;
+				cxm__sketch_add_moments(cell, v);
+				sketch_cell *bc = cxm__series_bins_cell(ctx, s, e);
+				uint64_t before = bc->saturated;
+				cxm__sketch_add_dist(&s->m->sk, bc, v);
+				sh->saturated += bc->saturated - before;
 			} else {
 				cxm__cell_fold(s->m, cell, item, v);
 			}

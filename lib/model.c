@@ -549,6 +549,7 @@ cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const char *name,
 		}
 		m.cell_size = cxm__sketch_cell_size(&m.sk);
 	}
+	cxm__metric_layout(ctx, &m);
 	if (!(m.name = cxm__strdup(ctx, name))) {
 		metric_free(ctx, &m);
 		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating metric '%s' failed", name);

@@ -25,7 +25,8 @@ cxm_status cxm_query_init(cxm_query *q, size_t size)
 typedef struct run {
 	const metric *m;
 	uint32_t slot;
-	int64_t a, b; /* covered interval */
+	int64_t a, b;   /* covered interval */
+	int64_t qa, qb; /* DURATION: interval of the distribution (whole bins-tier buckets) */
 	uint32_t flags;
 	unsigned char stack[4096];
 	void *acc;
@@ -140,6 +141,22 @@ static void place_window(cxm_context *ctx, const cxm_query *q, run *r)
 		a = 0;
 	r->a = a;
 	r->b = b;
+	/* the distribution of a DURATION is kept per bins-tier bucket: widen
+	 * to whole buckets of it (a and b are already whole coarser buckets
+	 * where the data is coarser) */
+	const int64_t wb = ctx->tiers[r->m->bins_tier].bucket_ms;
+	r->qa = floordiv64(a, wb) * wb;
+	r->qb = round_up(b, wb);
+}
+
+static void read_series(const cxm_context *ctx, const run *r, const series *s)
+{
+	if (r->m->def.kind != CXM_KIND_DURATION) {
+		cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_ALL);
+		return;
+	}
+	cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_MOMENTS);
+	cxm__series_read(ctx, s, r->qa, r->qb, r->acc, READ_DIST);
 }
 
 static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
@@ -150,7 +167,7 @@ static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a query accumulator failed");
 	cxm__cell_clear(m, r->acc);
 	place_window(ctx, q, r);
-	if (r->a >= r->b)
+	if (r->a >= r->b && r->qa >= r->qb)
 		return CXM_OK;
 	const model *md = &ctx->model;
 	uint32_t n_tp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
@@ -162,12 +179,12 @@ static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
 			if (q->scope == CXM_SCOPE_TOUCHPOINT) {
 				series **grp = row[q->id];
 				if (grp && grp[r->slot])
-					cxm__series_read(ctx, grp[r->slot], r->a, r->b, r->acc);
+					read_series(ctx, r, grp[r->slot]);
 			} else {
 				for (uint32_t t = 0; t < n_tp; t++) {
 					series **grp = row[t];
 					if (grp && grp[r->slot] && tp_in_scope(&md->touchpoints[t], q))
-						cxm__series_read(ctx, grp[r->slot], r->a, r->b, r->acc);
+						read_series(ctx, r, grp[r->slot]);
 				}
 			}
 		}
@@ -365,6 +382,15 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 			mx = sc->max;
 		}
 		res->n = n;
+		if (m->def.kind == CXM_KIND_DURATION) {
+			const sketch_cell *sc = r->acc;
+			res->quantile_start_ms = r->qa;
+			res->quantile_end_ms = r->qb;
+			res->quantile_n = sc->zero + sc->under + sc->over;
+			if (sc->lo_bin <= sc->hi_bin)
+				for (uint32_t i = sc->lo_bin; i <= sc->hi_bin; i++)
+					res->quantile_n += sc->bins[i];
+		}
 		if (!n)
 			break;
 		res->sum = sum;

@@ -64,8 +64,8 @@ void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c)
 	(void)sp;
 	c->n = c->zero = c->under = c->over = c->saturated = 0;
 	c->sum = c->sumsq = 0;
-	c->min = INFINITY;
-	c->max = -INFINITY;
+	c->min = c->dmin = INFINITY;
+	c->max = c->dmax = -INFINITY;
 	c->lo_bin = UINT32_MAX;
 	c->hi_bin = 0;
 	/* bins are zeroed lazily: only [lo_bin, hi_bin] is ever read */
@@ -120,7 +120,7 @@ static inline void widen(sketch_cell *c, uint32_t lo, uint32_t hi)
 	}
 }
 
-void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
+void cxm__sketch_add_moments(sketch_cell *c, double v)
 {
 	c->n++;
 	c->sum += v;
@@ -129,6 +129,14 @@ void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
 		c->min = v;
 	if (v > c->max)
 		c->max = v;
+}
+
+void cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v)
+{
+	if (v < c->dmin)
+		c->dmin = v;
+	if (v > c->dmax)
+		c->dmax = v;
 	if (v == 0) {
 		c->zero++;
 	} else if (v < sp->lo) {
@@ -145,22 +153,33 @@ void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
 	}
 }
 
-void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_cell *src)
+void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
 {
-	(void)sp;
-	if (src->n == 0)
-		return;
+	cxm__sketch_add_moments(c, v);
+	cxm__sketch_add_dist(sp, c, v);
+}
+
+void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src)
+{
 	dst->n += src->n;
-	dst->zero += src->zero;
-	dst->under += src->under;
-	dst->over += src->over;
-	dst->saturated += src->saturated;
 	dst->sum += src->sum;
 	dst->sumsq += src->sumsq;
 	if (src->min < dst->min)
 		dst->min = src->min;
 	if (src->max > dst->max)
 		dst->max = src->max;
+}
+
+void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
+{
+	dst->zero += src->zero;
+	dst->under += src->under;
+	dst->over += src->over;
+	dst->saturated += src->saturated;
+	if (src->dmin < dst->dmin)
+		dst->dmin = src->dmin;
+	if (src->dmax > dst->dmax)
+		dst->dmax = src->dmax;
 	if (src->lo_bin > src->hi_bin)
 		return;
 	widen(dst, src->lo_bin, src->hi_bin);
@@ -172,6 +191,13 @@ void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_c
 		}
 		dst->bins[i] = (uint32_t)s;
 	}
+}
+
+void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_cell *src)
+{
+	(void)sp;
+	cxm__sketch_merge_moments(dst, src);
+	cxm__sketch_merge_dist(dst, src);
 }
 
 double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q, bool *clamped)
@@ -186,9 +212,9 @@ double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, doubl
 	uint64_t rank = r < 1 ? 1 : r > (double)total ? total : (uint64_t)r;
 	/* the extremes are known exactly */
 	if (rank == 1)
-		return c->min;
+		return c->dmin;
 	if (rank == total)
-		return c->max;
+		return c->dmax;
 	uint64_t cum = c->zero;
 	if (rank <= cum)
 		return 0;
@@ -203,7 +229,7 @@ double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, doubl
 			if (rank <= cum) {
 				double b0 = sp->bounds[i], b1 = sp->bounds[i + 1];
 				double v = 2 * b0 * b1 / (b0 + b1);
-				return v < c->min ? c->min : v > c->max ? c->max : v;
+				return v < c->dmin ? c->dmin : v > c->dmax ? c->dmax : v;
 			}
 		}
 	}

@@ -97,13 +97,6 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 	}
 }
 
-uint64_t cxm__cell_saturated(const metric *m, const void *cell)
-{
-	if (m->def.kind != CXM_KIND_DURATION)
-		return 0;
-	return ((const sketch_cell *)cell)->saturated;
-}
-
 /* ---- series ------------------------------------------------------------------- */
 
 static inline int64_t *tags(const cxm_context *ctx, const series *s, uint32_t k)
@@ -113,15 +106,31 @@ static inline int64_t *tags(const cxm_context *ctx, const series *s, uint32_t k)
 
 static inline void *cell_at(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)
 {
-	size_t off = sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] +
-		     s->m->cell_size * (size_t)(ctx->tier_base[k] + idx);
+	size_t off = sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] + s->m->tier_off[k] +
+		     s->m->tier_cell[k] * idx;
 	return (void *)(s->data + off);
+}
+
+/* A DURATION keeps its distribution from the second tier up, so the finest
+ * tier (many small buckets, rolled up every minute) holds only moments. */
+void cxm__metric_layout(const cxm_context *ctx, metric *m)
+{
+	size_t off = 0;
+	m->bins_tier = 0;
+	if (m->def.kind == CXM_KIND_DURATION && ctx->n_tiers > 1)
+		m->bins_tier = 1;
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		m->tier_cell[k] = k < m->bins_tier ? sizeof(sketch_cell) : m->cell_size;
+		m->tier_off[k] = off;
+		off += m->tier_cell[k] * ctx->tiers[k].buckets;
+	}
+	m->series_size = sizeof(series) + sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] + off;
 }
 
 size_t cxm__series_size(const cxm_context *ctx, const metric *m)
 {
-	size_t slots = ctx->tier_base[ctx->n_tiers];
-	return sizeof(series) + slots * (sizeof(int64_t) + m->cell_size);
+	(void)ctx;
+	return m->series_size;
 }
 
 series *cxm__series_new(cxm_context *ctx, const metric *m)
@@ -130,7 +139,10 @@ series *cxm__series_new(cxm_context *ctx, const metric *m)
 	if (!s)
 		return NULL;
 	s->m = m;
-	s->top_cell = NULL;
+	for (int h = 0; h < 2; h++) {
+		s->hot_epoch[h] = TAG_EMPTY;
+		s->hot_cell[h] = NULL;
+	}
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
 	int64_t *t = tags(ctx, s, 0);
@@ -173,8 +185,12 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 			for (int64_t x = lo; x <= hi; x++) {
 				uint32_t idx = (uint32_t)(((x % n) + n) % n);
 				if (tg[idx] == x) {
-					roll(ctx, s, k, x, cell_at(ctx, s, k, idx));
+					void *cell = cell_at(ctx, s, k, idx);
+					roll(ctx, s, k, x, cell);
 					tg[idx] = TAG_EMPTY;
+					for (int h = 0; h < 2; h++)
+						if (s->hot_cell[h] == cell)
+							s->hot_epoch[h] = TAG_EMPTY;
 				}
 			}
 		}
@@ -191,11 +207,25 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 
 void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 {
-	if (e == s->top[0])
-		return s->top_cell;
+	if (e == s->hot_epoch[0])
+		return s->hot_cell[0];
 	void *cell = tier_cell(ctx, s, 0, e);
-	if (e == s->top[0])
-		s->top_cell = cell;
+	s->hot_epoch[0] = e;
+	s->hot_cell[0] = cell;
+	return cell;
+}
+
+void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
+{
+	uint32_t b = s->m->bins_tier;
+	if (b == 0)
+		return cxm__series_cell(ctx, s, e);
+	int64_t y = floordiv64(e * ctx->tiers[0].bucket_ms, ctx->tiers[b].bucket_ms);
+	if (y == s->hot_epoch[1])
+		return s->hot_cell[1];
+	void *cell = tier_cell(ctx, s, b, y);
+	s->hot_epoch[1] = y;
+	s->hot_cell[1] = cell;
 	return cell;
 }
 
@@ -204,9 +234,11 @@ static inline int64_t ceildiv64(int64_t a, int64_t b)
 	return -floordiv64(-a, b);
 }
 
-void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc)
+void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc,
+		      enum read_part part)
 {
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+	uint32_t k0 = part == READ_DIST ? s->m->bins_tier : 0;
+	for (uint32_t k = k0; k < ctx->n_tiers; k++) {
 		if (s->top[k] == TAG_EMPTY)
 			continue;
 		const int64_t w = ctx->tiers[k].bucket_ms, n = ctx->tiers[k].buckets;
@@ -218,8 +250,15 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 		const int64_t *tg = tags(ctx, s, k);
 		for (int64_t x = lo; x <= hi; x++) {
 			uint32_t idx = (uint32_t)(((x % n) + n) % n);
-			if (tg[idx] == x)
-				cxm__cell_merge(s->m, acc, cell_at(ctx, s, k, idx));
+			if (tg[idx] != x)
+				continue;
+			const void *cell = cell_at(ctx, s, k, idx);
+			if (part == READ_MOMENTS)
+				cxm__sketch_merge_moments(acc, cell);
+			else if (part == READ_DIST)
+				cxm__sketch_merge_dist(acc, cell);
+			else
+				cxm__cell_merge(s->m, acc, cell);
 		}
 	}
 }

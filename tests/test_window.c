@@ -137,6 +137,55 @@ static void retention(void **state)
 	cxm_context_free(ctx);
 }
 
+/* The distribution of a duration is kept per hour: quantiles describe the
+ * window widened to whole hours, and say so; the moments stay exact. */
+static void quantile_window(void **state)
+{
+	(void)state;
+	test_clock clk = {T0 + DAY};
+	cxm_context *ctx = test_ctx(&clk);
+	cxm_metric_def d = {.size = sizeof d};
+	cxm_id aht, tp;
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
+	assert_int_equal(cxm_metric_define(&aht, ctx, "aht", &d), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "agent", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	assert_int_equal(feed1(ctx, T0 + 10 * HOUR + 5 * MIN, tp, aht, 100), CXM_OK);
+	assert_int_equal(feed1(ctx, T0 + 10 * HOUR + 50 * MIN, tp, aht, 300), CXM_OK);
+	cxm_result r = query_tp(ctx, aht, tp, T0 + 10 * HOUR + 59 * MIN, 30 * MIN);
+	assert_int_equal(r.n, 1);
+	assert_double_equal(r.mean, 300, 0);
+	assert_int_equal(r.quantile_start_ms, T0 + 10 * HOUR);
+	assert_int_equal(r.quantile_end_ms, T0 + 11 * HOUR);
+	assert_int_equal(r.quantile_n, 2);
+	assert_double_equal(r.p50, 100, 0); /* rank 1 of 2: the exact minimum */
+	assert_double_equal(r.p99, 300, 0);
+	/* a whole-hour window agrees */
+	r = query_tp(ctx, aht, tp, T0 + 10 * HOUR + 59 * MIN, HOUR);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.quantile_n, 2);
+	cxm_context_free(ctx);
+}
+
+/* Tiers must nest: each a larger multiple of the last, reaching at least
+ * two of its buckets further back. */
+static void tier_rules(void **state)
+{
+	(void)state;
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cxm_context *ctx = NULL;
+	cfg.n_tiers = 2;
+	cfg.tiers[0] = (cxm_tier){MIN, 60, 0};
+	cfg.tiers[1] = (cxm_tier){HOUR, 2, 0}; /* reaches 2 h: not 1 h + 2 h */
+	assert_int_equal(cxm_context_new(&ctx, &cfg), CXM_ERR_OUT_OF_RANGE);
+	cfg.tiers[1] = (cxm_tier){HOUR, 3, 0};
+	assert_int_equal(cxm_context_new(&ctx, &cfg), CXM_OK);
+	cxm_context_free(ctx);
+	cfg.tiers[1] = (cxm_tier){90 * 1000, 100, 0}; /* not a multiple */
+	assert_int_equal(cxm_context_new(&ctx, &cfg), CXM_ERR_OUT_OF_RANGE);
+	cfg.tiers[1] = (cxm_tier){MIN, 100, 0}; /* not larger */
+	assert_int_equal(cxm_context_new(&ctx, &cfg), CXM_ERR_OUT_OF_RANGE);
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 static uint64_t rnd(void)
 {
@@ -215,6 +264,8 @@ int main(void)
 		cmocka_unit_test(too_late_edge),
 		cmocka_unit_test(retention),
 		cmocka_unit_test(covered_interval_is_exact),
+		cmocka_unit_test(quantile_window),
+		cmocka_unit_test(tier_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
