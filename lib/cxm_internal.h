@@ -124,7 +124,8 @@ typedef struct metric {
 	uint32_t bins_tier;    /* DURATION: lowest tier whose cells keep the distribution */
 	size_t tier_cell[CXM_MAX_TIERS]; /* cell bytes in tier k */
 	size_t tier_off[CXM_MAX_TIERS];  /* offset of tier k's cells after all tags */
-	size_t series_size;
+	size_t ring_size;      /* bytes of the rings of one series */
+	size_t series_size;    /* header, hot cell and rings */
 } metric;
 
 typedef struct segment {
@@ -154,20 +155,26 @@ CXM_INTERNAL cxm_status cxm__check_name(const cxm_context *ctx, const char *name
 
 /* ---- series and windows (window.c) ------------------------------------- */
 
+/* A series is a small header, allocated apart from its rings so that the
+ * headers of many series share pages and cache lines. The header holds the
+ * newest finest bucket ("hot"): nearly every fold lands there and touches
+ * nothing else; it is merged into the ring when a newer bucket starts. */
 typedef struct series {
 	const metric *m;
+	unsigned char *data;        /* every tier's int64 tags, then every tier's cells */
 	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
-	/* most folds land in the same bucket as the last: its cell is cached */
-	int64_t hot_epoch[2];       /* [0]: finest tier, [1]: bins tier */
-	void *hot_cell[2];
-	/* then per tier: int64_t tags[n_k]; then per tier: cells[n_k] */
-	unsigned char data[];
+	int64_t hot_epoch;          /* finest epoch held in hot[], or TAG_EMPTY */
+	int64_t bins_epoch;         /* bins-tier epoch of bins_cell, or TAG_EMPTY */
+	void *bins_cell;
+	uint64_t hot[];             /* a finest-tier cell */
 } series;
 
 CXM_INTERNAL void cxm__metric_layout(const cxm_context *ctx, metric *m);
 CXM_INTERNAL size_t cxm__series_size(const cxm_context *ctx, const metric *m);
 CXM_INTERNAL series *cxm__series_new(cxm_context *ctx, const metric *m);
 CXM_INTERNAL void cxm__series_free(cxm_context *ctx, series *s);
+/* True for a series nothing was ever folded into. */
+CXM_INTERNAL bool cxm__series_empty(const series *s);
 /* The tier-0 cell for epoch e, rolling older buckets up as needed. The
  * caller guarantees e > top[0] - n_0. */
 CXM_INTERNAL void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e);

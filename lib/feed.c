@@ -204,7 +204,7 @@ static void plan_undo(cxm_context *ctx, shard *sh, const plan *p)
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], false);
-			if (ref && *ref && (*ref)->top[0] == TAG_EMPTY) {
+			if (ref && *ref && cxm__series_empty(*ref)) {
 				sh->n_series--;
 				sh->series_bytes -= cxm__series_size(ctx, (*ref)->m);
 				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);

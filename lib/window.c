@@ -124,7 +124,8 @@ void cxm__metric_layout(const cxm_context *ctx, metric *m)
 		m->tier_off[k] = off;
 		off += m->tier_cell[k] * ctx->tiers[k].buckets;
 	}
-	m->series_size = sizeof(series) + sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] + off;
+	m->ring_size = sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] + off;
+	m->series_size = sizeof(series) + m->tier_cell[0] + m->ring_size;
 }
 
 size_t cxm__series_size(const cxm_context *ctx, const metric *m)
@@ -135,14 +136,17 @@ size_t cxm__series_size(const cxm_context *ctx, const metric *m)
 
 series *cxm__series_new(cxm_context *ctx, const metric *m)
 {
-	series *s = cxm__alloc(ctx, cxm__series_size(ctx, m));
+	series *s = cxm__alloc(ctx, sizeof(series) + m->tier_cell[0]);
 	if (!s)
 		return NULL;
-	s->m = m;
-	for (int h = 0; h < 2; h++) {
-		s->hot_epoch[h] = TAG_EMPTY;
-		s->hot_cell[h] = NULL;
+	s->data = cxm__alloc(ctx, m->ring_size);
+	if (!s->data) {
+		cxm__free(ctx, s, sizeof(series) + m->tier_cell[0]);
+		return NULL;
 	}
+	s->m = m;
+	s->hot_epoch = s->bins_epoch = TAG_EMPTY;
+	s->bins_cell = NULL;
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
 	int64_t *t = tags(ctx, s, 0);
@@ -153,8 +157,15 @@ series *cxm__series_new(cxm_context *ctx, const metric *m)
 
 void cxm__series_free(cxm_context *ctx, series *s)
 {
-	if (s)
-		cxm__free(ctx, s, cxm__series_size(ctx, s->m));
+	if (!s)
+		return;
+	cxm__free(ctx, s->data, s->m->ring_size);
+	cxm__free(ctx, s, sizeof(series) + s->m->tier_cell[0]);
+}
+
+bool cxm__series_empty(const series *s)
+{
+	return s->hot_epoch == TAG_EMPTY && s->top[0] == TAG_EMPTY;
 }
 
 static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e);
@@ -188,9 +199,8 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 					void *cell = cell_at(ctx, s, k, idx);
 					roll(ctx, s, k, x, cell);
 					tg[idx] = TAG_EMPTY;
-					for (int h = 0; h < 2; h++)
-						if (s->hot_cell[h] == cell)
-							s->hot_epoch[h] = TAG_EMPTY;
+					if (s->bins_cell == cell)
+						s->bins_epoch = TAG_EMPTY;
 				}
 			}
 		}
@@ -207,12 +217,16 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 
 void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 {
-	if (e == s->hot_epoch[0])
-		return s->hot_cell[0];
-	void *cell = tier_cell(ctx, s, 0, e);
-	s->hot_epoch[0] = e;
-	s->hot_cell[0] = cell;
-	return cell;
+	if (e == s->hot_epoch)
+		return s->hot;
+	if (s->hot_epoch != TAG_EMPTY && e < s->hot_epoch)
+		return tier_cell(ctx, s, 0, e); /* late: straight into its ring slot */
+	if (s->hot_epoch != TAG_EMPTY)
+		cxm__cell_merge(s->m, tier_cell(ctx, s, 0, s->hot_epoch), s->hot);
+	tier_cell(ctx, s, 0, e); /* move the ring on: evict, roll up, tag e */
+	s->hot_epoch = e;
+	cxm__cell_clear(s->m, s->hot);
+	return s->hot;
 }
 
 void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
@@ -221,11 +235,11 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 	if (b == 0)
 		return cxm__series_cell(ctx, s, e);
 	int64_t y = floordiv64(e * ctx->tiers[0].bucket_ms, ctx->tiers[b].bucket_ms);
-	if (y == s->hot_epoch[1])
-		return s->hot_cell[1];
+	if (y == s->bins_epoch)
+		return s->bins_cell;
 	void *cell = tier_cell(ctx, s, b, y);
-	s->hot_epoch[1] = y;
-	s->hot_cell[1] = cell;
+	s->bins_epoch = y;
+	s->bins_cell = cell;
 	return cell;
 }
 
@@ -234,10 +248,25 @@ static inline int64_t ceildiv64(int64_t a, int64_t b)
 	return -floordiv64(-a, b);
 }
 
+static inline void merge_part(const metric *m, void *acc, const void *cell, enum read_part part)
+{
+	if (part == READ_MOMENTS)
+		cxm__sketch_merge_moments(acc, cell);
+	else if (part == READ_DIST)
+		cxm__sketch_merge_dist(acc, cell);
+	else
+		cxm__cell_merge(m, acc, cell);
+}
+
 void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc,
 		      enum read_part part)
 {
 	uint32_t k0 = part == READ_DIST ? s->m->bins_tier : 0;
+	if (k0 == 0 && s->hot_epoch != TAG_EMPTY) {
+		int64_t start = s->hot_epoch * ctx->tiers[0].bucket_ms;
+		if (start >= a && start < b)
+			merge_part(s->m, acc, s->hot, part);
+	}
 	for (uint32_t k = k0; k < ctx->n_tiers; k++) {
 		if (s->top[k] == TAG_EMPTY)
 			continue;
@@ -252,13 +281,7 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			uint32_t idx = (uint32_t)(((x % n) + n) % n);
 			if (tg[idx] != x)
 				continue;
-			const void *cell = cell_at(ctx, s, k, idx);
-			if (part == READ_MOMENTS)
-				cxm__sketch_merge_moments(acc, cell);
-			else if (part == READ_DIST)
-				cxm__sketch_merge_dist(acc, cell);
-			else
-				cxm__cell_merge(s->m, acc, cell);
+			merge_part(s->m, acc, cell_at(ctx, s, k, idx), part);
 		}
 	}
 }
