@@ -520,7 +520,10 @@ CXM_EXPORT cxm_status cxm_segment_value_find(uint32_t *out, const cxm_context *c
 /**
  * The name of a value of a dimension.
  *
- * @param out  receives a string owned by the context, valid until it is freed.
+ * @param out      receives a string owned by the context, valid until it is freed.
+ * @param ctx      the context.
+ * @param segment  the dimension.
+ * @param value    the value's id.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such dimension or value.
@@ -562,7 +565,10 @@ CXM_EXPORT cxm_status cxm_find(cxm_id *out, const cxm_context *ctx, cxm_object k
 /**
  * The name of a definition.
  *
- * @param out  receives a string owned by the context, valid until it is freed.
+ * @param out   receives a string owned by the context, valid until it is freed.
+ * @param ctx   the context.
+ * @param kind  which kind of definition @p id names.
+ * @param id    its id.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL or @p kind is unknown.
  * @retval CXM_ERR_UNKNOWN_ID  no such id.
@@ -584,7 +590,10 @@ CXM_EXPORT cxm_status cxm_journey_steps(uint32_t *out, const cxm_context *ctx, c
 /**
  * The name of a step.
  *
- * @param out  receives a string owned by the context, valid until it is freed.
+ * @param out      receives a string owned by the context, valid until it is freed.
+ * @param ctx      the context.
+ * @param journey  the journey.
+ * @param step     the step's id within it.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such journey or step.
@@ -919,6 +928,7 @@ typedef struct cxm_stats {
  * Read the context's statistics.
  *
  * @param out  the caller's struct with @c size set; written only on success.
+ * @param ctx  the context.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID   a pointer is NULL.
  * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED

@@ -323,6 +323,18 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	return CXM_OK;
 }
 
+cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size)
+{
+	if (!ix)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "ix is NULL");
+	if (size < CXM_MIN_INTERACTION_SIZE)
+		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_interaction size %zu is smaller than %zu",
+				 size, CXM_MIN_INTERACTION_SIZE);
+	memset(ix, 0, size);
+	ix->size = size;
+	return CXM_OK;
+}
+
 cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 {
 	if (!ctx || !ix)
