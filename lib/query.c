@@ -28,7 +28,7 @@ typedef struct run {
 	int64_t a, b;   /* covered interval */
 	int64_t qa, qb; /* DURATION: interval of the distribution (whole bins-tier buckets) */
 	uint32_t flags;
-	unsigned char stack[4096];
+	uint64_t stack[512]; /* accumulator for cells up to 4 KiB; aligned for any cell */
 	void *acc;
 } run;
 

@@ -22,13 +22,16 @@ summary=()
 setup() { # dir, options...
 	local dir=$1
 	shift
+	local log
+	log=$(mktemp)
 	if [ -f "$dir/build.ninja" ]; then
-		meson setup --reconfigure "$dir" "$@" >/dev/null
+		meson setup --reconfigure "$dir" "$@" >"$log" 2>&1 || { cat "$log"; echo "test.sh: meson setup of $dir failed" >&2; finish 1; }
 	else
 		rm -rf "$dir"
-		meson setup "$dir" "$@" >/dev/null
+		meson setup "$dir" "$@" >"$log" 2>&1 || { cat "$log"; echo "test.sh: meson setup of $dir failed" >&2; finish 1; }
 	fi
-	meson compile -C "$dir" >/dev/null
+	meson compile -C "$dir" >"$log" 2>&1 || { cat "$log"; echo "test.sh: building $dir failed" >&2; finish 1; }
+	rm -f "$log"
 }
 
 run_tests() { # stage name, meson test args...
