@@ -407,7 +407,7 @@ typedef struct cxm_metric_def {
 	int32_t na_value;         /**< The "no answer" code, outside the scale. */
 	int32_t top_min[CXM_MAX_QUESTIONS];    /**< Per question: lowest top-box point. */
 	int32_t bottom_max[CXM_MAX_QUESTIONS]; /**< Per question: highest bottom-box point (below top_min). */
-	double duration_lo;       /**< DURATION: lowest value kept exactly to the bound, > 0. */
+	double duration_lo;       /**< DURATION: lowest value kept to the bound, ≥ 1e-9 (a nanosecond). */
 	double duration_hi;       /**< DURATION: highest, > duration_lo. */
 	double relative_error;    /**< DURATION: bound at every quantile, in [0.001, 0.1]. */
 	uint64_t reserved[4];     /**< Must be 0. */

@@ -490,8 +490,8 @@ static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metr
 		double lo = d->duration_lo, hi = d->duration_hi, a = d->relative_error;
 		if (!isfinite(lo) || !isfinite(hi) || !isfinite(a))
 			return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "duration range or error is not finite");
-		if (!(lo > 0 && hi > lo))
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "need 0 < duration_lo < duration_hi");
+		if (!(lo >= 1e-9 && hi > lo))
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "need 1e-9 <= duration_lo < duration_hi");
 		if (!(a >= 0.001 && a <= 0.1))
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "relative_error %g outside 0.001 .. 0.1", a);
 		uint32_t nb = cxm__sketch_bins_for(lo, hi, a);
