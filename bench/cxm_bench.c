@@ -3,7 +3,7 @@
  * same run as the peer.
  *
  *   cxm_bench [--interactions N] [--customers N] [--seed S]
- *             [--sqlite-interactions N] [--no-sqlite] [--quick]
+ *             [--sqlite-interactions N] [--no-sqlite] [--quick] [--ingest-only]
  *
  * A program a person runs, not a test: wall-clock figures drift on shared
  * machines, so ratios against the peer are what to compare across runs
@@ -353,7 +353,7 @@ int main(int argc, char **argv)
 	size_t n = 10000000, n_sql = 1000000;
 	uint32_t customers = 1000000;
 	uint64_t seed = 1;
-	bool use_sqlite = true;
+	bool use_sqlite = true, ingest_only = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--interactions") && i + 1 < argc)
 			n = strtoull(argv[++i], NULL, 10);
@@ -365,13 +365,15 @@ int main(int argc, char **argv)
 			n_sql = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--no-sqlite"))
 			use_sqlite = false;
+		else if (!strcmp(argv[i], "--ingest-only"))
+			ingest_only = true;
 		else if (!strcmp(argv[i], "--quick")) {
 			n = 200000;
 			n_sql = 100000;
 			customers = 50000;
 		} else {
 			fprintf(stderr, "usage: %s [--interactions N] [--customers N] [--seed S] "
-					"[--sqlite-interactions N] [--no-sqlite] [--quick]\n", argv[0]);
+					"[--sqlite-interactions N] [--no-sqlite] [--quick] [--ingest-only]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -393,6 +395,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		measures += w.ix[i].n_measures;
 	printf("workload: %.2f measures per interaction (+1 volume)\n\n", (double)measures / n);
+	if (ingest_only) { /* for bench/callgrind.sh: one batch ingest, nothing else */
+		size_t acc = 0;
+		double t = feed_threads(ctx, &w, 1, &acc);
+		printf("ingest: %zu accepted, %.1f ns per interaction\n", acc, t / n * 1e9);
+		cxm_context_free(ctx);
+		return acc == n ? 0 : 1;
+	}
 
 	/* one fold: a single-measure interaction into one series, no segments */
 	{

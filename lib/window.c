@@ -193,8 +193,8 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 			int64_t lo = s->top[k] - n + 1, hi = e - n;
 			if (hi > s->top[k])
 				hi = s->top[k];
-			for (int64_t x = lo; x <= hi; x++) {
-				uint32_t idx = (uint32_t)(((x % n) + n) % n);
+			uint32_t idx = (uint32_t)(((lo % n) + n) % n);
+			for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
 				if (tg[idx] == x) {
 					void *cell = cell_at(ctx, s, k, idx);
 					roll(ctx, s, k, x, cell);
@@ -277,8 +277,8 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 		if (hi > s->top[k])
 			hi = s->top[k];
 		const int64_t *tg = tags(ctx, s, k);
-		for (int64_t x = lo; x <= hi; x++) {
-			uint32_t idx = (uint32_t)(((x % n) + n) % n);
+		uint32_t idx = (uint32_t)(((lo % n) + n) % n);
+		for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
 			if (tg[idx] != x)
 				continue;
 			merge_part(s->m, acc, cell_at(ctx, s, k, idx), part);
