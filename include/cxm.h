@@ -73,6 +73,8 @@ extern "C" {
  *
  * Compare with ::CXM_VERSION_NUMBER to tell the headers a program was built
  * with from the library it runs with. Thread-safe; cannot fail.
+ *
+ * @return ::CXM_VERSION_NUMBER of the loaded library.
  */
 CXM_EXPORT int cxm_libversion_number(void);
 
@@ -118,6 +120,7 @@ typedef enum cxm_status {
 /**
  * A short English name for a status code, such as "out of range".
  *
+ * @param status a ::cxm_status (any other value is accepted).
  * @return a static string; never NULL ("unknown status" for a value that is
  *         not a ::cxm_status). Thread-safe; cannot fail.
  */
@@ -136,6 +139,7 @@ typedef struct cxm_context cxm_context;
  * returns the message of the calling thread's latest failure on a NULL
  * context (for example a failed cxm_context_new()).
  *
+ * @param ctx the context, or NULL.
  * @return a thread-local string; never NULL ("" when this thread has no
  *         failure recorded for @p ctx).
  */
@@ -259,6 +263,8 @@ CXM_EXPORT cxm_status cxm_context_new(cxm_context **out, const cxm_config *cfg);
  * Free a context and everything it owns. NULL is a no-op.
  *
  * No other call on @p ctx may run concurrently or follow.
+ *
+ * @param ctx the context, or NULL.
  */
 CXM_EXPORT void cxm_context_free(cxm_context *ctx);
 /** @} */
@@ -429,6 +435,8 @@ CXM_EXPORT cxm_status cxm_metric_preset(cxm_metric_def *def, cxm_preset preset);
 /**
  * Zero @p def and set its size, for callers that fill every field.
  *
+ * @param def  the struct to fill; the caller's.
+ * @param size sizeof(cxm_metric_def) as the caller knows it.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID   @p def is NULL.
  * @retval CXM_ERR_VERSION   @p size too small.
@@ -461,6 +469,9 @@ CXM_EXPORT cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const cha
 /**
  * Copy a metric's definition into @p out (whose @c size the caller sets).
  *
+ * @param out    the caller's struct, with @c size set; written only on success.
+ * @param ctx    the context.
+ * @param metric the metric's id.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such metric.
@@ -496,6 +507,10 @@ CXM_EXPORT cxm_status cxm_segment_define(cxm_id *out, cxm_context *ctx, const ch
  *
  * Value ids are dense from 0 within the dimension.
  *
+ * @param out     receives the value's id.
+ * @param ctx     the context.
+ * @param segment the dimension.
+ * @param value   the value's name; copied when new.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such dimension.
@@ -509,6 +524,10 @@ CXM_EXPORT cxm_status cxm_segment_value(uint32_t *out, cxm_context *ctx, cxm_id 
 /**
  * The id of an existing value of a dimension, without adding it.
  *
+ * @param out     receives the value's id.
+ * @param ctx     the context.
+ * @param segment the dimension.
+ * @param value   the value's name.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such dimension or value.
@@ -535,6 +554,9 @@ CXM_EXPORT cxm_status cxm_segment_value_name(const char **out, const cxm_context
 /**
  * How many values a dimension has now.
  *
+ * @param out     receives the number of values.
+ * @param ctx     the context.
+ * @param segment the dimension.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such dimension.
@@ -545,6 +567,9 @@ CXM_EXPORT cxm_status cxm_segment_values(uint32_t *out, const cxm_context *ctx, 
 /**
  * How many definitions of a kind exist; their ids are 0 … *out − 1.
  *
+ * @param out  receives the number of definitions.
+ * @param ctx  the context.
+ * @param kind a ::cxm_object.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID  a pointer is NULL or @p kind is not a ::cxm_object.
  * Thread-safe.
@@ -554,6 +579,10 @@ CXM_EXPORT cxm_status cxm_count(uint32_t *out, const cxm_context *ctx, cxm_objec
 /**
  * The id of a definition by name.
  *
+ * @param out  receives the id.
+ * @param ctx  the context.
+ * @param kind a ::cxm_object.
+ * @param name the name.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL or @p kind is unknown.
  * @retval CXM_ERR_UNKNOWN_ID  no definition of that kind has that name.
@@ -580,6 +609,9 @@ CXM_EXPORT cxm_status cxm_name(const char **out, const cxm_context *ctx, cxm_obj
 /**
  * How many steps a journey has; step ids are 0 … *out − 1.
  *
+ * @param out     receives the number of steps.
+ * @param ctx     the context.
+ * @param journey the journey.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such journey.
@@ -605,6 +637,10 @@ CXM_EXPORT cxm_status cxm_step_name(const char **out, const cxm_context *ctx, cx
 /**
  * The id of a step of a journey by name.
  *
+ * @param out     receives the step's id within @p journey.
+ * @param ctx     the context.
+ * @param journey the journey.
+ * @param name    the step's name.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such journey, or no step of that name.
@@ -617,6 +653,11 @@ CXM_EXPORT cxm_status cxm_step_find(cxm_id *out, const cxm_context *ctx, cxm_id 
  * A touchpoint's channel, journey and step (::CXM_NONE for both when it
  * stands alone). Any output pointer may be NULL.
  *
+ * @param channel    receives the ::cxm_channel, or NULL.
+ * @param journey    receives the journey id or ::CXM_NONE, or NULL.
+ * @param step       receives the step id or ::CXM_NONE, or NULL.
+ * @param ctx        the context.
+ * @param touchpoint the touchpoint's id.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     @p ctx is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such touchpoint.
@@ -667,6 +708,8 @@ typedef struct cxm_interaction {
 /**
  * Zero @p ix and set its size.
  *
+ * @param ix   the struct to fill; the caller's.
+ * @param size sizeof(cxm_interaction) as the caller knows it.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID  @p ix is NULL.
  * @retval CXM_ERR_VERSION  @p size too small.
@@ -685,6 +728,8 @@ CXM_EXPORT cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size);
  * n the bucket width and count of the finest tier. An interaction whose
  * finest bucket is n or more buckets behind W's is ::CXM_ERR_TOO_LATE.
  *
+ * @param ctx the context.
+ * @param ix  the interaction; only read during the call.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID      a pointer is NULL (with a non-zero count).
  * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  see @ref conventions.
@@ -777,6 +822,8 @@ typedef struct cxm_query {
 /**
  * Set @p q to ::CXM_QUERY_INIT.
  *
+ * @param q    the struct to fill; the caller's.
+ * @param size sizeof(cxm_query) as the caller knows it.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID  @p q is NULL.
  * @retval CXM_ERR_VERSION  @p size too small.
@@ -939,6 +986,9 @@ CXM_EXPORT cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx);
 /**
  * Bytes one series of @p metric takes with this context's tiers.
  *
+ * @param out    receives the size in bytes.
+ * @param ctx    the context.
+ * @param metric the metric's id.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL.
  * @retval CXM_ERR_UNKNOWN_ID  no such metric.

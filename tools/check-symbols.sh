@@ -4,7 +4,11 @@
 # prefixed cxm_ and carrying a CXM_ symbol version.
 # usage: check-symbols.sh LIBCXM.so cxm.h cxm.map
 set -euo pipefail
+[ $# -eq 3 ] || { echo "usage: $0 LIBCXM.so cxm.h cxm.map" >&2; exit 2; }
 so=$1 header=$2 map=$3
+for f in "$so" "$header" "$map"; do
+	[ -f "$f" ] || { echo "check-symbols: no file $f" >&2; exit 1; }
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
