@@ -163,6 +163,7 @@ typedef struct series {
 	const metric *m;
 	unsigned char *data;        /* every tier's int64 tags, then every tier's cells */
 	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
+	uint32_t top_idx[CXM_MAX_TIERS]; /* ring slot of top[k] */
 	int64_t hot_epoch;          /* finest epoch held in hot[], or TAG_EMPTY */
 	int64_t bins_epoch;         /* bins-tier epoch of bins_cell, or TAG_EMPTY */
 	void *bins_cell;

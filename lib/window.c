@@ -183,30 +183,44 @@ static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const
  * order, so the next tier only ever receives epochs at or after its top:
  * the precondition e > top - n holds there by construction, and for tier 0
  * the lateness check of the feed path guarantees it. */
+/* The ring slot of epoch e in tier k, from the slot of the newest epoch:
+ * e is within n of it except after a jump, so no division is needed on
+ * the common path. */
+static inline uint32_t slot_of(const series *s, uint32_t k, int64_t n, int64_t e)
+{
+	int64_t d = e - s->top[k];
+	if (d <= -n || d >= n)
+		return (uint32_t)(((e % n) + n) % n);
+	int64_t i = (int64_t)s->top_idx[k] + d;
+	return (uint32_t)(i < 0 ? i + n : i >= n ? i - n : i);
+}
+
 static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 {
 	const int64_t n = ctx->tiers[k].buckets;
 	int64_t *tg = tags(ctx, s, k);
-	if (s->top[k] == TAG_EMPTY || e > s->top[k]) {
-		if (s->top[k] != TAG_EMPTY) {
-			/* valid buckets are (top - n, top]; evict those <= e - n */
-			int64_t lo = s->top[k] - n + 1, hi = e - n;
-			if (hi > s->top[k])
-				hi = s->top[k];
-			uint32_t idx = (uint32_t)(((lo % n) + n) % n);
-			for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
-				if (tg[idx] == x) {
-					void *cell = cell_at(ctx, s, k, idx);
-					roll(ctx, s, k, x, cell);
-					tg[idx] = TAG_EMPTY;
-					if (s->bins_cell == cell)
-						s->bins_epoch = TAG_EMPTY;
-				}
+	if (s->top[k] == TAG_EMPTY) {
+		s->top[k] = e;
+		s->top_idx[k] = (uint32_t)(((e % n) + n) % n);
+	} else if (e > s->top[k]) {
+		/* valid buckets are (top - n, top]; evict those <= e - n */
+		int64_t lo = s->top[k] - n + 1, hi = e - n;
+		if (hi > s->top[k])
+			hi = s->top[k];
+		uint32_t idx = s->top_idx[k] + 1 == n ? 0 : s->top_idx[k] + 1; /* slot of lo */
+		for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
+			if (tg[idx] == x) {
+				void *cell = cell_at(ctx, s, k, idx);
+				roll(ctx, s, k, x, cell);
+				tg[idx] = TAG_EMPTY;
+				if (s->bins_cell == cell)
+					s->bins_epoch = TAG_EMPTY;
 			}
 		}
+		s->top_idx[k] = slot_of(s, k, n, e);
 		s->top[k] = e;
 	}
-	uint32_t idx = (uint32_t)(((e % n) + n) % n);
+	uint32_t idx = slot_of(s, k, n, e);
 	void *cell = cell_at(ctx, s, k, idx);
 	if (tg[idx] != e) {
 		tg[idx] = e;
@@ -276,8 +290,10 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			lo = s->top[k] - n + 1;
 		if (hi > s->top[k])
 			hi = s->top[k];
+		if (lo > hi)
+			continue;
 		const int64_t *tg = tags(ctx, s, k);
-		uint32_t idx = (uint32_t)(((lo % n) + n) % n);
+		uint32_t idx = slot_of(s, k, n, lo);
 		for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
 			if (tg[idx] != x)
 				continue;
