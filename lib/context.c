@@ -69,26 +69,6 @@ const char *cxm_errmsg(const cxm_context *ctx)
 	return tl_err.msg;
 }
 
-cxm_status cxm__check_struct(const cxm_context *ctx, const void *p, size_t min_size, size_t our_size,
-			     const char *what)
-{
-	size_t size;
-	memcpy(&size, p, sizeof size);
-	if (size < min_size)
-		return cxm__fail(ctx, CXM_ERR_VERSION,
-				 "%s size %zu is smaller than %zu: caller built for an older libcxm",
-				 what, size, min_size);
-	if (size > our_size) {
-		const unsigned char *tail = (const unsigned char *)p + our_size;
-		for (size_t i = 0; i < size - our_size; i++)
-			if (tail[i] != 0)
-				return cxm__fail(ctx, CXM_ERR_UNSUPPORTED,
-						 "%s byte %zu is set but this libcxm %s knows only %zu bytes",
-						 what, our_size + i, CXM_VERSION_STRING, our_size);
-	}
-	return CXM_OK;
-}
-
 cxm_status cxm__check_out(const cxm_context *ctx, const void *p, size_t min_size, const char *what)
 {
 	size_t size;
@@ -97,6 +77,25 @@ cxm_status cxm__check_out(const cxm_context *ctx, const void *p, size_t min_size
 		return cxm__fail(ctx, CXM_ERR_VERSION,
 				 "%s size %zu is smaller than %zu: caller built for an older libcxm",
 				 what, size, min_size);
+	return CXM_OK;
+}
+
+cxm_status cxm__check_struct(const cxm_context *ctx, const void *p, size_t min_size, size_t our_size,
+			     const char *what)
+{
+	cxm_status st = cxm__check_out(ctx, p, min_size, what);
+	if (st)
+		return st;
+	size_t size;
+	memcpy(&size, p, sizeof size);
+	if (size > our_size) {
+		const unsigned char *tail = (const unsigned char *)p + our_size;
+		for (size_t i = 0; i < size - our_size; i++)
+			if (tail[i] != 0)
+				return cxm__fail(ctx, CXM_ERR_UNSUPPORTED,
+						 "%s byte %zu is set but this libcxm %s knows only %zu bytes",
+						 what, our_size + i, CXM_VERSION_STRING, our_size);
+	}
 	return CXM_OK;
 }
 

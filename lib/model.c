@@ -147,6 +147,21 @@ cxm_status cxm__check_name(const cxm_context *ctx, const char *name, const char 
 	return CXM_OK;
 }
 
+/* Under def_lock: refuse a duplicate name or a full table; else *id is the
+ * next id of the table. */
+static cxm_status next_id(cxm_context *ctx, const name_table *t, const void *base, name_of_fn name_of,
+			  const char *name, _Atomic uint32_t *count, uint32_t max, const char *what,
+			  const char *limit, uint32_t *id)
+{
+	uint32_t dup;
+	if (table_find(t, base, name_of, name, &dup))
+		return cxm__fail(ctx, CXM_ERR_EXISTS, "%s '%s' is already defined", what, name);
+	*id = atomic_load_explicit(count, memory_order_relaxed);
+	if (*id >= max)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "%s (%u) reached", limit, max);
+	return CXM_OK;
+}
+
 /* ---- model lifetime --------------------------------------------------------- */
 
 cxm_status cxm__model_init(cxm_context *ctx)
@@ -260,15 +275,10 @@ cxm_status cxm_journey_define(cxm_id *out, cxm_context *ctx, const char *name,
 	}
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id = atomic_load_explicit(&md->n_journeys, memory_order_relaxed), dup;
-	if (table_find(&md->idx_journeys, md->journeys, journey_name_of, name, &dup)) {
-		st = cxm__fail(ctx, CXM_ERR_EXISTS, "journey '%s' is already defined", name);
+	uint32_t id;
+	if ((st = next_id(ctx, &md->idx_journeys, md->journeys, journey_name_of, name, &md->n_journeys,
+			  ctx->max_journeys, "journey", "max_journeys", &id)))
 		goto out;
-	}
-	if (id >= ctx->max_journeys) {
-		st = cxm__fail(ctx, CXM_ERR_LIMIT, "max_journeys (%u) reached", ctx->max_journeys);
-		goto out;
-	}
 	journey *j = &md->journeys[id];
 	j->name = cxm__strdup(ctx, name);
 	j->steps = cxm__calloc(ctx, n_steps, sizeof(char *));
@@ -311,15 +321,10 @@ cxm_status cxm_touchpoint_define(cxm_id *out, cxm_context *ctx, const char *name
 					 md->journeys[journey_id].name, step);
 	}
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id = atomic_load_explicit(&md->n_touchpoints, memory_order_relaxed), dup;
-	if (table_find(&md->idx_touchpoints, md->touchpoints, touchpoint_name_of, name, &dup)) {
-		st = cxm__fail(ctx, CXM_ERR_EXISTS, "touchpoint '%s' is already defined", name);
+	uint32_t id;
+	if ((st = next_id(ctx, &md->idx_touchpoints, md->touchpoints, touchpoint_name_of, name,
+			  &md->n_touchpoints, ctx->max_touchpoints, "touchpoint", "max_touchpoints", &id)))
 		goto out;
-	}
-	if (id >= ctx->max_touchpoints) {
-		st = cxm__fail(ctx, CXM_ERR_LIMIT, "max_touchpoints (%u) reached", ctx->max_touchpoints);
-		goto out;
-	}
 	touchpoint *t = &md->touchpoints[id];
 	if (!(t->name = cxm__strdup(ctx, name))) {
 		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating touchpoint '%s' failed", name);
@@ -531,15 +536,10 @@ cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const char *name,
 		return st;
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id = atomic_load_explicit(&md->n_metrics, memory_order_relaxed), dup;
-	if (table_find(&md->idx_metrics, md->metrics, metric_name_of, name, &dup)) {
-		st = cxm__fail(ctx, CXM_ERR_EXISTS, "metric '%s' is already defined", name);
+	uint32_t id;
+	if ((st = next_id(ctx, &md->idx_metrics, md->metrics, metric_name_of, name, &md->n_metrics,
+			  ctx->max_metrics, "metric", "max_metrics", &id)))
 		goto out;
-	}
-	if (id >= ctx->max_metrics) {
-		st = cxm__fail(ctx, CXM_ERR_LIMIT, "max_metrics (%u) reached", ctx->max_metrics);
-		goto out;
-	}
 	if (def->kind == CXM_KIND_DURATION) {
 		st = cxm__sketch_params_init(&m.sk, def->duration_lo, def->duration_hi,
 					     def->relative_error, ctx_alloc_hook, ctx);
@@ -608,15 +608,10 @@ cxm_status cxm_segment_define(cxm_id *out, cxm_context *ctx, const char *name, u
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "segment '%s': max_values is 0", name);
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id = atomic_load_explicit(&md->n_segments, memory_order_relaxed), dup;
-	if (table_find(&md->idx_segments, md->segments, segment_name_of, name, &dup)) {
-		st = cxm__fail(ctx, CXM_ERR_EXISTS, "segment '%s' is already defined", name);
+	uint32_t id;
+	if ((st = next_id(ctx, &md->idx_segments, md->segments, segment_name_of, name, &md->n_segments,
+			  ctx->max_segments, "segment", "max_segments", &id)))
 		goto out;
-	}
-	if (id >= ctx->max_segments) {
-		st = cxm__fail(ctx, CXM_ERR_LIMIT, "max_segments (%u) reached", ctx->max_segments);
-		goto out;
-	}
 	if (max_values > ctx->max_segment_values - md->slots_used) {
 		st = cxm__fail(ctx, CXM_ERR_LIMIT,
 			       "segment '%s' wants %u values; %u of max_segment_values are left", name,
