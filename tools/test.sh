@@ -3,10 +3,11 @@
 # and what .ci/run executes. Stages:
 #   1. release build: unit, docs (doxygen), symbols, header, example and
 #      binding suites
-#   2. ABI gate: abidiff --no-added-syms against abi/libcxm.abi
-#   3. the unit suites under ASan+UBSan
-#   4. the unit suites under valgrind
-#   5. the stress suite under ThreadSanitizer (clang)
+#   2. install into a staging root, build examples/minimal.c with pkg-config
+#   3. ABI gate: abidiff --no-added-syms against abi/libcxm.abi
+#   4. the unit suites under ASan+UBSan
+#   5. the unit suites under valgrind
+#   6. the stress suite under ThreadSanitizer (clang)
 # The last line is "N passed, M failed", summed over the stages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +96,26 @@ echo "== release build and tests"
 # -Ddebug=true: on --reconfigure, meson 1.0 lets the buildtype reset debug.
 setup release build/release -Doptimization=3 -Ddebug=true
 run_tests release -C build/release
+
+echo "== install and pkg-config"
+# What a C programmer does: install, then build against the installed copy
+# with nothing but pkg-config's flags.
+root=$PWD/build/install-root
+rm -rf "$root"
+meson install -C build/release --destdir "$root" >/dev/null ||
+	fail_stage install "meson install failed"
+pcdir=$(dirname "$(find "$root" -name cxm.pc | head -1)")
+prefix_in_pc=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=prefix cxm) ||
+	fail_stage install "pkg-config does not find the installed cxm.pc"
+pc() { PKG_CONFIG_PATH=$pcdir pkg-config --define-variable=prefix="$root$prefix_in_pc" "$@" cxm; }
+flags=$(pc --cflags --libs)
+libdir=$(pc --variable=libdir)
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror examples/minimal.c $flags -Wl,-rpath,"$libdir" -o "$root/minimal" ||
+	fail_stage install "examples/minimal.c does not build against the installed library"
+"$root/minimal" >/dev/null || fail_stage install "minimal, built against the install, failed"
+summary+=("install: header, libraries and cxm.pc install; pkg-config builds a program")
+passed=$((passed + 1))
 
 echo "== ABI gate"
 if [ ! -f abi/libcxm.abi ]; then
