@@ -950,6 +950,52 @@ CXM_EXPORT cxm_status cxm_query_quantiles(double *out, cxm_context *ctx, const c
  */
 CXM_EXPORT cxm_status cxm_query_distribution(uint64_t *out, size_t cap, size_t *n_out,
 					     cxm_context *ctx, const cxm_query *q, uint32_t item);
+
+/**
+ * Two query results compared: b − a with its interval and a two-sided test.
+ *
+ * All at cxm_config::confidence, by normal approximation, the two samples
+ * taken as independent (true for two disjoint windows or two values of one
+ * segment dimension). Values are in the headline's unit.
+ */
+typedef struct cxm_comparison {
+	size_t size;        /**< Set by the caller: sizeof(cxm_comparison) as it knows it. */
+	uint32_t flags;     /**< CXM_RESULT_* bits that either side carries. */
+	cxm_headline headline; /**< What @c a and @c b are. */
+	double a;           /**< Headline value of the first query. */
+	double b;           /**< Headline value of the second query. */
+	double difference;  /**< b − a. */
+	double ci_low;      /**< Lower end of the difference's confidence interval. */
+	double ci_high;     /**< Upper end. */
+	double z;           /**< The test statistic: difference / its standard error. */
+	double p_value;     /**< Two-sided p-value of "no difference"; NaN when undefined. */
+	uint64_t n_a;       /**< Sample size of the first query. */
+	uint64_t n_b;       /**< Sample size of the second. */
+	uint64_t reserved[6]; /**< 0. */
+} cxm_comparison;
+
+/**
+ * Compare two queries of the same metric: this 24 h against the 24 h
+ * before, or tier = gold against tier = silver.
+ *
+ * Standard errors: NET from the NPS variance [(p+d) − (p−d)²]/n of each
+ * side; TOP_BOX, BOTTOM_BOX and SHARE from p(1−p)/n of each side
+ * (unpooled); MEAN from s²/n of each side (Welch). With an empty side, or
+ * no variance on either, the values that cannot be computed are NaN and
+ * the call still succeeds; check @c flags.
+ *
+ * @param out  the caller's struct with @c size set; written only on success.
+ * @param ctx  the context.
+ * @param a    the first query.
+ * @param b    the second query, of the same metric.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID   a pointer is NULL, or the queries name different metrics.
+ * @retval CXM_ERR_KIND      the metric's headline is SUM or COUNT, or it is an INDEX.
+ * @retval otherwise         as cxm_query_run() for either query.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
+					const cxm_query *b);
 /** @} */
 
 /** @defgroup stats Statistics

@@ -19,6 +19,7 @@
 #define CXM_MIN_QUERY_SIZE sizeof(cxm_query)
 #define CXM_MIN_RESULT_SIZE sizeof(cxm_result)
 #define CXM_MIN_STATS_SIZE sizeof(cxm_stats)
+#define CXM_MIN_COMPARISON_SIZE sizeof(cxm_comparison)
 
 #define TAG_EMPTY INT64_MIN
 #define WATERMARK_NONE INT64_MIN

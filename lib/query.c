@@ -507,3 +507,71 @@ cxm_status cxm_query_distribution(uint64_t *out, size_t cap, size_t *n_out, cxm_
 	run_done(ctx, &r);
 	return CXM_OK;
 }
+
+/* ---- comparing two windows or segments ------------------------------------------ */
+
+/* The headline's standard error on its own scale, from a finished result. */
+static double headline_se(const cxm_result *r)
+{
+	double n = (double)r->n, p, d;
+	switch (r->headline) {
+	case CXM_HEADLINE_NET:
+		p = r->top_share;
+		d = r->bottom_share;
+		return 100 * sqrt(((p + d) - (p - d) * (p - d)) / n);
+	case CXM_HEADLINE_TOP_BOX:
+	case CXM_HEADLINE_SHARE:
+		p = r->top_share;
+		return 100 * sqrt(p * (1 - p) / n);
+	case CXM_HEADLINE_BOTTOM_BOX:
+		p = r->bottom_share;
+		return 100 * sqrt(p * (1 - p) / n);
+	case CXM_HEADLINE_MEAN: return r->stddev / sqrt(n);
+	default: return NAN;
+	}
+}
+
+cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
+			     const cxm_query *b)
+{
+	if (!ctx || !out || !a || !b)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
+				 !ctx ? "ctx" : !out ? "out" : !a ? "a" : "b");
+	cxm_status st = cxm__check_out(ctx, out, CXM_MIN_COMPARISON_SIZE, "cxm_comparison");
+	if (st)
+		return st;
+	cxm_result ra = {.size = sizeof ra}, rb = {.size = sizeof rb};
+	if ((st = cxm_query_run(&ra, ctx, a)) || (st = cxm_query_run(&rb, ctx, b)))
+		return st;
+	if (a->metric != b->metric)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "the queries name metrics %u and %u; compare one metric",
+				 a->metric, b->metric);
+	if (ra.kind == CXM_KIND_INDEX || ra.headline == CXM_HEADLINE_SUM ||
+	    ra.headline == CXM_HEADLINE_COUNT)
+		return cxm__fail(ctx, CXM_ERR_KIND, "metric %u's headline has no test (SUM, COUNT or an INDEX)",
+				 a->metric);
+	cxm_comparison c;
+	memset(&c, 0, sizeof c);
+	c.size = sizeof c;
+	c.flags = ra.flags | rb.flags;
+	c.headline = ra.headline;
+	c.a = ra.value;
+	c.b = rb.value;
+	c.n_a = ra.n;
+	c.n_b = rb.n;
+	c.difference = rb.value - ra.value;
+	double se = sqrt(pow(headline_se(&ra), 2) + pow(headline_se(&rb), 2));
+	if (ra.n == 0 || rb.n == 0 || !(se > 0)) {
+		c.ci_low = c.ci_high = c.z = c.p_value = NAN;
+		if (ra.n && rb.n && se == 0) { /* identical, variance-free samples */
+			c.ci_low = c.ci_high = c.difference;
+		}
+	} else {
+		c.ci_low = c.difference - ctx->z * se;
+		c.ci_high = c.difference + ctx->z * se;
+		c.z = c.difference / se;
+		c.p_value = erfc(fabs(c.z) / sqrt(2.0));
+	}
+	cxm__put_out(out, &c, sizeof c);
+	return CXM_OK;
+}

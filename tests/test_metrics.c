@@ -455,6 +455,83 @@ static void confidence_level(void **state)
 	cxm_context_free(ctx);
 }
 
+/* This 24 h against the 24 h before, and one segment against another. */
+static void compare(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_context *ctx = test_ctx(&clk);
+	cxm_id nps = def_preset(ctx, "nps", CXM_PRESET_NPS), tp = def_tp(ctx, "agent");
+	cxm_id rate = def_preset(ctx, "fcr", CXM_PRESET_RATE);
+	cxm_id amt = def_preset(ctx, "revenue", CXM_PRESET_AMOUNT);
+	cxm_id ces = def_preset(ctx, "ces", CXM_PRESET_CES7);
+	/* yesterday: 50 promoters, 30 passives, 20 detractors (NPS 30) */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(feed1(ctx, T0 - DAY - HOUR, tp, nps, i < 50 ? 10 : i < 80 ? 7 : 2), CXM_OK);
+	/* yesterday: FCR 20 of 40, CES 3 and 5 alternately (mean 4) */
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(feed1(ctx, T0 - DAY - HOUR + MIN, tp, rate, i < 20), CXM_OK);
+		assert_int_equal(feed1(ctx, T0 - DAY - HOUR + MIN, tp, ces, i % 2 ? 3 : 5), CXM_OK);
+	}
+	/* today: 70, 20, 10 (NPS 60); FCR 30 of 40; CES 5 and 7 (mean 6) */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(feed1(ctx, T0 - HOUR, tp, nps, i < 70 ? 9 : i < 90 ? 8 : 0), CXM_OK);
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(feed1(ctx, T0 - HOUR, tp, rate, i < 30), CXM_OK);
+		assert_int_equal(feed1(ctx, T0 - HOUR, tp, ces, i % 2 ? 5 : 7), CXM_OK);
+	}
+	cxm_query a = CXM_QUERY_INIT, b = CXM_QUERY_INIT;
+	a.metric = b.metric = nps;
+	a.scope = b.scope = CXM_SCOPE_TOUCHPOINT;
+	a.id = b.id = tp;
+	a.span_ms = b.span_ms = DAY;
+	a.end_ms = T0 - DAY - 1;
+	b.end_ms = T0 - 1;
+	cxm_comparison c = {.size = sizeof c};
+	assert_int_equal(cxm_query_compare(&c, ctx, &a, &b), CXM_OK);
+	assert_int_equal(c.n_a, 100);
+	assert_int_equal(c.n_b, 100);
+	assert_double_equal(c.a, 30, 1e-9);
+	assert_double_equal(c.b, 60, 1e-9);
+	assert_double_equal(c.difference, 30, 1e-9);
+	double se = 100 * sqrt((0.7 - 0.09) / 100 + (0.8 - 0.36) / 100);
+	assert_double_equal(c.z, 30 / se, 1e-9);
+	assert_double_equal(c.p_value, erfc(30 / se / sqrt(2.0)), 1e-12);
+	assert_true(c.p_value < 0.01);
+	assert_double_equal(c.ci_low, 30 - 1.959963984540054 * se, 1e-6);
+	/* the same window twice: no difference, p = 1 */
+	assert_int_equal(cxm_query_compare(&c, ctx, &b, &b), CXM_OK);
+	assert_double_equal(c.difference, 0, 0);
+	assert_double_equal(c.p_value, 1, 1e-12);
+	/* proportions (unpooled) and means (Welch) */
+	a.metric = b.metric = rate;
+	assert_int_equal(cxm_query_compare(&c, ctx, &a, &b), CXM_OK);
+	se = 100 * sqrt(0.5 * 0.5 / 40 + 0.75 * 0.25 / 40);
+	assert_double_equal(c.difference, 25, 1e-9);
+	assert_double_equal(c.z, 25 / se, 1e-9);
+	a.metric = b.metric = ces;
+	assert_int_equal(cxm_query_compare(&c, ctx, &a, &b), CXM_OK);
+	double sd = sqrt(40.0 / 39); /* values +-1 around the mean */
+	assert_double_equal(c.difference, 2, 1e-9);
+	assert_double_equal(c.z, 2 / sqrt(2 * sd * sd / 40), 1e-9);
+	/* an empty side: NaN, flagged */
+	a.end_ms = T0 - 3 * DAY;
+	assert_int_equal(cxm_query_compare(&c, ctx, &a, &b), CXM_OK);
+	assert_true(c.flags & CXM_RESULT_EMPTY);
+	assert_true(isnan(c.p_value));
+	/* refused */
+	a.end_ms = T0 - DAY - 1;
+	a.metric = nps;
+	assert_int_equal(cxm_query_compare(&c, ctx, &a, &b), CXM_ERR_INVALID);
+	a.metric = b.metric = amt;
+	assert_int_equal(cxm_query_compare(&c, ctx, &a, &b), CXM_ERR_KIND);
+	assert_int_equal(cxm_query_compare(NULL, ctx, &a, &b), CXM_ERR_INVALID);
+	c.size = 4;
+	a.metric = b.metric = nps;
+	assert_int_equal(cxm_query_compare(&c, ctx, &a, &b), CXM_ERR_VERSION);
+	cxm_context_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,7 +540,7 @@ int main(void)
 		cmocka_unit_test(cx_index),         cmocka_unit_test(rate_amount_volume),
 		cmocka_unit_test(duration_quantiles), cmocka_unit_test(na_answers),
 		cmocka_unit_test(empty_and_low_sample), cmocka_unit_test(scopes_and_segments),
-		cmocka_unit_test(confidence_level),
+		cmocka_unit_test(confidence_level),   cmocka_unit_test(compare),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
