@@ -216,6 +216,10 @@ typedef struct cxm_config {
 	uint32_t min_samples;      /**< Below this a result is flagged ::CXM_RESULT_LOW_SAMPLE; 0: 30. */
 	uint64_t max_series;       /**< Series over all shards; 0: 1000000. */
 	double confidence;         /**< Level of confidence intervals, in (0, 1); 0: 0.95. */
+	/** Key of the keyed hash (SipHash-2-4) under which customer ids are
+	 * kept; contexts whose state is to be combined need the same key. All
+	 * zero: a random key from the system for this context. */
+	uint8_t customer_key[16];
 	uint64_t reserved[8];      /**< Must be 0. */
 } cxm_config;
 
@@ -351,7 +355,8 @@ typedef enum cxm_metric_kind {
 	CXM_KIND_DURATION = 3, /**< Seconds ≥ 0 (handle time, speed of answer, time to resolution). */
 	CXM_KIND_RATE = 4,     /**< Yes (1) or no (0) (resolved, abandoned, converted, churned, SLA met). */
 	CXM_KIND_AMOUNT = 5,   /**< Any finite number (revenue, a sentiment score from elsewhere). */
-	CXM_KIND_VOLUME = 6    /**< The interaction itself: every accepted interaction counts once. */
+	CXM_KIND_VOLUME = 6,   /**< The interaction itself: every accepted interaction counts once. */
+	CXM_KIND_DISTINCT = 7  /**< Distinct customers among accepted interactions with a customer id (HyperLogLog). */
 } cxm_metric_kind;
 
 /** Which number is a metric's headline value (cxm_result::value). */
@@ -363,7 +368,7 @@ typedef enum cxm_headline {
 	CXM_HEADLINE_MEAN = 4,    /**< Mean of the answers or values (CES mean). */
 	CXM_HEADLINE_SHARE = 5,   /**< 100 × yes / observations (RATE). */
 	CXM_HEADLINE_SUM = 6,     /**< Sum of the values (AMOUNT). */
-	CXM_HEADLINE_COUNT = 7    /**< Number of observations. */
+	CXM_HEADLINE_COUNT = 7    /**< Number of observations; for DISTINCT, the estimated number of distinct customers. */
 } cxm_headline;
 
 /** Standard metrics; cxm_metric_preset() fills a definition with one. */
@@ -378,7 +383,8 @@ typedef enum cxm_preset {
 	CXM_PRESET_DURATION = 8, /**< Seconds; 1 ms … 7 days at ≤ 1 % relative error; MEAN, with quantiles. */
 	CXM_PRESET_RATE = 9,   /**< Yes/no; SHARE of yes among observations. */
 	CXM_PRESET_AMOUNT = 10, /**< Any finite number; SUM, with mean. */
-	CXM_PRESET_VOLUME = 11  /**< Interactions; COUNT. */
+	CXM_PRESET_VOLUME = 11, /**< Interactions; COUNT. */
+	CXM_PRESET_DISTINCT = 12 /**< Distinct customers, precision 12 (standard error 1.6 %); COUNT. */
 } cxm_preset;
 
 /** The largest number of questions of an INDEX metric. */
@@ -416,6 +422,8 @@ typedef struct cxm_metric_def {
 	double duration_lo;       /**< DURATION: lowest value kept to the bound, ≥ 1e-9 (a nanosecond). */
 	double duration_hi;       /**< DURATION: highest, > duration_lo. */
 	double relative_error;    /**< DURATION: bound at every quantile, in [0.001, 0.1]. */
+	uint32_t precision;       /**< DISTINCT: p in 4 … 16: 2^p registers, standard error 1.04/√2^p. */
+	uint32_t reserved0;       /**< Must be 0. */
 	uint64_t reserved[4];     /**< Must be 0. */
 } cxm_metric_def;
 
@@ -447,7 +455,8 @@ CXM_EXPORT cxm_status cxm_metric_def_init(cxm_metric_def *def, size_t size);
  * Define a metric.
  *
  * The definition is copied and validated. A VOLUME metric is fed by every
- * accepted interaction without a measure.
+ * accepted interaction without a measure; a DISTINCT metric by every
+ * accepted interaction that carries a customer id.
  *
  * @param out   receives the metric's id.
  * @param ctx   the context.
@@ -721,8 +730,9 @@ CXM_EXPORT cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size);
  *
  * Every measure is validated before anything is folded: on any error
  * nothing of the interaction is counted and the rejection is counted in
- * cxm_stats::rejected under its code. The customer id is validated but not
- * yet kept (customer tracking comes in a later release).
+ * cxm_stats::rejected under its code. The customer id is hashed with the
+ * context's key for DISTINCT metrics and otherwise not kept (per-customer
+ * journey tracking comes in a later release); the bytes never are.
  *
  * Lateness: let W be the latest accepted event time (the watermark) and w,
  * n the bucket width and count of the finest tier. An interaction whose
@@ -876,9 +886,9 @@ typedef struct cxm_result {
 	double p50;         /**< DURATION: median, within the metric's relative error. */
 	double p90;         /**< DURATION: 90th percentile. */
 	double p99;         /**< DURATION: 99th percentile. */
-	int64_t quantile_start_ms; /**< DURATION: the quantiles describe [quantile_start_ms, quantile_end_ms): the window widened to whole hours (whole buckets of the second tier). */
-	int64_t quantile_end_ms;   /**< DURATION: end of the quantiles' interval. */
-	uint64_t quantile_n;       /**< DURATION: values in the quantiles' interval. */
+	int64_t quantile_start_ms; /**< DURATION, DISTINCT: the quantiles, or the distinct count, describe [quantile_start_ms, quantile_end_ms): the window widened to whole hours (whole buckets of the second tier). */
+	int64_t quantile_end_ms;   /**< DURATION, DISTINCT: end of that interval. */
+	uint64_t quantile_n;       /**< DURATION, DISTINCT: values (interactions with a customer id) in that interval. */
 	uint32_t questions; /**< INDEX: questions; else 1. */
 	uint32_t reserved1; /**< 0. */
 	double item_net[CXM_MAX_QUESTIONS]; /**< INDEX: NET of each question. */

@@ -310,6 +310,7 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "confidence %g outside (0, 1)",
 				 c->confidence);
 	ctx->confidence = c->confidence > 0 ? c->confidence : 0.95;
+	cxm__customer_key(ctx, c->customer_key);
 	ctx->z = normal_z(ctx->confidence);
 
 	uint32_t shards = c->shards;

@@ -92,6 +92,29 @@ CXM_INTERNAL uint32_t cxm__sketch_bin(const sketch_params *sp, double v);
 CXM_INTERNAL double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q,
 					 bool *clamped);
 
+/* ---- customers (customers.c) --------------------------------------------- */
+
+/* SipHash-2-4 of data under key, outlen 8 (out[0]) or 16 (out[0], out[1]). */
+CXM_INTERNAL void cxm__siphash(const uint64_t key[2], const void *data, size_t len, int outlen,
+			       uint64_t out[2]);
+/* The context's customer key from the config's bytes, or random if zero. */
+CXM_INTERNAL void cxm__customer_key(cxm_context *ctx, const uint8_t key[16]);
+
+/* A DISTINCT cell: the count of ids seen (n, kept at every tier) and, from
+ * the bins tier up, 2^p HyperLogLog registers with their own count (dn). */
+typedef struct hll_cell {
+	uint64_t n, dn;
+	uint32_t has_regs; /* registers are zeroed on first use */
+	uint32_t pad;
+	uint8_t reg[];
+} hll_cell;
+
+struct metric;
+CXM_INTERNAL void cxm__hll_clear(hll_cell *c);
+CXM_INTERNAL void cxm__hll_add(const struct metric *m, hll_cell *c, uint64_t h);
+CXM_INTERNAL void cxm__hll_merge_regs(const struct metric *m, hll_cell *dst, const hll_cell *src);
+CXM_INTERNAL double cxm__hll_estimate(const struct metric *m, const hll_cell *c);
+
 /* ---- model (model.c) --------------------------------------------------- */
 
 /* Open-addressing index name -> id. Written under def_lock; read without
@@ -144,8 +167,9 @@ typedef struct model {
 	metric *metrics;
 	segment *segments;
 	_Atomic uint32_t n_journeys, n_touchpoints, n_metrics, n_segments;
-	_Atomic uint32_t n_volume;
-	cxm_id *volume_metrics; /* ids of VOLUME metrics, n_volume of them */
+	_Atomic uint32_t n_volume, n_distinct;
+	cxm_id *volume_metrics;   /* ids of VOLUME metrics, n_volume of them */
+	cxm_id *distinct_metrics; /* ids of DISTINCT metrics, n_distinct of them */
 	uint32_t slots_used;    /* segment value slots handed out */
 	name_table idx_journeys, idx_touchpoints, idx_metrics, idx_segments;
 } model;
@@ -217,6 +241,7 @@ struct cxm_context {
 	uint32_t min_samples;
 	uint64_t max_series;
 	double confidence, z; /* z: two-sided normal quantile of confidence */
+	uint64_t key[2];      /* customer id hash key */
 
 	pthread_mutex_t def_lock; /* serialises definitions */
 	model model;

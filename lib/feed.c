@@ -48,10 +48,10 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 				 ms->metric);
 	const metric *m = &ctx->model.metrics[ms->metric];
 	double v = ms->value;
-	if (m->def.kind == CXM_KIND_VOLUME)
+	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
 		return cxm__fail(ctx, CXM_ERR_KIND,
-				 "measure %zu: metric '%s' is a VOLUME, fed by the interaction itself", j,
-				 m->name);
+				 "measure %zu: metric '%s' is a %s, fed by the interaction itself", j,
+				 m->name, m->def.kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT");
 	if (!isfinite(v))
 		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "measure %zu: value for metric '%s' is not finite",
 				 j, m->name);
@@ -87,7 +87,8 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 		if (ms->item)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
 		break;
-	case CXM_KIND_VOLUME: break;
+	case CXM_KIND_VOLUME:
+	case CXM_KIND_DISTINCT: break;
 	}
 	return CXM_OK;
 }
@@ -174,7 +175,9 @@ typedef struct plan {
 	const cxm_interaction *ix;
 	uint32_t slots[1 + 64];
 	uint32_t n_slots;
-	uint32_t n_volume;
+	uint32_t n_volume, n_distinct; /* metrics fed without a measure */
+	size_t n_all;                  /* measures + volume + distinct */
+	uint64_t hash;                 /* the customer id's keyed hash, if any */
 } plan;
 
 static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p)
@@ -187,20 +190,33 @@ static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p
 		if (ix->segments[d] != CXM_NONE)
 			p->slots[p->n_slots++] = 1 + md->segments[d].slot_base + ix->segments[d];
 	p->n_volume = atomic_load_explicit(&md->n_volume, memory_order_acquire);
+	p->n_distinct = 0;
+	if (ix->customer_len) {
+		p->n_distinct = atomic_load_explicit(&md->n_distinct, memory_order_acquire);
+		if (p->n_distinct) {
+			uint64_t h[2];
+			cxm__siphash(ctx->key, ix->customer, ix->customer_len, 16, h);
+			p->hash = h[0];
+		}
+	}
+	p->n_all = ix->n_measures + p->n_volume + p->n_distinct;
 }
 
 static inline cxm_id plan_metric(const cxm_context *ctx, const plan *p, size_t j)
 {
-	return j < p->ix->n_measures ? p->ix->measures[j].metric
-				     : ctx->model.volume_metrics[j - p->ix->n_measures];
+	size_t nm = p->ix->n_measures;
+	if (j < nm)
+		return p->ix->measures[j].metric;
+	if (j < nm + p->n_volume)
+		return ctx->model.volume_metrics[j - nm];
+	return ctx->model.distinct_metrics[j - nm - p->n_volume];
 }
 
 /* Free the series this interaction created (they are the empty ones among
  * those it touches: a series that exists otherwise has been folded into). */
 static void plan_undo(cxm_context *ctx, shard *sh, const plan *p)
 {
-	size_t nj = p->ix->n_measures + p->n_volume;
-	for (size_t j = 0; j < nj; j++) {
+	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], false);
@@ -217,8 +233,7 @@ static void plan_undo(cxm_context *ctx, shard *sh, const plan *p)
 
 static cxm_status plan_prepare(cxm_context *ctx, shard *sh, const plan *p)
 {
-	size_t nj = p->ix->n_measures + p->n_volume;
-	for (size_t j = 0; j < nj; j++) {
+	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], true);
@@ -254,31 +269,33 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, const plan *p)
 static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 {
 	const cxm_interaction *ix = p->ix;
-	size_t nj = ix->n_measures + p->n_volume;
-	for (size_t j = 0; j < nj; j++) {
-		cxm_id mid;
+	for (size_t j = 0; j < p->n_all; j++) {
+		cxm_id mid = plan_metric(ctx, p, j);
 		uint32_t item = 0;
 		double v = 1;
 		if (j < ix->n_measures) {
-			mid = ix->measures[j].metric;
 			item = ix->measures[j].item;
 			v = ix->measures[j].value;
-		} else {
-			mid = ctx->model.volume_metrics[j - ix->n_measures];
 		}
 		series ***row = sh->rows[mid];
 		series **grp = row[ix->touchpoint];
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series *s = grp[p->slots[k]];
 			void *cell = cxm__series_cell(ctx, s, e);
-			if (s->m->def.kind == CXM_KIND_DURATION) {
+			switch (s->m->def.kind) {
+			case CXM_KIND_DURATION: {
 				cxm__sketch_add_moments(cell, v);
 				sketch_cell *bc = cxm__series_bins_cell(ctx, s, e);
 				uint64_t before = bc->saturated;
 				cxm__sketch_add_dist(&s->m->sk, bc, v);
 				sh->saturated += bc->saturated - before;
-			} else {
-				cxm__cell_fold(s->m, cell, item, v);
+				break;
+			}
+			case CXM_KIND_DISTINCT:
+				((hll_cell *)cell)->n++;
+				cxm__hll_add(s->m, cxm__series_bins_cell(ctx, s, e), p->hash);
+				break;
+			default: cxm__cell_fold(s->m, cell, item, v); break;
 			}
 		}
 	}

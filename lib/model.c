@@ -173,8 +173,9 @@ cxm_status cxm__model_init(cxm_context *ctx)
 	md->metrics = cxm__calloc(ctx, ctx->max_metrics, sizeof(metric));
 	md->segments = cxm__calloc(ctx, ctx->max_segments, sizeof(segment));
 	md->volume_metrics = cxm__calloc(ctx, ctx->max_metrics, sizeof(cxm_id));
+	md->distinct_metrics = cxm__calloc(ctx, ctx->max_metrics, sizeof(cxm_id));
 	if (!md->journeys || !md->touchpoints || !md->metrics || !md->segments ||
-	    !md->volume_metrics || table_init(ctx, &md->idx_journeys, ctx->max_journeys) ||
+	    !md->volume_metrics || !md->distinct_metrics || table_init(ctx, &md->idx_journeys, ctx->max_journeys) ||
 	    table_init(ctx, &md->idx_touchpoints, ctx->max_touchpoints) ||
 	    table_init(ctx, &md->idx_metrics, ctx->max_metrics) ||
 	    table_init(ctx, &md->idx_segments, ctx->max_segments)) {
@@ -238,6 +239,7 @@ void cxm__model_free(cxm_context *ctx)
 		cxm__free(ctx, md->segments, sizeof(segment) * ctx->max_segments);
 	}
 	cxm__free(ctx, md->volume_metrics, sizeof(cxm_id) * ctx->max_metrics);
+	cxm__free(ctx, md->distinct_metrics, sizeof(cxm_id) * ctx->max_metrics);
 	if (md->idx_journeys.slots)
 		table_free(ctx, &md->idx_journeys);
 	if (md->idx_touchpoints.slots)
@@ -412,6 +414,11 @@ cxm_status cxm_metric_preset(cxm_metric_def *def, cxm_preset preset)
 		d.kind = CXM_KIND_VOLUME;
 		d.headline = CXM_HEADLINE_COUNT;
 		break;
+	case CXM_PRESET_DISTINCT:
+		d.kind = CXM_KIND_DISTINCT;
+		d.headline = CXM_HEADLINE_COUNT;
+		d.precision = 12;
+		break;
 	default:
 		return cxm__fail(NULL, CXM_ERR_INVALID, "preset %d is not a cxm_preset", (int)preset);
 	}
@@ -433,6 +440,7 @@ static bool headline_fits(cxm_metric_kind k, cxm_headline h)
 	case CXM_KIND_AMOUNT:
 		return h == CXM_HEADLINE_SUM || h == CXM_HEADLINE_MEAN || h == CXM_HEADLINE_COUNT;
 	case CXM_KIND_VOLUME:
+	case CXM_KIND_DISTINCT:
 		return h == CXM_HEADLINE_COUNT;
 	}
 	return false;
@@ -446,7 +454,8 @@ static cxm_headline default_headline(cxm_metric_kind k)
 	case CXM_KIND_DURATION: return CXM_HEADLINE_MEAN;
 	case CXM_KIND_RATE: return CXM_HEADLINE_SHARE;
 	case CXM_KIND_AMOUNT: return CXM_HEADLINE_SUM;
-	case CXM_KIND_VOLUME: break;
+	case CXM_KIND_VOLUME:
+	case CXM_KIND_DISTINCT: break;
 	}
 	return CXM_HEADLINE_COUNT;
 }
@@ -454,7 +463,7 @@ static cxm_headline default_headline(cxm_metric_kind k)
 /* Validate a definition and derive the metric's layout into *m. */
 static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metric *m)
 {
-	if (d->kind < CXM_KIND_SCORE || d->kind > CXM_KIND_VOLUME)
+	if (d->kind < CXM_KIND_SCORE || d->kind > CXM_KIND_DISTINCT)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "kind %d is not a cxm_metric_kind", (int)d->kind);
 	cxm_headline h = d->headline == CXM_HEADLINE_DEFAULT ? default_headline(d->kind) : d->headline;
 	if (!headline_fits(d->kind, h))
@@ -509,6 +518,12 @@ static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metr
 	case CXM_KIND_RATE: m->cell_size = 2 * sizeof(uint64_t); break;
 	case CXM_KIND_AMOUNT: m->cell_size = sizeof(uint64_t) + 4 * sizeof(double); break;
 	case CXM_KIND_VOLUME: m->cell_size = sizeof(uint64_t); break;
+	case CXM_KIND_DISTINCT:
+		if (d->precision < 4 || d->precision > 16)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "precision %u outside 4 .. 16",
+					 d->precision);
+		m->cell_size = sizeof(hll_cell) + ((size_t)1 << d->precision);
+		break;
 	}
 	return CXM_OK;
 }
@@ -527,7 +542,8 @@ cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const char *name,
 					  "cxm_metric_def");
 	if (st)
 		return st;
-	if (def->reserved[0] || def->reserved[1] || def->reserved[2] || def->reserved[3])
+	if (def->reserved0 || def->reserved[0] || def->reserved[1] || def->reserved[2] ||
+	    def->reserved[3])
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_metric_def.reserved must be zero");
 	if ((st = cxm__check_name(ctx, name, "metric")))
 		return st;
@@ -556,12 +572,14 @@ cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const char *name,
 		goto out;
 	}
 	md->metrics[id] = m;
-	if (def->kind == CXM_KIND_VOLUME) {
-		uint32_t nv = atomic_load_explicit(&md->n_volume, memory_order_relaxed);
-		md->volume_metrics[nv] = id;
-		/* The metric must be visible before feeders see it in the volume list. */
+	if (def->kind == CXM_KIND_VOLUME || def->kind == CXM_KIND_DISTINCT) {
+		/* fed by every interaction: published in its list after the metric */
+		bool vol = def->kind == CXM_KIND_VOLUME;
+		_Atomic uint32_t *count = vol ? &md->n_volume : &md->n_distinct;
+		uint32_t nv = atomic_load_explicit(count, memory_order_relaxed);
+		(vol ? md->volume_metrics : md->distinct_metrics)[nv] = id;
 		atomic_store_explicit(&md->n_metrics, id + 1, memory_order_release);
-		atomic_store_explicit(&md->n_volume, nv + 1, memory_order_release);
+		atomic_store_explicit(count, nv + 1, memory_order_release);
 	} else {
 		atomic_store_explicit(&md->n_metrics, id + 1, memory_order_release);
 	}

@@ -28,7 +28,7 @@ typedef struct run {
 	int64_t a, b;   /* covered interval */
 	int64_t qa, qb; /* DURATION: interval of the distribution (whole bins-tier buckets) */
 	uint32_t flags;
-	uint64_t stack[512]; /* accumulator for cells up to 4 KiB; aligned for any cell */
+	uint64_t stack[640]; /* accumulator for cells up to 5 KiB; aligned for any cell */
 	void *acc;
 } run;
 
@@ -151,7 +151,7 @@ static void place_window(cxm_context *ctx, const cxm_query *q, run *r)
 
 static void read_series(const cxm_context *ctx, const run *r, const series *s)
 {
-	if (r->m->def.kind != CXM_KIND_DURATION) {
+	if (r->m->def.kind != CXM_KIND_DURATION && r->m->def.kind != CXM_KIND_DISTINCT) {
 		cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_ALL);
 		return;
 	}
@@ -361,6 +361,18 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 		break;
 	}
 	case CXM_KIND_VOLUME: res->n = ((const uint64_t *)r->acc)[0]; break;
+	case CXM_KIND_DISTINCT: {
+		const hll_cell *h = r->acc;
+		res->n = h->n;
+		res->quantile_start_ms = r->qa;
+		res->quantile_end_ms = r->qb;
+		res->quantile_n = h->dn;
+		res->value = cxm__hll_estimate(m, h);
+		double rel = 1.04 / sqrt((double)((size_t)1 << m->def.precision));
+		res->ci_low = fmax(0, res->value * (1 - z * rel));
+		res->ci_high = res->value * (1 + z * rel);
+		break;
+	}
 	case CXM_KIND_AMOUNT:
 	case CXM_KIND_DURATION: {
 		uint64_t n;
@@ -418,7 +430,8 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 		break;
 	}
 	}
-	if (m->def.kind == CXM_KIND_VOLUME || m->headline == CXM_HEADLINE_COUNT)
+	if (m->def.kind != CXM_KIND_DISTINCT &&
+	    (m->def.kind == CXM_KIND_VOLUME || m->headline == CXM_HEADLINE_COUNT))
 		res->value = (double)res->n;
 	if (res->n == 0)
 		res->flags |= CXM_RESULT_EMPTY;

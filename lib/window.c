@@ -27,6 +27,7 @@ void cxm__cell_clear(const metric *m, void *cell)
 {
 	switch (m->def.kind) {
 	case CXM_KIND_DURATION: cxm__sketch_clear(&m->sk, cell); break;
+	case CXM_KIND_DISTINCT: cxm__hll_clear(cell); break;
 	case CXM_KIND_AMOUNT: {
 		amount_cell *a = cell;
 		a->n = 0;
@@ -67,6 +68,7 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 		break;
 	}
 	case CXM_KIND_DURATION: cxm__sketch_add(&m->sk, cell, v); break;
+	case CXM_KIND_DISTINCT: break; /* fed by cxm__hll_add with the customer's hash */
 	}
 }
 
@@ -74,6 +76,10 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 {
 	switch (m->def.kind) {
 	case CXM_KIND_DURATION: cxm__sketch_merge(&m->sk, dst, src); break;
+	case CXM_KIND_DISTINCT:
+		((hll_cell *)dst)->n += ((const hll_cell *)src)->n;
+		cxm__hll_merge_regs(m, dst, src);
+		break;
 	case CXM_KIND_AMOUNT: {
 		amount_cell *d = dst;
 		const amount_cell *s = src;
@@ -117,10 +123,12 @@ void cxm__metric_layout(const cxm_context *ctx, metric *m)
 {
 	size_t off = 0;
 	m->bins_tier = 0;
-	if (m->def.kind == CXM_KIND_DURATION && ctx->n_tiers > 1)
+	bool two_part = m->def.kind == CXM_KIND_DURATION || m->def.kind == CXM_KIND_DISTINCT;
+	if (two_part && ctx->n_tiers > 1)
 		m->bins_tier = 1;
+	size_t head = m->def.kind == CXM_KIND_DISTINCT ? sizeof(hll_cell) : sizeof(sketch_cell);
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		m->tier_cell[k] = k < m->bins_tier ? sizeof(sketch_cell) : m->cell_size;
+		m->tier_cell[k] = k < m->bins_tier ? head : m->cell_size;
 		m->tier_off[k] = off;
 		off += m->tier_cell[k] * ctx->tiers[k].buckets;
 	}
@@ -264,12 +272,16 @@ static inline int64_t ceildiv64(int64_t a, int64_t b)
 
 static inline void merge_part(const metric *m, void *acc, const void *cell, enum read_part part)
 {
-	if (part == READ_MOMENTS)
-		cxm__sketch_merge_moments(acc, cell);
-	else if (part == READ_DIST)
-		cxm__sketch_merge_dist(acc, cell);
-	else
+	if (part == READ_ALL)
 		cxm__cell_merge(m, acc, cell);
+	else if (m->def.kind == CXM_KIND_DISTINCT && part == READ_MOMENTS)
+		((hll_cell *)acc)->n += ((const hll_cell *)cell)->n;
+	else if (m->def.kind == CXM_KIND_DISTINCT)
+		cxm__hll_merge_regs(m, acc, cell);
+	else if (part == READ_MOMENTS)
+		cxm__sketch_merge_moments(acc, cell);
+	else
+		cxm__sketch_merge_dist(acc, cell);
 }
 
 void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc,

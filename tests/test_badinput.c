@@ -380,7 +380,7 @@ static void metric_definitions(void **state)
 	cxm_id id;
 	cxm_metric_def d = {.size = sizeof d};
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_metric_preset(&d, (cxm_preset)0));
-	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_metric_preset(&d, (cxm_preset)12));
+	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_metric_preset(&d, (cxm_preset)13));
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_metric_preset(NULL, CXM_PRESET_NPS));
 	struct {
 		const char *what;
@@ -388,7 +388,7 @@ static void metric_definitions(void **state)
 		int tweak;
 	} cases[] = {
 		{"kind 0", CXM_ERR_INVALID, 1},
-		{"kind 7", CXM_ERR_INVALID, 2},
+		{"kind 8", CXM_ERR_INVALID, 2},
 		{"headline SUM on a score", CXM_ERR_INVALID, 3},
 		{"headline 99", CXM_ERR_INVALID, 4},
 		{"one point", CXM_ERR_OUT_OF_RANGE, 5},
@@ -405,7 +405,7 @@ static void metric_definitions(void **state)
 		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
 		switch (cases[i].tweak) {
 		case 1: d.kind = (cxm_metric_kind)0; break;
-		case 2: d.kind = (cxm_metric_kind)7; break;
+		case 2: d.kind = (cxm_metric_kind)8; break;
 		case 3: d.headline = CXM_HEADLINE_SUM; break;
 		case 4: d.headline = (cxm_headline)99; break;
 		case 5: d.scale_max = d.scale_min; break;

@@ -1,0 +1,156 @@
+/* Customers: the keyed hash, and distinct customers per window. */
+#include "testutil.h"
+
+#include "cxm_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The reference vectors of SipHash-2-4 (key 00..0f, message 00..len-1). */
+static void siphash_vectors(void **state)
+{
+	(void)state;
+	const uint64_t key[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+	unsigned char msg[16];
+	for (int i = 0; i < 16; i++)
+		msg[i] = (unsigned char)i;
+	const unsigned char want64[3][8] = {{0x31, 0x0e, 0x0e, 0xdd, 0x47, 0xdb, 0x6f, 0x72},
+					    {0xfd, 0x67, 0xdc, 0x93, 0xc5, 0x39, 0xf8, 0x74},
+					    {0x5a, 0x4f, 0xa9, 0xd9, 0x09, 0x80, 0x6c, 0x0d}};
+	const unsigned char want128[3][16] = {
+		{0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6, 0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93},
+		{0xda, 0x87, 0xc1, 0xd8, 0x6b, 0x99, 0xaf, 0x44, 0x34, 0x76, 0x59, 0x11, 0x9b, 0x22, 0xfc, 0x45},
+		{0x81, 0x77, 0x22, 0x8d, 0xa4, 0xa4, 0x5d, 0xc7, 0xfc, 0xa3, 0x8b, 0xde, 0xf6, 0x0a, 0xff, 0xe4}};
+	for (size_t len = 0; len < 3; len++) {
+		uint64_t out[2];
+		unsigned char b[16];
+		cxm__siphash(key, msg, len, 8, out);
+		for (int i = 0; i < 8; i++)
+			b[i] = (unsigned char)(out[0] >> (8 * i));
+		assert_memory_equal(b, want64[len], 8);
+		cxm__siphash(key, msg, len, 16, out);
+		for (int i = 0; i < 16; i++)
+			b[i] = (unsigned char)(out[i / 8] >> (8 * (i % 8)));
+		assert_memory_equal(b, want128[len], 16);
+	}
+}
+
+static cxm_status feed_customer(cxm_context *ctx, cxm_id tp, int64_t t, const char *id)
+{
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.time_ms = t;
+	ix.touchpoint = tp;
+	ix.customer = id;
+	ix.customer_len = id ? strlen(id) : 0;
+	return cxm_feed(ctx, &ix);
+}
+
+/* Within four standard errors of the truth, repeated ids counted once,
+ * anonymous interactions not at all, touchpoints merged as a union. */
+static void distinct_customers(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memcpy(cfg.customer_key, "0123456789abcdef", 16);
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_metric_def d = {.size = sizeof d};
+	cxm_id uniq, vol, a, b;
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DISTINCT), CXM_OK);
+	assert_int_equal(d.precision, 12);
+	assert_int_equal(cxm_metric_define(&uniq, ctx, "customers", &d), CXM_OK);
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_VOLUME), CXM_OK);
+	assert_int_equal(cxm_metric_define(&vol, ctx, "volume", &d), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&a, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&b, ctx, "chat", CXM_CHANNEL_CHAT, CXM_NONE, 0), CXM_OK);
+	char id[32];
+	/* ivr: customers 0..19999, each 3 times over 3 hours; chat: 10000..29999 */
+	for (int rep = 0; rep < 3; rep++)
+		for (int c = 0; c < 20000; c++) {
+			snprintf(id, sizeof id, "customer-%d", c);
+			int64_t t = T0 - 3 * HOUR + rep * HOUR + c / 400 * 1000;
+			assert_int_equal(feed_customer(ctx, a, t, id), CXM_OK);
+			snprintf(id, sizeof id, "customer-%d", c + 10000);
+			assert_int_equal(feed_customer(ctx, b, t, id), CXM_OK);
+		}
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(feed_customer(ctx, a, T0, NULL), CXM_OK); /* anonymous */
+	double se = 1.04 / 64;
+	cxm_result r = query_tp(ctx, uniq, a, CXM_NOW, DAY);
+	assert_int_equal(r.kind, CXM_KIND_DISTINCT);
+	assert_int_equal(r.n, 60000); /* interactions with an id */
+	assert_int_equal(r.quantile_n, 60000);
+	if (fabs(r.value - 20000) > 4 * se * 20000)
+		fail_msg("ivr: %g distinct, want 20000 within %g", r.value, 4 * se * 20000);
+	assert_true(r.ci_low < r.value && r.value < r.ci_high);
+	r = query_tp(ctx, vol, a, CXM_NOW, DAY);
+	assert_int_equal(r.n, 60100);
+	cxm_query q = CXM_QUERY_INIT;
+	q.metric = uniq;
+	q.scope = CXM_SCOPE_ALL;
+	q.span_ms = DAY;
+	cxm_result all = {.size = sizeof all};
+	assert_int_equal(cxm_query_run(&all, ctx, &q), CXM_OK);
+	if (fabs(all.value - 30000) > 4 * se * 30000)
+		fail_msg("union: %g distinct, want 30000", all.value);
+	/* one customer, many times: one */
+	cxm_id c;
+	assert_int_equal(cxm_touchpoint_define(&c, ctx, "email", CXM_CHANNEL_EMAIL, CXM_NONE, 0), CXM_OK);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(feed_customer(ctx, c, T0, "the same one"), CXM_OK);
+	r = query_tp(ctx, uniq, c, CXM_NOW, DAY);
+	assert_double_equal(r.value, 1, 0.01);
+	/* a measure for it is refused: it is fed by the interaction itself */
+	cxm_measure m = {uniq, 0, 1};
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.time_ms = T0;
+	ix.touchpoint = c;
+	ix.measures = &m;
+	ix.n_measures = 1;
+	assert_int_equal(cxm_feed(ctx, &ix), CXM_ERR_KIND);
+	/* precision outside 4..16 */
+	cxm_metric_preset(&d, CXM_PRESET_DISTINCT);
+	d.precision = 17;
+	assert_int_equal(cxm_metric_define(&uniq, ctx, "bad", &d), CXM_ERR_OUT_OF_RANGE);
+	d.precision = 3;
+	assert_int_equal(cxm_metric_define(&uniq, ctx, "bad", &d), CXM_ERR_OUT_OF_RANGE);
+	cxm_context_free(ctx);
+}
+
+/* Two contexts with one key agree exactly; the key is what makes them. */
+static void same_key_same_estimate(void **state)
+{
+	(void)state;
+	double est[3];
+	for (int k = 0; k < 3; k++) {
+		test_clock clk = {T0};
+		cxm_config cfg = CXM_CONFIG_INIT;
+		memcpy(cfg.customer_key, k < 2 ? "same key, twice!" : "another key.....", 16);
+		cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+		cxm_metric_def d = {.size = sizeof d};
+		cxm_id uniq, tp;
+		cxm_metric_preset(&d, CXM_PRESET_DISTINCT);
+		d.precision = 6; /* coarse, so that keys show */
+		assert_int_equal(cxm_metric_define(&uniq, ctx, "customers", &d), CXM_OK);
+		assert_int_equal(cxm_touchpoint_define(&tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+		char id[32];
+		for (int c = 0; c < 500; c++) {
+			snprintf(id, sizeof id, "c%d", c);
+			assert_int_equal(feed_customer(ctx, tp, T0 - c, id), CXM_OK);
+		}
+		est[k] = query_tp(ctx, uniq, tp, CXM_NOW, DAY).value;
+		cxm_context_free(ctx);
+	}
+	assert_double_equal(est[0], est[1], 0);
+	assert_true(est[0] != est[2]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(siphash_vectors),
+		cmocka_unit_test(distinct_customers),
+		cmocka_unit_test(same_key_same_estimate),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
