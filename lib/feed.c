@@ -1,10 +1,12 @@
 /* Validating and folding interactions: the hot path.
  *
- * Concurrency: a context has several shards, each a mutex and a full set of
- * series of its own. A feeder takes the first shard it can lock without
- * waiting, starting from the one it used last, so threads spread over the
- * shards and rarely contend; a query merges the shards. A batch holds one
- * shard for a chunk of interactions, never for the whole batch.
+ * Concurrency: a context has several shards, each a mutex and the series
+ * of the touchpoints it owns (touchpoint id modulo the shard count), so a
+ * series lives in exactly one shard and is rolled up once. A single call
+ * locks its touchpoint's shard. A batch takes 128 interactions at a time,
+ * groups them by shard, and works through the groups in whichever order it
+ * can lock their shards without waiting, so two feeding threads pass each
+ * other instead of queueing; no lock is held across the whole batch.
  *
  * An interaction is validated completely, and every series it needs exists,
  * before anything is folded: a rejection leaves no trace but its count. */
@@ -14,28 +16,9 @@
 
 #define BATCH_CHUNK 128
 
-/* Which shard this thread used last: a hint only, so it may be shared by
- * every context the thread feeds. */
-static _Thread_local uint32_t tl_shard = UINT32_MAX;
-
-static shard *shard_lock(cxm_context *ctx)
+static inline shard *shard_of(const cxm_context *ctx, cxm_id tp)
 {
-	uint32_t n = ctx->n_shards;
-	uint32_t h = tl_shard;
-	if (h == UINT32_MAX) {
-		uintptr_t a = (uintptr_t)&tl_shard;
-		h = (uint32_t)((a >> 6) ^ (a >> 17));
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t s = (h + i) % n;
-		if (pthread_mutex_trylock(&ctx->shards[s].lock) == 0) {
-			tl_shard = s;
-			return &ctx->shards[s];
-		}
-	}
-	shard *sh = &ctx->shards[h % n];
-	pthread_mutex_lock(&sh->lock);
-	return sh;
+	return &ctx->shards[tp % ctx->n_shards];
 }
 
 /* ---- validation -------------------------------------------------------------- */
@@ -363,12 +346,26 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 		return st;
 	}
 	int64_t now = cxm__now(ctx);
-	shard *sh = shard_lock(ctx);
+	shard *sh = shard_of(ctx, ix->touchpoint);
+	pthread_mutex_lock(&sh->lock);
 	st = apply(ctx, sh, ix, now);
 	pthread_mutex_unlock(&sh->lock);
 	if (st)
 		cxm__reject(ctx, st);
 	return st;
+}
+
+/* Apply the chunk's interactions of shard s (listed in order[from, to)). */
+static void apply_group(cxm_context *ctx, uint32_t s, const unsigned char *base, size_t stride,
+			size_t first, const uint8_t *order, size_t from, size_t to, int64_t now,
+			cxm_status *status)
+{
+	shard *sh = &ctx->shards[s];
+	for (size_t k = from; k < to; k++) {
+		size_t i = first + order[k];
+		const cxm_interaction *ix = (const cxm_interaction *)(const void *)(base + i * stride);
+		status[order[k]] = apply(ctx, sh, ix, now);
+	}
 }
 
 cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
@@ -389,29 +386,75 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 	}
 	const size_t stride = n ? ixs[0].size : 0;
 	const unsigned char *base = (const unsigned char *)ixs;
+	const uint32_t S = ctx->n_shards;
 	int64_t now = cxm__now(ctx);
-	for (size_t i = 0; i < n;) {
-		size_t end = n - i > BATCH_CHUNK ? i + BATCH_CHUNK : n;
-		shard *sh = shard_lock(ctx);
-		for (; i < end; i++) {
-			const cxm_interaction *ix = (const cxm_interaction *)(const void *)(base + i * stride);
-			cxm_status st = ix->size == stride
-						? apply(ctx, sh, ix, now)
-						: cxm__fail(ctx, CXM_ERR_INVALID,
-							    "interaction %zu has size %zu; the batch's is %zu",
-							    i, ix->size, stride);
-			if (st == CXM_OK) {
+	cxm_status status[BATCH_CHUNK];
+	uint8_t order[BATCH_CHUNK];
+	uint32_t of[BATCH_CHUNK];
+	size_t start[64 + 1];
+	for (size_t first = 0; first < n; first += BATCH_CHUNK) {
+		size_t m = n - first > BATCH_CHUNK ? BATCH_CHUNK : n - first;
+		/* group the chunk by shard (counting sort, stable) */
+		size_t count[64] = {0};
+		for (size_t k = 0; k < m; k++) {
+			const cxm_interaction *ix =
+				(const cxm_interaction *)(const void *)(base + (first + k) * stride);
+			if (ix->size != stride) {
+				status[k] = cxm__fail(ctx, CXM_ERR_INVALID,
+						      "interaction %zu has size %zu; the batch's is %zu",
+						      first + k, ix->size, stride);
+				of[k] = UINT32_MAX;
+				continue;
+			}
+			of[k] = ix->touchpoint % S;
+			count[of[k]]++;
+		}
+		start[0] = 0;
+		for (uint32_t s = 0; s < S; s++)
+			start[s + 1] = start[s] + count[s];
+		size_t fill[64];
+		memcpy(fill, start, sizeof(size_t) * S);
+		for (size_t k = 0; k < m; k++)
+			if (of[k] != UINT32_MAX)
+				order[fill[of[k]]++] = (uint8_t)k;
+		/* work through the groups, taking whichever shard is free */
+		uint64_t pending = 0;
+		for (uint32_t s = 0; s < S; s++)
+			if (count[s])
+				pending |= UINT64_C(1) << s;
+		while (pending) {
+			bool progressed = false;
+			for (uint32_t s = 0; s < S; s++) {
+				if (!(pending >> s & 1) || pthread_mutex_trylock(&ctx->shards[s].lock))
+					continue;
+				apply_group(ctx, s, base, stride, first, order, start[s], start[s + 1], now,
+					    status);
+				pthread_mutex_unlock(&ctx->shards[s].lock);
+				pending &= ~(UINT64_C(1) << s);
+				progressed = true;
+			}
+			if (!progressed) {
+				uint32_t s = (uint32_t)__builtin_ctzll(pending);
+				pthread_mutex_lock(&ctx->shards[s].lock);
+				apply_group(ctx, s, base, stride, first, order, start[s], start[s + 1], now,
+					    status);
+				pthread_mutex_unlock(&ctx->shards[s].lock);
+				pending &= ~(UINT64_C(1) << s);
+			}
+		}
+		/* report in batch order */
+		for (size_t k = 0; k < m; k++) {
+			if (status[k] == CXM_OK) {
 				ok++;
 				continue;
 			}
-			cxm__reject(ctx, st);
+			cxm__reject(ctx, status[k]);
 			if (bad < rej_cap) {
-				rejections[bad].index = i;
-				rejections[bad].status = st;
+				rejections[bad].index = first + k;
+				rejections[bad].status = status[k];
 			}
 			bad++;
 		}
-		pthread_mutex_unlock(&sh->lock);
 	}
 	if (accepted)
 		*accepted = ok;

@@ -171,7 +171,10 @@ static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
 		return CXM_OK;
 	const model *md = &ctx->model;
 	uint32_t n_tp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
-	for (uint32_t i = 0; i < ctx->n_shards; i++) {
+	/* a touchpoint's series all live in one shard */
+	uint32_t i = q->scope == CXM_SCOPE_TOUCHPOINT ? q->id % ctx->n_shards : 0;
+	uint32_t last = q->scope == CXM_SCOPE_TOUCHPOINT ? i + 1 : ctx->n_shards;
+	for (; i < last; i++) {
 		shard *sh = &ctx->shards[i];
 		pthread_mutex_lock(&sh->lock);
 		series ***row = sh->rows[q->metric];
