@@ -42,7 +42,7 @@ enum {
 	TP_INVOICE, N_TP
 };
 enum { M_VOLUME, M_NPS, M_CSAT, M_CES, M_CXI, M_AHT, M_ASA, M_RESOLVED, M_ABANDONED,
-       M_CONVERTED, M_REVENUE, N_METRICS };
+       M_CONVERTED, M_REVENUE, M_CUSTOMERS, N_METRICS };
 
 static const struct {
 	const char *name;
@@ -92,6 +92,7 @@ static void define_model(void)
 		[M_ASA] = {"speed of answer", CXM_PRESET_DURATION},
 		[M_RESOLVED] = {"resolved", CXM_PRESET_RATE}, [M_ABANDONED] = {"abandoned", CXM_PRESET_RATE},
 		[M_CONVERTED] = {"converted", CXM_PRESET_RATE}, [M_REVENUE] = {"revenue", CXM_PRESET_AMOUNT},
+		[M_CUSTOMERS] = {"customers", CXM_PRESET_DISTINCT},
 	};
 	for (int i = 0; i < N_METRICS; i++) {
 		cxm_metric_def d = {.size = sizeof d};
@@ -519,6 +520,15 @@ int main(int argc, char **argv)
 		cxm_result conv = ask(CXM_SCOPE_TOUCHPOINT, tp_id[TP_CART], M_CONVERTED, CXM_NONE, 0);
 		printf("\nbuy journey: revenue %.2f from %llu orders (mean %.2f); cart conversion %.1f%% [%.1f, %.1f]\n",
 		       rev.sum, (unsigned long long)rev.n, rev.mean, conv.value, conv.ci_low, conv.ci_high);
+		printf("distinct customers:");
+		const char *jn2[] = {"support case", "buy", "onboarding"};
+		for (int j = 0; j < N_JOURNEYS; j++) {
+			cxm_result u = ask(CXM_SCOPE_JOURNEY, journey_id[j], M_CUSTOMERS, CXM_NONE, 0);
+			printf(" %s %.0f,", jn2[j], u.value);
+		}
+		cxm_result u = ask(CXM_SCOPE_ALL, 0, M_CUSTOMERS, CXM_NONE, 0);
+		printf(" overall %.0f ±%.0f (of %d simulated; HyperLogLog)\n", u.value,
+		       (u.ci_high - u.ci_low) / 2, customers);
 		cxm_result asa = ask_step(J_SUPPORT, 1, M_ASA);
 		printf("support queues: speed of answer p50 %.0f s, p90 %.0f s, mean %.0f s ±%.0f (n=%llu)\n",
 		       asa.p50, asa.p90, asa.mean, (asa.ci_high - asa.ci_low) / 2, (unsigned long long)asa.n);
