@@ -220,8 +220,19 @@ typedef struct cxm_config {
 	 * kept; contexts whose state is to be combined need the same key. All
 	 * zero: a random key from the system for this context. */
 	uint8_t customer_key[16];
+	uint32_t max_customers;    /**< Customers tracked at once; 0: 1000000. */
+	uint32_t customer_policy;  /**< At max_customers: a ::cxm_customer_policy; 0: evict. */
 	uint64_t reserved[8];      /**< Must be 0. */
 } cxm_config;
+
+/**
+ * What feeding does with a new customer when cxm_config::max_customers are
+ * tracked. Either way it is counted in ::cxm_stats.
+ */
+typedef enum cxm_customer_policy {
+	CXM_CUSTOMERS_EVICT = 0,  /**< Forget the least recently seen of the 8 entries nearest the new one's place. */
+	CXM_CUSTOMERS_REFUSE = 1  /**< Reject the interaction with ::CXM_ERR_LIMIT. */
+} cxm_customer_policy;
 
 /** Initializer for a default ::cxm_config (C, and C++20). */
 #define CXM_CONFIG_INIT { .size = sizeof(cxm_config) }
@@ -1024,6 +1035,11 @@ typedef struct cxm_stats {
 	int64_t watermark_ms;      /**< Latest accepted event time, or −1 before any. */
 	uint32_t shards;           /**< Shards configured. */
 	uint32_t shards_used;      /**< Shards that hold any series. */
+	uint64_t customers;        /**< Customers tracked now. */
+	uint64_t customers_evicted; /**< Customers forgotten to make room (policy EVICT). */
+	uint64_t customers_refused; /**< Interactions refused for want of room (policy REFUSE). */
+	uint64_t customers_forgotten; /**< Customers erased by cxm_customer_forget(). */
+	uint64_t customer_bytes;   /**< Bytes of the customer table (allocated on the first customer id). */
 	uint64_t reserved[8];      /**< 0. */
 } cxm_stats;
 
@@ -1051,6 +1067,50 @@ CXM_EXPORT cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx);
  * Thread-safe.
  */
 CXM_EXPORT cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_id metric);
+/** @} */
+
+/** @defgroup customers Customers
+ *
+ * Feeding an interaction that carries a customer id records the customer
+ * in a table of cxm_config::max_customers entries, under the 128-bit keyed
+ * hash of the id (SipHash-2-4 with cxm_config::customer_key): the id
+ * itself is never stored. Each entry is 32 bytes; the table is sized for a
+ * load of at most 0.75, so a tracked customer costs at most 43 bytes. The
+ * table is allocated on the first customer id (an allocation failure then
+ * rejects that interaction with ::CXM_ERR_NO_MEMORY).
+ * @{ */
+
+/**
+ * When a customer was last seen (the latest event time of its interactions).
+ *
+ * @param out   receives the time in ms since the epoch.
+ * @param ctx   the context.
+ * @param id    the customer id bytes, as fed.
+ * @param len   their length, 1 … cxm_config::max_customer_id_len.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL or @p len is 0.
+ * @retval CXM_ERR_TOO_LONG    @p len is above the limit.
+ * @retval CXM_ERR_UNKNOWN_ID  the customer is not tracked (never seen, evicted or forgotten).
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id,
+					     size_t len);
+
+/**
+ * Erase a customer: its entry is removed from the table, so nothing of it
+ * remains but aggregates that never held it individually (counts, sums,
+ * and the HyperLogLog registers of DISTINCT metrics, which hold no ids).
+ *
+ * @param ctx   the context.
+ * @param id    the customer id bytes, as fed.
+ * @param len   their length, 1 … cxm_config::max_customer_id_len.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL or @p len is 0.
+ * @retval CXM_ERR_TOO_LONG    @p len is above the limit.
+ * @retval CXM_ERR_UNKNOWN_ID  the customer is not tracked.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len);
 /** @} */
 
 #ifdef __cplusplus

@@ -311,6 +311,11 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 				 c->confidence);
 	ctx->confidence = c->confidence > 0 ? c->confidence : 0.95;
 	cxm__customer_key(ctx, c->customer_key);
+	if (c->customer_policy > CXM_CUSTOMERS_REFUSE)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "customer_policy %u is not a cxm_customer_policy",
+				 c->customer_policy);
+	ctx->customer_policy = c->customer_policy;
+	ctx->max_customers = DEFAULT(c->max_customers, 1000000);
 	ctx->z = normal_z(ctx->confidence);
 
 	uint32_t shards = c->shards;
@@ -376,6 +381,7 @@ cxm_status cxm_context_new(cxm_context **out, const cxm_config *cfg)
 	atomic_init(&ctx->memory, sizeof *ctx);
 	atomic_init(&ctx->wm_epoch, WATERMARK_NONE);
 	atomic_init(&ctx->n_series, 0);
+	atomic_init(&ctx->customers, NULL);
 	for (int i = 0; i < CXM_STATUS_COUNT; i++)
 		atomic_init(&ctx->rejected[i], 0);
 	if (pthread_mutex_init(&ctx->def_lock, NULL) != 0) {
@@ -426,6 +432,7 @@ void cxm_context_free(cxm_context *ctx)
 	if (!ctx)
 		return;
 	free_shards(ctx);
+	cxm__customers_free(ctx);
 	cxm__model_free(ctx);
 	pthread_mutex_destroy(&ctx->def_lock);
 	ctx->alloc.free(ctx->alloc.opaque, ctx);
@@ -462,6 +469,7 @@ cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx)
 		s.rejected[i] = atomic_load_explicit(&ctx->rejected[i], memory_order_relaxed);
 		s.rejected_total += s.rejected[i];
 	}
+	cxm__customers_stats(ctx, &s);
 	s.memory_bytes = atomic_load_explicit(&ctx->memory, memory_order_relaxed);
 	cxm__put_out(out, &s, sizeof s);
 	return CXM_OK;

@@ -164,3 +164,260 @@ double cxm__hll_estimate(const metric *m, const hll_cell *c)
 		e = mm * log(mm / (double)zeros); /* linear counting for small counts */
 	return e;
 }
+
+/* ---- the customer table --------------------------------------------------------
+ *
+ * 64 independent stripes, each a mutex and an open-addressing array with
+ * linear probing, sized to hold its share of max_customers at a load of
+ * 0.75 (not rounded to a power of two: the position is a multiply-shift of
+ * the hash, so the table costs what the limit says and no more). Removal
+ * shifts the following run back, so no tombstones accumulate. */
+
+#define CUST_BASE_S INT64_C(946684800) /* 2000-01-01T00:00:00Z */
+#define EVICT_WINDOW 8
+
+static inline uint32_t home_of(const cust_stripe *st, uint64_t k0)
+{
+	return (uint32_t)(((k0 & 0xffffffffu) * (uint64_t)st->cap) >> 32);
+}
+
+static inline bool slot_empty(const cust_entry *e)
+{
+	return e->k0 == 0 && e->k1 == 0;
+}
+
+static cxm_status table_init(cxm_context *ctx)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	if (t)
+		return CXM_OK;
+	pthread_mutex_lock(&ctx->def_lock);
+	t = atomic_load_explicit(&ctx->customers, memory_order_relaxed);
+	if (t) {
+		pthread_mutex_unlock(&ctx->def_lock);
+		return CXM_OK;
+	}
+	cxm_status st = CXM_ERR_NO_MEMORY;
+	t = cxm__calloc(ctx, 1, sizeof *t);
+	if (!t)
+		goto out;
+	uint32_t per = (ctx->max_customers + CUST_STRIPES - 1) / CUST_STRIPES;
+	uint32_t cap = (uint32_t)(((uint64_t)per * 4 + 2) / 3) + 1;
+	uint32_t i;
+	for (i = 0; i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		s->cap = cap;
+		s->max = per;
+		s->slots = cxm__calloc(ctx, cap, sizeof(cust_entry));
+		if (!s->slots || pthread_mutex_init(&s->lock, NULL)) {
+			cxm__free(ctx, s->slots, sizeof(cust_entry) * cap);
+			break;
+		}
+	}
+	if (i < CUST_STRIPES) {
+		while (i--) {
+			pthread_mutex_destroy(&t->stripes[i].lock);
+			cxm__free(ctx, t->stripes[i].slots, sizeof(cust_entry) * cap);
+		}
+		cxm__free(ctx, t, sizeof *t);
+		goto out;
+	}
+	t->bytes = sizeof *t + (size_t)CUST_STRIPES * cap * sizeof(cust_entry);
+	atomic_store_explicit(&ctx->customers, t, memory_order_release);
+	st = CXM_OK;
+out:
+	pthread_mutex_unlock(&ctx->def_lock);
+	if (st)
+		return cxm__fail(ctx, st, "allocating the customer table (%u customers) failed",
+				 ctx->max_customers);
+	return CXM_OK;
+}
+
+void cxm__customers_free(cxm_context *ctx)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	if (!t)
+		return;
+	for (int i = 0; i < CUST_STRIPES; i++) {
+		pthread_mutex_destroy(&t->stripes[i].lock);
+		cxm__free(ctx, t->stripes[i].slots, sizeof(cust_entry) * t->stripes[i].cap);
+	}
+	cxm__free(ctx, t, sizeof *t);
+}
+
+void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2])
+{
+	cxm__siphash(ctx->key, id, len, 16, h);
+	if (h[0] == 0 && h[1] == 0)
+		h[0] = 1; /* all-zero marks an empty slot */
+}
+
+static inline cust_stripe *stripe_of(cust_table *t, const uint64_t h[2])
+{
+	return &t->stripes[h[1] >> 58];
+}
+
+/* The slot holding h, or -1. */
+static int64_t find(const cust_stripe *s, const uint64_t h[2])
+{
+	uint32_t i = home_of(s, h[0]);
+	for (uint32_t n = 0; n < s->cap; n++) {
+		const cust_entry *e = &s->slots[i];
+		if (slot_empty(e))
+			return -1;
+		if (e->k0 == h[0] && e->k1 == h[1])
+			return i;
+		i = i + 1 == s->cap ? 0 : i + 1;
+	}
+	return -1;
+}
+
+/* Remove slot i and shift back the entries of its run that may move. */
+static void remove_at(cust_stripe *s, uint32_t i)
+{
+	uint32_t j = i;
+	for (;;) {
+		j = j + 1 == s->cap ? 0 : j + 1;
+		cust_entry *e = &s->slots[j];
+		if (slot_empty(e))
+			break;
+		uint32_t k = home_of(s, e->k0);
+		/* e may fill the hole at i unless its home lies cyclically in (i, j] */
+		bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+		if (!stays) {
+			s->slots[i] = *e;
+			i = j;
+		}
+	}
+	memset(&s->slots[i], 0, sizeof s->slots[i]);
+	s->count--;
+}
+
+static uint32_t to_seconds(int64_t t_ms)
+{
+	int64_t s = t_ms / 1000 - CUST_BASE_S;
+	return s < 0 ? 0u : s > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms)
+{
+	cxm_status st = table_init(ctx);
+	if (st)
+		return st;
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	cust_stripe *s = stripe_of(t, h);
+	uint32_t secs = to_seconds(t_ms);
+	pthread_mutex_lock(&s->lock);
+	int64_t at = find(s, h);
+	if (at >= 0) {
+		if (secs > s->slots[at].last_s)
+			s->slots[at].last_s = secs;
+		goto out;
+	}
+	if (s->count >= s->max) {
+		if (ctx->customer_policy == CXM_CUSTOMERS_REFUSE) {
+			s->refused++;
+			st = cxm__fail(ctx, CXM_ERR_LIMIT,
+				       "the customer table is full (max_customers %u, policy REFUSE)",
+				       ctx->max_customers);
+			goto out;
+		}
+		/* evict the least recently seen near the new customer's place */
+		uint32_t i = home_of(s, h[0]), victim = UINT32_MAX;
+		for (uint32_t n = 0; n < EVICT_WINDOW; n++, i = i + 1 == s->cap ? 0 : i + 1)
+			if (!slot_empty(&s->slots[i]) &&
+			    (victim == UINT32_MAX || s->slots[i].last_s < s->slots[victim].last_s))
+				victim = i;
+		if (victim == UINT32_MAX) /* cannot happen at load <= 0.75, but stay safe */
+			for (victim = 0; slot_empty(&s->slots[victim]); victim++)
+				;
+		remove_at(s, victim);
+		s->evicted++;
+	}
+	uint32_t i = home_of(s, h[0]);
+	while (!slot_empty(&s->slots[i]))
+		i = i + 1 == s->cap ? 0 : i + 1;
+	cust_entry *e = &s->slots[i];
+	memset(e, 0, sizeof *e);
+	e->k0 = h[0];
+	e->k1 = h[1];
+	e->last_s = secs;
+	s->count++;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return st;
+}
+
+static cxm_status customer_args(cxm_context *ctx, const void *id, size_t len)
+{
+	if (!ctx || !id || !len)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !ctx ? "ctx is NULL" : !id ? "id is NULL" : "len is 0");
+	if (len > ctx->max_customer_id_len)
+		return cxm__fail(ctx, CXM_ERR_TOO_LONG, "customer id of %zu bytes is longer than %u", len,
+				 ctx->max_customer_id_len);
+	return CXM_OK;
+}
+
+cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id, size_t len)
+{
+	cxm_status st = customer_args(ctx, id, len);
+	if (st)
+		return st;
+	if (!out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "out is NULL");
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	uint64_t h[2];
+	cxm__customer_hash(ctx, id, len, h);
+	if (t) {
+		cust_stripe *s = stripe_of(t, h);
+		pthread_mutex_lock(&s->lock);
+		int64_t at = find(s, h);
+		int64_t secs = at >= 0 ? (int64_t)s->slots[at].last_s : -1;
+		pthread_mutex_unlock(&s->lock);
+		if (secs >= 0) {
+			*out = (secs + CUST_BASE_S) * 1000;
+			return CXM_OK;
+		}
+	}
+	return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
+}
+
+cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
+{
+	cxm_status st = customer_args(ctx, id, len);
+	if (st)
+		return st;
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	uint64_t h[2];
+	cxm__customer_hash(ctx, id, len, h);
+	if (t) {
+		cust_stripe *s = stripe_of(t, h);
+		pthread_mutex_lock(&s->lock);
+		int64_t at = find(s, h);
+		if (at >= 0) {
+			remove_at(s, (uint32_t)at);
+			s->forgotten++;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (at >= 0)
+			return CXM_OK;
+	}
+	return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
+}
+
+void cxm__customers_stats(cxm_context *ctx, cxm_stats *out)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	if (!t)
+		return;
+	out->customer_bytes = t->bytes;
+	for (int i = 0; i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		pthread_mutex_lock(&s->lock);
+		out->customers += s->count;
+		out->customers_evicted += s->evicted;
+		out->customers_refused += s->refused;
+		out->customers_forgotten += s->forgotten;
+		pthread_mutex_unlock(&s->lock);
+	}
+}

@@ -109,6 +109,35 @@ typedef struct hll_cell {
 	uint8_t reg[];
 } hll_cell;
 
+/* One tracked customer: 32 bytes. The journey fields are reserved for
+ * journey progress. Empty slots are all zero (a hash of zero is stored as 1). */
+typedef struct cust_entry {
+	uint64_t k0, k1;   /* 128-bit keyed hash of the id */
+	uint32_t last_s;   /* last seen, seconds since 2000-01-01 */
+	uint16_t journey;
+	uint8_t step, flags;
+	uint32_t inst_start_s, step_s;
+} cust_entry;
+
+#define CUST_STRIPES 64
+typedef struct cust_stripe {
+	pthread_mutex_t lock;
+	uint32_t cap, max, count;
+	cust_entry *slots;
+	uint64_t evicted, refused, forgotten;
+} cust_stripe;
+
+typedef struct cust_table {
+	cust_stripe stripes[CUST_STRIPES];
+	size_t bytes;
+} cust_table;
+
+CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2]);
+/* Record that customer h was seen at t; may evict, or refuse (CXM_ERR_LIMIT). */
+CXM_INTERNAL cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms);
+CXM_INTERNAL void cxm__customers_free(cxm_context *ctx);
+CXM_INTERNAL void cxm__customers_stats(cxm_context *ctx, cxm_stats *out);
+
 struct metric;
 CXM_INTERNAL void cxm__hll_clear(hll_cell *c);
 CXM_INTERNAL void cxm__hll_add(const struct metric *m, hll_cell *c, uint64_t h);
@@ -242,6 +271,8 @@ struct cxm_context {
 	uint64_t max_series;
 	double confidence, z; /* z: two-sided normal quantile of confidence */
 	uint64_t key[2];      /* customer id hash key */
+	uint32_t max_customers, customer_policy;
+	_Atomic(cust_table *) customers; /* allocated on the first customer id */
 
 	pthread_mutex_t def_lock; /* serialises definitions */
 	model model;

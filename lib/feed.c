@@ -160,7 +160,7 @@ typedef struct plan {
 	uint32_t n_slots;
 	uint32_t n_volume, n_distinct; /* metrics fed without a measure */
 	size_t n_all;                  /* measures + volume + distinct */
-	uint64_t hash;                 /* the customer id's keyed hash, if any */
+	uint64_t hash[2];              /* the customer id's keyed hash, if any */
 } plan;
 
 static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p)
@@ -176,11 +176,7 @@ static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p
 	p->n_distinct = 0;
 	if (ix->customer_len) {
 		p->n_distinct = atomic_load_explicit(&md->n_distinct, memory_order_acquire);
-		if (p->n_distinct) {
-			uint64_t h[2];
-			cxm__siphash(ctx->key, ix->customer, ix->customer_len, 16, h);
-			p->hash = h[0];
-		}
+		cxm__customer_hash(ctx, ix->customer, ix->customer_len, p->hash);
 	}
 	p->n_all = ix->n_measures + p->n_volume + p->n_distinct;
 }
@@ -276,7 +272,7 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 			}
 			case CXM_KIND_DISTINCT:
 				((hll_cell *)cell)->n++;
-				cxm__hll_add(s->m, cxm__series_bins_cell(ctx, s, e), p->hash);
+				cxm__hll_add(s->m, cxm__series_bins_cell(ctx, s, e), p->hash[0]);
 				break;
 			default: cxm__cell_fold(s->m, cell, item, v); break;
 			}
@@ -308,6 +304,10 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	plan_make(ctx, ix, &p);
 	if ((st = plan_prepare(ctx, sh, &p)))
 		return st;
+	if (ix->customer_len && (st = cxm__customer_seen(ctx, p.hash, t))) {
+		plan_undo(ctx, sh, &p);
+		return st;
+	}
 	plan_fold(ctx, sh, &p, e);
 	sh->accepted++;
 	if (sh->watermark == WATERMARK_NONE || t > sh->watermark)

@@ -145,12 +145,140 @@ static void same_key_same_estimate(void **state)
 	assert_true(est[0] != est[2]);
 }
 
+/* The table: last seen, erasure, and what happens at the limit. */
+static void customer_table(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.max_customers = 64 * 4; /* four per stripe */
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_metric_def d = {.size = sizeof d};
+	cxm_id vol, tp;
+	cxm_metric_preset(&d, CXM_PRESET_VOLUME);
+	assert_int_equal(cxm_metric_define(&vol, ctx, "volume", &d), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	int64_t seen;
+	assert_int_equal(cxm_customer_last_seen(&seen, ctx, "ann", 3), CXM_ERR_UNKNOWN_ID);
+	assert_int_equal(feed_customer(ctx, tp, T0 - 5000, "ann"), CXM_OK);
+	assert_int_equal(feed_customer(ctx, tp, T0 - 9000, "ann"), CXM_OK); /* older: kept the later */
+	assert_int_equal(cxm_customer_last_seen(&seen, ctx, "ann", 3), CXM_OK);
+	assert_int_equal(seen, T0 - 5000);
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
+	assert_int_equal(st.customers, 1);
+	assert_true(st.customer_bytes > 0);
+	/* erasure */
+	assert_int_equal(cxm_customer_forget(ctx, "ann", 3), CXM_OK);
+	assert_int_equal(cxm_customer_last_seen(&seen, ctx, "ann", 3), CXM_ERR_UNKNOWN_ID);
+	assert_int_equal(cxm_customer_forget(ctx, "ann", 3), CXM_ERR_UNKNOWN_ID);
+	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
+	assert_int_equal(st.customers, 0);
+	assert_int_equal(st.customers_forgotten, 1);
+	/* far more customers than room: the table stays within its limit,
+	 * evictions are counted, the latest are kept, nothing is refused */
+	char id[32];
+	for (int c = 0; c < 3000; c++) {
+		snprintf(id, sizeof id, "cust-%d", c);
+		assert_int_equal(feed_customer(ctx, tp, T0 - 3000000 + c * 1000, id), CXM_OK);
+	}
+	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
+	assert_true(st.customers <= cfg.max_customers);
+	assert_true(st.customers > cfg.max_customers / 2);
+	assert_int_equal(st.customers + st.customers_evicted, 3000);
+	assert_int_equal(st.customers_refused, 0);
+	assert_int_equal(cxm_customer_last_seen(&seen, ctx, "cust-2999", 9), CXM_OK);
+	assert_int_equal(seen, T0 - 3000000 + 2999 * 1000);
+	/* every tracked customer can still be found after all the shifting */
+	uint64_t found = 0;
+	for (int c = 0; c < 3000; c++) {
+		snprintf(id, sizeof id, "cust-%d", c);
+		found += cxm_customer_last_seen(&seen, ctx, id, strlen(id)) == CXM_OK;
+	}
+	assert_int_equal(found, st.customers);
+	/* bad arguments */
+	assert_int_equal(cxm_customer_forget(ctx, NULL, 3), CXM_ERR_INVALID);
+	assert_int_equal(cxm_customer_forget(ctx, "x", 0), CXM_ERR_INVALID);
+	assert_int_equal(cxm_customer_forget(NULL, "x", 1), CXM_ERR_INVALID);
+	static char big[300];
+	assert_int_equal(cxm_customer_forget(ctx, big, sizeof big), CXM_ERR_TOO_LONG);
+	assert_int_equal(cxm_customer_last_seen(NULL, ctx, "x", 1), CXM_ERR_INVALID);
+	assert_int_equal(cxm_customer_last_seen(&seen, ctx, big, sizeof big), CXM_ERR_TOO_LONG);
+	cxm_context_free(ctx);
+}
+
+/* Policy REFUSE: a new customer beyond the limit is rejected, counted, and
+ * leaves nothing behind; known customers still feed. */
+static void refuse_at_limit(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.max_customers = 64;
+	cfg.customer_policy = CXM_CUSTOMERS_REFUSE;
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_metric_def d = {.size = sizeof d};
+	cxm_id vol, tp;
+	cxm_metric_preset(&d, CXM_PRESET_VOLUME);
+	assert_int_equal(cxm_metric_define(&vol, ctx, "volume", &d), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	char id[32];
+	uint64_t ok = 0, refused = 0;
+	for (int c = 0; c < 500; c++) {
+		snprintf(id, sizeof id, "c%d", c);
+		cxm_status st = feed_customer(ctx, tp, T0, id);
+		if (st == CXM_OK)
+			ok++;
+		else if (st == CXM_ERR_LIMIT)
+			refused++;
+		else
+			fail_msg("%s", cxm_strerror(st));
+	}
+	assert_true(refused > 0);
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
+	assert_int_equal(st.customers, ok);
+	assert_int_equal(st.customers_refused, refused);
+	assert_int_equal(st.rejected[CXM_ERR_LIMIT], refused);
+	assert_int_equal(query_tp(ctx, vol, tp, CXM_NOW, DAY).n, ok);
+	/* a tracked customer still feeds */
+	assert_int_equal(feed_customer(ctx, tp, T0, "c0"), CXM_OK);
+	cxm_config bad = CXM_CONFIG_INIT;
+	bad.customer_policy = 2;
+	cxm_context *c2 = NULL;
+	assert_int_equal(cxm_context_new(&c2, &bad), CXM_ERR_INVALID);
+	cxm_context_free(ctx);
+}
+
+/* At DESIGN.md's scale, a tracked customer costs at most 48 bytes, table
+ * overhead and free slots included. */
+static void bytes_per_customer(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT; /* max_customers 1000000 */
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_id tp;
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	assert_int_equal(feed_customer(ctx, tp, T0, "first"), CXM_OK);
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
+	double per = (double)st.customer_bytes / 1000000;
+	print_message("customer table: %llu bytes, %.1f bytes per customer at the limit\n",
+		      (unsigned long long)st.customer_bytes, per);
+	assert_true(per <= 48);
+	cxm_context_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(siphash_vectors),
 		cmocka_unit_test(distinct_customers),
 		cmocka_unit_test(same_key_same_estimate),
+		cmocka_unit_test(customer_table),
+		cmocka_unit_test(refuse_at_limit),
+		cmocka_unit_test(bytes_per_customer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -161,6 +161,8 @@ static cxm_status op_feed(cxm_context *ctx, void *arg)
 	ix.n_segments = 1;
 	ix.measures = m;
 	ix.n_measures = 2;
+	ix.customer = "customer-1";
+	ix.customer_len = 10;
 	return cxm_feed(ctx, &ix);
 }
 static cxm_status op_query(cxm_context *ctx, void *arg)

@@ -32,6 +32,7 @@ static void *feeder(void *p)
 	cxm_interaction ixs[BATCH];
 	cxm_measure ms[BATCH][3];
 	uint32_t segs[BATCH];
+	char cust[BATCH][16];
 	for (int done = 0; done < PER_FEEDER;) {
 		int n = 0;
 		for (; n < BATCH && done + n < PER_FEEDER; n++) {
@@ -47,8 +48,9 @@ static void *feeder(void *p)
 			ixs[n].size = sizeof ixs[n];
 			ixs[n].time_ms = T0 - (int64_t)(r % 3600) * 1000;
 			ixs[n].touchpoint = sh->tp[r % TOUCHPOINTS];
-			ixs[n].customer = "c";
-			ixs[n].customer_len = 1;
+			snprintf(cust[n], sizeof cust[n], "c%u", r % 5000);
+			ixs[n].customer = cust[n];
+			ixs[n].customer_len = strlen(cust[n]);
 			ixs[n].segments = &segs[n];
 			ixs[n].n_segments = 1;
 			ixs[n].measures = ms[n];
