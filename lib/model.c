@@ -277,7 +277,7 @@ cxm_status cxm_journey_define(cxm_id *out, cxm_context *ctx, const char *name,
 	}
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id;
+	uint32_t id = 0;
 	if ((st = next_id(ctx, &md->idx_journeys, md->journeys, journey_name_of, name, &md->n_journeys,
 			  ctx->max_journeys, "journey", "max_journeys", &id)))
 		goto out;
@@ -323,7 +323,7 @@ cxm_status cxm_touchpoint_define(cxm_id *out, cxm_context *ctx, const char *name
 					 md->journeys[journey_id].name, step);
 	}
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id;
+	uint32_t id = 0;
 	if ((st = next_id(ctx, &md->idx_touchpoints, md->touchpoints, touchpoint_name_of, name,
 			  &md->n_touchpoints, ctx->max_touchpoints, "touchpoint", "max_touchpoints", &id)))
 		goto out;
@@ -552,7 +552,7 @@ cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const char *name,
 		return st;
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id;
+	uint32_t id = 0;
 	if ((st = next_id(ctx, &md->idx_metrics, md->metrics, metric_name_of, name, &md->n_metrics,
 			  ctx->max_metrics, "metric", "max_metrics", &id)))
 		goto out;
@@ -626,7 +626,7 @@ cxm_status cxm_segment_define(cxm_id *out, cxm_context *ctx, const char *name, u
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "segment '%s': max_values is 0", name);
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
-	uint32_t id;
+	uint32_t id = 0;
 	if ((st = next_id(ctx, &md->idx_segments, md->segments, segment_name_of, name, &md->n_segments,
 			  ctx->max_segments, "segment", "max_segments", &id)))
 		goto out;
