@@ -201,7 +201,7 @@ typedef struct cxm_config {
 	cxm_clock_fn clock;        /**< Default: CLOCK_REALTIME. */
 	void *clock_opaque;        /**< Passed to @c clock. */
 	uint32_t n_tiers;          /**< Tiers used; 0: 1 min × 120, 1 h × 192, 1 d × 400. */
-	uint32_t shards;           /**< Feed shards (lock stripes); 0: 2 × online CPUs, at most 64. */
+	uint32_t shards;           /**< Shards, each a lock and the series of the touchpoints it owns (id modulo shards); 0: 2 × online CPUs, at most 64. */
 	cxm_tier tiers[CXM_MAX_TIERS]; /**< The tiers, finest first. */
 	int64_t max_future_ms;     /**< Accepted clock skew into the future; 0: 300000 (5 min). */
 	uint32_t max_journeys;     /**< 0: 256. */
@@ -262,13 +262,15 @@ CXM_EXPORT cxm_status cxm_config_init(cxm_config *cfg, size_t size);
  *             with cxm_context_free().
  * @param cfg  the configuration, or NULL for all defaults.
  * @retval CXM_OK
- * @retval CXM_ERR_INVALID      @p out is NULL, or only one of the allocator
- *                              functions is set, or a tier has reserved bits.
+ * @retval CXM_ERR_INVALID      @p out is NULL, only one of the allocator
+ *                              functions is set, or customer_policy is not a
+ *                              ::cxm_customer_policy.
  * @retval CXM_ERR_OUT_OF_RANGE a limit, tier, skew or confidence is outside
  *                              its documented range.
  * @retval CXM_ERR_NOT_FINITE   @c confidence is NaN or infinite.
  * @retval CXM_ERR_VERSION      @c cfg->size is too small.
- * @retval CXM_ERR_UNSUPPORTED  @p cfg carries unknown non-zero fields.
+ * @retval CXM_ERR_UNSUPPORTED  @p cfg carries unknown non-zero fields, or a
+ *                              reserved field (of the config or a tier) is set.
  * @retval CXM_ERR_NO_MEMORY
  * Thread-safe.
  */
@@ -391,7 +393,7 @@ typedef enum cxm_preset {
 	CXM_PRESET_CES7 = 5,   /**< 1–7; easy 5–7 (top), difficult 1–3 (bottom); MEAN, with NET. */
 	CXM_PRESET_CES5 = 6,   /**< 1–5; easy 4–5, difficult 1–2; MEAN, with NET. */
 	CXM_PRESET_CXI = 7,    /**< Three questions (effective, easy, enjoyable) 1–10; top 9–10, bottom 1–6 each; NET averaged over questions. */
-	CXM_PRESET_DURATION = 8, /**< Seconds; 1 ms … 7 days at ≤ 1 % relative error; MEAN, with quantiles. */
+	CXM_PRESET_DURATION = 8, /**< Seconds; 1 ms … 7 days at ≤ 1 % relative error; MEAN, with quantiles (per hour: see cxm_result::quantile_start_ms). */
 	CXM_PRESET_RATE = 9,   /**< Yes/no; SHARE of yes among observations. */
 	CXM_PRESET_AMOUNT = 10, /**< Any finite number; SUM, with mean. */
 	CXM_PRESET_VOLUME = 11, /**< Interactions; COUNT. */
@@ -741,9 +743,9 @@ CXM_EXPORT cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size);
  *
  * Every measure is validated before anything is folded: on any error
  * nothing of the interaction is counted and the rejection is counted in
- * cxm_stats::rejected under its code. The customer id is hashed with the
- * context's key for DISTINCT metrics and otherwise not kept (per-customer
- * journey tracking comes in a later release); the bytes never are.
+ * cxm_stats::rejected under its code. A customer id is hashed with the
+ * context's key, recorded in the customer table (see @ref customers) and
+ * counted by DISTINCT metrics; the id's bytes are never kept.
  *
  * Lateness: let W be the latest accepted event time (the watermark) and w,
  * n the bucket width and count of the finest tier. An interaction whose
@@ -758,11 +760,12 @@ CXM_EXPORT cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size);
  *                              outside its metric's domain.
  * @retval CXM_ERR_UNKNOWN_ID   unknown touchpoint, metric, dimension or value.
  * @retval CXM_ERR_NOT_FINITE   a value is NaN or infinite.
- * @retval CXM_ERR_KIND         a measure for a VOLUME metric.
+ * @retval CXM_ERR_KIND         a measure for a VOLUME or DISTINCT metric.
  * @retval CXM_ERR_TOO_LONG     customer id too long.
  * @retval CXM_ERR_TOO_LATE, CXM_ERR_TOO_EARLY  see above.
- * @retval CXM_ERR_LIMIT        too many measures, or max_series reached.
- * @retval CXM_ERR_NO_MEMORY    creating a new series failed.
+ * @retval CXM_ERR_LIMIT        too many measures, max_series reached, or the
+ *                              customer table is full under policy REFUSE.
+ * @retval CXM_ERR_NO_MEMORY    creating a new series, or the customer table, failed.
  * Thread-safe: any number of threads may feed one context at once.
  */
 CXM_EXPORT cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix);
