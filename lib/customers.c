@@ -358,51 +358,58 @@ static cxm_status customer_args(cxm_context *ctx, const void *id, size_t len)
 	return CXM_OK;
 }
 
-cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id, size_t len)
+/* Validate the arguments, hash the id, lock its stripe and find it: on
+ * CXM_OK *st_out is locked (the caller unlocks) and *at is its slot or -1. */
+static cxm_status locate(cxm_context *ctx, const void *id, size_t len, cust_stripe **st_out,
+			 int64_t *at)
 {
 	cxm_status st = customer_args(ctx, id, len);
 	if (st)
 		return st;
-	if (!out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "out is NULL");
 	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	if (!t)
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
 	uint64_t h[2];
 	cxm__customer_hash(ctx, id, len, h);
-	if (t) {
-		cust_stripe *s = stripe_of(t, h);
-		pthread_mutex_lock(&s->lock);
-		int64_t at = find(s, h);
-		int64_t secs = at >= 0 ? (int64_t)s->slots[at].last_s : -1;
-		pthread_mutex_unlock(&s->lock);
-		if (secs >= 0) {
-			*out = (secs + CUST_BASE_S) * 1000;
-			return CXM_OK;
-		}
-	}
-	return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
+	cust_stripe *s = stripe_of(t, h);
+	pthread_mutex_lock(&s->lock);
+	*at = find(s, h);
+	*st_out = s;
+	return CXM_OK;
+}
+
+cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id, size_t len)
+{
+	if (ctx && !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "out is NULL");
+	cust_stripe *s;
+	int64_t at;
+	cxm_status st = locate(ctx, id, len, &s, &at);
+	if (st)
+		return st;
+	int64_t secs = at >= 0 ? (int64_t)s->slots[at].last_s : -1;
+	pthread_mutex_unlock(&s->lock);
+	if (secs < 0)
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
+	*out = (secs + CUST_BASE_S) * 1000;
+	return CXM_OK;
 }
 
 cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 {
-	cxm_status st = customer_args(ctx, id, len);
+	cust_stripe *s;
+	int64_t at;
+	cxm_status st = locate(ctx, id, len, &s, &at);
 	if (st)
 		return st;
-	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
-	uint64_t h[2];
-	cxm__customer_hash(ctx, id, len, h);
-	if (t) {
-		cust_stripe *s = stripe_of(t, h);
-		pthread_mutex_lock(&s->lock);
-		int64_t at = find(s, h);
-		if (at >= 0) {
-			remove_at(s, (uint32_t)at);
-			s->forgotten++;
-		}
-		pthread_mutex_unlock(&s->lock);
-		if (at >= 0)
-			return CXM_OK;
+	if (at >= 0) {
+		remove_at(s, (uint32_t)at);
+		s->forgotten++;
 	}
-	return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
+	pthread_mutex_unlock(&s->lock);
+	if (at < 0)
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
+	return CXM_OK;
 }
 
 void cxm__customers_stats(cxm_context *ctx, cxm_stats *out)

@@ -590,6 +590,23 @@ out:
 	return st;
 }
 
+/* The defined metric or journey id, or UNKNOWN_ID with a message. */
+static cxm_status get_metric(const cxm_context *ctx, cxm_id id, const metric **out)
+{
+	if (id >= atomic_load_explicit(&ctx->model.n_metrics, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", id);
+	*out = &ctx->model.metrics[id];
+	return CXM_OK;
+}
+
+static cxm_status get_journey(const cxm_context *ctx, cxm_id id, const journey **out)
+{
+	if (id >= atomic_load_explicit(&ctx->model.n_journeys, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", id);
+	*out = &ctx->model.journeys[id];
+	return CXM_OK;
+}
+
 cxm_status cxm_metric_get(cxm_metric_def *out, const cxm_context *ctx, cxm_id id)
 {
 	if (!ctx || !out)
@@ -597,9 +614,10 @@ cxm_status cxm_metric_get(cxm_metric_def *out, const cxm_context *ctx, cxm_id id
 	cxm_status st = cxm__check_out(ctx, out, CXM_MIN_METRIC_DEF_SIZE, "cxm_metric_def");
 	if (st)
 		return st;
-	if (id >= atomic_load_explicit(&ctx->model.n_metrics, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", id);
-	cxm__put_out(out, &ctx->model.metrics[id].def, sizeof(cxm_metric_def));
+	const metric *m = NULL;
+	if ((st = get_metric(ctx, id, &m)))
+		return st;
+	cxm__put_out(out, &m->def, sizeof(cxm_metric_def));
 	return CXM_OK;
 }
 
@@ -607,9 +625,11 @@ cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_id id)
 {
 	if (!ctx || !out)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	if (id >= atomic_load_explicit(&ctx->model.n_metrics, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", id);
-	*out = cxm__series_size(ctx, &ctx->model.metrics[id]);
+	const metric *m = NULL;
+	cxm_status st = get_metric(ctx, id, &m);
+	if (st)
+		return st;
+	*out = cxm__series_size(ctx, m);
 	return CXM_OK;
 }
 
@@ -828,9 +848,11 @@ cxm_status cxm_journey_steps(uint32_t *out, const cxm_context *ctx, cxm_id id)
 {
 	if (!ctx || !out)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	if (id >= atomic_load_explicit(&ctx->model.n_journeys, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", id);
-	*out = ctx->model.journeys[id].n_steps;
+	const journey *j = NULL;
+	cxm_status st = get_journey(ctx, id, &j);
+	if (st)
+		return st;
+	*out = j->n_steps;
 	return CXM_OK;
 }
 
@@ -838,9 +860,10 @@ cxm_status cxm_step_name(const char **out, const cxm_context *ctx, cxm_id id, cx
 {
 	if (!ctx || !out)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	if (id >= atomic_load_explicit(&ctx->model.n_journeys, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", id);
-	const journey *j = &ctx->model.journeys[id];
+	const journey *j = NULL;
+	cxm_status st = get_journey(ctx, id, &j);
+	if (st)
+		return st;
 	if (step >= j->n_steps)
 		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u", j->name, step);
 	*out = j->steps[step];
@@ -851,9 +874,10 @@ cxm_status cxm_step_find(cxm_id *out, const cxm_context *ctx, cxm_id id, const c
 {
 	if (!ctx || !out || !name)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "name");
-	if (id >= atomic_load_explicit(&ctx->model.n_journeys, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", id);
-	const journey *j = &ctx->model.journeys[id];
+	const journey *j = NULL;
+	cxm_status st = get_journey(ctx, id, &j);
+	if (st)
+		return st;
 	for (uint32_t k = 0; k < j->n_steps; k++)
 		if (strcmp(j->steps[k], name) == 0) {
 			*out = k;
