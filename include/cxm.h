@@ -201,7 +201,7 @@ typedef struct cxm_config {
 	cxm_clock_fn clock;        /**< Default: CLOCK_REALTIME. */
 	void *clock_opaque;        /**< Passed to @c clock. */
 	uint32_t n_tiers;          /**< Tiers used; 0: 1 min × 120, 1 h × 192, 1 d × 400. */
-	uint32_t shards;           /**< Shards, each a lock and the series of the touchpoints it owns (id modulo shards); 0: 2 × online CPUs, at most 64. */
+	uint32_t shards;           /**< Shards, each a lock and the series of the touchpoints it owns (id modulo shards); 0: 8 × online CPUs, at most 64. */
 	cxm_tier tiers[CXM_MAX_TIERS]; /**< The tiers, finest first. */
 	int64_t max_future_ms;     /**< Accepted clock skew into the future; 0: 300000 (5 min). */
 	uint32_t max_journeys;     /**< 0: 256. */
@@ -220,7 +220,7 @@ typedef struct cxm_config {
 	 * kept; contexts whose state is to be combined need the same key. All
 	 * zero: a random key from the system for this context. */
 	uint8_t customer_key[16];
-	uint32_t max_customers;    /**< Customers tracked at once; 0: 1000000. */
+	uint32_t max_customers;    /**< Customers tracked at once (exceeded by at most 63 when ids crowd few of the table's 64 stripes); 0: 1000000. */
 	uint32_t customer_policy;  /**< At max_customers: a ::cxm_customer_policy; 0: evict. */
 	uint64_t reserved[8];      /**< Must be 0. */
 } cxm_config;

@@ -183,6 +183,19 @@ static int64_t realtime_ms(void *opaque)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int cxm__mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	if (pthread_mutexattr_init(&a))
+		return -1;
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+#endif
+	int rc = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return rc;
+}
+
 int64_t cxm__now(const cxm_context *ctx)
 {
 	return ctx->clock(ctx->clock_opaque);
@@ -322,8 +335,10 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 	if (shards > 64)
 		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "shards %u is above 64", shards);
 	if (shards == 0) {
+		/* series live in one shard each, so shards cost little: enough
+		 * that feeding threads seldom want the same one */
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		shards = cpus > 0 ? (uint32_t)(cpus > 32 ? 64 : 2 * cpus) : 4;
+		shards = cpus > 0 ? (uint32_t)(cpus >= 8 ? 64 : 8 * cpus) : 16;
 	}
 	ctx->n_shards = shards;
 	return CXM_OK;
@@ -395,7 +410,7 @@ cxm_status cxm_context_new(cxm_context **out, const cxm_config *cfg)
 	for (; inited < ctx->n_shards; inited++) {
 		shard *sh = &ctx->shards[inited];
 		sh->watermark = WATERMARK_NONE;
-		if (pthread_mutex_init(&sh->lock, NULL) != 0)
+		if (cxm__mutex_init(&sh->lock) != 0)
 			break;
 		sh->rows = cxm__calloc(ctx, ctx->max_metrics, sizeof(series ***));
 		if (!sh->rows) {

@@ -201,15 +201,20 @@ static cxm_status table_init(cxm_context *ctx)
 	t = cxm__calloc(ctx, 1, sizeof *t);
 	if (!t)
 		goto out;
+	atomic_init(&t->count, 0);
+	/* max_customers holds over the whole table (t->count); a stripe may
+	 * take 10 % more than its share, since ids do not spread exactly
+	 * evenly, and still stays below a load of 0.83 */
 	uint32_t per = (ctx->max_customers + CUST_STRIPES - 1) / CUST_STRIPES;
 	uint32_t cap = (uint32_t)(((uint64_t)per * 4 + 2) / 3) + 1;
+	uint32_t stripe_max = per + per / 10 + 1;
 	uint32_t i;
 	for (i = 0; i < CUST_STRIPES; i++) {
 		cust_stripe *s = &t->stripes[i];
 		s->cap = cap;
-		s->max = per;
+		s->max = stripe_max < cap - 1 ? stripe_max : cap - 1;
 		s->slots = cxm__calloc(ctx, cap, sizeof(cust_entry));
-		if (!s->slots || pthread_mutex_init(&s->lock, NULL)) {
+		if (!s->slots || cxm__mutex_init(&s->lock)) {
 			cxm__free(ctx, s->slots, sizeof(cust_entry) * cap);
 			break;
 		}
@@ -314,25 +319,38 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			s->slots[at].last_s = secs;
 		goto out;
 	}
-	if (s->count >= s->max) {
-		if (ctx->customer_policy == CXM_CUSTOMERS_REFUSE) {
-			s->refused++;
-			st = cxm__fail(ctx, CXM_ERR_LIMIT,
-				       "the customer table is full (max_customers %u, policy REFUSE)",
-				       ctx->max_customers);
-			goto out;
-		}
-		/* evict the least recently seen near the new customer's place */
+	/* reserve a place under max_customers, unless the stripe is full */
+	bool reserved = false;
+	if (s->count < s->max) {
+		if (atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed) < ctx->max_customers)
+			reserved = true;
+		else
+			atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
+	}
+	if (!reserved && ctx->customer_policy == CXM_CUSTOMERS_REFUSE) {
+		s->refused++;
+		st = cxm__fail(ctx, CXM_ERR_LIMIT,
+			       "the customer table is full (max_customers %u, policy REFUSE)",
+			       ctx->max_customers);
+		goto out;
+	}
+	if (!reserved && s->count > 0) {
+		/* evict the least recently seen near the new customer's place
+		 * (or, if none is near, the first in the stripe) */
 		uint32_t i = home_of(s, h[0]), victim = UINT32_MAX;
 		for (uint32_t n = 0; n < EVICT_WINDOW; n++, i = i + 1 == s->cap ? 0 : i + 1)
 			if (!slot_empty(&s->slots[i]) &&
 			    (victim == UINT32_MAX || s->slots[i].last_s < s->slots[victim].last_s))
 				victim = i;
-		if (victim == UINT32_MAX) /* cannot happen at load <= 0.75, but stay safe */
-			for (victim = 0; slot_empty(&s->slots[victim]); victim++)
-				;
+		for (uint32_t k = 0; victim == UINT32_MAX && k < s->cap; k++)
+			if (!slot_empty(&s->slots[k]))
+				victim = k;
 		remove_at(s, victim);
 		s->evicted++;
+	} else if (!reserved) {
+		/* the table is full but this stripe is empty: nothing here to
+		 * evict, so this one goes over (by at most one per stripe) */
+		atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed);
 	}
 	uint32_t i = home_of(s, h[0]);
 	while (!slot_empty(&s->slots[i]))
@@ -382,8 +400,8 @@ cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id
 {
 	if (ctx && !out)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "out is NULL");
-	cust_stripe *s;
-	int64_t at;
+	cust_stripe *s = NULL;
+	int64_t at = -1;
 	cxm_status st = locate(ctx, id, len, &s, &at);
 	if (st)
 		return st;
@@ -397,13 +415,15 @@ cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id
 
 cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 {
-	cust_stripe *s;
-	int64_t at;
+	cust_stripe *s = NULL;
+	int64_t at = -1;
 	cxm_status st = locate(ctx, id, len, &s, &at);
 	if (st)
 		return st;
 	if (at >= 0) {
 		remove_at(s, (uint32_t)at);
+		cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+		atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
 		s->forgotten++;
 	}
 	pthread_mutex_unlock(&s->lock);

@@ -120,15 +120,22 @@ typedef struct cust_entry {
 } cust_entry;
 
 #define CUST_STRIPES 64
+/* Padded to two cache lines so that neighbouring stripes' locks and
+ * counters are not shared between cores (the allocator only promises
+ * max_align_t, so _Alignas could not be relied on). */
 typedef struct cust_stripe {
 	pthread_mutex_t lock;
-	uint32_t cap, max, count;
 	cust_entry *slots;
 	uint64_t evicted, refused, forgotten;
+	uint32_t cap, max, count;
+	char pad[128 - sizeof(pthread_mutex_t) - sizeof(cust_entry *) - 3 * sizeof(uint64_t) -
+		 3 * sizeof(uint32_t)];
 } cust_stripe;
+_Static_assert(sizeof(cust_stripe) == 128, "cust_stripe spans two cache lines");
 
 typedef struct cust_table {
 	cust_stripe stripes[CUST_STRIPES];
+	_Atomic uint64_t count; /* over all stripes: max_customers applies to it */
 	size_t bytes;
 } cust_table;
 
@@ -289,6 +296,8 @@ struct cxm_context {
 };
 
 CXM_INTERNAL int64_t cxm__now(const cxm_context *ctx);
+/* A mutex for short critical sections: spins briefly before sleeping. */
+CXM_INTERNAL int cxm__mutex_init(pthread_mutex_t *m);
 CXM_INTERNAL void cxm__reject(cxm_context *ctx, cxm_status st);
 
 static inline int64_t floordiv64(int64_t a, int64_t b)
