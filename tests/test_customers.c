@@ -152,6 +152,7 @@ static void customer_table(void **state)
 	test_clock clk = {T0};
 	cxm_config cfg = CXM_CONFIG_INIT;
 	cfg.max_customers = 64 * 4; /* four per stripe */
+	memcpy(cfg.customer_key, "a fixed test key", 16); /* the same stripes every run */
 	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
 	cxm_metric_def d = {.size = sizeof d};
 	cxm_id vol, tp;
@@ -183,7 +184,8 @@ static void customer_table(void **state)
 		assert_int_equal(feed_customer(ctx, tp, T0 - 3000000 + c * 1000, id), CXM_OK);
 	}
 	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
-	assert_true(st.customers <= cfg.max_customers);
+	/* the documented bound: over by at most one per empty stripe */
+	assert_true(st.customers <= cfg.max_customers + 63);
 	assert_true(st.customers > cfg.max_customers / 2);
 	assert_int_equal(st.customers + st.customers_evicted, 3000);
 	assert_int_equal(st.customers_refused, 0);
@@ -216,6 +218,7 @@ static void refuse_at_limit(void **state)
 	cxm_config cfg = CXM_CONFIG_INIT;
 	cfg.max_customers = 64;
 	cfg.customer_policy = CXM_CUSTOMERS_REFUSE;
+	memcpy(cfg.customer_key, "a fixed test key", 16);
 	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
 	cxm_metric_def d = {.size = sizeof d};
 	cxm_id vol, tp;
@@ -270,6 +273,31 @@ static void bytes_per_customer(void **state)
 	cxm_context_free(ctx);
 }
 
+/* Whatever the key, the table keeps within its documented bound. */
+static void any_key_keeps_the_bound(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 20; k++) {
+		test_clock clk = {T0};
+		cxm_config cfg = CXM_CONFIG_INIT;
+		cfg.max_customers = 64 * 4;
+		snprintf((char *)cfg.customer_key, sizeof cfg.customer_key, "key number %d", k);
+		cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+		cxm_id tp;
+		assert_int_equal(cxm_touchpoint_define(&tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+		char id[32];
+		for (int c = 0; c < 2000; c++) {
+			snprintf(id, sizeof id, "cust-%d", c);
+			assert_int_equal(feed_customer(ctx, tp, T0 - 2000000 + c * 1000, id), CXM_OK);
+		}
+		cxm_stats st = {.size = sizeof st};
+		assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
+		assert_true(st.customers <= cfg.max_customers + 63);
+		assert_int_equal(st.customers + st.customers_evicted, 2000);
+		cxm_context_free(ctx);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +307,7 @@ int main(void)
 		cmocka_unit_test(customer_table),
 		cmocka_unit_test(refuse_at_limit),
 		cmocka_unit_test(bytes_per_customer),
+		cmocka_unit_test(any_key_keeps_the_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
