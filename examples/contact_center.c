@@ -455,11 +455,12 @@ int main(int argc, char **argv)
 	}
 	static int64_t now = DAY0 + DAY_MS; /* the supervisor looks at midnight */
 	cxm_config cfg = CXM_CONFIG_INIT;
-	/* Minute buckets for the whole day: a supervisor's view, and it lets
-	 * feeding threads that a busy machine preempts for a moment (hours of
-	 * this replayed day) still land their calls. */
+	/* Minute buckets for two days: a supervisor's view of the whole day,
+	 * and a replay that feeds a day in a fraction of a second stays exact
+	 * however long a busy machine preempts one of its threads (no event of
+	 * the day can fall behind the finest tier's reach). */
 	cfg.n_tiers = 3;
-	cfg.tiers[0] = (cxm_tier){60000, 1440, 0};
+	cfg.tiers[0] = (cxm_tier){60000, 2880, 0};
 	cfg.tiers[1] = (cxm_tier){3600000, 192, 0};
 	cfg.tiers[2] = (cxm_tier){86400000, 400, 0};
 	cfg.clock = fixed_now;
@@ -544,7 +545,7 @@ int main(int argc, char **argv)
 		{"NPS answer 11", TP_SURVEY, M_NPS, 11, DAY0 + DAY_MS - 1000},
 		{"NaN handle time", TP_A_TECH, M_AHT, NAN, DAY0 + DAY_MS - 1000},
 		{"unknown touchpoint", -1, M_NPS, 9, DAY0 + DAY_MS - 1000},
-		{"a call from 2 days ago", TP_IVR, M_AHT, 60, DAY0 - DAY_MS},
+		{"a call from 3 days ago", TP_IVR, M_AHT, 60, DAY0 - 2 * DAY_MS},
 	};
 	if (!quiet)
 		printf("\nbad input:\n");
