@@ -781,7 +781,11 @@ typedef struct cxm_rejection {
  * cxm_feed(); a rejection does not stop the batch.
  *
  * The array's stride is @c ixs[0].size: every element must carry the same
- * size. The clock is read once per batch.
+ * size. The clock is read once per batch. Lateness is judged as if the
+ * interactions were fed one by one in batch order: each meets the
+ * watermark as it stood before the batch, raised by the interactions
+ * before it in the batch (those with a time in range and not too early),
+ * whatever order the library applies them in.
  *
  * @param accepted   receives how many were accepted (may be NULL).
  * @param ctx        the context.

@@ -303,7 +303,7 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 		{&ctx->max_touchpoints, c->max_touchpoints, 4096, 1u << 20, "max_touchpoints"},
 		{&ctx->max_metrics, c->max_metrics, 64, 4096, "max_metrics"},
 		{&ctx->max_segments, c->max_segments, 8, 64, "max_segments"},
-		{&ctx->max_segment_values, c->max_segment_values, 256, 1u << 16, "max_segment_values"},
+		{&ctx->max_segment_values, c->max_segment_values, 1024, 1u << 16, "max_segment_values"},
 		{&ctx->max_name_len, c->max_name_len, 128, 4096, "max_name_len"},
 		{&ctx->max_customer_id_len, c->max_customer_id_len, 256, 65536, "max_customer_id_len"},
 		{&ctx->max_measures, c->max_measures, 64, 1024, "max_measures"},

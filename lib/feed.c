@@ -78,6 +78,17 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 
 static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
 {
+	if (ix->size > sizeof *ix) {
+		/* a newer caller's fields this library does not know must be unset;
+		 * checked here so that every element of a batch is held to it */
+		const unsigned char *tail = (const unsigned char *)ix + sizeof *ix;
+		for (size_t i = 0; i < ix->size - sizeof *ix; i++)
+			if (tail[i])
+				return cxm__fail(ctx, CXM_ERR_UNSUPPORTED,
+						 "cxm_interaction byte %zu is set but this libcxm %s "
+						 "knows only %zu bytes",
+						 sizeof *ix + i, CXM_VERSION_STRING, sizeof *ix);
+	}
 	if (ix->reserved0 || ix->reserved[0] || ix->reserved[1] || ix->reserved[2] || ix->reserved[3])
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_interaction reserved fields must be zero");
 	if (ix->time_ms < 0 || ix->time_ms > CXM_TIME_MAX)
@@ -131,7 +142,7 @@ static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
 /* The place of series (metric, touchpoint, slot) in shard sh, creating the
  * row and group that hold it; NULL when that allocation fails. */
 static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
-			   bool create)
+			   bool create, bool *made)
 {
 	series ***row = sh->rows[mid];
 	if (!row) {
@@ -141,6 +152,7 @@ static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, u
 		if (!row)
 			return NULL;
 		sh->rows[mid] = row;
+		*made = true;
 	}
 	series **grp = row[tp];
 	if (!grp) {
@@ -150,6 +162,7 @@ static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, u
 		if (!grp)
 			return NULL;
 		row[tp] = grp;
+		*made = true;
 	}
 	return &grp[slot];
 }
@@ -161,6 +174,7 @@ typedef struct plan {
 	uint32_t n_volume, n_distinct; /* metrics fed without a measure */
 	size_t n_all;                  /* measures + volume + distinct */
 	uint64_t hash[2];              /* the customer id's keyed hash, if any */
+	bool made_index;               /* plan_prepare allocated a row or group */
 } plan;
 
 static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p)
@@ -179,6 +193,7 @@ static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p
 		cxm__customer_hash(ctx, ix->customer, ix->customer_len, p->hash);
 	}
 	p->n_all = ix->n_measures + p->n_volume + p->n_distinct;
+	p->made_index = false;
 }
 
 static inline cxm_id plan_metric(const cxm_context *ctx, const plan *p, size_t j)
@@ -191,14 +206,26 @@ static inline cxm_id plan_metric(const cxm_context *ctx, const plan *p, size_t j
 	return ctx->model.distinct_metrics[j - nm - p->n_volume];
 }
 
-/* Free the series this interaction created (they are the empty ones among
- * those it touches: a series that exists otherwise has been folded into). */
-static void plan_undo(cxm_context *ctx, shard *sh, const plan *p)
+static bool all_null(void *const *v, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
+/* Free the series this interaction created (they are the empty ones among
+ * those it touches: a series that exists otherwise has been folded into),
+ * and the index arrays that hold nothing once they are gone, so that a
+ * rejection leaves memory_bytes where it was. Runs only on rejection. */
+static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
+{
+	const cxm_id tp = p->ix->touchpoint;
+	const size_t grp_n = 1 + (size_t)ctx->max_segment_values;
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
-			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], false);
+			series **ref = series_ref(ctx, sh, mid, tp, p->slots[k], false, NULL);
 			if (ref && *ref && cxm__series_empty(*ref)) {
 				sh->n_series--;
 				sh->series_bytes -= cxm__series_size(ctx, (*ref)->m);
@@ -207,15 +234,27 @@ static void plan_undo(cxm_context *ctx, shard *sh, const plan *p)
 				*ref = NULL;
 			}
 		}
+		series ***row = sh->rows[mid];
+		if (!row || !p->made_index)
+			continue;
+		if (row[tp] && all_null((void *const *)row[tp], grp_n)) {
+			cxm__free(ctx, row[tp], sizeof(series *) * grp_n);
+			row[tp] = NULL;
+		}
+		if (all_null((void *const *)row, ctx->max_touchpoints)) {
+			cxm__free(ctx, row, sizeof(series **) * ctx->max_touchpoints);
+			sh->rows[mid] = NULL;
+		}
 	}
 }
 
-static cxm_status plan_prepare(cxm_context *ctx, shard *sh, const plan *p)
+static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p)
 {
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
-			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], true);
+			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], true,
+						  &p->made_index);
 			if (!ref) {
 				plan_undo(ctx, sh, p);
 				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series index failed");
@@ -280,8 +319,17 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 	}
 }
 
-/* Apply one interaction through a locked shard. */
-static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, int64_t now)
+#define SEQ_WM_SHARED INT64_MAX
+
+/* Apply one interaction through a locked shard. seq_wm is the watermark
+ * epoch to judge it against: SEQ_WM_SHARED for the context's, or, from a
+ * batch, the one feeding the batch one by one would have reached (what
+ * stood before the chunk, raised by the interactions before this one), so
+ * that whether an interaction is late does not depend on the order the
+ * shards' groups happen to be applied in. The shard's own watermark always
+ * counts: the rings of its series have moved with it. */
+static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, int64_t now,
+			int64_t seq_wm)
 {
 	cxm_status st = validate(ctx, ix);
 	if (st)
@@ -293,7 +341,9 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 				 (long long)ctx->max_future_ms, (long long)now);
 	const int64_t w0 = ctx->tiers[0].bucket_ms, n0 = ctx->tiers[0].buckets;
 	const int64_t e = t / w0;
-	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
+	int64_t wm = seq_wm == SEQ_WM_SHARED
+			     ? atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire)
+			     : seq_wm;
 	if (sh->watermark != WATERMARK_NONE && sh->watermark / w0 > wm)
 		wm = sh->watermark / w0;
 	if (wm != WATERMARK_NONE && e <= wm - n0)
@@ -348,7 +398,7 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 	int64_t now = cxm__now(ctx);
 	shard *sh = shard_of(ctx, ix->touchpoint);
 	pthread_mutex_lock(&sh->lock);
-	st = apply(ctx, sh, ix, now);
+	st = apply(ctx, sh, ix, now, SEQ_WM_SHARED);
 	pthread_mutex_unlock(&sh->lock);
 	if (st)
 		cxm__reject(ctx, st);
@@ -358,13 +408,13 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 /* Apply the chunk's interactions of shard s (listed in order[from, to)). */
 static void apply_group(cxm_context *ctx, uint32_t s, const unsigned char *base, size_t stride,
 			size_t first, const uint8_t *order, size_t from, size_t to, int64_t now,
-			cxm_status *status)
+			const int64_t *cap, cxm_status *status)
 {
 	shard *sh = &ctx->shards[s];
 	for (size_t k = from; k < to; k++) {
 		size_t i = first + order[k];
 		const cxm_interaction *ix = (const cxm_interaction *)(const void *)(base + i * stride);
-		status[order[k]] = apply(ctx, sh, ix, now);
+		status[order[k]] = apply(ctx, sh, ix, now, cap[order[k]]);
 	}
 }
 
@@ -391,9 +441,13 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 	cxm_status status[BATCH_CHUNK];
 	uint8_t order[BATCH_CHUNK];
 	uint32_t of[BATCH_CHUNK];
+	int64_t cap[BATCH_CHUNK];
 	size_t start[64 + 1];
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
 	for (size_t first = 0; first < n; first += BATCH_CHUNK) {
 		size_t m = n - first > BATCH_CHUNK ? BATCH_CHUNK : n - first;
+		/* the watermark each would meet if the batch were fed in order */
+		int64_t run = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
 		/* group the chunk by shard (counting sort, stable) */
 		size_t count[64] = {0};
 		for (size_t k = 0; k < m; k++) {
@@ -408,6 +462,10 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 			}
 			of[k] = ix->touchpoint % S;
 			count[of[k]]++;
+			cap[k] = run;
+			int64_t t = ix->time_ms;
+			if (t >= 0 && t <= CXM_TIME_MAX && t - ctx->max_future_ms <= now && t / w0 > run)
+				run = t / w0;
 		}
 		start[0] = 0;
 		for (uint32_t s = 0; s < S; s++)
@@ -428,7 +486,7 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 				if (!(pending >> s & 1) || pthread_mutex_trylock(&ctx->shards[s].lock))
 					continue;
 				apply_group(ctx, s, base, stride, first, order, start[s], start[s + 1], now,
-					    status);
+					    cap, status);
 				pthread_mutex_unlock(&ctx->shards[s].lock);
 				pending &= ~(UINT64_C(1) << s);
 				progressed = true;
@@ -437,7 +495,7 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 				uint32_t s = (uint32_t)__builtin_ctzll(pending);
 				pthread_mutex_lock(&ctx->shards[s].lock);
 				apply_group(ctx, s, base, stride, first, order, start[s], start[s + 1], now,
-					    status);
+					    cap, status);
 				pthread_mutex_unlock(&ctx->shards[s].lock);
 				pending &= ~(UINT64_C(1) << s);
 			}

@@ -1,32 +1,45 @@
 /* Out of memory is an error, not a crash: fail the 1st, 2nd, ... Nth
  * allocation of each operation until it completes. Every failure returns
- * CXM_ERR_NO_MEMORY, changes nothing a caller can see, and leaks nothing. */
+ * CXM_ERR_NO_MEMORY, changes nothing a caller can see ("nothing was
+ * changed", says the header), and leaks nothing. */
 #include "testutil.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- the allocator hook ---------------------------------------------------------- */
+
 typedef struct hook {
 	long fail_at; /* the allocation that fails, counting from 1; 0: none */
-	long count;
-	long live;
+	long count;   /* allocations asked for since the last arm() */
+	long live;    /* blocks handed out and not yet freed */
 	size_t live_bytes;
+	long bad_frees;
 } hook;
 
+#define MAGIC_LIVE UINT64_C(0x6c696263786d4c56)
+#define MAGIC_DEAD UINT64_C(0x6465616462656566)
+
+/* A header before each block: its size, and a mark that catches frees of
+ * pointers alloc never gave (or gave and took back). 16 bytes keep the
+ * block aligned as malloc's. */
 typedef struct header {
 	size_t size;
-	size_t pad;
+	uint64_t magic;
 } header;
 
 static void *h_alloc(void *opaque, size_t n)
 {
 	hook *h = opaque;
-	if (h->fail_at && ++h->count == h->fail_at)
+	h->count++;
+	if (h->fail_at && h->count == h->fail_at)
 		return NULL;
 	header *p = malloc(sizeof(header) + n);
 	if (!p)
 		return NULL;
 	p->size = n;
+	p->magic = MAGIC_LIVE;
 	h->live++;
 	h->live_bytes += n;
 	return p + 1;
@@ -35,10 +48,25 @@ static void *h_alloc(void *opaque, size_t n)
 static void h_free(void *opaque, void *ptr)
 {
 	hook *h = opaque;
+	if (!ptr) {
+		h->bad_frees++; /* the header promises free never receives NULL */
+		return;
+	}
 	header *p = (header *)ptr - 1;
+	if (p->magic != MAGIC_LIVE) {
+		h->bad_frees++;
+		return;
+	}
+	p->magic = MAGIC_DEAD;
 	h->live--;
 	h->live_bytes -= p->size;
 	free(p);
+}
+
+static void arm(hook *h, long n)
+{
+	h->count = 0;
+	h->fail_at = n;
 }
 
 static cxm_config hooked(hook *h, test_clock *clk)
@@ -48,9 +76,12 @@ static cxm_config hooked(hook *h, test_clock *clk)
 	cfg.clock = test_clock_fn;
 	cfg.clock_opaque = clk;
 	cfg.max_touchpoints = 16;
+	cfg.max_segment_values = 6; /* exactly what the segments below take */
 	cfg.shards = 2;
 	return cfg;
 }
+
+/* ---- context creation -------------------------------------------------------------- */
 
 static void context_new(void **state)
 {
@@ -58,170 +89,573 @@ static void context_new(void **state)
 	hook h = {0};
 	test_clock clk = {T0};
 	cxm_config cfg = hooked(&h, &clk);
-	for (long n = 1;; n++) {
-		h.fail_at = n;
-		h.count = 0;
-		cxm_context *ctx = NULL;
+	long n;
+	for (n = 1;; n++) {
+		arm(&h, n);
+		cxm_context *ctx = (cxm_context *)&h; /* must stay as it was */
 		cxm_status st = cxm_context_new(&ctx, &cfg);
+		h.fail_at = 0;
 		if (st == CXM_OK) {
-			assert_true(n > 3);
+			assert_true(ctx != (cxm_context *)&h);
+			cxm_stats s = {.size = sizeof s};
+			assert_int_equal(cxm_stats_get(&s, ctx), CXM_OK);
+			assert_int_equal(s.memory_bytes, h.live_bytes);
 			cxm_context_free(ctx);
 			break;
 		}
-		assert_int_equal(st, CXM_ERR_NO_MEMORY);
-		assert_null(ctx);
-		assert_int_equal(h.live, 0);
-		assert_int_equal(h.live_bytes, 0);
+		if (st != CXM_ERR_NO_MEMORY)
+			fail_msg("allocation %ld failed: got %s (%s)", n, cxm_strerror(st), cxm_errmsg(NULL));
+		assert_true(cxm_errmsg(NULL)[0] != '\0');
+		assert_ptr_equal(ctx, (cxm_context *)&h);
+		if (h.live || h.live_bytes)
+			fail_msg("allocation %ld failed: %ld blocks (%zu bytes) leaked", n, h.live, h.live_bytes);
 	}
+	assert_true(n > 3); /* the context, its shards, their rows, the model... */
 	assert_int_equal(h.live, 0);
+	assert_int_equal(h.live_bytes, 0);
+	assert_int_equal(h.bad_frees, 0);
+}
+
+/* ---- running an operation to completion -------------------------------------------- */
+
+typedef cxm_status (*op_fn)(cxm_context *ctx, void *arg);
+
+/* What a caller can see of a context. */
+typedef struct view {
+	cxm_stats st;
+	uint32_t counts[4], values[2];
+	cxm_status found[4];
+	cxm_result r[3];
+	cxm_status seen;
+	int64_t seen_ms;
+} view;
+
+typedef struct world {
+	hook h;
+	test_clock clk;
+	cxm_context *ctx;
+	const char *names[4]; /* per cxm_object: a name that must appear only on success */
+	cxm_query probe[3];
+	int n_probe;
+	const char *customer;
+} world;
+
+static view look(world *w)
+{
+	view v;
+	memset(&v, 0, sizeof v);
+	long saved = w->h.fail_at;
+	w->h.fail_at = 0;
+	v.st.size = sizeof v.st;
+	assert_int_equal(cxm_stats_get(&v.st, w->ctx), CXM_OK);
+	for (int k = 0; k < 4; k++) {
+		assert_int_equal(cxm_count(&v.counts[k], w->ctx, (cxm_object)(k + 1)), CXM_OK);
+		cxm_id id;
+		v.found[k] = w->names[k] ? cxm_find(&id, w->ctx, (cxm_object)(k + 1), w->names[k])
+					 : CXM_ERR_UNKNOWN_ID;
+	}
+	for (uint32_t g = 0; g < v.counts[3] && g < 2; g++)
+		assert_int_equal(cxm_segment_values(&v.values[g], w->ctx, g), CXM_OK);
+	for (int i = 0; i < w->n_probe; i++) {
+		v.r[i].size = sizeof v.r[i];
+		cxm_status st = cxm_query_run(&v.r[i], w->ctx, &w->probe[i]);
+		if (st)
+			fail_msg("probe %d: %s (%s)", i, cxm_strerror(st), cxm_errmsg(w->ctx));
+	}
+	v.seen_ms = -7;
+	v.seen = w->customer ? cxm_customer_last_seen(&v.seen_ms, w->ctx, w->customer, strlen(w->customer))
+			     : CXM_ERR_UNKNOWN_ID;
+	w->h.fail_at = saved;
+	return v;
+}
+
+#define SAME(what, a, b)                                                                       \
+	do {                                                                                   \
+		if ((uint64_t)(a) != (uint64_t)(b))                                            \
+			fail_msg("%s, allocation %ld failed: %s went from %llu to %llu", name, n,  \
+				 what, (unsigned long long)(a), (unsigned long long)(b));      \
+	} while (0)
+
+/* Unchanged by a failure, except the count of feeds rejected for want of
+ * memory (rej: 1 for a feed). With strict_memory, memory_bytes too. */
+static void unchanged(const char *name, long n, const view *a, const view *b, int rej, bool strict_memory)
+{
+	SAME("accepted", a->st.accepted, b->st.accepted);
+	SAME("series", a->st.series, b->st.series);
+	SAME("series_bytes", a->st.series_bytes, b->st.series_bytes);
+	SAME("watermark_ms", a->st.watermark_ms, b->st.watermark_ms);
+	SAME("customers", a->st.customers, b->st.customers);
+	SAME("customer_bytes", a->st.customer_bytes, b->st.customer_bytes);
+	SAME("rejected[NO_MEMORY]", a->st.rejected[CXM_ERR_NO_MEMORY] + rej, b->st.rejected[CXM_ERR_NO_MEMORY]);
+	SAME("rejected_total", a->st.rejected_total + rej, b->st.rejected_total);
+	for (int k = 0; k < 4; k++) {
+		SAME("a definition count", a->counts[k], b->counts[k]);
+		SAME("a name look-up", a->found[k], b->found[k]);
+	}
+	for (int g = 0; g < 2; g++)
+		SAME("a segment's values", a->values[g], b->values[g]);
+	for (int i = 0; i < 3; i++)
+		if (memcmp(&a->r[i], &b->r[i], sizeof a->r[i]) != 0)
+			fail_msg("%s, allocation %ld failed: probe query %d changed (n %llu -> %llu)", name,
+				 n, i, (unsigned long long)a->r[i].n, (unsigned long long)b->r[i].n);
+	SAME("the customer's last_seen status", a->seen, b->seen);
+	SAME("the customer's last_seen", a->seen_ms, b->seen_ms);
+	if (strict_memory)
+		SAME("memory_bytes", a->st.memory_bytes, b->st.memory_bytes);
 }
 
 /* Run op with the Nth allocation failing, for N = 1, 2, ... until it
- * succeeds; check that failures leave what stats and counts show. */
-typedef cxm_status (*op_fn)(cxm_context *ctx, void *arg);
-
-static long fail_until_done(cxm_context *ctx, hook *h, op_fn op, void *arg)
+ * succeeds; returns that N. rej: a failure counts as a rejected feed. */
+static long fail_until_done(world *w, const char *name, op_fn op, void *arg, int rej, bool strict_memory)
 {
 	for (long n = 1;; n++) {
-		cxm_stats a = {.size = sizeof a}, b = {.size = sizeof b};
-		uint32_t ca[4], cb[4];
-		h->fail_at = 0;
-		assert_int_equal(cxm_stats_get(&a, ctx), CXM_OK);
-		for (int k = 0; k < 4; k++)
-			assert_int_equal(cxm_count(&ca[k], ctx, (cxm_object)(k + 1)), CXM_OK);
-		long live = h->live;
-		h->count = 0;
-		h->fail_at = n;
-		cxm_status st = op(ctx, arg);
-		h->fail_at = 0;
-		if (st == CXM_OK)
+		view before = look(w);
+		SAME("the allocator's live bytes vs memory_bytes", w->h.live_bytes, before.st.memory_bytes);
+		arm(&w->h, n);
+		cxm_status st = op(w->ctx, arg);
+		long asked = w->h.count;
+		w->h.fail_at = 0;
+		view after = look(w);
+		SAME("the allocator's live bytes vs memory_bytes", w->h.live_bytes, after.st.memory_bytes);
+		SAME("frees of foreign pointers", 0, w->h.bad_frees);
+		if (st == CXM_OK) {
+			if (asked >= n)
+				fail_msg("%s: allocation %ld failed, yet the call succeeded", name, n);
 			return n;
+		}
 		if (st != CXM_ERR_NO_MEMORY)
-			fail_msg("allocation %ld failed: got %s (%s)", n, cxm_strerror(st), cxm_errmsg(ctx));
-		assert_int_equal(cxm_stats_get(&b, ctx), CXM_OK);
-		for (int k = 0; k < 4; k++)
-			assert_int_equal(cxm_count(&cb[k], ctx, (cxm_object)(k + 1)), CXM_OK);
-		assert_memory_equal(ca, cb, sizeof ca);
-		assert_int_equal(a.accepted, b.accepted);
-		assert_int_equal(a.series, b.series);
-		/* index rows may stay allocated for the next try; series never */
-		assert_int_equal(a.series_bytes, b.series_bytes);
-		assert_true(h->live >= live);
+			fail_msg("%s, allocation %ld failed: got %s (%s)", name, n, cxm_strerror(st),
+				 cxm_errmsg(w->ctx));
+		if (asked < n)
+			fail_msg("%s: NO_MEMORY with only %ld allocations asked for", name, asked);
+		if (cxm_errmsg(w->ctx)[0] == '\0')
+			fail_msg("%s, allocation %ld failed: no message", name, n);
+		unchanged(name, n, &before, &after, rej, strict_memory);
+		if (n > 10000)
+			fail_msg("%s never completes", name);
 	}
 }
+
+static void world_new(world *w)
+{
+	memset(w, 0, sizeof *w);
+	w->clk.now = T0;
+	cxm_config cfg = hooked(&w->h, &w->clk);
+	assert_int_equal(cxm_context_new(&w->ctx, &cfg), CXM_OK);
+}
+
+static void world_free(world *w)
+{
+	cxm_context_free(w->ctx);
+	w->ctx = NULL;
+	if (w->h.live || w->h.live_bytes)
+		fail_msg("%ld blocks (%zu bytes) leaked", w->h.live, w->h.live_bytes);
+	assert_int_equal(w->h.bad_frees, 0);
+}
+
+/* ---- definitions ------------------------------------------------------------------- */
+
+typedef struct ids {
+	cxm_id j, tp, call, dur, nps, vol, dist, tier, region;
+	uint32_t gold, north;
+} ids;
 
 static cxm_status op_journey(cxm_context *ctx, void *arg)
 {
 	const char *steps[] = {"browse", "cart", "checkout"};
-	return cxm_journey_define((cxm_id *)arg, ctx, "buy", steps, 3);
+	return cxm_journey_define(&((ids *)arg)->j, ctx, "buy", steps, 3);
 }
 static cxm_status op_touchpoint(cxm_context *ctx, void *arg)
 {
-	return cxm_touchpoint_define((cxm_id *)arg, ctx, "checkout page", CXM_CHANNEL_WEB, 0, 2);
+	return cxm_touchpoint_define(&((ids *)arg)->tp, ctx, "checkout page", CXM_CHANNEL_WEB, 0, 2);
+}
+static cxm_status op_touchpoint2(cxm_context *ctx, void *arg)
+{
+	return cxm_touchpoint_define(&((ids *)arg)->call, ctx, "call", CXM_CHANNEL_PHONE, 0, 1);
+}
+static cxm_status define(cxm_context *ctx, cxm_id *out, const char *name, cxm_preset p, double rel)
+{
+	cxm_metric_def d;
+	cxm_metric_def_init(&d, sizeof d);
+	cxm_metric_preset(&d, p);
+	if (rel > 0)
+		d.relative_error = rel;
+	return cxm_metric_define(out, ctx, name, &d);
 }
 static cxm_status op_duration(cxm_context *ctx, void *arg)
 {
-	cxm_metric_def d = {.size = sizeof d};
-	cxm_metric_preset(&d, CXM_PRESET_DURATION);
-	d.relative_error = 0.001; /* a cell bigger than the query's stack buffer */
-	return cxm_metric_define((cxm_id *)arg, ctx, "time on page", &d);
+	/* 0.001: a cell far bigger than a query's stack accumulator */
+	return define(ctx, &((ids *)arg)->dur, "time on page", CXM_PRESET_DURATION, 0.001);
 }
 static cxm_status op_nps(cxm_context *ctx, void *arg)
 {
+	return define(ctx, &((ids *)arg)->nps, "nps", CXM_PRESET_NPS, 0);
+}
+static cxm_status op_volume(cxm_context *ctx, void *arg)
+{
+	return define(ctx, &((ids *)arg)->vol, "visits", CXM_PRESET_VOLUME, 0);
+}
+static cxm_status op_distinct(cxm_context *ctx, void *arg)
+{
+	return define(ctx, &((ids *)arg)->dist, "visitors", CXM_PRESET_DISTINCT, 0);
+}
+static cxm_status op_tier(cxm_context *ctx, void *arg)
+{
+	return cxm_segment_define(&((ids *)arg)->tier, ctx, "tier", 4);
+}
+static cxm_status op_region(cxm_context *ctx, void *arg)
+{
+	return cxm_segment_define(&((ids *)arg)->region, ctx, "region", 2);
+}
+static cxm_status op_gold(cxm_context *ctx, void *arg)
+{
+	return cxm_segment_value(&((ids *)arg)->gold, ctx, ((ids *)arg)->tier, "gold");
+}
+static cxm_status op_north(cxm_context *ctx, void *arg)
+{
+	return cxm_segment_value(&((ids *)arg)->north, ctx, ((ids *)arg)->region, "north");
+}
+
+/* Each definition, failed at every allocation in turn: ids stay dense (a
+ * failure takes no id, no name, no segment value slot). */
+static void define_all(world *w, ids *x)
+{
+	struct {
+		const char *name;
+		op_fn op;
+		cxm_object kind;
+		const char *defines;
+		cxm_id *id;
+		cxm_id want;
+	} o[] = {
+		{"cxm_journey_define", op_journey, CXM_OBJECT_JOURNEY, "buy", &x->j, 0},
+		{"cxm_touchpoint_define", op_touchpoint, CXM_OBJECT_TOUCHPOINT, "checkout page", &x->tp, 0},
+		{"cxm_touchpoint_define (2)", op_touchpoint2, CXM_OBJECT_TOUCHPOINT, "call", &x->call, 1},
+		{"cxm_metric_define DURATION", op_duration, CXM_OBJECT_METRIC, "time on page", &x->dur, 0},
+		{"cxm_metric_define NPS", op_nps, CXM_OBJECT_METRIC, "nps", &x->nps, 1},
+		{"cxm_metric_define VOLUME", op_volume, CXM_OBJECT_METRIC, "visits", &x->vol, 2},
+		{"cxm_metric_define DISTINCT", op_distinct, CXM_OBJECT_METRIC, "visitors", &x->dist, 3},
+		{"cxm_segment_define", op_tier, CXM_OBJECT_SEGMENT, "tier", &x->tier, 0},
+		{"cxm_segment_define (2)", op_region, CXM_OBJECT_SEGMENT, "region", &x->region, 1},
+	};
+	for (size_t i = 0; i < sizeof o / sizeof o[0]; i++) {
+		w->names[o[i].kind - 1] = o[i].defines;
+		*o[i].id = 999;
+		long n = fail_until_done(w, o[i].name, o[i].op, x, 0, true);
+		if (n < 2)
+			fail_msg("%s allocated nothing", o[i].name);
+		assert_int_equal(*o[i].id, o[i].want);
+	}
+	/* the DURATION's sketch is far bigger than 5 KiB */
+	size_t sb;
+	assert_int_equal(cxm_series_bytes(&sb, w->ctx, x->dur), CXM_OK);
 	cxm_metric_def d = {.size = sizeof d};
-	cxm_metric_preset(&d, CXM_PRESET_NPS);
-	return cxm_metric_define((cxm_id *)arg, ctx, "nps", &d);
+	assert_int_equal(cxm_metric_get(&d, w->ctx, x->dur), CXM_OK);
+	assert_true(d.relative_error == 0.001);
+	x->gold = x->north = 999;
+	assert_true(fail_until_done(w, "cxm_segment_value", op_gold, x, 0, true) > 1);
+	assert_int_equal(x->gold, 0);
+	assert_true(fail_until_done(w, "cxm_segment_value (2)", op_north, x, 0, true) > 1);
+	assert_int_equal(x->north, 0);
+	uint32_t v;
+	assert_int_equal(cxm_segment_value(&v, w->ctx, x->tier, "gold"), CXM_OK); /* found, not added */
+	assert_int_equal(v, 0);
+	assert_int_equal(cxm_segment_values(&v, w->ctx, x->tier), CXM_OK);
+	assert_int_equal(v, 1);
 }
-static cxm_status op_segment(cxm_context *ctx, void *arg)
+
+static void definitions(void **state)
 {
-	return cxm_segment_define((cxm_id *)arg, ctx, "tier", 4);
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	world_free(&w);
 }
-typedef struct seg_arg {
-	cxm_id seg;
-	uint32_t out;
-} seg_arg;
-static cxm_status op_value(cxm_context *ctx, void *arg)
-{
-	seg_arg *a = arg;
-	return cxm_segment_value(&a->out, ctx, a->seg, "gold");
-}
+
+/* ---- feeding ------------------------------------------------------------------------- */
+
 typedef struct feed_arg {
-	cxm_id tp, dur, nps;
-	uint32_t seg;
+	ids *x;
+	cxm_id tp;
 	int64_t t;
+	const char *customer;
 } feed_arg;
+
 static cxm_status op_feed(cxm_context *ctx, void *arg)
 {
 	feed_arg *a = arg;
-	cxm_measure m[2] = {{a->dur, 0, 12.5}, {a->nps, 0, 9}};
+	cxm_measure m[2] = {{a->x->dur, 0, 12.5}, {a->x->nps, 0, 9}};
+	uint32_t segs[2] = {a->x->gold, a->x->north};
 	cxm_interaction ix = CXM_INTERACTION_INIT;
 	ix.time_ms = a->t;
 	ix.touchpoint = a->tp;
-	ix.segments = &a->seg;
-	ix.n_segments = 1;
+	ix.segments = segs;
+	ix.n_segments = 2;
 	ix.measures = m;
 	ix.n_measures = 2;
-	ix.customer = "customer-1";
-	ix.customer_len = 10;
+	ix.customer = a->customer;
+	ix.customer_len = strlen(a->customer);
 	return cxm_feed(ctx, &ix);
 }
+
+static void probes(world *w, const ids *x)
+{
+	cxm_query q = CXM_QUERY_INIT;
+	q.span_ms = DAY;
+	q.metric = x->nps;
+	q.scope = CXM_SCOPE_ALL;
+	w->probe[0] = q;
+	q.metric = x->vol;
+	q.segment = x->tier;
+	q.segment_value = x->gold;
+	w->probe[1] = q;
+	q.metric = x->dist;
+	q.segment = CXM_NONE;
+	w->probe[2] = q;
+	w->n_probe = 3;
+}
+
+/* The first interaction: row, group and series of each of four metrics in
+ * three slots (overall, tier, region), then the customer table. */
+static void first_feed(bool strict_memory)
+{
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	probes(&w, &x);
+	w.customer = "customer-1";
+	feed_arg fa = {&x, x.tp, T0 - 1000, "customer-1"};
+	long n = fail_until_done(&w, "cxm_feed", op_feed, &fa, 1, strict_memory);
+	assert_true(n > 12 + 1); /* 12 series, the customer table, and their index */
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, w.ctx), CXM_OK);
+	assert_int_equal(st.accepted, 1);
+	assert_int_equal(st.series, 12);
+	assert_int_equal(st.customers, 1);
+	cxm_result r = {.size = sizeof r};
+	assert_int_equal(cxm_query_run(&r, w.ctx, &w.probe[1]), CXM_OK);
+	assert_int_equal(r.n, 1);
+	/* the other shard: its own rows, groups and series */
+	fa.tp = x.call;
+	fa.customer = "customer-2";
+	assert_true(fail_until_done(&w, "cxm_feed (2)", op_feed, &fa, 1, strict_memory) > 12);
+	assert_int_equal(cxm_stats_get(&st, w.ctx), CXM_OK);
+	assert_int_equal(st.accepted, 2);
+	assert_int_equal(st.series, 24);
+	assert_int_equal(st.customers, 2);
+	world_free(&w);
+}
+
+/* Counts, series, customers, results and the allocator's books. */
+static void feed_new_series(void **state)
+{
+	(void)state;
+	first_feed(false);
+}
+
+/* And memory_bytes: "nothing was changed". */
+static void feed_new_series_nothing_changed(void **state)
+{
+	(void)state;
+	first_feed(true);
+}
+
+/* Once its series exist, feeding allocates nothing (and so cannot fail). */
+static void feed_allocates_nothing_after(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	feed_arg fa = {&x, x.tp, T0 - 1000, "customer-1"};
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	arm(&w.h, 1);
+	fa.t = T0;
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	fa.customer = "customer-2"; /* a new customer: the table exists */
+	fa.t = T0 + MIN;
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	fa.t = T0 + 3 * HOUR; /* buckets roll up into coarser tiers */
+	w.clk.now = fa.t;
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	assert_int_equal(w.h.count, 0);
+	w.h.fail_at = 0;
+	world_free(&w);
+}
+
+/* In a batch, an interaction that cannot get its series is rejected with
+ * NO_MEMORY and the others still go through. */
+typedef struct batch_arg {
+	ids *x;
+	size_t accepted, n_rejected;
+	cxm_rejection rej[3];
+} batch_arg;
+
+static cxm_status op_batch(cxm_context *ctx, void *arg)
+{
+	batch_arg *b = arg;
+	cxm_measure m = {b->x->nps, 0, 9};
+	cxm_interaction ix[3];
+	for (int i = 0; i < 3; i++) {
+		cxm_interaction_init(&ix[i], sizeof ix[i]);
+		ix[i].time_ms = T0;
+		ix[i].touchpoint = i == 1 ? b->x->call : b->x->tp;
+		ix[i].measures = &m;
+		ix[i].n_measures = 1;
+	}
+	memset(b->rej, 0, sizeof b->rej);
+	return cxm_feed_batch(&b->accepted, ctx, ix, 3, b->rej, 3, &b->n_rejected);
+}
+
+static void batch(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	feed_arg fa = {&x, x.tp, T0 - 1000, "customer-1"};
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK); /* tp's series exist; call's do not */
+	batch_arg b = {&x, 0, 0, {{0, 0}}};
+	for (long n = 1;; n++) {
+		cxm_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
+		assert_int_equal(cxm_stats_get(&s0, w.ctx), CXM_OK);
+		arm(&w.h, n);
+		cxm_status st = op_batch(w.ctx, &b);
+		w.h.fail_at = 0;
+		assert_int_equal(cxm_stats_get(&s1, w.ctx), CXM_OK);
+		assert_int_equal(s1.memory_bytes, w.h.live_bytes);
+		if (st == CXM_OK) {
+			assert_int_equal(b.accepted, 3);
+			assert_int_equal(s1.accepted, s0.accepted + 3);
+			assert_int_equal(s1.series, s0.series + 2); /* nps and visits on call */
+			break;
+		}
+		assert_int_equal(st, CXM_ERR_REJECTED);
+		assert_int_equal(b.accepted, 2);
+		assert_int_equal(b.n_rejected, 1);
+		assert_int_equal(b.rej[0].index, 1);
+		assert_int_equal(b.rej[0].status, CXM_ERR_NO_MEMORY);
+		assert_int_equal(s1.accepted, s0.accepted + 2);
+		assert_int_equal(s1.series, s0.series);
+		assert_int_equal(s1.series_bytes, s0.series_bytes);
+		assert_int_equal(s1.rejected[CXM_ERR_NO_MEMORY], s0.rejected[CXM_ERR_NO_MEMORY] + 1);
+		assert_true(n < 100);
+	}
+	world_free(&w);
+}
+
+/* ---- queries ------------------------------------------------------------------------- */
+
+typedef struct query_arg {
+	ids *x;
+	cxm_result r;
+	double qv[3];
+	cxm_comparison c;
+} query_arg;
+
+static cxm_query dur_query(const ids *x)
+{
+	cxm_query q = CXM_QUERY_INIT;
+	q.metric = x->dur;
+	q.scope = CXM_SCOPE_JOURNEY;
+	q.id = x->j;
+	q.span_ms = DAY;
+	return q;
+}
+
 static cxm_status op_query(cxm_context *ctx, void *arg)
 {
-	feed_arg *a = arg;
-	cxm_query q = CXM_QUERY_INIT;
-	q.metric = a->dur;
-	q.scope = CXM_SCOPE_JOURNEY;
-	q.id = 0;
-	q.span_ms = DAY;
-	cxm_result r = {.size = sizeof r};
-	cxm_status st = cxm_query_run(&r, ctx, &q);
-	if (st == CXM_OK && r.n != 1)
-		fail_msg("query saw %llu", (unsigned long long)r.n);
+	query_arg *a = arg;
+	cxm_query q = dur_query(a->x);
+	memset(&a->r, 0x5a, sizeof a->r);
+	a->r.size = sizeof a->r;
+	cxm_result keep = a->r;
+	cxm_status st = cxm_query_run(&a->r, ctx, &q);
+	if (st == CXM_OK && (a->r.n != 2 || a->r.quantile_n != 2))
+		fail_msg("the query saw %llu", (unsigned long long)a->r.n);
+	if (st != CXM_OK && memcmp(&keep, &a->r, sizeof keep) != 0)
+		fail_msg("the result was written on failure");
 	return st;
 }
 
-static void every_operation(void **state)
+static cxm_status op_quantiles(cxm_context *ctx, void *arg)
+{
+	query_arg *a = arg;
+	cxm_query q = dur_query(a->x);
+	const double qs[3] = {0, 0.5, 1};
+	a->qv[0] = a->qv[1] = a->qv[2] = -1;
+	cxm_status st = cxm_query_quantiles(a->qv, ctx, &q, qs, 3);
+	if (st == CXM_OK && !(a->qv[1] > 12 && a->qv[1] < 13))
+		fail_msg("median %g", a->qv[1]);
+	if (st != CXM_OK && (a->qv[0] != -1 || a->qv[1] != -1 || a->qv[2] != -1))
+		fail_msg("quantiles written on failure");
+	return st;
+}
+
+static cxm_status op_compare(cxm_context *ctx, void *arg)
+{
+	query_arg *a = arg;
+	cxm_query q = dur_query(a->x), p = q;
+	p.end_ms = T0 - DAY;
+	memset(&a->c, 0x5a, sizeof a->c);
+	a->c.size = sizeof a->c;
+	cxm_comparison keep = a->c;
+	cxm_status st = cxm_query_compare(&a->c, ctx, &p, &q);
+	if (st == CXM_OK && a->c.n_b != 2)
+		fail_msg("compare saw %llu", (unsigned long long)a->c.n_b);
+	if (st != CXM_OK && memcmp(&keep, &a->c, sizeof keep) != 0)
+		fail_msg("the comparison was written on failure");
+	return st;
+}
+
+static cxm_status op_distribution(cxm_context *ctx, void *arg)
+{
+	query_arg *a = arg;
+	cxm_query q = dur_query(a->x);
+	q.metric = a->x->nps;
+	uint64_t d[11];
+	size_t n;
+	return cxm_query_distribution(d, 11, &n, ctx, &q, 0);
+}
+
+/* A DURATION's accumulator is too big for the stack: the query allocates it,
+ * and failing that is NO_MEMORY with nothing written. */
+static void queries(void **state)
 {
 	(void)state;
-	hook h = {0};
-	test_clock clk = {T0};
-	cxm_config cfg = hooked(&h, &clk);
-	cxm_context *ctx;
-	assert_int_equal(cxm_context_new(&ctx, &cfg), CXM_OK);
-	cxm_id j, tp, dur, nps, seg;
-	assert_true(fail_until_done(ctx, &h, op_journey, &j) > 1);
-	assert_true(fail_until_done(ctx, &h, op_touchpoint, &tp) > 1);
-	assert_true(fail_until_done(ctx, &h, op_duration, &dur) > 1);
-	assert_true(fail_until_done(ctx, &h, op_nps, &nps) > 1);
-	assert_true(fail_until_done(ctx, &h, op_segment, &seg) > 1);
-	seg_arg sa = {seg, 0};
-	assert_true(fail_until_done(ctx, &h, op_value, &sa) > 1);
-	feed_arg fa = {tp, dur, nps, sa.out, T0 - 1000};
-	/* the first feed creates rows, groups and four series */
-	assert_true(fail_until_done(ctx, &h, op_feed, &fa) > 4);
-	cxm_stats st = {.size = sizeof st};
-	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
-	assert_int_equal(st.accepted, 1);
-	assert_int_equal(st.series, 4);
-	/* a query with a large accumulator allocates it */
-	assert_int_equal(fail_until_done(ctx, &h, op_query, &fa), 2);
-	/* once the series exist, feeding allocates nothing */
-	h.fail_at = 1;
-	h.count = 0;
-	fa.t = T0;
-	assert_int_equal(op_feed(ctx, &fa), CXM_OK);
-	assert_int_equal(h.count, 0);
-	h.fail_at = 0;
-	cxm_context_free(ctx);
-	assert_int_equal(h.live, 0);
-	assert_int_equal(h.live_bytes, 0);
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	probes(&w, &x);
+	feed_arg fa = {&x, x.tp, T0 - 1000, "customer-1"};
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	fa.tp = x.call;
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	query_arg qa = {.x = &x};
+	assert_int_equal(fail_until_done(&w, "cxm_query_run", op_query, &qa, 0, true), 2);
+	assert_int_equal(fail_until_done(&w, "cxm_query_quantiles", op_quantiles, &qa, 0, true), 2);
+	assert_int_equal(fail_until_done(&w, "cxm_query_compare", op_compare, &qa, 0, true), 3);
+	/* a SCORE's accumulator fits on the stack: nothing to fail */
+	assert_int_equal(fail_until_done(&w, "cxm_query_distribution", op_distribution, &qa, 0, true), 1);
+	world_free(&w);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(context_new),
-		cmocka_unit_test(every_operation),
+		cmocka_unit_test(definitions),
+		cmocka_unit_test(feed_new_series),
+		cmocka_unit_test(feed_new_series_nothing_changed),
+		cmocka_unit_test(feed_allocates_nothing_after),
+		cmocka_unit_test(batch),
+		cmocka_unit_test(queries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

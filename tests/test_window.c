@@ -1,6 +1,8 @@
 /* Window edges, roll-up across tiers, lateness and retention. */
 #include "testutil.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,6 +258,71 @@ static void covered_interval_is_exact(void **state)
 	cxm_context_free(ctx);
 }
 
+/* A batch judges lateness as feeding its interactions one by one in batch
+ * order would: a time-sorted replay with hours between interactions on
+ * touchpoints of different shards loses nothing, and a mix of late and
+ * on-time interactions is accepted and rejected exactly as sequentially. */
+static void batch_lateness_is_sequential(void **state)
+{
+	(void)state;
+	enum { N = 1000, TPS = 16 };
+	test_clock clk = {T0 + 2000 * HOUR};
+	cxm_context *seq = test_ctx(&clk), *bat = test_ctx(&clk);
+	cxm_id vs = def_volume(seq), vb = def_volume(bat), tp;
+	for (int i = 0; i < TPS; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "tp%d", i);
+		assert_int_equal(cxm_touchpoint_define(&tp, seq, name, CXM_CHANNEL_WEB, CXM_NONE, 0),
+				 CXM_OK);
+		assert_int_equal(cxm_touchpoint_define(&tp, bat, name, CXM_CHANNEL_WEB, CXM_NONE, 0),
+				 CXM_OK);
+	}
+	static cxm_interaction ix[2 * N];
+	unsigned rng = 12345;
+	for (int i = 0; i < N; i++) { /* sorted, an hour apart */
+		ix[i] = (cxm_interaction)CXM_INTERACTION_INIT;
+		ix[i].time_ms = T0 + (int64_t)i * HOUR;
+		ix[i].touchpoint = (cxm_id)(i % TPS);
+	}
+	for (int i = N; i < 2 * N; i++) { /* within the minute tier, or hours late */
+		rng = rng * 1103515245u + 12345u;
+		ix[i] = (cxm_interaction)CXM_INTERACTION_INIT;
+		ix[i].time_ms = T0 + 1000 * HOUR + (int64_t)(i - N) * MIN - (int64_t)((rng >> 12) % 240) * MIN;
+		ix[i].touchpoint = (cxm_id)((rng >> 8) % TPS);
+	}
+	size_t seq_ok = 0;
+	static bool late[2 * N];
+	for (int i = 0; i < 2 * N; i++) {
+		cxm_status s1 = cxm_feed(seq, &ix[i]);
+		seq_ok += s1 == CXM_OK;
+		late[i] = s1 == CXM_ERR_TOO_LATE;
+	}
+	size_t acc = 0, nrej = 0;
+	static cxm_rejection rej[2 * N];
+	cxm_status st = cxm_feed_batch(&acc, bat, ix, 2 * N, rej, 2 * N, &nrej);
+	for (size_t k = 0, i = 0; i < 2 * N; i++) { /* the same ones, for the same reason */
+		bool r = k < nrej && rej[k].index == i;
+		if (r != late[i])
+			fail_msg("interaction %zu: %s sequentially, %s in a batch", i,
+				 late[i] ? "late" : "accepted", r ? "rejected" : "accepted");
+		if (r)
+			assert_int_equal(rej[k++].status, CXM_ERR_TOO_LATE);
+	}
+	assert_true(st == CXM_OK || st == CXM_ERR_REJECTED);
+	assert_int_equal(acc, seq_ok);
+	assert_int_equal(acc + nrej, 2 * N);
+	assert_true(seq_ok > N); /* all sorted ones, and some of the rest */
+	assert_true(seq_ok < 2 * N);
+	cxm_stats a = {.size = sizeof a}, b = {.size = sizeof b};
+	assert_int_equal(cxm_stats_get(&a, seq), CXM_OK);
+	assert_int_equal(cxm_stats_get(&b, bat), CXM_OK);
+	assert_int_equal(a.rejected[CXM_ERR_TOO_LATE], b.rejected[CXM_ERR_TOO_LATE]);
+	int64_t end = T0 + 2000 * HOUR;
+	assert_int_equal(query_tp(seq, vs, 3, end, 400 * DAY).n, query_tp(bat, vb, 3, end, 400 * DAY).n);
+	cxm_context_free(seq);
+	cxm_context_free(bat);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +333,7 @@ int main(void)
 		cmocka_unit_test(covered_interval_is_exact),
 		cmocka_unit_test(quantile_window),
 		cmocka_unit_test(tier_rules),
+		cmocka_unit_test(batch_lateness_is_sequential),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
