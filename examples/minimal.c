@@ -65,6 +65,6 @@ int main(void)
 	       r.value, r.ci_low, r.ci_high, (unsigned long long)r.n,
 	       (r.flags & CXM_RESULT_LOW_SAMPLE) ? " (too few responses to trust)" : "");
 	cxm_context_free(ctx);
-	/* 6 gold answers: 10 9 9 10 8 6 -> 4 promoters, 1 detractor */
+	/* 6 gold answers: 10 9 9 3 10 8 -> 4 promoters, 1 detractor */
 	return r.n == 6 && r.top == 4 && r.bottom == 1 ? 0 : 1;
 }
