@@ -4,7 +4,14 @@
 set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc g++ binutils libcmocka-dev doxygen
-      abigail-tools clang libclang-rt-14-dev valgrind libsqlite3-dev)
+      abigail-tools clang libclang-rt-14-dev valgrind libsqlite3-dev
+      # Lua binding: every Lua Debian ships, and a real host (Kamailio + sipp)
+      lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
+      liblua5.3-dev liblua5.4-dev libluajit-5.1-dev
+      kamailio kamailio-lua-modules sip-tester
+      # Python binding: Debian's interpreter headers, numpy/pandas for the
+      # buffer feed and the bench, tqdm for the replay progress bar
+      python3-dev python3-numpy python3-pandas python3-tqdm python3-mesonpy)
 pkgs+=("$@")
 
 missing=()

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build and run every test of libcxm. This is the test command of README.md
 # and what .ci/run executes. Stages:
-#   1. release build: unit, docs (doxygen), symbols, header, example and
-#      binding suites
+#   1. release build: unit, docs (doxygen), symbols, header, example,
+#      Python and Lua binding suites, and Kamailio+sipp
 #   2. install into a staging root, build examples/minimal.c with pkg-config
 #   3. ABI gate: abidiff --no-added-syms against abi/libcxm.abi
 #   4. the unit suites under ASan+UBSan
@@ -95,6 +95,14 @@ echo "== release build and tests"
 # Release optimization with DWARF (the ABI gate needs it). Not --buildtype=release
 # -Ddebug=true: on --reconfigure, meson 1.0 lets the buildtype reset debug.
 setup release build/release -Doptimization=3 -Ddebug=true
+# The binding and host suites are only defined when meson finds their Lua,
+# Python and servers; deps.sh installs them, so a missing one is a failure
+# here, never a silent skip.
+listed=$(meson test -C build/release --list 2>/dev/null)
+for t in lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit kamailio-sipp python-abi3; do
+	grep -q "/ $t\$" <<<"$listed" ||
+		fail_stage release "test '$t' is not defined: meson did not find what it needs"
+done
 run_tests release -C build/release
 
 echo "== install and pkg-config"

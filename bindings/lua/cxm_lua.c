@@ -1,0 +1,1967 @@
+/*
+ * cxm — Lua binding of libcxm, one source for Lua 5.1, 5.2, 5.3, 5.4 and
+ * LuaJIT. Each method is one libcxm call; the binding only moves values
+ * between Lua tables and the C structs.
+ *
+ * Errors: a failure that libcxm (or the binding, for a value it cannot put
+ * in a C struct) reports returns nil, message, code name ("OUT_OF_RANGE").
+ * Only a wrong type of a direct argument and the use of a closed context
+ * raise, as they do in Lua's own io library. docs/lua.md says the same.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#endif
+#include "compat.h"
+
+#include <cxm.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define CXM_LUA_VERSION "0.1.0"
+
+#if defined(__has_include)
+#if __has_include(<luajit.h>)
+#include <luajit.h>
+#endif
+#endif
+#ifdef LUAJIT_VERSION
+#define CXM_LUA_HOST LUAJIT_VERSION
+#else
+#define CXM_LUA_HOST LUA_RELEASE
+#endif
+
+/* ---- names of the C enums ------------------------------------------------ */
+
+static const char *const status_names[CXM_STATUS_COUNT] = {
+	"OK", "INVALID", "UNKNOWN_ID", "OUT_OF_RANGE", "TOO_LATE", "TOO_EARLY",
+	"NOT_FINITE", "TOO_LONG", "NO_MEMORY", "LIMIT", "CORRUPT", "IO",
+	"VERSION", "UNSUPPORTED", "EXISTS", "ENCODING", "KIND", "REJECTED",
+};
+
+/* Indexed by the enum value; NULL where the enum has no member. */
+static const char *const channel_names[] = {
+	NULL, "phone", "chat", "email", "web", "sms", "social", "in_person", "other", NULL,
+};
+static const char *const object_names[] = {
+	NULL, "journey", "touchpoint", "metric", "segment", NULL,
+};
+static const char *const kind_names[] = {
+	NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct", NULL,
+};
+static const char *const headline_names[] = {
+	"default", "net", "top_box", "bottom_box", "mean", "share", "sum", "count", NULL,
+};
+static const char *const preset_names[] = {
+	NULL, "nps", "csat5", "csat7", "csat10", "ces7", "ces5", "cxi",
+	"duration", "rate", "amount", "volume", "distinct", NULL,
+};
+static const char *const policy_names[] = {"evict", "refuse", NULL};
+
+#define N_CHANNELS 9
+#define N_OBJECTS 5
+#define N_KINDS 8
+#define N_HEADLINES 8
+#define N_PRESETS 13
+
+static const char *status_name(cxm_status st)
+{
+	return (unsigned)st < CXM_STATUS_COUNT ? status_names[st] : "UNKNOWN";
+}
+
+static const char *enum_name(const char *const *names, int n, int v)
+{
+	return v >= 0 && v < n && names[v] ? names[v] : "unknown";
+}
+
+static int enum_value(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- failures -------------------------------------------------------------- */
+
+/* A failure the binding finds before calling libcxm: its code and message. */
+typedef struct berr {
+	cxm_status st;
+	char msg[200];
+} berr;
+
+static cxm_status bfail(berr *e, cxm_status st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	e->st = st;
+	return st;
+}
+
+static int push_berr(lua_State *L, const berr *e)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, e->msg);
+	lua_pushstring(L, status_name(e->st));
+	return 3;
+}
+
+/* nil, libcxm's message for ctx (or the status's name when it has none), code. */
+static int push_fail(lua_State *L, const cxm_context *ctx, cxm_status st)
+{
+	const char *m = cxm_errmsg(ctx);
+	lua_pushnil(L);
+	lua_pushstring(L, *m ? m : cxm_strerror(st));
+	lua_pushstring(L, status_name(st));
+	return 3;
+}
+
+/* ---- numbers --------------------------------------------------------------- */
+
+static const char *type_of(lua_State *L, int idx)
+{
+	return lua_typename(L, lua_type(L, idx));
+}
+
+/* The integer at idx, which must be a number; saturates outside int64. */
+static cxm_status get_i64(lua_State *L, int idx, const char *what, int64_t *out, berr *e)
+{
+#if CXM_HAS_INT64
+	/* the common case in one API call */
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		int ok;
+		lua_Integer v = lua_tointegerx(L, idx, &ok);
+		if (ok) {
+			*out = (int64_t)v;
+			return CXM_OK;
+		}
+	}
+#endif
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		return bfail(e, CXM_ERR_INVALID, "%s: number expected, got %s", what, type_of(L, idx));
+#if CXM_HAS_INT64
+	if (lua_isinteger(L, idx)) {
+		*out = (int64_t)lua_tointeger(L, idx);
+		return CXM_OK;
+	}
+#endif
+	double d = (double)lua_tonumber(L, idx);
+	if (isnan(d) || isinf(d))
+		return bfail(e, CXM_ERR_NOT_FINITE, "%s is not finite", what);
+	if (d != floor(d))
+		return bfail(e, CXM_ERR_INVALID, "%s: integer expected, got %g", what, d);
+	/* Saturate, avoiding INT64_MIN (CXM_NOW): libcxm then says out of range. */
+	if (d >= 9223372036854775807.0)
+		*out = INT64_MAX;
+	else if (d <= -9223372036854775807.0)
+		*out = INT64_MIN + 1;
+	else
+		*out = (int64_t)d;
+	return CXM_OK;
+}
+
+static cxm_status get_range(lua_State *L, int idx, const char *what, int64_t lo, int64_t hi,
+			    int64_t *out, berr *e)
+{
+	cxm_status st = get_i64(L, idx, what, out, e);
+	if (st)
+		return st;
+	if (*out < lo || *out > hi)
+		return bfail(e, CXM_ERR_OUT_OF_RANGE, "%s %lld outside %lld .. %lld", what,
+			     (long long)*out, (long long)lo, (long long)hi);
+	return CXM_OK;
+}
+
+static cxm_status get_u32(lua_State *L, int idx, const char *what, uint32_t *out, berr *e)
+{
+	int64_t v;
+	cxm_status st = get_range(L, idx, what, 0, UINT32_MAX, &v, e);
+	if (!st)
+		*out = (uint32_t)v;
+	return st;
+}
+
+static cxm_status get_i32(lua_State *L, int idx, const char *what, int32_t *out, berr *e)
+{
+	int64_t v;
+	cxm_status st = get_range(L, idx, what, INT32_MIN, INT32_MAX, &v, e);
+	if (!st)
+		*out = (int32_t)v;
+	return st;
+}
+
+/* An id: 0 … CXM_NONE − 1 (nil stands for CXM_NONE where it is allowed). */
+static cxm_status get_id(lua_State *L, int idx, const char *what, cxm_id *out, berr *e)
+{
+	int64_t v;
+	cxm_status st = get_range(L, idx, what, 0, (int64_t)CXM_NONE - 1, &v, e);
+	if (!st)
+		*out = (cxm_id)v;
+	return st;
+}
+
+static cxm_status get_double(lua_State *L, int idx, const char *what, double *out, berr *e)
+{
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		return bfail(e, CXM_ERR_INVALID, "%s: number expected, got %s", what, type_of(L, idx));
+	*out = (double)lua_tonumber(L, idx);
+	return CXM_OK;
+}
+
+/* A string naming an enum member, or its number. */
+static cxm_status get_enum(lua_State *L, int idx, const char *what, const char *const *names,
+			   int n, int *out, berr *e)
+{
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		const char *s = lua_tostring(L, idx);
+		int v = enum_value(names, n, s);
+		if (v < 0)
+			return bfail(e, CXM_ERR_INVALID, "unknown %s '%s'", what, s);
+		*out = v;
+		return CXM_OK;
+	}
+	int32_t v;
+	cxm_status st = get_i32(L, idx, what, &v, e);
+	if (!st)
+		*out = v;
+	return st;
+}
+
+/* ---- pushing results ----------------------------------------------------- */
+
+static void set_num(lua_State *L, const char *k, double v)
+{
+	lua_pushnumber(L, (lua_Number)v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_i64(lua_State *L, const char *k, int64_t v)
+{
+	cxm_pushint64(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_u64(lua_State *L, const char *k, uint64_t v)
+{
+	cxm_pushuint64(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_bool(lua_State *L, const char *k, int v)
+{
+	lua_pushboolean(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_flags(lua_State *L, uint32_t flags)
+{
+	lua_pushinteger(L, (lua_Integer)flags);
+	lua_setfield(L, -2, "flags");
+	set_bool(L, "low_sample", (flags & CXM_RESULT_LOW_SAMPLE) != 0);
+	set_bool(L, "empty", (flags & CXM_RESULT_EMPTY) != 0);
+	set_bool(L, "clamped", (flags & CXM_RESULT_CLAMPED) != 0);
+	set_bool(L, "truncated", (flags & CXM_RESULT_TRUNCATED) != 0);
+}
+
+/* The table at idx, or a new one when idx is none/nil: left on top. */
+static void push_out_table(lua_State *L, int idx, int nrec)
+{
+	if (lua_type(L, idx) == LUA_TTABLE)
+		lua_pushvalue(L, idx);
+	else
+		lua_createtable(L, 0, nrec);
+}
+
+/* Every key of the table at t must be one of allowed (a NULL-ended list). */
+static cxm_status check_keys(lua_State *L, int t, const char *what, const char *const *allowed,
+			     berr *e)
+{
+	lua_pushnil(L);
+	while (lua_next(L, t)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			lua_pop(L, 1);
+			return bfail(e, CXM_ERR_INVALID, "%s: field names must be strings", what);
+		}
+		const char *k = lua_tostring(L, -1);
+		const char *const *a = allowed;
+		while (*a && strcmp(*a, k) != 0)
+			a++;
+		if (!*a) {
+			bfail(e, CXM_ERR_INVALID, "%s: unknown field '%s'", what, k);
+			lua_pop(L, 1);
+			return e->st;
+		}
+	}
+	return CXM_OK;
+}
+
+/* ---- scratch memory ------------------------------------------------------ */
+
+/* Bump allocation for one call: a stack buffer first, then userdata chunks
+ * that the garbage collector reclaims even if the call raises. Chunks are
+ * kept alive by the table in stack slot anchor, made on first need. */
+typedef struct arena {
+	lua_State *L;
+	int anchor;
+	int chunks;
+	char *p;
+	size_t left;
+} arena;
+
+static void *arena_alloc(arena *a, size_t bytes)
+{
+	bytes = (bytes + 15) & ~(size_t)15;
+	if (bytes > a->left) {
+		size_t size = bytes > 65536 ? bytes : 65536;
+		if (lua_type(a->L, a->anchor) != LUA_TTABLE) {
+			lua_newtable(a->L);
+			lua_replace(a->L, a->anchor);
+		}
+		a->p = lua_newuserdata(a->L, size);
+		a->left = size;
+		lua_rawseti(a->L, a->anchor, ++a->chunks);
+	}
+	void *r = a->p;
+	a->p += bytes;
+	a->left -= bytes;
+	return r;
+}
+
+/* ---- the context userdata ------------------------------------------------ */
+
+typedef struct lctx {
+	cxm_context *ctx;
+	int fixed_clock; /* 1: clock = "fixed", reading now */
+	int64_t now;
+} lctx;
+
+/* The metatable of contexts is upvalue 1 of every method and of cxm.new. */
+#define CTX_MT lua_upvalueindex(1)
+
+static int64_t fixed_clock(void *opaque)
+{
+	return ((const lctx *)opaque)->now;
+}
+
+static lctx *to_lctx(lua_State *L, int idx)
+{
+	lctx *c = lua_touserdata(L, idx);
+	if (c && lua_getmetatable(L, idx)) {
+		int same = lua_rawequal(L, -1, CTX_MT);
+		lua_pop(L, 1);
+		if (same)
+			return c;
+	}
+	return NULL;
+}
+
+static lctx *check_lctx(lua_State *L, int idx)
+{
+	lctx *c = to_lctx(L, idx);
+	if (!c)
+		luaL_argerror(L, idx, "cxm context expected");
+	if (!c->ctx)
+		luaL_error(L, "attempt to use a closed cxm context");
+	return c;
+}
+
+/* A name argument: a string without NUL bytes (which C would cut short). */
+static const char *check_name(lua_State *L, int idx, berr *e)
+{
+	size_t len;
+	const char *s = luaL_checklstring(L, idx, &len);
+	if (strlen(s) != len) {
+		bfail(e, CXM_ERR_ENCODING, "name contains a NUL byte");
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- cxm.new ----------------------------------------------------------- */
+
+static const char *const config_keys[] = {
+	"clock", "now", "tiers", "shards", "max_future_ms", "max_journeys", "max_steps",
+	"max_touchpoints", "max_metrics", "max_segments", "max_segment_values", "max_name_len",
+	"max_customer_id_len", "max_measures", "min_samples", "max_series", "confidence",
+	"customer_key", "max_customers", "customer_policy", NULL,
+};
+
+static cxm_status read_tiers(lua_State *L, int t, cxm_config *cfg, berr *e)
+{
+	size_t n = lua_rawlen(L, t);
+	if (n > CXM_MAX_TIERS)
+		return bfail(e, CXM_ERR_OUT_OF_RANGE, "tiers: at most %d, got %d", CXM_MAX_TIERS,
+			     (int)n);
+	cfg->n_tiers = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, t, (int)i + 1);
+		int tt = lua_gettop(L);
+		cxm_status st = CXM_OK;
+		if (lua_type(L, tt) != LUA_TTABLE) {
+			st = bfail(e, CXM_ERR_INVALID, "tiers[%d]: table expected", (int)i + 1);
+		} else {
+			lua_getfield(L, tt, "bucket_ms");
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				lua_rawgeti(L, tt, 1);
+			}
+			lua_getfield(L, tt, "buckets");
+			if (lua_isnil(L, -1)) {
+				lua_pop(L, 1);
+				lua_rawgeti(L, tt, 2);
+			}
+			st = get_i64(L, -2, "tiers.bucket_ms", &cfg->tiers[i].bucket_ms, e);
+			if (!st)
+				st = get_u32(L, -1, "tiers.buckets", &cfg->tiers[i].buckets, e);
+		}
+		lua_settop(L, tt - 1);
+		if (st)
+			return st;
+	}
+	return CXM_OK;
+}
+
+static cxm_status read_config(lua_State *L, int t, cxm_config *cfg, int *fixed, int64_t *now,
+			      berr *e)
+{
+	cxm_status st = check_keys(L, t, "config", config_keys, e);
+	if (st)
+		return st;
+	struct {
+		const char *k;
+		uint32_t *p;
+	} u32[] = {
+		{"shards", &cfg->shards},
+		{"max_journeys", &cfg->max_journeys},
+		{"max_steps", &cfg->max_steps},
+		{"max_touchpoints", &cfg->max_touchpoints},
+		{"max_metrics", &cfg->max_metrics},
+		{"max_segments", &cfg->max_segments},
+		{"max_segment_values", &cfg->max_segment_values},
+		{"max_name_len", &cfg->max_name_len},
+		{"max_customer_id_len", &cfg->max_customer_id_len},
+		{"max_measures", &cfg->max_measures},
+		{"min_samples", &cfg->min_samples},
+		{"max_customers", &cfg->max_customers},
+	};
+	int top = lua_gettop(L);
+	for (size_t i = 0; i < sizeof u32 / sizeof u32[0] && !st; i++) {
+		lua_getfield(L, t, u32[i].k);
+		if (!lua_isnil(L, -1))
+			st = get_u32(L, -1, u32[i].k, u32[i].p, e);
+		lua_settop(L, top);
+	}
+	if (st)
+		return st;
+
+	int64_t v;
+	lua_getfield(L, t, "max_series");
+	if (!lua_isnil(L, -1) && !(st = get_range(L, -1, "max_series", 0, INT64_MAX, &v, e)))
+		cfg->max_series = (uint64_t)v;
+	lua_settop(L, top);
+	if (st)
+		return st;
+	lua_getfield(L, t, "max_future_ms");
+	if (!lua_isnil(L, -1))
+		st = get_i64(L, -1, "max_future_ms", &cfg->max_future_ms, e);
+	lua_settop(L, top);
+	if (st)
+		return st;
+	lua_getfield(L, t, "confidence");
+	if (!lua_isnil(L, -1))
+		st = get_double(L, -1, "confidence", &cfg->confidence, e);
+	lua_settop(L, top);
+	if (st)
+		return st;
+
+	lua_getfield(L, t, "tiers");
+	if (lua_type(L, -1) == LUA_TTABLE)
+		st = read_tiers(L, lua_gettop(L), cfg, e);
+	else if (!lua_isnil(L, -1))
+		st = bfail(e, CXM_ERR_INVALID, "tiers: table expected, got %s", type_of(L, -1));
+	lua_settop(L, top);
+	if (st)
+		return st;
+
+	lua_getfield(L, t, "customer_key");
+	if (!lua_isnil(L, -1)) {
+		size_t len = 0;
+		const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+		if (!k || len != sizeof cfg->customer_key)
+			st = bfail(e, CXM_ERR_INVALID, "customer_key: a string of %d bytes expected",
+				   (int)sizeof cfg->customer_key);
+		else
+			memcpy(cfg->customer_key, k, len);
+	}
+	lua_settop(L, top);
+	if (st)
+		return st;
+
+	lua_getfield(L, t, "customer_policy");
+	if (!lua_isnil(L, -1)) {
+		int p;
+		st = get_enum(L, -1, "customer_policy", policy_names, 2, &p, e);
+		cfg->customer_policy = (uint32_t)p;
+	}
+	lua_settop(L, top);
+	if (st)
+		return st;
+
+	lua_getfield(L, t, "clock");
+	if (!lua_isnil(L, -1)) {
+		const char *c = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+		if (strcmp(c, "fixed") == 0)
+			*fixed = 1;
+		else if (strcmp(c, "system") != 0)
+			st = bfail(e, CXM_ERR_INVALID, "clock: \"system\" or \"fixed\" expected");
+	}
+	lua_settop(L, top);
+	if (st)
+		return st;
+	lua_getfield(L, t, "now");
+	if (!lua_isnil(L, -1)) {
+		if (!*fixed)
+			st = bfail(e, CXM_ERR_INVALID, "now: only with clock = \"fixed\"");
+		else
+			st = get_i64(L, -1, "now", now, e);
+	}
+	lua_settop(L, top);
+	return st;
+}
+
+static int l_new(lua_State *L)
+{
+	cxm_config cfg;
+	berr e;
+	int fixed = 0;
+	int64_t now = 0;
+	cxm_status st = cxm_config_init(&cfg, sizeof cfg);
+	if (st)
+		return push_fail(L, NULL, st);
+	if (!lua_isnoneornil(L, 1)) {
+		luaL_checktype(L, 1, LUA_TTABLE);
+		if (read_config(L, 1, &cfg, &fixed, &now, &e))
+			return push_berr(L, &e);
+	}
+	lctx *c = lua_newuserdata(L, sizeof *c);
+	c->ctx = NULL;
+	c->fixed_clock = fixed;
+	c->now = now;
+	lua_pushvalue(L, CTX_MT);
+	lua_setmetatable(L, -2);
+	if (fixed) {
+		cfg.clock = fixed_clock;
+		cfg.clock_opaque = c; /* userdata never moves */
+	}
+	st = cxm_context_new(&c->ctx, &cfg);
+	if (st)
+		return push_fail(L, NULL, st);
+	return 1;
+}
+
+static int l_close(lua_State *L)
+{
+	lctx *c = to_lctx(L, 1);
+	if (!c)
+		return luaL_argerror(L, 1, "cxm context expected");
+	cxm_context_free(c->ctx);
+	c->ctx = NULL;
+	return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+	lctx *c = to_lctx(L, 1);
+	if (!c)
+		return luaL_argerror(L, 1, "cxm context expected");
+	if (!c->ctx) {
+		lua_pushfstring(L, "cxm.context (closed): %p", (void *)c);
+		return 1;
+	}
+	uint32_t tp = 0, m = 0;
+	cxm_count(&tp, c->ctx, CXM_OBJECT_TOUCHPOINT);
+	cxm_count(&m, c->ctx, CXM_OBJECT_METRIC);
+	lua_pushfstring(L, "cxm.context (%d touchpoints, %d metrics): %p", (int)tp, (int)m,
+			(void *)c);
+	return 1;
+}
+
+static int l_set_now(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	int64_t now;
+	luaL_checktype(L, 2, LUA_TNUMBER);
+	if (!c->fixed_clock) {
+		bfail(&e, CXM_ERR_INVALID, "set_now: the context's clock is not \"fixed\"");
+		return push_berr(L, &e);
+	}
+	if (get_i64(L, 2, "now", &now, &e))
+		return push_berr(L, &e);
+	c->now = now;
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ---- definitions ------------------------------------------------------- */
+
+static int push_id(lua_State *L, cxm_id id)
+{
+	lua_pushinteger(L, (lua_Integer)id);
+	return 1;
+}
+
+/* Argument idx as an id (raises when it is not a number). */
+static cxm_status arg_id(lua_State *L, int idx, const char *what, cxm_id *out, berr *e)
+{
+	luaL_checktype(L, idx, LUA_TNUMBER);
+	return get_id(L, idx, what, out, e);
+}
+
+static int l_journey_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	if (!name)
+		return push_berr(L, &e);
+	size_t n = lua_rawlen(L, 3);
+	const char *local[64];
+	const char **steps = n <= 64 ? local : lua_newuserdata(L, n * sizeof *steps);
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, 3, (int)i + 1);
+		size_t len = 0;
+		steps[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+		lua_pop(L, 1); /* still referenced by the table */
+		if (!steps[i]) {
+			bfail(&e, CXM_ERR_INVALID, "steps[%d]: string expected", (int)i + 1);
+			return push_berr(L, &e);
+		}
+		if (strlen(steps[i]) != len) {
+			bfail(&e, CXM_ERR_ENCODING, "steps[%d] contains a NUL byte", (int)i + 1);
+			return push_berr(L, &e);
+		}
+	}
+	cxm_id id;
+	cxm_status st = cxm_journey_define(&id, c->ctx, name, steps, n);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, id);
+}
+
+/* A step given by id or by name within journey j. */
+static cxm_status get_step(lua_State *L, int idx, cxm_context *ctx, cxm_id j, cxm_id *out,
+			   berr *e, int *from_lib)
+{
+	*from_lib = 0;
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		cxm_status st = cxm_step_find(out, ctx, j, lua_tostring(L, idx));
+		*from_lib = st != CXM_OK;
+		return st;
+	}
+	return get_id(L, idx, "step", out, e);
+}
+
+static int l_touchpoint_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	if (lua_type(L, 3) != LUA_TSTRING && lua_type(L, 3) != LUA_TNUMBER)
+		luaL_argerror(L, 3, "channel name expected");
+	if (!lua_isnoneornil(L, 4))
+		luaL_checktype(L, 4, LUA_TNUMBER);
+	if (!name)
+		return push_berr(L, &e);
+	int ch;
+	cxm_id j = CXM_NONE, s = CXM_NONE;
+	if (get_enum(L, 3, "channel", channel_names, N_CHANNELS, &ch, &e))
+		return push_berr(L, &e);
+	if (!lua_isnoneornil(L, 4)) {
+		if (get_id(L, 4, "journey", &j, &e))
+			return push_berr(L, &e);
+		if (lua_isnoneornil(L, 5)) {
+			bfail(&e, CXM_ERR_INVALID, "a touchpoint on a journey needs a step");
+			return push_berr(L, &e);
+		}
+		if (lua_type(L, 5) != LUA_TSTRING)
+			luaL_checktype(L, 5, LUA_TNUMBER);
+		int lib;
+		cxm_status st = get_step(L, 5, c->ctx, j, &s, &e, &lib);
+		if (st)
+			return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+	}
+	cxm_id id;
+	cxm_status st = cxm_touchpoint_define(&id, c->ctx, name, (cxm_channel)ch, j, s);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, id);
+}
+
+static const char *const def_keys[] = {
+	"preset", "kind", "headline", "scale_min", "scale_max", "questions", "na", "top_min",
+	"bottom_max", "duration_lo", "duration_hi", "relative_error", "precision", NULL,
+};
+
+/* top_min / bottom_max: one number for every question, or one per question. */
+static cxm_status read_boxes(lua_State *L, int idx, const char *what, int32_t *dst, berr *e)
+{
+	if (lua_type(L, idx) == LUA_TNUMBER) {
+		int32_t v;
+		cxm_status st = get_i32(L, idx, what, &v, e);
+		for (int q = 0; q < CXM_MAX_QUESTIONS && !st; q++)
+			dst[q] = v;
+		return st;
+	}
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return bfail(e, CXM_ERR_INVALID, "%s: number or table expected", what);
+	size_t n = lua_rawlen(L, idx);
+	if (n > CXM_MAX_QUESTIONS)
+		return bfail(e, CXM_ERR_OUT_OF_RANGE, "%s: at most %d questions", what,
+			     CXM_MAX_QUESTIONS);
+	for (size_t q = 0; q < n; q++) {
+		lua_rawgeti(L, idx, (int)q + 1);
+		cxm_status st = get_i32(L, -1, what, &dst[q], e);
+		lua_pop(L, 1);
+		if (st)
+			return st;
+	}
+	return CXM_OK;
+}
+
+/* A metric definition from a preset name or a table (see docs/lua.md). */
+static cxm_status read_def(lua_State *L, int idx, cxm_metric_def *d, berr *e, int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = cxm_metric_def_init(d, sizeof *d);
+	if (st) {
+		*from_lib = 1;
+		return st;
+	}
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		int p;
+		if ((st = get_enum(L, idx, "preset", preset_names, N_PRESETS, &p, e)))
+			return st;
+		st = cxm_metric_preset(d, (cxm_preset)p);
+		*from_lib = st != CXM_OK;
+		return st;
+	}
+	if ((st = check_keys(L, idx, "metric definition", def_keys, e)))
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, idx, "preset");
+	if (!lua_isnil(L, -1)) {
+		int p;
+		if (!(st = get_enum(L, -1, "preset", preset_names, N_PRESETS, &p, e))) {
+			st = cxm_metric_preset(d, (cxm_preset)p);
+			*from_lib = st != CXM_OK;
+		}
+	}
+	lua_settop(L, top);
+	if (st)
+		return st;
+	int v;
+	lua_getfield(L, idx, "kind");
+	if (!lua_isnil(L, -1) && !(st = get_enum(L, -1, "kind", kind_names, N_KINDS, &v, e)))
+		d->kind = (cxm_metric_kind)v;
+	lua_settop(L, top);
+	if (st)
+		return st;
+	lua_getfield(L, idx, "headline");
+	if (!lua_isnil(L, -1) &&
+	    !(st = get_enum(L, -1, "headline", headline_names, N_HEADLINES, &v, e)))
+		d->headline = (cxm_headline)v;
+	lua_settop(L, top);
+	if (st)
+		return st;
+	struct {
+		const char *k;
+		int32_t *p;
+	} i32[] = {{"scale_min", &d->scale_min}, {"scale_max", &d->scale_max}};
+	for (int i = 0; i < 2 && !st; i++) {
+		lua_getfield(L, idx, i32[i].k);
+		if (!lua_isnil(L, -1))
+			st = get_i32(L, -1, i32[i].k, i32[i].p, e);
+		lua_settop(L, top);
+	}
+	struct {
+		const char *k;
+		uint32_t *p;
+	} u32[] = {{"questions", &d->questions}, {"precision", &d->precision}};
+	for (int i = 0; i < 2 && !st; i++) {
+		lua_getfield(L, idx, u32[i].k);
+		if (!lua_isnil(L, -1))
+			st = get_u32(L, -1, u32[i].k, u32[i].p, e);
+		lua_settop(L, top);
+	}
+	struct {
+		const char *k;
+		double *p;
+	} dbl[] = {{"duration_lo", &d->duration_lo},
+		   {"duration_hi", &d->duration_hi},
+		   {"relative_error", &d->relative_error}};
+	for (int i = 0; i < 3 && !st; i++) {
+		lua_getfield(L, idx, dbl[i].k);
+		if (!lua_isnil(L, -1))
+			st = get_double(L, -1, dbl[i].k, dbl[i].p, e);
+		lua_settop(L, top);
+	}
+	if (st)
+		return st;
+	lua_getfield(L, idx, "na");
+	if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+		d->has_na = 0; /* na = false: no "no answer" code, even if the preset had one */
+	else if (!lua_isnil(L, -1) && !(st = get_i32(L, -1, "na", &d->na_value, e)))
+		d->has_na = 1;
+	lua_settop(L, top);
+	if (st)
+		return st;
+	lua_getfield(L, idx, "top_min");
+	if (!lua_isnil(L, -1))
+		st = read_boxes(L, lua_gettop(L), "top_min", d->top_min, e);
+	lua_settop(L, top);
+	if (st)
+		return st;
+	lua_getfield(L, idx, "bottom_max");
+	if (!lua_isnil(L, -1))
+		st = read_boxes(L, lua_gettop(L), "bottom_max", d->bottom_max, e);
+	lua_settop(L, top);
+	if (st)
+		return st;
+	/* A number given for the boxes filled every question: keep those past
+	 * the metric's questions at 0. */
+	if (d->kind == CXM_KIND_SCORE || d->kind == CXM_KIND_INDEX) {
+		uint32_t q = d->kind == CXM_KIND_INDEX ? d->questions : 1;
+		for (uint32_t i = q; i < CXM_MAX_QUESTIONS; i++)
+			d->top_min[i] = d->bottom_max[i] = 0;
+	}
+	return CXM_OK;
+}
+
+static void push_def(lua_State *L, const cxm_metric_def *d)
+{
+	lua_createtable(L, 0, 12);
+	set_str(L, "kind", enum_name(kind_names, N_KINDS, d->kind));
+	set_str(L, "headline", enum_name(headline_names, N_HEADLINES, d->headline));
+	if (d->kind == CXM_KIND_SCORE || d->kind == CXM_KIND_INDEX) {
+		uint32_t q = d->questions <= CXM_MAX_QUESTIONS ? d->questions : CXM_MAX_QUESTIONS;
+		lua_pushinteger(L, d->scale_min);
+		lua_setfield(L, -2, "scale_min");
+		lua_pushinteger(L, d->scale_max);
+		lua_setfield(L, -2, "scale_max");
+		lua_pushinteger(L, (lua_Integer)d->questions);
+		lua_setfield(L, -2, "questions");
+		if (d->has_na) {
+			lua_pushinteger(L, d->na_value);
+			lua_setfield(L, -2, "na");
+		}
+		lua_createtable(L, (int)q, 0);
+		for (uint32_t i = 0; i < q; i++) {
+			lua_pushinteger(L, d->top_min[i]);
+			lua_rawseti(L, -2, (int)i + 1);
+		}
+		lua_setfield(L, -2, "top_min");
+		lua_createtable(L, (int)q, 0);
+		for (uint32_t i = 0; i < q; i++) {
+			lua_pushinteger(L, d->bottom_max[i]);
+			lua_rawseti(L, -2, (int)i + 1);
+		}
+		lua_setfield(L, -2, "bottom_max");
+	}
+	if (d->kind == CXM_KIND_DURATION) {
+		set_num(L, "duration_lo", d->duration_lo);
+		set_num(L, "duration_hi", d->duration_hi);
+		set_num(L, "relative_error", d->relative_error);
+	}
+	if (d->kind == CXM_KIND_DISTINCT) {
+		lua_pushinteger(L, (lua_Integer)d->precision);
+		lua_setfield(L, -2, "precision");
+	}
+}
+
+static int l_metric_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	if (lua_type(L, 3) != LUA_TSTRING)
+		luaL_checktype(L, 3, LUA_TTABLE);
+	if (!name)
+		return push_berr(L, &e);
+	cxm_metric_def d;
+	int lib;
+	cxm_status st = read_def(L, 3, &d, &e, &lib);
+	if (st)
+		return lib ? push_fail(L, NULL, st) : push_berr(L, &e);
+	cxm_id id;
+	st = cxm_metric_define(&id, c->ctx, name, &d);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, id);
+}
+
+static int l_metric_get(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id m;
+	if (arg_id(L, 2, "metric", &m, &e))
+		return push_berr(L, &e);
+	cxm_metric_def d;
+	cxm_status st = cxm_metric_def_init(&d, sizeof d);
+	if (!st)
+		st = cxm_metric_get(&d, c->ctx, m);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	push_def(L, &d);
+	return 1;
+}
+
+/* cxm.preset(name): the definition a preset fills in, to start a custom one from. */
+static int l_preset(lua_State *L)
+{
+	luaL_checkstring(L, 1);
+	berr e;
+	cxm_metric_def d;
+	int lib;
+	cxm_status st = read_def(L, 1, &d, &e, &lib);
+	if (st)
+		return lib ? push_fail(L, NULL, st) : push_berr(L, &e);
+	push_def(L, &d);
+	return 1;
+}
+
+static int l_segment_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	luaL_checktype(L, 3, LUA_TNUMBER);
+	if (!name)
+		return push_berr(L, &e);
+	uint32_t maxv;
+	if (get_u32(L, 3, "max_values", &maxv, &e))
+		return push_berr(L, &e);
+	cxm_id id;
+	cxm_status st = cxm_segment_define(&id, c->ctx, name, maxv);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, id);
+}
+
+static int segment_value_common(lua_State *L, int add)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id seg;
+	luaL_checktype(L, 2, LUA_TNUMBER);
+	const char *value = check_name(L, 3, &e);
+	if (!value || get_id(L, 2, "segment", &seg, &e))
+		return push_berr(L, &e);
+	uint32_t v;
+	cxm_status st = add ? cxm_segment_value(&v, c->ctx, seg, value)
+			    : cxm_segment_value_find(&v, c->ctx, seg, value);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, v);
+}
+
+static int l_segment_value(lua_State *L)
+{
+	return segment_value_common(L, 1);
+}
+
+static int l_segment_value_find(lua_State *L)
+{
+	return segment_value_common(L, 0);
+}
+
+static int l_segment_value_name(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id seg, v;
+	luaL_checktype(L, 3, LUA_TNUMBER);
+	if (arg_id(L, 2, "segment", &seg, &e) || get_id(L, 3, "value", &v, &e))
+		return push_berr(L, &e);
+	const char *name;
+	cxm_status st = cxm_segment_value_name(&name, c->ctx, seg, v);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_pushstring(L, name);
+	return 1;
+}
+
+static int l_segment_values(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id seg;
+	if (arg_id(L, 2, "segment", &seg, &e))
+		return push_berr(L, &e);
+	uint32_t n;
+	cxm_status st = cxm_segment_values(&n, c->ctx, seg);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, n);
+}
+
+static cxm_status arg_object(lua_State *L, int idx, int *kind, berr *e)
+{
+	luaL_checkstring(L, idx);
+	return get_enum(L, idx, "kind", object_names, N_OBJECTS, kind, e);
+}
+
+static int l_count(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	int kind;
+	if (arg_object(L, 2, &kind, &e))
+		return push_berr(L, &e);
+	uint32_t n;
+	cxm_status st = cxm_count(&n, c->ctx, (cxm_object)kind);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, n);
+}
+
+static int l_find(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	int kind;
+	luaL_checkstring(L, 3);
+	if (arg_object(L, 2, &kind, &e))
+		return push_berr(L, &e);
+	cxm_id id;
+	cxm_status st = cxm_find(&id, c->ctx, (cxm_object)kind, lua_tostring(L, 3));
+	return st ? push_fail(L, c->ctx, st) : push_id(L, id);
+}
+
+static int l_name(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	int kind;
+	cxm_id id;
+	luaL_checktype(L, 3, LUA_TNUMBER);
+	if (arg_object(L, 2, &kind, &e) || get_id(L, 3, "id", &id, &e))
+		return push_berr(L, &e);
+	const char *name;
+	cxm_status st = cxm_name(&name, c->ctx, (cxm_object)kind, id);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_pushstring(L, name);
+	return 1;
+}
+
+static int l_journey_steps(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id j;
+	if (arg_id(L, 2, "journey", &j, &e))
+		return push_berr(L, &e);
+	uint32_t n;
+	cxm_status st = cxm_journey_steps(&n, c->ctx, j);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, n);
+}
+
+static int l_step_name(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id j, s;
+	luaL_checktype(L, 3, LUA_TNUMBER);
+	if (arg_id(L, 2, "journey", &j, &e) || get_id(L, 3, "step", &s, &e))
+		return push_berr(L, &e);
+	const char *name;
+	cxm_status st = cxm_step_name(&name, c->ctx, j, s);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_pushstring(L, name);
+	return 1;
+}
+
+static int l_step_find(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id j, s;
+	luaL_checkstring(L, 3);
+	if (arg_id(L, 2, "journey", &j, &e))
+		return push_berr(L, &e);
+	cxm_status st = cxm_step_find(&s, c->ctx, j, lua_tostring(L, 3));
+	return st ? push_fail(L, c->ctx, st) : push_id(L, s);
+}
+
+/* channel, journey, step (nil for a touchpoint that stands alone). */
+static int l_touchpoint_get(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id tp, j, s;
+	cxm_channel ch;
+	if (arg_id(L, 2, "touchpoint", &tp, &e))
+		return push_berr(L, &e);
+	cxm_status st = cxm_touchpoint_get(&ch, &j, &s, c->ctx, tp);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_pushstring(L, enum_name(channel_names, N_CHANNELS, ch));
+	if (j == CXM_NONE)
+		lua_pushnil(L);
+	else
+		lua_pushinteger(L, (lua_Integer)j);
+	if (s == CXM_NONE)
+		lua_pushnil(L);
+	else
+		lua_pushinteger(L, (lua_Integer)s);
+	return 3;
+}
+
+/* ---- feeding ----------------------------------------------------------- */
+
+/* The interaction table at t into *ix; measures, segments and a converted
+ * customer id go to the arena. Never raises (but for memory). */
+static cxm_status read_ix(lua_State *L, int t, cxm_interaction *ix, arena *a, berr *e)
+{
+	cxm_status st;
+	int top = lua_gettop(L);
+	memset(ix, 0, sizeof *ix);
+	ix->size = sizeof *ix;
+
+	lua_getfield(L, t, "time");
+	if (lua_isnil(L, -1))
+		st = bfail(e, CXM_ERR_INVALID, "interaction has no time");
+	else
+		st = get_i64(L, -1, "time", &ix->time_ms, e);
+	if (st)
+		goto out;
+	lua_getfield(L, t, "touchpoint");
+	if ((st = get_id(L, -1, "touchpoint", &ix->touchpoint, e)))
+		goto out;
+
+	lua_getfield(L, t, "customer");
+	switch (lua_type(L, -1)) {
+	case LUA_TNIL: break;
+	case LUA_TSTRING:
+		/* the table keeps the string alive for the call */
+		ix->customer = lua_tolstring(L, -1, &ix->customer_len);
+		break;
+	case LUA_TNUMBER: {
+		size_t len;
+		const char *s = lua_tolstring(L, -1, &len); /* a new string: copy it */
+		char *copy = arena_alloc(a, len + 1);
+		memcpy(copy, s, len + 1);
+		ix->customer = copy;
+		ix->customer_len = len;
+		break;
+	}
+	default:
+		st = bfail(e, CXM_ERR_INVALID, "customer: string expected, got %s", type_of(L, -1));
+		goto out;
+	}
+
+	lua_getfield(L, t, "segments");
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		uint32_t seg[64];
+		size_t n = 0;
+		int st_idx = lua_gettop(L);
+		lua_pushnil(L);
+		while (lua_next(L, st_idx)) {
+			int64_t d;
+			cxm_id v;
+			st = get_range(L, -2, "segments: dimension", 0, 63, &d, e);
+			if (!st && lua_type(L, -1) != LUA_TBOOLEAN) /* false: none */
+				st = get_id(L, -1, "segments: value", &v, e);
+			else
+				v = CXM_NONE;
+			lua_pop(L, 1);
+			if (st) {
+				lua_pop(L, 1);
+				goto out;
+			}
+			while (n <= (size_t)d)
+				seg[n++] = CXM_NONE;
+			seg[d] = v;
+		}
+		if (n) {
+			uint32_t *p = arena_alloc(a, n * sizeof *p);
+			memcpy(p, seg, n * sizeof *p);
+			ix->segments = p;
+			ix->n_segments = n;
+		}
+	} else if (!lua_isnil(L, -1)) {
+		st = bfail(e, CXM_ERR_INVALID, "segments: table expected, got %s", type_of(L, -1));
+		goto out;
+	}
+
+	lua_getfield(L, t, "measures");
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		int mt = lua_gettop(L);
+		size_t n = lua_rawlen(L, mt);
+		cxm_measure *m = n ? arena_alloc(a, n * sizeof *m) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			lua_rawgeti(L, mt, (int)i + 1);
+			int me = lua_gettop(L);
+			if (lua_type(L, me) != LUA_TTABLE) {
+				st = bfail(e, CXM_ERR_INVALID, "measures[%d]: table expected",
+					   (int)i + 1);
+				goto out;
+			}
+			lua_rawgeti(L, me, 1);
+			if (lua_isnil(L, -1)) { /* {metric = m, value = v, item = i} */
+				lua_pop(L, 1);
+				lua_getfield(L, me, "metric");
+				lua_getfield(L, me, "value");
+				lua_getfield(L, me, "item");
+			} else {
+				lua_rawgeti(L, me, 2);
+				lua_rawgeti(L, me, 3);
+			}
+			m[i].item = 0;
+			if ((st = get_id(L, me + 1, "measure metric", &m[i].metric, e)))
+				goto out;
+			if (lua_type(L, me + 2) == LUA_TBOOLEAN)
+				m[i].value = lua_toboolean(L, me + 2) ? 1.0 : 0.0;
+			else if ((st = get_double(L, me + 2, "measure value", &m[i].value, e)))
+				goto out;
+			if (!lua_isnil(L, me + 3) &&
+			    (st = get_u32(L, me + 3, "measure item", &m[i].item, e)))
+				goto out;
+			lua_settop(L, mt);
+		}
+		ix->measures = m;
+		ix->n_measures = n;
+	} else if (!lua_isnil(L, -1)) {
+		st = bfail(e, CXM_ERR_INVALID, "measures: table expected, got %s", type_of(L, -1));
+	}
+out:
+	lua_settop(L, top);
+	return st;
+}
+
+static int l_feed(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	union {
+		char b[1024];
+		cxm_measure m; /* alignment */
+	} buf;
+	lua_settop(L, 3); /* slot 3: the arena's anchor, if it needs one */
+	arena a = {L, 3, 0, buf.b, sizeof buf.b};
+	cxm_interaction ix;
+	berr e;
+	if (read_ix(L, 2, &ix, &a, &e))
+		return push_berr(L, &e);
+	cxm_status st = cxm_feed(c->ctx, &ix);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ---- prepared interactions --------------------------------------------- */
+
+/* ctx:prepare{touchpoint =, segments =, measures = {metric, …}} fixes what
+ * stays the same from one interaction to the next and returns a function
+ * feed(time, customer, value1, value2, …) that reads only plain arguments.
+ * The function's upvalue is a userdata holding the interaction, its
+ * segments and two measure arrays (the template and the one fed); it keeps
+ * the context alive through its user value. Nothing else can reach the
+ * userdata, so the hot call needs no type check of it. */
+typedef struct lfeeder {
+	lctx *c;
+	cxm_interaction ix;
+	size_t n_measures;
+	cxm_measure *tmpl; /* n_measures: metric and item of each value */
+	cxm_measure *fed;  /* n_measures: what one call feeds */
+} lfeeder;
+
+/* feed(time, customer, value1, value2, …): value k goes to the template's
+ * measure k; nil leaves that measure out (a question not answered), a
+ * boolean is 1 or 0. */
+static int l_prepared_feed(lua_State *L)
+{
+	lfeeder *f = lua_touserdata(L, lua_upvalueindex(1));
+	cxm_interaction *ix = &f->ix;
+	berr e;
+	if (!f->c->ctx)
+		return luaL_error(L, "attempt to use a closed cxm context");
+	/* Each argument is read with one API call in the common case: this
+	 * is the path that DESIGN.md's per-call budget is about. */
+#if CXM_HAS_INT64
+	int ok;
+	lua_Integer t = lua_tointegerx(L, 1, &ok);
+	if (ok)
+		ix->time_ms = (int64_t)t;
+	else
+#endif
+	{
+		luaL_checktype(L, 1, LUA_TNUMBER);
+		if (get_i64(L, 1, "time", &ix->time_ms, &e))
+			return push_berr(L, &e);
+	}
+	ix->customer = lua_tolstring(L, 2, &ix->customer_len);
+	if (!ix->customer) {
+		if (!lua_isnoneornil(L, 2))
+			return luaL_argerror(L, 2, "string or nil expected");
+		ix->customer_len = 0;
+	}
+	if (lua_gettop(L) > 2 + (int)f->n_measures)
+		return luaL_argerror(L, 3 + (int)f->n_measures, "more values than measures");
+	size_t k = 0;
+	for (size_t i = 0; i < f->n_measures; i++) {
+		int idx = 3 + (int)i;
+		double v;
+#if LUA_VERSION_NUM >= 502
+		int isnum;
+		v = (double)lua_tonumberx(L, idx, &isnum);
+		if (!isnum)
+#else
+		if (lua_isnumber(L, idx)) /* numeric strings too, as tonumberx */
+			v = (double)lua_tonumber(L, idx);
+		else
+#endif
+		{
+			int ty = lua_type(L, idx);
+			if (ty == LUA_TNIL || ty == LUA_TNONE)
+				continue;
+			if (ty != LUA_TBOOLEAN)
+				return luaL_argerror(L, idx, "number, boolean or nil expected");
+			v = lua_toboolean(L, idx) ? 1.0 : 0.0;
+		}
+		f->fed[k].metric = f->tmpl[i].metric;
+		f->fed[k].item = f->tmpl[i].item;
+		f->fed[k++].value = v;
+	}
+	ix->n_measures = k;
+	cxm_status st = cxm_feed(f->c->ctx, ix);
+	ix->customer = NULL; /* the string is only valid during the call */
+	if (st)
+		return push_fail(L, f->c->ctx, st);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static const char *const prepare_keys[] = {"touchpoint", "segments", "measures", NULL};
+
+static int l_prepare(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	berr e;
+	cxm_interaction ix;
+	if (check_keys(L, 2, "prepare", prepare_keys, &e))
+		return push_berr(L, &e);
+	/* read_ix wants a time and measures with values: give it a copy of
+	 * the template with both, and take the ids it resolves. */
+	lua_createtable(L, 0, 4); /* 3 */
+	lua_pushinteger(L, 0);
+	lua_setfield(L, 3, "time");
+	lua_getfield(L, 2, "touchpoint");
+	lua_setfield(L, 3, "touchpoint");
+	lua_getfield(L, 2, "segments");
+	lua_setfield(L, 3, "segments");
+	lua_getfield(L, 2, "measures"); /* 4 */
+	if (lua_type(L, 4) == LUA_TTABLE) {
+		size_t n = lua_rawlen(L, 4);
+		lua_createtable(L, (int)n, 0); /* 5 */
+		for (size_t i = 0; i < n; i++) {
+			lua_createtable(L, 3, 0);
+			lua_rawgeti(L, 4, (int)i + 1);
+			if (lua_type(L, -1) == LUA_TTABLE) { /* {metric = m, item = i} */
+				lua_getfield(L, -1, "metric");
+				lua_rawseti(L, -3, 1);
+				lua_getfield(L, -1, "item");
+				lua_rawseti(L, -3, 3);
+				lua_pop(L, 1);
+			} else {
+				lua_rawseti(L, -2, 1);
+			}
+			lua_pushinteger(L, 0);
+			lua_rawseti(L, -2, 2);
+			lua_rawseti(L, 5, (int)i + 1);
+		}
+		lua_setfield(L, 3, "measures");
+	} else if (!lua_isnil(L, 4)) {
+		bfail(&e, CXM_ERR_INVALID, "measures: table expected, got %s", type_of(L, 4));
+		return push_berr(L, &e);
+	}
+	lua_settop(L, 3);
+	lua_pushnil(L); /* 4: the arena's anchor */
+	union {
+		char b[1024];
+		cxm_measure m;
+	} buf;
+	arena a = {L, 4, 0, buf.b, sizeof buf.b};
+	if (read_ix(L, 3, &ix, &a, &e))
+		return push_berr(L, &e);
+
+	/* Check the ids now rather than on every call: a template that names
+	 * an unknown touchpoint, metric or segment value fails here. */
+	cxm_status st = cxm_touchpoint_get(NULL, NULL, NULL, c->ctx, ix.touchpoint);
+	const char *name;
+	for (size_t i = 0; i < ix.n_measures && !st; i++)
+		st = cxm_name(&name, c->ctx, CXM_OBJECT_METRIC, ix.measures[i].metric);
+	for (size_t d = 0; d < ix.n_segments && !st; d++)
+		if (ix.segments[d] != CXM_NONE)
+			st = cxm_segment_value_name(&name, c->ctx, (cxm_id)d, ix.segments[d]);
+	if (st)
+		return push_fail(L, c->ctx, st);
+
+	size_t n = ix.n_measures, ns = ix.n_segments;
+	lfeeder *f = lua_newuserdata(L, sizeof *f + 2 * n * sizeof(cxm_measure) +
+						ns * sizeof(uint32_t));
+	f->c = c;
+	f->ix = ix;
+	f->n_measures = n;
+	f->tmpl = (cxm_measure *)(void *)(f + 1);
+	f->fed = f->tmpl + n;
+	if (n)
+		memcpy(f->tmpl, ix.measures, n * sizeof(cxm_measure));
+	if (ns) {
+		uint32_t *seg = (uint32_t *)(void *)(f->fed + n);
+		memcpy(seg, ix.segments, ns * sizeof *seg);
+		f->ix.segments = seg;
+	}
+	f->ix.measures = f->fed;
+	f->ix.customer = NULL;
+	f->ix.customer_len = 0;
+	lua_createtable(L, 1, 0);
+	lua_pushvalue(L, 1);
+	lua_rawseti(L, -2, 1);
+	cxm_setuservalue(L, -2); /* the feeder keeps its context alive */
+	lua_pushcclosure(L, l_prepared_feed, 1);
+	return 1;
+}
+
+static void push_rejection(lua_State *L, size_t index, cxm_status st, const char *msg)
+{
+	lua_createtable(L, 0, 3);
+	cxm_pushuint64(L, index);
+	lua_setfield(L, -2, "index");
+	set_str(L, "code", status_name(st));
+	set_str(L, "message", msg);
+}
+
+/* accepted, rejections: {{index = i, code = "NAME", message = "..."}, ...}
+ * in batch order, indices 1-based. */
+static int l_feed_batch(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	size_t n = lua_rawlen(L, 2);
+	lua_settop(L, 2);
+	lua_newtable(L); /* 3: anchor of scratch chunks */
+	lua_newtable(L); /* 4: rejections found by the binding */
+	arena a = {L, 3, 0, NULL, 0};
+	cxm_interaction *ixs = n ? arena_alloc(&a, n * sizeof *ixs) : NULL;
+	size_t *lua_index = n ? arena_alloc(&a, n * sizeof *lua_index) : NULL;
+	size_t k = 0, nb = 0;
+	berr e;
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, 2, (int)i + 1);
+		cxm_status st;
+		if (lua_type(L, -1) != LUA_TTABLE)
+			st = bfail(&e, CXM_ERR_INVALID, "interaction: table expected, got %s",
+				   type_of(L, -1));
+		else
+			st = read_ix(L, lua_gettop(L), &ixs[k], &a, &e);
+		lua_pop(L, 1);
+		if (st) {
+			push_rejection(L, i + 1, st, e.msg);
+			lua_rawseti(L, 4, (int)++nb);
+		} else {
+			lua_index[k++] = i + 1;
+		}
+	}
+	cxm_rejection *rej = k ? arena_alloc(&a, k * sizeof *rej) : NULL;
+	size_t accepted = 0, nrej = 0;
+	cxm_status st = cxm_feed_batch(&accepted, c->ctx, ixs, k, rej, k, &nrej);
+	if (st && st != CXM_ERR_REJECTED)
+		return push_fail(L, c->ctx, st);
+	cxm_pushuint64(L, accepted);
+	lua_createtable(L, (int)(nb + nrej), 0);
+	/* merge the binding's and the library's rejections by index */
+	size_t ib = 0, ic = 0, out = 0;
+	while (ib < nb || ic < nrej) {
+		int take_b = ic >= nrej;
+		if (!take_b && ib < nb) {
+			lua_rawgeti(L, 4, (int)ib + 1);
+			lua_getfield(L, -1, "index");
+			take_b = (size_t)lua_tonumber(L, -1) < lua_index[rej[ic].index];
+			lua_pop(L, 2);
+		}
+		if (take_b) {
+			lua_rawgeti(L, 4, (int)++ib);
+		} else {
+			push_rejection(L, lua_index[rej[ic].index], rej[ic].status,
+				       cxm_strerror(rej[ic].status));
+			ic++;
+		}
+		lua_rawseti(L, -2, (int)++out);
+	}
+	return 2;
+}
+
+/* ---- queries ----------------------------------------------------------- */
+
+static const char *const query_keys[] = {
+	"metric", "touchpoint", "journey", "step", "channel", "segment", "segment_value",
+	"end_ms", "span_ms", NULL,
+};
+
+/* The query table at t into *q. Scope: touchpoint = id, journey = id (with
+ * step = id or name), channel = name, or none of them for everything. */
+static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q, berr *e,
+			     int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = cxm_query_init(q, sizeof *q);
+	if (st) {
+		*from_lib = 1;
+		return st;
+	}
+	if ((st = check_keys(L, t, "query", query_keys, e)))
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, t, "metric");      /* top + 1 */
+	lua_getfield(L, t, "touchpoint");  /* top + 2 */
+	lua_getfield(L, t, "journey");     /* top + 3 */
+	lua_getfield(L, t, "step");        /* top + 4 */
+	lua_getfield(L, t, "channel");     /* top + 5 */
+	lua_getfield(L, t, "segment");     /* top + 6 */
+	lua_getfield(L, t, "segment_value"); /* top + 7 */
+	lua_getfield(L, t, "end_ms");      /* top + 8 */
+	lua_getfield(L, t, "span_ms");     /* top + 9 */
+	int scopes = !lua_isnil(L, top + 2) + !lua_isnil(L, top + 3) + !lua_isnil(L, top + 5);
+	if (lua_isnil(L, top + 1))
+		st = bfail(e, CXM_ERR_INVALID, "query has no metric");
+	else if (lua_isnil(L, top + 9))
+		st = bfail(e, CXM_ERR_INVALID, "query has no span_ms");
+	else if (scopes > 1)
+		st = bfail(e, CXM_ERR_INVALID, "query: give one of touchpoint, journey, channel");
+	else if (!lua_isnil(L, top + 4) && lua_isnil(L, top + 3))
+		st = bfail(e, CXM_ERR_INVALID, "query: step needs its journey");
+	else if (lua_isnil(L, top + 6) != lua_isnil(L, top + 7))
+		st = bfail(e, CXM_ERR_INVALID, "query: segment and segment_value go together");
+	if (!st)
+		st = get_id(L, top + 1, "metric", &q->metric, e);
+	if (!st && !lua_isnil(L, top + 2)) {
+		q->scope = CXM_SCOPE_TOUCHPOINT;
+		st = get_id(L, top + 2, "touchpoint", &q->id, e);
+	}
+	if (!st && !lua_isnil(L, top + 3)) {
+		q->scope = CXM_SCOPE_JOURNEY;
+		st = get_id(L, top + 3, "journey", &q->id, e);
+		if (!st && !lua_isnil(L, top + 4)) {
+			q->scope = CXM_SCOPE_STEP;
+			if (lua_type(L, top + 4) == LUA_TSTRING) {
+				st = cxm_step_find(&q->step, ctx, q->id, lua_tostring(L, top + 4));
+				*from_lib = st != CXM_OK;
+			} else {
+				st = get_id(L, top + 4, "step", &q->step, e);
+			}
+		}
+	}
+	if (!st && !lua_isnil(L, top + 5)) {
+		int ch;
+		q->scope = CXM_SCOPE_CHANNEL;
+		if (!(st = get_enum(L, top + 5, "channel", channel_names, N_CHANNELS, &ch, e)))
+			q->id = (cxm_id)ch;
+	}
+	if (!st && !lua_isnil(L, top + 6)) {
+		st = get_id(L, top + 6, "segment", &q->segment, e);
+		if (!st)
+			st = get_id(L, top + 7, "segment_value", &q->segment_value, e);
+	}
+	if (!st && !lua_isnil(L, top + 8))
+		st = get_i64(L, top + 8, "end_ms", &q->end_ms, e);
+	if (!st)
+		st = get_i64(L, top + 9, "span_ms", &q->span_ms, e);
+	lua_settop(L, top);
+	return st;
+}
+
+/* Argument idx as a query; returns 0 or the count of values pushed for a failure. */
+static int arg_query(lua_State *L, int idx, lctx *c, cxm_query *q)
+{
+	berr e;
+	int lib;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	cxm_status st = read_query(L, idx, c->ctx, q, &e, &lib);
+	if (!st)
+		return 0;
+	return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+}
+
+static void push_result(lua_State *L, const cxm_result *r, int into)
+{
+	push_out_table(L, into, 40);
+	set_flags(L, r->flags);
+	set_str(L, "kind", enum_name(kind_names, N_KINDS, r->kind));
+	set_str(L, "headline", enum_name(headline_names, N_HEADLINES, r->headline));
+	set_i64(L, "start_ms", r->start_ms);
+	set_i64(L, "end_ms", r->end_ms);
+	set_u64(L, "n", r->n);
+	set_u64(L, "skipped", r->skipped);
+	set_u64(L, "top", r->top);
+	set_u64(L, "bottom", r->bottom);
+	set_num(L, "value", r->value);
+	set_num(L, "ci_low", r->ci_low);
+	set_num(L, "ci_high", r->ci_high);
+	set_num(L, "top_share", r->top_share);
+	set_num(L, "bottom_share", r->bottom_share);
+	set_num(L, "mean", r->mean);
+	set_num(L, "min", r->min);
+	set_num(L, "max", r->max);
+	set_num(L, "sum", r->sum);
+	set_num(L, "stddev", r->stddev);
+	set_num(L, "p50", r->p50);
+	set_num(L, "p90", r->p90);
+	set_num(L, "p99", r->p99);
+	set_i64(L, "quantile_start_ms", r->quantile_start_ms);
+	set_i64(L, "quantile_end_ms", r->quantile_end_ms);
+	set_u64(L, "quantile_n", r->quantile_n);
+	lua_pushinteger(L, (lua_Integer)r->questions);
+	lua_setfield(L, -2, "questions");
+	uint32_t q = r->kind == CXM_KIND_INDEX && r->questions <= CXM_MAX_QUESTIONS ? r->questions
+										    : 0;
+	lua_createtable(L, (int)q, 0);
+	for (uint32_t i = 0; i < q; i++) {
+		lua_pushnumber(L, r->item_net[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	lua_setfield(L, -2, "item_net");
+	lua_createtable(L, (int)q, 0);
+	for (uint32_t i = 0; i < q; i++) {
+		cxm_pushuint64(L, r->item_n[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	lua_setfield(L, -2, "item_n");
+}
+
+/* ctx:query(q [, out]): the result, in out if given (to reuse a table). */
+static int l_query(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	cxm_query q;
+	int r = arg_query(L, 2, c, &q);
+	if (r)
+		return r;
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	cxm_result res;
+	memset(&res, 0, sizeof res);
+	res.size = sizeof res;
+	cxm_status st = cxm_query_run(&res, c->ctx, &q);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	push_result(L, &res, 3);
+	return 1;
+}
+
+static int l_quantiles(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	cxm_query q;
+	int r = arg_query(L, 2, c, &q);
+	if (r)
+		return r;
+	luaL_checktype(L, 3, LUA_TTABLE);
+	berr e;
+	size_t n = lua_rawlen(L, 3);
+	double qs[64], out[64];
+	if (n > 64) {
+		bfail(&e, CXM_ERR_INVALID, "at most 64 quantiles, got %d", (int)n);
+		return push_berr(L, &e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, 3, (int)i + 1);
+		cxm_status st = get_double(L, -1, "quantile", &qs[i], &e);
+		lua_pop(L, 1);
+		if (st)
+			return push_berr(L, &e);
+	}
+	cxm_status st = cxm_query_quantiles(out, c->ctx, &q, qs, n);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_pushnumber(L, out[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
+/* ctx:distribution(q [, item]): counts per answer point, lowest point first. */
+static int l_distribution(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	cxm_query q;
+	int r = arg_query(L, 2, c, &q);
+	if (r)
+		return r;
+	berr e;
+	uint32_t item = 0;
+	if (!lua_isnoneornil(L, 3)) {
+		luaL_checktype(L, 3, LUA_TNUMBER);
+		if (get_u32(L, 3, "item", &item, &e))
+			return push_berr(L, &e);
+	}
+	uint64_t counts[CXM_MAX_POINTS];
+	size_t n = 0;
+	cxm_status st = cxm_query_distribution(counts, CXM_MAX_POINTS, &n, c->ctx, &q, item);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		cxm_pushuint64(L, counts[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
+static int l_compare(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	cxm_query a, b;
+	int r = arg_query(L, 2, c, &a);
+	if (r)
+		return r;
+	if ((r = arg_query(L, 3, c, &b)))
+		return r;
+	cxm_comparison cmp;
+	memset(&cmp, 0, sizeof cmp);
+	cmp.size = sizeof cmp;
+	cxm_status st = cxm_query_compare(&cmp, c->ctx, &a, &b);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 16);
+	set_flags(L, cmp.flags);
+	set_str(L, "headline", enum_name(headline_names, N_HEADLINES, cmp.headline));
+	set_num(L, "a", cmp.a);
+	set_num(L, "b", cmp.b);
+	set_num(L, "difference", cmp.difference);
+	set_num(L, "ci_low", cmp.ci_low);
+	set_num(L, "ci_high", cmp.ci_high);
+	set_num(L, "z", cmp.z);
+	set_num(L, "p_value", cmp.p_value);
+	set_u64(L, "n_a", cmp.n_a);
+	set_u64(L, "n_b", cmp.n_b);
+	return 1;
+}
+
+/* ---- statistics and customers ------------------------------------------ */
+
+static int l_stats(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	cxm_stats s;
+	memset(&s, 0, sizeof s);
+	s.size = sizeof s;
+	cxm_status st = cxm_stats_get(&s, c->ctx);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 18);
+	set_u64(L, "memory_bytes", s.memory_bytes);
+	set_u64(L, "series", s.series);
+	set_u64(L, "series_bytes", s.series_bytes);
+	set_u64(L, "accepted", s.accepted);
+	set_u64(L, "rejected_total", s.rejected_total);
+	lua_createtable(L, 0, CXM_STATUS_COUNT - 1);
+	for (int i = 1; i < CXM_STATUS_COUNT; i++)
+		set_u64(L, status_names[i], s.rejected[i]);
+	lua_setfield(L, -2, "rejected");
+	set_u64(L, "saturated", s.saturated);
+	set_i64(L, "watermark_ms", s.watermark_ms);
+	set_u64(L, "shards", s.shards);
+	set_u64(L, "shards_used", s.shards_used);
+	set_u64(L, "customers", s.customers);
+	set_u64(L, "customers_evicted", s.customers_evicted);
+	set_u64(L, "customers_refused", s.customers_refused);
+	set_u64(L, "customers_forgotten", s.customers_forgotten);
+	set_u64(L, "customer_bytes", s.customer_bytes);
+	return 1;
+}
+
+static int l_series_bytes(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id m;
+	if (arg_id(L, 2, "metric", &m, &e))
+		return push_berr(L, &e);
+	size_t n;
+	cxm_status st = cxm_series_bytes(&n, c->ctx, m);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	cxm_pushuint64(L, n);
+	return 1;
+}
+
+static int l_customer_last_seen(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	size_t len;
+	const char *id = luaL_checklstring(L, 2, &len);
+	int64_t t;
+	cxm_status st = cxm_customer_last_seen(&t, c->ctx, id, len);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	cxm_pushint64(L, t);
+	return 1;
+}
+
+static int l_customer_forget(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	size_t len;
+	const char *id = luaL_checklstring(L, 2, &len);
+	cxm_status st = cxm_customer_forget(c->ctx, id, len);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ---- module functions -------------------------------------------------- */
+
+/* cxm.strerror(code): code a number or a name ("OUT_OF_RANGE"). */
+static int l_strerror(lua_State *L)
+{
+	int code;
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		code = enum_value(status_names, CXM_STATUS_COUNT, lua_tostring(L, 1));
+	} else {
+		lua_Number v = luaL_checknumber(L, 1);
+		code = v >= 0 && v < CXM_STATUS_COUNT ? (int)v : -1;
+	}
+	lua_pushstring(L, cxm_strerror(code));
+	return 1;
+}
+
+static int l_libversion(lua_State *L)
+{
+	lua_pushstring(L, cxm_libversion());
+	return 1;
+}
+
+static int l_libversion_number(lua_State *L)
+{
+	lua_pushinteger(L, cxm_libversion_number());
+	return 1;
+}
+
+/* cxm.time_ms(): the system clock in ms since the epoch, which Lua itself
+ * only gives to the second; for hosts that have no better clock. */
+static int l_time_ms(lua_State *L)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	cxm_pushint64(L, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return 1;
+}
+
+static const luaL_Reg ctx_methods[] = {
+	{"journey_define", l_journey_define},
+	{"touchpoint_define", l_touchpoint_define},
+	{"metric_define", l_metric_define},
+	{"metric_get", l_metric_get},
+	{"segment_define", l_segment_define},
+	{"segment_value", l_segment_value},
+	{"segment_value_find", l_segment_value_find},
+	{"segment_value_name", l_segment_value_name},
+	{"segment_values", l_segment_values},
+	{"count", l_count},
+	{"find", l_find},
+	{"name", l_name},
+	{"journey_steps", l_journey_steps},
+	{"step_name", l_step_name},
+	{"step_find", l_step_find},
+	{"touchpoint_get", l_touchpoint_get},
+	{"feed", l_feed},
+	{"feed_batch", l_feed_batch},
+	{"prepare", l_prepare},
+	{"query", l_query},
+	{"quantiles", l_quantiles},
+	{"distribution", l_distribution},
+	{"compare", l_compare},
+	{"stats", l_stats},
+	{"series_bytes", l_series_bytes},
+	{"customer_last_seen", l_customer_last_seen},
+	{"customer_forget", l_customer_forget},
+	{"set_now", l_set_now},
+	{"close", l_close},
+	{NULL, NULL},
+};
+
+static const luaL_Reg ctx_meta[] = {
+	{"__gc", l_close},
+	{"__tostring", l_tostring},
+#if CXM_HAS_CLOSE
+	{"__close", l_close},
+#endif
+	{NULL, NULL},
+};
+
+static const luaL_Reg module_fns[] = {
+	{"new", l_new},
+	{"preset", l_preset},
+	{"strerror", l_strerror},
+	{"libversion", l_libversion},
+	{"libversion_number", l_libversion_number},
+	{"time_ms", l_time_ms},
+	{NULL, NULL},
+};
+
+#if defined(__GNUC__)
+__attribute__((visibility("default")))
+#endif
+int luaopen_cxm(lua_State *L);
+
+int luaopen_cxm(lua_State *L)
+{
+	/* The metatable of contexts: a private table, not in the registry by
+	 * name, reached by the module's functions as their upvalue. */
+	lua_settop(L, 0); /* drop require's arguments */
+	lua_newtable(L);  /* 1: the metatable */
+	lua_pushvalue(L, 1);
+	lua_pushvalue(L, 1);
+	luaL_setfuncs(L, ctx_meta, 1);
+	lua_pop(L, 1);
+	lua_createtable(L, 0, sizeof ctx_methods / sizeof ctx_methods[0]);
+	lua_pushvalue(L, 1);
+	luaL_setfuncs(L, ctx_methods, 1);
+	lua_setfield(L, 1, "__index");
+	lua_pushliteral(L, "cxm.context");
+	lua_setfield(L, 1, "__name");
+	lua_pushboolean(L, 0);
+	lua_setfield(L, 1, "__metatable"); /* getmetatable(ctx) gives false */
+
+	lua_createtable(L, 0, 12); /* 2: the module */
+	lua_pushvalue(L, 1);
+	luaL_setfuncs(L, module_fns, 1);
+
+	lua_createtable(L, CXM_STATUS_COUNT, CXM_STATUS_COUNT);
+	for (int i = 0; i < CXM_STATUS_COUNT; i++) {
+		lua_pushinteger(L, i);
+		lua_setfield(L, -2, status_names[i]);
+		lua_pushstring(L, status_names[i]);
+		lua_rawseti(L, -2, i);
+	}
+	lua_setfield(L, -2, "errors");
+
+	cxm_pushint64(L, CXM_TIME_MAX);
+	lua_setfield(L, -2, "TIME_MAX");
+	lua_pushliteral(L, CXM_VERSION_STRING);
+	lua_setfield(L, -2, "VERSION");
+	lua_pushliteral(L, "cxm " CXM_LUA_VERSION " for " CXM_LUA_HOST);
+	lua_setfield(L, -2, "_VERSION");
+	return 1;
+}

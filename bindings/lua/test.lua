@@ -1,0 +1,785 @@
+-- Tests of the cxm Lua module: one file, no framework, run by meson under
+-- every Lua found (LUA_CPATH points at that Lua's build of cxm.so).
+-- Every method, its failures as nil, message, code, the raising cases,
+-- garbage collection of contexts in use, and batches of 100 000.
+
+local globals_before = {}
+for k in pairs(_G) do globals_before[k] = true end
+
+local cxm = require "cxm"
+
+local passed, failed = 0, 0
+local function check(cond, what)
+	if cond then
+		passed = passed + 1
+	else
+		failed = failed + 1
+		io.stderr:write("FAIL: ", what, "\n", debug.traceback(), "\n")
+	end
+	return cond
+end
+
+local function eq(a, b, what)
+	return check(a == b, string.format("%s: expected %s, got %s", what, tostring(b), tostring(a)))
+end
+
+local function near(a, b, tol, what)
+	return check(type(a) == "number" and math.abs(a - b) <= tol,
+		string.format("%s: expected %s ± %s, got %s", what, tostring(b), tostring(tol), tostring(a)))
+end
+
+-- f(...) must fail the non-raising way: nil, a message, the code name.
+local function fails(code, what, f, ...)
+	local r, msg, c = f(...)
+	return check(r == nil and type(msg) == "string" and msg ~= "" and c == code,
+		string.format("%s: expected nil, message, %s; got %s, %s, %s", what, code,
+			tostring(r), tostring(msg), tostring(c)))
+end
+
+-- f(...) must raise an error whose message contains pattern.
+local function raises(pattern, what, f, ...)
+	local ok, err = pcall(f, ...)
+	return check(not ok and tostring(err):find(pattern, 1, true) ~= nil,
+		string.format("%s: expected an error with '%s', got %s, %s", what, pattern,
+			tostring(ok), tostring(err)))
+end
+
+local function isnan(x) return x ~= x end
+
+local T0 = 1700000000000 -- 2023-11-14T22:13:20Z, the fixed clock's now
+local MIN, HOUR, DAY = 60000, 3600000, 86400000
+
+local function fixed_ctx(cfg)
+	cfg = cfg or {}
+	cfg.clock, cfg.now = "fixed", T0
+	return assert(cxm.new(cfg))
+end
+
+------------------------------------------------------------------------------
+-- the module
+------------------------------------------------------------------------------
+do
+	for k in pairs(_G) do check(globals_before[k], "require created the global " .. tostring(k)) end
+	eq(cxm.VERSION, cxm.libversion(), "header and library versions")
+	eq(cxm.libversion_number(), 1000, "libversion_number of 0.1.0")
+	check(cxm._VERSION:find(cxm.VERSION, 1, true) ~= nil, "_VERSION names the version")
+	eq(cxm.TIME_MAX, 253402300799999, "TIME_MAX")
+	check(math.abs(cxm.time_ms() - os.time() * 1000) < 2000, "time_ms is the wall clock in ms")
+	local names = {"OK", "INVALID", "UNKNOWN_ID", "OUT_OF_RANGE", "TOO_LATE", "TOO_EARLY",
+		"NOT_FINITE", "TOO_LONG", "NO_MEMORY", "LIMIT", "CORRUPT", "IO", "VERSION",
+		"UNSUPPORTED", "EXISTS", "ENCODING", "KIND", "REJECTED"}
+	for i, n in ipairs(names) do
+		eq(cxm.errors[n], i - 1, "errors." .. n)
+		eq(cxm.errors[i - 1], n, "errors[" .. (i - 1) .. "]")
+		eq(cxm.strerror(n), cxm.strerror(i - 1), "strerror by name and number: " .. n)
+	end
+	eq(cxm.strerror(3), "out of range", "strerror(3)")
+	eq(cxm.strerror(cxm.errors.EXISTS), "already defined", "strerror(EXISTS)")
+	eq(cxm.strerror(99), "unknown status", "strerror of a non-status")
+	eq(cxm.strerror("NOPE"), "unknown status", "strerror of an unknown name")
+	raises("number expected", "strerror(table)", cxm.strerror, {})
+
+	local nps = cxm.preset("nps")
+	eq(nps.kind, "score", "preset nps kind")
+	eq(nps.headline, "net", "preset nps headline")
+	eq(nps.scale_min, 0, "preset nps scale_min")
+	eq(nps.scale_max, 10, "preset nps scale_max")
+	eq(nps.top_min[1], 9, "preset nps top_min")
+	eq(nps.bottom_max[1], 6, "preset nps bottom_max")
+	eq(cxm.preset("cxi").questions, 3, "preset cxi questions")
+	eq(#cxm.preset("cxi").top_min, 3, "preset cxi boxes per question")
+	eq(cxm.preset("duration").relative_error, 0.01, "preset duration error")
+	eq(cxm.preset("distinct").precision, 12, "preset distinct precision")
+	for _, p in ipairs{"csat5", "csat7", "csat10", "ces7", "ces5", "rate", "amount", "volume"} do
+		check(cxm.preset(p).kind ~= nil, "preset " .. p)
+	end
+	fails("INVALID", "unknown preset", cxm.preset, "nope")
+	raises("string expected", "preset(nil)", cxm.preset)
+end
+
+------------------------------------------------------------------------------
+-- cxm.new and the context object
+------------------------------------------------------------------------------
+do
+	local ctx = assert(cxm.new())
+	check(tostring(ctx):find("^cxm.context %(0 touchpoints, 0 metrics%)") ~= nil, "tostring")
+	eq(getmetatable(ctx), false, "the metatable is private")
+	eq(type(ctx.feed), "function", "methods through __index")
+	ctx:close()
+	check(tostring(ctx):find("closed", 1, true) ~= nil, "tostring of a closed context")
+	ctx:close() -- twice is fine
+	raises("closed cxm context", "a method on a closed context", ctx.count, ctx, "metric")
+
+	ctx = assert(cxm.new{
+		tiers = {{bucket_ms = MIN, buckets = 180}, {HOUR, 48}, {DAY, 30}},
+		shards = 4, max_future_ms = 10 * MIN, max_journeys = 4, max_steps = 4,
+		max_touchpoints = 16, max_metrics = 16, max_segments = 2, max_segment_values = 8,
+		max_name_len = 32, max_customer_id_len = 16, max_measures = 4, min_samples = 5,
+		max_series = 10000, confidence = 0.9, customer_key = ("k"):rep(16),
+		max_customers = 100, customer_policy = "refuse",
+	})
+	eq(ctx:stats().shards, 4, "config reaches the context")
+	fails("TOO_LONG", "max_name_len from the config", ctx.metric_define, ctx, ("n"):rep(33), "nps")
+	ctx:close()
+
+	fails("INVALID", "unknown config field", cxm.new, {shard = 4})
+	fails("INVALID", "config field names are strings", cxm.new, {4})
+	fails("OUT_OF_RANGE", "shards above 64 (library)", cxm.new, {shards = 65})
+	fails("OUT_OF_RANGE", "a negative limit (binding)", cxm.new, {max_touchpoints = -1})
+	fails("INVALID", "a fractional limit", cxm.new, {max_touchpoints = 1.5})
+	fails("INVALID", "a limit of the wrong type", cxm.new, {max_touchpoints = "many"})
+	fails("NOT_FINITE", "a NaN limit", cxm.new, {max_touchpoints = 0 / 0})
+	fails("OUT_OF_RANGE", "confidence 1.5", cxm.new, {confidence = 1.5})
+	fails("NOT_FINITE", "confidence NaN", cxm.new, {confidence = 0 / 0})
+	fails("INVALID", "customer_key of 3 bytes", cxm.new, {customer_key = "abc"})
+	fails("INVALID", "unknown customer_policy", cxm.new, {customer_policy = "lru"})
+	fails("INVALID", "customer_policy 7 (library)", cxm.new, {customer_policy = 7})
+	fails("INVALID", "unknown clock", cxm.new, {clock = "lua"})
+	fails("INVALID", "now without a fixed clock", cxm.new, {now = T0})
+	fails("OUT_OF_RANGE", "a 500 ms bucket (library)", cxm.new, {tiers = {{500, 10}}})
+	fails("OUT_OF_RANGE", "five tiers", cxm.new, {tiers = {{MIN, 2}, {MIN, 2}, {MIN, 2}, {MIN, 2}, {MIN, 2}}})
+	fails("INVALID", "a tier that is not a table", cxm.new, {tiers = {60000}})
+	fails("INVALID", "tiers that are not a table", cxm.new, {tiers = 1})
+	fails("OUT_OF_RANGE", "max_future_ms of two years", cxm.new, {max_future_ms = 2 * 366 * DAY})
+	raises("table expected", "new with a string", cxm.new, "config")
+
+	-- set_now
+	ctx = assert(cxm.new())
+	fails("INVALID", "set_now on the system clock", ctx.set_now, ctx, T0)
+	ctx = fixed_ctx()
+	eq(ctx:set_now(T0 + 1000), true, "set_now")
+	fails("INVALID", "set_now to a fraction", ctx.set_now, ctx, 1.5)
+	raises("number expected", "set_now(string)", ctx.set_now, ctx, "now")
+end
+
+------------------------------------------------------------------------------
+-- definitions
+------------------------------------------------------------------------------
+local function model()
+	local ctx = fixed_ctx{min_samples = 5}
+	local m = {ctx = ctx}
+	m.support = assert(ctx:journey_define("support case", {"contact", "diagnosis", "resolution"}))
+	m.buy = assert(ctx:journey_define("buy", {"browse", "checkout"}))
+	m.ivr = assert(ctx:touchpoint_define("ivr", "phone", m.support, 0))
+	m.agent = assert(ctx:touchpoint_define("agent call", "phone", m.support, "diagnosis"))
+	m.chat = assert(ctx:touchpoint_define("chat", "chat", m.support, "diagnosis"))
+	m.web = assert(ctx:touchpoint_define("checkout page", "web", m.buy, "checkout"))
+	m.email = assert(ctx:touchpoint_define("invoice email", "email"))
+	m.nps = assert(ctx:metric_define("nps", "nps"))
+	m.csat = assert(ctx:metric_define("csat", "csat5"))
+	m.ces = assert(ctx:metric_define("ces", "ces7"))
+	m.cxi = assert(ctx:metric_define("cx index", "cxi"))
+	m.aht = assert(ctx:metric_define("aht", "duration"))
+	m.resolved = assert(ctx:metric_define("resolved", "rate"))
+	m.revenue = assert(ctx:metric_define("revenue", "amount"))
+	m.volume = assert(ctx:metric_define("contacts", "volume"))
+	m.customers = assert(ctx:metric_define("customers", "distinct"))
+	m.tier = assert(ctx:segment_define("tier", 4))
+	m.region = assert(ctx:segment_define("region", 8))
+	m.gold = assert(ctx:segment_value(m.tier, "gold"))
+	m.silver = assert(ctx:segment_value(m.tier, "silver"))
+	m.north = assert(ctx:segment_value(m.region, "north"))
+	return m
+end
+
+do
+	local m = model()
+	local ctx = m.ctx
+	eq(m.support, 0, "ids are dense from 0")
+	eq(m.buy, 1, "second journey id")
+	eq(ctx:count("journey"), 2, "count journeys")
+	eq(ctx:count("touchpoint"), 5, "count touchpoints")
+	eq(ctx:count("metric"), 9, "count metrics")
+	eq(ctx:count("segment"), 2, "count segments")
+	fails("INVALID", "count of an unknown kind", ctx.count, ctx, "customer")
+	raises("string expected", "count(nil)", ctx.count, ctx)
+	eq(ctx:find("touchpoint", "agent call"), m.agent, "find touchpoint")
+	eq(ctx:find("journey", "buy"), m.buy, "find journey")
+	eq(ctx:find("metric", "aht"), m.aht, "find metric")
+	eq(ctx:find("segment", "region"), m.region, "find segment")
+	fails("UNKNOWN_ID", "find an unknown name", ctx.find, ctx, "touchpoint", "fax")
+	fails("INVALID", "find of an unknown kind", ctx.find, ctx, "fax", "x")
+	eq(ctx:name("touchpoint", m.web), "checkout page", "name touchpoint")
+	eq(ctx:name("metric", m.nps), "nps", "name metric")
+	eq(ctx:name("journey", m.support), "support case", "name journey")
+	eq(ctx:name("segment", m.tier), "tier", "name segment")
+	fails("UNKNOWN_ID", "name of an unknown id", ctx.name, ctx, "metric", 99)
+	fails("OUT_OF_RANGE", "name of a negative id", ctx.name, ctx, "metric", -1)
+	fails("INVALID", "name of a fractional id", ctx.name, ctx, "metric", 0.5)
+	fails("OUT_OF_RANGE", "name of id 2^32", ctx.name, ctx, "metric", 2 ^ 32)
+	raises("number expected", "name with a string id", ctx.name, ctx, "metric", "nps")
+
+	-- journeys and steps
+	eq(ctx:journey_steps(m.support), 3, "journey_steps")
+	eq(ctx:step_name(m.support, 2), "resolution", "step_name")
+	eq(ctx:step_find(m.support, "diagnosis"), 1, "step_find")
+	fails("UNKNOWN_ID", "step_find unknown step", ctx.step_find, ctx, m.support, "payment")
+	fails("UNKNOWN_ID", "step_name unknown step", ctx.step_name, ctx, m.support, 3)
+	fails("UNKNOWN_ID", "journey_steps unknown journey", ctx.journey_steps, ctx, 9)
+	fails("EXISTS", "journey defined twice", ctx.journey_define, ctx, "buy", {"x"})
+	fails("EXISTS", "two steps of one name", ctx.journey_define, ctx, "j2", {"a", "a"})
+	fails("INVALID", "a journey without steps (library)", ctx.journey_define, ctx, "j3", {})
+	fails("INVALID", "a step that is not a string", ctx.journey_define, ctx, "j4", {"a", 5})
+	fails("ENCODING", "an empty journey name", ctx.journey_define, ctx, "", {"a"})
+	fails("ENCODING", "a name with a NUL byte", ctx.journey_define, ctx, "a\0b", {"a"})
+	fails("ENCODING", "a step with a NUL byte", ctx.journey_define, ctx, "j5", {"a\0b"})
+	fails("ENCODING", "a name with a control character", ctx.journey_define, ctx, "a\nb", {"a"})
+	fails("TOO_LONG", "a name of 129 bytes", ctx.journey_define, ctx, ("x"):rep(129), {"a"})
+	raises("table expected", "journey_define without steps", ctx.journey_define, ctx, "j6")
+	local many = {}
+	for i = 1, 100 do many[i] = "step " .. i end
+	fails("LIMIT", "more steps than max_steps", ctx.journey_define, ctx, "long", many)
+
+	-- touchpoints
+	local ch, j, s = ctx:touchpoint_get(m.agent)
+	eq(ch, "phone", "touchpoint_get channel")
+	eq(j, m.support, "touchpoint_get journey")
+	eq(s, 1, "touchpoint_get step")
+	ch, j, s = ctx:touchpoint_get(m.email)
+	check(ch == "email" and j == nil and s == nil, "a standalone touchpoint has no journey")
+	fails("UNKNOWN_ID", "touchpoint_get unknown", ctx.touchpoint_get, ctx, 77)
+	fails("INVALID", "an unknown channel name", ctx.touchpoint_define, ctx, "fax", "fax")
+	fails("INVALID", "channel 99 (library)", ctx.touchpoint_define, ctx, "fax", 99)
+	eq(ctx:touchpoint_define("kiosk", 7), 5, "channel by number")
+	eq((ctx:touchpoint_get(5)), "in_person", "channel 7 is in_person")
+	fails("UNKNOWN_ID", "an unknown journey", ctx.touchpoint_define, ctx, "x1", "web", 42, 0)
+	fails("UNKNOWN_ID", "an unknown step name", ctx.touchpoint_define, ctx, "x2", "web", m.buy, "pay")
+	fails("UNKNOWN_ID", "an unknown step id", ctx.touchpoint_define, ctx, "x3", "web", m.buy, 5)
+	fails("INVALID", "a journey without a step", ctx.touchpoint_define, ctx, "x4", "web", m.buy)
+	fails("EXISTS", "a touchpoint defined twice", ctx.touchpoint_define, ctx, "ivr", "phone")
+	raises("channel name expected", "touchpoint without channel", ctx.touchpoint_define, ctx, "x5")
+
+	-- metrics
+	local d = ctx:metric_get(m.nps)
+	check(d.kind == "score" and d.scale_max == 10 and d.top_min[1] == 9, "metric_get nps")
+	d = ctx:metric_get(m.aht)
+	check(d.kind == "duration" and d.duration_hi == 604800, "metric_get aht")
+	fails("UNKNOWN_ID", "metric_get unknown", ctx.metric_get, ctx, 50)
+	local effort = assert(ctx:metric_define("effort 1-10", {kind = "score", scale_min = 1, questions = 1,
+		scale_max = 10, top_min = 8, bottom_max = 4, headline = "mean", na = 99}))
+	d = ctx:metric_get(effort)
+	check(d.headline == "mean" and d.na == 99 and d.top_min[1] == 8 and #d.top_min == 1,
+		"custom score round trip")
+	local q4 = assert(ctx:metric_define("index4", {preset = "cxi", questions = 4,
+		top_min = {9, 9, 8, 8}, bottom_max = 6}))
+	d = ctx:metric_get(q4)
+	check(d.kind == "index" and d.questions == 4 and d.top_min[4] == 8 and d.bottom_max[4] == 6,
+		"custom index from a preset")
+	local slow = assert(ctx:metric_define("slow", {preset = "duration", duration_lo = 1,
+		duration_hi = 3600, relative_error = 0.02}))
+	eq(ctx:metric_get(slow).relative_error, 0.02, "custom duration")
+	eq(ctx:metric_get(assert(ctx:metric_define("hll", {preset = "distinct", precision = 10}))).precision,
+		10, "custom distinct")
+	fails("INVALID", "an unknown preset", ctx.metric_define, ctx, "m1", "net promoter")
+	fails("INVALID", "an unknown definition field", ctx.metric_define, ctx, "m2", {kind = "rate", scale = 5})
+	fails("INVALID", "an unknown kind", ctx.metric_define, ctx, "m3", {kind = "ratio"})
+	fails("INVALID", "no kind (library)", ctx.metric_define, ctx, "m4", {})
+	fails("INVALID", "a headline that does not fit (library)", ctx.metric_define, ctx, "m5",
+		{kind = "rate", headline = "net"})
+	fails("OUT_OF_RANGE", "a scale of 200 points", ctx.metric_define, ctx, "m6",
+		{preset = "nps", scale_max = 199})
+	fails("OUT_OF_RANGE", "na on the scale", ctx.metric_define, ctx, "m7", {preset = "nps", na = 5})
+	fails("NOT_FINITE", "a NaN duration bound", ctx.metric_define, ctx, "m8",
+		{preset = "duration", duration_hi = 0 / 0})
+	fails("OUT_OF_RANGE", "nine questions", ctx.metric_define, ctx, "m9",
+		{preset = "cxi", top_min = {9, 9, 9, 9, 9, 9, 9, 9, 9}})
+	fails("INVALID", "boxes of the wrong type", ctx.metric_define, ctx, "m10", {preset = "nps", top_min = "9"})
+	fails("EXISTS", "a metric defined twice", ctx.metric_define, ctx, "nps", "nps")
+	raises("table expected", "metric_define without a definition", ctx.metric_define, ctx, "m11")
+
+	-- segments
+	eq(ctx:segment_values(m.tier), 2, "segment_values")
+	eq(ctx:segment_value(m.tier, "gold"), m.gold, "segment_value of an existing value")
+	eq(ctx:segment_value_find(m.tier, "silver"), m.silver, "segment_value_find")
+	eq(ctx:segment_value_name(m.tier, m.silver), "silver", "segment_value_name")
+	fails("UNKNOWN_ID", "segment_value_find unknown value", ctx.segment_value_find, ctx, m.tier, "bronze")
+	eq(ctx:segment_values(m.tier), 2, "find does not add")
+	fails("UNKNOWN_ID", "segment_value_name unknown", ctx.segment_value_name, ctx, m.tier, 3)
+	fails("UNKNOWN_ID", "segment_value of an unknown dimension", ctx.segment_value, ctx, 9, "x")
+	fails("UNKNOWN_ID", "segment_values of an unknown dimension", ctx.segment_values, ctx, 9)
+	assert(ctx:segment_value(m.tier, "bronze"))
+	assert(ctx:segment_value(m.tier, "platinum"))
+	fails("LIMIT", "a fifth tier value", ctx.segment_value, ctx, m.tier, "iron")
+	fails("ENCODING", "an empty value", ctx.segment_value, ctx, m.region, "")
+	fails("OUT_OF_RANGE", "max_values 0", ctx.segment_define, ctx, "queue", 0)
+	fails("EXISTS", "a segment defined twice", ctx.segment_define, ctx, "tier", 2)
+	fails("OUT_OF_RANGE", "max_values -1", ctx.segment_define, ctx, "queue", -1)
+	eq(ctx:series_bytes(m.nps) > 0, true, "series_bytes")
+	fails("UNKNOWN_ID", "series_bytes unknown", ctx.series_bytes, ctx, 99)
+
+	-- a full customer table under policy "refuse"
+	local full = fixed_ctx{max_customers = 1, customer_policy = "refuse"}
+	local ftp = assert(full:touchpoint_define("t", "web"))
+	local ok, limited = 0, 0
+	for i = 1, 200 do
+		local r, _, code = full:feed{time = T0, touchpoint = ftp, customer = "c" .. i}
+		if r then ok = ok + 1 elseif code == "LIMIT" then limited = limited + 1 end
+	end
+	check(ok >= 1 and limited > 0 and ok + limited == 200, "customer_policy refuse: LIMIT")
+	eq(full:stats().customers_refused, limited, "stats.customers_refused")
+
+	local small = fixed_ctx{max_journeys = 1, max_segments = 1}
+	assert(small:journey_define("one", {"a"}))
+	fails("LIMIT", "max_journeys reached", small.journey_define, small, "two", {"a"})
+	assert(small:segment_define("s", 1))
+	fails("LIMIT", "max_segments reached", small.segment_define, small, "t", 1)
+end
+
+------------------------------------------------------------------------------
+-- feeding one interaction
+------------------------------------------------------------------------------
+do
+	local m = model()
+	local ctx = m.ctx
+	local function ix(t)
+		t.time = t.time or T0 - MIN
+		t.touchpoint = t.touchpoint or m.agent
+		return t
+	end
+	eq(ctx:feed(ix{customer = "c1", segments = {[m.tier] = m.gold, [m.region] = m.north},
+		measures = {{m.nps, 10}, {m.aht, 120}, {m.resolved, true}, {m.revenue, 9.5}}}), true, "feed")
+	eq(ctx:feed(ix{measures = {{metric = m.nps, value = 3}}}), true, "a named measure")
+	eq(ctx:feed(ix{measures = {{m.cxi, 9, 0}, {m.cxi, 3, 2}}}), true, "index answers with items")
+	eq(ctx:feed(ix{customer = 12345}), true, "a numeric customer id")
+	eq(ctx:feed(ix{segments = {[m.tier] = false}}), true, "false: no value for a dimension")
+	eq(ctx:feed(ix{time = T0}), true, "volume only")
+	local fed = 6
+
+	local rejected = {}
+	local function bad(code, what, t)
+		if fails(code, what, ctx.feed, ctx, t) then
+			rejected[code] = (rejected[code] or 0) + 1
+		end
+	end
+	-- rejected by the library (counted in its stats)
+	bad("OUT_OF_RANGE", "NPS 11", ix{measures = {{m.nps, 11}}})
+	bad("OUT_OF_RANGE", "a negative duration", ix{measures = {{m.aht, -1}}})
+	bad("OUT_OF_RANGE", "a rate of 2", ix{measures = {{m.resolved, 2}}})
+	bad("OUT_OF_RANGE", "a negative time", ix{time = -1})
+	bad("OUT_OF_RANGE", "a time after 9999", ix{time = 2 ^ 62})
+	bad("NOT_FINITE", "a NaN answer", ix{measures = {{m.revenue, 0 / 0}}})
+	bad("NOT_FINITE", "an infinite amount", ix{measures = {{m.revenue, math.huge}}})
+	bad("UNKNOWN_ID", "an unknown touchpoint", ix{touchpoint = 99})
+	bad("UNKNOWN_ID", "an unknown metric", ix{measures = {{77, 1}}})
+	bad("UNKNOWN_ID", "an unknown segment value", ix{segments = {[m.tier] = 9}})
+	bad("UNKNOWN_ID", "an unknown dimension", ix{segments = {[5] = 0}})
+	bad("KIND", "a measure for a volume metric", ix{measures = {{m.volume, 1}}})
+	bad("OUT_OF_RANGE", "an index question past the last", ix{measures = {{m.cxi, 9, 3}}})
+	bad("TOO_EARLY", "an hour in the future", ix{time = T0 + HOUR})
+	bad("TOO_LATE", "a day behind the watermark", ix{time = T0 - DAY})
+	bad("TOO_LONG", "a customer id of 300 bytes", ix{customer = ("c"):rep(300)})
+	local lots = {}
+	for i = 1, 65 do lots[i] = {m.revenue, i} end
+	bad("LIMIT", "65 measures", ix{measures = lots})
+	-- rejected by the binding (values it cannot put in the C struct)
+	fails("INVALID", "no time", ctx.feed, ctx, {touchpoint = m.agent})
+	fails("INVALID", "a fractional time", ctx.feed, ctx, ix{time = T0 + 0.5})
+	fails("NOT_FINITE", "a NaN time", ctx.feed, ctx, ix{time = 0 / 0})
+	fails("INVALID", "a string time", ctx.feed, ctx, ix{time = "now"})
+	fails("INVALID", "no touchpoint", ctx.feed, ctx, {time = T0})
+	fails("OUT_OF_RANGE", "a negative touchpoint", ctx.feed, ctx, ix{touchpoint = -1})
+	fails("INVALID", "a customer table", ctx.feed, ctx, ix{customer = {}})
+	fails("INVALID", "segments not a table", ctx.feed, ctx, ix{segments = 3})
+	fails("OUT_OF_RANGE", "a dimension of 64", ctx.feed, ctx, ix{segments = {[64] = 0}})
+	fails("INVALID", "a dimension named by a string", ctx.feed, ctx, ix{segments = {tier = 0}})
+	fails("INVALID", "measures not a table", ctx.feed, ctx, ix{measures = 5})
+	fails("INVALID", "a measure not a table", ctx.feed, ctx, ix{measures = {5}})
+	fails("INVALID", "a measure without a value", ctx.feed, ctx, ix{measures = {{m.nps}}})
+	fails("INVALID", "a string value", ctx.feed, ctx, ix{measures = {{m.nps, "ten"}}})
+	raises("table expected", "feed(string)", ctx.feed, ctx, "interaction")
+	raises("cxm context expected", "feed on a non-context", ctx.feed, {}, {})
+
+	local st = ctx:stats()
+	eq(st.accepted, fed, "stats.accepted counts what was fed")
+	local total = 0
+	for code, n in pairs(rejected) do
+		eq(st.rejected[code], n, "stats.rejected." .. code)
+		total = total + n
+	end
+	eq(st.rejected_total, total, "stats.rejected_total")
+	eq(st.rejected.EXISTS, 0, "stats.rejected has every code")
+	eq(st.watermark_ms, T0, "stats.watermark_ms")
+	eq(st.customers, 2, "two customers tracked")
+	check(st.memory_bytes > 0 and st.series > 0 and st.series_bytes > 0, "stats sizes")
+	for _, k in ipairs{"saturated", "shards", "shards_used", "customers_evicted",
+		"customers_refused", "customers_forgotten", "customer_bytes"} do
+		check(type(st[k]) == "number", "stats." .. k)
+	end
+
+	-- customers
+	eq(ctx:customer_last_seen("c1"), T0 - MIN, "customer_last_seen")
+	eq(ctx:customer_last_seen("12345"), T0 - MIN, "a numeric id is its decimal string")
+	fails("UNKNOWN_ID", "last_seen of a stranger", ctx.customer_last_seen, ctx, "c2")
+	fails("INVALID", "last_seen of an empty id", ctx.customer_last_seen, ctx, "")
+	fails("TOO_LONG", "last_seen of a long id", ctx.customer_last_seen, ctx, ("x"):rep(300))
+	eq(ctx:customer_forget("c1"), true, "customer_forget")
+	fails("UNKNOWN_ID", "forget twice", ctx.customer_forget, ctx, "c1")
+	eq(ctx:stats().customers_forgotten, 1, "stats.customers_forgotten")
+	raises("string expected", "customer_forget(nil)", ctx.customer_forget, ctx)
+
+	-- queries see what was fed
+	local r = assert(ctx:query{metric = m.nps, touchpoint = m.agent, span_ms = HOUR})
+	check(r.n == 2 and r.top == 1 and r.bottom == 1 and r.value == 0, "NPS of 10 and 3")
+	r = assert(ctx:query{metric = m.revenue, span_ms = HOUR})
+	check(r.n == 1 and r.sum == 9.5, "amount")
+	r = assert(ctx:query{metric = m.volume, span_ms = HOUR})
+	eq(r.value, fed, "volume counts every accepted interaction")
+	r = assert(ctx:query{metric = m.cxi, touchpoint = m.agent, span_ms = HOUR})
+	check(r.kind == "index" and r.questions == 3 and #r.item_n == 3 and r.item_n[1] == 1 and
+		r.item_n[2] == 0 and r.item_n[3] == 1 and r.item_net[1] == 100 and r.item_net[3] == -100,
+		"index per question")
+end
+
+------------------------------------------------------------------------------
+-- prepared interactions
+------------------------------------------------------------------------------
+do
+	local m = model()
+	local ctx = m.ctx
+	local feed = assert(ctx:prepare{touchpoint = m.agent, segments = {[m.tier] = m.gold},
+		measures = {m.aht, m.resolved, m.nps, {metric = m.cxi, item = 1}}})
+	eq(type(feed), "function", "prepare gives a function")
+	eq(feed(T0, "c1", 60, true, 9, 10), true, "feed all values")
+	eq(feed(T0, "c2", 30, false), true, "missing values are left out")
+	eq(feed(T0, nil, 90, nil, 0), true, "no customer, a nil in the middle")
+	eq(feed(T0), true, "only the interaction")
+	fails("OUT_OF_RANGE", "prepared: NPS 11", feed, T0, "c3", 1, true, 11)
+	fails("TOO_EARLY", "prepared: the future", feed, T0 + DAY)
+	fails("INVALID", "prepared: a fractional time", feed, T0 + 0.25)
+	raises("more values than measures", "too many values", feed, T0, nil, 1, 1, 1, 1, 1)
+	raises("number, boolean or nil expected", "a table value", feed, T0, nil, {})
+	raises("string or nil expected", "a table customer", feed, T0, {})
+	fails("UNKNOWN_ID", "prepare: unknown metric", ctx.prepare, ctx, {touchpoint = m.agent, measures = {99}})
+	fails("UNKNOWN_ID", "prepare: unknown touchpoint", ctx.prepare, ctx, {touchpoint = 99})
+	fails("UNKNOWN_ID", "prepare: unknown segment value", ctx.prepare, ctx,
+		{touchpoint = m.agent, segments = {[m.tier] = 7}})
+	fails("INVALID", "prepare: unknown field", ctx.prepare, ctx, {touchpoint = m.agent, time = T0})
+	fails("INVALID", "prepare: no touchpoint", ctx.prepare, ctx, {})
+	fails("INVALID", "prepare: measures not a table", ctx.prepare, ctx, {touchpoint = 0, measures = 1})
+	local r = assert(ctx:query{metric = m.aht, touchpoint = m.agent, segment = m.tier,
+		segment_value = m.gold, span_ms = HOUR})
+	check(r.n == 3 and r.sum == 180, "prepared durations")
+	r = assert(ctx:query{metric = m.resolved, touchpoint = m.agent, span_ms = HOUR})
+	check(r.n == 2 and r.top == 1 and r.bottom == 1, "prepared booleans")
+	r = assert(ctx:query{metric = m.nps, span_ms = HOUR})
+	check(r.n == 2 and r.top == 1 and r.bottom == 1, "prepared scores")
+	eq(ctx:stats().accepted, 4, "prepared accepted")
+	-- the function keeps its context alive
+	local c2 = fixed_ctx()
+	assert(c2:touchpoint_define("t", "web"))
+	local feed2 = assert(c2:prepare{touchpoint = 0, measures = {}})
+	c2 = nil
+	collectgarbage("collect")
+	collectgarbage("collect")
+	eq(feed2(T0), true, "a prepared function keeps its context alive")
+	ctx:close()
+	raises("closed cxm context", "prepared function on a closed context", feed, T0)
+end
+
+------------------------------------------------------------------------------
+-- batches
+------------------------------------------------------------------------------
+do
+	local m = model()
+	local ctx = m.ctx
+	local acc, rej = ctx:feed_batch{}
+	check(acc == 0 and #rej == 0, "an empty batch")
+	acc, rej = ctx:feed_batch{
+		{time = T0, touchpoint = m.ivr, measures = {{m.nps, 9}}},        -- 1 ok
+		{time = T0, touchpoint = m.ivr, measures = {{m.nps, 12}}},       -- 2 library
+		"not an interaction",                                           -- 3 binding
+		{time = T0, touchpoint = 50},                                    -- 4 library
+		{time = T0, touchpoint = m.ivr, measures = {{m.aht, 3}}},        -- 5 ok
+		{touchpoint = m.ivr},                                            -- 6 binding
+		{time = T0 + DAY, touchpoint = m.ivr},                           -- 7 library
+		{time = T0, touchpoint = m.ivr, customer = "x"},                 -- 8 ok
+	}
+	eq(acc, 3, "batch accepted")
+	eq(#rej, 5, "batch rejections")
+	local want = {{2, "OUT_OF_RANGE"}, {3, "INVALID"}, {4, "UNKNOWN_ID"}, {6, "INVALID"}, {7, "TOO_EARLY"}}
+	for i, w in ipairs(want) do
+		check(rej[i] and rej[i].index == w[1] and rej[i].code == w[2] and type(rej[i].message) == "string",
+			string.format("rejection %d: index %d code %s, got %s %s", i, w[1], w[2],
+				tostring(rej[i] and rej[i].index), tostring(rej[i] and rej[i].code)))
+	end
+	local st = ctx:stats()
+	eq(st.accepted, 3, "batch: stats.accepted")
+	eq(st.rejected_total, 3, "batch: the library counts its own rejections")
+	raises("table expected", "feed_batch(nil)", ctx.feed_batch, ctx)
+
+	-- 100 000 interactions in one batch, counts checked against Lua's own
+	local N = 100000
+	local batch = {}
+	local tps = {m.ivr, m.agent, m.chat, m.web, m.email}
+	local want_n = {}        -- per touchpoint
+	local want_gold = 0      -- NPS answers with tier gold
+	local want_prom, want_det = 0, 0
+	local want_sum = 0
+	local want_bad = 0
+	for i = 1, N do
+		local tp = tps[i % #tps + 1]
+		local score = (i * 7) % 12 -- 11 is out of range: rejected
+		local seg = (i % 3 == 0) and m.gold or m.silver
+		batch[i] = {time = T0 - (i % 100) * MIN, touchpoint = tp, customer = "cust" .. (i % 5000),
+			segments = {[m.tier] = seg}, measures = {{m.nps, score}, {m.aht, i % 600}}}
+		if score == 11 then
+			want_bad = want_bad + 1
+		else
+			want_n[tp] = (want_n[tp] or 0) + 1
+			if seg == m.gold then want_gold = want_gold + 1 end
+			if score >= 9 then want_prom = want_prom + 1 elseif score <= 6 then want_det = want_det + 1 end
+			want_sum = want_sum + i % 600
+		end
+	end
+	acc, rej = ctx:feed_batch(batch)
+	eq(acc, N - want_bad, "100k batch accepted")
+	eq(#rej, want_bad, "100k batch rejections")
+	check(rej[1].index == 5 and rej[1].code == "OUT_OF_RANGE", "first rejection of the 100k batch")
+	for _, tp in ipairs(tps) do
+		local r = assert(ctx:query{metric = m.nps, touchpoint = tp, span_ms = 2 * HOUR})
+		eq(r.n, want_n[tp] + (tp == m.ivr and 1 or 0), "100k batch: NPS responses at touchpoint " .. tp)
+	end
+	local r = assert(ctx:query{metric = m.nps, span_ms = 2 * HOUR, segment = m.tier, segment_value = m.gold})
+	eq(r.n, want_gold, "100k batch: gold responses")
+	r = assert(ctx:query{metric = m.nps, span_ms = 2 * HOUR})
+	eq(r.top, want_prom + 1, "100k batch: promoters")
+	eq(r.bottom, want_det, "100k batch: detractors")
+	near(r.value, 100 * (want_prom + 1 - want_det) / (N - want_bad + 1), 1e-9, "100k batch: NPS")
+	r = assert(ctx:query{metric = m.aht, span_ms = 2 * HOUR})
+	eq(r.n, N - want_bad + 1, "100k batch: durations")
+	near(r.sum, want_sum + 3, 1e-6, "100k batch: duration sum")
+	r = assert(ctx:query{metric = m.customers, span_ms = 2 * HOUR})
+	near(r.value, 5001, 5001 * 0.05, "100k batch: distinct customers")
+	eq(ctx:stats().accepted, 3 + N - want_bad, "100k batch: stats.accepted")
+
+	-- the same through feed() one by one, on a fresh context
+	local m2 = model()
+	local ok = 0
+	for i = 1, N do
+		if m2.ctx:feed(batch[i]) then ok = ok + 1 end
+	end
+	eq(ok, N - want_bad, "100k feeds accepted")
+	eq(m2.ctx:stats().accepted, N - want_bad, "100k feeds: stats")
+	eq(assert(m2.ctx:query{metric = m2.nps, span_ms = 2 * HOUR}).top, want_prom, "100k feeds: promoters")
+end
+
+------------------------------------------------------------------------------
+-- queries
+------------------------------------------------------------------------------
+do
+	local m = model()
+	local ctx = m.ctx
+	-- NPS answers at the agent (gold) and chat (silver); CSAT, CES at the ivr
+	local answers = {10, 9, 9, 7, 3, 10, 8, 6, 0, 10}
+	for i, a in ipairs(answers) do
+		assert(ctx:feed{time = T0 - i * MIN, touchpoint = (i % 2 == 0) and m.chat or m.agent,
+			segments = {[m.tier] = (i % 2 == 0) and m.silver or m.gold},
+			measures = {{m.nps, a}, {m.aht, i * 10}, {m.csat, (i % 5) + 1}}})
+	end
+	assert(ctx:feed{time = T0 - MIN, touchpoint = m.web, measures = {{m.ces, 6}, {m.nps, 10}}})
+	assert(ctx:feed{time = T0 - 2 * MIN, touchpoint = m.email, measures = {{m.nps, 2}}})
+
+	local r = assert(ctx:query{metric = m.nps, span_ms = HOUR})
+	eq(r.n, 12, "all: n")
+	eq(r.kind, "score", "result kind")
+	eq(r.headline, "net", "result headline")
+	eq(r.top, 6, "all: promoters")
+	eq(r.bottom, 4, "all: detractors")
+	near(r.value, 100 * (6 - 4) / 12, 1e-9, "all: NPS")
+	near(r.top_share, 6 / 12, 1e-12, "top_share")
+	near(r.bottom_share, 4 / 12, 1e-12, "bottom_share")
+	check(r.ci_low < r.value and r.value < r.ci_high, "confidence interval around the value")
+	check(r.low_sample == false and r.empty == false and r.clamped == false and r.truncated == false,
+		"flag booleans")
+	eq(r.flags, 0, "flags")
+	eq(r.end_ms, T0 + MIN - T0 % MIN, "end_ms: the end of now's minute")
+	eq(r.end_ms - r.start_ms, HOUR, "the window spans an hour")
+	eq(r.min, 0, "min")
+	eq(r.max, 10, "max")
+	eq(r.skipped, 0, "skipped")
+	for _, k in ipairs{"mean", "sum", "stddev", "p50", "p90", "p99", "quantile_start_ms",
+		"quantile_end_ms", "quantile_n", "questions"} do
+		check(type(r[k]) == "number", "result field " .. k)
+	end
+	check(type(r.item_net) == "table" and type(r.item_n) == "table", "result item tables")
+
+	eq(assert(ctx:query{metric = m.nps, touchpoint = m.agent, span_ms = HOUR}).n, 5, "touchpoint scope")
+	eq(assert(ctx:query{metric = m.nps, journey = m.support, span_ms = HOUR}).n, 10, "journey scope")
+	eq(assert(ctx:query{metric = m.nps, journey = m.support, step = 1, span_ms = HOUR}).n, 10, "step scope")
+	eq(assert(ctx:query{metric = m.nps, journey = m.buy, step = "checkout", span_ms = HOUR}).n, 1,
+		"step scope by name")
+	eq(assert(ctx:query{metric = m.nps, channel = "phone", span_ms = HOUR}).n, 5, "channel scope")
+	eq(assert(ctx:query{metric = m.nps, channel = 2, span_ms = HOUR}).n, 5, "channel by number")
+	eq(assert(ctx:query{metric = m.nps, segment = m.tier, segment_value = m.silver, span_ms = HOUR}).n, 5,
+		"segment filter")
+	eq(assert(ctx:query{metric = m.nps, span_ms = 3 * MIN, end_ms = T0}).n, 4, "end_ms and a short span")
+	r = assert(ctx:query{metric = m.nps, touchpoint = m.email, span_ms = HOUR})
+	check(r.n == 1 and r.low_sample and r.flags == 1, "a low sample is flagged")
+	r = assert(ctx:query{metric = m.nps, touchpoint = m.ivr, span_ms = HOUR})
+	check(r.n == 0 and r.empty and isnan(r.value), "an empty window: NaN value and the flag")
+	r = assert(ctx:query{metric = m.nps, span_ms = 500 * DAY})
+	check(r.truncated, "a window before the retention is truncated")
+
+	-- the result table may be reused
+	local out = {}
+	local r2 = assert(ctx:query({metric = m.csat, span_ms = HOUR}, out))
+	check(r2 == out and out.n == 10 and out.headline == "top_box", "query into a given table")
+	raises("table expected", "query into a string", ctx.query, ctx, {metric = m.csat, span_ms = HOUR}, "x")
+
+	r = assert(ctx:query{metric = m.aht, touchpoint = m.agent, span_ms = HOUR})
+	check(r.kind == "duration" and r.n == 5 and r.sum == 250 and r.min == 10 and r.max == 90,
+		"duration moments")
+	near(r.p50, 50, 0.5, "duration p50 within 1 %")
+	near(r.p99, 90, 0.9, "duration p99 within 1 %")
+	check(r.quantile_n == 5 and r.quantile_end_ms > r.quantile_start_ms, "quantile interval")
+
+	fails("INVALID", "query without metric", ctx.query, ctx, {span_ms = HOUR})
+	fails("INVALID", "query without span", ctx.query, ctx, {metric = m.nps})
+	fails("INVALID", "query with an unknown field", ctx.query, ctx, {metric = m.nps, span_ms = HOUR, tp = 1})
+	fails("INVALID", "query with two scopes", ctx.query, ctx,
+		{metric = m.nps, span_ms = HOUR, touchpoint = m.agent, journey = m.support})
+	fails("INVALID", "query with a step but no journey", ctx.query, ctx, {metric = m.nps, span_ms = HOUR, step = 1})
+	fails("INVALID", "query with a segment but no value", ctx.query, ctx,
+		{metric = m.nps, span_ms = HOUR, segment = m.tier})
+	fails("INVALID", "query with an unknown channel", ctx.query, ctx, {metric = m.nps, span_ms = HOUR, channel = "fax"})
+	fails("OUT_OF_RANGE", "span 0 (library)", ctx.query, ctx, {metric = m.nps, span_ms = 0})
+	fails("OUT_OF_RANGE", "a negative end (library)", ctx.query, ctx, {metric = m.nps, span_ms = HOUR, end_ms = -5})
+	fails("UNKNOWN_ID", "an unknown metric", ctx.query, ctx, {metric = 40, span_ms = HOUR})
+	fails("UNKNOWN_ID", "an unknown touchpoint", ctx.query, ctx, {metric = m.nps, touchpoint = 40, span_ms = HOUR})
+	fails("UNKNOWN_ID", "an unknown step name", ctx.query, ctx,
+		{metric = m.nps, journey = m.buy, step = "pay", span_ms = HOUR})
+	fails("UNKNOWN_ID", "an unknown segment value", ctx.query, ctx,
+		{metric = m.nps, segment = m.tier, segment_value = 3, span_ms = HOUR})
+	fails("UNKNOWN_ID", "channel 99 (library)", ctx.query, ctx, {metric = m.nps, span_ms = HOUR, channel = 99})
+	raises("table expected", "query(nil)", ctx.query, ctx)
+
+	-- quantiles
+	local qs = assert(ctx:quantiles({metric = m.aht, touchpoint = m.agent, span_ms = HOUR}, {0, 0.5, 1}))
+	check(#qs == 3 and qs[1] == 10 and math.abs(qs[2] - 50) <= 0.5 and qs[3] == 90, "quantiles")
+	qs = assert(ctx:quantiles({metric = m.aht, touchpoint = m.ivr, span_ms = HOUR}, {0.5}))
+	check(isnan(qs[1]), "quantiles of an empty window are NaN")
+	fails("KIND", "quantiles of a score", ctx.quantiles, ctx, {metric = m.nps, span_ms = HOUR}, {0.5})
+	fails("OUT_OF_RANGE", "quantile 1.5", ctx.quantiles, ctx, {metric = m.aht, span_ms = HOUR}, {1.5})
+	fails("NOT_FINITE", "quantile NaN", ctx.quantiles, ctx, {metric = m.aht, span_ms = HOUR}, {0 / 0})
+	fails("INVALID", "no quantiles (library)", ctx.quantiles, ctx, {metric = m.aht, span_ms = HOUR}, {})
+	local many = {}
+	for i = 1, 65 do many[i] = i / 100 end
+	fails("INVALID", "65 quantiles", ctx.quantiles, ctx, {metric = m.aht, span_ms = HOUR}, many)
+	fails("INVALID", "a string quantile", ctx.quantiles, ctx, {metric = m.aht, span_ms = HOUR}, {"median"})
+	fails("INVALID", "quantiles of a bad query", ctx.quantiles, ctx, {metric = m.aht}, {0.5})
+	raises("table expected", "quantiles without a list", ctx.quantiles, ctx, {metric = m.aht, span_ms = HOUR})
+
+	-- distribution
+	local dist = assert(ctx:distribution{metric = m.nps, span_ms = HOUR})
+	eq(#dist, 11, "distribution: 11 points of NPS")
+	check(dist[11] == 4 and dist[10] == 2 and dist[1] == 1 and dist[3] == 1, "distribution counts")
+	assert(ctx:feed{time = T0, touchpoint = m.ivr, measures = {{m.cxi, 4, 1}}})
+	dist = assert(ctx:distribution({metric = m.cxi, span_ms = HOUR}, 1))
+	check(#dist == 10 and dist[4] == 1, "distribution of one index question")
+	fails("OUT_OF_RANGE", "distribution of question 3", ctx.distribution, ctx, {metric = m.cxi, span_ms = HOUR}, 3)
+	fails("KIND", "distribution of a duration", ctx.distribution, ctx, {metric = m.aht, span_ms = HOUR})
+	fails("OUT_OF_RANGE", "distribution of item -1", ctx.distribution, ctx, {metric = m.nps, span_ms = HOUR}, -1)
+
+	-- compare
+	local c = assert(ctx:compare({metric = m.nps, segment = m.tier, segment_value = m.gold, span_ms = HOUR},
+		{metric = m.nps, segment = m.tier, segment_value = m.silver, span_ms = HOUR}))
+	check(c.headline == "net" and c.n_a == 5 and c.n_b == 5, "compare sizes")
+	near(c.difference, c.b - c.a, 1e-9, "compare difference")
+	check(c.p_value >= 0 and c.p_value <= 1 and c.ci_low <= c.difference and c.difference <= c.ci_high,
+		"compare interval and p-value")
+	check(c.low_sample == false and type(c.z) == "number" and c.flags == 0, "compare flags")
+	c = assert(ctx:compare({metric = m.nps, touchpoint = m.email, span_ms = HOUR},
+		{metric = m.nps, touchpoint = m.web, span_ms = HOUR}))
+	check(c.low_sample == true and c.flags == 1 and c.n_a == 1, "compare carries a low sample")
+	fails("KIND", "compare volumes", ctx.compare, ctx, {metric = m.volume, span_ms = HOUR},
+		{metric = m.volume, span_ms = DAY})
+	fails("INVALID", "compare two metrics", ctx.compare, ctx, {metric = m.nps, span_ms = HOUR},
+		{metric = m.csat, span_ms = HOUR})
+	fails("INVALID", "compare with a bad second query", ctx.compare, ctx, {metric = m.nps, span_ms = HOUR}, {})
+	raises("table expected", "compare with one query", ctx.compare, ctx, {metric = m.nps, span_ms = HOUR})
+
+	-- the fixed clock decides "now"
+	ctx:set_now(T0 + 2 * HOUR)
+	eq(assert(ctx:query{metric = m.nps, span_ms = HOUR}).n, 0, "an hour later the last hour is empty")
+	eq(assert(ctx:query{metric = m.nps, span_ms = 3 * HOUR}).n, 12, "the last three hours hold it all")
+end
+
+------------------------------------------------------------------------------
+-- garbage collection
+------------------------------------------------------------------------------
+do
+	-- results and names outlive their context
+	local m = model()
+	assert(m.ctx:feed{time = T0, touchpoint = m.agent, measures = {{m.nps, 10}}})
+	local r = assert(m.ctx:query{metric = m.nps, span_ms = HOUR})
+	local name = m.ctx:name("touchpoint", m.agent)
+	local def = m.ctx:metric_get(m.nps)
+	local st = m.ctx:stats()
+	m = nil
+	collectgarbage("collect")
+	collectgarbage("collect")
+	check(r.n == 1 and r.value == 100 and name == "agent call" and def.scale_max == 10 and st.accepted == 1,
+		"results stay readable after their context is collected")
+
+	-- contexts created and dropped while others are in use
+	local keep = model()
+	local keep_feed = assert(keep.ctx:prepare{touchpoint = keep.agent, measures = {keep.nps}})
+	local fed = 0
+	for i = 1, 300 do
+		local tmp = model()
+		assert(tmp.ctx:feed{time = T0, touchpoint = tmp.ivr, measures = {{tmp.nps, i % 11}}})
+		assert(keep_feed(T0 - (i % 60) * MIN, "c" .. i, i % 11))
+		fed = fed + 1
+		if i % 7 == 0 then collectgarbage("step") end
+		if i % 50 == 0 then collectgarbage("collect") end
+	end
+	collectgarbage("collect")
+	eq(assert(keep.ctx:query{metric = keep.nps, span_ms = 2 * HOUR}).n, fed, "the context in use kept every answer")
+	eq(keep.ctx:stats().accepted, fed, "stats of the context in use")
+
+	-- a context dropped in the middle of a batch's lifetime: its batch table survives
+	local batch = {}
+	for i = 1, 1000 do batch[i] = {time = T0, touchpoint = 0, measures = {{0, i % 11}}} end
+	for _ = 1, 5 do
+		local c = fixed_ctx()
+		assert(c:touchpoint_define("t", "web"))
+		assert(c:metric_define("nps", "nps"))
+		eq((c:feed_batch(batch)), 1000, "a batch into a short-lived context")
+		c = nil
+		collectgarbage("collect")
+	end
+
+	-- __close on 5.4
+	if _VERSION == "Lua 5.4" then
+		local chunk = assert(load([[
+			local cxm, T0 = ...
+			local outer
+			do
+				local ctx <close> = assert(cxm.new())
+				outer = ctx
+				assert(ctx:metric_define("nps", "nps"))
+			end
+			return outer
+		]]))
+		local closed = chunk(cxm, T0)
+		check(tostring(closed):find("closed", 1, true) ~= nil, "<close> frees the context")
+		raises("closed cxm context", "a closed context raises", closed.count, closed, "metric")
+	end
+end
+
+------------------------------------------------------------------------------
+-- no globals, integers where the Lua has them
+------------------------------------------------------------------------------
+for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end
+if math.type then
+	local m = model()
+	eq(math.type(m.nps), "integer", "ids are integers on 5.3+")
+	assert(m.ctx:feed{time = T0, touchpoint = m.ivr})
+	local r = assert(m.ctx:query{metric = m.volume, span_ms = HOUR})
+	eq(math.type(r.end_ms), "integer", "times are integers on 5.3+")
+	eq(math.type(r.n), "integer", "counts are integers on 5.3+")
+	eq(m.ctx:feed{time = T0 + 0.0, touchpoint = m.ivr}, true, "a float time with no fraction is accepted")
+end
+
+print(string.format("%s: %d passed, %d failed", cxm._VERSION, passed, failed))
+os.exit(failed == 0 and 0 or 1, true) -- close the state: every context is collected
