@@ -1,0 +1,806 @@
+"""cxm: customer-experience metrics along customer journeys.
+
+The Python face of libcxm. Define journeys, touchpoints, metrics and
+segments on a Context, feed it interactions one at a time (``feed``), from
+any iterable (``feed_many``) or from a buffer of records (``feed_buffer``),
+and query rolling windows into immutable Result objects::
+
+    import cxm
+    with cxm.Context() as ctx:
+        agent = ctx.touchpoint("agent call", "phone")
+        nps = ctx.metric("nps")                      # the NPS preset
+        ctx.feed(datetime.now(timezone.utc), agent, {nps: 9}, customer="c-1")
+        print(ctx.query(nps, "24h", touchpoint=agent))
+
+Every call is one call into libcxm; this module only turns names, datetimes
+and timedeltas into the integers the C library takes. See docs/python.md.
+"""
+import dataclasses
+import enum
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+
+from . import _cxm
+from ._convert import UTC, from_ms, parse_iso, span_ms, time_ms  # noqa: F401
+from ._cxm import (  # noqa: F401  (re-exported)
+    Comparison,
+    CorruptError,
+    EncodingError,
+    Error,
+    ExistsError,
+    FileError,
+    InvalidArgumentError,
+    KindError,
+    LimitError,
+    NoMemoryError,
+    NotFiniteError,
+    OutOfRangeError,
+    RejectedError,
+    Result,
+    Stats,
+    TooEarlyError,
+    TooLateError,
+    TooLongError,
+    UnknownIdError,
+    UnsupportedError,
+    VersionError,
+    libversion,
+    libversion_number,
+    strerror,
+)
+
+_cxm._set_converters(time_ms, span_ms, from_ms)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Context", "Query", "Layout", "MetricDef", "preset", "FeedReport", "Rejection",
+    "Journey", "Touchpoint", "Metric", "Segment", "SegmentValue",
+    "Status", "Channel", "Kind", "Headline", "Scope", "Preset", "CustomerPolicy",
+    "Result", "Comparison", "Stats", "Error", "InvalidArgumentError", "UnknownIdError",
+    "OutOfRangeError", "TooLateError", "TooEarlyError", "NotFiniteError", "TooLongError",
+    "NoMemoryError", "LimitError", "CorruptError", "FileError", "VersionError",
+    "UnsupportedError", "ExistsError", "EncodingError", "KindError", "RejectedError",
+    "libversion", "libversion_number", "strerror", "time_ms", "span_ms", "from_ms", "UTC",
+    "NONE", "TIME_MAX",
+]
+
+NONE = _cxm.NONE
+TIME_MAX = _cxm.TIME_MAX
+RESULT_LOW_SAMPLE = _cxm.RESULT_LOW_SAMPLE
+RESULT_EMPTY = _cxm.RESULT_EMPTY
+RESULT_CLAMPED = _cxm.RESULT_CLAMPED
+RESULT_TRUNCATED = _cxm.RESULT_TRUNCATED
+
+
+# ---- the C enums ------------------------------------------------------------
+
+class Status(enum.IntEnum):
+    """cxm_status: what every call returns; Error.code is one of these."""
+    OK = 0
+    INVALID = 1
+    UNKNOWN_ID = 2
+    OUT_OF_RANGE = 3
+    TOO_LATE = 4
+    TOO_EARLY = 5
+    NOT_FINITE = 6
+    TOO_LONG = 7
+    NO_MEMORY = 8
+    LIMIT = 9
+    CORRUPT = 10
+    IO = 11
+    VERSION = 12
+    UNSUPPORTED = 13
+    EXISTS = 14
+    ENCODING = 15
+    KIND = 16
+    REJECTED = 17
+
+
+class Channel(enum.IntEnum):
+    """cxm_channel: where a touchpoint happens."""
+    PHONE = 1
+    CHAT = 2
+    EMAIL = 3
+    WEB = 4
+    SMS = 5
+    SOCIAL = 6
+    IN_PERSON = 7
+    OTHER = 8
+
+
+class Kind(enum.IntEnum):
+    """cxm_metric_kind: how a metric folds its measures."""
+    SCORE = 1
+    INDEX = 2
+    DURATION = 3
+    RATE = 4
+    AMOUNT = 5
+    VOLUME = 6
+    DISTINCT = 7
+
+
+class Headline(enum.IntEnum):
+    """cxm_headline: which number Result.value is."""
+    DEFAULT = 0
+    NET = 1
+    TOP_BOX = 2
+    BOTTOM_BOX = 3
+    MEAN = 4
+    SHARE = 5
+    SUM = 6
+    COUNT = 7
+
+
+class Scope(enum.IntEnum):
+    """cxm_scope: what part of the model a query covers."""
+    ALL = 0
+    TOUCHPOINT = 1
+    STEP = 2
+    JOURNEY = 3
+    CHANNEL = 4
+
+
+class Preset(enum.IntEnum):
+    """cxm_preset: the standard metrics (docs/metrics.md)."""
+    NPS = 1
+    CSAT5 = 2
+    CSAT7 = 3
+    CSAT10 = 4
+    CES7 = 5
+    CES5 = 6
+    CXI = 7
+    DURATION = 8
+    RATE = 9
+    AMOUNT = 10
+    VOLUME = 11
+    DISTINCT = 12
+
+
+class CustomerPolicy(enum.IntEnum):
+    """cxm_customer_policy: what happens at max_customers."""
+    EVICT = 0
+    REFUSE = 1
+
+
+_ALIASES = {Preset: {"CSAT": "CSAT5", "CES": "CES7", "CX_INDEX": "CXI"}}
+
+
+def _enum(cls, value):
+    """An enum member from itself, its number or its name in any case
+    ("in person", "in-person" and "IN_PERSON" alike)."""
+    if isinstance(value, str):
+        key = value.strip().upper().replace(" ", "_").replace("-", "_")
+        key = _ALIASES.get(cls, {}).get(key, key)
+        try:
+            return cls[key]
+        except KeyError:
+            names = ", ".join(m.name.lower() for m in cls)
+            _cxm._raise_status(Status.INVALID, f"{value!r} is not a {cls.__name__.lower()} ({names})")
+    try:
+        return cls(value)
+    except ValueError:
+        return int(value)  # libcxm refuses it with its own code and message
+
+
+# ---- definitions as ints with a name ----------------------------------------
+
+class _Id(int):
+    """A definition's id (what libcxm takes), with its name. Ids of
+    different kinds are plain ints underneath: Touchpoint 0 == Metric 0."""
+
+    name: str
+
+    def __new__(cls, id, name, **attrs):
+        self = int.__new__(cls, id)
+        self.name = name
+        self.__dict__.update(attrs)
+        return self
+
+    def __repr__(self):
+        return f"{type(self).__name__}({int(self)}, {self.name!r})"
+
+    def __str__(self):
+        return self.name
+
+    def __reduce__(self):
+        attrs = {k: v for k, v in self.__dict__.items() if k != "name"}
+        return (_rebuild, (type(self), int(self), self.name, attrs))
+
+
+def _rebuild(cls, id, name, attrs):
+    return cls(id, name, **attrs)
+
+
+class Journey(_Id):
+    """A journey: .name and .steps (step k has id k)."""
+    steps: Tuple[str, ...]
+
+
+class Touchpoint(_Id):
+    """A touchpoint: .name, .channel, .journey and .step (None when alone)."""
+    channel: Channel
+    journey: Optional[int]
+    step: Optional[int]
+
+
+class Metric(_Id):
+    """A metric: .name and .kind."""
+    kind: Kind
+
+
+class Segment(_Id):
+    """A segment dimension: .name."""
+
+
+class SegmentValue(_Id):
+    """A value of a segment dimension: .name and .segment (the dimension's id)."""
+    segment: int
+
+
+_OBJ_JOURNEY, _OBJ_TOUCHPOINT, _OBJ_METRIC, _OBJ_SEGMENT = 1, 2, 3, 4
+
+
+class Definitions:
+    """The journeys, touchpoints, metrics or segments of a context: look
+    one up by name or id (``ctx.touchpoints["ivr"]``), iterate, count.
+    An unknown name or id raises UnknownIdError (a KeyError)."""
+
+    def __init__(self, ctx, kind):
+        self._ctx = ctx
+        self._kind = kind
+
+    def __len__(self):
+        return self._ctx._count(self._kind)
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, key):
+        ctx, kind = self._ctx, self._kind
+        if isinstance(key, str):
+            id, name = ctx._find(kind, key), key
+        else:
+            id = int(key)
+            name = ctx._name(kind, id)
+        return ctx._object(kind, id, name)
+
+    def __contains__(self, key):
+        try:
+            self[key]
+        except UnknownIdError:
+            return False
+        return True
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except UnknownIdError:
+            return default
+
+    def names(self) -> List[str]:
+        return [self._ctx._name(self._kind, i) for i in range(len(self))]
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.names()!r}>"
+
+
+# ---- metric definitions -----------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class MetricDef:
+    """A metric's rule (cxm_metric_def). Start from ``cxm.preset(name)``
+    and ``replace()`` what differs; the fields are those of the C struct,
+    with ``na`` standing for has_na/na_value (None: no "no answer" code)."""
+
+    kind: Kind
+    headline: Headline = Headline.DEFAULT
+    scale_min: int = 0
+    scale_max: int = 0
+    questions: int = 1
+    na: Optional[int] = None
+    top_min: Tuple[int, ...] = ()
+    bottom_max: Tuple[int, ...] = ()
+    duration_lo: float = 0.0
+    duration_hi: float = 0.0
+    relative_error: float = 0.0
+    precision: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", _enum(Kind, self.kind))
+        object.__setattr__(self, "headline", _enum(Headline, self.headline))
+        object.__setattr__(self, "top_min", tuple(self.top_min))
+        object.__setattr__(self, "bottom_max", tuple(self.bottom_max))
+
+    def replace(self, **changes) -> "MetricDef":
+        return dataclasses.replace(self, **changes)
+
+    def _asdict(self) -> Dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["kind"], d["headline"] = int(self.kind), int(self.headline)
+        return d
+
+
+def preset(name) -> MetricDef:
+    """A preset's definition: "nps", "csat5" (or "csat"), "csat7", "csat10",
+    "ces7" (or "ces"), "ces5", "cxi", "duration", "rate", "amount",
+    "volume", "distinct", or a Preset."""
+    return MetricDef(**_cxm.preset(_enum(Preset, name)))
+
+
+# ---- queries ----------------------------------------------------------------
+
+def _scope(touchpoint, journey, step, channel):
+    given = [x is not None for x in (touchpoint, journey, channel)]
+    if sum(given) > 1:
+        raise TypeError("give at most one of touchpoint, journey (with step) and channel")
+    if step is not None and journey is None:
+        raise TypeError("step needs its journey")
+    if touchpoint is not None:
+        return Scope.TOUCHPOINT, touchpoint, None
+    if journey is not None:
+        return (Scope.JOURNEY, journey, None) if step is None else (Scope.STEP, journey, step)
+    if channel is not None:
+        return Scope.CHANNEL, _enum(Channel, channel), None
+    return Scope.ALL, 0, None
+
+
+class Query(_cxm.Query):
+    """A query compiled once (cxm_query), run with ``ctx.run(q)``:
+    metric × scope × segment filter × window. Ids only; ``ctx.make_query``
+    takes names.
+
+    ``Query(nps, "24h", touchpoint=agent, segment=gold, end=t)`` where
+    window is a timedelta, "24h" or ms; end is a datetime or ms (None: the
+    context clock's now); segment is a SegmentValue or (segment, value id).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, metric, window, *, end=None, touchpoint=None, journey=None, step=None,
+                channel=None, segment=None):
+        scope, id, st = _scope(touchpoint, journey, step, channel)
+        seg, val = None, 0
+        if segment is not None:
+            if isinstance(segment, SegmentValue):
+                seg, val = segment.segment, int(segment)
+            else:
+                seg, val = segment
+        return super().__new__(cls, metric, window, end, int(scope), id, st, seg, val)
+
+    def replace(self, *, window=None, end=Ellipsis) -> "Query":
+        """The same query with another window or end (end=None: now)."""
+        return _cxm.Query.__new__(
+            type(self), self.metric, self.span_ms if window is None else window,
+            self.end_ms if end is Ellipsis else end, self.scope, self.id, self.step,
+            self.segment, self.segment_value)
+
+    def __repr__(self):
+        parts = [f"metric={self.metric}", f"span_ms={self.span_ms}"]
+        if self.end_ms is not None:
+            parts.append(f"end_ms={self.end_ms}")
+        parts.append(f"scope={Scope(self.scope).name.lower()}")
+        if self.scope != Scope.ALL:
+            parts.append(f"id={self.id}")
+        if self.step is not None:
+            parts.append(f"step={self.step}")
+        if self.segment is not None:
+            parts.append(f"segment=({self.segment}, {self.segment_value})")
+        return f"Query({', '.join(parts)})"
+
+
+# ---- feeding in bulk --------------------------------------------------------
+
+class Rejection(NamedTuple):
+    """One input row libcxm (or the binding) did not take: its index in the
+    input, the status code and a reason."""
+    index: int
+    code: Status
+    reason: str
+
+
+class FeedReport(NamedTuple):
+    """What a bulk feed did: rows accepted, rows rejected, and every
+    rejection with its index and reason (none is dropped silently)."""
+    accepted: int
+    rejected: int
+    rejections: List[Rejection]
+
+    @property
+    def ok(self) -> bool:
+        return self.rejected == 0
+
+    def by_reason(self) -> Dict[str, int]:
+        """Rejections counted by reason."""
+        out: Dict[str, int] = {}
+        for r in self.rejections:
+            out[r.reason] = out.get(r.reason, 0) + 1
+        return out
+
+    def __repr__(self):
+        head = ", ".join(repr(r) for r in self.rejections[:3])
+        more = f", ... {len(self.rejections) - 3} more" if len(self.rejections) > 3 else ""
+        return f"FeedReport(accepted={self.accepted}, rejected={self.rejected}, rejections=[{head}{more}])"
+
+
+def _report(t, offset=0) -> FeedReport:
+    acc, rej, lst = t
+    return FeedReport(acc, rej, [Rejection(i + offset, Status(c), r) for i, c, r in lst])
+
+
+_CODES = {("i", 1): "b", ("u", 1): "B", ("b", 1): "?", ("i", 2): "h", ("u", 2): "H",
+          ("i", 4): "i", ("u", 4): "I", ("i", 8): "q", ("u", 8): "Q", ("f", 4): "f",
+          ("f", 8): "d"}
+_TIME_UNITS = {"ms": (1, 1), "s": (1000, 1), "us": (1, 1000), "ns": (1, 1_000_000),
+               "m": (60_000, 1), "h": (3_600_000, 1), "D": (86_400_000, 1)}
+
+
+class Layout:
+    """How to read one fixed-size record of a buffer for ``feed_buffer``.
+
+    Each field is ``(offset, code)`` with a struct-module code: b B h H i I
+    q Q (integers), f d (floats), ? (bool); a customer may also be
+    ``(offset, "16s")``: fixed bytes, trailing NULs stripped. Records are
+    little-endian (native) and packed as the offsets say.
+
+    - time: integer, in ``time_unit`` ("ms", "s", "us" or "ns") since the epoch
+    - touchpoint: integer id
+    - customer: integer (fed as its 8 little-endian bytes, like an int
+      customer given to ``feed``) or fixed bytes; optional
+    - segments: ``{segment id: (offset, code)}``, value ids; -1 or
+      0xFFFFFFFF for "no value"
+    - measures: ``{metric id or (metric id, question): (offset, code)}``;
+      a NaN in a float field means "not measured"
+
+    ``Layout.from_dtype(ctx, dtype)`` builds one from a numpy structured
+    dtype by field names.
+    """
+
+    def __init__(self, record_size, *, time, touchpoint, customer=None, segments=None,
+                 measures=None, time_unit="ms"):
+        if time_unit not in _TIME_UNITS:
+            raise ValueError(f"time_unit must be one of {', '.join(_TIME_UNITS)}")
+        mul, div = _TIME_UNITS[time_unit]
+        cust, cust_size = None, 0
+        if customer is not None:
+            off, code = customer
+            if code.endswith("s"):
+                cust, cust_size = (int(off), "s"), int(code[:-1] or 1)
+            else:
+                cust = (int(off), code)
+        segs = tuple((int(d), 0, int(o), c) for d, (o, c) in (segments or {}).items())
+        meas = []
+        for key, (o, c) in (measures or {}).items():
+            metric, item = key if isinstance(key, tuple) else (key, 0)
+            meas.append((int(metric), int(item), int(o), c))
+        self.record_size = int(record_size)
+        self._t = (self.record_size, (int(time[0]), time[1]), mul, div,
+                   (int(touchpoint[0]), touchpoint[1]), cust, cust_size, segs, tuple(meas))
+
+    @classmethod
+    def from_dtype(cls, ctx, dtype, *, time="time", touchpoint="touchpoint",
+                   customer="customer", segments=None, measures=None, ignore=()):
+        """Map a numpy structured dtype's fields: ``time``, ``touchpoint`` and
+        ``customer`` by those names (or the names given), every other field
+        to the metric or segment of the same name of ``ctx``, unless
+        ``measures={field: metric or (metric, question)}`` or
+        ``segments={field: segment}`` say otherwise. A field that maps to
+        nothing is an error unless listed in ``ignore``."""
+        if dtype.names is None:
+            raise TypeError("feed_buffer needs a structured dtype (named fields)")
+        measures = dict(measures or {})
+        segments = dict(segments or {})
+        f_time = f_tp = f_cust = None
+        f_segs, f_meas = {}, {}
+        for name in dtype.names:
+            fdt, off = dtype.fields[name][:2]
+            if fdt.subdtype is not None or fdt.names is not None:
+                raise TypeError(f"field {name!r}: nested and array fields are not supported")
+            if fdt.byteorder == ">":
+                raise TypeError(f"field {name!r} is big-endian; use astype('<...')")
+            if name == time:
+                if fdt.kind == "M":
+                    unit = fdt.str.split("[")[-1].rstrip("]")
+                    if unit not in _TIME_UNITS:
+                        raise TypeError(f"time field unit {unit!r} is not supported")
+                    f_time = (off, "q", unit)
+                elif fdt.kind in "iu":
+                    f_time = (off, _CODES[fdt.kind, fdt.itemsize], "ms")
+                else:
+                    raise TypeError(f"time field {name!r} must be an int of ms or datetime64")
+            elif name == touchpoint:
+                f_tp = (off, _code(name, fdt, "iu"))
+            elif name == customer:
+                f_cust = (off, f"{fdt.itemsize}s") if fdt.kind == "S" else (off, _code(name, fdt, "iu"))
+            elif name in measures:
+                f_meas[_metric_key(ctx, measures.pop(name))] = (off, _code(name, fdt, "iufb"))
+            elif name in segments:
+                f_segs[_id_of(ctx.segments, segments.pop(name))] = (off, _code(name, fdt, "iu"))
+            elif name in ignore:
+                continue
+            elif ctx.metrics.get(name) is not None:
+                f_meas[int(ctx.metrics[name])] = (off, _code(name, fdt, "iufb"))
+            elif ctx.segments.get(name) is not None:
+                f_segs[int(ctx.segments[name])] = (off, _code(name, fdt, "iu"))
+            else:
+                raise ValueError(f"field {name!r} is no metric or segment of the context; "
+                                 f"map it with measures=/segments= or list it in ignore=")
+        if f_time is None or f_tp is None:
+            raise ValueError(f"the dtype needs a {time!r} and a {touchpoint!r} field")
+        if measures or segments:
+            raise ValueError(f"no such fields: {', '.join(list(measures) + list(segments))}")
+        return cls(dtype.itemsize, time=f_time[:2], time_unit=f_time[2], touchpoint=f_tp,
+                   customer=f_cust, segments=f_segs, measures=f_meas)
+
+    def __repr__(self):
+        return f"<cxm.Layout {self._t!r}>"
+
+
+def _code(name, fdt, kinds):
+    key = (fdt.kind, fdt.itemsize)
+    if fdt.kind not in kinds or key not in _CODES:
+        raise TypeError(f"field {name!r}: dtype {fdt} is not supported here")
+    return _CODES[key]
+
+
+def _id_of(defs, key):
+    return int(defs[key]) if isinstance(key, str) else int(key)
+
+
+def _metric_key(ctx, key):
+    if isinstance(key, tuple):
+        return (_id_of(ctx.metrics, key[0]), int(key[1]))
+    return _id_of(ctx.metrics, key)
+
+
+_RECORD_CHUNK = 65536
+
+
+# ---- the context ------------------------------------------------------------
+
+class Context(_cxm.Context):
+    """One tenant's definitions and aggregates (cxm_context). Use it as a
+    context manager, or call close(). Safe to share between threads.
+
+    Configuration, every key optional (zero or absent: libcxm's default):
+    tiers=[("1m", 120), ("1h", 192), ("1d", 400)] (bucket width, count);
+    shards, max_future ("5m", a timedelta or ms), max_journeys, max_steps,
+    max_touchpoints, max_metrics, max_segments, max_segment_values,
+    max_name_len, max_customer_id_len, max_measures, min_samples,
+    max_series, confidence (0.95), customer_key (16 bytes), max_customers,
+    customer_policy ("evict" or "refuse"), clock (a callable returning now
+    as ms or an aware datetime; the default is the system clock).
+    """
+
+    def __init__(self, **config):
+        conv = {}
+        for key, value in config.items():
+            if key == "tiers":
+                value = tuple((span_ms(w), int(n)) for w, n in value)
+            elif key in ("max_future", "max_future_ms"):
+                key, value = "max_future_ms", span_ms(value)
+            elif key == "customer_policy":
+                value = _enum(CustomerPolicy, value)
+            elif key == "customer_key":
+                value = bytes(value)
+            elif key == "clock" and value is not None:
+                value = _clock(value)
+            conv[key] = value
+        super().__init__(**conv)
+
+    def __repr__(self):
+        if self.closed:
+            return "<cxm.Context closed>"
+        return (f"<cxm.Context journeys={len(self.journeys)} touchpoints={len(self.touchpoints)} "
+                f"metrics={len(self.metrics)} segments={len(self.segments)}>")
+
+    # -- definitions --
+
+    def journey(self, name: str, steps: Iterable[str]) -> Journey:
+        """Define a journey with its ordered steps (cxm_journey_define)."""
+        steps = tuple(steps)
+        return Journey(self._journey_define(name, steps), name, steps=steps)
+
+    def touchpoint(self, name: str, channel=Channel.OTHER, journey=None, step=None) -> Touchpoint:
+        """Define a touchpoint (cxm_touchpoint_define): a channel (a Channel,
+        or a name such as "phone"), and optionally a journey (id or name)
+        and one of its steps (id or name)."""
+        ch = _enum(Channel, channel)
+        j = None if journey is None else _id_of(self.journeys, journey)
+        s = step
+        if isinstance(step, str):
+            s = self._step_find(j, step) if j is not None else None
+        s = None if s is None else int(s)
+        id = self._touchpoint_define(name, ch, j, s if j is not None else None)
+        return Touchpoint(id, name, channel=_channel(ch), journey=j, step=s if j is not None else None)
+
+    def metric(self, name: str, definition=None) -> Metric:
+        """Define a metric (cxm_metric_define) from a preset name ("nps",
+        "csat", "ces", "cxi", "duration", "rate", "amount", "volume",
+        "distinct"…), a Preset or a MetricDef. Without one, the name is
+        the preset's: ``ctx.metric("nps")``."""
+        d = name if definition is None else definition
+        spec = d._asdict() if isinstance(d, MetricDef) else int(_enum(Preset, d))
+        id = self._metric_define(name, spec)
+        return Metric(id, name, kind=Kind(self._metric_get(id)["kind"]))
+
+    def segment(self, name: str, max_values: int) -> Segment:
+        """Define a segment dimension with at most max_values values (cxm_segment_define)."""
+        return Segment(self._segment_define(name, max_values), name)
+
+    def segment_value(self, segment, value: str, *, add: bool = True) -> SegmentValue:
+        """The id of a value of a dimension, added if new unless add=False
+        (cxm_segment_value / cxm_segment_value_find)."""
+        seg = _id_of(self.segments, segment)
+        return SegmentValue(self._segment_value(seg, value, add), value, segment=seg)
+
+    def segment_values(self, segment) -> Tuple[SegmentValue, ...]:
+        """Every value of a dimension so far, in id order."""
+        seg = _id_of(self.segments, segment)
+        return tuple(SegmentValue(v, self._segment_value_name(seg, v), segment=seg)
+                     for v in range(self._segment_values(seg)))
+
+    def metric_def(self, metric) -> MetricDef:
+        """A metric's definition (cxm_metric_get)."""
+        return MetricDef(**self._metric_get(_id_of(self.metrics, metric)))
+
+    @property
+    def journeys(self) -> Definitions:
+        return Definitions(self, _OBJ_JOURNEY)
+
+    @property
+    def touchpoints(self) -> Definitions:
+        return Definitions(self, _OBJ_TOUCHPOINT)
+
+    @property
+    def metrics(self) -> Definitions:
+        return Definitions(self, _OBJ_METRIC)
+
+    @property
+    def segments(self) -> Definitions:
+        return Definitions(self, _OBJ_SEGMENT)
+
+    def _object(self, kind, id, name):
+        if kind == _OBJ_JOURNEY:
+            steps = tuple(self._step_name(id, s) for s in range(self._journey_steps(id)))
+            return Journey(id, name, steps=steps)
+        if kind == _OBJ_TOUCHPOINT:
+            ch, j, s = self._touchpoint_get(id)
+            return Touchpoint(id, name, channel=_channel(ch), journey=j, step=s)
+        if kind == _OBJ_METRIC:
+            return Metric(id, name, kind=Kind(self._metric_get(id)["kind"]))
+        return Segment(id, name)
+
+    # -- feeding --
+    # feed(time, touchpoint, measures=None, customer=None, segments=None)
+    # is the extension's own method: one call, no Python in between.
+
+    def feed_many(self, rows: Iterable[Any], *, start: int = 0) -> FeedReport:
+        """Feed rows in batches of 1024 (cxm_feed_batch, the GIL released).
+
+        A row is a tuple ``(time, touchpoint[, measures[, customer[,
+        segments]]])`` or a dict with those keys. Returns a FeedReport; rows
+        are never dropped silently: each rejected one is listed with its
+        index (counted from ``start``) and reason. If the iterable itself
+        raises, rows before it are fed and the exception propagates."""
+        return _report(self._feed_many(rows, start))
+
+    def feed_buffer(self, data, layout: Optional[Layout] = None, **mapping) -> FeedReport:
+        """Feed fixed-size records from a numpy structured array (fields
+        mapped by name, see Layout.from_dtype; ``mapping`` goes to it) or
+        from bytes / a memoryview with an explicit Layout. The loop runs in
+        C without the GIL; a record's index is its position in ``data``."""
+        if layout is None:
+            dtype = getattr(data, "dtype", None)
+            if dtype is None:
+                raise TypeError("feed_buffer needs a numpy structured array, or layout=")
+            layout = Layout.from_dtype(self, dtype, **mapping)
+        elif mapping:
+            raise TypeError("give either layout= or field mappings, not both")
+        if hasattr(data, "dtype"):
+            import numpy  # only reached with a numpy array
+
+            data = numpy.ascontiguousarray(data).reshape(-1).view(numpy.uint8)
+        if _cxm.HAS_BUFFER or isinstance(data, bytes):
+            return _report(self._feed_records(data, layout._t))
+        # before 3.11 the stable ABI has no buffer protocol: copy in chunks
+        view = memoryview(data).cast("B")
+        rs = layout.record_size
+        if len(view) % rs:
+            raise ValueError(f"the buffer's {len(view)} bytes are not a whole number of "
+                             f"{rs}-byte records")
+        acc = rej = 0
+        lst: List[Rejection] = []
+        for first in range(0, len(view) // rs, _RECORD_CHUNK):
+            chunk = bytes(view[first * rs:(first + _RECORD_CHUNK) * rs])
+            r = _report(self._feed_records(chunk, layout._t, first))
+            acc += r.accepted
+            rej += r.rejected
+            lst.extend(r.rejections)
+        return FeedReport(acc, rej, lst)
+
+    # -- queries --
+
+    def make_query(self, metric, window, *, end=None, touchpoint=None, journey=None,
+                   step=None, channel=None, segment=None) -> Query:
+        """A Query, taking names as well as ids: ``ctx.make_query("nps",
+        "7d", touchpoint="ivr", segment=("tier", "gold"))``."""
+        m = _id_of(self.metrics, metric)
+        if touchpoint is not None:
+            touchpoint = _id_of(self.touchpoints, touchpoint)
+        if journey is not None:
+            journey = _id_of(self.journeys, journey)
+            if isinstance(step, str):
+                step = self._step_find(journey, step)
+        if segment is not None and not isinstance(segment, SegmentValue):
+            seg, val = segment
+            seg = _id_of(self.segments, seg)
+            if isinstance(val, str):
+                val = self._segment_value(seg, val, False)
+            segment = (seg, val)
+        return Query(m, window, end=end, touchpoint=touchpoint, journey=journey, step=step,
+                     channel=channel, segment=segment)
+
+    def query(self, metric, window, *, end=None, touchpoint=None, journey=None, step=None,
+              channel=None, segment=None) -> Result:
+        """Run one query (cxm_query_run): ``ctx.query(nps, "24h",
+        touchpoint=agent)``. Names work as in make_query. To run the same
+        query often, build it once with make_query() or Query and use run()."""
+        return self.run(self.make_query(metric, window, end=end, touchpoint=touchpoint,
+                                        journey=journey, step=step, channel=channel,
+                                        segment=segment))
+
+    def _as_query(self, q, window, scope) -> Query:
+        if isinstance(q, _cxm.Query):
+            if window is not None or scope:
+                raise TypeError("give a Query, or a metric with its window and scope")
+            return q
+        if window is None:
+            raise TypeError("a window is needed with a metric")
+        return self.make_query(q, window, **scope)
+
+    def quantiles(self, query, qs: Iterable[float], window=None, **scope) -> Tuple[float, ...]:
+        """Quantiles of a DURATION metric (cxm_query_quantiles): a Query, or
+        a metric with window and scope as in query()."""
+        return self._quantiles(self._as_query(query, window, scope), tuple(qs))
+
+    def distribution(self, query, window=None, *, item: int = 0, **scope) -> Dict[int, int]:
+        """Counts per answer point of a SCORE or INDEX metric
+        (cxm_query_distribution), as {point: count}."""
+        q = self._as_query(query, window, scope)
+        counts = self._distribution(q, item)
+        low = self._metric_get(q.metric)["scale_min"]
+        return {low + i: c for i, c in enumerate(counts)}
+
+    # compare(a, b) and run(q) are the extension's own methods.
+
+    # -- customers --
+
+    def last_seen(self, customer):
+        """When a customer was last seen, as an aware datetime (cxm_customer_last_seen)."""
+        return from_ms(self._last_seen(customer))
+
+    def last_seen_ms(self, customer) -> int:
+        """The same in ms since the epoch."""
+        return self._last_seen(customer)
+
+    def forget(self, customer) -> None:
+        """Erase a customer (cxm_customer_forget): right to erasure."""
+        self._forget(customer)
+
+
+def _channel(ch):
+    try:
+        return Channel(ch)
+    except ValueError:
+        return ch
+
+
+def _clock(fn):
+    if not callable(fn):
+        raise TypeError("clock must be callable")
+
+    def clock():
+        t = fn()
+        return t if type(t) is int else time_ms(t)
+    return clock

@@ -1,0 +1,253 @@
+# Type stub of the cxm package (cxm/__init__.py and the extension).
+import enum
+from datetime import datetime, timedelta
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional,
+                    Sequence, Tuple, Union)
+
+from ._cxm import (Comparison as Comparison, CorruptError as CorruptError,
+                   EncodingError as EncodingError, Error as Error, ExistsError as ExistsError,
+                   FileError as FileError, InvalidArgumentError as InvalidArgumentError,
+                   KindError as KindError, LimitError as LimitError,
+                   NoMemoryError as NoMemoryError, NotFiniteError as NotFiniteError,
+                   OutOfRangeError as OutOfRangeError, RejectedError as RejectedError,
+                   Result as Result, Stats as Stats, TooEarlyError as TooEarlyError,
+                   TooLateError as TooLateError, TooLongError as TooLongError,
+                   UnknownIdError as UnknownIdError, UnsupportedError as UnsupportedError,
+                   VersionError as VersionError, libversion as libversion,
+                   libversion_number as libversion_number, strerror as strerror)
+from . import _cxm
+
+__version__: str
+NONE: int
+TIME_MAX: int
+RESULT_LOW_SAMPLE: int
+RESULT_EMPTY: int
+RESULT_CLAMPED: int
+RESULT_TRUNCATED: int
+UTC: Any
+
+Time = Union[int, datetime, str, Any]
+Span = Union[int, timedelta, str, Any]
+Customer = Union[str, bytes, int]
+
+def time_ms(t: Time) -> int: ...
+def span_ms(w: Span) -> int: ...
+def from_ms(ms: int) -> datetime: ...
+def parse_iso(text: str) -> datetime: ...
+
+class Status(enum.IntEnum):
+    OK: int
+    INVALID: int
+    UNKNOWN_ID: int
+    OUT_OF_RANGE: int
+    TOO_LATE: int
+    TOO_EARLY: int
+    NOT_FINITE: int
+    TOO_LONG: int
+    NO_MEMORY: int
+    LIMIT: int
+    CORRUPT: int
+    IO: int
+    VERSION: int
+    UNSUPPORTED: int
+    EXISTS: int
+    ENCODING: int
+    KIND: int
+    REJECTED: int
+
+class Channel(enum.IntEnum):
+    PHONE: int
+    CHAT: int
+    EMAIL: int
+    WEB: int
+    SMS: int
+    SOCIAL: int
+    IN_PERSON: int
+    OTHER: int
+
+class Kind(enum.IntEnum):
+    SCORE: int
+    INDEX: int
+    DURATION: int
+    RATE: int
+    AMOUNT: int
+    VOLUME: int
+    DISTINCT: int
+
+class Headline(enum.IntEnum):
+    DEFAULT: int
+    NET: int
+    TOP_BOX: int
+    BOTTOM_BOX: int
+    MEAN: int
+    SHARE: int
+    SUM: int
+    COUNT: int
+
+class Scope(enum.IntEnum):
+    ALL: int
+    TOUCHPOINT: int
+    STEP: int
+    JOURNEY: int
+    CHANNEL: int
+
+class Preset(enum.IntEnum):
+    NPS: int
+    CSAT5: int
+    CSAT7: int
+    CSAT10: int
+    CES7: int
+    CES5: int
+    CXI: int
+    DURATION: int
+    RATE: int
+    AMOUNT: int
+    VOLUME: int
+    DISTINCT: int
+
+class CustomerPolicy(enum.IntEnum):
+    EVICT: int
+    REFUSE: int
+
+class Journey(int):
+    name: str
+    steps: Tuple[str, ...]
+
+class Touchpoint(int):
+    name: str
+    channel: Channel
+    journey: Optional[int]
+    step: Optional[int]
+
+class Metric(int):
+    name: str
+    kind: Kind
+
+class Segment(int):
+    name: str
+
+class SegmentValue(int):
+    name: str
+    segment: int
+
+class Definitions:
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __getitem__(self, key: Union[int, str]) -> Any: ...
+    def __contains__(self, key: object) -> bool: ...
+    def get(self, key: Union[int, str], default: Any = ...) -> Any: ...
+    def names(self) -> List[str]: ...
+
+class MetricDef:
+    kind: Kind
+    headline: Headline
+    scale_min: int
+    scale_max: int
+    questions: int
+    na: Optional[int]
+    top_min: Tuple[int, ...]
+    bottom_max: Tuple[int, ...]
+    duration_lo: float
+    duration_hi: float
+    relative_error: float
+    precision: int
+    def __init__(self, kind: Union[Kind, int, str], headline: Union[Headline, int, str] = ...,
+                 scale_min: int = ..., scale_max: int = ..., questions: int = ...,
+                 na: Optional[int] = ..., top_min: Sequence[int] = ...,
+                 bottom_max: Sequence[int] = ..., duration_lo: float = ...,
+                 duration_hi: float = ..., relative_error: float = ...,
+                 precision: int = ...) -> None: ...
+    def replace(self, **changes: Any) -> MetricDef: ...
+    def _asdict(self) -> Dict[str, Any]: ...
+
+def preset(name: Union[str, int, Preset]) -> MetricDef: ...
+
+SegmentFilter = Union[SegmentValue, Tuple[Union[int, str], Union[int, str]]]
+
+class Query(_cxm.Query):
+    def __new__(cls, metric: int, window: Span, *, end: Optional[Time] = ...,
+                touchpoint: Optional[int] = ..., journey: Optional[int] = ...,
+                step: Optional[int] = ..., channel: Union[None, int, str, Channel] = ...,
+                segment: Optional[SegmentFilter] = ...) -> Query: ...
+    def replace(self, *, window: Optional[Span] = ..., end: Optional[Time] = ...) -> Query: ...
+
+class Rejection(NamedTuple):
+    index: int
+    code: Status
+    reason: str
+
+class FeedReport(NamedTuple):
+    accepted: int
+    rejected: int
+    rejections: List[Rejection]
+    @property
+    def ok(self) -> bool: ...
+    def by_reason(self) -> Dict[str, int]: ...
+
+class Layout:
+    record_size: int
+    def __init__(self, record_size: int, *, time: Tuple[int, str], touchpoint: Tuple[int, str],
+                 customer: Optional[Tuple[int, str]] = ...,
+                 segments: Optional[Mapping[int, Tuple[int, str]]] = ...,
+                 measures: Optional[Mapping[Union[int, Tuple[int, int]], Tuple[int, str]]] = ...,
+                 time_unit: str = ...) -> None: ...
+    @classmethod
+    def from_dtype(cls, ctx: Context, dtype: Any, *, time: str = ..., touchpoint: str = ...,
+                   customer: str = ..., segments: Optional[Mapping[str, Union[int, str]]] = ...,
+                   measures: Optional[Mapping[str, Any]] = ...,
+                   ignore: Iterable[str] = ...) -> Layout: ...
+
+MeasureKey = Union[int, str]
+Measures = Union[None, Mapping[MeasureKey, Any], Sequence[Tuple[Any, ...]]]
+Segments = Union[None, Mapping[Union[int, str], Union[int, str, None]], Sequence[Union[int, str, None]]]
+
+class Context(_cxm.Context):
+    def __init__(self, *, tiers: Sequence[Tuple[Span, int]] = ..., shards: int = ...,
+                 max_future: Span = ..., max_journeys: int = ..., max_steps: int = ...,
+                 max_touchpoints: int = ..., max_metrics: int = ..., max_segments: int = ...,
+                 max_segment_values: int = ..., max_name_len: int = ...,
+                 max_customer_id_len: int = ..., max_measures: int = ..., min_samples: int = ...,
+                 max_series: int = ..., confidence: float = ..., customer_key: bytes = ...,
+                 max_customers: int = ...,
+                 customer_policy: Union[str, int, CustomerPolicy] = ...,
+                 clock: Optional[Callable[[], Time]] = ...) -> None: ...
+    def __enter__(self) -> Context: ...
+    def journey(self, name: str, steps: Iterable[str]) -> Journey: ...
+    def touchpoint(self, name: str, channel: Union[Channel, int, str] = ...,
+                   journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...) -> Touchpoint: ...
+    def metric(self, name: str, definition: Union[None, str, int, Preset, MetricDef] = ...) -> Metric: ...
+    def segment(self, name: str, max_values: int) -> Segment: ...
+    def segment_value(self, segment: Union[int, str], value: str, *, add: bool = ...) -> SegmentValue: ...
+    def segment_values(self, segment: Union[int, str]) -> Tuple[SegmentValue, ...]: ...
+    def metric_def(self, metric: Union[int, str]) -> MetricDef: ...
+    @property
+    def journeys(self) -> Definitions: ...
+    @property
+    def touchpoints(self) -> Definitions: ...
+    @property
+    def metrics(self) -> Definitions: ...
+    @property
+    def segments(self) -> Definitions: ...
+    def feed(self, time: Time, touchpoint: Union[int, str], measures: Measures = ...,
+             customer: Optional[Customer] = ..., segments: Segments = ...) -> None: ...
+    def feed_many(self, rows: Iterable[Any], *, start: int = ...) -> FeedReport: ...
+    def feed_buffer(self, data: Any, layout: Optional[Layout] = ..., **mapping: Any) -> FeedReport: ...
+    def make_query(self, metric: Union[int, str], window: Span, *, end: Optional[Time] = ...,
+                   touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
+                   step: Union[None, int, str] = ..., channel: Union[None, int, str, Channel] = ...,
+                   segment: Optional[SegmentFilter] = ...) -> Query: ...
+    def query(self, metric: Union[int, str], window: Span, *, end: Optional[Time] = ...,
+              touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
+              step: Union[None, int, str] = ..., channel: Union[None, int, str, Channel] = ...,
+              segment: Optional[SegmentFilter] = ...) -> Result: ...
+    def run(self, query: _cxm.Query) -> Result: ...
+    def quantiles(self, query: Union[_cxm.Query, int, str], qs: Iterable[float],
+                  window: Optional[Span] = ..., **scope: Any) -> Tuple[float, ...]: ...
+    def distribution(self, query: Union[_cxm.Query, int, str], window: Optional[Span] = ..., *,
+                     item: int = ..., **scope: Any) -> Dict[int, int]: ...
+    def compare(self, a: _cxm.Query, b: _cxm.Query) -> Comparison: ...
+    def stats(self) -> Stats: ...
+    def series_bytes(self, metric: Union[int, str]) -> int: ...
+    def last_seen(self, customer: Customer) -> datetime: ...
+    def last_seen_ms(self, customer: Customer) -> int: ...
+    def forget(self, customer: Customer) -> None: ...

@@ -1,0 +1,4 @@
+import sys
+from ._replay import main
+
+sys.exit(main())

@@ -1,0 +1,3239 @@
+/*
+ * _cxm: the CPython binding of libcxm.
+ * SPDX-License-Identifier: MIT
+ *
+ * Built once against the limited API of CPython 3.8 (abi3), it imports in
+ * every CPython from 3.8 on. Each Python call is one call into libcxm; the
+ * pure-Python package `cxm` around it only turns datetimes, timedeltas and
+ * names into the integers this module takes.
+ *
+ * Three things the stable ABI gained after 3.8 are used only where it
+ * promises them, chosen once at import from the running interpreter:
+ *   METH_FASTCALL (3.10): method tables exist twice, the 3.8/3.9 one with
+ *     METH_VARARGS shims that unpack the tuple and call the same function;
+ *   PyUnicode_AsUTF8AndSize (3.10): customer ids from str without a copy;
+ *     before, through a temporary bytes object;
+ *   the buffer protocol (3.11): feed_buffer() reads numpy arrays and
+ *     memoryviews in place; before, the package hands it bytes.
+ * Those functions exist in every CPython 3 under the same names and
+ * signatures; they are declared here because the 3.8 limited headers hide
+ * them, and called only on interpreters whose stable ABI includes them.
+ *
+ * The GIL is released around batch feeds and queries. A context counts the
+ * calls running without the GIL, so close() from another thread defers
+ * cxm_context_free() until the last of them returns.
+ */
+#ifndef Py_LIMITED_API
+#define Py_LIMITED_API 0x03080000
+#endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <cxm.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- what the 3.8 limited headers hide -------------------------------------- */
+
+#ifndef METH_FASTCALL
+#define METH_FASTCALL 0x0080
+#endif
+
+/* Py_buffer as in the 3.11 limited API (the layout is the same in 3.8). */
+typedef struct {
+	void *buf;
+	PyObject *obj;
+	Py_ssize_t len;
+	Py_ssize_t itemsize;
+	int readonly;
+	int ndim;
+	char *format;
+	Py_ssize_t *shape;
+	Py_ssize_t *strides;
+	Py_ssize_t *suboffsets;
+	void *internal;
+} cxm_pybuffer;
+#define CXM_PYBUF_SIMPLE 0
+
+extern int cxm_py_getbuffer(PyObject *obj, cxm_pybuffer *view, int flags)
+	__asm__("PyObject_GetBuffer");
+extern void cxm_py_releasebuffer(cxm_pybuffer *view) __asm__("PyBuffer_Release");
+extern const char *cxm_py_asutf8(PyObject *s, Py_ssize_t *size)
+	__asm__("PyUnicode_AsUTF8AndSize");
+
+#define XSETREF(dst, src)              \
+	do {                             \
+		PyObject *_old = (PyObject *)(dst); \
+		(dst) = (src);           \
+		Py_XDECREF(_old);        \
+	} while (0)
+
+typedef PyObject *(*fastkw_fn)(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames);
+
+/* ---- module state (one interpreter: single-phase init) ---------------------- */
+
+static long rt_hexversion;   /* sys.hexversion of the running interpreter */
+static int rt_fastcall;      /* >= 3.10 */
+static int rt_utf8;          /* >= 3.10 */
+static int rt_buffer;        /* >= 3.11 */
+
+static PyObject *Error;                        /* cxm.Error */
+static PyObject *error_class[CXM_STATUS_COUNT]; /* by status; [0] unused */
+static PyTypeObject *ContextType, *QueryType, *ResultType, *ComparisonType, *StatsType;
+static PyObject *conv_time, *conv_span, *conv_from_ms; /* set by the package */
+static PyObject *str_code, *str_status;
+static PyObject *kind_names[8], *headline_names[8];
+
+#define FEED_CHUNK 1024
+#define MAX_DIMS 64 /* cxm_config::max_segments is at most 64 */
+#define UNKNOWN_ID (CXM_NONE - 1) /* an id no limit allows: "unknown" to libcxm */
+
+/* ---- errors ----------------------------------------------------------------- */
+
+/* The one place a status becomes an exception: the class by code, the
+ * message from cxm_errmsg() (or cxm_strerror() when there is none), and the
+ * code and its name as attributes. Returns NULL for `return raise_status()`. */
+static PyObject *raise_msg(cxm_status st, const char *msg)
+{
+	PyObject *cls = (st > 0 && st < CXM_STATUS_COUNT && error_class[st]) ? error_class[st] : Error;
+	if (!msg || !*msg)
+		msg = cxm_strerror((int)st);
+	/* messages quote the caller's names, which may not be valid UTF-8 */
+	PyObject *text = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace");
+	if (!text)
+		return NULL;
+	PyObject *exc = PyObject_CallFunctionObjArgs(cls, text, NULL);
+	Py_DECREF(text);
+	if (!exc)
+		return NULL;
+	PyObject *code = PyLong_FromLong((long)st);
+	PyObject *name = PyUnicode_FromString(cxm_strerror((int)st));
+	if (!code || !name || PyObject_SetAttr(exc, str_code, code) < 0 ||
+	    PyObject_SetAttr(exc, str_status, name) < 0) {
+		Py_XDECREF(code);
+		Py_XDECREF(name);
+		Py_DECREF(exc);
+		return NULL;
+	}
+	Py_DECREF(code);
+	Py_DECREF(name);
+	PyErr_SetObject(cls, exc);
+	Py_DECREF(exc);
+	return NULL;
+}
+
+static PyObject *raise_status(cxm_status st, const cxm_context *ctx)
+{
+	return raise_msg(st, cxm_errmsg(ctx));
+}
+
+/* The same for failures the binding detects (PyUnicode_FromFormat syntax). */
+static int fail_fmt(cxm_status st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	PyObject *m = PyUnicode_FromFormatV(fmt, ap);
+	va_end(ap);
+	if (!m)
+		return -1;
+	PyObject *b = PyUnicode_AsUTF8String(m);
+	Py_DECREF(m);
+	if (!b)
+		return -1;
+	raise_msg(st, PyBytes_AsString(b));
+	Py_DECREF(b);
+	return -1;
+}
+
+/* ---- argument parsing ------------------------------------------------------- */
+
+typedef struct {
+	const char *fname;
+	int npos;  /* positional parameters (the first npos names) */
+	int nreq;  /* required ones */
+	int nkw;   /* all names */
+	const char *names[12];
+	PyObject *inames[12];
+} argspec;
+
+static int spec_init(argspec *s)
+{
+	for (int i = 0; i < s->nkw; i++)
+		if (!s->inames[i] && !(s->inames[i] = PyUnicode_InternFromString(s->names[i])))
+			return -1;
+	return 0;
+}
+
+static int parse(argspec *s, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+		 PyObject **out)
+{
+	for (int i = 0; i < s->nkw; i++)
+		out[i] = NULL;
+	if (nargs > s->npos) {
+		PyErr_Format(PyExc_TypeError, "%s() takes at most %d positional arguments (%zd given)",
+			     s->fname, s->npos, nargs);
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < nargs; i++)
+		out[i] = args[i];
+	if (kwnames) {
+		Py_ssize_t nk = PyTuple_Size(kwnames);
+		for (Py_ssize_t k = 0; k < nk; k++) {
+			PyObject *key = PyTuple_GetItem(kwnames, k);
+			int j;
+			for (j = 0; j < s->nkw; j++)
+				if (key == s->inames[j])
+					break;
+			if (j == s->nkw)
+				for (j = 0; j < s->nkw; j++)
+					if (PyUnicode_Compare(key, s->inames[j]) == 0)
+						break;
+			if (PyErr_Occurred())
+				return -1;
+			if (j == s->nkw) {
+				PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%S'",
+					     s->fname, key);
+				return -1;
+			}
+			if (out[j]) {
+				PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'",
+					     s->fname, s->names[j]);
+				return -1;
+			}
+			out[j] = args[nargs + k];
+		}
+	}
+	for (int i = 0; i < s->nreq; i++)
+		if (!out[i]) {
+			PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s'", s->fname,
+				     s->names[i]);
+			return -1;
+		}
+	return 0;
+}
+
+static int no_kwargs(const char *fname, PyObject *kwnames)
+{
+	if (kwnames && PyTuple_Size(kwnames)) {
+		PyErr_Format(PyExc_TypeError, "%s() takes no keyword arguments", fname);
+		return -1;
+	}
+	return 0;
+}
+
+static int nargs_between(const char *fname, Py_ssize_t nargs, Py_ssize_t lo, Py_ssize_t hi)
+{
+	if (nargs < lo || nargs > hi) {
+		if (lo == hi)
+			PyErr_Format(PyExc_TypeError, "%s() takes %zd arguments (%zd given)", fname, lo,
+				     nargs);
+		else
+			PyErr_Format(PyExc_TypeError, "%s() takes %zd to %zd arguments (%zd given)",
+				     fname, lo, hi, nargs);
+		return -1;
+	}
+	return 0;
+}
+
+/* The METH_VARARGS|METH_KEYWORDS face of a fastcall function, for 3.8/3.9. */
+static PyObject *shim(fastkw_fn f, PyObject *self, PyObject *args, PyObject *kw)
+{
+	PyObject *stack[24];
+	Py_ssize_t n = args ? PyTuple_Size(args) : 0;
+	Py_ssize_t nk = kw ? PyDict_Size(kw) : 0;
+	if (n + nk > 24) {
+		PyErr_SetString(PyExc_TypeError, "too many arguments");
+		return NULL;
+	}
+	for (Py_ssize_t i = 0; i < n; i++)
+		stack[i] = PyTuple_GetItem(args, i);
+	PyObject *names = NULL;
+	if (nk) {
+		names = PyTuple_New(nk);
+		if (!names)
+			return NULL;
+		Py_ssize_t pos = 0, j = 0;
+		PyObject *k, *v;
+		while (PyDict_Next(kw, &pos, &k, &v) && j < nk) {
+			Py_INCREF(k);
+			PyTuple_SetItem(names, j, k);
+			stack[n + j++] = v;
+		}
+	}
+	PyObject *r = f(self, stack, n, names);
+	Py_XDECREF(names);
+	return r;
+}
+
+#define SHIM(fn)                                                              \
+	static PyObject *fn##_va(PyObject *self, PyObject *args, PyObject *kw) \
+	{                                                                     \
+		return shim((fastkw_fn)fn, self, args, kw);                   \
+	}
+
+/* ---- conversions -------------------------------------------------------------- */
+
+/* Under the limited API PyLong_Check() and friends are function calls
+ * (PyType_GetFlags); the exact-type checks are pointer compares. The hot
+ * paths try those first. */
+#define IS_INT(o) (PyLong_CheckExact(o) || PyLong_Check(o))
+#define IS_FLOAT(o) (PyFloat_CheckExact(o) || PyFloat_Check(o))
+#define IS_DICT(o) (PyDict_CheckExact(o) || PyDict_Check(o))
+#define IS_TUPLE(o) (PyTuple_CheckExact(o) || PyTuple_Check(o))
+#define IS_STR(o) (PyUnicode_CheckExact(o) || PyUnicode_Check(o))
+
+static int as_int64(PyObject *o, int64_t *out)
+{
+	int overflow;
+	long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+	if (overflow) {
+		/* out of every valid range: libcxm rejects it with its own code */
+		*out = overflow > 0 ? INT64_MAX : INT64_MIN + 1;
+		return 0;
+	}
+	if (v == -1 && PyErr_Occurred())
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* An int, or anything with __index__ (numpy integers). New reference. */
+static PyObject *index_of(PyObject *o)
+{
+	if (PyLong_Check(o)) {
+		Py_INCREF(o);
+		return o;
+	}
+	return PyNumber_Index(o);
+}
+
+/* Event time: an int of ms, else the package's converter (datetime, str…). */
+static int conv_time_ms(PyObject *o, int64_t *out)
+{
+	if (IS_INT(o))
+		return as_int64(o, out);
+	if (!conv_time) {
+		PyErr_Format(PyExc_TypeError, "time must be an int of ms since the epoch, not %R",
+			     (PyObject *)Py_TYPE(o));
+		return -1;
+	}
+	PyObject *r = PyObject_CallFunctionObjArgs(conv_time, o, NULL);
+	if (!r)
+		return -1;
+	int rc = PyLong_Check(r) ? as_int64(r, out) : -1;
+	if (rc && !PyErr_Occurred())
+		PyErr_SetString(PyExc_TypeError, "time converter did not return an int");
+	Py_DECREF(r);
+	return rc;
+}
+
+/* A window length: an int of ms, else the converter (timedelta, "24h"). */
+static int conv_span_ms(PyObject *o, int64_t *out)
+{
+	if (PyLong_Check(o))
+		return as_int64(o, out);
+	if (!conv_span) {
+		PyErr_Format(PyExc_TypeError, "window must be an int of ms, not %R",
+			     (PyObject *)Py_TYPE(o));
+		return -1;
+	}
+	PyObject *r = PyObject_CallFunctionObjArgs(conv_span, o, NULL);
+	if (!r)
+		return -1;
+	int rc = PyLong_Check(r) ? as_int64(r, out) : -1;
+	if (rc && !PyErr_Occurred())
+		PyErr_SetString(PyExc_TypeError, "window converter did not return an int");
+	Py_DECREF(r);
+	return rc;
+}
+
+/* A str as UTF-8. *keep receives a new reference to keep alive with the
+ * pointer (NULL when the str itself holds the bytes). */
+static const char *utf8_of(PyObject *s, Py_ssize_t *len, PyObject **keep)
+{
+	*keep = NULL;
+	if (rt_utf8)
+		return cxm_py_asutf8(s, len);
+	PyObject *b = PyUnicode_AsUTF8String(s);
+	if (!b)
+		return NULL;
+	char *p;
+	if (PyBytes_AsStringAndSize(b, &p, len) < 0) {
+		Py_DECREF(b);
+		return NULL;
+	}
+	*keep = b;
+	return p;
+}
+
+/* A name for libcxm: str without NUL bytes (libcxm takes C strings). */
+static const char *name_of(PyObject *s, PyObject **keep, const char *what)
+{
+	*keep = NULL;
+	if (!PyUnicode_Check(s)) {
+		PyErr_Format(PyExc_TypeError, "%s must be a str, not %R", what, (PyObject *)Py_TYPE(s));
+		return NULL;
+	}
+	Py_ssize_t n;
+	const char *p = utf8_of(s, &n, keep);
+	if (!p) {
+		/* lone surrogates: what libcxm calls a bad encoding */
+		if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+			PyErr_Clear();
+			fail_fmt(CXM_ERR_ENCODING, "%s is not valid UTF-8 (it holds a lone surrogate)", what);
+		}
+		return NULL;
+	}
+	if ((size_t)n != strlen(p)) {
+		Py_CLEAR(*keep);
+		fail_fmt(CXM_ERR_ENCODING, "%s contains a NUL character", what);
+		return NULL;
+	}
+	return p;
+}
+
+/* A definition id: an int (Touchpoint, Metric… are ints), an __index__
+ * object, or a name looked up with cxm_find() when kind is not 0. Values
+ * no id can take become UNKNOWN_ID, for libcxm to reject. */
+static int conv_id(const cxm_context *ctx, PyObject *o, cxm_object kind, cxm_id *out)
+{
+	if (IS_INT(o)) {
+		int64_t v;
+		if (as_int64(o, &v) < 0)
+			return -1;
+		*out = (v < 0 || v >= (int64_t)CXM_NONE) ? UNKNOWN_ID : (cxm_id)v;
+		return 0;
+	}
+	if (kind && PyUnicode_Check(o)) {
+		PyObject *keep;
+		const char *name = name_of(o, &keep, "a name");
+		if (!name)
+			return -1;
+		cxm_status st = cxm_find(out, ctx, kind, name);
+		Py_XDECREF(keep);
+		if (st) {
+			raise_status(st, ctx);
+			return -1;
+		}
+		return 0;
+	}
+	PyObject *i = index_of(o);
+	if (!i)
+		return -1;
+	int64_t v;
+	int rc = as_int64(i, &v);
+	Py_DECREF(i);
+	if (rc)
+		return -1;
+	*out = (v < 0 || v >= (int64_t)CXM_NONE) ? UNKNOWN_ID : (cxm_id)v;
+	return 0;
+}
+
+static int conv_u32(PyObject *o, uint32_t *out, const char *what)
+{
+	PyObject *i = index_of(o);
+	if (!i)
+		return -1;
+	int64_t v;
+	int rc = as_int64(i, &v);
+	Py_DECREF(i);
+	if (rc)
+		return -1;
+	if (v < 0 || v > (int64_t)UINT32_MAX)
+		return fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s %lld does not fit in 32 bits", what,
+				(long long)v);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* A measure value: float, int, bool or anything with __float__. An int too
+ * large for a double becomes ±inf, which libcxm rejects as not finite. */
+static int conv_double(PyObject *o, double *out)
+{
+	if (PyFloat_CheckExact(o)) {
+		*out = PyFloat_AsDouble(o);
+		return 0;
+	}
+	/* an int: no float object on the way (PyFloat_AsDouble would make one) */
+	double v = IS_INT(o) ? PyLong_AsDouble(o) : PyFloat_AsDouble(o);
+	if (v == -1.0 && PyErr_Occurred()) {
+		if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+			return -1;
+		PyErr_Clear();
+		PyObject *zero = PyLong_FromLong(0);
+		int neg = zero ? PyObject_RichCompareBool(o, zero, Py_LT) : -1;
+		Py_XDECREF(zero);
+		if (neg < 0)
+			return -1;
+		v = neg ? -HUGE_VAL : HUGE_VAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- building interactions ---------------------------------------------------- */
+
+typedef struct {
+	void *p;
+	size_t n, cap, elem;
+	int heap;
+} vec;
+
+static int vec_reserve(vec *v, size_t more)
+{
+	if (v->n + more <= v->cap)
+		return 0;
+	size_t nc = v->cap ? v->cap * 2 : 64;
+	while (nc < v->n + more)
+		nc *= 2;
+	void *np = PyMem_Malloc(nc * v->elem);
+	if (!np) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	if (v->n)
+		memcpy(np, v->p, v->n * v->elem);
+	if (v->heap)
+		PyMem_Free(v->p);
+	v->p = np;
+	v->cap = nc;
+	v->heap = 1;
+	return 0;
+}
+
+static void vec_free(vec *v)
+{
+	if (v->heap)
+		PyMem_Free(v->p);
+	v->p = NULL;
+	v->n = v->cap = 0;
+	v->heap = 0;
+}
+
+#define VEC(type) {NULL, 0, 0, sizeof(type), 0}
+#define VEC_AT(v, type) ((type *)(v).p)
+
+/* Interactions under construction. measures and segments of each hold
+ * offsets into the pools until fix() turns them into pointers. */
+typedef struct {
+	cxm_context *ctx;
+	vec ix;    /* cxm_interaction */
+	vec ms;    /* cxm_measure */
+	vec seg;   /* uint32_t */
+	vec keep;  /* PyObject *: references held until the batch is fed */
+	vec src;   /* Py_ssize_t: index of each interaction in the caller's input */
+	uint64_t cid; /* feed(): an int customer id's bytes */
+} builder;
+
+static int keep_ref(builder *b, PyObject *o) /* steals o */
+{
+	if (vec_reserve(&b->keep, 1) < 0) {
+		Py_DECREF(o);
+		return -1;
+	}
+	VEC_AT(b->keep, PyObject *)[b->keep.n++] = o;
+	return 0;
+}
+
+static void drop_refs(builder *b)
+{
+	for (size_t i = 0; i < b->keep.n; i++)
+		Py_DECREF(VEC_AT(b->keep, PyObject *)[i]);
+	b->keep.n = 0;
+}
+
+static int add_measure(builder *b, cxm_id metric, uint32_t item, PyObject *value)
+{
+	double v;
+	if (conv_double(value, &v) < 0)
+		return -1;
+	if (vec_reserve(&b->ms, 1) < 0)
+		return -1;
+	cxm_measure *m = &VEC_AT(b->ms, cxm_measure)[b->ms.n++];
+	m->metric = metric;
+	m->item = item;
+	m->value = v;
+	return 0;
+}
+
+/* metric: value, where value is a number, None (not measured), or a
+ * sequence of answers to an INDEX metric's questions. */
+static int add_measure_kv(builder *b, PyObject *key, PyObject *value)
+{
+	cxm_id metric;
+	if (conv_id(b->ctx, key, CXM_OBJECT_METRIC, &metric) < 0)
+		return -1;
+	if (value == Py_None)
+		return 0;
+	if (PyFloat_CheckExact(value) || PyLong_CheckExact(value))
+		return add_measure(b, metric, 0, value);
+	if (PyTuple_Check(value) || PyList_Check(value)) {
+		for (Py_ssize_t i = 0;; i++) {
+			Py_ssize_t n = PyTuple_Check(value) ? PyTuple_Size(value) : PyList_Size(value);
+			if (i >= n)
+				break;
+			PyObject *a = PyTuple_Check(value) ? PyTuple_GetItem(value, i)
+							   : PyList_GetItem(value, i);
+			if (!a)
+				return -1;
+			if (a == Py_None)
+				continue;
+			Py_INCREF(a);
+			int rc = add_measure(b, metric, (uint32_t)i, a);
+			Py_DECREF(a);
+			if (rc < 0)
+				return -1;
+		}
+		return 0;
+	}
+	return add_measure(b, metric, 0, value);
+}
+
+static int add_measure_seq_item(builder *b, PyObject *t)
+{
+	if (PyTuple_CheckExact(t) && PyTuple_Size(t) == 2) {
+		/* the common (metric, value) pair: a tuple cannot change under us */
+		PyObject *k = PyTuple_GetItem(t, 0), *v = PyTuple_GetItem(t, 1);
+		if (IS_INT(k) && (PyFloat_CheckExact(v) || PyLong_CheckExact(v))) {
+			cxm_id metric;
+			if (conv_id(b->ctx, k, CXM_OBJECT_METRIC, &metric) < 0)
+				return -1;
+			return add_measure(b, metric, 0, v);
+		}
+	}
+	if (!PyTuple_Check(t) && !PyList_Check(t)) {
+		PyErr_Format(PyExc_TypeError,
+			     "a measure must be (metric, value) or (metric, item, value), not %R",
+			     (PyObject *)Py_TYPE(t));
+		return -1;
+	}
+	PyObject *seq = PySequence_Tuple(t);
+	if (!seq)
+		return -1;
+	int rc = -1;
+	Py_ssize_t n = PyTuple_Size(seq);
+	if (n == 2) {
+		rc = add_measure_kv(b, PyTuple_GetItem(seq, 0), PyTuple_GetItem(seq, 1));
+	} else if (n == 3) {
+		cxm_id metric;
+		uint32_t item;
+		PyObject *v = PyTuple_GetItem(seq, 2);
+		if (conv_id(b->ctx, PyTuple_GetItem(seq, 0), CXM_OBJECT_METRIC, &metric) == 0 &&
+		    conv_u32(PyTuple_GetItem(seq, 1), &item, "item") == 0)
+			rc = v == Py_None ? 0 : add_measure(b, metric, item, v);
+	} else {
+		PyErr_Format(PyExc_TypeError,
+			     "a measure must be (metric, value) or (metric, item, value); got %zd items",
+			     n);
+	}
+	Py_DECREF(seq);
+	return rc;
+}
+
+static int add_measures(builder *b, PyObject *m)
+{
+	if (!m || m == Py_None)
+		return 0;
+	if (IS_DICT(m)) {
+		Py_ssize_t pos = 0;
+		PyObject *k, *v;
+		while (PyDict_Next(m, &pos, &k, &v)) {
+			Py_INCREF(k);
+			Py_INCREF(v);
+			int rc = add_measure_kv(b, k, v);
+			Py_DECREF(k);
+			Py_DECREF(v);
+			if (rc < 0)
+				return -1;
+		}
+		return 0;
+	}
+	int is_tuple = IS_TUPLE(m);
+	if (is_tuple || PyList_Check(m)) {
+		for (Py_ssize_t i = 0;; i++) {
+			Py_ssize_t n = is_tuple ? PyTuple_Size(m) : PyList_Size(m);
+			if (i >= n)
+				break;
+			PyObject *t = is_tuple ? PyTuple_GetItem(m, i) : PyList_GetItem(m, i);
+			if (!t)
+				return -1;
+			Py_INCREF(t);
+			int rc = add_measure_seq_item(b, t);
+			Py_DECREF(t);
+			if (rc < 0)
+				return -1;
+		}
+		return 0;
+	}
+	PyErr_Format(PyExc_TypeError,
+		     "measures must be a dict {metric: value} or a sequence of (metric, value), not %R",
+		     (PyObject *)Py_TYPE(m));
+	return -1;
+}
+
+/* A segment value: an id, None (no value), or a name (added if new, by
+ * cxm_segment_value()). */
+static int conv_segval(builder *b, cxm_id dim, PyObject *v, uint32_t *out)
+{
+	if (v == Py_None) {
+		*out = CXM_NONE;
+		return 0;
+	}
+	if (PyUnicode_Check(v)) {
+		PyObject *keep;
+		const char *name = name_of(v, &keep, "a segment value");
+		if (!name)
+			return -1;
+		cxm_status st = cxm_segment_value(out, b->ctx, dim, name);
+		Py_XDECREF(keep);
+		if (st) {
+			raise_status(st, b->ctx);
+			return -1;
+		}
+		return 0;
+	}
+	PyObject *i = index_of(v);
+	if (!i)
+		return -1;
+	int64_t x;
+	int rc = as_int64(i, &x);
+	Py_DECREF(i);
+	if (rc)
+		return -1;
+	*out = x == -1 ? CXM_NONE : (x < 0 || x >= (int64_t)CXM_NONE) ? UNKNOWN_ID : (uint32_t)x;
+	return 0;
+}
+
+/* Returns the number of dimensions given, or -1. Values land in vals[]. */
+static Py_ssize_t conv_segments(builder *b, PyObject *s, uint32_t *vals)
+{
+	if (!s || s == Py_None)
+		return 0;
+	for (int d = 0; d < MAX_DIMS; d++)
+		vals[d] = CXM_NONE;
+	Py_ssize_t n = 0;
+	if (IS_DICT(s)) {
+		Py_ssize_t pos = 0;
+		PyObject *k, *v;
+		while (PyDict_Next(s, &pos, &k, &v)) {
+			cxm_id dim;
+			Py_INCREF(k);
+			Py_INCREF(v);
+			int rc = conv_id(b->ctx, k, CXM_OBJECT_SEGMENT, &dim);
+			if (rc == 0 && dim >= MAX_DIMS)
+				rc = fail_fmt(CXM_ERR_UNKNOWN_ID, "segment dimension %R is not defined", k);
+			if (rc == 0)
+				rc = conv_segval(b, dim, v, &vals[dim]);
+			Py_DECREF(k);
+			Py_DECREF(v);
+			if (rc < 0)
+				return -1;
+			if ((Py_ssize_t)dim + 1 > n)
+				n = dim + 1;
+		}
+		return n;
+	}
+	if (PyTuple_Check(s) || PyList_Check(s)) {
+		for (Py_ssize_t i = 0;; i++) {
+			Py_ssize_t len = PyTuple_Check(s) ? PyTuple_Size(s) : PyList_Size(s);
+			if (i >= len)
+				break;
+			if (i >= MAX_DIMS)
+				return fail_fmt(CXM_ERR_UNKNOWN_ID, "more segment values than dimensions");
+			PyObject *v = PyTuple_Check(s) ? PyTuple_GetItem(s, i) : PyList_GetItem(s, i);
+			if (!v)
+				return -1;
+			Py_INCREF(v);
+			int rc = conv_segval(b, (cxm_id)i, v, &vals[i]);
+			Py_DECREF(v);
+			if (rc < 0)
+				return -1;
+			n = i + 1;
+		}
+		return n;
+	}
+	PyErr_Format(PyExc_TypeError,
+		     "segments must be a dict {segment: value} or a sequence by dimension, not %R",
+		     (PyObject *)Py_TYPE(s));
+	return -1;
+}
+
+/* Customer id bytes: str (UTF-8), bytes, or an int (its 8 little-endian
+ * bytes, two's complement). With keep_it, references that must outlive
+ * the pointer go to b->keep. */
+static int conv_customer(builder *b, PyObject *c, const void **ptr, size_t *len, int keep_it)
+{
+	*ptr = NULL;
+	*len = 0;
+	if (!c || c == Py_None)
+		return 0;
+	if (IS_STR(c)) {
+		PyObject *tmp;
+		Py_ssize_t n;
+		const char *p = utf8_of(c, &n, &tmp);
+		if (!p)
+			return -1;
+		if (tmp) {
+			if (keep_ref(b, tmp) < 0)
+				return -1;
+		} else if (keep_it) {
+			Py_INCREF(c);
+			if (keep_ref(b, c) < 0)
+				return -1;
+		}
+		*ptr = p;
+		*len = (size_t)n;
+		return 0;
+	}
+	if (PyBytes_Check(c)) {
+		char *p;
+		Py_ssize_t n;
+		if (PyBytes_AsStringAndSize(c, &p, &n) < 0)
+			return -1;
+		if (keep_it) {
+			Py_INCREF(c);
+			if (keep_ref(b, c) < 0)
+				return -1;
+		}
+		*ptr = p;
+		*len = (size_t)n;
+		return 0;
+	}
+	if (PyLong_Check(c)) {
+		int overflow;
+		long long v = PyLong_AsLongLongAndOverflow(c, &overflow);
+		uint64_t u;
+		if (overflow > 0) {
+			u = PyLong_AsUnsignedLongLong(c);
+			if (u == (uint64_t)-1 && PyErr_Occurred()) {
+				PyErr_Clear();
+				return fail_fmt(CXM_ERR_OUT_OF_RANGE, "an int customer id must fit in 64 bits");
+			}
+		} else if (overflow < 0) {
+			return fail_fmt(CXM_ERR_OUT_OF_RANGE, "an int customer id must fit in 64 bits");
+		} else {
+			if (v == -1 && PyErr_Occurred())
+				return -1;
+			u = (uint64_t)v;
+		}
+		unsigned char le[8];
+		for (int i = 0; i < 8; i++)
+			le[i] = (unsigned char)(u >> (8 * i));
+		if (keep_it) {
+			PyObject *bytes = PyBytes_FromStringAndSize((const char *)le, 8);
+			if (!bytes || keep_ref(b, bytes) < 0)
+				return -1;
+			*ptr = PyBytes_AsString(bytes);
+		} else {
+			memcpy(&b->cid, le, 8);
+			*ptr = &b->cid;
+		}
+		*len = 8;
+		return 0;
+	}
+	PyErr_Format(PyExc_TypeError, "customer must be str, bytes, int or None, not %R",
+		     (PyObject *)Py_TYPE(c));
+	return -1;
+}
+
+/* Append one interaction; on failure the builder is as before (but for
+ * references kept, which are released with the chunk). */
+static int add_interaction(builder *b, PyObject *time, PyObject *tp, PyObject *measures,
+			   PyObject *customer, PyObject *segments, int keep_it)
+{
+	size_t ms0 = b->ms.n, seg0 = b->seg.n;
+	cxm_interaction ix;
+	memset(&ix, 0, sizeof ix);
+	ix.size = sizeof ix;
+	uint32_t vals[MAX_DIMS];
+	Py_ssize_t nseg;
+	if (conv_time_ms(time, &ix.time_ms) < 0 ||
+	    conv_id(b->ctx, tp, CXM_OBJECT_TOUCHPOINT, &ix.touchpoint) < 0 ||
+	    add_measures(b, measures) < 0 ||
+	    conv_customer(b, customer, &ix.customer, &ix.customer_len, keep_it) < 0 ||
+	    (nseg = conv_segments(b, segments, vals)) < 0 || vec_reserve(&b->seg, (size_t)nseg) < 0 ||
+	    vec_reserve(&b->ix, 1) < 0) {
+		b->ms.n = ms0;
+		b->seg.n = seg0;
+		return -1;
+	}
+	if (nseg) {
+		memcpy(VEC_AT(b->seg, uint32_t) + b->seg.n, vals, (size_t)nseg * sizeof(uint32_t));
+		b->seg.n += (size_t)nseg;
+	}
+	ix.measures = (const cxm_measure *)(uintptr_t)ms0;
+	ix.n_measures = b->ms.n - ms0;
+	ix.segments = (const uint32_t *)(uintptr_t)seg0;
+	ix.n_segments = (size_t)nseg;
+	VEC_AT(b->ix, cxm_interaction)[b->ix.n++] = ix;
+	return 0;
+}
+
+static void fix(builder *b)
+{
+	cxm_interaction *ix = VEC_AT(b->ix, cxm_interaction);
+	for (size_t i = 0; i < b->ix.n; i++) {
+		ix[i].measures = ix[i].n_measures
+					 ? VEC_AT(b->ms, cxm_measure) + (uintptr_t)ix[i].measures
+					 : NULL;
+		ix[i].segments =
+			ix[i].n_segments ? VEC_AT(b->seg, uint32_t) + (uintptr_t)ix[i].segments : NULL;
+	}
+}
+
+/* ---- Context ------------------------------------------------------------------ */
+
+typedef struct {
+	PyObject_HEAD
+	cxm_context *ctx;
+	PyObject *clock;   /* a callable returning ms, or NULL */
+	int busy;          /* calls running without the GIL */
+	int closing;       /* close() came while busy */
+	int64_t last_clock;
+} CtxObject;
+
+static cxm_context *live(CtxObject *self)
+{
+	if (!self->ctx || self->closing) {
+		PyErr_SetString(PyExc_ValueError, self->ctx ? "the context is closing" :
+					"the context is closed (or was never opened)");
+		return NULL;
+	}
+	return self->ctx;
+}
+
+static void release_ctx(CtxObject *self)
+{
+	cxm_context *c = self->ctx;
+	self->ctx = NULL;
+	self->closing = 0;
+	cxm_context_free(c);
+}
+
+#define NOGIL_BEGIN(self)                        \
+	do {                                     \
+		(self)->busy++;                  \
+		PyThreadState *_ts = PyEval_SaveThread();
+#define NOGIL_END(self)                                  \
+		PyEval_RestoreThread(_ts);               \
+		if (--(self)->busy == 0 && (self)->closing) \
+			release_ctx(self);               \
+	} while (0)
+
+/* Every method of a context runs "busy": any of them may run Python code
+ * that lets other threads in (a Python clock, a converter, a __float__),
+ * and one of those may call close(). close() then only marks the context,
+ * and the outermost running call frees it when it returns. */
+#define GUARD(fn)                                                                         \
+	static PyObject *fn##_g(PyObject *self, PyObject *const *args, Py_ssize_t nargs,    \
+				PyObject *kwnames)                                          \
+	{                                                                                 \
+		CtxObject *c_ = (CtxObject *)self;                                        \
+		c_->busy++;                                                               \
+		PyObject *r_ = fn(self, args, nargs, kwnames);                            \
+		if (--c_->busy == 0 && c_->closing)                                       \
+			release_ctx(c_);                                                  \
+		return r_;                                                                \
+	}
+#define SHIM_CTX(fn) \
+	GUARD(fn)    \
+	SHIM(fn##_g)
+
+/* libcxm's clock hook, when the context was given a Python callable. It may
+ * be called from a thread without the GIL (a batch feed): take it. */
+static int64_t py_clock(void *opaque)
+{
+	CtxObject *self = opaque;
+	PyGILState_STATE g = PyGILState_Ensure();
+	int64_t now = self->last_clock;
+	PyObject *r = self->clock ? PyObject_CallObject(self->clock, NULL) : NULL;
+	if (r && PyLong_Check(r) && as_int64(r, &now) == 0) {
+		self->last_clock = now;
+	} else {
+		if (!PyErr_Occurred())
+			PyErr_SetString(PyExc_TypeError, "the clock must return an int of ms");
+		PyErr_WriteUnraisable(self->clock ? self->clock : Py_None);
+	}
+	Py_XDECREF(r);
+	PyGILState_Release(g);
+	return now;
+}
+
+static int set_u32(PyObject *v, uint32_t *dst, const char *what)
+{
+	return conv_u32(v, dst, what);
+}
+
+static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
+{
+	CtxObject *self = (CtxObject *)self_;
+	if (self->ctx) {
+		PyErr_SetString(PyExc_RuntimeError, "the context is already open");
+		return -1;
+	}
+	if (args && PyTuple_Size(args)) {
+		PyErr_SetString(PyExc_TypeError, "Context() takes keyword arguments only");
+		return -1;
+	}
+	cxm_config cfg;
+	cxm_config_init(&cfg, sizeof cfg);
+	PyObject *clock = NULL;
+	if (kw) {
+		Py_ssize_t pos = 0;
+		PyObject *k, *v;
+		static const struct {
+			const char *name;
+			size_t off;
+		} u32[] = {
+			{"shards", offsetof(cxm_config, shards)},
+			{"max_journeys", offsetof(cxm_config, max_journeys)},
+			{"max_steps", offsetof(cxm_config, max_steps)},
+			{"max_touchpoints", offsetof(cxm_config, max_touchpoints)},
+			{"max_metrics", offsetof(cxm_config, max_metrics)},
+			{"max_segments", offsetof(cxm_config, max_segments)},
+			{"max_segment_values", offsetof(cxm_config, max_segment_values)},
+			{"max_name_len", offsetof(cxm_config, max_name_len)},
+			{"max_customer_id_len", offsetof(cxm_config, max_customer_id_len)},
+			{"max_measures", offsetof(cxm_config, max_measures)},
+			{"min_samples", offsetof(cxm_config, min_samples)},
+			{"max_customers", offsetof(cxm_config, max_customers)},
+			{"customer_policy", offsetof(cxm_config, customer_policy)},
+		};
+		while (PyDict_Next(kw, &pos, &k, &v)) {
+			size_t i;
+			for (i = 0; i < sizeof u32 / sizeof u32[0]; i++)
+				if (PyUnicode_CompareWithASCIIString(k, u32[i].name) == 0)
+					break;
+			if (i < sizeof u32 / sizeof u32[0]) {
+				if (set_u32(v, (uint32_t *)(void *)((char *)&cfg + u32[i].off), u32[i].name) < 0)
+					return -1;
+			} else if (PyUnicode_CompareWithASCIIString(k, "max_future_ms") == 0) {
+				PyObject *iv = index_of(v);
+				int rc = iv ? as_int64(iv, &cfg.max_future_ms) : -1;
+				Py_XDECREF(iv);
+				if (rc)
+					return -1;
+			} else if (PyUnicode_CompareWithASCIIString(k, "max_series") == 0) {
+				PyObject *iv = index_of(v);
+				int64_t x = 0;
+				int rc = iv ? as_int64(iv, &x) : -1;
+				Py_XDECREF(iv);
+				if (rc)
+					return -1;
+				if (x < 0) {
+					raise_msg(CXM_ERR_OUT_OF_RANGE, "max_series must not be negative");
+					return -1;
+				}
+				cfg.max_series = (uint64_t)x;
+			} else if (PyUnicode_CompareWithASCIIString(k, "confidence") == 0) {
+				if (conv_double(v, &cfg.confidence) < 0)
+					return -1;
+			} else if (PyUnicode_CompareWithASCIIString(k, "customer_key") == 0) {
+				char *p;
+				Py_ssize_t n;
+				if (!PyBytes_Check(v) || PyBytes_AsStringAndSize(v, &p, &n) < 0 || n != 16) {
+					if (!PyErr_Occurred())
+						PyErr_SetString(PyExc_TypeError, "customer_key must be 16 bytes");
+					return -1;
+				}
+				memcpy(cfg.customer_key, p, 16);
+			} else if (PyUnicode_CompareWithASCIIString(k, "tiers") == 0) {
+				PyObject *seq = PySequence_Tuple(v);
+				if (!seq)
+					return -1;
+				Py_ssize_t n = PyTuple_Size(seq);
+				if (n > CXM_MAX_TIERS) {
+					Py_DECREF(seq);
+					raise_msg(CXM_ERR_OUT_OF_RANGE, "more tiers than CXM_MAX_TIERS (4)");
+					return -1;
+				}
+				cfg.n_tiers = (uint32_t)n;
+				for (Py_ssize_t t = 0; t < n; t++) {
+					PyObject *tier = PyTuple_GetItem(seq, t);
+					PyObject *w = NULL, *c = NULL;
+					if (PyTuple_Check(tier) && PyTuple_Size(tier) == 2) {
+						w = PyTuple_GetItem(tier, 0);
+						c = PyTuple_GetItem(tier, 1);
+					}
+					PyObject *wi = w ? index_of(w) : NULL;
+					int rc = wi ? as_int64(wi, &cfg.tiers[t].bucket_ms) : -1;
+					Py_XDECREF(wi);
+					if (rc == 0)
+						rc = set_u32(c, &cfg.tiers[t].buckets, "buckets");
+					if (rc) {
+						Py_DECREF(seq);
+						if (!PyErr_Occurred() || !w)
+							PyErr_SetString(PyExc_TypeError,
+									"a tier is a (bucket_ms, buckets) pair of ints");
+						return -1;
+					}
+				}
+				Py_DECREF(seq);
+			} else if (PyUnicode_CompareWithASCIIString(k, "clock") == 0) {
+				if (v != Py_None && !PyCallable_Check(v)) {
+					PyErr_SetString(PyExc_TypeError, "clock must be callable");
+					return -1;
+				}
+				clock = v == Py_None ? NULL : v;
+			} else {
+				PyErr_Format(PyExc_TypeError, "Context() got an unexpected keyword argument '%S'", k);
+				return -1;
+			}
+		}
+	}
+	if (clock) {
+		Py_INCREF(clock);
+		XSETREF(self->clock, clock);
+		cfg.clock = py_clock;
+		cfg.clock_opaque = self;
+	}
+	cxm_context *ctx;
+	cxm_status st = cxm_context_new(&ctx, &cfg);
+	if (st) {
+		Py_CLEAR(self->clock);
+		raise_status(st, NULL);
+		return -1;
+	}
+	self->ctx = ctx;
+	return 0;
+}
+
+static int ctx_traverse(PyObject *self, visitproc visit, void *arg)
+{
+	if (rt_hexversion >= 0x03090000)
+		Py_VISIT((PyObject *)Py_TYPE(self));
+	Py_VISIT(((CtxObject *)self)->clock);
+	return 0;
+}
+
+static int ctx_clear(PyObject *self)
+{
+	Py_CLEAR(((CtxObject *)self)->clock);
+	return 0;
+}
+
+static void ctx_dealloc(PyObject *self_)
+{
+	CtxObject *self = (CtxObject *)self_;
+	PyTypeObject *tp = Py_TYPE(self_);
+	PyObject_GC_UnTrack(self_);
+	if (self->ctx)
+		release_ctx(self);
+	Py_CLEAR(self->clock);
+	freefunc f = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+	f(self_);
+	Py_DECREF(tp);
+}
+
+static PyObject *ctx_close(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	if (nargs_between("close", nargs, 0, 0) || no_kwargs("close", kwnames))
+		return NULL;
+	if (self->ctx) {
+		if (self->busy)
+			self->closing = 1; /* the outermost running call frees it */
+		else
+			release_ctx(self);
+	}
+	Py_RETURN_NONE;
+}
+SHIM_CTX(ctx_close)
+
+static PyObject *ctx_enter(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	if (nargs_between("__enter__", nargs, 0, 0) || no_kwargs("__enter__", kwnames) ||
+	    !live((CtxObject *)self_))
+		return NULL;
+	Py_INCREF(self_);
+	return self_;
+}
+SHIM_CTX(ctx_enter)
+
+static PyObject *ctx_exit(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	PyObject *r = ctx_close(self_, NULL, 0, NULL);
+	Py_XDECREF(r);
+	if (!r)
+		return NULL;
+	Py_RETURN_FALSE;
+}
+SHIM_CTX(ctx_exit)
+
+static PyObject *ctx_get_closed(PyObject *self_, void *c)
+{
+	CtxObject *self = (CtxObject *)self_;
+	return PyBool_FromLong(!self->ctx || self->closing);
+}
+
+/* ---- definitions ---- */
+
+static PyObject *ret_id(cxm_status st, cxm_context *ctx, uint32_t id)
+{
+	if (st)
+		return raise_status(st, ctx);
+	return PyLong_FromUnsignedLong(id);
+}
+
+static PyObject *ctx_journey_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_journey_define", nargs, 2, 2) || no_kwargs("_journey_define", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	PyObject *kname, *seq = PySequence_Tuple(args[1]);
+	if (!seq)
+		return NULL;
+	Py_ssize_t n = PyTuple_Size(seq);
+	const char **steps = PyMem_Malloc(sizeof(char *) * (size_t)(n ? n : 1));
+	PyObject **keeps = PyMem_Calloc((size_t)(n ? n : 1), sizeof(PyObject *));
+	PyObject *result = NULL;
+	const char *name = NULL;
+	if (!steps || !keeps) {
+		PyErr_NoMemory();
+		goto out;
+	}
+	for (Py_ssize_t i = 0; i < n; i++)
+		if (!(steps[i] = name_of(PyTuple_GetItem(seq, i), &keeps[i], "a step name")))
+			goto out;
+	if (!(name = name_of(args[0], &kname, "a journey name")))
+		goto out;
+	cxm_id id;
+	cxm_status st_ = cxm_journey_define(&id, ctx, name, steps, (size_t)n);
+	result = ret_id(st_, ctx, id);
+	Py_XDECREF(kname);
+out:
+	if (keeps)
+		for (Py_ssize_t i = 0; i < n; i++)
+			Py_XDECREF(keeps[i]);
+	PyMem_Free(keeps);
+	PyMem_Free(steps);
+	Py_DECREF(seq);
+	return result;
+}
+SHIM_CTX(ctx_journey_define)
+
+static int conv_opt_id(PyObject *o, cxm_id *out)
+{
+	if (o == Py_None) {
+		*out = CXM_NONE;
+		return 0;
+	}
+	return conv_id(NULL, o, 0, out);
+}
+
+static PyObject *ctx_touchpoint_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				       PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_touchpoint_define", nargs, 4, 4) ||
+	    no_kwargs("_touchpoint_define", kwnames) || !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	uint32_t channel;
+	cxm_id journey, step;
+	PyObject *keep;
+	if (conv_u32(args[1], &channel, "channel") < 0 || conv_opt_id(args[2], &journey) < 0 ||
+	    conv_opt_id(args[3], &step) < 0)
+		return NULL;
+	const char *name = name_of(args[0], &keep, "a touchpoint name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_touchpoint_define(&id, ctx, name, (cxm_channel)channel, journey, step);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_touchpoint_define)
+
+/* cxm_metric_def <-> dict, with the package's MetricDef field names. */
+static PyObject *def_to_dict(const cxm_metric_def *d)
+{
+	PyObject *top = PyTuple_New(d->questions), *bottom = PyTuple_New(d->questions);
+	if (!top || !bottom)
+		goto fail;
+	for (uint32_t q = 0; q < d->questions && q < CXM_MAX_QUESTIONS; q++) {
+		PyTuple_SetItem(top, q, PyLong_FromLong(d->top_min[q]));
+		PyTuple_SetItem(bottom, q, PyLong_FromLong(d->bottom_max[q]));
+	}
+	PyObject *na = d->has_na ? PyLong_FromLong(d->na_value) : (Py_INCREF(Py_None), Py_None);
+	PyObject *r = Py_BuildValue(
+		"{s:i,s:i,s:i,s:i,s:I,s:N,s:N,s:N,s:d,s:d,s:d,s:I}", "kind", (int)d->kind, "headline",
+		(int)d->headline, "scale_min", (int)d->scale_min, "scale_max", (int)d->scale_max,
+		"questions", (unsigned)d->questions, "na", na, "top_min", top, "bottom_max", bottom,
+		"duration_lo", d->duration_lo, "duration_hi", d->duration_hi, "relative_error",
+		d->relative_error, "precision", (unsigned)d->precision);
+	return r;
+fail:
+	Py_XDECREF(top);
+	Py_XDECREF(bottom);
+	return NULL;
+}
+
+static int obj_int32(PyObject *v, int32_t *out)
+{
+	PyObject *i = index_of(v);
+	if (!i)
+		return -1;
+	int64_t x;
+	int rc = as_int64(i, &x);
+	Py_DECREF(i);
+	if (rc)
+		return -1;
+	*out = x < INT32_MIN ? INT32_MIN : x > INT32_MAX ? INT32_MAX : (int32_t)x;
+	return 0;
+}
+
+static int dict_int(PyObject *d, const char *key, int32_t *out)
+{
+	PyObject *v = PyDict_GetItemString(d, key);
+	return v ? obj_int32(v, out) : 0;
+}
+
+static int dict_double(PyObject *d, const char *key, double *out)
+{
+	PyObject *v = PyDict_GetItemString(d, key);
+	return v ? conv_double(v, out) : 0;
+}
+
+static int dict_to_def(PyObject *d, cxm_metric_def *def)
+{
+	int32_t kind = 0, headline = 0, questions = 1, precision = 0;
+	cxm_metric_def_init(def, sizeof *def);
+	if (!PyDict_Check(d)) {
+		PyErr_SetString(PyExc_TypeError, "a metric definition is a preset number or a dict");
+		return -1;
+	}
+	if (dict_int(d, "kind", &kind) || dict_int(d, "headline", &headline) ||
+	    dict_int(d, "scale_min", &def->scale_min) || dict_int(d, "scale_max", &def->scale_max) ||
+	    dict_int(d, "questions", &questions) || dict_int(d, "precision", &precision) ||
+	    dict_double(d, "duration_lo", &def->duration_lo) ||
+	    dict_double(d, "duration_hi", &def->duration_hi) ||
+	    dict_double(d, "relative_error", &def->relative_error))
+		return -1;
+	def->kind = (cxm_metric_kind)kind;
+	def->headline = (cxm_headline)headline;
+	def->questions = questions < 0 ? UINT32_MAX : (uint32_t)questions;
+	def->precision = precision < 0 ? UINT32_MAX : (uint32_t)precision;
+	PyObject *na = PyDict_GetItemString(d, "na");
+	if (na && na != Py_None) {
+		def->has_na = 1;
+		if (obj_int32(na, &def->na_value) < 0)
+			return -1;
+	}
+	const char *boxes[2] = {"top_min", "bottom_max"};
+	int32_t *dst[2] = {def->top_min, def->bottom_max};
+	for (int k = 0; k < 2; k++) {
+		PyObject *v = PyDict_GetItemString(d, boxes[k]);
+		if (!v)
+			continue;
+		PyObject *seq = PySequence_Tuple(v);
+		if (!seq)
+			return -1;
+		Py_ssize_t n = PyTuple_Size(seq);
+		if (n > CXM_MAX_QUESTIONS) {
+			Py_DECREF(seq);
+			raise_msg(CXM_ERR_OUT_OF_RANGE, "more boxes than CXM_MAX_QUESTIONS (8)");
+			return -1;
+		}
+		for (Py_ssize_t q = 0; q < n; q++)
+			if (obj_int32(PyTuple_GetItem(seq, q), &dst[k][q]) < 0) {
+				Py_DECREF(seq);
+				return -1;
+			}
+		Py_DECREF(seq);
+	}
+	return 0;
+}
+
+static PyObject *ctx_metric_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_metric_define", nargs, 2, 2) || no_kwargs("_metric_define", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_metric_def def;
+	cxm_metric_def_init(&def, sizeof def);
+	if (PyLong_Check(args[1])) {
+		uint32_t preset;
+		if (conv_u32(args[1], &preset, "preset") < 0)
+			return NULL;
+		cxm_status st = cxm_metric_preset(&def, (cxm_preset)preset);
+		if (st)
+			return raise_status(st, NULL);
+	} else if (dict_to_def(args[1], &def) < 0) {
+		return NULL;
+	}
+	PyObject *keep;
+	const char *name = name_of(args[0], &keep, "a metric name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_metric_define(&id, ctx, name, &def);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_metric_define)
+
+static PyObject *ctx_metric_get(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id id;
+	if (nargs_between("_metric_get", nargs, 1, 1) || no_kwargs("_metric_get", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &id) < 0)
+		return NULL;
+	cxm_metric_def def;
+	cxm_metric_def_init(&def, sizeof def);
+	cxm_status st = cxm_metric_get(&def, ctx, id);
+	if (st)
+		return raise_status(st, ctx);
+	return def_to_dict(&def);
+}
+SHIM_CTX(ctx_metric_get)
+
+static PyObject *ctx_segment_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	cxm_context *ctx;
+	uint32_t maxv;
+	if (nargs_between("_segment_define", nargs, 2, 2) || no_kwargs("_segment_define", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_u32(args[1], &maxv, "max_values") < 0)
+		return NULL;
+	PyObject *keep;
+	const char *name = name_of(args[0], &keep, "a segment name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_segment_define(&id, ctx, name, maxv);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_segment_define)
+
+/* _segment_value(segment, name, add): the value's id. */
+static PyObject *ctx_segment_value(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id seg;
+	if (nargs_between("_segment_value", nargs, 3, 3) || no_kwargs("_segment_value", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg) < 0)
+		return NULL;
+	int add = PyObject_IsTrue(args[2]);
+	if (add < 0)
+		return NULL;
+	PyObject *keep;
+	const char *name = name_of(args[1], &keep, "a segment value");
+	if (!name)
+		return NULL;
+	uint32_t v;
+	cxm_status st = add ? cxm_segment_value(&v, ctx, seg, name)
+			    : cxm_segment_value_find(&v, ctx, seg, name);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, v);
+}
+SHIM_CTX(ctx_segment_value)
+
+static PyObject *ctx_segment_value_name(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+					PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id seg, val;
+	if (nargs_between("_segment_value_name", nargs, 2, 2) ||
+	    no_kwargs("_segment_value_name", kwnames) || !(ctx = live((CtxObject *)self_)) ||
+	    conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg) < 0 || conv_id(ctx, args[1], 0, &val) < 0)
+		return NULL;
+	const char *name;
+	cxm_status st = cxm_segment_value_name(&name, ctx, seg, val);
+	if (st)
+		return raise_status(st, ctx);
+	return PyUnicode_FromString(name);
+}
+SHIM_CTX(ctx_segment_value_name)
+
+static PyObject *ctx_segment_values(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id seg;
+	if (nargs_between("_segment_values", nargs, 1, 1) || no_kwargs("_segment_values", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg) < 0)
+		return NULL;
+	uint32_t n;
+	cxm_status st_ = cxm_segment_values(&n, ctx, seg);
+	return ret_id(st_, ctx, n);
+}
+SHIM_CTX(ctx_segment_values)
+
+static PyObject *ctx_count(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	uint32_t kind;
+	if (nargs_between("_count", nargs, 1, 1) || no_kwargs("_count", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_u32(args[0], &kind, "kind") < 0)
+		return NULL;
+	uint32_t n;
+	cxm_status st_ = cxm_count(&n, ctx, (cxm_object)kind);
+	return ret_id(st_, ctx, n);
+}
+SHIM_CTX(ctx_count)
+
+static PyObject *ctx_find(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	cxm_context *ctx;
+	uint32_t kind;
+	if (nargs_between("_find", nargs, 2, 2) || no_kwargs("_find", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_u32(args[0], &kind, "kind") < 0)
+		return NULL;
+	PyObject *keep;
+	const char *name = name_of(args[1], &keep, "a name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_find(&id, ctx, (cxm_object)kind, name);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_find)
+
+static PyObject *ctx_name(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	cxm_context *ctx;
+	uint32_t kind;
+	cxm_id id;
+	if (nargs_between("_name", nargs, 2, 2) || no_kwargs("_name", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_u32(args[0], &kind, "kind") < 0 ||
+	    conv_id(ctx, args[1], 0, &id) < 0)
+		return NULL;
+	const char *name;
+	cxm_status st = cxm_name(&name, ctx, (cxm_object)kind, id);
+	if (st)
+		return raise_status(st, ctx);
+	return PyUnicode_FromString(name);
+}
+SHIM_CTX(ctx_name)
+
+static PyObject *ctx_journey_steps(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id j;
+	if (nargs_between("_journey_steps", nargs, 1, 1) || no_kwargs("_journey_steps", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j) < 0)
+		return NULL;
+	uint32_t n;
+	cxm_status st_ = cxm_journey_steps(&n, ctx, j);
+	return ret_id(st_, ctx, n);
+}
+SHIM_CTX(ctx_journey_steps)
+
+static PyObject *ctx_step_name(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id j, s;
+	if (nargs_between("_step_name", nargs, 2, 2) || no_kwargs("_step_name", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j) < 0 ||
+	    conv_id(ctx, args[1], 0, &s) < 0)
+		return NULL;
+	const char *name;
+	cxm_status st = cxm_step_name(&name, ctx, j, s);
+	if (st)
+		return raise_status(st, ctx);
+	return PyUnicode_FromString(name);
+}
+SHIM_CTX(ctx_step_name)
+
+static PyObject *ctx_step_find(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id j;
+	if (nargs_between("_step_find", nargs, 2, 2) || no_kwargs("_step_find", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j) < 0)
+		return NULL;
+	PyObject *keep;
+	const char *name = name_of(args[1], &keep, "a step name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_step_find(&id, ctx, j, name);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_step_find)
+
+static PyObject *opt_id(cxm_id id)
+{
+	if (id == CXM_NONE)
+		Py_RETURN_NONE;
+	return PyLong_FromUnsignedLong(id);
+}
+
+static PyObject *ctx_touchpoint_get(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id tp;
+	if (nargs_between("_touchpoint_get", nargs, 1, 1) || no_kwargs("_touchpoint_get", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_TOUCHPOINT, &tp) < 0)
+		return NULL;
+	cxm_channel ch;
+	cxm_id j, s;
+	cxm_status st = cxm_touchpoint_get(&ch, &j, &s, ctx, tp);
+	if (st)
+		return raise_status(st, ctx);
+	return Py_BuildValue("(iNN)", (int)ch, opt_id(j), opt_id(s));
+}
+SHIM_CTX(ctx_touchpoint_get)
+
+/* ---- feeding ---- */
+
+static argspec feed_spec = {"feed", 5, 2, 5,
+			    {"time", "touchpoint", "measures", "customer", "segments"}, {0}};
+
+/* feed(time, touchpoint, measures=None, customer=None, segments=None) */
+static PyObject *ctx_feed(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	PyObject *a[5];
+	cxm_context *ctx;
+	if (parse(&feed_spec, args, nargs, kwnames, a) < 0 || !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_interaction one;
+	cxm_measure ms[16];
+	uint32_t segs[MAX_DIMS];
+	builder b = {ctx,
+		     {&one, 0, 1, sizeof(cxm_interaction), 0},
+		     {ms, 0, 16, sizeof(cxm_measure), 0},
+		     {segs, 0, MAX_DIMS, sizeof(uint32_t), 0},
+		     VEC(PyObject *),
+		     VEC(Py_ssize_t),
+		     0};
+	PyObject *r = NULL;
+	if (add_interaction(&b, a[0], a[1], a[2], a[3], a[4], 0) == 0) {
+		fix(&b);
+		cxm_status st = cxm_feed(ctx, VEC_AT(b.ix, cxm_interaction));
+		if (st)
+			raise_status(st, ctx);
+		else
+			r = (Py_INCREF(Py_None), Py_None);
+	}
+	drop_refs(&b);
+	vec_free(&b.ix);
+	vec_free(&b.ms);
+	vec_free(&b.seg);
+	vec_free(&b.keep);
+	return r;
+}
+SHIM_CTX(ctx_feed)
+
+/* Rejections as the package reports them: a list of (index, code, reason). */
+static int add_rejection(PyObject *list, Py_ssize_t index, int code, PyObject *reason)
+{
+	PyObject *t = reason ? Py_BuildValue("(niO)", index, code, reason)
+			     : Py_BuildValue("(nis)", index, code, cxm_strerror(code));
+	if (!t)
+		return -1;
+	int rc = PyList_Append(list, t);
+	Py_DECREF(t);
+	return rc;
+}
+
+/* The current exception, if it is about the row's data, as a rejection. */
+static int reject_current(PyObject *list, Py_ssize_t index)
+{
+	if (!PyErr_ExceptionMatches(PyExc_TypeError) && !PyErr_ExceptionMatches(PyExc_ValueError) &&
+	    !PyErr_ExceptionMatches(PyExc_LookupError) && !PyErr_ExceptionMatches(PyExc_OverflowError) &&
+	    !(PyErr_ExceptionMatches(Error) && !PyErr_ExceptionMatches(PyExc_MemoryError)))
+		return -1; /* not the row's fault: propagate */
+	PyObject *type, *value, *tb;
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	int code = CXM_ERR_INVALID;
+	if (value && PyObject_IsInstance(value, Error) == 1) {
+		PyObject *c = PyObject_GetAttr(value, str_code);
+		if (c && PyLong_Check(c))
+			code = (int)PyLong_AsLong(c);
+		Py_XDECREF(c);
+		PyErr_Clear();
+	}
+	PyObject *reason = value ? PyObject_Str(value) : NULL;
+	if (reason && PyUnicode_GetLength(reason) == 0 && type) {
+		Py_DECREF(reason);
+		reason = PyObject_GetAttrString(type, "__name__");
+	}
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	if (!reason)
+		return -1;
+	int rc = add_rejection(list, index, code, reason);
+	Py_DECREF(reason);
+	return rc;
+}
+
+typedef struct {
+	size_t accepted;
+	size_t rejected;
+	PyObject *list;
+} report;
+
+/* Feed the builder's interactions as one batch, the GIL released. */
+static int flush(CtxObject *self, builder *b, cxm_rejection *rej, report *rep)
+{
+	if (!b->ix.n)
+		return 0;
+	fix(b);
+	size_t acc = 0, nrej = 0, n = b->ix.n;
+	cxm_context *ctx = self->ctx;
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_feed_batch(&acc, self->ctx, VEC_AT(b->ix, cxm_interaction), n, rej, n, &nrej);
+	NOGIL_END(self);
+	int rc = 0;
+	if (st && st != CXM_ERR_REJECTED) {
+		raise_status(st, ctx);
+		rc = -1;
+	} else {
+		rep->accepted += acc;
+		rep->rejected += nrej;
+		for (size_t i = 0; i < nrej && i < n; i++)
+			if (add_rejection(rep->list, VEC_AT(b->src, Py_ssize_t)[rej[i].index],
+					  (int)rej[i].status, NULL) < 0) {
+				rc = -1;
+				break;
+			}
+	}
+	b->ix.n = b->ms.n = b->seg.n = b->src.n = 0;
+	drop_refs(b);
+	return rc;
+}
+
+static PyObject *report_tuple(report *rep)
+{
+	return Py_BuildValue("(nnO)", (Py_ssize_t)rep->accepted, (Py_ssize_t)rep->rejected, rep->list);
+}
+
+static PyObject *s_time, *s_touchpoint, *s_measures, *s_customer, *s_segments;
+
+/* One row of feed_many(): a tuple (time, touchpoint[, measures[, customer[,
+ * segments]]]) or a dict with those keys. */
+static int add_row(builder *b, PyObject *row)
+{
+	PyObject *f[5] = {NULL, NULL, NULL, NULL, NULL};
+	if (PyTuple_Check(row) || PyList_Check(row)) {
+		PyObject *t = PySequence_Tuple(row);
+		if (!t)
+			return -1;
+		Py_ssize_t n = PyTuple_Size(t);
+		if (n < 2 || n > 5) {
+			Py_DECREF(t);
+			PyErr_Format(PyExc_TypeError,
+				     "a row is (time, touchpoint[, measures[, customer[, segments]]]); got %zd items",
+				     n);
+			return -1;
+		}
+		for (Py_ssize_t i = 0; i < n; i++)
+			f[i] = PyTuple_GetItem(t, i);
+		int rc = add_interaction(b, f[0], f[1], f[2], f[3], f[4], 1);
+		Py_DECREF(t);
+		return rc;
+	}
+	if (PyDict_Check(row)) {
+		PyObject *keys[5] = {s_time, s_touchpoint, s_measures, s_customer, s_segments};
+		Py_ssize_t found = 0;
+		for (int i = 0; i < 5; i++) {
+			f[i] = PyDict_GetItem(row, keys[i]);
+			if (f[i]) {
+				Py_INCREF(f[i]);
+				found++;
+			}
+		}
+		int rc = -1;
+		if (!f[0] || !f[1]) {
+			PyErr_Format(PyExc_KeyError, "a row needs 'time' and 'touchpoint'");
+		} else if (PyDict_Size(row) != found) {
+			Py_ssize_t pos = 0;
+			PyObject *k, *v;
+			while (PyDict_Next(row, &pos, &k, &v)) {
+				int known = 0;
+				for (int i = 0; i < 5; i++)
+					if (PyObject_RichCompareBool(k, keys[i], Py_EQ) == 1)
+						known = 1;
+				if (!known) {
+					PyErr_Format(PyExc_KeyError,
+						     "unknown key %R in a row (time, touchpoint, measures, customer, segments)",
+						     k);
+					break;
+				}
+			}
+		} else {
+			rc = add_interaction(b, f[0], f[1], f[2], f[3], f[4], 1);
+		}
+		for (int i = 0; i < 5; i++)
+			Py_XDECREF(f[i]);
+		return rc;
+	}
+	PyErr_Format(PyExc_TypeError, "a row must be a tuple or a dict, not %R",
+		     (PyObject *)Py_TYPE(row));
+	return -1;
+}
+
+static argspec many_spec = {"_feed_many", 2, 1, 2, {"rows", "start"}, {0}};
+
+static PyObject *ctx_feed_many(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	PyObject *a[2];
+	cxm_context *ctx;
+	if (parse(&many_spec, args, nargs, kwnames, a) < 0 || !(ctx = live(self)))
+		return NULL;
+	Py_ssize_t index = 0;
+	if (a[1]) {
+		index = PyLong_AsSsize_t(a[1]);
+		if (index == -1 && PyErr_Occurred())
+			return NULL;
+	}
+	PyObject *it = PyObject_GetIter(a[0]);
+	if (!it)
+		return NULL;
+	builder b = {ctx, VEC(cxm_interaction), VEC(cxm_measure), VEC(uint32_t), VEC(PyObject *),
+		     VEC(Py_ssize_t), 0};
+	report rep = {0, 0, PyList_New(0)};
+	cxm_rejection *rej = PyMem_Malloc(sizeof(cxm_rejection) * FEED_CHUNK);
+	PyObject *result = NULL;
+	if (!rep.list || !rej || vec_reserve(&b.ix, FEED_CHUNK) < 0 ||
+	    vec_reserve(&b.src, FEED_CHUNK) < 0) {
+		if (!PyErr_Occurred())
+			PyErr_NoMemory();
+		goto out;
+	}
+	for (;; index++) {
+		PyObject *row = PyIter_Next(it);
+		if (!row) {
+			if (PyErr_Occurred()) {
+				/* the iterable failed: what came before it is fed, then raise */
+				PyObject *t, *v, *tb;
+				PyErr_Fetch(&t, &v, &tb);
+				if (!live(self) || flush(self, &b, rej, &rep) < 0)
+					PyErr_Clear();
+				PyErr_Restore(t, v, tb);
+				goto out;
+			}
+			break;
+		}
+		if (!live(self)) { /* closed from a clock or a converter */
+			Py_DECREF(row);
+			goto out;
+		}
+		VEC_AT(b.src, Py_ssize_t)[b.ix.n] = index;
+		int rc = add_row(&b, row);
+		Py_DECREF(row);
+		if (rc < 0) {
+			if (reject_current(rep.list, index) < 0)
+				goto out;
+			rep.rejected++; /* rows that reach libcxm are counted when fed */
+		}
+		if (b.ix.n == FEED_CHUNK && flush(self, &b, rej, &rep) < 0)
+			goto out;
+	}
+	if (flush(self, &b, rej, &rep) < 0)
+		goto out;
+	/* binding-level rejections were appended as they happened, batch
+	 * rejections per chunk: put them in row order */
+	if (PyList_Sort(rep.list) < 0)
+		goto out;
+	result = report_tuple(&rep);
+out:
+	drop_refs(&b);
+	vec_free(&b.ix);
+	vec_free(&b.ms);
+	vec_free(&b.seg);
+	vec_free(&b.keep);
+	vec_free(&b.src);
+	PyMem_Free(rej);
+	Py_XDECREF(rep.list);
+	Py_DECREF(it);
+	return result;
+}
+SHIM_CTX(ctx_feed_many)
+
+/* ---- feeding from a buffer of fixed-size records ---- */
+
+typedef struct {
+	size_t off;
+	char code; /* struct-module code: bBhHiIqQfd? (and s for customer bytes) */
+	uint32_t id, item;
+} field;
+
+typedef struct {
+	size_t rsize;
+	field time, tp, cust;
+	size_t cust_size;
+	int64_t time_mul, time_div;
+	field seg[MAX_DIMS];
+	size_t nseg, seg_dims;
+	field *meas;
+	size_t nmeas;
+} layout;
+
+static size_t code_size(char c)
+{
+	switch (c) {
+	case 'b': case 'B': case '?': return 1;
+	case 'h': case 'H': return 2;
+	case 'i': case 'I': case 'f': return 4;
+	case 'q': case 'Q': case 'd': return 8;
+	default: return 0;
+	}
+}
+
+static inline int64_t rd_int(const unsigned char *p, char c)
+{
+	switch (c) {
+	case 'b': { int8_t v; memcpy(&v, p, 1); return v; }
+	case 'B': case '?': return *p;
+	case 'h': { int16_t v; memcpy(&v, p, 2); return v; }
+	case 'H': { uint16_t v; memcpy(&v, p, 2); return v; }
+	case 'i': { int32_t v; memcpy(&v, p, 4); return v; }
+	case 'I': { uint32_t v; memcpy(&v, p, 4); return v; }
+	case 'q': { int64_t v; memcpy(&v, p, 8); return v; }
+	case 'Q': { uint64_t v; memcpy(&v, p, 8); return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
+	case 'f': { float v; memcpy(&v, p, 4); return isfinite(v) ? (int64_t)v : INT64_MAX; }
+	case 'd': { double v; memcpy(&v, p, 8); return isfinite(v) && fabs(v) < 9e18 ? (int64_t)v : INT64_MAX; }
+	}
+	return 0;
+}
+
+static inline double rd_double(const unsigned char *p, char c)
+{
+	switch (c) {
+	case 'f': { float v; memcpy(&v, p, 4); return v; }
+	case 'd': { double v; memcpy(&v, p, 8); return v; }
+	case 'Q': { uint64_t v; memcpy(&v, p, 8); return (double)v; }
+	default: return (double)rd_int(p, c);
+	}
+}
+
+static int parse_field(PyObject *t, field *f, size_t rsize, int with_ids, const char *what)
+{
+	/* (offset, code) or (id, item, offset, code) */
+	Py_ssize_t n = PyTuple_Check(t) ? PyTuple_Size(t) : -1;
+	PyObject *code;
+	long long off, id = 0, item = 0;
+	if (with_ids) {
+		if (n != 4)
+			goto bad;
+		id = PyLong_AsLongLong(PyTuple_GetItem(t, 0));
+		item = PyLong_AsLongLong(PyTuple_GetItem(t, 1));
+		off = PyLong_AsLongLong(PyTuple_GetItem(t, 2));
+		code = PyTuple_GetItem(t, 3);
+	} else {
+		if (n != 2)
+			goto bad;
+		off = PyLong_AsLongLong(PyTuple_GetItem(t, 0));
+		code = PyTuple_GetItem(t, 1);
+	}
+	if (PyErr_Occurred())
+		return -1;
+	if (!PyUnicode_Check(code) || PyUnicode_GetLength(code) != 1)
+		goto bad;
+	Py_UCS4 c = PyUnicode_ReadChar(code, 0);
+	f->code = c < 128 ? (char)c : 0;
+	f->off = (size_t)off;
+	f->id = id < 0 || id >= (long long)CXM_NONE ? UNKNOWN_ID : (uint32_t)id;
+	f->item = item < 0 || item > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)item;
+	size_t sz = code_size(f->code);
+	if (!sz || off < 0 || (size_t)off + sz > rsize) {
+		PyErr_Format(PyExc_ValueError, "%s: type code '%c' at offset %lld does not fit a %zu-byte record",
+			     what, f->code ? f->code : '?', off, rsize);
+		return -1;
+	}
+	return 0;
+bad:
+	PyErr_Format(PyExc_TypeError, "%s: a layout field is %s", what,
+		     with_ids ? "(id, item, offset, code)" : "(offset, code)");
+	return -1;
+}
+
+/* (record_size, time, time_mul, time_div, touchpoint, customer | None,
+ *  customer_size, segments, measures) as cxm.Layout builds it. */
+static int parse_layout(PyObject *o, layout *L)
+{
+	memset(L, 0, sizeof *L);
+	if (!PyTuple_Check(o) || PyTuple_Size(o) != 9) {
+		PyErr_SetString(PyExc_TypeError, "layout must come from cxm.Layout");
+		return -1;
+	}
+	L->rsize = PyLong_AsSize_t(PyTuple_GetItem(o, 0));
+	L->time_mul = PyLong_AsLongLong(PyTuple_GetItem(o, 2));
+	L->time_div = PyLong_AsLongLong(PyTuple_GetItem(o, 3));
+	if (PyErr_Occurred())
+		return -1;
+	if (L->rsize == 0 || L->time_mul < 1 || L->time_div < 1) {
+		PyErr_SetString(PyExc_ValueError, "layout: record size and time scale must be positive");
+		return -1;
+	}
+	if (parse_field(PyTuple_GetItem(o, 1), &L->time, L->rsize, 0, "time") < 0 ||
+	    parse_field(PyTuple_GetItem(o, 4), &L->tp, L->rsize, 0, "touchpoint") < 0)
+		return -1;
+	if (L->time.code == 'f' || L->time.code == 'd' || L->time.code == '?') {
+		PyErr_SetString(PyExc_TypeError, "layout: time must be an integer field");
+		return -1;
+	}
+	PyObject *cust = PyTuple_GetItem(o, 5);
+	if (cust != Py_None) {
+		L->cust_size = PyLong_AsSize_t(PyTuple_GetItem(o, 6));
+		if (PyErr_Occurred())
+			return -1;
+		PyObject *code = PyTuple_Check(cust) && PyTuple_Size(cust) == 2 ? PyTuple_GetItem(cust, 1) : NULL;
+		if (code && PyUnicode_Check(code) && PyUnicode_CompareWithASCIIString(code, "s") == 0) {
+			L->cust.code = 's';
+			L->cust.off = PyLong_AsSize_t(PyTuple_GetItem(cust, 0));
+			if (PyErr_Occurred())
+				return -1;
+			if (!L->cust_size || L->cust.off + L->cust_size > L->rsize) {
+				PyErr_SetString(PyExc_ValueError, "layout: customer bytes do not fit the record");
+				return -1;
+			}
+		} else if (parse_field(cust, &L->cust, L->rsize, 0, "customer") < 0) {
+			return -1;
+		} else if (L->cust.code == 'f' || L->cust.code == 'd') {
+			PyErr_SetString(PyExc_TypeError, "layout: customer must be an integer or bytes field");
+			return -1;
+		}
+	}
+	PyObject *segs = PyTuple_GetItem(o, 7), *meas = PyTuple_GetItem(o, 8);
+	if (!PyTuple_Check(segs) || !PyTuple_Check(meas)) {
+		PyErr_SetString(PyExc_TypeError, "layout: segments and measures are tuples");
+		return -1;
+	}
+	L->nseg = (size_t)PyTuple_Size(segs);
+	if (L->nseg > MAX_DIMS) {
+		PyErr_SetString(PyExc_ValueError, "layout: more than 64 segment fields");
+		return -1;
+	}
+	for (size_t i = 0; i < L->nseg; i++) {
+		if (parse_field(PyTuple_GetItem(segs, (Py_ssize_t)i), &L->seg[i], L->rsize, 1, "segment") < 0)
+			return -1;
+		if (L->seg[i].id >= MAX_DIMS) {
+			raise_msg(CXM_ERR_UNKNOWN_ID, "layout: a segment dimension is not defined");
+			return -1;
+		}
+		if (L->seg[i].id + 1 > L->seg_dims)
+			L->seg_dims = L->seg[i].id + 1;
+	}
+	L->nmeas = (size_t)PyTuple_Size(meas);
+	L->meas = PyMem_Calloc(L->nmeas ? L->nmeas : 1, sizeof(field));
+	if (!L->meas) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (size_t i = 0; i < L->nmeas; i++)
+		if (parse_field(PyTuple_GetItem(meas, (Py_ssize_t)i), &L->meas[i], L->rsize, 1, "measure") < 0)
+			return -1;
+	return 0;
+}
+
+typedef struct {
+	cxm_rejection *r;
+	size_t n, cap;
+	int nomem;
+} rejlist;
+
+/* Feed n records from base, without the GIL. Rejections go to out (their
+ * index in records); returns the status of a failed batch call, or OK. */
+static cxm_status feed_records(cxm_context *ctx, const layout *L, const unsigned char *base,
+			       size_t n, size_t *accepted, size_t *nrejected, rejlist *out)
+{
+	enum { CH = FEED_CHUNK };
+	cxm_interaction *ix = malloc(sizeof *ix * CH);
+	cxm_measure *ms = malloc(sizeof *ms * CH * (L->nmeas ? L->nmeas : 1));
+	uint32_t *sg = malloc(sizeof *sg * CH * (L->seg_dims ? L->seg_dims : 1));
+	uint64_t *cid = malloc(sizeof *cid * CH);
+	cxm_rejection *rej = malloc(sizeof *rej * CH);
+	cxm_status result = CXM_OK;
+	if (!ix || !ms || !sg || !cid || !rej) {
+		out->nomem = 1;
+		goto done;
+	}
+	for (size_t first = 0; first < n; first += CH) {
+		size_t m = n - first < CH ? n - first : CH;
+		cxm_measure *mp = ms;
+		for (size_t k = 0; k < m; k++) {
+			const unsigned char *rec = base + (first + k) * L->rsize;
+			cxm_interaction *x = &ix[k];
+			memset(x, 0, sizeof *x);
+			x->size = sizeof *x;
+			int64_t t = rd_int(rec + L->time.off, L->time.code);
+			if (L->time_mul != 1)
+				t = (t > INT64_MAX / L->time_mul || t < INT64_MIN / L->time_mul)
+					    ? INT64_MAX : t * L->time_mul;
+			if (L->time_div != 1) {
+				int64_t q = t / L->time_div;
+				t = (t % L->time_div < 0) ? q - 1 : q;
+			}
+			x->time_ms = t;
+			int64_t tp = rd_int(rec + L->tp.off, L->tp.code);
+			x->touchpoint = tp < 0 || tp >= (int64_t)CXM_NONE ? UNKNOWN_ID : (cxm_id)tp;
+			if (L->cust.code == 's') {
+				const unsigned char *c = rec + L->cust.off;
+				size_t len = L->cust_size;
+				while (len && c[len - 1] == 0)
+					len--;
+				x->customer = len ? c : NULL;
+				x->customer_len = len;
+			} else if (L->cust.code) {
+				uint64_t u = (uint64_t)rd_int(rec + L->cust.off, L->cust.code);
+				unsigned char *le = (unsigned char *)&cid[k];
+				for (int i = 0; i < 8; i++)
+					le[i] = (unsigned char)(u >> (8 * i));
+				x->customer = le;
+				x->customer_len = 8;
+			}
+			if (L->seg_dims) {
+				uint32_t *s = sg + k * L->seg_dims;
+				for (size_t d = 0; d < L->seg_dims; d++)
+					s[d] = CXM_NONE;
+				for (size_t i = 0; i < L->nseg; i++) {
+					int64_t v = rd_int(rec + L->seg[i].off, L->seg[i].code);
+					s[L->seg[i].id] = v < 0 || v == (int64_t)CXM_NONE ? CXM_NONE
+							  : v > (int64_t)CXM_NONE ? UNKNOWN_ID : (uint32_t)v;
+				}
+				x->segments = s;
+				x->n_segments = L->seg_dims;
+			}
+			x->measures = mp;
+			for (size_t i = 0; i < L->nmeas; i++) {
+				double v = rd_double(rec + L->meas[i].off, L->meas[i].code);
+				if (isnan(v))
+					continue; /* a missing value in a column */
+				mp->metric = L->meas[i].id;
+				mp->item = L->meas[i].item;
+				mp->value = v;
+				mp++;
+			}
+			x->n_measures = (size_t)(mp - x->measures);
+			if (!x->n_measures)
+				x->measures = NULL;
+		}
+		size_t acc = 0, nrej = 0;
+		cxm_status st = cxm_feed_batch(&acc, ctx, ix, m, rej, m, &nrej);
+		if (st && st != CXM_ERR_REJECTED) {
+			result = st;
+			goto done;
+		}
+		*accepted += acc;
+		*nrejected += nrej;
+		for (size_t i = 0; i < nrej; i++) {
+			if (out->n == out->cap) {
+				size_t nc = out->cap ? out->cap * 2 : 256;
+				cxm_rejection *np = realloc(out->r, nc * sizeof *np);
+				if (!np) {
+					out->nomem = 1;
+					break;
+				}
+				out->r = np;
+				out->cap = nc;
+			}
+			out->r[out->n].index = first + rej[i].index;
+			out->r[out->n].status = rej[i].status;
+			out->n++;
+		}
+	}
+done:
+	free(ix);
+	free(ms);
+	free(sg);
+	free(cid);
+	free(rej);
+	return result;
+}
+
+static argspec rec_spec = {"_feed_records", 3, 2, 3, {"buffer", "layout", "start"}, {0}};
+
+/* _feed_records(buffer, layout, start=0) -> (accepted, rejected, rejections) */
+static PyObject *ctx_feed_records(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	PyObject *a[3];
+	cxm_context *ctx;
+	if (parse(&rec_spec, args, nargs, kwnames, a) < 0 || !(ctx = live(self)))
+		return NULL;
+	Py_ssize_t start = 0;
+	if (a[2] && (start = PyLong_AsSsize_t(a[2])) == -1 && PyErr_Occurred())
+		return NULL;
+	layout L;
+	if (parse_layout(a[1], &L) < 0) {
+		PyMem_Free(L.meas);
+		return NULL;
+	}
+	cxm_pybuffer view;
+	int have_view = 0;
+	const unsigned char *base;
+	Py_ssize_t len;
+	if (PyBytes_Check(a[0])) {
+		char *p;
+		if (PyBytes_AsStringAndSize(a[0], &p, &len) < 0) {
+			PyMem_Free(L.meas);
+			return NULL;
+		}
+		base = (const unsigned char *)p;
+	} else if (rt_buffer) {
+		if (cxm_py_getbuffer(a[0], &view, CXM_PYBUF_SIMPLE) < 0) {
+			PyMem_Free(L.meas);
+			return NULL;
+		}
+		have_view = 1;
+		base = view.buf;
+		len = view.len;
+	} else {
+		PyMem_Free(L.meas);
+		PyErr_SetString(PyExc_TypeError,
+				"before Python 3.11 the stable ABI has no buffer protocol: pass bytes");
+		return NULL;
+	}
+	PyObject *result = NULL;
+	if ((size_t)len % L.rsize) {
+		PyErr_Format(PyExc_ValueError, "the buffer's %zd bytes are not a whole number of %zu-byte records",
+			     len, L.rsize);
+	} else {
+		size_t acc = 0, nrej = 0, n = (size_t)len / L.rsize;
+		rejlist rl = {NULL, 0, 0, 0};
+		cxm_status st;
+		NOGIL_BEGIN(self);
+		st = feed_records(self->ctx, &L, base, n, &acc, &nrej, &rl);
+		NOGIL_END(self);
+		if (rl.nomem)
+			PyErr_NoMemory();
+		else if (st)
+			raise_status(st, ctx);
+		else {
+			report rep = {acc, nrej, PyList_New(0)};
+			int ok = rep.list != NULL;
+			for (size_t i = 0; ok && i < rl.n; i++)
+				ok = add_rejection(rep.list, start + (Py_ssize_t)rl.r[i].index,
+						   (int)rl.r[i].status, NULL) == 0;
+			if (ok)
+				result = report_tuple(&rep);
+			Py_XDECREF(rep.list);
+		}
+		free(rl.r);
+	}
+	if (have_view)
+		cxm_py_releasebuffer(&view);
+	PyMem_Free(L.meas);
+	return result;
+}
+SHIM_CTX(ctx_feed_records)
+
+/* ---- queries ---- */
+
+typedef struct {
+	PyObject_HEAD
+	cxm_query q;
+} QueryObject;
+
+static int as_query(PyObject *o, const cxm_query **q)
+{
+	if (!PyObject_TypeCheck(o, QueryType)) {
+		PyErr_Format(PyExc_TypeError, "expected a cxm.Query, not %R", (PyObject *)Py_TYPE(o));
+		return -1;
+	}
+	*q = &((QueryObject *)o)->q;
+	return 0;
+}
+
+typedef struct {
+	PyObject_HEAD
+	cxm_result r;
+} ResultObject;
+
+typedef struct {
+	PyObject_HEAD
+	cxm_comparison c;
+} ComparisonObject;
+
+typedef struct {
+	PyObject_HEAD
+	cxm_stats s;
+} StatsObject;
+
+static PyObject *ctx_run(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			 PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	cxm_context *ctx;
+	if (nargs_between("run", nargs, 1, 1) || no_kwargs("run", kwnames) || !(ctx = live(self)) ||
+	    as_query(args[0], &q) < 0)
+		return NULL;
+	cxm_result r;
+	r.size = sizeof r;
+	cxm_status st;
+	Py_INCREF(args[0]); /* the query must outlive the call without the GIL */
+	NOGIL_BEGIN(self);
+	st = cxm_query_run(&r, self->ctx, q);
+	NOGIL_END(self);
+	Py_DECREF(args[0]);
+	if (st)
+		return raise_status(st, ctx);
+	ResultObject *o = (ResultObject *)PyType_GenericAlloc(ResultType, 0);
+	if (!o)
+		return NULL;
+	o->r = r;
+	return (PyObject *)o;
+}
+SHIM_CTX(ctx_run)
+
+static PyObject *ctx_quantiles(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	cxm_context *ctx;
+	if (nargs_between("_quantiles", nargs, 2, 2) || no_kwargs("_quantiles", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[0], &q) < 0)
+		return NULL;
+	PyObject *seq = PySequence_Tuple(args[1]);
+	if (!seq)
+		return NULL;
+	double qs[65] = {0}, out[65];
+	Py_ssize_t n = PyTuple_Size(seq);
+	for (Py_ssize_t i = 0; i < n && i < 64; i++)
+		if (conv_double(PyTuple_GetItem(seq, i), &qs[i]) < 0) {
+			Py_DECREF(seq);
+			return NULL;
+		}
+	Py_DECREF(seq);
+	if (n > 64)
+		n = 65; /* libcxm says how many it takes */
+	cxm_status st;
+	Py_INCREF(args[0]);
+	NOGIL_BEGIN(self);
+	st = cxm_query_quantiles(out, self->ctx, q, n ? qs : NULL, (size_t)n);
+	NOGIL_END(self);
+	Py_DECREF(args[0]);
+	if (st)
+		return raise_status(st, ctx);
+	PyObject *t = PyTuple_New(n);
+	for (Py_ssize_t i = 0; t && i < n; i++)
+		PyTuple_SetItem(t, i, PyFloat_FromDouble(out[i]));
+	return t;
+}
+SHIM_CTX(ctx_quantiles)
+
+static PyObject *ctx_distribution(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	uint32_t item;
+	cxm_context *ctx;
+	if (nargs_between("_distribution", nargs, 2, 2) || no_kwargs("_distribution", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_u32(args[1], &item, "item") < 0)
+		return NULL;
+	uint64_t out[CXM_MAX_POINTS];
+	size_t n = 0;
+	cxm_status st;
+	Py_INCREF(args[0]);
+	NOGIL_BEGIN(self);
+	st = cxm_query_distribution(out, CXM_MAX_POINTS, &n, self->ctx, q, item);
+	NOGIL_END(self);
+	Py_DECREF(args[0]);
+	if (st)
+		return raise_status(st, ctx);
+	PyObject *t = PyTuple_New((Py_ssize_t)n);
+	for (size_t i = 0; t && i < n; i++)
+		PyTuple_SetItem(t, (Py_ssize_t)i, PyLong_FromUnsignedLongLong(out[i]));
+	return t;
+}
+SHIM_CTX(ctx_distribution)
+
+static PyObject *ctx_compare(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			     PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *qa, *qb;
+	cxm_context *ctx;
+	if (nargs_between("compare", nargs, 2, 2) || no_kwargs("compare", kwnames) || !(ctx = live(self)) ||
+	    as_query(args[0], &qa) < 0 || as_query(args[1], &qb) < 0)
+		return NULL;
+	cxm_comparison c;
+	c.size = sizeof c;
+	cxm_status st;
+	Py_INCREF(args[0]);
+	Py_INCREF(args[1]);
+	NOGIL_BEGIN(self);
+	st = cxm_query_compare(&c, self->ctx, qa, qb);
+	NOGIL_END(self);
+	Py_DECREF(args[0]);
+	Py_DECREF(args[1]);
+	if (st)
+		return raise_status(st, ctx);
+	ComparisonObject *o = (ComparisonObject *)PyType_GenericAlloc(ComparisonType, 0);
+	if (!o)
+		return NULL;
+	o->c = c;
+	return (PyObject *)o;
+}
+SHIM_CTX(ctx_compare)
+
+static PyObject *ctx_stats(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("stats", nargs, 0, 0) || no_kwargs("stats", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_stats s;
+	s.size = sizeof s;
+	cxm_status st = cxm_stats_get(&s, ctx);
+	if (st)
+		return raise_status(st, ctx);
+	StatsObject *o = (StatsObject *)PyType_GenericAlloc(StatsType, 0);
+	if (!o)
+		return NULL;
+	o->s = s;
+	return (PyObject *)o;
+}
+SHIM_CTX(ctx_stats)
+
+static PyObject *ctx_series_bytes(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id m;
+	if (nargs_between("series_bytes", nargs, 1, 1) || no_kwargs("series_bytes", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &m) < 0)
+		return NULL;
+	size_t n;
+	cxm_status st = cxm_series_bytes(&n, ctx, m);
+	if (st)
+		return raise_status(st, ctx);
+	return PyLong_FromSize_t(n);
+}
+SHIM_CTX(ctx_series_bytes)
+
+static PyObject *customer_call(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames, int forget)
+{
+	const char *fname = forget ? "_forget" : "_last_seen";
+	cxm_context *ctx;
+	if (nargs_between(fname, nargs, 1, 1) || no_kwargs(fname, kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	builder b = {ctx, VEC(cxm_interaction), VEC(cxm_measure), VEC(uint32_t), VEC(PyObject *),
+		     VEC(Py_ssize_t), 0};
+	const void *p;
+	size_t len;
+	PyObject *r = NULL;
+	if (args[0] == Py_None) {
+		PyErr_SetString(PyExc_TypeError, "customer must be str, bytes or int");
+	} else if (conv_customer(&b, args[0], &p, &len, 1) == 0) {
+		int64_t t = 0;
+		cxm_status st = forget ? cxm_customer_forget(ctx, p, len)
+				       : cxm_customer_last_seen(&t, ctx, p, len);
+		if (st)
+			raise_status(st, ctx);
+		else if (forget)
+			r = (Py_INCREF(Py_None), Py_None);
+		else
+			r = PyLong_FromLongLong(t);
+	}
+	drop_refs(&b);
+	vec_free(&b.keep);
+	return r;
+}
+
+static PyObject *ctx_last_seen(PyObject *s, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	return customer_call(s, a, n, k, 0);
+}
+SHIM_CTX(ctx_last_seen)
+
+static PyObject *ctx_forget(PyObject *s, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	return customer_call(s, a, n, k, 1);
+}
+SHIM_CTX(ctx_forget)
+
+#define CTX_METHODS(X)                                                                              \
+	X(close, ctx_close, "close()\n--\n\nFree the context. Later calls raise ValueError; idempotent.") \
+	X(__enter__, ctx_enter, NULL)                                                               \
+	X(__exit__, ctx_exit, NULL)                                                                 \
+	X(_journey_define, ctx_journey_define, NULL)                                                \
+	X(_touchpoint_define, ctx_touchpoint_define, NULL)                                          \
+	X(_metric_define, ctx_metric_define, NULL)                                                  \
+	X(_metric_get, ctx_metric_get, NULL)                                                        \
+	X(_segment_define, ctx_segment_define, NULL)                                                \
+	X(_segment_value, ctx_segment_value, NULL)                                                  \
+	X(_segment_value_name, ctx_segment_value_name, NULL)                                        \
+	X(_segment_values, ctx_segment_values, NULL)                                                \
+	X(_count, ctx_count, NULL)                                                                  \
+	X(_find, ctx_find, NULL)                                                                    \
+	X(_name, ctx_name, NULL)                                                                    \
+	X(_journey_steps, ctx_journey_steps, NULL)                                                  \
+	X(_step_name, ctx_step_name, NULL)                                                          \
+	X(_step_find, ctx_step_find, NULL)                                                          \
+	X(_touchpoint_get, ctx_touchpoint_get, NULL)                                                \
+	X(feed, ctx_feed,                                                                           \
+	  "feed(time, touchpoint, measures=None, customer=None, segments=None)\n--\n\n"             \
+	  "Feed one interaction (cxm_feed). time: ms since the epoch or a datetime; measures: "      \
+	  "{metric: value}; customer: str, bytes or int; segments: {segment: value}.")             \
+	X(_feed_many, ctx_feed_many, NULL)                                                          \
+	X(_feed_records, ctx_feed_records, NULL)                                                    \
+	X(run, ctx_run, "run(query)\n--\n\nRun a cxm.Query (cxm_query_run) and return a Result.")   \
+	X(_quantiles, ctx_quantiles, NULL)                                                          \
+	X(_distribution, ctx_distribution, NULL)                                                    \
+	X(compare, ctx_compare,                                                                     \
+	  "compare(a, b)\n--\n\nCompare two queries of one metric (cxm_query_compare).")            \
+	X(stats, ctx_stats, "stats()\n--\n\nThe context's statistics (cxm_stats_get).")             \
+	X(series_bytes, ctx_series_bytes,                                                           \
+	  "series_bytes(metric)\n--\n\nBytes one series of the metric takes (cxm_series_bytes).")   \
+	X(_last_seen, ctx_last_seen, NULL)                                                          \
+	X(_forget, ctx_forget, NULL)
+
+#define FAST_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
+#define VA_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn##_va, METH_VARARGS | METH_KEYWORDS, doc},
+#define FAST_DEF_G(name, fn, doc) FAST_DEF(name, fn##_g, doc)
+#define VA_DEF_G(name, fn, doc) VA_DEF(name, fn##_g, doc)
+
+static PyMethodDef ctx_methods_fast[] = {CTX_METHODS(FAST_DEF_G){NULL, NULL, 0, NULL}};
+static PyMethodDef ctx_methods_va[] = {CTX_METHODS(VA_DEF_G){NULL, NULL, 0, NULL}};
+
+static PyGetSetDef ctx_getset[] = {
+	{"closed", ctx_get_closed, NULL, "True once close() was called.", NULL},
+	{NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot ctx_slots[] = {
+	{Py_tp_doc, "Context(**config)\n--\n\nA libcxm context (cxm_context_new)."},
+	{Py_tp_init, ctx_init},
+	{Py_tp_new, PyType_GenericNew},
+	{Py_tp_dealloc, ctx_dealloc},
+	{Py_tp_traverse, ctx_traverse},
+	{Py_tp_clear, ctx_clear},
+	{Py_tp_methods, NULL}, /* chosen at import */
+	{Py_tp_getset, ctx_getset},
+	{0, NULL}};
+
+static PyType_Spec ctx_spec = {"cxm._cxm.Context", sizeof(CtxObject), 0,
+			       Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+			       ctx_slots};
+
+/* ---- Query ---------------------------------------------------------------------- */
+
+static char *query_kw[] = {"metric", "span_ms", "end_ms", "scope", "id", "step", "segment",
+			   "segment_value", NULL};
+
+/* Query(metric, span_ms, end_ms=None, scope=0, id=0, step=None, segment=None, segment_value=0) */
+static PyObject *query_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
+{
+	PyObject *metric, *span, *end = Py_None, *scope = NULL, *id = NULL, *step = Py_None,
+			     *seg = Py_None, *segv = NULL;
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|OOOOOO:Query", query_kw, &metric, &span, &end,
+					 &scope, &id, &step, &seg, &segv))
+		return NULL;
+	cxm_query q;
+	cxm_query_init(&q, sizeof q);
+	uint32_t sc = 0;
+	if (conv_id(NULL, metric, 0, &q.metric) < 0 || conv_span_ms(span, &q.span_ms) < 0 ||
+	    (scope && conv_u32(scope, &sc, "scope") < 0) || (id && conv_id(NULL, id, 0, &q.id) < 0) ||
+	    conv_opt_id(step, &q.step) < 0 || conv_opt_id(seg, &q.segment) < 0 ||
+	    (segv && conv_id(NULL, segv, 0, &q.segment_value) < 0))
+		return NULL;
+	q.scope = (cxm_scope)sc;
+	if (end != Py_None) {
+		if (conv_time_ms(end, &q.end_ms) < 0)
+			return NULL;
+		if (q.end_ms == CXM_NOW)
+			q.end_ms++; /* an instant, never "now" by accident */
+	}
+	QueryObject *o = (QueryObject *)PyType_GenericAlloc(tp, 0);
+	if (!o)
+		return NULL;
+	o->q = q;
+	return (PyObject *)o;
+}
+
+static void plain_dealloc(PyObject *self)
+{
+	PyTypeObject *tp = Py_TYPE(self);
+	freefunc f = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+	f(self);
+	Py_DECREF(tp);
+}
+
+static PyObject *query_get_end(PyObject *self, void *c)
+{
+	int64_t e = ((QueryObject *)self)->q.end_ms;
+	if (e == CXM_NOW)
+		Py_RETURN_NONE;
+	return PyLong_FromLongLong(e);
+}
+
+static PyObject *query_get_opt(PyObject *self, void *c)
+{
+	const cxm_query *q = &((QueryObject *)self)->q;
+	return opt_id(c ? q->segment : q->step);
+}
+
+static PyMemberDef query_members[] = {
+	{"metric", T_UINT, offsetof(QueryObject, q.metric), READONLY, "The metric's id."},
+	{"scope", T_INT, offsetof(QueryObject, q.scope), READONLY, "A cxm.Scope."},
+	{"id", T_UINT, offsetof(QueryObject, q.id), READONLY, "Touchpoint, journey or channel."},
+	{"segment_value", T_UINT, offsetof(QueryObject, q.segment_value), READONLY, NULL},
+	{"span_ms", T_LONGLONG, offsetof(QueryObject, q.span_ms), READONLY, "Window length in ms."},
+	{NULL, 0, 0, 0, NULL}};
+
+static PyGetSetDef query_getset[] = {
+	{"end_ms", query_get_end, NULL, "End instant in ms, or None for the clock's now.", NULL},
+	{"step", query_get_opt, NULL, "The step, or None.", NULL},
+	{"segment", query_get_opt, NULL, "The segment dimension filtered on, or None.", (void *)1},
+	{NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot query_slots[] = {
+	{Py_tp_doc, "Query(metric, span_ms, end_ms=None, scope=0, id=0, step=None, segment=None, "
+		    "segment_value=0)\n--\n\nA compiled cxm_query; immutable."},
+	{Py_tp_new, query_new},
+	{Py_tp_dealloc, plain_dealloc},
+	{Py_tp_members, query_members},
+	{Py_tp_getset, query_getset},
+	{0, NULL}};
+
+static PyType_Spec query_spec = {"cxm._cxm.Query", sizeof(QueryObject), 0,
+				 Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, query_slots};
+
+/* ---- Result, Comparison, Stats: immutable records ------------------------------ */
+
+/* Each record type lists its fields once; members, repr and _asdict come
+ * from the list. Derived fields (names of enums, tuples) are getters. */
+typedef struct {
+	const char *name;
+	int type;
+	Py_ssize_t off;
+	const char *doc;
+} rfield;
+
+typedef struct {
+	const char *name;
+	getter get;
+	const char *doc;
+} rderived;
+
+typedef struct {
+	const char *tname;
+	const rfield *fields;
+	const rderived *derived;
+	const char *const *repr_fields; /* the few repr shows */
+} rinfo;
+
+static PyObject *field_value(PyObject *self, const rfield *f)
+{
+	const char *p = (const char *)self + f->off;
+	switch (f->type) {
+	case T_DOUBLE: { double v; memcpy(&v, p, sizeof v); return PyFloat_FromDouble(v); }
+	case T_ULONGLONG: { unsigned long long v; memcpy(&v, p, sizeof v); return PyLong_FromUnsignedLongLong(v); }
+	case T_LONGLONG: { long long v; memcpy(&v, p, sizeof v); return PyLong_FromLongLong(v); }
+	case T_UINT: { unsigned v; memcpy(&v, p, sizeof v); return PyLong_FromUnsignedLong(v); }
+	case T_INT: { int v; memcpy(&v, p, sizeof v); return PyLong_FromLong(v); }
+	}
+	Py_RETURN_NONE;
+}
+
+static PyObject *record_asdict(PyObject *self, const rinfo *info)
+{
+	PyObject *d = PyDict_New();
+	if (!d)
+		return NULL;
+	for (const rfield *f = info->fields; f->name; f++) {
+		PyObject *v = field_value(self, f);
+		if (!v || PyDict_SetItemString(d, f->name, v) < 0) {
+			Py_XDECREF(v);
+			Py_DECREF(d);
+			return NULL;
+		}
+		Py_DECREF(v);
+	}
+	for (const rderived *g = info->derived; g && g->name; g++) {
+		PyObject *v = g->get(self, NULL);
+		if (!v || PyDict_SetItemString(d, g->name, v) < 0) {
+			Py_XDECREF(v);
+			Py_DECREF(d);
+			return NULL;
+		}
+		Py_DECREF(v);
+	}
+	return d;
+}
+
+static PyObject *record_repr(PyObject *self, const rinfo *info)
+{
+	PyObject *parts = PyList_New(0);
+	if (!parts)
+		return NULL;
+	for (const char *const *n = info->repr_fields; *n; n++) {
+		PyObject *v = PyObject_GetAttrString(self, *n);
+		PyObject *s = v ? PyUnicode_FromFormat("%s=%R", *n, v) : NULL;
+		Py_XDECREF(v);
+		if (!s || PyList_Append(parts, s) < 0) {
+			Py_XDECREF(s);
+			Py_DECREF(parts);
+			return NULL;
+		}
+		Py_DECREF(s);
+	}
+	PyObject *sep = PyUnicode_FromString(", ");
+	PyObject *body = sep ? PyUnicode_Join(sep, parts) : NULL;
+	Py_XDECREF(sep);
+	Py_DECREF(parts);
+	if (!body)
+		return NULL;
+	PyObject *r = PyUnicode_FromFormat("%s(%U)", info->tname, body);
+	Py_DECREF(body);
+	return r;
+}
+
+static PyObject *record_fields(const rinfo *info)
+{
+	Py_ssize_t n = 0;
+	for (const rfield *f = info->fields; f->name; f++)
+		n++;
+	for (const rderived *g = info->derived; g && g->name; g++)
+		n++;
+	PyObject *t = PyTuple_New(n);
+	Py_ssize_t i = 0;
+	for (const rfield *f = info->fields; t && f->name; f++)
+		PyTuple_SetItem(t, i++, PyUnicode_FromString(f->name));
+	for (const rderived *g = info->derived; t && g && g->name; g++)
+		PyTuple_SetItem(t, i++, PyUnicode_FromString(g->name));
+	return t;
+}
+
+static PyObject *enum_name(PyObject **names, int n, int v)
+{
+	PyObject *s = (v >= 0 && v < n && names[v]) ? names[v] : NULL;
+	if (!s)
+		return PyLong_FromLong(v);
+	Py_INCREF(s);
+	return s;
+}
+
+static PyObject *from_ms(int64_t ms)
+{
+	if (!conv_from_ms)
+		return PyLong_FromLongLong(ms);
+	return PyObject_CallFunction(conv_from_ms, "L", (long long)ms);
+}
+
+#define R(o) (&((ResultObject *)(o))->r)
+static PyObject *res_kind(PyObject *o, void *c) { return enum_name(kind_names, 8, (int)R(o)->kind); }
+static PyObject *res_headline(PyObject *o, void *c) { return enum_name(headline_names, 8, (int)R(o)->headline); }
+static PyObject *res_flag(PyObject *o, void *c) { return PyBool_FromLong((R(o)->flags & (uint32_t)(uintptr_t)c) != 0); }
+static PyObject *res_low(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_LOW_SAMPLE); }
+static PyObject *res_empty(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_EMPTY); }
+static PyObject *res_clamped(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_CLAMPED); }
+static PyObject *res_truncated(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_TRUNCATED); }
+static PyObject *res_start(PyObject *o, void *c) { return from_ms(R(o)->start_ms); }
+static PyObject *res_end(PyObject *o, void *c) { return from_ms(R(o)->end_ms); }
+static PyObject *res_ci(PyObject *o, void *c) { return Py_BuildValue("(dd)", R(o)->ci_low, R(o)->ci_high); }
+static PyObject *res_item_net(PyObject *o, void *c)
+{
+	uint32_t n = R(o)->kind == CXM_KIND_INDEX ? R(o)->questions : 0;
+	if (n > CXM_MAX_QUESTIONS)
+		n = CXM_MAX_QUESTIONS;
+	PyObject *t = PyTuple_New(n);
+	for (uint32_t i = 0; t && i < n; i++)
+		PyTuple_SetItem(t, i, PyFloat_FromDouble(R(o)->item_net[i]));
+	return t;
+}
+static PyObject *res_item_n(PyObject *o, void *c)
+{
+	uint32_t n = R(o)->kind == CXM_KIND_INDEX ? R(o)->questions : 0;
+	if (n > CXM_MAX_QUESTIONS)
+		n = CXM_MAX_QUESTIONS;
+	PyObject *t = PyTuple_New(n);
+	for (uint32_t i = 0; t && i < n; i++)
+		PyTuple_SetItem(t, i, PyLong_FromUnsignedLongLong(R(o)->item_n[i]));
+	return t;
+}
+
+#define RF(type, name, doc) {#name, type, offsetof(ResultObject, r.name), doc}
+static const rfield result_fields[] = {
+	RF(T_DOUBLE, value, "The headline value (percent for NET, TOP_BOX, BOTTOM_BOX, SHARE)."),
+	RF(T_DOUBLE, ci_low, "Lower end of its confidence interval."),
+	RF(T_DOUBLE, ci_high, "Upper end."),
+	RF(T_ULONGLONG, n, "Sample size: responses, observations or interactions."),
+	RF(T_ULONGLONG, skipped, "SCORE/INDEX: 'no answer' codes received."),
+	RF(T_ULONGLONG, top, "Top box (promoters, easy, positive), or yes for RATE."),
+	RF(T_ULONGLONG, bottom, "Bottom box, or no for RATE."),
+	RF(T_DOUBLE, top_share, "top / n."),
+	RF(T_DOUBLE, bottom_share, "bottom / n."),
+	RF(T_DOUBLE, mean, "Mean answer or value."),
+	RF(T_DOUBLE, min, "Smallest answer or value."),
+	RF(T_DOUBLE, max, "Largest."),
+	RF(T_DOUBLE, sum, "Sum of values or answers."),
+	RF(T_DOUBLE, stddev, "Sample standard deviation."),
+	RF(T_DOUBLE, p50, "DURATION: median."),
+	RF(T_DOUBLE, p90, "DURATION: 90th percentile."),
+	RF(T_DOUBLE, p99, "DURATION: 99th percentile."),
+	RF(T_UINT, flags, "cxm.RESULT_* bits."),
+	RF(T_LONGLONG, start_ms, "The covered interval [start_ms, end_ms)."),
+	RF(T_LONGLONG, end_ms, "End of the covered interval."),
+	RF(T_LONGLONG, quantile_start_ms, "DURATION, DISTINCT: interval the quantiles describe."),
+	RF(T_LONGLONG, quantile_end_ms, "End of that interval."),
+	RF(T_ULONGLONG, quantile_n, "DURATION, DISTINCT: values in that interval."),
+	RF(T_UINT, questions, "INDEX: questions; else 1."),
+	{NULL, 0, 0, NULL}};
+static const rderived result_derived[] = {
+	{"kind", res_kind, "The metric's kind: 'score', 'index', 'duration', 'rate', 'amount', 'volume', 'distinct'."},
+	{"headline", res_headline, "What value is: 'net', 'top_box', 'bottom_box', 'mean', 'share', 'sum', 'count'."},
+	{"low_sample", res_low, "Fewer responses than min_samples."},
+	{"empty", res_empty, "No responses: value and intervals are NaN."},
+	{"clamped", res_clamped, "Some duration lay outside the exact range."},
+	{"truncated", res_truncated, "The window reached before the retention."},
+	{"item_net", res_item_net, "INDEX: NET of each question."},
+	{"item_n", res_item_n, "INDEX: responses to each question."},
+	{NULL, NULL, NULL}};
+static const char *const result_repr_fields[] = {"kind", "headline", "value", "ci_low", "ci_high", "n",
+					  "start_ms", "end_ms", "flags", NULL};
+static const rinfo result_info = {"Result", result_fields, result_derived, result_repr_fields};
+
+#define CF(type, name, doc) {#name, type, offsetof(ComparisonObject, c.name), doc}
+#define C(o) (&((ComparisonObject *)(o))->c)
+static PyObject *cmp_headline(PyObject *o, void *c) { return enum_name(headline_names, 8, (int)C(o)->headline); }
+static const rfield comparison_fields[] = {
+	CF(T_DOUBLE, a, "Headline value of the first query."),
+	CF(T_DOUBLE, b, "Headline value of the second."),
+	CF(T_DOUBLE, difference, "b - a."),
+	CF(T_DOUBLE, ci_low, "Lower end of the difference's confidence interval."),
+	CF(T_DOUBLE, ci_high, "Upper end."),
+	CF(T_DOUBLE, z, "The test statistic."),
+	CF(T_DOUBLE, p_value, "Two-sided p-value of 'no difference'; NaN when undefined."),
+	CF(T_ULONGLONG, n_a, "Sample size of the first query."),
+	CF(T_ULONGLONG, n_b, "Sample size of the second."),
+	CF(T_UINT, flags, "cxm.RESULT_* bits either side carries."),
+	{NULL, 0, 0, NULL}};
+static const rderived comparison_derived[] = {
+	{"headline", cmp_headline, "What a and b are."},
+	{NULL, NULL, NULL}};
+static const char *const comparison_repr_fields[] = {"headline", "a", "b", "difference", "ci_low", "ci_high",
+					      "p_value", "n_a", "n_b", NULL};
+static const rinfo comparison_info = {"Comparison", comparison_fields, comparison_derived,
+				      comparison_repr_fields};
+
+#define SF(type, name, doc) {#name, type, offsetof(StatsObject, s.name), doc}
+#define S(o) (&((StatsObject *)(o))->s)
+static PyObject *stats_rejected(PyObject *o, void *c)
+{
+	PyObject *d = PyDict_New();
+	for (int i = 0; d && i < CXM_STATUS_COUNT; i++) {
+		if (!S(o)->rejected[i])
+			continue;
+		PyObject *k = PyLong_FromLong(i), *v = PyLong_FromUnsignedLongLong(S(o)->rejected[i]);
+		if (!k || !v || PyDict_SetItem(d, k, v) < 0) {
+			Py_XDECREF(k);
+			Py_XDECREF(v);
+			Py_DECREF(d);
+			return NULL;
+		}
+		Py_DECREF(k);
+		Py_DECREF(v);
+	}
+	return d;
+}
+static const rfield stats_fields[] = {
+	SF(T_ULONGLONG, memory_bytes, "Bytes allocated now."),
+	SF(T_ULONGLONG, series, "Series allocated."),
+	SF(T_ULONGLONG, series_bytes, "Bytes of those series."),
+	SF(T_ULONGLONG, accepted, "Interactions accepted."),
+	SF(T_ULONGLONG, rejected_total, "Interactions rejected."),
+	SF(T_ULONGLONG, saturated, "Duration bins that stopped counting."),
+	SF(T_LONGLONG, watermark_ms, "Latest accepted event time, or -1."),
+	SF(T_UINT, shards, "Shards configured."),
+	SF(T_UINT, shards_used, "Shards that hold any series."),
+	SF(T_ULONGLONG, customers, "Customers tracked now."),
+	SF(T_ULONGLONG, customers_evicted, "Customers forgotten to make room."),
+	SF(T_ULONGLONG, customers_refused, "Interactions refused for want of room."),
+	SF(T_ULONGLONG, customers_forgotten, "Customers erased by forget()."),
+	SF(T_ULONGLONG, customer_bytes, "Bytes of the customer table."),
+	{NULL, 0, 0, NULL}};
+static const rderived stats_derived[] = {
+	{"rejected", stats_rejected, "Rejections by status code: {code: count}, non-zero only."},
+	{NULL, NULL, NULL}};
+static const char *const stats_repr_fields[] = {"accepted", "rejected_total", "series", "memory_bytes",
+					 "customers", "watermark_ms", NULL};
+static const rinfo stats_info = {"Stats", stats_fields, stats_derived, stats_repr_fields};
+
+#define RECORD_FUNCS(pfx, info)                                                              \
+	static PyObject *pfx##_asdict(PyObject *self, PyObject *unused)                       \
+	{                                                                                    \
+		return record_asdict(self, &info);                                           \
+	}                                                                                    \
+	static PyObject *pfx##_repr(PyObject *self) { return record_repr(self, &info); }     \
+	static PyMethodDef pfx##_methods[] = {                                               \
+		{"_asdict", pfx##_asdict, METH_NOARGS, "The fields as a dict."},             \
+		{NULL, NULL, 0, NULL}};
+RECORD_FUNCS(result, result_info)
+RECORD_FUNCS(comparison, comparison_info)
+RECORD_FUNCS(stats, stats_info)
+
+static PyGetSetDef result_getset[] = {
+	{"kind", res_kind, NULL, NULL, NULL},
+	{"headline", res_headline, NULL, NULL, NULL},
+	{"low_sample", res_low, NULL, NULL, NULL},
+	{"empty", res_empty, NULL, NULL, NULL},
+	{"clamped", res_clamped, NULL, NULL, NULL},
+	{"truncated", res_truncated, NULL, NULL, NULL},
+	{"item_net", res_item_net, NULL, NULL, NULL},
+	{"item_n", res_item_n, NULL, NULL, NULL},
+	{"start", res_start, NULL, "start_ms as an aware datetime (UTC).", NULL},
+	{"end", res_end, NULL, "end_ms as an aware datetime (UTC).", NULL},
+	{"ci", res_ci, NULL, "(ci_low, ci_high).", NULL},
+	{NULL, NULL, NULL, NULL, NULL}};
+static PyGetSetDef comparison_getset[] = {
+	{"headline", cmp_headline, NULL, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL}};
+static PyGetSetDef stats_getset[] = {
+	{"rejected", stats_rejected, NULL, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL}};
+
+static PyObject *no_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
+{
+	(void)args;
+	(void)kw;
+	PyErr_Format(PyExc_TypeError, "%R objects come from a context, not from a constructor",
+		     (PyObject *)tp);
+	return NULL;
+}
+
+static PyMemberDef *make_members(const rinfo *info)
+{
+	size_t n = 0;
+	for (const rfield *f = info->fields; f->name; f++)
+		n++;
+	PyMemberDef *m = PyMem_Calloc(n + 1, sizeof *m);
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		m[i].name = (char *)info->fields[i].name;
+		m[i].type = info->fields[i].type;
+		m[i].offset = info->fields[i].off;
+		m[i].flags = READONLY;
+		m[i].doc = (char *)info->fields[i].doc;
+	}
+	return m; /* lives as long as the process: types refer to it */
+}
+
+static PyTypeObject *make_record_type(const char *name, int size, const rinfo *info,
+				      PyMethodDef *methods, PyGetSetDef *getset, reprfunc repr,
+				      const char *doc)
+{
+	PyMemberDef *members = make_members(info);
+	if (!members)
+		return (PyTypeObject *)PyErr_NoMemory();
+	PyType_Slot slots[] = {
+		{Py_tp_doc, (void *)doc},
+		{Py_tp_dealloc, plain_dealloc},
+		{Py_tp_members, members},
+		{Py_tp_getset, getset},
+		{Py_tp_methods, methods},
+		{Py_tp_repr, repr},
+		{Py_tp_new, no_new},
+		{0, NULL}};
+	PyType_Spec spec = {name, size, 0, Py_TPFLAGS_DEFAULT, slots};
+	PyTypeObject *tp = (PyTypeObject *)PyType_FromSpec(&spec);
+	if (!tp)
+		return NULL;
+	/* not instantiable from Python: results come from queries */
+	PyObject *fields = record_fields(info);
+	if (!fields || PyObject_SetAttrString((PyObject *)tp, "_fields", fields) < 0) {
+		Py_XDECREF(fields);
+		Py_DECREF(tp);
+		return NULL;
+	}
+	Py_DECREF(fields);
+	return tp;
+}
+
+/* ---- module functions --------------------------------------------------------- */
+
+static PyObject *mod_libversion(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	if (nargs_between("libversion", n, 0, 0) || no_kwargs("libversion", k))
+		return NULL;
+	return PyUnicode_FromString(cxm_libversion());
+}
+SHIM(mod_libversion)
+
+static PyObject *mod_libversion_number(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	if (nargs_between("libversion_number", n, 0, 0) || no_kwargs("libversion_number", k))
+		return NULL;
+	return PyLong_FromLong(cxm_libversion_number());
+}
+SHIM(mod_libversion_number)
+
+static PyObject *mod_strerror(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	if (nargs_between("strerror", n, 1, 1) || no_kwargs("strerror", k))
+		return NULL;
+	int overflow;
+	long code = PyLong_AsLongAndOverflow(a[0], &overflow);
+	if (code == -1 && PyErr_Occurred())
+		return NULL;
+	if (overflow || code > INT_MAX || code < INT_MIN)
+		code = -1;
+	return PyUnicode_FromString(cxm_strerror((int)code));
+}
+SHIM(mod_strerror)
+
+static PyObject *mod_preset(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	uint32_t p;
+	if (nargs_between("preset", n, 1, 1) || no_kwargs("preset", k) || conv_u32(a[0], &p, "preset") < 0)
+		return NULL;
+	cxm_metric_def def;
+	cxm_metric_def_init(&def, sizeof def);
+	cxm_status st = cxm_metric_preset(&def, (cxm_preset)p);
+	if (st)
+		return raise_status(st, NULL);
+	return def_to_dict(&def);
+}
+SHIM(mod_preset)
+
+static PyObject *mod_set_converters(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	if (nargs_between("_set_converters", n, 3, 3) || no_kwargs("_set_converters", k))
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		if (!PyCallable_Check(a[i])) {
+			PyErr_SetString(PyExc_TypeError, "converters must be callable");
+			return NULL;
+		}
+	Py_INCREF(a[0]);
+	Py_INCREF(a[1]);
+	Py_INCREF(a[2]);
+	XSETREF(conv_time, a[0]);
+	XSETREF(conv_span, a[1]);
+	XSETREF(conv_from_ms, a[2]);
+	Py_RETURN_NONE;
+}
+SHIM(mod_set_converters)
+
+/* _raise_status(code, message): raise what a failing call with that code
+ * raises (for tests of codes no Python input can reach). */
+static PyObject *mod_raise_status(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	if (nargs_between("_raise_status", n, 2, 2) || no_kwargs("_raise_status", k))
+		return NULL;
+	long code = PyLong_AsLong(a[0]);
+	if (code == -1 && PyErr_Occurred())
+		return NULL;
+	PyObject *b = PyUnicode_AsUTF8String(a[1]);
+	if (!b)
+		return NULL;
+	raise_msg((cxm_status)code, PyBytes_AsString(b));
+	Py_DECREF(b);
+	return NULL;
+}
+SHIM(mod_raise_status)
+
+#define MOD_METHODS(X)                                                                       \
+	X(libversion, mod_libversion, "libversion()\n--\n\nThe loaded libcxm's version string.") \
+	X(libversion_number, mod_libversion_number,                                          \
+	  "libversion_number()\n--\n\nThe loaded libcxm's version as major*1000000+minor*1000+patch.") \
+	X(strerror, mod_strerror, "strerror(code)\n--\n\nThe name of a status code.")        \
+	X(preset, mod_preset, "preset(number)\n--\n\nA preset's definition as a dict.")      \
+	X(_set_converters, mod_set_converters, NULL)                                         \
+	X(_raise_status, mod_raise_status, NULL)
+
+static PyMethodDef mod_methods_fast[] = {MOD_METHODS(FAST_DEF){NULL, NULL, 0, NULL}};
+static PyMethodDef mod_methods_va[] = {MOD_METHODS(VA_DEF){NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_cxm",
+				    "The C half of the cxm package: libcxm through the stable ABI.",
+				    -1, NULL, NULL, NULL, NULL, NULL};
+
+/* ---- init ------------------------------------------------------------------------ */
+
+static int add_errors(PyObject *m)
+{
+	static const struct {
+		cxm_status st;
+		const char *name;
+		int builtin; /* 0 none, 1 ValueError, 2 KeyError, 3 MemoryError, 4 OSError, 5 TypeError */
+	} tab[] = {
+		{CXM_ERR_INVALID, "InvalidArgumentError", 1},
+		{CXM_ERR_UNKNOWN_ID, "UnknownIdError", 2},
+		{CXM_ERR_OUT_OF_RANGE, "OutOfRangeError", 1},
+		{CXM_ERR_TOO_LATE, "TooLateError", 1},
+		{CXM_ERR_TOO_EARLY, "TooEarlyError", 1},
+		{CXM_ERR_NOT_FINITE, "NotFiniteError", 1},
+		{CXM_ERR_TOO_LONG, "TooLongError", 1},
+		{CXM_ERR_NO_MEMORY, "NoMemoryError", 3},
+		{CXM_ERR_LIMIT, "LimitError", 0},
+		{CXM_ERR_CORRUPT, "CorruptError", 1},
+		{CXM_ERR_IO, "FileError", 4},
+		{CXM_ERR_VERSION, "VersionError", 0},
+		{CXM_ERR_UNSUPPORTED, "UnsupportedError", 0},
+		{CXM_ERR_EXISTS, "ExistsError", 1},
+		{CXM_ERR_ENCODING, "EncodingError", 1},
+		{CXM_ERR_KIND, "KindError", 5},
+		{CXM_ERR_REJECTED, "RejectedError", 0},
+	};
+	PyObject *builtins[6] = {NULL, PyExc_ValueError, PyExc_KeyError, PyExc_MemoryError,
+				 PyExc_OSError, PyExc_TypeError};
+	PyObject *d = Py_BuildValue("{s:O}", "code", Py_None);
+	if (!d)
+		return -1;
+	Error = PyErr_NewExceptionWithDoc("cxm.Error",
+					  "Base of every libcxm error; .code is the cxm_status, "
+					  ".status its name (cxm_strerror).",
+					  NULL, d);
+	Py_DECREF(d);
+	if (!Error)
+		return -1;
+	Py_INCREF(Error);
+	if (PyModule_AddObject(m, "Error", Error) < 0)
+		return -1;
+	PyObject *exc_str = PyObject_GetAttrString(PyExc_Exception, "__str__");
+	if (!exc_str)
+		return -1;
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+		char qual[64];
+		snprintf(qual, sizeof qual, "cxm.%s", tab[i].name);
+		PyObject *bases = tab[i].builtin ? PyTuple_Pack(2, Error, builtins[tab[i].builtin])
+						 : PyTuple_Pack(1, Error);
+		PyObject *dict = Py_BuildValue("{s:i}", "code", (int)tab[i].st);
+		PyObject *cls = bases && dict ? PyErr_NewExceptionWithDoc(qual, cxm_strerror(tab[i].st), bases, dict)
+					      : NULL;
+		Py_XDECREF(bases);
+		Py_XDECREF(dict);
+		if (!cls) {
+			Py_DECREF(exc_str);
+			return -1;
+		}
+		/* KeyError quotes its message; a library's message reads better plain */
+		if (tab[i].builtin == 2 && PyObject_SetAttrString(cls, "__str__", exc_str) < 0) {
+			Py_DECREF(exc_str);
+			Py_DECREF(cls);
+			return -1;
+		}
+		error_class[tab[i].st] = cls;
+		Py_INCREF(cls);
+		if (PyModule_AddObject(m, tab[i].name, cls) < 0) {
+			Py_DECREF(cls);
+			Py_DECREF(exc_str);
+			return -1;
+		}
+	}
+	Py_DECREF(exc_str);
+	return 0;
+}
+
+static int add_type(PyObject *m, const char *name, PyTypeObject *tp)
+{
+	if (!tp)
+		return -1;
+	Py_INCREF(tp);
+	if (PyModule_AddObject(m, name, (PyObject *)tp) < 0) {
+		Py_DECREF(tp);
+		return -1;
+	}
+	return 0;
+}
+
+PyMODINIT_FUNC PyInit__cxm(void);
+PyMODINIT_FUNC PyInit__cxm(void)
+{
+	PyObject *hv = PySys_GetObject("hexversion"); /* borrowed */
+	rt_hexversion = hv ? PyLong_AsLong(hv) : 0x03080000;
+	if (rt_hexversion == -1 && PyErr_Occurred())
+		return NULL;
+	rt_fastcall = rt_hexversion >= 0x030A0000;
+	rt_utf8 = rt_hexversion >= 0x030A0000;
+	rt_buffer = rt_hexversion >= 0x030B0000;
+
+	moddef.m_methods = rt_fastcall ? mod_methods_fast : mod_methods_va;
+	for (PyType_Slot *s = ctx_slots; s->slot; s++)
+		if (s->slot == Py_tp_methods)
+			s->pfunc = rt_fastcall ? ctx_methods_fast : ctx_methods_va;
+
+	if (spec_init(&feed_spec) < 0 || spec_init(&many_spec) < 0 || spec_init(&rec_spec) < 0)
+		return NULL;
+	if (!(str_code = PyUnicode_InternFromString("code")) ||
+	    !(str_status = PyUnicode_InternFromString("status")) ||
+	    !(s_time = PyUnicode_InternFromString("time")) ||
+	    !(s_touchpoint = PyUnicode_InternFromString("touchpoint")) ||
+	    !(s_measures = PyUnicode_InternFromString("measures")) ||
+	    !(s_customer = PyUnicode_InternFromString("customer")) ||
+	    !(s_segments = PyUnicode_InternFromString("segments")))
+		return NULL;
+	static const char *kinds[8] = {NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct"};
+	static const char *heads[8] = {"default", "net", "top_box", "bottom_box", "mean", "share", "sum", "count"};
+	for (int i = 0; i < 8; i++) {
+		if (kinds[i] && !(kind_names[i] = PyUnicode_InternFromString(kinds[i])))
+			return NULL;
+		if (!(headline_names[i] = PyUnicode_InternFromString(heads[i])))
+			return NULL;
+	}
+
+	PyObject *m = PyModule_Create(&moddef);
+	if (!m)
+		return NULL;
+	if (add_errors(m) < 0)
+		goto fail;
+	ContextType = (PyTypeObject *)PyType_FromSpec(&ctx_spec);
+	QueryType = (PyTypeObject *)PyType_FromSpec(&query_spec);
+	if (add_type(m, "Context", ContextType) < 0 || add_type(m, "Query", QueryType) < 0)
+		goto fail;
+	ResultType = make_record_type("cxm.Result", sizeof(ResultObject), &result_info,
+				      result_methods, result_getset, result_repr,
+				      "The answer to a query (cxm_result): immutable.");
+	ComparisonType = make_record_type("cxm.Comparison", sizeof(ComparisonObject),
+					  &comparison_info, comparison_methods, comparison_getset,
+					  comparison_repr, "Two queries compared (cxm_comparison).");
+	StatsType = make_record_type("cxm.Stats", sizeof(StatsObject), &stats_info, stats_methods,
+				     stats_getset, stats_repr, "A context's statistics (cxm_stats).");
+	if (add_type(m, "Result", ResultType) < 0 || add_type(m, "Comparison", ComparisonType) < 0 ||
+	    add_type(m, "Stats", StatsType) < 0)
+		goto fail;
+	if (PyModule_AddIntConstant(m, "NONE", (long)CXM_NONE) < 0 ||
+	    PyModule_AddObject(m, "TIME_MAX", PyLong_FromLongLong(CXM_TIME_MAX)) < 0 ||
+	    PyModule_AddIntConstant(m, "VERSION_NUMBER", CXM_VERSION_NUMBER) < 0 ||
+	    PyModule_AddStringConstant(m, "VERSION", CXM_VERSION_STRING) < 0 ||
+	    PyModule_AddIntConstant(m, "STATUS_COUNT", CXM_STATUS_COUNT) < 0 ||
+	    PyModule_AddIntConstant(m, "MAX_QUESTIONS", CXM_MAX_QUESTIONS) < 0 ||
+	    PyModule_AddIntConstant(m, "HAS_FASTCALL", rt_fastcall) < 0 ||
+	    PyModule_AddIntConstant(m, "HAS_BUFFER", rt_buffer) < 0 ||
+	    PyModule_AddIntConstant(m, "LIMITED_API", Py_LIMITED_API) < 0 ||
+	    PyModule_AddIntConstant(m, "RESULT_LOW_SAMPLE", CXM_RESULT_LOW_SAMPLE) < 0 ||
+	    PyModule_AddIntConstant(m, "RESULT_EMPTY", CXM_RESULT_EMPTY) < 0 ||
+	    PyModule_AddIntConstant(m, "RESULT_CLAMPED", CXM_RESULT_CLAMPED) < 0 ||
+	    PyModule_AddIntConstant(m, "RESULT_TRUNCATED", CXM_RESULT_TRUNCATED) < 0)
+		goto fail;
+	return m;
+fail:
+	Py_DECREF(m);
+	return NULL;
+}

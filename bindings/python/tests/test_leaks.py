@@ -1,0 +1,96 @@
+"""No leaks: Python objects and memory stay flat across 100k calls of each
+kind (tracemalloc for the Python heap, the resident size for the rest)."""
+import gc
+import os
+import sys
+import tracemalloc
+import unittest
+
+import cxm
+from support import T0, Model, make_ctx
+
+CALLS = int(os.environ.get("CXM_LEAK_CALLS", "100000"))
+
+
+def rss_bytes():
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+class Leaks(unittest.TestCase):
+    def setUp(self):
+        self.ctx = make_ctx()
+        self.m = Model(self.ctx)
+        self.q = self.ctx.make_query(self.m.nps, "1h", touchpoint=self.m.agent)
+        self.rows = [(T0, self.m.agent, {self.m.nps: 9}, f"c{i}", {self.m.tier: "gold"}) for i in range(10)]
+        self.rows.append((T0, self.m.agent, {self.m.nps: 12}))  # one rejection
+        self.rows.append(("bad", self.m.agent))                  # one binding rejection
+        import struct
+        self.lay = cxm.Layout(16, time=(0, "q"), touchpoint=(8, "I"), measures={self.m.nps: (12, "I")})
+        self.buf = struct.pack("<qII", T0, int(self.m.agent), 9) * 10 + struct.pack("<qII", T0, 99, 9)
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def calls(self, i):
+        ctx, m = self.ctx, self.m
+        ctx.feed(T0, m.agent, {m.nps: i % 11, m.aht: 1.5}, f"c{i % 100}", {m.tier: "gold"})
+        ctx.feed(T0, m.agent, [(m.cxi, 0, 5), (m.cxi, 1, 6)], i % 100)
+        r = ctx.run(self.q)
+        r._asdict()
+        repr(r)
+        try:
+            ctx.feed(T0, m.agent, {m.nps: 11})
+        except cxm.OutOfRangeError:
+            pass
+        try:
+            ctx.feed(T0, m.agent, {m.nps: "x"})
+        except TypeError:
+            pass
+        try:
+            ctx.touchpoints[99]
+        except KeyError:
+            pass
+        if i % 10 == 0:
+            ctx.feed_many(self.rows)
+            ctx.feed_buffer(self.buf, self.lay)
+            ctx.query(m.aht, "1h", segment=("tier", "gold"))
+            ctx.quantiles(m.aht, [0.5, 0.9], "1h")
+            ctx.distribution(m.nps, "1h")
+            ctx.compare(self.q, self.q)
+            ctx.stats().rejected
+            ctx.last_seen("c1")
+            ctx.segment_value(m.tier, "gold")
+            ctx.metric_def(m.nps)
+
+    def test_flat_across_many_calls(self):
+        for i in range(2000):  # warm up: series, customer table, caches
+            self.calls(i)
+        gc.collect()
+        tracemalloc.start()
+        snap0 = tracemalloc.take_snapshot()
+        gc.collect()
+        objects0 = len(gc.get_objects())
+        rss0 = rss_bytes()
+        for i in range(CALLS):
+            self.calls(i)
+        gc.collect()
+        objects1 = len(gc.get_objects())
+        rss1 = rss_bytes()
+        snap1 = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        grown = sum(s.size_diff for s in snap1.compare_to(snap0, "filename"))
+        top = "\n".join(str(s) for s in snap1.compare_to(snap0, "lineno")[:5])
+        sys.stderr.write(f"\n{CALLS} rounds: Python heap {grown:+d} B, objects {objects1 - objects0:+d}, "
+                         f"RSS {(rss1 - rss0) / 1e6:+.2f} MB\n")
+        self.assertLess(grown, 64 * 1024, top)
+        self.assertLess(objects1 - objects0, 50)
+        if rss0:
+            self.assertLess(rss1 - rss0, 8 * 1024 * 1024)
+
+
+if __name__ == "__main__":
+    unittest.main()
