@@ -11,7 +11,8 @@ pkgs=(meson ninja-build pkg-config gcc g++ binutils libcmocka-dev doxygen
       kamailio kamailio-lua-modules sip-tester
       # Python binding: Debian's interpreter headers, numpy/pandas for the
       # buffer feed and the bench, tqdm for the replay progress bar
-      python3-dev python3-numpy python3-pandas python3-tqdm python3-mesonpy)
+      python3-dev python3-numpy python3-pandas python3-tqdm python3-mesonpy
+      python3-pip)
 pkgs+=("$@")
 
 missing=()

@@ -125,6 +125,25 @@ cc -std=c11 -Wall -Wextra -Werror examples/minimal.c $flags -Wl,-rpath,"$libdir"
 summary+=("install: header, libraries and cxm.pc install; pkg-config builds a program")
 passed=$((passed + 1))
 
+# What a Python user does: pip builds the binding against the installed
+# library (found through a copy of cxm.pc pointing at the staging root).
+mkdir -p "$root/pc"
+sed "s|^prefix=.*|prefix=$root$prefix_in_pc|" "$pcdir/cxm.pc" >"$root/pc/cxm.pc"
+pylog=$(mktemp)
+if ! PKG_CONFIG_PATH=$root/pc /usr/bin/python3 -m pip install --no-build-isolation --no-index \
+	--no-deps --target "$root/python" bindings/python >"$pylog" 2>&1; then
+	cat "$pylog"
+	rm -f "$pylog"
+	fail_stage install "pip install of bindings/python against the installed library failed"
+fi
+rm -f "$pylog"
+rm -rf bindings/python/standalone/.mesonpy-* 2>/dev/null || true
+LD_LIBRARY_PATH=$libdir PYTHONPATH=$root/python /usr/bin/python3 -c \
+	'import cxm; c = cxm.Context(); assert "abi3" in cxm._cxm.__file__' ||
+	fail_stage install "the pip-installed cxm module does not import"
+summary+=("install: pip builds and installs the abi3 Python module against it")
+passed=$((passed + 1))
+
 echo "== ABI gate"
 if [ ! -f abi/libcxm.abi ]; then
 	echo "test.sh: ************************************************************" >&2
