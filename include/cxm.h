@@ -860,7 +860,10 @@ CXM_EXPORT cxm_status cxm_query_init(cxm_query *q, size_t size);
 
 /** cxm_result::flags: fewer responses than cxm_config::min_samples. */
 #define CXM_RESULT_LOW_SAMPLE 0x1u
-/** cxm_result::flags: no responses at all; value and intervals are NaN. */
+/** cxm_result::flags: no responses at all (for an INDEX: some question has
+ * none, so the index is not defined yet). The headline value and its
+ * interval are NaN, except for counts (VOLUME, DISTINCT and the COUNT
+ * headline), which are 0. */
 #define CXM_RESULT_EMPTY 0x2u
 /** cxm_result::flags: some duration lay outside the metric's exact range. */
 #define CXM_RESULT_CLAMPED 0x4u

@@ -323,6 +323,11 @@ static void finish_score(const cxm_context *ctx, const metric *m, const uint64_t
 	default: res->value = (double)n_all; break;
 	}
 	res->n = n_save;
+	if (Q > 1 && n_save == 0 && m->headline != CXM_HEADLINE_COUNT) {
+		/* an index is defined once each of its questions has an answer;
+		 * item_net[] and item_n[] still tell what has been answered */
+		res->value = res->ci_low = res->ci_high = NAN;
+	}
 }
 
 static void finish(const cxm_context *ctx, const run *r, cxm_result *res)

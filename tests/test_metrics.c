@@ -173,6 +173,29 @@ static void cx_index(void **state)
 	assert_int_equal(r.n, 1); /* the least-answered question */
 	assert_double_equal(r.mean, (10 + 9 + 5 + 6 + 6 + 10) / 6.0, 1e-12);
 	assert_true(r.ci_low <= r.value && r.value <= r.ci_high);
+	assert_false(r.flags & CXM_RESULT_EMPTY);
+
+	/* on another touchpoint question 2 has no answer: the index is not
+	 * defined yet (EMPTY, NaN), the answered questions still show */
+	cxm_id tp2 = def_tp(ctx, "chat");
+	for (uint32_t item = 0; item < 2; item++) {
+		cxm_measure m = {cxi, item, 10};
+		cxm_interaction ix2 = CXM_INTERACTION_INIT;
+		ix2.time_ms = T0;
+		ix2.touchpoint = tp2;
+		ix2.measures = &m;
+		ix2.n_measures = 1;
+		assert_int_equal(cxm_feed(ctx, &ix2), CXM_OK);
+	}
+	r = query_tp(ctx, cxi, tp2, CXM_NOW, DAY);
+	assert_int_equal(r.n, 0);
+	assert_true(r.flags & CXM_RESULT_EMPTY);
+	assert_true(isnan(r.value) && isnan(r.ci_low) && isnan(r.ci_high));
+	assert_double_equal(r.item_net[0], 100, EPS);
+	assert_double_equal(r.item_net[1], 100, EPS);
+	assert_true(isnan(r.item_net[2]));
+	assert_int_equal(r.item_n[0], 1);
+	assert_int_equal(r.item_n[2], 0);
 
 	/* question 3 does not exist */
 	cxm_measure bad = {cxi, 3, 5};
