@@ -696,14 +696,20 @@ CXM_EXPORT cxm_status cxm_touchpoint_get(cxm_channel *channel, cxm_id *journey, 
  * One measure of an interaction: the value fed to one metric.
  *
  * SCORE: an integer point of the scale (or the NA code). INDEX: the answer to
- * question @c item. DURATION: seconds ≥ 0. RATE: 1 for yes, 0 for no.
- * AMOUNT: any finite number. VOLUME metrics take no measures.
+ * question @c item. DURATION: seconds in [0, ::CXM_VALUE_MAX]. RATE: 1 for
+ * yes, 0 for no. AMOUNT: a number in [−::CXM_VALUE_MAX, ::CXM_VALUE_MAX].
+ * VOLUME metrics take no measures.
  */
 typedef struct cxm_measure {
 	cxm_id metric;  /**< The metric fed. */
 	uint32_t item;  /**< INDEX: the question, 0 … questions − 1; otherwise 0. */
 	double value;   /**< The value. */
 } cxm_measure;
+
+/** The largest magnitude of a DURATION or AMOUNT value (10^15): sums of
+ * squares of 2^64 such values stay finite, so means and standard
+ * deviations never become infinite or NaN through overflow. */
+#define CXM_VALUE_MAX 1e15
 
 /**
  * One interaction: at @c time_ms, a customer met a touchpoint.
@@ -865,7 +871,9 @@ CXM_EXPORT cxm_status cxm_query_init(cxm_query *q, size_t size);
  * interval are NaN, except for counts (VOLUME, DISTINCT and the COUNT
  * headline), which are 0. */
 #define CXM_RESULT_EMPTY 0x2u
-/** cxm_result::flags: some duration lay outside the metric's exact range. */
+/** cxm_result::flags: some duration lay outside the metric's exact range
+ * (or, beyond 2^32 durations in one bin of one window, a bin count
+ * saturated): quantiles there are bounds, not estimates within the error. */
 #define CXM_RESULT_CLAMPED 0x4u
 /** cxm_result::flags: the window reaches before the retention; start_ms was moved up. */
 #define CXM_RESULT_TRUNCATED 0x8u

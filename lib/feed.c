@@ -54,9 +54,10 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 	case CXM_KIND_DURATION:
 		if (ms->item)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
-		if (v < 0)
+		if (v < 0 || v > CXM_VALUE_MAX)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: duration %g s for metric '%s' is negative", j, v, m->name);
+					 "measure %zu: duration %g s for metric '%s' is outside 0 .. %g", j,
+					 v, m->name, CXM_VALUE_MAX);
 		break;
 	case CXM_KIND_RATE:
 		if (ms->item)
@@ -69,6 +70,10 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 	case CXM_KIND_AMOUNT:
 		if (ms->item)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
+		if (fabs(v) > CXM_VALUE_MAX)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "measure %zu: amount %g for metric '%s' is outside -%g .. %g", j, v,
+					 m->name, CXM_VALUE_MAX, CXM_VALUE_MAX);
 		break;
 	case CXM_KIND_VOLUME:
 	case CXM_KIND_DISTINCT: break;

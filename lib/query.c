@@ -220,6 +220,8 @@ static double sample_sd(uint64_t n, double sum, double sumsq)
 	if (n < 2)
 		return NAN;
 	double v = (sumsq - sum * sum / n) / (double)(n - 1);
+	if (!isfinite(v))
+		return NAN;
 	return v > 0 ? sqrt(v) : 0;
 }
 
@@ -424,7 +426,7 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 			res->p90 = cxm__sketch_quantile(&m->sk, r->acc, 0.9, &clamped);
 			res->p99 = cxm__sketch_quantile(&m->sk, r->acc, 0.99, &clamped);
 			const sketch_cell *sc = r->acc;
-			if (clamped || sc->under || sc->over)
+			if (clamped || sc->under || sc->over || sc->saturated)
 				res->flags |= CXM_RESULT_CLAMPED;
 		}
 		if (m->headline == CXM_HEADLINE_MEAN) {

@@ -227,8 +227,9 @@ double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, doubl
 		for (uint32_t i = c->lo_bin; i <= c->hi_bin; i++) {
 			cum += c->bins[i];
 			if (rank <= cum) {
+				/* 2 b0 b1 / (b0 + b1), written so that it cannot overflow */
 				double b0 = sp->bounds[i], b1 = sp->bounds[i + 1];
-				double v = 2 * b0 * b1 / (b0 + b1);
+				double v = 2 / (1 / b0 + 1 / b1);
 				return v < c->dmin ? c->dmin : v > c->dmax ? c->dmax : v;
 			}
 		}

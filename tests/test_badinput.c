@@ -781,6 +781,11 @@ static void feed_values(void **state)
 		{"rate 0.5", CXM_ERR_OUT_OF_RANGE, f->fcr, 0, 0.5},
 		{"rate NaN", CXM_ERR_NOT_FINITE, f->fcr, 0, NAN},
 		{"rate item 1", CXM_ERR_OUT_OF_RANGE, f->fcr, 1, 1},
+		{"duration DBL_MAX", CXM_ERR_OUT_OF_RANGE, f->aht, 0, DBL_MAX},
+		{"duration above CXM_VALUE_MAX", CXM_ERR_OUT_OF_RANGE, f->aht, 0, 1.0000001e15},
+		{"amount DBL_MAX", CXM_ERR_OUT_OF_RANGE, f->rev, 0, DBL_MAX},
+		{"amount -DBL_MAX", CXM_ERR_OUT_OF_RANGE, f->rev, 0, -DBL_MAX},
+		{"amount below -CXM_VALUE_MAX", CXM_ERR_OUT_OF_RANGE, f->rev, 0, -1.0000001e15},
 		{"amount +Inf", CXM_ERR_NOT_FINITE, f->rev, 0, INFINITY},
 		{"amount -Inf", CXM_ERR_NOT_FINITE, f->rev, 0, -INFINITY},
 		{"amount NaN", CXM_ERR_NOT_FINITE, f->rev, 0, NAN},
@@ -812,8 +817,9 @@ static void feed_values(void **state)
 	/* the edges of each scale are fine */
 	cxm_measure ok[] = {{f->nps, 0, 0},  {f->nps, 0, 10}, {f->csat, 0, 1}, {f->csat, 0, 5},
 			    {f->ces, 0, 1},  {f->ces, 0, 7},  {f->cxi, 2, 1},  {f->cxi, 0, 10},
-			    {f->aht, 0, 0},  {f->aht, 0, DBL_MAX}, {f->fcr, 0, 0}, {f->fcr, 0, 1},
-			    {f->rev, 0, -DBL_MAX}, {f->rev, 0, -0.0}, {f->aht, 0, DBL_MIN}};
+			    {f->aht, 0, 0},  {f->aht, 0, CXM_VALUE_MAX}, {f->fcr, 0, 0}, {f->fcr, 0, 1},
+			    {f->rev, 0, -CXM_VALUE_MAX}, {f->rev, 0, -0.0}, {f->aht, 0, DBL_MIN},
+			    {f->rev, 0, CXM_VALUE_MAX}};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		cxm_interaction ix = mkix(T0, f->ivr, &ok[i], 1);
 		if (cxm_feed(f->ctx, &ix) != CXM_OK)

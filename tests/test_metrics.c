@@ -248,10 +248,25 @@ static void rate_amount_volume(void **state)
 	assert_double_equal(r.min, -2.5, EPS);
 	assert_double_equal(r.max, 10, EPS);
 	assert_true(isnan(r.ci_low)); /* SUM has no interval */
+	/* amounts are bounded so that sums of squares stay finite: the edge
+	 * is accepted, beyond it refused, and the moments stay finite */
+	assert_int_equal(feed1(ctx, T0, tp, amt, CXM_VALUE_MAX), CXM_OK);
+	assert_int_equal(feed1(ctx, T0, tp, amt, -CXM_VALUE_MAX), CXM_OK);
+	assert_int_equal(feed1(ctx, T0, tp, amt, 1.000001 * CXM_VALUE_MAX), CXM_ERR_OUT_OF_RANGE);
+	assert_int_equal(feed1(ctx, T0, tp, amt, -1e300), CXM_ERR_OUT_OF_RANGE);
+	r = query_tp(ctx, amt, tp, CXM_NOW, DAY);
+	assert_int_equal(r.n, 5);
+	assert_true(isfinite(r.mean) && isfinite(r.stddev) && isfinite(r.sum));
+	cxm_id aht = def_preset(ctx, "aht", CXM_PRESET_DURATION);
+	assert_int_equal(feed1(ctx, T0, tp, aht, CXM_VALUE_MAX), CXM_OK);
+	assert_int_equal(feed1(ctx, T0, tp, aht, 2 * CXM_VALUE_MAX), CXM_ERR_OUT_OF_RANGE);
+	r = query_tp(ctx, aht, tp, CXM_NOW, DAY);
+	assert_int_equal(r.n, 1);
+	assert_true(r.flags & CXM_RESULT_CLAMPED); /* beyond the preset's week */
 	/* every interaction counts once in the volume, whatever it carries */
 	r = query_tp(ctx, vol, tp, CXM_NOW, DAY);
-	assert_int_equal(r.n, 7);
-	assert_double_equal(r.value, 7, EPS);
+	assert_int_equal(r.n, 10);
+	assert_double_equal(r.value, 10, EPS);
 	cxm_context_free(ctx);
 }
 

@@ -177,6 +177,28 @@ static void out_of_range(void **state)
 	free(sp.bounds);
 }
 
+/* Bins near the top of the double range answer within the bound too:
+ * the representative of a bin is computed without overflowing. */
+static void huge_bounds(void **state)
+{
+	(void)state;
+	sketch_params sp;
+	assert_int_equal(cxm__sketch_params_init(&sp, 1e150, 1e300, 0.01, plain_alloc, NULL), CXM_OK);
+	sketch_cell *c = cell_new(&sp);
+	double xs[] = {1e200, 2e200, 4e200, 8e200, 1.6e201};
+	for (int i = 0; i < 5; i++)
+		cxm__sketch_add(&sp, c, xs[i]);
+	for (int i = 1; i < 4; i++) { /* the extremes are exact anyway */
+		bool cl = false;
+		double got = cxm__sketch_quantile(&sp, c, (i + 1) / 5.0, &cl);
+		if (!(fabs(got - xs[i]) <= 0.01 * xs[i]))
+			fail_msg("rank %d: got %g, want %g within 1%%", i + 1, got, xs[i]);
+		assert_false(cl);
+	}
+	free(c);
+	free(sp.bounds);
+}
+
 /* Through the public API, quantiles of a window merged over many buckets
  * and two shards keep the bound. */
 static void public_api_heavy_tail(void **state)
@@ -223,7 +245,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(relative_error_bound), cmocka_unit_test(bin_edges),
 		cmocka_unit_test(merge_is_exact),       cmocka_unit_test(out_of_range),
-		cmocka_unit_test(public_api_heavy_tail),
+		cmocka_unit_test(public_api_heavy_tail), cmocka_unit_test(huge_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
