@@ -220,7 +220,16 @@ typedef struct cxm_config {
 	 * kept; contexts whose state is to be combined need the same key. All
 	 * zero: a random key from the system for this context. */
 	uint8_t customer_key[16];
-	uint32_t max_customers;    /**< Customers tracked at once (exceeded by at most 63 when ids crowd few of the table's 64 stripes); 0: 1000000. */
+	/** Customers tracked at once, at most 1073741824 (2^30); 0: 1000000.
+	 * Up to this many distinct customers are all kept: none is evicted or
+	 * refused before the table holds max_customers (the table's 64 stripes
+	 * have room for their share plus 7 standard deviations, so a stripe
+	 * filling up first has a probability below 1e-10; if it does, that
+	 * newcomer is handled as at the limit, and counted). At the limit a new
+	 * customer meets ::cxm_customer_policy; if the 8 entries nearest its
+	 * place are all empty, the table may exceed the limit by one per stripe
+	 * (63 at most). */
+	uint32_t max_customers;
 	uint32_t customer_policy;  /**< At max_customers: a ::cxm_customer_policy; 0: evict. */
 	uint64_t reserved[8];      /**< Must be 0. */
 } cxm_config;
@@ -768,10 +777,14 @@ CXM_EXPORT cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size);
  * @retval CXM_ERR_NOT_FINITE   a value is NaN or infinite.
  * @retval CXM_ERR_KIND         a measure for a VOLUME or DISTINCT metric.
  * @retval CXM_ERR_TOO_LONG     customer id too long.
- * @retval CXM_ERR_TOO_LATE, CXM_ERR_TOO_EARLY  see above.
+ * @retval CXM_ERR_TOO_LATE, CXM_ERR_TOO_EARLY  see above; TOO_LATE also for an
+ *                              interaction on a journey step more than the
+ *                              journey's cxm_journey_options::lateness_ms
+ *                              before the customer's latest journey step.
  * @retval CXM_ERR_LIMIT        too many measures, max_series reached, or the
  *                              customer table is full under policy REFUSE.
- * @retval CXM_ERR_NO_MEMORY    creating a new series, or the customer table, failed.
+ * @retval CXM_ERR_NO_MEMORY    creating a new series, the customer table, or
+ *                              a journey's funnel series failed.
  * Thread-safe: any number of threads may feed one context at once.
  */
 CXM_EXPORT cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix);
@@ -791,7 +804,8 @@ typedef struct cxm_rejection {
  * interactions were fed one by one in batch order: each meets the
  * watermark as it stood before the batch, raised by the interactions
  * before it in the batch (those with a time in range and not too early),
- * whatever order the library applies them in.
+ * whatever order the library applies them in. The interactions of one
+ * customer on journey steps are applied in batch order (see @ref journeys).
  *
  * @param accepted   receives how many were accepted (may be NULL).
  * @param ctx        the context.
@@ -1092,8 +1106,11 @@ CXM_EXPORT cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_
  * Feeding an interaction that carries a customer id records the customer
  * in a table of cxm_config::max_customers entries, under the 128-bit keyed
  * hash of the id (SipHash-2-4 with cxm_config::customer_key): the id
- * itself is never stored. Each entry is 32 bytes; the table is sized for a
- * load of at most 0.75, so a tracked customer costs at most 43 bytes. The
+ * itself is never stored. Each entry is 32 bytes, with the state of the
+ * customer's latest journey instance (see @ref journeys); at the default
+ * limit of 10^6 a tracked customer costs 42.3 bytes with the table's free
+ * slots and overhead (smaller limits cost more per customer, because each
+ * stripe keeps room for an uneven spread of ids). The
  * table is allocated on the first customer id (an allocation failure then
  * rejects that interaction with ::CXM_ERR_NO_MEMORY).
  * @{ */
@@ -1115,9 +1132,12 @@ CXM_EXPORT cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, con
 					     size_t len);
 
 /**
- * Erase a customer: its entry is removed from the table, so nothing of it
- * remains but aggregates that never held it individually (counts, sums,
- * and the HyperLogLog registers of DISTINCT metrics, which hold no ids).
+ * Erase a customer: its entry is removed from the table, with its journey
+ * instance and churn mark (see @ref journeys), so nothing of it remains but
+ * aggregates that never held it individually (counts, sums, funnel counts,
+ * and the HyperLogLog registers of DISTINCT metrics, which hold no ids). If
+ * the same id is fed again it is a new customer: no progress, no repeat
+ * contact.
  *
  * @param ctx   the context.
  * @param id    the customer id bytes, as fed.
@@ -1129,6 +1149,791 @@ CXM_EXPORT cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, con
  * Thread-safe.
  */
 CXM_EXPORT cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len);
+/** @} */
+
+/** @defgroup export OpenMetrics and Prometheus exposition
+ *
+ * Every aggregate of a context as text that Prometheus scrapes: cumulative
+ * counters per score point, per top and bottom box and per yes/no outcome,
+ * classic histograms of durations, count and sum of amounts, and volumes,
+ * so that PromQL computes NPS, CSAT top-2-box, rates and quantiles across
+ * any number of nodes (docs/prometheus.md gives the recipes).
+ *
+ * @section export_totals What the numbers are
+ * Each exposed number is a lifetime total of one series: everything fed to
+ * it since the series was created (the first interaction that reached it),
+ * never rolled up and never expired, whatever the window tiers. They only
+ * grow, as Prometheus counters must; a new context (a restart) starts them
+ * from zero again, which PromQL's rate() and increase() treat as a counter
+ * reset. Windows are then PromQL's business (increase(...[24h])).
+ *
+ * @section export_families Families
+ * Samples carry the caller's constant labels first (a node, a tenant, a
+ * worker: cxm_export_options::label_names), then @c metric,
+ * @c touchpoint, @c channel (phone,
+ * chat, email, web, sms, social, in_person, other), and when the
+ * touchpoint is a step of a journey @c journey and @c step. A series of one
+ * segment value also carries @c segment (the dimension's name) and
+ * @c segment_value; the series without them counts every interaction, so
+ * a sum over all of a touchpoint's series must select `segment=""`.
+ * Customer ids never appear. Label values are escaped as the formats
+ * require (backslash, double quote, line feed).
+ *
+ * | family (OpenMetrics name) | type | kinds | extra labels |
+ * |---|---|---|---|
+ * | cxm_score_answers | counter | SCORE, INDEX | question (INDEX only), point |
+ * | cxm_score_responses | counter | SCORE, INDEX | question (INDEX only) |
+ * | cxm_score_top_box | counter | SCORE, INDEX | question (INDEX only) |
+ * | cxm_score_bottom_box | counter | SCORE, INDEX | question (INDEX only) |
+ * | cxm_score_no_answer | counter | SCORE, INDEX with a "no answer" code | |
+ * | cxm_rate_outcomes | counter | RATE | outcome ("yes", "no") |
+ * | cxm_duration_seconds | histogram | DURATION | le |
+ * | cxm_amount | summary (count and sum) | AMOUNT | |
+ * | cxm_volume | counter | VOLUME | |
+ * | cxm_interactions_accepted | counter | the context | |
+ * | cxm_interactions_rejected | counter | the context | reason (::cxm_strerror()) |
+ *
+ * Counters are named with @c _total in both formats. DISTINCT metrics are
+ * not exposed: distinct counts do not add up across nodes or windows.
+ *
+ * A histogram bucket counts the values at most its bound @c le, as the
+ * metric's sketch knows them: a value within twice the metric's relative
+ * error of a bound may be counted on either side of it, values between 0
+ * and duration_lo count in the buckets from duration_lo up, and values above
+ * duration_hi only in @c +Inf. @c _count and @c _sum are exact.
+ *
+ * Order: family by family, then by metric id, touchpoint id and segment
+ * slot, so the text of a context is the same whatever its shards. Each
+ * family's HELP and TYPE (and, in OpenMetrics, UNIT) lines come before its
+ * first sample; a family without samples is left out.
+ *
+ * One call exposes one context. The texts of two contexts must not be
+ * concatenated into one response (a family may appear only once): serve
+ * them apart, telling them apart with a constant label.
+ * @{ */
+
+/** Text formats of the exposition. */
+typedef enum cxm_export_format {
+	CXM_FORMAT_OPENMETRICS = 0, /**< OpenMetrics 1.0.0 text, with UNIT lines, ending in "# EOF". */
+	CXM_FORMAT_PROMETHEUS = 1   /**< Prometheus text format 0.0.4 (what `promtool check metrics` reads). */
+} cxm_export_format;
+
+/** HTTP Content-Type of ::CXM_FORMAT_OPENMETRICS text. */
+#define CXM_OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+/** HTTP Content-Type of ::CXM_FORMAT_PROMETHEUS text. */
+#define CXM_PROMETHEUS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/** The largest number of histogram bucket bounds. */
+#define CXM_EXPORT_MAX_BUCKETS 64
+/** The largest number of constant labels (cxm_export_options::label_names). */
+#define CXM_EXPORT_MAX_LABELS 8
+
+/** cxm_export_options::flags: expose only the series that count every
+ * interaction of a touchpoint, not those of each segment value. */
+#define CXM_EXPORT_NO_SEGMENTS 0x1u
+/** cxm_export_options::flags: leave out cxm_score_answers (the counter per
+ * point of the scale); responses and the top and bottom boxes remain, which
+ * is all NPS, CSAT top-box and CES net need, at a quarter of the lines. */
+#define CXM_EXPORT_NO_POINTS 0x2u
+
+/**
+ * How to expose a context. Zero in a member means its default, so
+ * `cxm_export_options o = CXM_EXPORT_OPTIONS_INIT;` or
+ * cxm_export_options_init() gives OpenMetrics with the default buckets.
+ *
+ * Default histogram bounds, in seconds: 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120,
+ * 300, 600, 1800, 3600, 14400, 86400 (and +Inf).
+ */
+typedef struct cxm_export_options {
+	size_t size;              /**< sizeof(cxm_export_options) as the caller knows it. */
+	cxm_export_format format; /**< Default: ::CXM_FORMAT_OPENMETRICS. */
+	uint32_t flags;           /**< CXM_EXPORT_* bits. */
+	const double *buckets;    /**< Histogram upper bounds in seconds: finite, ≥ 0, strictly increasing; +Inf is implied. Only read during the call. */
+	uint32_t n_buckets;       /**< 0: the default bounds; at most ::CXM_EXPORT_MAX_BUCKETS. */
+	uint32_t n_labels;        /**< Constant labels put first on every sample, 0 … ::CXM_EXPORT_MAX_LABELS. */
+	/** Their names: [a-zA-Z_][a-zA-Z0-9_]*, not starting with "__", distinct, and none of
+	 * the labels the exposition sets itself (metric, touchpoint, channel, journey, step,
+	 * segment, segment_value, question, point, outcome, le, reason, quantile). Use them to
+	 * tell apart the contexts of one process (a tenant) or the processes of one host (a
+	 * worker) that share an endpoint or a textfile directory. */
+	const char *const *label_names;
+	/** Their values: names as cxm_journey_define() takes them (non-empty clean UTF-8, at
+	 * most cxm_config::max_name_len bytes). Only read during the call. */
+	const char *const *label_values;
+	uint64_t reserved[6];     /**< Must be 0. */
+} cxm_export_options;
+
+/** Initializer for default ::cxm_export_options (C, and C++20). */
+#define CXM_EXPORT_OPTIONS_INIT { .size = sizeof(cxm_export_options) }
+
+/**
+ * Zero @p opts and set its size.
+ *
+ * @param opts the struct to fill; the caller's.
+ * @param size sizeof(cxm_export_options) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p opts is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ * Thread-safe; touches only @p opts.
+ */
+CXM_EXPORT cxm_status cxm_export_options_init(cxm_export_options *opts, size_t size);
+
+/**
+ * Receives the text of cxm_export_write() piece by piece.
+ *
+ * @param data    @p len bytes of text (not NUL-terminated), valid only during the call.
+ * @param len     their number, > 0.
+ * @param payload the caller's pointer, as given.
+ * @return 0 to go on; anything else stops the exposition with ::CXM_ERR_IO.
+ */
+typedef int (*cxm_export_fn)(const char *data, size_t len, void *payload);
+
+/**
+ * Write the exposition of a context into a caller's buffer.
+ *
+ * The text comes with a terminating NUL. Nothing is allocated; the call
+ * uses about 6 KiB of stack. Concurrent feeding may add series between two
+ * calls, so a caller that retries after ::CXM_ERR_LIMIT should give some
+ * room beyond *out_len + 1.
+ *
+ * @param out_len receives the length of the whole text without its NUL, on
+ *                success and with ::CXM_ERR_LIMIT.
+ * @param ctx     the context.
+ * @param opts    the options, or NULL for the defaults.
+ * @param buf     the buffer; may be NULL when @p cap is 0 (to learn the size).
+ * @param cap     its size in bytes.
+ * @retval CXM_OK               @p buf holds the text and a NUL.
+ * @retval CXM_ERR_LIMIT        @p cap is less than *out_len + 1; the contents
+ *                              of @p buf are unspecified.
+ * @retval CXM_ERR_INVALID      @p out_len or @p ctx is NULL, @p buf is NULL
+ *                              with @p cap > 0, the format is unknown, a flag
+ *                              is unknown, @c buckets is NULL with
+ *                              @c n_buckets > 0, a label array or entry is
+ *                              NULL, or a label name is malformed, taken or
+ *                              given twice.
+ * @retval CXM_ERR_OUT_OF_RANGE more than ::CXM_EXPORT_MAX_BUCKETS bounds or
+ *                              ::CXM_EXPORT_MAX_LABELS labels, or a bound is
+ *                              negative or not above the previous.
+ * @retval CXM_ERR_NOT_FINITE   a bound is NaN or infinite.
+ * @retval CXM_ERR_ENCODING     a label value is empty or not clean UTF-8.
+ * @retval CXM_ERR_TOO_LONG     a label value is longer than max_name_len.
+ * @retval CXM_ERR_VERSION      opts->size is too small.
+ * @retval CXM_ERR_UNSUPPORTED  @p opts carries unknown non-zero fields or a
+ *                              reserved field is set.
+ * Thread-safe: runs while other threads feed, query and define; locks one
+ * shard at a time, so each series is read whole but the text is not one
+ * instant of the whole context.
+ */
+CXM_EXPORT cxm_status cxm_export_text(size_t *out_len, cxm_context *ctx,
+				      const cxm_export_options *opts, char *buf, size_t cap);
+
+/**
+ * Write the exposition of a context through a callback.
+ *
+ * The text is handed to @p write in order, in pieces of 8 to 16 KiB (the
+ * last one shorter; one longer only when a single series' text is). Nothing
+ * is allocated; the call uses about 22 KiB of stack. @p write is called
+ * with no lock held, except when one series' text exceeds 8 KiB (a long
+ * INDEX scale, very long names): then it may run under a shard's lock, so
+ * it must not call into libcxm on @p ctx.
+ *
+ * @param ctx     the context.
+ * @param opts    the options, or NULL for the defaults.
+ * @param write   the callback; see ::cxm_export_fn.
+ * @param payload passed to @p write.
+ * @retval CXM_OK
+ * @retval CXM_ERR_IO           @p write returned non-zero; it is not called again.
+ * @retval CXM_ERR_INVALID      @p ctx or @p write is NULL, or as cxm_export_text().
+ * @retval CXM_ERR_OUT_OF_RANGE, CXM_ERR_NOT_FINITE, CXM_ERR_ENCODING, CXM_ERR_TOO_LONG,
+ *         CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  as cxm_export_text().
+ * Thread-safe, as cxm_export_text().
+ */
+CXM_EXPORT cxm_status cxm_export_write(cxm_context *ctx, const cxm_export_options *opts,
+				       cxm_export_fn write, void *payload);
+/** @} */
+
+/** @defgroup snapshot Snapshots and merge
+ *
+ * A snapshot is the whole state of a context in a portable, versioned,
+ * checksummed binary form (docs/snapshot.md gives it byte by byte): the
+ * model (journeys, steps, touchpoints, metrics, segments and their
+ * values), every series (all tiers' buckets, the newest bucket, sketches,
+ * HyperLogLog registers, lifetime totals), the statistics and the
+ * customer table (keyed hashes only, never ids). The customer key itself
+ * is never written; the file carries a 16-byte fingerprint of it.
+ *
+ * @section snap_load Loading
+ * A load reads and checks everything (every length against the bytes
+ * left and the context's limits before allocating, every checksum, id and
+ * count) into fresh state and swaps it in only when all is well. The
+ * context must be *empty*: fresh from cxm_context_new(), with nothing
+ * defined, fed or tracked (rejections counted so far are replaced by the
+ * snapshot's). Its tiers and customer key must be those of the context
+ * that saved (set cxm_config::customer_key to keep state across restarts:
+ * a random key cannot be matched). Its limits must hold the snapshot; its
+ * shard count may differ.
+ *
+ * @section snap_merge Merging
+ * Merging adds the state of a source (a context, or a snapshot) into a
+ * destination. The two must have the same tiers and customer key. Every
+ * journey, touchpoint, metric and segment dimension of the source must be
+ * defined in the destination under the same name, with the same
+ * definition (ids may differ: they are matched by name); segment values
+ * are matched by name and the ones the destination lacks are added.
+ * Then:
+ * - counts, sums and sketch bins add, HyperLogLog registers take the
+ *   maximum, minima and maxima combine; each bucket lands in the bucket of
+ *   the same start, or, where the destination has already rolled that
+ *   time up to a coarser tier, in the coarser bucket that covers it. So
+ *   merging A into B gives, for every query, exactly what feeding A's and
+ *   B's interactions into one context gives (sums of non-integer values
+ *   up to the rounding of their different order of addition), and merges
+ *   commute and associate in that sense;
+ * - the watermark becomes the later of the two; the clock is not read
+ *   (data newer than the destination's now is kept as the source had it);
+ * - statistics add (accepted, rejected, saturated, customers evicted,
+ *   refused, forgotten);
+ * - customers are combined by keyed hash: one seen on both sides keeps
+ *   the later last-seen time, and the journey state of the side that saw
+ *   it last (the destination's on a tie); a customer new to the
+ *   destination is added if there is room under
+ *   cxm_config::max_customers, and otherwise dropped and counted in
+ *   cxm_stats::customers_refused, whatever the cxm_customer_policy (a
+ *   merge never evicts).
+ *
+ * On failure a merge changes no aggregate, customer or statistic; segment
+ * values it added stay defined (definitions are never removed).
+ *
+ * @section snap_threads Threads
+ * Saving and merging may run while other threads feed and query: a save
+ * copies each series whole under its shard's lock (and the customers one
+ * stripe at a time), so it is consistent per series, not across the
+ * context; a merge's buckets become visible one series at a time. A load must not overlap any other
+ * call on its context (like cxm_context_free()). File I/O never happens
+ * with a lock held.
+ * @{ */
+
+/**
+ * Where cxm_snapshot_write() sends the bytes of a snapshot, in order.
+ *
+ * @param data     the next bytes; valid only during the call.
+ * @param len      how many (never 0).
+ * @param payload  the caller's pointer, as given.
+ * @return 0 to go on; any other value stops the snapshot with ::CXM_ERR_IO.
+ */
+typedef int (*cxm_write_fn)(const void *data, size_t len, void *payload);
+
+/**
+ * Save the context to a file, atomically.
+ *
+ * Writes a temporary file beside @p path, fsyncs it, renames it over
+ * @p path and fsyncs the directory. If any step before the rename fails,
+ * the temporary file is removed and @p path is untouched (the previous
+ * snapshot, if any, stays as it was); if only the directory's fsync
+ * fails, @p path already holds the new snapshot but the rename may not
+ * survive a power cut, and the call still fails.
+ *
+ * @param ctx   the context.
+ * @param path  the snapshot's path; its directory must exist.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID    a pointer is NULL or @p path is empty.
+ * @retval CXM_ERR_IO         a file operation failed; cxm_errmsg() names
+ *                            the operation, the file and errno's text.
+ * @retval CXM_ERR_NO_MEMORY
+ * @retval CXM_ERR_UNSUPPORTED this platform is not little-endian.
+ * Thread-safe (see @ref snapshot); the caller owns the file.
+ */
+CXM_EXPORT cxm_status cxm_snapshot_save(cxm_context *ctx, const char *path);
+
+/**
+ * Write a snapshot of the context through a callback (to memory, a socket,
+ * a compressor…). The bytes are exactly those cxm_snapshot_save() writes.
+ *
+ * @param ctx      the context.
+ * @param fn       called with the bytes in order; see ::cxm_write_fn.
+ * @param payload  passed to @p fn.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID    a pointer is NULL.
+ * @retval CXM_ERR_IO         @p fn returned non-zero.
+ * @retval CXM_ERR_NO_MEMORY
+ * @retval CXM_ERR_UNSUPPORTED this platform is not little-endian.
+ * Thread-safe (see @ref snapshot).
+ */
+CXM_EXPORT cxm_status cxm_snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload);
+
+/**
+ * Load a snapshot file into an empty context.
+ *
+ * @param ctx   the context: empty, with the saver's tiers and customer key
+ *              (see @ref snap_load).
+ * @param path  the file.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID    a pointer is NULL, @p path is empty, or the
+ *                            context is not empty.
+ * @retval CXM_ERR_IO         the file cannot be opened or read.
+ * @retval CXM_ERR_CORRUPT    the file is not a snapshot, or is damaged,
+ *                            truncated or inconsistent.
+ * @retval CXM_ERR_VERSION    the file is a snapshot of another format
+ *                            version (or has a section this library does
+ *                            not know).
+ * @retval CXM_ERR_EXISTS     the context's tiers or customer key differ
+ *                            from the saver's.
+ * @retval CXM_ERR_LIMIT      the snapshot needs more than the context's
+ *                            limits allow.
+ * @retval CXM_ERR_NO_MEMORY
+ * @retval CXM_ERR_UNSUPPORTED this platform is not little-endian.
+ * On any failure the context is unchanged. Not thread-safe: no other call
+ * on @p ctx may run at the same time.
+ */
+CXM_EXPORT cxm_status cxm_snapshot_load(cxm_context *ctx, const char *path);
+
+/**
+ * Load a snapshot from memory into an empty context; as cxm_snapshot_load().
+ *
+ * @param ctx   the context (see @ref snap_load).
+ * @param data  the snapshot's bytes; only read during the call.
+ * @param len   their number.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID    @p ctx is NULL, @p data is NULL with @p len
+ *                            non-zero, or the context is not empty.
+ * @retval CXM_ERR_CORRUPT, CXM_ERR_VERSION, CXM_ERR_EXISTS, CXM_ERR_LIMIT,
+ *         CXM_ERR_NO_MEMORY, CXM_ERR_UNSUPPORTED  as cxm_snapshot_load().
+ * On any failure the context is unchanged. Not thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_snapshot_load_mem(cxm_context *ctx, const void *data, size_t len);
+
+/**
+ * Merge a snapshot file into a context (see @ref snap_merge).
+ *
+ * @param dst   the destination.
+ * @param path  the snapshot.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL or @p path is empty.
+ * @retval CXM_ERR_IO          the file cannot be opened or read.
+ * @retval CXM_ERR_CORRUPT, CXM_ERR_VERSION  as cxm_snapshot_load().
+ * @retval CXM_ERR_UNKNOWN_ID  the source defines a journey, touchpoint,
+ *                             metric or segment that @p dst does not.
+ * @retval CXM_ERR_EXISTS      one of them is defined differently, or the
+ *                             tiers or customer key differ; cxm_errmsg()
+ *                             says which and how.
+ * @retval CXM_ERR_LIMIT       @p dst's limits (series, segment values)
+ *                             cannot hold the result.
+ * @retval CXM_ERR_NO_MEMORY
+ * @retval CXM_ERR_UNSUPPORTED this platform is not little-endian.
+ * Thread-safe: @p dst may be fed and queried meanwhile.
+ */
+CXM_EXPORT cxm_status cxm_snapshot_merge(cxm_context *dst, const char *path);
+
+/**
+ * Merge a snapshot in memory into a context; as cxm_snapshot_merge().
+ *
+ * @param dst   the destination.
+ * @param data  the snapshot's bytes; only read during the call.
+ * @param len   their number.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p dst is NULL, or @p data is NULL with
+ *                             @p len non-zero.
+ * @retval CXM_ERR_CORRUPT, CXM_ERR_VERSION, CXM_ERR_UNKNOWN_ID,
+ *         CXM_ERR_EXISTS, CXM_ERR_LIMIT, CXM_ERR_NO_MEMORY,
+ *         CXM_ERR_UNSUPPORTED  as cxm_snapshot_merge().
+ * Thread-safe, as cxm_snapshot_merge().
+ */
+CXM_EXPORT cxm_status cxm_snapshot_merge_mem(cxm_context *dst, const void *data, size_t len);
+
+/**
+ * Merge one context into another (see @ref snap_merge).
+ *
+ * The source is read as cxm_snapshot_write() reads it, and may be fed
+ * meanwhile; it is not changed. Temporary memory (about the size of the
+ * source's snapshot) comes from @p dst's allocator.
+ *
+ * @param dst  the destination.
+ * @param src  the source; a different context.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL, or @p src is @p dst.
+ * @retval CXM_ERR_UNKNOWN_ID, CXM_ERR_EXISTS, CXM_ERR_LIMIT,
+ *         CXM_ERR_NO_MEMORY, CXM_ERR_UNSUPPORTED  as cxm_snapshot_merge().
+ * Thread-safe, as cxm_snapshot_merge(); two merges in opposite
+ * directions may run at once.
+ */
+CXM_EXPORT cxm_status cxm_merge(cxm_context *dst, cxm_context *src);
+/** @} */
+
+/** @defgroup journeys Journey progress, funnels, repeat contacts and churn
+ *
+ * Every interaction that carries a customer id and happens on a touchpoint
+ * that is a step of a journey moves that customer along the journey. The
+ * library keeps, per customer, one **instance**: the journey it is on, the
+ * highest step reached, when the instance began (its first step) and when
+ * it last moved. From these it counts, per journey, in time buckets that
+ * roll like every series: instances **entered**, steps **reached**, the
+ * time from each step to the next and from entry to the goal (the last
+ * step), and why instances ended without the goal.
+ *
+ * @section jsem Semantics (default, and the ::cxm_journey_options flags)
+ * - An instance begins with an interaction on the journey's first step
+ *   (step 0). An interaction on a later step with no instance in progress
+ *   is not part of any funnel.
+ * - **Default order**: with step h the highest reached, a later step s > h
+ *   is reached at once, even if steps in between were skipped (they count
+ *   as reached: the funnel is monotone); other events, and earlier steps,
+ *   may come in between and change nothing. ::CXM_JOURNEY_STRICT: only
+ *   s = h + 1 advances; a skip (s > h + 1) or a step back (s < h) breaks
+ *   the chain: the instance ends, counted as broken (a step back to step 0
+ *   then begins a new instance).
+ * - **Repeats**: a step already reached counts once per instance (dedup).
+ *   ::CXM_JOURNEY_COUNT_REPEATS: every interaction on an already reached
+ *   step counts again in that step's reached count (visits, not
+ *   customers); progress is unchanged.
+ * - **Equal timestamps**: a step with the same time as the latest step (or
+ *   an earlier one, within the lateness) advances in arrival order.
+ *   ::CXM_JOURNEY_EQUAL_TIMES_HOLD: a step must be strictly later than the
+ *   latest step to advance; otherwise it changes nothing.
+ * - **Out-of-order arrival**: interactions are applied in arrival order.
+ *   One up to cxm_journey_options::lateness_ms older than the customer's
+ *   latest journey step is accepted (a step it reaches is timed as reached
+ *   at the latest step's time); an older one is rejected with
+ *   ::CXM_ERR_TOO_LATE and changes nothing.
+ * - **Conversion window**: an instance may progress until
+ *   cxm_journey_options::conversion_ms after it began, inclusive (an
+ *   interaction at exactly start + window still counts);
+ *   ::CXM_JOURNEY_WINDOW_EXCLUSIVE makes the bound exclusive. Past it the
+ *   instance has **expired**. With no progress for
+ *   cxm_journey_options::abandon_ms it is **abandoned** (whichever comes
+ *   first is the cause). Both are noticed when the customer is next seen on
+ *   a journey or by cxm_journey_sweep(), and counted at the time they
+ *   happened (or, when that bucket is gone, the oldest bucket still kept).
+ * - **Re-entry**: after the goal, after expiry, abandonment or a break, an
+ *   interaction on step 0 begins a new instance. During an instance, step
+ *   0 is a repeat (see above), unless ::CXM_JOURNEY_RESTART: then it ends
+ *   the instance (counted as displaced) and begins a new one.
+ * - **One instance per customer**: the table's 32-byte entries hold one
+ *   instance. A customer who begins another journey's instance while one
+ *   is in progress ends that one (counted as displaced in its journey's
+ *   funnel). Counting every journey's state separately would need one entry
+ *   per customer and journey and break the 48-byte budget.
+ * - **Repeat contacts**: an instance that begins within
+ *   cxm_journey_options::repeat_ms of the start of the same customer's
+ *   previous instance of the same journey is a repeat: the earlier contact
+ *   did not resolve the need. The previous instance is known only while it
+ *   is the customer's latest (no other journey in between), and while the
+ *   customer is tracked. First-contact resolution ≈ 1 − repeats / entered.
+ * - **Erasure**: cxm_customer_forget() removes the instance with the
+ *   entry; a forgotten customer who comes back is a new customer.
+ * - Journeys with more than 255 steps, or ids from 65535 up, are not
+ *   tracked (their interactions are fed as usual).
+ *
+ * @section jcount Where counts land
+ * Every count is folded at the time of its event: entered at the first
+ * step's time, reached step k when it was reached, times when the later
+ * step was reached, abandonment at the deadline. A funnel over a window
+ * therefore counts the events inside it: for a window much longer than the
+ * conversion window this is the cohort funnel but for the edges, and counts
+ * over two disjoint windows, or two contexts fed disjoint customers, add
+ * up. Funnels are kept for the whole journey, per segment value and per
+ * channel of the instance's first touchpoint; the causes of ends
+ * (abandoned, expired, broken, displaced) are kept for the whole journey
+ * and per channel only (the table entry holds no segment values).
+ *
+ * @section jmem Memory
+ * A funnel "group" (the whole journey, one channel or one segment value) is
+ * allocated on its first event: one counter series and, per step, one time
+ * series (1 s … 50 days at 5 % relative error; the distribution is kept
+ * from the second tier up, as for durations). These are not counted in
+ * cxm_stats::series but are in cxm_stats::memory_bytes.
+ * @{ */
+
+/** cxm_journey_options::flags: an out-of-order step breaks the chain. */
+#define CXM_JOURNEY_STRICT 0x1u
+/** cxm_journey_options::flags: every interaction on a reached step counts again. */
+#define CXM_JOURNEY_COUNT_REPEATS 0x2u
+/** cxm_journey_options::flags: a step no later than the latest does not advance. */
+#define CXM_JOURNEY_EQUAL_TIMES_HOLD 0x4u
+/** cxm_journey_options::flags: step 0 during an instance begins a new one. */
+#define CXM_JOURNEY_RESTART 0x8u
+/** cxm_journey_options::flags: the conversion window's end is excluded. */
+#define CXM_JOURNEY_WINDOW_EXCLUSIVE 0x10u
+/** The largest conversion window, abandonment timeout and lateness: 49 days. */
+#define CXM_JOURNEY_MAX_WINDOW_MS INT64_C(4233600000)
+
+/**
+ * How one journey's progress is judged. Zero in a member means the default
+ * given with it, so ::CXM_JOURNEY_OPTIONS_INIT is the default behaviour.
+ */
+typedef struct cxm_journey_options {
+	size_t size;            /**< sizeof(cxm_journey_options) as the caller knows it. */
+	uint32_t flags;         /**< CXM_JOURNEY_* bits; 0: the default semantics. */
+	uint32_t reserved0;     /**< Must be 0. */
+	int64_t conversion_ms;  /**< Conversion window from the first step; 1000 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: 7 days. */
+	int64_t abandon_ms;     /**< No progress for this long: abandoned; 1000 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: 24 h. */
+	int64_t lateness_ms;    /**< Accepted lateness behind the customer's latest journey step; 1 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: the finest tier's reach (buckets × bucket_ms: 2 h with the default tiers), at most ::CXM_JOURNEY_MAX_WINDOW_MS. */
+	int64_t repeat_ms;      /**< N days of the repeat-contact rate; 1000 … 400 days; 0: 7 days. */
+	uint64_t reserved[4];   /**< Must be 0. */
+} cxm_journey_options;
+
+/** Initializer for the default ::cxm_journey_options (C, and C++20). */
+#define CXM_JOURNEY_OPTIONS_INIT { .size = sizeof(cxm_journey_options) }
+
+/**
+ * Zero @p opts and set its size (the default options).
+ *
+ * @param opts the struct to fill; the caller's.
+ * @param size sizeof(cxm_journey_options) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p opts is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ * Thread-safe; touches only @p opts.
+ */
+CXM_EXPORT cxm_status cxm_journey_options_init(cxm_journey_options *opts, size_t size);
+
+/**
+ * Set how a journey's progress is judged, from now on: interactions fed
+ * after the call use the new options (instances in progress keep their
+ * state and are judged by the new rules). The options are copied.
+ *
+ * @param ctx     the context.
+ * @param journey the journey.
+ * @param opts    the options.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL or @c flags has unknown bits.
+ * @retval CXM_ERR_UNKNOWN_ID    no such journey.
+ * @retval CXM_ERR_OUT_OF_RANGE  a duration is outside its range.
+ * @retval CXM_ERR_LIMIT         the journey is not tracked (more than 255 steps, or id ≥ 65535).
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  see @ref conventions.
+ * @retval CXM_ERR_NO_MEMORY     allocating the journey's state failed; nothing changed.
+ * Thread-safe: may run while other threads feed and query.
+ */
+CXM_EXPORT cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id journey,
+					      const cxm_journey_options *opts);
+
+/**
+ * The options a journey is judged by, defaults filled in.
+ *
+ * @param out     the caller's struct with @c size set; written only on success.
+ * @param ctx     the context.
+ * @param journey the journey.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such journey.
+ * @retval CXM_ERR_VERSION     out->size too small.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_journey_get_options(cxm_journey_options *out, const cxm_context *ctx,
+					      cxm_id journey);
+
+/**
+ * A funnel query: a journey over a window, whole or broken down by one
+ * segment value or by the channel of the instances' first touchpoint (one
+ * breakdown at a time).
+ */
+typedef struct cxm_funnel_query {
+	size_t size;            /**< sizeof(cxm_funnel_query) as the caller knows it. */
+	cxm_id journey;         /**< The journey. */
+	cxm_id segment;         /**< A dimension to break down by, or ::CXM_NONE. */
+	uint32_t segment_value; /**< The value of @c segment kept. */
+	uint32_t channel;       /**< 0, or a ::cxm_channel: instances that began there. */
+	int64_t end_ms;         /**< End instant, or ::CXM_NOW; windows as in @ref windows. */
+	int64_t span_ms;        /**< Window length, > 0. */
+	uint64_t reserved[4];   /**< Must be 0. */
+} cxm_funnel_query;
+
+/** Initializer: whole journey, ends now, no span (set one). */
+#define CXM_FUNNEL_QUERY_INIT { .size = sizeof(cxm_funnel_query), .segment = CXM_NONE, .end_ms = CXM_NOW }
+
+/**
+ * Set @p q to ::CXM_FUNNEL_QUERY_INIT.
+ *
+ * @param q    the struct to fill; the caller's.
+ * @param size sizeof(cxm_funnel_query) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p q is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_funnel_query_init(cxm_funnel_query *q, size_t size);
+
+/**
+ * A funnel: the journey's counts over the window. Rates are fractions;
+ * times are seconds. Times are NaN when there is no sample. Ends by
+ * abandonment, expiry, breaks and displacement are not kept per segment
+ * value: with a segment breakdown they are 0.
+ */
+typedef struct cxm_funnel {
+	size_t size;          /**< Set by the caller: sizeof(cxm_funnel) as it knows it. */
+	uint32_t flags;       /**< CXM_RESULT_* bits (LOW_SAMPLE: fewer entered than cxm_config::min_samples; EMPTY: none entered; CLAMPED: a time outside 1 s … 50 days). */
+	uint32_t n_steps;     /**< The journey's steps: the entries written to the step array. */
+	int64_t start_ms;     /**< The covered interval [start_ms, end_ms) of the counts. */
+	int64_t end_ms;       /**< Its end. */
+	int64_t quantile_start_ms; /**< The times describe [quantile_start_ms, quantile_end_ms): the window widened to whole buckets of the second tier. */
+	int64_t quantile_end_ms;   /**< Its end. */
+	uint64_t entered;     /**< Instances begun. */
+	uint64_t completed;   /**< Instances that reached the last step (the goal). */
+	uint64_t abandoned;   /**< Instances ended by cxm_journey_options::abandon_ms without progress. */
+	uint64_t expired;     /**< Instances ended by the conversion window before the goal. */
+	uint64_t broken;      /**< Instances ended by an out-of-order step (::CXM_JOURNEY_STRICT). */
+	uint64_t displaced;   /**< Instances ended because the customer began another instance. */
+	uint64_t repeats;     /**< Instances begun within cxm_journey_options::repeat_ms of the customer's previous one. */
+	double conversion;    /**< completed / entered. */
+	double repeat_rate;   /**< repeats / entered: the repeat-contact rate. */
+	uint64_t goal_n;      /**< Samples of the time to the goal. */
+	double goal_p50;      /**< Median time from entry to the goal. */
+	double goal_p90;      /**< 90th percentile of it. */
+	double goal_mean;     /**< Mean of it (exact). */
+	uint64_t reserved[8]; /**< 0. */
+} cxm_funnel;
+
+/**
+ * One step of a funnel. An array of these is written with the stride of
+ * the first element's @c size, which the caller sets.
+ */
+typedef struct cxm_funnel_step {
+	size_t size;          /**< Set by the caller in the first element: sizeof(cxm_funnel_step). */
+	uint64_t reached;     /**< Instances that reached this step (with ::CXM_JOURNEY_COUNT_REPEATS: visits). */
+	double conversion;    /**< reached / entered. */
+	double step_conversion; /**< reached / reached of the step before (for step 0: / entered). */
+	double drop_off;      /**< 1 − step_conversion: share of the step before that did not get here. */
+	uint64_t next_n;      /**< Samples of the time from this step to the next one reached. */
+	double next_p50;      /**< Its median, seconds (NaN: none, and for the last step). */
+	double next_p90;      /**< Its 90th percentile. */
+	double next_mean;     /**< Its mean (exact). */
+	uint64_t reserved[4]; /**< 0. */
+} cxm_funnel_step;
+
+/**
+ * Run a funnel query.
+ *
+ * With event-time counting (see @ref jcount), step conversion over a short
+ * window can exceed 1 (steps reached in the window by instances begun
+ * before it).
+ *
+ * @param out    the caller's struct with @c size set; written only on success.
+ * @param steps  receives one ::cxm_funnel_step per step; steps[0].size set.
+ * @param cap    elements in @p steps.
+ * @param ctx    the context.
+ * @param q      the query.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL, @c channel is not 0 or a
+ *                              ::cxm_channel, or both a segment and a channel are given.
+ * @retval CXM_ERR_UNKNOWN_ID   no such journey, dimension or value.
+ * @retval CXM_ERR_OUT_OF_RANGE span_ms ≤ 0, or end_ms outside [0, ::CXM_TIME_MAX] and not ::CXM_NOW.
+ * @retval CXM_ERR_LIMIT        @p cap is smaller than the journey's steps, or the journey is not tracked.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  a struct size is wrong.
+ * Reads only; allocates nothing. Thread-safe: runs while other threads feed.
+ */
+CXM_EXPORT cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap,
+				     cxm_context *ctx, const cxm_funnel_query *q);
+
+/**
+ * Arbitrary quantiles of the time from a step to the next one reached, or
+ * from entry to the goal, over a funnel query's window (widened to whole
+ * buckets of the second tier), within 5 % relative error for times in
+ * 1 s … 50 days.
+ *
+ * @param out   receives @p n values in seconds (NaN when there is no sample).
+ * @param ctx   the context.
+ * @param q     the query.
+ * @param step  a step of the journey other than the last, or ::CXM_NONE for
+ *              the time to the goal.
+ * @param qs    @p n quantiles in [0, 1].
+ * @param n     1 … 64.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL or @p n is outside 1 … 64.
+ * @retval CXM_ERR_UNKNOWN_ID    @p step is not a step of the journey; or as cxm_funnel_run().
+ * @retval CXM_ERR_OUT_OF_RANGE  @p step is the last step (it has no next), or a quantile is outside [0, 1].
+ * @retval CXM_ERR_NOT_FINITE    a quantile is NaN.
+ * @retval otherwise             as cxm_funnel_run().
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_funnel_quantiles(double *out, cxm_context *ctx, const cxm_funnel_query *q,
+					   uint32_t step, const double *qs, size_t n);
+
+/**
+ * End every instance whose abandonment timeout or conversion window has
+ * passed at @p now_ms, and count it. Feeding notices these only when the
+ * customer comes back; call this periodically (every bucket of the finest
+ * tier, say) so that abandonment is counted for customers who never do.
+ * It visits the whole customer table: O(max_customers), one stripe lock at
+ * a time.
+ *
+ * @param closed receives how many instances it ended (may be NULL).
+ * @param ctx    the context.
+ * @param now_ms the instant, or ::CXM_NOW for the context clock.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       @p ctx is NULL.
+ * @retval CXM_ERR_OUT_OF_RANGE  @p now_ms is outside [0, ::CXM_TIME_MAX] and not ::CXM_NOW.
+ * Thread-safe; allocates nothing.
+ */
+CXM_EXPORT cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms);
+
+/**
+ * Record that a customer churned (cancelled, closed the account, did not
+ * renew) at @p time_ms. A customer counts once until it is seen again: a
+ * second churn event before any new interaction is ::CXM_ERR_EXISTS. An
+ * untracked customer is added to the table (as by feeding, under
+ * cxm_config::customer_policy), marked churned.
+ *
+ * @param ctx     the context.
+ * @param id      the customer id bytes, as fed.
+ * @param len     their length, 1 … cxm_config::max_customer_id_len.
+ * @param time_ms when, as an interaction's time (same lateness and skew rules).
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL or @p len is 0.
+ * @retval CXM_ERR_TOO_LONG      @p len is above the limit.
+ * @retval CXM_ERR_OUT_OF_RANGE  @p time_ms outside [0, ::CXM_TIME_MAX].
+ * @retval CXM_ERR_TOO_LATE, CXM_ERR_TOO_EARLY  as cxm_feed().
+ * @retval CXM_ERR_EXISTS        the customer churned and was not seen since.
+ * @retval CXM_ERR_LIMIT         the table is full under policy REFUSE.
+ * @retval CXM_ERR_NO_MEMORY     allocating the churn series or the table failed; nothing changed.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len,
+					 int64_t time_ms);
+
+/**
+ * A churn rate over a window.
+ *
+ * rate = churned / active, where churned is the churn events in the
+ * window [start_ms, end_ms) and active the distinct customers with an
+ * interaction in the @c active_ms before the window's start,
+ * [active_start_ms, start_ms), estimated by a DISTINCT metric over every
+ * touchpoint (so its error, and its widening to whole hours, apply).
+ * Alternatives a caller can compute from the same parts: the mean of the
+ * active customers at the start and at the end (run it again ending later),
+ * active at the end, or active at the start plus those new in the window
+ * (a DISTINCT query over the window).
+ */
+typedef struct cxm_churn {
+	size_t size;          /**< Set by the caller: sizeof(cxm_churn) as it knows it. */
+	uint32_t flags;       /**< CXM_RESULT_EMPTY when no customer was active. */
+	uint32_t reserved0;   /**< 0. */
+	int64_t start_ms;     /**< The window [start_ms, end_ms) of the churn events. */
+	int64_t end_ms;       /**< Its end. */
+	int64_t active_start_ms; /**< The denominator's interval [active_start_ms, active_end_ms). */
+	int64_t active_end_ms;   /**< Its end (the window's start, widened to whole hours). */
+	uint64_t churned;     /**< Churn events in the window. */
+	double active;        /**< Customers active before the window (estimate). */
+	double rate;          /**< churned / active; NaN when active is 0. */
+	uint64_t reserved[6]; /**< 0. */
+} cxm_churn;
+
+/**
+ * The churn rate of a window; see ::cxm_churn for the definition.
+ *
+ * @param out       the caller's struct with @c size set; written only on success.
+ * @param ctx       the context.
+ * @param distinct  a DISTINCT metric, the denominator's count.
+ * @param end_ms    the window's end, or ::CXM_NOW.
+ * @param span_ms   the window's length, > 0.
+ * @param active_ms how far before the window's start a customer counts as active, > 0.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID   no such metric.
+ * @retval CXM_ERR_KIND         the metric is not DISTINCT.
+ * @retval CXM_ERR_OUT_OF_RANGE a span is ≤ 0, or end_ms is out of range.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED, CXM_ERR_NO_MEMORY  as cxm_query_run().
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_churn_rate(cxm_churn *out, cxm_context *ctx, cxm_id distinct,
+				     int64_t end_ms, int64_t span_ms, int64_t active_ms);
 /** @} */
 
 #ifdef __cplusplus

@@ -328,6 +328,9 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 		return cxm__fail(NULL, CXM_ERR_INVALID, "customer_policy %u is not a cxm_customer_policy",
 				 c->customer_policy);
 	ctx->customer_policy = c->customer_policy;
+	if (c->max_customers > CUST_MAX_CUSTOMERS)
+		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "max_customers %u is above %u",
+				 c->max_customers, CUST_MAX_CUSTOMERS);
 	ctx->max_customers = DEFAULT(c->max_customers, 1000000);
 	ctx->z = normal_z(ctx->confidence);
 
@@ -448,6 +451,7 @@ void cxm_context_free(cxm_context *ctx)
 		return;
 	free_shards(ctx);
 	cxm__customers_free(ctx);
+	cxm__journeys_free(ctx);
 	cxm__model_free(ctx);
 	pthread_mutex_destroy(&ctx->def_lock);
 	ctx->alloc.free(ctx->alloc.opaque, ctx);

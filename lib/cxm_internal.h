@@ -82,7 +82,11 @@ CXM_INTERNAL size_t cxm__sketch_cell_size(const sketch_params *sp);
 CXM_INTERNAL void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c);
 CXM_INTERNAL void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v);
 CXM_INTERNAL void cxm__sketch_add_moments(sketch_cell *c, double v);
-CXM_INTERNAL void cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v);
+/* Returns the bin v went to, or UINT32_MAX for 0, under and over. */
+CXM_INTERNAL uint32_t cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v);
+/* As cxm__sketch_add_dist for a value whose result i of it is known. */
+CXM_INTERNAL void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v,
+					   uint32_t i);
 CXM_INTERNAL void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_cell *src);
 CXM_INTERNAL void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src);
 CXM_INTERNAL void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src);
@@ -109,15 +113,22 @@ typedef struct hll_cell {
 	uint8_t reg[];
 } hll_cell;
 
-/* One tracked customer: 32 bytes. The journey fields are reserved for
- * journey progress. Empty slots are all zero (a hash of zero is stored as 1). */
+/* One tracked customer: 32 bytes, with the state of one journey instance
+ * (journeys.c). Empty slots are all zero (a hash of zero is stored as 1). */
 typedef struct cust_entry {
 	uint64_t k0, k1;   /* 128-bit keyed hash of the id */
 	uint32_t last_s;   /* last seen, seconds since 2000-01-01 */
-	uint16_t journey;
-	uint8_t step, flags;
-	uint32_t inst_start_s, step_s;
+	uint16_t journey;  /* journey id + 1 of the latest instance; 0: none */
+	uint8_t step, flags; /* highest step reached; JF_* bits (journeys.c) */
+	uint32_t inst_start_s; /* the instance's start, seconds since 2000-01-01 */
+	uint32_t step_ms;  /* its latest step, ms after inst_start_s */
 } cust_entry;
+
+/* The largest cxm_config::max_customers (2^30). */
+#define CUST_MAX_CUSTOMERS (UINT32_C(1) << 30)
+/* Entries a stripe may hold and the slots it has, for max_customers. */
+CXM_INTERNAL void cxm__customer_geometry(uint32_t max_customers, uint32_t *stripe_max,
+					 uint32_t *cap);
 
 #define CUST_STRIPES 64
 /* Padded to two cache lines so that neighbouring stripes' locks and
@@ -140,8 +151,13 @@ typedef struct cust_table {
 } cust_table;
 
 CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2]);
-/* Record that customer h was seen at t; may evict, or refuse (CXM_ERR_LIMIT). */
-CXM_INTERNAL cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms);
+/* Record that customer h was seen at t on touchpoint tp, with the segment
+ * slots of the interaction (slots[0] = 0, the overall slot), and advance its
+ * journey (journeys.c); may evict, or refuse (CXM_ERR_LIMIT), or reject a
+ * journey interaction too far behind the customer's latest (CXM_ERR_TOO_LATE).
+ * On failure nothing of the customer or its journeys changed. */
+CXM_INTERNAL cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms,
+					   cxm_id tp, const uint32_t *slots, uint32_t n_slots);
 CXM_INTERNAL void cxm__customers_free(cxm_context *ctx);
 CXM_INTERNAL void cxm__customers_stats(cxm_context *ctx, cxm_stats *out);
 
@@ -150,6 +166,75 @@ CXM_INTERNAL void cxm__hll_clear(hll_cell *c);
 CXM_INTERNAL void cxm__hll_add(const struct metric *m, hll_cell *c, uint64_t h);
 CXM_INTERNAL void cxm__hll_merge_regs(const struct metric *m, hll_cell *dst, const hll_cell *src);
 CXM_INTERNAL double cxm__hll_estimate(const struct metric *m, const hll_cell *c);
+
+/* ---- journeys (journeys.c) ------------------------------------------------ */
+
+#define CUST_BASE_S INT64_C(946684800) /* 2000-01-01T00:00:00Z: origin of cust_entry times */
+
+/* cust_entry::flags */
+#define JF_CHAN 0x0fu    /* the first touchpoint's channel of the latest instance */
+#define JF_OPEN 0x10u    /* that instance is in progress */
+#define JF_DONE 0x20u    /* it reached the goal */
+#define JF_CHURNED 0x40u /* a churn event, and no interaction since */
+
+/* One change a journey interaction makes to the funnel counts. */
+typedef struct jop {
+	uint32_t journey;
+	uint8_t kind;    /* JOP_* */
+	uint8_t chan;    /* the instance's first-touch channel */
+	uint8_t by_segment; /* also into the segment slots of the interaction */
+	uint8_t pad;
+	uint32_t a, b;   /* counter range [a, b], or the time series a */
+	int64_t t_ms;    /* when */
+	double v;        /* seconds, for a time */
+} jop;
+enum { JOP_COUNT = 1, JOP_TIME = 2 };
+#define JOPS_MAX 8
+
+struct jmod;
+struct jstate;
+struct jgroup;
+/* The touch of one interaction and what it does: the ops, and what the
+ * ops need that does not exist yet, allocated before any lock is taken
+ * and published (or freed) afterwards. */
+typedef struct jwork {
+	uint32_t journey, step, chan;
+	int64_t t_ms;
+	const uint32_t *slots;
+	uint32_t n_slots;
+	jop ops[JOPS_MAX];
+	uint32_t n_ops;
+	bool prepared;        /* cxm__journey_prepare ran: there may be something to free */
+	struct jmod *mod;     /* private until published */
+	struct jstate *js;
+	struct jgroup *chan_g;
+	struct jgroup *slot_g[1 + 64];
+} jwork;
+
+/* Fill w for an interaction on tp; false if tp advances no tracked journey. */
+CXM_INTERNAL bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms,
+				     const uint32_t *slots, uint32_t n_slots, jwork *w);
+/* Apply w's touch to entry e (a zeroed entry for a new customer): e becomes
+ * the new state and w->ops what to count. CXM_ERR_TOO_LATE (e unchanged)
+ * when the touch is beyond the journey's lateness behind e's latest step. */
+CXM_INTERNAL cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e);
+/* Allocate (privately) what w->ops need and does not exist yet. */
+CXM_INTERNAL cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w);
+/* Whether everything w->ops need exists or is prepared. */
+CXM_INTERNAL bool cxm__journey_ready(cxm_context *ctx, const jwork *w);
+/* Publish what was prepared and count w->ops. Cannot fail. */
+CXM_INTERNAL void cxm__journey_commit(cxm_context *ctx, jwork *w);
+/* Free what was prepared and not published. */
+CXM_INTERNAL void cxm__journey_release(cxm_context *ctx, jwork *w);
+/* Close the instance of e if its deadline is before now_ms: returns the op. */
+CXM_INTERNAL bool cxm__journey_expire(cxm_context *ctx, cust_entry *e, int64_t now_ms, jop *op);
+CXM_INTERNAL void cxm__journey_count(cxm_context *ctx, const jop *op);
+CXM_INTERNAL void cxm__journeys_free(cxm_context *ctx);
+/* Churn: a private module if none is published yet (NO_MEMORY otherwise
+ * nothing), then count (publishing it) or release it. */
+CXM_INTERNAL cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine);
+CXM_INTERNAL void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms);
+CXM_INTERNAL void cxm__churn_release(cxm_context *ctx, struct jmod **mine);
 
 /* ---- model (model.c) --------------------------------------------------- */
 
@@ -186,6 +271,12 @@ typedef struct metric {
 	size_t tier_off[CXM_MAX_TIERS];  /* offset of tier k's cells after all tags */
 	size_t ring_size;      /* bytes of the rings of one series */
 	size_t series_size;    /* header, hot cell and rings */
+	/* the lifetime cell (export.c): everything ever folded, never rolled or
+	 * expired; after the hot cell in the header, or for a DURATION (whose
+	 * full cell is large) after the rings; none for a DISTINCT */
+	size_t life_size;      /* bytes of the lifetime cell, 0 for none */
+	size_t head_size;      /* bytes of the header allocation */
+	size_t data_size;      /* bytes of the data allocation */
 } metric;
 
 typedef struct segment {
@@ -228,6 +319,7 @@ typedef struct series {
 	int64_t hot_epoch;          /* finest epoch held in hot[], or TAG_EMPTY */
 	int64_t bins_epoch;         /* bins-tier epoch of bins_cell, or TAG_EMPTY */
 	void *bins_cell;
+	void *life;                 /* the lifetime cell (a full cell), or NULL */
 	uint64_t hot[];             /* a finest-tier cell */
 } series;
 
@@ -250,6 +342,15 @@ CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int6
 CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
 CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
 CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
+/* Snapshots (snapshot.c): the tag and the cell of slot idx of tier k; and
+ * merge a tier-k cell as bucket e of tier k, or of the coarser tier that
+ * holds that time by now (dropped when no tier does). */
+CXM_INTERNAL int64_t *cxm__series_tag(const cxm_context *ctx, const series *s, uint32_t k,
+				      uint32_t idx);
+CXM_INTERNAL void *cxm__series_slot_cell(const cxm_context *ctx, const series *s, uint32_t k,
+					 uint32_t idx);
+CXM_INTERNAL void cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
+					   const void *cell);
 
 /* ---- context ------------------------------------------------------------ */
 
@@ -280,6 +381,7 @@ struct cxm_context {
 	uint64_t key[2];      /* customer id hash key */
 	uint32_t max_customers, customer_policy;
 	_Atomic(cust_table *) customers; /* allocated on the first customer id */
+	_Atomic(struct jmod *) journeys; /* funnels and churn, on first use (journeys.c) */
 
 	pthread_mutex_t def_lock; /* serialises definitions */
 	model model;
@@ -293,6 +395,7 @@ struct cxm_context {
 	_Atomic uint64_t n_series;
 	_Atomic uint64_t memory;
 	_Atomic uint64_t rejected[CXM_STATUS_COUNT];
+	const struct cxm_io *io; /* snapshot file I/O (fileio.h); NULL: POSIX. Tests replace it. */
 };
 
 CXM_INTERNAL int64_t cxm__now(const cxm_context *ctx);

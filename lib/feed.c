@@ -305,20 +305,27 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series *s = grp[p->slots[k]];
 			void *cell = cxm__series_cell(ctx, s, e);
+			/* s->life: the lifetime totals that export.c exposes as
+			 * Prometheus counters (never rolled up, never expired) */
 			switch (s->m->def.kind) {
 			case CXM_KIND_DURATION: {
 				cxm__sketch_add_moments(cell, v);
 				sketch_cell *bc = cxm__series_bins_cell(ctx, s, e);
 				uint64_t before = bc->saturated;
-				cxm__sketch_add_dist(&s->m->sk, bc, v);
+				uint32_t bin = cxm__sketch_add_dist(&s->m->sk, bc, v);
 				sh->saturated += bc->saturated - before;
+				cxm__sketch_add_moments(s->life, v);
+				cxm__sketch_add_dist_bin(&s->m->sk, s->life, v, bin);
 				break;
 			}
 			case CXM_KIND_DISTINCT:
 				((hll_cell *)cell)->n++;
 				cxm__hll_add(s->m, cxm__series_bins_cell(ctx, s, e), p->hash[0]);
 				break;
-			default: cxm__cell_fold(s->m, cell, item, v); break;
+			default:
+				cxm__cell_fold(s->m, cell, item, v);
+				cxm__cell_fold(s->m, s->life, item, v);
+				break;
 			}
 		}
 	}
@@ -359,7 +366,8 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	plan_make(ctx, ix, &p);
 	if ((st = plan_prepare(ctx, sh, &p)))
 		return st;
-	if (ix->customer_len && (st = cxm__customer_seen(ctx, p.hash, t))) {
+	if (ix->customer_len &&
+	    (st = cxm__customer_seen(ctx, p.hash, t, ix->touchpoint, p.slots, p.n_slots))) {
 		plan_undo(ctx, sh, &p);
 		return st;
 	}
@@ -423,6 +431,46 @@ static void apply_group(cxm_context *ctx, uint32_t s, const unsigned char *base,
 	}
 }
 
+/* A customer's journey progress follows the order its interactions are
+ * applied in, so when one customer has journey interactions in two shards
+ * of a chunk, the chunk goes in batch order rather than shard by shard.
+ * Customers are told apart by an FNV-1a of their id's first 64 bytes (a
+ * collision only costs the order). */
+static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base, size_t stride,
+			      size_t first, size_t m, const uint32_t *of)
+{
+	struct {
+		uint64_t key;
+		uint32_t shard;
+	} tab[2 * BATCH_CHUNK];
+	memset(tab, 0, sizeof tab);
+	const model *md = &ctx->model;
+	uint32_t ntp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
+	for (size_t k = 0; k < m; k++) {
+		const cxm_interaction *ix =
+			(const cxm_interaction *)(const void *)(base + (first + k) * stride);
+		if (of[k] == UINT32_MAX || !ix->customer_len || !ix->customer ||
+		    ix->touchpoint >= ntp || md->touchpoints[ix->touchpoint].journey == CXM_NONE)
+			continue;
+		const unsigned char *c = ix->customer;
+		size_t len = ix->customer_len < 64 ? ix->customer_len : 64;
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ c[i]) * 0x100000001b3ull;
+		h |= 1;
+		size_t i = (size_t)(h >> 32) & (2 * BATCH_CHUNK - 1);
+		while (tab[i].key && tab[i].key != h)
+			i = (i + 1) & (2 * BATCH_CHUNK - 1);
+		if (!tab[i].key) {
+			tab[i].key = h;
+			tab[i].shard = of[k];
+		} else if (tab[i].shard != of[k]) {
+			return true;
+		}
+	}
+	return false;
+}
+
 cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
 			  cxm_rejection *rejections, size_t rej_cap, size_t *n_rejected)
 {
@@ -480,11 +528,25 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 		for (size_t k = 0; k < m; k++)
 			if (of[k] != UINT32_MAX)
 				order[fill[of[k]]++] = (uint8_t)k;
-		/* work through the groups, taking whichever shard is free */
+		/* work through the groups, taking whichever shard is free (or, for
+		 * one customer's journey in several shards, in batch order) */
 		uint64_t pending = 0;
-		for (uint32_t s = 0; s < S; s++)
-			if (count[s])
-				pending |= UINT64_C(1) << s;
+		if (chunk_needs_order(ctx, base, stride, first, m, of)) {
+			for (size_t k = 0; k < m; k++) {
+				if (of[k] == UINT32_MAX)
+					continue;
+				shard *sh = &ctx->shards[of[k]];
+				pthread_mutex_lock(&sh->lock);
+				status[k] = apply(ctx, sh,
+						  (const cxm_interaction *)(const void *)(base + (first + k) * stride),
+						  now, cap[k]);
+				pthread_mutex_unlock(&sh->lock);
+			}
+		} else {
+			for (uint32_t s = 0; s < S; s++)
+				if (count[s])
+					pending |= UINT64_C(1) << s;
+		}
 		while (pending) {
 			bool progressed = false;
 			for (uint32_t s = 0; s < S; s++) {

@@ -131,7 +131,14 @@ void cxm__sketch_add_moments(sketch_cell *c, double v)
 		c->max = v;
 }
 
-void cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v)
+uint32_t cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v)
+{
+	uint32_t i = v == 0 || v < sp->lo || v > sp->hi ? UINT32_MAX : cxm__sketch_bin(sp, v);
+	cxm__sketch_add_dist_bin(sp, c, v, i);
+	return i;
+}
+
+void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v, uint32_t i)
 {
 	if (v < c->dmin)
 		c->dmin = v;
@@ -144,7 +151,6 @@ void cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v)
 	} else if (v > sp->hi) {
 		c->over++;
 	} else {
-		uint32_t i = cxm__sketch_bin(sp, v);
 		widen(c, i, i);
 		if (c->bins[i] == UINT32_MAX)
 			c->saturated++;

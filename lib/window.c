@@ -11,7 +11,10 @@
  * Layout of a series: the header, then the int64 epoch tag of every slot of
  * every tier, then the cells of every slot. Tags and cells are apart so
  * that untouched cells of a large series are never written (and, for big
- * allocations, never even paged in). */
+ * allocations, never even paged in). One more cell, the lifetime cell
+ * (series.life, read by export.c), holds everything ever folded and is
+ * never rolled up or expired: after the hot cell in the header, or after
+ * the rings for a DURATION, whose full cell is large. */
 #include "cxm_internal.h"
 
 #include <math.h>
@@ -133,7 +136,13 @@ void cxm__metric_layout(const cxm_context *ctx, metric *m)
 		off += m->tier_cell[k] * ctx->tiers[k].buckets;
 	}
 	m->ring_size = sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] + off;
-	m->series_size = sizeof(series) + m->tier_cell[0] + m->ring_size;
+	/* the lifetime cell: small ones share the header's cache lines with the
+	 * hot cell; a DURATION's (with its bins) goes after the rings */
+	m->life_size = m->def.kind == CXM_KIND_DISTINCT ? 0 : m->cell_size;
+	bool life_in_head = m->def.kind != CXM_KIND_DURATION;
+	m->head_size = sizeof(series) + m->tier_cell[0] + (life_in_head ? m->life_size : 0);
+	m->data_size = m->ring_size + (life_in_head ? 0 : m->life_size);
+	m->series_size = m->head_size + m->data_size;
 }
 
 size_t cxm__series_size(const cxm_context *ctx, const metric *m)
@@ -144,17 +153,24 @@ size_t cxm__series_size(const cxm_context *ctx, const metric *m)
 
 series *cxm__series_new(cxm_context *ctx, const metric *m)
 {
-	series *s = cxm__alloc(ctx, sizeof(series) + m->tier_cell[0]);
+	series *s = cxm__alloc(ctx, m->head_size);
 	if (!s)
 		return NULL;
-	s->data = cxm__alloc(ctx, m->ring_size);
+	s->data = cxm__alloc(ctx, m->data_size);
 	if (!s->data) {
-		cxm__free(ctx, s, sizeof(series) + m->tier_cell[0]);
+		cxm__free(ctx, s, m->head_size);
 		return NULL;
 	}
 	s->m = m;
 	s->hot_epoch = s->bins_epoch = TAG_EMPTY;
 	s->bins_cell = NULL;
+	s->life = NULL;
+	if (m->life_size) {
+		s->life = m->def.kind == CXM_KIND_DURATION
+				  ? (void *)(s->data + m->ring_size)
+				  : (void *)((unsigned char *)s->hot + m->tier_cell[0]);
+		cxm__cell_clear(m, s->life);
+	}
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
 	int64_t *t = tags(ctx, s, 0);
@@ -167,8 +183,8 @@ void cxm__series_free(cxm_context *ctx, series *s)
 {
 	if (!s)
 		return;
-	cxm__free(ctx, s->data, s->m->ring_size);
-	cxm__free(ctx, s, sizeof(series) + s->m->tier_cell[0]);
+	cxm__free(ctx, s->data, s->m->data_size);
+	cxm__free(ctx, s, s->m->head_size);
 }
 
 bool cxm__series_empty(const series *s)
@@ -312,4 +328,31 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			merge_part(s->m, acc, cell_at(ctx, s, k, idx), part);
 		}
 	}
+}
+
+/* ---- snapshots (snapshot.c) ------------------------------------------------------ */
+
+int64_t *cxm__series_tag(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)
+{
+	return tags(ctx, s, k) + idx;
+}
+
+void *cxm__series_slot_cell(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)
+{
+	return cell_at(ctx, s, k, idx);
+}
+
+void cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
+			      const void *cell)
+{
+	/* a bucket older than tier k's ring holds data that this series keeps
+	 * at a coarser width by now: add it there, as rolling up would have */
+	while (s->top[k] != TAG_EMPTY && e <= s->top[k] - (int64_t)ctx->tiers[k].buckets) {
+		if (k + 1 >= ctx->n_tiers)
+			return; /* expired */
+		e = floordiv64(e * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
+		k++;
+	}
+	void *dst = k == 0 ? cxm__series_cell(ctx, s, e) : tier_cell(ctx, s, k, e);
+	cxm__cell_merge(s->m, dst, cell);
 }

@@ -5,6 +5,9 @@ set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc g++ binutils libcmocka-dev doxygen
       abigail-tools clang libclang-rt-14-dev valgrind libsqlite3-dev
+      # Prometheus export: promtool and a real server for the two-node test,
+      # libmicrohttpd for examples/exporter, Debian's python3 runs the test
+      prometheus libmicrohttpd-dev python3
       # Lua binding: every Lua Debian ships, and a real host (Kamailio + sipp)
       lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0-dev liblua5.2-dev
       liblua5.3-dev liblua5.4-dev libluajit-5.1-dev

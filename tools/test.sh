@@ -8,6 +8,7 @@
 #   4. the unit suites under ASan+UBSan
 #   5. the unit suites under valgrind
 #   6. the stress suite under ThreadSanitizer (clang)
+#   7. the snapshot loader under libFuzzer for 60 s (clang; tools/fuzz.sh)
 # The last line is "N passed, M failed", summed over the stages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -182,5 +183,17 @@ prefix=("${norandom[@]}")
 run_tests tsan -C build/tsan --suite stress
 prefix=()
 unset TSAN_OPTIONS
+
+echo "== snapshot fuzzing (libFuzzer, 60 s)"
+# Replays the seed corpus and what earlier runs found, then fuzzes a
+# bounded time; tools/fuzz.sh SECONDS fuzzes longer.
+if bash tools/fuzz.sh "${CXM_FUZZ_SECONDS:-60}" >build/fuzz-stage.log 2>&1; then
+	grep -E '^(Done|stat::number_of_executed_units)' build/fuzz-stage.log | sed 's/^/  /' || true
+	summary+=("fuzz: $(grep -E '^Done' build/fuzz-stage.log | tail -1 || echo ok), no crash")
+	passed=$((passed + 1))
+else
+	tail -60 build/fuzz-stage.log
+	fail_stage fuzz "the snapshot fuzzer failed (see above; crashes in build/fuzz/crashes)"
+fi
 
 finish 0

@@ -1,0 +1,1124 @@
+/* Journeys: each customer's progress along a journey, the funnel counts it
+ * feeds, abandonment, repeat contacts and churn.
+ *
+ * State per customer is the one journey instance kept in its cust_entry
+ * (customers.c): journey, highest step, flags, start and latest step time.
+ * Everything else is aggregate: per journey, "groups" of series (window.c)
+ * for the whole journey, each first-touch channel and each segment value,
+ * each group a counter series (entered, reached step k, closed by cause,
+ * repeats) and one duration series per step (time to the next step, and
+ * for the last, time from entry to the goal). Counts are folded at the
+ * event's time, so they roll, and add up across contexts, like every
+ * other series.
+ *
+ * Locks: a customer's stripe (customers.c) is held while its entry changes;
+ * a journey's lock while its groups are folded or read. A feeder releases
+ * the stripe before it takes the journey's lock; only the sweep holds a
+ * stripe while it takes a journey's lock, and nothing takes them the other
+ * way round. What a feed needs and lacks is allocated with no lock held
+ * (cxm__journey_prepare) and published with compare-and-swap, so a failed
+ * allocation changes nothing. */
+#include "cxm_internal.h"
+
+#include <math.h>
+
+#define N_CHANNELS 9 /* index by cxm_channel, 1 .. 8; 0 unused */
+#define MAX_TRACKED_JOURNEYS 65535u
+#define MAX_TRACKED_STEPS 255u
+#define DAY_MS INT64_C(86400000)
+#define MAX_WINDOW_MS (49 * DAY_MS) /* a step's offset from the start is 32-bit ms */
+#define MAX_REPEAT_MS (400 * DAY_MS)
+
+/* time sketch: 1 s .. 50 days at 5 % */
+#define TIME_LO 1.0
+#define TIME_HI (50.0 * 86400)
+#define TIME_ALPHA 0.05
+
+/* counters of a group, after entered (0) and reached step k (1 + k) */
+enum { CNT_ABANDONED = 1, CNT_EXPIRED, CNT_BROKEN, CNT_DISPLACED, CNT_REPEAT, CNT_EXTRA = 5 };
+
+typedef struct jgroup {
+	series *counts;
+	series *times[]; /* n_steps */
+} jgroup;
+
+typedef struct jstate {
+	pthread_mutex_t lock;
+	/* the options, read without a lock on the feed path: a feeder racing
+	 * cxm_journey_set_options may see some fields old and some new */
+	_Atomic uint32_t o_flags;
+	_Atomic int64_t o_conversion, o_abandon, o_lateness, o_repeat;
+	uint32_t n_steps;
+	metric counts_m;         /* a SCORE layout of 1 + n_steps + 5 counters */
+	_Atomic(jgroup *) by_chan[N_CHANNELS];
+	_Atomic(jgroup *) by_slot[]; /* 1 + max_segment_values; 0: the whole journey */
+} jstate;
+
+typedef struct jmod {
+	pthread_mutex_t lock; /* churn series */
+	metric time_m;        /* DURATION layout of the time series */
+	metric churn_m;       /* one counter */
+	series *churn;
+	uint32_t n_js;
+	_Atomic(jstate *) js[];
+} jmod;
+
+/* Index among a group's counters of CNT_* which for journey j. */
+static inline uint32_t cidx(const cxm_context *ctx, uint32_t j, uint32_t which)
+{
+	return 1 + ctx->model.journeys[j].n_steps + which - 1;
+}
+
+/* ---- options -------------------------------------------------------------------- */
+
+/* The default lateness is the finest tier's reach (what the watermark
+ * accepts), so that by default the journey check is no stricter than the
+ * windows: a replay or a feeder a little behind is not refused. */
+static void default_options(const cxm_context *ctx, cxm_journey_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->size = sizeof *o;
+	o->conversion_ms = 7 * DAY_MS;
+	o->abandon_ms = DAY_MS;
+	int64_t reach = ctx->tiers[0].bucket_ms * (int64_t)ctx->tiers[0].buckets;
+	o->lateness_ms = reach < MAX_WINDOW_MS ? reach : MAX_WINDOW_MS;
+	o->repeat_ms = 7 * DAY_MS;
+}
+
+/* ---- module, journey and group lifetime ----------------------------------------- */
+
+static void *ctx_alloc_hook(void *opaque, size_t n)
+{
+	return cxm__alloc(opaque, n);
+}
+
+static size_t mod_size(uint32_t n)
+{
+	return sizeof(jmod) + sizeof(_Atomic(jstate *)) * n;
+}
+
+static size_t js_size(const cxm_context *ctx)
+{
+	return sizeof(jstate) + sizeof(_Atomic(jgroup *)) * (1 + (size_t)ctx->max_segment_values);
+}
+
+static size_t group_size(uint32_t n_steps)
+{
+	return sizeof(jgroup) + sizeof(series *) * n_steps;
+}
+
+static void counter_metric(const cxm_context *ctx, metric *m, uint32_t counters)
+{
+	memset(m, 0, sizeof *m);
+	m->def.kind = CXM_KIND_SCORE;
+	m->def.questions = 1;
+	m->def.scale_min = 0;
+	m->def.scale_max = (int32_t)counters - 1;
+	m->points = m->cells = counters;
+	m->cell_size = sizeof(uint64_t) * (1 + (size_t)counters);
+	cxm__metric_layout(ctx, m);
+}
+
+static void mod_free(cxm_context *ctx, jmod *mod)
+{
+	if (!mod)
+		return;
+	cxm__series_free(ctx, mod->churn);
+	if (mod->time_m.sk.bounds)
+		cxm__free(ctx, mod->time_m.sk.bounds, sizeof(double) * (mod->time_m.sk.nb + 1));
+	pthread_mutex_destroy(&mod->lock);
+	cxm__free(ctx, mod, mod_size(mod->n_js));
+}
+
+static jmod *mod_new(cxm_context *ctx)
+{
+	uint32_t n = ctx->max_journeys < MAX_TRACKED_JOURNEYS ? ctx->max_journeys : MAX_TRACKED_JOURNEYS;
+	jmod *mod = cxm__calloc(ctx, 1, mod_size(n));
+	if (!mod)
+		return NULL;
+	mod->n_js = n;
+	for (uint32_t i = 0; i < n; i++)
+		atomic_init(&mod->js[i], NULL);
+	if (cxm__mutex_init(&mod->lock)) {
+		cxm__free(ctx, mod, mod_size(n));
+		return NULL;
+	}
+	metric *m = &mod->time_m;
+	m->def.kind = CXM_KIND_DURATION;
+	m->def.duration_lo = TIME_LO;
+	m->def.duration_hi = TIME_HI;
+	m->def.relative_error = TIME_ALPHA;
+	if (cxm__sketch_params_init(&m->sk, TIME_LO, TIME_HI, TIME_ALPHA, ctx_alloc_hook, ctx)) {
+		m->sk.bounds = NULL;
+		mod_free(ctx, mod);
+		return NULL;
+	}
+	m->cell_size = cxm__sketch_cell_size(&m->sk);
+	cxm__metric_layout(ctx, m);
+	counter_metric(ctx, &mod->churn_m, 1);
+	if (!(mod->churn = cxm__series_new(ctx, &mod->churn_m))) {
+		mod_free(ctx, mod);
+		return NULL;
+	}
+	return mod;
+}
+
+static void group_free(cxm_context *ctx, const jstate *js, jgroup *g)
+{
+	if (!g)
+		return;
+	cxm__series_free(ctx, g->counts);
+	for (uint32_t k = 0; k < js->n_steps; k++)
+		cxm__series_free(ctx, g->times[k]);
+	cxm__free(ctx, g, group_size(js->n_steps));
+}
+
+static jgroup *group_new(cxm_context *ctx, const jmod *mod, const jstate *js)
+{
+	jgroup *g = cxm__calloc(ctx, 1, group_size(js->n_steps));
+	if (!g)
+		return NULL;
+	if (!(g->counts = cxm__series_new(ctx, &js->counts_m)))
+		goto fail;
+	for (uint32_t k = 0; k < js->n_steps; k++)
+		if (!(g->times[k] = cxm__series_new(ctx, &mod->time_m)))
+			goto fail;
+	return g;
+fail:
+	group_free(ctx, js, g);
+	return NULL;
+}
+
+static void js_free(cxm_context *ctx, jstate *js)
+{
+	if (!js)
+		return;
+	for (uint32_t c = 0; c < N_CHANNELS; c++)
+		group_free(ctx, js, atomic_load_explicit(&js->by_chan[c], memory_order_relaxed));
+	for (uint32_t i = 0; i <= ctx->max_segment_values; i++)
+		group_free(ctx, js, atomic_load_explicit(&js->by_slot[i], memory_order_relaxed));
+	pthread_mutex_destroy(&js->lock);
+	cxm__free(ctx, js, js_size(ctx));
+}
+
+static jstate *js_new(cxm_context *ctx, uint32_t n_steps)
+{
+	jstate *js = cxm__calloc(ctx, 1, js_size(ctx));
+	if (!js)
+		return NULL;
+	if (cxm__mutex_init(&js->lock)) {
+		cxm__free(ctx, js, js_size(ctx));
+		return NULL;
+	}
+	cxm_journey_options o;
+	default_options(ctx, &o);
+	atomic_init(&js->o_flags, o.flags);
+	atomic_init(&js->o_conversion, o.conversion_ms);
+	atomic_init(&js->o_abandon, o.abandon_ms);
+	atomic_init(&js->o_lateness, o.lateness_ms);
+	atomic_init(&js->o_repeat, o.repeat_ms);
+	js->n_steps = n_steps;
+	counter_metric(ctx, &js->counts_m, 1 + n_steps + CNT_EXTRA);
+	for (uint32_t c = 0; c < N_CHANNELS; c++)
+		atomic_init(&js->by_chan[c], NULL);
+	for (uint32_t i = 0; i <= ctx->max_segment_values; i++)
+		atomic_init(&js->by_slot[i], NULL);
+	return js;
+}
+
+void cxm__journeys_free(cxm_context *ctx)
+{
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	if (!mod)
+		return;
+	for (uint32_t j = 0; j < mod->n_js; j++)
+		js_free(ctx, atomic_load_explicit(&mod->js[j], memory_order_relaxed));
+	mod_free(ctx, mod);
+}
+
+static bool trackable(const cxm_context *ctx, cxm_id j)
+{
+	return j < MAX_TRACKED_JOURNEYS && j < ctx->max_journeys &&
+	       ctx->model.journeys[j].n_steps <= MAX_TRACKED_STEPS;
+}
+
+/* Publish *mine at *slot unless something is there already; *mine is
+ * cleared when it was taken. */
+#define PUBLISH(slot, mine)                                                                    \
+	do {                                                                                   \
+		__typeof__(mine) cur_ = NULL;                                                  \
+		if ((mine) && atomic_compare_exchange_strong_explicit(                         \
+				      (slot), &cur_, (mine), memory_order_acq_rel,              \
+				      memory_order_acquire))                                    \
+			(mine) = NULL;                                                         \
+	} while (0)
+
+/* The module and, with j != CXM_NONE, journey j's state: made if missing,
+ * and published only when everything was made, so that a failure leaves
+ * nothing behind. */
+static cxm_status ensure(cxm_context *ctx, cxm_id j, jmod **mod_out, jstate **js_out)
+{
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire), *mine_mod = NULL;
+	jstate *js = NULL, *mine_js = NULL;
+	if (!mod && !(mine_mod = mod_new(ctx)))
+		goto nomem;
+	if (j != CXM_NONE) {
+		if (mod)
+			js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
+		if (!js && !(mine_js = js_new(ctx, ctx->model.journeys[j].n_steps)))
+			goto nomem;
+	}
+	PUBLISH(&ctx->journeys, mine_mod);
+	mod_free(ctx, mine_mod);
+	mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	if (j != CXM_NONE) {
+		PUBLISH(&mod->js[j], mine_js);
+		js_free(ctx, mine_js);
+		js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
+	}
+	*mod_out = mod;
+	if (js_out)
+		*js_out = js;
+	return CXM_OK;
+nomem:
+	js_free(ctx, mine_js);
+	mod_free(ctx, mine_mod);
+	return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the state of journeys failed");
+}
+
+static inline jstate *peek_js(const cxm_context *ctx, uint32_t j)
+{
+	jmod *mod = atomic_load_explicit(&((cxm_context *)ctx)->journeys, memory_order_acquire);
+	if (!mod || j >= mod->n_js)
+		return NULL;
+	return atomic_load_explicit(&mod->js[j], memory_order_acquire);
+}
+
+/* ---- the per-customer transition -------------------------------------------------- */
+
+static inline int64_t start_ms(const cust_entry *e)
+{
+	return ((int64_t)e->inst_start_s + CUST_BASE_S) * 1000;
+}
+
+static inline int64_t last_ms(const cust_entry *e)
+{
+	return start_ms(e) + e->step_ms;
+}
+
+bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms, const uint32_t *slots,
+			uint32_t n_slots, jwork *w)
+{
+	const touchpoint *T = &ctx->model.touchpoints[tp];
+	if (T->journey == CXM_NONE || !trackable(ctx, T->journey))
+		return false;
+	w->journey = T->journey;
+	w->step = T->step;
+	w->chan = (uint32_t)T->channel;
+	w->t_ms = t_ms;
+	w->slots = slots;
+	w->n_slots = n_slots;
+	w->n_ops = 0;
+	w->mod = NULL;
+	w->js = NULL;
+	w->chan_g = NULL;
+	w->prepared = false;
+	for (uint32_t i = 0; i < n_slots; i++)
+		w->slot_g[i] = NULL;
+	return true;
+}
+
+static void add_op(jwork *w, uint32_t j, uint8_t kind, uint32_t chan, bool by_segment, uint32_t a,
+		   uint32_t b, int64_t t, double v)
+{
+	jop *op = &w->ops[w->n_ops++];
+	op->journey = j;
+	op->kind = kind;
+	op->chan = (uint8_t)chan;
+	op->by_segment = by_segment;
+	op->pad = 0;
+	op->a = a;
+	op->b = b;
+	op->t_ms = t;
+	op->v = v;
+}
+
+static void options_of(const cxm_context *ctx, uint32_t j, cxm_journey_options *o)
+{
+	jstate *js = peek_js(ctx, j);
+	if (!js) {
+		default_options(ctx, o);
+		return;
+	}
+	default_options(ctx, o);
+	o->flags = atomic_load_explicit(&js->o_flags, memory_order_relaxed);
+	o->conversion_ms = atomic_load_explicit(&js->o_conversion, memory_order_relaxed);
+	o->abandon_ms = atomic_load_explicit(&js->o_abandon, memory_order_relaxed);
+	o->lateness_ms = atomic_load_explicit(&js->o_lateness, memory_order_relaxed);
+	o->repeat_ms = atomic_load_explicit(&js->o_repeat, memory_order_relaxed);
+}
+
+/* When the open instance of e closes for want of progress, and why. */
+static int64_t deadline(const cust_entry *e, const cxm_journey_options *o, uint32_t *why)
+{
+	int64_t quiet = last_ms(e) + o->abandon_ms;
+	/* the last instant inside the conversion window */
+	int64_t conv = start_ms(e) + o->conversion_ms -
+		       ((o->flags & CXM_JOURNEY_WINDOW_EXCLUSIVE) ? 1 : 0);
+	if (quiet <= conv) {
+		*why = CNT_ABANDONED;
+		return quiet;
+	}
+	*why = CNT_EXPIRED;
+	return conv;
+}
+
+static void close_op(const cxm_context *ctx, jwork *w, cust_entry *e, uint32_t why, int64_t t)
+{
+	uint32_t k = cidx(ctx, e->journey - 1u, why);
+	add_op(w, e->journey - 1u, JOP_COUNT, e->flags & JF_CHAN, false, k, k, t, 0);
+	e->flags &= (uint8_t)~JF_OPEN;
+}
+
+/* Reach step s of the open instance of e at t (s above the highest). */
+static void advance(jwork *w, uint32_t n_steps, cust_entry *e, uint32_t s, int64_t t)
+{
+	const uint32_t j = w->journey, ch = e->flags & JF_CHAN;
+	int64_t last = last_ms(e);
+	int64_t at = t > last ? t : last;
+	add_op(w, j, JOP_COUNT, ch, true, 1 + e->step + 1u, 1 + s, t, 0);
+	add_op(w, j, JOP_TIME, ch, true, e->step, 0, t, (double)(at - last) / 1000);
+	e->step = (uint8_t)s;
+	e->step_ms = (uint32_t)(at - start_ms(e));
+	if (s + 1 == n_steps) {
+		add_op(w, j, JOP_TIME, ch, true, n_steps - 1, 0, t, (double)e->step_ms / 1000);
+		e->flags = (uint8_t)((e->flags & ~JF_OPEN) | JF_DONE);
+	}
+}
+
+static void enter(const cxm_context *ctx, jwork *w, const cxm_journey_options *o, uint32_t n_steps,
+		  cust_entry *e, int64_t t)
+{
+	const uint32_t j = w->journey;
+	if (e->journey == j + 1 && t - start_ms(e) <= o->repeat_ms && t >= start_ms(e)) {
+		uint32_t k = cidx(ctx, j, CNT_REPEAT);
+		add_op(w, j, JOP_COUNT, w->chan, true, k, k, t, 0);
+	}
+	add_op(w, j, JOP_COUNT, w->chan, true, 0, 1, t, 0); /* entered and reached step 0 */
+	int64_t secs = t / 1000 - CUST_BASE_S;
+	if (secs < 0)
+		secs = 0;
+	e->journey = (uint16_t)(j + 1);
+	e->step = 0;
+	e->flags = (uint8_t)((e->flags & JF_CHURNED) | JF_OPEN | (w->chan & JF_CHAN));
+	e->inst_start_s = (uint32_t)secs;
+	int64_t off = t - start_ms(e);
+	e->step_ms = (uint32_t)(off < 0 ? 0 : off);
+	if (n_steps == 1) {
+		add_op(w, j, JOP_TIME, w->chan, true, 0, 0, t, 0);
+		e->flags = (uint8_t)((e->flags & ~JF_OPEN) | JF_DONE);
+	}
+}
+
+cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
+{
+	cxm_journey_options o;
+	options_of(ctx, w->journey, &o);
+	const uint32_t j = w->journey, s = w->step, n_steps = ctx->model.journeys[j].n_steps;
+	const int64_t t = w->t_ms;
+	w->n_ops = 0;
+	if (e->journey && t < last_ms(e) - o.lateness_ms)
+		return cxm__fail(ctx, CXM_ERR_TOO_LATE,
+				 "journey '%s': time %lld ms is more than %lld ms before the customer's "
+				 "latest journey step (%lld)",
+				 ctx->model.journeys[j].name, (long long)t, (long long)o.lateness_ms,
+				 (long long)last_ms(e));
+	cust_entry n = *e;
+	bool open = (n.flags & JF_OPEN) != 0;
+	if (open) {
+		/* the instance of whichever journey: closed if t is past its deadline */
+		cxm_journey_options oo;
+		if (n.journey == j + 1)
+			oo = o;
+		else
+			options_of(ctx, n.journey - 1u, &oo);
+		uint32_t why;
+		int64_t dl = deadline(&n, &oo, &why);
+		if (t > dl) {
+			close_op(ctx, w, &n, why, dl);
+			open = false;
+		}
+	}
+	const bool strict = o.flags & CXM_JOURNEY_STRICT, repeats = o.flags & CXM_JOURNEY_COUNT_REPEATS;
+	if (open && n.journey == j + 1) {
+		const uint32_t h = n.step;
+		if (s == 0 && (o.flags & CXM_JOURNEY_RESTART)) {
+			close_op(ctx, w, &n, CNT_DISPLACED, t);
+			enter(ctx, w, &o, n_steps, &n, t);
+		} else if (s > h) {
+			bool hold = (o.flags & CXM_JOURNEY_EQUAL_TIMES_HOLD) && t <= last_ms(&n);
+			if (strict && s != h + 1)
+				close_op(ctx, w, &n, CNT_BROKEN, t);
+			else if (!hold)
+				advance(w, n_steps, &n, s, t);
+		} else if (s == h) {
+			if (repeats)
+				add_op(w, j, JOP_COUNT, n.flags & JF_CHAN, true, 1 + s, 1 + s, t, 0);
+		} else if (strict) {
+			close_op(ctx, w, &n, CNT_BROKEN, t);
+			if (s == 0)
+				enter(ctx, w, &o, n_steps, &n, t);
+		} else if (repeats) {
+			add_op(w, j, JOP_COUNT, n.flags & JF_CHAN, true, 1 + s, 1 + s, t, 0);
+		}
+	} else if (s == 0) {
+		if (open) /* an instance of another journey gives way */
+			close_op(ctx, w, &n, CNT_DISPLACED, t);
+		enter(ctx, w, &o, n_steps, &n, t);
+	}
+	*e = n;
+	return CXM_OK;
+}
+
+/* ---- preparing, publishing and counting ------------------------------------------- */
+
+/* An op of the touched journey folds into the group of the whole journey,
+ * of its channel and, when by_segment, of the interaction's segment slots:
+ * each must be published or prepared. Closes of another journey's
+ * instance need nothing: its groups were made when it began. */
+static jstate *touched_js(const cxm_context *ctx, const jwork *w)
+{
+	jstate *js = peek_js(ctx, w->journey);
+	return js ? js : w->js;
+}
+
+static bool have_slot(const jstate *js, const jwork *w, uint32_t i)
+{
+	return w->slot_g[i] || atomic_load_explicit(&js->by_slot[w->slots[i]], memory_order_acquire);
+}
+
+static bool have_chan(const jstate *js, const jwork *w, uint32_t c)
+{
+	return !c || (c == w->chan && w->chan_g) ||
+	       atomic_load_explicit(&js->by_chan[c], memory_order_acquire);
+}
+
+bool cxm__journey_ready(cxm_context *ctx, const jwork *w)
+{
+	const jstate *js = touched_js(ctx, w);
+	for (uint32_t i = 0; i < w->n_ops; i++) {
+		const jop *op = &w->ops[i];
+		if (op->journey != w->journey)
+			continue;
+		if (!js || !have_slot(js, w, 0) || !have_chan(js, w, op->chan))
+			return false;
+		for (uint32_t k = 1; op->by_segment && k < w->n_slots; k++)
+			if (!have_slot(js, w, k))
+				return false;
+	}
+	return true;
+}
+
+cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w)
+{
+	w->prepared = true;
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	if (!mod && !w->mod && !(w->mod = mod_new(ctx)))
+		goto nomem;
+	if (!mod)
+		mod = w->mod;
+	jstate *js = atomic_load_explicit(&mod->js[w->journey], memory_order_acquire);
+	if (!js && !w->js && !(w->js = js_new(ctx, ctx->model.journeys[w->journey].n_steps)))
+		goto nomem;
+	if (!js)
+		js = w->js;
+	for (uint32_t i = 0; i < w->n_ops; i++) {
+		const jop *op = &w->ops[i];
+		if (op->journey != w->journey)
+			continue;
+		for (uint32_t k = 0; k < (op->by_segment ? w->n_slots : 1); k++)
+			if (!have_slot(js, w, k) && !(w->slot_g[k] = group_new(ctx, mod, js)))
+				goto nomem;
+		if (op->chan == w->chan && !have_chan(js, w, op->chan) &&
+		    !(w->chan_g = group_new(ctx, mod, js)))
+			goto nomem;
+	}
+	return CXM_OK;
+nomem:
+	return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the funnel of journey '%s' failed",
+			 ctx->model.journeys[w->journey].name);
+}
+
+static inline int64_t writable_epoch(const cxm_context *ctx, const series *s, int64_t e)
+{
+	/* a series takes a bucket only within its finest ring's reach behind
+	 * its newest: older events go to the oldest bucket it still has */
+	const int64_t n0 = ctx->tiers[0].buckets;
+	if (s->top[0] != TAG_EMPTY && e <= s->top[0] - n0)
+		e = s->top[0] - n0 + 1;
+	return e;
+}
+
+static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *op)
+{
+	if (!g)
+		return;
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	if (op->kind == JOP_COUNT) {
+		int64_t e = writable_epoch(ctx, g->counts, floordiv64(op->t_ms, w0));
+		uint64_t *c = cxm__series_cell(ctx, g->counts, e);
+		for (uint32_t k = op->a; k <= op->b; k++)
+			c[1 + k]++;
+		return;
+	}
+	series *s = g->times[op->a];
+	int64_t e = writable_epoch(ctx, s, floordiv64(op->t_ms, w0));
+	cxm__sketch_add_moments(cxm__series_cell(ctx, s, e), op->v);
+	cxm__sketch_add_dist(&mod->time_m.sk, cxm__series_bins_cell(ctx, s, e), op->v);
+}
+
+void cxm__journey_count(cxm_context *ctx, const jop *op)
+{
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	jstate *js = mod ? atomic_load_explicit(&mod->js[op->journey], memory_order_acquire) : NULL;
+	if (!js)
+		return;
+	pthread_mutex_lock(&js->lock);
+	fold_group(ctx, mod, atomic_load_explicit(&js->by_slot[0], memory_order_acquire), op);
+	if (op->chan)
+		fold_group(ctx, mod, atomic_load_explicit(&js->by_chan[op->chan], memory_order_acquire), op);
+	pthread_mutex_unlock(&js->lock);
+}
+
+void cxm__journey_commit(cxm_context *ctx, jwork *w)
+{
+	if (!w->n_ops)
+		return;
+	PUBLISH(&ctx->journeys, w->mod);
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	PUBLISH(&mod->js[w->journey], w->js);
+	jstate *js = atomic_load_explicit(&mod->js[w->journey], memory_order_acquire);
+	/* groups made against a module or journey state that lost the race
+	 * to be published read the winner's (identical) layouts */
+	for (uint32_t i = 0; i <= w->n_slots; i++) {
+		jgroup *g = i < w->n_slots ? w->slot_g[i] : w->chan_g;
+		if (!g)
+			continue;
+		g->counts->m = &js->counts_m;
+		for (uint32_t k = 0; k < js->n_steps; k++)
+			g->times[k]->m = &mod->time_m;
+	}
+	for (uint32_t i = 0; i < w->n_slots; i++)
+		PUBLISH(&js->by_slot[w->slots[i]], w->slot_g[i]);
+	if (w->chan)
+		PUBLISH(&js->by_chan[w->chan], w->chan_g);
+	/* another journey's instance that gave way: its own lock */
+	for (uint32_t i = 0; i < w->n_ops; i++)
+		if (w->ops[i].journey != w->journey)
+			cxm__journey_count(ctx, &w->ops[i]);
+	pthread_mutex_lock(&js->lock);
+	for (uint32_t i = 0; i < w->n_ops; i++) {
+		const jop *op = &w->ops[i];
+		if (op->journey != w->journey)
+			continue;
+		uint32_t slots = op->by_segment ? w->n_slots : 1;
+		for (uint32_t k = 0; k < slots; k++)
+			fold_group(ctx, mod, atomic_load_explicit(&js->by_slot[w->slots[k]], memory_order_acquire),
+				   op);
+		if (op->chan)
+			fold_group(ctx, mod, atomic_load_explicit(&js->by_chan[op->chan], memory_order_acquire),
+				   op);
+	}
+	pthread_mutex_unlock(&js->lock);
+}
+
+void cxm__journey_release(cxm_context *ctx, jwork *w)
+{
+	if (!w->prepared)
+		return;
+	w->prepared = false;
+	jmod *mod = w->mod ? w->mod : atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	jstate *js = w->js;
+	if (!js && mod)
+		js = atomic_load_explicit(&mod->js[w->journey], memory_order_acquire);
+	if (js) {
+		for (uint32_t i = 0; i < w->n_slots; i++)
+			group_free(ctx, js, w->slot_g[i]);
+		group_free(ctx, js, w->chan_g);
+	}
+	js_free(ctx, w->js);
+	mod_free(ctx, w->mod);
+	w->js = NULL;
+	w->mod = NULL;
+	w->chan_g = NULL;
+	for (uint32_t i = 0; i < w->n_slots; i++)
+		w->slot_g[i] = NULL;
+}
+
+bool cxm__journey_expire(cxm_context *ctx, cust_entry *e, int64_t now_ms, jop *op)
+{
+	if (!(e->flags & JF_OPEN) || !e->journey)
+		return false;
+	cxm_journey_options o;
+	options_of(ctx, e->journey - 1u, &o);
+	uint32_t why;
+	int64_t dl = deadline(e, &o, &why);
+	if (now_ms <= dl)
+		return false;
+	const uint32_t j = e->journey - 1u, ns = ctx->model.journeys[j].n_steps;
+	op->journey = j;
+	op->kind = JOP_COUNT;
+	op->chan = e->flags & JF_CHAN;
+	op->by_segment = 0;
+	op->pad = 0;
+	op->a = op->b = (uint32_t)(1 + ns + why - 1);
+	op->t_ms = dl;
+	op->v = 0;
+	e->flags &= (uint8_t)~JF_OPEN;
+	return true;
+}
+
+/* ---- churn ---------------------------------------------------------------------- */
+
+cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine)
+{
+	*mine = NULL;
+	if (atomic_load_explicit(&ctx->journeys, memory_order_acquire))
+		return CXM_OK;
+	if (!(*mine = mod_new(ctx)))
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the churn series failed");
+	return CXM_OK;
+}
+
+void cxm__churn_release(cxm_context *ctx, struct jmod **mine)
+{
+	mod_free(ctx, *mine);
+	*mine = NULL;
+}
+
+void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
+{
+	PUBLISH(&ctx->journeys, *mine);
+	cxm__churn_release(ctx, mine);
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	pthread_mutex_lock(&mod->lock);
+	int64_t e = writable_epoch(ctx, mod->churn, floordiv64(t_ms, ctx->tiers[0].bucket_ms));
+	uint64_t *c = cxm__series_cell(ctx, mod->churn, e);
+	c[1]++;
+	pthread_mutex_unlock(&mod->lock);
+}
+
+/* ---- windows -------------------------------------------------------------------- */
+
+static inline int64_t ceildiv(int64_t a, int64_t b)
+{
+	return -floordiv64(-a, b);
+}
+
+static cxm_status check_window(const cxm_context *ctx, int64_t end_ms, int64_t span_ms)
+{
+	if (span_ms <= 0)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "span_ms %lld is not positive",
+				 (long long)span_ms);
+	if (end_ms != CXM_NOW && (end_ms < 0 || end_ms > CXM_TIME_MAX))
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "end_ms %lld is outside 0 .. CXM_TIME_MAX",
+				 (long long)end_ms);
+	return CXM_OK;
+}
+
+/* [a, b): whole finest buckets, the one holding end last; [qa, qb): that
+ * widened to whole buckets of tier bt. */
+static void place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bt, int64_t *a,
+		  int64_t *b, int64_t *qa, int64_t *qb)
+{
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	int64_t end = end_ms == CXM_NOW ? cxm__now(ctx) : end_ms;
+	*b = (floordiv64(end, w0) + 1) * w0;
+	int64_t span = span_ms > CXM_TIME_MAX ? CXM_TIME_MAX : span_ms;
+	*a = *b - ceildiv(span, w0) * w0;
+	if (*a < 0)
+		*a = 0;
+	const int64_t wb = ctx->tiers[bt].bucket_ms;
+	*qa = floordiv64(*a, wb) * wb;
+	*qb = ceildiv(*b, wb) * wb;
+}
+
+/* ---- public: options ------------------------------------------------------------ */
+
+cxm_status cxm_journey_options_init(cxm_journey_options *opts, size_t size)
+{
+	if (!opts)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "opts is NULL");
+	if (size < sizeof(cxm_journey_options))
+		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_journey_options size %zu is smaller than %zu",
+				 size, sizeof(cxm_journey_options));
+	memset(opts, 0, size);
+	opts->size = size;
+	return CXM_OK;
+}
+
+static cxm_status check_journey(const cxm_context *ctx, cxm_id jid)
+{
+	if (jid >= atomic_load_explicit(&ctx->model.n_journeys, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", jid);
+	if (!trackable(ctx, jid))
+		return cxm__fail(ctx, CXM_ERR_LIMIT,
+				 "journey '%s' is not tracked (more than %u steps, or id %u or above)",
+				 ctx->model.journeys[jid].name, MAX_TRACKED_STEPS, MAX_TRACKED_JOURNEYS);
+	return CXM_OK;
+}
+
+#define ALL_FLAGS                                                                              \
+	(CXM_JOURNEY_STRICT | CXM_JOURNEY_COUNT_REPEATS | CXM_JOURNEY_EQUAL_TIMES_HOLD |        \
+	 CXM_JOURNEY_RESTART | CXM_JOURNEY_WINDOW_EXCLUSIVE)
+
+cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id jid, const cxm_journey_options *opts)
+{
+	if (!ctx || !opts)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "opts" : "ctx");
+	cxm_status st = cxm__check_struct(ctx, opts, sizeof *opts, sizeof *opts, "cxm_journey_options");
+	if (st)
+		return st;
+	if (opts->reserved0 || opts->reserved[0] || opts->reserved[1] || opts->reserved[2] ||
+	    opts->reserved[3])
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_journey_options reserved fields must be zero");
+	if (opts->flags & ~ALL_FLAGS)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "unknown journey flags 0x%x", opts->flags & ~ALL_FLAGS);
+	if ((st = check_journey(ctx, jid)))
+		return st;
+	cxm_journey_options o;
+	default_options(ctx, &o);
+	o.flags = opts->flags;
+	const struct {
+		int64_t v, lo, hi;
+		int64_t *dst;
+		const char *name;
+	} d[] = {
+		{opts->conversion_ms, 1000, MAX_WINDOW_MS, &o.conversion_ms, "conversion_ms"},
+		{opts->abandon_ms, 1000, MAX_WINDOW_MS, &o.abandon_ms, "abandon_ms"},
+		{opts->lateness_ms, 1, MAX_WINDOW_MS, &o.lateness_ms, "lateness_ms"},
+		{opts->repeat_ms, 1000, MAX_REPEAT_MS, &o.repeat_ms, "repeat_ms"},
+	};
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+		if (d[i].v == 0)
+			continue;
+		if (d[i].v < d[i].lo || d[i].v > d[i].hi)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "%s %lld is outside %lld .. %lld",
+					 d[i].name, (long long)d[i].v, (long long)d[i].lo,
+					 (long long)d[i].hi);
+		*d[i].dst = d[i].v;
+	}
+	jmod *mod;
+	jstate *js = NULL;
+	if ((st = ensure(ctx, jid, &mod, &js)))
+		return st;
+	pthread_mutex_lock(&js->lock); /* one writer at a time */
+	atomic_store_explicit(&js->o_flags, o.flags, memory_order_relaxed);
+	atomic_store_explicit(&js->o_conversion, o.conversion_ms, memory_order_relaxed);
+	atomic_store_explicit(&js->o_abandon, o.abandon_ms, memory_order_relaxed);
+	atomic_store_explicit(&js->o_lateness, o.lateness_ms, memory_order_relaxed);
+	atomic_store_explicit(&js->o_repeat, o.repeat_ms, memory_order_relaxed);
+	pthread_mutex_unlock(&js->lock);
+	return CXM_OK;
+}
+
+cxm_status cxm_journey_get_options(cxm_journey_options *out, const cxm_context *ctx, cxm_id jid)
+{
+	if (!ctx || !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "out" : "ctx");
+	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_journey_options");
+	if (st)
+		return st;
+	if ((st = check_journey(ctx, jid)))
+		return st;
+	cxm_journey_options o;
+	options_of(ctx, jid, &o);
+	cxm__put_out(out, &o, sizeof o);
+	return CXM_OK;
+}
+
+/* ---- public: funnels ------------------------------------------------------------ */
+
+cxm_status cxm_funnel_query_init(cxm_funnel_query *q, size_t size)
+{
+	if (!q)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "q is NULL");
+	if (size < sizeof(cxm_funnel_query))
+		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_funnel_query size %zu is smaller than %zu",
+				 size, sizeof(cxm_funnel_query));
+	memset(q, 0, size);
+	q->size = size;
+	q->segment = CXM_NONE;
+	q->end_ms = CXM_NOW;
+	return CXM_OK;
+}
+
+/* Validate q; on CXM_OK *slot is the group's index: by_slot[*slot], or
+ * by_chan[*chan] when *chan is non-zero. */
+static cxm_status check_funnel_query(const cxm_context *ctx, const cxm_funnel_query *q,
+				     uint32_t *slot, uint32_t *chan)
+{
+	cxm_status st = cxm__check_struct(ctx, q, sizeof *q, sizeof *q, "cxm_funnel_query");
+	if (st)
+		return st;
+	if (q->reserved[0] || q->reserved[1] || q->reserved[2] || q->reserved[3])
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_funnel_query reserved fields must be zero");
+	if ((st = check_journey(ctx, q->journey)))
+		return st;
+	if (q->channel > CXM_CHANNEL_OTHER)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "channel %u is not a cxm_channel", q->channel);
+	if (q->channel && q->segment != CXM_NONE)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "a funnel is broken down by one segment or one channel, not both");
+	*slot = 0;
+	*chan = q->channel;
+	if (q->segment != CXM_NONE) {
+		const model *md = &ctx->model;
+		if (q->segment >= atomic_load_explicit(&md->n_segments, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment %u is not defined", q->segment);
+		const segment *sg = &md->segments[q->segment];
+		if (q->segment_value >= atomic_load_explicit(&sg->n_values, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment '%s' has no value %u", sg->name,
+					 q->segment_value);
+		*slot = 1 + sg->slot_base + q->segment_value;
+	}
+	return check_window(ctx, q->end_ms, q->span_ms);
+}
+
+static jgroup *group_of(const jstate *js, uint32_t slot, uint32_t chan)
+{
+	return chan ? atomic_load_explicit(&((jstate *)js)->by_chan[chan], memory_order_acquire)
+		    : atomic_load_explicit(&((jstate *)js)->by_slot[slot], memory_order_acquire);
+}
+
+#define TIME_BUF_WORDS 2048
+
+/* Read time series k of g into acc: moments over [a, b), distribution over [qa, qb). */
+static void read_times(const cxm_context *ctx, const jmod *mod, const jgroup *g, uint32_t k,
+		       int64_t a, int64_t b, int64_t qa, int64_t qb, sketch_cell *acc)
+{
+	cxm__cell_clear(&mod->time_m, acc);
+	if (!g)
+		return;
+	cxm__series_read(ctx, g->times[k], a, b, acc, READ_MOMENTS);
+	cxm__series_read(ctx, g->times[k], qa, qb, acc, READ_DIST);
+}
+
+static inline double ratio(uint64_t x, uint64_t y)
+{
+	return y ? (double)x / (double)y : NAN;
+}
+
+cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, cxm_context *ctx,
+			  const cxm_funnel_query *q)
+{
+	if (!ctx || !out || !steps || !q)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
+				 !ctx ? "ctx" : !out ? "out" : !steps ? "steps" : "q");
+	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_funnel");
+	if (st || (st = cxm__check_out(ctx, steps, sizeof *steps, "cxm_funnel_step")))
+		return st;
+	uint32_t slot, chan;
+	if ((st = check_funnel_query(ctx, q, &slot, &chan)))
+		return st;
+	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
+	if (cap < ns)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "journey '%s' has %u steps; steps holds %zu",
+				 ctx->model.journeys[q->journey].name, ns, cap);
+	cxm_funnel f;
+	memset(&f, 0, sizeof f);
+	f.size = sizeof f;
+	f.n_steps = ns;
+	uint32_t bt = ctx->n_tiers > 1 ? 1 : 0;
+	place(ctx, q->end_ms, q->span_ms, bt, &f.start_ms, &f.end_ms, &f.quantile_start_ms,
+	      &f.quantile_end_ms);
+	uint64_t cnt[2 + MAX_TRACKED_STEPS + CNT_EXTRA];
+	memset(cnt, 0, sizeof cnt);
+	uint64_t tbuf[TIME_BUF_WORDS];
+	sketch_cell *acc = (sketch_cell *)(void *)tbuf;
+	cxm_funnel_step fs[1];
+	const size_t stride = steps[0].size;
+	unsigned char *base = (unsigned char *)steps;
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	jstate *js = peek_js(ctx, q->journey);
+	jgroup *g = js ? group_of(js, slot, chan) : NULL;
+	bool clamped = false;
+	if (g)
+		pthread_mutex_lock(&js->lock);
+	if (g)
+		cxm__series_read(ctx, g->counts, f.start_ms, f.end_ms, cnt, READ_ALL);
+	const uint64_t *c = cnt + 1; /* after the SCORE layout's no-answer count */
+	f.entered = c[0];
+	f.completed = c[1 + ns - 1];
+	if (q->segment == CXM_NONE) {
+		f.abandoned = c[1 + ns + CNT_ABANDONED - 1];
+		f.expired = c[1 + ns + CNT_EXPIRED - 1];
+		f.broken = c[1 + ns + CNT_BROKEN - 1];
+		f.displaced = c[1 + ns + CNT_DISPLACED - 1];
+	}
+	f.repeats = c[1 + ns + CNT_REPEAT - 1];
+	f.conversion = ratio(f.completed, f.entered);
+	f.repeat_rate = ratio(f.repeats, f.entered);
+	for (uint32_t k = 0; k < ns; k++) {
+		memset(fs, 0, sizeof fs);
+		fs->size = stride;
+		fs->reached = c[1 + k];
+		fs->conversion = ratio(fs->reached, f.entered);
+		fs->step_conversion = ratio(fs->reached, k ? c[k] : f.entered);
+		fs->drop_off = 1 - fs->step_conversion;
+		fs->next_p50 = fs->next_p90 = fs->next_mean = NAN;
+		if (k + 1 < ns && mod) {
+			read_times(ctx, mod, g, k, f.start_ms, f.end_ms, f.quantile_start_ms,
+				   f.quantile_end_ms, acc);
+			fs->next_n = acc->n;
+			if (acc->n) {
+				fs->next_mean = acc->sum / (double)acc->n;
+				fs->next_p50 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.5, &clamped);
+				fs->next_p90 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.9, &clamped);
+			}
+		}
+		cxm__put_out(base + (size_t)k * stride, fs, sizeof *fs);
+	}
+	f.goal_p50 = f.goal_p90 = f.goal_mean = NAN;
+	if (mod) {
+		read_times(ctx, mod, g, ns - 1, f.start_ms, f.end_ms, f.quantile_start_ms,
+			   f.quantile_end_ms, acc);
+		f.goal_n = acc->n;
+		if (acc->n) {
+			f.goal_mean = acc->sum / (double)acc->n;
+			f.goal_p50 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.5, &clamped);
+			f.goal_p90 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.9, &clamped);
+		}
+	}
+	if (g)
+		pthread_mutex_unlock(&js->lock);
+	if (!f.entered)
+		f.flags |= CXM_RESULT_EMPTY;
+	if (f.entered < ctx->min_samples)
+		f.flags |= CXM_RESULT_LOW_SAMPLE;
+	if (clamped)
+		f.flags |= CXM_RESULT_CLAMPED;
+	cxm__put_out(out, &f, sizeof f);
+	return CXM_OK;
+}
+
+cxm_status cxm_funnel_quantiles(double *out, cxm_context *ctx, const cxm_funnel_query *q,
+				uint32_t step, const double *qs, size_t n)
+{
+	if (!ctx || !out || !q || !qs)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
+				 !ctx ? "ctx" : !out ? "out" : !q ? "q" : "qs");
+	if (n < 1 || n > 64)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "n %zu is outside 1 .. 64", n);
+	uint32_t slot, chan;
+	cxm_status st = check_funnel_query(ctx, q, &slot, &chan);
+	if (st)
+		return st;
+	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
+	if (step != CXM_NONE && step >= ns)
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
+				 ctx->model.journeys[q->journey].name, step);
+	if (step != CXM_NONE && step + 1 == ns)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "step %u is the last of journey '%s': it has no next step", step,
+				 ctx->model.journeys[q->journey].name);
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(qs[i]))
+			return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "quantile %zu is NaN", i);
+		if (qs[i] < 0 || qs[i] > 1)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "quantile %g is outside [0, 1]", qs[i]);
+	}
+	const uint32_t k = step == CXM_NONE ? ns - 1 : step;
+	int64_t a, b, qa, qb;
+	place(ctx, q->end_ms, q->span_ms, ctx->n_tiers > 1 ? 1 : 0, &a, &b, &qa, &qb);
+	uint64_t tbuf[TIME_BUF_WORDS];
+	sketch_cell *acc = (sketch_cell *)(void *)tbuf;
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	jstate *js = peek_js(ctx, q->journey);
+	jgroup *g = js ? group_of(js, slot, chan) : NULL;
+	double res[64];
+	for (size_t i = 0; i < n; i++)
+		res[i] = NAN;
+	if (g) {
+		pthread_mutex_lock(&js->lock);
+		read_times(ctx, mod, g, k, a, b, qa, qb, acc);
+		bool clamped = false;
+		for (size_t i = 0; i < n; i++)
+			res[i] = cxm__sketch_quantile(&mod->time_m.sk, acc, qs[i], &clamped);
+		pthread_mutex_unlock(&js->lock);
+	}
+	memcpy(out, res, sizeof(double) * n);
+	return CXM_OK;
+}
+
+cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms)
+{
+	if (!ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
+	if (now_ms != CXM_NOW && (now_ms < 0 || now_ms > CXM_TIME_MAX))
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "now_ms %lld is outside 0 .. CXM_TIME_MAX",
+				 (long long)now_ms);
+	int64_t now = now_ms == CXM_NOW ? cxm__now(ctx) : now_ms;
+	uint64_t n = 0;
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	for (int i = 0; t && i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		pthread_mutex_lock(&s->lock);
+		for (uint32_t k = 0; k < s->cap; k++) {
+			jop op;
+			if (cxm__journey_expire(ctx, &s->slots[k], now, &op)) {
+				cxm__journey_count(ctx, &op);
+				n++;
+			}
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (closed)
+		*closed = n;
+	return CXM_OK;
+}
+
+cxm_status cxm_churn_rate(cxm_churn *out, cxm_context *ctx, cxm_id distinct, int64_t end_ms,
+			  int64_t span_ms, int64_t active_ms)
+{
+	if (!ctx || !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "out" : "ctx");
+	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_churn");
+	if (st || (st = check_window(ctx, end_ms, span_ms)) || (st = check_window(ctx, 0, active_ms)))
+		return st;
+	if (distinct >= atomic_load_explicit(&ctx->model.n_metrics, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", distinct);
+	if (ctx->model.metrics[distinct].def.kind != CXM_KIND_DISTINCT)
+		return cxm__fail(ctx, CXM_ERR_KIND, "metric '%s' is not DISTINCT",
+				 ctx->model.metrics[distinct].name);
+	cxm_churn r;
+	memset(&r, 0, sizeof r);
+	r.size = sizeof r;
+	int64_t qa, qb;
+	place(ctx, end_ms, span_ms, 0, &r.start_ms, &r.end_ms, &qa, &qb);
+	cxm_query dq = CXM_QUERY_INIT;
+	dq.metric = distinct;
+	dq.scope = CXM_SCOPE_ALL;
+	dq.end_ms = r.start_ms - 1; /* the bucket before the window is the last */
+	dq.span_ms = active_ms;
+	cxm_result dr;
+	memset(&dr, 0, sizeof dr);
+	dr.size = sizeof dr;
+	if (r.start_ms > 0 && (st = cxm_query_run(&dr, ctx, &dq)))
+		return st;
+	r.active_start_ms = dr.quantile_start_ms;
+	r.active_end_ms = dr.quantile_end_ms;
+	r.active = r.start_ms > 0 ? dr.value : 0;
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	if (mod) {
+		uint64_t c[2] = {0, 0};
+		pthread_mutex_lock(&mod->lock);
+		cxm__series_read(ctx, mod->churn, r.start_ms, r.end_ms, c, READ_ALL);
+		pthread_mutex_unlock(&mod->lock);
+		r.churned = c[1];
+	}
+	r.rate = r.active > 0 ? (double)r.churned / r.active : NAN;
+	if (!(r.active > 0))
+		r.flags |= CXM_RESULT_EMPTY;
+	cxm__put_out(out, &r, sizeof r);
+	return CXM_OK;
+}

@@ -1,0 +1,2312 @@
+/* Snapshots: save, load and merge the whole state of a context.
+ *
+ * The format is in docs/snapshot.md. Writing copies one shard (or one
+ * customer stripe) at a time into a section buffer under its lock and
+ * hands the buffer to the sink with no lock held. Reading is two passes:
+ * the first checks the structure and every checksum without allocating
+ * anything; the second rebuilds the state into a private context made
+ * with the target's configuration, through the same define functions a
+ * caller uses (so every name, definition and limit is checked as if it
+ * came from a caller), and every length is checked against the bytes
+ * left before anything is allocated for it. A load swaps the private
+ * context's state in; a merge adds it into the target, series by series.
+ *
+ * The customer table is written and read by cust_write() and cust_read()
+ * and combined by cust_merge(), nowhere else. */
+#include "cxm_internal.h"
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SNAP_VERSION 1u
+#define HEADER_LEN 64u
+#define SEC_HEAD 16u /* type, version, length */
+#define SEC_CRC 4u
+
+enum {
+	SEC_CONFIG = 1,
+	SEC_MODEL = 2,
+	SEC_SERIES = 3,
+	SEC_CUSTOMERS = 4,
+	SEC_STATS = 5,
+	SEC_END = 0x7f
+};
+
+static const unsigned char MAGIC[8] = {0x89, 'C', 'X', 'M', 0x0d, 0x0a, 0x1a, 0x0a};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SNAP_LE 1
+#else
+#define SNAP_LE 0
+#endif
+
+/* ---- little-endian fields ----------------------------------------------------------- */
+
+static inline void st16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+static inline void st32(unsigned char *p, uint32_t v)
+{
+#if SNAP_LE
+	memcpy(p, &v, 4);
+#else
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+#endif
+}
+static inline void st64(unsigned char *p, uint64_t v)
+{
+#if SNAP_LE
+	memcpy(p, &v, 8);
+#else
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+#endif
+}
+static inline void stf64(unsigned char *p, double d)
+{
+	uint64_t v;
+	memcpy(&v, &d, 8);
+	st64(p, v);
+}
+static inline uint16_t ld16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t ld32(const unsigned char *p)
+{
+#if SNAP_LE
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+#else
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+#endif
+}
+static inline uint64_t ld64(const unsigned char *p)
+{
+#if SNAP_LE
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+#else
+	return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32;
+#endif
+}
+static inline double ldf64(const unsigned char *p)
+{
+	uint64_t v = ld64(p);
+	double d;
+	memcpy(&d, &v, 8);
+	return d;
+}
+
+/* ---- a growing buffer of the context's memory ----------------------------------------- */
+
+typedef struct wbuf {
+	cxm_context *ctx;
+	unsigned char *p;
+	size_t len, cap;
+	bool oom;
+} wbuf;
+
+static unsigned char *wb_take(wbuf *b, size_t n)
+{
+	if (b->oom)
+		return NULL;
+	if (b->cap - b->len < n) {
+		size_t nc = b->cap ? b->cap : 4096;
+		while (nc - b->len < n) {
+			if (nc > SIZE_MAX / 2) {
+				b->oom = true;
+				return NULL;
+			}
+			nc *= 2;
+		}
+		unsigned char *np = cxm__alloc(b->ctx, nc);
+		if (!np) {
+			b->oom = true;
+			return NULL;
+		}
+		if (b->len)
+			memcpy(np, b->p, b->len);
+		cxm__free(b->ctx, b->p, b->cap);
+		b->p = np;
+		b->cap = nc;
+	}
+	unsigned char *q = b->p + b->len;
+	b->len += n;
+	return q;
+}
+
+static void wb_free(wbuf *b)
+{
+	cxm__free(b->ctx, b->p, b->cap);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static void put32(wbuf *b, uint32_t v)
+{
+	unsigned char *p = wb_take(b, 4);
+	if (p)
+		st32(p, v);
+}
+static void put64(wbuf *b, uint64_t v)
+{
+	unsigned char *p = wb_take(b, 8);
+	if (p)
+		st64(p, v);
+}
+static void putstr(wbuf *b, const char *s)
+{
+	size_t n = strlen(s);
+	put32(b, (uint32_t)n);
+	unsigned char *p = wb_take(b, n);
+	if (p)
+		memcpy(p, s, n);
+}
+
+/* ---- the sink: header, sections, end ------------------------------------------------ */
+
+typedef struct sink {
+	cxm_context *ctx;
+	cxm_write_fn fn;
+	void *payload;
+	uint64_t bytes, sections;
+	bool failed;
+} sink;
+
+static cxm_status sink_out(sink *k, const void *p, size_t n)
+{
+	if (!n)
+		return CXM_OK;
+	if (k->fn(p, n, k->payload) != 0) {
+		k->failed = true;
+		return CXM_ERR_IO;
+	}
+	k->bytes += n;
+	return CXM_OK;
+}
+
+static cxm_status emit_section(sink *k, uint32_t type, const unsigned char *payload, size_t len)
+{
+	unsigned char head[SEC_HEAD], tail[SEC_CRC];
+	st32(head, type);
+	st32(head + 4, 1); /* every section is at version 1 in format 1 */
+	st64(head + 8, len);
+	uint32_t crc = cxm__crc32c(cxm__crc32c(0, head, sizeof head), payload, len);
+	st32(tail, crc);
+	cxm_status st;
+	if ((st = sink_out(k, head, sizeof head)) || (st = sink_out(k, payload, len)) ||
+	    (st = sink_out(k, tail, sizeof tail)))
+		return st;
+	k->sections++;
+	return CXM_OK;
+}
+
+/* 16 bytes that tell customer keys apart without revealing them. */
+static void key_id(const cxm_context *ctx, unsigned char out[16])
+{
+	static const char label[] = "libcxm snapshot customer key id";
+	uint64_t h[2];
+	cxm__siphash(ctx->key, label, sizeof label - 1, 16, h);
+	st64(out, h[0]);
+	st64(out + 8, h[1]);
+}
+
+/* ---- cells ---------------------------------------------------------------------------
+ *
+ * A cell is written field by field (never padding or bins outside the used
+ * range, which may be uninitialized). "full" is false for the finest-tier
+ * cells of a DURATION or DISTINCT, which hold only the moments or the
+ * count (see window.c). */
+
+#define SKETCH_HEAD 96u /* 11 eight-byte fields, lo_bin, hi_bin */
+#define HLL_HEAD 24u    /* n, dn, has_regs, 0 */
+
+static void cell_write(wbuf *b, const metric *m, const void *cell, bool full)
+{
+	switch (m->def.kind) {
+	case CXM_KIND_DURATION: {
+		const sketch_cell *c = cell;
+		bool bins = full && c->lo_bin <= c->hi_bin;
+		size_t nbins = bins ? (size_t)(c->hi_bin - c->lo_bin + 1) : 0;
+		unsigned char *p = wb_take(b, SKETCH_HEAD + 4 * nbins);
+		if (!p)
+			return;
+		st64(p, c->n);
+		stf64(p + 8, c->sum);
+		stf64(p + 16, c->sumsq);
+		stf64(p + 24, c->min);
+		stf64(p + 32, c->max);
+		st64(p + 40, c->zero);
+		st64(p + 48, c->under);
+		st64(p + 56, c->over);
+		st64(p + 64, c->saturated);
+		stf64(p + 72, c->dmin);
+		stf64(p + 80, c->dmax);
+		st32(p + 88, bins ? c->lo_bin : UINT32_MAX);
+		st32(p + 92, bins ? c->hi_bin : 0);
+#if SNAP_LE
+		memcpy(p + SKETCH_HEAD, &c->bins[bins ? c->lo_bin : 0], 4 * nbins);
+#else
+		for (size_t i = 0; i < nbins; i++)
+			st32(p + SKETCH_HEAD + 4 * i, c->bins[c->lo_bin + i]);
+#endif
+		break;
+	}
+	case CXM_KIND_DISTINCT: {
+		const hll_cell *c = cell;
+		bool regs = full && c->has_regs;
+		size_t nr = regs ? (size_t)1 << m->def.precision : 0;
+		unsigned char *p = wb_take(b, HLL_HEAD + nr);
+		if (!p)
+			return;
+		st64(p, c->n);
+		st64(p + 8, c->dn);
+		st32(p + 16, regs ? 1 : 0);
+		st32(p + 20, 0);
+		if (nr)
+			memcpy(p + HLL_HEAD, c->reg, nr);
+		break;
+	}
+	case CXM_KIND_AMOUNT: {
+		const uint64_t *w = cell;
+		const double *d = (const double *)cell + 1;
+		unsigned char *p = wb_take(b, 40);
+		if (!p)
+			return;
+		st64(p, w[0]);
+		for (int i = 0; i < 4; i++)
+			stf64(p + 8 + 8 * i, d[i]);
+		break;
+	}
+	default: { /* SCORE, INDEX, RATE, VOLUME: counters */
+		size_t n = m->cell_size / 8;
+		unsigned char *p = wb_take(b, 8 * n);
+		if (!p)
+			return;
+#if SNAP_LE
+		memcpy(p, cell, 8 * n);
+#else
+		for (size_t i = 0; i < n; i++)
+			st64(p + 8 * i, ((const uint64_t *)cell)[i]);
+#endif
+		break;
+	}
+	}
+}
+
+/* ---- writing ------------------------------------------------------------------------ */
+
+static void write_config(wbuf *b, cxm_context *ctx)
+{
+	put32(b, ctx->n_tiers);
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		put64(b, (uint64_t)ctx->tiers[k].bucket_ms);
+		put32(b, ctx->tiers[k].buckets);
+	}
+}
+
+/* Written after the series, so that every series' buckets lie behind the
+ * watermarks written here even while other threads feed. */
+static void write_stats(wbuf *b, cxm_context *ctx)
+{
+	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
+	put32(b, ctx->n_shards);
+	for (uint32_t i = 0; i < ctx->n_shards; i++) {
+		shard *sh = &ctx->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		put64(b, (uint64_t)sh->watermark);
+		put64(b, sh->accepted);
+		put64(b, sh->saturated);
+		/* a feeder raises its shard's watermark before the context's */
+		if (sh->watermark != WATERMARK_NONE &&
+		    (wm == WATERMARK_NONE || sh->watermark / ctx->tiers[0].bucket_ms > wm))
+			wm = sh->watermark / ctx->tiers[0].bucket_ms;
+		pthread_mutex_unlock(&sh->lock);
+	}
+	put64(b, (uint64_t)wm);
+	put32(b, CXM_STATUS_COUNT);
+	for (int i = 0; i < CXM_STATUS_COUNT; i++)
+		put64(b, atomic_load_explicit(&ctx->rejected[i], memory_order_relaxed));
+}
+
+/* The definitions a snapshot's MODEL section holds: series and customers
+ * that refer to later ones (defined while the snapshot is written) are
+ * left out of it. */
+typedef struct seen {
+	uint32_t journeys, touchpoints, metrics, segments;
+	uint32_t values[64];
+} seen;
+
+static void write_model(wbuf *b, cxm_context *ctx, seen *sn)
+{
+	const model *md = &ctx->model;
+	/* definitions are append-only: entries below a published count never change */
+	uint32_t nj = atomic_load_explicit(&md->n_journeys, memory_order_acquire);
+	sn->journeys = nj;
+	put32(b, nj);
+	for (uint32_t i = 0; i < nj; i++) {
+		const journey *j = &md->journeys[i];
+		putstr(b, j->name);
+		put32(b, j->n_steps);
+		for (uint32_t k = 0; k < j->n_steps; k++)
+			putstr(b, j->steps[k]);
+	}
+	uint32_t nt = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
+	sn->touchpoints = nt;
+	put32(b, nt);
+	for (uint32_t i = 0; i < nt; i++) {
+		const touchpoint *t = &md->touchpoints[i];
+		putstr(b, t->name);
+		put32(b, (uint32_t)t->channel);
+		put32(b, t->journey);
+		put32(b, t->step);
+	}
+	uint32_t nm = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
+	sn->metrics = nm;
+	put32(b, nm);
+	for (uint32_t i = 0; i < nm; i++) {
+		const metric *m = &md->metrics[i];
+		const cxm_metric_def *d = &m->def;
+		putstr(b, m->name);
+		put32(b, (uint32_t)d->kind);
+		put32(b, (uint32_t)d->headline);
+		put32(b, (uint32_t)d->scale_min);
+		put32(b, (uint32_t)d->scale_max);
+		put32(b, d->questions);
+		put32(b, (uint32_t)d->has_na);
+		put32(b, (uint32_t)d->na_value);
+		for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
+			put32(b, (uint32_t)d->top_min[q]);
+		for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
+			put32(b, (uint32_t)d->bottom_max[q]);
+		unsigned char *p = wb_take(b, 24);
+		if (p) {
+			stf64(p, d->duration_lo);
+			stf64(p + 8, d->duration_hi);
+			stf64(p + 16, d->relative_error);
+		}
+		put32(b, d->precision);
+	}
+	uint32_t ns = atomic_load_explicit(&md->n_segments, memory_order_acquire);
+	sn->segments = ns;
+	put32(b, ns);
+	for (uint32_t i = 0; i < ns; i++) {
+		const segment *g = &md->segments[i];
+		uint32_t nv = atomic_load_explicit(&g->n_values, memory_order_acquire);
+		sn->values[i] = nv;
+		putstr(b, g->name);
+		put32(b, g->max_values);
+		put32(b, nv);
+		for (uint32_t v = 0; v < nv; v++)
+			putstr(b, g->values[v]);
+	}
+}
+
+/* The (dimension, value) of series slot `slot` (1 + slot_base + value). */
+static void slot_dim(const model *md, uint32_t nseg, uint32_t slot, uint32_t *d, uint32_t *v)
+{
+	*d = *v = CXM_NONE;
+	if (slot == 0)
+		return;
+	for (uint32_t i = 0; i < nseg; i++) {
+		const segment *g = &md->segments[i];
+		if (slot > g->slot_base && slot <= g->slot_base + g->max_values) {
+			*d = i;
+			*v = slot - 1 - g->slot_base;
+			return;
+		}
+	}
+}
+
+static void write_series(wbuf *b, cxm_context *ctx, const series *s, cxm_id mid, cxm_id tp,
+			 uint32_t d, uint32_t v)
+{
+	const metric *m = s->m;
+	put32(b, mid);
+	put32(b, tp);
+	put32(b, d);
+	put32(b, v);
+	put64(b, (uint64_t)s->hot_epoch);
+	for (uint32_t k = 0; k < ctx->n_tiers; k++)
+		put64(b, (uint64_t)s->top[k]);
+	if (s->hot_epoch != TAG_EMPTY)
+		cell_write(b, m, s->hot, m->bins_tier == 0);
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		uint32_t n = ctx->tiers[k].buckets, tagged = 0;
+		for (uint32_t i = 0; i < n; i++)
+			tagged += *cxm__series_tag(ctx, s, k, i) != TAG_EMPTY;
+		put32(b, tagged);
+		for (uint32_t i = 0; i < n && tagged; i++) {
+			int64_t e = *cxm__series_tag(ctx, s, k, i);
+			if (e == TAG_EMPTY)
+				continue;
+			put64(b, (uint64_t)e);
+			cell_write(b, m, cxm__series_slot_cell(ctx, s, k, i), k >= m->bins_tier);
+		}
+	}
+	if (m->life_size)
+		cell_write(b, m, s->life, true);
+}
+
+/* A SERIES section is closed and handed to the sink when its buffer
+ * reaches this size, so that the buffer stays small and warm. */
+#define SERIES_FLUSH ((size_t)1 << 20)
+
+/* Close the SERIES section in b (if it holds any series) and emit it with
+ * the shard unlocked. */
+static cxm_status flush_series(sink *k, wbuf *b, cxm_context *ctx, shard *sh, uint32_t *count,
+			       bool relock)
+{
+	cxm_status st = CXM_OK;
+	pthread_mutex_unlock(&sh->lock);
+	if (b->oom)
+		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series section");
+	else if (*count) {
+		st32(b->p, *count);
+		st = emit_section(k, SEC_SERIES, b->p, b->len);
+	}
+	b->len = 0;
+	put32(b, 0); /* the next section's count, filled in when it closes */
+	*count = 0;
+	if (relock && !st)
+		pthread_mutex_lock(&sh->lock);
+	return st;
+}
+
+/* The series of shard i, in SERIES sections of about SERIES_FLUSH bytes.
+ * Each series is copied whole under the shard's lock; the lock is let go
+ * between sections, while the sink writes. */
+static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, const seen *sn)
+{
+	const model *md = &ctx->model;
+	uint32_t nm = sn->metrics, nt = sn->touchpoints, nseg = sn->segments;
+	uint32_t slots = 1;
+	for (uint32_t g = 0; g < nseg; g++)
+		slots = md->segments[g].slot_base + md->segments[g].max_values + 1;
+	shard *sh = &ctx->shards[i];
+	b->len = 0;
+	put32(b, 0);
+	uint32_t count = 0;
+	cxm_status st;
+	pthread_mutex_lock(&sh->lock);
+	for (uint32_t mid = 0; mid < nm; mid++) {
+		for (uint32_t tp = i; tp < nt; tp += ctx->n_shards) {
+			for (uint32_t slot = 0; slot < slots; slot++) {
+				/* looked up again each time: the lock may have been let go */
+				series ***row = sh->rows[mid];
+				series **grp = row ? row[tp] : NULL;
+				if (!grp)
+					break;
+				if (!grp[slot])
+					continue;
+				uint32_t d, v;
+				slot_dim(md, nseg, slot, &d, &v);
+				if (slot && (d == CXM_NONE || v >= sn->values[d]))
+					continue; /* a value newer than the model written */
+				write_series(b, ctx, grp[slot], mid, tp, d, v);
+				count++;
+				if ((b->len >= SERIES_FLUSH || b->oom) &&
+				    (st = flush_series(k, b, ctx, sh, &count, true)))
+					return st;
+			}
+			if (!sh->rows[mid])
+				break;
+		}
+	}
+	return flush_series(k, b, ctx, sh, &count, false);
+}
+
+/* ---- customers: the table as customers.c lays it out --------------------------------- */
+
+#define CUST_REC 32u
+
+static void cust_write(wbuf *b, cxm_context *ctx, const seen *sn)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	uint64_t evicted = 0, refused = 0, forgotten = 0, count = 0;
+	if (t) {
+		/* room for the entries at once, rather than by doubling */
+		size_t want = 32 + (size_t)atomic_load(&t->count) * CUST_REC + 64 * CUST_REC;
+		if (wb_take(b, want))
+			b->len -= want;
+	}
+	size_t at = b->len;
+	put64(b, 0);
+	put64(b, 0);
+	put64(b, 0);
+	put64(b, 0);
+	if (!t)
+		return;
+	for (int i = 0; i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		pthread_mutex_lock(&s->lock);
+		evicted += s->evicted;
+		refused += s->refused;
+		forgotten += s->forgotten;
+		uint32_t left = s->count;
+		unsigned char *p = wb_take(b, (size_t)left * CUST_REC);
+		for (uint32_t j = 0; p && left && j < s->cap; j++) {
+			const cust_entry *e = &s->slots[j];
+			if (!e->k0 && !e->k1)
+				continue;
+			left--;
+			st64(p, e->k0);
+			st64(p + 8, e->k1);
+			st32(p + 16, e->last_s);
+			/* journey state of a journey newer than the model written: none */
+			st16(p + 20, e->journey <= sn->journeys ? e->journey : 0);
+			p[22] = e->step;
+			p[23] = e->flags;
+			st32(p + 24, e->inst_start_s);
+			st32(p + 28, e->step_ms);
+			if (e->journey > sn->journeys)
+				memset(p + 22, 0, 10);
+			p += CUST_REC;
+			count++;
+		}
+		if (p)
+			b->len -= (size_t)left * CUST_REC; /* fewer than the stripe counted */
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (b->oom)
+		return;
+	st64(b->p + at, evicted);
+	st64(b->p + at + 8, refused);
+	st64(b->p + at + 16, forgotten);
+	st64(b->p + at + 24, count);
+}
+
+static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload)
+{
+	if (!SNAP_LE)
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "snapshots need a little-endian platform");
+	sink k = {ctx, fn, payload, 0, 0, false};
+	wbuf b = {ctx, NULL, 0, 0, false};
+	unsigned char head[HEADER_LEN];
+	memset(head, 0, sizeof head);
+	memcpy(head, MAGIC, 8);
+	st32(head + 8, SNAP_VERSION);
+	st32(head + 12, HEADER_LEN);
+	key_id(ctx, head + 24);
+	st32(head + 60, cxm__crc32c(0, head, 60));
+	cxm_status st = sink_out(&k, head, sizeof head);
+	if (st)
+		goto out;
+	write_config(&b, ctx);
+	if (b.oom)
+		goto oom;
+	if ((st = emit_section(&k, SEC_CONFIG, b.p, b.len)))
+		goto out;
+	b.len = 0;
+	seen sn;
+	memset(&sn, 0, sizeof sn);
+	write_model(&b, ctx, &sn);
+	if (b.oom)
+		goto oom;
+	if ((st = emit_section(&k, SEC_MODEL, b.p, b.len)))
+		goto out;
+	for (uint32_t i = 0; i < ctx->n_shards; i++)
+		if ((st = write_shard(&k, &b, ctx, i, &sn)))
+			goto out;
+	b.len = 0;
+	cust_write(&b, ctx, &sn);
+	if (b.oom)
+		goto oom;
+	if ((st = emit_section(&k, SEC_CUSTOMERS, b.p, b.len)))
+		goto out;
+	b.len = 0;
+	write_stats(&b, ctx);
+	if (b.oom)
+		goto oom;
+	if ((st = emit_section(&k, SEC_STATS, b.p, b.len)))
+		goto out;
+	unsigned char end[16];
+	st64(end, k.sections);
+	st64(end + 8, k.bytes);
+	st = emit_section(&k, SEC_END, end, sizeof end);
+	goto out;
+oom:
+	st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a section buffer");
+out:
+	wb_free(&b);
+	if (st == CXM_ERR_IO && k.failed)
+		st = cxm__fail(ctx, CXM_ERR_IO, "snapshot: the write callback failed after %llu bytes",
+			       (unsigned long long)k.bytes);
+	return st;
+}
+
+cxm_status cxm_snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload)
+{
+	if (!ctx || !fn)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "fn");
+	return snapshot_write(ctx, fn, payload);
+}
+
+/* ---- reading: pass 1, structure and checksums ------------------------------------------ */
+
+typedef struct slice {
+	const unsigned char *p;
+	size_t len;
+} slice;
+
+typedef struct parsed {
+	unsigned char key_id[16];
+	slice config, model, customers, stats;
+	slice *series; /* n_series sections, in the context's memory */
+	size_t n_series, cap_series;
+} parsed;
+
+#define CORRUPT(ctx, ...) cxm__fail((ctx), CXM_ERR_CORRUPT, "snapshot: " __VA_ARGS__)
+
+static bool crc_ok(const unsigned char *p, size_t n, uint32_t want)
+{
+#ifdef CXM_FUZZING
+	(void)p;
+	(void)n;
+	(void)want;
+	return true; /* fuzzing builds reach past the checksums */
+#else
+	return cxm__crc32c(0, p, n) == want;
+#endif
+}
+
+static void parsed_free(cxm_context *ctx, parsed *ps)
+{
+	cxm__free(ctx, ps->series, sizeof(slice) * ps->cap_series);
+	ps->series = NULL;
+}
+
+static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, size_t len,
+				  parsed *ps)
+{
+	memset(ps, 0, sizeof *ps);
+	if (len < 16 || memcmp(data, MAGIC, 8) != 0)
+		return CORRUPT(ctx, "not a libcxm snapshot (no magic number)");
+	uint32_t version = ld32(data + 8), hlen = ld32(data + 12);
+	if (version != SNAP_VERSION) {
+		/* every format version keeps magic, version, header length and
+		 * a CRC32C at the header's end: a good header of another
+		 * version is VERSION, anything else is damage */
+		if (hlen >= 20 && hlen <= len && crc_ok(data, hlen - 4, ld32(data + hlen - 4)))
+			return cxm__fail(ctx, CXM_ERR_VERSION,
+					 "snapshot: format version %u; this libcxm %s reads version %u",
+					 version, CXM_VERSION_STRING, SNAP_VERSION);
+		return CORRUPT(ctx, "damaged header");
+	}
+	if (len < HEADER_LEN)
+		return CORRUPT(ctx, "truncated header (%zu bytes)", len);
+	if (hlen != HEADER_LEN || !crc_ok(data, 60, ld32(data + 60)))
+		return CORRUPT(ctx, "damaged header");
+	if (ld64(data + 16) != 0)
+		return CORRUPT(ctx, "header flags 0x%llx unknown", (unsigned long long)ld64(data + 16));
+	for (int i = 40; i < 60; i++)
+		if (data[i])
+			return CORRUPT(ctx, "header reserved byte %d is set", i);
+	memcpy(ps->key_id, data + 24, 16);
+	size_t off = HEADER_LEN;
+	uint64_t sections = 0;
+	/* 0: want CONFIG, 1: MODEL, 2: SERIES or CUSTOMERS, 3: STATS, 4: END, 5: done */
+	int stage = 0;
+	while (stage < 5) {
+		if (len - off < SEC_HEAD + SEC_CRC)
+			return CORRUPT(ctx, "truncated at byte %zu: a section was expected", off);
+		const unsigned char *h = data + off;
+		uint32_t type = ld32(h), sver = ld32(h + 4);
+		uint64_t slen = ld64(h + 8);
+		if (slen > len - off - SEC_HEAD - SEC_CRC)
+			return CORRUPT(ctx, "section at byte %zu claims %llu bytes; %zu are left", off,
+				       (unsigned long long)slen, len - off - SEC_HEAD - SEC_CRC);
+		if (!crc_ok(h, SEC_HEAD + (size_t)slen, ld32(h + SEC_HEAD + slen)))
+			return CORRUPT(ctx, "checksum of the section at byte %zu does not match", off);
+		if (type != SEC_CONFIG && type != SEC_MODEL && type != SEC_SERIES &&
+		    type != SEC_CUSTOMERS && type != SEC_STATS && type != SEC_END)
+			return cxm__fail(ctx, CXM_ERR_VERSION,
+					 "snapshot: section type %u is unknown to libcxm %s", type,
+					 CXM_VERSION_STRING);
+		if (sver != 1)
+			return cxm__fail(ctx, CXM_ERR_VERSION,
+					 "snapshot: section type %u has version %u; libcxm %s reads 1",
+					 type, sver, CXM_VERSION_STRING);
+		slice sl = {h + SEC_HEAD, (size_t)slen};
+		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
+				((type == SEC_SERIES || type == SEC_CUSTOMERS) && stage == 2) ||
+				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
+		if (!order_ok)
+			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
+		switch (type) {
+		case SEC_CONFIG: ps->config = sl; stage = 1; break;
+		case SEC_MODEL: ps->model = sl; stage = 2; break;
+		case SEC_SERIES:
+			if (ps->n_series == ps->cap_series) {
+				size_t nc = ps->cap_series ? 2 * ps->cap_series : 16;
+				slice *ns = cxm__alloc(ctx, sizeof(slice) * nc);
+				if (!ns)
+					return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
+				if (ps->n_series)
+					memcpy(ns, ps->series, sizeof(slice) * ps->n_series);
+				cxm__free(ctx, ps->series, sizeof(slice) * ps->cap_series);
+				ps->series = ns;
+				ps->cap_series = nc;
+			}
+			ps->series[ps->n_series++] = sl;
+			break;
+		case SEC_CUSTOMERS: ps->customers = sl; stage = 3; break;
+		case SEC_STATS: ps->stats = sl; stage = 4; break;
+		case SEC_END:
+			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
+				return CORRUPT(ctx, "the end section does not match what precedes it");
+			stage = 5;
+			break;
+		}
+		sections++;
+		off += SEC_HEAD + (size_t)slen + SEC_CRC;
+	}
+	if (off != len)
+		return CORRUPT(ctx, "%zu bytes after the end section", len - off);
+	return CXM_OK;
+}
+
+/* ---- reading: pass 2, rebuilding ------------------------------------------------------- */
+
+typedef struct rbuf {
+	const unsigned char *p;
+	size_t left;
+} rbuf;
+
+static inline const unsigned char *take(rbuf *r, size_t n)
+{
+	if (r->left < n)
+		return NULL;
+	const unsigned char *q = r->p;
+	r->p += n;
+	r->left -= n;
+	return q;
+}
+
+/* The state being read, in a private context, and where its messages go. */
+typedef struct loader {
+	cxm_context *ctx; /* the caller's: messages are recorded for it */
+	cxm_context *tmp; /* the fresh state */
+	const char *what; /* the section being read, for messages */
+	char *name;       /* a NUL-terminated copy of the latest string */
+	size_t name_cap;
+	uint32_t shard_n;          /* shards in the snapshot */
+	int64_t *shard_wm;         /* their watermarks */
+	uint64_t *shard_acc, *shard_sat;
+	size_t shard_bytes;
+	uint64_t rejected[CXM_STATUS_COUNT];
+	int64_t wm_epoch;
+} loader;
+
+#define TRUNC(L) CORRUPT((L)->ctx, "%s section is truncated", (L)->what)
+
+static cxm_status rd32(loader *L, rbuf *r, uint32_t *v)
+{
+	*v = 0;
+	const unsigned char *p = take(r, 4);
+	if (!p)
+		return TRUNC(L);
+	*v = ld32(p);
+	return CXM_OK;
+}
+static cxm_status rd64(loader *L, rbuf *r, uint64_t *v)
+{
+	*v = 0;
+	const unsigned char *p = take(r, 8);
+	if (!p)
+		return TRUNC(L);
+	*v = ld64(p);
+	return CXM_OK;
+}
+
+/* A length-prefixed name into L->name. */
+static cxm_status rdstr(loader *L, rbuf *r)
+{
+	uint32_t n;
+	cxm_status st = rd32(L, r, &n);
+	if (st)
+		return st;
+	if (n > L->ctx->max_name_len)
+		return cxm__fail(L->ctx, CXM_ERR_LIMIT,
+				 "snapshot: a name of %u bytes is longer than max_name_len %u", n,
+				 L->ctx->max_name_len);
+	const unsigned char *p = take(r, n);
+	if (!p)
+		return TRUNC(L);
+	if (memchr(p, 0, n))
+		return CORRUPT(L->ctx, "a name in the %s section has a NUL byte", L->what);
+	memcpy(L->name, p, n);
+	L->name[n] = 0;
+	return CXM_OK;
+}
+
+/* A definition call on the private context failed: say so on the caller's. */
+static cxm_status relay(loader *L, cxm_status st)
+{
+	char msg[256];
+	snprintf(msg, sizeof msg, "%s", cxm_errmsg(L->tmp));
+	if (st != CXM_ERR_NO_MEMORY && st != CXM_ERR_LIMIT)
+		st = CXM_ERR_CORRUPT;
+	return cxm__fail(L->ctx, st, "snapshot %s section: %s", L->what, msg);
+}
+
+static cxm_status read_config(loader *L, slice sl)
+{
+	cxm_context *ctx = L->ctx;
+	rbuf r = {sl.p, sl.len};
+	cxm_status st;
+	uint32_t nt;
+	L->what = "config";
+	if ((st = rd32(L, &r, &nt)))
+		return st;
+	if (nt != ctx->n_tiers)
+		return cxm__fail(ctx, CXM_ERR_EXISTS, "snapshot: %u tiers; this context has %u", nt,
+				 ctx->n_tiers);
+	for (uint32_t k = 0; k < nt; k++) {
+		uint64_t w;
+		uint32_t n;
+		if ((st = rd64(L, &r, &w)) || (st = rd32(L, &r, &n)))
+			return st;
+		if ((int64_t)w != ctx->tiers[k].bucket_ms || n != ctx->tiers[k].buckets)
+			return cxm__fail(ctx, CXM_ERR_EXISTS,
+					 "snapshot: tier %u is %u x %lld ms; this context's is %u x %lld ms",
+					 k, n, (long long)w, ctx->tiers[k].buckets,
+					 (long long)ctx->tiers[k].bucket_ms);
+	}
+	if (r.left)
+		return CORRUPT(ctx, "%zu bytes after the tiers", r.left);
+	return CXM_OK;
+}
+
+static cxm_status read_stats(loader *L, slice sl)
+{
+	cxm_context *ctx = L->ctx;
+	rbuf r = {sl.p, sl.len};
+	cxm_status st;
+	L->what = "statistics";
+	if ((st = rd32(L, &r, &L->shard_n)))
+		return st;
+	if (L->shard_n < 1 || L->shard_n > 64)
+		return CORRUPT(ctx, "%u shards", L->shard_n);
+	if (r.left < (size_t)L->shard_n * 24)
+		return TRUNC(L);
+	L->shard_bytes = (size_t)L->shard_n * 8;
+	L->shard_wm = cxm__alloc(ctx, L->shard_bytes);
+	L->shard_acc = cxm__alloc(ctx, L->shard_bytes);
+	L->shard_sat = cxm__alloc(ctx, L->shard_bytes);
+	if (!L->shard_wm || !L->shard_acc || !L->shard_sat)
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
+	int64_t top = WATERMARK_NONE;
+	for (uint32_t i = 0; i < L->shard_n; i++) {
+		const unsigned char *p = take(&r, 24);
+		L->shard_wm[i] = (int64_t)ld64(p);
+		L->shard_acc[i] = ld64(p + 8);
+		L->shard_sat[i] = ld64(p + 16);
+		int64_t w = L->shard_wm[i];
+		if (w != WATERMARK_NONE && (w < 0 || w > CXM_TIME_MAX))
+			return CORRUPT(ctx, "shard %u's watermark %lld is out of range", i, (long long)w);
+		if (w == WATERMARK_NONE && L->shard_acc[i])
+			return CORRUPT(ctx, "shard %u accepted interactions but has no watermark", i);
+		if (w != WATERMARK_NONE && (top == WATERMARK_NONE || w > top))
+			top = w;
+	}
+	uint64_t wm;
+	if ((st = rd64(L, &r, &wm)))
+		return st;
+	L->wm_epoch = (int64_t)wm;
+	/* the context's watermark epoch is at least every shard's; merges may
+	 * raise it past them (a merged source's shards map elsewhere) */
+	int64_t want = top == WATERMARK_NONE ? WATERMARK_NONE : top / ctx->tiers[0].bucket_ms;
+	if (L->wm_epoch != WATERMARK_NONE &&
+	    (L->wm_epoch < 0 || L->wm_epoch > CXM_TIME_MAX / ctx->tiers[0].bucket_ms))
+		return CORRUPT(ctx, "watermark epoch %lld is out of range", (long long)L->wm_epoch);
+	if (want != WATERMARK_NONE && (L->wm_epoch == WATERMARK_NONE || L->wm_epoch < want))
+		return CORRUPT(ctx, "the watermark is behind a shard's");
+	uint32_t nst;
+	if ((st = rd32(L, &r, &nst)))
+		return st;
+	if (nst > 1024 || r.left != (size_t)nst * 8)
+		return CORRUPT(ctx, "%u status counters in %zu bytes", nst, r.left);
+	for (uint32_t i = 0; i < nst; i++) {
+		uint64_t v = ld64(take(&r, 8));
+		if (i < CXM_STATUS_COUNT)
+			L->rejected[i] = v;
+		else if (v)
+			return cxm__fail(ctx, CXM_ERR_VERSION,
+					 "snapshot: rejections under status %u, unknown to libcxm %s", i,
+					 CXM_VERSION_STRING);
+	}
+	return CXM_OK;
+}
+
+static cxm_status read_model(loader *L, slice sl)
+{
+	cxm_context *ctx = L->ctx, *tmp = L->tmp;
+	rbuf r = {sl.p, sl.len};
+	cxm_status st;
+	uint32_t n;
+	L->what = "model";
+
+	/* journeys: name, then the steps, copied into one block */
+	if ((st = rd32(L, &r, &n)))
+		return st;
+	if (n > ctx->max_journeys)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u journeys; max_journeys is %u", n,
+				 ctx->max_journeys);
+	for (uint32_t i = 0; i < n; i++) {
+		if ((st = rdstr(L, &r)))
+			return st;
+		char jname[4097];
+		memcpy(jname, L->name, strlen(L->name) + 1);
+		uint32_t ns;
+		if ((st = rd32(L, &r, &ns)))
+			return st;
+		if (ns == 0 || ns > ctx->max_steps)
+			return cxm__fail(ctx, ns ? CXM_ERR_LIMIT : CXM_ERR_CORRUPT,
+					 "snapshot: journey '%s' has %u steps; max_steps is %u", jname, ns,
+					 ctx->max_steps);
+		/* size the block from the bytes present before allocating it */
+		rbuf scan = r;
+		size_t total = 0;
+		for (uint32_t k = 0; k < ns; k++) {
+			uint32_t len;
+			if ((st = rd32(L, &scan, &len)))
+				return st;
+			if (!take(&scan, len))
+				return TRUNC(L);
+			total += (size_t)len + 1;
+		}
+		size_t bytes = sizeof(char *) * ns + total;
+		char **steps = cxm__alloc(ctx, bytes);
+		if (!steps)
+			return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
+		char *at = (char *)(steps + ns);
+		for (uint32_t k = 0; k < ns && !st; k++) {
+			if ((st = rdstr(L, &r)))
+				break;
+			size_t len = strlen(L->name) + 1;
+			memcpy(at, L->name, len);
+			steps[k] = at;
+			at += len;
+		}
+		cxm_id id = 0;
+		if (!st && (st = cxm_journey_define(&id, tmp, jname, (const char *const *)steps, ns)))
+			st = relay(L, st);
+		cxm__free(ctx, steps, bytes);
+		if (st)
+			return st;
+	}
+
+	if ((st = rd32(L, &r, &n)))
+		return st;
+	if (n > ctx->max_touchpoints)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u touchpoints; max_touchpoints is %u",
+				 n, ctx->max_touchpoints);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t ch, j, step;
+		cxm_id id;
+		if ((st = rdstr(L, &r)) || (st = rd32(L, &r, &ch)) || (st = rd32(L, &r, &j)) ||
+		    (st = rd32(L, &r, &step)))
+			return st;
+		if (j == CXM_NONE && step != CXM_NONE)
+			return CORRUPT(ctx, "touchpoint '%s' has a step but no journey", L->name);
+		if ((st = cxm_touchpoint_define(&id, tmp, L->name, (cxm_channel)ch, j, step)))
+			return relay(L, st);
+	}
+
+	if ((st = rd32(L, &r, &n)))
+		return st;
+	if (n > ctx->max_metrics)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u metrics; max_metrics is %u", n,
+				 ctx->max_metrics);
+	for (uint32_t i = 0; i < n; i++) {
+		if ((st = rdstr(L, &r)))
+			return st;
+		const unsigned char *p = take(&r, 4 * 7 + 4 * 2 * CXM_MAX_QUESTIONS + 24 + 4);
+		if (!p)
+			return TRUNC(L);
+		cxm_metric_def d;
+		memset(&d, 0, sizeof d);
+		d.size = sizeof d;
+		d.kind = (cxm_metric_kind)ld32(p);
+		d.headline = (cxm_headline)ld32(p + 4);
+		d.scale_min = (int32_t)ld32(p + 8);
+		d.scale_max = (int32_t)ld32(p + 12);
+		d.questions = ld32(p + 16);
+		d.has_na = (int32_t)ld32(p + 20);
+		d.na_value = (int32_t)ld32(p + 24);
+		p += 28;
+		for (int q = 0; q < CXM_MAX_QUESTIONS; q++, p += 4)
+			d.top_min[q] = (int32_t)ld32(p);
+		for (int q = 0; q < CXM_MAX_QUESTIONS; q++, p += 4)
+			d.bottom_max[q] = (int32_t)ld32(p);
+		d.duration_lo = ldf64(p);
+		d.duration_hi = ldf64(p + 8);
+		d.relative_error = ldf64(p + 16);
+		d.precision = ld32(p + 24);
+		cxm_id id;
+		if ((st = cxm_metric_define(&id, tmp, L->name, &d)))
+			return relay(L, st);
+	}
+
+	if ((st = rd32(L, &r, &n)))
+		return st;
+	if (n > ctx->max_segments)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u segments; max_segments is %u", n,
+				 ctx->max_segments);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t maxv, nv;
+		cxm_id id;
+		if ((st = rdstr(L, &r)) || (st = rd32(L, &r, &maxv)) || (st = rd32(L, &r, &nv)))
+			return st;
+		if (nv > maxv)
+			return CORRUPT(ctx, "segment '%s' has %u values of at most %u", L->name, nv, maxv);
+		if ((st = cxm_segment_define(&id, tmp, L->name, maxv)))
+			return relay(L, st);
+		for (uint32_t v = 0; v < nv; v++) {
+			uint32_t got;
+			if ((st = rdstr(L, &r)))
+				return st;
+			if ((st = cxm_segment_value(&got, tmp, id, L->name)))
+				return relay(L, st);
+			if (got != v)
+				return CORRUPT(ctx, "segment %u names value '%s' twice", id, L->name);
+		}
+	}
+	if (r.left)
+		return CORRUPT(ctx, "%zu bytes after the model", r.left);
+	return CXM_OK;
+}
+
+static inline bool no_nan(double d)
+{
+	return d == d;
+}
+
+/* Read one encoded cell into `cell` (a cell of tier form `full`). */
+static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full)
+{
+	const unsigned char *p;
+	switch (m->def.kind) {
+	case CXM_KIND_DURATION: {
+		if (!(p = take(r, SKETCH_HEAD)))
+			return TRUNC(L);
+		sketch_cell *c = cell;
+		c->n = ld64(p);
+		c->sum = ldf64(p + 8);
+		c->sumsq = ldf64(p + 16);
+		c->min = ldf64(p + 24);
+		c->max = ldf64(p + 32);
+		c->zero = ld64(p + 40);
+		c->under = ld64(p + 48);
+		c->over = ld64(p + 56);
+		c->saturated = ld64(p + 64);
+		c->dmin = ldf64(p + 72);
+		c->dmax = ldf64(p + 80);
+		c->lo_bin = ld32(p + 88);
+		c->hi_bin = ld32(p + 92);
+		if (!isfinite(c->sum) || !isfinite(c->sumsq) || !no_nan(c->min) || !no_nan(c->max) ||
+		    !no_nan(c->dmin) || !no_nan(c->dmax))
+			return CORRUPT(L->ctx, "a duration cell holds a NaN or infinite sum");
+		if (c->lo_bin <= c->hi_bin) {
+			if (!full || c->hi_bin >= m->sk.nb)
+				return CORRUPT(L->ctx, "a duration cell's bins %u .. %u are out of range",
+					       c->lo_bin, c->hi_bin);
+			size_t nb = (size_t)(c->hi_bin - c->lo_bin + 1);
+			if (!(p = take(r, 4 * nb)))
+				return TRUNC(L);
+#if SNAP_LE
+			memcpy(&c->bins[c->lo_bin], p, 4 * nb);
+#else
+			for (size_t i = 0; i < nb; i++)
+				c->bins[c->lo_bin + i] = ld32(p + 4 * i);
+#endif
+		}
+		return CXM_OK;
+	}
+	case CXM_KIND_DISTINCT: {
+		if (!(p = take(r, HLL_HEAD)))
+			return TRUNC(L);
+		hll_cell *c = cell;
+		c->n = ld64(p);
+		c->dn = ld64(p + 8);
+		c->has_regs = ld32(p + 16);
+		c->pad = 0;
+		if (c->has_regs > 1 || (!full && c->has_regs) || ld32(p + 20))
+			return CORRUPT(L->ctx, "a distinct-count cell's flags are wrong");
+		if (c->has_regs) {
+			size_t nr = (size_t)1 << m->def.precision;
+			if (!(p = take(r, nr)))
+				return TRUNC(L);
+			uint8_t top = (uint8_t)(64 - m->def.precision + 1);
+			for (size_t i = 0; i < nr; i++)
+				if (p[i] > top)
+					return CORRUPT(L->ctx, "a HyperLogLog register holds %u", p[i]);
+			memcpy(c->reg, p, nr);
+		}
+		return CXM_OK;
+	}
+	case CXM_KIND_AMOUNT: {
+		if (!(p = take(r, 40)))
+			return TRUNC(L);
+		uint64_t *w = cell;
+		double *d = (double *)cell + 1;
+		w[0] = ld64(p);
+		for (int i = 0; i < 4; i++)
+			d[i] = ldf64(p + 8 + 8 * i);
+		if (!isfinite(d[0]) || !isfinite(d[1]) || !no_nan(d[2]) || !no_nan(d[3]))
+			return CORRUPT(L->ctx, "an amount cell holds a NaN or infinite sum");
+		return CXM_OK;
+	}
+	default: {
+		size_t n = m->cell_size / 8;
+		if (!(p = take(r, 8 * n)))
+			return TRUNC(L);
+#if SNAP_LE
+		memcpy(cell, p, 8 * n);
+#else
+		for (size_t i = 0; i < n; i++)
+			((uint64_t *)cell)[i] = ld64(p + 8 * i);
+#endif
+		return CXM_OK;
+	}
+	}
+}
+
+/* The place of series (metric, touchpoint, slot) in a shard, creating its
+ * row and group when `create`; *made_row / *made_grp say what was made. */
+static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
+			   bool create, bool *made_row, bool *made_grp)
+{
+	series ***row = sh->rows[mid];
+	if (!row) {
+		if (!create)
+			return NULL;
+		if (!(row = cxm__calloc(ctx, ctx->max_touchpoints, sizeof(series **))))
+			return NULL;
+		sh->rows[mid] = row;
+		*made_row = true;
+	}
+	series **grp = row[tp];
+	if (!grp) {
+		if (!create)
+			return NULL;
+		if (!(grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *))))
+			return NULL;
+		row[tp] = grp;
+		*made_grp = true;
+	}
+	return &grp[slot];
+}
+
+/* Resolve the ids of a series record against a model; *slot on success. */
+static cxm_status record_ids(loader *L, const cxm_context *c, uint32_t mid, uint32_t tp, uint32_t d,
+			     uint32_t v, uint32_t *slot)
+{
+	const model *md = &c->model;
+	if (mid >= atomic_load(&md->n_metrics) || tp >= atomic_load(&md->n_touchpoints))
+		return CORRUPT(L->ctx, "a series names metric %u, touchpoint %u: not defined", mid, tp);
+	if (d == CXM_NONE) {
+		if (v != CXM_NONE)
+			return CORRUPT(L->ctx, "a series has a segment value but no segment");
+		*slot = 0;
+		return CXM_OK;
+	}
+	if (d >= atomic_load(&md->n_segments) || v >= atomic_load(&md->segments[d].n_values))
+		return CORRUPT(L->ctx, "a series names segment %u value %u: not defined", d, v);
+	*slot = 1 + md->segments[d].slot_base + v;
+	return CXM_OK;
+}
+
+static cxm_status read_series(loader *L, rbuf *r)
+{
+	cxm_context *ctx = L->ctx, *tmp = L->tmp;
+	const unsigned char *p = take(r, 16 + 8 + 8 * (size_t)ctx->n_tiers);
+	if (!p)
+		return TRUNC(L);
+	uint32_t mid = ld32(p), tp = ld32(p + 4), d = ld32(p + 8), v = ld32(p + 12), slot = 0;
+	cxm_status st = record_ids(L, tmp, mid, tp, d, v, &slot);
+	if (st)
+		return st;
+	const metric *m = &tmp->model.metrics[mid];
+	int64_t hot = (int64_t)ld64(p + 16), top[CXM_MAX_TIERS];
+	int64_t wm = L->wm_epoch;
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		top[k] = (int64_t)ld64(p + 24 + 8 * k);
+		int64_t w = ctx->tiers[k].bucket_ms;
+		/* no bucket starts after the finest bucket of the watermark */
+		if (top[k] != TAG_EMPTY &&
+		    (top[k] < 0 || wm == WATERMARK_NONE || top[k] > floordiv64(wm * ctx->tiers[0].bucket_ms, w)))
+			return CORRUPT(ctx, "a series' tier %u reaches bucket %lld, past the watermark", k,
+				       (long long)top[k]);
+	}
+	if (hot != top[0])
+		return CORRUPT(ctx, "a series' newest bucket is not its finest tier's newest");
+	shard *sh = &tmp->shards[tp % tmp->n_shards];
+	bool made = false;
+	series **ref = series_ref(tmp, sh, mid, tp, slot, true, &made, &made);
+	if (!ref)
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series index");
+	if (*ref)
+		return CORRUPT(ctx, "series (metric %u, touchpoint %u, segment %u, value %u) appears twice",
+			       mid, tp, d, v);
+	if (atomic_load(&tmp->n_series) >= ctx->max_series)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: more series than max_series (%llu)",
+				 (unsigned long long)ctx->max_series);
+	series *s = cxm__series_new(tmp, m);
+	if (!s)
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series");
+	/* owned by the private context from here: freed with it on failure */
+	*ref = s;
+	sh->n_series++;
+	sh->series_bytes += cxm__series_size(tmp, m);
+	atomic_fetch_add(&tmp->n_series, 1);
+	s->hot_epoch = hot;
+	if (hot != TAG_EMPTY && (st = cell_read(L, r, m, s->hot, m->bins_tier == 0)))
+		return st;
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		uint32_t tagged;
+		const int64_t n = ctx->tiers[k].buckets;
+		if ((st = rd32(L, r, &tagged)))
+			return st;
+		if (tagged > n || (top[k] == TAG_EMPTY && tagged))
+			return CORRUPT(ctx, "a series' tier %u has %u buckets", k, tagged);
+		if (top[k] != TAG_EMPTY) {
+			s->top[k] = top[k];
+			s->top_idx[k] = (uint32_t)(top[k] % n);
+		}
+		for (uint32_t i = 0; i < tagged; i++) {
+			uint64_t e;
+			if ((st = rd64(L, r, &e)))
+				return st;
+			int64_t x = (int64_t)e;
+			if (x < 0 || x > top[k] || x <= top[k] - n)
+				return CORRUPT(ctx, "bucket %lld lies outside tier %u's ring", (long long)x, k);
+			uint32_t idx = (uint32_t)(x % n);
+			int64_t *tag = cxm__series_tag(tmp, s, k, idx);
+			if (*tag != TAG_EMPTY)
+				return CORRUPT(ctx, "bucket %lld of tier %u appears twice", (long long)x, k);
+			/* cell_read writes every field a reader looks at */
+			void *cell = cxm__series_slot_cell(tmp, s, k, idx);
+			if ((st = cell_read(L, r, m, cell, k >= m->bins_tier)))
+				return st;
+			*tag = x;
+		}
+	}
+	if (m->life_size && (st = cell_read(L, r, m, s->life, true)))
+		return st;
+	/* the saver's shard of the touchpoint accepted this series' times */
+	int64_t swm = L->shard_wm[tp % L->shard_n];
+	if (top[0] != TAG_EMPTY && (swm == WATERMARK_NONE || swm / ctx->tiers[0].bucket_ms < top[0]))
+		return CORRUPT(ctx, "a series is newer than its shard's watermark");
+	return CXM_OK;
+}
+
+/* ---- customers: the three functions that know the table -------------------------------
+ *
+ * cust_write() (above), cust_read() and the helpers below are the only code
+ * here that knows customers.c's table: its stripes, its probing, its
+ * allocation. They should become accessors of customers.c (see the
+ * report of issue 6): "allocate the table", "find an entry", "put an entry
+ * under max_customers". */
+
+static cust_entry *cust_lookup(cust_stripe *s, uint64_t k0, uint64_t k1)
+{
+	uint32_t i = (uint32_t)(((k0 & 0xffffffffu) * (uint64_t)s->cap) >> 32);
+	for (uint32_t n = 0; n < s->cap; n++) {
+		cust_entry *e = &s->slots[i];
+		if (!e->k0 && !e->k1)
+			return NULL;
+		if (e->k0 == k0 && e->k1 == k1)
+			return e;
+		i = i + 1 == s->cap ? 0 : i + 1;
+	}
+	return NULL;
+}
+
+/* The context's customer table, allocated as customers.c does on first use. */
+static cust_table *cust_table_ensure(cxm_context *c)
+{
+	cust_table *t = atomic_load_explicit(&c->customers, memory_order_acquire);
+	if (t)
+		return t;
+	pthread_mutex_lock(&c->def_lock);
+	t = atomic_load_explicit(&c->customers, memory_order_relaxed);
+	if (t)
+		goto out;
+	if (!(t = cxm__calloc(c, 1, sizeof *t)))
+		goto out;
+	atomic_init(&t->count, 0);
+	uint32_t stripe_max, cap, i;
+	cxm__customer_geometry(c->max_customers, &stripe_max, &cap);
+	for (i = 0; i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		s->cap = cap;
+		s->max = stripe_max;
+		s->slots = cxm__calloc(c, cap, sizeof(cust_entry));
+		if (!s->slots || cxm__mutex_init(&s->lock)) {
+			cxm__free(c, s->slots, sizeof(cust_entry) * cap);
+			break;
+		}
+	}
+	if (i < CUST_STRIPES) {
+		while (i--) {
+			pthread_mutex_destroy(&t->stripes[i].lock);
+			cxm__free(c, t->stripes[i].slots, sizeof(cust_entry) * cap);
+		}
+		cxm__free(c, t, sizeof *t);
+		t = NULL;
+		goto out;
+	}
+	t->bytes = sizeof *t + (size_t)CUST_STRIPES * cap * sizeof(cust_entry);
+	atomic_store_explicit(&c->customers, t, memory_order_release);
+out:
+	pthread_mutex_unlock(&c->def_lock);
+	return t;
+}
+
+enum { CUST_ADDED, CUST_COMBINED, CUST_NO_ROOM };
+
+/* Put entry x into the table: combined with the entry of the same hash
+ * (the later last-seen, and that side's journey state; ours on a tie), or
+ * added if there is room under max_customers, or not (counted as refused). */
+static int cust_put(cxm_context *c, cust_table *t, const cust_entry *x)
+{
+	cust_stripe *s = &t->stripes[x->k1 >> 58];
+	int r = CUST_COMBINED;
+	pthread_mutex_lock(&s->lock);
+	cust_entry *e = cust_lookup(s, x->k0, x->k1);
+	if (e) {
+		if (x->last_s > e->last_s)
+			*e = *x;
+		goto out;
+	}
+	if (s->count >= s->max ||
+	    atomic_fetch_add(&t->count, 1) >= c->max_customers) {
+		if (s->count < s->max)
+			atomic_fetch_sub(&t->count, 1);
+		s->refused++;
+		r = CUST_NO_ROOM;
+		goto out;
+	}
+	uint32_t i = (uint32_t)(((x->k0 & 0xffffffffu) * (uint64_t)s->cap) >> 32);
+	while (s->slots[i].k0 || s->slots[i].k1)
+		i = i + 1 == s->cap ? 0 : i + 1;
+	s->slots[i] = *x;
+	s->count++;
+	r = CUST_ADDED;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* Add the customers of a CUSTOMERS section to c, as the merge rules say
+ * (see cxm.h). With `fresh`, c is the private context of a load: every
+ * entry must be new and fit, or the snapshot is refused. jmap maps the
+ * snapshot's journey ids to c's (NULL: the same). Every entry is checked
+ * before any is added, and the table is allocated before the first, so
+ * nothing fails once something was added. */
+static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, const cxm_id *jmap)
+{
+	cxm_context *ctx = L->ctx;
+	rbuf r = {sl.p, sl.len};
+	L->what = "customers";
+	const unsigned char *p = take(&r, 32);
+	if (!p)
+		return TRUNC(L);
+	uint64_t evicted = ld64(p), refused = ld64(p + 8), forgotten = ld64(p + 16), n = ld64(p + 24);
+	if (n > (uint64_t)ctx->max_customers)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %llu customers; max_customers is %u",
+				 (unsigned long long)n, ctx->max_customers);
+	if (r.left != n * CUST_REC)
+		return CORRUPT(ctx, "%llu customers in %zu bytes", (unsigned long long)n, r.left);
+	uint32_t nj = atomic_load(&L->tmp->model.n_journeys);
+	for (uint64_t i = 0; i < n; i++) {
+		p = r.p + i * CUST_REC;
+		if (!ld64(p) && !ld64(p + 8))
+			return CORRUPT(ctx, "customer %llu has an empty hash", (unsigned long long)i);
+		if (ld16(p + 20) > nj)
+			return CORRUPT(ctx, "customer %llu is on journey %u, not defined",
+				       (unsigned long long)i, ld16(p + 20) - 1u);
+		if (ld16(p + 20) && p[22] >= L->tmp->model.journeys[ld16(p + 20) - 1].n_steps)
+			return CORRUPT(ctx, "customer %llu is at a step its journey does not have",
+				       (unsigned long long)i);
+	}
+	if (!n && !evicted && !refused && !forgotten)
+		return CXM_OK;
+	cust_table *t = cust_table_ensure(c);
+	if (!t)
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for the customer table");
+	for (uint64_t i = 0; i < n; i++) {
+		p = take(&r, CUST_REC);
+		cust_entry e;
+		memset(&e, 0, sizeof e);
+		e.k0 = ld64(p);
+		e.k1 = ld64(p + 8);
+		e.last_s = ld32(p + 16);
+		e.journey = ld16(p + 20);
+		if (e.journey && jmap)
+			e.journey = (uint16_t)(jmap[e.journey - 1] + 1);
+		e.step = p[22];
+		e.flags = p[23];
+		e.inst_start_s = ld32(p + 24);
+		e.step_ms = ld32(p + 28);
+		int rc = cust_put(c, t, &e);
+		if (fresh && rc == CUST_COMBINED)
+			return CORRUPT(ctx, "customer %llu appears twice", (unsigned long long)i);
+		if (fresh && rc == CUST_NO_ROOM)
+			return cxm__fail(ctx, CXM_ERR_LIMIT,
+					 "snapshot: its customers do not fit max_customers %u",
+					 ctx->max_customers);
+	}
+	cust_stripe *s = &t->stripes[0];
+	pthread_mutex_lock(&s->lock);
+	s->evicted += evicted;
+	s->refused += refused;
+	s->forgotten += forgotten;
+	pthread_mutex_unlock(&s->lock);
+	return CXM_OK;
+}
+
+/* A private context with ctx's configuration. */
+static cxm_status make_tmp(cxm_context *ctx, cxm_context **out)
+{
+	cxm_config c;
+	memset(&c, 0, sizeof c);
+	c.size = sizeof c;
+	c.allocator = ctx->alloc;
+	c.clock = ctx->clock;
+	c.clock_opaque = ctx->clock_opaque;
+	c.n_tiers = ctx->n_tiers;
+	c.shards = ctx->n_shards;
+	memcpy(c.tiers, ctx->tiers, sizeof c.tiers);
+	c.max_future_ms = ctx->max_future_ms;
+	c.max_journeys = ctx->max_journeys;
+	c.max_steps = ctx->max_steps;
+	c.max_touchpoints = ctx->max_touchpoints;
+	c.max_metrics = ctx->max_metrics;
+	c.max_segments = ctx->max_segments;
+	c.max_segment_values = ctx->max_segment_values;
+	c.max_name_len = ctx->max_name_len;
+	c.max_customer_id_len = ctx->max_customer_id_len;
+	c.max_measures = ctx->max_measures;
+	c.min_samples = ctx->min_samples;
+	c.max_series = ctx->max_series;
+	c.confidence = ctx->confidence;
+	st64(c.customer_key, ctx->key[0]);
+	st64(c.customer_key + 8, ctx->key[1]);
+	c.max_customers = ctx->max_customers;
+	c.customer_policy = ctx->customer_policy;
+	cxm_context *tmp = NULL;
+	cxm_status st = cxm_context_new(&tmp, &c);
+	if (st) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s", cxm_errmsg(NULL));
+		return cxm__fail(ctx, st, "snapshot: making a context to read into: %s", msg);
+	}
+	tmp->key[0] = ctx->key[0];
+	tmp->key[1] = ctx->key[1];
+	tmp->io = ctx->io;
+	*out = tmp;
+	return CXM_OK;
+}
+
+static void loader_free(loader *L)
+{
+	cxm__free(L->ctx, L->name, L->name_cap);
+	cxm__free(L->ctx, L->shard_wm, L->shard_bytes);
+	cxm__free(L->ctx, L->shard_acc, L->shard_bytes);
+	cxm__free(L->ctx, L->shard_sat, L->shard_bytes);
+	cxm_context_free(L->tmp);
+}
+
+/* Parse a whole snapshot into L->tmp (model and series; customers only
+ * when `with_customers`: a merge adds them to the target directly). */
+static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *L, parsed *ps,
+			bool with_series)
+{
+	memset(L, 0, sizeof *L);
+	L->ctx = ctx;
+	if (!SNAP_LE)
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "snapshots need a little-endian platform");
+	cxm_status st = parse_structure(ctx, data, len, ps);
+	if (st)
+		return st;
+	unsigned char kid[16];
+	key_id(ctx, kid);
+	if (memcmp(kid, ps->key_id, 16) != 0)
+		return cxm__fail(ctx, CXM_ERR_EXISTS,
+				 "snapshot: it was saved under another customer key (set "
+				 "cxm_config::customer_key to the saver's)");
+	L->name_cap = (size_t)ctx->max_name_len + 1;
+	if (!(L->name = cxm__alloc(ctx, L->name_cap)))
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
+	if ((st = read_config(L, ps->config)) || (st = read_stats(L, ps->stats)))
+		return st;
+	if ((st = make_tmp(ctx, &L->tmp)))
+		return st;
+	if ((st = read_model(L, ps->model)))
+		return st;
+	L->what = "series";
+	for (size_t i = 0; with_series && i < ps->n_series; i++) {
+		rbuf r = {ps->series[i].p, ps->series[i].len};
+		uint32_t n;
+		if ((st = rd32(L, &r, &n)))
+			return st;
+		/* a record is at least its ids, epochs and bucket counts */
+		size_t least = 16 + 8 + 12 * (size_t)ctx->n_tiers;
+		if (n == 0 || n > r.left / least)
+			return CORRUPT(ctx, "a series section claims %u series in %zu bytes", n, r.left);
+		for (uint32_t j = 0; j < n; j++)
+			if ((st = read_series(L, &r)))
+				return st;
+		if (r.left)
+			return CORRUPT(ctx, "%zu bytes after the last series of a section", r.left);
+	}
+	return CXM_OK;
+}
+
+/* ---- load ------------------------------------------------------------------------------ */
+
+static bool ctx_empty(cxm_context *ctx)
+{
+	const model *md = &ctx->model;
+	return !atomic_load(&md->n_journeys) && !atomic_load(&md->n_touchpoints) &&
+	       !atomic_load(&md->n_metrics) && !atomic_load(&md->n_segments) &&
+	       !atomic_load(&ctx->n_series) && !atomic_load(&ctx->customers) &&
+	       !atomic_load(&ctx->journeys) &&
+	       atomic_load(&ctx->wm_epoch) == WATERMARK_NONE;
+}
+
+#define SWAP(T, a, b)                                                                          \
+	do {                                                                                   \
+		T swap_tmp_;                                                                   \
+		memcpy(&swap_tmp_, &(a), sizeof(T));                                           \
+		memcpy(&(a), &(b), sizeof(T));                                                 \
+		memcpy(&(b), &swap_tmp_, sizeof(T));                                           \
+	} while (0)
+
+static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
+{
+	if (!ctx_empty(ctx))
+		return cxm__fail(ctx, CXM_ERR_INVALID,
+				 "the context is not empty: load into a new context, or merge");
+	loader L;
+	parsed ps;
+	cxm_status st = parse(ctx, data, len, &L, &ps, true);
+	if (!st)
+		st = cust_read(&L, ps.customers, L.tmp, true, NULL);
+	if (!st) {
+		cxm_context *tmp = L.tmp;
+		/* statistics: per shard when the shards match, else on shard 0
+		 * with every shard at the context's watermark */
+		for (uint32_t i = 0; i < tmp->n_shards; i++) {
+			shard *sh = &tmp->shards[i];
+			if (tmp->n_shards == L.shard_n) {
+				sh->watermark = L.shard_wm[i];
+				sh->accepted = L.shard_acc[i];
+				sh->saturated = L.shard_sat[i];
+				continue;
+			}
+			for (uint32_t j = 0; j < L.shard_n; j++) {
+				if (L.shard_wm[j] != WATERMARK_NONE &&
+				    (sh->watermark == WATERMARK_NONE || L.shard_wm[j] > sh->watermark))
+					sh->watermark = L.shard_wm[j];
+				if (i == 0) {
+					sh->accepted += L.shard_acc[j];
+					sh->saturated += L.shard_sat[j];
+				}
+			}
+		}
+		atomic_store(&tmp->wm_epoch, L.wm_epoch);
+		for (int i = 0; i < CXM_STATUS_COUNT; i++)
+			atomic_store(&tmp->rejected[i], L.rejected[i]);
+		/* swap the state; the private context leaves with the old one */
+		SWAP(model, ctx->model, tmp->model);
+		SWAP(shard *, ctx->shards, tmp->shards);
+		SWAP(_Atomic(cust_table *), ctx->customers, tmp->customers);
+		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
+		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
+		SWAP(_Atomic uint64_t, ctx->memory, tmp->memory);
+		for (int i = 0; i < CXM_STATUS_COUNT; i++)
+			SWAP(_Atomic uint64_t, ctx->rejected[i], tmp->rejected[i]);
+	}
+	loader_free(&L);
+	parsed_free(ctx, &ps);
+	return st;
+}
+
+cxm_status cxm_snapshot_load_mem(cxm_context *ctx, const void *data, size_t len)
+{
+	if (!ctx || (!data && len))
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "data");
+	if (!data)
+		return CORRUPT(ctx, "empty input");
+	return load_mem(ctx, data, len);
+}
+
+/* ---- merge ------------------------------------------------------------------------------ */
+
+static bool def_same(const metric *a, const metric *b)
+{
+	const cxm_metric_def *x = &a->def, *y = &b->def;
+	if (x->kind != y->kind || a->headline != b->headline)
+		return false;
+	switch (x->kind) {
+	case CXM_KIND_SCORE:
+	case CXM_KIND_INDEX:
+		if (x->scale_min != y->scale_min || x->scale_max != y->scale_max ||
+		    x->questions != y->questions || (x->has_na != 0) != (y->has_na != 0) ||
+		    (x->has_na && x->na_value != y->na_value))
+			return false;
+		for (uint32_t q = 0; q < x->questions; q++)
+			if (x->top_min[q] != y->top_min[q] || x->bottom_max[q] != y->bottom_max[q])
+				return false;
+		return true;
+	case CXM_KIND_DURATION:
+		return x->duration_lo == y->duration_lo && x->duration_hi == y->duration_hi &&
+		       x->relative_error == y->relative_error;
+	case CXM_KIND_DISTINCT: return x->precision == y->precision;
+	default: return true;
+	}
+}
+
+typedef struct idmap {
+	cxm_id *journey, *touchpoint, *metric;
+	uint32_t *slot; /* source slot -> destination slot */
+	size_t bytes[4];
+} idmap;
+
+static void idmap_free(cxm_context *ctx, idmap *im)
+{
+	cxm__free(ctx, im->journey, im->bytes[0]);
+	cxm__free(ctx, im->touchpoint, im->bytes[1]);
+	cxm__free(ctx, im->metric, im->bytes[2]);
+	cxm__free(ctx, im->slot, im->bytes[3]);
+}
+
+/* Match src's model to dst's by name; add the segment values dst lacks. */
+static cxm_status map_model(cxm_context *dst, cxm_context *src, idmap *im)
+{
+	const model *sm = &src->model, *dm = &dst->model;
+	uint32_t nj = atomic_load(&sm->n_journeys), nt = atomic_load(&sm->n_touchpoints);
+	uint32_t nm = atomic_load(&sm->n_metrics), ns = atomic_load(&sm->n_segments);
+	uint32_t slots = 1 + sm->slots_used;
+	im->bytes[0] = sizeof(cxm_id) * (nj + 1);
+	im->bytes[1] = sizeof(cxm_id) * (nt + 1);
+	im->bytes[2] = sizeof(cxm_id) * (nm + 1);
+	im->bytes[3] = sizeof(uint32_t) * slots;
+	im->journey = cxm__alloc(dst, im->bytes[0]);
+	im->touchpoint = cxm__alloc(dst, im->bytes[1]);
+	im->metric = cxm__alloc(dst, im->bytes[2]);
+	im->slot = cxm__alloc(dst, im->bytes[3]);
+	if (!im->journey || !im->touchpoint || !im->metric || !im->slot)
+		return cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory");
+	for (uint32_t i = 0; i < nj; i++) {
+		const journey *a = &sm->journeys[i];
+		cxm_id id;
+		if (cxm_find(&id, dst, CXM_OBJECT_JOURNEY, a->name))
+			return cxm__fail(dst, CXM_ERR_UNKNOWN_ID,
+					 "merge: the source's journey '%s' is not defined here", a->name);
+		const journey *b = &dm->journeys[id];
+		bool same = a->n_steps == b->n_steps;
+		for (uint32_t k = 0; same && k < a->n_steps; k++)
+			same = strcmp(a->steps[k], b->steps[k]) == 0;
+		if (!same)
+			return cxm__fail(dst, CXM_ERR_EXISTS,
+					 "merge: journey '%s' has other steps in the source", a->name);
+		im->journey[i] = id;
+	}
+	for (uint32_t i = 0; i < nt; i++) {
+		const touchpoint *a = &sm->touchpoints[i];
+		cxm_id id;
+		if (cxm_find(&id, dst, CXM_OBJECT_TOUCHPOINT, a->name))
+			return cxm__fail(dst, CXM_ERR_UNKNOWN_ID,
+					 "merge: the source's touchpoint '%s' is not defined here", a->name);
+		const touchpoint *b = &dm->touchpoints[id];
+		cxm_id j = a->journey == CXM_NONE ? CXM_NONE : im->journey[a->journey];
+		if (a->channel != b->channel || j != b->journey || a->step != b->step)
+			return cxm__fail(dst, CXM_ERR_EXISTS,
+					 "merge: touchpoint '%s' is defined differently in the source "
+					 "(channel %d, journey %u, step %u here: %d, %u, %u)",
+					 a->name, (int)a->channel, j, a->step, (int)b->channel, b->journey,
+					 b->step);
+		im->touchpoint[i] = id;
+	}
+	for (uint32_t i = 0; i < nm; i++) {
+		const metric *a = &sm->metrics[i];
+		cxm_id id;
+		if (cxm_find(&id, dst, CXM_OBJECT_METRIC, a->name))
+			return cxm__fail(dst, CXM_ERR_UNKNOWN_ID,
+					 "merge: the source's metric '%s' is not defined here", a->name);
+		if (!def_same(a, &dm->metrics[id]))
+			return cxm__fail(dst, CXM_ERR_EXISTS,
+					 "merge: metric '%s' is defined differently in the source", a->name);
+		im->metric[i] = id;
+	}
+	im->slot[0] = 0;
+	for (uint32_t i = 0; i < ns; i++) {
+		const segment *a = &sm->segments[i];
+		cxm_id id;
+		if (cxm_find(&id, dst, CXM_OBJECT_SEGMENT, a->name))
+			return cxm__fail(dst, CXM_ERR_UNKNOWN_ID,
+					 "merge: the source's segment '%s' is not defined here", a->name);
+		const segment *b = &dm->segments[id];
+		uint32_t nv = atomic_load(&a->n_values), missing = 0, v;
+		for (uint32_t k = 0; k < nv; k++)
+			missing += cxm_segment_value_find(&v, dst, id, a->values[k]) != CXM_OK;
+		if (missing > b->max_values - atomic_load(&b->n_values))
+			return cxm__fail(dst, CXM_ERR_LIMIT,
+					 "merge: segment '%s' would need %u more values than its %u",
+					 a->name, missing, b->max_values);
+		for (uint32_t k = 0; k < nv; k++) {
+			cxm_status st = cxm_segment_value(&v, dst, id, a->values[k]);
+			if (st)
+				return st;
+			im->slot[1 + a->slot_base + k] = 1 + b->slot_base + v;
+		}
+	}
+	return CXM_OK;
+}
+
+typedef struct made {
+	uint32_t shard, mid, tp, slot;
+	series *s;
+	bool row, grp;
+} made;
+
+/* Give back what phase 1 created, newest first, unless fed meanwhile. */
+static void undo_made(cxm_context *dst, made *list, size_t n)
+{
+	while (n--) {
+		made *x = &list[n];
+		shard *sh = &dst->shards[x->shard];
+		pthread_mutex_lock(&sh->lock);
+		series **ref = series_ref(dst, sh, x->mid, x->tp, x->slot, false, NULL, NULL);
+		if (x->s && ref && *ref == x->s && cxm__series_empty(x->s)) {
+			sh->n_series--;
+			sh->series_bytes -= cxm__series_size(dst, x->s->m);
+			atomic_fetch_sub(&dst->n_series, 1);
+			cxm__series_free(dst, x->s);
+			*ref = NULL;
+		}
+		series ***row = sh->rows[x->mid];
+		if (x->grp && row && row[x->tp]) {
+			bool none = true;
+			for (size_t i = 0; none && i <= dst->max_segment_values; i++)
+				none = row[x->tp][i] == NULL;
+			if (none) {
+				cxm__free(dst, row[x->tp], sizeof(series *) * (1 + (size_t)dst->max_segment_values));
+				row[x->tp] = NULL;
+			}
+		}
+		if (x->row && row) {
+			bool none = true;
+			for (size_t i = 0; none && i < dst->max_touchpoints; i++)
+				none = row[i] == NULL;
+			if (none) {
+				cxm__free(dst, row, sizeof(series **) * dst->max_touchpoints);
+				sh->rows[x->mid] = NULL;
+			}
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+}
+
+/* Merging reads the SERIES sections straight from the bytes, without
+ * building the source's series: pass 0 checks every record and makes the
+ * destination series the result needs (given back on any failure); pass 1
+ * decodes each bucket into a scratch cell and adds it. */
+typedef struct stream {
+	loader *L;
+	cxm_context *dst;
+	const idmap *im;
+	uint32_t *mark; /* per tier slot: the record that last used it */
+	uint32_t gen;
+	size_t mark_bytes;
+	void *cell; /* scratch: the largest full cell of the source's metrics */
+	size_t cell_bytes;
+	uint64_t *keys; /* series met so far, (metric, touchpoint, slot) + 1 */
+	size_t keys_cap;
+	made *list;
+	size_t n_made, cap_made;
+	cxm_status late;
+} stream;
+
+static bool key_insert(stream *S, uint64_t key)
+{
+	size_t mask = S->keys_cap - 1, i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+	while (S->keys[i]) {
+		if (S->keys[i] == key)
+			return false;
+		i = (i + 1) & mask;
+	}
+	S->keys[i] = key;
+	return true;
+}
+
+/* Pass 0: make (or find) the destination series; on failure *made lists
+ * what to give back. */
+static cxm_status stream_make(stream *S, cxm_id dm, cxm_id dt, uint32_t ds)
+{
+	cxm_context *dst = S->dst;
+	uint32_t dsh = dt % dst->n_shards;
+	shard *sh = &dst->shards[dsh];
+	cxm_status st = CXM_OK;
+	made x = {dsh, dm, dt, ds, NULL, false, false};
+	pthread_mutex_lock(&sh->lock);
+	series **ref = series_ref(dst, sh, dm, dt, ds, true, &x.row, &x.grp);
+	if (!ref) {
+		st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory for a series index");
+	} else if (!*ref) {
+		if (atomic_fetch_add(&dst->n_series, 1) >= dst->max_series) {
+			atomic_fetch_sub(&dst->n_series, 1);
+			st = cxm__fail(dst, CXM_ERR_LIMIT, "merge: max_series (%llu) reached",
+				       (unsigned long long)dst->max_series);
+		} else if (!(x.s = cxm__series_new(dst, &dst->model.metrics[dm]))) {
+			atomic_fetch_sub(&dst->n_series, 1);
+			st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory for a series");
+		} else {
+			*ref = x.s;
+			sh->n_series++;
+			sh->series_bytes += cxm__series_size(dst, x.s->m);
+		}
+	}
+	if (x.s || x.row || x.grp)
+		S->list[S->n_made++] = x;
+	pthread_mutex_unlock(&sh->lock);
+	return st;
+}
+
+/* Pass 1: the destination series, locked; made again if a rejected feed
+ * took back the empty series pass 0 made (feed.c's plan_undo). */
+static series *stream_lock(stream *S, cxm_id dm, cxm_id dt, uint32_t ds, shard **out)
+{
+	cxm_context *dst = S->dst;
+	shard *sh = &dst->shards[dt % dst->n_shards];
+	bool r = false, g = false;
+	pthread_mutex_lock(&sh->lock);
+	*out = sh;
+	series **ref = series_ref(dst, sh, dm, dt, ds, true, &r, &g);
+	if (ref && !*ref && (*ref = cxm__series_new(dst, &dst->model.metrics[dm]))) {
+		atomic_fetch_add(&dst->n_series, 1);
+		sh->n_series++;
+		sh->series_bytes += cxm__series_size(dst, (*ref)->m);
+	}
+	if (!ref || !*ref)
+		S->late = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory; the merge is incomplete");
+	return ref ? *ref : NULL;
+}
+
+static cxm_status stream_record(stream *S, rbuf *r, int pass)
+{
+	loader *L = S->L;
+	cxm_context *ctx = L->ctx, *src = L->tmp;
+	const unsigned char *p = take(r, 16 + 8 + 8 * (size_t)ctx->n_tiers);
+	if (!p)
+		return TRUNC(L);
+	uint32_t mid = ld32(p), tp = ld32(p + 4), d = ld32(p + 8), v = ld32(p + 12), slot = 0;
+	cxm_status st = record_ids(L, src, mid, tp, d, v, &slot);
+	if (st)
+		return st;
+	const metric *m = &src->model.metrics[mid];
+	cxm_id dm = S->im->metric[mid], dt = S->im->touchpoint[tp];
+	uint32_t ds = S->im->slot[slot];
+	int64_t hot = (int64_t)ld64(p + 16), top[CXM_MAX_TIERS], wm = L->wm_epoch;
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		top[k] = (int64_t)ld64(p + 24 + 8 * k);
+		if (top[k] != TAG_EMPTY &&
+		    (top[k] < 0 || wm == WATERMARK_NONE ||
+		     top[k] > floordiv64(wm * ctx->tiers[0].bucket_ms, ctx->tiers[k].bucket_ms)))
+			return CORRUPT(ctx, "a series' tier %u reaches bucket %lld, past the watermark", k,
+				       (long long)top[k]);
+	}
+	if (hot != top[0])
+		return CORRUPT(ctx, "a series' newest bucket is not its finest tier's newest");
+	int64_t swm = L->shard_wm[tp % L->shard_n];
+	if (top[0] != TAG_EMPTY && (swm == WATERMARK_NONE || swm / ctx->tiers[0].bucket_ms < top[0]))
+		return CORRUPT(ctx, "a series is newer than its shard's watermark");
+	series *ds_series = NULL;
+	shard *sh = NULL;
+	if (pass == 0) {
+		uint64_t slots = 1 + (uint64_t)src->model.slots_used;
+		uint64_t key = ((uint64_t)mid * src->max_touchpoints + tp) * slots + slot + 1;
+		if (!key_insert(S, key))
+			return CORRUPT(ctx, "series (metric %u, touchpoint %u, segment %u, value %u) appears twice",
+				       mid, tp, d, v);
+		if ((st = stream_make(S, dm, dt, ds)))
+			return st;
+	} else {
+		ds_series = stream_lock(S, dm, dt, ds, &sh);
+	}
+	S->gen++;
+	if (hot != TAG_EMPTY && !(st = cell_read(L, r, m, S->cell, m->bins_tier == 0)) && ds_series)
+		cxm__series_merge_bucket(S->dst, ds_series, 0, hot, S->cell);
+	for (uint32_t k = 0; k < ctx->n_tiers && !st; k++) {
+		uint32_t tagged;
+		const int64_t n = ctx->tiers[k].buckets;
+		if ((st = rd32(L, r, &tagged)))
+			break;
+		if (tagged > n || (top[k] == TAG_EMPTY && tagged)) {
+			st = CORRUPT(ctx, "a series' tier %u has %u buckets", k, tagged);
+			break;
+		}
+		for (uint32_t i = 0; i < tagged && !st; i++) {
+			uint64_t e;
+			if ((st = rd64(L, r, &e)))
+				break;
+			int64_t x = (int64_t)e;
+			if (x < 0 || x > top[k] || x <= top[k] - n) {
+				st = CORRUPT(ctx, "bucket %lld lies outside tier %u's ring", (long long)x, k);
+				break;
+			}
+			uint32_t *mk = &S->mark[ctx->tier_base[k] + (uint32_t)(x % n)];
+			if (*mk == S->gen) {
+				st = CORRUPT(ctx, "bucket %lld of tier %u appears twice", (long long)x, k);
+				break;
+			}
+			*mk = S->gen;
+			if (!(st = cell_read(L, r, m, S->cell, k >= m->bins_tier)) && ds_series)
+				cxm__series_merge_bucket(S->dst, ds_series, k, x, S->cell);
+		}
+	}
+	if (!st && m->life_size && !(st = cell_read(L, r, m, S->cell, true)) && ds_series &&
+	    ds_series->life)
+		cxm__cell_merge(ds_series->m, ds_series->life, S->cell);
+	if (sh)
+		pthread_mutex_unlock(&sh->lock);
+	return st;
+}
+
+static cxm_status stream_pass(stream *S, const parsed *ps, int pass)
+{
+	loader *L = S->L;
+	L->what = "series";
+	for (size_t i = 0; i < ps->n_series; i++) {
+		rbuf r = {ps->series[i].p, ps->series[i].len};
+		uint32_t n;
+		cxm_status st = rd32(L, &r, &n);
+		if (st)
+			return st;
+		for (uint32_t j = 0; j < n; j++)
+			if ((st = stream_record(S, &r, pass)))
+				return st;
+		if (r.left)
+			return CORRUPT(L->ctx, "%zu bytes after the last series of a section", r.left);
+	}
+	return CXM_OK;
+}
+
+/* Merge a parsed snapshot (model in L->tmp, series still in bytes) into dst. */
+static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
+{
+	cxm_context *src = L->tmp;
+	idmap im;
+	memset(&im, 0, sizeof im);
+	stream S;
+	memset(&S, 0, sizeof S);
+	S.L = L;
+	S.dst = dst;
+	S.im = &im;
+	cxm_status st = map_model(dst, src, &im);
+	if (st)
+		goto out;
+	/* how many records, each bounded by the bytes it needs */
+	size_t records = 0, least = 16 + 8 + 12 * (size_t)dst->n_tiers;
+	for (size_t i = 0; i < ps->n_series; i++) {
+		uint32_t n = ps->series[i].len >= 4 ? ld32(ps->series[i].p) : 0;
+		if (n == 0 || n > (ps->series[i].len - 4) / least) {
+			st = CORRUPT(dst, "a series section claims %u series in %zu bytes", n,
+				     ps->series[i].len);
+			goto out;
+		}
+		records += n;
+	}
+	if (records > dst->max_series) {
+		st = cxm__fail(dst, CXM_ERR_LIMIT, "merge: %zu series; max_series is %llu", records,
+			       (unsigned long long)dst->max_series);
+		goto out;
+	}
+	S.keys_cap = 16;
+	while (S.keys_cap < 2 * records + 1)
+		S.keys_cap *= 2;
+	S.cap_made = records ? records : 1;
+	S.mark_bytes = sizeof(uint32_t) * dst->tier_base[dst->n_tiers];
+	uint32_t nm = atomic_load(&src->model.n_metrics);
+	for (uint32_t i = 0; i < nm; i++)
+		if (src->model.metrics[i].cell_size > S.cell_bytes)
+			S.cell_bytes = src->model.metrics[i].cell_size;
+	S.keys = cxm__calloc(dst, S.keys_cap, sizeof(uint64_t));
+	S.list = cxm__alloc(dst, sizeof(made) * S.cap_made);
+	S.mark = cxm__calloc(dst, 1, S.mark_bytes);
+	S.cell = cxm__alloc(dst, S.cell_bytes ? S.cell_bytes : 8);
+	if (!S.keys || !S.list || !S.mark || !S.cell) {
+		st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory");
+		goto out;
+	}
+	/* pass 0, then the customers: the only failure left after those is
+	 * none, so until then everything can be given back */
+	if ((st = stream_pass(&S, ps, 0)) || (st = cust_read(L, ps->customers, dst, false, im.journey))) {
+		undo_made(dst, S.list, S.n_made);
+		goto out;
+	}
+	S.gen = 0;
+	memset(S.mark, 0, S.mark_bytes);
+	(void)stream_pass(&S, ps, 1); /* checked by pass 0: cannot fail */
+	uint32_t nt = atomic_load(&src->model.n_touchpoints);
+	for (uint32_t i = 0; i < L->shard_n; i++) {
+		shard *sh = &dst->shards[i % dst->n_shards];
+		pthread_mutex_lock(&sh->lock);
+		sh->accepted += L->shard_acc[i];
+		sh->saturated += L->shard_sat[i];
+		pthread_mutex_unlock(&sh->lock);
+	}
+	/* a shard that received a touchpoint's series moves to the watermark of
+	 * the shard that held it */
+	for (uint32_t tp = 0; tp < nt; tp++) {
+		int64_t w = L->shard_wm[tp % L->shard_n];
+		if (w == WATERMARK_NONE)
+			continue;
+		shard *sh = &dst->shards[im.touchpoint[tp] % dst->n_shards];
+		pthread_mutex_lock(&sh->lock);
+		if (sh->watermark == WATERMARK_NONE || w > sh->watermark)
+			sh->watermark = w;
+		pthread_mutex_unlock(&sh->lock);
+	}
+	if (L->wm_epoch != WATERMARK_NONE) {
+		int64_t cur = atomic_load(&dst->wm_epoch);
+		while ((cur == WATERMARK_NONE || L->wm_epoch > cur) &&
+		       !atomic_compare_exchange_weak(&dst->wm_epoch, &cur, L->wm_epoch))
+			;
+	}
+	for (int i = 0; i < CXM_STATUS_COUNT; i++)
+		atomic_fetch_add(&dst->rejected[i], L->rejected[i]);
+	st = S.late;
+out:
+	cxm__free(dst, S.keys, sizeof(uint64_t) * S.keys_cap);
+	cxm__free(dst, S.list, sizeof(made) * S.cap_made);
+	cxm__free(dst, S.mark, S.mark_bytes);
+	cxm__free(dst, S.cell, S.cell_bytes ? S.cell_bytes : 8);
+	idmap_free(dst, &im);
+	return st;
+}
+
+static cxm_status merge_mem(cxm_context *dst, const void *data, size_t len)
+{
+	loader L;
+	parsed ps;
+	cxm_status st = parse(dst, data, len, &L, &ps, false);
+	if (!st)
+		st = merge_stream(dst, &L, &ps);
+	loader_free(&L);
+	parsed_free(dst, &ps);
+	return st;
+}
+
+cxm_status cxm_snapshot_merge_mem(cxm_context *dst, const void *data, size_t len)
+{
+	if (!dst || (!data && len))
+		return cxm__fail(dst, CXM_ERR_INVALID, "%s is NULL", !dst ? "dst" : "data");
+	if (!data)
+		return CORRUPT(dst, "empty input");
+	return merge_mem(dst, data, len);
+}
+
+/* cxm_merge: the source's snapshot into a buffer of dst's memory. */
+static int to_wbuf(const void *data, size_t len, void *payload)
+{
+	wbuf *b = payload;
+	unsigned char *p = wb_take(b, len);
+	if (!p)
+		return -1;
+	memcpy(p, data, len);
+	return 0;
+}
+
+cxm_status cxm_merge(cxm_context *dst, cxm_context *src)
+{
+	if (!dst || !src)
+		return cxm__fail(dst, CXM_ERR_INVALID, "%s is NULL", !dst ? "dst" : "src");
+	if (dst == src)
+		return cxm__fail(dst, CXM_ERR_INVALID, "merge: src and dst are the same context");
+	if (dst->key[0] != src->key[0] || dst->key[1] != src->key[1])
+		return cxm__fail(dst, CXM_ERR_EXISTS, "merge: the contexts have different customer keys");
+	wbuf b = {dst, NULL, 0, 0, false};
+	cxm_status st = snapshot_write(src, to_wbuf, &b);
+	if (st) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s", cxm_errmsg(src));
+		if (b.oom)
+			st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory to copy the source");
+		else
+			st = cxm__fail(dst, st, "merge: reading the source: %s", msg);
+	} else {
+		st = merge_mem(dst, b.p, b.len);
+	}
+	wb_free(&b);
+	return st;
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+static const cxm_io *io_of(const cxm_context *ctx)
+{
+	return ctx->io ? ctx->io : &cxm__io_posix;
+}
+
+static cxm_status io_fail(cxm_context *ctx, const char *op, const char *path, int err)
+{
+	char buf[128];
+	const char *text = strerror_r(err, buf, sizeof buf);
+	return cxm__fail(ctx, CXM_ERR_IO, "%s '%s': %s (errno %d)", op, path, text, err);
+}
+
+typedef struct fsink {
+	const cxm_io *io;
+	int fd;
+	int err;
+} fsink;
+
+static int to_file(const void *data, size_t len, void *payload)
+{
+	fsink *f = payload;
+	if (cxm__io_write_all(f->io, f->fd, data, len) == 0)
+		return 0;
+	f->err = errno;
+	return -1;
+}
+
+cxm_status cxm_snapshot_save(cxm_context *ctx, const char *path)
+{
+	if (!ctx || !path || !*path)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !ctx ? "ctx is NULL" : !path ? "path is NULL" : "path is empty");
+	const cxm_io *io = io_of(ctx);
+	size_t plen = strlen(path);
+	size_t tcap = plen + 64;
+	char *tmp = cxm__alloc(ctx, tcap);
+	char *dir = cxm__alloc(ctx, plen + 2);
+	if (!tmp || !dir) {
+		cxm__free(ctx, tmp, tcap);
+		cxm__free(ctx, dir, plen + 2);
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a file name");
+	}
+	/* the directory, for its fsync after the rename */
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		memcpy(dir, ".", 2);
+	else if (slash == path)
+		memcpy(dir, "/", 2);
+	else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = 0;
+	}
+	cxm_status st = CXM_OK;
+	int fd = -1;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+		snprintf(tmp, tcap, "%s.tmp-%ld-%lx", path, (long)getpid(),
+			 (unsigned long)(ts.tv_nsec + attempt * 7919 + (long)(uintptr_t)ctx));
+		fd = io->open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		st = io_fail(ctx, "create", tmp, errno);
+		goto done;
+	}
+	fsink f = {io, fd, 0};
+	st = snapshot_write(ctx, to_file, &f);
+	if (st == CXM_ERR_IO)
+		st = io_fail(ctx, "write", tmp, f.err);
+	if (!st && io->fsync(fd) != 0)
+		st = io_fail(ctx, "fsync", tmp, errno);
+	int rc = io->close(fd);
+	if (!st && rc != 0)
+		st = io_fail(ctx, "close", tmp, errno);
+	if (!st && io->rename(tmp, path) != 0)
+		st = io_fail(ctx, "rename to", path, errno);
+	if (st) {
+		io->unlink(tmp); /* best effort: the failure is already reported */
+		goto done;
+	}
+	int dfd = io->open(dir, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0) {
+		st = io_fail(ctx, "open directory", dir, errno);
+		goto done;
+	}
+	if (io->fsync(dfd) != 0)
+		st = io_fail(ctx, "fsync directory", dir, errno);
+	if (io->close(dfd) != 0 && !st)
+		st = io_fail(ctx, "close directory", dir, errno);
+done:
+	cxm__free(ctx, tmp, tcap);
+	cxm__free(ctx, dir, plen + 2);
+	return st;
+}
+
+/* Read a whole file into the context's memory. */
+static cxm_status read_file(cxm_context *ctx, const char *path, wbuf *b)
+{
+	const cxm_io *io = io_of(ctx);
+	int fd = io->open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return io_fail(ctx, "open", path, errno);
+	cxm_status st = CXM_OK;
+	for (;;) {
+		unsigned char *p = wb_take(b, 65536);
+		if (!p) {
+			st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory to read '%s'", path);
+			break;
+		}
+		ssize_t n = io->read(fd, p, 65536);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		if (n < 0) {
+			st = io_fail(ctx, "read", path, errno);
+			break;
+		}
+		b->len -= 65536 - (size_t)n;
+		if (n == 0)
+			break;
+	}
+	io->close(fd); /* read-only: nothing of ours depends on it */
+	return st;
+}
+
+static cxm_status file_op(cxm_context *ctx, const char *path, bool merge)
+{
+	if (!ctx || !path || !*path)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !ctx ? "ctx is NULL" : !path ? "path is NULL" : "path is empty");
+	if (!merge && !ctx_empty(ctx))
+		return cxm__fail(ctx, CXM_ERR_INVALID,
+				 "the context is not empty: load into a new context, or merge");
+	wbuf b = {ctx, NULL, 0, 0, false};
+	cxm_status st = read_file(ctx, path, &b);
+	if (!st)
+		st = merge ? merge_mem(ctx, b.p, b.len) : load_mem(ctx, b.p, b.len);
+	wb_free(&b);
+	return st;
+}
+
+cxm_status cxm_snapshot_load(cxm_context *ctx, const char *path)
+{
+	return file_op(ctx, path, false);
+}
+
+cxm_status cxm_snapshot_merge(cxm_context *dst, const char *path)
+{
+	return file_op(dst, path, true);
+}
