@@ -513,6 +513,177 @@ static double proc_status_mib(const char *key)
 	return kib / 1024;
 }
 
+/* ---- journeys: tracking, funnels, and the SQLite peer's funnel -------------------- */
+
+/* A funnel in SQL: per journey and customer, the first step-0 interaction
+ * of the day begins one instance (a window function), and the highest step
+ * reached within 7 days of it counts. libcxm's default mode also counts
+ * re-entries and ends an instance when another journey begins, so the two
+ * agree in shape, not to the unit. */
+static double sqlite_funnel(const cxm_interaction *ixs, size_t n, size_t every, const cxm_id *tp_j,
+			    const cxm_id *tp_s, uint64_t entered[WL_JOURNEYS], double *t_ingest)
+{
+	sqlite3 *db;
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+		fprintf(stderr, "cxm_bench: sqlite3_open failed\n");
+		exit(1);
+	}
+	sq(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	       "CREATE TABLE ev(journey INTEGER, customer TEXT, step INTEGER, t INTEGER);"
+	       "CREATE INDEX ev_jct ON ev(journey, customer, t);");
+	sqlite3_stmt *ins = prep(db, "INSERT INTO ev VALUES(?1,?2,?3,?4)");
+	double t0 = now_s();
+	sq(db, "BEGIN");
+	for (size_t i = 0; i < n; i += every) {
+		const cxm_interaction *ix = &ixs[i];
+		if (tp_j[ix->touchpoint] == CXM_NONE || !ix->customer_len)
+			continue;
+		sqlite3_bind_int(ins, 1, (int)tp_j[ix->touchpoint]);
+		sqlite3_bind_text(ins, 2, ix->customer, (int)ix->customer_len, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 3, (int)tp_s[ix->touchpoint]);
+		sqlite3_bind_int64(ins, 4, ix->time_ms);
+		if (sqlite3_step(ins) != SQLITE_DONE) {
+			fprintf(stderr, "cxm_bench: sqlite insert: %s\n", sqlite3_errmsg(db));
+			exit(1);
+		}
+		sqlite3_reset(ins);
+	}
+	sq(db, "COMMIT");
+	*t_ingest = now_s() - t0;
+	sqlite3_finalize(ins);
+	sqlite3_stmt *q = prep(db,
+		"SELECT journey, top, COUNT(*) FROM ("
+		" SELECT journey, customer, MAX(step) AS top FROM ("
+		"  SELECT journey, customer, step, t, MIN(CASE WHEN step = 0 THEN t END) OVER ("
+		"   PARTITION BY journey, customer ORDER BY t"
+		"   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS entry FROM ev)"
+		" WHERE entry IS NOT NULL AND t - entry <= 604800000 GROUP BY journey, customer)"
+		" GROUP BY journey, top");
+	memset(entered, 0, sizeof(uint64_t) * WL_JOURNEYS);
+	t0 = now_s();
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int j = sqlite3_column_int(q, 0);
+		if (j >= 0 && j < WL_JOURNEYS)
+			entered[j] += (uint64_t)sqlite3_column_int64(q, 2);
+	}
+	double dt = now_s() - t0;
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return dt;
+}
+
+/* Ingest with journey tracking, memory per customer, funnels, sweep; the
+ * same ingest without customer ids; SQLite's funnel over every n/n_sql-th. */
+static int journeys_bench(workload *w, size_t n, uint64_t customers, bool use_sqlite, size_t n_sql)
+{
+	printf("libcxm %s journeys benchmark: %zu interactions over 24 h, %u distinct customers "
+	       "(of %llu), %u journeys\n",
+	       cxm_libversion(), n, w->distinct, (unsigned long long)customers, WL_JOURNEYS);
+	/* each way twice, alternating, the faster counts: the first context
+	 * pays for paging in memory the later ones get back from malloc */
+	size_t acc = 0;
+	double dt = INFINITY, dt0 = INFINITY;
+	cxm_context *ctx = NULL;
+	for (int rep = 0; rep < 2; rep++) {
+		for (size_t i = 0; i < n; i++)
+			w->ix[i].customer_len = 0;
+		cxm_context *c0 = wl_context(bench_clock, NULL, (uint32_t)customers);
+		double d = feed(c0, w->ix, n, 1, true, &acc);
+		dt0 = d < dt0 ? d : dt0;
+		cxm_context_free(c0);
+		for (size_t i = 0; i < n; i++)
+			w->ix[i].customer_len = strlen(w->ix[i].customer);
+		if (ctx)
+			cxm_context_free(ctx);
+		ctx = wl_context(bench_clock, NULL, (uint32_t)customers);
+		d = feed(ctx, w->ix, n, 1, true, &acc);
+		dt = d < dt ? d : dt;
+	}
+	cxm_stats st = {.size = sizeof st};
+	CHECK(ctx, cxm_stats_get(&st, ctx));
+	info("ingest with customers and journeys, batch, 1 thread", dt * 1e9 / (double)n,
+	     "ns/interaction", "");
+	printf("  accepted %zu of %zu; customers tracked %llu, evicted %llu\n", acc, n,
+	       (unsigned long long)st.customers, (unsigned long long)st.customers_evicted);
+	info("customer table per tracked customer", (double)st.customer_bytes / (double)st.customers,
+	     "bytes", "(journey state included, table overhead and free slots included)");
+	info("customer table per customer at max_customers",
+	     (double)st.customer_bytes / (double)customers, "bytes", "");
+	printf("  context memory %.1f MiB (series %.1f MiB, customer table %.1f MiB, funnels and "
+	       "the rest %.1f MiB)\n",
+	       (double)st.memory_bytes / 1048576.0, (double)st.series_bytes / 1048576.0,
+	       (double)st.customer_bytes / 1048576.0,
+	       (double)(st.memory_bytes - st.series_bytes - st.customer_bytes) / 1048576.0);
+	uint32_t nj = 0;
+	CHECK(ctx, cxm_count(&nj, ctx, CXM_OBJECT_JOURNEY));
+	double t0 = now_s();
+	uint64_t entered[WL_JOURNEYS] = {0};
+	int reps = 100;
+	for (int r = 0; r < reps; r++)
+		for (uint32_t j = 0; j < nj && j < WL_JOURNEYS; j++) {
+			cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+			q.journey = j;
+			q.end_ms = Q_END;
+			q.span_ms = DAY;
+			cxm_funnel f = {.size = sizeof f};
+			cxm_funnel_step steps[64] = {{.size = sizeof steps[0]}};
+			CHECK(ctx, cxm_funnel_run(&f, steps, 64, ctx, &q));
+			entered[j] = f.entered;
+			if (r == 0) {
+				const char *name;
+				CHECK(ctx, cxm_name(&name, ctx, CXM_OBJECT_JOURNEY, j));
+				printf("  funnel '%s': entered %llu, reached", name,
+				       (unsigned long long)f.entered);
+				for (uint32_t k = 0; k < f.n_steps; k++)
+					printf(" %llu", (unsigned long long)steps[k].reached);
+				printf("; completed %.1f %%, displaced %llu, repeats %llu, time to goal p50 "
+				       "%.0f s\n",
+				       100 * f.conversion, (unsigned long long)f.displaced,
+				       (unsigned long long)f.repeats, f.goal_p50);
+			}
+		}
+	double t_funnel = (now_s() - t0) / (reps * (double)nj);
+	info("funnel query, 24 h, whole journey", t_funnel * 1e6, "us", "");
+	t0 = now_s();
+	uint64_t closed = 0;
+	CHECK(ctx, cxm_journey_sweep(&closed, ctx, DAY0 + DAY));
+	info("sweep of the whole customer table", (now_s() - t0) * 1e3, "ms", "");
+	printf("  (it ended %llu instances)\n", (unsigned long long)closed);
+	cxm_context_free(ctx);
+	info("the same ingest without customer ids", dt0 * 1e9 / (double)n, "ns/interaction",
+	     "(the difference is the customer table, DISTINCT and journeys)");
+
+	if (use_sqlite) {
+		/* touchpoint -> journey, step */
+		cxm_context *c = wl_context(bench_clock, NULL, 1000);
+		cxm_id tp_j[WL_TOUCHPOINTS], tp_s[WL_TOUCHPOINTS];
+		for (int t = 0; t < WL_TOUCHPOINTS; t++)
+			CHECK(c, cxm_touchpoint_get(NULL, &tp_j[wl_tp[t]], &tp_s[wl_tp[t]], c, wl_tp[t]));
+		cxm_context_free(c);
+		size_t every = n_sql && n_sql < n ? n / n_sql : 1;
+		uint64_t sq_entered[WL_JOURNEYS];
+		double t_ing = 0;
+		double t_q = sqlite_funnel(w->ix, n, every, tp_j, tp_s, sq_entered, &t_ing);
+		size_t m = (n + every - 1) / every;
+		printf("  SQLite (every %zu-th interaction, %zu): ingest %.0f ns/interaction, funnel "
+		       "query (window function, all journeys) %.3f s\n",
+		       every, m, t_ing * 1e9 / (double)m, t_q);
+		printf("  SQLite entered per journey:");
+		for (int j = 0; j < WL_JOURNEYS; j++)
+			printf(" %llu", (unsigned long long)sq_entered[j]);
+		printf("  (libcxm, all interactions:");
+		for (int j = 0; j < WL_JOURNEYS; j++)
+			printf(" %llu", (unsigned long long)entered[j]);
+		printf(")\n");
+		info("ratio SQLite / libcxm, ingest per interaction",
+		     (t_ing / (double)m) / (dt / (double)n), "x", "");
+		info("ratio SQLite / libcxm, one funnel (SQLite: all 5 at once / 5)",
+		     (t_q / WL_JOURNEYS) * (double)n / (double)m / t_funnel, "x",
+		     "(SQLite scaled to the whole day linearly)");
+	}
+	return 0;
+}
+
 /* ---- main ------------------------------------------------------------------------- */
 
 static void usage(const char *argv0)
@@ -520,7 +691,7 @@ static void usage(const char *argv0)
 	fprintf(stderr,
 		"usage: %s [--interactions N] [--customers N] [--seed S] [--threads T]\n"
 		"          [--sqlite-interactions N] [--no-sqlite] [--reps R] [--quick]\n"
-		"          [--regress] [--ingest-only]\n"
+		"          [--regress] [--ingest-only] [--journeys]\n"
 		"  --interactions N         interactions over the day (default 10000000)\n"
 		"  --customers N            distinct customers drawn from (default 1000000)\n"
 		"  --seed S                 workload seed (default 1)\n"
@@ -531,7 +702,9 @@ static void usage(const char *argv0)
 		"  --reps R                 ingest each way R times, keep the fastest (default 1)\n"
 		"  --quick                  100 000 interactions, a smoke run\n"
 		"  --regress                fixed work for callgrind: one batch ingest, one dashboard\n"
-		"  --ingest-only            one batch ingest, nothing else\n",
+		"  --ingest-only            one batch ingest, nothing else\n"
+		"  --journeys               journey tracking: ingest, bytes per customer, funnels,\n"
+		"                           sweep, and SQLite's funnel with window functions\n",
 		argv0);
 }
 
@@ -550,7 +723,7 @@ int main(int argc, char **argv)
 {
 	size_t n = 10000000, n_sql = 1000000;
 	uint64_t customers = 1000000, seed = 1, threads = 2, reps = 1;
-	bool use_sqlite = true, regress = false, ingest_only = false, quick = false;
+	bool use_sqlite = true, regress = false, ingest_only = false, quick = false, journeys = false;
 	bool n_set = false, sql_set = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -575,6 +748,8 @@ int main(int argc, char **argv)
 			regress = true;
 		else if (!strcmp(a, "--ingest-only"))
 			ingest_only = true;
+		else if (!strcmp(a, "--journeys"))
+			journeys = true;
 		else {
 			usage(argv[0]);
 			return 2;
@@ -606,6 +781,12 @@ int main(int argc, char **argv)
 	wl_generate(&w, n, (uint32_t)customers, seed);
 	double t_gen = now_s() - t0;
 
+	if (journeys) {
+		cxm_context_free(ctx);
+		int rc = journeys_bench(&w, n, customers, use_sqlite, n_sql);
+		wl_free(&w);
+		return rc;
+	}
 	if (regress || ingest_only) { /* for bench/callgrind.sh: nothing timed, nothing else */
 		size_t acc = 0;
 		feed(ctx, w.ix, n, 1, true, &acc);

@@ -615,6 +615,45 @@ static const char *utc(char *buf, size_t n, int64_t ms)
 	return buf;
 }
 
+/* Each journey's funnel over the day: drop-off, time to the next step and
+ * to the goal, abandonment (after a sweep at the day's end) and repeats. */
+static void funnels(void)
+{
+	uint64_t closed = 0;
+	CHECK(cxm_journey_sweep(&closed, ctx, DAY0 + DAY_MS - 1));
+	say("\nFUNNELS (instances begun on the first step; abandoned: no progress for 24 h, %llu "
+	    "ended by the sweep at the day's end)\n",
+	    (unsigned long long)closed);
+	for (int j = 0; j < N_JOURNEYS; j++) {
+		cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+		q.journey = journey_id[j];
+		q.end_ms = DAY0 + DAY_MS - 1;
+		q.span_ms = DAY_MS;
+		cxm_funnel f = {.size = sizeof f};
+		cxm_funnel_step st[8] = {{.size = sizeof st[0]}};
+		CHECK(cxm_funnel_run(&f, st, 8, ctx, &q));
+		say("  %s: %llu entered, %.1f %% reached the goal, time to goal p50 %.0f s / p90 %.0f s; "
+		    "abandoned %llu, ended by another journey %llu, repeat contacts %.1f %%\n",
+		    JOURNEYS[j], (unsigned long long)f.entered, 100 * f.conversion, f.goal_p50,
+		    f.goal_p90, (unsigned long long)f.abandoned, (unsigned long long)f.displaced,
+		    100 * f.repeat_rate);
+		for (uint32_t k = 0; k < f.n_steps; k++) {
+			const char *name;
+			CHECK(cxm_step_name(&name, ctx, journey_id[j], k));
+			say("    %-14s %8llu reached  %5.1f %%  drop-off %5.1f %%", name,
+			    (unsigned long long)st[k].reached, 100 * st[k].conversion,
+			    100 * st[k].drop_off);
+			if (st[k].next_n)
+				say("  to next p50 %.0f s / p90 %.0f s", st[k].next_p50, st[k].next_p90);
+			say("\n");
+			/* one day of data, instances begun in it: the funnel narrows */
+			if (k && st[k].reached > st[k - 1].reached)
+				problem("funnel '%s': step %u reached by more than step %u", JOURNEYS[j], k,
+					k - 1);
+		}
+	}
+}
+
 static void dashboard(int customers)
 {
 	char t0[40], t1[40], t2[40];
@@ -727,6 +766,7 @@ static void dashboard(int customers)
 	cxm_result u = ask(CXM_SCOPE_ALL, 0, M_CUSTOMERS, "customers");
 	say(" overall %.0f [%.0f, %.0f] (of %d simulated; HyperLogLog)\n", u.value, u.ci_low,
 	    u.ci_high, customers);
+	funnels();
 }
 
 /* Bad input is refused with a reason and counted, never dropped silently,
