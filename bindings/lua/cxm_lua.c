@@ -1830,6 +1830,322 @@ static int l_customer_forget(lua_State *L)
 	return 1;
 }
 
+/* ---- snapshots, merge and exposition ----------------------------------- */
+
+/* true, or nil, message, code. */
+static int push_done(lua_State *L, const cxm_context *ctx, cxm_status st)
+{
+	if (st)
+		return push_fail(L, ctx, st);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ctx:<method>(path) → true, for op one of cxm_snapshot_save, _load, _merge. */
+static int path_op(lua_State *L, cxm_status (*op)(cxm_context *, const char *))
+{
+	lctx *c = check_lctx(L, 1);
+	size_t len;
+	const char *path = luaL_checklstring(L, 2, &len);
+	if (strlen(path) != len) { /* C would cut it short */
+		berr e;
+		bfail(&e, CXM_ERR_ENCODING, "path contains a NUL byte");
+		return push_berr(L, &e);
+	}
+	return push_done(L, c->ctx, op(c->ctx, path));
+}
+
+static int l_save(lua_State *L)
+{
+	return path_op(L, cxm_snapshot_save);
+}
+
+static int l_load(lua_State *L)
+{
+	return path_op(L, cxm_snapshot_load);
+}
+
+static int l_merge_file(lua_State *L)
+{
+	return path_op(L, cxm_snapshot_merge);
+}
+
+/* ctx:<method>(s) → true, for op cxm_snapshot_load_mem or _merge_mem. */
+static int string_op(lua_State *L, cxm_status (*op)(cxm_context *, const void *, size_t))
+{
+	lctx *c = check_lctx(L, 1);
+	size_t len;
+	const char *s = luaL_checklstring(L, 2, &len);
+	return push_done(L, c->ctx, op(c->ctx, s, len));
+}
+
+static int l_load_string(lua_State *L)
+{
+	return string_op(L, cxm_snapshot_load_mem);
+}
+
+static int l_merge_string(lua_State *L)
+{
+	return string_op(L, cxm_snapshot_merge_mem);
+}
+
+/* ctx:merge(other) → true: cxm_merge(ctx, other); other is not changed. */
+static int l_merge(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	lctx *src = check_lctx(L, 2);
+	return push_done(L, c->ctx, cxm_merge(c->ctx, src->ctx));
+}
+
+/* Bytes that libcxm hands to a callback (a snapshot, an exposition),
+ * collected with the Lua state's allocator, which never raises: a Lua
+ * error must not unwind through libcxm. The buffer is a userdata whose
+ * __gc frees the bytes, so they are not lost if pushing the string raises. */
+typedef struct membuf {
+	lua_Alloc alloc;
+	void *ud;
+	char *p;
+	size_t len, cap;
+	int no_memory;
+} membuf;
+
+static int membuf_put(membuf *b, const void *data, size_t len)
+{
+	if (len > b->cap - b->len) {
+		size_t cap = b->cap ? b->cap : 16384;
+		while (cap - b->len < len) {
+			if (cap > SIZE_MAX / 2) {
+				b->no_memory = 1;
+				return 1;
+			}
+			cap *= 2;
+		}
+		char *p = b->alloc(b->ud, b->p, b->cap, cap);
+		if (!p) {
+			b->no_memory = 1;
+			return 1;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	b->len += len;
+	return 0;
+}
+
+static int snapshot_put(const void *data, size_t len, void *payload)
+{
+	return membuf_put(payload, data, len);
+}
+
+static int export_put(const char *data, size_t len, void *payload)
+{
+	return membuf_put(payload, data, len);
+}
+
+static void membuf_free(membuf *b)
+{
+	if (b && b->p) {
+		b->alloc(b->ud, b->p, b->cap, 0);
+		b->p = NULL;
+		b->cap = b->len = 0;
+	}
+}
+
+static int l_membuf_gc(lua_State *L)
+{
+	membuf_free(lua_touserdata(L, 1));
+	return 0;
+}
+
+/* The key, in the contexts' metatable, of the metatable of membufs. */
+#define MEMBUF_MT "cxm.membuf"
+
+/* A new, empty membuf on top of the stack. */
+static membuf *push_membuf(lua_State *L)
+{
+	membuf *b = lua_newuserdata(L, sizeof *b);
+	memset(b, 0, sizeof *b);
+	b->alloc = lua_getallocf(L, &b->ud);
+	lua_getfield(L, CTX_MT, MEMBUF_MT);
+	lua_setmetatable(L, -2);
+	return b;
+}
+
+/* After the libcxm call that filled b returned st: its bytes as a string,
+ * or nil, message, code. Frees the bytes either way. */
+static int push_membuf_result(lua_State *L, const lctx *c, membuf *b, cxm_status st,
+			      const char *what)
+{
+	int n;
+	if (st == CXM_ERR_IO && b->no_memory) {
+		berr e;
+		bfail(&e, CXM_ERR_NO_MEMORY, "%s: out of memory after %zu bytes", what, b->len);
+		n = push_berr(L, &e);
+	} else if (st) {
+		n = push_fail(L, c->ctx, st);
+	} else {
+		lua_pushlstring(L, b->p ? b->p : "", b->len);
+		n = 1;
+	}
+	membuf_free(b); /* now, rather than at the next collection */
+	return n;
+}
+
+/* ctx:snapshot() → string: cxm_snapshot_write to memory. */
+static int l_snapshot(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	membuf *b = push_membuf(L);
+	return push_membuf_result(L, c, b, cxm_snapshot_write(c->ctx, snapshot_put, b), "snapshot");
+}
+
+static const char *const format_names[] = {"openmetrics", "prometheus", NULL};
+static const char *const export_keys[] = {
+	"format", "buckets", "labels", "segments", "points", NULL,
+};
+
+/* A label name or value: a string without NUL bytes. */
+static cxm_status get_label_part(lua_State *L, int idx, const char *what, const char **out,
+				 berr *e)
+{
+	size_t len;
+	if (lua_type(L, idx) != LUA_TSTRING)
+		return bfail(e, CXM_ERR_INVALID, "labels: %s must be a string, got %s", what,
+			     type_of(L, idx));
+	*out = lua_tolstring(L, idx, &len);
+	if (strlen(*out) != len)
+		return bfail(e, CXM_ERR_ENCODING, "labels: a %s contains a NUL byte", what);
+	return CXM_OK;
+}
+
+/* Sort the labels by name (insertion sort: at most CXM_EXPORT_MAX_LABELS),
+ * so that a table, whose order Lua does not keep, gives one text. */
+static void sort_labels(const char **names, const char **values, uint32_t n)
+{
+	for (uint32_t i = 1; i < n; i++) {
+		const char *kn = names[i], *kv = values[i];
+		uint32_t j = i;
+		for (; j > 0 && strcmp(names[j - 1], kn) > 0; j--) {
+			names[j] = names[j - 1];
+			values[j] = values[j - 1];
+		}
+		names[j] = kn;
+		values[j] = kv;
+	}
+}
+
+/* The export options table at t into *o; buckets and labels into the
+ * caller's arrays. Strings stay referenced by the table at t. */
+static cxm_status read_export(lua_State *L, int t, cxm_export_options *o, double *buckets,
+			      const char **names, const char **values, berr *e)
+{
+	cxm_status st = check_keys(L, t, "export options", export_keys, e);
+	if (st)
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, t, "format");
+	if (!lua_isnil(L, -1)) {
+		int f;
+		if (!(st = get_enum(L, -1, "format", format_names, 2, &f, e)))
+			o->format = (cxm_export_format)f;
+	}
+	lua_settop(L, top);
+	if (st)
+		return st;
+	/* families on by default, off with false */
+	static const struct {
+		const char *k;
+		uint32_t flag;
+	} off[] = {{"segments", CXM_EXPORT_NO_SEGMENTS}, {"points", CXM_EXPORT_NO_POINTS}};
+	for (size_t i = 0; i < sizeof off / sizeof off[0] && !st; i++) {
+		lua_getfield(L, t, off[i].k);
+		if (lua_type(L, -1) == LUA_TBOOLEAN) {
+			if (!lua_toboolean(L, -1))
+				o->flags |= off[i].flag;
+		} else if (!lua_isnil(L, -1)) {
+			st = bfail(e, CXM_ERR_INVALID, "%s: boolean expected, got %s", off[i].k,
+				   type_of(L, -1));
+		}
+		lua_settop(L, top);
+	}
+	if (st)
+		return st;
+	lua_getfield(L, t, "buckets");
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		size_t n = lua_rawlen(L, -1);
+		if (n > CXM_EXPORT_MAX_BUCKETS)
+			st = bfail(e, CXM_ERR_OUT_OF_RANGE, "buckets: at most %d bounds, got %zu",
+				   CXM_EXPORT_MAX_BUCKETS, n);
+		for (size_t i = 0; i < n && !st; i++) {
+			lua_rawgeti(L, top + 1, (int)i + 1);
+			st = get_double(L, -1, "buckets[]", &buckets[i], e);
+			lua_pop(L, 1);
+		}
+		o->buckets = buckets;
+		o->n_buckets = (uint32_t)n;
+		/* libcxm would take no bounds for its default ones: refuse them */
+		if (!st && n == 0)
+			st = bfail(e, CXM_ERR_INVALID,
+				   "buckets: an empty list (leave it out for the defaults)");
+	} else if (!lua_isnil(L, -1)) {
+		st = bfail(e, CXM_ERR_INVALID, "buckets: table expected, got %s", type_of(L, -1));
+	}
+	lua_settop(L, top);
+	if (st)
+		return st;
+	lua_getfield(L, t, "labels"); /* top + 1 */
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		uint32_t n = 0;
+		lua_pushnil(L);
+		while (!st && lua_next(L, top + 1)) {
+			if (n == CXM_EXPORT_MAX_LABELS) {
+				st = bfail(e, CXM_ERR_OUT_OF_RANGE, "labels: at most %d",
+					   CXM_EXPORT_MAX_LABELS);
+			} else if (!(st = get_label_part(L, -2, "name", &names[n], e)) &&
+				   !(st = get_label_part(L, -1, "value", &values[n], e))) {
+				n++;
+			}
+			lua_pop(L, 1);
+		}
+		sort_labels(names, values, n);
+		o->n_labels = n;
+		o->label_names = names;
+		o->label_values = values;
+	} else if (!lua_isnil(L, -1)) {
+		st = bfail(e, CXM_ERR_INVALID, "labels: table expected, got %s", type_of(L, -1));
+	}
+	lua_settop(L, top);
+	return st;
+}
+
+/* ctx:export([options]) → text, content type: cxm_export_write to memory. */
+static int l_export(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	if (!lua_isnoneornil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	cxm_export_options o;
+	cxm_status st = cxm_export_options_init(&o, sizeof o);
+	if (st)
+		return push_fail(L, NULL, st);
+	double buckets[CXM_EXPORT_MAX_BUCKETS];
+	const char *names[CXM_EXPORT_MAX_LABELS], *values[CXM_EXPORT_MAX_LABELS];
+	if (lua_istable(L, 2)) {
+		berr e;
+		if (read_export(L, 2, &o, buckets, names, values, &e))
+			return push_berr(L, &e);
+	}
+	membuf *b = push_membuf(L);
+	int n = push_membuf_result(L, c, b, cxm_export_write(c->ctx, &o, export_put, b), "export");
+	if (n > 1)
+		return n;
+	lua_pushstring(L, o.format == CXM_FORMAT_PROMETHEUS ? CXM_PROMETHEUS_CONTENT_TYPE
+							   : CXM_OPENMETRICS_CONTENT_TYPE);
+	return 2;
+}
+
 /* ---- module functions -------------------------------------------------- */
 
 /* cxm.strerror(code): code a number or a name ("OUT_OF_RANGE"). */
@@ -1896,6 +2212,14 @@ static const luaL_Reg ctx_methods[] = {
 	{"series_bytes", l_series_bytes},
 	{"customer_last_seen", l_customer_last_seen},
 	{"customer_forget", l_customer_forget},
+	{"save", l_save},
+	{"load", l_load},
+	{"merge", l_merge},
+	{"merge_file", l_merge_file},
+	{"snapshot", l_snapshot},
+	{"load_string", l_load_string},
+	{"merge_string", l_merge_string},
+	{"export", l_export},
 	{"set_now", l_set_now},
 	{"close", l_close},
 	{NULL, NULL},
@@ -1943,6 +2267,10 @@ int luaopen_cxm(lua_State *L)
 	lua_setfield(L, 1, "__name");
 	lua_pushboolean(L, 0);
 	lua_setfield(L, 1, "__metatable"); /* getmetatable(ctx) gives false */
+	lua_createtable(L, 0, 1); /* the metatable of membufs */
+	lua_pushcfunction(L, l_membuf_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setfield(L, 1, MEMBUF_MT);
 
 	lua_createtable(L, 0, 12); /* 2: the module */
 	lua_pushvalue(L, 1);

@@ -155,8 +155,10 @@ end
 ------------------------------------------------------------------------------
 -- definitions
 ------------------------------------------------------------------------------
-local function model()
-	local ctx = fixed_ctx{min_samples = 5}
+local function model(cfg)
+	cfg = cfg or {}
+	cfg.min_samples = cfg.min_samples or 5
+	local ctx = fixed_ctx(cfg)
 	local m = {ctx = ctx}
 	m.support = assert(ctx:journey_define("support case", {"contact", "diagnosis", "resolution"}))
 	m.buy = assert(ctx:journey_define("buy", {"browse", "checkout"}))
@@ -765,6 +767,300 @@ do
 		check(tostring(closed):find("closed", 1, true) ~= nil, "<close> frees the context")
 		raises("closed cxm context", "a closed context raises", closed.count, closed, "metric")
 	end
+end
+
+------------------------------------------------------------------------------
+-- snapshots and merge
+------------------------------------------------------------------------------
+local KEY, OTHER_KEY = "0123456789abcdef", "fedcba9876543210"
+
+-- Contexts that can load and merge each other's state (one customer key
+-- and the same tiers), small enough to keep a dozen alive: short tiers,
+-- and a customer table for 1000 rather than the default's 42 MB.
+local function snapcfg(cfg)
+	cfg = cfg or {}
+	cfg.customer_key = cfg.customer_key or KEY
+	cfg.tiers = cfg.tiers or {{MIN, 60}, {HOUR, 3}}
+	cfg.max_customers = cfg.max_customers or 1000
+	return cfg
+end
+
+local function slurp(path)
+	local f = assert(io.open(path, "rb"))
+	local d = f:read("*a")
+	f:close()
+	return d
+end
+
+local function spit(path, data)
+	local f = assert(io.open(path, "wb"))
+	f:write(data)
+	f:close()
+end
+
+-- n interactions from number first on, over every touchpoint and most kinds.
+local function traffic(m, first, n)
+	local tps = {m.ivr, m.agent, m.chat, m.web, m.email}
+	for i = first, first + n - 1 do
+		assert(m.ctx:feed{time = T0 - 30 * MIN + i * 1000, touchpoint = tps[i % 5 + 1],
+			customer = "c" .. (i % 37),
+			segments = {[m.tier] = (i % 3 == 0) and m.gold or m.silver},
+			measures = {{m.nps, i % 11}, {m.csat, i % 5 + 1}, {m.aht, 10 + i % 97},
+				{m.resolved, i % 4 ~= 0}, {m.revenue, i % 13}}})
+	end
+end
+
+-- A format-2 header with a good CRC32C: a snapshot from a newer libcxm.
+local V2_HEADER = "\137\67\88\77\13\10\26\10\2\0\0\0\64\0\0\0" .. string.rep("\0", 44) ..
+	"\76\221\154\142"
+
+do
+	local a, b = model(snapcfg()), model(snapcfg())
+	local all = model(snapcfg())
+	traffic(a, 1, 200)
+	traffic(b, 201, 150)
+	traffic(all, 1, 200)
+	traffic(all, 201, 150)
+	local a_text = a.ctx:export()
+	local want = all.ctx:export()
+
+	-- the state of `all`, by exposition and by query of every metric
+	local function same_as_all(ctx, what)
+		eq(ctx:export(), want, what .. ": exposition equals one context fed with both")
+		for _, metric in ipairs{all.nps, all.csat, all.aht, all.resolved, all.revenue,
+				all.volume, all.customers} do
+			local r1 = assert(ctx:query{metric = metric, span_ms = HOUR})
+			local r2 = assert(all.ctx:query{metric = metric, span_ms = HOUR})
+			eq(r1.n, r2.n, what .. ": n of metric " .. metric)
+			check(r1.value == r2.value or (isnan(r1.value) and isnan(r2.value)),
+				what .. ": value of metric " .. metric)
+			check(r1.p90 == r2.p90 or (isnan(r1.p90) and isnan(r2.p90)),
+				what .. ": p90 of metric " .. metric)
+		end
+		eq(ctx:stats().accepted, 350, what .. ": accepted")
+	end
+
+	-- save, snapshot, load, load_string
+	local path = os.tmpname()
+	eq(a.ctx:save(path), true, "save")
+	local bytes = slurp(path)
+	check(#bytes > 64, "a snapshot file")
+	eq(a.ctx:snapshot(), bytes, "snapshot() gives the bytes save() writes")
+	eq(a.ctx:save(path), true, "save over a previous snapshot")
+	local la = fixed_ctx(snapcfg())
+	eq(la:load(path), true, "load")
+	eq(la:export(), a_text, "a loaded context exposes what the saver did")
+	eq(la:count("touchpoint"), 5, "load brings the model")
+	eq(la:find("metric", "aht"), a.aht, "load keeps the ids")
+	eq(la:stats().accepted, 200, "load brings the statistics")
+	local ls = fixed_ctx(snapcfg())
+	eq(ls:load_string(bytes), true, "load_string")
+	eq(ls:export(), a_text, "load_string gives the saver's state")
+	check(#assert(cxm.new():snapshot()) >= 64, "snapshot of an empty context")
+
+	-- merge A into B (context, file, string) and B into a copy of A
+	local b1, b2, b3 = model(snapcfg()), model(snapcfg()), model(snapcfg())
+	traffic(b1, 201, 150)
+	traffic(b2, 201, 150)
+	traffic(b3, 201, 150)
+	eq(b1.ctx:merge(a.ctx), true, "merge")
+	same_as_all(b1.ctx, "merge(ctx)")
+	eq(a.ctx:export(), a_text, "merge leaves its source as it was")
+	eq(b2.ctx:merge_file(path), true, "merge_file")
+	same_as_all(b2.ctx, "merge_file")
+	eq(b3.ctx:merge_string(bytes), true, "merge_string")
+	same_as_all(b3.ctx, "merge_string")
+	eq(ls:merge(b.ctx), true, "merge the other way round")
+	same_as_all(ls, "merge B into A")
+	-- an empty context takes a whole snapshot by load, then merges more
+	local sum = fixed_ctx(snapcfg())
+	assert(sum:load_string(b.ctx:snapshot()))
+	eq(sum:merge_file(path), true, "merge_file into a loaded context")
+	same_as_all(sum, "load B, merge A's file")
+
+	-- failures: nil, message, code; the context unchanged
+	local full = a.ctx
+	fails("INVALID", "load into a context that is not empty", full.load, full, path)
+	fails("INVALID", "load_string into a context that is not empty", full.load_string, full, bytes)
+	eq(full:export(), a_text, "a failed load leaves the context as it was")
+	fails("INVALID", "merge a context into itself", full.merge, full, full)
+	local fresh = fixed_ctx(snapcfg())
+	fails("IO", "load of a missing file", fresh.load, fresh, path .. ".missing/x")
+	fails("IO", "merge_file of a missing file", b.ctx.merge_file, b.ctx, path .. ".missing/x")
+	fails("IO", "save into a missing directory", full.save, full, path .. ".missing/x")
+	fails("INVALID", "save to an empty path", full.save, full, "")
+	fails("INVALID", "load from an empty path", fresh.load, fresh, "")
+	fails("INVALID", "merge_file from an empty path", b.ctx.merge_file, b.ctx, "")
+	fails("ENCODING", "save to a path with a NUL", full.save, full, path .. "\0x")
+	fails("ENCODING", "load from a path with a NUL", fresh.load, fresh, path .. "\0x")
+	fails("ENCODING", "merge_file from a path with a NUL", b.ctx.merge_file, b.ctx, path .. "\0x")
+	eq(slurp(path), bytes, "a failed save leaves the previous snapshot")
+
+	local flipped = bytes:sub(1, 99) .. string.char((bytes:byte(100) + 1) % 256) .. bytes:sub(101)
+	fails("CORRUPT", "load_string of a damaged snapshot", fresh.load_string, fresh, flipped)
+	fails("CORRUPT", "load_string of a truncated snapshot", fresh.load_string, fresh, bytes:sub(1, -2))
+	fails("CORRUPT", "load_string of an empty string", fresh.load_string, fresh, "")
+	fails("CORRUPT", "load_string of text", fresh.load_string, fresh, "not a snapshot")
+	fails("CORRUPT", "merge_string of a damaged snapshot", b.ctx.merge_string, b.ctx, flipped)
+	local bad = os.tmpname()
+	spit(bad, flipped)
+	fails("CORRUPT", "load of a damaged file", fresh.load, fresh, bad)
+	fails("CORRUPT", "merge_file of a damaged file", b.ctx.merge_file, b.ctx, bad)
+	fails("VERSION", "load_string of a newer format", fresh.load_string, fresh, V2_HEADER)
+	fails("VERSION", "merge_string of a newer format", b.ctx.merge_string, b.ctx, V2_HEADER)
+	spit(bad, V2_HEADER)
+	fails("VERSION", "load of a newer format", fresh.load, fresh, bad)
+	fails("VERSION", "merge_file of a newer format", b.ctx.merge_file, b.ctx, bad)
+	os.remove(bad)
+	eq(fresh:count("metric"), 0, "failed loads leave the context empty")
+	eq(fresh:load(path), true, "and it still loads a good snapshot")
+
+	local keyed = fixed_ctx(snapcfg{customer_key = OTHER_KEY})
+	fails("EXISTS", "load with another customer key", keyed.load, keyed, path)
+	fails("EXISTS", "load_string with another customer key", keyed.load_string, keyed, bytes)
+	local other = model(snapcfg{customer_key = OTHER_KEY})
+	fails("EXISTS", "merge with another customer key", other.ctx.merge, other.ctx, a.ctx)
+	fails("EXISTS", "merge_file with another customer key", other.ctx.merge_file, other.ctx, path)
+	fails("EXISTS", "merge_string with another customer key", other.ctx.merge_string, other.ctx, bytes)
+	local tiered = fixed_ctx(snapcfg{tiers = {{MIN, 30}}})
+	fails("EXISTS", "load with other tiers", tiered.load, tiered, path)
+
+	local lacking = fixed_ctx(snapcfg())
+	assert(lacking:metric_define("nps", "nps"))
+	fails("UNKNOWN_ID", "merge of a source defining more", lacking.merge, lacking, a.ctx)
+	fails("UNKNOWN_ID", "merge_file of a source defining more", lacking.merge_file, lacking, path)
+	fails("UNKNOWN_ID", "merge_string of a source defining more", lacking.merge_string, lacking, bytes)
+	local src, dst = fixed_ctx(snapcfg()), fixed_ctx(snapcfg())
+	assert(src:metric_define("score", "nps"))
+	assert(dst:metric_define("score", "csat5"))
+	fails("EXISTS", "merge of a metric defined differently", dst.merge, dst, src)
+
+	local narrow = fixed_ctx(snapcfg{max_touchpoints = 2})
+	fails("LIMIT", "load beyond max_touchpoints", narrow.load, narrow, path)
+	fails("LIMIT", "load_string beyond max_touchpoints", narrow.load_string, narrow, bytes)
+	local few = model(snapcfg{max_series = 4})
+	fails("LIMIT", "merge beyond max_series", few.ctx.merge, few.ctx, a.ctx)
+	fails("LIMIT", "merge_string beyond max_series", few.ctx.merge_string, few.ctx, bytes)
+	eq(few.ctx:stats().series, 0, "a failed merge adds no series")
+
+	-- programming errors raise
+	raises("string expected", "save(nil)", full.save, full)
+	raises("string expected", "load({})", fresh.load, fresh, {})
+	raises("string expected", "merge_file(nil)", full.merge_file, full)
+	raises("string expected", "load_string(nil)", fresh.load_string, fresh)
+	raises("string expected", "merge_string(false)", full.merge_string, full, false)
+	raises("cxm context expected", "merge(table)", full.merge, full, {})
+	raises("cxm context expected", "merge(nil)", full.merge, full)
+	raises("cxm context expected", "snapshot of a table", full.snapshot, {})
+	local closed = fixed_ctx(snapcfg())
+	closed:close()
+	raises("closed cxm context", "merge of a closed source", full.merge, full, closed)
+	raises("closed cxm context", "merge into a closed context", closed.merge, closed, full)
+	for _, f in ipairs{"save", "load", "merge_file", "load_string", "merge_string"} do
+		raises("closed cxm context", f .. " on a closed context", closed[f], closed, path)
+	end
+	raises("closed cxm context", "snapshot of a closed context", closed.snapshot, closed)
+
+	-- snapshots are plain strings, and their buffers are collected
+	for i = 1, 200 do
+		local s = a.ctx:snapshot()
+		if i % 50 == 0 then
+			eq(s, bytes, "snapshot " .. i)
+			collectgarbage("collect")
+		end
+	end
+	os.remove(path)
+end
+
+------------------------------------------------------------------------------
+-- exposition
+------------------------------------------------------------------------------
+do
+	local m = model(snapcfg())
+	traffic(m, 1, 120)
+	local text, ctype = m.ctx:export()
+	eq(type(text), "string", "export gives text")
+	eq(text:sub(-6), "# EOF\n", "OpenMetrics text ends with # EOF")
+	eq(ctype, "application/openmetrics-text; version=1.0.0; charset=utf-8", "OpenMetrics content type")
+	eq(m.ctx:export{}, text, "an empty options table is the default")
+	eq(m.ctx:export{format = "openmetrics"}, text, "format openmetrics")
+	local prom, ptype = m.ctx:export{format = "prometheus"}
+	eq(ptype, "text/plain; version=0.0.4; charset=utf-8", "Prometheus content type")
+	check(not prom:find("# EOF", 1, true), "Prometheus text has no # EOF")
+	eq(m.ctx:export{format = 1}, prom, "format by number")
+	eq(prom:match("\ncxm_interactions_accepted_total (%d+)\n"), "120", "accepted in the text")
+	check(prom:find('cxm_rate_outcomes_total{metric="resolved",touchpoint="ivr",channel="phone",' ..
+		'journey="support case",step="contact",outcome="yes"} 18', 1, true) ~= nil,
+		"a rate outcome counter")
+
+	local labelled = m.ctx:export{format = "prometheus", labels = {worker = "3", host = "a"}}
+	check(labelled:find('\ncxm_interactions_accepted_total{host="a",worker="3"} 120\n', 1, true) ~= nil,
+		"constant labels first, sorted by name")
+	check(prom:find("segment_value=", 1, true) ~= nil, "series per segment value by default")
+	local noseg = m.ctx:export{format = "prometheus", segments = false}
+	check(noseg:find("segment_value=", 1, true) == nil, "segments = false leaves them out")
+	eq(m.ctx:export{format = "prometheus", segments = true}, prom, "segments = true is the default")
+	check(prom:find("cxm_score_answers_total{", 1, true) ~= nil, "answers per point by default")
+	local nopoints = m.ctx:export{format = "prometheus", points = false}
+	check(nopoints:find("cxm_score_answers", 1, true) == nil, "points = false leaves them out")
+	check(nopoints:find("cxm_score_top_box_total{", 1, true) ~= nil, "but keeps the boxes")
+	eq(m.ctx:export{format = "prometheus", points = true}, prom, "points = true is the default")
+	check(prom:find('le="30"', 1, true) ~= nil, "default buckets")
+	local b = m.ctx:export{format = "prometheus", buckets = {1, 10, 100.5}}
+	check(b:find('le="100.5"', 1, true) ~= nil and b:find('le="30"', 1, true) == nil,
+		"buckets")
+
+	-- failures the binding finds
+	fails("INVALID", "unknown option", m.ctx.export, m.ctx, {formats = "prometheus"})
+	fails("INVALID", "unknown format", m.ctx.export, m.ctx, {format = "json"})
+	fails("INVALID", "format of another type", m.ctx.export, m.ctx, {format = true})
+	fails("INVALID", "segments not a boolean", m.ctx.export, m.ctx, {segments = "no"})
+	fails("INVALID", "points not a boolean", m.ctx.export, m.ctx, {points = 0})
+	fails("INVALID", "buckets not a table", m.ctx.export, m.ctx, {buckets = 5})
+	fails("INVALID", "no buckets", m.ctx.export, m.ctx, {buckets = {}})
+	fails("INVALID", "a bucket not a number", m.ctx.export, m.ctx, {buckets = {1, "2"}})
+	local many = {}
+	for i = 1, 65 do many[i] = i end
+	fails("OUT_OF_RANGE", "65 buckets", m.ctx.export, m.ctx, {buckets = many})
+	fails("INVALID", "labels not a table", m.ctx.export, m.ctx, {labels = "worker"})
+	fails("INVALID", "a label without a name", m.ctx.export, m.ctx, {labels = {"a"}})
+	fails("INVALID", "a label value not a string", m.ctx.export, m.ctx, {labels = {worker = 3}})
+	fails("ENCODING", "a label value with a NUL", m.ctx.export, m.ctx, {labels = {worker = "a\0b"}})
+	fails("ENCODING", "a label name with a NUL", m.ctx.export, m.ctx, {labels = {["a\0b"] = "x"}})
+	local nine = {}
+	for i = 1, 9 do nine["l" .. i] = "v" end
+	fails("OUT_OF_RANGE", "9 labels", m.ctx.export, m.ctx, {labels = nine})
+	-- failures libcxm finds
+	fails("OUT_OF_RANGE", "buckets not increasing", m.ctx.export, m.ctx, {buckets = {2, 1}})
+	fails("OUT_OF_RANGE", "a negative bucket", m.ctx.export, m.ctx, {buckets = {-1}})
+	fails("NOT_FINITE", "a NaN bucket", m.ctx.export, m.ctx, {buckets = {1, 0 / 0}})
+	fails("NOT_FINITE", "an infinite bucket", m.ctx.export, m.ctx, {buckets = {1, 1 / 0}})
+	fails("INVALID", "a label the exposition sets", m.ctx.export, m.ctx, {labels = {metric = "x"}})
+	fails("INVALID", "a malformed label name", m.ctx.export, m.ctx, {labels = {["1x"] = "x"}})
+	fails("INVALID", "a reserved label name", m.ctx.export, m.ctx, {labels = {__x = "x"}})
+	fails("ENCODING", "an empty label value", m.ctx.export, m.ctx, {labels = {worker = ""}})
+	fails("ENCODING", "a label value not UTF-8", m.ctx.export, m.ctx, {labels = {worker = "\255"}})
+	fails("TOO_LONG", "a label value too long", m.ctx.export, m.ctx,
+		{labels = {worker = string.rep("w", 5000)}})
+	-- programming errors raise
+	raises("table expected", "export(string)", m.ctx.export, m.ctx, "prometheus")
+	local closed = cxm.new()
+	closed:close()
+	raises("closed cxm context", "export of a closed context", closed.export, closed)
+
+	-- a long text, which libcxm hands over in pieces of 8 to 16 KiB
+	local big = fixed_ctx()
+	assert(big:metric_define("calls", "volume"))
+	for i = 1, 600 do
+		local tp = assert(big:touchpoint_define("touchpoint " .. i, "phone"))
+		assert(big:feed{time = T0, touchpoint = tp})
+	end
+	local long = assert(big:export{format = "prometheus"})
+	check(#long > 2 * 16384, "a text of several pieces: " .. #long)
+	eq(select(2, long:gsub("\ncxm_volume_total{", "")), 600, "every series in it")
+	check(long:find('\ncxm_volume_total{metric="calls",touchpoint="touchpoint 600",channel="phone"} 1\n',
+		1, true) ~= nil, "the last series whole")
+	eq(big:export{format = "prometheus"}, long, "the same text again")
 end
 
 ------------------------------------------------------------------------------
