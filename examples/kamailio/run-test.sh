@@ -178,16 +178,19 @@ expect "answered" "$(got answered_yes)" "$answered"
 expect "refused" "$(got answered_no)" "$refused"
 expect "refused is every fourth call" "$refused" $((2 * (CALLS / 4)))
 expect "response times" "$(got response_n)" "$invites"
-within "fastest response (s)" "$(got response_min_s)" 0.095 0.5
-within "slowest response (s)" "$(got response_max_s)" 0.095 2.0
-within "mean response (s)" "$(got response_mean_s)" 0.095 0.5
+# Lower bounds are what sipp does (the callee answers after 100 ms, calls
+# are held 0.5 s and 1.5 s); upper bounds only catch nonsense, since a
+# loaded machine delays sipp's messages by seconds.
+within "fastest response (s)" "$(got response_min_s)" 0.095 1.0
+within "slowest response (s)" "$(got response_max_s)" 0.095 10
+within "mean response (s)" "$(got response_mean_s)" 0.095 2.0
 expect "BYEs in libcxm" "$(got byes)" "$byes"
 expect "call durations" "$(got duration_n)" "$byes"
 expect "BYEs are the answered calls" "$byes" "$answered"
-within "shortest call (s)" "$(got duration_min_s)" 0.49 0.8
-within "longest call (s)" "$(got duration_max_s)" 1.49 2.5
+within "shortest call (s)" "$(got duration_min_s)" 0.49 2.0
+within "longest call (s)" "$(got duration_max_s)" 1.49 12
 # half the answered calls last 0.5 s, half 1.5 s
-within "mean call (s)" "$(got duration_mean_s)" 0.98 1.25
+within "mean call (s)" "$(got duration_mean_s)" 0.98 3.0
 expect "interactions accepted" "$(got accepted)" $((invites + byes))
 expect "interactions rejected" "$(got rejected)" 0
 expect "accepted in the exposition" "$(got exported_accepted)" "$(got accepted)"
