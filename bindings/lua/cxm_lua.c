@@ -2146,6 +2146,465 @@ static int l_export(lua_State *L)
 	return 2;
 }
 
+/* ---- journeys, funnels and churn ---------------------------------------- */
+
+/* The CXM_JOURNEY_* flags by name: a boolean field each in an options
+ * table, and the names in its list "flags". */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} journey_flags[] = {
+	{"strict", CXM_JOURNEY_STRICT},
+	{"count_repeats", CXM_JOURNEY_COUNT_REPEATS},
+	{"equal_times_hold", CXM_JOURNEY_EQUAL_TIMES_HOLD},
+	{"restart", CXM_JOURNEY_RESTART},
+	{"window_exclusive", CXM_JOURNEY_WINDOW_EXCLUSIVE},
+};
+#define N_JOURNEY_FLAGS (sizeof journey_flags / sizeof journey_flags[0])
+
+static const char *const journey_option_keys[] = {
+	"flags", "strict", "count_repeats", "equal_times_hold", "restart", "window_exclusive",
+	"conversion_ms", "abandon_ms", "lateness_ms", "repeat_ms", NULL,
+};
+
+/* One name of the list "flags" (the string at idx) into *bits. */
+static cxm_status get_flag_name(lua_State *L, int idx, uint32_t *bits, berr *e)
+{
+	if (lua_type(L, idx) != LUA_TSTRING)
+		return bfail(e, CXM_ERR_INVALID, "flags: names expected, got %s", type_of(L, idx));
+	const char *s = lua_tostring(L, idx);
+	for (size_t i = 0; i < N_JOURNEY_FLAGS; i++)
+		if (strcmp(journey_flags[i].name, s) == 0) {
+			*bits |= journey_flags[i].bit;
+			return CXM_OK;
+		}
+	return bfail(e, CXM_ERR_INVALID, "unknown journey flag '%s'", s);
+}
+
+/* The options table at t into *o (which holds the defaults): flags as
+ * booleans (strict = true) and/or as names (flags = {"strict"} or
+ * flags = "strict"); durations in ms, 0 or nil for the default. */
+static cxm_status read_journey_options(lua_State *L, int t, cxm_journey_options *o, berr *e)
+{
+	cxm_status st = check_keys(L, t, "journey options", journey_option_keys, e);
+	if (st)
+		return st;
+	int top = lua_gettop(L);
+	uint32_t on = 0, off = 0, named = 0;
+	for (size_t i = 0; i < N_JOURNEY_FLAGS && !st; i++) {
+		lua_getfield(L, t, journey_flags[i].name);
+		if (lua_type(L, -1) == LUA_TBOOLEAN)
+			*(lua_toboolean(L, -1) ? &on : &off) |= journey_flags[i].bit;
+		else if (!lua_isnil(L, -1))
+			st = bfail(e, CXM_ERR_INVALID, "%s: boolean expected, got %s",
+				   journey_flags[i].name, type_of(L, -1));
+		lua_settop(L, top);
+	}
+	if (st)
+		return st;
+	lua_getfield(L, t, "flags"); /* top + 1 */
+	if (lua_type(L, -1) == LUA_TTABLE) {
+		size_t n = lua_rawlen(L, -1);
+		for (size_t i = 0; i < n && !st; i++) {
+			lua_rawgeti(L, top + 1, (int)i + 1);
+			st = get_flag_name(L, -1, &named, e);
+			lua_pop(L, 1);
+		}
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		st = get_flag_name(L, -1, &named, e);
+	} else if (!lua_isnil(L, -1)) {
+		st = bfail(e, CXM_ERR_INVALID, "flags: a list of names expected, got %s",
+			   type_of(L, -1));
+	}
+	lua_settop(L, top);
+	if (st)
+		return st;
+	for (size_t i = 0; i < N_JOURNEY_FLAGS; i++)
+		if (named & off & journey_flags[i].bit)
+			return bfail(e, CXM_ERR_INVALID, "%s is false but named in flags",
+				     journey_flags[i].name);
+	o->flags = on | named;
+	struct {
+		const char *k;
+		int64_t *p;
+	} ms[] = {
+		{"conversion_ms", &o->conversion_ms},
+		{"abandon_ms", &o->abandon_ms},
+		{"lateness_ms", &o->lateness_ms},
+		{"repeat_ms", &o->repeat_ms},
+	};
+	for (size_t i = 0; i < sizeof ms / sizeof ms[0] && !st; i++) {
+		lua_getfield(L, t, ms[i].k);
+		if (!lua_isnil(L, -1))
+			st = get_i64(L, -1, ms[i].k, ms[i].p, e);
+		lua_settop(L, top);
+	}
+	return st;
+}
+
+static void push_journey_options(lua_State *L, const cxm_journey_options *o)
+{
+	lua_createtable(L, 0, 10);
+	lua_createtable(L, (int)N_JOURNEY_FLAGS, 0);
+	int n = 0;
+	for (size_t i = 0; i < N_JOURNEY_FLAGS; i++)
+		if (o->flags & journey_flags[i].bit) {
+			lua_pushstring(L, journey_flags[i].name);
+			lua_rawseti(L, -2, ++n);
+		}
+	lua_setfield(L, -2, "flags");
+	for (size_t i = 0; i < N_JOURNEY_FLAGS; i++)
+		set_bool(L, journey_flags[i].name, (o->flags & journey_flags[i].bit) != 0);
+	set_i64(L, "conversion_ms", o->conversion_ms);
+	set_i64(L, "abandon_ms", o->abandon_ms);
+	set_i64(L, "lateness_ms", o->lateness_ms);
+	set_i64(L, "repeat_ms", o->repeat_ms);
+}
+
+/* cxm.journey_options() → cxm_journey_options_init's options: every flag
+ * off, every duration 0 ("the default"). */
+static int l_journey_options(lua_State *L)
+{
+	cxm_journey_options o;
+	cxm_status st = cxm_journey_options_init(&o, sizeof o);
+	if (st)
+		return push_fail(L, NULL, st);
+	push_journey_options(L, &o);
+	return 1;
+}
+
+/* ctx:journey_set_options(journey, options) → true. */
+static int l_journey_set_options(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TNUMBER);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	berr e;
+	cxm_id j;
+	cxm_journey_options o;
+	cxm_status st = cxm_journey_options_init(&o, sizeof o);
+	if (st)
+		return push_fail(L, NULL, st);
+	if (get_id(L, 2, "journey", &j, &e) || read_journey_options(L, 3, &o, &e))
+		return push_berr(L, &e);
+	return push_done(L, c->ctx, cxm_journey_set_options(c->ctx, j, &o));
+}
+
+/* ctx:journey_get_options(journey) → options, defaults filled in. */
+static int l_journey_get_options(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id j;
+	if (arg_id(L, 2, "journey", &j, &e))
+		return push_berr(L, &e);
+	cxm_journey_options o;
+	memset(&o, 0, sizeof o);
+	o.size = sizeof o;
+	cxm_status st = cxm_journey_get_options(&o, c->ctx, j);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	push_journey_options(L, &o);
+	return 1;
+}
+
+static const char *const funnel_keys[] = {
+	"journey", "segment", "segment_value", "channel", "end_ms", "span_ms", NULL,
+};
+
+/* The funnel query table at t into *q, from cxm_funnel_query_init's. */
+static cxm_status read_funnel_query(lua_State *L, int t, cxm_funnel_query *q, berr *e,
+				    int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = cxm_funnel_query_init(q, sizeof *q);
+	if (st) {
+		*from_lib = 1;
+		return st;
+	}
+	if ((st = check_keys(L, t, "funnel query", funnel_keys, e)))
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, t, "journey");       /* top + 1 */
+	lua_getfield(L, t, "segment");       /* top + 2 */
+	lua_getfield(L, t, "segment_value"); /* top + 3 */
+	lua_getfield(L, t, "channel");       /* top + 4 */
+	lua_getfield(L, t, "end_ms");        /* top + 5 */
+	lua_getfield(L, t, "span_ms");       /* top + 6 */
+	if (lua_isnil(L, top + 1))
+		st = bfail(e, CXM_ERR_INVALID, "funnel query has no journey");
+	else if (lua_isnil(L, top + 6))
+		st = bfail(e, CXM_ERR_INVALID, "funnel query has no span_ms");
+	else if (lua_isnil(L, top + 2) != lua_isnil(L, top + 3))
+		st = bfail(e, CXM_ERR_INVALID,
+			   "funnel query: segment and segment_value go together");
+	if (!st)
+		st = get_id(L, top + 1, "journey", &q->journey, e);
+	if (!st && !lua_isnil(L, top + 2)) {
+		st = get_id(L, top + 2, "segment", &q->segment, e);
+		if (!st)
+			st = get_u32(L, top + 3, "segment_value", &q->segment_value, e);
+	}
+	if (!st && !lua_isnil(L, top + 4)) {
+		int ch;
+		if (!(st = get_enum(L, top + 4, "channel", channel_names, N_CHANNELS, &ch, e)))
+			q->channel = (uint32_t)ch; /* libcxm judges a number */
+	}
+	if (!st && !lua_isnil(L, top + 5))
+		st = get_i64(L, top + 5, "end_ms", &q->end_ms, e);
+	if (!st)
+		st = get_i64(L, top + 6, "span_ms", &q->span_ms, e);
+	lua_settop(L, top);
+	return st;
+}
+
+/* Argument idx (a table, checked) as a funnel query; returns 0 or the
+ * count of values pushed for a failure. */
+static int arg_funnel_query(lua_State *L, int idx, lctx *c, cxm_funnel_query *q)
+{
+	berr e;
+	int lib;
+	cxm_status st = read_funnel_query(L, idx, q, &e, &lib);
+	if (!st)
+		return 0;
+	return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+}
+
+/* Field k of the table on top: a table, made when it is not one. Left on top. */
+static void push_sub_table(lua_State *L, const char *k, int narr, int nrec)
+{
+	lua_getfield(L, -1, k);
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_createtable(L, narr, nrec);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, k);
+	}
+}
+
+static void push_funnel(lua_State *L, const cxm_funnel *f, const cxm_funnel_step *steps,
+			int into)
+{
+	push_out_table(L, into, 32);
+	set_flags(L, f->flags);
+	lua_pushinteger(L, (lua_Integer)f->n_steps);
+	lua_setfield(L, -2, "n_steps");
+	set_i64(L, "start_ms", f->start_ms);
+	set_i64(L, "end_ms", f->end_ms);
+	set_i64(L, "quantile_start_ms", f->quantile_start_ms);
+	set_i64(L, "quantile_end_ms", f->quantile_end_ms);
+	set_u64(L, "entered", f->entered);
+	set_u64(L, "completed", f->completed);
+	set_u64(L, "abandoned", f->abandoned);
+	set_u64(L, "expired", f->expired);
+	set_u64(L, "broken", f->broken);
+	set_u64(L, "displaced", f->displaced);
+	set_u64(L, "repeats", f->repeats);
+	set_num(L, "conversion", f->conversion);
+	set_num(L, "repeat_rate", f->repeat_rate);
+	set_u64(L, "goal_n", f->goal_n);
+	set_num(L, "goal_p50", f->goal_p50);
+	set_num(L, "goal_p90", f->goal_p90);
+	set_num(L, "goal_mean", f->goal_mean);
+	/* steps[k], 1-based; an out table's lists are reused */
+	push_sub_table(L, "steps", (int)f->n_steps, 0);
+	for (uint32_t k = 0; k < f->n_steps; k++) {
+		const cxm_funnel_step *s = &steps[k];
+		lua_rawgeti(L, -1, (int)k + 1);
+		if (lua_type(L, -1) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			lua_createtable(L, 0, 9);
+		}
+		lua_pushinteger(L, (lua_Integer)k);
+		lua_setfield(L, -2, "step");
+		set_u64(L, "reached", s->reached);
+		set_num(L, "conversion", s->conversion);
+		set_num(L, "step_conversion", s->step_conversion);
+		set_num(L, "drop_off", s->drop_off);
+		set_u64(L, "next_n", s->next_n);
+		set_num(L, "next_p50", s->next_p50);
+		set_num(L, "next_p90", s->next_p90);
+		set_num(L, "next_mean", s->next_mean);
+		lua_rawseti(L, -2, (int)k + 1);
+	}
+	for (size_t k = lua_rawlen(L, -1); k > f->n_steps; k--) { /* a longer journey before */
+		lua_pushnil(L);
+		lua_rawseti(L, -2, (int)k);
+	}
+	lua_pop(L, 1);
+}
+
+#define FUNNEL_LOCAL_STEPS 32
+
+/* ctx:funnel(query[, out]) → funnel, in out if given. */
+static int l_funnel(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	cxm_funnel_query q;
+	int r = arg_funnel_query(L, 2, c, &q);
+	if (r)
+		return r;
+	cxm_funnel f;
+	memset(&f, 0, sizeof f);
+	f.size = sizeof f;
+	cxm_funnel_step local[FUNNEL_LOCAL_STEPS];
+	cxm_funnel_step *steps = local;
+	/* Every element zeroed, not only the first: libcxm 0.1 keeps each
+	 * element's size field as it finds it, and clears from there to the
+	 * stride (the header promises only the first one's is read). */
+	memset(local, 0, sizeof local);
+	local[0].size = sizeof local[0];
+	cxm_status st = cxm_funnel_run(&f, steps, FUNNEL_LOCAL_STEPS, c->ctx, &q);
+	uint32_t ns;
+	if (st == CXM_ERR_LIMIT && cxm_journey_steps(&ns, c->ctx, q.journey) == CXM_OK &&
+	    ns > FUNNEL_LOCAL_STEPS) {
+		/* a long journey (at most 255 steps are tracked) */
+		steps = lua_newuserdata(L, ns * sizeof *steps);
+		memset(steps, 0, ns * sizeof *steps);
+		steps[0].size = sizeof *steps;
+		st = cxm_funnel_run(&f, steps, ns, c->ctx, &q);
+	}
+	if (st)
+		return push_fail(L, c->ctx, st);
+	push_funnel(L, &f, steps, 3);
+	return 1;
+}
+
+/* ctx:funnel_quantiles(query, {q, …}[, step]) → {seconds, …}: the time from
+ * step (an id or a name) to the next, or, without step, to the goal. */
+static int l_funnel_quantiles(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	int sty = lua_type(L, 4);
+	if (sty != LUA_TNONE && sty != LUA_TNIL && sty != LUA_TNUMBER && sty != LUA_TSTRING)
+		luaL_argerror(L, 4, "step id or name expected");
+	cxm_funnel_query q;
+	int r = arg_funnel_query(L, 2, c, &q);
+	if (r)
+		return r;
+	berr e;
+	cxm_id step = CXM_NONE;
+	if (sty == LUA_TNUMBER || sty == LUA_TSTRING) {
+		int lib;
+		cxm_status st = get_step(L, 4, c->ctx, q.journey, &step, &e, &lib);
+		if (st)
+			return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+	}
+	size_t n = lua_rawlen(L, 3);
+	double qs[64], out[64];
+	if (n > 64) {
+		bfail(&e, CXM_ERR_INVALID, "at most 64 quantiles, got %d", (int)n);
+		return push_berr(L, &e);
+	}
+	for (size_t i = 0; i < n; i++) {
+		lua_rawgeti(L, 3, (int)i + 1);
+		cxm_status st = get_double(L, -1, "quantile", &qs[i], &e);
+		lua_pop(L, 1);
+		if (st)
+			return push_berr(L, &e);
+	}
+	cxm_status st = cxm_funnel_quantiles(out, c->ctx, &q, step, qs, n);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		lua_pushnumber(L, out[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
+/* ctx:journey_sweep([now_ms]) → instances ended (now_ms left out: now). */
+static int l_journey_sweep(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	int64_t now = CXM_NOW;
+	if (!lua_isnoneornil(L, 2)) {
+		berr e;
+		luaL_checktype(L, 2, LUA_TNUMBER);
+		if (get_i64(L, 2, "now_ms", &now, &e))
+			return push_berr(L, &e);
+	}
+	uint64_t closed = 0;
+	cxm_status st = cxm_journey_sweep(&closed, c->ctx, now);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	cxm_pushuint64(L, closed);
+	return 1;
+}
+
+/* ctx:customer_churn(id, time_ms) → true. */
+static int l_customer_churn(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	size_t len;
+	const char *id = luaL_checklstring(L, 2, &len);
+	luaL_checktype(L, 3, LUA_TNUMBER);
+	berr e;
+	int64_t t;
+	if (get_i64(L, 3, "time_ms", &t, &e))
+		return push_berr(L, &e);
+	return push_done(L, c->ctx, cxm_customer_churn(c->ctx, id, len, t));
+}
+
+static const char *const churn_keys[] = {"metric", "end_ms", "span_ms", "active_ms", NULL};
+
+/* ctx:churn_rate{metric = distinct, span_ms = …, active_ms = …[, end_ms = …]} → churn. */
+static int l_churn_rate(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	berr e;
+	cxm_status st = check_keys(L, 2, "churn query", churn_keys, &e);
+	if (st)
+		return push_berr(L, &e);
+	lua_settop(L, 2);
+	lua_getfield(L, 2, "metric");    /* 3 */
+	lua_getfield(L, 2, "end_ms");    /* 4 */
+	lua_getfield(L, 2, "span_ms");   /* 5 */
+	lua_getfield(L, 2, "active_ms"); /* 6 */
+	cxm_id m = CXM_NONE;
+	int64_t end = CXM_NOW, span = 0, active = 0;
+	if (lua_isnil(L, 3))
+		st = bfail(&e, CXM_ERR_INVALID, "churn query has no metric");
+	else if (lua_isnil(L, 5))
+		st = bfail(&e, CXM_ERR_INVALID, "churn query has no span_ms");
+	else if (lua_isnil(L, 6))
+		st = bfail(&e, CXM_ERR_INVALID, "churn query has no active_ms");
+	if (!st)
+		st = get_id(L, 3, "metric", &m, &e);
+	if (!st && !lua_isnil(L, 4))
+		st = get_i64(L, 4, "end_ms", &end, &e);
+	if (!st)
+		st = get_i64(L, 5, "span_ms", &span, &e);
+	if (!st)
+		st = get_i64(L, 6, "active_ms", &active, &e);
+	if (st)
+		return push_berr(L, &e);
+	cxm_churn r;
+	memset(&r, 0, sizeof r);
+	r.size = sizeof r;
+	st = cxm_churn_rate(&r, c->ctx, m, end, span, active);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 14);
+	set_flags(L, r.flags);
+	set_i64(L, "start_ms", r.start_ms);
+	set_i64(L, "end_ms", r.end_ms);
+	set_i64(L, "active_start_ms", r.active_start_ms);
+	set_i64(L, "active_end_ms", r.active_end_ms);
+	set_u64(L, "churned", r.churned);
+	set_num(L, "active", r.active);
+	set_num(L, "rate", r.rate);
+	return 1;
+}
+
 /* ---- module functions -------------------------------------------------- */
 
 /* cxm.strerror(code): code a number or a name ("OUT_OF_RANGE"). */
@@ -2212,6 +2671,13 @@ static const luaL_Reg ctx_methods[] = {
 	{"series_bytes", l_series_bytes},
 	{"customer_last_seen", l_customer_last_seen},
 	{"customer_forget", l_customer_forget},
+	{"customer_churn", l_customer_churn},
+	{"journey_set_options", l_journey_set_options},
+	{"journey_get_options", l_journey_get_options},
+	{"funnel", l_funnel},
+	{"funnel_quantiles", l_funnel_quantiles},
+	{"journey_sweep", l_journey_sweep},
+	{"churn_rate", l_churn_rate},
 	{"save", l_save},
 	{"load", l_load},
 	{"merge", l_merge},
@@ -2237,6 +2703,7 @@ static const luaL_Reg ctx_meta[] = {
 static const luaL_Reg module_fns[] = {
 	{"new", l_new},
 	{"preset", l_preset},
+	{"journey_options", l_journey_options},
 	{"strerror", l_strerror},
 	{"libversion", l_libversion},
 	{"libversion_number", l_libversion_number},

@@ -1064,6 +1064,450 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- journeys: options, funnels, sweep, churn
+------------------------------------------------------------------------------
+local S = 1000
+
+-- The world of tests/test_journeys.c: buy = browse, cart, checkout, pay
+-- (browse on the web or in chat), support = contact, resolved, and a
+-- standalone newsletter; a customer table for 1000.
+local function jworld(cfg)
+	cfg = cfg or {}
+	cfg.max_customers = cfg.max_customers or 1000
+	local ctx = fixed_ctx(cfg)
+	local w = {ctx = ctx}
+	w.buy = assert(ctx:journey_define("buy", {"browse", "cart", "checkout", "pay"}))
+	w.support = assert(ctx:journey_define("support", {"contact", "resolved"}))
+	w.browse = assert(ctx:touchpoint_define("web browse", "web", w.buy, "browse"))
+	w.browse_app = assert(ctx:touchpoint_define("chat browse", "chat", w.buy, 0))
+	w.cart = assert(ctx:touchpoint_define("cart", "web", w.buy, "cart"))
+	w.checkout = assert(ctx:touchpoint_define("checkout", "web", w.buy, "checkout"))
+	w.pay = assert(ctx:touchpoint_define("pay", "web", w.buy, "pay"))
+	w.call = assert(ctx:touchpoint_define("call", "phone", w.support, "contact"))
+	w.fixed = assert(ctx:touchpoint_define("fixed", "phone", w.support, "resolved"))
+	w.alone = assert(ctx:touchpoint_define("newsletter", "email"))
+	w.tier = assert(ctx:segment_define("tier", 4))
+	w.gold = assert(ctx:segment_value(w.tier, "gold"))
+	w.silver = assert(ctx:segment_value(w.tier, "silver"))
+	w.uniq = assert(ctx:metric_define("customers", "distinct"))
+	w.volume = assert(ctx:metric_define("contacts", "volume"))
+	w.touch = function(tp, t, id, seg)
+		return ctx:feed{time = t, touchpoint = tp, customer = id,
+			segments = seg and {[w.tier] = seg} or nil}
+	end
+	return w
+end
+
+-- docs/journeys.md's sequence: E1 0 s browse, E2 10 s cart, E3 10 s
+-- checkout, E4 15 s browse, E5 5 s cart (late), E6 30 s pay, E7 40 s browse.
+local function sample(w)
+	local base = T0 - HOUR
+	for _, e in ipairs{{w.browse, 0}, {w.cart, 10}, {w.checkout, 10}, {w.browse, 15},
+		{w.cart, 5}, {w.pay, 30}, {w.browse, 40}} do
+		assert(w.touch(e[1], base + e[2] * S, "ann"))
+	end
+end
+
+-- The funnel f against the expected counts and median times (nil: no sample).
+local function check_funnel(f, x, mode)
+	for _, k in ipairs{"entered", "completed", "broken", "displaced", "expired", "repeats",
+		"abandoned"} do
+		eq(f[k], x[k] or 0, mode .. ": " .. k)
+	end
+	eq(f.n_steps, 4, mode .. ": n_steps")
+	eq(#f.steps, 4, mode .. ": a table per step")
+	for k = 1, 4 do
+		local s = f.steps[k]
+		eq(s.step, k - 1, mode .. ": steps[" .. k .. "].step is the C step id")
+		eq(s.reached, x.reached[k], mode .. ": steps[" .. k .. "].reached")
+		near(s.conversion, x.reached[k] / x.entered, 1e-12, mode .. ": step conversion")
+		local before = k == 1 and x.entered or x.reached[k - 1]
+		near(s.step_conversion, x.reached[k] / before, 1e-12, mode .. ": step_conversion")
+		near(s.drop_off, 1 - x.reached[k] / before, 1e-12, mode .. ": drop_off")
+	end
+	for k = 1, 3 do
+		local s, want = f.steps[k], x.next[k]
+		if want then
+			check(s.next_n > 0, mode .. ": step " .. k .. " has next-step times")
+			near(s.next_p50, want, 0.05 * want, mode .. ": step " .. k .. " next_p50")
+			check(s.next_p90 >= s.next_p50, mode .. ": next_p90 >= next_p50")
+		else
+			eq(s.next_n, 0, mode .. ": step " .. k .. " has no next-step time")
+			check(isnan(s.next_p50) and isnan(s.next_mean), mode .. ": NaN without samples")
+		end
+	end
+	check(isnan(f.steps[4].next_p50), mode .. ": the goal has no next step")
+	if x.goal then
+		eq(f.goal_n, 1, mode .. ": goal_n")
+		near(f.goal_p50, x.goal, 0.05 * x.goal, mode .. ": goal_p50")
+		near(f.goal_mean, x.goal, 1e-9, mode .. ": goal_mean is exact")
+	else
+		eq(f.goal_n, 0, mode .. ": goal_n")
+		check(isnan(f.goal_p50) and isnan(f.goal_p90), mode .. ": no time to the goal")
+	end
+	near(f.conversion, (x.completed or 0) / x.entered, 1e-12, mode .. ": conversion")
+	near(f.repeat_rate, (x.repeats or 0) / x.entered, 1e-12, mode .. ": repeat_rate")
+	check(f.quantile_start_ms <= f.start_ms and f.quantile_end_ms >= f.end_ms,
+		mode .. ": quantile interval covers the window")
+end
+
+-- every mode of docs/journeys.md's table, flags given as booleans or as names
+do
+	local modes = {
+		{"default", {}, {entered = 2, reached = {2, 1, 1, 1}, completed = 1, repeats = 1,
+			next = {10, 0, 20}, goal = 30}},
+		{"strict", {strict = true}, {entered = 3, reached = {3, 2, 1, 0}, broken = 2,
+			repeats = 2, next = {0, 0}}},
+		{"count repeats", {flags = {"count_repeats"}}, {entered = 2, reached = {3, 2, 1, 1},
+			completed = 1, repeats = 1, next = {10, 0, 20}, goal = 30}},
+		{"equal times hold", {flags = "equal_times_hold"}, {entered = 2,
+			reached = {2, 1, 1, 1}, completed = 1, repeats = 1, next = {10, 20}, goal = 30}},
+		{"restart", {restart = true, flags = {"restart"}}, {entered = 3,
+			reached = {3, 2, 2, 1}, completed = 1, displaced = 1, repeats = 2, next = {0, 0},
+			goal = 15}},
+		{"inclusive window", {conversion_ms = 30 * S}, {entered = 2, reached = {2, 1, 1, 1},
+			completed = 1, repeats = 1, next = {10, 0, 20}, goal = 30}},
+		{"exclusive window", {window_exclusive = true, conversion_ms = 30 * S}, {entered = 2,
+			reached = {2, 1, 1, 0}, expired = 1, repeats = 1, next = {10, 0}}},
+	}
+	for _, m in ipairs(modes) do
+		local w = jworld()
+		eq(w.ctx:journey_set_options(w.buy, m[2]), true, m[1] .. ": set_options")
+		sample(w)
+		local f = assert(w.ctx:funnel{journey = w.buy, span_ms = DAY})
+		check_funnel(f, m[3], m[1])
+		eq(f.low_sample, true, m[1] .. ": fewer entered than min_samples")
+		eq(f.empty, false, m[1] .. ": not empty")
+		w.ctx:close()
+	end
+end
+
+-- options: defaults, round trip, every failure, state unchanged by them
+do
+	local d = assert(cxm.journey_options())
+	for _, k in ipairs{"strict", "count_repeats", "equal_times_hold", "restart", "window_exclusive"} do
+		eq(d[k], false, "journey_options(): " .. k)
+	end
+	eq(#d.flags, 0, "journey_options(): no flag names")
+	for _, k in ipairs{"conversion_ms", "abandon_ms", "lateness_ms", "repeat_ms"} do
+		eq(d[k], 0, "journey_options(): " .. k .. " 0, the default")
+	end
+
+	local w = jworld()
+	local ctx = w.ctx
+	local o = assert(ctx:journey_get_options(w.buy))
+	eq(o.conversion_ms, 7 * DAY, "default conversion window")
+	eq(o.abandon_ms, DAY, "default abandonment timeout")
+	eq(o.lateness_ms, 2 * HOUR, "default lateness: the finest tier's reach")
+	eq(o.repeat_ms, 7 * DAY, "default repeat window")
+	eq(o.strict, false, "default: not strict")
+	eq(ctx:journey_set_options(w.buy, d), true, "set the defaults as journey_options() gives them")
+	eq(ctx:journey_set_options(w.buy, {strict = true, flags = {"restart", "window_exclusive"},
+		conversion_ms = 2 * DAY, abandon_ms = HOUR, lateness_ms = 5 * S, repeat_ms = 3 * DAY}),
+		true, "set options")
+	o = assert(ctx:journey_get_options(w.buy))
+	eq(o.strict and o.restart and o.window_exclusive, true, "flags set")
+	eq(o.count_repeats or o.equal_times_hold, false, "other flags clear")
+	eq(table.concat(o.flags, ","), "strict,restart,window_exclusive", "flag names in bit order")
+	eq(o.conversion_ms, 2 * DAY, "conversion_ms")
+	eq(o.abandon_ms, HOUR, "abandon_ms")
+	eq(o.lateness_ms, 5 * S, "lateness_ms")
+	eq(o.repeat_ms, 3 * DAY, "repeat_ms")
+	eq(ctx:journey_set_options(w.buy, o), true, "what get gives, set takes")
+	local o2 = assert(ctx:journey_get_options(w.buy))
+	for k, v in pairs(o) do
+		if k ~= "flags" then eq(o2[k], v, "round trip: " .. k) end
+	end
+	eq(table.concat(o2.flags, ","), table.concat(o.flags, ","), "round trip: flags")
+	eq(assert(ctx:journey_get_options(w.support)).strict, false, "other journeys keep theirs")
+
+	-- libcxm's failures
+	fails("UNKNOWN_ID", "set_options of journey 77", ctx.journey_set_options, ctx, 77, {})
+	fails("UNKNOWN_ID", "get_options of journey 77", ctx.journey_get_options, ctx, 77)
+	fails("OUT_OF_RANGE", "a conversion window of 50 days", ctx.journey_set_options, ctx, w.buy,
+		{conversion_ms = 50 * DAY})
+	fails("OUT_OF_RANGE", "a negative conversion window", ctx.journey_set_options, ctx, w.buy,
+		{conversion_ms = -5})
+	fails("OUT_OF_RANGE", "an abandonment timeout of 999 ms", ctx.journey_set_options, ctx, w.buy,
+		{abandon_ms = 999})
+	fails("OUT_OF_RANGE", "a repeat window of 500 days", ctx.journey_set_options, ctx, w.buy,
+		{repeat_ms = 500 * DAY})
+	-- the binding's
+	fails("INVALID", "an unknown option", ctx.journey_set_options, ctx, w.buy, {strictly = true})
+	fails("INVALID", "option names are strings", ctx.journey_set_options, ctx, w.buy, {true})
+	fails("INVALID", "a flag that is not a boolean", ctx.journey_set_options, ctx, w.buy,
+		{strict = "yes"})
+	fails("INVALID", "an unknown flag name", ctx.journey_set_options, ctx, w.buy, {flags = {"lax"}})
+	fails("INVALID", "an unknown flag as a string", ctx.journey_set_options, ctx, w.buy,
+		{flags = "lax"})
+	fails("INVALID", "a flag name that is not a string", ctx.journey_set_options, ctx, w.buy,
+		{flags = {1}})
+	fails("INVALID", "flags as a number", ctx.journey_set_options, ctx, w.buy, {flags = 3})
+	fails("INVALID", "a flag named and false", ctx.journey_set_options, ctx, w.buy,
+		{flags = {"strict"}, strict = false})
+	fails("INVALID", "a fractional duration", ctx.journey_set_options, ctx, w.buy,
+		{abandon_ms = 1500.5})
+	fails("NOT_FINITE", "a NaN duration", ctx.journey_set_options, ctx, w.buy,
+		{abandon_ms = 0 / 0})
+	fails("INVALID", "a duration of the wrong type", ctx.journey_set_options, ctx, w.buy,
+		{lateness_ms = "1h"})
+	fails("OUT_OF_RANGE", "a negative journey id", ctx.journey_set_options, ctx, -1, {})
+	fails("INVALID", "a fractional journey id", ctx.journey_get_options, ctx, 0.5)
+	local after = assert(ctx:journey_get_options(w.buy))
+	for k, v in pairs(o) do
+		if k ~= "flags" then eq(after[k], v, "failures changed nothing: " .. k) end
+	end
+	-- programming errors raise
+	raises("number expected", "set_options(name)", ctx.journey_set_options, ctx, "buy", {})
+	raises("table expected", "set_options without options", ctx.journey_set_options, ctx, w.buy)
+	raises("number expected", "get_options(nil)", ctx.journey_get_options, ctx)
+	ctx:close()
+	raises("closed cxm context", "set_options on a closed context", ctx.journey_set_options,
+		ctx, 0, {})
+	raises("closed cxm context", "get_options on a closed context", ctx.journey_get_options, ctx, 0)
+end
+
+-- abandonment, the sweep, breakdowns by channel and segment, quantiles
+do
+	local w = jworld()
+	local ctx = w.ctx
+	assert(ctx:journey_set_options(w.buy, {abandon_ms = 10 * MIN}))
+	assert(w.touch(w.browse, T0 - 60 * MIN, "bob"))      -- stops after cart
+	assert(w.touch(w.cart, T0 - 55 * MIN, "bob"))
+	assert(w.touch(w.browse_app, T0 - 50 * MIN, "carl")) -- back after 45 min
+	assert(w.touch(w.cart, T0 - 5 * MIN, "carl"))
+	local q = {journey = w.buy, span_ms = DAY}
+	local f = assert(ctx:funnel(q))
+	eq(f.entered, 2, "abandonment: entered")
+	eq(f.abandoned, 1, "carl's abandonment noticed on his return")
+	eq(f.steps[2].reached, 1, "carl's cart is no progress")
+	eq(ctx:journey_sweep(T0 - 46 * MIN), 0, "sweep before bob's deadline")
+	eq(ctx:journey_sweep(), 1, "sweep now ends bob's instance")
+	eq(ctx:journey_sweep(), 0, "once")
+	eq(assert(ctx:funnel(q)).abandoned, 2, "both abandoned")
+	f = assert(ctx:funnel{journey = w.buy, span_ms = DAY, channel = "chat"})
+	eq(f.entered, 1, "chat: entered")
+	eq(f.abandoned, 1, "chat: abandoned")
+	eq(f.steps[2].reached, 0, "chat: cart")
+	f = assert(ctx:funnel{journey = w.buy, span_ms = DAY, channel = 4}) -- web, by number
+	eq(f.entered, 1, "web: entered")
+	eq(f.steps[2].reached, 1, "web: cart")
+	f = assert(ctx:funnel{journey = w.buy, span_ms = 30 * MIN})
+	eq(f.entered, 0, "last 30 min: nothing entered")
+	eq(f.abandoned, 0, "counted when it happened")
+	eq(f.empty, true, "empty")
+	check(isnan(f.conversion), "conversion of nothing is NaN")
+	f = assert(ctx:funnel{journey = w.buy, span_ms = HOUR, end_ms = T0 - 30 * MIN})
+	eq(f.end_ms - f.start_ms, HOUR, "end_ms and span_ms reach libcxm")
+	eq(f.entered, 2, "an hour ending 30 min ago")
+
+	-- segments: dave (gold) gets to cart, erin (silver) only browses
+	local v = jworld()
+	assert(v.touch(v.browse, T0 - 30 * MIN, "dave", v.gold))
+	assert(v.touch(v.cart, T0 - 29 * MIN, "dave", v.gold))
+	assert(v.touch(v.browse, T0 - 28 * MIN, "erin", v.silver))
+	local gq = {journey = v.buy, span_ms = DAY, segment = v.tier, segment_value = v.gold}
+	f = assert(v.ctx:funnel(gq))
+	eq(f.entered, 1, "gold: entered")
+	eq(f.steps[2].reached, 1, "gold: cart")
+	gq.segment_value = v.silver
+	f = assert(v.ctx:funnel(gq))
+	eq(f.entered, 1, "silver: entered")
+	eq(f.steps[2].reached, 0, "silver: cart")
+	eq(f.steps[2].drop_off, 1, "silver: all dropped off")
+	-- quantiles of browse -> cart (60 s), by id and by name; to the goal: none
+	local bq = {journey = v.buy, span_ms = DAY}
+	local qs = assert(v.ctx:funnel_quantiles(bq, {0.5, 1}, 0))
+	eq(#qs, 2, "two quantiles")
+	near(qs[1], 60, 3, "browse -> cart median")
+	near(qs[2], 60, 3, "browse -> cart max")
+	near(assert(v.ctx:funnel_quantiles(bq, {0.5}, "browse"))[1], 60, 3, "the step by name")
+	check(isnan(assert(v.ctx:funnel_quantiles(bq, {0.5}))[1]), "nobody reached the goal: NaN")
+	check(isnan(assert(v.ctx:funnel_quantiles(bq, {0.5}, nil))[1]), "nil step: the goal")
+	near(assert(v.ctx:funnel_quantiles({journey = v.buy, span_ms = DAY, segment = v.tier,
+		segment_value = v.gold}, {0.5}, 0))[1], 60, 3, "quantiles of one segment value")
+
+	-- out tables are refilled, their step lists too
+	local out = {}
+	local r = assert(v.ctx:funnel(bq, out))
+	check(rawequal(r, out), "funnel fills out")
+	local s2 = out.steps[2]
+	assert(v.ctx:funnel(bq, out))
+	check(rawequal(out.steps[2], s2), "the step tables are reused")
+	assert(v.ctx:funnel({journey = v.support, span_ms = DAY}, out))
+	eq(#out.steps, 2, "a shorter journey's funnel leaves no stale steps")
+	eq(out.n_steps, 2, "n_steps of support")
+
+	-- failures of funnel and funnel_quantiles, libcxm's then the binding's
+	fails("UNKNOWN_ID", "funnel of journey 77", v.ctx.funnel, v.ctx, {journey = 77, span_ms = DAY})
+	fails("INVALID", "channel 9", v.ctx.funnel, v.ctx, {journey = v.buy, span_ms = DAY, channel = 9})
+	fails("INVALID", "a channel and a segment", v.ctx.funnel, v.ctx, {journey = v.buy,
+		span_ms = DAY, channel = "web", segment = v.tier, segment_value = v.gold})
+	fails("UNKNOWN_ID", "segment value 3", v.ctx.funnel, v.ctx, {journey = v.buy, span_ms = DAY,
+		segment = v.tier, segment_value = 3})
+	fails("UNKNOWN_ID", "segment 5", v.ctx.funnel, v.ctx, {journey = v.buy, span_ms = DAY,
+		segment = 5, segment_value = 0})
+	fails("OUT_OF_RANGE", "span_ms 0", v.ctx.funnel, v.ctx, {journey = v.buy, span_ms = 0})
+	fails("OUT_OF_RANGE", "end_ms -3", v.ctx.funnel, v.ctx, {journey = v.buy, span_ms = DAY,
+		end_ms = -3})
+	fails("INVALID", "a funnel query without journey", v.ctx.funnel, v.ctx, {span_ms = DAY})
+	fails("INVALID", "a funnel query without span", v.ctx.funnel, v.ctx, {journey = v.buy})
+	fails("INVALID", "an unknown funnel query field", v.ctx.funnel, v.ctx, {journey = v.buy,
+		span_ms = DAY, metric = 0})
+	fails("INVALID", "a segment without its value", v.ctx.funnel, v.ctx, {journey = v.buy,
+		span_ms = DAY, segment = v.tier})
+	fails("INVALID", "an unknown channel name", v.ctx.funnel, v.ctx, {journey = v.buy,
+		span_ms = DAY, channel = "fax"})
+	fails("OUT_OF_RANGE", "a negative segment value", v.ctx.funnel, v.ctx, {journey = v.buy,
+		span_ms = DAY, segment = v.tier, segment_value = -1})
+	fails("INVALID", "a fractional span", v.ctx.funnel, v.ctx, {journey = v.buy, span_ms = 1.5})
+	fails("NOT_FINITE", "a NaN end", v.ctx.funnel, v.ctx, {journey = v.buy, span_ms = DAY,
+		end_ms = 0 / 0})
+	fails("UNKNOWN_ID", "quantiles of step 4", v.ctx.funnel_quantiles, v.ctx, bq, {0.5}, 4)
+	fails("OUT_OF_RANGE", "quantiles of the last step", v.ctx.funnel_quantiles, v.ctx, bq, {0.5}, 3)
+	fails("UNKNOWN_ID", "quantiles of an unknown step name", v.ctx.funnel_quantiles, v.ctx, bq,
+		{0.5}, "refund")
+	fails("INVALID", "no quantiles", v.ctx.funnel_quantiles, v.ctx, bq, {}, 0)
+	fails("NOT_FINITE", "a NaN quantile", v.ctx.funnel_quantiles, v.ctx, bq, {0 / 0}, 0)
+	fails("OUT_OF_RANGE", "quantile 1.5", v.ctx.funnel_quantiles, v.ctx, bq, {1.5}, 0)
+	fails("UNKNOWN_ID", "quantiles of journey 77", v.ctx.funnel_quantiles, v.ctx,
+		{journey = 77, span_ms = DAY}, {0.5})
+	local many = {}
+	for i = 1, 65 do many[i] = i / 65 end
+	fails("INVALID", "65 quantiles", v.ctx.funnel_quantiles, v.ctx, bq, many, 0)
+	fails("INVALID", "a quantile that is not a number", v.ctx.funnel_quantiles, v.ctx, bq, {"p50"}, 0)
+	fails("INVALID", "a fractional step", v.ctx.funnel_quantiles, v.ctx, bq, {0.5}, 0.5)
+	fails("OUT_OF_RANGE", "a negative step", v.ctx.funnel_quantiles, v.ctx, bq, {0.5}, -1)
+	fails("INVALID", "quantiles of a query without span", v.ctx.funnel_quantiles, v.ctx,
+		{journey = v.buy}, {0.5})
+	-- sweep failures
+	fails("OUT_OF_RANGE", "sweep at -2", v.ctx.journey_sweep, v.ctx, -2)
+	fails("NOT_FINITE", "sweep at NaN", v.ctx.journey_sweep, v.ctx, 0 / 0)
+	fails("INVALID", "sweep at a fraction", v.ctx.journey_sweep, v.ctx, 1.5)
+	-- programming errors raise
+	raises("table expected", "funnel(journey id)", v.ctx.funnel, v.ctx, v.buy)
+	raises("table expected", "funnel with a string out", v.ctx.funnel, v.ctx, bq, "out")
+	raises("table expected", "funnel_quantiles without quantiles", v.ctx.funnel_quantiles,
+		v.ctx, bq, 0.5)
+	raises("table expected", "funnel_quantiles without a query", v.ctx.funnel_quantiles,
+		v.ctx, nil, {0.5})
+	raises("step id or name expected", "a step that is a table", v.ctx.funnel_quantiles,
+		v.ctx, bq, {0.5}, {})
+	raises("number expected", "sweep at a string", v.ctx.journey_sweep, v.ctx, "now")
+	v.ctx:close()
+	raises("closed cxm context", "funnel on a closed context", v.ctx.funnel, v.ctx, bq)
+	raises("closed cxm context", "funnel_quantiles on a closed context", v.ctx.funnel_quantiles,
+		v.ctx, bq, {0.5})
+	raises("closed cxm context", "sweep on a closed context", v.ctx.journey_sweep, v.ctx)
+	ctx:close()
+end
+
+-- a journey longer than the binding's 32 steps on the C stack, and one
+-- too long to be tracked (more than 255 steps)
+do
+	local ctx = fixed_ctx{max_steps = 300, max_customers = 1000}
+	local names = {}
+	for i = 1, 256 do names[i] = "s" .. i end
+	local long = {}
+	for i = 1, 40 do long[i] = names[i] end
+	local j40 = assert(ctx:journey_define("forty", long))
+	local j256 = assert(ctx:journey_define("too long", names))
+	local first = assert(ctx:touchpoint_define("first", "web", j40, 0))
+	local mid = assert(ctx:touchpoint_define("middle", "web", j40, 19))
+	local last = assert(ctx:touchpoint_define("last", "web", j40, 39))
+	local start = assert(ctx:touchpoint_define("start", "web", j256, 0))
+	assert(ctx:feed{time = T0 - 10 * MIN, touchpoint = first, customer = "pat"})
+	assert(ctx:feed{time = T0 - 9 * MIN, touchpoint = mid, customer = "pat"})
+	assert(ctx:feed{time = T0 - 5 * MIN, touchpoint = last, customer = "pat"})
+	local f = assert(ctx:funnel{journey = j40, span_ms = DAY})
+	eq(f.n_steps, 40, "40 steps")
+	eq(#f.steps, 40, "40 step tables")
+	eq(f.steps[40].step, 39, "the last step's id")
+	eq(f.steps[40].reached, 1, "the goal reached")
+	eq(f.steps[25].reached, 1, "skipped steps count as reached")
+	eq(f.completed, 1, "completed")
+	near(f.goal_p50, 300, 15, "5 min to the goal")
+	near(f.steps[1].next_p50, 60, 3, "1 min from step 0 to the next reached")
+	eq(f.steps[2].next_n, 0, "no time from a skipped step")
+	near(f.steps[20].next_p50, 240, 12, "4 min from step 19 to the goal")
+	near(assert(ctx:funnel_quantiles({journey = j40, span_ms = DAY}, {0.5}, "s20"))[1], 240, 12,
+		"quantiles of a step by name on a long journey")
+	assert(ctx:feed{time = T0 - MIN, touchpoint = start, customer = "quinn"})
+	eq(assert(ctx:stats()).accepted, 4, "an untracked journey's interactions feed as usual")
+	fails("LIMIT", "funnel of an untracked journey", ctx.funnel, ctx, {journey = j256, span_ms = DAY})
+	fails("LIMIT", "options of an untracked journey", ctx.journey_set_options, ctx, j256, {})
+	ctx:close()
+end
+
+-- churn: marks, the rate over a window, failures
+do
+	local w = jworld()
+	local ctx = w.ctx
+	for c = 0, 199 do assert(w.touch(w.alone, T0 - 100 * MIN + c * 100, "c" .. c)) end
+	for c = 0, 19 do
+		eq(ctx:customer_churn("c" .. c, T0 - 10 * MIN), true, "churn c" .. c)
+	end
+	fails("EXISTS", "churned twice before being seen again", ctx.customer_churn, ctx, "c0",
+		T0 - 9 * MIN)
+	assert(w.touch(w.alone, T0 - 8 * MIN, "c0"))
+	eq(ctx:customer_churn("c0", T0 - 7 * MIN), true, "churn again after being seen")
+	eq(ctx:customer_churn(12345, T0 - 7 * MIN), true, "a number id is its decimal text")
+	fails("EXISTS", "the same id as a string", ctx.customer_churn, ctx, "12345", T0 - 7 * MIN)
+	local r = assert(ctx:churn_rate{metric = w.uniq, span_ms = 30 * MIN, active_ms = DAY})
+	eq(r.churned, 22, "churn events in the window")
+	check(r.active > 190 and r.active < 210, "about 200 active before: " .. tostring(r.active))
+	near(r.rate, 22 / r.active, 1e-12, "rate = churned / active")
+	check(r.end_ms >= T0 and r.end_ms < T0 + MIN, "ends now by default, widened to a bucket")
+	eq(r.empty, false, "not empty")
+	check(r.active_end_ms >= r.start_ms - HOUR and r.active_end_ms <= r.start_ms + HOUR,
+		"the denominator ends at the window's start")
+	check(r.active_start_ms < r.active_end_ms, "the denominator's interval")
+	r = assert(ctx:churn_rate{metric = w.uniq, end_ms = T0 - 3 * HOUR, span_ms = 30 * MIN,
+		active_ms = HOUR})
+	eq(r.churned, 0, "no churn then")
+	eq(r.empty, true, "nobody active before it")
+	check(isnan(r.rate), "rate NaN")
+	-- erasure takes the churn mark along
+	eq(ctx:customer_forget("c5"), true, "forget c5")
+	eq(ctx:customer_churn("c5", T0 - MIN), true, "a forgotten customer churns anew")
+
+	fails("UNKNOWN_ID", "churn rate of metric 99", ctx.churn_rate, ctx,
+		{metric = 99, span_ms = HOUR, active_ms = DAY})
+	fails("KIND", "churn rate over a VOLUME metric", ctx.churn_rate, ctx,
+		{metric = w.volume, span_ms = HOUR, active_ms = DAY})
+	fails("OUT_OF_RANGE", "churn rate span 0", ctx.churn_rate, ctx,
+		{metric = w.uniq, span_ms = 0, active_ms = DAY})
+	fails("OUT_OF_RANGE", "churn rate active 0", ctx.churn_rate, ctx,
+		{metric = w.uniq, span_ms = HOUR, active_ms = 0})
+	fails("OUT_OF_RANGE", "churn rate end -1", ctx.churn_rate, ctx,
+		{metric = w.uniq, span_ms = HOUR, active_ms = DAY, end_ms = -1})
+	fails("INVALID", "churn rate without metric", ctx.churn_rate, ctx, {span_ms = HOUR, active_ms = DAY})
+	fails("INVALID", "churn rate without span", ctx.churn_rate, ctx, {metric = w.uniq, active_ms = DAY})
+	fails("INVALID", "churn rate without active_ms", ctx.churn_rate, ctx, {metric = w.uniq, span_ms = HOUR})
+	fails("INVALID", "an unknown churn query field", ctx.churn_rate, ctx,
+		{metric = w.uniq, span_ms = HOUR, active_ms = DAY, journey = 0})
+	fails("INVALID", "a fractional metric id", ctx.churn_rate, ctx,
+		{metric = 0.5, span_ms = HOUR, active_ms = DAY})
+	fails("NOT_FINITE", "a NaN active_ms", ctx.churn_rate, ctx,
+		{metric = w.uniq, span_ms = HOUR, active_ms = 0 / 0})
+	fails("TOO_LONG", "a churned id above the limit", ctx.customer_churn, ctx, ("x"):rep(300), T0)
+	fails("INVALID", "an empty churned id", ctx.customer_churn, ctx, "", T0)
+	fails("OUT_OF_RANGE", "churn at -1", ctx.customer_churn, ctx, "x", -1)
+	fails("TOO_EARLY", "churn a day ahead", ctx.customer_churn, ctx, "x", T0 + DAY)
+	fails("TOO_LATE", "churn a day ago", ctx.customer_churn, ctx, "x", T0 - DAY)
+	fails("INVALID", "churn at a fraction", ctx.customer_churn, ctx, "x", T0 + 0.5)
+	fails("NOT_FINITE", "churn at NaN", ctx.customer_churn, ctx, "x", 0 / 0)
+	eq(assert(ctx:churn_rate{metric = w.uniq, span_ms = 30 * MIN, active_ms = DAY}).churned, 23,
+		"failures counted nothing")
+	raises("string expected", "churn without an id", ctx.customer_churn, ctx, nil, T0)
+	raises("number expected", "churn at a string time", ctx.customer_churn, ctx, "x", "now")
+	raises("table expected", "churn_rate(metric id)", ctx.churn_rate, ctx, w.uniq)
+	ctx:close()
+	raises("closed cxm context", "churn on a closed context", ctx.customer_churn, ctx, "x", T0)
+	raises("closed cxm context", "churn_rate on a closed context", ctx.churn_rate, ctx, {})
+end
+
+------------------------------------------------------------------------------
 -- no globals, integers where the Lua has them
 ------------------------------------------------------------------------------
 for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end
