@@ -1393,9 +1393,16 @@ CXM_EXPORT cxm_status cxm_export_write(cxm_context *ctx, const cxm_export_option
  *   (data newer than the destination's now is kept as the source had it);
  * - statistics add (accepted, rejected, saturated, customers evicted,
  *   refused, forgotten);
+ * - journey state: each journey with state in the source must have the
+ *   same cxm_journey_options in the destination (::CXM_ERR_EXISTS, naming
+ *   the journey, before anything changes); funnel counts add exactly and
+ *   step-time sketches add their bins, so with traffic split by customer
+ *   every funnel equals that of one context fed everything (see
+ *   docs/journeys.md for the sweep this assumes);
  * - customers are combined by keyed hash: one seen on both sides keeps
- *   the later last-seen time, and the journey state of the side that saw
- *   it last (the destination's on a tie); a customer new to the
+ *   the later last-seen time (with that side's churn mark), and the
+ *   journey instance whose latest step is later (the destination's on a
+ *   tie, or when the source has none); a customer new to the
  *   destination is added if there is room under
  *   cxm_config::max_customers, and otherwise dropped and counted in
  *   cxm_stats::customers_refused, whatever the cxm_customer_policy (a
@@ -1513,7 +1520,8 @@ CXM_EXPORT cxm_status cxm_snapshot_load_mem(cxm_context *ctx, const void *data, 
  * @retval CXM_ERR_CORRUPT, CXM_ERR_VERSION  as cxm_snapshot_load().
  * @retval CXM_ERR_UNKNOWN_ID  the source defines a journey, touchpoint,
  *                             metric or segment that @p dst does not.
- * @retval CXM_ERR_EXISTS      one of them is defined differently, or the
+ * @retval CXM_ERR_EXISTS      one of them is defined differently, a
+ *                             journey has other cxm_journey_options, or the
  *                             tiers or customer key differ; cxm_errmsg()
  *                             says which and how.
  * @retval CXM_ERR_LIMIT       @p dst's limits (series, segment values)

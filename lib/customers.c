@@ -600,3 +600,95 @@ cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len, int6
 	cxm__churn_count(ctx, &mine, time_ms);
 	return CXM_OK;
 }
+
+/* ---- snapshots (snapshot.c): the table without its internals ------------------------------ */
+
+cxm_status cxm__customers_ensure(cxm_context *ctx)
+{
+	return table_init(ctx);
+}
+
+void cxm__customers_each(cxm_context *ctx, cust_visit_fn fn, void *payload, uint64_t counters[3])
+{
+	counters[0] = counters[1] = counters[2] = 0;
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	for (int i = 0; t && i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		pthread_mutex_lock(&s->lock);
+		counters[0] += s->evicted;
+		counters[1] += s->refused;
+		counters[2] += s->forgotten;
+		bool go = fn(NULL, s->count, payload);
+		for (uint32_t k = 0, left = s->count; go && left && k < s->cap; k++) {
+			if (slot_empty(&s->slots[k]))
+				continue;
+			left--;
+			fn(&s->slots[k], 0, payload);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+static inline int64_t step_time(const cust_entry *e)
+{
+	return (int64_t)e->inst_start_s * 1000 + e->step_ms;
+}
+
+int cxm__customer_put(cxm_context *ctx, const cust_entry *x)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	const uint64_t h[2] = {x->k0, x->k1};
+	cust_stripe *s = stripe_of(t, h);
+	int r = CUST_COMBINED;
+	pthread_mutex_lock(&s->lock);
+	int64_t at = find(s, h);
+	if (at >= 0) {
+		/* last seen, and the churn mark that goes with it: the later
+		 * side's; the journey instance: the side whose latest step is
+		 * later (ours on a tie, and when x has none) */
+		cust_entry *e = &s->slots[at], n = *e;
+		if (x->last_s > e->last_s) {
+			n.last_s = x->last_s;
+			n.flags = (uint8_t)((n.flags & ~JF_CHURNED) | (x->flags & JF_CHURNED));
+		}
+		if (x->journey && (!e->journey || step_time(x) > step_time(e))) {
+			n.journey = x->journey;
+			n.step = x->step;
+			n.flags = (uint8_t)((n.flags & JF_CHURNED) | (x->flags & ~JF_CHURNED));
+			n.inst_start_s = x->inst_start_s;
+			n.step_ms = x->step_ms;
+		}
+		*e = n;
+		goto out;
+	}
+	/* a place under max_customers, never by eviction */
+	bool reserved = false;
+	if (s->count < s->max) {
+		if (atomic_fetch_add_explicit(&t->count, 1, memory_order_relaxed) < ctx->max_customers)
+			reserved = true;
+		else
+			atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
+	}
+	if (!reserved) {
+		s->refused++;
+		r = CUST_NO_ROOM;
+		goto out;
+	}
+	s->slots[insert(s, h)] = *x;
+	r = CUST_ADDED;
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+void cxm__customers_add_counters(cxm_context *ctx, uint64_t evicted, uint64_t refused,
+				 uint64_t forgotten)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	cust_stripe *s = &t->stripes[0];
+	pthread_mutex_lock(&s->lock);
+	s->evicted += evicted;
+	s->refused += refused;
+	s->forgotten += forgotten;
+	pthread_mutex_unlock(&s->lock);
+}

@@ -160,6 +160,23 @@ CXM_INTERNAL cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2]
 					   cxm_id tp, const uint32_t *slots, uint32_t n_slots);
 CXM_INTERNAL void cxm__customers_free(cxm_context *ctx);
 CXM_INTERNAL void cxm__customers_stats(cxm_context *ctx, cxm_stats *out);
+/* For snapshots (snapshot.c), without the table's internals. ensure: the
+ * table, allocated on first use (CXM_ERR_NO_MEMORY). each: per stripe,
+ * under its lock, fn(NULL, entries, payload), then (unless that returned
+ * false) fn(entry, 0, payload) for each entry; counters gets evicted,
+ * refused, forgotten. put (the table exists): combine x with the entry of
+ * its hash (the later last-seen with its churn mark; the instance whose
+ * latest step is later, the table's on a tie), or add it under
+ * max_customers, or count it refused; no journey side effects, no
+ * eviction. add_counters: to the table's evicted, refused, forgotten. */
+enum { CUST_ADDED, CUST_COMBINED, CUST_NO_ROOM };
+typedef bool (*cust_visit_fn)(const cust_entry *e, uint32_t entries, void *payload);
+CXM_INTERNAL cxm_status cxm__customers_ensure(cxm_context *ctx);
+CXM_INTERNAL void cxm__customers_each(cxm_context *ctx, cust_visit_fn fn, void *payload,
+				      uint64_t counters[3]);
+CXM_INTERNAL int cxm__customer_put(cxm_context *ctx, const cust_entry *x);
+CXM_INTERNAL void cxm__customers_add_counters(cxm_context *ctx, uint64_t evicted, uint64_t refused,
+					      uint64_t forgotten);
 
 struct metric;
 CXM_INTERNAL void cxm__hll_clear(hll_cell *c);
@@ -235,6 +252,47 @@ CXM_INTERNAL void cxm__journeys_free(cxm_context *ctx);
 CXM_INTERNAL cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine);
 CXM_INTERNAL void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms);
 CXM_INTERNAL void cxm__churn_release(cxm_context *ctx, struct jmod **mine);
+
+/* ---- journey state in snapshots (journeys.c, with snapshot.c's codec) ---- */
+
+/* snapshot.c's codec: a section buffer to write into, and a section being
+ * read (its messages go to the caller's context, cxm__snap_ctx). Every
+ * get checks the bytes left; a series record is a series' epochs and cells,
+ * read into a new series of `into` (every epoch and cell checked). */
+struct wbuf;
+struct snap_in;
+struct series;
+CXM_INTERNAL void cxm__snap_put32(struct wbuf *b, uint32_t v);
+CXM_INTERNAL void cxm__snap_put64(struct wbuf *b, uint64_t v);
+CXM_INTERNAL void cxm__snap_put_series(struct wbuf *b, const struct series *s);
+CXM_INTERNAL cxm_context *cxm__snap_ctx(const struct snap_in *in);
+CXM_INTERNAL size_t cxm__snap_left(const struct snap_in *in);
+CXM_INTERNAL cxm_status cxm__snap_get32(struct snap_in *in, uint32_t *v);
+CXM_INTERNAL cxm_status cxm__snap_get64(struct snap_in *in, uint64_t *v);
+CXM_INTERNAL cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into,
+					     struct series *s);
+/* The JOURNEYS section (docs/snapshot.md): the journeys, segments and
+ * segment values below the counts the MODEL section holds. */
+CXM_INTERNAL void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
+				      uint32_t n_segments, const uint32_t *n_values);
+/* Read it into `into` (a private context with the snapshot's model). */
+CXM_INTERNAL cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in);
+/* Merging src's journey state into dst: prepare checks the options and
+ * allocates what dst lacks (nothing changes in dst; on failure nothing is
+ * left and *plan is NULL); commit publishes and adds (cannot fail); abort
+ * gives the allocations back. jmap and slotmap map src's journey ids and
+ * segment slots to dst's. */
+struct jmerge;
+/* CXM_ERR_EXISTS (or LIMIT) unless every journey with state in src has
+ * the same options in dst; allocates nothing. */
+CXM_INTERNAL cxm_status cxm__journeys_merge_check(cxm_context *dst, cxm_context *src,
+						  const cxm_id *jmap);
+CXM_INTERNAL cxm_status cxm__journeys_merge_prepare(cxm_context *dst, cxm_context *src,
+						    const cxm_id *jmap, const uint32_t *slotmap,
+						    struct jmerge **plan);
+CXM_INTERNAL void cxm__journeys_merge_commit(cxm_context *dst, cxm_context *src,
+					     struct jmerge *plan);
+CXM_INTERNAL void cxm__journeys_merge_abort(cxm_context *dst, struct jmerge *plan);
 
 /* ---- model (model.c) --------------------------------------------------- */
 

@@ -12,7 +12,8 @@
  * context's state in; a merge adds it into the target, series by series.
  *
  * The customer table is written and read by cust_write() and cust_read()
- * and combined by cust_merge(), nowhere else. */
+ * through customers.c's accessors; the journey state (JOURNEYS) by
+ * journeys.c through the codec functions cxm__snap_*. */
 #include "cxm_internal.h"
 #include "fileio.h"
 
@@ -35,6 +36,7 @@ enum {
 	SEC_SERIES = 3,
 	SEC_CUSTOMERS = 4,
 	SEC_STATS = 5,
+	SEC_JOURNEYS = 6,
 	SEC_END = 0x7f
 };
 
@@ -430,14 +432,10 @@ static void slot_dim(const model *md, uint32_t nseg, uint32_t slot, uint32_t *d,
 	}
 }
 
-static void write_series(wbuf *b, cxm_context *ctx, const series *s, cxm_id mid, cxm_id tp,
-			 uint32_t d, uint32_t v)
+/* A series' epochs and cells: everything of a record after its ids. */
+static void series_body_write(wbuf *b, cxm_context *ctx, const series *s)
 {
 	const metric *m = s->m;
-	put32(b, mid);
-	put32(b, tp);
-	put32(b, d);
-	put32(b, v);
 	put64(b, (uint64_t)s->hot_epoch);
 	for (uint32_t k = 0; k < ctx->n_tiers; k++)
 		put64(b, (uint64_t)s->top[k]);
@@ -458,6 +456,32 @@ static void write_series(wbuf *b, cxm_context *ctx, const series *s, cxm_id mid,
 	}
 	if (m->life_size)
 		cell_write(b, m, s->life, true);
+}
+
+static void write_series(wbuf *b, cxm_context *ctx, const series *s, cxm_id mid, cxm_id tp,
+			 uint32_t d, uint32_t v)
+{
+	put32(b, mid);
+	put32(b, tp);
+	put32(b, d);
+	put32(b, v);
+	series_body_write(b, ctx, s);
+}
+
+/* The codec other modules write their state with (cxm_internal.h). */
+void cxm__snap_put32(struct wbuf *b, uint32_t v)
+{
+	put32(b, v);
+}
+
+void cxm__snap_put64(struct wbuf *b, uint64_t v)
+{
+	put64(b, v);
+}
+
+void cxm__snap_put_series(struct wbuf *b, const series *s)
+{
+	series_body_write(b, b->ctx, s);
 }
 
 /* A SERIES section is closed and handed to the sink when its buffer
@@ -528,64 +552,71 @@ static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, co
 	return flush_series(k, b, ctx, sh, &count, false);
 }
 
-/* ---- customers: the table as customers.c lays it out --------------------------------- */
+/* ---- customers: written through customers.c's accessors -------------------------------- */
 
 #define CUST_REC 32u
 
+typedef struct cust_out {
+	wbuf *b;
+	const seen *sn;
+	unsigned char *p, *end; /* the current stripe's reserved records */
+	uint64_t count;
+} cust_out;
+
+/* Give back what a stripe reserved and did not use (none, unless its
+ * count and its entries disagree). */
+static void cust_trim(cust_out *o)
+{
+	if (o->p)
+		o->b->len -= (size_t)(o->end - o->p);
+	o->p = o->end = NULL;
+}
+
+static bool cust_visit(const cust_entry *e, uint32_t entries, void *payload)
+{
+	cust_out *o = payload;
+	if (!e) {
+		cust_trim(o);
+		o->p = wb_take(o->b, (size_t)entries * CUST_REC);
+		o->end = o->p ? o->p + (size_t)entries * CUST_REC : NULL;
+		return o->p != NULL;
+	}
+	if (!o->p || o->p == o->end)
+		return false;
+	unsigned char *p = o->p;
+	st64(p, e->k0);
+	st64(p + 8, e->k1);
+	st32(p + 16, e->last_s);
+	st16(p + 20, e->journey);
+	p[22] = e->step;
+	p[23] = e->flags;
+	st32(p + 24, e->inst_start_s);
+	st32(p + 28, e->step_ms);
+	/* journey state of a journey newer than the model written: none */
+	if (e->journey > o->sn->journeys)
+		memset(p + 20, 0, 12);
+	o->p += CUST_REC;
+	o->count++;
+	return true;
+}
+
 static void cust_write(wbuf *b, cxm_context *ctx, const seen *sn)
 {
-	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
-	uint64_t evicted = 0, refused = 0, forgotten = 0, count = 0;
-	if (t) {
-		/* room for the entries at once, rather than by doubling */
-		size_t want = 32 + (size_t)atomic_load(&t->count) * CUST_REC + 64 * CUST_REC;
-		if (wb_take(b, want))
-			b->len -= want;
-	}
 	size_t at = b->len;
 	put64(b, 0);
 	put64(b, 0);
 	put64(b, 0);
 	put64(b, 0);
-	if (!t)
-		return;
-	for (int i = 0; i < CUST_STRIPES; i++) {
-		cust_stripe *s = &t->stripes[i];
-		pthread_mutex_lock(&s->lock);
-		evicted += s->evicted;
-		refused += s->refused;
-		forgotten += s->forgotten;
-		uint32_t left = s->count;
-		unsigned char *p = wb_take(b, (size_t)left * CUST_REC);
-		for (uint32_t j = 0; p && left && j < s->cap; j++) {
-			const cust_entry *e = &s->slots[j];
-			if (!e->k0 && !e->k1)
-				continue;
-			left--;
-			st64(p, e->k0);
-			st64(p + 8, e->k1);
-			st32(p + 16, e->last_s);
-			/* journey state of a journey newer than the model written: none */
-			st16(p + 20, e->journey <= sn->journeys ? e->journey : 0);
-			p[22] = e->step;
-			p[23] = e->flags;
-			st32(p + 24, e->inst_start_s);
-			st32(p + 28, e->step_ms);
-			if (e->journey > sn->journeys)
-				memset(p + 22, 0, 10);
-			p += CUST_REC;
-			count++;
-		}
-		if (p)
-			b->len -= (size_t)left * CUST_REC; /* fewer than the stripe counted */
-		pthread_mutex_unlock(&s->lock);
-	}
+	cust_out o = {b, sn, NULL, NULL, 0};
+	uint64_t counters[3];
+	cxm__customers_each(ctx, cust_visit, &o, counters);
+	cust_trim(&o);
 	if (b->oom)
 		return;
-	st64(b->p + at, evicted);
-	st64(b->p + at + 8, refused);
-	st64(b->p + at + 16, forgotten);
-	st64(b->p + at + 24, count);
+	st64(b->p + at, counters[0]);
+	st64(b->p + at + 8, counters[1]);
+	st64(b->p + at + 16, counters[2]);
+	st64(b->p + at + 24, o.count);
 }
 
 static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload)
@@ -627,6 +658,12 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	if ((st = emit_section(&k, SEC_CUSTOMERS, b.p, b.len)))
 		goto out;
 	b.len = 0;
+	cxm__journeys_write(ctx, &b, sn.journeys, sn.segments, sn.values);
+	if (b.oom)
+		goto oom;
+	if ((st = emit_section(&k, SEC_JOURNEYS, b.p, b.len)))
+		goto out;
+	b.len = 0;
 	write_stats(&b, ctx);
 	if (b.oom)
 		goto oom;
@@ -663,7 +700,8 @@ typedef struct slice {
 
 typedef struct parsed {
 	unsigned char key_id[16];
-	slice config, model, customers, stats;
+	slice config, model, customers, journeys, stats;
+	bool has_journeys; /* the JOURNEYS section is optional */
 	slice *series; /* n_series sections, in the context's memory */
 	size_t n_series, cap_series;
 } parsed;
@@ -717,7 +755,8 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 	memcpy(ps->key_id, data + 24, 16);
 	size_t off = HEADER_LEN;
 	uint64_t sections = 0;
-	/* 0: want CONFIG, 1: MODEL, 2: SERIES or CUSTOMERS, 3: STATS, 4: END, 5: done */
+	/* 0: want CONFIG, 1: MODEL, 2: SERIES or CUSTOMERS, 3: JOURNEYS (at most
+	 * once) or STATS, 4: END, 5: done */
 	int stage = 0;
 	while (stage < 5) {
 		if (len - off < SEC_HEAD + SEC_CRC)
@@ -731,7 +770,8 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		if (!crc_ok(h, SEC_HEAD + (size_t)slen, ld32(h + SEC_HEAD + slen)))
 			return CORRUPT(ctx, "checksum of the section at byte %zu does not match", off);
 		if (type != SEC_CONFIG && type != SEC_MODEL && type != SEC_SERIES &&
-		    type != SEC_CUSTOMERS && type != SEC_STATS && type != SEC_END)
+		    type != SEC_CUSTOMERS && type != SEC_JOURNEYS && type != SEC_STATS &&
+		    type != SEC_END)
 			return cxm__fail(ctx, CXM_ERR_VERSION,
 					 "snapshot: section type %u is unknown to libcxm %s", type,
 					 CXM_VERSION_STRING);
@@ -742,6 +782,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		slice sl = {h + SEC_HEAD, (size_t)slen};
 		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
 				((type == SEC_SERIES || type == SEC_CUSTOMERS) && stage == 2) ||
+				(type == SEC_JOURNEYS && stage == 3 && !ps->has_journeys) ||
 				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
 		if (!order_ok)
 			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
@@ -763,6 +804,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 			ps->series[ps->n_series++] = sl;
 			break;
 		case SEC_CUSTOMERS: ps->customers = sl; stage = 3; break;
+		case SEC_JOURNEYS: ps->journeys = sl; ps->has_journeys = true; break;
 		case SEC_STATS: ps->stats = sl; stage = 4; break;
 		case SEC_END:
 			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
@@ -1230,6 +1272,98 @@ static cxm_status record_ids(loader *L, const cxm_context *c, uint32_t mid, uint
 	return CXM_OK;
 }
 
+/* The cells of a record into s, a new series of `into`, whose newest
+ * epochs (checked by the caller) are hot and top. */
+static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, series *s, int64_t hot,
+				    const int64_t *top)
+{
+	cxm_context *ctx = L->ctx, *tmp = into;
+	const metric *m = s->m;
+	cxm_status st;
+	s->hot_epoch = hot;
+	if (hot != TAG_EMPTY && (st = cell_read(L, r, m, s->hot, m->bins_tier == 0)))
+		return st;
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		uint32_t tagged;
+		const int64_t n = ctx->tiers[k].buckets;
+		if ((st = rd32(L, r, &tagged)))
+			return st;
+		if (tagged > n || (top[k] == TAG_EMPTY && tagged))
+			return CORRUPT(ctx, "a series' tier %u has %u buckets", k, tagged);
+		if (top[k] != TAG_EMPTY) {
+			s->top[k] = top[k];
+			s->top_idx[k] = (uint32_t)(top[k] % n);
+		}
+		for (uint32_t i = 0; i < tagged; i++) {
+			uint64_t e;
+			if ((st = rd64(L, r, &e)))
+				return st;
+			int64_t x = (int64_t)e;
+			if (x < 0 || x > top[k] || x <= top[k] - n)
+				return CORRUPT(ctx, "bucket %lld lies outside tier %u's ring", (long long)x, k);
+			uint32_t idx = (uint32_t)(x % n);
+			int64_t *tag = cxm__series_tag(tmp, s, k, idx);
+			if (*tag != TAG_EMPTY)
+				return CORRUPT(ctx, "bucket %lld of tier %u appears twice", (long long)x, k);
+			/* cell_read writes every field a reader looks at */
+			void *cell = cxm__series_slot_cell(tmp, s, k, idx);
+			if ((st = cell_read(L, r, m, cell, k >= m->bins_tier)))
+				return st;
+			*tag = x;
+		}
+	}
+	if (m->life_size && (st = cell_read(L, r, m, s->life, true)))
+		return st;
+	return CXM_OK;
+}
+
+/* The codec other modules read their state with (cxm_internal.h). */
+struct snap_in {
+	loader *L;
+	rbuf r;
+};
+
+cxm_context *cxm__snap_ctx(const struct snap_in *in)
+{
+	return in->L->ctx;
+}
+
+size_t cxm__snap_left(const struct snap_in *in)
+{
+	return in->r.left;
+}
+
+cxm_status cxm__snap_get32(struct snap_in *in, uint32_t *v)
+{
+	return rd32(in->L, &in->r, v);
+}
+
+cxm_status cxm__snap_get64(struct snap_in *in, uint64_t *v)
+{
+	return rd64(in->L, &in->r, v);
+}
+
+cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into, series *s)
+{
+	loader *L = in->L;
+	cxm_context *ctx = L->ctx;
+	const unsigned char *p = take(&in->r, 8 + 8 * (size_t)ctx->n_tiers);
+	if (!p)
+		return TRUNC(L);
+	int64_t hot = (int64_t)ld64(p), top[CXM_MAX_TIERS];
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		top[k] = (int64_t)ld64(p + 8 + 8 * k);
+		/* these series take times a sweep supplies, ahead of the
+		 * watermark: only the range of an epoch is checked */
+		if (top[k] != TAG_EMPTY && (top[k] < 0 || top[k] > CXM_TIME_MAX / ctx->tiers[k].bucket_ms))
+			return CORRUPT(ctx, "a %s series' tier %u reaches bucket %lld", L->what, k,
+				       (long long)top[k]);
+	}
+	if (hot != top[0])
+		return CORRUPT(ctx, "a %s series' newest bucket is not its finest tier's newest", L->what);
+	return series_cells_read(L, &in->r, into, s, hot, top);
+}
+
 static cxm_status read_series(loader *L, rbuf *r)
 {
 	cxm_context *ctx = L->ctx, *tmp = L->tmp;
@@ -1273,39 +1407,7 @@ static cxm_status read_series(loader *L, rbuf *r)
 	sh->n_series++;
 	sh->series_bytes += cxm__series_size(tmp, m);
 	atomic_fetch_add(&tmp->n_series, 1);
-	s->hot_epoch = hot;
-	if (hot != TAG_EMPTY && (st = cell_read(L, r, m, s->hot, m->bins_tier == 0)))
-		return st;
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		uint32_t tagged;
-		const int64_t n = ctx->tiers[k].buckets;
-		if ((st = rd32(L, r, &tagged)))
-			return st;
-		if (tagged > n || (top[k] == TAG_EMPTY && tagged))
-			return CORRUPT(ctx, "a series' tier %u has %u buckets", k, tagged);
-		if (top[k] != TAG_EMPTY) {
-			s->top[k] = top[k];
-			s->top_idx[k] = (uint32_t)(top[k] % n);
-		}
-		for (uint32_t i = 0; i < tagged; i++) {
-			uint64_t e;
-			if ((st = rd64(L, r, &e)))
-				return st;
-			int64_t x = (int64_t)e;
-			if (x < 0 || x > top[k] || x <= top[k] - n)
-				return CORRUPT(ctx, "bucket %lld lies outside tier %u's ring", (long long)x, k);
-			uint32_t idx = (uint32_t)(x % n);
-			int64_t *tag = cxm__series_tag(tmp, s, k, idx);
-			if (*tag != TAG_EMPTY)
-				return CORRUPT(ctx, "bucket %lld of tier %u appears twice", (long long)x, k);
-			/* cell_read writes every field a reader looks at */
-			void *cell = cxm__series_slot_cell(tmp, s, k, idx);
-			if ((st = cell_read(L, r, m, cell, k >= m->bins_tier)))
-				return st;
-			*tag = x;
-		}
-	}
-	if (m->life_size && (st = cell_read(L, r, m, s->life, true)))
+	if ((st = series_cells_read(L, r, tmp, s, hot, top)))
 		return st;
 	/* the saver's shard of the touchpoint accepted this series' times */
 	int64_t swm = L->shard_wm[tp % L->shard_n];
@@ -1314,103 +1416,7 @@ static cxm_status read_series(loader *L, rbuf *r)
 	return CXM_OK;
 }
 
-/* ---- customers: the three functions that know the table -------------------------------
- *
- * cust_write() (above), cust_read() and the helpers below are the only code
- * here that knows customers.c's table: its stripes, its probing, its
- * allocation. They should become accessors of customers.c (see the
- * report of issue 6): "allocate the table", "find an entry", "put an entry
- * under max_customers". */
-
-static cust_entry *cust_lookup(cust_stripe *s, uint64_t k0, uint64_t k1)
-{
-	uint32_t i = (uint32_t)(((k0 & 0xffffffffu) * (uint64_t)s->cap) >> 32);
-	for (uint32_t n = 0; n < s->cap; n++) {
-		cust_entry *e = &s->slots[i];
-		if (!e->k0 && !e->k1)
-			return NULL;
-		if (e->k0 == k0 && e->k1 == k1)
-			return e;
-		i = i + 1 == s->cap ? 0 : i + 1;
-	}
-	return NULL;
-}
-
-/* The context's customer table, allocated as customers.c does on first use. */
-static cust_table *cust_table_ensure(cxm_context *c)
-{
-	cust_table *t = atomic_load_explicit(&c->customers, memory_order_acquire);
-	if (t)
-		return t;
-	pthread_mutex_lock(&c->def_lock);
-	t = atomic_load_explicit(&c->customers, memory_order_relaxed);
-	if (t)
-		goto out;
-	if (!(t = cxm__calloc(c, 1, sizeof *t)))
-		goto out;
-	atomic_init(&t->count, 0);
-	uint32_t stripe_max, cap, i;
-	cxm__customer_geometry(c->max_customers, &stripe_max, &cap);
-	for (i = 0; i < CUST_STRIPES; i++) {
-		cust_stripe *s = &t->stripes[i];
-		s->cap = cap;
-		s->max = stripe_max;
-		s->slots = cxm__calloc(c, cap, sizeof(cust_entry));
-		if (!s->slots || cxm__mutex_init(&s->lock)) {
-			cxm__free(c, s->slots, sizeof(cust_entry) * cap);
-			break;
-		}
-	}
-	if (i < CUST_STRIPES) {
-		while (i--) {
-			pthread_mutex_destroy(&t->stripes[i].lock);
-			cxm__free(c, t->stripes[i].slots, sizeof(cust_entry) * cap);
-		}
-		cxm__free(c, t, sizeof *t);
-		t = NULL;
-		goto out;
-	}
-	t->bytes = sizeof *t + (size_t)CUST_STRIPES * cap * sizeof(cust_entry);
-	atomic_store_explicit(&c->customers, t, memory_order_release);
-out:
-	pthread_mutex_unlock(&c->def_lock);
-	return t;
-}
-
-enum { CUST_ADDED, CUST_COMBINED, CUST_NO_ROOM };
-
-/* Put entry x into the table: combined with the entry of the same hash
- * (the later last-seen, and that side's journey state; ours on a tie), or
- * added if there is room under max_customers, or not (counted as refused). */
-static int cust_put(cxm_context *c, cust_table *t, const cust_entry *x)
-{
-	cust_stripe *s = &t->stripes[x->k1 >> 58];
-	int r = CUST_COMBINED;
-	pthread_mutex_lock(&s->lock);
-	cust_entry *e = cust_lookup(s, x->k0, x->k1);
-	if (e) {
-		if (x->last_s > e->last_s)
-			*e = *x;
-		goto out;
-	}
-	if (s->count >= s->max ||
-	    atomic_fetch_add(&t->count, 1) >= c->max_customers) {
-		if (s->count < s->max)
-			atomic_fetch_sub(&t->count, 1);
-		s->refused++;
-		r = CUST_NO_ROOM;
-		goto out;
-	}
-	uint32_t i = (uint32_t)(((x->k0 & 0xffffffffu) * (uint64_t)s->cap) >> 32);
-	while (s->slots[i].k0 || s->slots[i].k1)
-		i = i + 1 == s->cap ? 0 : i + 1;
-	s->slots[i] = *x;
-	s->count++;
-	r = CUST_ADDED;
-out:
-	pthread_mutex_unlock(&s->lock);
-	return r;
-}
+/* ---- customers: read through customers.c's accessors ---------------------------------- */
 
 /* Add the customers of a CUSTOMERS section to c, as the merge rules say
  * (see cxm.h). With `fresh`, c is the private context of a load: every
@@ -1446,8 +1452,7 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 	}
 	if (!n && !evicted && !refused && !forgotten)
 		return CXM_OK;
-	cust_table *t = cust_table_ensure(c);
-	if (!t)
+	if (cxm__customers_ensure(c))
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for the customer table");
 	for (uint64_t i = 0; i < n; i++) {
 		p = take(&r, CUST_REC);
@@ -1463,7 +1468,7 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 		e.flags = p[23];
 		e.inst_start_s = ld32(p + 24);
 		e.step_ms = ld32(p + 28);
-		int rc = cust_put(c, t, &e);
+		int rc = cxm__customer_put(c, &e);
 		if (fresh && rc == CUST_COMBINED)
 			return CORRUPT(ctx, "customer %llu appears twice", (unsigned long long)i);
 		if (fresh && rc == CUST_NO_ROOM)
@@ -1471,12 +1476,7 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 					 "snapshot: its customers do not fit max_customers %u",
 					 ctx->max_customers);
 	}
-	cust_stripe *s = &t->stripes[0];
-	pthread_mutex_lock(&s->lock);
-	s->evicted += evicted;
-	s->refused += refused;
-	s->forgotten += forgotten;
-	pthread_mutex_unlock(&s->lock);
+	cxm__customers_add_counters(c, evicted, refused, forgotten);
 	return CXM_OK;
 }
 
@@ -1575,6 +1575,16 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 		if (r.left)
 			return CORRUPT(ctx, "%zu bytes after the last series of a section", r.left);
 	}
+	if (ps->has_journeys) {
+		/* journey state is small: read whole into the private context,
+		 * for a load and for a merge alike */
+		L->what = "journeys";
+		struct snap_in in = {L, {ps->journeys.p, ps->journeys.len}};
+		if ((st = cxm__journeys_read(L->tmp, &in)))
+			return st;
+		if (in.r.left)
+			return CORRUPT(ctx, "%zu bytes after the journey state", in.r.left);
+	}
 	return CXM_OK;
 }
 
@@ -1603,6 +1613,9 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 	if (!ctx_empty(ctx))
 		return cxm__fail(ctx, CXM_ERR_INVALID,
 				 "the context is not empty: load into a new context, or merge");
+	/* the empty context's bytes: the loader's own allocations (on ctx)
+	 * are what it holds above this while it reads */
+	const uint64_t before = atomic_load(&ctx->memory);
 	loader L;
 	parsed ps;
 	cxm_status st = parse(ctx, data, len, &L, &ps, true);
@@ -1637,9 +1650,15 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		SWAP(model, ctx->model, tmp->model);
 		SWAP(shard *, ctx->shards, tmp->shards);
 		SWAP(_Atomic(cust_table *), ctx->customers, tmp->customers);
+		SWAP(_Atomic(struct jmod *), ctx->journeys, tmp->journeys);
 		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
 		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
-		SWAP(_Atomic uint64_t, ctx->memory, tmp->memory);
+		/* the state changes hands with its bytes; the two contexts'
+		 * empty states (same configuration) weigh the same, and the
+		 * loader's buffers stay on ctx until loader_free() below */
+		uint64_t loader_bytes = atomic_load(&ctx->memory) - before;
+		atomic_store(&ctx->memory, atomic_load(&tmp->memory) + loader_bytes);
+		atomic_store(&tmp->memory, before);
 		for (int i = 0; i < CXM_STATUS_COUNT; i++)
 			SWAP(_Atomic uint64_t, ctx->rejected[i], tmp->rejected[i]);
 	}
@@ -1745,6 +1764,10 @@ static cxm_status map_model(cxm_context *dst, cxm_context *src, idmap *im)
 					 b->step);
 		im->touchpoint[i] = id;
 	}
+	/* before anything is added to dst (segment values, below) */
+	cxm_status jst = cxm__journeys_merge_check(dst, src, im->journey);
+	if (jst)
+		return jst;
 	for (uint32_t i = 0; i < nm; i++) {
 		const metric *a = &sm->metrics[i];
 		cxm_id id;
@@ -2056,15 +2079,21 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 		st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory");
 		goto out;
 	}
-	/* pass 0, then the customers: the only failure left after those is
-	 * none, so until then everything can be given back */
-	if ((st = stream_pass(&S, ps, 0)) || (st = cust_read(L, ps->customers, dst, false, im.journey))) {
+	/* pass 0, the journey state's allocations, then the customers: the
+	 * only failure left after those is none, so until then everything can
+	 * be given back */
+	struct jmerge *jm = NULL;
+	if ((st = stream_pass(&S, ps, 0)) ||
+	    (st = cxm__journeys_merge_prepare(dst, src, im.journey, im.slot, &jm)) ||
+	    (st = cust_read(L, ps->customers, dst, false, im.journey))) {
+		cxm__journeys_merge_abort(dst, jm);
 		undo_made(dst, S.list, S.n_made);
 		goto out;
 	}
 	S.gen = 0;
 	memset(S.mark, 0, S.mark_bytes);
 	(void)stream_pass(&S, ps, 1); /* checked by pass 0: cannot fail */
+	cxm__journeys_merge_commit(dst, src, jm); /* cannot fail either */
 	uint32_t nt = atomic_load(&src->model.n_touchpoints);
 	for (uint32_t i = 0; i < L->shard_n; i++) {
 		shard *sh = &dst->shards[i % dst->n_shards];

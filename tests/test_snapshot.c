@@ -1,4 +1,5 @@
 /* Snapshots and merge: round trips, merge equals ingesting the union,
+ * journey state (funnels, options, churn) through load and merge,
  * faults of every file operation, damage at every byte, out of memory,
  * and bad arguments. Links the internal archive to replace the file I/O
  * layer (cxm_context::io). */
@@ -324,6 +325,8 @@ static void cmp_ctx(cxm_context *a, cxm_context *b, int64_t t_end, bool full)
 	}
 }
 
+static void cmp_funnels(cxm_context *a, cxm_context *b, int64_t t_end, bool exact);
+
 /* ---- snapshots in memory ------------------------------------------------------------------ */
 
 typedef struct mem {
@@ -380,9 +383,10 @@ static void test_round_trip(void **state)
 	mem m = save_mem(a);
 	cxm_context *b = load_copy(&m);
 	cmp_ctx(a, b, START + N_EV * STEP, true);
-	/* memory_bytes would differ by the journey funnels (journeys.c),
-	 * which snapshots do not hold yet */
-	cmp_stats(a, b, a->journeys == NULL);
+	/* journey state included: memory_bytes is the same */
+	assert_non_null(a->journeys);
+	cmp_stats(a, b, true);
+	cmp_funnels(a, b, START + N_EV * STEP, true);
 	/* and the loaded context saves the same model, series and statistics */
 	mem m2 = save_mem(b);
 	assert_int_equal(m.len, m2.len);
@@ -1194,6 +1198,7 @@ static void test_oom(void **state)
 		cxm_stats_get(&s, c);
 		assert_int_equal(s.memory_bytes, s0.memory_bytes);
 		cmp_ctx(c, ref, START + HOUR, false);
+		cmp_funnels(c, ref, START + HOUR, true);
 	}
 	assert_true(n > 5);
 	/* save: a failed write leaves nothing allocated behind */
@@ -1215,6 +1220,452 @@ static void test_oom(void **state)
 	cxm_context_free(c);
 	free(m.p);
 	cxm_context_free(a);
+}
+
+/* ---- journey state: funnels, options and churn ------------------------------------------------ */
+
+static void same_num(double a, double b, bool exact, const char *what)
+{
+	if (isnan(a) && isnan(b))
+		return;
+	if (exact ? a == b : fabs(a - b) <= 1e-9 * (fabs(a) > 1 ? fabs(a) : 1))
+		return;
+	fail_msg("%s: %.17g != %.17g", what, a, b);
+}
+
+/* One funnel query on a and on b: counts and quantiles exactly, means
+ * within rounding unless `exact` (sums may be added in another order). */
+static void cmp_funnel(cxm_context *a, cxm_context *b, const cxm_funnel_query *qa,
+		       const cxm_funnel_query *qb, bool exact)
+{
+	cxm_funnel fa = {.size = sizeof fa}, fb = {.size = sizeof fb};
+	cxm_funnel_step sa[4], sb[4];
+	sa[0].size = sb[0].size = sizeof sa[0];
+	cxm_status ra = cxm_funnel_run(&fa, sa, 4, a, qa), rb = cxm_funnel_run(&fb, sb, 4, b, qb);
+	assert_int_equal(ra, rb);
+	if (ra)
+		return;
+	assert_int_equal(fa.flags, fb.flags);
+	assert_int_equal(fa.n_steps, fb.n_steps);
+	assert_int_equal(fa.entered, fb.entered);
+	assert_int_equal(fa.completed, fb.completed);
+	assert_int_equal(fa.abandoned, fb.abandoned);
+	assert_int_equal(fa.expired, fb.expired);
+	assert_int_equal(fa.broken, fb.broken);
+	assert_int_equal(fa.displaced, fb.displaced);
+	assert_int_equal(fa.repeats, fb.repeats);
+	assert_int_equal(fa.goal_n, fb.goal_n);
+	same_num(fa.conversion, fb.conversion, true, "conversion");
+	same_num(fa.repeat_rate, fb.repeat_rate, true, "repeat rate");
+	same_num(fa.goal_p50, fb.goal_p50, true, "goal p50");
+	same_num(fa.goal_p90, fb.goal_p90, true, "goal p90");
+	same_num(fa.goal_mean, fb.goal_mean, exact, "goal mean");
+	for (uint32_t k = 0; k < fa.n_steps; k++) {
+		assert_int_equal(sa[k].reached, sb[k].reached);
+		assert_int_equal(sa[k].next_n, sb[k].next_n);
+		same_num(sa[k].drop_off, sb[k].drop_off, true, "drop-off");
+		same_num(sa[k].next_p50, sb[k].next_p50, true, "next p50");
+		same_num(sa[k].next_p90, sb[k].next_p90, true, "next p90");
+		same_num(sa[k].next_mean, sb[k].next_mean, exact, "next mean");
+	}
+	static const double qs[] = {0, 0.25, 0.5, 0.75, 0.9, 0.99, 1};
+	for (uint32_t k = 0; k < fa.n_steps; k++) {
+		uint32_t step = k + 1 == fa.n_steps ? CXM_NONE : k;
+		double xa[7], xb[7];
+		assert_int_equal(cxm_funnel_quantiles(xa, a, qa, step, qs, 7), CXM_OK);
+		assert_int_equal(cxm_funnel_quantiles(xb, b, qb, step, qs, 7), CXM_OK);
+		for (int i = 0; i < 7; i++)
+			same_num(xa[i], xb[i], true, "funnel quantile");
+	}
+}
+
+/* Every funnel of both journeys (whole, by each segment value, by each
+ * channel) over a few windows; the options of both journeys; churn. */
+static void cmp_funnels(cxm_context *a, cxm_context *b, int64_t t_end, bool exact)
+{
+	static const int64_t spans[] = {10 * MIN, 2 * HOUR, 3 * DAY};
+	const int64_t ends[] = {t_end, t_end - 3 * HOUR};
+	for (cxm_id j = 0; j < 2; j++) {
+		cxm_journey_options oa = {.size = sizeof oa}, ob = {.size = sizeof ob};
+		assert_int_equal(cxm_journey_get_options(&oa, a, j), CXM_OK);
+		assert_int_equal(cxm_journey_get_options(&ob, b, j), CXM_OK);
+		assert_memory_equal(&oa, &ob, sizeof oa);
+		for (int g = -1; g < 8 + 4; g++) {
+			cxm_funnel_query qa = CXM_FUNNEL_QUERY_INIT, qb;
+			qa.journey = j;
+			qb = qa;
+			if (g >= 0 && g < 8) {
+				const char *name = g < 4 ? TIERS[g] : REGIONS[g - 4];
+				cxm_id seg = g < 4 ? 0 : 1;
+				cxm_status fa = cxm_segment_value_find(&qa.segment_value, a, seg, name);
+				cxm_status fb = cxm_segment_value_find(&qb.segment_value, b, seg, name);
+				assert_int_equal(fa, fb);
+				if (fa)
+					continue;
+				qa.segment = qb.segment = seg;
+			} else if (g >= 8) {
+				static const uint32_t ch[] = {CXM_CHANNEL_WEB, CXM_CHANNEL_PHONE,
+							      CXM_CHANNEL_CHAT, CXM_CHANNEL_EMAIL};
+				qa.channel = qb.channel = ch[g - 8];
+			}
+			for (size_t e = 0; e < 2; e++)
+				for (size_t s = 0; s < 3; s++) {
+					qa.end_ms = qb.end_ms = ends[e];
+					qa.span_ms = qb.span_ms = spans[s];
+					cmp_funnel(a, b, &qa, &qb, exact);
+				}
+		}
+	}
+	for (size_t e = 0; e < 2; e++) {
+		cxm_churn ca = {.size = sizeof ca}, cb = {.size = sizeof cb};
+		assert_int_equal(cxm_churn_rate(&ca, a, M_DIST, ends[e], 6 * HOUR, DAY), CXM_OK);
+		assert_int_equal(cxm_churn_rate(&cb, b, M_DIST, ends[e], 6 * HOUR, DAY), CXM_OK);
+		assert_int_equal(ca.churned, cb.churned);
+		same_num(ca.active, cb.active, true, "active");
+		same_num(ca.rate, cb.rate, true, "churn rate");
+	}
+}
+
+/* Options other than the defaults on the support journey. */
+static void set_journey_options(cxm_context *c)
+{
+	cxm_journey_options o;
+	assert_int_equal(cxm_journey_options_init(&o, sizeof o), CXM_OK);
+	o.flags = CXM_JOURNEY_COUNT_REPEATS | CXM_JOURNEY_WINDOW_EXCLUSIVE;
+	o.abandon_ms = 40 * MIN;
+	o.conversion_ms = 3 * HOUR;
+	o.repeat_ms = 2 * DAY;
+	assert_int_equal(cxm_journey_set_options(c, 1, &o), CXM_OK);
+}
+
+/* Churn events for some customers, each after its latest event in v. */
+static void churn_some(cxm_context *c, const ev *v, size_t n, int parity)
+{
+	for (size_t i = n; i-- > n - n / 4;) {
+		if (!v[i].cust || v[i].cust % 7 || (parity >= 0 && v[i].cust % 2 != parity))
+			continue;
+		char id[32];
+		snprintf(id, sizeof id, "customer-%d", v[i].cust);
+		cxm_status st = cxm_customer_churn(c, id, strlen(id), v[n - 1].t);
+		assert_true(st == CXM_OK || st == CXM_ERR_EXISTS);
+	}
+}
+
+/* A context with every kind of journey state: funnels by segment and
+ * channel, options, abandonment by a sweep, churn. */
+static cxm_context *journey_state(size_t n, uint64_t seed, ev **out)
+{
+	cxm_context *c = model_ctx();
+	set_journey_options(c);
+	ev *v = gen(n, START, STEP, seed);
+	feed_all(c, v, n);
+	churn_some(c, v, n, -1);
+	uint64_t closed = 0;
+	assert_int_equal(cxm_journey_sweep(&closed, c, START + (int64_t)n * STEP), CXM_OK);
+	if (out)
+		*out = v;
+	else
+		free(v);
+	return c;
+}
+
+static void test_journey_round_trip(void **state)
+{
+	(void)state;
+	ev *v;
+	cxm_context *a = journey_state(900, 21, &v);
+	assert_non_null(a->journeys);
+	int64_t end = START + 900 * STEP;
+	mem m = save_mem(a);
+	cxm_context *b = load_copy(&m);
+	assert_non_null(b->journeys);
+	cmp_funnels(a, b, end, true);
+	cmp_funnels(a, b, end + HOUR, true);
+	cmp_stats(a, b, true); /* memory_bytes too */
+	/* the loaded context saves the same bytes */
+	mem m2 = save_mem(b);
+	assert_int_equal(m.len, m2.len);
+	assert_memory_equal(m.p, m2.p, m.len);
+	/* and journeys go on alike: the customers' instances came along */
+	ev *w = gen(300, end, STEP, 22);
+	feed_all(a, w, 300);
+	feed_all(b, w, 300);
+	cmp_funnels(a, b, end + 300 * STEP, true);
+	cmp_stats(a, b, true);
+	free(m.p);
+	free(m2.p);
+	free(v);
+	free(w);
+	cxm_context_free(a);
+	cxm_context_free(b);
+}
+
+/* Feed the events of v at positions idx[0 .. n) (of the whole workload),
+ * sweeping every 5 minutes of the workload's schedule, as the header
+ * recommends: instances end near their deadlines, so that no count is
+ * folded behind its series' finest ring (journeys.c folds such a count
+ * into the oldest bucket the ring has, which depends on the context's
+ * other traffic). */
+static void feed_swept(cxm_context *c, const ev *v, const size_t *idx, size_t n)
+{
+	int64_t next = START + 5 * MIN;
+	for (size_t i = 0; i < n; i++) {
+		int64_t at = START + (int64_t)idx[i] * STEP;
+		while (at >= next) {
+			assert_int_equal(cxm_journey_sweep(NULL, c, next), CXM_OK);
+			next += 5 * MIN;
+		}
+		feed_ev(c, &v[idx[i]]);
+	}
+}
+
+/* The property of issues 3 and 6: seeded traffic split in two halves by
+ * customer, fed to A and B and merged, answers every funnel exactly as one
+ * context fed everything. */
+static void test_journey_merge_halves(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		rng_state = seed * 77;
+		size_t n = 500 + rndn(700);
+		ev *v = gen(n, START, STEP, seed * 31);
+		size_t *h[2], *all = calloc(n, sizeof(size_t));
+		size_t nh[2] = {0, 0};
+		h[0] = calloc(n, sizeof(size_t));
+		h[1] = calloc(n, sizeof(size_t));
+		assert_true(h[0] && h[1] && all);
+		for (size_t i = 0; i < n; i++) {
+			int side = v[i].cust ? v[i].cust % 2 : (int)(i % 2);
+			h[side][nh[side]++] = i;
+			all[i] = i;
+		}
+		cxm_context *ca = model_ctx(), *cb = model_ctx(), *cu = model_ctx();
+		set_journey_options(ca);
+		set_journey_options(cb);
+		set_journey_options(cu);
+		feed_swept(ca, v, h[0], nh[0]);
+		feed_swept(cb, v, h[1], nh[1]);
+		feed_swept(cu, v, all, n);
+		churn_some(ca, v, n, 0);
+		churn_some(cb, v, n, 1);
+		churn_some(cu, v, n, -1);
+		int64_t end = START + (int64_t)n * STEP;
+		int64_t sweep = end + 10 * MIN;
+		assert_int_equal(cxm_journey_sweep(NULL, ca, sweep), CXM_OK);
+		assert_int_equal(cxm_journey_sweep(NULL, cb, sweep), CXM_OK);
+		assert_int_equal(cxm_journey_sweep(NULL, cu, sweep), CXM_OK);
+		if (seed % 2) {
+			assert_int_equal(cxm_merge(ca, cb), CXM_OK);
+		} else {
+			mem m = save_mem(cb);
+			assert_int_equal(cxm_snapshot_merge_mem(ca, m.p, m.len), CXM_OK);
+			free(m.p);
+		}
+		/* the workload reaches every kind of count */
+		cxm_funnel f = {.size = sizeof f};
+		cxm_funnel_step fs[4] = {{.size = sizeof fs[0]}};
+		cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+		q.journey = 1;
+		q.end_ms = end + HOUR;
+		q.span_ms = 3 * DAY;
+		assert_int_equal(cxm_funnel_run(&f, fs, 4, cu, &q), CXM_OK);
+		assert_true(f.entered > 20 && f.completed > 0 && f.abandoned > 0 && f.repeats > 0);
+		assert_true(f.goal_n > 0 && fs[0].next_n > 0);
+		cxm_churn ch = {.size = sizeof ch};
+		assert_int_equal(cxm_churn_rate(&ch, cu, M_DIST, end + HOUR, 2 * HOUR, DAY), CXM_OK);
+		assert_true(ch.churned > 0);
+		cmp_funnels(ca, cu, end, false);
+		cmp_funnels(ca, cu, end + 2 * HOUR, false);
+		cmp_ctx(ca, cu, end, false);
+		/* the customers' instances came along: feeding on agrees */
+		ev *w = gen(200, end, STEP, seed * 31 + 1);
+		feed_all(ca, w, 200);
+		feed_all(cu, w, 200);
+		cmp_funnels(ca, cu, end + 200 * STEP, false);
+		free(w);
+		free(v);
+		free(all);
+		free(h[0]);
+		free(h[1]);
+		cxm_context_free(ca);
+		cxm_context_free(cb);
+		cxm_context_free(cu);
+	}
+}
+
+/* Options differ: the merge is refused, naming the journey, and nothing
+ * changed; the customers' later journey step wins. */
+static void test_journey_merge_rules(void **state)
+{
+	(void)state;
+	cxm_context *a = journey_state(200, 5, NULL), *b = model_ctx();
+	cxm_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
+	assert_int_equal(cxm_stats_get(&s0, b), CXM_OK);
+	assert_int_equal(cxm_merge(b, a), CXM_ERR_EXISTS);
+	assert_non_null(strstr(cxm_errmsg(b), "'support'"));
+	assert_int_equal(cxm_stats_get(&s1, b), CXM_OK);
+	assert_int_equal(s1.memory_bytes, s0.memory_bytes);
+	assert_null(b->journeys);
+	set_journey_options(b);
+	assert_int_equal(cxm_merge(b, a), CXM_OK);
+	cmp_funnels(a, b, START + 200 * STEP, false);
+	cxm_context_free(b);
+
+	/* one customer on both sides: the later latest step is kept */
+	cxm_context *x = model_ctx(), *y = model_ctx();
+	ev e;
+	memset(&e, 0, sizeof e);
+	e.cust = 1;
+	e.tier = e.region = -1;
+	e.t = START;
+	e.tp = 0; /* buy: browse */
+	feed_ev(x, &e);
+	e.t = START + MIN;
+	e.tp = 3; /* support: contact */
+	feed_ev(y, &e);
+	e.t = START + 2 * MIN;
+	e.tp = 1; /* buy: cart */
+	feed_ev(x, &e);
+	assert_int_equal(cxm_merge(y, x), CXM_OK); /* x's step at +2 min wins */
+	e.t = START + 3 * MIN;
+	e.tp = 2; /* buy: pay completes x's instance, now y's */
+	feed_ev(y, &e);
+	cxm_funnel f = {.size = sizeof f};
+	cxm_funnel_step st[4];
+	st[0].size = sizeof st[0];
+	cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+	q.journey = 0;
+	q.span_ms = HOUR;
+	q.end_ms = START + 10 * MIN;
+	assert_int_equal(cxm_funnel_run(&f, st, 4, y, &q), CXM_OK);
+	assert_int_equal(f.entered, 1);
+	assert_int_equal(f.completed, 1);
+	assert_int_equal(f.goal_n, 1);
+	same_num(f.goal_mean, 180.0, true, "time to goal");
+	cxm_context_free(x);
+	cxm_context_free(y);
+	cxm_context_free(a);
+}
+
+/* The offset of the JOURNEYS section's payload, and its length. */
+static size_t find_journeys(const mem *m, uint64_t *len)
+{
+	size_t off = 64;
+	while (off + 20 <= m->len) {
+		uint32_t type;
+		uint64_t sl;
+		memcpy(&type, m->p + off, 4);
+		memcpy(&sl, m->p + off + 8, 8);
+		if (type == 6) {
+			*len = sl;
+			return off + 16;
+		}
+		off += 20 + (size_t)sl;
+	}
+	fail_msg("no JOURNEYS section");
+	return 0;
+}
+
+/* Damage in the JOURNEYS section: a flipped byte fails its checksum; with
+ * checksums made good, a flipped byte is read or refused with a code, and
+ * the section cut short at every length is refused; the context is left
+ * as it was (a load's empty, a merge's answers and memory). */
+static void test_journey_damage(void **state)
+{
+	(void)state;
+	cxm_context *a = model_ctx();
+	set_journey_options(a);
+	ev *v = gen(6, START, 5 * MIN, 3);
+	/* the support journey (two steps), one segment value: every kind of
+	 * record, in a few hundred bytes */
+	for (int i = 0; i < 6; i++) {
+		v[i].tp = 3 + (uint32_t)(i / 2 % 2);
+		v[i].cust = 1 + i % 2;
+		v[i].tier = i % 2 ? 1 : -1;
+		v[i].region = -1;
+		v[i].n_ms = 0;
+	}
+	feed_all(a, v, 6);
+	mem m = save_mem(a);
+	uint64_t jl = 0;
+	size_t jo = find_journeys(&m, &jl);
+	assert_true(jl > 40);
+	cxm_context *c = new_ctx(), *d = model_ctx();
+	set_journey_options(d);
+	feed_all(d, v, 3);
+	cxm_stats s0 = {.size = sizeof s0}, sd = {.size = sizeof sd}, s = {.size = sizeof s};
+	cxm_stats_get(&s0, c);
+	cxm_stats_get(&sd, d);
+	unsigned char *x = malloc(m.len);
+	size_t accepted = 0, tries = 0;
+	/* every byte of the first 256 (flag, churn series, the first
+	 * journey's options and first group), then every 11th: the tests run
+	 * under valgrind */
+	for (size_t i = jo; i < jo + jl; i += i < jo + 256 ? 1 : 11) {
+		for (int fix = 0; fix < 2; fix++) {
+			memcpy(x, m.p, m.len);
+			x[i] ^= (unsigned char)(fix ? 1u << (i % 8) : 0xff);
+			if (fix) {
+				rechecksum(x, m.len);
+				tries++;
+			}
+			cxm_status st = cxm_snapshot_load_mem(c, x, m.len);
+			if (!fix)
+				assert_int_equal(st, CXM_ERR_CORRUPT);
+			if (st == CXM_OK) {
+				accepted++;
+				cxm_context_free(c);
+				c = new_ctx();
+				continue;
+			}
+			if (st != CXM_ERR_CORRUPT && st != CXM_ERR_LIMIT)
+				fail_msg("byte %zu: %s (%s)", i - jo, cxm_strerror(st), cxm_errmsg(c));
+			assert_empty(c, s0.memory_bytes);
+			st = cxm_snapshot_merge_mem(d, x, m.len);
+			if (st == CXM_OK) {
+				cxm_context_free(d);
+				d = model_ctx();
+				set_journey_options(d);
+				feed_all(d, v, 3);
+				continue;
+			}
+			cxm_stats_get(&s, d);
+			assert_int_equal(s.memory_bytes, sd.memory_bytes);
+		}
+	}
+	assert_true(accepted < tries); /* some damage is refused */
+	assert_true(accepted > 0);     /* and some only changes counts */
+	/* cut: the section ends early, its length, checksum and the end
+	 * section's byte count made good */
+	size_t tail = m.len - (jo + jl); /* the checksum, STATS and END */
+	for (uint64_t cut = 0; cut < jl; cut += cut < 256 ? 1 : 11) {
+		size_t n = jo + cut;
+		memcpy(x, m.p, n);
+		memcpy(x + n, m.p + jo + jl, tail);
+		memcpy(x + jo - 8, &cut, 8);
+		size_t len = n + tail;
+		uint64_t end_at = len - 36; /* the END section: 16 + 16 + 4 */
+		memcpy(x + len - 4 - 8, &end_at, 8);
+		rechecksum(x, len);
+		cxm_status st = cxm_snapshot_load_mem(c, x, len);
+		if (st != CXM_ERR_CORRUPT)
+			fail_msg("cut at %llu: %s (%s)", (unsigned long long)cut, cxm_strerror(st),
+				 cxm_errmsg(c));
+		assert_empty(c, s0.memory_bytes);
+		assert_int_equal(cxm_snapshot_merge_mem(d, x, len), CXM_ERR_CORRUPT);
+		cxm_stats_get(&s, d);
+		assert_int_equal(s.memory_bytes, sd.memory_bytes);
+	}
+	/* the same cut-and-mend of nothing loads: the mending is right */
+	memcpy(x, m.p, m.len);
+	rechecksum(x, m.len);
+	assert_int_equal(cxm_snapshot_load_mem(c, x, m.len), CXM_OK);
+	free(x);
+	free(v);
+	free(m.p);
+	cxm_context_free(a);
+	cxm_context_free(c);
+	cxm_context_free(d);
 }
 
 /* ---- bad arguments ----------------------------------------------------------------------------- */
@@ -1292,6 +1743,10 @@ int main(void)
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_oom),
+		cmocka_unit_test(test_journey_round_trip),
+		cmocka_unit_test(test_journey_merge_halves),
+		cmocka_unit_test(test_journey_merge_rules),
+		cmocka_unit_test(test_journey_damage),
 		cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, mkdir_tmp, rmdir_tmp);

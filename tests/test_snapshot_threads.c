@@ -49,10 +49,16 @@ static void define(cxm_context *c)
 	cxm_metric_preset(&d, CXM_PRESET_VOLUME);
 	assert_int_equal(cxm_metric_define(&id, c, "volume", &d), CXM_OK);
 	assert_int_equal(cxm_segment_define(&id, c, "agent", 60), CXM_OK);
+	/* tp0 .. tp3 are the steps of a journey: funnels are saved and
+	 * merged while they are fed */
+	const char *steps[] = {"call", "triage", "fix", "close"};
+	cxm_id j;
+	assert_int_equal(cxm_journey_define(&j, c, "case", steps, 4), CXM_OK);
 	for (int t = 0; t < 8; t++) {
 		char name[16];
 		snprintf(name, sizeof name, "tp%d", t);
-		assert_int_equal(cxm_touchpoint_define(&id, c, name, CXM_CHANNEL_PHONE, CXM_NONE, 0),
+		assert_int_equal(cxm_touchpoint_define(&id, c, name, CXM_CHANNEL_PHONE,
+						       t < 4 ? j : CXM_NONE, t < 4 ? (cxm_id)t : CXM_NONE),
 				 CXM_OK);
 	}
 }
@@ -141,6 +147,8 @@ static void test_save_while_feeding(void **state)
 		if (st)
 			fail_msg("round %d: %s: %s", round, cxm_strerror(st), cxm_errmsg(d));
 		cxm_context_free(d);
+		/* instances end meanwhile */
+		assert_int_equal(cxm_journey_sweep(NULL, c, START + (round + 1) * 60000), CXM_OK);
 		/* a merge of the live context into another, touchpoints aside */
 		if (round % 4 == 3) {
 			cxm_context *e = ctx_new();

@@ -123,6 +123,20 @@ int fuzz_seed(int i, unsigned char **out, size_t *len)
 		ix.n_measures = 1 + (size_t)(x >> 40) % 6;
 		cxm_feed(ctx, &ix);
 	}
+	if (i >= 2) {
+		/* journey state beyond the funnels of feeding: ends by a
+		 * sweep, churn, and (in odd seeds) options of its own */
+		if (i % 2) {
+			cxm_journey_options o;
+			cxm_journey_options_init(&o, sizeof o);
+			o.flags = CXM_JOURNEY_STRICT | CXM_JOURNEY_COUNT_REPEATS;
+			o.abandon_ms = 600000;
+			cxm_journey_set_options(ctx, 0, &o);
+		}
+		int64_t t = T0 + INT64_C(29) * 86400000 + (int64_t)n * 97000 * (i + 1);
+		cxm_journey_sweep(NULL, ctx, t);
+		cxm_customer_churn(ctx, "c3", 2, t);
+	}
 	buf b = {0};
 	cxm_status st = cxm_snapshot_write(ctx, to_buf, &b);
 	cxm_context_free(ctx);

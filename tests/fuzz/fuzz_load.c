@@ -34,6 +34,30 @@ static void exercise(cxm_context *ctx)
 			cxm_query_run(&r, ctx, &q);
 		}
 	}
+	/* the journey state (JOURNEYS section): funnels, their times, churn */
+	uint32_t nj = 0;
+	cxm_count(&nj, ctx, CXM_OBJECT_JOURNEY);
+	for (cxm_id j = 0; j < nj; j++) {
+		cxm_funnel_query fq = CXM_FUNNEL_QUERY_INIT;
+		fq.journey = j;
+		fq.end_ms = INT64_C(1795392000000) + INT64_C(30) * 86400000;
+		fq.span_ms = INT64_C(86400000) * 3;
+		cxm_funnel f = {.size = sizeof f};
+		cxm_funnel_step steps[8] = {{.size = sizeof steps[0]}};
+		cxm_funnel_run(&f, steps, 8, ctx, &fq);
+		double qs[2] = {0.5, 0.9}, out[2];
+		cxm_funnel_quantiles(out, ctx, &fq, CXM_NONE, qs, 2);
+		fq.channel = CXM_CHANNEL_WEB;
+		cxm_funnel_run(&f, steps, 8, ctx, &fq);
+		fq.channel = 0;
+		fq.segment = 0;
+		cxm_funnel_run(&f, steps, 8, ctx, &fq);
+	}
+	for (cxm_id m = 0; m < nm; m++) {
+		cxm_churn c = {.size = sizeof c};
+		cxm_churn_rate(&c, ctx, m, INT64_C(1795392000000) + INT64_C(30) * 86400000,
+			       INT64_C(86400000), INT64_C(86400000));
+	}
 	cxm_stats st = {.size = sizeof st};
 	cxm_stats_get(&st, ctx);
 	size_t n = 0;
