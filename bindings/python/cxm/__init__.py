@@ -17,17 +17,23 @@ and timedeltas into the integers the C library takes. See docs/python.md.
 """
 import dataclasses
 import enum
+import io
+import os
+from datetime import timedelta
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from . import _cxm
 from ._convert import UTC, from_ms, parse_iso, span_ms, time_ms  # noqa: F401
 from ._cxm import (  # noqa: F401  (re-exported)
+    Churn,
     Comparison,
     CorruptError,
     EncodingError,
     Error,
     ExistsError,
     FileError,
+    Funnel,
+    FunnelStep,
     InvalidArgumentError,
     KindError,
     LimitError,
@@ -62,6 +68,8 @@ __all__ = [
     "UnsupportedError", "ExistsError", "EncodingError", "KindError", "RejectedError",
     "libversion", "libversion_number", "strerror", "time_ms", "span_ms", "from_ms", "UTC",
     "NONE", "TIME_MAX",
+    "JourneyOptions", "Funnel", "FunnelStep", "Churn", "ExportFormat",
+    "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
 ]
 
 NONE = _cxm.NONE
@@ -70,6 +78,9 @@ RESULT_LOW_SAMPLE = _cxm.RESULT_LOW_SAMPLE
 RESULT_EMPTY = _cxm.RESULT_EMPTY
 RESULT_CLAMPED = _cxm.RESULT_CLAMPED
 RESULT_TRUNCATED = _cxm.RESULT_TRUNCATED
+OPENMETRICS_CONTENT_TYPE = _cxm.OPENMETRICS_CONTENT_TYPE
+PROMETHEUS_CONTENT_TYPE = _cxm.PROMETHEUS_CONTENT_TYPE
+JOURNEY_MAX_WINDOW = timedelta(milliseconds=_cxm.JOURNEY_MAX_WINDOW_MS)
 
 
 # ---- the C enums ------------------------------------------------------------
@@ -154,6 +165,12 @@ class Preset(enum.IntEnum):
     AMOUNT = 10
     VOLUME = 11
     DISTINCT = 12
+
+
+class ExportFormat(enum.IntEnum):
+    """cxm_export_format: the text format of ``Context.export``."""
+    OPENMETRICS = 0
+    PROMETHEUS = 1
 
 
 class CustomerPolicy(enum.IntEnum):
@@ -326,6 +343,61 @@ def preset(name) -> MetricDef:
     "ces7" (or "ces"), "ces5", "cxi", "duration", "rate", "amount",
     "volume", "distinct", or a Preset."""
     return MetricDef(**_cxm.preset(_enum(Preset, name)))
+
+
+# ---- journey options ----------------------------------------------------------
+
+_JOURNEY_FLAGS = (
+    ("strict", _cxm.JOURNEY_STRICT),
+    ("count_repeats", _cxm.JOURNEY_COUNT_REPEATS),
+    ("equal_times_hold", _cxm.JOURNEY_EQUAL_TIMES_HOLD),
+    ("restart", _cxm.JOURNEY_RESTART),
+    ("window_exclusive", _cxm.JOURNEY_WINDOW_EXCLUSIVE),
+)
+
+
+def _opt_span(value):
+    return 0 if value is None else span_ms(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class JourneyOptions:
+    """How a journey's progress is judged (cxm_journey_options; see
+    docs/journeys.md). Durations are timedeltas, strings such as "2d" or ms;
+    None means libcxm's default (conversion 7 days, abandon 24 h, lateness
+    the finest tier's reach, repeat 7 days). ``ctx.journey_options(j)``
+    returns one with the defaults filled in, as timedeltas."""
+
+    conversion: Any = None
+    abandon: Any = None
+    lateness: Any = None
+    repeat: Any = None
+    strict: bool = False
+    count_repeats: bool = False
+    equal_times_hold: bool = False
+    restart: bool = False
+    window_exclusive: bool = False
+
+    @property
+    def flags(self) -> int:
+        return sum(bit for name, bit in _JOURNEY_FLAGS if getattr(self, name))
+
+    def replace(self, **changes) -> "JourneyOptions":
+        return dataclasses.replace(self, **changes)
+
+    def _asdict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def _args(self):
+        return (self.flags, _opt_span(self.conversion), _opt_span(self.abandon),
+                _opt_span(self.lateness), _opt_span(self.repeat))
+
+    @classmethod
+    def _from_tuple(cls, t):
+        flags, conv, abandon, late, rep = t
+        ms = lambda v: timedelta(milliseconds=v)  # noqa: E731
+        return cls(ms(conv), ms(abandon), ms(late), ms(rep),
+                   **{name: bool(flags & bit) for name, bit in _JOURNEY_FLAGS})
 
 
 # ---- queries ----------------------------------------------------------------
@@ -787,6 +859,136 @@ class Context(_cxm.Context):
     def forget(self, customer) -> None:
         """Erase a customer (cxm_customer_forget): right to erasure."""
         self._forget(customer)
+
+    # churn(customer, time) is the extension's own method (cxm_customer_churn).
+
+    # -- journeys, funnels, churn --
+
+    def set_journey_options(self, journey, options: Optional[JourneyOptions] = None,
+                            **kw) -> None:
+        """Set how a journey's progress is judged from now on
+        (cxm_journey_set_options): a JourneyOptions, or its fields as
+        keywords (``strict=True, conversion="2d"``); what is not given is
+        the default."""
+        if options is None:
+            options = JourneyOptions(**kw)
+        elif kw:
+            options = options.replace(**kw)
+        self._journey_set_options(journey, *options._args())
+
+    def journey_options(self, journey) -> JourneyOptions:
+        """The options a journey is judged by, defaults filled in
+        (cxm_journey_get_options)."""
+        return JourneyOptions._from_tuple(self._journey_get_options(journey))
+
+    def _funnel_args(self, journey, window, end, segment, channel):
+        seg, val = None, 0
+        if segment is not None:
+            if isinstance(segment, SegmentValue):
+                seg, val = segment.segment, int(segment)
+            else:
+                seg, val = segment
+                seg = _id_of(self.segments, seg)
+                if isinstance(val, str):
+                    val = self._segment_value(seg, val, False)
+        ch = 0 if channel is None else int(_enum(Channel, channel))
+        return (journey, window, end, seg, val, ch)
+
+    def funnel(self, journey, window, *, end=None, segment=None, channel=None) -> Funnel:
+        """A journey's funnel over a window (cxm_funnel_run): entered,
+        completed, conversion, abandoned... and ``.steps``, one FunnelStep
+        per step. Break it down by one segment value (a SegmentValue or
+        (segment, value), names allowed) or by the channel the instances
+        began on, not both. The GIL is released."""
+        return self._funnel(*self._funnel_args(journey, window, end, segment, channel))
+
+    def funnel_quantiles(self, journey, window, qs: Iterable[float], *, step=None, end=None,
+                         segment=None, channel=None) -> Tuple[float, ...]:
+        """Quantiles, in seconds, of the time from a step (id or name) to
+        the next one reached, or with step=None of the time from entry to
+        the goal (cxm_funnel_quantiles)."""
+        args = self._funnel_args(journey, window, end, segment, channel)
+        if isinstance(step, str):
+            j = journey if not isinstance(journey, str) else self.journeys[journey]
+            step = self._step_find(int(j), step)
+        return self._funnel_quantiles(*args, step, tuple(qs))
+
+    def sweep(self, now=None) -> int:
+        """End and count the journey instances whose abandonment timeout or
+        conversion window has passed at ``now`` (None: the context clock);
+        returns how many (cxm_journey_sweep)."""
+        return self._sweep(now)
+
+    def churn_rate(self, distinct, window, *, active, end=None) -> Churn:
+        """Churn events in the window over the customers active in
+        ``active`` before it, counted by a DISTINCT metric (cxm_churn_rate)."""
+        return self._churn_rate(distinct, end, window, active)
+
+    # -- snapshots and merge --
+
+    def save(self, path) -> None:
+        """Save a snapshot to a file, atomically (cxm_snapshot_save)."""
+        self._save(os.fspath(path))
+
+    # snapshot() -> bytes is the extension's own method (cxm_snapshot_write).
+
+    def load(self, source) -> None:
+        """Load a snapshot into this empty context: a path, or the bytes
+        ``snapshot()`` gave (cxm_snapshot_load / _load_mem). Nothing else
+        may run on the context meanwhile; other threads' calls raise."""
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self._load(source, False)
+        else:
+            self._load(os.fspath(source), True)
+
+    @classmethod
+    def from_snapshot(cls, source, **config) -> "Context":
+        """A new context (with ``config``: the saver's tiers and
+        customer_key) loaded from a snapshot path or bytes."""
+        ctx = cls(**config)
+        try:
+            ctx.load(source)
+        except BaseException:
+            ctx.close()
+            raise
+        return ctx
+
+    def merge(self, source) -> None:
+        """Add another context, a snapshot file or snapshot bytes into this
+        one (cxm_merge / cxm_snapshot_merge / _merge_mem): every query then
+        answers as if this context had been fed both."""
+        if isinstance(source, _cxm.Context):
+            self._merge(source, 0)
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            self._merge(source, 2)
+        else:
+            self._merge(os.fspath(source), 1)
+
+    # -- exposition --
+
+    def export(self, format=ExportFormat.OPENMETRICS, *, buckets=None, labels=None,
+               segments: bool = True, points: bool = True) -> str:
+        """The OpenMetrics (default) or Prometheus text of every aggregate
+        (cxm_export_write, the GIL released). ``buckets``: histogram bounds
+        in seconds (None: the defaults); ``labels``: constant labels
+        {name: value} put first on every sample; ``segments=False``: only
+        the series of every interaction; ``points=False``: no per-point
+        answer counters. See docs/prometheus.md."""
+        fmt = int(_enum(ExportFormat, format))
+        flags = (0 if segments else _cxm.EXPORT_NO_SEGMENTS) | (0 if points else _cxm.EXPORT_NO_POINTS)
+        labels = dict(labels or {})
+        return self._export(fmt, flags, None if buckets is None else tuple(buckets),
+                            tuple(labels), tuple(labels.values()))
+
+    def export_write(self, file, format=ExportFormat.OPENMETRICS, **options) -> int:
+        """Write ``export()``'s text to a file object (text or binary);
+        returns the characters written."""
+        text = self.export(format, **options)
+        if isinstance(file, io.TextIOBase):
+            file.write(text)
+        else:
+            file.write(text.encode("utf-8"))
+        return len(text)
 
 
 def _channel(ch):

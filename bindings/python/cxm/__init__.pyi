@@ -4,7 +4,11 @@ from datetime import datetime, timedelta
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional,
                     Sequence, Tuple, Union)
 
-from ._cxm import (Comparison as Comparison, CorruptError as CorruptError,
+import io
+import os
+
+from ._cxm import (Churn as Churn, Funnel as Funnel, FunnelStep as FunnelStep,
+                   Comparison as Comparison, CorruptError as CorruptError,
                    EncodingError as EncodingError, Error as Error, ExistsError as ExistsError,
                    FileError as FileError, InvalidArgumentError as InvalidArgumentError,
                    KindError as KindError, LimitError as LimitError,
@@ -25,6 +29,9 @@ RESULT_EMPTY: int
 RESULT_CLAMPED: int
 RESULT_TRUNCATED: int
 UTC: Any
+OPENMETRICS_CONTENT_TYPE: str
+PROMETHEUS_CONTENT_TYPE: str
+JOURNEY_MAX_WINDOW: timedelta
 
 Time = Union[int, datetime, str, Any]
 Span = Union[int, timedelta, str, Any]
@@ -104,6 +111,29 @@ class Preset(enum.IntEnum):
     AMOUNT: int
     VOLUME: int
     DISTINCT: int
+
+class ExportFormat(enum.IntEnum):
+    OPENMETRICS: int
+    PROMETHEUS: int
+
+class JourneyOptions:
+    conversion: Optional[Span]
+    abandon: Optional[Span]
+    lateness: Optional[Span]
+    repeat: Optional[Span]
+    strict: bool
+    count_repeats: bool
+    equal_times_hold: bool
+    restart: bool
+    window_exclusive: bool
+    def __init__(self, conversion: Optional[Span] = ..., abandon: Optional[Span] = ...,
+                 lateness: Optional[Span] = ..., repeat: Optional[Span] = ...,
+                 strict: bool = ..., count_repeats: bool = ..., equal_times_hold: bool = ...,
+                 restart: bool = ..., window_exclusive: bool = ...) -> None: ...
+    @property
+    def flags(self) -> int: ...
+    def replace(self, **changes: Any) -> JourneyOptions: ...
+    def _asdict(self) -> Dict[str, Any]: ...
 
 class CustomerPolicy(enum.IntEnum):
     EVICT: int
@@ -251,3 +281,30 @@ class Context(_cxm.Context):
     def last_seen(self, customer: Customer) -> datetime: ...
     def last_seen_ms(self, customer: Customer) -> int: ...
     def forget(self, customer: Customer) -> None: ...
+    def churn(self, customer: Customer, time: Time) -> None: ...
+    def set_journey_options(self, journey: Union[int, str], options: Optional[JourneyOptions] = ...,
+                            **kw: Any) -> None: ...
+    def journey_options(self, journey: Union[int, str]) -> JourneyOptions: ...
+    def funnel(self, journey: Union[int, str], window: Span, *, end: Optional[Time] = ...,
+               segment: Optional[SegmentFilter] = ...,
+               channel: Union[None, int, str, Channel] = ...) -> Funnel: ...
+    def funnel_quantiles(self, journey: Union[int, str], window: Span, qs: Iterable[float], *,
+                         step: Union[None, int, str] = ..., end: Optional[Time] = ...,
+                         segment: Optional[SegmentFilter] = ...,
+                         channel: Union[None, int, str, Channel] = ...) -> Tuple[float, ...]: ...
+    def sweep(self, now: Optional[Time] = ...) -> int: ...
+    def churn_rate(self, distinct: Union[int, str], window: Span, *, active: Span,
+                   end: Optional[Time] = ...) -> Churn: ...
+    def save(self, path: Union[str, bytes, "os.PathLike[str]"]) -> None: ...
+    def snapshot(self) -> bytes: ...
+    def load(self, source: Union[str, bytes, bytearray, memoryview, "os.PathLike[str]"]) -> None: ...
+    @classmethod
+    def from_snapshot(cls, source: Union[str, bytes, bytearray, memoryview, "os.PathLike[str]"],
+                      **config: Any) -> Context: ...
+    def merge(self, source: Union[_cxm.Context, str, bytes, bytearray, memoryview,
+                                  "os.PathLike[str]"]) -> None: ...
+    def export(self, format: Union[ExportFormat, int, str] = ..., *,
+               buckets: Optional[Iterable[float]] = ..., labels: Optional[Mapping[str, str]] = ...,
+               segments: bool = ..., points: bool = ...) -> str: ...
+    def export_write(self, file: Union[io.TextIOBase, Any], format: Union[ExportFormat, int, str] = ...,
+                     **options: Any) -> int: ...

@@ -1,5 +1,6 @@
 # Type stub of the extension module cxm._cxm (src/_cxm.c). Users import
 # cxm, whose own stub (__init__.pyi) re-exports what they need.
+from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 NONE: int
@@ -15,6 +16,18 @@ RESULT_LOW_SAMPLE: int
 RESULT_EMPTY: int
 RESULT_CLAMPED: int
 RESULT_TRUNCATED: int
+JOURNEY_STRICT: int
+JOURNEY_COUNT_REPEATS: int
+JOURNEY_EQUAL_TIMES_HOLD: int
+JOURNEY_RESTART: int
+JOURNEY_WINDOW_EXCLUSIVE: int
+JOURNEY_MAX_WINDOW_MS: int
+EXPORT_NO_SEGMENTS: int
+EXPORT_NO_POINTS: int
+EXPORT_MAX_BUCKETS: int
+EXPORT_MAX_LABELS: int
+OPENMETRICS_CONTENT_TYPE: str
+PROMETHEUS_CONTENT_TYPE: str
 
 class Error(Exception):
     code: Optional[int]
@@ -131,6 +144,63 @@ class Stats:
     rejected: Dict[int, int]
     def _asdict(self) -> Dict[str, Any]: ...
 
+class FunnelStep:
+    _fields: Tuple[str, ...]
+    index: int
+    reached: int
+    conversion: float
+    step_conversion: float
+    drop_off: float
+    next_n: int
+    next_p50: float
+    next_p90: float
+    next_mean: float
+    def _asdict(self) -> Dict[str, Any]: ...
+
+class Funnel:
+    _fields: Tuple[str, ...]
+    entered: int
+    completed: int
+    abandoned: int
+    expired: int
+    broken: int
+    displaced: int
+    repeats: int
+    conversion: float
+    repeat_rate: float
+    goal_n: int
+    goal_p50: float
+    goal_p90: float
+    goal_mean: float
+    n_steps: int
+    flags: int
+    start_ms: int
+    end_ms: int
+    quantile_start_ms: int
+    quantile_end_ms: int
+    low_sample: bool
+    empty: bool
+    clamped: bool
+    steps: Tuple[FunnelStep, ...]
+    start: datetime
+    end: datetime
+    def _asdict(self) -> Dict[str, Any]: ...
+
+class Churn:
+    _fields: Tuple[str, ...]
+    rate: float
+    churned: int
+    active: float
+    flags: int
+    start_ms: int
+    end_ms: int
+    active_start_ms: int
+    active_end_ms: int
+    empty: bool
+    start: datetime
+    end: datetime
+    def _asdict(self) -> Dict[str, Any]: ...
+
 class Context:
     closed: bool
     def __init__(self, **config: Any) -> None: ...
@@ -164,6 +234,24 @@ class Context:
     def _distribution(self, query: Query, item: int) -> Tuple[int, ...]: ...
     def _last_seen(self, customer: Union[str, bytes, int]) -> int: ...
     def _forget(self, customer: Union[str, bytes, int]) -> None: ...
+    def churn(self, customer: Union[str, bytes, int], time: _Time) -> None: ...
+    def snapshot(self) -> bytes: ...
+    def _journey_set_options(self, journey: _Id, flags: int, conversion: _Span, abandon: _Span,
+                             lateness: _Span, repeat: _Span) -> None: ...
+    def _journey_get_options(self, journey: _Id) -> Tuple[int, int, int, int, int]: ...
+    def _funnel(self, journey: _Id, window: _Span, end: Optional[_Time], segment: Optional[_Id],
+                value: int, channel: int) -> Funnel: ...
+    def _funnel_quantiles(self, journey: _Id, window: _Span, end: Optional[_Time],
+                          segment: Optional[_Id], value: int, channel: int, step: Optional[int],
+                          qs: Sequence[float]) -> Tuple[float, ...]: ...
+    def _sweep(self, now: Optional[_Time]) -> int: ...
+    def _churn_rate(self, distinct: _Id, end: Optional[_Time], window: _Span,
+                    active: _Span) -> Churn: ...
+    def _save(self, path: Union[str, bytes]) -> None: ...
+    def _load(self, source: Any, is_path: bool) -> None: ...
+    def _merge(self, source: Any, kind: int) -> None: ...
+    def _export(self, format: int, flags: int, buckets: Optional[Sequence[float]],
+                names: Sequence[str], values: Sequence[str]) -> str: ...
 
 def libversion() -> str: ...
 def libversion_number() -> int: ...

@@ -197,6 +197,18 @@ class _Replay:
         self.volume = self.ctx.metric("interactions", "volume")
         self.distinct = (self.ctx.metric("customers", "distinct")
                          if "customer" in self.roles else None)
+        # --journey NAME=STEP,STEP,...: a touchpoint named as a step is that step
+        self.journeys = []  # (Journey)
+        self.step_of = {}   # touchpoint name -> (journey id, step)
+        for spec in getattr(args, "journey", None) or []:
+            name, eq, steps = spec.partition("=")
+            steps = [x.strip() for x in steps.split(",") if x.strip()]
+            if not eq or not name.strip() or not steps:
+                raise SystemExit(f"cxm replay: --journey {spec!r}: write NAME=STEP,STEP,...")
+            j = self.ctx.journey(name.strip(), steps)
+            self.journeys.append(j)
+            for k, st in enumerate(steps):
+                self.step_of.setdefault(st, (int(j), k))
         self.segments = []
         for spec in args.segment:
             col, _, cap = spec.partition(":")
@@ -217,7 +229,8 @@ class _Replay:
             ch = self.default_channel
             if channel:
                 ch = _enum(Channel, channel)
-            tp = self.touchpoints[name] = int(self.ctx.touchpoint(name, ch))
+            j, k = self.step_of.get(name, (None, None))
+            tp = self.touchpoints[name] = int(self.ctx.touchpoint(name, ch, j, k))
         return tp
 
     def convert(self, line, row):
@@ -335,6 +348,8 @@ class _Replay:
         }
         if end < 0:
             return out
+        if self.journeys:
+            self.ctx.sweep(end)  # instances overdue by the last event count as abandoned
         metrics = [self.volume] + ([self.distinct] if self.distinct is not None else [])
         metrics += list(self.metrics.values())
         tps = sorted(self.touchpoints.items())
@@ -357,8 +372,20 @@ class _Replay:
                     for v in self.ctx.segment_values(seg):
                         q = self.ctx.make_query(m, span, end=end, segment=v)
                         rows.append(self._cell(base, col, v.name, q))
-            out["windows"].append({"window": w, "span_ms": span, "rows": rows})
+            funnels = [self._funnel(j, span, end) for j in self.journeys]
+            out["windows"].append({"window": w, "span_ms": span, "rows": rows, "funnels": funnels})
         return out
+
+    def _funnel(self, journey, span, end):
+        f = self.ctx.funnel(journey, span, end=end)
+        d = {"journey": journey.name}
+        d.update({k: _json_num(v) for k, v in f._asdict().items()
+                  if k in ("entered", "completed", "conversion", "abandoned", "expired",
+                           "repeats", "repeat_rate", "goal_p50", "goal_p90", "low_sample")})
+        d["steps"] = [dict(step=name, reached=s.reached, drop_off=_json_num(s.drop_off),
+                           next_p50=_json_num(s.next_p50))
+                      for name, s in zip(journey.steps, f.steps)]
+        return d
 
     def _cell(self, base, scope, name, q, r=None):
         if r is None:
@@ -422,6 +449,15 @@ def _print_dashboard(out, file=sys.stdout):
             name = "" if d["name"] is None else str(d["name"])[:20]
             w(f"{d['metric'][:16]:<16} {d['scope'][:12]:<12} {name:<20} {d['n']:>10,} "
               f"{_fmt_value(d):>10}  {_fmt_ci(d):<20} {extra}\n")
+        for f in win.get("funnels", []):
+            conv = "-" if f["conversion"] is None else f"{100 * f['conversion']:.1f} %"
+            goal = "" if f["goal_p50"] is None else f", median {f['goal_p50']:.0f} s to the goal"
+            w(f"\nfunnel {f['journey']}: {f['entered']:,} entered, {f['completed']:,} completed "
+              f"({conv}), {f['abandoned']:,} abandoned, {f['expired']:,} expired{goal}\n")
+            for st in f["steps"]:
+                drop = "-" if st["drop_off"] is None else f"{100 * st['drop_off']:.1f} %"
+                nxt = "" if st["next_p50"] is None else f"  next step p50 {st['next_p50']:.0f} s"
+                w(f"  {st['step'][:24]:<24} {st['reached']:>10,}  drop-off {drop:>7}{nxt}\n")
 
 
 def main(argv=None):
@@ -439,6 +475,8 @@ def main(argv=None):
     rp.add_argument("--segment", action="append", default=[], metavar="COLUMN[:MAX]",
                     help="a segment column, with at most MAX values (256)")
     rp.add_argument("--touchpoint", help="the touchpoint of every row, when no column says")
+    rp.add_argument("--journey", action="append", default=[], metavar="NAME=STEP,STEP,...",
+                    help="a journey whose steps are touchpoints by name: print its funnel")
     rp.add_argument("--channel", default="other", help="channel of new touchpoints (other)")
     rp.add_argument("--format", choices=["csv", "jsonl"], help="default: by the file's extension")
     rp.add_argument("--window", action="append", metavar="SPAN",

@@ -19,7 +19,8 @@
  * signatures; they are declared here because the 3.8 limited headers hide
  * them, and called only on interpreters whose stable ABI includes them.
  *
- * The GIL is released around batch feeds and queries. A context counts the
+ * The GIL is released around batch feeds, queries, funnels, sweeps,
+ * snapshots (save, load, merge) and the exposition. A context counts the
  * calls running without the GIL, so close() from another thread defers
  * cxm_context_free() until the last of them returns.
  */
@@ -897,6 +898,7 @@ typedef struct {
 	PyObject *clock;   /* a callable returning ms, or NULL */
 	int busy;          /* calls running without the GIL */
 	int closing;       /* close() came while busy */
+	int loading;       /* a snapshot load runs without the GIL: nothing else may */
 	int64_t last_clock;
 } CtxObject;
 
@@ -905,6 +907,10 @@ static cxm_context *live(CtxObject *self)
 	if (!self->ctx || self->closing) {
 		PyErr_SetString(PyExc_ValueError, self->ctx ? "the context is closing" :
 					"the context is closed (or was never opened)");
+		return NULL;
+	}
+	if (self->loading) {
+		PyErr_SetString(PyExc_ValueError, "the context is loading a snapshot");
 		return NULL;
 	}
 	return self->ctx;
@@ -2477,6 +2483,538 @@ static PyObject *ctx_forget(PyObject *s, PyObject *const *a, Py_ssize_t n, PyObj
 }
 SHIM_CTX(ctx_forget)
 
+/* ---- journeys, funnels, churn --------------------------------------------------- */
+
+typedef struct {
+	PyObject_HEAD
+	cxm_funnel f;
+	PyObject *steps; /* tuple of FunnelStep */
+} FunnelObject;
+
+typedef struct {
+	PyObject_HEAD
+	cxm_funnel_step s;
+	uint32_t index;
+} FunnelStepObject;
+
+typedef struct {
+	PyObject_HEAD
+	cxm_churn c;
+} ChurnObject;
+
+static PyTypeObject *FunnelType, *FunnelStepType, *ChurnType;
+
+/* An optional instant: None is the context clock's now (CXM_NOW). */
+static int conv_opt_time(PyObject *o, int64_t *out)
+{
+	if (o == Py_None) {
+		*out = CXM_NOW;
+		return 0;
+	}
+	if (conv_time_ms(o, out) < 0)
+		return -1;
+	if (*out == CXM_NOW)
+		(*out)++; /* an instant, never "now" by accident */
+	return 0;
+}
+
+/* _journey_set_options(journey, flags, conversion_ms, abandon_ms, lateness_ms, repeat_ms) */
+static PyObject *ctx_journey_set_options(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+					 PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_journey_set_options", nargs, 6, 6) ||
+	    no_kwargs("_journey_set_options", kwnames) || !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_journey_options o;
+	cxm_journey_options_init(&o, sizeof o);
+	cxm_id journey;
+	if (conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &journey) < 0 ||
+	    conv_u32(args[1], &o.flags, "flags") < 0 || conv_span_ms(args[2], &o.conversion_ms) < 0 ||
+	    conv_span_ms(args[3], &o.abandon_ms) < 0 || conv_span_ms(args[4], &o.lateness_ms) < 0 ||
+	    conv_span_ms(args[5], &o.repeat_ms) < 0)
+		return NULL;
+	cxm_status st = cxm_journey_set_options(ctx, journey, &o);
+	if (st)
+		return raise_status(st, ctx);
+	Py_RETURN_NONE;
+}
+SHIM_CTX(ctx_journey_set_options)
+
+/* _journey_get_options(journey) -> (flags, conversion_ms, abandon_ms, lateness_ms, repeat_ms) */
+static PyObject *ctx_journey_get_options(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+					 PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id journey;
+	if (nargs_between("_journey_get_options", nargs, 1, 1) ||
+	    no_kwargs("_journey_get_options", kwnames) || !(ctx = live((CtxObject *)self_)) ||
+	    conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &journey) < 0)
+		return NULL;
+	cxm_journey_options o;
+	o.size = sizeof o;
+	cxm_status st = cxm_journey_get_options(&o, ctx, journey);
+	if (st)
+		return raise_status(st, ctx);
+	return Py_BuildValue("(ILLLL)", (unsigned)o.flags, (long long)o.conversion_ms,
+			     (long long)o.abandon_ms, (long long)o.lateness_ms, (long long)o.repeat_ms);
+}
+SHIM_CTX(ctx_journey_get_options)
+
+/* args[0..5]: journey, span, end (None: now), segment (None), segment value, channel (0) */
+static int conv_funnel_query(cxm_context *ctx, PyObject *const *args, cxm_funnel_query *q)
+{
+	cxm_funnel_query_init(q, sizeof *q);
+	if (conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &q->journey) < 0 ||
+	    conv_span_ms(args[1], &q->span_ms) < 0 || conv_opt_time(args[2], &q->end_ms) < 0 ||
+	    (args[3] != Py_None && conv_id(ctx, args[3], CXM_OBJECT_SEGMENT, &q->segment) < 0) ||
+	    conv_id(NULL, args[4], 0, &q->segment_value) < 0 ||
+	    conv_u32(args[5], &q->channel, "channel") < 0)
+		return -1;
+	return 0;
+}
+
+#define FUNNEL_CAP 256 /* journeys of more than 255 steps are not tracked */
+
+static PyObject *ctx_funnel(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			    PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	cxm_funnel_query q;
+	if (nargs_between("_funnel", nargs, 6, 6) || no_kwargs("_funnel", kwnames) ||
+	    !(ctx = live(self)) || conv_funnel_query(ctx, args, &q) < 0)
+		return NULL;
+	/* the header asks for steps[0].size only; every size is set, since
+	 * libcxm's writer also reads each element's own size field */
+	cxm_funnel_step *steps = PyMem_Calloc(FUNNEL_CAP, sizeof *steps);
+	if (!steps)
+		return PyErr_NoMemory();
+	for (size_t i = 0; i < FUNNEL_CAP; i++)
+		steps[i].size = sizeof *steps;
+	cxm_funnel f;
+	f.size = sizeof f;
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_funnel_run(&f, steps, FUNNEL_CAP, self->ctx, &q);
+	NOGIL_END(self);
+	PyObject *t = NULL;
+	FunnelObject *o = NULL;
+	if (st) {
+		raise_status(st, ctx);
+		goto out;
+	}
+	if (!(t = PyTuple_New((Py_ssize_t)f.n_steps)))
+		goto out;
+	for (uint32_t i = 0; i < f.n_steps; i++) {
+		FunnelStepObject *s = (FunnelStepObject *)PyType_GenericAlloc(FunnelStepType, 0);
+		if (!s)
+			goto out;
+		s->s = steps[i];
+		s->index = i;
+		PyTuple_SetItem(t, (Py_ssize_t)i, (PyObject *)s);
+	}
+	if (!(o = (FunnelObject *)PyType_GenericAlloc(FunnelType, 0)))
+		goto out;
+	o->f = f;
+	o->steps = t;
+	t = NULL;
+out:
+	Py_XDECREF(t);
+	PyMem_Free(steps);
+	return (PyObject *)o;
+}
+SHIM_CTX(ctx_funnel)
+
+/* _funnel_quantiles(journey, span, end, segment, value, channel, step or None, qs) */
+static PyObject *ctx_funnel_quantiles(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				      PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	cxm_funnel_query q;
+	cxm_id step;
+	if (nargs_between("_funnel_quantiles", nargs, 8, 8) ||
+	    no_kwargs("_funnel_quantiles", kwnames) || !(ctx = live(self)) ||
+	    conv_funnel_query(ctx, args, &q) < 0 || conv_opt_id(args[6], &step) < 0)
+		return NULL;
+	PyObject *seq = PySequence_Tuple(args[7]);
+	if (!seq)
+		return NULL;
+	double qs[65] = {0}, out[65];
+	Py_ssize_t n = PyTuple_Size(seq);
+	for (Py_ssize_t i = 0; i < n && i < 64; i++)
+		if (conv_double(PyTuple_GetItem(seq, i), &qs[i]) < 0) {
+			Py_DECREF(seq);
+			return NULL;
+		}
+	Py_DECREF(seq);
+	if (n > 64)
+		n = 65; /* libcxm says how many it takes */
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_funnel_quantiles(out, self->ctx, &q, step, n ? qs : NULL, (size_t)n);
+	NOGIL_END(self);
+	if (st)
+		return raise_status(st, ctx);
+	PyObject *t = PyTuple_New(n);
+	for (Py_ssize_t i = 0; t && i < n; i++)
+		PyTuple_SetItem(t, i, PyFloat_FromDouble(out[i]));
+	return t;
+}
+SHIM_CTX(ctx_funnel_quantiles)
+
+/* _sweep(now or None) -> instances closed */
+static PyObject *ctx_sweep(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	int64_t now;
+	if (nargs_between("_sweep", nargs, 1, 1) || no_kwargs("_sweep", kwnames) ||
+	    !(ctx = live(self)) || conv_opt_time(args[0], &now) < 0)
+		return NULL;
+	uint64_t closed = 0;
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_journey_sweep(&closed, self->ctx, now);
+	NOGIL_END(self);
+	if (st)
+		return raise_status(st, ctx);
+	return PyLong_FromUnsignedLongLong(closed);
+}
+SHIM_CTX(ctx_sweep)
+
+/* churn(customer, time) */
+static PyObject *ctx_churn(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	int64_t t;
+	if (nargs_between("churn", nargs, 2, 2) || no_kwargs("churn", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	if (args[0] == Py_None) {
+		PyErr_SetString(PyExc_TypeError, "customer must be str, bytes or int");
+		return NULL;
+	}
+	if (conv_time_ms(args[1], &t) < 0)
+		return NULL;
+	builder b = {ctx, VEC(cxm_interaction), VEC(cxm_measure), VEC(uint32_t), VEC(PyObject *),
+		     VEC(Py_ssize_t), 0};
+	const void *p;
+	size_t len;
+	PyObject *r = NULL;
+	if (conv_customer(&b, args[0], &p, &len, 1) == 0) {
+		/* an empty id: libcxm's INVALID, but a NULL pointer would hide why */
+		cxm_status st = cxm_customer_churn(ctx, len ? p : "", len, t);
+		if (st)
+			raise_status(st, ctx);
+		else
+			r = (Py_INCREF(Py_None), Py_None);
+	}
+	drop_refs(&b);
+	vec_free(&b.keep);
+	return r;
+}
+SHIM_CTX(ctx_churn)
+
+/* _churn_rate(distinct, end or None, span, active) */
+static PyObject *ctx_churn_rate(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	cxm_id m;
+	int64_t end, span, active;
+	if (nargs_between("_churn_rate", nargs, 4, 4) || no_kwargs("_churn_rate", kwnames) ||
+	    !(ctx = live(self)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &m) < 0 ||
+	    conv_opt_time(args[1], &end) < 0 || conv_span_ms(args[2], &span) < 0 ||
+	    conv_span_ms(args[3], &active) < 0)
+		return NULL;
+	cxm_churn c;
+	c.size = sizeof c;
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_churn_rate(&c, self->ctx, m, end, span, active);
+	NOGIL_END(self);
+	if (st)
+		return raise_status(st, ctx);
+	ChurnObject *o = (ChurnObject *)PyType_GenericAlloc(ChurnType, 0);
+	if (!o)
+		return NULL;
+	o->c = c;
+	return (PyObject *)o;
+}
+SHIM_CTX(ctx_churn_rate)
+
+/* ---- snapshots and merge ------------------------------------------------------ */
+
+/* Bytes collected by a callback that runs without the GIL: libc memory,
+ * since the limited API has no PyMem_Raw*. */
+typedef struct {
+	char *p;
+	size_t n, cap;
+	int nomem;
+} rawbuf;
+
+static int rawbuf_put(rawbuf *b, const void *data, size_t len)
+{
+	if (len > b->cap - b->n) {
+		size_t cap = b->cap ? b->cap : 65536;
+		while (cap - b->n < len) {
+			if (cap > SIZE_MAX / 2 || cap > (size_t)PY_SSIZE_T_MAX / 2) {
+				b->nomem = 1;
+				return 1;
+			}
+			cap *= 2;
+		}
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->nomem = 1;
+			return 1;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, data, len);
+	b->n += len;
+	return 0;
+}
+
+static int snapshot_put(const void *data, size_t len, void *payload)
+{
+	return rawbuf_put(payload, data, len);
+}
+
+static int export_put(const char *data, size_t len, void *payload)
+{
+	return rawbuf_put(payload, data, len);
+}
+
+/* A failed call that wrote into a rawbuf: our own out-of-memory is
+ * libcxm's CXM_ERR_IO ("the callback refused"), told apart here. */
+static PyObject *raise_rawbuf(cxm_status st, const cxm_context *ctx, const rawbuf *b)
+{
+	if (st == CXM_ERR_IO && b->nomem)
+		return raise_msg(CXM_ERR_NO_MEMORY, "out of memory while collecting the bytes");
+	return raise_status(st, ctx);
+}
+
+/* _snapshot_bytes() -> bytes (cxm_snapshot_write into memory) */
+static PyObject *ctx_snapshot_bytes(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	if (nargs_between("snapshot", nargs, 0, 0) || no_kwargs("snapshot", kwnames) ||
+	    !(ctx = live(self)))
+		return NULL;
+	rawbuf b = {NULL, 0, 0, 0};
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_snapshot_write(self->ctx, snapshot_put, &b);
+	NOGIL_END(self);
+	PyObject *r = st ? raise_rawbuf(st, ctx, &b) : PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
+	free(b.p);
+	return r;
+}
+SHIM_CTX(ctx_snapshot_bytes)
+
+/* What a snapshot call reads or writes: a path (str, bytes, os.PathLike)
+ * or, for loads and merges, the bytes of a snapshot (any bytes-like). */
+enum { SNAP_SAVE, SNAP_LOAD, SNAP_MERGE };
+
+static PyObject *snapshot_file(CtxObject *self, PyObject *path, int op)
+{
+	cxm_context *ctx = self->ctx;
+	PyObject *fs = NULL;
+	if (!PyUnicode_FSConverter(path, &fs))
+		return NULL;
+	const char *p = PyBytes_AsString(fs);
+	cxm_status st;
+	if (!p) {
+		Py_DECREF(fs);
+		return NULL;
+	}
+	NOGIL_BEGIN(self);
+	st = op == SNAP_SAVE ? cxm_snapshot_save(self->ctx, p)
+	     : op == SNAP_LOAD ? cxm_snapshot_load(self->ctx, p)
+			       : cxm_snapshot_merge(self->ctx, p);
+	NOGIL_END(self);
+	Py_DECREF(fs);
+	if (st)
+		return raise_status(st, ctx);
+	Py_RETURN_NONE;
+}
+
+static PyObject *snapshot_mem(CtxObject *self, PyObject *data, int op)
+{
+	cxm_context *ctx = self->ctx;
+	/* bytes in place; anything else (bytearray, memoryview, array) as a
+	 * copy, since the 3.8 stable ABI has no buffer protocol */
+	PyObject *b = PyBytes_Check(data) ? (Py_INCREF(data), data) : PyBytes_FromObject(data);
+	if (!b)
+		return NULL;
+	char *p;
+	Py_ssize_t n;
+	if (PyBytes_AsStringAndSize(b, &p, &n) < 0) {
+		Py_DECREF(b);
+		return NULL;
+	}
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = op == SNAP_LOAD ? cxm_snapshot_load_mem(self->ctx, p, (size_t)n)
+			     : cxm_snapshot_merge_mem(self->ctx, p, (size_t)n);
+	NOGIL_END(self);
+	Py_DECREF(b);
+	if (st)
+		return raise_status(st, ctx);
+	Py_RETURN_NONE;
+}
+
+static PyObject *ctx_save(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	if (nargs_between("_save", nargs, 1, 1) || no_kwargs("_save", kwnames) ||
+	    !live((CtxObject *)self_))
+		return NULL;
+	return snapshot_file((CtxObject *)self_, args[0], SNAP_SAVE);
+}
+SHIM_CTX(ctx_save)
+
+/* _load(source, is_path). libcxm forbids any other call on the context
+ * during a load: the context is marked so that calls from other threads
+ * raise instead of racing, and a load while one runs is refused. */
+static PyObject *ctx_load(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			  PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	if (nargs_between("_load", nargs, 2, 2) || no_kwargs("_load", kwnames) || !live(self))
+		return NULL;
+	int is_path = PyObject_IsTrue(args[1]);
+	if (is_path < 0)
+		return NULL;
+	if (self->busy != 1) {
+		fail_fmt(CXM_ERR_INVALID, "load: the context is in use by another thread");
+		return NULL;
+	}
+	self->loading = 1;
+	PyObject *r = is_path ? snapshot_file(self, args[0], SNAP_LOAD)
+			      : snapshot_mem(self, args[0], SNAP_LOAD);
+	self->loading = 0;
+	return r;
+}
+SHIM_CTX(ctx_load)
+
+/* _merge(source, kind): kind 0 a Context, 1 a path, 2 bytes */
+static PyObject *ctx_merge(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			   PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	if (nargs_between("_merge", nargs, 2, 2) || no_kwargs("_merge", kwnames) ||
+	    !(ctx = live(self)))
+		return NULL;
+	long kind = PyLong_AsLong(args[1]);
+	if (kind == -1 && PyErr_Occurred())
+		return NULL;
+	if (kind == 1)
+		return snapshot_file(self, args[0], SNAP_MERGE);
+	if (kind == 2)
+		return snapshot_mem(self, args[0], SNAP_MERGE);
+	if (!PyObject_TypeCheck(args[0], ContextType)) {
+		PyErr_Format(PyExc_TypeError, "merge() takes a Context, a path or bytes, not %R",
+			     (PyObject *)Py_TYPE(args[0]));
+		return NULL;
+	}
+	CtxObject *src = (CtxObject *)args[0];
+	if (!live(src))
+		return NULL;
+	cxm_status st;
+	Py_INCREF(src);
+	src->busy++; /* a close() of the source meanwhile waits for us */
+	NOGIL_BEGIN(self);
+	st = cxm_merge(self->ctx, src->ctx);
+	NOGIL_END(self);
+	if (--src->busy == 0 && src->closing)
+		release_ctx(src);
+	Py_DECREF(src);
+	if (st)
+		return raise_status(st, ctx);
+	Py_RETURN_NONE;
+}
+SHIM_CTX(ctx_merge)
+
+/* ---- exposition ----------------------------------------------------------------- */
+
+/* _export(format, flags, buckets or None, label names, label values) -> str */
+static PyObject *ctx_export(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			    PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	if (nargs_between("_export", nargs, 5, 5) || no_kwargs("_export", kwnames) ||
+	    !(ctx = live(self)))
+		return NULL;
+	cxm_export_options o;
+	cxm_export_options_init(&o, sizeof o);
+	uint32_t fmt;
+	if (conv_u32(args[0], &fmt, "format") < 0 || conv_u32(args[1], &o.flags, "flags") < 0)
+		return NULL;
+	o.format = (cxm_export_format)fmt;
+	/* one past each limit is read, so that libcxm refuses too many itself */
+	double buckets[CXM_EXPORT_MAX_BUCKETS + 1];
+	const char *names[CXM_EXPORT_MAX_LABELS + 1], *values[CXM_EXPORT_MAX_LABELS + 1];
+	PyObject *keep[2 * (CXM_EXPORT_MAX_LABELS + 1)] = {NULL};
+	PyObject *bseq = NULL, *nseq = NULL, *vseq = NULL, *r = NULL;
+	if (args[2] != Py_None) {
+		if (!(bseq = PySequence_Tuple(args[2])))
+			goto out;
+		Py_ssize_t n = PyTuple_Size(bseq);
+		if (n > CXM_EXPORT_MAX_BUCKETS + 1)
+			n = CXM_EXPORT_MAX_BUCKETS + 1;
+		for (Py_ssize_t i = 0; i < n; i++)
+			if (conv_double(PyTuple_GetItem(bseq, i), &buckets[i]) < 0)
+				goto out;
+		o.buckets = buckets;
+		o.n_buckets = (uint32_t)n;
+		if (n == 0) /* an empty list is not "the defaults" */
+			o.n_buckets = 0, o.buckets = NULL;
+	}
+	if (!(nseq = PySequence_Tuple(args[3])) || !(vseq = PySequence_Tuple(args[4])))
+		goto out;
+	Py_ssize_t nl = PyTuple_Size(nseq);
+	if (nl != PyTuple_Size(vseq)) {
+		PyErr_SetString(PyExc_TypeError, "as many label values as names");
+		goto out;
+	}
+	if (nl > CXM_EXPORT_MAX_LABELS + 1)
+		nl = CXM_EXPORT_MAX_LABELS + 1;
+	for (Py_ssize_t i = 0; i < nl; i++)
+		if (!(names[i] = name_of(PyTuple_GetItem(nseq, i), &keep[2 * i], "a label name")) ||
+		    !(values[i] = name_of(PyTuple_GetItem(vseq, i), &keep[2 * i + 1], "a label value")))
+			goto out;
+	o.n_labels = (uint32_t)nl;
+	o.label_names = nl ? names : NULL;
+	o.label_values = nl ? values : NULL;
+	rawbuf b = {NULL, 0, 0, 0};
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_export_write(self->ctx, &o, export_put, &b);
+	NOGIL_END(self);
+	r = st ? raise_rawbuf(st, ctx, &b) : PyUnicode_DecodeUTF8(b.p ? b.p : "", (Py_ssize_t)b.n, NULL);
+	free(b.p);
+out:
+	for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+		Py_XDECREF(keep[i]);
+	Py_XDECREF(bseq);
+	Py_XDECREF(nseq);
+	Py_XDECREF(vseq);
+	return r;
+}
+SHIM_CTX(ctx_export)
+
 #define CTX_METHODS(X)                                                                              \
 	X(close, ctx_close, "close()\n--\n\nFree the context. Later calls raise ValueError; idempotent.") \
 	X(__enter__, ctx_enter, NULL)                                                               \
@@ -2511,7 +3049,21 @@ SHIM_CTX(ctx_forget)
 	X(series_bytes, ctx_series_bytes,                                                           \
 	  "series_bytes(metric)\n--\n\nBytes one series of the metric takes (cxm_series_bytes).")   \
 	X(_last_seen, ctx_last_seen, NULL)                                                          \
-	X(_forget, ctx_forget, NULL)
+	X(_forget, ctx_forget, NULL)                                                                \
+	X(_journey_set_options, ctx_journey_set_options, NULL)                                      \
+	X(_journey_get_options, ctx_journey_get_options, NULL)                                      \
+	X(_funnel, ctx_funnel, NULL)                                                                \
+	X(_funnel_quantiles, ctx_funnel_quantiles, NULL)                                            \
+	X(_sweep, ctx_sweep, NULL)                                                                  \
+	X(churn, ctx_churn,                                                                         \
+	  "churn(customer, time)\n--\n\nRecord that a customer churned at time (cxm_customer_churn).") \
+	X(_churn_rate, ctx_churn_rate, NULL)                                                        \
+	X(snapshot, ctx_snapshot_bytes,                                                             \
+	  "snapshot()\n--\n\nThe context's snapshot as bytes (cxm_snapshot_write).")                \
+	X(_save, ctx_save, NULL)                                                                    \
+	X(_load, ctx_load, NULL)                                                                    \
+	X(_merge, ctx_merge, NULL)                                                                  \
+	X(_export, ctx_export, NULL)
 
 #define FAST_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
 #define VA_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn##_va, METH_VARARGS | METH_KEYWORDS, doc},
@@ -2884,6 +3436,91 @@ static const char *const stats_repr_fields[] = {"accepted", "rejected_total", "s
 					 "customers", "watermark_ms", NULL};
 static const rinfo stats_info = {"Stats", stats_fields, stats_derived, stats_repr_fields};
 
+#define FF(type, name, doc) {#name, type, offsetof(FunnelObject, f.name), doc}
+#define FN(o) (&((FunnelObject *)(o))->f)
+static PyObject *fun_flag(PyObject *o, uint32_t bit) { return PyBool_FromLong((FN(o)->flags & bit) != 0); }
+static PyObject *fun_low(PyObject *o, void *c) { return fun_flag(o, CXM_RESULT_LOW_SAMPLE); }
+static PyObject *fun_empty(PyObject *o, void *c) { return fun_flag(o, CXM_RESULT_EMPTY); }
+static PyObject *fun_clamped(PyObject *o, void *c) { return fun_flag(o, CXM_RESULT_CLAMPED); }
+static PyObject *fun_start(PyObject *o, void *c) { return from_ms(FN(o)->start_ms); }
+static PyObject *fun_end(PyObject *o, void *c) { return from_ms(FN(o)->end_ms); }
+static PyObject *fun_steps(PyObject *o, void *c)
+{
+	PyObject *t = ((FunnelObject *)o)->steps;
+	if (!t)
+		return PyTuple_New(0);
+	Py_INCREF(t);
+	return t;
+}
+static const rfield funnel_fields[] = {
+	FF(T_ULONGLONG, entered, "Instances begun in the window."),
+	FF(T_ULONGLONG, completed, "Instances that reached the last step (the goal)."),
+	FF(T_ULONGLONG, abandoned, "Instances ended by the abandonment timeout."),
+	FF(T_ULONGLONG, expired, "Instances ended by the conversion window before the goal."),
+	FF(T_ULONGLONG, broken, "Instances ended by an out-of-order step (strict)."),
+	FF(T_ULONGLONG, displaced, "Instances ended because the customer began another one."),
+	FF(T_ULONGLONG, repeats, "Instances begun within repeat of the customer's previous one."),
+	FF(T_DOUBLE, conversion, "completed / entered."),
+	FF(T_DOUBLE, repeat_rate, "repeats / entered: the repeat-contact rate."),
+	FF(T_ULONGLONG, goal_n, "Samples of the time to the goal."),
+	FF(T_DOUBLE, goal_p50, "Median time from entry to the goal, seconds (NaN: none)."),
+	FF(T_DOUBLE, goal_p90, "Its 90th percentile, seconds."),
+	FF(T_DOUBLE, goal_mean, "Its mean, seconds (exact)."),
+	FF(T_UINT, n_steps, "The journey's steps."),
+	FF(T_UINT, flags, "cxm.RESULT_* bits."),
+	FF(T_LONGLONG, start_ms, "The covered interval [start_ms, end_ms) of the counts."),
+	FF(T_LONGLONG, end_ms, "Its end."),
+	FF(T_LONGLONG, quantile_start_ms, "The interval the times describe (whole buckets)."),
+	FF(T_LONGLONG, quantile_end_ms, "Its end."),
+	{NULL, 0, 0, NULL}};
+static const rderived funnel_derived[] = {
+	{"low_sample", fun_low, "Fewer entered than min_samples."},
+	{"empty", fun_empty, "None entered."},
+	{"clamped", fun_clamped, "A time lay outside 1 s ... 50 days."},
+	{"steps", fun_steps, "One FunnelStep per step of the journey."},
+	{NULL, NULL, NULL}};
+static const char *const funnel_repr_fields[] = {"entered", "completed", "conversion", "abandoned",
+					  "expired", "repeat_rate", "goal_p50", "start_ms",
+					  "end_ms", "flags", NULL};
+static const rinfo funnel_info = {"Funnel", funnel_fields, funnel_derived, funnel_repr_fields};
+
+#define FSF(type, name, doc) {#name, type, offsetof(FunnelStepObject, s.name), doc}
+static const rfield funnel_step_fields[] = {
+	{"index", T_UINT, offsetof(FunnelStepObject, index), "The step's index (its id)."},
+	FSF(T_ULONGLONG, reached, "Instances that reached this step (with count_repeats: visits)."),
+	FSF(T_DOUBLE, conversion, "reached / entered."),
+	FSF(T_DOUBLE, step_conversion, "reached / reached of the step before (step 0: / entered)."),
+	FSF(T_DOUBLE, drop_off, "1 - step_conversion."),
+	FSF(T_ULONGLONG, next_n, "Samples of the time from this step to the next one reached."),
+	FSF(T_DOUBLE, next_p50, "Its median, seconds (NaN: none, and for the last step)."),
+	FSF(T_DOUBLE, next_p90, "Its 90th percentile, seconds."),
+	FSF(T_DOUBLE, next_mean, "Its mean, seconds (exact)."),
+	{NULL, 0, 0, NULL}};
+static const char *const funnel_step_repr_fields[] = {"index", "reached", "conversion", "drop_off",
+					       "next_p50", NULL};
+static const rinfo funnel_step_info = {"FunnelStep", funnel_step_fields, NULL, funnel_step_repr_fields};
+
+#define HF(type, name, doc) {#name, type, offsetof(ChurnObject, c.name), doc}
+#define HN(o) (&((ChurnObject *)(o))->c)
+static PyObject *churn_empty(PyObject *o, void *c) { return PyBool_FromLong((HN(o)->flags & CXM_RESULT_EMPTY) != 0); }
+static PyObject *churn_start(PyObject *o, void *c) { return from_ms(HN(o)->start_ms); }
+static PyObject *churn_end(PyObject *o, void *c) { return from_ms(HN(o)->end_ms); }
+static const rfield churn_fields[] = {
+	HF(T_DOUBLE, rate, "churned / active; NaN when active is 0."),
+	HF(T_ULONGLONG, churned, "Churn events in the window."),
+	HF(T_DOUBLE, active, "Customers active before the window (estimate)."),
+	HF(T_UINT, flags, "cxm.RESULT_EMPTY when no customer was active."),
+	HF(T_LONGLONG, start_ms, "The window [start_ms, end_ms) of the churn events."),
+	HF(T_LONGLONG, end_ms, "Its end."),
+	HF(T_LONGLONG, active_start_ms, "The denominator's interval [active_start_ms, active_end_ms)."),
+	HF(T_LONGLONG, active_end_ms, "Its end."),
+	{NULL, 0, 0, NULL}};
+static const rderived churn_derived[] = {
+	{"empty", churn_empty, "No customer was active."},
+	{NULL, NULL, NULL}};
+static const char *const churn_repr_fields[] = {"rate", "churned", "active", "start_ms", "end_ms", NULL};
+static const rinfo churn_info = {"Churn", churn_fields, churn_derived, churn_repr_fields};
+
 #define RECORD_FUNCS(pfx, info)                                                              \
 	static PyObject *pfx##_asdict(PyObject *self, PyObject *unused)                       \
 	{                                                                                    \
@@ -2896,6 +3533,9 @@ static const rinfo stats_info = {"Stats", stats_fields, stats_derived, stats_rep
 RECORD_FUNCS(result, result_info)
 RECORD_FUNCS(comparison, comparison_info)
 RECORD_FUNCS(stats, stats_info)
+RECORD_FUNCS(funnel, funnel_info)
+RECORD_FUNCS(funnel_step, funnel_step_info)
+RECORD_FUNCS(churn, churn_info)
 
 static PyGetSetDef result_getset[] = {
 	{"kind", res_kind, NULL, NULL, NULL},
@@ -2916,6 +3556,26 @@ static PyGetSetDef comparison_getset[] = {
 static PyGetSetDef stats_getset[] = {
 	{"rejected", stats_rejected, NULL, NULL, NULL},
 	{NULL, NULL, NULL, NULL, NULL}};
+static PyGetSetDef funnel_getset[] = {
+	{"low_sample", fun_low, NULL, NULL, NULL},
+	{"empty", fun_empty, NULL, NULL, NULL},
+	{"clamped", fun_clamped, NULL, NULL, NULL},
+	{"steps", fun_steps, NULL, NULL, NULL},
+	{"start", fun_start, NULL, "start_ms as an aware datetime (UTC).", NULL},
+	{"end", fun_end, NULL, "end_ms as an aware datetime (UTC).", NULL},
+	{NULL, NULL, NULL, NULL, NULL}};
+static PyGetSetDef funnel_step_getset[] = {{NULL, NULL, NULL, NULL, NULL}};
+static PyGetSetDef churn_getset[] = {
+	{"empty", churn_empty, NULL, NULL, NULL},
+	{"start", churn_start, NULL, "start_ms as an aware datetime (UTC).", NULL},
+	{"end", churn_end, NULL, "end_ms as an aware datetime (UTC).", NULL},
+	{NULL, NULL, NULL, NULL, NULL}};
+
+static void funnel_dealloc(PyObject *self)
+{
+	Py_CLEAR(((FunnelObject *)self)->steps);
+	plain_dealloc(self);
+}
 
 static PyObject *no_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
 {
@@ -2946,14 +3606,14 @@ static PyMemberDef *make_members(const rinfo *info)
 
 static PyTypeObject *make_record_type(const char *name, int size, const rinfo *info,
 				      PyMethodDef *methods, PyGetSetDef *getset, reprfunc repr,
-				      const char *doc)
+				      const char *doc, destructor dealloc)
 {
 	PyMemberDef *members = make_members(info);
 	if (!members)
 		return (PyTypeObject *)PyErr_NoMemory();
 	PyType_Slot slots[] = {
 		{Py_tp_doc, (void *)doc},
-		{Py_tp_dealloc, plain_dealloc},
+		{Py_tp_dealloc, dealloc ? dealloc : plain_dealloc},
 		{Py_tp_members, members},
 		{Py_tp_getset, getset},
 		{Py_tp_methods, methods},
@@ -3209,14 +3869,25 @@ PyMODINIT_FUNC PyInit__cxm(void)
 		goto fail;
 	ResultType = make_record_type("cxm.Result", sizeof(ResultObject), &result_info,
 				      result_methods, result_getset, result_repr,
-				      "The answer to a query (cxm_result): immutable.");
+				      "The answer to a query (cxm_result): immutable.", NULL);
 	ComparisonType = make_record_type("cxm.Comparison", sizeof(ComparisonObject),
 					  &comparison_info, comparison_methods, comparison_getset,
-					  comparison_repr, "Two queries compared (cxm_comparison).");
+					  comparison_repr, "Two queries compared (cxm_comparison).", NULL);
 	StatsType = make_record_type("cxm.Stats", sizeof(StatsObject), &stats_info, stats_methods,
-				     stats_getset, stats_repr, "A context's statistics (cxm_stats).");
+				     stats_getset, stats_repr, "A context's statistics (cxm_stats).", NULL);
+	FunnelType = make_record_type("cxm.Funnel", sizeof(FunnelObject), &funnel_info,
+				      funnel_methods, funnel_getset, funnel_repr,
+				      "A journey's funnel over a window (cxm_funnel): immutable.",
+				      funnel_dealloc);
+	FunnelStepType = make_record_type("cxm.FunnelStep", sizeof(FunnelStepObject),
+					  &funnel_step_info, funnel_step_methods, funnel_step_getset,
+					  funnel_step_repr, "One step of a Funnel (cxm_funnel_step).",
+					  NULL);
+	ChurnType = make_record_type("cxm.Churn", sizeof(ChurnObject), &churn_info, churn_methods,
+				     churn_getset, churn_repr, "A churn rate (cxm_churn).", NULL);
 	if (add_type(m, "Result", ResultType) < 0 || add_type(m, "Comparison", ComparisonType) < 0 ||
-	    add_type(m, "Stats", StatsType) < 0)
+	    add_type(m, "Stats", StatsType) < 0 || add_type(m, "Funnel", FunnelType) < 0 ||
+	    add_type(m, "FunnelStep", FunnelStepType) < 0 || add_type(m, "Churn", ChurnType) < 0)
 		goto fail;
 	if (PyModule_AddIntConstant(m, "NONE", (long)CXM_NONE) < 0 ||
 	    PyModule_AddObject(m, "TIME_MAX", PyLong_FromLongLong(CXM_TIME_MAX)) < 0 ||
@@ -3230,7 +3901,19 @@ PyMODINIT_FUNC PyInit__cxm(void)
 	    PyModule_AddIntConstant(m, "RESULT_LOW_SAMPLE", CXM_RESULT_LOW_SAMPLE) < 0 ||
 	    PyModule_AddIntConstant(m, "RESULT_EMPTY", CXM_RESULT_EMPTY) < 0 ||
 	    PyModule_AddIntConstant(m, "RESULT_CLAMPED", CXM_RESULT_CLAMPED) < 0 ||
-	    PyModule_AddIntConstant(m, "RESULT_TRUNCATED", CXM_RESULT_TRUNCATED) < 0)
+	    PyModule_AddIntConstant(m, "RESULT_TRUNCATED", CXM_RESULT_TRUNCATED) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_STRICT", CXM_JOURNEY_STRICT) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_COUNT_REPEATS", CXM_JOURNEY_COUNT_REPEATS) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_EQUAL_TIMES_HOLD", CXM_JOURNEY_EQUAL_TIMES_HOLD) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_RESTART", CXM_JOURNEY_RESTART) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_WINDOW_EXCLUSIVE", CXM_JOURNEY_WINDOW_EXCLUSIVE) < 0 ||
+	    PyModule_AddObject(m, "JOURNEY_MAX_WINDOW_MS", PyLong_FromLongLong(CXM_JOURNEY_MAX_WINDOW_MS)) < 0 ||
+	    PyModule_AddIntConstant(m, "EXPORT_NO_SEGMENTS", CXM_EXPORT_NO_SEGMENTS) < 0 ||
+	    PyModule_AddIntConstant(m, "EXPORT_NO_POINTS", CXM_EXPORT_NO_POINTS) < 0 ||
+	    PyModule_AddIntConstant(m, "EXPORT_MAX_BUCKETS", CXM_EXPORT_MAX_BUCKETS) < 0 ||
+	    PyModule_AddIntConstant(m, "EXPORT_MAX_LABELS", CXM_EXPORT_MAX_LABELS) < 0 ||
+	    PyModule_AddStringConstant(m, "OPENMETRICS_CONTENT_TYPE", CXM_OPENMETRICS_CONTENT_TYPE) < 0 ||
+	    PyModule_AddStringConstant(m, "PROMETHEUS_CONTENT_TYPE", CXM_PROMETHEUS_CONTENT_TYPE) < 0)
 		goto fail;
 	return m;
 fail:

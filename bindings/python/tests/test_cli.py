@@ -38,6 +38,26 @@ class Replay(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
+    def test_journey_funnels(self):
+        j = ["--journey", "care=ivr,tech support,callback", "--window", "24h", "--no-progress"]
+        p = run([self.csv, "--json"] + j + MAPS)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        f, = json.loads(p.stdout)["windows"][0]["funnels"]
+        self.assertEqual(f["journey"], "care")
+        self.assertEqual([s["step"] for s in f["steps"]], ["ivr", "tech support", "callback"])
+        self.assertGreater(f["entered"], 100)
+        self.assertEqual(f["steps"][0]["reached"], f["entered"])
+        self.assertEqual(f["steps"][2]["reached"], f["completed"])
+        self.assertGreater(f["entered"], f["completed"])
+        self.assertEqual(f["abandoned"], 0)  # the data span one day: none 24 h overdue yet
+        p = run([self.csv] + j + MAPS)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"funnel care: {f['entered']:,} entered, {f['completed']:,} completed", p.stdout)
+        self.assertIn("drop-off", p.stdout)
+        p = run([self.csv, "--journey", "care"] + MAPS)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("NAME=STEP,STEP", p.stderr)
+
     def test_json_output(self):
         p = run([self.csv, "--json", "--no-progress", "--window", "48h", "--window", "1h"] + MAPS)
         self.assertEqual(p.returncode, 0, p.stderr)

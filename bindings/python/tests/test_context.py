@@ -1,5 +1,12 @@
-"""Context lifecycle, configuration, clock, module functions."""
+"""Context lifecycle, configuration, clock, module functions; snapshots,
+merge and the OpenMetrics / Prometheus exposition."""
 import gc
+import io
+import math
+import os
+import pathlib
+import re
+import tempfile
 import sys
 import unittest
 import weakref
@@ -198,6 +205,340 @@ class ModuleFunctions(unittest.TestCase):
             cxm.span_ms("")
         with self.assertRaises(TypeError):
             cxm.span_ms(2.5)
+
+
+
+# ---- snapshots and merge ------------------------------------------------------
+
+def feed_rows(ctx, m, rows):
+    for i, t in rows:
+        ctx.feed(t, m.ivr, {m.nps: i % 11, m.aht: 20.0 + i % 97, m.resolved: i % 3 == 0},
+                 customer=f"c{i % 40}", segments={m.tier: "gold" if i % 2 else "silver"})
+        if i % 40 < 25:  # the same customer, later, at the goal
+            ctx.feed(t + 2 * MIN, m.agent, {m.revenue: 1.25 * (i % 8), m.csat: 1 + i % 5},
+                     customer=f"c{i % 40}")
+
+
+ROWS = [(i, T0 - 90 * MIN + (i // 40) * 10 * MIN + i % 40) for i in range(320)]
+
+
+def answers(ctx, m):
+    """What the merge property compares: queries, quantiles, distributions,
+    distinct counts, a funnel, statistics."""
+    out = {}
+    for name, metric in (("nps", m.nps), ("aht", m.aht), ("resolved", m.resolved),
+                         ("revenue", m.revenue), ("csat", m.csat), ("distinct", m.distinct)):
+        for scope in ({}, {"touchpoint": m.ivr}, {"segment": m.gold}):
+            r = ctx.query(metric, "2h", **scope)._asdict()
+            for k in ("sum", "mean", "stddev", "value", "ci_low", "ci_high"):
+                if isinstance(r.get(k), float) and not math.isnan(r[k]):
+                    r[k] = round(r[k], 9)  # sums of the halves add in another order
+            out[name, tuple(scope)] = repr(r)
+    out["q"] = ctx.quantiles(m.aht, [0.1, 0.5, 0.99], "2h")
+    out["dist"] = ctx.distribution(m.nps, "2h")
+    f = ctx.funnel(m.support, "2h")
+    out["funnel"] = repr(f._asdict())
+    s = ctx.stats()
+    out["stats"] = (s.accepted, s.rejected_total, s.customers)
+    return out
+
+
+class Snapshots(unittest.TestCase):
+    def setUp(self):
+        self.ctx = make_ctx()
+        self.m = Model(self.ctx)
+        feed_rows(self.ctx, self.m, ROWS)
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.ctx.close()
+        self.tmp.cleanup()
+
+    def test_round_trip_through_bytes(self):
+        data = self.ctx.snapshot()
+        self.assertIsInstance(data, bytes)
+        with cxm.Context.from_snapshot(data, clock=self.ctx.test_clock,
+                                       customer_key=bytes(range(16))) as back:
+            self.assertEqual(answers(back, self.m), answers(self.ctx, self.m))
+            self.assertEqual(back.touchpoints.names(), self.ctx.touchpoints.names())
+            self.assertEqual(back.snapshot(), data)  # the same state, byte for byte
+        with make_ctx() as other:  # bytearray and memoryview too
+            other.load(memoryview(bytearray(data)))
+            self.assertEqual(other.stats().accepted, self.ctx.stats().accepted)
+
+    def test_round_trip_through_a_file(self):
+        path = pathlib.Path(self.tmp.name) / "node-a.cxm"
+        self.ctx.save(path)
+        self.assertEqual(path.read_bytes(), self.ctx.snapshot())
+        self.assertEqual(os.listdir(self.tmp.name), ["node-a.cxm"])  # no temporary left
+        for source in (path, str(path)):
+            with make_ctx() as back:
+                back.load(source)
+                self.assertEqual(answers(back, self.m), answers(self.ctx, self.m))
+        self.ctx.save(str(path))  # over the old one
+
+    def test_load_errors_leave_the_context_as_it_was(self):
+        data = self.ctx.snapshot()
+        with self.assertRaises(cxm.InvalidArgumentError):
+            self.ctx.load(data)  # not empty
+        with make_ctx() as ctx:
+            with self.assertRaises(cxm.CorruptError):
+                ctx.load(b"not a snapshot at all")
+            with self.assertRaises(cxm.CorruptError):
+                ctx.load(data[: len(data) // 2])
+            bad = bytearray(data)
+            bad[len(bad) // 2] ^= 0x40
+            with self.assertRaises(cxm.CorruptError):
+                ctx.load(bytes(bad))
+            with self.assertRaises(cxm.FileError) as cm:
+                ctx.load(os.path.join(self.tmp.name, "missing.cxm"))
+            self.assertIsInstance(cm.exception, OSError)
+            with self.assertRaises(cxm.InvalidArgumentError):
+                ctx.load("")
+            with self.assertRaises(TypeError):
+                ctx.load(42)
+            self.assertEqual(len(ctx.touchpoints), 0)
+            ctx.load(data)  # still empty: loads
+            self.assertEqual(len(ctx.touchpoints), 4)
+        with make_ctx(customer_key=b"another key 16 b") as ctx:
+            with self.assertRaises(cxm.ExistsError):
+                ctx.load(data)  # another customer key
+        with make_ctx(tiers=[("1m", 60), ("1h", 48)]) as ctx:
+            with self.assertRaises(cxm.ExistsError):
+                ctx.load(data)  # other tiers
+
+    def test_save_errors(self):
+        with self.assertRaises(cxm.FileError):
+            self.ctx.save(os.path.join(self.tmp.name, "no", "such", "dir.cxm"))
+        with self.assertRaises(cxm.InvalidArgumentError):
+            self.ctx.save("")
+        with self.assertRaises(ValueError):
+            self.ctx.save("nul\0byte")
+        self.ctx.close()
+        with self.assertRaises(ValueError):
+            self.ctx.snapshot()
+
+
+class Merge(unittest.TestCase):
+    def test_halves_merge_to_the_whole(self):
+        whole, half_a, half_b = make_ctx(), make_ctx(), make_ctx()
+        models = [Model(c) for c in (whole, half_a, half_b)]
+        m = models[0]
+        feed_rows(whole, m, ROWS)
+        # split by customer, so that each journey instance stays on one side
+        feed_rows(half_a, m, [r for r in ROWS if r[0] % 40 < 20])
+        feed_rows(half_b, m, [r for r in ROWS if r[0] % 40 >= 20])
+        expected = answers(whole, m)
+        self.assertNotEqual(answers(half_a, m), expected)
+        with make_ctx() as by_bytes, make_ctx() as by_file, tempfile.TemporaryDirectory() as d:
+            half_a.merge(half_b)  # context into context
+            self.assertEqual(answers(half_a, m), expected)
+            Model(by_bytes)
+            Model(by_file)
+            path = os.path.join(d, "b.cxm")
+            half_b.save(path)
+            by_bytes.merge(whole.snapshot())  # snapshot bytes
+            self.assertEqual(answers(by_bytes, m), expected)
+            by_file.merge(bytearray(half_a.snapshot()))  # half_a is the whole now
+            by_file.merge(path)
+            by_file.merge(pathlib.Path(path))  # half_b twice more
+            twice = by_file.query(m.nps, "2h")
+            self.assertEqual(twice.n, whole.query(m.nps, "2h").n + 2 * half_b.query(m.nps, "2h").n)
+        for c in (whole, half_a, half_b):
+            c.close()
+
+    def test_merge_errors(self):
+        with make_ctx() as a, make_ctx() as b, make_ctx(customer_key=b"another key 16 b") as k:
+            Model(a)
+            with self.assertRaises(cxm.UnknownIdError):
+                b.merge(a)  # b lacks a's definitions
+            with self.assertRaises(cxm.UnknownIdError):
+                b.merge(a.snapshot())
+            b.journey("support", ["contact", "elsewhere"])
+            with self.assertRaises(cxm.ExistsError):
+                b.merge(a)  # defined differently
+            Model(k)
+            with self.assertRaises(cxm.ExistsError):
+                k.merge(a)  # another customer key
+            with self.assertRaises(cxm.InvalidArgumentError):
+                a.merge(a)
+            with self.assertRaises(cxm.CorruptError):
+                a.merge(b"garbage")
+            with self.assertRaises(cxm.FileError):
+                a.merge("/nonexistent/dir/x.cxm")
+            with self.assertRaises(TypeError):
+                a.merge(42)
+            closed = make_ctx()
+            closed.close()
+            with self.assertRaises(ValueError):
+                a.merge(closed)
+            with self.assertRaises(ValueError):
+                closed.merge(a)
+
+
+# ---- exposition ---------------------------------------------------------------
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse(text):
+    """[(name, {label: value}, value)] of every sample line."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        mt = SAMPLE.match(line)
+        assert mt, line
+        labels = dict(LABEL.findall(mt.group(2) or ""))
+        out.append((mt.group(1), labels, float(mt.group(3))))
+    return out
+
+
+def find(samples, name, **labels):
+    hits = [v for n, lab, v in samples if n == name and all(lab.get(k) == w for k, w in labels.items())
+            and ("segment" in labels or "segment" not in lab)]
+    assert len(hits) == 1, (name, labels, hits)
+    return hits[0]
+
+
+class Stubs(unittest.TestCase):
+    def test_stubs_cover_the_public_surface(self):
+        import ast
+        here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cxm")
+        trees = [ast.parse(open(os.path.join(here, f), encoding="utf-8").read())
+                 for f in ("__init__.pyi", "_cxm.pyi")]
+        methods, top = set(), set()
+        for n in trees[0].body:
+            if isinstance(n, (ast.ClassDef, ast.FunctionDef)):
+                top.add(n.name)
+            elif isinstance(n, ast.AnnAssign):
+                top.add(n.target.id)
+            elif isinstance(n, ast.ImportFrom):
+                top.update(a.asname or a.name for a in n.names)
+        for tree in trees:
+            for n in tree.body:
+                if isinstance(n, ast.ClassDef) and n.name == "Context":
+                    methods.update(b.name for b in n.body if isinstance(b, ast.FunctionDef))
+                    methods.update(b.target.id for b in n.body if isinstance(b, ast.AnnAssign))
+        self.assertEqual({n for n in dir(cxm.Context) if not n.startswith("_")} - methods, set())
+        self.assertEqual(set(cxm.__all__) - top, set())
+
+
+class self_raises:
+    """assertRaises for setUpClass."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, tp, value, tb):
+        assert tp is not None and issubclass(tp, self.cls), tp
+        return True
+
+
+class Exposition(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ctx = make_ctx()
+        cls.m = Model(cls.ctx)
+        feed_rows(cls.ctx, cls.m, ROWS)
+        with self_raises(cxm.OutOfRangeError):
+            cls.ctx.feed(T0, cls.m.agent, {cls.m.nps: 42})  # one rejection, counted
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ctx.close()
+
+    def test_openmetrics_parsed_back(self):
+        ctx, m = self.ctx, self.m
+        text = ctx.export()
+        self.assertIsInstance(text, str)
+        self.assertTrue(text.endswith("# EOF\n"))
+        s = parse(text)
+        nps = ctx.query(m.nps, "2h", touchpoint=m.ivr)
+        self.assertEqual(find(s, "cxm_score_responses_total", metric="nps", touchpoint="ivr"), nps.n)
+        self.assertEqual(find(s, "cxm_score_top_box_total", metric="nps", touchpoint="ivr"), nps.top)
+        self.assertEqual(find(s, "cxm_score_answers_total", metric="nps", touchpoint="ivr", point="10"),
+                         ctx.distribution(m.nps, "2h", touchpoint=m.ivr)[10])
+        gold = ctx.query(m.nps, "2h", touchpoint=m.ivr, segment=m.gold)
+        self.assertEqual(find(s, "cxm_score_responses_total", metric="nps", touchpoint="ivr",
+                              segment="tier", segment_value="gold"), gold.n)
+        res = ctx.query(m.resolved, "2h", touchpoint=m.ivr)
+        self.assertEqual(find(s, "cxm_rate_outcomes_total", metric="resolved", touchpoint="ivr",
+                              outcome="yes"), res.top)
+        aht = ctx.query(m.aht, "2h", touchpoint=m.ivr)
+        self.assertEqual(find(s, "cxm_duration_seconds_count", metric="aht", touchpoint="ivr"), aht.n)
+        self.assertAlmostEqual(find(s, "cxm_duration_seconds_sum", metric="aht", touchpoint="ivr"), aht.sum)
+        rev = ctx.query(m.revenue, "2h", touchpoint=m.agent)
+        self.assertAlmostEqual(find(s, "cxm_amount_sum", metric="revenue", touchpoint="agent call"), rev.sum)
+        st = ctx.stats()
+        self.assertEqual(find(s, "cxm_interactions_accepted_total"), st.accepted)
+        self.assertEqual(find(s, "cxm_interactions_rejected_total", reason="out of range"), 1)
+        self.assertFalse([n for n, _, _ in s if "customers" in n])  # DISTINCT is not exposed
+
+    def test_options(self):
+        ctx, m = self.ctx, self.m
+        prom = ctx.export("prometheus")
+        self.assertNotIn("# EOF", prom)
+        self.assertEqual(prom, ctx.export(cxm.ExportFormat.PROMETHEUS))
+        self.assertTrue(cxm.OPENMETRICS_CONTENT_TYPE.startswith("application/openmetrics-text"))
+        self.assertTrue(cxm.PROMETHEUS_CONTENT_TYPE.startswith("text/plain"))
+        labelled = parse(ctx.export(labels={"node": "a", "tenant": 'x"y'}))
+        self.assertTrue(all(lab.get("node") == "a" for _, lab, _ in labelled))
+        self.assertTrue(all(lab.get("tenant") == 'x\\"y' for _, lab, _ in labelled))
+        self.assertTrue(all("segment_value" not in lab for _, lab, _ in parse(ctx.export(segments=False))))
+        self.assertNotIn("cxm_score_answers", ctx.export(points=False))
+        self.assertIn("cxm_score_responses", ctx.export(points=False))
+        les = [lab["le"] for n, lab, _ in parse(ctx.export(buckets=[1, 60.5]))
+               if n == "cxm_duration_seconds_bucket" and lab["touchpoint"] == "ivr" and "segment" not in lab]
+        self.assertEqual(len(les), 3)
+        self.assertEqual(les[-1], "+Inf")
+        self.assertEqual(ctx.export(buckets=None), ctx.export())
+        out = io.StringIO()
+        n = ctx.export_write(out, "prometheus", segments=False)
+        self.assertEqual(out.getvalue(), ctx.export("prometheus", segments=False))
+        self.assertEqual(n, len(out.getvalue()))
+        raw = io.BytesIO()
+        ctx.export_write(raw)
+        self.assertEqual(raw.getvalue().decode(), ctx.export())
+        with make_ctx() as empty:
+            self.assertIn("cxm_interactions_accepted_total 0", empty.export())
+
+    def test_export_errors(self):
+        ctx = self.ctx
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.export("xml")
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.export(7)
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.export(buckets=[2, 1])
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.export(buckets=[-1])
+        with self.assertRaises(cxm.NotFiniteError):
+            ctx.export(buckets=[1, float("nan")])
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.export(buckets=range(1, 100))
+        with self.assertRaises(TypeError):
+            ctx.export(buckets=["x"])
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.export(labels={"metric": "x"})  # the exposition's own label
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.export(labels={"bad-name": "x"})
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.export(labels={"__x": "x"})
+        with self.assertRaises(cxm.EncodingError):
+            ctx.export(labels={"node": ""})
+        with self.assertRaises(cxm.EncodingError):
+            ctx.export(labels={"node": "a\0b"})
+        with self.assertRaises(cxm.TooLongError):
+            ctx.export(labels={"node": "x" * 5000})
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.export(labels={f"l{i}": "v" for i in range(9)})
+        with self.assertRaises(TypeError):
+            ctx.export(labels={1: "v"})
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ def rss_bytes():
 
 class Leaks(unittest.TestCase):
     def setUp(self):
-        self.ctx = make_ctx()
+        # a small customer table: sweep() and a new context's table are O(max_customers)
+        self.ctx = make_ctx(max_customers=1000)
         self.m = Model(self.ctx)
         self.q = self.ctx.make_query(self.m.nps, "1h", touchpoint=self.m.agent)
         self.rows = [(T0, self.m.agent, {self.m.nps: 9}, f"c{i}", {self.m.tier: "gold"}) for i in range(10)]
@@ -65,6 +66,35 @@ class Leaks(unittest.TestCase):
             ctx.last_seen("c1")
             ctx.segment_value(m.tier, "gold")
             ctx.metric_def(m.nps)
+            ctx.funnel(m.support, "1h", segment=m.gold).steps[1]._asdict()
+            ctx.funnel_quantiles(m.support, "1h", [0.5], step="contact")
+            ctx.set_journey_options(m.support, conversion="2d")
+            ctx.journey_options(m.support)
+            ctx.churn_rate(m.distinct, "1h", active="1h")
+            ctx.sweep(T0)
+            ctx.export(labels={"node": "a"}, buckets=[1, 10])
+            try:
+                ctx.churn(f"c{i % 100}", T0)
+            except cxm.ExistsError:
+                pass
+            try:
+                ctx.export(buckets=[2, 1])
+            except cxm.OutOfRangeError:
+                pass
+            try:
+                ctx.funnel(m.support, "1h", channel="pigeon")
+            except cxm.InvalidArgumentError:
+                pass
+        if i % 100 == 0:
+            data = ctx.snapshot()
+            with make_ctx(max_customers=1000) as other:
+                try:
+                    other.load(data[:100])
+                except cxm.CorruptError:
+                    pass
+                other.load(data)
+                other.merge(ctx)
+                other.merge(data)
 
     def test_flat_across_many_calls(self):
         for i in range(2000):  # warm up: series, customer table, caches

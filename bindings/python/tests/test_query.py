@@ -1,7 +1,7 @@
 """Queries, results, comparisons, statistics."""
 import math
 import unittest
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import cxm
 from support import HOUR, MIN, T0, Model, make_ctx
@@ -208,6 +208,262 @@ class Queries(unittest.TestCase):
                     ctx.feed(T0 + HOUR, tp)
             self.assertEqual(ctx.stats().rejected, {cxm.Status.TOO_EARLY: 3})
             self.assertEqual(ctx.stats().watermark_ms, -1)
+
+
+
+DAY = 24 * HOUR
+
+
+def journey_ctx(**config):
+    """20 customers begin "support" at the ivr 100 min before T0 (even ones
+    gold), the first 10 reach the agent 5 min later."""
+    ctx = make_ctx(**config)
+    m = Model(ctx)
+    for i in range(20):
+        ctx.feed(T0 - 100 * MIN + i * 1000, m.ivr, customer=f"c{i}",
+                 segments={m.tier: "gold" if i % 2 == 0 else "silver"})
+    for i in range(10):
+        ctx.feed(T0 - 95 * MIN + i * 1000, m.agent, customer=f"c{i}",
+                 segments={m.tier: "gold" if i % 2 == 0 else "silver"})
+    return ctx, m
+
+
+def close_to(a, b, rel):
+    return abs(a - b) <= rel * abs(b)
+
+
+class Funnels(unittest.TestCase):
+    def setUp(self):
+        self.ctx, self.m = journey_ctx()
+
+    def tearDown(self):
+        self.ctx.close()
+
+    def test_funnel_counts_steps_and_times(self):
+        ctx, m = self.ctx, self.m
+        f = ctx.funnel(m.support, "2h")
+        self.assertIsInstance(f, cxm.Funnel)
+        self.assertEqual((f.entered, f.completed, f.n_steps), (20, 10, 2))
+        self.assertEqual(f.conversion, 0.5)
+        self.assertEqual((f.abandoned, f.expired, f.broken, f.displaced, f.repeats), (0, 0, 0, 0, 0))
+        self.assertEqual(f.goal_n, 10)
+        self.assertTrue(close_to(f.goal_p50, 300.0, 0.05), f.goal_p50)
+        self.assertEqual(f.goal_mean, 300.0)
+        self.assertFalse(f.empty)
+        self.assertTrue(f.low_sample)  # 20 entered < the default min_samples (30)
+        self.assertEqual(f.end_ms - f.start_ms, 2 * HOUR)
+        self.assertEqual(f.end, cxm.from_ms(f.end_ms))
+        s0, s1 = f.steps
+        self.assertIsInstance(s0, cxm.FunnelStep)
+        self.assertEqual((s0.index, s0.reached, s0.conversion), (0, 20, 1.0))
+        self.assertEqual((s1.index, s1.reached, s1.step_conversion, s1.drop_off), (1, 10, 0.5, 0.5))
+        self.assertEqual(s0.next_n, 10)
+        self.assertTrue(math.isnan(s1.next_p50))
+        # names, datetimes and timedeltas as elsewhere
+        same = ctx.funnel("support", timedelta(hours=2), end=cxm.from_ms(T0))
+        self.assertEqual(same.entered, 20)
+        self.assertEqual(ctx.funnel(m.support, 2 * HOUR, end=T0).steps[1].reached, 10)
+
+    def test_funnel_is_an_immutable_record(self):
+        f = self.ctx.funnel(self.m.support, "2h")
+        with self.assertRaises(AttributeError):
+            f.entered = 3
+        with self.assertRaises(AttributeError):
+            f.steps[0].reached = 3
+        d = f._asdict()
+        self.assertEqual(d["entered"], 20)
+        self.assertEqual([s.reached for s in d["steps"]], [20, 10])
+        self.assertEqual(f.steps[1]._asdict()["drop_off"], 0.5)
+        self.assertIn("entered", cxm.Funnel._fields)
+        self.assertIn("drop_off", cxm.FunnelStep._fields)
+        self.assertTrue(repr(f).startswith("Funnel(entered=20, completed=10"))
+        self.assertTrue(repr(f.steps[0]).startswith("FunnelStep(index=0, reached=20"))
+        with self.assertRaises(TypeError):
+            cxm.Funnel()
+
+    def test_breakdowns(self):
+        ctx, m = self.ctx, self.m
+        self.assertEqual(ctx.funnel(m.support, "2h", segment=m.gold).entered, 10)
+        self.assertEqual(ctx.funnel(m.support, "2h", segment=("tier", "gold")).completed, 5)
+        self.assertEqual(ctx.funnel(m.support, "2h", channel="phone").entered, 20)
+        empty = ctx.funnel(m.support, "2h", channel=cxm.Channel.CHAT)
+        self.assertEqual(empty.entered, 0)
+        self.assertTrue(empty.empty)
+        self.assertTrue(math.isnan(empty.conversion))
+
+    def test_funnel_errors(self):
+        ctx, m = self.ctx, self.m
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.funnel("nope", "2h")
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.funnel(99, "2h")
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.funnel(m.support, 0)
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.funnel(m.support, "1h", end=-5)
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.funnel(m.support, "2h", segment=m.gold, channel="phone")
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.funnel(m.support, "2h", channel=99)
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.funnel(m.support, "2h", channel="pigeon")
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.funnel(m.support, "2h", segment=("tier", "platinum"))
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.funnel(m.support, "2h", segment=(m.tier, 3))
+        with self.assertRaises(ValueError):
+            ctx.funnel(m.support, "2h", end=datetime(2026, 1, 1))  # naive
+        with self.assertRaises(TypeError):
+            ctx.funnel(m.support, 1.5)
+
+    def test_funnel_quantiles(self):
+        ctx, m = self.ctx, self.m
+        goal = ctx.funnel_quantiles(m.support, "2h", [0.5, 0.9])
+        self.assertEqual(len(goal), 2)
+        self.assertTrue(all(close_to(v, 300.0, 0.05) for v in goal), goal)
+        self.assertEqual(ctx.funnel_quantiles("support", "2h", (0.5,), step="contact"),
+                         ctx.funnel_quantiles(m.support, "2h", (0.5,), step=0))
+        none = ctx.funnel_quantiles(m.support, "2h", [0.5], channel="chat")
+        self.assertTrue(math.isnan(none[0]))
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.funnel_quantiles(m.support, "2h", [0.5], step="resolution")  # the last step
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.funnel_quantiles(m.support, "2h", [0.5], step=5)
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.funnel_quantiles(m.support, "2h", [1.5])
+        with self.assertRaises(cxm.NotFiniteError):
+            ctx.funnel_quantiles(m.support, "2h", [float("nan")])
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.funnel_quantiles(m.support, "2h", [])
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.funnel_quantiles(m.support, "2h", [0.5] * 65)
+        with self.assertRaises(TypeError):
+            ctx.funnel_quantiles(m.support, "2h", ["x"])
+
+    def test_sweep_counts_abandonment(self):
+        ctx, m = self.ctx, self.m
+        self.assertEqual(ctx.sweep(), 0)  # nothing is overdue yet
+        ctx.test_clock.now = T0 + 2 * DAY
+        self.assertEqual(ctx.sweep(), 10)  # the 10 who never reached the agent
+        self.assertEqual(ctx.sweep(cxm.from_ms(T0 + 2 * DAY)), 0)
+        self.assertEqual(ctx.funnel(m.support, "3d").abandoned, 10)
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.sweep(-5)
+        with self.assertRaises(ValueError):
+            ctx.sweep("yesterday")
+
+
+class JourneyOptionsTests(unittest.TestCase):
+    def test_defaults_set_and_get(self):
+        with make_ctx() as ctx:
+            m = Model(ctx)
+            o = ctx.journey_options(m.support)
+            self.assertEqual(o, cxm.JourneyOptions(timedelta(days=7), timedelta(days=1),
+                                                   timedelta(hours=2), timedelta(days=7)))
+            self.assertEqual(o.flags, 0)
+            ctx.set_journey_options(m.support, strict=True, conversion="2d", abandon=HOUR)
+            o = ctx.journey_options("support")
+            self.assertTrue(o.strict)
+            self.assertFalse(o.restart)
+            self.assertEqual((o.conversion, o.abandon), (timedelta(days=2), timedelta(hours=1)))
+            self.assertEqual(o.repeat, timedelta(days=7))  # not given: the default again
+            opts = cxm.JourneyOptions(restart=True, window_exclusive=True, lateness="10m")
+            ctx.set_journey_options(m.support, opts)
+            got = ctx.journey_options(m.support)
+            self.assertEqual((got.restart, got.window_exclusive, got.strict), (True, True, False))
+            self.assertEqual(got.lateness, timedelta(minutes=10))
+            self.assertEqual(got.flags, cxm._cxm.JOURNEY_RESTART | cxm._cxm.JOURNEY_WINDOW_EXCLUSIVE)
+            ctx.set_journey_options(m.support, got, equal_times_hold=True)
+            self.assertTrue(ctx.journey_options(m.support).equal_times_hold)
+            self.assertEqual(got.replace(strict=True)._asdict()["strict"], True)
+
+    def test_count_repeats_changes_the_funnel(self):
+        counts = []
+        for repeats in (False, True):
+            with make_ctx() as ctx:
+                m = Model(ctx)
+                ctx.set_journey_options(m.support, count_repeats=repeats)
+                for k in range(3):
+                    ctx.feed(T0 - 30 * MIN + k * MIN, m.ivr, customer="c1")
+                counts.append(ctx.funnel(m.support, "1h").steps[0].reached)
+        self.assertEqual(counts, [1, 3])
+
+    def test_option_errors(self):
+        with make_ctx() as ctx:
+            m = Model(ctx)
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.set_journey_options(m.support, conversion="10ms")
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.set_journey_options(m.support, abandon="50d")
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.set_journey_options(m.support, repeat=timedelta(seconds=-1))
+            with self.assertRaises(cxm.UnknownIdError):
+                ctx.set_journey_options(7, strict=True)
+            with self.assertRaises(cxm.UnknownIdError):
+                ctx.journey_options("nope")
+            with self.assertRaises(TypeError):
+                ctx.set_journey_options(m.support, sloppy=True)
+            with self.assertRaises(ValueError):
+                ctx.set_journey_options(m.support, conversion="soon")
+            # a failed call changed nothing
+            self.assertEqual(ctx.journey_options(m.support), cxm.JourneyOptions(
+                timedelta(days=7), timedelta(days=1), timedelta(hours=2), timedelta(days=7)))
+
+
+class Churn(unittest.TestCase):
+    def test_churn_and_rate(self):
+        ctx, m = journey_ctx()
+        with ctx:
+            ctx.churn("c1", T0 - 10 * MIN)
+            ctx.churn(b"c2", cxm.from_ms(T0 - 5 * MIN))
+            ctx.churn("never seen", T0 - MIN)  # added to the table, marked churned
+            r = ctx.churn_rate(m.distinct, "1h", active="2h")
+            self.assertIsInstance(r, cxm.Churn)
+            self.assertEqual(r.churned, 3)
+            self.assertTrue(close_to(r.active, 20.0, 0.05), r.active)
+            self.assertAlmostEqual(r.rate, r.churned / r.active)
+            self.assertEqual(r.end_ms - r.start_ms, HOUR)  # ends at the end of now's bucket
+            self.assertEqual(r.start, cxm.from_ms(r.start_ms))
+            self.assertGreaterEqual(r.active_end_ms - r.active_start_ms, 2 * HOUR)
+            self.assertFalse(r.empty)
+            self.assertEqual(r._asdict()["churned"], 3)
+            self.assertTrue(repr(r).startswith("Churn(rate="))
+            with self.assertRaises(AttributeError):
+                r.churned = 0
+            quiet = ctx.churn_rate("customers", "1h", active="1h", end=T0 - 10 * HOUR)
+            self.assertTrue(quiet.empty)
+            self.assertTrue(math.isnan(quiet.rate))
+
+    def test_churn_errors(self):
+        ctx, m = journey_ctx()
+        with ctx:
+            ctx.churn("c1", T0)
+            with self.assertRaises(cxm.ExistsError):
+                ctx.churn("c1", T0)  # not seen since
+            ctx.feed(T0, m.web, customer="c1")
+            ctx.churn("c1", T0)  # seen again: may churn again
+            with self.assertRaises(cxm.InvalidArgumentError):
+                ctx.churn("", T0)
+            with self.assertRaises(TypeError):
+                ctx.churn(None, T0)
+            with self.assertRaises(cxm.TooLongError):
+                ctx.churn("x" * 100_000, T0)
+            with self.assertRaises(cxm.TooEarlyError):
+                ctx.churn("c3", T0 + DAY)
+            with self.assertRaises(cxm.TooLateError):
+                ctx.churn("c4", T0 - 30 * DAY)
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.churn("c4", -1)
+            with self.assertRaises(cxm.KindError):
+                ctx.churn_rate(m.nps, "1h", active="1h")
+            with self.assertRaises(cxm.UnknownIdError):
+                ctx.churn_rate(99, "1h", active="1h")
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.churn_rate(m.distinct, 0, active="1h")
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.churn_rate(m.distinct, "1h", active=0)
+            with self.assertRaises(TypeError):
+                ctx.churn_rate(m.distinct, "1h")  # active is required
 
 
 if __name__ == "__main__":

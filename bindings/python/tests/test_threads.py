@@ -157,5 +157,49 @@ class Threads(unittest.TestCase):
         self.assertTrue(ctx3.closed)
 
 
+    def test_snapshots_exports_funnels_and_merges_while_feeding(self):
+        src = make_ctx(max_customers=10_000)
+        dst = make_ctx(max_customers=10_000)
+        m = Model(src)
+        Model(dst)
+        errors = []
+        done = threading.Event()
+
+        def feeder():
+            try:
+                for first in range(0, N, 1000):
+                    rows = [(T0 - (i % 50) * 1000, m.ivr if i % 2 else m.agent, {m.nps: i % 11},
+                             f"c{i % 300}") for i in range(first, first + 1000)]
+                    rep = src.feed_many(rows)
+                    if rep.rejected:
+                        errors.append(rep)
+            except Exception as e:  # pragma: no cover
+                errors.append(e)
+
+        def reader():
+            try:
+                while not done.is_set():
+                    src.funnel(m.support, "1h")
+                    src.export(segments=False)
+                    with make_ctx(max_customers=10_000) as copy:
+                        copy.load(src.snapshot())
+                        assert copy.stats().accepted <= N
+            except Exception as e:  # pragma: no cover
+                errors.append(e)
+
+        threads = [threading.Thread(target=feeder), threading.Thread(target=reader)]
+        for t in threads:
+            t.start()
+        threads[0].join()
+        done.set()
+        threads[1].join()
+        self.assertEqual(errors, [])
+        dst.merge(src)  # after the feeding: exact
+        self.assertEqual(dst.query(m.nps, "1h").n, N)
+        self.assertEqual(repr(dst.funnel(m.support, "1h")._asdict()), repr(src.funnel(m.support, "1h")._asdict()))
+        src.close()
+        dst.close()
+
+
 if __name__ == "__main__":
     unittest.main()
