@@ -209,16 +209,22 @@ void cxm__reject(cxm_context *ctx, cxm_status st)
 
 /* ---- config --------------------------------------------------------------- */
 
+cxm_status cxm__init_struct(void *p, size_t size, size_t min_size, const char *what,
+			   const char *param)
+{
+	if (!p)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "%s is NULL", param);
+	if (size < min_size)
+		return cxm__fail(NULL, CXM_ERR_VERSION, "%s size %zu is smaller than %zu", what, size,
+				 min_size);
+	memset(p, 0, size);
+	memcpy(p, &size, sizeof size);
+	return CXM_OK;
+}
+
 cxm_status cxm_config_init(cxm_config *cfg, size_t size)
 {
-	if (!cfg)
-		return cxm__fail(NULL, CXM_ERR_INVALID, "cfg is NULL");
-	if (size < CXM_MIN_CONFIG_SIZE)
-		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_config size %zu is smaller than %zu",
-				 size, CXM_MIN_CONFIG_SIZE);
-	memset(cfg, 0, size);
-	cfg->size = size;
-	return CXM_OK;
+	return cxm__init_struct(cfg, size, CXM_MIN_CONFIG_SIZE, "cxm_config", "cfg");
 }
 
 /* Two-sided normal quantile: z with P(|Z| <= z) = conf, by bisection on

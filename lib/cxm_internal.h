@@ -31,6 +31,11 @@ CXM_INTERNAL cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const c
 	__attribute__((format(printf, 3, 4)));
 
 /* Validate the size field and unknown tail of a caller's struct. */
+/* The body of every *_init(p, size): NULL is CXM_ERR_INVALID ("<param> is
+ * NULL"), a size below min_size CXM_ERR_VERSION; else zero size bytes and
+ * store the size in the leading size_t. */
+CXM_INTERNAL cxm_status cxm__init_struct(void *p, size_t size, size_t min_size, const char *what,
+					 const char *param);
 CXM_INTERNAL cxm_status cxm__check_struct(const cxm_context *ctx, const void *p, size_t min_size,
 					  size_t our_size, const char *what);
 

@@ -24,14 +24,7 @@ static const double default_bounds[] = {0.1, 0.5, 1,   2,    5,    10,    30,   
 
 cxm_status cxm_export_options_init(cxm_export_options *opts, size_t size)
 {
-	if (!opts)
-		return cxm__fail(NULL, CXM_ERR_INVALID, "opts is NULL");
-	if (size < sizeof(cxm_export_options))
-		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_export_options size %zu is smaller than %zu",
-				 size, sizeof(cxm_export_options));
-	memset(opts, 0, size);
-	opts->size = size;
-	return CXM_OK;
+	return cxm__init_struct(opts, size, sizeof(cxm_export_options), "cxm_export_options", "opts");
 }
 
 /* ---- output ----------------------------------------------------------------- */

@@ -388,14 +388,7 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 
 cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size)
 {
-	if (!ix)
-		return cxm__fail(NULL, CXM_ERR_INVALID, "ix is NULL");
-	if (size < CXM_MIN_INTERACTION_SIZE)
-		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_interaction size %zu is smaller than %zu",
-				 size, CXM_MIN_INTERACTION_SIZE);
-	memset(ix, 0, size);
-	ix->size = size;
-	return CXM_OK;
+	return cxm__init_struct(ix, size, CXM_MIN_INTERACTION_SIZE, "cxm_interaction", "ix");
 }
 
 cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)

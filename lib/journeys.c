@@ -747,14 +747,8 @@ static void place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint3
 
 cxm_status cxm_journey_options_init(cxm_journey_options *opts, size_t size)
 {
-	if (!opts)
-		return cxm__fail(NULL, CXM_ERR_INVALID, "opts is NULL");
-	if (size < sizeof(cxm_journey_options))
-		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_journey_options size %zu is smaller than %zu",
-				 size, sizeof(cxm_journey_options));
-	memset(opts, 0, size);
-	opts->size = size;
-	return CXM_OK;
+	return cxm__init_struct(opts, size, sizeof(cxm_journey_options), "cxm_journey_options",
+				"opts");
 }
 
 static cxm_status check_journey(const cxm_context *ctx, cxm_id jid)
@@ -841,13 +835,9 @@ cxm_status cxm_journey_get_options(cxm_journey_options *out, const cxm_context *
 
 cxm_status cxm_funnel_query_init(cxm_funnel_query *q, size_t size)
 {
-	if (!q)
-		return cxm__fail(NULL, CXM_ERR_INVALID, "q is NULL");
-	if (size < sizeof(cxm_funnel_query))
-		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_funnel_query size %zu is smaller than %zu",
-				 size, sizeof(cxm_funnel_query));
-	memset(q, 0, size);
-	q->size = size;
+	cxm_status st = cxm__init_struct(q, size, sizeof(cxm_funnel_query), "cxm_funnel_query", "q");
+	if (st)
+		return st;
 	q->segment = CXM_NONE;
 	q->end_ms = CXM_NOW;
 	return CXM_OK;
@@ -1246,7 +1236,7 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 		return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: journey state flag %u", present);
 	if (!present)
 		return CXM_OK;
-	jmod *mod;
+	jmod *mod = NULL; /* set by ensure() on success; gcc -O3 cannot tell */
 	/* the private context is freed whole on failure: what is made here
 	 * is published into it at once */
 	if ((st = ensure(into, CXM_NONE, &mod, NULL)))

@@ -10,13 +10,9 @@
 
 cxm_status cxm_query_init(cxm_query *q, size_t size)
 {
-	if (!q)
-		return cxm__fail(NULL, CXM_ERR_INVALID, "q is NULL");
-	if (size < CXM_MIN_QUERY_SIZE)
-		return cxm__fail(NULL, CXM_ERR_VERSION, "cxm_query size %zu is smaller than %zu", size,
-				 CXM_MIN_QUERY_SIZE);
-	memset(q, 0, size);
-	q->size = size;
+	cxm_status st = cxm__init_struct(q, size, CXM_MIN_QUERY_SIZE, "cxm_query", "q");
+	if (st)
+		return st;
 	q->segment = CXM_NONE;
 	q->end_ms = CXM_NOW;
 	return CXM_OK;
