@@ -104,8 +104,8 @@ typedef enum cxm_status {
 	CXM_ERR_TOO_LONG = 7,      /**< A name or customer id longer than its configured limit. */
 	CXM_ERR_NO_MEMORY = 8,     /**< An allocation failed; nothing was changed. */
 	CXM_ERR_LIMIT = 9,         /**< A configured limit (touchpoints, series, segment values…) is reached. */
-	CXM_ERR_CORRUPT = 10,      /**< Data read back is damaged (snapshots, later releases). */
-	CXM_ERR_IO = 11,           /**< A file operation failed (snapshots, later releases). */
+	CXM_ERR_CORRUPT = 10,      /**< A snapshot is damaged, truncated or not a snapshot (cxm_snapshot_load() and merge). */
+	CXM_ERR_IO = 11,           /**< A file operation or a write callback failed (snapshots, exposition). */
 	CXM_ERR_VERSION = 12,      /**< A struct is smaller than any layout this library knows: the caller is too old. */
 	CXM_ERR_UNSUPPORTED = 13,  /**< A struct carries non-zero fields this library does not know: the caller is too new. */
 	CXM_ERR_EXISTS = 14,       /**< A definition with that name already exists. */
