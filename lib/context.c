@@ -88,6 +88,12 @@ cxm_status cxm__check_struct(const cxm_context *ctx, const void *p, size_t min_s
 		return st;
 	size_t size;
 	memcpy(&size, p, sizeof size);
+	return cxm__check_tail(ctx, p, size, our_size, what);
+}
+
+cxm_status cxm__check_tail(const cxm_context *ctx, const void *p, size_t size, size_t our_size,
+			   const char *what)
+{
 	if (size > our_size) {
 		const unsigned char *tail = (const unsigned char *)p + our_size;
 		for (size_t i = 0; i < size - our_size; i++)

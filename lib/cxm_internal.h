@@ -36,6 +36,10 @@ CXM_INTERNAL cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const c
  * store the size in the leading size_t. */
 CXM_INTERNAL cxm_status cxm__init_struct(void *p, size_t size, size_t min_size, const char *what,
 					 const char *param);
+/* The bytes of p beyond our_size, up to size, must be zero (a newer
+ * caller's fields): CXM_ERR_UNSUPPORTED naming the first one set. */
+CXM_INTERNAL cxm_status cxm__check_tail(const cxm_context *ctx, const void *p, size_t size,
+					size_t our_size, const char *what);
 CXM_INTERNAL cxm_status cxm__check_struct(const cxm_context *ctx, const void *p, size_t min_size,
 					  size_t our_size, const char *what);
 

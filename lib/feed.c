@@ -83,17 +83,11 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 
 static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
 {
-	if (ix->size > sizeof *ix) {
-		/* a newer caller's fields this library does not know must be unset;
-		 * checked here so that every element of a batch is held to it */
-		const unsigned char *tail = (const unsigned char *)ix + sizeof *ix;
-		for (size_t i = 0; i < ix->size - sizeof *ix; i++)
-			if (tail[i])
-				return cxm__fail(ctx, CXM_ERR_UNSUPPORTED,
-						 "cxm_interaction byte %zu is set but this libcxm %s "
-						 "knows only %zu bytes",
-						 sizeof *ix + i, CXM_VERSION_STRING, sizeof *ix);
-	}
+	/* a newer caller's fields must be unset: checked here so that every
+	 * element of a batch is held to it, not only the first */
+	cxm_status st = cxm__check_tail(ctx, ix, ix->size, sizeof *ix, "cxm_interaction");
+	if (st)
+		return st;
 	if (ix->reserved0 || ix->reserved[0] || ix->reserved[1] || ix->reserved[2] || ix->reserved[3])
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_interaction reserved fields must be zero");
 	if (ix->time_ms < 0 || ix->time_ms > CXM_TIME_MAX)
@@ -134,8 +128,7 @@ static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
 					 ix->n_measures, ctx->max_measures);
 		uint32_t nm = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
 		for (size_t j = 0; j < ix->n_measures; j++) {
-			cxm_status st = check_measure(ctx, &ix->measures[j], j, nm);
-			if (st)
+			if ((st = check_measure(ctx, &ix->measures[j], j, nm)))
 				return st;
 		}
 	}
@@ -182,7 +175,10 @@ typedef struct plan {
 	bool made_index;               /* plan_prepare allocated a row or group */
 } plan;
 
-static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p)
+/* hash: the id's keyed hash when the caller has it already (a batch
+ * computes it once for its order check), else NULL. */
+static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, const uint64_t *hash,
+		      plan *p)
 {
 	const model *md = &ctx->model;
 	p->ix = ix;
@@ -195,7 +191,12 @@ static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, plan *p
 	p->n_distinct = 0;
 	if (ix->customer_len) {
 		p->n_distinct = atomic_load_explicit(&md->n_distinct, memory_order_acquire);
-		cxm__customer_hash(ctx, ix->customer, ix->customer_len, p->hash);
+		if (hash) {
+			p->hash[0] = hash[0];
+			p->hash[1] = hash[1];
+		} else {
+			cxm__customer_hash(ctx, ix->customer, ix->customer_len, p->hash);
+		}
 	}
 	p->n_all = ix->n_measures + p->n_volume + p->n_distinct;
 	p->made_index = false;
@@ -341,7 +342,7 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
  * shards' groups happen to be applied in. The shard's own watermark always
  * counts: the rings of its series have moved with it. */
 static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, int64_t now,
-			int64_t seq_wm)
+			int64_t seq_wm, const uint64_t *hash)
 {
 	cxm_status st = validate(ctx, ix);
 	if (st)
@@ -363,7 +364,7 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 				 "time %lld ms is %lld or more buckets of %lld ms behind the watermark",
 				 (long long)t, (long long)n0, (long long)w0);
 	plan p;
-	plan_make(ctx, ix, &p);
+	plan_make(ctx, ix, hash, &p);
 	if ((st = plan_prepare(ctx, sh, &p)))
 		return st;
 	if (ix->customer_len &&
@@ -395,8 +396,8 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 {
 	if (!ctx || !ix)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "ix" : "ctx");
-	cxm_status st = cxm__check_struct(ctx, ix, CXM_MIN_INTERACTION_SIZE, sizeof(cxm_interaction),
-					  "cxm_interaction");
+	/* the tail beyond what this library knows is checked by validate() */
+	cxm_status st = cxm__check_out(ctx, ix, CXM_MIN_INTERACTION_SIZE, "cxm_interaction");
 	if (st) {
 		cxm__reject(ctx, st);
 		return st;
@@ -404,7 +405,7 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 	int64_t now = cxm__now(ctx);
 	shard *sh = shard_of(ctx, ix->touchpoint);
 	pthread_mutex_lock(&sh->lock);
-	st = apply(ctx, sh, ix, now, SEQ_WM_SHARED);
+	st = apply(ctx, sh, ix, now, SEQ_WM_SHARED, NULL);
 	pthread_mutex_unlock(&sh->lock);
 	if (st)
 		cxm__reject(ctx, st);
@@ -414,43 +415,43 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 /* Apply the chunk's interactions of shard s (listed in order[from, to)). */
 static void apply_group(cxm_context *ctx, uint32_t s, const unsigned char *base, size_t stride,
 			size_t first, const uint8_t *order, size_t from, size_t to, int64_t now,
-			const int64_t *cap, cxm_status *status)
+			const int64_t *cap, const uint64_t (*hash)[2], cxm_status *status)
 {
 	shard *sh = &ctx->shards[s];
 	for (size_t k = from; k < to; k++) {
 		size_t i = first + order[k];
 		const cxm_interaction *ix = (const cxm_interaction *)(const void *)(base + i * stride);
-		status[order[k]] = apply(ctx, sh, ix, now, cap[order[k]]);
+		status[order[k]] = apply(ctx, sh, ix, now, cap[order[k]],
+					 ix->customer_len ? hash[order[k]] : NULL);
 	}
 }
 
 /* A customer's journey progress follows the order its interactions are
  * applied in, so when one customer has journey interactions in two shards
  * of a chunk, the chunk goes in batch order rather than shard by shard.
- * Customers are told apart by an FNV-1a of their id's first 64 bytes (a
- * collision only costs the order). */
+ * Also computes each id's keyed hash once for plan_make (hash[k] is set
+ * where the id is well formed; apply() rejects the others before use). */
 static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base, size_t stride,
-			      size_t first, size_t m, const uint32_t *of)
+			      size_t first, size_t m, const uint32_t *of, uint64_t (*hash)[2])
 {
 	struct {
 		uint64_t key;
 		uint32_t shard;
 	} tab[2 * BATCH_CHUNK];
 	memset(tab, 0, sizeof tab);
+	bool needs = false;
 	const model *md = &ctx->model;
 	uint32_t ntp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
 	for (size_t k = 0; k < m; k++) {
 		const cxm_interaction *ix =
 			(const cxm_interaction *)(const void *)(base + (first + k) * stride);
 		if (of[k] == UINT32_MAX || !ix->customer_len || !ix->customer ||
-		    ix->touchpoint >= ntp || md->touchpoints[ix->touchpoint].journey == CXM_NONE)
+		    ix->customer_len > ctx->max_customer_id_len)
 			continue;
-		const unsigned char *c = ix->customer;
-		size_t len = ix->customer_len < 64 ? ix->customer_len : 64;
-		uint64_t h = 0xcbf29ce484222325ull;
-		for (size_t i = 0; i < len; i++)
-			h = (h ^ c[i]) * 0x100000001b3ull;
-		h |= 1;
+		cxm__customer_hash(ctx, ix->customer, ix->customer_len, hash[k]);
+		if (needs || ix->touchpoint >= ntp || md->touchpoints[ix->touchpoint].journey == CXM_NONE)
+			continue;
+		uint64_t h = hash[k][0] | 1;
 		size_t i = (size_t)(h >> 32) & (2 * BATCH_CHUNK - 1);
 		while (tab[i].key && tab[i].key != h)
 			i = (i + 1) & (2 * BATCH_CHUNK - 1);
@@ -458,10 +459,10 @@ static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base,
 			tab[i].key = h;
 			tab[i].shard = of[k];
 		} else if (tab[i].shard != of[k]) {
-			return true;
+			needs = true;
 		}
 	}
-	return false;
+	return needs;
 }
 
 cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
@@ -488,6 +489,7 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 	uint8_t order[BATCH_CHUNK];
 	uint32_t of[BATCH_CHUNK];
 	int64_t cap[BATCH_CHUNK];
+	uint64_t hash[BATCH_CHUNK][2];
 	size_t start[64 + 1];
 	const int64_t w0 = ctx->tiers[0].bucket_ms;
 	for (size_t first = 0; first < n; first += BATCH_CHUNK) {
@@ -524,15 +526,16 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 		/* work through the groups, taking whichever shard is free (or, for
 		 * one customer's journey in several shards, in batch order) */
 		uint64_t pending = 0;
-		if (chunk_needs_order(ctx, base, stride, first, m, of)) {
+		if (chunk_needs_order(ctx, base, stride, first, m, of, hash)) {
 			for (size_t k = 0; k < m; k++) {
 				if (of[k] == UINT32_MAX)
 					continue;
 				shard *sh = &ctx->shards[of[k]];
 				pthread_mutex_lock(&sh->lock);
-				status[k] = apply(ctx, sh,
-						  (const cxm_interaction *)(const void *)(base + (first + k) * stride),
-						  now, cap[k]);
+				const cxm_interaction *ix =
+					(const cxm_interaction *)(const void *)(base + (first + k) * stride);
+				status[k] = apply(ctx, sh, ix, now, cap[k],
+						  ix->customer_len ? hash[k] : NULL);
 				pthread_mutex_unlock(&sh->lock);
 			}
 		} else {
@@ -546,7 +549,7 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 				if (!(pending >> s & 1) || pthread_mutex_trylock(&ctx->shards[s].lock))
 					continue;
 				apply_group(ctx, s, base, stride, first, order, start[s], start[s + 1], now,
-					    cap, status);
+					    cap, (const uint64_t(*)[2])hash, status);
 				pthread_mutex_unlock(&ctx->shards[s].lock);
 				pending &= ~(UINT64_C(1) << s);
 				progressed = true;
@@ -555,7 +558,7 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 				uint32_t s = (uint32_t)__builtin_ctzll(pending);
 				pthread_mutex_lock(&ctx->shards[s].lock);
 				apply_group(ctx, s, base, stride, first, order, start[s], start[s + 1], now,
-					    cap, status);
+					    cap, (const uint64_t(*)[2])hash, status);
 				pthread_mutex_unlock(&ctx->shards[s].lock);
 				pending &= ~(UINT64_C(1) << s);
 			}
