@@ -98,7 +98,7 @@ typedef enum cxm_status {
 	CXM_ERR_INVALID = 1,       /**< A NULL pointer, an unknown enum value or a malformed argument. */
 	CXM_ERR_UNKNOWN_ID = 2,    /**< An id or a name that is not defined. */
 	CXM_ERR_OUT_OF_RANGE = 3,  /**< A value outside its scale or domain (NPS 11, a negative duration, a time before 1970). */
-	CXM_ERR_TOO_LATE = 4,      /**< An event time older than the finest tier reaches behind the watermark. */
+	CXM_ERR_TOO_LATE = 4,      /**< An event time older than the finest tier reaches behind the watermark, or (journey steps) than the journey's lateness behind the customer's latest step. */
 	CXM_ERR_TOO_EARLY = 5,     /**< An event time further in the future than cxm_config::max_future_ms. */
 	CXM_ERR_NOT_FINITE = 6,    /**< A NaN or infinite number. */
 	CXM_ERR_TOO_LONG = 7,      /**< A name or customer id longer than its configured limit. */
@@ -106,9 +106,9 @@ typedef enum cxm_status {
 	CXM_ERR_LIMIT = 9,         /**< A configured limit (touchpoints, series, segment values…) is reached. */
 	CXM_ERR_CORRUPT = 10,      /**< A snapshot is damaged, truncated or not a snapshot (cxm_snapshot_load() and merge). */
 	CXM_ERR_IO = 11,           /**< A file operation or a write callback failed (snapshots, exposition). */
-	CXM_ERR_VERSION = 12,      /**< A struct is smaller than any layout this library knows: the caller is too old. */
+	CXM_ERR_VERSION = 12,      /**< A struct is smaller than any layout this library knows (the caller is too old), or a snapshot has another format version. */
 	CXM_ERR_UNSUPPORTED = 13,  /**< A struct carries non-zero fields this library does not know: the caller is too new. */
-	CXM_ERR_EXISTS = 14,       /**< A definition with that name already exists. */
+	CXM_ERR_EXISTS = 14,       /**< A definition with that name already exists; or a load or merge meets a definition, journey options, tiers or key that differ from the context's; or a churned customer churns again. */
 	CXM_ERR_ENCODING = 15,     /**< A name is empty, not valid UTF-8, or contains control characters. */
 	CXM_ERR_KIND = 16,         /**< A measure does not fit its metric's kind (a duration for a volume metric). */
 	CXM_ERR_REJECTED = 17      /**< A batch was applied but some interactions were rejected; see the rejection list. */
