@@ -18,6 +18,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -214,4 +215,7 @@ def main():
 
 
 if __name__ == "__main__":
+    # meson's timeout (and a person's kill) sends SIGTERM: turn it into an
+    # exit so that main()'s finally stops the exporters and Prometheus
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     sys.exit(main())
