@@ -231,7 +231,16 @@ typedef struct cxm_config {
 	 * (63 at most). */
 	uint32_t max_customers;
 	uint32_t customer_policy;  /**< At max_customers: a ::cxm_customer_policy; 0: evict. */
-	uint64_t reserved[8];      /**< Must be 0. */
+	/** Bytes the context may hold through its allocator, at most; 0: no
+	 * limit but the others. An allocation that would pass it fails as if
+	 * the allocator had refused it (::CXM_ERR_NO_MEMORY, nothing changed),
+	 * and a snapshot load or merge counts what it reads into against it
+	 * too, so a hostile or oversized file is refused before it can take
+	 * the host's memory. Set it when loading files you did not write.
+	 * (Added in 0.1 from a reserved field: callers that zeroed
+	 * cxm_config::reserved get the old behaviour.) */
+	uint64_t max_memory;
+	uint64_t reserved[7];      /**< Must be 0. */
 } cxm_config;
 
 /**
@@ -788,6 +797,37 @@ CXM_EXPORT cxm_status cxm_interaction_init(cxm_interaction *ix, size_t size);
  * Thread-safe: any number of threads may feed one context at once.
  */
 CXM_EXPORT cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix);
+
+/**
+ * Tell whether cxm_feed() would accept @p ix now, without feeding it.
+ *
+ * Runs every check cxm_feed() runs, in the same order and with the same
+ * codes and messages: the struct's size and tail, ids, segment values,
+ * measures, the time against the clock (::CXM_ERR_TOO_EARLY) and the
+ * watermark (::CXM_ERR_TOO_LATE), the customer's journey order, and
+ * whether the customer table under ::CXM_CUSTOMERS_REFUSE has room for a
+ * new customer. Nothing changes: no counter (a failed check is not
+ * counted in cxm_stats::rejected), no customer, no watermark.
+ *
+ * Use it to decide something before feeding, e.g. to define a new segment
+ * value only for an interaction that will be accepted (the bindings do).
+ * Another thread may feed between the check and the feed: an accepted
+ * check is a statement about the moment of the call, not a reservation.
+ * A check does not allocate, so ::CXM_ERR_NO_MEMORY of cxm_feed() cannot
+ * be foreseen, nor max_series being reached by this interaction.
+ *
+ * @param ctx the context.
+ * @param ix  the interaction; only read during the call.
+ * @retval CXM_OK               cxm_feed() would accept it now.
+ * @retval CXM_ERR_INVALID, CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED,
+ *         CXM_ERR_OUT_OF_RANGE, CXM_ERR_UNKNOWN_ID, CXM_ERR_NOT_FINITE,
+ *         CXM_ERR_KIND, CXM_ERR_TOO_LONG, CXM_ERR_TOO_LATE,
+ *         CXM_ERR_TOO_EARLY    as cxm_feed().
+ * @retval CXM_ERR_LIMIT        too many measures, or a new customer and the
+ *                              table is full under policy REFUSE.
+ * Thread-safe; takes the same short locks as cxm_feed().
+ */
+CXM_EXPORT cxm_status cxm_feed_check(cxm_context *ctx, const cxm_interaction *ix);
 
 /** Where and why one interaction of a batch was rejected. */
 typedef struct cxm_rejection {

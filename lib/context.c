@@ -62,6 +62,12 @@ cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const char *fmt, ...
 	return st;
 }
 
+void cxm__wipe(void *p, size_t n)
+{
+	if (p && n)
+		explicit_bzero(p, n);
+}
+
 const char *cxm_errmsg(const cxm_context *ctx)
 {
 	if (tl_err.ctx != ctx)
@@ -140,6 +146,10 @@ static void default_free(void *opaque, void *p)
 
 void *cxm__alloc(cxm_context *ctx, size_t size)
 {
+	if (ctx->max_memory &&
+	    (size > ctx->max_memory ||
+	     atomic_load_explicit(&ctx->memory, memory_order_relaxed) > ctx->max_memory - size))
+		return NULL;
 	void *p = ctx->alloc.alloc(ctx->alloc.opaque, size ? size : 1);
 	if (p)
 		atomic_fetch_add_explicit(&ctx->memory, size, memory_order_relaxed);
@@ -328,6 +338,7 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 		*lim[i].dst = DEFAULT(lim[i].val, lim[i].def);
 	}
 	ctx->max_series = DEFAULT(c->max_series, 1000000);
+	ctx->max_memory = c->max_memory;
 
 	if (isnan(c->confidence) || isinf(c->confidence))
 		return cxm__fail(NULL, CXM_ERR_NOT_FINITE, "confidence is not finite");

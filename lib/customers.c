@@ -408,6 +408,33 @@ static uint32_t insert(cust_stripe *s, const uint64_t h[2])
 	return i;
 }
 
+cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2], int64_t t_ms, cxm_id tp)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	cust_entry e;
+	memset(&e, 0, sizeof e);
+	if (!t)
+		return cxm__journey_check(ctx, tp, t_ms, &e);
+	cust_stripe *s = stripe_of(t, h);
+	pthread_mutex_lock(&s->lock);
+	int64_t at = find(s, h);
+	bool full = false;
+	if (at >= 0)
+		e = s->slots[at];
+	else
+		full = ctx->customer_policy == CXM_CUSTOMERS_REFUSE &&
+		       (s->count >= s->max ||
+			atomic_load_explicit(&t->count, memory_order_relaxed) >= ctx->max_customers);
+	pthread_mutex_unlock(&s->lock);
+	if (full)
+		return cxm__fail(ctx, CXM_ERR_LIMIT,
+				 "the customer table is full (max_customers %u, policy REFUSE)",
+				 ctx->max_customers);
+	cxm_status st = cxm__journey_check(ctx, tp, t_ms, &e);
+	cxm__wipe(&e, sizeof e);
+	return st;
+}
+
 cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms, cxm_id tp,
 			      const uint32_t *slots, uint32_t n_slots)
 {
@@ -420,7 +447,18 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 	jwork w;
 	bool jt = cxm__journey_touch(ctx, tp, t_ms, slots, n_slots, &w);
 	pthread_mutex_lock(&s->lock);
-	for (;;) {
+	/* Each round that finds the funnel not ready prepares what the state
+	 * it saw needs; groups, once published, stay. Another round is only
+	 * needed when another thread moved this customer on meanwhile, so a
+	 * handful of rounds always suffices: the bound turns a broken
+	 * invariant into an error instead of a spin under the lock. */
+	for (int round = 0;; round++) {
+		if (round == 16) {
+			st = cxm__fail(ctx, CXM_ERR_NO_MEMORY,
+				       "journey state: the funnels this customer's step needs could "
+				       "not be prepared");
+			break;
+		}
 		int64_t at = find(s, h);
 		cust_entry e;
 		if (at >= 0)

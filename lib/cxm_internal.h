@@ -56,6 +56,9 @@ CXM_INTERNAL void *cxm__calloc(cxm_context *ctx, size_t n, size_t size);
 CXM_INTERNAL void cxm__free(cxm_context *ctx, void *p, size_t size);
 CXM_INTERNAL char *cxm__strdup(cxm_context *ctx, const char *s);
 CXM_INTERNAL void cxm__strfree(cxm_context *ctx, char *s);
+/* Overwrite n bytes at p with zeros in a way the compiler keeps (customer
+ * digests, keys: nothing of a forgotten customer may linger in memory). */
+CXM_INTERNAL void cxm__wipe(void *p, size_t n);
 
 /* ---- duration sketch (sketch.c) ---------------------------------------- */
 
@@ -167,6 +170,10 @@ CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, siz
  * On failure nothing of the customer or its journeys changed. */
 CXM_INTERNAL cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms,
 					   cxm_id tp, const uint32_t *slots, uint32_t n_slots);
+/* What cxm__customer_seen() would return for the customer's journey
+ * order and the table's REFUSE limit, without changing anything. */
+CXM_INTERNAL cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2], int64_t t_ms,
+					    cxm_id tp);
 CXM_INTERNAL void cxm__customers_free(cxm_context *ctx);
 CXM_INTERNAL void cxm__customers_stats(cxm_context *ctx, cxm_stats *out);
 /* For snapshots (snapshot.c), without the table's internals. ensure: the
@@ -233,7 +240,9 @@ typedef struct jwork {
 	bool prepared;        /* cxm__journey_prepare ran: there may be something to free */
 	struct jmod *mod;     /* private until published */
 	struct jstate *js;
-	struct jgroup *chan_g;
+	struct jgroup *chan_g;  /* prepared group of channel chan */
+	uint32_t chan2;         /* the open instance's channel, when it differs */
+	struct jgroup *chan2_g; /* prepared group of channel chan2 */
 	struct jgroup *slot_g[1 + 64];
 } jwork;
 
@@ -244,6 +253,14 @@ CXM_INTERNAL bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms,
  * the new state and w->ops what to count. CXM_ERR_TOO_LATE (e unchanged)
  * when the touch is beyond the journey's lateness behind e's latest step. */
 CXM_INTERNAL cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e);
+/* Make sure journey j's overall funnel and that of channel chan (0: none)
+ * exist, so that the open instance of a loaded or merged customer counts
+ * wherever it goes next (a snapshot's JOURNEYS section is optional). */
+CXM_INTERNAL cxm_status cxm__journey_ensure_open(cxm_context *ctx, cxm_id j, uint32_t chan);
+/* Whether an interaction on tp at t would be CXM_ERR_TOO_LATE for a
+ * customer in state e (cxm_feed_check()); changes nothing. */
+CXM_INTERNAL cxm_status cxm__journey_check(const cxm_context *ctx, cxm_id tp, int64_t t_ms,
+					   const cust_entry *e);
 /* Allocate (privately) what w->ops need and does not exist yet. */
 CXM_INTERNAL cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w);
 /* Whether everything w->ops need exists or is prepared. */
@@ -444,6 +461,7 @@ struct cxm_context {
 	uint32_t max_segment_values, max_name_len, max_customer_id_len, max_measures;
 	uint32_t min_samples;
 	uint64_t max_series;
+	uint64_t max_memory; /* 0: none */
 	double confidence, z; /* z: two-sided normal quantile of confidence */
 	uint64_t key[2];      /* customer id hash key */
 	uint32_t max_customers, customer_policy;

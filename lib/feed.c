@@ -341,8 +341,11 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
  * that whether an interaction is late does not depend on the order the
  * shards' groups happen to be applied in. The shard's own watermark always
  * counts: the rings of its series have moved with it. */
-static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, int64_t now,
-			int64_t seq_wm, const uint64_t *hash)
+/* Everything but the customer's journey order: whether ix may be applied
+ * to locked shard sh now; *wm_out gets the watermark (in finest buckets)
+ * it was judged against. Changes nothing. */
+static cxm_status admit(cxm_context *ctx, const shard *sh, const cxm_interaction *ix, int64_t now,
+			int64_t seq_wm, int64_t *wm_out)
 {
 	cxm_status st = validate(ctx, ix);
 	if (st)
@@ -353,16 +356,28 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 				 "time %lld ms is more than %lld ms after now (%lld)", (long long)t,
 				 (long long)ctx->max_future_ms, (long long)now);
 	const int64_t w0 = ctx->tiers[0].bucket_ms, n0 = ctx->tiers[0].buckets;
-	const int64_t e = t / w0;
 	int64_t wm = seq_wm == SEQ_WM_SHARED
 			     ? atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire)
 			     : seq_wm;
 	if (sh->watermark != WATERMARK_NONE && sh->watermark / w0 > wm)
 		wm = sh->watermark / w0;
-	if (wm != WATERMARK_NONE && e <= wm - n0)
+	if (wm != WATERMARK_NONE && t / w0 <= wm - n0)
 		return cxm__fail(ctx, CXM_ERR_TOO_LATE,
 				 "time %lld ms is %lld or more buckets of %lld ms behind the watermark",
 				 (long long)t, (long long)n0, (long long)w0);
+	*wm_out = wm;
+	return CXM_OK;
+}
+
+static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, int64_t now,
+			int64_t seq_wm, const uint64_t *hash)
+{
+	int64_t wm = WATERMARK_NONE;
+	cxm_status st = admit(ctx, sh, ix, now, seq_wm, &wm);
+	if (st)
+		return st;
+	const int64_t t = ix->time_ms;
+	const int64_t e = t / ctx->tiers[0].bucket_ms;
 	plan p;
 	plan_make(ctx, ix, hash, &p);
 	if ((st = plan_prepare(ctx, sh, &p)))
@@ -410,6 +425,25 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 	if (st)
 		cxm__reject(ctx, st);
 	return st;
+}
+
+cxm_status cxm_feed_check(cxm_context *ctx, const cxm_interaction *ix)
+{
+	if (!ctx || !ix)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "ix" : "ctx");
+	cxm_status st = cxm__check_out(ctx, ix, CXM_MIN_INTERACTION_SIZE, "cxm_interaction");
+	if (st)
+		return st;
+	int64_t now = cxm__now(ctx), wm = WATERMARK_NONE;
+	shard *sh = shard_of(ctx, ix->touchpoint);
+	pthread_mutex_lock(&sh->lock);
+	st = admit(ctx, sh, ix, now, SEQ_WM_SHARED, &wm);
+	pthread_mutex_unlock(&sh->lock);
+	if (st || !ix->customer_len)
+		return st;
+	uint64_t h[2];
+	cxm__customer_hash(ctx, ix->customer, ix->customer_len, h);
+	return cxm__customer_check(ctx, h, ix->time_ms, ix->touchpoint);
 }
 
 /* Apply the chunk's interactions of shard s (listed in order[from, to)). */

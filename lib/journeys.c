@@ -171,13 +171,24 @@ static void group_free(cxm_context *ctx, const jstate *js, jgroup *g)
 	for (uint32_t k = 0; k < js->n_steps; k++)
 		cxm__series_free(ctx, g->times[k]);
 	cxm__free(ctx, g, group_size(js->n_steps));
+	atomic_fetch_sub_explicit(&ctx->n_series, 1 + (uint64_t)js->n_steps, memory_order_relaxed);
 }
 
+/* A funnel group is 1 + n_steps series: they count against max_series
+ * like the metrics' series, reserved before anything is allocated. */
 static jgroup *group_new(cxm_context *ctx, const jmod *mod, const jstate *js)
 {
-	jgroup *g = cxm__calloc(ctx, 1, group_size(js->n_steps));
-	if (!g)
+	const uint64_t need = 1 + (uint64_t)js->n_steps;
+	if (atomic_fetch_add_explicit(&ctx->n_series, need, memory_order_relaxed) + need >
+	    ctx->max_series) {
+		atomic_fetch_sub_explicit(&ctx->n_series, need, memory_order_relaxed);
 		return NULL;
+	}
+	jgroup *g = cxm__calloc(ctx, 1, group_size(js->n_steps));
+	if (!g) {
+		atomic_fetch_sub_explicit(&ctx->n_series, need, memory_order_relaxed);
+		return NULL;
+	}
 	if (!(g->counts = cxm__series_new(ctx, &js->counts_m)))
 		goto fail;
 	for (uint32_t k = 0; k < js->n_steps; k++)
@@ -187,6 +198,20 @@ static jgroup *group_new(cxm_context *ctx, const jmod *mod, const jstate *js)
 fail:
 	group_free(ctx, js, g);
 	return NULL;
+}
+
+/* Why group_new() failed: max_series, or the allocator. */
+static cxm_status group_fail(const cxm_context *ctx, const jstate *js, const char *what,
+			     const char *jname)
+{
+	if (atomic_load_explicit(&((cxm_context *)ctx)->n_series, memory_order_relaxed) + 1 +
+		    js->n_steps > ctx->max_series)
+		return cxm__fail(ctx, CXM_ERR_LIMIT,
+				 "%smax_series (%llu) reached: the funnel of journey '%s' needs %u "
+				 "more series",
+				 what, (unsigned long long)ctx->max_series, jname, 1 + js->n_steps);
+	return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "%sno memory for the funnel of journey '%s'", what,
+			 jname);
 }
 
 static void js_free(cxm_context *ctx, jstate *js)
@@ -286,6 +311,26 @@ nomem:
 	return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the state of journeys failed");
 }
 
+cxm_status cxm__journey_ensure_open(cxm_context *ctx, cxm_id j, uint32_t chan)
+{
+	jmod *mod = NULL;
+	jstate *js = NULL;
+	cxm_status st = ensure(ctx, j, &mod, &js);
+	if (st)
+		return st;
+	_Atomic(jgroup *) *need[2] = {&js->by_slot[0], chan ? &js->by_chan[chan] : NULL};
+	for (int i = 0; i < 2; i++) {
+		if (!need[i] || atomic_load_explicit(need[i], memory_order_acquire))
+			continue;
+		jgroup *g = group_new(ctx, mod, js);
+		if (!g)
+			return group_fail(ctx, js, "snapshot: ", ctx->model.journeys[j].name);
+		PUBLISH(need[i], g);
+		group_free(ctx, js, g); /* NULL when published */
+	}
+	return CXM_OK;
+}
+
 static inline jstate *peek_js(const cxm_context *ctx, uint32_t j)
 {
 	jmod *mod = atomic_load_explicit(&((cxm_context *)ctx)->journeys, memory_order_acquire);
@@ -322,6 +367,8 @@ bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms, const uint32_
 	w->mod = NULL;
 	w->js = NULL;
 	w->chan_g = NULL;
+	w->chan2 = 0;
+	w->chan2_g = NULL;
 	w->prepared = false;
 	for (uint32_t i = 0; i < n_slots; i++)
 		w->slot_g[i] = NULL;
@@ -420,6 +467,28 @@ static void enter(const cxm_context *ctx, jwork *w, const cxm_journey_options *o
 	}
 }
 
+static cxm_status too_late(const cxm_context *ctx, uint32_t j, const cxm_journey_options *o,
+			   int64_t t, const cust_entry *e)
+{
+	if (e->journey && t < last_ms(e) - o->lateness_ms)
+		return cxm__fail(ctx, CXM_ERR_TOO_LATE,
+				 "journey '%s': time %lld ms is more than %lld ms before the customer's "
+				 "latest journey step (%lld)",
+				 ctx->model.journeys[j].name, (long long)t, (long long)o->lateness_ms,
+				 (long long)last_ms(e));
+	return CXM_OK;
+}
+
+cxm_status cxm__journey_check(const cxm_context *ctx, cxm_id tp, int64_t t_ms, const cust_entry *e)
+{
+	const touchpoint *p = &ctx->model.touchpoints[tp];
+	if (p->journey == CXM_NONE || !trackable(ctx, p->journey))
+		return CXM_OK;
+	cxm_journey_options o;
+	options_of(ctx, p->journey, &o);
+	return too_late(ctx, p->journey, &o, t_ms, e);
+}
+
 cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 {
 	cxm_journey_options o;
@@ -427,12 +496,9 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 	const uint32_t j = w->journey, s = w->step, n_steps = ctx->model.journeys[j].n_steps;
 	const int64_t t = w->t_ms;
 	w->n_ops = 0;
-	if (e->journey && t < last_ms(e) - o.lateness_ms)
-		return cxm__fail(ctx, CXM_ERR_TOO_LATE,
-				 "journey '%s': time %lld ms is more than %lld ms before the customer's "
-				 "latest journey step (%lld)",
-				 ctx->model.journeys[j].name, (long long)t, (long long)o.lateness_ms,
-				 (long long)last_ms(e));
+	cxm_status st = too_late(ctx, j, &o, t, e);
+	if (st)
+		return st;
 	cust_entry n = *e;
 	bool open = (n.flags & JF_OPEN) != 0;
 	if (open) {
@@ -499,7 +565,7 @@ static bool have_slot(const jstate *js, const jwork *w, uint32_t i)
 
 static bool have_chan(const jstate *js, const jwork *w, uint32_t c)
 {
-	return !c || (c == w->chan && w->chan_g) ||
+	return !c || (c == w->chan && w->chan_g) || (c == w->chan2 && w->chan2_g) ||
 	       atomic_load_explicit(&js->by_chan[c], memory_order_acquire);
 }
 
@@ -538,12 +604,24 @@ cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w)
 			continue;
 		for (uint32_t k = 0; k < (op->by_segment ? w->n_slots : 1); k++)
 			if (!have_slot(js, w, k) && !(w->slot_g[k] = group_new(ctx, mod, js)))
-				goto nomem;
-		if (op->chan == w->chan && !have_chan(js, w, op->chan) &&
-		    !(w->chan_g = group_new(ctx, mod, js)))
-			goto nomem;
+				goto nogroup;
+		if (have_chan(js, w, op->chan))
+			continue;
+		/* the interaction's channel, or that of the instance it
+		 * continues (which has no group when a snapshot without
+		 * journey state was loaded) */
+		if (op->chan == w->chan) {
+			if (!(w->chan_g = group_new(ctx, mod, js)))
+				goto nogroup;
+		} else if (!w->chan2_g) {
+			w->chan2 = op->chan;
+			if (!(w->chan2_g = group_new(ctx, mod, js)))
+				goto nogroup;
+		}
 	}
 	return CXM_OK;
+nogroup:
+	return group_fail(ctx, js, "", ctx->model.journeys[w->journey].name);
 nomem:
 	return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the funnel of journey '%s' failed",
 			 ctx->model.journeys[w->journey].name);
@@ -600,8 +678,8 @@ void cxm__journey_commit(cxm_context *ctx, jwork *w)
 	jstate *js = atomic_load_explicit(&mod->js[w->journey], memory_order_acquire);
 	/* groups made against a module or journey state that lost the race
 	 * to be published read the winner's (identical) layouts */
-	for (uint32_t i = 0; i <= w->n_slots; i++) {
-		jgroup *g = i < w->n_slots ? w->slot_g[i] : w->chan_g;
+	for (uint32_t i = 0; i <= w->n_slots + 1; i++) {
+		jgroup *g = i < w->n_slots ? w->slot_g[i] : i == w->n_slots ? w->chan_g : w->chan2_g;
 		if (!g)
 			continue;
 		g->counts->m = &js->counts_m;
@@ -612,6 +690,8 @@ void cxm__journey_commit(cxm_context *ctx, jwork *w)
 		PUBLISH(&js->by_slot[w->slots[i]], w->slot_g[i]);
 	if (w->chan)
 		PUBLISH(&js->by_chan[w->chan], w->chan_g);
+	if (w->chan2)
+		PUBLISH(&js->by_chan[w->chan2], w->chan2_g);
 	/* another journey's instance that gave way: its own lock */
 	for (uint32_t i = 0; i < w->n_ops; i++)
 		if (w->ops[i].journey != w->journey)
@@ -645,12 +725,15 @@ void cxm__journey_release(cxm_context *ctx, jwork *w)
 		for (uint32_t i = 0; i < w->n_slots; i++)
 			group_free(ctx, js, w->slot_g[i]);
 		group_free(ctx, js, w->chan_g);
+		group_free(ctx, js, w->chan2_g);
 	}
 	js_free(ctx, w->js);
 	mod_free(ctx, w->mod);
 	w->js = NULL;
 	w->mod = NULL;
 	w->chan_g = NULL;
+	w->chan2 = 0;
+	w->chan2_g = NULL;
 	for (uint32_t i = 0; i < w->n_slots; i++)
 		w->slot_g[i] = NULL;
 }
@@ -1294,10 +1377,14 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 			if (cxm__snap_left(in) < least)
 				return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: journeys section is truncated");
 			jgroup *g = group_new(into, mod, js);
-			if (!g)
-				return cxm__fail(ctx, CXM_ERR_NO_MEMORY,
-						 "snapshot: no memory for the funnel of journey '%s'",
+			if (!g) {
+				/* the private context's counts, the caller's message */
+				bool limit = atomic_load(&into->n_series) + 1 + js->n_steps > into->max_series;
+				return cxm__fail(ctx, limit ? CXM_ERR_LIMIT : CXM_ERR_NO_MEMORY,
+						 "snapshot: %s for the funnel of journey '%s'",
+						 limit ? "max_series reached" : "no memory",
 						 md->journeys[j].name);
+			}
 			atomic_store_explicit(at, g, memory_order_release);
 			if ((st = cxm__snap_get_series(in, into, g->counts)))
 				return st;
@@ -1471,15 +1558,21 @@ cxm_status cxm__journeys_merge_prepare(cxm_context *dst, cxm_context *src, const
 				continue;
 			uint32_t ds = i ? slotmap[i] : 0;
 			if (!atomic_load_explicit(&djs->by_slot[ds], memory_order_acquire) &&
-			    !(x->made[ds] = group_new(dst, mod, djs)))
-				goto nomem;
+			    !(x->made[ds] = group_new(dst, mod, djs))) {
+				st = group_fail(dst, djs, "merge: ", dst->model.journeys[x->dj].name);
+				plan_free(dst, p);
+				return st;
+			}
 		}
 		for (uint32_t c = 1; c < N_CHANNELS; c++) {
 			size_t at = 1 + (size_t)dst->max_segment_values + c;
 			if (atomic_load_explicit(&sjs->by_chan[c], memory_order_acquire) &&
 			    !atomic_load_explicit(&djs->by_chan[c], memory_order_acquire) &&
-			    !(x->made[at] = group_new(dst, mod, djs)))
-				goto nomem;
+			    !(x->made[at] = group_new(dst, mod, djs))) {
+				st = group_fail(dst, djs, "merge: ", dst->model.journeys[x->dj].name);
+				plan_free(dst, p);
+				return st;
+			}
 		}
 	}
 	*plan = p;

@@ -1449,6 +1449,24 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 		if (ld16(p + 20) && p[22] >= L->tmp->model.journeys[ld16(p + 20) - 1].n_steps)
 			return CORRUPT(ctx, "customer %llu is at a step its journey does not have",
 				       (unsigned long long)i);
+		/* the flags index the funnels by channel and say which journey
+		 * instance is open: every bit must mean what the saver meant */
+		uint8_t f = p[23];
+		if (f & ~(JF_CHAN | JF_OPEN | JF_DONE | JF_CHURNED))
+			return CORRUPT(ctx, "customer %llu has unknown flags 0x%02x",
+				       (unsigned long long)i, f);
+		if ((f & JF_CHAN) > CXM_CHANNEL_OTHER)
+			return CORRUPT(ctx, "customer %llu names channel %u, not a channel",
+				       (unsigned long long)i, f & JF_CHAN);
+		if ((f & JF_OPEN) && (f & JF_DONE))
+			return CORRUPT(ctx, "customer %llu's journey is both open and done",
+				       (unsigned long long)i);
+		if (!ld16(p + 20) && (f & (JF_CHAN | JF_OPEN | JF_DONE)))
+			return CORRUPT(ctx, "customer %llu has a journey instance but no journey",
+				       (unsigned long long)i);
+		if ((f & JF_OPEN) && !(f & JF_CHAN))
+			return CORRUPT(ctx, "customer %llu's open journey has no channel",
+				       (unsigned long long)i);
 	}
 	if (!n && !evicted && !refused && !forgotten)
 		return CXM_OK;
@@ -1480,6 +1498,32 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 	return CXM_OK;
 }
 
+/* The funnels an open journey instance of the CUSTOMERS section folds
+ * into when it moves on or is swept, made in the private context L->tmp
+ * (the snapshot's side, for a load and for a merge alike, so that a merge
+ * plans them for its destination and can give them back). They exist
+ * unless the optional JOURNEYS section was left out. Entries cust_read()
+ * will refuse are skipped here. */
+static cxm_status open_funnels(loader *L, slice sl)
+{
+	if (sl.len < 32)
+		return CXM_OK;
+	const uint32_t nj = atomic_load(&L->tmp->model.n_journeys);
+	for (size_t at = 32; at + CUST_REC <= sl.len; at += CUST_REC) {
+		const unsigned char *p = sl.p + at;
+		uint32_t j = ld16(p + 20), f = p[23];
+		if (!(f & JF_OPEN) || !j || j > nj || (f & JF_CHAN) > CXM_CHANNEL_OTHER)
+			continue;
+		cxm_status st = cxm__journey_ensure_open(L->tmp, j - 1, f & JF_CHAN);
+		if (st) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "%s", cxm_errmsg(L->tmp));
+			return cxm__fail(L->ctx, st, "%s", msg);
+		}
+	}
+	return CXM_OK;
+}
+
 /* A private context with ctx's configuration. */
 static cxm_status make_tmp(cxm_context *ctx, cxm_context **out)
 {
@@ -1504,6 +1548,12 @@ static cxm_status make_tmp(cxm_context *ctx, cxm_context **out)
 	c.max_measures = ctx->max_measures;
 	c.min_samples = ctx->min_samples;
 	c.max_series = ctx->max_series;
+	if (ctx->max_memory) {
+		/* what is read counts against the caller's limit, with what the
+		 * caller already holds (the loader's buffers among it) */
+		uint64_t held = atomic_load(&ctx->memory);
+		c.max_memory = held < ctx->max_memory ? ctx->max_memory - held : 1;
+	}
 	c.confidence = ctx->confidence;
 	st64(c.customer_key, ctx->key[0]);
 	st64(c.customer_key + 8, ctx->key[1]);
@@ -1619,6 +1669,8 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 	loader L;
 	parsed ps;
 	cxm_status st = parse(ctx, data, len, &L, &ps, true);
+	if (!st)
+		st = open_funnels(&L, ps.customers);
 	if (!st)
 		st = cust_read(&L, ps.customers, L.tmp, true, NULL);
 	if (!st) {
@@ -2044,6 +2096,8 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	S.dst = dst;
 	S.im = &im;
 	cxm_status st = map_model(dst, src, &im);
+	if (!st)
+		st = open_funnels(L, ps->customers);
 	if (st)
 		goto out;
 	/* how many records, each bounded by the bytes it needs */

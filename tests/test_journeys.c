@@ -994,6 +994,64 @@ static void bytes_per_customer(void **state)
 	cxm_context_free(w.ctx);
 }
 
+
+/* cxm_feed_check: the code cxm_feed() would return, and nothing changes. */
+static void feed_check(void **state)
+{
+	(void)state;
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.max_customers = 2;
+	cfg.customer_policy = CXM_CUSTOMERS_REFUSE;
+	world w;
+	world_new(&w, &cfg);
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.time_ms = T0;
+	ix.touchpoint = w.call;
+	ix.customer = "c1";
+	ix.customer_len = 2;
+	assert_int_equal(cxm_feed_check(NULL, &ix), CXM_ERR_INVALID);
+	assert_int_equal(cxm_feed_check(w.ctx, NULL), CXM_ERR_INVALID);
+	cxm_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
+	assert_int_equal(cxm_stats_get(&s0, w.ctx), CXM_OK);
+	assert_int_equal(cxm_feed_check(w.ctx, &ix), CXM_OK);
+	cxm_interaction bad = ix;
+	bad.size = 8;
+	assert_int_equal(cxm_feed_check(w.ctx, &bad), CXM_ERR_VERSION);
+	bad = ix;
+	bad.touchpoint = 999;
+	assert_int_equal(cxm_feed_check(w.ctx, &bad), CXM_ERR_UNKNOWN_ID);
+	bad = ix;
+	bad.time_ms = -1;
+	assert_int_equal(cxm_feed_check(w.ctx, &bad), CXM_ERR_OUT_OF_RANGE);
+	bad = ix;
+	bad.time_ms = T0 + DAY;
+	assert_int_equal(cxm_feed_check(w.ctx, &bad), CXM_ERR_TOO_EARLY);
+	uint32_t seg = 77;
+	bad = ix;
+	bad.segments = &seg;
+	bad.n_segments = 1;
+	assert_int_equal(cxm_feed_check(w.ctx, &bad), CXM_ERR_UNKNOWN_ID);
+	/* nothing was counted, accepted or created by the checks */
+	assert_int_equal(cxm_stats_get(&s1, w.ctx), CXM_OK);
+	assert_memory_equal(&s0, &s1, sizeof s0);
+	/* the customer's journey order: a step far behind its latest */
+	TOUCH(&w, w.call, T0, "c1");
+	ix.touchpoint = w.fixed;
+	ix.time_ms = T0 - 3 * HOUR;
+	assert_int_equal(cxm_feed_check(w.ctx, &ix), CXM_ERR_TOO_LATE);
+	assert_int_equal(cxm_feed(w.ctx, &ix), CXM_ERR_TOO_LATE);
+	ix.time_ms = T0;
+	assert_int_equal(cxm_feed_check(w.ctx, &ix), CXM_OK);
+	/* the table under REFUSE: a known customer passes, a new one does not */
+	TOUCH(&w, w.alone, T0, "c2");
+	ix.customer = "c3";
+	assert_int_equal(cxm_feed_check(w.ctx, &ix), CXM_ERR_LIMIT);
+	assert_int_equal(cxm_feed(w.ctx, &ix), CXM_ERR_LIMIT);
+	ix.customer = "c2";
+	assert_int_equal(cxm_feed_check(w.ctx, &ix), CXM_OK);
+	cxm_context_free(w.ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1015,6 +1073,7 @@ int main(void)
 		cmocka_unit_test(threads),
 		cmocka_unit_test(out_of_memory),
 		cmocka_unit_test(bytes_per_customer),
+		cmocka_unit_test(feed_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

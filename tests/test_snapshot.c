@@ -1668,6 +1668,228 @@ static void test_journey_damage(void **state)
 	cxm_context_free(d);
 }
 
+/* ---- hostile but well-checksummed customer and journey state ----------------------------- */
+
+/* The payload offset and length of the first section of type `type`. */
+static size_t find_section(const unsigned char *p, size_t len, uint32_t type, uint64_t *sl_out)
+{
+	size_t off = 64;
+	while (off + 20 <= len) {
+		uint32_t t;
+		uint64_t sl;
+		memcpy(&t, p + off, 4);
+		memcpy(&sl, p + off + 8, 8);
+		if (t == type) {
+			*sl_out = sl;
+			return off + 16;
+		}
+		off += 20 + (size_t)sl;
+	}
+	fail_msg("no section of type %u", type);
+	return 0;
+}
+
+/* A context whose support journey (phone, then chat) has customer-1 at
+ * its first step: an open instance on the phone channel. */
+static cxm_context *support_state(void)
+{
+	cxm_context *c = model_ctx();
+	ev e;
+	memset(&e, 0, sizeof e);
+	e.t = START;
+	e.tp = 3; /* phone: support step 0 */
+	e.cust = 1;
+	e.tier = e.region = -1;
+	e.ms[e.n_ms++] = (cxm_measure){M_NPS, 0, 9};
+	feed_ev(c, &e);
+	return c;
+}
+
+/* Flags of a CUSTOMERS entry that index past the funnels, or say a journey
+ * instance is open on no journey, are refused (they crashed the next feed
+ * or sweep), on load and on merge alike, with good checksums. */
+static void test_customer_flags(void **state)
+{
+	(void)state;
+	cxm_context *a = support_state();
+	mem m = save_mem(a);
+	uint64_t sl = 0;
+	size_t co = find_section(m.p, m.len, 4, &sl);
+	assert_int_equal(sl, 32 + 32); /* one customer */
+	unsigned char *rec = m.p + co + 32;
+	assert_int_equal(rec[23] & 0x10, 0x10); /* open */
+	assert_int_equal(rec[23] & 0x0f, CXM_CHANNEL_PHONE);
+	static const struct {
+		uint16_t journey;
+		uint8_t flags;
+	} bad[] = {
+		{0, 0x10 | CXM_CHANNEL_PHONE}, /* open, on no journey */
+		{0, CXM_CHANNEL_PHONE},        /* a channel, on no journey */
+		{2, 0x10 | 9},                 /* channel 9 */
+		{2, 0x10 | 15},                /* channel 15 */
+		{2, 0x10},                     /* open on no channel */
+		{2, 0x30 | CXM_CHANNEL_PHONE}, /* open and done */
+		{2, 0x80 | CXM_CHANNEL_PHONE}, /* an unknown bit */
+	};
+	unsigned char *x = malloc(m.len);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memcpy(x, m.p, m.len);
+		memcpy(x + co + 32 + 20, &bad[i].journey, 2);
+		x[co + 32 + 23] = bad[i].flags;
+		if (!bad[i].journey)
+			x[co + 32 + 22] = 0;
+		rechecksum(x, m.len);
+		cxm_context *c = new_ctx(), *d = model_ctx();
+		cxm_status st = cxm_snapshot_load_mem(c, x, m.len);
+		if (st != CXM_ERR_CORRUPT)
+			fail_msg("case %zu: load gave %s (%s)", i, cxm_strerror(st), cxm_errmsg(c));
+		assert_int_equal(cxm_snapshot_merge_mem(d, x, m.len), CXM_ERR_CORRUPT);
+		cxm_context_free(c);
+		cxm_context_free(d);
+	}
+	/* the unmodified file, mended the same way, loads, feeds and sweeps */
+	memcpy(x, m.p, m.len);
+	rechecksum(x, m.len);
+	cxm_context *c = new_ctx();
+	assert_int_equal(cxm_snapshot_load_mem(c, x, m.len), CXM_OK);
+	uint64_t closed = 0;
+	assert_int_equal(cxm_journey_sweep(&closed, c, START + 40 * DAY), CXM_OK);
+	assert_int_equal(closed, 1);
+	cxm_context_free(c);
+	free(x);
+	free(m.p);
+	cxm_context_free(a);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "hung: a feed after loading a snapshot without JOURNEYS\n";
+	if (write(2, msg, sizeof msg - 1) < 0)
+		_exit(3);
+	_exit(2);
+}
+
+/* The JOURNEYS section is optional. Without it, a customer whose open
+ * instance began on another channel than its next step's spun forever
+ * under the customer lock; the sweep then dropped its abandonment. Now
+ * the next step and the sweep count, after a load and after a merge. */
+static void test_no_journeys_section(void **state)
+{
+	(void)state;
+	cxm_context *a = support_state();
+	mem m = save_mem(a);
+	uint64_t jl = 0;
+	size_t jo = find_section(m.p, m.len, 6, &jl) - 16;
+	size_t cut = 20 + (size_t)jl, len = m.len - cut;
+	unsigned char *x = malloc(m.len);
+	memcpy(x, m.p, jo);
+	memcpy(x + jo, m.p + jo + cut, m.len - jo - cut);
+	/* the END section: one section fewer, its offset earlier */
+	uint64_t sections, end_at;
+	memcpy(&sections, x + len - 20, 8);
+	sections--;
+	memcpy(x + len - 20, &sections, 8);
+	end_at = len - 36;
+	memcpy(x + len - 12, &end_at, 8);
+	rechecksum(x, len);
+	signal(SIGALRM, on_alarm);
+	for (int merge = 0; merge < 2; merge++) {
+		cxm_context *c = merge ? model_ctx() : new_ctx();
+		cxm_status st = merge ? cxm_snapshot_merge_mem(c, x, len) : cxm_snapshot_load_mem(c, x, len);
+		if (st)
+			fail_msg("%s: %s (%s)", merge ? "merge" : "load", cxm_strerror(st), cxm_errmsg(c));
+		alarm(20);
+		ev e;
+		memset(&e, 0, sizeof e);
+		e.t = START + 5 * MIN;
+		e.tp = 4; /* chat: support step 1, the goal */
+		e.cust = 1;
+		e.tier = e.region = -1;
+		assert_int_equal(feed_ev_st(c, &e), CXM_OK);
+		/* a second customer left open on the phone is swept: counted */
+		e.tp = 3;
+		e.cust = 2;
+		assert_int_equal(feed_ev_st(c, &e), CXM_OK);
+		alarm(0);
+		uint64_t closed = 0;
+		assert_int_equal(cxm_journey_sweep(&closed, c, START + 40 * DAY), CXM_OK);
+		assert_int_equal(closed, 1);
+		cxm_funnel_query fq = CXM_FUNNEL_QUERY_INIT;
+		fq.journey = 1;
+		fq.end_ms = START + DAY;
+		fq.span_ms = 2 * DAY;
+		cxm_funnel f = {.size = sizeof f};
+		cxm_funnel_step steps[2] = {{.size = sizeof steps[0]}};
+		assert_int_equal(cxm_funnel_run(&f, steps, 2, c, &fq), CXM_OK);
+		/* customer-1 entered before the save (its count went with the
+		 * JOURNEYS section), customer-2 after */
+		assert_int_equal(f.entered, 1);
+		assert_int_equal(f.completed, 1);
+		assert_int_equal(steps[1].reached, 1);
+		fq.channel = CXM_CHANNEL_PHONE;
+		assert_int_equal(cxm_funnel_run(&f, steps, 2, c, &fq), CXM_OK);
+		assert_int_equal(f.completed, 1); /* the instance begun on the phone */
+		fq.channel = 0;
+		fq.end_ms = START + 41 * DAY;
+		fq.span_ms = 42 * DAY;
+		assert_int_equal(cxm_funnel_run(&f, steps, 2, c, &fq), CXM_OK);
+		assert_int_equal(f.abandoned + f.expired, 1);
+		cxm_context_free(c);
+	}
+	free(x);
+	free(m.p);
+	cxm_context_free(a);
+}
+
+/* max_memory bounds what a load or a merge may allocate: a snapshot that
+ * needs more is refused before it takes the memory, and the context is
+ * left as it was; with room, the same file loads. */
+static void test_max_memory(void **state)
+{
+	(void)state;
+	cxm_context *a = small_state(3);
+	mem m = save_mem(a);
+	cxm_stats s = {.size = sizeof s};
+	assert_int_equal(cxm_stats_get(&s, a), CXM_OK);
+	cxm_config cfg = small_cfg();
+	cfg.max_memory = s.memory_bytes / 4;
+	cxm_context *c = NULL;
+	assert_int_equal(cxm_context_new(&c, &cfg), CXM_OK);
+	cxm_stats s0 = {.size = sizeof s0};
+	cxm_stats_get(&s0, c);
+	cxm_status st = cxm_snapshot_load_mem(c, m.p, m.len);
+	if (st != CXM_ERR_LIMIT && st != CXM_ERR_NO_MEMORY)
+		fail_msg("load over max_memory: %s (%s)", cxm_strerror(st), cxm_errmsg(c));
+	assert_empty(c, s0.memory_bytes);
+	cxm_context_free(c);
+	/* feeding stops at the limit with NO_MEMORY, and what is held stays under it */
+	cfg.max_memory = s0.memory_bytes + 64 * 1024;
+	assert_int_equal(cxm_context_new(&c, &cfg), CXM_OK);
+	define_model(c);
+	ev *v = gen(200, START, MIN, 5);
+	bool refused = false;
+	for (int i = 0; i < 200; i++) {
+		st = feed_ev_st(c, &v[i]);
+		if (st == CXM_ERR_NO_MEMORY)
+			refused = true;
+		else if (st != CXM_OK && st != CXM_ERR_LIMIT)
+			fail_msg("feed %d: %s", i, cxm_strerror(st));
+	}
+	free(v);
+	assert_true(refused);
+	cxm_stats_get(&s, c);
+	assert_true(s.memory_bytes <= cfg.max_memory);
+	cxm_context_free(c);
+	/* with room it loads */
+	cfg.max_memory = 0;
+	assert_int_equal(cxm_context_new(&c, &cfg), CXM_OK);
+	assert_int_equal(cxm_snapshot_load_mem(c, m.p, m.len), CXM_OK);
+	cxm_context_free(c);
+	free(m.p);
+	cxm_context_free(a);
+}
+
 /* ---- bad arguments ----------------------------------------------------------------------------- */
 
 static int never(const void *d, size_t n, void *p)
@@ -1747,6 +1969,9 @@ int main(void)
 		cmocka_unit_test(test_journey_merge_halves),
 		cmocka_unit_test(test_journey_merge_rules),
 		cmocka_unit_test(test_journey_damage),
+		cmocka_unit_test(test_customer_flags),
+		cmocka_unit_test(test_no_journeys_section),
+		cmocka_unit_test(test_max_memory),
 		cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, mkdir_tmp, rmdir_tmp);
