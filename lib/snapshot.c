@@ -17,11 +17,14 @@
 #include "cxm_internal.h"
 #include "fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -319,23 +322,29 @@ static void write_config(wbuf *b, cxm_context *ctx)
 	}
 }
 
-/* Written after the series, so that every series' buckets lie behind the
- * watermarks written here even while other threads feed. */
-static void write_stats(wbuf *b, cxm_context *ctx)
+/* What a shard held when its series were copied (write_shard), so that
+ * the counters a snapshot carries describe exactly the data it carries,
+ * however much is fed while it is written. */
+typedef struct shard_cap {
+	int64_t watermark;
+	uint64_t accepted, saturated;
+} shard_cap;
+
+/* Written after the series, from what each shard held when its series
+ * were copied: every series' buckets lie behind the watermarks written
+ * here, and `accepted` counts what the series hold. */
+static void write_stats(wbuf *b, cxm_context *ctx, const shard_cap *cap)
 {
 	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
 	put32(b, ctx->n_shards);
 	for (uint32_t i = 0; i < ctx->n_shards; i++) {
-		shard *sh = &ctx->shards[i];
-		pthread_mutex_lock(&sh->lock);
-		put64(b, (uint64_t)sh->watermark);
-		put64(b, sh->accepted);
-		put64(b, sh->saturated);
+		put64(b, (uint64_t)cap[i].watermark);
+		put64(b, cap[i].accepted);
+		put64(b, cap[i].saturated);
 		/* a feeder raises its shard's watermark before the context's */
-		if (sh->watermark != WATERMARK_NONE &&
-		    (wm == WATERMARK_NONE || sh->watermark / ctx->tiers[0].bucket_ms > wm))
-			wm = sh->watermark / ctx->tiers[0].bucket_ms;
-		pthread_mutex_unlock(&sh->lock);
+		if (cap[i].watermark != WATERMARK_NONE &&
+		    (wm == WATERMARK_NONE || cap[i].watermark / ctx->tiers[0].bucket_ms > wm))
+			wm = cap[i].watermark / ctx->tiers[0].bucket_ms;
 	}
 	put64(b, (uint64_t)wm);
 	put32(b, CXM_STATUS_COUNT);
@@ -486,7 +495,6 @@ void cxm__snap_put_series(struct wbuf *b, const series *s)
 
 /* A SERIES section is closed and handed to the sink when its buffer
  * reaches this size, so that the buffer stays small and warm. */
-#define SERIES_FLUSH ((size_t)1 << 20)
 
 /* Close the SERIES section in b (if it holds any series) and emit it with
  * the shard unlocked. */
@@ -509,10 +517,12 @@ static cxm_status flush_series(sink *k, wbuf *b, cxm_context *ctx, shard *sh, ui
 	return st;
 }
 
-/* The series of shard i, in SERIES sections of about SERIES_FLUSH bytes.
- * Each series is copied whole under the shard's lock; the lock is let go
- * between sections, while the sink writes. */
-static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, const seen *sn)
+/* The series of shard i. They are all copied under one hold of the
+ * shard's lock, with the shard's counters (into *cap), so that the counts
+ * match the data; the sink writes after the lock is let go. Only a shard
+ * of more than 2^32 - 1 series is copied in parts. */
+static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, const seen *sn,
+			      shard_cap *cap)
 {
 	const model *md = &ctx->model;
 	uint32_t nm = sn->metrics, nt = sn->touchpoints, nseg = sn->segments;
@@ -541,7 +551,7 @@ static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, co
 					continue; /* a value newer than the model written */
 				write_series(b, ctx, grp[slot], mid, tp, d, v);
 				count++;
-				if ((b->len >= SERIES_FLUSH || b->oom) &&
+				if ((count == UINT32_MAX || b->oom) &&
 				    (st = flush_series(k, b, ctx, sh, &count, true)))
 					return st;
 			}
@@ -549,6 +559,9 @@ static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, co
 				break;
 		}
 	}
+	cap->watermark = sh->watermark;
+	cap->accepted = sh->accepted;
+	cap->saturated = sh->saturated;
 	return flush_series(k, b, ctx, sh, &count, false);
 }
 
@@ -625,6 +638,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "snapshots need a little-endian platform");
 	sink k = {ctx, fn, payload, 0, 0, false};
 	wbuf b = {ctx, NULL, 0, 0, false};
+	shard_cap *cap = NULL;
 	unsigned char head[HEADER_LEN];
 	memset(head, 0, sizeof head);
 	memcpy(head, MAGIC, 8);
@@ -648,8 +662,11 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 		goto oom;
 	if ((st = emit_section(&k, SEC_MODEL, b.p, b.len)))
 		goto out;
+	cap = cxm__alloc(ctx, sizeof *cap * ctx->n_shards);
+	if (!cap)
+		goto oom;
 	for (uint32_t i = 0; i < ctx->n_shards; i++)
-		if ((st = write_shard(&k, &b, ctx, i, &sn)))
+		if ((st = write_shard(&k, &b, ctx, i, &sn, &cap[i])))
 			goto out;
 	b.len = 0;
 	cust_write(&b, ctx, &sn);
@@ -664,7 +681,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	if ((st = emit_section(&k, SEC_JOURNEYS, b.p, b.len)))
 		goto out;
 	b.len = 0;
-	write_stats(&b, ctx);
+	write_stats(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_STATS, b.p, b.len)))
@@ -678,6 +695,7 @@ oom:
 	st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a section buffer");
 out:
 	wb_free(&b);
+	cxm__free(ctx, cap, sizeof *cap * ctx->n_shards);
 	if (st == CXM_ERR_IO && k.failed)
 		st = cxm__fail(ctx, CXM_ERR_IO, "snapshot: the write callback failed after %llu bytes",
 			       (unsigned long long)k.bytes);
@@ -1137,6 +1155,20 @@ static inline bool no_nan(double d)
 	return d == d;
 }
 
+/* What a cell can hold when it was fed through the API and merged: no
+ * count above CELL_COUNT_MAX (2^56: a century of 20 M interactions a
+ * second), and sums that values within +-CXM_VALUE_MAX can make, with
+ * room for rounding. A cell that keeps to these stays finite however
+ * many times it is merged, so a merge of loaded files can never make a
+ * context whose next snapshot its own loader refuses. */
+#define CELL_COUNT_MAX (UINT64_C(1) << 56)
+static bool sums_possible(uint64_t n, double sum, double sumsq)
+{
+	double top = 2.0 * (double)n * CXM_VALUE_MAX;
+	return n <= CELL_COUNT_MAX && fabs(sum) <= top && sumsq >= 0 &&
+	       sumsq <= top * CXM_VALUE_MAX;
+}
+
 /* Read one encoded cell into `cell` (a cell of tier form `full`). */
 static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full)
 {
@@ -1162,6 +1194,11 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		if (!isfinite(c->sum) || !isfinite(c->sumsq) || !no_nan(c->min) || !no_nan(c->max) ||
 		    !no_nan(c->dmin) || !no_nan(c->dmax))
 			return CORRUPT(L->ctx, "a duration cell holds a NaN or infinite sum");
+		if (!sums_possible(c->n, c->sum, c->sumsq) || c->zero > CELL_COUNT_MAX ||
+		    c->under > CELL_COUNT_MAX || c->over > CELL_COUNT_MAX ||
+		    c->saturated > CELL_COUNT_MAX)
+			return CORRUPT(L->ctx, "a duration cell's count or sums are larger than feeding "
+					       "can make them");
 		if (c->lo_bin <= c->hi_bin) {
 			if (!full || c->hi_bin >= m->sk.nb)
 				return CORRUPT(L->ctx, "a duration cell's bins %u .. %u are out of range",
@@ -1188,6 +1225,8 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		c->pad = 0;
 		if (c->has_regs > 1 || (!full && c->has_regs) || ld32(p + 20))
 			return CORRUPT(L->ctx, "a distinct-count cell's flags are wrong");
+		if (c->n > CELL_COUNT_MAX || c->dn > CELL_COUNT_MAX)
+			return CORRUPT(L->ctx, "a cell counts more than feeding can make it");
 		if (c->has_regs) {
 			size_t nr = (size_t)1 << m->def.precision;
 			if (!(p = take(r, nr)))
@@ -1210,6 +1249,9 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 			d[i] = ldf64(p + 8 + 8 * i);
 		if (!isfinite(d[0]) || !isfinite(d[1]) || !no_nan(d[2]) || !no_nan(d[3]))
 			return CORRUPT(L->ctx, "an amount cell holds a NaN or infinite sum");
+		if (!sums_possible(w[0], d[0], d[1]))
+			return CORRUPT(L->ctx, "an amount cell's count or sums are larger than feeding "
+					       "can make them");
 		return CXM_OK;
 	}
 	default: {
@@ -1222,6 +1264,9 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		for (size_t i = 0; i < n; i++)
 			((uint64_t *)cell)[i] = ld64(p + 8 * i);
 #endif
+		for (size_t i = 0; i < n; i++)
+			if (((const uint64_t *)cell)[i] > CELL_COUNT_MAX)
+				return CORRUPT(L->ctx, "a cell counts more than feeding can make it");
 		return CXM_OK;
 	}
 	}
@@ -2271,6 +2316,41 @@ static int to_file(const void *data, size_t len, void *payload)
 	return -1;
 }
 
+/* Remove the temporary files an earlier save of the same target left when
+ * its process died mid-save (named <target>.tmp-<pid>-<hex>): those whose
+ * process no longer exists. A live process's are left alone, whether it
+ * is saving now or not. Best effort: a failure here never fails a save. */
+static void remove_stale_temps(cxm_context *ctx, const char *dir, const char *base)
+{
+	const cxm_io *io = io_of(ctx);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	size_t blen = strlen(base), dlen = strlen(dir);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp-", 5) != 0)
+			continue;
+		char *end;
+		errno = 0;
+		long pid = strtol(n + blen + 5, &end, 10);
+		if (errno || pid <= 0 || *end != '-' || !end[1] || strspn(end + 1, "0123456789abcdef") !=
+								    strlen(end + 1))
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive, or not ours to tell */
+		size_t cap = dlen + 1 + strlen(n) + 1;
+		char *full = cxm__alloc(ctx, cap);
+		if (!full)
+			break;
+		snprintf(full, cap, "%s/%s", dir, n);
+		io->unlink(full);
+		cxm__free(ctx, full, cap);
+	}
+	closedir(d);
+}
+
 cxm_status cxm_snapshot_save(cxm_context *ctx, const char *path)
 {
 	if (!ctx || !path || !*path)
@@ -2297,18 +2377,30 @@ cxm_status cxm_snapshot_save(cxm_context *ctx, const char *path)
 	}
 	cxm_status st = CXM_OK;
 	int fd = -1;
+	remove_stale_temps(ctx, dir, slash ? slash + 1 : path);
+	/* a snapshot that replaces another keeps its mode (and, where this
+	 * process may set it, its owner); a new one is 0644 less the umask */
+	struct stat old;
+	bool keep = stat(path, &old) == 0 && S_ISREG(old.st_mode);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
 		snprintf(tmp, tcap, "%s.tmp-%ld-%lx", path, (long)getpid(),
 			 (unsigned long)(ts.tv_nsec + attempt * 7919 + (long)(uintptr_t)ctx));
-		fd = io->open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		fd = io->open(tmp, O_WRONLY | O_CREAT | O_EXCL, keep ? old.st_mode & 07777 : 0644);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
 	if (fd < 0) {
 		st = io_fail(ctx, "create", tmp, errno);
 		goto done;
+	}
+	if (keep) {
+		/* best effort: the umask narrowed the mode at open, and only a
+		 * privileged process may give the file away */
+		(void)!fchmod(fd, old.st_mode & 07777);
+		if (old.st_uid != geteuid() || old.st_gid != getegid())
+			(void)!fchown(fd, old.st_uid, old.st_gid);
 	}
 	fsink f = {io, fd, 0};
 	st = snapshot_write(ctx, to_file, &f);
@@ -2340,31 +2432,53 @@ done:
 	return st;
 }
 
-/* Read a whole file into the context's memory. */
+/* Read a whole snapshot file into the context's memory. Only a regular
+ * file is read (a FIFO, a device such as /dev/zero or a directory is
+ * refused before any byte is read: O_NONBLOCK keeps the open of a FIFO
+ * from waiting for a writer), and never more than the size it had when
+ * opened, so a file that grows meanwhile cannot make the read unbounded. */
 static cxm_status read_file(cxm_context *ctx, const char *path, wbuf *b)
 {
 	const cxm_io *io = io_of(ctx);
-	int fd = io->open(path, O_RDONLY, 0);
+	int fd = io->open(path, O_RDONLY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return io_fail(ctx, "open", path, errno);
 	cxm_status st = CXM_OK;
-	for (;;) {
-		unsigned char *p = wb_take(b, 65536);
-		if (!p) {
-			st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory to read '%s'", path);
-			break;
-		}
-		ssize_t n = io->read(fd, p, 65536);
+	struct stat sb;
+	if (fstat(fd, &sb) != 0) {
+		st = io_fail(ctx, "stat", path, errno);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		st = cxm__fail(ctx, CXM_ERR_IO, "snapshot: '%s' is not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > SIZE_MAX / 2) {
+		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: '%s' is too large to read", path);
+		goto out;
+	}
+	size_t want = (size_t)sb.st_size;
+	unsigned char *p = wb_take(b, want ? want : 1);
+	if (!p) {
+		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory to read '%s' (%zu bytes)",
+			       path, want);
+		goto out;
+	}
+	size_t got = 0;
+	while (got < want) {
+		ssize_t n = io->read(fd, p + got, want - got);
 		if (n < 0 && errno == EINTR)
-			n = 0;
+			continue;
 		if (n < 0) {
 			st = io_fail(ctx, "read", path, errno);
-			break;
+			goto out;
 		}
-		b->len -= 65536 - (size_t)n;
 		if (n == 0)
-			break;
+			break; /* shrank meanwhile: what was read is checked as any input */
+		got += (size_t)n;
 	}
+	b->len = got;
+out:
 	io->close(fd); /* read-only: nothing of ours depends on it */
 	return st;
 }

@@ -674,7 +674,7 @@ static void test_merge_customers_full(void **state)
 /* ---- files, and faults of the I/O layer ---------------------------------------------------- */
 
 static struct fault {
-	enum { F_NONE, F_NTH, F_CRASH, F_SHORT } mode;
+	enum { F_NONE, F_NTH, F_CRASH, F_SHORT, F_EINTR } mode;
 	long calls, nth;
 	size_t crash_at, written;
 	bool dead;
@@ -695,6 +695,14 @@ static int f_open(const char *path, int flags, mode_t mode)
 }
 static ssize_t f_read(int fd, void *buf, size_t n)
 {
+	if (F.mode == F_EINTR) {
+		/* every other read is interrupted, and the others are short */
+		if (++F.calls % 2) {
+			errno = EINTR;
+			return -1;
+		}
+		return cxm__io_posix.read(fd, buf, n > 1000 ? 1000 : n);
+	}
 	return f_fail() ? -1 : cxm__io_posix.read(fd, buf, n);
 }
 static ssize_t f_write(int fd, const void *buf, size_t n)
@@ -1842,6 +1850,73 @@ static void test_no_journeys_section(void **state)
 	cxm_context_free(a);
 }
 
+
+/* Sums no feeding can make are refused at load, so that merging loaded
+ * files can never overflow to infinity and make a context whose next
+ * snapshot its own loader refuses; the largest values feeding allows
+ * merge and save again however often they are merged. */
+static void test_sums_bounded(void **state)
+{
+	(void)state;
+	const double marker = 123456.789;
+	cxm_context *a = model_ctx();
+	ev e;
+	memset(&e, 0, sizeof e);
+	e.t = START;
+	e.tp = 5;
+	e.tier = e.region = -1;
+	e.ms[e.n_ms++] = (cxm_measure){M_AMT, 0, marker};
+	feed_ev(a, &e);
+	mem m = save_mem(a);
+	unsigned char *x = malloc(m.len);
+	static const double bad[] = {1e300, -1e300, 2.5e15, 1.7976931348623157e308};
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+		memcpy(x, m.p, m.len);
+		size_t hits = 0;
+		for (size_t i = 64; i + 8 <= m.len; i++) {
+			double d;
+			memcpy(&d, x + i, 8);
+			if (d == marker) {
+				memcpy(x + i, &bad[k], 8);
+				hits++;
+			}
+		}
+		assert_true(hits >= 2); /* the hot or ring cell and the lifetime cell */
+		rechecksum(x, m.len);
+		cxm_context *c = new_ctx(), *d = model_ctx();
+		assert_int_equal(cxm_snapshot_load_mem(c, x, m.len), CXM_ERR_CORRUPT);
+		assert_int_equal(cxm_snapshot_merge_mem(d, x, m.len), CXM_ERR_CORRUPT);
+		cxm_context_free(c);
+		cxm_context_free(d);
+	}
+	free(x);
+	free(m.p);
+	cxm_context_free(a);
+	/* the largest amounts feeding takes, merged into one context 40
+	 * times over: every snapshot of the result loads */
+	a = model_ctx();
+	e.ms[0].value = CXM_VALUE_MAX;
+	for (int i = 0; i < 50; i++)
+		feed_ev(a, &e);
+	e.ms[0].value = -CXM_VALUE_MAX;
+	feed_ev(a, &e);
+	m = save_mem(a);
+	cxm_context *d = model_ctx();
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(cxm_snapshot_merge_mem(d, m.p, m.len), CXM_OK);
+		mem again = save_mem(d);
+		cxm_context *c = new_ctx();
+		cxm_status st = cxm_snapshot_load_mem(c, again.p, again.len);
+		if (st)
+			fail_msg("after %d merges: %s (%s)", i + 1, cxm_strerror(st), cxm_errmsg(c));
+		cxm_context_free(c);
+		free(again.p);
+	}
+	free(m.p);
+	cxm_context_free(a);
+	cxm_context_free(d);
+}
+
 /* max_memory bounds what a load or a merge may allocate: a snapshot that
  * needs more is refused before it takes the memory, and the context is
  * left as it was; with room, the same file loads. */
@@ -1887,6 +1962,69 @@ static void test_max_memory(void **state)
 	assert_int_equal(cxm_snapshot_load_mem(c, m.p, m.len), CXM_OK);
 	cxm_context_free(c);
 	free(m.p);
+	cxm_context_free(a);
+}
+
+
+/* What a load reads: only a regular file, never past its size, through
+ * interrupted and short reads; what a save leaves: the replaced file's
+ * mode, and no temporary file of a process that died mid-save. */
+static void test_file_inputs(void **state)
+{
+	(void)state;
+	clean_dir();
+	cxm_context *a = small_state(4), *c = new_ctx();
+	signal(SIGALRM, on_alarm);
+	alarm(20);
+	assert_int_equal(cxm_snapshot_load(c, "/dev/zero"), CXM_ERR_IO);
+	assert_non_null(strstr(cxm_errmsg(c), "not a regular file"));
+	assert_int_equal(cxm_snapshot_load(c, dir), CXM_ERR_IO);
+	char fifo[192];
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(cxm_snapshot_load(c, fifo), CXM_ERR_IO); /* no writer: must not wait */
+	assert_int_equal(cxm_snapshot_merge(c, fifo), CXM_ERR_IO);
+	alarm(0);
+	unlink(fifo);
+	/* EINTR is retried, not taken for the end of the file */
+	assert_int_equal(cxm_snapshot_save(a, path), CXM_OK);
+	c->io = &fault_io;
+	arm_fault(F_EINTR, 0, 0);
+	cxm_status st = cxm_snapshot_load(c, path);
+	if (st)
+		fail_msg("load through EINTR: %s (%s)", cxm_strerror(st), cxm_errmsg(c));
+	assert_true(F.calls > 4);
+	c->io = NULL;
+	cxm_context_free(c);
+	/* the mode of the file a save replaces is kept */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(cxm_snapshot_save(a, path), CXM_OK);
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
+	/* stale temporary files: a dead process's go, a live one's stay, and
+	 * files that only look alike stay */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0);
+	assert_int_equal(waitpid(dead, NULL, 0), dead);
+	char stale[256], live[256], other[256];
+	snprintf(stale, sizeof stale, "%s.tmp-%ld-1f2e", path, (long)dead);
+	snprintf(live, sizeof live, "%s.tmp-%ld-abc", path, (long)getppid());
+	snprintf(other, sizeof other, "%s.tmp-notapid", path);
+	const char *plant[] = {stale, live, other};
+	for (int i = 0; i < 3; i++) {
+		FILE *f = fopen(plant[i], "w");
+		assert_non_null(f);
+		fputs("partial", f);
+		fclose(f);
+	}
+	assert_int_equal(cxm_snapshot_save(a, path), CXM_OK);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(live, F_OK), 0);
+	assert_int_equal(access(other, F_OK), 0);
+	clean_dir();
 	cxm_context_free(a);
 }
 
@@ -1972,6 +2110,8 @@ int main(void)
 		cmocka_unit_test(test_customer_flags),
 		cmocka_unit_test(test_no_journeys_section),
 		cmocka_unit_test(test_max_memory),
+		cmocka_unit_test(test_sums_bounded),
+		cmocka_unit_test(test_file_inputs),
 		cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, mkdir_tmp, rmdir_tmp);

@@ -146,6 +146,21 @@ static void test_save_while_feeding(void **state)
 		cxm_status st = cxm_snapshot_load_mem(d, m.p, m.len);
 		if (st)
 			fail_msg("round %d: %s: %s", round, cxm_strerror(st), cxm_errmsg(d));
+		/* the counters describe the data the snapshot holds: every
+		 * accepted interaction is in the volume series, no more, no less */
+		cxm_stats ds = {.size = sizeof ds};
+		assert_int_equal(cxm_stats_get(&ds, d), CXM_OK);
+		cxm_query q = CXM_QUERY_INIT;
+		q.metric = 2; /* volume */
+		q.end_ms = START + 3 * DAY;
+		q.span_ms = 4 * DAY;
+		cxm_result r = {.size = sizeof r};
+		assert_int_equal(cxm_query_run(&r, d, &q), CXM_OK);
+		if (r.n != ds.accepted)
+			fail_msg("round %d: the snapshot holds %llu interactions, its stats say %llu "
+				 "(flags %x, [%lld, %lld))",
+				 round, (unsigned long long)r.n, (unsigned long long)ds.accepted,
+				 r.flags, (long long)r.start_ms, (long long)r.end_ms);
 		cxm_context_free(d);
 		/* instances end meanwhile */
 		assert_int_equal(cxm_journey_sweep(NULL, c, START + (round + 1) * 60000), CXM_OK);
