@@ -312,11 +312,25 @@ static inline cust_stripe *stripe_of(cust_table *t, const uint64_t h[2])
 	return &t->stripes[h[1] >> 58];
 }
 
+/* No entry lies more than PROBE_MAX slots after its home. With the table
+ * at most 80 % full, a run that long among random digests has a
+ * probability of about 1e-20 per slot, so the cap never bites in normal
+ * use; when the key is known to an attacker who makes ids collide, it
+ * bounds the work of every look-up, and the ids that would go past it are
+ * handled as at the customer limit (evicted near their place or refused,
+ * and counted). */
+#define PROBE_MAX 2048u
+
+static inline uint32_t probe_max(const cust_stripe *s)
+{
+	return s->cap < PROBE_MAX ? s->cap : PROBE_MAX;
+}
+
 /* The slot holding h, or -1. */
 static int64_t find(const cust_stripe *s, const uint64_t h[2])
 {
 	uint32_t i = home_of(s, h[0]);
-	for (uint32_t n = 0; n < s->cap; n++) {
+	for (uint32_t n = 0; n < probe_max(s); n++) {
 		const cust_entry *e = &s->slots[i];
 		if (slot_empty(e))
 			return -1;
@@ -394,6 +408,46 @@ static cxm_status make_room(cxm_context *ctx, cust_table *t, cust_stripe *s, con
 	return CXM_OK;
 }
 
+/* Whether h has an empty slot within PROBE_MAX of its home in locked s. */
+static bool reachable(const cust_stripe *s, const uint64_t h[2])
+{
+	uint32_t i = home_of(s, h[0]);
+	for (uint32_t n = 0; n < probe_max(s); n++) {
+		if (slot_empty(&s->slots[i]))
+			return true;
+		i = i + 1 == s->cap ? 0 : i + 1;
+	}
+	return false;
+}
+
+/* A newcomer whose place would lie past PROBE_MAX (ids made to collide):
+ * under EVICT it takes the place of the least recently seen of the
+ * EVICT_WINDOW entries at its home (no hole is made, so every run stays
+ * intact), under REFUSE it is refused; counted either way. Returns the
+ * slot, or -1 with CXM_ERR_LIMIT set. */
+static int64_t place_crowded(cxm_context *ctx, cust_stripe *s, const uint64_t h[2], cxm_status *st)
+{
+	if (ctx->customer_policy == CXM_CUSTOMERS_REFUSE) {
+		s->refused++;
+		*st = cxm__fail(ctx, CXM_ERR_LIMIT,
+				"the customer's place in the table is past %u probes (colliding ids: "
+				"is the customer key secret?); refused under policy REFUSE",
+				PROBE_MAX);
+		return -1;
+	}
+	uint32_t i = home_of(s, h[0]), victim = i;
+	for (uint32_t n = 0; n < EVICT_WINDOW; n++, i = i + 1 == s->cap ? 0 : i + 1)
+		if (s->slots[i].last_s < s->slots[victim].last_s)
+			victim = i;
+	cust_entry *e = &s->slots[victim];
+	memset(e, 0, sizeof *e);
+	e->k0 = h[0];
+	e->k1 = h[1];
+	s->evicted++;
+	*st = CXM_OK;
+	return victim;
+}
+
 /* Insert h into locked stripe s, which has room (count < max < cap). */
 static uint32_t insert(cust_stripe *s, const uint64_t h[2])
 {
@@ -423,7 +477,7 @@ cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2], int64_t t_
 		e = s->slots[at];
 	else
 		full = ctx->customer_policy == CXM_CUSTOMERS_REFUSE &&
-		       (s->count >= s->max ||
+		       (s->count >= s->max || !reachable(s, h) ||
 			atomic_load_explicit(&t->count, memory_order_relaxed) >= ctx->max_customers);
 	pthread_mutex_unlock(&s->lock);
 	if (full)
@@ -446,6 +500,7 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 	uint32_t secs = to_seconds(t_ms);
 	jwork w;
 	bool jt = cxm__journey_touch(ctx, tp, t_ms, slots, n_slots, &w);
+	cust_entry e;
 	pthread_mutex_lock(&s->lock);
 	/* Each round that finds the funnel not ready prepares what the state
 	 * it saw needs; groups, once published, stay. Another round is only
@@ -460,7 +515,6 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			break;
 		}
 		int64_t at = find(s, h);
-		cust_entry e;
 		if (at >= 0)
 			e = s->slots[at];
 		else
@@ -482,9 +536,14 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			}
 		}
 		if (at < 0) {
-			if ((st = make_room(ctx, t, s, h)))
-				break;
-			at = insert(s, h);
+			if (!reachable(s, h)) {
+				if ((at = place_crowded(ctx, s, h, &st)) < 0)
+					break;
+			} else {
+				if ((st = make_room(ctx, t, s, h)))
+					break;
+				at = insert(s, h);
+			}
 		}
 		cust_entry *d = &s->slots[at];
 		if (jt) {
@@ -505,6 +564,7 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			cxm__journey_commit(ctx, &w);
 		cxm__journey_release(ctx, &w);
 	}
+	cxm__wipe(&e, sizeof e);
 	return st;
 }
 
@@ -535,6 +595,7 @@ static cxm_status locate(cxm_context *ctx, const void *id, size_t len, cust_stri
 	pthread_mutex_lock(&s->lock);
 	*at = find(s, h);
 	*st_out = s;
+	cxm__wipe(h, sizeof h); /* nothing of a forgotten customer lingers */
 	return CXM_OK;
 }
 
@@ -624,7 +685,10 @@ cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len, int6
 	int64_t at = find(s, h);
 	if (at >= 0 && (s->slots[at].flags & JF_CHURNED))
 		st = cxm__fail(ctx, CXM_ERR_EXISTS, "that customer churned and was not seen since");
-	else if (at < 0 && !(st = make_room(ctx, t, s, h))) {
+	else if (at < 0 && !reachable(s, h)) {
+		if ((at = place_crowded(ctx, s, h, &st)) >= 0)
+			s->slots[at].last_s = to_seconds(time_ms);
+	} else if (at < 0 && !(st = make_room(ctx, t, s, h))) {
 		at = insert(s, h);
 		s->slots[at].last_s = to_seconds(time_ms);
 	}
@@ -707,7 +771,9 @@ int cxm__customer_put(cxm_context *ctx, const cust_entry *x)
 		else
 			atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
 	}
-	if (!reserved) {
+	if (!reserved || !reachable(s, h)) {
+		if (reserved)
+			atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
 		s->refused++;
 		r = CUST_NO_ROOM;
 		goto out;

@@ -143,6 +143,8 @@ static unsigned char *wb_take(wbuf *b, size_t n)
 		}
 		if (b->len)
 			memcpy(np, b->p, b->len);
+		/* buffers hold customer digests: none is left in freed memory */
+		cxm__wipe(b->p, b->len);
 		cxm__free(b->ctx, b->p, b->cap);
 		b->p = np;
 		b->cap = nc;
@@ -154,6 +156,7 @@ static unsigned char *wb_take(wbuf *b, size_t n)
 
 static void wb_free(wbuf *b)
 {
+	cxm__wipe(b->p, b->len);
 	cxm__free(b->ctx, b->p, b->cap);
 	b->p = NULL;
 	b->len = b->cap = 0;
@@ -1532,6 +1535,7 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 		e.inst_start_s = ld32(p + 24);
 		e.step_ms = ld32(p + 28);
 		int rc = cxm__customer_put(c, &e);
+		cxm__wipe(&e, sizeof e);
 		if (fresh && rc == CUST_COMBINED)
 			return CORRUPT(ctx, "customer %llu appears twice", (unsigned long long)i);
 		if (fresh && rc == CUST_NO_ROOM)

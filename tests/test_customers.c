@@ -3,9 +3,12 @@
 
 #include "cxm_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <unistd.h>
 
 /* The reference vectors of SipHash-2-4 (key 00..0f, message 00..len-1). */
 static void siphash_vectors(void **state)
@@ -443,6 +446,138 @@ static void hll_error_across_range(void **state)
 	free(c);
 }
 
+
+/* Freed memory is scanned for one customer's digest: snapshot buffers
+ * (written and read) must have wiped it before they were given back. */
+static unsigned char scan_digest[16];
+static int scan_hits;
+
+static void *scan_alloc(void *opaque, size_t n)
+{
+	(void)opaque;
+	return malloc(n);
+}
+
+static void scan_free(void *opaque, void *p)
+{
+	(void)opaque;
+	if (!p)
+		return;
+	size_t n = malloc_usable_size(p);
+	for (size_t i = 0; i + 16 <= n; i++)
+		if (memcmp((unsigned char *)p + i, scan_digest, 16) == 0)
+			scan_hits++;
+	free(p);
+}
+
+static int to_nothing(const void *data, size_t len, void *payload)
+{
+	(void)data;
+	*(size_t *)payload += len;
+	return 0;
+}
+
+static void forgotten_leaves_no_trace(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memcpy(cfg.customer_key, "0123456789abcdef", 16);
+	cfg.allocator = (cxm_allocator){scan_alloc, scan_free, NULL};
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_id tp;
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	const char *id = "the customer to forget";
+	uint64_t h[2];
+	cxm__customer_hash(ctx, id, strlen(id), h);
+	memcpy(scan_digest, h, 16);
+	scan_hits = 0;
+	assert_int_equal(feed_customer(ctx, tp, T0, id), CXM_OK);
+	assert_int_equal(feed_customer(ctx, tp, T0, "someone else"), CXM_OK);
+	size_t bytes = 0;
+	assert_int_equal(cxm_snapshot_write(ctx, to_nothing, &bytes), CXM_OK);
+	assert_true(bytes > 0);
+	char path[] = "/tmp/cxm-wipe-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(cxm_snapshot_save(ctx, path), CXM_OK);
+	cxm_context *back = test_ctx_cfg(&clk, &cfg);
+	assert_int_equal(cxm_snapshot_load(back, path), CXM_OK);
+	unlink(path);
+	assert_int_equal(cxm_customer_forget(ctx, id, strlen(id)), CXM_OK);
+	assert_int_equal(cxm_customer_forget(back, id, strlen(id)), CXM_OK);
+	cxm_context_free(back);
+	cxm_context_free(ctx);
+	assert_int_equal(scan_hits, 0);
+}
+
+
+/* Hash flooding with a known key: ids made to share a stripe and a home
+ * form one run. Past PROBE_MAX (2048) slots the run stops growing: under
+ * REFUSE the colliding newcomers are refused (counted) while the table
+ * is 1 % full and other customers still come in; under EVICT they evict
+ * near their place (counted). Either way no look-up walks further. */
+static void hash_flooding_bounded(void **state)
+{
+	(void)state;
+	for (int policy = 0; policy < 2; policy++) {
+		test_clock clk = {T0};
+		cxm_config cfg = CXM_CONFIG_INIT;
+		memcpy(cfg.customer_key, "a leaked key....", 16);
+		cfg.max_customers = 200000;
+		cfg.customer_policy = policy ? CXM_CUSTOMERS_REFUSE : CXM_CUSTOMERS_EVICT;
+		cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+		cxm_id tp;
+		assert_int_equal(cxm_touchpoint_define(&tp, ctx, "web", CXM_CHANNEL_WEB, CXM_NONE, 0), CXM_OK);
+		assert_int_equal(feed_customer(ctx, tp, T0, "first"), CXM_OK); /* the table exists */
+		uint32_t cap = 0;
+		{
+			cust_table *t = atomic_load(&ctx->customers);
+			cap = t->stripes[0].cap;
+		}
+		assert_true(cap > 2048 + 64);
+		char id[32];
+		int made = 0, ok = 0, limit = 0;
+		for (uint64_t k = 0; made < 2300; k++) {
+			snprintf(id, sizeof id, "flood-%llu", (unsigned long long)k);
+			uint64_t h[2];
+			cxm__customer_hash(ctx, id, strlen(id), h);
+			if (h[1] >> 58 || ((h[0] & 0xffffffffu) * (uint64_t)cap) >> 32 >= 64)
+				continue;
+			made++;
+			cxm_status st = feed_customer(ctx, tp, T0, id);
+			if (st == CXM_OK)
+				ok++;
+			else if (st == CXM_ERR_LIMIT)
+				limit++;
+			else
+				fail_msg("%s: %s", id, cxm_strerror(st));
+		}
+		cxm_stats s = {.size = sizeof s};
+		assert_int_equal(cxm_stats_get(&s, ctx), CXM_OK);
+		if (policy) {
+			assert_true(limit > 0);
+			assert_true(ok <= 2048 + 64);
+			assert_int_equal(s.customers_refused, (uint64_t)limit);
+			assert_true(s.customers < 3000); /* refused at about 1 % fill */
+		} else {
+			assert_int_equal(limit, 0);
+			assert_true(s.customers_evicted > 0);
+		}
+		/* customers elsewhere are untouched by the flood */
+		for (int i = 0; i < 1000; i++) {
+			snprintf(id, sizeof id, "regular-%d", i);
+			uint64_t h[2];
+			cxm__customer_hash(ctx, id, strlen(id), h);
+			if (h[1] >> 58 == 0)
+				continue;
+			assert_int_equal(feed_customer(ctx, tp, T0, id), CXM_OK);
+		}
+		cxm_context_free(ctx);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +591,8 @@ int main(void)
 		cmocka_unit_test(limit_geometry),
 		cmocka_unit_test(no_eviction_below_limit),
 		cmocka_unit_test(hll_error_across_range),
+		cmocka_unit_test(forgotten_leaves_no_trace),
+		cmocka_unit_test(hash_flooding_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
