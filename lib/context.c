@@ -62,6 +62,17 @@ cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const char *fmt, ...
 	return st;
 }
 
+cxm_numtxt cxm__num(double v)
+{
+	cxm_numtxt t;
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(t.s, sizeof t.s, "%.*g", prec, v);
+		if (prec == 17 || strtod(t.s, NULL) == v || v != v)
+			break;
+	}
+	return t;
+}
+
 void cxm__wipe(void *p, size_t n)
 {
 	if (p && n)
@@ -343,8 +354,8 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 	if (isnan(c->confidence) || isinf(c->confidence))
 		return cxm__fail(NULL, CXM_ERR_NOT_FINITE, "confidence is not finite");
 	if (c->confidence < 0 || c->confidence >= 1)
-		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "confidence %g outside (0, 1)",
-				 c->confidence);
+		return cxm__fail(NULL, CXM_ERR_OUT_OF_RANGE, "confidence %s outside (0, 1)",
+				 cxm__num(c->confidence).s);
 	ctx->confidence = c->confidence > 0 ? c->confidence : 0.95;
 	cxm__customer_key(ctx, c->customer_key);
 	if (c->customer_policy > CXM_CUSTOMERS_REFUSE)

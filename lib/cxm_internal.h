@@ -56,6 +56,13 @@ CXM_INTERNAL void *cxm__calloc(cxm_context *ctx, size_t n, size_t size);
 CXM_INTERNAL void cxm__free(cxm_context *ctx, void *p, size_t size);
 CXM_INTERNAL char *cxm__strdup(cxm_context *ctx, const char *s);
 CXM_INTERNAL void cxm__strfree(cxm_context *ctx, char *s);
+/* A caller's number for a message: the shortest of %.15g, %.16g, %.17g
+ * that reads back as the same double, so that 1.0000001 is never shown as
+ * 1 next to a bound of 1. Use as cxm__num(v).s within one call. */
+typedef struct cxm_numtxt {
+	char s[40];
+} cxm_numtxt;
+CXM_INTERNAL cxm_numtxt cxm__num(double v);
 /* Overwrite n bytes at p with zeros in a way the compiler keeps (customer
  * digests, keys: nothing of a forgotten customer may linger in memory). */
 CXM_INTERNAL void cxm__wipe(void *p, size_t n);

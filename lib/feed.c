@@ -48,23 +48,23 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 			break;
 		if (v != floor(v) || v < m->def.scale_min || v > m->def.scale_max)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: score %g is not a point of %d .. %d for metric '%s'",
-					 j, v, m->def.scale_min, m->def.scale_max, m->name);
+					 "measure %zu: score %s is not a point of %d .. %d for metric '%s'",
+					 j, cxm__num(v).s, m->def.scale_min, m->def.scale_max, m->name);
 		break;
 	case CXM_KIND_DURATION:
 		if (ms->item)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
 		if (v < 0 || v > CXM_VALUE_MAX)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: duration %g s for metric '%s' is outside 0 .. %g", j,
-					 v, m->name, CXM_VALUE_MAX);
+					 "measure %zu: duration %s s for metric '%s' is outside 0 .. %g", j,
+					 cxm__num(v).s, m->name, CXM_VALUE_MAX);
 		break;
 	case CXM_KIND_RATE:
 		if (ms->item)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
 		if (v != 0 && v != 1)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: rate value %g for metric '%s' is not 0 or 1", j, v,
+					 "measure %zu: rate value %s for metric '%s' is not 0 or 1", j, cxm__num(v).s,
 					 m->name);
 		break;
 	case CXM_KIND_AMOUNT:
@@ -72,7 +72,7 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
 		if (fabs(v) > CXM_VALUE_MAX)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: amount %g for metric '%s' is outside -%g .. %g", j, v,
+					 "measure %zu: amount %s for metric '%s' is outside -%g .. %g", j, cxm__num(v).s,
 					 m->name, CXM_VALUE_MAX, CXM_VALUE_MAX);
 		break;
 	case CXM_KIND_VOLUME:

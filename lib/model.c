@@ -507,7 +507,7 @@ static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metr
 		if (!(lo >= 1e-9 && hi > lo))
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "need 1e-9 <= duration_lo < duration_hi");
 		if (!(a >= 0.001 && a <= 0.1))
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "relative_error %g outside 0.001 .. 0.1", a);
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "relative_error %s outside 0.001 .. 0.1", cxm__num(a).s);
 		uint32_t nb = cxm__sketch_bins_for(lo, hi, a);
 		if (nb > SKETCH_MAX_BINS)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,

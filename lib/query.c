@@ -478,7 +478,7 @@ cxm_status cxm_query_quantiles(double *out, cxm_context *ctx, const cxm_query *q
 		if (isnan(qs[i]))
 			return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "quantile %zu is NaN", i);
 		if (!(qs[i] >= 0 && qs[i] <= 1))
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "quantile %g is outside 0 .. 1", qs[i]);
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "quantile %s is outside 0 .. 1", cxm__num(qs[i]).s);
 	}
 	run r;
 	r.acc = NULL;

@@ -1689,6 +1689,25 @@ static void customer_limit(void **state)
 }
 
 /* The documented defaults are the limits a zero config gives. */
+
+/* A refused number is shown as it was given: 1.0000001 is not "1" next
+ * to a bound of 1, nor 9.000000000000002 "9" next to a scale of 0 .. 10. */
+static void exact_numbers_in_messages(void **state)
+{
+	fixture *f = *state;
+	cxm_query q = mkq(f->aht, CXM_SCOPE_ALL, 0);
+	double qs[1] = {1.0000001}, out[1];
+	assert_int_equal(cxm_query_quantiles(out, f->ctx, &q, qs, 1), CXM_ERR_OUT_OF_RANGE);
+	assert_non_null(strstr(cxm_errmsg(f->ctx), "1.0000001 is outside"));
+	cxm_measure m = {f->nps, 0, 9.0000000000000018};
+	cxm_interaction ix = mkix(T0, f->ivr, &m, 1);
+	assert_int_equal(cxm_feed(f->ctx, &ix), CXM_ERR_OUT_OF_RANGE);
+	assert_non_null(strstr(cxm_errmsg(f->ctx), "score 9.000000000000002 is not"));
+	m = (cxm_measure){f->fcr, 0, 0.5};
+	assert_int_equal(cxm_feed(f->ctx, &ix), CXM_ERR_OUT_OF_RANGE);
+	assert_non_null(strstr(cxm_errmsg(f->ctx), "rate value 0.5 for"));
+}
+
 static void documented_defaults(void **state)
 {
 	(void)state;
@@ -1944,6 +1963,7 @@ int main(void)
 		cmocka_unit_test(series_limit),
 		cmocka_unit_test(customer_limit),
 		cmocka_unit_test(documented_defaults),
+		cmocka_unit_test_setup_teardown(exact_numbers_in_messages, setup, teardown),
 		cmocka_unit_test(configs),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
