@@ -829,6 +829,45 @@ CXM_EXPORT cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix);
  */
 CXM_EXPORT cxm_status cxm_feed_check(cxm_context *ctx, const cxm_interaction *ix);
 
+/**
+ * Take the context back to @p time_ms, after its clock was ahead.
+ *
+ * If the host's clock jumps ahead (a wrong NTP step, a VM resumed with a
+ * stale offset), an interaction stamped with that clock is accepted and
+ * moves the watermark; once the clock is corrected every feed is
+ * ::CXM_ERR_TOO_LATE for as long as the jump was (its message then says
+ * the watermark is ahead of the clock and names this call), and a
+ * snapshot keeps that watermark. This call is the way out:
+ *
+ * - every time bucket that starts after @p time_ms, in every tier of every
+ *   metric series, journey funnel and churn series, is discarded (a bucket
+ *   that contains @p time_ms is kept whole);
+ * - every shard's watermark, and the context's, become @p time_ms where
+ *   they were later;
+ * - a customer last seen after @p time_ms is last seen at it, and a journey
+ *   instance with a step after it is dropped (the customer starts afresh);
+ * - what is not time-bucketed stays: cxm_stats counters (accepted,
+ *   rejected, customers) and the lifetime totals of the exposition,
+ *   which are counters that never go down.
+ *
+ * A @p time_ms at or after the watermark changes nothing. The usual call
+ * is cxm_rewind(&n, ctx, now) once the clock is right again.
+ *
+ * @param discarded receives how many time buckets were discarded (may be
+ *                  NULL); 0 when nothing was ahead of @p time_ms.
+ * @param ctx       the context.
+ * @param time_ms   the new latest instant, in [0, ::CXM_TIME_MAX].
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       @p ctx is NULL.
+ * @retval CXM_ERR_OUT_OF_RANGE  @p time_ms is outside [0, ::CXM_TIME_MAX];
+ *                               nothing changed.
+ * Thread-safe: takes each shard's, journey's and customer stripe's lock in
+ * turn, never two at once, so feeding goes on meanwhile; an interaction
+ * fed concurrently is judged against whichever watermark it meets (feed
+ * nothing stamped with the wrong clock while this runs). Allocates nothing.
+ */
+CXM_EXPORT cxm_status cxm_rewind(uint64_t *discarded, cxm_context *ctx, int64_t time_ms);
+
 /** Where and why one interaction of a batch was rejected. */
 typedef struct cxm_rejection {
 	size_t index;       /**< Its index in the batch. */

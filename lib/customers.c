@@ -635,6 +635,27 @@ cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 	return CXM_OK;
 }
 
+void cxm__customers_rewind(cxm_context *ctx, int64_t time_ms)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	if (!t)
+		return;
+	const uint32_t secs = to_seconds(time_ms);
+	for (int i = 0; i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		pthread_mutex_lock(&s->lock);
+		for (uint32_t k = 0; k < s->cap; k++) {
+			cust_entry *e = &s->slots[k];
+			if (slot_empty(e))
+				continue;
+			if (e->last_s > secs)
+				e->last_s = secs;
+			cxm__journey_rewind_entry(e, time_ms);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
 void cxm__customers_stats(cxm_context *ctx, cxm_stats *out)
 {
 	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);

@@ -280,6 +280,13 @@ CXM_INTERNAL void cxm__journey_release(cxm_context *ctx, jwork *w);
 CXM_INTERNAL bool cxm__journey_expire(cxm_context *ctx, cust_entry *e, int64_t now_ms, jop *op);
 CXM_INTERNAL void cxm__journey_count(cxm_context *ctx, const jop *op);
 CXM_INTERNAL void cxm__journeys_free(cxm_context *ctx);
+/* cxm_rewind(): the funnel and churn series (buckets discarded), and one
+ * customer entry (its journey instance dropped if it has a step after
+ * time_ms; true if so). */
+CXM_INTERNAL uint64_t cxm__journeys_rewind(cxm_context *ctx, int64_t time_ms);
+CXM_INTERNAL bool cxm__journey_rewind_entry(cust_entry *e, int64_t time_ms);
+/* cxm_rewind(): every customer's last-seen and journey instance. */
+CXM_INTERNAL void cxm__customers_rewind(cxm_context *ctx, int64_t time_ms);
 /* Churn: a private module if none is published yet (NO_MEMORY otherwise
  * nothing), then count (publishing it) or release it. */
 CXM_INTERNAL cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine);
@@ -440,6 +447,10 @@ CXM_INTERNAL int64_t *cxm__series_tag(const cxm_context *ctx, const series *s, u
 				      uint32_t idx);
 CXM_INTERNAL void *cxm__series_slot_cell(const cxm_context *ctx, const series *s, uint32_t k,
 					 uint32_t idx);
+/* Discard every bucket of s, in every tier, that starts after time_ms
+ * (the lifetime cell keeps all: exposed counters never go down); returns
+ * how many buckets went. */
+CXM_INTERNAL uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms);
 CXM_INTERNAL void cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 					   const void *cell);
 

@@ -361,10 +361,21 @@ static cxm_status admit(cxm_context *ctx, const shard *sh, const cxm_interaction
 			     : seq_wm;
 	if (sh->watermark != WATERMARK_NONE && sh->watermark / w0 > wm)
 		wm = sh->watermark / w0;
-	if (wm != WATERMARK_NONE && t / w0 <= wm - n0)
+	if (wm != WATERMARK_NONE && t / w0 <= wm - n0) {
+		if (wm * w0 > now + ctx->max_future_ms)
+			/* the watermark can only be this far ahead of the clock if
+			 * the clock was ahead when it moved: say how to get out */
+			return cxm__fail(ctx, CXM_ERR_TOO_LATE,
+					 "time %lld ms is %lld or more buckets of %lld ms behind the "
+					 "watermark (%lld ms), which is ahead of the clock (%lld ms): an "
+					 "interaction was accepted while the clock was ahead? "
+					 "cxm_rewind() takes the context back",
+					 (long long)t, (long long)n0, (long long)w0, (long long)(wm * w0),
+					 (long long)now);
 		return cxm__fail(ctx, CXM_ERR_TOO_LATE,
 				 "time %lld ms is %lld or more buckets of %lld ms behind the watermark",
 				 (long long)t, (long long)n0, (long long)w0);
+	}
 	*wm_out = wm;
 	return CXM_OK;
 }
@@ -425,6 +436,42 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 	if (st)
 		cxm__reject(ctx, st);
 	return st;
+}
+
+cxm_status cxm_rewind(uint64_t *discarded, cxm_context *ctx, int64_t time_ms)
+{
+	if (!ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
+	if (time_ms < 0 || time_ms > CXM_TIME_MAX)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "time %lld ms is outside 0 .. CXM_TIME_MAX",
+				 (long long)time_ms);
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	uint64_t gone = 0;
+	for (uint32_t i = 0; i < ctx->n_shards; i++) {
+		shard *sh = &ctx->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		if (sh->watermark != WATERMARK_NONE && sh->watermark > time_ms) {
+			for (uint32_t m = 0; m < ctx->max_metrics; m++) {
+				series ***row = sh->rows[m];
+				for (uint32_t t = 0; row && t < ctx->max_touchpoints; t++) {
+					series **grp = row[t];
+					for (uint32_t k = 0; grp && k <= ctx->max_segment_values; k++)
+						if (grp[k])
+							gone += cxm__series_rewind(ctx, grp[k], time_ms);
+				}
+			}
+			sh->watermark = time_ms;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+	int64_t e = floordiv64(time_ms, w0), cur = atomic_load(&ctx->wm_epoch);
+	while (cur != WATERMARK_NONE && cur > e && !atomic_compare_exchange_weak(&ctx->wm_epoch, &cur, e))
+		;
+	gone += cxm__journeys_rewind(ctx, time_ms);
+	cxm__customers_rewind(ctx, time_ms);
+	if (discarded)
+		*discarded = gone;
+	return CXM_OK;
 }
 
 cxm_status cxm_feed_check(cxm_context *ctx, const cxm_interaction *ix)

@@ -761,6 +761,57 @@ bool cxm__journey_expire(cxm_context *ctx, cust_entry *e, int64_t now_ms, jop *o
 	return true;
 }
 
+/* ---- rewind (cxm_rewind) -------------------------------------------------------- */
+
+static uint64_t group_rewind(cxm_context *ctx, const jstate *js, jgroup *g, int64_t time_ms)
+{
+	if (!g)
+		return 0;
+	uint64_t gone = cxm__series_rewind(ctx, g->counts, time_ms);
+	for (uint32_t k = 0; k < js->n_steps; k++)
+		gone += cxm__series_rewind(ctx, g->times[k], time_ms);
+	return gone;
+}
+
+uint64_t cxm__journeys_rewind(cxm_context *ctx, int64_t time_ms)
+{
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	if (!mod)
+		return 0;
+	uint64_t gone = 0;
+	pthread_mutex_lock(&mod->lock);
+	gone += cxm__series_rewind(ctx, mod->churn, time_ms);
+	pthread_mutex_unlock(&mod->lock);
+	for (uint32_t j = 0; j < mod->n_js; j++) {
+		jstate *js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
+		if (!js)
+			continue;
+		pthread_mutex_lock(&js->lock);
+		for (uint32_t c = 0; c < N_CHANNELS; c++)
+			gone += group_rewind(ctx, js, atomic_load_explicit(&js->by_chan[c], memory_order_acquire),
+					     time_ms);
+		for (uint32_t i = 0; i <= ctx->max_segment_values; i++)
+			gone += group_rewind(ctx, js, atomic_load_explicit(&js->by_slot[i], memory_order_acquire),
+					     time_ms);
+		pthread_mutex_unlock(&js->lock);
+	}
+	return gone;
+}
+
+bool cxm__journey_rewind_entry(cust_entry *e, int64_t time_ms)
+{
+	if (!e->journey || last_ms(e) <= time_ms)
+		return false;
+	/* an instance that moved after time_ms is dropped whole: what it
+	 * counted then is in buckets cxm_rewind() discards */
+	e->journey = 0;
+	e->step = 0;
+	e->flags &= JF_CHURNED;
+	e->inst_start_s = 0;
+	e->step_ms = 0;
+	return true;
+}
+
 /* ---- churn ---------------------------------------------------------------------- */
 
 cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine)

@@ -330,6 +330,53 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 	}
 }
 
+/* ---- taking a series back in time (cxm_rewind) --------------------------------------- */
+
+uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
+{
+	uint64_t gone = 0;
+	s->bins_epoch = TAG_EMPTY; /* a cache of a slot: looked up again */
+	s->bins_cell = NULL;
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		if (s->top[k] == TAG_EMPTY)
+			continue;
+		const int64_t n = ctx->tiers[k].buckets;
+		const int64_t last = floordiv64(time_ms, ctx->tiers[k].bucket_ms);
+		if (k == 0 && s->hot_epoch != TAG_EMPTY && s->hot_epoch > last) {
+			s->hot_epoch = TAG_EMPTY;
+			gone++;
+		}
+		if (s->top[k] <= last)
+			continue;
+		int64_t *tg = tags(ctx, s, k), newest = TAG_EMPTY;
+		uint32_t newest_idx = 0;
+		for (uint32_t i = 0; i < (uint32_t)n; i++) {
+			if (tg[i] == TAG_EMPTY)
+				continue;
+			if (tg[i] > last) {
+				tg[i] = TAG_EMPTY;
+				gone++;
+			} else if (newest == TAG_EMPTY || tg[i] > newest) {
+				newest = tg[i];
+				newest_idx = i;
+			}
+		}
+		/* the newest bucket left is the ring's top, as if nothing newer
+		 * had come; in the finest tier it becomes the hot cell again */
+		s->top[k] = newest;
+		s->top_idx[k] = newest_idx;
+		if (k == 0 && newest != TAG_EMPTY && s->hot_epoch == TAG_EMPTY) {
+			void *cell = cell_at(ctx, s, 0, newest_idx);
+			memcpy(s->hot, cell, s->m->tier_cell[0]);
+			cxm__cell_clear(s->m, cell);
+			s->hot_epoch = newest;
+		}
+	}
+	if (s->top[0] == TAG_EMPTY)
+		s->hot_epoch = TAG_EMPTY;
+	return gone;
+}
+
 /* ---- snapshots (snapshot.c) ------------------------------------------------------ */
 
 int64_t *cxm__series_tag(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)

@@ -2028,6 +2028,79 @@ static void test_file_inputs(void **state)
 	cxm_context_free(a);
 }
 
+
+/* A clock 10 years ahead for one interaction: after the clock is put
+ * right, feeds are TOO_LATE with a message naming the way out; cxm_rewind
+ * discards what lies ahead, feeds are accepted again, the numbers are
+ * those of the interactions at the right times, and snapshots of the
+ * result load. */
+static void test_clock_jump(void **state)
+{
+	(void)state;
+	const int64_t now0 = clk.now, jump = INT64_C(3653) * DAY;
+	cxm_context *c = model_ctx();
+	ev e;
+	memset(&e, 0, sizeof e);
+	e.tier = e.region = -1;
+	e.cust = 1;
+	e.tp = 0; /* buy, step 0 */
+	e.t = now0 - 10 * MIN;
+	e.ms[e.n_ms++] = (cxm_measure){M_NPS, 0, 9};
+	feed_ev(c, &e);
+	clk.now = now0 + jump; /* the clock jumps */
+	e.t = clk.now;
+	e.tp = 1; /* cart */
+	e.ms[0].value = 0;
+	feed_ev(c, &e);
+	clk.now = now0 + MIN; /* and is put right */
+	e.t = clk.now;
+	e.tp = 0;
+	e.ms[0].value = 10;
+	assert_int_equal(feed_ev_st(c, &e), CXM_ERR_TOO_LATE);
+	assert_non_null(strstr(cxm_errmsg(c), "cxm_rewind"));
+	uint64_t gone = 0;
+	assert_int_equal(cxm_rewind(NULL, NULL, clk.now), CXM_ERR_INVALID);
+	assert_int_equal(cxm_rewind(&gone, c, -1), CXM_ERR_OUT_OF_RANGE);
+	assert_int_equal(cxm_rewind(&gone, c, CXM_TIME_MAX + 1), CXM_ERR_OUT_OF_RANGE);
+	assert_int_equal(cxm_rewind(&gone, c, clk.now), CXM_OK);
+	assert_true(gone >= 2);
+	assert_int_equal(feed_ev_st(c, &e), CXM_OK);
+	/* nothing was ahead any more */
+	assert_int_equal(cxm_rewind(&gone, c, clk.now + HOUR), CXM_OK);
+	assert_int_equal(gone, 0);
+	cxm_query q = CXM_QUERY_INIT;
+	q.metric = M_NPS;
+	q.end_ms = clk.now + MIN;
+	q.span_ms = DAY;
+	cxm_result r = {.size = sizeof r};
+	assert_int_equal(cxm_query_run(&r, c, &q), CXM_OK);
+	assert_int_equal(r.n, 2); /* 9 and 10: the answer from the jump is gone */
+	assert_true(r.value > 99.9);
+	/* the customer's journey instance from the jump is gone: it starts anew */
+	cxm_funnel_query fq = CXM_FUNNEL_QUERY_INIT;
+	fq.journey = 0;
+	fq.end_ms = clk.now + MIN;
+	fq.span_ms = DAY;
+	cxm_funnel f = {.size = sizeof f};
+	cxm_funnel_step steps[3] = {{.size = sizeof steps[0]}};
+	assert_int_equal(cxm_funnel_run(&f, steps, 3, c, &fq), CXM_OK);
+	assert_int_equal(steps[1].reached, 0);
+	mem m = save_mem(c);
+	cxm_context *d = new_ctx();
+	cxm_status st = cxm_snapshot_load_mem(d, m.p, m.len);
+	if (st)
+		fail_msg("load after rewind: %s (%s)", cxm_strerror(st), cxm_errmsg(d));
+	cxm_result r2 = {.size = sizeof r2};
+	assert_int_equal(cxm_query_run(&r2, d, &q), CXM_OK);
+	assert_int_equal(r2.n, 2);
+	e.t = clk.now;
+	assert_int_equal(feed_ev_st(d, &e), CXM_OK);
+	free(m.p);
+	cxm_context_free(d);
+	cxm_context_free(c);
+	clk.now = now0;
+}
+
 /* ---- bad arguments ----------------------------------------------------------------------------- */
 
 static int never(const void *d, size_t n, void *p)
@@ -2112,6 +2185,7 @@ int main(void)
 		cmocka_unit_test(test_max_memory),
 		cmocka_unit_test(test_sums_bounded),
 		cmocka_unit_test(test_file_inputs),
+		cmocka_unit_test(test_clock_jump),
 		cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, mkdir_tmp, rmdir_tmp);
