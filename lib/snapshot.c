@@ -871,6 +871,8 @@ typedef struct loader {
 	size_t shard_bytes;
 	uint64_t rejected[CXM_STATUS_COUNT];
 	int64_t wm_epoch;
+	unsigned char *scratch; /* two cells, for skip_if_empty() */
+	size_t scratch_cap;
 } loader;
 
 #define TRUNC(L) CORRUPT((L)->ctx, "%s section is truncated", (L)->what)
@@ -1412,6 +1414,49 @@ cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into, series *s
 	return series_cells_read(L, &in->r, into, s, hot, top);
 }
 
+/* A record that holds nothing (no bucket in any tier, and a lifetime cell,
+ * if the kind has one, that is as cleared) is read past without making its
+ * series: an empty series answers like an absent one, and this way a file
+ * of empty records cannot make the loader allocate a whole series (up to
+ * megabytes) for each 60 bytes. SKIPPED (consumed), CXM_OK (read it), or
+ * an error. */
+#define SKIPPED ((cxm_status)-1)
+static cxm_status skip_if_empty(loader *L, rbuf *r, const metric *m, const int64_t *top)
+{
+	for (uint32_t k = 0; k < L->ctx->n_tiers; k++)
+		if (top[k] != TAG_EMPTY)
+			return CXM_OK;
+	rbuf at = *r;
+	cxm_status st;
+	for (uint32_t k = 0; k < L->ctx->n_tiers; k++) {
+		uint32_t tagged;
+		if ((st = rd32(L, &at, &tagged)))
+			return st;
+		if (tagged)
+			return CORRUPT(L->ctx, "a series' tier %u has %u buckets", k, tagged);
+	}
+	if (m->life_size) {
+		size_t need = 2 * (size_t)m->cell_size;
+		if (L->scratch_cap < need) {
+			cxm__free(L->ctx, L->scratch, L->scratch_cap);
+			L->scratch_cap = 0;
+			if (!(L->scratch = cxm__alloc(L->ctx, need)))
+				return cxm__fail(L->ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
+			L->scratch_cap = need;
+		}
+		unsigned char *cell = L->scratch, *clear = L->scratch + m->cell_size;
+		memset(L->scratch, 0, need);
+		cxm__cell_clear(m, (void *)cell);
+		cxm__cell_clear(m, (void *)clear);
+		if ((st = cell_read(L, &at, m, cell, true)))
+			return st;
+		if (memcmp(cell, clear, m->cell_size) != 0)
+			return CXM_OK; /* lifetime totals to keep */
+	}
+	*r = at;
+	return SKIPPED;
+}
+
 static cxm_status read_series(loader *L, rbuf *r)
 {
 	cxm_context *ctx = L->ctx, *tmp = L->tmp;
@@ -1436,6 +1481,8 @@ static cxm_status read_series(loader *L, rbuf *r)
 	}
 	if (hot != top[0])
 		return CORRUPT(ctx, "a series' newest bucket is not its finest tier's newest");
+	if ((st = skip_if_empty(L, r, m, top)) != CXM_OK)
+		return st == SKIPPED ? CXM_OK : st;
 	shard *sh = &tmp->shards[tp % tmp->n_shards];
 	bool made = false;
 	series **ref = series_ref(tmp, sh, mid, tp, slot, true, &made, &made);
@@ -1624,6 +1671,7 @@ static cxm_status make_tmp(cxm_context *ctx, cxm_context **out)
 
 static void loader_free(loader *L)
 {
+	cxm__free(L->ctx, L->scratch, L->scratch_cap);
 	cxm__free(L->ctx, L->name, L->name_cap);
 	cxm__free(L->ctx, L->shard_wm, L->shard_bytes);
 	cxm__free(L->ctx, L->shard_acc, L->shard_bytes);

@@ -2101,6 +2101,42 @@ static void test_clock_jump(void **state)
 	clk.now = now0;
 }
 
+
+/* Records that hold nothing make no series: a file of empty distinct-count
+ * records (60 bytes each, a 2.45 MB series each at the default tiers)
+ * cannot make a load allocate per record. */
+static void test_empty_records_allocate_nothing(void **state)
+{
+	(void)state;
+	cxm_context *a = model_ctx();
+	for (uint32_t tp = 0; tp < N_TP; tp++) {
+		ev e;
+		memset(&e, 0, sizeof e);
+		e.t = START;
+		e.tp = tp;
+		e.cust = 1 + (int)tp;
+		e.tier = e.region = -1;
+		feed_ev(a, &e);
+	}
+	uint64_t gone = 0;
+	assert_int_equal(cxm_rewind(&gone, a, START - DAY), CXM_OK); /* every bucket goes */
+	assert_true(gone > 0);
+	mem m = save_mem(a);
+	cxm_stats sa = {.size = sizeof sa}, sb = {.size = sizeof sb}, s0 = {.size = sizeof s0};
+	assert_int_equal(cxm_stats_get(&sa, a), CXM_OK);
+	cxm_context *b = new_ctx();
+	assert_int_equal(cxm_stats_get(&s0, b), CXM_OK);
+	assert_int_equal(cxm_snapshot_load_mem(b, m.p, m.len), CXM_OK);
+	assert_int_equal(cxm_stats_get(&sb, b), CXM_OK);
+	/* only the volume and distinct series were fed; the volume series
+	 * keep their lifetime totals, the distinct ones have none */
+	assert_true(sb.series < sa.series);
+	assert_true(sb.memory_bytes < sa.memory_bytes);
+	free(m.p);
+	cxm_context_free(a);
+	cxm_context_free(b);
+}
+
 /* ---- bad arguments ----------------------------------------------------------------------------- */
 
 static int never(const void *d, size_t n, void *p)
@@ -2186,6 +2222,7 @@ int main(void)
 		cmocka_unit_test(test_sums_bounded),
 		cmocka_unit_test(test_file_inputs),
 		cmocka_unit_test(test_clock_jump),
+		cmocka_unit_test(test_empty_records_allocate_nothing),
 		cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, mkdir_tmp, rmdir_tmp);
