@@ -218,7 +218,10 @@ typedef struct cxm_config {
 	double confidence;         /**< Level of confidence intervals, in (0, 1); 0: 0.95. */
 	/** Key of the keyed hash (SipHash-2-4) under which customer ids are
 	 * kept; contexts whose state is to be combined need the same key. All
-	 * zero: a random key from the system for this context. */
+	 * zero: a random key from the system for this context. Keep a key you
+	 * set secret, like a password: whoever knows it can make ids whose
+	 * digests collide (see @ref customers for what that can and cannot
+	 * do) and can test whether a known id is in a snapshot. */
 	uint8_t customer_key[16];
 	/** Customers tracked at once, at most 1073741824 (2^30); 0: 1000000.
 	 * Up to this many distinct customers are all kept: none is evicted or
@@ -1192,6 +1195,15 @@ CXM_EXPORT cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_
  * stripe keeps room for an uneven spread of ids). The
  * table is allocated on the first customer id (an allocation failure then
  * rejects that interaction with ::CXM_ERR_NO_MEMORY).
+ *
+ * Colliding ids. No entry is kept more than 2048 slots after its place;
+ * among random digests a run that long has a probability near 1e-20 per
+ * slot. Someone who knows the key can make ids that collide: past 2048
+ * such ids a newcomer is handled as at the limit (under EVICT it replaces
+ * the least recently seen of the 8 entries at its place, counted in
+ * cxm_stats::customers_evicted; under REFUSE it is refused with
+ * ::CXM_ERR_LIMIT, counted in cxm_stats::customers_refused), so no look-up
+ * ever walks more than 2048 entries and other customers are unaffected.
  * @{ */
 
 /**
@@ -1517,7 +1529,10 @@ typedef int (*cxm_write_fn)(const void *data, size_t len, void *payload);
  * the temporary file is removed and @p path is untouched (the previous
  * snapshot, if any, stays as it was); if only the directory's fsync
  * fails, @p path already holds the new snapshot but the rename may not
- * survive a power cut, and the call still fails.
+ * survive a power cut, and the call still fails. A file that is replaced
+ * keeps its mode (and its owner, where the process may set it); a new one
+ * is 0644 less the umask. Temporary files of @p path left by processes
+ * that died mid-save are removed.
  *
  * @param ctx   the context.
  * @param path  the snapshot's path; its directory must exist.
@@ -1556,17 +1571,22 @@ CXM_EXPORT cxm_status cxm_snapshot_write(cxm_context *ctx, cxm_write_fn fn, void
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID    a pointer is NULL, @p path is empty, or the
  *                            context is not empty.
- * @retval CXM_ERR_IO         the file cannot be opened or read.
+ * @retval CXM_ERR_IO         the file cannot be opened or read, or is not
+ *                            a regular file (a FIFO, a device, a
+ *                            directory: refused before a byte is read).
  * @retval CXM_ERR_CORRUPT    the file is not a snapshot, or is damaged,
- *                            truncated or inconsistent.
+ *                            truncated or inconsistent (including values
+ *                            no feeding can make, see docs/snapshot.md).
  * @retval CXM_ERR_VERSION    the file is a snapshot of another format
  *                            version (or has a section this library does
  *                            not know).
  * @retval CXM_ERR_EXISTS     the context's tiers or customer key differ
  *                            from the saver's.
  * @retval CXM_ERR_LIMIT      the snapshot needs more than the context's
- *                            limits allow.
- * @retval CXM_ERR_NO_MEMORY
+ *                            limits allow (max_series, max_customers,
+ *                            cxm_config::max_memory, ...).
+ * @retval CXM_ERR_NO_MEMORY  the allocator, or cxm_config::max_memory,
+ *                            refused an allocation.
  * @retval CXM_ERR_UNSUPPORTED this platform is not little-endian.
  * On any failure the context is unchanged. Not thread-safe: no other call
  * on @p ctx may run at the same time.
@@ -1595,7 +1615,7 @@ CXM_EXPORT cxm_status cxm_snapshot_load_mem(cxm_context *ctx, const void *data, 
  * @param path  the snapshot.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL or @p path is empty.
- * @retval CXM_ERR_IO          the file cannot be opened or read.
+ * @retval CXM_ERR_IO          as cxm_snapshot_load().
  * @retval CXM_ERR_CORRUPT, CXM_ERR_VERSION  as cxm_snapshot_load().
  * @retval CXM_ERR_UNKNOWN_ID  the source defines a journey, touchpoint,
  *                             metric or segment that @p dst does not.
@@ -1603,8 +1623,9 @@ CXM_EXPORT cxm_status cxm_snapshot_load_mem(cxm_context *ctx, const void *data, 
  *                             journey has other cxm_journey_options, or the
  *                             tiers or customer key differ; cxm_errmsg()
  *                             says which and how.
- * @retval CXM_ERR_LIMIT       @p dst's limits (series, segment values)
- *                             cannot hold the result.
+ * @retval CXM_ERR_LIMIT       @p dst's limits (series, segment values,
+ *                             cxm_config::max_memory) cannot hold the
+ *                             result.
  * @retval CXM_ERR_NO_MEMORY
  * @retval CXM_ERR_UNSUPPORTED this platform is not little-endian.
  * Thread-safe: @p dst may be fed and queried meanwhile.
