@@ -194,13 +194,34 @@ bool cxm__series_empty(const series *s)
 
 static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e);
 
+/* The cell of epoch e of tier k, or, when e is older than tier k's ring,
+ * of the coarser tier that covers it now, as rolling up would have put it
+ * there. Past the coarsest tier's ring: NULL (expired), or with `clamp`
+ * that ring's oldest bucket. So no tier ever tags an epoch outside
+ * (top - n, top], whatever its top: a snapshot may hand over tiers whose
+ * tops are not those feeding would have made (and merges move them). */
+static void *ring_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e, bool clamp)
+{
+	for (;;) {
+		const int64_t n = ctx->tiers[k].buckets;
+		if (s->top[k] == TAG_EMPTY || e > s->top[k] - n)
+			return tier_cell(ctx, s, k, e);
+		if (k + 1 >= ctx->n_tiers)
+			return clamp ? tier_cell(ctx, s, k, s->top[k] - n + 1) : NULL;
+		e = floordiv64(e * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
+		k++;
+	}
+}
+
 /* Bucket x of tier k leaves the ring: add it to the next tier, if any. */
 static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const void *cell)
 {
 	if (k + 1 >= ctx->n_tiers)
 		return;
 	int64_t y = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
-	cxm__cell_merge(s->m, tier_cell(ctx, s, k + 1, y), cell);
+	void *dst = ring_cell(ctx, s, k + 1, y, false);
+	if (dst)
+		cxm__cell_merge(s->m, dst, cell);
 }
 
 /* The cell of epoch e in tier k. Buckets leave a ring in increasing epoch
@@ -275,6 +296,12 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 	int64_t y = floordiv64(e * ctx->tiers[0].bucket_ms, ctx->tiers[b].bucket_ms);
 	if (y == s->bins_epoch)
 		return s->bins_cell;
+	const int64_t n = ctx->tiers[b].buckets;
+	if (s->top[b] != TAG_EMPTY && y <= s->top[b] - n) {
+		/* older than the ring (only after a load or merge handed over
+		 * tiers ahead of the finest): not cached */
+		return ring_cell(ctx, s, b, y, true);
+	}
 	void *cell = tier_cell(ctx, s, b, y);
 	s->bins_epoch = y;
 	s->bins_cell = cell;
@@ -394,12 +421,10 @@ void cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 {
 	/* a bucket older than tier k's ring holds data that this series keeps
 	 * at a coarser width by now: add it there, as rolling up would have */
-	while (s->top[k] != TAG_EMPTY && e <= s->top[k] - (int64_t)ctx->tiers[k].buckets) {
-		if (k + 1 >= ctx->n_tiers)
-			return; /* expired */
-		e = floordiv64(e * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
-		k++;
-	}
-	void *dst = k == 0 ? cxm__series_cell(ctx, s, e) : tier_cell(ctx, s, k, e);
+	void *dst;
+	if (k == 0 && (s->top[0] == TAG_EMPTY || e > s->top[0] - (int64_t)ctx->tiers[0].buckets))
+		dst = cxm__series_cell(ctx, s, e);
+	else if (!(dst = ring_cell(ctx, s, k, e, false)))
+		return; /* expired */
 	cxm__cell_merge(s->m, dst, cell);
 }
