@@ -5,7 +5,7 @@
 #      Python and Lua binding suites, and Kamailio+sipp
 #   2. install into a staging root, build examples/minimal.c with pkg-config
 #   3. ABI gate: abidiff --no-added-syms against abi/libcxm.abi
-#   4. the unit suites under ASan+UBSan
+#   4. the unit suites under ASan+UBSan, and the Python bulk paths
 #   5. the unit suites under valgrind
 #   6. the stress suite under ThreadSanitizer (clang)
 #   7. the snapshot loader under libFuzzer for 60 s (clang; tools/fuzz.sh)
@@ -167,6 +167,14 @@ prefix=("${norandom[@]}")
 run_tests asan -C build/asan --suite unit
 prefix=()
 unset ASAN_OPTIONS UBSAN_OPTIONS
+
+echo "== Python binding under ASan+UBSan"
+# feed_buffer's record loop, feed_many's chunks, replay and threads, in the
+# ASan tree just built (the sanitizer runtimes preloaded into Python).
+bash tools/python-asan.sh build/asan ||
+	fail_stage python-asan "the Python bulk paths under ASan+UBSan failed (see above)"
+summary+=("python-asan: feed_buffer, feed_many, replay, threads clean")
+passed=$((passed + 1))
 
 echo "== valgrind"
 run_tests valgrind -C build/release --setup=valgrind --suite unit

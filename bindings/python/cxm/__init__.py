@@ -18,6 +18,7 @@ and timedeltas into the integers the C library takes. See docs/python.md.
 import dataclasses
 import enum
 import io
+import operator
 import os
 from datetime import timedelta
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
@@ -59,7 +60,7 @@ _cxm._set_converters(time_ms, span_ms, from_ms)
 __version__ = "0.1.0"
 
 __all__ = [
-    "Context", "Query", "Layout", "MetricDef", "preset", "FeedReport", "Rejection",
+    "Context", "Query", "Layout", "MetricDef", "preset", "FeedReport", "Rejection", "BulkFeedError",
     "Journey", "Touchpoint", "Metric", "Segment", "SegmentValue",
     "Status", "Channel", "Kind", "Headline", "Scope", "Preset", "CustomerPolicy",
     "Result", "Comparison", "Stats", "Error", "InvalidArgumentError", "UnknownIdError",
@@ -182,9 +183,28 @@ class CustomerPolicy(enum.IntEnum):
 _ALIASES = {Preset: {"CSAT": "CSAT5", "CES": "CES7", "CX_INDEX": "CXI"}}
 
 
+def _index(value, what):
+    """An int argument: an int or anything with __index__, never a bool
+    (True is not 1 here) nor a float (no silent truncation)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be an int, not bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}") from None
+
+
+def _flag(value, what):
+    """A yes/no argument: a bool, not any truthy object ("no" is truthy)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, not {type(value).__name__}")
+    return value
+
+
 def _enum(cls, value):
     """An enum member from itself, its number or its name in any case
-    ("in person", "in-person" and "IN_PERSON" alike)."""
+    ("in person", "in-person" and "IN_PERSON" alike). A number that is not
+    a member goes to libcxm, which refuses it with its own code."""
     if isinstance(value, str):
         key = value.strip().upper().replace(" ", "_").replace("-", "_")
         key = _ALIASES.get(cls, {}).get(key, key)
@@ -193,10 +213,13 @@ def _enum(cls, value):
         except KeyError:
             names = ", ".join(m.name.lower() for m in cls)
             _cxm._raise_status(Status.INVALID, f"{value!r} is not a {cls.__name__.lower()} ({names})")
+    if isinstance(value, cls):
+        return value
+    value = _index(value, cls.__name__.lower())
     try:
         return cls(value)
     except ValueError:
-        return int(value)  # libcxm refuses it with its own code and message
+        return value  # libcxm refuses it with its own code and message
 
 
 # ---- definitions as ints with a name ----------------------------------------
@@ -278,7 +301,7 @@ class Definitions:
         if isinstance(key, str):
             id, name = ctx._find(kind, key), key
         else:
-            id = int(key)
+            id = _index(key, "an id")
             name = ctx._name(kind, id)
         return ctx._object(kind, id, name)
 
@@ -356,8 +379,17 @@ _JOURNEY_FLAGS = (
 )
 
 
-def _opt_span(value):
-    return 0 if value is None else span_ms(value)
+def _opt_span(value, what):
+    """A journey option's duration in ms; None is libcxm's default (0 in
+    the C struct). A duration that is not positive would read as that
+    default too: refused."""
+    if value is None:
+        return 0
+    ms = span_ms(value)
+    if ms <= 0:
+        _cxm._raise_status(Status.OUT_OF_RANGE, f"{what} must be a positive duration, not "
+                           f"{value!r} ({ms} ms); None means the default")
+    return ms
 
 
 @dataclasses.dataclass(frozen=True)
@@ -378,6 +410,10 @@ class JourneyOptions:
     restart: bool = False
     window_exclusive: bool = False
 
+    def __post_init__(self):
+        for name, _ in _JOURNEY_FLAGS:
+            _flag(getattr(self, name), name)
+
     @property
     def flags(self) -> int:
         return sum(bit for name, bit in _JOURNEY_FLAGS if getattr(self, name))
@@ -389,8 +425,9 @@ class JourneyOptions:
         return dataclasses.asdict(self)
 
     def _args(self):
-        return (self.flags, _opt_span(self.conversion), _opt_span(self.abandon),
-                _opt_span(self.lateness), _opt_span(self.repeat))
+        return (self.flags, _opt_span(self.conversion, "conversion"),
+                _opt_span(self.abandon, "abandon"), _opt_span(self.lateness, "lateness"),
+                _opt_span(self.repeat, "repeat"))
 
     @classmethod
     def _from_tuple(cls, t):
@@ -500,6 +537,65 @@ def _report(t, offset=0) -> FeedReport:
     return FeedReport(acc, rej, [Rejection(i + offset, Status(c), r) for i, c, r in lst])
 
 
+class BulkFeedError(Error):
+    """A bulk feed (``feed_many``, ``feed_buffer``, ``python3 -m cxm
+    replay``) stopped before the end of its input.
+
+    ``__cause__`` is the exception that stopped it: the iterable's, a
+    value's ``__float__``, the clock's, libcxm's. ``index`` is the input
+    row (counted like Rejection.index; a line for the replay) at which it
+    stopped. Every row before ``index`` was fed: accepted, or rejected and
+    listed in ``report.rejections``; no row from ``index`` on was fed.
+    ``report`` is the FeedReport of the rows before ``index``;
+    ``accepted`` and ``rejected`` are its counts. ``code`` is the cause's
+    when the cause is a cxm.Error."""
+
+    def __init__(self, message="", report=None, index=0):
+        super().__init__(message)
+        self.report = report if report is not None else FeedReport(0, 0, [])
+        self.index = index
+
+    @property
+    def accepted(self) -> int:
+        return self.report.accepted
+
+    @property
+    def rejected(self) -> int:
+        return self.report.rejected
+
+
+def _bulk_error(cause, report, index, what, unit="row"):
+    """What a bulk feed stopped by ``cause`` at ``index`` raises: a
+    BulkFeedError from cause, with the report of the rows before index. A
+    BaseException that is not an Exception (KeyboardInterrupt, SystemExit)
+    is not wrapped, so that ``except Exception`` still lets it through: it
+    carries ``report`` and ``index`` itself (and, from Python 3.11, a note)."""
+    text = (f"{report.accepted} accepted and {report.rejected} rejected before {unit} "
+            f"{index}; none from {unit} {index} on was fed")
+    if not isinstance(cause, Exception):
+        try:
+            cause.report, cause.index = report, index
+            if hasattr(cause, "add_note"):
+                cause.add_note(f"cxm {what}: {text}")
+        except (AttributeError, TypeError):
+            pass
+        return cause
+    err = BulkFeedError(f"{what} stopped at {unit} {index} by {type(cause).__name__}: {cause}; "
+                        f"{text}", report, index)
+    err.__cause__ = cause
+    err.code, err.status = ((cause.code, getattr(cause, "status", None))
+                            if isinstance(cause, Error) else (None, None))
+    return err
+
+
+def _bulk_failure(cause, accepted, rejected, rejections, index, what):
+    """The extension's hook: a bulk feed in C stopped at index."""
+    return _bulk_error(cause, _report((accepted, rejected, rejections)), index, what)
+
+
+_cxm._set_bulk(_bulk_failure)
+
+
 _CODES = {("i", 1): "b", ("u", 1): "B", ("b", 1): "?", ("i", 2): "h", ("u", 2): "H",
           ("i", 4): "i", ("u", 4): "I", ("i", 8): "q", ("u", 8): "Q", ("f", 4): "f",
           ("f", 8): "d"}
@@ -536,18 +632,26 @@ class Layout:
         cust, cust_size = None, 0
         if customer is not None:
             off, code = customer
-            if code.endswith("s"):
-                cust, cust_size = (int(off), "s"), int(code[:-1] or 1)
+            if isinstance(code, str) and code.endswith("s"):
+                try:
+                    cust_size = int(code[:-1] or 1)
+                except ValueError:
+                    raise ValueError(f"customer: {code!r} is not a bytes code such as '16s'") from None
+                cust = (_index(off, "customer offset"), "s")
             else:
-                cust = (int(off), code)
-        segs = tuple((int(d), 0, int(o), c) for d, (o, c) in (segments or {}).items())
+                cust = (_index(off, "customer offset"), code)
+        segs = tuple((_index(d, "segment"), 0, _index(o, "segment offset"), c)
+                     for d, (o, c) in (segments or {}).items())
         meas = []
         for key, (o, c) in (measures or {}).items():
             metric, item = key if isinstance(key, tuple) else (key, 0)
-            meas.append((int(metric), int(item), int(o), c))
-        self.record_size = int(record_size)
-        self._t = (self.record_size, (int(time[0]), time[1]), mul, div,
-                   (int(touchpoint[0]), touchpoint[1]), cust, cust_size, segs, tuple(meas))
+            meas.append((_index(metric, "metric"), _index(item, "question"),
+                         _index(o, "measure offset"), c))
+        self.record_size = _index(record_size, "record_size")
+        # offsets and sizes are checked against the record by the extension
+        self._t = (self.record_size, (_index(time[0], "time offset"), time[1]), mul, div,
+                   (_index(touchpoint[0], "touchpoint offset"), touchpoint[1]), cust, cust_size,
+                   segs, tuple(meas))
 
     @classmethod
     def from_dtype(cls, ctx, dtype, *, time="time", touchpoint="touchpoint",
@@ -560,6 +664,8 @@ class Layout:
         nothing is an error unless listed in ``ignore``."""
         if dtype.names is None:
             raise TypeError("feed_buffer needs a structured dtype (named fields)")
+        if isinstance(ignore, (str, bytes)):
+            raise TypeError("ignore must be a list of field names, not a string")
         measures = dict(measures or {})
         segments = dict(segments or {})
         f_time = f_tp = f_cust = None
@@ -616,12 +722,12 @@ def _code(name, fdt, kinds):
 
 
 def _id_of(defs, key):
-    return int(defs[key]) if isinstance(key, str) else int(key)
+    return int(defs[key]) if isinstance(key, str) else _index(key, "an id")
 
 
 def _metric_key(ctx, key):
     if isinstance(key, tuple):
-        return (_id_of(ctx.metrics, key[0]), int(key[1]))
+        return (_id_of(ctx.metrics, key[0]), _index(key[1], "question"))
     return _id_of(ctx.metrics, key)
 
 
@@ -634,7 +740,8 @@ class Context(_cxm.Context):
     """One tenant's definitions and aggregates (cxm_context). Use it as a
     context manager, or call close(). Safe to share between threads.
 
-    Configuration, every key optional (zero or absent: libcxm's default):
+    Configuration, every key optional (absent or None: libcxm's default; a
+    0, which libcxm would replace by its default, is refused):
     tiers=[("1m", 120), ("1h", 192), ("1d", 400)] (bucket width, count);
     shards, max_future ("5m", a timedelta or ms), max_journeys, max_steps,
     max_touchpoints, max_metrics, max_segments, max_segment_values,
@@ -647,8 +754,15 @@ class Context(_cxm.Context):
     def __init__(self, **config):
         conv = {}
         for key, value in config.items():
+            if value is None:
+                key = "max_future_ms" if key == "max_future" else key
+                conv[key] = None  # like leaving it out: libcxm's default
+                continue
             if key == "tiers":
-                value = tuple((span_ms(w), int(n)) for w, n in value)
+                if isinstance(value, (str, bytes)):
+                    raise TypeError("tiers is a sequence of (bucket width, count) pairs, "
+                                    "not a string")
+                value = tuple((span_ms(w), n) for w, n in value)
             elif key in ("max_future", "max_future_ms"):
                 key, value = "max_future_ms", span_ms(value)
             elif key == "customer_policy":
@@ -669,7 +783,11 @@ class Context(_cxm.Context):
     # -- definitions --
 
     def journey(self, name: str, steps: Iterable[str]) -> Journey:
-        """Define a journey with its ordered steps (cxm_journey_define)."""
+        """Define a journey with its ordered steps (cxm_journey_define).
+        steps is a sequence of names: a str is refused (TypeError), since
+        "abc" would be the steps a, b and c."""
+        if isinstance(steps, (str, bytes)):
+            raise TypeError("steps must be a sequence of step names, not a string")
         steps = tuple(steps)
         return Journey(self._journey_define(name, steps), name, steps=steps)
 
@@ -682,7 +800,7 @@ class Context(_cxm.Context):
         s = step
         if isinstance(step, str):
             s = self._step_find(j, step) if j is not None else None
-        s = None if s is None else int(s)
+        s = None if s is None else _index(s, "step")
         id = self._touchpoint_define(name, ch, j, s if j is not None else None)
         return Touchpoint(id, name, channel=_channel(ch), journey=j, step=s if j is not None else None)
 
@@ -704,7 +822,7 @@ class Context(_cxm.Context):
         """The id of a value of a dimension, added if new unless add=False
         (cxm_segment_value / cxm_segment_value_find)."""
         seg = _id_of(self.segments, segment)
-        return SegmentValue(self._segment_value(seg, value, add), value, segment=seg)
+        return SegmentValue(self._segment_value(seg, value, _flag(add, "add")), value, segment=seg)
 
     def segment_values(self, segment) -> Tuple[SegmentValue, ...]:
         """Every value of a dimension so far, in id order."""
@@ -753,8 +871,12 @@ class Context(_cxm.Context):
         A row is a tuple ``(time, touchpoint[, measures[, customer[,
         segments]]])`` or a dict with those keys. Returns a FeedReport; rows
         are never dropped silently: each rejected one is listed with its
-        index (counted from ``start``) and reason. If the iterable itself
-        raises, rows before it are fed and the exception propagates."""
+        index (counted from ``start``) and reason. If anything stops the
+        feed before the end (the iterable raises, a value's __float__
+        raises something other than TypeError/ValueError, the clock
+        fails...), every row before the failing one is fed and a
+        BulkFeedError from that exception says how many were accepted
+        (``e.report``) and from which row on nothing was fed (``e.index``)."""
         return _report(self._feed_many(rows, start))
 
     def feed_buffer(self, data, layout: Optional[Layout] = None, **mapping) -> FeedReport:
@@ -781,14 +903,23 @@ class Context(_cxm.Context):
         if len(view) % rs:
             raise ValueError(f"the buffer's {len(view)} bytes are not a whole number of "
                              f"{rs}-byte records")
-        acc = rej = 0
+        acc = rej = first = 0
         lst: List[Rejection] = []
-        for first in range(0, len(view) // rs, _RECORD_CHUNK):
-            chunk = bytes(view[first * rs:(first + _RECORD_CHUNK) * rs])
-            r = _report(self._feed_records(chunk, layout._t, first))
-            acc += r.accepted
-            rej += r.rejected
-            lst.extend(r.rejections)
+        try:
+            for first in range(0, len(view) // rs, _RECORD_CHUNK):
+                chunk = bytes(view[first * rs:(first + _RECORD_CHUNK) * rs])
+                r = _report(self._feed_records(chunk, layout._t, first))
+                acc += r.accepted
+                rej += r.rejected
+                lst.extend(r.rejections)
+        except BulkFeedError as e:  # a chunk stopped: the report covers every chunk before
+            rep = FeedReport(acc + e.accepted, rej + e.rejected, lst + e.report.rejections)
+            raise _bulk_error(e.__cause__, rep, e.index, "feed_buffer") from e.__cause__
+        except BaseException as e:  # between chunks (a copy ran out of memory, ^C)
+            err = _bulk_error(e, FeedReport(acc, rej, lst), first, "feed_buffer")
+            if err is e:
+                raise
+            raise err from e
         return FeedReport(acc, rej, lst)
 
     # -- queries --
@@ -891,7 +1022,12 @@ class Context(_cxm.Context):
                 seg = _id_of(self.segments, seg)
                 if isinstance(val, str):
                     val = self._segment_value(seg, val, False)
-        ch = 0 if channel is None else int(_enum(Channel, channel))
+        ch = 0  # no breakdown by channel
+        if channel is not None:
+            ch = int(_enum(Channel, channel))
+            if ch == 0:  # libcxm reads 0 as "no channel": refuse it rather than drop the filter
+                _cxm._raise_status(Status.INVALID, "channel 0 is not a channel; None means no "
+                                   "breakdown")
         return (journey, window, end, seg, val, ch)
 
     def funnel(self, journey, window, *, end=None, segment=None, channel=None) -> Funnel:
@@ -975,8 +1111,11 @@ class Context(_cxm.Context):
         the series of every interaction; ``points=False``: no per-point
         answer counters. See docs/prometheus.md."""
         fmt = int(_enum(ExportFormat, format))
-        flags = (0 if segments else _cxm.EXPORT_NO_SEGMENTS) | (0 if points else _cxm.EXPORT_NO_POINTS)
-        labels = dict(labels or {})
+        flags = ((0 if _flag(segments, "segments") else _cxm.EXPORT_NO_SEGMENTS)
+                 | (0 if _flag(points, "points") else _cxm.EXPORT_NO_POINTS))
+        if isinstance(buckets, (str, bytes)):
+            raise TypeError("buckets must be a sequence of bounds in seconds, not a string")
+        labels = dict(labels) if labels is not None else {}
         return self._export(fmt, flags, None if buckets is None else tuple(buckets),
                             tuple(labels), tuple(labels.values()))
 

@@ -214,6 +214,18 @@ class FeedReport(NamedTuple):
     def ok(self) -> bool: ...
     def by_reason(self) -> Dict[str, int]: ...
 
+class BulkFeedError(Error):
+    report: FeedReport
+    index: int
+    code: Optional[int]
+    status: Optional[str]
+    def __init__(self, message: str = ..., report: Optional[FeedReport] = ...,
+                 index: int = ...) -> None: ...
+    @property
+    def accepted(self) -> int: ...
+    @property
+    def rejected(self) -> int: ...
+
 class Layout:
     record_size: int
     def __init__(self, record_size: int, *, time: Tuple[int, str], touchpoint: Tuple[int, str],

@@ -59,8 +59,11 @@ def time_ms(t):
 
     Accepts an int (already ms), an aware datetime, an ISO 8601 string with
     an offset, a numpy datetime64, or anything with __index__. A naive
-    datetime is refused: which zone it means is the caller's to say.
+    datetime is refused: which zone it means is the caller's to say. A
+    bool or a float is refused too (True is not 1 ms; seconds or ms?).
     """
+    if isinstance(t, bool):
+        raise TypeError("time must be an int of ms or a datetime, not bool")
     if isinstance(t, int):
         return int(t)
     if isinstance(t, datetime):
@@ -85,22 +88,30 @@ def time_ms(t):
 
 def span_ms(w):
     """A window length as ms: an int (ms), a timedelta, "24h", "7d",
-    "1h30m", "90s", "500ms", or a numpy timedelta64."""
+    "1h30m", "90s", "500ms", or a numpy timedelta64. A string is exact: a
+    part of a millisecond ("1.5ms", "0.0001s") is refused, not rounded."""
+    if isinstance(w, bool):
+        raise TypeError("window must be an int of ms, a timedelta or a string such as '24h', "
+                        "not bool")
     if isinstance(w, int):
         return int(w)
     if isinstance(w, timedelta):
         return w // _MS
     if isinstance(w, str):
-        pos, total, text = 0, 0.0, w.strip()
+        from fractions import Fraction  # exact: "0.1s" is 100 ms, not 100.00000000000001
+
+        pos, total, text = 0, Fraction(0), w.strip()
         while pos < len(text):
             m = _SPAN_PART.match(text, pos)
             if not m:
                 raise ValueError(f"window {w!r}: write it as 24h, 7d, 30m, 90s, 500ms or 1h30m")
-            total += float(m.group(1)) * _UNIT_MS[m.group(2).lower()]
+            total += Fraction(m.group(1)) * _UNIT_MS[m.group(2).lower()]
             pos = m.end()
         if not text:
             raise ValueError("window is empty")
-        return int(round(total))
+        if total.denominator != 1:
+            raise ValueError(f"window {w!r} is not a whole number of milliseconds")
+        return int(total)
     ms = _numpy_ms(w, "m")
     if ms is not None:
         return ms

@@ -15,7 +15,10 @@ customer column is mapped.
 
 Rows are fed in batches through Context.feed_many; every row that is not
 accepted is reported with its line and reason, none is dropped silently.
-The dashboard's windows end at the latest event time fed (the watermark).
+If the replay stops early (an unreadable line, ^C), the rows read before
+are fed and it says from which line on nothing was fed (exit status 1, or
+130 after ^C). The dashboard's windows end at the latest event time fed
+(the watermark).
 """
 import argparse
 import csv
@@ -26,7 +29,8 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from . import Channel, Context, Error, Kind, Preset, _enum, from_ms, span_ms
+from . import (BulkFeedError, Channel, Context, Error, FeedReport, Kind, Preset, Rejection,
+               Status, _bulk_error, _enum, from_ms, span_ms)
 
 _BATCH = 4096
 _RATE_WORDS = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
@@ -181,7 +185,7 @@ class _Replay:
         if "touchpoint" not in self.roles and not args.touchpoint:
             raise SystemExit("cxm replay: map a column to touchpoint, or give --touchpoint NAME")
         cfg = {}
-        if args.max_customers:
+        if args.max_customers is not None:
             cfg["max_customers"] = args.max_customers
         self.ctx = Context(**cfg)
         self.parse_time = _time_parser(args.time_format, _tz(args.tz))
@@ -214,13 +218,13 @@ class _Replay:
             col, _, cap = spec.partition(":")
             seg = self.ctx.segment(col, int(cap) if cap else 256)
             self.segments.append((col, int(seg)))
-        self.rejections = []  # (line, reason)
+        self.rejections = []  # (line, reason, code)
         self.by_reason = {}
         self.rows = 0
         self.accepted = 0
 
-    def reject(self, line, reason):
-        self.rejections.append((line, reason))
+    def reject(self, line, reason, code=Status.INVALID):
+        self.rejections.append((line, reason, code))
         self.by_reason[reason] = self.by_reason.get(reason, 0) + 1
 
     def touchpoint(self, name, channel):
@@ -242,6 +246,9 @@ class _Replay:
         raw_t = row.get(roles["time"])
         if raw_t in (None, ""):
             self.reject(line, "no time")
+            return None
+        if isinstance(raw_t, bool):  # JSON true is not 1 ms
+            self.reject(line, f"time {raw_t!r} is not a time")
             return None
         try:
             t = self.parse_time(str(raw_t)) if not isinstance(raw_t, (int, float)) else int(raw_t)
@@ -278,6 +285,9 @@ class _Replay:
                         self.reject(line, f"column {col}: {v!r} is not a number")
                         return None
             elif isinstance(v, bool):
+                if kind != Kind.RATE:  # true/false is a yes/no, not a score of 1 or 0
+                    self.reject(line, f"column {col}: {v!r} is not a number")
+                    return None
                 v = 1.0 if v else 0.0
             elif not isinstance(v, (int, float)):
                 self.reject(line, f"column {col}: {v!r} is not a number")
@@ -305,30 +315,70 @@ class _Replay:
         progress = _Progress(max(total, 0), not args.no_progress, os.path.basename(path))
         batch, lines = [], []
         started = time.monotonic()
+        last, current = 0, None  # the last line handled, the line being converted
         try:
-            for line, row in _rows(path, fmt):
-                self.rows += 1
-                r = self.convert(line, row)
-                if r is not None:
-                    batch.append(r)
-                    lines.append(line)
-                if len(batch) >= _BATCH:
-                    self.flush(batch, lines)
-                    progress.update(self.rows - progress.n)
-                    batch, lines = [], []
-            self.flush(batch, lines)
-            progress.update(self.rows - progress.n)
+            try:
+                for line, row in _rows(path, fmt):
+                    current = line
+                    self.rows += 1
+                    r = self.convert(line, row)
+                    if r is not None:
+                        batch.append(r)
+                        lines.append(line)
+                    last, current = line, None
+                    if len(batch) >= _BATCH:
+                        (b, ln), batch, lines = (batch, lines), [], []
+                        self.flush(b, ln)
+                        progress.update(self.rows - progress.n)
+                (b, ln), batch, lines = (batch, lines), [], []
+                self.flush(b, ln)
+                progress.update(self.rows - progress.n)
+            except BaseException as e:
+                if getattr(e, "_replay", False):  # from flush(): already told how far it got
+                    raise
+                # reading or converting a line failed: the lines read before
+                # it are fed, then the replay says from which line on
+                # nothing was fed
+                stop = current if current is not None else last + 1
+                self.flush(batch, lines)
+                err = self.stopped(e, stop)
+                if err is e:
+                    raise
+                raise err from e
         finally:
             progress.close()
         self.seconds = time.monotonic() - started
 
+    def report(self):
+        """The FeedReport of every line handled so far (indexes are lines)."""
+        return FeedReport(self.accepted, len(self.rejections),
+                          [Rejection(ln, code, reason) for ln, reason, code in self.rejections])
+
+    def stopped(self, cause, line):
+        err = _bulk_error(cause, self.report(), line, "replay", unit="line")
+        err._replay = True
+        return err
+
     def flush(self, batch, lines):
         if not batch:
             return
-        report = self.ctx.feed_many(batch)
+        try:
+            report = self.ctx.feed_many(batch)
+        except BulkFeedError as e:  # rows before e.index were fed; none from it on
+            self.count(e.report, lines)
+            err = self.stopped(e.__cause__, lines[e.index] if e.index < len(lines) else lines[-1] + 1)
+            raise err from e.__cause__
+        except KeyboardInterrupt as e:  # not wrapped; carries the report itself
+            if getattr(e, "report", None) is not None:
+                self.count(e.report, lines)
+                self.stopped(e, lines[e.index] if e.index < len(lines) else lines[-1] + 1)
+            raise
+        self.count(report, lines)
+
+    def count(self, report, lines):
         self.accepted += report.accepted
         for rej in report.rejections:
-            self.reject(lines[rej.index], rej.reason)
+            self.reject(lines[rej.index], rej.reason, rej.code)
 
     # -- the dashboard --
 
@@ -341,7 +391,8 @@ class _Replay:
             "accepted": self.accepted,
             "rejected": len(self.rejections),
             "rejections_by_reason": dict(sorted(self.by_reason.items(), key=lambda kv: -kv[1])),
-            "rejections": [{"line": ln, "reason": r} for ln, r in self.rejections[:self.args.show_rejections]],
+            "rejections": [{"line": ln, "reason": r}
+                           for ln, r, _ in self.rejections[:self.args.show_rejections]],
             "seconds": round(self.seconds, 3),
             "end": None if end < 0 else from_ms(end).isoformat().replace("+00:00", "Z"),
             "windows": [],
@@ -484,7 +535,7 @@ def main(argv=None):
     rp.add_argument("--top", type=int, default=10, help="touchpoints shown per metric (10)")
     rp.add_argument("--no-touchpoints", dest="by_touchpoint", action="store_false",
                     help="no per-touchpoint rows")
-    rp.add_argument("--max-customers", type=int, default=0, help="customer table size")
+    rp.add_argument("--max-customers", type=int, default=None, help="customer table size")
     rp.add_argument("--show-rejections", type=int, default=100,
                     help="rejected lines listed in the output (100); all are counted")
     rp.add_argument("--json", action="store_true", help="machine-readable output")
@@ -496,9 +547,19 @@ def main(argv=None):
     if not os.path.exists(args.file):
         parser.error(f"no such file: {args.file}")
     replay = _Replay(args)
-    with replay.ctx:
-        replay.run()
-        out = replay.dashboard()
+    try:
+        with replay.ctx:
+            replay.run()
+            out = replay.dashboard()
+    except BulkFeedError as e:
+        sys.stderr.write(f"cxm {e}\n")  # "cxm replay stopped at line ..."
+        return 1
+    except KeyboardInterrupt as e:
+        if getattr(e, "report", None) is not None:
+            sys.stderr.write(f"cxm replay: interrupted at line {e.index}: {e.report.accepted} "
+                             f"accepted and {e.report.rejected} rejected before it; none from "
+                             f"line {e.index} on was fed\n")
+        return 130
     if args.json:
         json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")

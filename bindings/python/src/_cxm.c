@@ -284,43 +284,76 @@ static PyObject *shim(fastkw_fn f, PyObject *self, PyObject *args, PyObject *kw)
 
 /* Under the limited API PyLong_Check() and friends are function calls
  * (PyType_GetFlags); the exact-type checks are pointer compares. The hot
- * paths try those first. */
-#define IS_INT(o) (PyLong_CheckExact(o) || PyLong_Check(o))
+ * paths try those first. A bool is an int to Python, never to the
+ * binding: True is not touchpoint 1, time 1 or a window of 1 ms. */
+#define IS_INT(o) (PyLong_CheckExact(o) || (PyLong_Check(o) && !PyBool_Check(o)))
 #define IS_FLOAT(o) (PyFloat_CheckExact(o) || PyFloat_Check(o))
 #define IS_DICT(o) (PyDict_CheckExact(o) || PyDict_Check(o))
 #define IS_TUPLE(o) (PyTuple_CheckExact(o) || PyTuple_Check(o))
 #define IS_STR(o) (PyUnicode_CheckExact(o) || PyUnicode_Check(o))
 
-static int as_int64(PyObject *o, int64_t *out)
+/* An int as int64_t. One that does not fit is refused, never saturated:
+ * OutOfRangeError (a ValueError) naming what it is. */
+static int too_big(PyObject *o, const char *what)
+{
+	return fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s %R is out of range (it does not fit in 64 bits)",
+			what, o);
+}
+
+static inline int as_int64(PyObject *o, int64_t *out, const char *what)
 {
 	int overflow;
 	long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-	if (overflow) {
-		/* out of every valid range: libcxm rejects it with its own code */
-		*out = overflow > 0 ? INT64_MAX : INT64_MIN + 1;
-		return 0;
-	}
+	if (overflow)
+		return too_big(o, what);
 	if (v == -1 && PyErr_Occurred())
 		return -1;
 	*out = v;
 	return 0;
 }
 
-/* An int, or anything with __index__ (numpy integers). New reference. */
-static PyObject *index_of(PyObject *o)
+static int not_bool(PyObject *o, const char *what)
 {
+	if (PyBool_Check(o)) {
+		PyErr_Format(PyExc_TypeError, "%s must be an int, not bool", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* An int, or anything with __index__ (numpy integers), but not a bool.
+ * New reference. */
+static PyObject *index_of(PyObject *o, const char *what)
+{
+	if (not_bool(o, what) < 0)
+		return NULL;
 	if (PyLong_Check(o)) {
 		Py_INCREF(o);
 		return o;
 	}
-	return PyNumber_Index(o);
+	PyObject *i = PyNumber_Index(o);
+	if (!i && PyErr_ExceptionMatches(PyExc_TypeError)) {
+		PyErr_Clear();
+		PyErr_Format(PyExc_TypeError, "%s must be an int, not %R", what, (PyObject *)Py_TYPE(o));
+	}
+	return i;
+}
+
+static int index_int64(PyObject *o, int64_t *out, const char *what)
+{
+	PyObject *i = index_of(o, what);
+	if (!i)
+		return -1;
+	int rc = as_int64(i, out, what);
+	Py_DECREF(i);
+	return rc;
 }
 
 /* Event time: an int of ms, else the package's converter (datetime, str…). */
 static int conv_time_ms(PyObject *o, int64_t *out)
 {
 	if (IS_INT(o))
-		return as_int64(o, out);
+		return as_int64(o, out, "time");
 	if (!conv_time) {
 		PyErr_Format(PyExc_TypeError, "time must be an int of ms since the epoch, not %R",
 			     (PyObject *)Py_TYPE(o));
@@ -329,7 +362,7 @@ static int conv_time_ms(PyObject *o, int64_t *out)
 	PyObject *r = PyObject_CallFunctionObjArgs(conv_time, o, NULL);
 	if (!r)
 		return -1;
-	int rc = PyLong_Check(r) ? as_int64(r, out) : -1;
+	int rc = IS_INT(r) ? as_int64(r, out, "time") : -1;
 	if (rc && !PyErr_Occurred())
 		PyErr_SetString(PyExc_TypeError, "time converter did not return an int");
 	Py_DECREF(r);
@@ -339,8 +372,8 @@ static int conv_time_ms(PyObject *o, int64_t *out)
 /* A window length: an int of ms, else the converter (timedelta, "24h"). */
 static int conv_span_ms(PyObject *o, int64_t *out)
 {
-	if (PyLong_Check(o))
-		return as_int64(o, out);
+	if (IS_INT(o))
+		return as_int64(o, out, "window");
 	if (!conv_span) {
 		PyErr_Format(PyExc_TypeError, "window must be an int of ms, not %R",
 			     (PyObject *)Py_TYPE(o));
@@ -349,7 +382,7 @@ static int conv_span_ms(PyObject *o, int64_t *out)
 	PyObject *r = PyObject_CallFunctionObjArgs(conv_span, o, NULL);
 	if (!r)
 		return -1;
-	int rc = PyLong_Check(r) ? as_int64(r, out) : -1;
+	int rc = IS_INT(r) ? as_int64(r, out, "window") : -1;
 	if (rc && !PyErr_Occurred())
 		PyErr_SetString(PyExc_TypeError, "window converter did not return an int");
 	Py_DECREF(r);
@@ -401,18 +434,54 @@ static const char *name_of(PyObject *s, PyObject **keep, const char *what)
 	return p;
 }
 
-/* A definition id: an int (Touchpoint, Metric… are ints), an __index__
- * object, or a name looked up with cxm_find() when kind is not 0. Values
- * no id can take become UNKNOWN_ID, for libcxm to reject. */
-static int conv_id(const cxm_context *ctx, PyObject *o, cxm_object kind, cxm_id *out)
+static const char *kind_what(cxm_object kind)
 {
-	if (IS_INT(o)) {
-		int64_t v;
-		if (as_int64(o, &v) < 0)
-			return -1;
-		*out = (v < 0 || v >= (int64_t)CXM_NONE) ? UNKNOWN_ID : (cxm_id)v;
-		return 0;
+	switch (kind) {
+	case CXM_OBJECT_JOURNEY: return "journey";
+	case CXM_OBJECT_TOUCHPOINT: return "touchpoint";
+	case CXM_OBJECT_METRIC: return "metric";
+	case CXM_OBJECT_SEGMENT: return "segment dimension";
+	default: return "id";
 	}
+}
+
+/* An int id (already an int: not a bool) in 0 … CXM_NONE − 1. A negative
+ * id or one beyond that is refused here with UnknownIdError, rather than
+ * handed to libcxm as some other number that it would name instead. */
+static int no_such_id(PyObject *i, const char *what, cxm_object kind)
+{
+	return fail_fmt(CXM_ERR_UNKNOWN_ID, "%s %R is not defined (ids are 0 to %u)",
+			what ? what : kind_what(kind), i, (unsigned)(CXM_NONE - 1));
+}
+
+/* what names the id in the message; NULL: after kind. */
+static inline int id_value_k(PyObject *i, cxm_id *out, const char *what, cxm_object kind)
+{
+	int overflow;
+	long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+	if (v == -1 && !overflow && PyErr_Occurred())
+		return -1;
+	if (overflow || v < 0 || v >= (long long)CXM_NONE)
+		return no_such_id(i, what, kind);
+	*out = (cxm_id)v;
+	return 0;
+}
+
+static int id_value(PyObject *i, cxm_id *out, const char *what)
+{
+	return id_value_k(i, out, what, 0);
+}
+
+/* A definition id: an int (Touchpoint, Metric… are ints), an __index__
+ * object, or a name looked up with cxm_find() when kind is not 0. what
+ * names it in messages (NULL: after kind). */
+static int conv_id(const cxm_context *ctx, PyObject *o, cxm_object kind, cxm_id *out,
+		   const char *what)
+{
+	if (IS_INT(o))
+		return id_value_k(o, out, what, kind);
+	if (!what)
+		what = kind_what(kind);
 	if (kind && PyUnicode_Check(o)) {
 		PyObject *keep;
 		const char *name = name_of(o, &keep, "a name");
@@ -426,33 +495,30 @@ static int conv_id(const cxm_context *ctx, PyObject *o, cxm_object kind, cxm_id 
 		}
 		return 0;
 	}
-	PyObject *i = index_of(o);
+	PyObject *i = index_of(o, what);
 	if (!i)
 		return -1;
-	int64_t v;
-	int rc = as_int64(i, &v);
+	int rc = id_value(i, out, what);
 	Py_DECREF(i);
-	if (rc)
-		return -1;
-	*out = (v < 0 || v >= (int64_t)CXM_NONE) ? UNKNOWN_ID : (cxm_id)v;
-	return 0;
+	return rc;
 }
 
 static int conv_u32(PyObject *o, uint32_t *out, const char *what)
 {
-	PyObject *i = index_of(o);
+	PyObject *i = index_of(o, what);
 	if (!i)
 		return -1;
-	int64_t v;
-	int rc = as_int64(i, &v);
+	int overflow;
+	long long x = PyLong_AsLongLongAndOverflow(i, &overflow);
+	int rc = 0;
+	if (x == -1 && !overflow && PyErr_Occurred())
+		rc = -1;
+	else if (overflow || x < 0 || x > (long long)UINT32_MAX)
+		rc = fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s %R does not fit in 32 bits", what, i);
+	else
+		*out = (uint32_t)x;
 	Py_DECREF(i);
-	if (rc)
-		return -1;
-	if (v < 0 || v > (int64_t)UINT32_MAX)
-		return fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s %lld does not fit in 32 bits", what,
-				(long long)v);
-	*out = (uint32_t)v;
-	return 0;
+	return rc;
 }
 
 /* A measure value: float, int, bool or anything with __float__. An int too
@@ -464,7 +530,7 @@ static int conv_double(PyObject *o, double *out)
 		return 0;
 	}
 	/* an int: no float object on the way (PyFloat_AsDouble would make one) */
-	double v = IS_INT(o) ? PyLong_AsDouble(o) : PyFloat_AsDouble(o);
+	double v = PyLong_Check(o) ? PyLong_AsDouble(o) : PyFloat_AsDouble(o);
 	if (v == -1.0 && PyErr_Occurred()) {
 		if (!PyErr_ExceptionMatches(PyExc_OverflowError))
 			return -1;
@@ -480,6 +546,17 @@ static int conv_double(PyObject *o, double *out)
 	return 0;
 }
 
+/* A number that is not a measure (a confidence level, a quantile, a
+ * bucket bound, a field of a metric definition): a bool is refused. */
+static int conv_real(PyObject *o, double *out, const char *what)
+{
+	if (PyBool_Check(o)) {
+		PyErr_Format(PyExc_TypeError, "%s must be a number, not bool", what);
+		return -1;
+	}
+	return conv_double(o, out);
+}
+
 /* ---- building interactions ---------------------------------------------------- */
 
 typedef struct {
@@ -490,11 +567,16 @@ typedef struct {
 
 static int vec_reserve(vec *v, size_t more)
 {
-	if (v->n + more <= v->cap)
+	if (more <= v->cap - v->n)
 		return 0;
-	size_t nc = v->cap ? v->cap * 2 : 64;
+	size_t limit = (size_t)PY_SSIZE_T_MAX / v->elem; /* no size below can wrap */
+	if (more > limit - v->n) {
+		PyErr_NoMemory();
+		return -1;
+	}
+	size_t nc = v->cap ? v->cap : 64;
 	while (nc < v->n + more)
-		nc *= 2;
+		nc = nc > limit / 2 ? limit : nc * 2;
 	void *np = PyMem_Malloc(nc * v->elem);
 	if (!np) {
 		PyErr_NoMemory();
@@ -522,6 +604,15 @@ static void vec_free(vec *v)
 #define VEC(type) {NULL, 0, 0, sizeof(type), 0}
 #define VEC_AT(v, type) ((type *)(v).p)
 
+/* Segment values of the last interaction built that are not defined yet:
+ * its segments[] hold CXM_NONE there until define_pending(). Kept apart
+ * from the builder (and not zeroed) so that feed() does not clear it. */
+typedef struct {
+	int n;
+	cxm_id dim[MAX_DIMS];
+	PyObject *name[MAX_DIMS];
+} pending;
+
 /* Interactions under construction. measures and segments of each hold
  * offsets into the pools until fix() turns them into pointers. */
 typedef struct {
@@ -532,7 +623,26 @@ typedef struct {
 	vec keep;  /* PyObject *: references held until the batch is fed */
 	vec src;   /* Py_ssize_t: index of each interaction in the caller's input */
 	uint64_t cid; /* feed(): an int customer id's bytes */
+	pending *pend; /* set by the callers that take segment values by name */
 } builder;
+
+static void pend_release(pending *p)
+{
+	for (int i = 0; i < p->n; i++)
+		Py_CLEAR(p->name[i]);
+	p->n = 0;
+}
+
+static inline void pend_clear(builder *b)
+{
+	if (b->pend && b->pend->n)
+		pend_release(b->pend);
+}
+
+static int npend(const builder *b)
+{
+	return b->pend ? b->pend->n : 0;
+}
 
 static int keep_ref(builder *b, PyObject *o) /* steals o */
 {
@@ -570,7 +680,7 @@ static int add_measure(builder *b, cxm_id metric, uint32_t item, PyObject *value
 static int add_measure_kv(builder *b, PyObject *key, PyObject *value)
 {
 	cxm_id metric;
-	if (conv_id(b->ctx, key, CXM_OBJECT_METRIC, &metric) < 0)
+	if (conv_id(b->ctx, key, CXM_OBJECT_METRIC, &metric, NULL) < 0)
 		return -1;
 	if (value == Py_None)
 		return 0;
@@ -605,7 +715,7 @@ static int add_measure_seq_item(builder *b, PyObject *t)
 		PyObject *k = PyTuple_GetItem(t, 0), *v = PyTuple_GetItem(t, 1);
 		if (IS_INT(k) && (PyFloat_CheckExact(v) || PyLong_CheckExact(v))) {
 			cxm_id metric;
-			if (conv_id(b->ctx, k, CXM_OBJECT_METRIC, &metric) < 0)
+			if (conv_id(b->ctx, k, CXM_OBJECT_METRIC, &metric, NULL) < 0)
 				return -1;
 			return add_measure(b, metric, 0, v);
 		}
@@ -627,7 +737,7 @@ static int add_measure_seq_item(builder *b, PyObject *t)
 		cxm_id metric;
 		uint32_t item;
 		PyObject *v = PyTuple_GetItem(seq, 2);
-		if (conv_id(b->ctx, PyTuple_GetItem(seq, 0), CXM_OBJECT_METRIC, &metric) == 0 &&
+		if (conv_id(b->ctx, PyTuple_GetItem(seq, 0), CXM_OBJECT_METRIC, &metric, NULL) == 0 &&
 		    conv_u32(PyTuple_GetItem(seq, 1), &item, "item") == 0)
 			rc = v == Py_None ? 0 : add_measure(b, metric, item, v);
 	} else {
@@ -680,8 +790,11 @@ static int add_measures(builder *b, PyObject *m)
 	return -1;
 }
 
-/* A segment value: an id, None (no value), or a name (added if new, by
- * cxm_segment_value()). */
+/* A segment value: an id, None (no value), or a name. A name is only
+ * looked up here (cxm_segment_value_find): a value that is not defined yet
+ * is defined only once the interaction is known to be accepted (see
+ * define_pending()), so a rejected row never uses up a value. Until then
+ * the dimension holds CXM_NONE and the name waits in b->pend. */
 static int conv_segval(builder *b, cxm_id dim, PyObject *v, uint32_t *out)
 {
 	if (v == Py_None) {
@@ -693,24 +806,41 @@ static int conv_segval(builder *b, cxm_id dim, PyObject *v, uint32_t *out)
 		const char *name = name_of(v, &keep, "a segment value");
 		if (!name)
 			return -1;
-		cxm_status st = cxm_segment_value(out, b->ctx, dim, name);
+		cxm_status st = cxm_segment_value_find(out, b->ctx, dim, name);
 		Py_XDECREF(keep);
+		if (st == CXM_ERR_UNKNOWN_ID && b->pend) {
+			uint32_t n;
+			st = cxm_segment_values(&n, b->ctx, dim); /* no such dimension? */
+			if (!st) {
+				if (b->pend->n >= MAX_DIMS)
+					return fail_fmt(CXM_ERR_UNKNOWN_ID, "more segment values than dimensions");
+				Py_INCREF(v);
+				b->pend->dim[b->pend->n] = dim;
+				b->pend->name[b->pend->n++] = v;
+				*out = CXM_NONE;
+				return 0;
+			}
+		}
 		if (st) {
 			raise_status(st, b->ctx);
 			return -1;
 		}
 		return 0;
 	}
-	PyObject *i = index_of(v);
+	PyObject *i = index_of(v, "a segment value");
 	if (!i)
 		return -1;
-	int64_t x;
-	int rc = as_int64(i, &x);
+	int overflow;
+	long long x = PyLong_AsLongLongAndOverflow(i, &overflow);
+	int rc = 0;
+	if (x == -1 && !overflow && PyErr_Occurred())
+		rc = -1;
+	else if (x == -1 && !overflow)
+		*out = CXM_NONE; /* -1: no value, as in a buffer's column */
+	else
+		rc = id_value(i, out, "segment value");
 	Py_DECREF(i);
-	if (rc)
-		return -1;
-	*out = x == -1 ? CXM_NONE : (x < 0 || x >= (int64_t)CXM_NONE) ? UNKNOWN_ID : (uint32_t)x;
-	return 0;
+	return rc;
 }
 
 /* Returns the number of dimensions given, or -1. Values land in vals[]. */
@@ -728,7 +858,7 @@ static Py_ssize_t conv_segments(builder *b, PyObject *s, uint32_t *vals)
 			cxm_id dim;
 			Py_INCREF(k);
 			Py_INCREF(v);
-			int rc = conv_id(b->ctx, k, CXM_OBJECT_SEGMENT, &dim);
+			int rc = conv_id(b->ctx, k, CXM_OBJECT_SEGMENT, &dim, NULL);
 			if (rc == 0 && dim >= MAX_DIMS)
 				rc = fail_fmt(CXM_ERR_UNKNOWN_ID, "segment dimension %R is not defined", k);
 			if (rc == 0)
@@ -767,9 +897,16 @@ static Py_ssize_t conv_segments(builder *b, PyObject *s, uint32_t *vals)
 	return -1;
 }
 
+static int empty_customer(void)
+{
+	return fail_fmt(CXM_ERR_INVALID, "an empty customer id: give None for an interaction "
+			"without a customer");
+}
+
 /* Customer id bytes: str (UTF-8), bytes, or an int (its 8 little-endian
- * bytes, two's complement). With keep_it, references that must outlive
- * the pointer go to b->keep. */
+ * bytes, two's complement). None is "no customer"; an empty str or bytes
+ * is refused (InvalidArgumentError), as by forget() and last_seen(). With
+ * keep_it, references that must outlive the pointer go to b->keep. */
 static int conv_customer(builder *b, PyObject *c, const void **ptr, size_t *len, int keep_it)
 {
 	*ptr = NULL;
@@ -782,6 +919,10 @@ static int conv_customer(builder *b, PyObject *c, const void **ptr, size_t *len,
 		const char *p = utf8_of(c, &n, &tmp);
 		if (!p)
 			return -1;
+		if (!n) {
+			Py_XDECREF(tmp);
+			return empty_customer();
+		}
 		if (tmp) {
 			if (keep_ref(b, tmp) < 0)
 				return -1;
@@ -799,6 +940,8 @@ static int conv_customer(builder *b, PyObject *c, const void **ptr, size_t *len,
 		Py_ssize_t n;
 		if (PyBytes_AsStringAndSize(c, &p, &n) < 0)
 			return -1;
+		if (!n)
+			return empty_customer();
 		if (keep_it) {
 			Py_INCREF(c);
 			if (keep_ref(b, c) < 0)
@@ -808,7 +951,7 @@ static int conv_customer(builder *b, PyObject *c, const void **ptr, size_t *len,
 		*len = (size_t)n;
 		return 0;
 	}
-	if (PyLong_Check(c)) {
+	if (IS_INT(c)) {
 		int overflow;
 		long long v = PyLong_AsLongLongAndOverflow(c, &overflow);
 		uint64_t u;
@@ -856,14 +999,16 @@ static int add_interaction(builder *b, PyObject *time, PyObject *tp, PyObject *m
 	ix.size = sizeof ix;
 	uint32_t vals[MAX_DIMS];
 	Py_ssize_t nseg;
+	pend_clear(b);
 	if (conv_time_ms(time, &ix.time_ms) < 0 ||
-	    conv_id(b->ctx, tp, CXM_OBJECT_TOUCHPOINT, &ix.touchpoint) < 0 ||
+	    conv_id(b->ctx, tp, CXM_OBJECT_TOUCHPOINT, &ix.touchpoint, NULL) < 0 ||
 	    add_measures(b, measures) < 0 ||
 	    conv_customer(b, customer, &ix.customer, &ix.customer_len, keep_it) < 0 ||
 	    (nseg = conv_segments(b, segments, vals)) < 0 || vec_reserve(&b->seg, (size_t)nseg) < 0 ||
 	    vec_reserve(&b->ix, 1) < 0) {
 		b->ms.n = ms0;
 		b->seg.n = seg0;
+		pend_clear(b);
 		return -1;
 	}
 	if (nseg) {
@@ -878,16 +1023,48 @@ static int add_interaction(builder *b, PyObject *time, PyObject *tp, PyObject *m
 	return 0;
 }
 
-static void fix(builder *b)
+/* Interaction i with its pool offsets turned into pointers. */
+static void ix_at(const builder *b, size_t i, cxm_interaction *out)
+{
+	*out = VEC_AT(b->ix, cxm_interaction)[i];
+	out->measures = out->n_measures ? VEC_AT(b->ms, cxm_measure) + (uintptr_t)out->measures : NULL;
+	out->segments = out->n_segments ? VEC_AT(b->seg, uint32_t) + (uintptr_t)out->segments : NULL;
+}
+
+/* Turn the first n interactions' offsets into pointers, for libcxm. */
+static void fix(builder *b, size_t n)
 {
 	cxm_interaction *ix = VEC_AT(b->ix, cxm_interaction);
-	for (size_t i = 0; i < b->ix.n; i++) {
-		ix[i].measures = ix[i].n_measures
-					 ? VEC_AT(b->ms, cxm_measure) + (uintptr_t)ix[i].measures
-					 : NULL;
-		ix[i].segments =
-			ix[i].n_segments ? VEC_AT(b->seg, uint32_t) + (uintptr_t)ix[i].segments : NULL;
+	for (size_t i = 0; i < n; i++)
+		ix_at(b, i, &ix[i]);
+}
+
+/* The segment value id of dimension dim in the last interaction, in the
+ * pool (offsets not fixed yet). */
+static uint32_t *last_segval(builder *b, cxm_id dim)
+{
+	const cxm_interaction *x = &VEC_AT(b->ix, cxm_interaction)[b->ix.n - 1];
+	return VEC_AT(b->seg, uint32_t) + (uintptr_t)x->segments + dim;
+}
+
+/* Define the last interaction's pending segment values (cxm_segment_value)
+ * and put their ids in place. A failure leaves values defined before it. */
+static cxm_status define_pending(builder *b)
+{
+	for (int i = 0; i < npend(b); i++) {
+		PyObject *keep;
+		const char *name = name_of(b->pend->name[i], &keep, "a segment value");
+		if (!name) /* checked by conv_segval already */
+			return CXM_ERR_ENCODING;
+		uint32_t v;
+		cxm_status st = cxm_segment_value(&v, b->ctx, b->pend->dim[i], name);
+		Py_XDECREF(keep);
+		if (st)
+			return st;
+		*last_segval(b, b->pend->dim[i]) = v;
 	}
+	pend_clear(b);
+	return CXM_OK;
 }
 
 /* ---- Context ------------------------------------------------------------------ */
@@ -953,22 +1130,96 @@ static void release_ctx(CtxObject *self)
 	GUARD(fn)    \
 	SHIM(fn##_g)
 
-/* libcxm's clock hook, when the context was given a Python callable. It may
- * be called from a thread without the GIL (a batch feed): take it. */
+/* A Python clock. libcxm reads its clock inside calls that may run
+ * without the GIL, and has no way to hear that the clock failed: a failure
+ * would become some "now" (0 once), and TooEarlyError for the caller. So
+ * the binding calls the Python clock itself, with the GIL, before each
+ * libcxm call that reads it (feeds, churn, and queries, funnels and sweeps
+ * that end "now"); its exception propagates from there. The value is left
+ * for py_clock() in a per-thread slot, which libcxm's call in the same
+ * thread then reads. */
+typedef struct {
+	const CtxObject *ctx;
+	int64_t now;
+} clock_value;
+static _Thread_local clock_value tl_clock;
+
+/* What clock_begin() replaced, for clock_end() to put back. Contexts
+ * without a Python clock touch no thread-local at all (feed()'s hot path). */
+typedef struct {
+	clock_value prev;
+	int set;
+} clock_slot;
+
+/* Call the clock: the package's wrapper turns datetimes into ms. */
+static int call_clock(CtxObject *self, int64_t *now)
+{
+	PyObject *r = PyObject_CallObject(self->clock, NULL);
+	if (!r)
+		return -1;
+	int rc = -1;
+	if (IS_INT(r))
+		rc = as_int64(r, now, "the clock's now");
+	else
+		PyErr_Format(PyExc_TypeError, "the clock must return an int of ms or an aware datetime, "
+			     "not %R", (PyObject *)Py_TYPE(r));
+	Py_DECREF(r);
+	if (rc == 0)
+		self->last_clock = *now;
+	return rc;
+}
+
+static int clock_read(CtxObject *self, clock_slot *saved);
+
+/* Read the Python clock for the libcxm call that follows (GIL held). */
+static inline int clock_begin(CtxObject *self, clock_slot *saved)
+{
+	saved->set = 0;
+	return self->clock ? clock_read(self, saved) : 0;
+}
+
+static int clock_read(CtxObject *self, clock_slot *saved)
+{
+	int64_t now;
+	if (call_clock(self, &now) < 0)
+		return -1;
+	saved->prev = tl_clock;
+	saved->set = 1;
+	tl_clock.ctx = self;
+	tl_clock.now = now;
+	return 0;
+}
+
+static void clock_end(const clock_slot *saved)
+{
+	if (saved->set)
+		tl_clock = saved->prev;
+}
+
+/* clock_begin() when the call reads the clock (it ends "now"). */
+static int clock_if(CtxObject *self, int needed, clock_slot *saved)
+{
+	saved->set = 0;
+	return needed ? clock_begin(self, saved) : 0;
+}
+
+/* libcxm's clock hook when the context has a Python clock: the value read
+ * by clock_begin() on this thread. A libcxm call that reads the clock
+ * without one (none does today) calls Python here, with the GIL taken;
+ * a failure then can only be reported as unraisable. */
 static int64_t py_clock(void *opaque)
 {
 	CtxObject *self = opaque;
+	if (tl_clock.ctx == self)
+		return tl_clock.now;
 	PyGILState_STATE g = PyGILState_Ensure();
 	int64_t now = self->last_clock;
-	PyObject *r = self->clock ? PyObject_CallObject(self->clock, NULL) : NULL;
-	if (r && PyLong_Check(r) && as_int64(r, &now) == 0) {
-		self->last_clock = now;
-	} else {
+	if (!self->clock || call_clock(self, &now) < 0) {
 		if (!PyErr_Occurred())
-			PyErr_SetString(PyExc_TypeError, "the clock must return an int of ms");
+			PyErr_SetString(PyExc_ValueError, "the context has no clock");
 		PyErr_WriteUnraisable(self->clock ? self->clock : Py_None);
+		now = self->last_clock;
 	}
-	Py_XDECREF(r);
 	PyGILState_Release(g);
 	return now;
 }
@@ -976,6 +1227,12 @@ static int64_t py_clock(void *opaque)
 static int set_u32(PyObject *v, uint32_t *dst, const char *what)
 {
 	return conv_u32(v, dst, what);
+}
+
+static int zero_refused(const char *what)
+{
+	return fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s=0 would be replaced by libcxm's default: give a "
+			"positive value, or leave it out (or give None) for the default", what);
 }
 
 static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
@@ -1018,31 +1275,49 @@ static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
 			for (i = 0; i < sizeof u32 / sizeof u32[0]; i++)
 				if (PyUnicode_CompareWithASCIIString(k, u32[i].name) == 0)
 					break;
-			if (i < sizeof u32 / sizeof u32[0]) {
-				if (set_u32(v, (uint32_t *)(void *)((char *)&cfg + u32[i].off), u32[i].name) < 0)
+			int is_u32 = i < sizeof u32 / sizeof u32[0];
+			static const char *const others[] = {"max_future_ms", "max_series", "confidence",
+							     "customer_key", "tiers", "clock"};
+			size_t o;
+			for (o = 0; o < sizeof others / sizeof others[0]; o++)
+				if (PyUnicode_CompareWithASCIIString(k, others[o]) == 0)
+					break;
+			if (!is_u32 && o == sizeof others / sizeof others[0]) {
+				PyErr_Format(PyExc_TypeError, "Context() got an unexpected keyword argument '%S'", k);
+				return -1;
+			}
+			if (v == Py_None)
+				continue; /* None, like a key left out: libcxm's default */
+			/* libcxm reads 0 (and an all-zero key) as "the default": a 0
+			 * given here would be silently replaced, so it is refused */
+			if (is_u32) {
+				uint32_t *dst = (uint32_t *)(void *)((char *)&cfg + u32[i].off);
+				if (set_u32(v, dst, u32[i].name) < 0)
 					return -1;
-			} else if (PyUnicode_CompareWithASCIIString(k, "max_future_ms") == 0) {
-				PyObject *iv = index_of(v);
-				int rc = iv ? as_int64(iv, &cfg.max_future_ms) : -1;
-				Py_XDECREF(iv);
-				if (rc)
+				if (*dst == 0 && strcmp(u32[i].name, "customer_policy") != 0)
+					return zero_refused(u32[i].name);
+			} else if (o == 0) { /* max_future_ms */
+				if (index_int64(v, &cfg.max_future_ms, "max_future_ms") < 0)
 					return -1;
-			} else if (PyUnicode_CompareWithASCIIString(k, "max_series") == 0) {
-				PyObject *iv = index_of(v);
+				if (cfg.max_future_ms == 0)
+					return zero_refused("max_future");
+			} else if (o == 1) { /* max_series */
 				int64_t x = 0;
-				int rc = iv ? as_int64(iv, &x) : -1;
-				Py_XDECREF(iv);
-				if (rc)
+				if (index_int64(v, &x, "max_series") < 0)
 					return -1;
 				if (x < 0) {
 					raise_msg(CXM_ERR_OUT_OF_RANGE, "max_series must not be negative");
 					return -1;
 				}
+				if (x == 0)
+					return zero_refused("max_series");
 				cfg.max_series = (uint64_t)x;
-			} else if (PyUnicode_CompareWithASCIIString(k, "confidence") == 0) {
-				if (conv_double(v, &cfg.confidence) < 0)
+			} else if (o == 2) { /* confidence */
+				if (conv_real(v, &cfg.confidence, "confidence") < 0)
 					return -1;
-			} else if (PyUnicode_CompareWithASCIIString(k, "customer_key") == 0) {
+				if (cfg.confidence == 0.0)
+					return zero_refused("confidence");
+			} else if (o == 3) { /* customer_key */
 				char *p;
 				Py_ssize_t n;
 				if (!PyBytes_Check(v) || PyBytes_AsStringAndSize(v, &p, &n) < 0 || n != 16) {
@@ -1051,7 +1326,17 @@ static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
 					return -1;
 				}
 				memcpy(cfg.customer_key, p, 16);
-			} else if (PyUnicode_CompareWithASCIIString(k, "tiers") == 0) {
+				static const uint8_t zero[16];
+				if (memcmp(cfg.customer_key, zero, 16) == 0)
+					return fail_fmt(CXM_ERR_INVALID,
+							"customer_key of 16 zero bytes would mean a random key; "
+							"leave it out (or give None) for a random key");
+			} else if (o == 4) { /* tiers */
+				if (IS_STR(v) || PyBytes_Check(v)) {
+					PyErr_SetString(PyExc_TypeError,
+							"tiers is a sequence of (bucket_ms, buckets) pairs, not a string");
+					return -1;
+				}
 				PyObject *seq = PySequence_Tuple(v);
 				if (!seq)
 					return -1;
@@ -1061,6 +1346,12 @@ static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
 					raise_msg(CXM_ERR_OUT_OF_RANGE, "more tiers than CXM_MAX_TIERS (4)");
 					return -1;
 				}
+				if (n == 0) {
+					Py_DECREF(seq);
+					return fail_fmt(CXM_ERR_OUT_OF_RANGE, "tiers=[] would be replaced by "
+							"libcxm's default tiers: give at least one, or leave it "
+							"out (or give None) for the default");
+				}
 				cfg.n_tiers = (uint32_t)n;
 				for (Py_ssize_t t = 0; t < n; t++) {
 					PyObject *tier = PyTuple_GetItem(seq, t);
@@ -1069,9 +1360,7 @@ static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
 						w = PyTuple_GetItem(tier, 0);
 						c = PyTuple_GetItem(tier, 1);
 					}
-					PyObject *wi = w ? index_of(w) : NULL;
-					int rc = wi ? as_int64(wi, &cfg.tiers[t].bucket_ms) : -1;
-					Py_XDECREF(wi);
+					int rc = w ? index_int64(w, &cfg.tiers[t].bucket_ms, "bucket_ms") : -1;
 					if (rc == 0)
 						rc = set_u32(c, &cfg.tiers[t].buckets, "buckets");
 					if (rc) {
@@ -1083,15 +1372,12 @@ static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
 					}
 				}
 				Py_DECREF(seq);
-			} else if (PyUnicode_CompareWithASCIIString(k, "clock") == 0) {
-				if (v != Py_None && !PyCallable_Check(v)) {
+			} else { /* clock */
+				if (!PyCallable_Check(v)) {
 					PyErr_SetString(PyExc_TypeError, "clock must be callable");
 					return -1;
 				}
-				clock = v == Py_None ? NULL : v;
-			} else {
-				PyErr_Format(PyExc_TypeError, "Context() got an unexpected keyword argument '%S'", k);
-				return -1;
+				clock = v;
 			}
 		}
 	}
@@ -1199,6 +1485,11 @@ static PyObject *ctx_journey_define(PyObject *self_, PyObject *const *args, Py_s
 	if (nargs_between("_journey_define", nargs, 2, 2) || no_kwargs("_journey_define", kwnames) ||
 	    !(ctx = live((CtxObject *)self_)))
 		return NULL;
+	if (IS_STR(args[1]) || PyBytes_Check(args[1])) {
+		/* "abc" would be the steps a, b, c */
+		PyErr_SetString(PyExc_TypeError, "steps must be a sequence of step names, not a string");
+		return NULL;
+	}
 	PyObject *kname, *seq = PySequence_Tuple(args[1]);
 	if (!seq)
 		return NULL;
@@ -1231,13 +1522,13 @@ out:
 }
 SHIM_CTX(ctx_journey_define)
 
-static int conv_opt_id(PyObject *o, cxm_id *out)
+static int conv_opt_id(PyObject *o, cxm_id *out, const char *what)
 {
 	if (o == Py_None) {
 		*out = CXM_NONE;
 		return 0;
 	}
-	return conv_id(NULL, o, 0, out);
+	return conv_id(NULL, o, 0, out, what);
 }
 
 static PyObject *ctx_touchpoint_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
@@ -1250,8 +1541,8 @@ static PyObject *ctx_touchpoint_define(PyObject *self_, PyObject *const *args, P
 	uint32_t channel;
 	cxm_id journey, step;
 	PyObject *keep;
-	if (conv_u32(args[1], &channel, "channel") < 0 || conv_opt_id(args[2], &journey) < 0 ||
-	    conv_opt_id(args[3], &step) < 0)
+	if (conv_u32(args[1], &channel, "channel") < 0 || conv_opt_id(args[2], &journey, "journey") < 0 ||
+	    conv_opt_id(args[3], &step, "step") < 0)
 		return NULL;
 	const char *name = name_of(args[0], &keep, "a touchpoint name");
 	if (!name)
@@ -1287,30 +1578,30 @@ fail:
 	return NULL;
 }
 
-static int obj_int32(PyObject *v, int32_t *out)
+/* An int field of a metric definition: refused (never clamped) outside
+ * the 32 bits of the C field. */
+static int obj_int32(PyObject *v, int32_t *out, const char *what)
 {
-	PyObject *i = index_of(v);
-	if (!i)
+	int64_t x = 0;
+	if (index_int64(v, &x, what) < 0)
 		return -1;
-	int64_t x;
-	int rc = as_int64(i, &x);
-	Py_DECREF(i);
-	if (rc)
-		return -1;
-	*out = x < INT32_MIN ? INT32_MIN : x > INT32_MAX ? INT32_MAX : (int32_t)x;
+	if (x < INT32_MIN || x > INT32_MAX)
+		return fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s %lld does not fit in 32 bits", what,
+				(long long)x);
+	*out = (int32_t)x;
 	return 0;
 }
 
 static int dict_int(PyObject *d, const char *key, int32_t *out)
 {
 	PyObject *v = PyDict_GetItemString(d, key);
-	return v ? obj_int32(v, out) : 0;
+	return v ? obj_int32(v, out, key) : 0;
 }
 
 static int dict_double(PyObject *d, const char *key, double *out)
 {
 	PyObject *v = PyDict_GetItemString(d, key);
-	return v ? conv_double(v, out) : 0;
+	return v ? conv_real(v, out, key) : 0;
 }
 
 static int dict_to_def(PyObject *d, cxm_metric_def *def)
@@ -1328,14 +1619,18 @@ static int dict_to_def(PyObject *d, cxm_metric_def *def)
 	    dict_double(d, "duration_hi", &def->duration_hi) ||
 	    dict_double(d, "relative_error", &def->relative_error))
 		return -1;
+	if (questions < 0 || precision < 0)
+		return fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s %d is negative",
+				questions < 0 ? "questions" : "precision",
+				questions < 0 ? (int)questions : (int)precision);
 	def->kind = (cxm_metric_kind)kind;
 	def->headline = (cxm_headline)headline;
-	def->questions = questions < 0 ? UINT32_MAX : (uint32_t)questions;
-	def->precision = precision < 0 ? UINT32_MAX : (uint32_t)precision;
+	def->questions = (uint32_t)questions;
+	def->precision = (uint32_t)precision;
 	PyObject *na = PyDict_GetItemString(d, "na");
 	if (na && na != Py_None) {
 		def->has_na = 1;
-		if (obj_int32(na, &def->na_value) < 0)
+		if (obj_int32(na, &def->na_value, "na") < 0)
 			return -1;
 	}
 	const char *boxes[2] = {"top_min", "bottom_max"};
@@ -1354,7 +1649,7 @@ static int dict_to_def(PyObject *d, cxm_metric_def *def)
 			return -1;
 		}
 		for (Py_ssize_t q = 0; q < n; q++)
-			if (obj_int32(PyTuple_GetItem(seq, q), &dst[k][q]) < 0) {
+			if (obj_int32(PyTuple_GetItem(seq, q), &dst[k][q], boxes[k]) < 0) {
 				Py_DECREF(seq);
 				return -1;
 			}
@@ -1399,7 +1694,7 @@ static PyObject *ctx_metric_get(PyObject *self_, PyObject *const *args, Py_ssize
 	cxm_context *ctx;
 	cxm_id id;
 	if (nargs_between("_metric_get", nargs, 1, 1) || no_kwargs("_metric_get", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &id) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &id, NULL) < 0)
 		return NULL;
 	cxm_metric_def def;
 	cxm_metric_def_init(&def, sizeof def);
@@ -1436,7 +1731,7 @@ static PyObject *ctx_segment_value(PyObject *self_, PyObject *const *args, Py_ss
 	cxm_context *ctx;
 	cxm_id seg;
 	if (nargs_between("_segment_value", nargs, 3, 3) || no_kwargs("_segment_value", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg, NULL) < 0)
 		return NULL;
 	int add = PyObject_IsTrue(args[2]);
 	if (add < 0)
@@ -1460,7 +1755,7 @@ static PyObject *ctx_segment_value_name(PyObject *self_, PyObject *const *args, 
 	cxm_id seg, val;
 	if (nargs_between("_segment_value_name", nargs, 2, 2) ||
 	    no_kwargs("_segment_value_name", kwnames) || !(ctx = live((CtxObject *)self_)) ||
-	    conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg) < 0 || conv_id(ctx, args[1], 0, &val) < 0)
+	    conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg, NULL) < 0 || conv_id(ctx, args[1], 0, &val, "segment value") < 0)
 		return NULL;
 	const char *name;
 	cxm_status st = cxm_segment_value_name(&name, ctx, seg, val);
@@ -1476,7 +1771,7 @@ static PyObject *ctx_segment_values(PyObject *self_, PyObject *const *args, Py_s
 	cxm_context *ctx;
 	cxm_id seg;
 	if (nargs_between("_segment_values", nargs, 1, 1) || no_kwargs("_segment_values", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_SEGMENT, &seg, NULL) < 0)
 		return NULL;
 	uint32_t n;
 	cxm_status st_ = cxm_segment_values(&n, ctx, seg);
@@ -1525,7 +1820,7 @@ static PyObject *ctx_name(PyObject *self_, PyObject *const *args, Py_ssize_t nar
 	cxm_id id;
 	if (nargs_between("_name", nargs, 2, 2) || no_kwargs("_name", kwnames) ||
 	    !(ctx = live((CtxObject *)self_)) || conv_u32(args[0], &kind, "kind") < 0 ||
-	    conv_id(ctx, args[1], 0, &id) < 0)
+	    conv_id(ctx, args[1], 0, &id, kind_what((cxm_object)kind)) < 0)
 		return NULL;
 	const char *name;
 	cxm_status st = cxm_name(&name, ctx, (cxm_object)kind, id);
@@ -1541,7 +1836,7 @@ static PyObject *ctx_journey_steps(PyObject *self_, PyObject *const *args, Py_ss
 	cxm_context *ctx;
 	cxm_id j;
 	if (nargs_between("_journey_steps", nargs, 1, 1) || no_kwargs("_journey_steps", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j, NULL) < 0)
 		return NULL;
 	uint32_t n;
 	cxm_status st_ = cxm_journey_steps(&n, ctx, j);
@@ -1555,8 +1850,8 @@ static PyObject *ctx_step_name(PyObject *self_, PyObject *const *args, Py_ssize_
 	cxm_context *ctx;
 	cxm_id j, s;
 	if (nargs_between("_step_name", nargs, 2, 2) || no_kwargs("_step_name", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j) < 0 ||
-	    conv_id(ctx, args[1], 0, &s) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j, NULL) < 0 ||
+	    conv_id(ctx, args[1], 0, &s, "step") < 0)
 		return NULL;
 	const char *name;
 	cxm_status st = cxm_step_name(&name, ctx, j, s);
@@ -1572,7 +1867,7 @@ static PyObject *ctx_step_find(PyObject *self_, PyObject *const *args, Py_ssize_
 	cxm_context *ctx;
 	cxm_id j;
 	if (nargs_between("_step_find", nargs, 2, 2) || no_kwargs("_step_find", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &j, NULL) < 0)
 		return NULL;
 	PyObject *keep;
 	const char *name = name_of(args[1], &keep, "a step name");
@@ -1598,7 +1893,7 @@ static PyObject *ctx_touchpoint_get(PyObject *self_, PyObject *const *args, Py_s
 	cxm_context *ctx;
 	cxm_id tp;
 	if (nargs_between("_touchpoint_get", nargs, 1, 1) || no_kwargs("_touchpoint_get", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_TOUCHPOINT, &tp) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_TOUCHPOINT, &tp, NULL) < 0)
 		return NULL;
 	cxm_channel ch;
 	cxm_id j, s;
@@ -1625,22 +1920,41 @@ static PyObject *ctx_feed(PyObject *self_, PyObject *const *args, Py_ssize_t nar
 	cxm_interaction one;
 	cxm_measure ms[16];
 	uint32_t segs[MAX_DIMS];
+	pending pd; /* not zeroed: only its count */
+	pd.n = 0;
 	builder b = {ctx,
 		     {&one, 0, 1, sizeof(cxm_interaction), 0},
 		     {ms, 0, 16, sizeof(cxm_measure), 0},
 		     {segs, 0, MAX_DIMS, sizeof(uint32_t), 0},
 		     VEC(PyObject *),
 		     VEC(Py_ssize_t),
-		     0};
+		     0,
+		     &pd};
 	PyObject *r = NULL;
-	if (add_interaction(&b, a[0], a[1], a[2], a[3], a[4], 0) == 0) {
-		fix(&b);
-		cxm_status st = cxm_feed(ctx, VEC_AT(b.ix, cxm_interaction));
+	clock_slot saved;
+	if (add_interaction(&b, a[0], a[1], a[2], a[3], a[4], 0) == 0 &&
+	    clock_begin((CtxObject *)self_, &saved) == 0) {
+		cxm_status st = CXM_OK;
+		if (pd.n) {
+			/* new segment values: defined only if the interaction, with
+			 * those dimensions at CXM_NONE, would be accepted */
+			cxm_interaction x;
+			ix_at(&b, 0, &x);
+			st = cxm_feed_check(ctx, &x);
+			if (!st)
+				st = define_pending(&b);
+		}
+		if (!st) {
+			fix(&b, 1);
+			st = cxm_feed(ctx, VEC_AT(b.ix, cxm_interaction));
+		}
+		clock_end(&saved);
 		if (st)
 			raise_status(st, ctx);
 		else
 			r = (Py_INCREF(Py_None), Py_None);
 	}
+	pend_clear(&b);
 	drop_refs(&b);
 	vec_free(&b.ix);
 	vec_free(&b.ms);
@@ -1701,19 +2015,119 @@ typedef struct {
 	PyObject *list;
 } report;
 
-/* Feed the builder's interactions as one batch, the GIL released. */
-static int flush(CtxObject *self, builder *b, cxm_rejection *rej, report *rep)
+static PyObject *bulk_hook; /* cxm._bulk_failure, set by the package */
+
+/* The exception set stopped a bulk feed at input row `index`: every row
+ * before it was handled (accepted, or rejected and listed in rep), none
+ * from it on was fed. The exception is replaced by what the package's hook
+ * makes of it: a BulkFeedError raised from it, which carries the report
+ * (or, for KeyboardInterrupt and other BaseExceptions that are not
+ * Exceptions, the same exception with the report as attributes). */
+static void bulk_fail(const report *rep, Py_ssize_t index, const char *what)
 {
-	if (!b->ix.n)
+	PyObject *t, *v, *tb;
+	PyErr_Fetch(&t, &v, &tb);
+	PyErr_NormalizeException(&t, &v, &tb);
+	if (!v || !bulk_hook) {
+		PyErr_Restore(t, v, tb);
+		return;
+	}
+	if (tb)
+		PyException_SetTraceback(v, tb);
+	/* rejections are listed as they happen (the binding's at once, the
+	 * batch's per chunk): in row order, and only those before index */
+	size_t rejected = rep->rejected;
+	PyObject *lst = PyList_New(0), *r = NULL;
+	Py_ssize_t n = rep->list ? PyList_Size(rep->list) : 0;
+	for (Py_ssize_t i = 0; lst && i < n; i++) {
+		PyObject *item = PyList_GetItem(rep->list, i);
+		PyObject *ix = item ? PyTuple_GetItem(item, 0) : NULL;
+		Py_ssize_t at = ix ? PyLong_AsSsize_t(ix) : -1;
+		if (at == -1 && PyErr_Occurred())
+			Py_CLEAR(lst);
+		else if (at >= index)
+			rejected--;
+		else if (PyList_Append(lst, item) < 0)
+			Py_CLEAR(lst);
+	}
+	if (lst && PyList_Sort(lst) == 0)
+		r = PyObject_CallFunction(bulk_hook, "OnnOns", v, (Py_ssize_t)rep->accepted,
+					  (Py_ssize_t)rejected, lst, index, what);
+	Py_XDECREF(lst);
+	if (!r) { /* the hook failed (out of memory): the original, as it was */
+		PyErr_Clear();
+		PyErr_Restore(t, v, tb);
+		return;
+	}
+	Py_XDECREF(t);
+	Py_XDECREF(v);
+	Py_XDECREF(tb);
+	PyErr_SetObject((PyObject *)Py_TYPE(r), r);
+	Py_DECREF(r);
+}
+
+/* Remove the first n interactions from the builder, with their measures,
+ * segment values and sources; keep0 references of b->keep are theirs. What
+ * follows them (the last row, kept for define_pending()) moves to the
+ * front, its offsets into the pools adjusted. */
+static void drop_front(builder *b, size_t n, size_t keep0)
+{
+	cxm_interaction *ix = VEC_AT(b->ix, cxm_interaction);
+	size_t rest = b->ix.n - n;
+	if (!rest) {
+		b->ix.n = b->ms.n = b->seg.n = b->src.n = 0;
+		drop_refs(b);
+		return;
+	}
+	/* the rest's measures and segment values are at the pools' ends */
+	size_t ms0 = (uintptr_t)ix[n].measures, seg0 = (uintptr_t)ix[n].segments;
+	if (b->ms.n > ms0)
+		memmove(VEC_AT(b->ms, cxm_measure), VEC_AT(b->ms, cxm_measure) + ms0,
+			(b->ms.n - ms0) * sizeof(cxm_measure));
+	if (b->seg.n > seg0)
+		memmove(VEC_AT(b->seg, uint32_t), VEC_AT(b->seg, uint32_t) + seg0,
+			(b->seg.n - seg0) * sizeof(uint32_t));
+	b->ms.n -= ms0;
+	b->seg.n -= seg0;
+	for (size_t i = 0; i < rest; i++) {
+		ix[i] = ix[n + i];
+		ix[i].measures = (const cxm_measure *)((uintptr_t)ix[i].measures - ms0);
+		ix[i].segments = (const uint32_t *)((uintptr_t)ix[i].segments - seg0);
+		VEC_AT(b->src, Py_ssize_t)[i] = VEC_AT(b->src, Py_ssize_t)[n + i];
+	}
+	b->ix.n = b->src.n = rest;
+	PyObject **k = VEC_AT(b->keep, PyObject *);
+	for (size_t i = 0; i < keep0; i++)
+		Py_DECREF(k[i]);
+	if (b->keep.n > keep0)
+		memmove(k, k + keep0, (b->keep.n - keep0) * sizeof(PyObject *));
+	b->keep.n -= keep0;
+}
+
+/* Feed the builder's first n interactions as one batch, the GIL released,
+ * and remove them (keep0: their references in b->keep). On failure an
+ * exception is set: -1 when none of them was fed (the clock raised, or
+ * libcxm refused the whole batch), -2 when they were fed but listing a
+ * rejection failed (out of memory). */
+static int flush_n(CtxObject *self, builder *b, size_t n, size_t keep0, cxm_rejection *rej,
+		   report *rep)
+{
+	if (!n)
 		return 0;
-	fix(b);
-	size_t acc = 0, nrej = 0, n = b->ix.n;
+	fix(b, n);
+	size_t acc = 0, nrej = 0;
 	cxm_context *ctx = self->ctx;
 	cxm_status st;
+	clock_slot saved;
+	int rc = 0;
+	if (clock_begin(self, &saved) < 0) {
+		rc = -1;
+		goto reset;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_feed_batch(&acc, self->ctx, VEC_AT(b->ix, cxm_interaction), n, rej, n, &nrej);
 	NOGIL_END(self);
-	int rc = 0;
+	clock_end(&saved);
 	if (st && st != CXM_ERR_REJECTED) {
 		raise_status(st, ctx);
 		rc = -1;
@@ -1723,13 +2137,64 @@ static int flush(CtxObject *self, builder *b, cxm_rejection *rej, report *rep)
 		for (size_t i = 0; i < nrej && i < n; i++)
 			if (add_rejection(rep->list, VEC_AT(b->src, Py_ssize_t)[rej[i].index],
 					  (int)rej[i].status, NULL) < 0) {
-				rc = -1;
+				rc = -2; /* fed, but the list of rejections is short */
 				break;
 			}
 	}
-	b->ix.n = b->ms.n = b->seg.n = b->src.n = 0;
-	drop_refs(b);
+reset:
+	drop_front(b, n, keep0);
 	return rc;
+}
+
+/* Feed everything the builder holds. */
+static int flush(CtxObject *self, builder *b, cxm_rejection *rej, report *rep)
+{
+	pend_clear(b);
+	return flush_n(self, b, b->ix.n, b->keep.n, rej, rep);
+}
+
+/* The last row of the builder (input row index, its references from keep0
+ * on) names segment values that are not defined yet. Feed the rows before
+ * it; check the row with those dimensions at CXM_NONE (cxm_feed_check);
+ * only if it would be accepted define the values and feed it, at once.
+ * A row the check or a definition refuses is rejected and listed (not
+ * counted by libcxm's statistics, which never saw it). Returns 0 with the
+ * builder empty; on failure the builder is empty too, an exception is set
+ * and: -1 none of the rows before it was fed, -2 they were (the row not). */
+static int feed_pending(CtxObject *self, builder *b, size_t keep0, Py_ssize_t index,
+			cxm_rejection *rej, report *rep)
+{
+	int rc = flush_n(self, b, b->ix.n - 1, keep0, rej, rep);
+	if (rc < 0) {
+		pend_clear(b);
+		drop_front(b, b->ix.n, b->keep.n);
+		return rc == -1 ? -1 : -2;
+	}
+	clock_slot saved;
+	if (clock_begin(self, &saved) < 0) {
+		pend_clear(b);
+		drop_front(b, b->ix.n, b->keep.n);
+		return -2;
+	}
+	cxm_context *ctx = self->ctx;
+	cxm_interaction x;
+	ix_at(b, 0, &x);
+	cxm_status st = cxm_feed_check(ctx, &x);
+	if (!st)
+		st = define_pending(b);
+	if (!st) {
+		ix_at(b, 0, &x);
+		st = cxm_feed(ctx, &x); /* refused only if another thread got in between */
+	}
+	clock_end(&saved);
+	pend_clear(b);
+	drop_front(b, b->ix.n, b->keep.n);
+	if (!st) {
+		rep->accepted++;
+		return 0;
+	}
+	rep->rejected++;
+	return add_rejection(rep->list, index, (int)st, NULL) < 0 ? -2 : 0;
 }
 
 static PyObject *report_tuple(report *rep)
@@ -1804,6 +2269,30 @@ static int add_row(builder *b, PyObject *row)
 
 static argspec many_spec = {"_feed_many", 2, 1, 2, {"rows", "start"}, {0}};
 
+static int conv_start(PyObject *o, Py_ssize_t *out)
+{
+	if (!o)
+		return 0;
+	PyObject *i = index_of(o, "start");
+	if (!i)
+		return -1;
+	*out = PyLong_AsSsize_t(i);
+	Py_DECREF(i);
+	if (*out == -1 && PyErr_Occurred())
+		return -1;
+	if (*out < 0)
+		return fail_fmt(CXM_ERR_OUT_OF_RANGE, "start %zd is negative", *out);
+	return 0;
+}
+
+/* _feed_many(rows, start=0) -> (accepted, rejected, rejections).
+ *
+ * Rows are converted one by one and fed FEED_CHUNK at a time. Whatever
+ * stops the loop (the iterable raising, an exception that is not about the
+ * row's data, the context closing, the clock or libcxm failing), the rows
+ * read before the failing one are fed and counted first, so that the
+ * BulkFeedError raised tells exactly: rows before its index were handled,
+ * none from it on was fed. */
 static PyObject *ctx_feed_many(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
 			       PyObject *kwnames)
 {
@@ -1813,19 +2302,24 @@ static PyObject *ctx_feed_many(PyObject *self_, PyObject *const *args, Py_ssize_
 	if (parse(&many_spec, args, nargs, kwnames, a) < 0 || !(ctx = live(self)))
 		return NULL;
 	Py_ssize_t index = 0;
-	if (a[1]) {
-		index = PyLong_AsSsize_t(a[1]);
-		if (index == -1 && PyErr_Occurred())
-			return NULL;
+	if (conv_start(a[1], &index) < 0)
+		return NULL;
+	if (IS_STR(a[0]) || PyBytes_Check(a[0])) {
+		PyErr_SetString(PyExc_TypeError, "rows must be an iterable of rows, not a string");
+		return NULL;
 	}
 	PyObject *it = PyObject_GetIter(a[0]);
 	if (!it)
 		return NULL;
+	pending pd;
+	pd.n = 0;
 	builder b = {ctx, VEC(cxm_interaction), VEC(cxm_measure), VEC(uint32_t), VEC(PyObject *),
-		     VEC(Py_ssize_t), 0};
+		     VEC(Py_ssize_t), 0, &pd};
 	report rep = {0, 0, PyList_New(0)};
 	cxm_rejection *rej = PyMem_Malloc(sizeof(cxm_rejection) * FEED_CHUNK);
 	PyObject *result = NULL;
+	Py_ssize_t chunk_first = index; /* input index of the chunk's first row */
+	int rc;
 	if (!rep.list || !rej || vec_reserve(&b.ix, FEED_CHUNK) < 0 ||
 	    vec_reserve(&b.src, FEED_CHUNK) < 0) {
 		if (!PyErr_Occurred())
@@ -1835,40 +2329,90 @@ static PyObject *ctx_feed_many(PyObject *self_, PyObject *const *args, Py_ssize_
 	for (;; index++) {
 		PyObject *row = PyIter_Next(it);
 		if (!row) {
-			if (PyErr_Occurred()) {
-				/* the iterable failed: what came before it is fed, then raise */
-				PyObject *t, *v, *tb;
-				PyErr_Fetch(&t, &v, &tb);
-				if (!live(self) || flush(self, &b, rej, &rep) < 0)
-					PyErr_Clear();
-				PyErr_Restore(t, v, tb);
-				goto out;
-			}
+			if (PyErr_Occurred())
+				goto stopped; /* the iterable failed */
 			break;
 		}
-		if (!live(self)) { /* closed from a clock or a converter */
+		if (!live(self)) { /* closed from a clock, a converter or another thread */
 			Py_DECREF(row);
-			goto out;
+			goto stopped;
 		}
 		VEC_AT(b.src, Py_ssize_t)[b.ix.n] = index;
-		int rc = add_row(&b, row);
+		size_t keep0 = b.keep.n;
+		rc = add_row(&b, row);
 		Py_DECREF(row);
 		if (rc < 0) {
 			if (reject_current(rep.list, index) < 0)
-				goto out;
+				goto stopped; /* not the row's fault */
 			rep.rejected++; /* rows that reach libcxm are counted when fed */
+		} else if (pd.n) { /* new segment values: see feed_pending() */
+			rc = feed_pending(self, &b, keep0, index, rej, &rep);
+			if (rc < 0) {
+				bulk_fail(&rep, rc == -1 ? chunk_first : index, "feed_many");
+				goto out;
+			}
+			chunk_first = index + 1;
+			continue;
 		}
-		if (b.ix.n == FEED_CHUNK && flush(self, &b, rej, &rep) < 0)
-			goto out;
+		if (b.ix.n == FEED_CHUNK) {
+			rc = flush(self, &b, rej, &rep);
+			if (rc < 0) {
+				bulk_fail(&rep, rc == -1 ? chunk_first : index + 1, "feed_many");
+				goto out;
+			}
+			chunk_first = index + 1;
+		}
 	}
-	if (flush(self, &b, rej, &rep) < 0)
+	rc = flush(self, &b, rej, &rep);
+	if (rc < 0) {
+		bulk_fail(&rep, rc == -1 ? chunk_first : index, "feed_many");
 		goto out;
+	}
 	/* binding-level rejections were appended as they happened, batch
 	 * rejections per chunk: put them in row order */
 	if (PyList_Sort(rep.list) < 0)
 		goto out;
 	result = report_tuple(&rep);
+	goto out;
+stopped:
+	/* row `index` stopped the loop: feed the rows read before it */
+	{
+		PyObject *t, *v, *tb;
+		PyErr_Fetch(&t, &v, &tb);
+		if (!self->ctx || self->loading) {
+			/* cannot happen (a load waits for running calls): not fed */
+			pend_clear(&b);
+			drop_front(&b, b.ix.n, b.keep.n);
+			index = chunk_first;
+			rc = 0;
+		} else {
+			rc = flush(self, &b, rej, &rep);
+		}
+		if (rc < 0) {
+			/* that failed too: it is the cause, what stopped the loop its context */
+			PyObject *t2, *v2, *tb2;
+			PyErr_Fetch(&t2, &v2, &tb2);
+			PyErr_NormalizeException(&t2, &v2, &tb2);
+			PyErr_NormalizeException(&t, &v, &tb);
+			if (v2 && v) {
+				if (tb)
+					PyException_SetTraceback(v, tb);
+				PyException_SetContext(v2, v); /* steals v */
+				v = NULL;
+			}
+			Py_XDECREF(t);
+			Py_XDECREF(v);
+			Py_XDECREF(tb);
+			PyErr_Restore(t2, v2, tb2);
+			if (rc == -1)
+				index = chunk_first;
+		} else {
+			PyErr_Restore(t, v, tb);
+		}
+		bulk_fail(&rep, index, "feed_many");
+	}
 out:
+	pend_clear(&b);
 	drop_refs(&b);
 	vec_free(&b.ix);
 	vec_free(&b.ms);
@@ -1939,38 +2483,89 @@ static inline double rd_double(const unsigned char *p, char c)
 	}
 }
 
-static int parse_field(PyObject *t, field *f, size_t rsize, int with_ids, const char *what)
+/* A customer field's 8 bytes, as feed() takes an int customer: signed
+ * codes two's complement, 'Q' as it is (no saturation: 2**64 − 1 is not
+ * 2**63 − 1). */
+static inline uint64_t rd_u64(const unsigned char *p, char c)
+{
+	if (c == 'Q') {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		return v;
+	}
+	return (uint64_t)rd_int(p, c);
+}
+
+/* A layout's offset or size: an int from 0 up, as size_t. Negative or
+ * beyond size_t: ValueError (an offset read as a huge size_t would pass a
+ * careless bounds check by wrapping around). */
+static int layout_size(PyObject *o, size_t *out, const char *what, const char *part)
+{
+	PyObject *i = index_of(o, part);
+	if (!i)
+		return -1;
+	int overflow;
+	long long v = PyLong_AsLongLongAndOverflow(i, &overflow);
+	int rc = 0;
+	if (v == -1 && !overflow && PyErr_Occurred())
+		rc = -1;
+	else if (overflow || v < 0) {
+		PyErr_Format(PyExc_ValueError, "%s: %s %R is outside every record", what, part, i);
+		rc = -1;
+	} else
+		*out = (size_t)(unsigned long long)v;
+	Py_DECREF(i);
+	return rc;
+}
+
+/* Does [off, off + size) lie within a record of rsize bytes? Written so
+ * that no sum can wrap around. */
+static int fits(size_t off, size_t size, size_t rsize)
+{
+	return off <= rsize && size <= rsize - off;
+}
+
+/* The codes a field may have: all for measures; integers for the others. */
+#define INT_CODES "bBhHiIqQ"
+#define ALL_CODES "bBhHiIqQfd?"
+
+static int parse_field(PyObject *t, field *f, size_t rsize, int with_ids, const char *what,
+		       const char *codes)
 {
 	/* (offset, code) or (id, item, offset, code) */
 	Py_ssize_t n = PyTuple_Check(t) ? PyTuple_Size(t) : -1;
-	PyObject *code;
-	long long off, id = 0, item = 0;
+	PyObject *code, *off;
+	memset(f, 0, sizeof *f);
 	if (with_ids) {
 		if (n != 4)
 			goto bad;
-		id = PyLong_AsLongLong(PyTuple_GetItem(t, 0));
-		item = PyLong_AsLongLong(PyTuple_GetItem(t, 1));
-		off = PyLong_AsLongLong(PyTuple_GetItem(t, 2));
+		if (conv_id(NULL, PyTuple_GetItem(t, 0), 0, &f->id,
+			    strcmp(what, "segment") == 0 ? "segment dimension" : "metric") < 0 ||
+		    conv_u32(PyTuple_GetItem(t, 1), &f->item, "question") < 0)
+			return -1;
+		off = PyTuple_GetItem(t, 2);
 		code = PyTuple_GetItem(t, 3);
 	} else {
 		if (n != 2)
 			goto bad;
-		off = PyLong_AsLongLong(PyTuple_GetItem(t, 0));
+		off = PyTuple_GetItem(t, 0);
 		code = PyTuple_GetItem(t, 1);
 	}
-	if (PyErr_Occurred())
-		return -1;
 	if (!PyUnicode_Check(code) || PyUnicode_GetLength(code) != 1)
 		goto bad;
+	if (layout_size(off, &f->off, what, "offset") < 0)
+		return -1;
 	Py_UCS4 c = PyUnicode_ReadChar(code, 0);
-	f->code = c < 128 ? (char)c : 0;
-	f->off = (size_t)off;
-	f->id = id < 0 || id >= (long long)CXM_NONE ? UNKNOWN_ID : (uint32_t)id;
-	f->item = item < 0 || item > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)item;
+	f->code = c > 0 && c < 128 && strchr(ALL_CODES, (int)c) ? (char)c : 0;
 	size_t sz = code_size(f->code);
-	if (!sz || off < 0 || (size_t)off + sz > rsize) {
-		PyErr_Format(PyExc_ValueError, "%s: type code '%c' at offset %lld does not fit a %zu-byte record",
-			     what, f->code ? f->code : '?', off, rsize);
+	if (!sz || !fits(f->off, sz, rsize)) {
+		PyErr_Format(PyExc_ValueError, "%s: type code %R at offset %zu does not fit a %zu-byte record",
+			     what, code, f->off, rsize);
+		return -1;
+	}
+	if (!strchr(codes, f->code)) {
+		PyErr_Format(PyExc_TypeError, "layout: %s must be an integer field (%s), not '%c'", what,
+			     codes, f->code);
 		return -1;
 	}
 	return 0;
@@ -1979,6 +2574,9 @@ bad:
 		     with_ids ? "(id, item, offset, code)" : "(offset, code)");
 	return -1;
 }
+
+/* Measure fields: each record takes up to this many measures. */
+#define MAX_MEASURE_FIELDS 65536
 
 /* (record_size, time, time_mul, time_div, touchpoint, customer | None,
  *  customer_size, segments, measures) as cxm.Layout builds it. */
@@ -1989,7 +2587,8 @@ static int parse_layout(PyObject *o, layout *L)
 		PyErr_SetString(PyExc_TypeError, "layout must come from cxm.Layout");
 		return -1;
 	}
-	L->rsize = PyLong_AsSize_t(PyTuple_GetItem(o, 0));
+	if (layout_size(PyTuple_GetItem(o, 0), &L->rsize, "layout", "record size") < 0)
+		return -1;
 	L->time_mul = PyLong_AsLongLong(PyTuple_GetItem(o, 2));
 	L->time_div = PyLong_AsLongLong(PyTuple_GetItem(o, 3));
 	if (PyErr_Occurred())
@@ -1998,32 +2597,24 @@ static int parse_layout(PyObject *o, layout *L)
 		PyErr_SetString(PyExc_ValueError, "layout: record size and time scale must be positive");
 		return -1;
 	}
-	if (parse_field(PyTuple_GetItem(o, 1), &L->time, L->rsize, 0, "time") < 0 ||
-	    parse_field(PyTuple_GetItem(o, 4), &L->tp, L->rsize, 0, "touchpoint") < 0)
+	if (parse_field(PyTuple_GetItem(o, 1), &L->time, L->rsize, 0, "time", INT_CODES) < 0 ||
+	    parse_field(PyTuple_GetItem(o, 4), &L->tp, L->rsize, 0, "touchpoint", INT_CODES) < 0)
 		return -1;
-	if (L->time.code == 'f' || L->time.code == 'd' || L->time.code == '?') {
-		PyErr_SetString(PyExc_TypeError, "layout: time must be an integer field");
-		return -1;
-	}
 	PyObject *cust = PyTuple_GetItem(o, 5);
 	if (cust != Py_None) {
-		L->cust_size = PyLong_AsSize_t(PyTuple_GetItem(o, 6));
-		if (PyErr_Occurred())
-			return -1;
 		PyObject *code = PyTuple_Check(cust) && PyTuple_Size(cust) == 2 ? PyTuple_GetItem(cust, 1) : NULL;
 		if (code && PyUnicode_Check(code) && PyUnicode_CompareWithASCIIString(code, "s") == 0) {
 			L->cust.code = 's';
-			L->cust.off = PyLong_AsSize_t(PyTuple_GetItem(cust, 0));
-			if (PyErr_Occurred())
+			if (layout_size(PyTuple_GetItem(o, 6), &L->cust_size, "customer", "size") < 0 ||
+			    layout_size(PyTuple_GetItem(cust, 0), &L->cust.off, "customer", "offset") < 0)
 				return -1;
-			if (!L->cust_size || L->cust.off + L->cust_size > L->rsize) {
-				PyErr_SetString(PyExc_ValueError, "layout: customer bytes do not fit the record");
+			if (!L->cust_size || !fits(L->cust.off, L->cust_size, L->rsize)) {
+				PyErr_Format(PyExc_ValueError,
+					     "layout: customer bytes (%zu at offset %zu) do not fit a %zu-byte record",
+					     L->cust_size, L->cust.off, L->rsize);
 				return -1;
 			}
-		} else if (parse_field(cust, &L->cust, L->rsize, 0, "customer") < 0) {
-			return -1;
-		} else if (L->cust.code == 'f' || L->cust.code == 'd') {
-			PyErr_SetString(PyExc_TypeError, "layout: customer must be an integer or bytes field");
+		} else if (parse_field(cust, &L->cust, L->rsize, 0, "customer", INT_CODES) < 0) {
 			return -1;
 		}
 	}
@@ -2038,7 +2629,8 @@ static int parse_layout(PyObject *o, layout *L)
 		return -1;
 	}
 	for (size_t i = 0; i < L->nseg; i++) {
-		if (parse_field(PyTuple_GetItem(segs, (Py_ssize_t)i), &L->seg[i], L->rsize, 1, "segment") < 0)
+		if (parse_field(PyTuple_GetItem(segs, (Py_ssize_t)i), &L->seg[i], L->rsize, 1, "segment",
+				INT_CODES) < 0)
 			return -1;
 		if (L->seg[i].id >= MAX_DIMS) {
 			raise_msg(CXM_ERR_UNKNOWN_ID, "layout: a segment dimension is not defined");
@@ -2048,13 +2640,18 @@ static int parse_layout(PyObject *o, layout *L)
 			L->seg_dims = L->seg[i].id + 1;
 	}
 	L->nmeas = (size_t)PyTuple_Size(meas);
+	if (L->nmeas > MAX_MEASURE_FIELDS) { /* and so no allocation size below can wrap */
+		PyErr_Format(PyExc_ValueError, "layout: more than %d measure fields", MAX_MEASURE_FIELDS);
+		return -1;
+	}
 	L->meas = PyMem_Calloc(L->nmeas ? L->nmeas : 1, sizeof(field));
 	if (!L->meas) {
 		PyErr_NoMemory();
 		return -1;
 	}
 	for (size_t i = 0; i < L->nmeas; i++)
-		if (parse_field(PyTuple_GetItem(meas, (Py_ssize_t)i), &L->meas[i], L->rsize, 1, "measure") < 0)
+		if (parse_field(PyTuple_GetItem(meas, (Py_ssize_t)i), &L->meas[i], L->rsize, 1, "measure",
+				ALL_CODES) < 0)
 			return -1;
 	return 0;
 }
@@ -2065,18 +2662,45 @@ typedef struct {
 	int nomem;
 } rejlist;
 
+/* Room for `more` rejections, taken before a chunk is fed so that none of
+ * its rejections can be lost. */
+static int rejlist_reserve(rejlist *out, size_t more)
+{
+	if (more <= out->cap - out->n)
+		return 0;
+	size_t nc = out->cap ? out->cap : 256;
+	while (nc - out->n < more) {
+		if (nc > SIZE_MAX / 2 / sizeof(cxm_rejection))
+			return -1;
+		nc *= 2;
+	}
+	cxm_rejection *np = realloc(out->r, nc * sizeof *np);
+	if (!np)
+		return -1;
+	out->r = np;
+	out->cap = nc;
+	return 0;
+}
+
 /* Feed n records from base, without the GIL. Rejections go to out (their
- * index in records); returns the status of a failed batch call, or OK. */
+ * index in records). *done receives how many records were handled
+ * (accepted or rejected): all n, or, when a chunk could not be fed, the
+ * index of that chunk's first record, none from it on having been fed.
+ * Returns the status of a failed batch call, or OK (out->nomem: no memory
+ * for the chunk's rejections, so it was not fed). */
 static cxm_status feed_records(cxm_context *ctx, const layout *L, const unsigned char *base,
-			       size_t n, size_t *accepted, size_t *nrejected, rejlist *out)
+			       size_t n, size_t *accepted, size_t *nrejected, rejlist *out,
+			       size_t *done)
 {
 	enum { CH = FEED_CHUNK };
+	/* nmeas <= MAX_MEASURE_FIELDS and seg_dims <= MAX_DIMS: no product wraps */
 	cxm_interaction *ix = malloc(sizeof *ix * CH);
 	cxm_measure *ms = malloc(sizeof *ms * CH * (L->nmeas ? L->nmeas : 1));
 	uint32_t *sg = malloc(sizeof *sg * CH * (L->seg_dims ? L->seg_dims : 1));
 	uint64_t *cid = malloc(sizeof *cid * CH);
 	cxm_rejection *rej = malloc(sizeof *rej * CH);
 	cxm_status result = CXM_OK;
+	*done = 0;
 	if (!ix || !ms || !sg || !cid || !rej) {
 		out->nomem = 1;
 		goto done;
@@ -2092,7 +2716,7 @@ static cxm_status feed_records(cxm_context *ctx, const layout *L, const unsigned
 			int64_t t = rd_int(rec + L->time.off, L->time.code);
 			if (L->time_mul != 1)
 				t = (t > INT64_MAX / L->time_mul || t < INT64_MIN / L->time_mul)
-					    ? INT64_MAX : t * L->time_mul;
+					    ? INT64_MAX : t * L->time_mul; /* out of range: rejected */
 			if (L->time_div != 1) {
 				int64_t q = t / L->time_div;
 				t = (t % L->time_div < 0) ? q - 1 : q;
@@ -2105,10 +2729,10 @@ static cxm_status feed_records(cxm_context *ctx, const layout *L, const unsigned
 				size_t len = L->cust_size;
 				while (len && c[len - 1] == 0)
 					len--;
-				x->customer = len ? c : NULL;
+				x->customer = len ? c : NULL; /* all NUL: no customer */
 				x->customer_len = len;
 			} else if (L->cust.code) {
-				uint64_t u = (uint64_t)rd_int(rec + L->cust.off, L->cust.code);
+				uint64_t u = rd_u64(rec + L->cust.off, L->cust.code);
 				unsigned char *le = (unsigned char *)&cid[k];
 				for (int i = 0; i < 8; i++)
 					le[i] = (unsigned char)(u >> (8 * i));
@@ -2121,8 +2745,11 @@ static cxm_status feed_records(cxm_context *ctx, const layout *L, const unsigned
 					s[d] = CXM_NONE;
 				for (size_t i = 0; i < L->nseg; i++) {
 					int64_t v = rd_int(rec + L->seg[i].off, L->seg[i].code);
-					s[L->seg[i].id] = v < 0 || v == (int64_t)CXM_NONE ? CXM_NONE
-							  : v > (int64_t)CXM_NONE ? UNKNOWN_ID : (uint32_t)v;
+					/* -1 (or 0xFFFFFFFF) is "no value"; any other negative
+					 * number is no value id: libcxm rejects the record */
+					s[L->seg[i].id] = v == -1 || v == (int64_t)CXM_NONE ? CXM_NONE
+							  : v < 0 || v > (int64_t)CXM_NONE ? UNKNOWN_ID
+							  : (uint32_t)v;
 				}
 				x->segments = s;
 				x->n_segments = L->seg_dims;
@@ -2141,6 +2768,10 @@ static cxm_status feed_records(cxm_context *ctx, const layout *L, const unsigned
 			if (!x->n_measures)
 				x->measures = NULL;
 		}
+		if (rejlist_reserve(out, m) < 0) {
+			out->nomem = 1;
+			goto done;
+		}
 		size_t acc = 0, nrej = 0;
 		cxm_status st = cxm_feed_batch(&acc, ctx, ix, m, rej, m, &nrej);
 		if (st && st != CXM_ERR_REJECTED) {
@@ -2149,21 +2780,12 @@ static cxm_status feed_records(cxm_context *ctx, const layout *L, const unsigned
 		}
 		*accepted += acc;
 		*nrejected += nrej;
-		for (size_t i = 0; i < nrej; i++) {
-			if (out->n == out->cap) {
-				size_t nc = out->cap ? out->cap * 2 : 256;
-				cxm_rejection *np = realloc(out->r, nc * sizeof *np);
-				if (!np) {
-					out->nomem = 1;
-					break;
-				}
-				out->r = np;
-				out->cap = nc;
-			}
+		for (size_t i = 0; i < nrej && i < m; i++) {
 			out->r[out->n].index = first + rej[i].index;
 			out->r[out->n].status = rej[i].status;
 			out->n++;
 		}
+		*done = first + m;
 	}
 done:
 	free(ix);
@@ -2186,7 +2808,7 @@ static PyObject *ctx_feed_records(PyObject *self_, PyObject *const *args, Py_ssi
 	if (parse(&rec_spec, args, nargs, kwnames, a) < 0 || !(ctx = live(self)))
 		return NULL;
 	Py_ssize_t start = 0;
-	if (a[2] && (start = PyLong_AsSsize_t(a[2])) == -1 && PyErr_Occurred())
+	if (conv_start(a[2], &start) < 0)
 		return NULL;
 	layout L;
 	if (parse_layout(a[1], &L) < 0) {
@@ -2219,30 +2841,48 @@ static PyObject *ctx_feed_records(PyObject *self_, PyObject *const *args, Py_ssi
 		return NULL;
 	}
 	PyObject *result = NULL;
-	if ((size_t)len % L.rsize) {
+	if (len < 0 || (size_t)len % L.rsize) {
 		PyErr_Format(PyExc_ValueError, "the buffer's %zd bytes are not a whole number of %zu-byte records",
 			     len, L.rsize);
 	} else {
-		size_t acc = 0, nrej = 0, n = (size_t)len / L.rsize;
+		/* n * rsize == len: every record lies within the buffer */
+		size_t acc = 0, nrej = 0, n = (size_t)len / L.rsize, done = 0;
 		rejlist rl = {NULL, 0, 0, 0};
-		cxm_status st;
-		NOGIL_BEGIN(self);
-		st = feed_records(self->ctx, &L, base, n, &acc, &nrej, &rl);
-		NOGIL_END(self);
-		if (rl.nomem)
-			PyErr_NoMemory();
-		else if (st)
-			raise_status(st, ctx);
-		else {
-			report rep = {acc, nrej, PyList_New(0)};
-			int ok = rep.list != NULL;
-			for (size_t i = 0; ok && i < rl.n; i++)
-				ok = add_rejection(rep.list, start + (Py_ssize_t)rl.r[i].index,
-						   (int)rl.r[i].status, NULL) == 0;
-			if (ok)
-				result = report_tuple(&rep);
-			Py_XDECREF(rep.list);
+		cxm_status st = CXM_OK;
+		clock_slot saved;
+		int clock_failed = clock_begin(self, &saved) < 0;
+		if (!clock_failed) {
+			NOGIL_BEGIN(self);
+			st = feed_records(self->ctx, &L, base, n, &acc, &nrej, &rl, &done);
+			NOGIL_END(self);
+			clock_end(&saved);
 		}
+		report rep = {acc, nrej, PyList_New(0)};
+		int ok = rep.list != NULL;
+		for (size_t i = 0; ok && i < rl.n; i++)
+			ok = add_rejection(rep.list, start + (Py_ssize_t)rl.r[i].index,
+					   (int)rl.r[i].status, NULL) == 0;
+		if (!clock_failed && !rl.nomem && !st && ok) {
+			result = report_tuple(&rep);
+		} else if (ok || clock_failed) {
+			if (rl.nomem)
+				PyErr_NoMemory();
+			else if (st)
+				raise_status(st, ctx);
+			/* the chunk at done and all after it were not fed */
+			bulk_fail(&rep, start + (Py_ssize_t)done, "feed_buffer");
+		} else if (done < n || st || rl.nomem) {
+			/* no memory even for the report: say at least how far it got */
+			PyErr_Clear();
+			fail_fmt(CXM_ERR_NO_MEMORY, "feed_buffer: out of memory after %zu records were fed "
+				 "(%zu accepted); none from record %zd on was fed", done, acc,
+				 start + (Py_ssize_t)done);
+		} else {
+			PyErr_Clear();
+			fail_fmt(CXM_ERR_NO_MEMORY, "feed_buffer: all %zu records were fed (%zu accepted), "
+				 "but listing the %zu rejected ones ran out of memory", n, acc, nrej);
+		}
+		Py_XDECREF(rep.list);
 		free(rl.r);
 	}
 	if (have_view)
@@ -2297,9 +2937,15 @@ static PyObject *ctx_run(PyObject *self_, PyObject *const *args, Py_ssize_t narg
 	r.size = sizeof r;
 	cxm_status st;
 	Py_INCREF(args[0]); /* the query must outlive the call without the GIL */
+	clock_slot saved;
+	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+		Py_DECREF(args[0]);
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_query_run(&r, self->ctx, q);
 	NOGIL_END(self);
+	clock_end(&saved);
 	Py_DECREF(args[0]);
 	if (st)
 		return raise_status(st, ctx);
@@ -2326,7 +2972,7 @@ static PyObject *ctx_quantiles(PyObject *self_, PyObject *const *args, Py_ssize_
 	double qs[65] = {0}, out[65];
 	Py_ssize_t n = PyTuple_Size(seq);
 	for (Py_ssize_t i = 0; i < n && i < 64; i++)
-		if (conv_double(PyTuple_GetItem(seq, i), &qs[i]) < 0) {
+		if (conv_real(PyTuple_GetItem(seq, i), &qs[i], "a quantile") < 0) {
 			Py_DECREF(seq);
 			return NULL;
 		}
@@ -2335,9 +2981,15 @@ static PyObject *ctx_quantiles(PyObject *self_, PyObject *const *args, Py_ssize_
 		n = 65; /* libcxm says how many it takes */
 	cxm_status st;
 	Py_INCREF(args[0]);
+	clock_slot saved;
+	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+		Py_DECREF(args[0]);
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_query_quantiles(out, self->ctx, q, n ? qs : NULL, (size_t)n);
 	NOGIL_END(self);
+	clock_end(&saved);
 	Py_DECREF(args[0]);
 	if (st)
 		return raise_status(st, ctx);
@@ -2362,9 +3014,15 @@ static PyObject *ctx_distribution(PyObject *self_, PyObject *const *args, Py_ssi
 	size_t n = 0;
 	cxm_status st;
 	Py_INCREF(args[0]);
+	clock_slot saved;
+	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+		Py_DECREF(args[0]);
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_query_distribution(out, CXM_MAX_POINTS, &n, self->ctx, q, item);
 	NOGIL_END(self);
+	clock_end(&saved);
 	Py_DECREF(args[0]);
 	if (st)
 		return raise_status(st, ctx);
@@ -2389,9 +3047,16 @@ static PyObject *ctx_compare(PyObject *self_, PyObject *const *args, Py_ssize_t 
 	cxm_status st;
 	Py_INCREF(args[0]);
 	Py_INCREF(args[1]);
+	clock_slot saved;
+	if (clock_if(self, qa->end_ms == CXM_NOW || qb->end_ms == CXM_NOW, &saved) < 0) {
+		Py_DECREF(args[0]);
+		Py_DECREF(args[1]);
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_query_compare(&c, self->ctx, qa, qb);
 	NOGIL_END(self);
+	clock_end(&saved);
 	Py_DECREF(args[0]);
 	Py_DECREF(args[1]);
 	if (st)
@@ -2430,7 +3095,7 @@ static PyObject *ctx_series_bytes(PyObject *self_, PyObject *const *args, Py_ssi
 	cxm_context *ctx;
 	cxm_id m;
 	if (nargs_between("series_bytes", nargs, 1, 1) || no_kwargs("series_bytes", kwnames) ||
-	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &m) < 0)
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &m, NULL) < 0)
 		return NULL;
 	size_t n;
 	cxm_status st = cxm_series_bytes(&n, ctx, m);
@@ -2529,7 +3194,7 @@ static PyObject *ctx_journey_set_options(PyObject *self_, PyObject *const *args,
 	cxm_journey_options o;
 	cxm_journey_options_init(&o, sizeof o);
 	cxm_id journey;
-	if (conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &journey) < 0 ||
+	if (conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &journey, NULL) < 0 ||
 	    conv_u32(args[1], &o.flags, "flags") < 0 || conv_span_ms(args[2], &o.conversion_ms) < 0 ||
 	    conv_span_ms(args[3], &o.abandon_ms) < 0 || conv_span_ms(args[4], &o.lateness_ms) < 0 ||
 	    conv_span_ms(args[5], &o.repeat_ms) < 0)
@@ -2549,7 +3214,7 @@ static PyObject *ctx_journey_get_options(PyObject *self_, PyObject *const *args,
 	cxm_id journey;
 	if (nargs_between("_journey_get_options", nargs, 1, 1) ||
 	    no_kwargs("_journey_get_options", kwnames) || !(ctx = live((CtxObject *)self_)) ||
-	    conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &journey) < 0)
+	    conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &journey, NULL) < 0)
 		return NULL;
 	cxm_journey_options o;
 	o.size = sizeof o;
@@ -2565,10 +3230,10 @@ SHIM_CTX(ctx_journey_get_options)
 static int conv_funnel_query(cxm_context *ctx, PyObject *const *args, cxm_funnel_query *q)
 {
 	cxm_funnel_query_init(q, sizeof *q);
-	if (conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &q->journey) < 0 ||
+	if (conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &q->journey, NULL) < 0 ||
 	    conv_span_ms(args[1], &q->span_ms) < 0 || conv_opt_time(args[2], &q->end_ms) < 0 ||
-	    (args[3] != Py_None && conv_id(ctx, args[3], CXM_OBJECT_SEGMENT, &q->segment) < 0) ||
-	    conv_id(NULL, args[4], 0, &q->segment_value) < 0 ||
+	    (args[3] != Py_None && conv_id(ctx, args[3], CXM_OBJECT_SEGMENT, &q->segment, NULL) < 0) ||
+	    conv_id(NULL, args[4], 0, &q->segment_value, "segment value") < 0 ||
 	    conv_u32(args[5], &q->channel, "channel") < 0)
 		return -1;
 	return 0;
@@ -2595,9 +3260,15 @@ static PyObject *ctx_funnel(PyObject *self_, PyObject *const *args, Py_ssize_t n
 	cxm_funnel f;
 	f.size = sizeof f;
 	cxm_status st;
+	clock_slot saved;
+	if (clock_if(self, q.end_ms == CXM_NOW, &saved) < 0) {
+		PyMem_Free(steps);
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_funnel_run(&f, steps, FUNNEL_CAP, self->ctx, &q);
 	NOGIL_END(self);
+	clock_end(&saved);
 	PyObject *t = NULL;
 	FunnelObject *o = NULL;
 	if (st) {
@@ -2636,7 +3307,7 @@ static PyObject *ctx_funnel_quantiles(PyObject *self_, PyObject *const *args, Py
 	cxm_id step;
 	if (nargs_between("_funnel_quantiles", nargs, 8, 8) ||
 	    no_kwargs("_funnel_quantiles", kwnames) || !(ctx = live(self)) ||
-	    conv_funnel_query(ctx, args, &q) < 0 || conv_opt_id(args[6], &step) < 0)
+	    conv_funnel_query(ctx, args, &q) < 0 || conv_opt_id(args[6], &step, "step") < 0)
 		return NULL;
 	PyObject *seq = PySequence_Tuple(args[7]);
 	if (!seq)
@@ -2644,7 +3315,7 @@ static PyObject *ctx_funnel_quantiles(PyObject *self_, PyObject *const *args, Py
 	double qs[65] = {0}, out[65];
 	Py_ssize_t n = PyTuple_Size(seq);
 	for (Py_ssize_t i = 0; i < n && i < 64; i++)
-		if (conv_double(PyTuple_GetItem(seq, i), &qs[i]) < 0) {
+		if (conv_real(PyTuple_GetItem(seq, i), &qs[i], "a quantile") < 0) {
 			Py_DECREF(seq);
 			return NULL;
 		}
@@ -2652,9 +3323,14 @@ static PyObject *ctx_funnel_quantiles(PyObject *self_, PyObject *const *args, Py
 	if (n > 64)
 		n = 65; /* libcxm says how many it takes */
 	cxm_status st;
+	clock_slot saved;
+	if (clock_if(self, q.end_ms == CXM_NOW, &saved) < 0) {
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_funnel_quantiles(out, self->ctx, &q, step, n ? qs : NULL, (size_t)n);
 	NOGIL_END(self);
+	clock_end(&saved);
 	if (st)
 		return raise_status(st, ctx);
 	PyObject *t = PyTuple_New(n);
@@ -2676,9 +3352,14 @@ static PyObject *ctx_sweep(PyObject *self_, PyObject *const *args, Py_ssize_t na
 		return NULL;
 	uint64_t closed = 0;
 	cxm_status st;
+	clock_slot saved;
+	if (clock_if(self, now == CXM_NOW, &saved) < 0) {
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_journey_sweep(&closed, self->ctx, now);
 	NOGIL_END(self);
+	clock_end(&saved);
 	if (st)
 		return raise_status(st, ctx);
 	return PyLong_FromUnsignedLongLong(closed);
@@ -2705,9 +3386,11 @@ static PyObject *ctx_churn(PyObject *self_, PyObject *const *args, Py_ssize_t na
 	const void *p;
 	size_t len;
 	PyObject *r = NULL;
-	if (conv_customer(&b, args[0], &p, &len, 1) == 0) {
-		/* an empty id: libcxm's INVALID, but a NULL pointer would hide why */
-		cxm_status st = cxm_customer_churn(ctx, len ? p : "", len, t);
+	clock_slot saved;
+	if (conv_customer(&b, args[0], &p, &len, 1) == 0 &&
+	    clock_begin((CtxObject *)self_, &saved) == 0) {
+		cxm_status st = cxm_customer_churn(ctx, p, len, t);
+		clock_end(&saved);
 		if (st)
 			raise_status(st, ctx);
 		else
@@ -2728,16 +3411,21 @@ static PyObject *ctx_churn_rate(PyObject *self_, PyObject *const *args, Py_ssize
 	cxm_id m;
 	int64_t end, span, active;
 	if (nargs_between("_churn_rate", nargs, 4, 4) || no_kwargs("_churn_rate", kwnames) ||
-	    !(ctx = live(self)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &m) < 0 ||
+	    !(ctx = live(self)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &m, NULL) < 0 ||
 	    conv_opt_time(args[1], &end) < 0 || conv_span_ms(args[2], &span) < 0 ||
 	    conv_span_ms(args[3], &active) < 0)
 		return NULL;
 	cxm_churn c;
 	c.size = sizeof c;
 	cxm_status st;
+	clock_slot saved;
+	if (clock_if(self, end == CXM_NOW, &saved) < 0) {
+		return NULL;
+	}
 	NOGIL_BEGIN(self);
 	st = cxm_churn_rate(&c, self->ctx, m, end, span, active);
 	NOGIL_END(self);
+	clock_end(&saved);
 	if (st)
 		return raise_status(st, ctx);
 	ChurnObject *o = (ChurnObject *)PyType_GenericAlloc(ChurnType, 0);
@@ -2975,12 +3663,15 @@ static PyObject *ctx_export(PyObject *self_, PyObject *const *args, Py_ssize_t n
 		if (n > CXM_EXPORT_MAX_BUCKETS + 1)
 			n = CXM_EXPORT_MAX_BUCKETS + 1;
 		for (Py_ssize_t i = 0; i < n; i++)
-			if (conv_double(PyTuple_GetItem(bseq, i), &buckets[i]) < 0)
+			if (conv_real(PyTuple_GetItem(bseq, i), &buckets[i], "a bucket bound") < 0)
 				goto out;
+		if (n == 0) { /* libcxm would read no bounds as "the defaults" */
+			fail_fmt(CXM_ERR_OUT_OF_RANGE, "buckets=[] would be replaced by the default "
+				 "bounds: give at least one, or None for the defaults");
+			goto out;
+		}
 		o.buckets = buckets;
 		o.n_buckets = (uint32_t)n;
-		if (n == 0) /* an empty list is not "the defaults" */
-			o.n_buckets = 0, o.buckets = NULL;
 	}
 	if (!(nseq = PySequence_Tuple(args[3])) || !(vseq = PySequence_Tuple(args[4])))
 		goto out;
@@ -3108,10 +3799,10 @@ static PyObject *query_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
 	cxm_query q;
 	cxm_query_init(&q, sizeof q);
 	uint32_t sc = 0;
-	if (conv_id(NULL, metric, 0, &q.metric) < 0 || conv_span_ms(span, &q.span_ms) < 0 ||
-	    (scope && conv_u32(scope, &sc, "scope") < 0) || (id && conv_id(NULL, id, 0, &q.id) < 0) ||
-	    conv_opt_id(step, &q.step) < 0 || conv_opt_id(seg, &q.segment) < 0 ||
-	    (segv && conv_id(NULL, segv, 0, &q.segment_value) < 0))
+	if (conv_id(NULL, metric, 0, &q.metric, "metric") < 0 || conv_span_ms(span, &q.span_ms) < 0 ||
+	    (scope && conv_u32(scope, &sc, "scope") < 0) || (id && conv_id(NULL, id, 0, &q.id, "id") < 0) ||
+	    conv_opt_id(step, &q.step, "step") < 0 || conv_opt_id(seg, &q.segment, "segment dimension") < 0 ||
+	    (segv && conv_id(NULL, segv, 0, &q.segment_value, "segment value") < 0))
 		return NULL;
 	q.scope = (cxm_scope)sc;
 	if (end != Py_None) {
@@ -3700,6 +4391,23 @@ static PyObject *mod_set_converters(PyObject *m, PyObject *const *a, Py_ssize_t 
 }
 SHIM(mod_set_converters)
 
+/* _set_bulk(hook): hook(cause, accepted, rejected, rejections, index, what)
+ * returns the exception a bulk feed stopped by cause raises (the package's
+ * BulkFeedError, with the report). */
+static PyObject *mod_set_bulk(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	if (nargs_between("_set_bulk", n, 1, 1) || no_kwargs("_set_bulk", k))
+		return NULL;
+	if (!PyCallable_Check(a[0])) {
+		PyErr_SetString(PyExc_TypeError, "the hook must be callable");
+		return NULL;
+	}
+	Py_INCREF(a[0]);
+	XSETREF(bulk_hook, a[0]);
+	Py_RETURN_NONE;
+}
+SHIM(mod_set_bulk)
+
 /* _raise_status(code, message): raise what a failing call with that code
  * raises (for tests of codes no Python input can reach). */
 static PyObject *mod_raise_status(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
@@ -3725,6 +4433,7 @@ SHIM(mod_raise_status)
 	X(strerror, mod_strerror, "strerror(code)\n--\n\nThe name of a status code.")        \
 	X(preset, mod_preset, "preset(number)\n--\n\nA preset's definition as a dict.")      \
 	X(_set_converters, mod_set_converters, NULL)                                         \
+	X(_set_bulk, mod_set_bulk, NULL)                                                     \
 	X(_raise_status, mod_raise_status, NULL)
 
 static PyMethodDef mod_methods_fast[] = {MOD_METHODS(FAST_DEF){NULL, NULL, 0, NULL}};

@@ -107,13 +107,110 @@ class FeedMany(unittest.TestCase):
 
         def gen():
             for i in range(1500):
-                yield (T0, m.web)
+                yield (T0, m.web, {m.nps: 11 if i in (3, 1400) else 9})
             raise RuntimeError("source broke")
-        with self.assertRaisesRegex(RuntimeError, "source broke"):
-            ctx.feed_many(gen())
-        self.assertEqual(ctx.stats().accepted, 1500)  # what came before is fed
+        with self.assertRaises(cxm.BulkFeedError) as cm:
+            ctx.feed_many(gen(), start=10)
+        e = cm.exception
+        self.assertIsInstance(e.__cause__, RuntimeError)
+        self.assertEqual(str(e.__cause__), "source broke")
+        # every row before the failure is fed (the partial chunk too) and reported
+        self.assertEqual((e.index, e.accepted, e.rejected), (1510, 1498, 2))
+        self.assertEqual([(r.index, r.code) for r in e.report.rejections],
+                         [(13, cxm.Status.OUT_OF_RANGE), (1410, cxm.Status.OUT_OF_RANGE)])
+        self.assertIsInstance(e.report, cxm.FeedReport)
+        self.assertIn("1498 accepted and 2 rejected before row 1510", str(e))
+        self.assertIsInstance(e, cxm.Error)
+        self.assertIsNone(e.code)
+        self.assertEqual(ctx.stats().accepted, 1498)
         with self.assertRaises(TypeError):
             ctx.feed_many(5)
+        with self.assertRaisesRegex(TypeError, "not a string"):
+            ctx.feed_many("rows")  # not three rows "r", "o", "w"...
+
+    def test_a_value_that_raises_mid_chunk_drops_nothing(self):
+        # a __float__ raising something that is not about the data stops the
+        # feed: the 476 rows read before it in its chunk used to be dropped
+        ctx, m = self.ctx, self.m
+
+        class Broken:
+            def __float__(self):
+                raise RuntimeError("no float today")
+
+        rows = [(T0, m.web, {m.nps: Broken() if i == 1500 else 9}) for i in range(2000)]
+        with self.assertRaises(cxm.BulkFeedError) as cm:
+            ctx.feed_many(rows)
+        e = cm.exception
+        self.assertIsInstance(e.__cause__, RuntimeError)
+        self.assertEqual((e.index, e.accepted, e.rejected), (1500, 1500, 0))
+        self.assertIn("1500 accepted", str(e))
+        self.assertEqual(ctx.stats().accepted, 1500)
+        self.assertEqual(ctx.query(m.nps, "1h").n, 1500)
+        # the caller resumes where it stopped, nothing fed twice
+        rows[1500] = (T0, m.web, {m.nps: 9})
+        self.assertEqual(ctx.feed_many(rows[e.index:], start=e.index).accepted, 500)
+        self.assertEqual(ctx.query(m.nps, "1h").n, 2000)
+
+    def test_a_keyboard_interrupt_is_not_wrapped_but_carries_the_report(self):
+        ctx, m = self.ctx, self.m
+
+        def gen():
+            yield from [(T0, m.web)] * 700
+            raise KeyboardInterrupt
+        with self.assertRaises(KeyboardInterrupt) as cm:
+            ctx.feed_many(gen())
+        self.assertEqual((cm.exception.index, cm.exception.report.accepted), (700, 700))
+        self.assertEqual(ctx.stats().accepted, 700)
+
+    def test_rejected_rows_define_no_segment_value(self):
+        # four invalid rows used to use up a 4-value dimension: the next
+        # valid row then got LimitError
+        with make_ctx() as ctx:
+            tp = ctx.touchpoint("t")
+            nps = ctx.metric("nps")
+            seg = ctx.segment("s", 4)
+            rows = [(T0, tp, {nps: 11}, None, {seg: f"bad{i}"}) for i in range(4)]   # out of range
+            rows += [(T0 + 3_600_000, tp, None, None, {seg: "early"}),             # too early
+                     (T0, 999, None, None, {seg: "nowhere"}),                      # unknown touchpoint
+                     (T0, tp, {nps: 9}, None, {seg: "a"}),
+                     (T0, tp, {nps: 9}, None, {seg: "a"}),
+                     (T0 - 3 * HOUR, tp, None, None, {seg: "late"}),               # behind row 6's watermark
+                     (T0, tp, {nps: 8}, None, {seg: "b"})]
+            rep = ctx.feed_many(rows)
+            S = cxm.Status
+            self.assertEqual([(r.index, r.code) for r in rep.rejections],
+                             [(0, S.OUT_OF_RANGE), (1, S.OUT_OF_RANGE), (2, S.OUT_OF_RANGE),
+                              (3, S.OUT_OF_RANGE), (4, S.TOO_EARLY), (5, S.UNKNOWN_ID),
+                              (8, S.TOO_LATE)])
+            self.assertEqual(rep.accepted, 3)
+            self.assertEqual([v.name for v in ctx.segment_values(seg)], ["a", "b"])
+            self.assertEqual(ctx.query(nps, "1h", segment=(seg, "a")).n, 2)
+            ctx.feed(T0, tp, segments={seg: "c"})
+            ctx.feed(T0, tp, segments={seg: "d"})  # the fourth value: still room for it
+            self.assertEqual(len(ctx.segment_values(seg)), 4)
+
+    def test_new_segment_values_keep_the_row_order(self):
+        # the rows before a row with a new value are fed first, so that the
+        # check sees the watermark they raise; the rows after follow in order
+        with make_ctx() as ctx:
+            m = Model(ctx)
+            rows = []
+            for i in range(3000):
+                if i % 500 == 499:
+                    rows.append((T0 - 3 * HOUR, m.web, None, f"c{i}", {m.region: f"r{i}"}))  # too late
+                elif i % 700 == 0:
+                    rows.append((T0 - i, m.web, {m.nps: 9}, f"c{i}", {m.region: f"r{i}"}))
+                else:
+                    rows.append((T0 - i, m.web, {m.nps: 12 if i % 999 == 1 else 9}, f"c{i}",
+                                 {m.tier: "gold"}))
+            rep = ctx.feed_many(rows)
+            late = [i for i in range(3000) if i % 500 == 499]
+            bad = [i for i in range(3000) if i % 999 == 1 and i % 500 != 499 and i % 700]
+            self.assertEqual([r.index for r in rep.rejections], sorted(late + bad))
+            self.assertEqual(rep.accepted, 3000 - len(late) - len(bad))
+            self.assertEqual(sorted(v.name for v in ctx.segment_values(m.region)),
+                             sorted(f"r{i}" for i in range(0, 3000, 700)))
+            self.assertEqual(ctx.stats().accepted, rep.accepted)
 
     def test_exceptions_that_are_not_the_rows_fault_propagate(self):
         ctx, m = self.ctx, self.m
@@ -193,6 +290,117 @@ class FeedBuffer(unittest.TestCase):
             ctx.feed_buffer(b"", cxm.Layout(16, time=(0, "q"), touchpoint=(8, "I"), segments={70: (12, "I")}))
         self.assertEqual(ctx.feed_buffer(b"", self.layout()), (0, 0, []))
 
+    def test_offsets_that_wrap_around_are_refused(self):
+        # off + size > record_size wrapped around for offsets near 2**64 and
+        # the loop read outside the buffer (SIGSEGV, or garbage customers)
+        ctx, m = self.ctx, self.m
+        data = struct.pack("<qI12x", T0, int(m.web)) * 200
+        base = dict(time=(0, "q"), touchpoint=(8, "I"))
+        bad = [
+            dict(customer=(2 ** 64 - 200, "216s")),
+            dict(customer=(2 ** 64 - 8, "16s")),
+            dict(customer=(8, f"{2 ** 64 - 4}s")),
+            dict(customer=(2 ** 63, "q")),
+            dict(customer=(-8, "q")),
+            dict(customer=(20, "8s")),
+            dict(measures={m.nps: (2 ** 64 - 4, "d")}),
+            dict(measures={m.nps: (2 ** 70, "d")}),
+            dict(segments={m.tier: (-4, "I")}),
+            dict(segments={m.tier: (2 ** 64 - 2, "I")}),
+        ]
+        for extra in bad:
+            with self.subTest(extra=extra):
+                with self.assertRaisesRegex(ValueError, "not fit|outside every record"):
+                    ctx.feed_buffer(data, cxm.Layout(24, **base, **extra))
+        for field in ("time", "touchpoint"):
+            with self.subTest(field=field):
+                with self.assertRaises(ValueError):
+                    ctx.feed_buffer(data, cxm.Layout(24, **dict(base, **{field: (2 ** 64 - 4, "q")})))
+        with self.assertRaises(ValueError):
+            ctx.feed_buffer(data, cxm.Layout(-24, **base))
+        self.assertEqual(ctx.stats().accepted, 0)
+        # the last byte of a record is still in bounds
+        rep = ctx.feed_buffer(data, cxm.Layout(24, **base, customer=(16, "8s"),
+                                               segments={m.tier: (20, "I")}))
+        self.assertEqual(rep.accepted, 200)
+
+    def test_fields_that_would_be_coerced_are_refused(self):
+        ctx, m = self.ctx, self.m
+        base = dict(time=(0, "q"), touchpoint=(8, "I"))
+        with self.assertRaisesRegex(TypeError, "integer"):  # 2.7 would be touchpoint 2
+            ctx.feed_buffer(b"", cxm.Layout(16, time=(0, "q"), touchpoint=(8, "d")))
+        with self.assertRaisesRegex(TypeError, "integer"):
+            ctx.feed_buffer(b"", cxm.Layout(16, **base, segments={m.tier: (12, "f")}))
+        with self.assertRaisesRegex(TypeError, "integer"):
+            ctx.feed_buffer(b"", cxm.Layout(16, **base, customer=(12, "?")))
+        for bad in (24.0, True):
+            with self.assertRaises(TypeError):
+                cxm.Layout(bad, **base)
+        with self.assertRaises(TypeError):
+            cxm.Layout(16, time=(0.5, "q"), touchpoint=(8, "I"))
+        with self.assertRaises(TypeError):
+            cxm.Layout(16, **base, measures={m.nps: (True, "d")})
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.feed_buffer(b"", cxm.Layout(16, **base, measures={-1: (12, "I")}))
+
+    def test_q_customers_keep_all_64_bits(self):
+        # a 'Q' column saturated at 2**63 - 1: every id from 2**63 up was one customer
+        ctx, m = self.ctx, self.m
+        lay = cxm.Layout(24, time=(0, "q"), touchpoint=(8, "I"), customer=(16, "Q"))
+        data = b"".join(struct.pack("<qI4xQ", T0 - k * 1000, int(m.web), c)
+                        for k, c in enumerate((2 ** 63, 2 ** 64 - 1, 2 ** 63 - 1)))
+        self.assertEqual(ctx.feed_buffer(data, lay).accepted, 3)
+        self.assertEqual(ctx.last_seen_ms(2 ** 63), T0)
+        self.assertEqual(ctx.last_seen_ms(-1), T0 - 1000)  # 2**64 - 1: the same 8 bytes as -1
+        self.assertEqual(ctx.last_seen_ms(2 ** 63 - 1), T0 - 2000)
+        self.assertEqual(ctx.stats().customers, 3)
+
+    def test_a_negative_segment_value_other_than_minus_one_is_rejected(self):
+        ctx, m = self.ctx, self.m
+        lay = cxm.Layout(16, time=(0, "q"), touchpoint=(8, "H"), segments={m.tier: (12, "i")})
+        data = b"".join(struct.pack("<qH2xi", T0, int(m.web), v) for v in (-1, -2, int(m.gold)))
+        rep = ctx.feed_buffer(data, lay)
+        self.assertEqual((rep.accepted, [(r.index, r.code) for r in rep.rejections]),
+                         (2, [(1, cxm.Status.UNKNOWN_ID)]))
+        self.assertEqual(ctx.query(m.volume, "1h", segment=m.gold).n, 1)
+
+    def test_records_start_and_failures_report_what_was_fed(self):
+        ctx, m = self.ctx, self.m
+        lay = cxm.Layout(16, time=(0, "q"), touchpoint=(8, "I"), measures={m.nps: (12, "I")})
+        data = b"".join(struct.pack("<qII", T0, int(m.web), 11 if i == 3 else 9) for i in range(3000))
+        rep = ctx._feed_records(data, lay._t, 500)
+        self.assertEqual((rep[0], rep[1], rep[2]), (2999, 1, [(503, 3, "out of range")]))
+        with self.assertRaisesRegex(ValueError, "negative"):
+            ctx._feed_records(data, lay._t, -1)
+        with self.assertRaises(TypeError):
+            ctx._feed_records(data, lay._t, True)
+
+    def test_the_chunked_copy_reports_across_chunks(self):
+        # before 3.11 the package feeds 64 k records per call: a failure in
+        # a later call must still report the records of the earlier ones
+        from unittest import mock
+        reads = []
+
+        def clock():
+            reads.append(1)
+            if len(reads) == 2:
+                raise RuntimeError("clock broke")
+            return T0
+        with cxm.Context(clock=clock) as ctx:
+            tp = ctx.touchpoint("t")
+            nps = ctx.metric("nps")
+            lay = cxm.Layout(16, time=(0, "q"), touchpoint=(8, "I"), measures={nps: (12, "I")})
+            n = cxm._RECORD_CHUNK + 100
+            data = b"".join(struct.pack("<qII", T0, int(tp), 11 if i == 7 else 9) for i in range(n))
+            with mock.patch.object(cxm._cxm, "HAS_BUFFER", 0):
+                with self.assertRaises(cxm.BulkFeedError) as cm:
+                    ctx.feed_buffer(memoryview(data), lay)
+            e = cm.exception
+            self.assertEqual((e.index, e.accepted, e.rejected), (cxm._RECORD_CHUNK, cxm._RECORD_CHUNK - 1, 1))
+            self.assertEqual(e.report.rejections[0].index, 7)
+            self.assertEqual(str(e.__cause__), "clock broke")
+            self.assertEqual(ctx.stats().accepted, cxm._RECORD_CHUNK - 1)
+
     @unittest.skipIf(numpy_or_none() is None, "numpy is not installed")
     def test_numpy_structured_array(self):
         np = numpy_or_none()
@@ -229,6 +437,8 @@ class FeedBuffer(unittest.TestCase):
             ctx.feed_buffer(np.zeros(3))
         with self.assertRaisesRegex(ValueError, "no such fields"):
             ctx.feed_buffer(a, measures={"missing": m.nps}, ignore=["note"])
+        with self.assertRaisesRegex(TypeError, "not a string"):
+            ctx.feed_buffer(a, ignore="note")  # "no", "te"... would be ignored by substring
 
     @unittest.skipIf(sys.version_info >= (3, 11), "the bytes fallback is for 3.8-3.10")
     def test_chunked_copy_before_311(self):

@@ -1,6 +1,7 @@
 """python3 -m cxm replay on generated CSV and JSON-lines exports."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -130,6 +131,40 @@ class Replay(unittest.TestCase):
                               "--touchpoint", "web", "--time-format", "ms"]).stdout)
         self.assertEqual(out["accepted"], 1)
         self.assertIn("sat", {r["metric"] for r in out["windows"][0]["rows"]})
+
+    def test_a_replay_that_stops_says_how_far_it_got(self):
+        # an unreadable line half-way: the lines read before it are fed and
+        # the replay says exactly from which line on nothing was fed
+        src = os.path.join(self.dir, "broken.csv")
+        gen_export.write(src, 20000)
+        with open(src, "rb") as f:
+            data = f.read().split(b"\n")
+        data.insert(10001, b"2026-11-22T12:00:00Z,ivr,phone,c\xff\xfe,gold,10,yes,9")
+        with open(src, "wb") as f:
+            f.write(b"\n".join(data))
+        p = run([src, "--no-progress"] + MAPS)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        m = re.search(r"replay stopped at line (\d+) by UnicodeDecodeError: .*; (\d+) accepted and "
+                      r"0 rejected before line \1; none from line \1 on was fed", p.stderr)
+        self.assertIsNotNone(m, p.stderr)
+        line, accepted = int(m.group(1)), int(m.group(2))
+        self.assertLessEqual(line, 10002)  # the file is decoded in blocks: maybe a few lines early
+        self.assertGreater(line, 9000)
+        self.assertEqual(accepted, line - 2)  # lines 2 .. line-1: every row before it, none lost
+
+    def test_json_booleans_are_no_times_nor_scores(self):
+        path = os.path.join(self.dir, "bools.jsonl")
+        with open(path, "w") as f:
+            f.write('{"ts": true, "page": "web", "rating": 5}\n')
+            f.write('{"ts": "2026-11-22T10:00:00Z", "page": "web", "rating": true}\n')
+            f.write('{"ts": "2026-11-22T10:00:00Z", "page": "web", "rating": 4, "ok": true}\n')
+        p = run([path, "--json", "--no-progress", "--map", "ts=time", "--map", "page=touchpoint",
+                 "--map", "rating=csat5", "--map", "ok=rate:ok"])
+        out = json.loads(p.stdout)
+        self.assertEqual((out["accepted"], out["rejected"]), (1, 2), out["rejections"])
+        reasons = {r["line"]: r["reason"] for r in out["rejections"]}
+        self.assertIn("not a time", reasons[1])
+        self.assertIn("not a number", reasons[2])
 
     def test_usage_errors(self):
         p = run([self.csv, "--map", "queue=touchpoint"])

@@ -6,6 +6,7 @@ import math
 import os
 import pathlib
 import re
+import struct
 import tempfile
 import sys
 import unittest
@@ -120,6 +121,43 @@ class Config(unittest.TestCase):
             cxm.Context(max_journeys="ten")
 
 
+    def test_zero_is_not_silently_the_default(self):
+        # libcxm reads 0 as "the default": max_customers=0 meant a million
+        for key in ("shards", "max_journeys", "max_steps", "max_touchpoints", "max_metrics",
+                    "max_segments", "max_segment_values", "max_name_len", "max_customer_id_len",
+                    "max_measures", "min_samples", "max_customers", "max_series", "confidence"):
+            with self.subTest(key=key):
+                with self.assertRaisesRegex(cxm.OutOfRangeError, f"{key}=0"):
+                    cxm.Context(**{key: 0})
+        for value in ("0s", 0, timedelta(0)):
+            with self.assertRaisesRegex(cxm.OutOfRangeError, "max_future=0"):
+                cxm.Context(max_future=value)
+        with self.assertRaisesRegex(cxm.OutOfRangeError, "tiers"):
+            cxm.Context(tiers=[])
+        with self.assertRaisesRegex(cxm.InvalidArgumentError, "random key"):
+            cxm.Context(customer_key=bytes(16))
+        # None, like a key left out, is the default; policy 0 is a policy (evict)
+        with cxm.Context(max_customers=None, max_future=None, tiers=None, clock=None,
+                         customer_key=None, customer_policy=0) as ctx:
+            self.assertEqual(ctx.stats().shards, cxm.Context().stats().shards)
+        with self.assertRaisesRegex(TypeError, "unexpected keyword argument 'colour'"):
+            cxm.Context(colour=None)
+
+    def test_metric_definitions_are_not_clamped(self):
+        with cxm.Context() as ctx:
+            d = cxm.MetricDef(kind="score", scale_min=1, scale_max=5, top_min=[5], bottom_max=[1])
+            for change, text in ((dict(scale_max=2 ** 40), "scale_max 1099511627776 does not fit"),
+                                 (dict(na=-(2 ** 31) - 1), "na -2147483649 does not fit"),
+                                 (dict(top_min=[2 ** 32]), "top_min 4294967296 does not fit"),
+                                 (dict(questions=-1), "questions -1 is negative")):
+                with self.subTest(change=change):
+                    with self.assertRaisesRegex(cxm.OutOfRangeError, text):
+                        ctx.metric("m", d.replace(**change))
+            with self.assertRaises(TypeError):
+                ctx.metric("m", d.replace(duration_lo=True))
+            self.assertEqual(len(ctx.metrics), 0)
+
+
 class ClockTests(unittest.TestCase):
     def test_injected_clock_decides_too_early_and_now(self):
         ctx = make_ctx()
@@ -139,20 +177,74 @@ class ClockTests(unittest.TestCase):
             ctx.feed(T0, m.web)
             self.assertEqual(ctx.query(m.volume, "1h").end_ms, T0 + MIN)
 
-    def test_a_failing_clock_is_reported_not_raised(self):
-        seen = []
-        old = sys.unraisablehook
-        sys.unraisablehook = lambda u: seen.append(u.exc_type)
-        try:
-            def bad():
-                raise RuntimeError("clock broke")
-            with cxm.Context(clock=bad) as ctx:
-                tp = ctx.touchpoint("a")
-                with self.assertRaises(cxm.TooEarlyError):
-                    ctx.feed(T0, tp)  # now reads as 0
-        finally:
-            sys.unraisablehook = old
-        self.assertIn(RuntimeError, seen)
+    def test_a_failing_clock_raises_its_own_exception(self):
+        # it used to be "unraisable" and read as now = 0: TooEarlyError "after now (0)"
+        boom = RuntimeError("clock broke")
+        calls = []
+
+        def bad():
+            calls.append(1)
+            raise boom
+        with cxm.Context(clock=bad) as ctx:
+            j = ctx.journey("j", ["a", "b"])
+            tp = ctx.touchpoint("a", journey=j, step="a")
+            nps = ctx.metric("nps")
+            customers = ctx.metric("customers", "distinct")
+            calls_that_read_the_clock = [
+                lambda: ctx.feed(T0, tp, {nps: 9}),
+                lambda: ctx.query(nps, "1h"),
+                lambda: ctx.run(ctx.make_query(nps, "1h")),
+                lambda: ctx.quantiles(ctx.metric("aht", "duration"), [0.5], "1h"),
+                lambda: ctx.funnel(j, "1h"),
+                lambda: ctx.churn_rate(customers, "1h", active="1h"),
+                lambda: ctx.churn("c1", T0),
+                lambda: ctx.sweep(),
+            ]
+            for call in calls_that_read_the_clock:
+                with self.assertRaises(RuntimeError) as cm:
+                    call()
+                self.assertIs(cm.exception, boom)
+            self.assertEqual(ctx.stats().rejected_total, 0)  # no TooEarly counted: libcxm never ran
+            self.assertEqual(ctx.stats().accepted, 0)
+            # a query with an explicit end does not read the clock
+            self.assertEqual(ctx.query(nps, "1h", end=T0).n, 0)
+            with self.assertRaises(cxm.BulkFeedError) as cm:
+                ctx.feed_many([(T0, tp, {nps: 9})] * 3)
+            self.assertIs(cm.exception.__cause__, boom)
+            self.assertEqual((cm.exception.accepted, cm.exception.index), (0, 0))
+            self.assertIn("RuntimeError: clock broke", str(cm.exception))
+            with self.assertRaises(cxm.BulkFeedError) as cm:
+                ctx.feed_buffer(struct.pack("<qI4x", T0, int(tp)) * 5,
+                                cxm.Layout(16, time=(0, "q"), touchpoint=(8, "I")))
+            self.assertIs(cm.exception.__cause__, boom)
+            self.assertEqual(cm.exception.report, (0, 0, []))
+            self.assertEqual(ctx.stats().accepted, 0)
+
+    def test_a_clock_that_returns_nonsense(self):
+        for value, exc in (("soon", ValueError), (True, TypeError), (2 ** 70, cxm.OutOfRangeError),
+                           (1.5, TypeError), (None, TypeError)):
+            with self.subTest(value=value):
+                with cxm.Context(clock=lambda: value) as ctx:
+                    tp = ctx.touchpoint("a")
+                    with self.assertRaises(exc):
+                        ctx.feed(T0, tp)
+                    self.assertEqual(ctx.stats().rejected_total, 0)
+
+    def test_the_clock_is_read_once_per_call(self):
+        reads = []
+
+        def clock():
+            reads.append(1)
+            return T0
+        with cxm.Context(clock=clock) as ctx:
+            tp = ctx.touchpoint("a")
+            ctx.feed(T0, tp)
+            self.assertEqual(len(reads), 1)
+            ctx.feed_many([(T0, tp)] * 2500)  # three chunks of 1024
+            self.assertEqual(len(reads), 4)
+            ctx.stats()
+            ctx.query(ctx.metric("nps"), "1h", end=T0)  # an explicit end: no clock
+            self.assertEqual(len(reads), 4)
 
 
 class ModuleFunctions(unittest.TestCase):
@@ -523,6 +615,12 @@ class Exposition(unittest.TestCase):
             ctx.export(buckets=range(1, 100))
         with self.assertRaises(TypeError):
             ctx.export(buckets=["x"])
+        with self.assertRaisesRegex(cxm.OutOfRangeError, "buckets=\\[\\]"):
+            ctx.export(buckets=[])  # was the default bounds
+        with self.assertRaises(TypeError):
+            ctx.export(buckets=[True])
+        with self.assertRaises(TypeError):
+            ctx.export(points=None)
         with self.assertRaises(cxm.InvalidArgumentError):
             ctx.export(labels={"metric": "x"})  # the exposition's own label
         with self.assertRaises(cxm.InvalidArgumentError):

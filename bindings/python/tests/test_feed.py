@@ -133,7 +133,6 @@ class Feed(unittest.TestCase):
             (cxm.NotFiniteError, lambda: ctx.feed(T0, m.web, {m.revenue: 10 ** 400})),
             (cxm.KindError, lambda: ctx.feed(T0, m.web, {m.volume: 1})),
             (cxm.UnknownIdError, lambda: ctx.feed(T0, 99)),
-            (cxm.UnknownIdError, lambda: ctx.feed(T0, -1)),
             (cxm.UnknownIdError, lambda: ctx.feed(T0, m.web, {77: 1})),
             (cxm.UnknownIdError, lambda: ctx.feed(T0, m.web, segments={m.tier: 3})),
             (cxm.TooLongError, lambda: ctx.feed(T0, m.web, customer="x" * 300)),
@@ -158,6 +157,7 @@ class Feed(unittest.TestCase):
             (cxm.UnknownIdError, lambda: ctx.feed(T0, m.web, {"no such metric": 1})),
             (cxm.UnknownIdError, lambda: ctx.feed(T0, m.web, segments={"no such": "x"})),
             (cxm.UnknownIdError, lambda: ctx.feed(T0, m.web, segments={100: 1})),
+            (cxm.UnknownIdError, lambda: ctx.feed(T0, -1)),
             (cxm.UnknownIdError, lambda: ctx.feed(T0, m.web, segments=[None] * 65)),
             (cxm.LimitError, lambda: [ctx.feed(T0, m.web, segments={m.tier: v}) for v in "abcdef"]),
             (cxm.OutOfRangeError, lambda: ctx.feed(T0, m.web, customer=2 ** 64)),
@@ -167,6 +167,183 @@ class Feed(unittest.TestCase):
         for exc, call in binding:
             with self.assertRaises(exc):
                 call()
+
+    def test_an_empty_customer_id_is_an_error_everywhere(self):
+        # customer="" used to be fed as anonymous, while forget("") raised
+        ctx, m = self.ctx, self.m
+        for empty in ("", b""):
+            with self.subTest(empty=empty):
+                for call in (lambda: ctx.feed(T0, m.web, customer=empty),
+                             lambda: ctx.forget(empty), lambda: ctx.last_seen(empty),
+                             lambda: ctx.churn(empty, T0)):
+                    with self.assertRaisesRegex(cxm.InvalidArgumentError, "empty customer id"):
+                        call()
+                rep = ctx.feed_many([(T0, m.web, None, empty), (T0, m.web, None, None)])
+                self.assertEqual((rep.accepted, [(r.index, r.code) for r in rep.rejections]),
+                                 (1, [(0, cxm.Status.INVALID)]))
+        self.assertEqual(ctx.stats().accepted, 2)  # the two anonymous rows (None) only
+        ctx.feed(T0, m.web, customer=None)  # None: no customer
+
+    def test_no_bool_is_taken_as_an_int(self):
+        ctx, m = self.ctx, self.m
+        calls = [
+            lambda: ctx.feed(T0, True),                        # touchpoint 1
+            lambda: ctx.feed(True, m.web),                     # time 1 ms
+            lambda: ctx.feed(T0, m.web, {True: 9}),            # metric 1
+            lambda: ctx.feed(T0, m.web, customer=True),        # customer b"\x01\0..."
+            lambda: ctx.feed(T0, m.web, segments={m.tier: True}),
+            lambda: ctx.feed(T0, m.web, segments={True: "gold"}),
+            lambda: ctx.feed(T0, m.web, [(m.cxi, True, 9)]),   # question 1
+            lambda: ctx.feed_many([], start=True),
+            lambda: ctx.query(m.nps, True),
+            lambda: ctx.query(m.nps, "1h", end=True),
+            lambda: ctx.quantiles(m.aht, [True], "1h"),
+            lambda: ctx.segment("s", True),
+            lambda: ctx.touchpoints[True],
+            lambda: ctx.touchpoint("t", True),
+            lambda: ctx.metric("m", True),
+            lambda: ctx.segment_value(m.tier, "x", add="no"),
+            lambda: cxm.Context(shards=True),
+            lambda: cxm.Context(confidence=True),
+            lambda: cxm.Query(m.nps, "1h", touchpoint=True),
+            lambda: ctx.export(segments="no"),
+            lambda: cxm.JourneyOptions(strict="no"),
+            lambda: cxm.time_ms(False),
+            lambda: cxm.span_ms(True),
+        ]
+        for i, call in enumerate(calls):
+            with self.subTest(i=i):
+                with self.assertRaises(TypeError):
+                    call()
+        self.assertEqual(ctx.stats().accepted, 0)
+        # a bool measure is a rate's yes or no, as documented
+        ctx.feed(T0, m.web, {m.resolved: True})
+        self.assertEqual(ctx.query(m.resolved, "1h").top, 1)
+
+    def test_no_float_is_truncated_to_an_int(self):
+        ctx, m = self.ctx, self.m
+        calls = [
+            lambda: ctx.touchpoint("t", 2.7),                  # channel 2 (chat)
+            lambda: ctx.touchpoints[1.5],
+            lambda: ctx.touchpoint("t", "web", m.support, 1.0),
+            lambda: ctx.metric_def(0.0),
+            lambda: cxm.Context(tiers=[("1m", 120.5)]),
+            lambda: cxm.Layout(16.0, time=(0, "q"), touchpoint=(8, "I")),
+            lambda: ctx.feed(T0, float(m.web)),
+        ]
+        for i, call in enumerate(calls):
+            with self.subTest(i=i):
+                with self.assertRaises(TypeError):
+                    call()
+        self.assertEqual(len(ctx.touchpoints), 4)
+
+    def test_negative_ids_are_named_as_given(self):
+        # -1 used to reach libcxm as 4294967294 and be named so
+        ctx, m = self.ctx, self.m
+        for call, text in ((lambda: ctx.feed(T0, -1), "touchpoint -1 is not defined"),
+                           (lambda: ctx.feed(T0, m.web, {-3: 1}), "metric -3 is not defined"),
+                           (lambda: ctx.feed(T0, m.web, segments={m.tier: -2}), "segment value -2"),
+                           (lambda: ctx.feed(T0, m.web, segments={-1: 0}), "segment dimension -1"),
+                           (lambda: ctx.feed(T0, 2 ** 32 - 1), "touchpoint 4294967295"),
+                           (lambda: ctx.feed(T0, 2 ** 80), "touchpoint 1208925819614629174706176"),
+                           (lambda: ctx.touchpoints[-1], "touchpoint -1"),
+                           (lambda: cxm.Query(-1, "1h"), "metric -1"),
+                           (lambda: ctx.query(m.nps, "1h", journey=m.support, step=-1), "step -1")):
+            with self.subTest(text=text):
+                with self.assertRaisesRegex(cxm.UnknownIdError, text):
+                    call()
+        ctx.feed(T0, m.web, segments={m.tier: -1})  # -1 is "no value", as documented
+
+    def test_times_and_windows_out_of_range_never_saturate(self):
+        ctx, m = self.ctx, self.m
+        big = [2 ** 63, -(2 ** 63) - 1, 2 ** 70]
+        for w in big:
+            with self.subTest(window=w):
+                with self.assertRaisesRegex(cxm.OutOfRangeError, "does not fit in 64 bits"):
+                    ctx.query(m.nps, w)  # 2**63 read as "everything" before
+                with self.assertRaises(ValueError):
+                    ctx.funnel(m.support, w)
+                with self.assertRaises(ValueError):
+                    ctx.churn_rate(m.distinct, "1h", active=w)
+                with self.assertRaises(ValueError):
+                    cxm.Query(m.nps, "1h", end=w)
+                with self.assertRaises(ValueError):
+                    ctx.sweep(w)
+                with self.assertRaises(ValueError):
+                    ctx.set_journey_options(m.support, abandon=w)
+                with self.assertRaises(ValueError):
+                    cxm.Context(max_future=w)
+                with self.assertRaises(ValueError):
+                    cxm.Context(tiers=[(w, 120)])
+        with self.assertRaises(ValueError):
+            cxm.span_ms("1.5ms")  # not rounded to 2 ms
+        self.assertEqual(cxm.span_ms("0.1s"), 100)  # exact, not 100.00000000000001
+
+    def test_zero_and_negative_durations_are_not_defaults(self):
+        # conversion="0s" became libcxm's default of 7 days
+        ctx, m = self.ctx, self.m
+        for key in ("conversion", "abandon", "lateness", "repeat"):
+            for value in ("0s", 0, timedelta(0), -1000, timedelta(hours=-1), "0ms"):
+                with self.subTest(key=key, value=value):
+                    with self.assertRaisesRegex(ValueError, "positive"):
+                        ctx.set_journey_options(m.support, **{key: value})
+        self.assertEqual(ctx.journey_options(m.support).conversion, timedelta(days=7))
+        ctx.set_journey_options(m.support, conversion=None, abandon="2h")  # None: the default
+        o = ctx.journey_options(m.support)
+        self.assertEqual((o.conversion, o.abandon), (timedelta(days=7), timedelta(hours=2)))
+
+    def test_strings_are_not_sequences_of_names(self):
+        ctx, m = self.ctx, self.m
+        with self.assertRaisesRegex(TypeError, "not a string"):
+            ctx.journey("x", "abc")  # steps a, b, c before
+        with self.assertRaisesRegex(TypeError, "not a string"):
+            ctx._journey_define("x", "abc")
+        with self.assertRaisesRegex(TypeError, "not a string"):
+            cxm.Context(tiers="1m")
+        with self.assertRaisesRegex(TypeError, "not a string"):
+            ctx.export(buckets="125")
+        self.assertNotIn("x", ctx.journeys)
+        self.assertEqual(ctx.journey("x", ["abc"]).steps, ("abc",))
+
+    def test_a_refused_interaction_defines_no_segment_value(self):
+        ctx, m = self.ctx, self.m
+        refused = [
+            (cxm.OutOfRangeError, dict(measures={m.nps: 11})),
+            (cxm.TooEarlyError, dict(time=T0 + HOUR)),
+            (cxm.TooLateError, dict(time=T0 - 5 * HOUR)),
+            (cxm.UnknownIdError, dict(touchpoint=99)),
+            (cxm.NotFiniteError, dict(measures={m.aht: math.nan})),
+            (cxm.KindError, dict(measures={m.volume: 1})),
+        ]
+        ctx.feed(T0, m.web)  # a watermark for TOO_LATE
+        for k, (exc, change) in enumerate(refused):
+            args = dict(time=T0, touchpoint=m.web, measures=None, segments={m.tier: f"new{k}"})
+            args.update(change)
+            with self.subTest(exc=exc):
+                with self.assertRaises(exc):
+                    ctx.feed(**args)
+        self.assertEqual([v.name for v in ctx.segment_values(m.tier)], ["gold", "silver"])
+        self.assertEqual(ctx.stats().rejected_total, 0)  # refused by the check, before libcxm fed
+        ctx.feed(T0, m.web, segments={m.tier: "bronze", m.region: "north"})
+        ctx.feed(T0, m.web, segments={m.tier: "iron"})  # the fourth value of four
+        with self.assertRaises(cxm.LimitError):
+            ctx.feed(T0, m.web, segments={m.tier: "tin"})
+        self.assertEqual(ctx.stats().accepted, 3)
+        self.assertEqual([v.name for v in ctx.segment_values(m.region)], ["north"])
+
+    def test_a_refused_customer_defines_no_segment_value(self):
+        with make_ctx(max_customers=64, customer_policy="refuse") as ctx:
+            tp = ctx.touchpoint("t")
+            seg = ctx.segment("s", 500)
+            refused = 0
+            for i in range(200):
+                try:
+                    ctx.feed(T0, tp, customer=f"c{i}", segments={seg: f"v{i}"})
+                except cxm.LimitError:
+                    refused += 1
+            self.assertGreater(refused, 0)
+            self.assertEqual(len(ctx.segment_values(seg)), 200 - refused)
+            self.assertEqual(ctx.stats().customers, 200 - refused)
 
     def test_message_names_the_metric(self):
         with self.assertRaises(cxm.OutOfRangeError) as cm:

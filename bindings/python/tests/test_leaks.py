@@ -36,6 +36,13 @@ class Leaks(unittest.TestCase):
     def tearDown(self):
         self.ctx.close()
 
+    def stopping(self):
+        m = self.m
+        yield (T0, m.agent, {m.nps: 9}, "c3", {m.tier: "gold"})
+        yield (T0, m.agent, {m.nps: 12}, "c2", {m.region: "never"})  # checked, refused
+        yield (T0, m.agent, {m.nps: 9}, "c3", {m.tier: "gold"})
+        raise RuntimeError("the source broke")
+
     def calls(self, i):
         ctx, m = self.ctx, self.m
         ctx.feed(T0, m.agent, {m.nps: i % 11, m.aht: 1.5}, f"c{i % 100}", {m.tier: "gold"})
@@ -55,8 +62,17 @@ class Leaks(unittest.TestCase):
             ctx.touchpoints[99]
         except KeyError:
             pass
+        try:  # a new segment value on a refused row: checked, never defined
+            ctx.feed(T0, m.agent, {m.nps: 11}, segments={m.region: "never"})
+        except cxm.OutOfRangeError:
+            pass
         if i % 10 == 0:
             ctx.feed_many(self.rows)
+            try:  # a bulk feed that stops: BulkFeedError from the cause, with its report
+                ctx.feed_many(self.stopping())
+            except cxm.BulkFeedError as e:
+                e.report.rejections
+
             ctx.feed_buffer(self.buf, self.lay)
             ctx.query(m.aht, "1h", segment=("tier", "gold"))
             ctx.quantiles(m.aht, [0.5, 0.9], "1h")

@@ -307,6 +307,10 @@ class Funnels(unittest.TestCase):
             ctx.funnel(m.support, "2h", channel=99)
         with self.assertRaises(cxm.InvalidArgumentError):
             ctx.funnel(m.support, "2h", channel="pigeon")
+        with self.assertRaisesRegex(cxm.InvalidArgumentError, "channel 0"):
+            ctx.funnel(m.support, "2h", channel=0)  # was "no breakdown": the filter dropped
+        with self.assertRaises(TypeError):
+            ctx.funnel(m.support, "2h", channel=2.0)
         with self.assertRaises(cxm.UnknownIdError):
             ctx.funnel(m.support, "2h", segment=("tier", "platinum"))
         with self.assertRaises(cxm.UnknownIdError):

@@ -104,7 +104,9 @@ class Threads(unittest.TestCase):
         def feeder():
             try:
                 outcome.append(ctx.feed_many(rows))
-            except ValueError as e:
+            except cxm.BulkFeedError as e:  # closed while it ran: what it fed is reported
+                outcome.append(e)
+            except ValueError as e:  # closed before it began
                 outcome.append(e)
 
         t = threading.Thread(target=feeder)
@@ -113,7 +115,10 @@ class Threads(unittest.TestCase):
         t.join()
         self.assertTrue(ctx.closed)
         self.assertEqual(len(outcome), 1)
-        if isinstance(outcome[0], ValueError):
+        if isinstance(outcome[0], cxm.BulkFeedError):
+            self.assertIn("clos", str(outcome[0].__cause__))
+            self.assertEqual(outcome[0].accepted, outcome[0].index)
+        elif isinstance(outcome[0], ValueError):
             self.assertIn("clos", str(outcome[0]))
 
     def test_close_from_inside_a_call(self):
@@ -151,9 +156,12 @@ class Threads(unittest.TestCase):
                 ctx3.close()
                 return 1.0
         rep = None
-        with self.assertRaises(ValueError):
+        with self.assertRaises(cxm.BulkFeedError) as cm:
             rep = ctx3.feed_many([(T0, tp3, {a3: Closer3()}), (T0, tp3, {a3: 2.0})])
         self.assertIsNone(rep)
+        self.assertIsInstance(cm.exception.__cause__, ValueError)  # "the context is closing"
+        # the row read before close() was fed; the one after was not
+        self.assertEqual((cm.exception.index, cm.exception.accepted), (1, 1))
         self.assertTrue(ctx3.closed)
 
 
