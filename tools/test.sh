@@ -5,8 +5,8 @@
 #      Python and Lua binding suites, and Kamailio+sipp
 #   2. install into a staging root, build examples/minimal.c with pkg-config
 #   3. ABI gate: abidiff --no-added-syms against abi/libcxm.abi
-#   4. the unit suites under ASan+UBSan, and the Python bulk paths
-#   5. the unit suites under valgrind
+#   4. the unit and Lua suites under ASan+UBSan, and the Python bulk paths
+#   5. the unit suites and the Lua suites under valgrind
 #   6. the stress suite under ThreadSanitizer (clang)
 #   7. the snapshot loader under libFuzzer for 60 s (clang; tools/fuzz.sh)
 # The last line is "N passed, M failed", summed over the stages.
@@ -100,7 +100,7 @@ setup release build/release -Doptimization=3 -Ddebug=true
 # Python and servers; deps.sh installs them, so a missing one is a failure
 # here, never a silent skip.
 listed=$(meson test -C build/release --list 2>/dev/null)
-for t in lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit kamailio-sipp python-abi3; do
+for t in lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit lua-luajit-sysalloc kamailio-sipp python-abi3; do
 	grep -q "/ $t\$" <<<"$listed" ||
 		fail_stage release "test '$t' is not defined: meson did not find what it needs"
 done
@@ -165,6 +165,10 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 setup asan build/asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 prefix=("${norandom[@]}")
 run_tests asan -C build/asan --suite unit
+# The Lua suites in the same tree: the module and libcxm instrumented, the
+# runtimes preloaded into each interpreter (bindings/lua/meson.build);
+# LuaJIT through luajit-sysalloc, whose objects live on the malloc heap.
+run_tests asan-lua -C build/asan --suite lua
 prefix=()
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
@@ -178,6 +182,11 @@ passed=$((passed + 1))
 
 echo "== valgrind"
 run_tests valgrind -C build/release --setup=valgrind --suite unit
+# Lua under valgrind without --track-origins (5 min with it, ~1 min without);
+# stock luajit keeps its objects where valgrind cannot see a free.
+run_tests valgrind-lua -C build/release --suite lua \
+	--wrapper "valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --quiet" \
+	lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit-sysalloc
 
 echo "== ThreadSanitizer"
 # A build dir first configured with gcc keeps gcc on --reconfigure: start over.

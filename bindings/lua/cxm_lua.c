@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -130,7 +131,67 @@ static const char *type_of(lua_State *L, int idx)
 	return lua_typename(L, lua_type(L, idx));
 }
 
-/* The integer at idx, which must be a number; saturates outside int64. */
+/* d in the fewest digits (15 to 17) that read back as d: "1795390000000.5"
+ * where %g would say "1.79539e+12". */
+static const char *num_text(char *buf, size_t size, double d)
+{
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return buf;
+}
+
+/* The value at idx for a message: a number exactly, true or false, or
+ * the name of its type. */
+static const char *value_text(lua_State *L, int idx, char *buf, size_t size)
+{
+	switch (lua_type(L, idx)) {
+	case LUA_TNUMBER:
+#if CXM_HAS_INT64
+		if (lua_isinteger(L, idx)) {
+			snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
+			return buf;
+		}
+#endif
+		return num_text(buf, size, (double)lua_tonumber(L, idx));
+	case LUA_TBOOLEAN:
+		return lua_toboolean(L, idx) ? "true" : "false";
+	default:
+		return type_of(L, idx);
+	}
+}
+
+/* "<what> must be <want>, got <the value at idx>". */
+static cxm_status bad_value(lua_State *L, int idx, berr *e, cxm_status st, const char *what,
+			    const char *want)
+{
+	char v[48];
+	return bfail(e, st, "%s must be %s, got %s", what, want, value_text(L, idx, v, sizeof v));
+}
+
+/* Put "<fmt …>" before the message of e (which names no field, or only the
+ * last part of one): "measures[2]" + ".value must be …". */
+static cxm_status bprefix(berr *e, const char *fmt, ...)
+{
+	char head[64];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(head, sizeof head, fmt, ap);
+	va_end(ap);
+	size_t hl = strlen(head), tl = strlen(e->msg);
+	if (hl + tl >= sizeof e->msg)
+		tl = sizeof e->msg - 1 - hl;
+	memmove(e->msg + hl, e->msg, tl);
+	memcpy(e->msg, head, hl);
+	e->msg[hl + tl] = '\0';
+	return e->st;
+}
+
+/* The integer at idx, which must be a number with no fraction, strictly
+ * inside the int64 range (INT64_MIN is CXM_NOW, which no field takes as a
+ * number: a time left out is written nil). */
 static cxm_status get_i64(lua_State *L, int idx, const char *what, int64_t *out, berr *e)
 {
 #if CXM_HAS_INT64
@@ -138,32 +199,23 @@ static cxm_status get_i64(lua_State *L, int idx, const char *what, int64_t *out,
 	if (lua_type(L, idx) == LUA_TNUMBER) {
 		int ok;
 		lua_Integer v = lua_tointegerx(L, idx, &ok);
-		if (ok) {
+		if (ok && v != LUA_MININTEGER) {
 			*out = (int64_t)v;
 			return CXM_OK;
 		}
 	}
 #endif
 	if (lua_type(L, idx) != LUA_TNUMBER)
-		return bfail(e, CXM_ERR_INVALID, "%s: number expected, got %s", what, type_of(L, idx));
-#if CXM_HAS_INT64
-	if (lua_isinteger(L, idx)) {
-		*out = (int64_t)lua_tointeger(L, idx);
-		return CXM_OK;
-	}
-#endif
+		return bad_value(L, idx, e, CXM_ERR_INVALID, what, "a number");
 	double d = (double)lua_tonumber(L, idx);
 	if (isnan(d) || isinf(d))
-		return bfail(e, CXM_ERR_NOT_FINITE, "%s is not finite", what);
+		return bad_value(L, idx, e, CXM_ERR_NOT_FINITE, what, "finite");
 	if (d != floor(d))
-		return bfail(e, CXM_ERR_INVALID, "%s: integer expected, got %g", what, d);
-	/* Saturate, avoiding INT64_MIN (CXM_NOW): libcxm then says out of range. */
-	if (d >= 9223372036854775807.0)
-		*out = INT64_MAX;
-	else if (d <= -9223372036854775807.0)
-		*out = INT64_MIN + 1;
-	else
-		*out = (int64_t)d;
+		return bad_value(L, idx, e, CXM_ERR_INVALID, what, "an integer");
+	if (d >= 9223372036854775808.0 || d <= -9223372036854775808.0)
+		return bad_value(L, idx, e, CXM_ERR_OUT_OF_RANGE, what,
+				 "an integer in -(2^63 - 1) .. 2^63 - 1");
+	*out = (int64_t)d;
 	return CXM_OK;
 }
 
@@ -174,8 +226,8 @@ static cxm_status get_range(lua_State *L, int idx, const char *what, int64_t lo,
 	if (st)
 		return st;
 	if (*out < lo || *out > hi)
-		return bfail(e, CXM_ERR_OUT_OF_RANGE, "%s %lld outside %lld .. %lld", what,
-			     (long long)*out, (long long)lo, (long long)hi);
+		return bfail(e, CXM_ERR_OUT_OF_RANGE, "%s must be an integer in %lld .. %lld, got %lld",
+			     what, (long long)lo, (long long)hi, (long long)*out);
 	return CXM_OK;
 }
 
@@ -210,12 +262,14 @@ static cxm_status get_id(lua_State *L, int idx, const char *what, cxm_id *out, b
 static cxm_status get_double(lua_State *L, int idx, const char *what, double *out, berr *e)
 {
 	if (lua_type(L, idx) != LUA_TNUMBER)
-		return bfail(e, CXM_ERR_INVALID, "%s: number expected, got %s", what, type_of(L, idx));
+		return bad_value(L, idx, e, CXM_ERR_INVALID, what, "a number");
 	*out = (double)lua_tonumber(L, idx);
 	return CXM_OK;
 }
 
-/* A string naming an enum member, or its number. */
+/* A string naming an enum member, or its number: one that is not a
+ * member goes to libcxm, which says so, but a negative one, which the C
+ * field (unsigned for some) would wrap, stops here. */
 static cxm_status get_enum(lua_State *L, int idx, const char *what, const char *const *names,
 			   int n, int *out, berr *e)
 {
@@ -227,11 +281,104 @@ static cxm_status get_enum(lua_State *L, int idx, const char *what, const char *
 		*out = v;
 		return CXM_OK;
 	}
-	int32_t v;
-	cxm_status st = get_i32(L, idx, what, &v, e);
-	if (!st)
-		*out = v;
-	return st;
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		return bad_value(L, idx, e, CXM_ERR_INVALID, what, "a name or a number");
+	int64_t v;
+	cxm_status st = get_i64(L, idx, what, &v, e);
+	if (st)
+		return st;
+	if (v < 0 || v > INT32_MAX)
+		return bad_value(L, idx, e, CXM_ERR_INVALID, what,
+				 "a name or a number in 0 .. 2147483647");
+	*out = (int)v;
+	return CXM_OK;
+}
+
+static cxm_status list_error(lua_State *L, int idx, const char *what, berr *e);
+
+/* The key at idx as a 0-based index of a list of n, or n when it is none. */
+static size_t list_index(lua_State *L, int idx, size_t n)
+{
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		return n;
+#if CXM_HAS_INT64
+	int ok;
+	lua_Integer k = lua_tointegerx(L, idx, &ok);
+	return ok && k >= 1 && (lua_Unsigned)k <= n ? (size_t)k - 1 : n;
+#else
+	double k = (double)lua_tonumber(L, idx);
+	return k >= 1 && k <= (double)n && k == floor(k) ? (size_t)k - 1 : n;
+#endif
+}
+
+/* The length n of the list at idx (an absolute index): its keys must be
+ * 1 … n and nothing else. lua_rawlen alone gives any border of a table
+ * with holes, so {a, nil, c} could be read as {a} (LuaJIT does). */
+static cxm_status get_list_len(lua_State *L, int idx, const char *what, size_t *len, berr *e)
+{
+	size_t n = lua_rawlen(L, idx), count = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		count++;
+		if (list_index(L, -1, n) == n) {
+			lua_pop(L, 1);
+			return list_error(L, idx, what, e);
+		}
+	}
+	if (count != n)
+		return list_error(L, idx, what, e);
+	*len = n;
+	return CXM_OK;
+}
+
+/* Why the table at idx is not a list (the slow path of get_list_len): a
+ * key that is no index (the first string key in byte order, for one
+ * message whatever the traversal order), or else its first hole. */
+static cxm_status list_error(lua_State *L, int idx, const char *what, berr *e)
+{
+	double max = 0;
+	char other[48] = "", name[48], num[48];
+	int named = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		double k = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 0;
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			const char *s = lua_tostring(L, -1);
+			if (!named || strcmp(s, name) < 0)
+				snprintf(name, sizeof name, "%s", s);
+			named = 1;
+		} else if (k < 1 || k != floor(k)) {
+			int ty = lua_type(L, -1);
+			if (*other)
+				; /* the first one found */
+			else if (ty == LUA_TNUMBER || ty == LUA_TBOOLEAN)
+				snprintf(other, sizeof other, "%s", value_text(L, -1, num, sizeof num));
+			else
+				snprintf(other, sizeof other, "of type %s", type_of(L, -1));
+		} else if (k > max) {
+			max = k;
+		}
+	}
+	if (named)
+		return bfail(e, CXM_ERR_INVALID, "%s must be a list, not a table with the key '%s'",
+			     what, name);
+	if (*other)
+		return bfail(e, CXM_ERR_INVALID, "%s must be a list, not a table with the key %s",
+			     what, other);
+	/* every key a positive integer: the first one missing is a hole */
+	size_t hole = 1;
+	for (;; hole++) {
+		lua_rawgeti(L, idx, (int)hole);
+		int nil = lua_isnil(L, -1);
+		lua_pop(L, 1);
+		if (nil)
+			break;
+	}
+	char v[48];
+	return bfail(e, CXM_ERR_INVALID, "%s[%zu] is nil but %s[%s] is not: a list cannot have holes",
+		     what, hole, what, num_text(v, sizeof v, max));
 }
 
 /* ---- pushing results ----------------------------------------------------- */
@@ -402,7 +549,10 @@ static const char *const config_keys[] = {
 
 static cxm_status read_tiers(lua_State *L, int t, cxm_config *cfg, berr *e)
 {
-	size_t n = lua_rawlen(L, t);
+	size_t n;
+	cxm_status lst = get_list_len(L, t, "tiers", &n, e);
+	if (lst)
+		return lst;
 	if (n > CXM_MAX_TIERS)
 		return bfail(e, CXM_ERR_OUT_OF_RANGE, "tiers: at most %d, got %d", CXM_MAX_TIERS,
 			     (int)n);
@@ -412,7 +562,8 @@ static cxm_status read_tiers(lua_State *L, int t, cxm_config *cfg, berr *e)
 		int tt = lua_gettop(L);
 		cxm_status st = CXM_OK;
 		if (lua_type(L, tt) != LUA_TTABLE) {
-			st = bfail(e, CXM_ERR_INVALID, "tiers[%d]: table expected", (int)i + 1);
+			st = bfail(e, CXM_ERR_INVALID, "tiers[%d] must be a table, got %s", (int)i + 1,
+				   type_of(L, tt));
 		} else {
 			lua_getfield(L, tt, "bucket_ms");
 			if (lua_isnil(L, -1)) {
@@ -424,9 +575,11 @@ static cxm_status read_tiers(lua_State *L, int t, cxm_config *cfg, berr *e)
 				lua_pop(L, 1);
 				lua_rawgeti(L, tt, 2);
 			}
-			st = get_i64(L, -2, "tiers.bucket_ms", &cfg->tiers[i].bucket_ms, e);
+			st = get_i64(L, -2, ".bucket_ms", &cfg->tiers[i].bucket_ms, e);
 			if (!st)
-				st = get_u32(L, -1, "tiers.buckets", &cfg->tiers[i].buckets, e);
+				st = get_u32(L, -1, ".buckets", &cfg->tiers[i].buckets, e);
+			if (st)
+				bprefix(e, "tiers[%d]", (int)i + 1);
 		}
 		lua_settop(L, tt - 1);
 		if (st)
@@ -640,18 +793,26 @@ static int l_journey_define(lua_State *L)
 	luaL_checktype(L, 3, LUA_TTABLE);
 	if (!name)
 		return push_berr(L, &e);
-	size_t n = lua_rawlen(L, 3);
+	size_t n;
+	if (get_list_len(L, 3, "steps", &n, &e))
+		return push_berr(L, &e);
 	const char *local[64];
 	const char **steps = n <= 64 ? local : lua_newuserdata(L, n * sizeof *steps);
+	/* The pointers stay valid after the pop: the table (argument 3, on the
+	 * stack) holds each string, and from here to the end of
+	 * cxm_journey_define nothing runs Lua code or allocates (raw reads of
+	 * strings only), so no collection or change of the table can happen. */
 	for (size_t i = 0; i < n; i++) {
 		lua_rawgeti(L, 3, (int)i + 1);
 		size_t len = 0;
 		steps[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-		lua_pop(L, 1); /* still referenced by the table */
 		if (!steps[i]) {
-			bfail(&e, CXM_ERR_INVALID, "steps[%d]: string expected", (int)i + 1);
+			char v[48];
+			bfail(&e, CXM_ERR_INVALID, "steps[%d] must be a string, got %s", (int)i + 1,
+			      value_text(L, -1, v, sizeof v));
 			return push_berr(L, &e);
 		}
+		lua_pop(L, 1);
 		if (strlen(steps[i]) != len) {
 			bfail(&e, CXM_ERR_ENCODING, "steps[%d] contains a NUL byte", (int)i + 1);
 			return push_berr(L, &e);
@@ -725,17 +886,20 @@ static cxm_status read_boxes(lua_State *L, int idx, const char *what, int32_t *d
 		return st;
 	}
 	if (lua_type(L, idx) != LUA_TTABLE)
-		return bfail(e, CXM_ERR_INVALID, "%s: number or table expected", what);
-	size_t n = lua_rawlen(L, idx);
+		return bad_value(L, idx, e, CXM_ERR_INVALID, what, "a number or a list");
+	size_t n;
+	cxm_status lst = get_list_len(L, idx, what, &n, e);
+	if (lst)
+		return lst;
 	if (n > CXM_MAX_QUESTIONS)
 		return bfail(e, CXM_ERR_OUT_OF_RANGE, "%s: at most %d questions", what,
 			     CXM_MAX_QUESTIONS);
 	for (size_t q = 0; q < n; q++) {
 		lua_rawgeti(L, idx, (int)q + 1);
-		cxm_status st = get_i32(L, -1, what, &dst[q], e);
+		cxm_status st = get_i32(L, -1, "", &dst[q], e);
 		lua_pop(L, 1);
 		if (st)
-			return st;
+			return bprefix(e, "%s[%d]", what, (int)q + 1);
 	}
 	return CXM_OK;
 }
@@ -1140,19 +1304,24 @@ static cxm_status read_ix(lua_State *L, int t, cxm_interaction *ix, arena *a, be
 	if (st)
 		goto out;
 	lua_getfield(L, t, "touchpoint");
-	if ((st = get_id(L, -1, "touchpoint", &ix->touchpoint, e)))
+	if ((st = get_id(L, -1, "touchpoint", &ix->touchpoint, e))) {
+		if (lua_isnil(L, -1))
+			bfail(e, CXM_ERR_INVALID, "interaction has no touchpoint");
 		goto out;
+	}
 
+	/* The customer id is copied: the string on the stack is popped before
+	 * libcxm reads it, and nothing else need hold it (an __index function
+	 * may return a new string), so a collection in between — in a later
+	 * lua_getfield, or while feed_batch reads the next interaction —
+	 * would free it. */
 	lua_getfield(L, t, "customer");
 	switch (lua_type(L, -1)) {
 	case LUA_TNIL: break;
 	case LUA_TSTRING:
-		/* the table keeps the string alive for the call */
-		ix->customer = lua_tolstring(L, -1, &ix->customer_len);
-		break;
-	case LUA_TNUMBER: {
+	case LUA_TNUMBER: { /* a number: its decimal text, a new string */
 		size_t len;
-		const char *s = lua_tolstring(L, -1, &len); /* a new string: copy it */
+		const char *s = lua_tolstring(L, -1, &len);
 		char *copy = arena_alloc(a, len + 1);
 		memcpy(copy, s, len + 1);
 		ix->customer = copy;
@@ -1160,7 +1329,7 @@ static cxm_status read_ix(lua_State *L, int t, cxm_interaction *ix, arena *a, be
 		break;
 	}
 	default:
-		st = bfail(e, CXM_ERR_INVALID, "customer: string expected, got %s", type_of(L, -1));
+		st = bad_value(L, -1, e, CXM_ERR_INVALID, "customer", "a string or a number");
 		goto out;
 	}
 
@@ -1172,12 +1341,20 @@ static cxm_status read_ix(lua_State *L, int t, cxm_interaction *ix, arena *a, be
 		lua_pushnil(L);
 		while (lua_next(L, st_idx)) {
 			int64_t d;
-			cxm_id v;
-			st = get_range(L, -2, "segments: dimension", 0, 63, &d, e);
-			if (!st && lua_type(L, -1) != LUA_TBOOLEAN) /* false: none */
-				st = get_id(L, -1, "segments: value", &v, e);
-			else
-				v = CXM_NONE;
+			cxm_id v = CXM_NONE;
+			st = get_range(L, -2, "a segment dimension", 0, 63, &d, e);
+			if (!st) {
+				int ty = lua_type(L, -1);
+				if (ty == LUA_TNUMBER)
+					st = get_id(L, -1, "", &v, e);
+				else if (ty == LUA_TBOOLEAN && !lua_toboolean(L, -1))
+					v = CXM_NONE; /* false: no value */
+				else /* true is no id */
+					st = bad_value(L, -1, e, CXM_ERR_INVALID, "",
+						       "a value id or false");
+				if (st)
+					bprefix(e, "segments[%d]", (int)d);
+			}
 			lua_pop(L, 1);
 			if (st) {
 				lua_pop(L, 1);
@@ -1194,21 +1371,31 @@ static cxm_status read_ix(lua_State *L, int t, cxm_interaction *ix, arena *a, be
 			ix->n_segments = n;
 		}
 	} else if (!lua_isnil(L, -1)) {
-		st = bfail(e, CXM_ERR_INVALID, "segments: table expected, got %s", type_of(L, -1));
+		st = bad_value(L, -1, e, CXM_ERR_INVALID, "segments", "a table");
 		goto out;
 	}
 
 	lua_getfield(L, t, "measures");
 	if (lua_type(L, -1) == LUA_TTABLE) {
+		/* One pass of lua_next both reads the measures and checks that
+		 * they are a list (get_list_len's test, without a second pass:
+		 * this is the hot path): each goes to the slot its key names. */
 		int mt = lua_gettop(L);
-		size_t n = lua_rawlen(L, mt);
+		size_t n = lua_rawlen(L, mt), count = 0;
 		cxm_measure *m = n ? arena_alloc(a, n * sizeof *m) : NULL;
-		for (size_t i = 0; i < n; i++) {
-			lua_rawgeti(L, mt, (int)i + 1);
-			int me = lua_gettop(L);
+		lua_pushnil(L);
+		while (lua_next(L, mt)) {
+			size_t i = list_index(L, mt + 1, n);
+			if (i == n) {
+				st = list_error(L, mt, "measures", e);
+				goto out;
+			}
+			count++; /* keys are distinct: count == n at the end means 1 … n */
+			int me = mt + 2;
 			if (lua_type(L, me) != LUA_TTABLE) {
-				st = bfail(e, CXM_ERR_INVALID, "measures[%d]: table expected",
-					   (int)i + 1);
+				st = bad_value(L, me, e, CXM_ERR_INVALID, "",
+					       "a table {metric, value[, item]}");
+				bprefix(e, "measures[%d]", (int)i + 1);
 				goto out;
 			}
 			lua_rawgeti(L, me, 1);
@@ -1222,21 +1409,28 @@ static cxm_status read_ix(lua_State *L, int t, cxm_interaction *ix, arena *a, be
 				lua_rawgeti(L, me, 3);
 			}
 			m[i].item = 0;
-			if ((st = get_id(L, me + 1, "measure metric", &m[i].metric, e)))
-				goto out;
-			if (lua_type(L, me + 2) == LUA_TBOOLEAN)
+			if ((st = get_id(L, me + 1, ".metric", &m[i].metric, e)))
+				;
+			else if (lua_type(L, me + 2) == LUA_TBOOLEAN)
 				m[i].value = lua_toboolean(L, me + 2) ? 1.0 : 0.0;
-			else if ((st = get_double(L, me + 2, "measure value", &m[i].value, e)))
+			else if ((st = get_double(L, me + 2, ".value", &m[i].value, e)))
+				;
+			else if (!lua_isnil(L, me + 3))
+				st = get_u32(L, me + 3, ".item", &m[i].item, e);
+			if (st) {
+				bprefix(e, "measures[%d]", (int)i + 1);
 				goto out;
-			if (!lua_isnil(L, me + 3) &&
-			    (st = get_u32(L, me + 3, "measure item", &m[i].item, e)))
-				goto out;
-			lua_settop(L, mt);
+			}
+			lua_settop(L, mt + 1); /* the key, for lua_next */
+		}
+		if (count != n) {
+			st = list_error(L, mt, "measures", e);
+			goto out;
 		}
 		ix->measures = m;
 		ix->n_measures = n;
 	} else if (!lua_isnil(L, -1)) {
-		st = bfail(e, CXM_ERR_INVALID, "measures: table expected, got %s", type_of(L, -1));
+		st = bad_value(L, -1, e, CXM_ERR_INVALID, "measures", "a list");
 	}
 out:
 	lua_settop(L, top);
@@ -1369,7 +1563,9 @@ static int l_prepare(lua_State *L)
 	lua_setfield(L, 3, "segments");
 	lua_getfield(L, 2, "measures"); /* 4 */
 	if (lua_type(L, 4) == LUA_TTABLE) {
-		size_t n = lua_rawlen(L, 4);
+		size_t n;
+		if (get_list_len(L, 4, "measures", &n, &e))
+			return push_berr(L, &e);
 		lua_createtable(L, (int)n, 0); /* 5 */
 		for (size_t i = 0; i < n; i++) {
 			lua_createtable(L, 3, 0);
@@ -1389,7 +1585,7 @@ static int l_prepare(lua_State *L)
 		}
 		lua_setfield(L, 3, "measures");
 	} else if (!lua_isnil(L, 4)) {
-		bfail(&e, CXM_ERR_INVALID, "measures: table expected, got %s", type_of(L, 4));
+		bad_value(L, 4, &e, CXM_ERR_INVALID, "measures", "a list");
 		return push_berr(L, &e);
 	}
 	lua_settop(L, 3);
@@ -1455,21 +1651,22 @@ static int l_feed_batch(lua_State *L)
 {
 	lctx *c = check_lctx(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	size_t n = lua_rawlen(L, 2);
 	lua_settop(L, 2);
+	size_t n;
+	berr e;
+	if (get_list_len(L, 2, "batch", &n, &e))
+		return push_berr(L, &e);
 	lua_newtable(L); /* 3: anchor of scratch chunks */
 	lua_newtable(L); /* 4: rejections found by the binding */
 	arena a = {L, 3, 0, NULL, 0};
 	cxm_interaction *ixs = n ? arena_alloc(&a, n * sizeof *ixs) : NULL;
 	size_t *lua_index = n ? arena_alloc(&a, n * sizeof *lua_index) : NULL;
 	size_t k = 0, nb = 0;
-	berr e;
 	for (size_t i = 0; i < n; i++) {
 		lua_rawgeti(L, 2, (int)i + 1);
 		cxm_status st;
 		if (lua_type(L, -1) != LUA_TTABLE)
-			st = bfail(&e, CXM_ERR_INVALID, "interaction: table expected, got %s",
-				   type_of(L, -1));
+			st = bad_value(L, -1, &e, CXM_ERR_INVALID, "an interaction", "a table");
 		else
 			st = read_ix(L, lua_gettop(L), &ixs[k], &a, &e);
 		lua_pop(L, 1);
@@ -1666,6 +1863,24 @@ static int l_query(lua_State *L)
 	return 1;
 }
 
+/* The list of quantiles at idx into qs[64]. */
+static cxm_status read_quantiles(lua_State *L, int idx, double *qs, size_t *n, berr *e)
+{
+	cxm_status st = get_list_len(L, idx, "quantiles", n, e);
+	if (st)
+		return st;
+	if (*n > 64)
+		return bfail(e, CXM_ERR_INVALID, "at most 64 quantiles, got %zu", *n);
+	for (size_t i = 0; i < *n; i++) {
+		lua_rawgeti(L, idx, (int)i + 1);
+		st = get_double(L, -1, "", &qs[i], e);
+		lua_pop(L, 1);
+		if (st)
+			return bprefix(e, "quantiles[%d]", (int)i + 1);
+	}
+	return CXM_OK;
+}
+
 static int l_quantiles(lua_State *L)
 {
 	lctx *c = check_lctx(L, 1);
@@ -1675,19 +1890,10 @@ static int l_quantiles(lua_State *L)
 		return r;
 	luaL_checktype(L, 3, LUA_TTABLE);
 	berr e;
-	size_t n = lua_rawlen(L, 3);
+	size_t n;
 	double qs[64], out[64];
-	if (n > 64) {
-		bfail(&e, CXM_ERR_INVALID, "at most 64 quantiles, got %d", (int)n);
+	if (read_quantiles(L, 3, qs, &n, &e))
 		return push_berr(L, &e);
-	}
-	for (size_t i = 0; i < n; i++) {
-		lua_rawgeti(L, 3, (int)i + 1);
-		cxm_status st = get_double(L, -1, "quantile", &qs[i], &e);
-		lua_pop(L, 1);
-		if (st)
-			return push_berr(L, &e);
-	}
 	cxm_status st = cxm_query_quantiles(out, c->ctx, &q, qs, n);
 	if (st)
 		return push_fail(L, c->ctx, st);
@@ -2036,9 +2242,12 @@ static void sort_labels(const char **names, const char **values, uint32_t n)
 }
 
 /* The export options table at t into *o; buckets and labels into the
- * caller's arrays. Strings stay referenced by the table at t. */
-static cxm_status read_export(lua_State *L, int t, cxm_export_options *o, double *buckets,
-			      const char **names, const char **values, berr *e)
+ * caller's arrays. The label strings are put in a new table in stack slot
+ * anchor, which the caller keeps until libcxm has read them: the labels
+ * table may be gone by then (an __index function's result, a finalizer
+ * that changes it). */
+static cxm_status read_export(lua_State *L, int t, int anchor, cxm_export_options *o,
+			      double *buckets, const char **names, const char **values, berr *e)
 {
 	cxm_status st = check_keys(L, t, "export options", export_keys, e);
 	if (st)
@@ -2073,13 +2282,15 @@ static cxm_status read_export(lua_State *L, int t, cxm_export_options *o, double
 		return st;
 	lua_getfield(L, t, "buckets");
 	if (lua_type(L, -1) == LUA_TTABLE) {
-		size_t n = lua_rawlen(L, -1);
-		if (n > CXM_EXPORT_MAX_BUCKETS)
+		size_t n = 0;
+		st = get_list_len(L, top + 1, "buckets", &n, e);
+		if (!st && n > CXM_EXPORT_MAX_BUCKETS)
 			st = bfail(e, CXM_ERR_OUT_OF_RANGE, "buckets: at most %d bounds, got %zu",
 				   CXM_EXPORT_MAX_BUCKETS, n);
 		for (size_t i = 0; i < n && !st; i++) {
 			lua_rawgeti(L, top + 1, (int)i + 1);
-			st = get_double(L, -1, "buckets[]", &buckets[i], e);
+			if ((st = get_double(L, -1, "", &buckets[i], e)))
+				bprefix(e, "buckets[%d]", (int)i + 1);
 			lua_pop(L, 1);
 		}
 		o->buckets = buckets;
@@ -2089,7 +2300,7 @@ static cxm_status read_export(lua_State *L, int t, cxm_export_options *o, double
 			st = bfail(e, CXM_ERR_INVALID,
 				   "buckets: an empty list (leave it out for the defaults)");
 	} else if (!lua_isnil(L, -1)) {
-		st = bfail(e, CXM_ERR_INVALID, "buckets: table expected, got %s", type_of(L, -1));
+		st = bad_value(L, -1, e, CXM_ERR_INVALID, "buckets", "a list");
 	}
 	lua_settop(L, top);
 	if (st)
@@ -2097,6 +2308,8 @@ static cxm_status read_export(lua_State *L, int t, cxm_export_options *o, double
 	lua_getfield(L, t, "labels"); /* top + 1 */
 	if (lua_type(L, -1) == LUA_TTABLE) {
 		uint32_t n = 0;
+		lua_createtable(L, 2 * CXM_EXPORT_MAX_LABELS, 0);
+		lua_replace(L, anchor);
 		lua_pushnil(L);
 		while (!st && lua_next(L, top + 1)) {
 			if (n == CXM_EXPORT_MAX_LABELS) {
@@ -2104,6 +2317,10 @@ static cxm_status read_export(lua_State *L, int t, cxm_export_options *o, double
 					   CXM_EXPORT_MAX_LABELS);
 			} else if (!(st = get_label_part(L, -2, "name", &names[n], e)) &&
 				   !(st = get_label_part(L, -1, "value", &values[n], e))) {
+				lua_pushvalue(L, -2);
+				lua_rawseti(L, anchor, (int)(2 * n + 1));
+				lua_pushvalue(L, -1);
+				lua_rawseti(L, anchor, (int)(2 * n + 2));
 				n++;
 			}
 			lua_pop(L, 1);
@@ -2113,7 +2330,7 @@ static cxm_status read_export(lua_State *L, int t, cxm_export_options *o, double
 		o->label_names = names;
 		o->label_values = values;
 	} else if (!lua_isnil(L, -1)) {
-		st = bfail(e, CXM_ERR_INVALID, "labels: table expected, got %s", type_of(L, -1));
+		st = bad_value(L, -1, e, CXM_ERR_INVALID, "labels", "a table");
 	}
 	lua_settop(L, top);
 	return st;
@@ -2125,7 +2342,7 @@ static int l_export(lua_State *L)
 	lctx *c = check_lctx(L, 1);
 	if (!lua_isnoneornil(L, 2))
 		luaL_checktype(L, 2, LUA_TTABLE);
-	lua_settop(L, 2);
+	lua_settop(L, 3); /* 3: read_export's anchor of the label strings */
 	cxm_export_options o;
 	cxm_status st = cxm_export_options_init(&o, sizeof o);
 	if (st)
@@ -2134,7 +2351,7 @@ static int l_export(lua_State *L)
 	const char *names[CXM_EXPORT_MAX_LABELS], *values[CXM_EXPORT_MAX_LABELS];
 	if (lua_istable(L, 2)) {
 		berr e;
-		if (read_export(L, 2, &o, buckets, names, values, &e))
+		if (read_export(L, 2, 3, &o, buckets, names, values, &e))
 			return push_berr(L, &e);
 	}
 	membuf *b = push_membuf(L);
@@ -2204,7 +2421,8 @@ static cxm_status read_journey_options(lua_State *L, int t, cxm_journey_options 
 		return st;
 	lua_getfield(L, t, "flags"); /* top + 1 */
 	if (lua_type(L, -1) == LUA_TTABLE) {
-		size_t n = lua_rawlen(L, -1);
+		size_t n = 0;
+		st = get_list_len(L, top + 1, "flags", &n, e);
 		for (size_t i = 0; i < n && !st; i++) {
 			lua_rawgeti(L, top + 1, (int)i + 1);
 			st = get_flag_name(L, -1, &named, e);
@@ -2496,19 +2714,10 @@ static int l_funnel_quantiles(lua_State *L)
 		if (st)
 			return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
 	}
-	size_t n = lua_rawlen(L, 3);
+	size_t n;
 	double qs[64], out[64];
-	if (n > 64) {
-		bfail(&e, CXM_ERR_INVALID, "at most 64 quantiles, got %d", (int)n);
+	if (read_quantiles(L, 3, qs, &n, &e))
 		return push_berr(L, &e);
-	}
-	for (size_t i = 0; i < n; i++) {
-		lua_rawgeti(L, 3, (int)i + 1);
-		cxm_status st = get_double(L, -1, "quantile", &qs[i], &e);
-		lua_pop(L, 1);
-		if (st)
-			return push_berr(L, &e);
-	}
 	cxm_status st = cxm_funnel_quantiles(out, c->ctx, &q, step, qs, n);
 	if (st)
 		return push_fail(L, c->ctx, st);
@@ -2614,8 +2823,9 @@ static int l_strerror(lua_State *L)
 	if (lua_type(L, 1) == LUA_TSTRING) {
 		code = enum_value(status_names, CXM_STATUS_COUNT, lua_tostring(L, 1));
 	} else {
+		/* a fraction is no code (not the one below it) */
 		lua_Number v = luaL_checknumber(L, 1);
-		code = v >= 0 && v < CXM_STATUS_COUNT ? (int)v : -1;
+		code = v >= 0 && v < CXM_STATUS_COUNT && v == floor(v) ? (int)v : -1;
 	}
 	lua_pushstring(L, cxm_strerror(code));
 	return 1;

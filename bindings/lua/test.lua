@@ -1,7 +1,9 @@
 -- Tests of the cxm Lua module: one file, no framework, run by meson under
 -- every Lua found (LUA_CPATH points at that Lua's build of cxm.so).
 -- Every method, its failures as nil, message, code, the raising cases,
--- garbage collection of contexts in use, and batches of 100 000.
+-- garbage collection of contexts in use, batches of 100 000, values the
+-- binding must refuse rather than coerce (holes in lists, true as a segment
+-- value), and strings from __index functions collected during a call.
 
 local globals_before = {}
 for k in pairs(_G) do globals_before[k] = true end
@@ -1505,6 +1507,284 @@ do
 	ctx:close()
 	raises("closed cxm context", "churn on a closed context", ctx.customer_churn, ctx, "x", T0)
 	raises("closed cxm context", "churn_rate on a closed context", ctx.churn_rate, ctx, {})
+end
+
+------------------------------------------------------------------------------
+-- strings that only the call holds: an __index function's fresh results,
+-- collected while the binding still needs them (the checks below see a
+-- read of freed memory when it gives a wrong answer; run under ASan or
+-- valgrind, docs/lua.md, this suite also fails when it happens to give the
+-- right one)
+------------------------------------------------------------------------------
+
+-- fails(), and the message contains text (plain).
+local function fails_with(code, text, what, f, ...)
+	local r, msg, c = f(...)
+	return check(r == nil and c == code and type(msg) == "string" and msg:find(text, 1, true) ~= nil,
+		string.format("%s: expected nil, '…%s…', %s; got %s, %s, %s", what, text, code,
+			tostring(r), tostring(msg), tostring(c)))
+end
+
+-- f() with the collector at its most eager: after a full collection, the
+-- next allocation starts a cycle and runs it to the end.
+local function eager_gc(f)
+	local pause = collectgarbage("setpause", 0)
+	local mul = collectgarbage("setstepmul", 1000000)
+	if _VERSION == "Lua 5.4" then collectgarbage("incremental", 0, 1000, 20) end
+	local ok, err = pcall(f)
+	if _VERSION == "Lua 5.4" then
+		collectgarbage("incremental", pause, mul, 13) -- 13: 5.4's default step size
+	else
+		collectgarbage("setpause", pause)
+		collectgarbage("setstepmul", mul)
+	end
+	assert(ok, err)
+end
+
+do -- feed_batch: customer ids from __index functions
+	local m = model{max_customers = 5000}
+	local ctx = m.ctx
+	local N, base = 3000, T0 - HOUR
+	local calls = 0
+	local fresh = {__index = function(t, k)
+		if k == "customer" then
+			calls = calls + 1
+			-- free the previous interaction's id (nothing else holds it),
+			-- and make new strings that may take its memory
+			if calls % 10 == 0 then collectgarbage("collect") else collectgarbage("step") end
+			local junk = {}
+			for j = 1, 4 do junk[j] = "other-" .. (calls + j) end
+			return "fresh-" .. rawget(t, "n")
+		end
+	end}
+	local batch = {}
+	for i = 1, N do
+		batch[i] = setmetatable({time = base + i * 1000, touchpoint = m.ivr, n = i}, fresh)
+	end
+	local acc, rej = ctx:feed_batch(batch)
+	eq(acc, N, "fresh customer ids: every interaction accepted")
+	eq(#rej, 0, "fresh customer ids: no rejection")
+	eq(calls, N, "the __index function ran once per interaction")
+	eq(ctx:stats().customers, N, "fresh customer ids: every customer tracked")
+	local wrong = 0
+	for i = 1, N do
+		if ctx:customer_last_seen("fresh-" .. i) ~= base + i * 1000 then wrong = wrong + 1 end
+	end
+	eq(wrong, 0, "fresh customer ids: each customer's last_seen is its own interaction's")
+
+	-- numbers from __index too (their decimal text is a new string)
+	local numbered = {__index = function(t, k)
+		if k == "customer" then
+			collectgarbage("step")
+			return 700000 + rawget(t, "n")
+		end
+	end}
+	batch = {}
+	for i = 1, 200 do
+		batch[i] = setmetatable({time = base + i * 1000, touchpoint = m.ivr, n = i}, numbered)
+	end
+	eq((ctx:feed_batch(batch)), 200, "numeric customer ids from __index")
+	wrong = 0
+	for i = 1, 200 do
+		if ctx:customer_last_seen(tostring(700000 + i)) ~= base + i * 1000 then wrong = wrong + 1 end
+	end
+	eq(wrong, 0, "numeric customer ids: each customer's last_seen")
+end
+
+do -- feed: the customer id comes before segments and measures, whose
+	-- __index function collects garbage and reuses memory (a guard: read_ix
+	-- keeps the id on the stack until it returns, and feed() calls libcxm
+	-- next, so only feed_batch lost ids before they were copied)
+	local m = model{max_customers = 5000}
+	local ctx = m.ctx
+	local base = T0 - HOUR
+	for i = 1, 100 do
+		local ix = setmetatable({time = base + i * 1000, touchpoint = m.agent}, {__index = function(_, k)
+			if k == "customer" then return "single-" .. i end
+			if k == "measures" then
+				collectgarbage("collect")
+				local junk = {}
+				for j = 1, 8 do junk[j] = "other-" .. (i * 10 + j) end
+				return {{m.nps, 9}}
+			end
+		end})
+		assert(ctx:feed(ix))
+	end
+	local wrong = 0
+	for i = 1, 100 do
+		if ctx:customer_last_seen("single-" .. i) ~= base + i * 1000 then wrong = wrong + 1 end
+	end
+	eq(wrong, 0, "feed: customer ids from __index recorded exactly")
+	eq(ctx:stats().customers, 100, "feed: 100 customers")
+end
+
+do -- export: labels from an __index function, collected (with their
+	-- strings) by the allocation of the output buffer, before libcxm reads them
+	local m = model()
+	assert(m.ctx:feed{time = T0, touchpoint = m.ivr})
+	for i = 1, 20 do
+		local opts = setmetatable({format = "prometheus"}, {__index = function(_, k)
+			if k == "labels" then
+				local labels = {["worker_" .. i] = "w" .. i * 7, ["host_" .. i] = "h" .. i}
+				collectgarbage("collect") -- so that the next allocation starts a cycle
+				return labels
+			end
+		end})
+		local text
+		eager_gc(function() text = assert(m.ctx:export(opts)) end)
+		check(text:find('\ncxm_interactions_accepted_total{host_' .. i .. '="h' .. i .. '",worker_' ..
+			i .. '="w' .. i * 7 .. '"} 1\n', 1, true) ~= nil, "export: labels from __index, " .. i)
+	end
+end
+
+------------------------------------------------------------------------------
+-- what the binding must not take silently: holes in lists, a segment value
+-- that is no id, negative enum numbers; and precise messages
+------------------------------------------------------------------------------
+do
+	local m = model{tiers = {{MIN, 180}}}
+	local ctx = m.ctx
+	local function ix(t)
+		t.time = t.time or T0 - MIN
+		t.touchpoint = t.touchpoint or m.agent
+		return t
+	end
+	local accepted = ctx:stats().accepted
+	-- measures with a hole: Lua's # may stop at it (LuaJIT does for
+	-- {a, nil, c}; every Lua does when c was assigned later)
+	local later = {{m.nps, 9}}
+	later[3] = {m.aht, 30}
+	fails_with("INVALID", "measures[2] is nil but measures[3] is not", "a hole before a later measure",
+		ctx.feed, ctx, ix{measures = later})
+	fails_with("INVALID", "measures[2] is nil but measures[3] is not", "{m1, nil, m3}",
+		ctx.feed, ctx, ix{measures = {{m.nps, 9}, nil, {m.aht, 30}}})
+	local far = {{m.nps, 9}}
+	far[10] = {m.aht, 30}
+	fails_with("INVALID", "measures[2] is nil but measures[10] is not", "a far later measure",
+		ctx.feed, ctx, ix{measures = far})
+	fails_with("INVALID", "measures must be a list, not a table with the key 'metric'",
+		"one measure not in a list", ctx.feed, ctx, ix{measures = {metric = m.nps, value = 9}})
+	fails_with("INVALID", "measures must be a list, not a table with the key 0", "measures from 0",
+		ctx.feed, ctx, ix{measures = {[0] = {m.nps, 9}}})
+	fails_with("INVALID", "measures must be a list, not a table with the key 1.5",
+		"a fractional measure index", ctx.feed, ctx, ix{measures = {{m.nps, 9}, [1.5] = {m.nps, 3}}})
+	local acc, rej = ctx:feed_batch{ix{measures = later}, ix{measures = {{m.nps, 9}}}}
+	check(acc == 1 and #rej == 1 and rej[1].index == 1 and rej[1].code == "INVALID" and
+		rej[1].message:find("measures[2] is nil", 1, true) ~= nil, "feed_batch: a hole in measures")
+	fails_with("INVALID", "measures[2] is nil but measures[3] is not", "prepare: a hole",
+		ctx.prepare, ctx, {touchpoint = m.agent, measures = later})
+	local p_later = {m.nps}
+	p_later[3] = m.aht
+	fails_with("INVALID", "measures[2] is nil", "prepare: a hole in metric ids",
+		ctx.prepare, ctx, {touchpoint = m.agent, measures = p_later})
+	eq(ctx:stats().accepted, accepted + 1, "only the good interaction was fed")
+	eq(assert(ctx:query{metric = m.aht, span_ms = HOUR}).n, 0, "no measure after a hole was fed")
+
+	-- other lists: the batch, steps, tiers, quantiles, boxes, buckets, flags
+	local batch = {ix{}}
+	batch[3] = ix{}
+	fails_with("INVALID", "batch[2] is nil but batch[3] is not", "feed_batch: a hole in the batch",
+		ctx.feed_batch, ctx, batch)
+	eq(ctx:stats().accepted, accepted + 1, "a batch with a hole feeds nothing")
+	local steps = {"a"}
+	steps[3] = "c"
+	fails_with("INVALID", "steps[2] is nil but steps[3] is not", "journey_define: a hole",
+		ctx.journey_define, ctx, "holey", steps)
+	fails("UNKNOWN_ID", "no journey was defined", ctx.find, ctx, "journey", "holey")
+	local tiers = {{MIN, 10}}
+	tiers[3] = {HOUR, 10}
+	fails_with("INVALID", "tiers[2] is nil but tiers[3] is not", "new: a hole in tiers", cxm.new,
+		{tiers = tiers})
+	fails_with("INVALID", "tiers[1].buckets must be an integer, got 1.5", "a fractional tier",
+		cxm.new, {tiers = {{MIN, 1.5}}})
+	local qs = {0.5}
+	qs[3] = 0.9
+	fails_with("INVALID", "quantiles[2] is nil", "quantiles: a hole", ctx.quantiles, ctx,
+		{metric = m.aht, span_ms = HOUR}, qs)
+	fails_with("INVALID", "quantiles[2] must be a number, got true", "quantiles: a boolean",
+		ctx.quantiles, ctx, {metric = m.aht, span_ms = HOUR}, {0.5, true})
+	local boxes = {9}
+	boxes[3] = 9
+	fails_with("INVALID", "top_min[2] is nil", "top_min: a hole", ctx.metric_define, ctx, "holes",
+		{preset = "cxi", top_min = boxes})
+	fails_with("INVALID", "top_min[2] must be an integer, got 8.5", "top_min: a fraction",
+		ctx.metric_define, ctx, "halves", {preset = "cxi", top_min = {9, 8.5, 9}})
+	local bounds = {1}
+	bounds[3] = 10
+	fails_with("INVALID", "buckets[2] is nil", "export: a hole in buckets", ctx.export, ctx,
+		{buckets = bounds})
+	local flags = {"strict"}
+	flags[3] = "restart"
+	fails_with("INVALID", "flags[2] is nil", "journey options: a hole in flags",
+		ctx.journey_set_options, ctx, m.buy, {flags = flags})
+	eq(assert(ctx:journey_get_options(m.buy)).strict, false, "options unchanged")
+
+	-- segment values: an id or false, nothing else
+	fails_with("INVALID", "segments[" .. m.tier .. "] must be a value id or false, got true",
+		"segment value true", ctx.feed, ctx, ix{segments = {[m.tier] = true}})
+	fails_with("INVALID", "segments[" .. m.tier .. "] must be a value id or false, got string",
+		"segment value by name", ctx.feed, ctx, ix{segments = {[m.tier] = "gold"}})
+	fails_with("INVALID", "must be a value id or false, got table", "segment value a table",
+		ctx.feed, ctx, ix{segments = {[m.tier] = {}}})
+	fails_with("INVALID", "segments[" .. m.tier .. "] must be an integer, got 0.5",
+		"a fractional segment value", ctx.feed, ctx, ix{segments = {[m.tier] = 0.5}})
+	fails_with("OUT_OF_RANGE", "segments[" .. m.tier .. "] must be an integer in 0 .. 4294967294, got -1",
+		"a negative segment value", ctx.feed, ctx, ix{segments = {[m.tier] = -1}})
+	fails_with("INVALID", "a segment dimension must be an integer, got 0.5",
+		"a fractional dimension", ctx.feed, ctx, ix{segments = {[0.5] = m.gold}})
+	fails_with("INVALID", "segments[" .. m.tier .. "] must be a value id or false, got true",
+		"prepare: segment value true", ctx.prepare, ctx, {touchpoint = m.agent,
+			segments = {[m.tier] = true}})
+	eq(ctx:feed(ix{segments = {[m.tier] = false, [m.region] = m.north}}), true,
+		"false is still no value")
+
+	-- negative numbers for enums are refused, not wrapped to 2^32 - 1
+	fails_with("INVALID", "channel must be a name or a number in 0 .. 2147483647, got -1",
+		"query channel -1", ctx.query, ctx, {metric = m.nps, span_ms = HOUR, channel = -1})
+	fails_with("INVALID", "got -1", "funnel channel -1", ctx.funnel, ctx,
+		{journey = m.buy, span_ms = HOUR, channel = -1})
+	fails_with("INVALID", "got -1", "touchpoint channel -1", ctx.touchpoint_define, ctx, "neg", -1)
+	fails_with("INVALID", "customer_policy must be a name or a number in 0 .. 2147483647, got -1",
+		"customer_policy -1", cxm.new, {customer_policy = -1})
+	fails_with("INVALID", "got true", "format true", ctx.export, ctx, {format = true})
+
+	-- messages: the field, what it must be, the value exactly
+	fails_with("INVALID", "time must be an integer, got 1795390000000.5", "feed: fractional time",
+		ctx.feed, ctx, ix{time = 1795390000000.5})
+	fails_with("INVALID", "time_ms must be an integer, got 1795390000000.5",
+		"customer_churn: fractional time", ctx.customer_churn, ctx, "x", 1795390000000.5)
+	fails_with("INVALID", "span_ms must be an integer, got 0.1", "query: span 0.1", ctx.query, ctx,
+		{metric = m.nps, span_ms = 0.1})
+	fails_with("INVALID", "time must be a number, got string", "feed: a string time", ctx.feed, ctx,
+		ix{time = "now"})
+	fails_with("INVALID", "time must be a number, got true", "feed: a boolean time", ctx.feed, ctx,
+		ix{time = true})
+	fails_with("OUT_OF_RANGE", "got 1e+300", "feed: a time beyond int64", ctx.feed, ctx,
+		ix{time = 1e300})
+	fails_with("OUT_OF_RANGE", "touchpoint must be an integer in 0 .. 4294967294, got -1",
+		"feed: a negative touchpoint", ctx.feed, ctx, ix{touchpoint = -1})
+	fails_with("INVALID", "interaction has no touchpoint", "feed: no touchpoint", ctx.feed, ctx,
+		{time = T0})
+	fails_with("INVALID", "measures[2].value must be a number, got string", "a string value",
+		ctx.feed, ctx, ix{measures = {{m.nps, 9}, {m.nps, "ten"}}})
+	fails_with("INVALID", "measures[1].metric must be an integer, got 2.5", "a fractional metric",
+		ctx.feed, ctx, ix{measures = {{metric = 2.5, value = 1}}})
+	fails_with("OUT_OF_RANGE", "measures[1].item must be an integer in 0 .. 4294967295, got -1",
+		"a negative item", ctx.feed, ctx, ix{measures = {{m.cxi, 9, -1}}})
+	fails_with("INVALID", "measures[1] must be a table {metric, value[, item]}, got 5",
+		"a measure that is a number", ctx.feed, ctx, ix{measures = {5}})
+	fails_with("INVALID", "customer must be a string or a number, got true", "a boolean customer",
+		ctx.feed, ctx, ix{customer = true})
+	fails_with("INVALID", "max_touchpoints must be an integer, got 1.5", "a fractional limit",
+		cxm.new, {max_touchpoints = 1.5})
+	if math.type then
+		-- math.mininteger is CXM_NOW in C: as a number it is out of range, not "now"
+		fails("OUT_OF_RANGE", "end_ms = math.mininteger", ctx.query, ctx,
+			{metric = m.nps, span_ms = HOUR, end_ms = math.mininteger})
+	end
+	eq(cxm.strerror(1.5), "unknown status", "strerror of a fraction is no code")
+	eq(cxm.strerror(1), cxm.strerror("INVALID"), "strerror(1) still")
+	eq(ctx:stats().accepted, accepted + 2, "none of the refused interactions was fed")
 end
 
 ------------------------------------------------------------------------------
