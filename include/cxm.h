@@ -1190,11 +1190,14 @@ CXM_EXPORT cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_
  * hash of the id (SipHash-2-4 with cxm_config::customer_key): the id
  * itself is never stored. Each entry is 32 bytes, with the state of the
  * customer's latest journey instance (see @ref journeys); at the default
- * limit of 10^6 a tracked customer costs 42.3 bytes with the table's free
+ * limit of 10^6 a full table costs 42.3 bytes a customer with its free
  * slots and overhead (smaller limits cost more per customer, because each
- * stripe keeps room for an uneven spread of ids). The
- * table is allocated on the first customer id (an allocation failure then
- * rejects that interaction with ::CXM_ERR_NO_MEMORY).
+ * stripe keeps room for an uneven spread of ids). The table grows with its
+ * customers: the first customer id allocates 64 stripes of 64 entries
+ * (136 KiB), and a stripe doubles when it is 80 % full, up to its size at
+ * max_customers; a growth moves the stripe's entries under its lock. An
+ * allocation failure then rejects that interaction with
+ * ::CXM_ERR_NO_MEMORY.
  *
  * Colliding ids. No entry is kept more than 2048 slots after its place;
  * among random digests a run that long has a probability near 1e-20 per
@@ -1959,8 +1962,8 @@ CXM_EXPORT cxm_status cxm_funnel_quantiles(double *out, cxm_context *ctx, const 
  * passed at @p now_ms, and count it. Feeding notices these only when the
  * customer comes back; call this periodically (every bucket of the finest
  * tier, say) so that abandonment is counted for customers who never do.
- * It visits the whole customer table: O(max_customers), one stripe lock at
- * a time.
+ * It visits the whole customer table: O(slots, at most 1.25 ×
+ * max_customers), one stripe lock at a time.
  *
  * @param closed receives how many instances it ended (may be NULL).
  * @param ctx    the context.

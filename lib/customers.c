@@ -216,6 +216,7 @@ double cxm__hll_estimate(const metric *m, const hll_cell *c)
  * room plus one, so a stripe is never full and every probe ends. */
 
 #define EVICT_WINDOW 8
+#define CUST_START_CAP 64u /* slots of a stripe before it grows */
 
 void cxm__customer_geometry(uint32_t max_customers, uint32_t *stripe_max, uint32_t *cap)
 {
@@ -256,12 +257,16 @@ static cxm_status table_init(cxm_context *ctx)
 	if (!t)
 		goto out;
 	atomic_init(&t->count, 0);
-	uint32_t stripe_max, cap;
-	cxm__customer_geometry(ctx->max_customers, &stripe_max, &cap);
+	uint32_t stripe_max, full_cap;
+	cxm__customer_geometry(ctx->max_customers, &stripe_max, &full_cap);
+	/* a stripe starts small and doubles as it fills (see grow()): the
+	 * table costs what its customers need, not max_customers' worth */
+	const uint32_t cap = full_cap < CUST_START_CAP ? full_cap : CUST_START_CAP;
 	uint32_t i;
 	for (i = 0; i < CUST_STRIPES; i++) {
 		cust_stripe *s = &t->stripes[i];
 		s->cap = cap;
+		s->full_cap = full_cap;
 		s->max = stripe_max;
 		s->slots = cxm__calloc(ctx, cap, sizeof(cust_entry));
 		if (!s->slots || cxm__mutex_init(&s->lock)) {
@@ -277,7 +282,6 @@ static cxm_status table_init(cxm_context *ctx)
 		cxm__free(ctx, t, sizeof *t);
 		goto out;
 	}
-	t->bytes = sizeof *t + (size_t)CUST_STRIPES * cap * sizeof(cust_entry);
 	atomic_store_explicit(&ctx->customers, t, memory_order_release);
 	st = CXM_OK;
 out:
@@ -295,6 +299,7 @@ void cxm__customers_free(cxm_context *ctx)
 		return;
 	for (int i = 0; i < CUST_STRIPES; i++) {
 		pthread_mutex_destroy(&t->stripes[i].lock);
+		cxm__wipe(t->stripes[i].slots, sizeof(cust_entry) * t->stripes[i].cap);
 		cxm__free(ctx, t->stripes[i].slots, sizeof(cust_entry) * t->stripes[i].cap);
 	}
 	cxm__free(ctx, t, sizeof *t);
@@ -462,6 +467,92 @@ static uint32_t insert(cust_stripe *s, const uint64_t h[2])
 	return i;
 }
 
+/* Room for one more entry in locked stripe s: below 80 % of its slots, or
+ * the stripe doubles (up to full_cap, the size at max_customers) and every
+ * entry moves to its place in the new array. The old array is wiped: it
+ * holds digests. CXM_ERR_NO_MEMORY with nothing changed. */
+/* The slots locked stripe s needs to hold `more` entries beyond its count
+ * under 80 % (at most full_cap): its cap, or a doubling of it. */
+static uint32_t cap_for(const cust_stripe *s, uint64_t more)
+{
+	uint32_t c = s->cap;
+	while (c < s->full_cap && (s->count + more) * 5 > (uint64_t)c * 4)
+		c = c > s->full_cap / 2 ? s->full_cap : 2 * c;
+	return c;
+}
+
+/* Move the entries of locked stripe s into ns (nc zeroed slots). */
+static void rehash(cxm_context *ctx, cust_stripe *s, cust_entry *ns, uint32_t nc)
+{
+	cust_stripe g = *s;
+	g.slots = ns;
+	g.cap = nc;
+	g.count = 0;
+	for (uint32_t k = 0; k < s->cap; k++) {
+		const cust_entry *e = &s->slots[k];
+		if (slot_empty(e))
+			continue;
+		const uint64_t h[2] = {e->k0, e->k1};
+		g.slots[insert(&g, h)] = *e;
+	}
+	cxm__wipe(s->slots, sizeof(cust_entry) * s->cap);
+	cxm__free(ctx, s->slots, sizeof(cust_entry) * s->cap);
+	s->slots = ns;
+	s->cap = nc;
+}
+
+static cxm_status grow(cxm_context *ctx, cust_stripe *s)
+{
+	uint32_t nc = cap_for(s, 1);
+	if (nc == s->cap)
+		return CXM_OK;
+	cust_entry *ns = cxm__calloc(ctx, nc, sizeof(cust_entry));
+	if (!ns)
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "growing the customer table to %u slots failed",
+				 nc);
+	rehash(ctx, s, ns, nc);
+	return CXM_OK;
+}
+
+cxm_status cxm__customers_reserve(cxm_context *ctx, const unsigned char *recs, size_t n,
+				  size_t stride, size_t k1_at)
+{
+	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	uint64_t more[CUST_STRIPES] = {0};
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k1;
+		memcpy(&k1, recs + i * stride + k1_at, 8);
+		const uint64_t h[2] = {0, k1};
+		more[stripe_of(t, h) - t->stripes]++;
+	}
+	cust_entry *ns[CUST_STRIPES] = {NULL};
+	uint32_t nc[CUST_STRIPES] = {0};
+	for (int i = 0; i < CUST_STRIPES; i++) {
+		cust_stripe *s = &t->stripes[i];
+		pthread_mutex_lock(&s->lock);
+		nc[i] = cap_for(s, more[i]);
+		bool need = nc[i] > s->cap;
+		pthread_mutex_unlock(&s->lock);
+		if (need && !(ns[i] = cxm__calloc(ctx, nc[i], sizeof(cust_entry)))) {
+			while (i--)
+				cxm__free(ctx, ns[i], sizeof(cust_entry) * nc[i]);
+			return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "growing the customer table failed");
+		}
+	}
+	for (int i = 0; i < CUST_STRIPES; i++) {
+		if (!ns[i])
+			continue;
+		cust_stripe *s = &t->stripes[i];
+		pthread_mutex_lock(&s->lock);
+		if (nc[i] > s->cap) /* unless a feeder grew it meanwhile */
+			rehash(ctx, s, ns[i], nc[i]);
+		else
+			cxm__free(ctx, ns[i], sizeof(cust_entry) * nc[i]);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return CXM_OK;
+}
+
 cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2], int64_t t_ms, cxm_id tp)
 {
 	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
@@ -536,6 +627,8 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			}
 		}
 		if (at < 0) {
+			if ((st = grow(ctx, s)))
+				break;
 			if (!reachable(s, h)) {
 				if ((at = place_crowded(ctx, s, h, &st)) < 0)
 					break;
@@ -661,10 +754,11 @@ void cxm__customers_stats(cxm_context *ctx, cxm_stats *out)
 	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
 	if (!t)
 		return;
-	out->customer_bytes = t->bytes;
+	out->customer_bytes = sizeof *t;
 	for (int i = 0; i < CUST_STRIPES; i++) {
 		cust_stripe *s = &t->stripes[i];
 		pthread_mutex_lock(&s->lock);
+		out->customer_bytes += (uint64_t)s->cap * sizeof(cust_entry);
 		out->customers += s->count;
 		out->customers_evicted += s->evicted;
 		out->customers_refused += s->refused;
@@ -706,6 +800,8 @@ cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len, int6
 	int64_t at = find(s, h);
 	if (at >= 0 && (s->slots[at].flags & JF_CHURNED))
 		st = cxm__fail(ctx, CXM_ERR_EXISTS, "that customer churned and was not seen since");
+	else if (at < 0 && (st = grow(ctx, s)))
+		; /* NO_MEMORY: nothing changed */
 	else if (at < 0 && !reachable(s, h)) {
 		if ((at = place_crowded(ctx, s, h, &st)) >= 0)
 			s->slots[at].last_s = to_seconds(time_ms);
@@ -792,7 +888,7 @@ int cxm__customer_put(cxm_context *ctx, const cust_entry *x)
 		else
 			atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
 	}
-	if (!reserved || !reachable(s, h)) {
+	if (!reserved || grow(ctx, s) || !reachable(s, h)) {
 		if (reserved)
 			atomic_fetch_sub_explicit(&t->count, 1, memory_order_relaxed);
 		s->refused++;

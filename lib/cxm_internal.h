@@ -158,15 +158,15 @@ typedef struct cust_stripe {
 	cust_entry *slots;
 	uint64_t evicted, refused, forgotten;
 	uint32_t cap, max, count;
+	uint32_t full_cap; /* cap grows on demand (doubling) up to this */
 	char pad[128 - sizeof(pthread_mutex_t) - sizeof(cust_entry *) - 3 * sizeof(uint64_t) -
-		 3 * sizeof(uint32_t)];
+		 4 * sizeof(uint32_t)];
 } cust_stripe;
 _Static_assert(sizeof(cust_stripe) == 128, "cust_stripe spans two cache lines");
 
 typedef struct cust_table {
 	cust_stripe stripes[CUST_STRIPES];
 	_Atomic uint64_t count; /* over all stripes: max_customers applies to it */
-	size_t bytes;
 } cust_table;
 
 CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2]);
@@ -198,6 +198,11 @@ CXM_INTERNAL cxm_status cxm__customers_ensure(cxm_context *ctx);
 CXM_INTERNAL void cxm__customers_each(cxm_context *ctx, cust_visit_fn fn, void *payload,
 				      uint64_t counters[3]);
 CXM_INTERNAL int cxm__customer_put(cxm_context *ctx, const cust_entry *x);
+/* Before a run of puts: grow every stripe so that it can take the entries
+ * whose digest's k1 values are given, all or nothing (CXM_ERR_NO_MEMORY
+ * with the table unchanged), so that the puts do not allocate. */
+CXM_INTERNAL cxm_status cxm__customers_reserve(cxm_context *ctx, const unsigned char *recs, size_t n,
+					       size_t stride, size_t k1_at);
 CXM_INTERNAL void cxm__customers_add_counters(cxm_context *ctx, uint64_t evicted, uint64_t refused,
 					      uint64_t forgotten);
 

@@ -1565,7 +1565,7 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 	}
 	if (!n && !evicted && !refused && !forgotten)
 		return CXM_OK;
-	if (cxm__customers_ensure(c))
+	if (cxm__customers_ensure(c) || cxm__customers_reserve(c, r.p, (size_t)n, CUST_REC, 8))
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for the customer table");
 	for (uint64_t i = 0; i < n; i++) {
 		p = take(&r, CUST_REC);
