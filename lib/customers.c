@@ -132,7 +132,7 @@ void cxm__hll_add(const metric *m, hll_cell *c, uint64_t h)
 
 void cxm__hll_merge_regs(const metric *m, hll_cell *dst, const hll_cell *src)
 {
-	dst->dn += src->dn;
+	dst->dn = cell_add(dst->dn, src->dn);
 	if (!src->has_regs)
 		return;
 	size_t n = (size_t)1 << m->def.precision;

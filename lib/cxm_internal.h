@@ -67,6 +67,29 @@ CXM_INTERNAL cxm_numtxt cxm__num(double v);
  * digests, keys: nothing of a forgotten customer may linger in memory). */
 CXM_INTERNAL void cxm__wipe(void *p, size_t n);
 
+/* ---- what a cell may hold ------------------------------------------------ */
+
+/* No cell count passes CELL_COUNT_MAX (2^56: a century of 20 M
+ * interactions a second) and no sum CELL_SUM_MAX (what values within
+ * +-CXM_VALUE_MAX can make in that many, twice over), nor a sum of squares
+ * CELL_SUMSQ_MAX: merges saturate there, and a snapshot loader refuses
+ * more. So merging loaded files any number of times keeps every cell
+ * finite and loadable. Feeding one by one never comes near. */
+#define CELL_COUNT_MAX (UINT64_C(1) << 56)
+#define CELL_SUM_MAX (2.0 * 72057594037927936.0 * 1e15)
+#define CELL_SUMSQ_MAX (CELL_SUM_MAX * 1e15)
+
+static inline uint64_t cell_add(uint64_t a, uint64_t b)
+{
+	return b > CELL_COUNT_MAX - (a < CELL_COUNT_MAX ? a : CELL_COUNT_MAX) ? CELL_COUNT_MAX : a + b;
+}
+
+static inline double sum_add(double a, double b, double max)
+{
+	double s = a + b;
+	return s > max ? max : s < -max ? -max : s;
+}
+
 /* ---- duration sketch (sketch.c) ---------------------------------------- */
 
 /* Log-bucketed sketch parameters. Bin i holds values in [b[i], b[i+1]),

@@ -167,9 +167,9 @@ void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
 
 void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src)
 {
-	dst->n += src->n;
-	dst->sum += src->sum;
-	dst->sumsq += src->sumsq;
+	dst->n = cell_add(dst->n, src->n);
+	dst->sum = sum_add(dst->sum, src->sum, CELL_SUM_MAX);
+	dst->sumsq = sum_add(dst->sumsq, src->sumsq, CELL_SUMSQ_MAX);
 	if (src->min < dst->min)
 		dst->min = src->min;
 	if (src->max > dst->max)
@@ -178,10 +178,10 @@ void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src)
 
 void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
 {
-	dst->zero += src->zero;
-	dst->under += src->under;
-	dst->over += src->over;
-	dst->saturated += src->saturated;
+	dst->zero = cell_add(dst->zero, src->zero);
+	dst->under = cell_add(dst->under, src->under);
+	dst->over = cell_add(dst->over, src->over);
+	dst->saturated = cell_add(dst->saturated, src->saturated);
 	if (src->dmin < dst->dmin)
 		dst->dmin = src->dmin;
 	if (src->dmax > dst->dmax)
@@ -192,7 +192,7 @@ void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
 	for (uint32_t i = src->lo_bin; i <= src->hi_bin; i++) {
 		uint64_t s = (uint64_t)dst->bins[i] + src->bins[i];
 		if (s > UINT32_MAX) {
-			dst->saturated += s - UINT32_MAX;
+			dst->saturated = cell_add(dst->saturated, s - UINT32_MAX);
 			s = UINT32_MAX;
 		}
 		dst->bins[i] = (uint32_t)s;

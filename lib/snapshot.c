@@ -1160,18 +1160,13 @@ static inline bool no_nan(double d)
 	return d == d;
 }
 
-/* What a cell can hold when it was fed through the API and merged: no
- * count above CELL_COUNT_MAX (2^56: a century of 20 M interactions a
- * second), and sums that values within +-CXM_VALUE_MAX can make, with
- * room for rounding. A cell that keeps to these stays finite however
- * many times it is merged, so a merge of loaded files can never make a
- * context whose next snapshot its own loader refuses. */
-#define CELL_COUNT_MAX (UINT64_C(1) << 56)
+/* What a cell can hold (cxm_internal.h: merges saturate at the same
+ * bounds, so a context made by merging loaded files saves a file its own
+ * loader takes). */
 static bool sums_possible(uint64_t n, double sum, double sumsq)
 {
-	double top = 2.0 * (double)n * CXM_VALUE_MAX;
-	return n <= CELL_COUNT_MAX && fabs(sum) <= top && sumsq >= 0 &&
-	       sumsq <= top * CXM_VALUE_MAX;
+	return n <= CELL_COUNT_MAX && fabs(sum) <= CELL_SUM_MAX && sumsq >= 0 &&
+	       sumsq <= CELL_SUMSQ_MAX;
 }
 
 /* Read one encoded cell into `cell` (a cell of tier form `full`). */

@@ -80,15 +80,15 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 	switch (m->def.kind) {
 	case CXM_KIND_DURATION: cxm__sketch_merge(&m->sk, dst, src); break;
 	case CXM_KIND_DISTINCT:
-		((hll_cell *)dst)->n += ((const hll_cell *)src)->n;
+		((hll_cell *)dst)->n = cell_add(((hll_cell *)dst)->n, ((const hll_cell *)src)->n);
 		cxm__hll_merge_regs(m, dst, src);
 		break;
 	case CXM_KIND_AMOUNT: {
 		amount_cell *d = dst;
 		const amount_cell *s = src;
-		d->n += s->n;
-		d->sum += s->sum;
-		d->sumsq += s->sumsq;
+		d->n = cell_add(d->n, s->n);
+		d->sum = sum_add(d->sum, s->sum, CELL_SUM_MAX);
+		d->sumsq = sum_add(d->sumsq, s->sumsq, CELL_SUMSQ_MAX);
 		if (s->min < d->min)
 			d->min = s->min;
 		if (s->max > d->max)
@@ -100,7 +100,7 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 		const uint64_t *s = src;
 		size_t n = m->cell_size / sizeof(uint64_t);
 		for (size_t i = 0; i < n; i++)
-			d[i] += s[i];
+			d[i] = cell_add(d[i], s[i]);
 		break;
 	}
 	}
