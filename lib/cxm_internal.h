@@ -69,15 +69,19 @@ CXM_INTERNAL void cxm__wipe(void *p, size_t n);
 
 /* ---- what a cell may hold ------------------------------------------------ */
 
-/* No cell count passes CELL_COUNT_MAX (2^56: a century of 20 M
- * interactions a second) and no sum CELL_SUM_MAX (what values within
- * +-CXM_VALUE_MAX can make in that many, twice over), nor a sum of squares
- * CELL_SUMSQ_MAX: merges saturate there, and a snapshot loader refuses
- * more. So merging loaded files any number of times keeps every cell
- * finite and loadable. Feeding one by one never comes near. */
-#define CELL_COUNT_MAX (UINT64_C(1) << 56)
-#define CELL_SUM_MAX (2.0 * 72057594037927936.0 * 1e15)
+/* Merges saturate a cell's counts at CELL_COUNT_MAX (2^62), its sums at
+ * CELL_SUM_MAX (what values within +-CXM_VALUE_MAX make in that many,
+ * twice over) and its sums of squares at CELL_SUMSQ_MAX. Feeding then adds
+ * one interaction at a time: another 2^62 of them (no host lives that
+ * long) stays within twice these, which is what a snapshot loader accepts
+ * (CELL_LOAD_*). So no count wraps, every sum stays finite, and whatever a
+ * context made by loading, merging and feeding saves, its loader takes. */
+#define CELL_COUNT_MAX (UINT64_C(1) << 62)
+#define CELL_SUM_MAX (2.0 * 4611686018427387904.0 * 1e15)
 #define CELL_SUMSQ_MAX (CELL_SUM_MAX * 1e15)
+#define CELL_LOAD_COUNT_MAX (UINT64_C(1) << 63)
+#define CELL_LOAD_SUM_MAX (2.0 * CELL_SUM_MAX)
+#define CELL_LOAD_SUMSQ_MAX (2.0 * CELL_SUMSQ_MAX)
 
 static inline uint64_t cell_add(uint64_t a, uint64_t b)
 {

@@ -1165,8 +1165,20 @@ static inline bool no_nan(double d)
  * loader takes). */
 static bool sums_possible(uint64_t n, double sum, double sumsq)
 {
-	return n <= CELL_COUNT_MAX && fabs(sum) <= CELL_SUM_MAX && sumsq >= 0 &&
-	       sumsq <= CELL_SUMSQ_MAX;
+	return n <= CELL_LOAD_COUNT_MAX && fabs(sum) <= CELL_LOAD_SUM_MAX && sumsq >= 0 &&
+	       sumsq <= CELL_LOAD_SUMSQ_MAX;
+}
+
+/* What is accepted beyond the merge bounds is read saturated at them, as
+ * a merge would have left it, so that feeding on top stays loadable. */
+static inline uint64_t sat_count(uint64_t n)
+{
+	return n > CELL_COUNT_MAX ? CELL_COUNT_MAX : n;
+}
+
+static inline double sat_sum(double d, double max)
+{
+	return d > max ? max : d < -max ? -max : d;
 }
 
 /* Read one encoded cell into `cell` (a cell of tier form `full`). */
@@ -1194,11 +1206,18 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		if (!isfinite(c->sum) || !isfinite(c->sumsq) || !no_nan(c->min) || !no_nan(c->max) ||
 		    !no_nan(c->dmin) || !no_nan(c->dmax))
 			return CORRUPT(L->ctx, "a duration cell holds a NaN or infinite sum");
-		if (!sums_possible(c->n, c->sum, c->sumsq) || c->zero > CELL_COUNT_MAX ||
-		    c->under > CELL_COUNT_MAX || c->over > CELL_COUNT_MAX ||
-		    c->saturated > CELL_COUNT_MAX)
+		if (!sums_possible(c->n, c->sum, c->sumsq) || c->zero > CELL_LOAD_COUNT_MAX ||
+		    c->under > CELL_LOAD_COUNT_MAX || c->over > CELL_LOAD_COUNT_MAX ||
+		    c->saturated > CELL_LOAD_COUNT_MAX)
 			return CORRUPT(L->ctx, "a duration cell's count or sums are larger than feeding "
 					       "can make them");
+		c->n = sat_count(c->n);
+		c->zero = sat_count(c->zero);
+		c->under = sat_count(c->under);
+		c->over = sat_count(c->over);
+		c->saturated = sat_count(c->saturated);
+		c->sum = sat_sum(c->sum, CELL_SUM_MAX);
+		c->sumsq = sat_sum(c->sumsq, CELL_SUMSQ_MAX);
 		if (c->lo_bin <= c->hi_bin) {
 			if (!full || c->hi_bin >= m->sk.nb)
 				return CORRUPT(L->ctx, "a duration cell's bins %u .. %u are out of range",
@@ -1225,8 +1244,10 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		c->pad = 0;
 		if (c->has_regs > 1 || (!full && c->has_regs) || ld32(p + 20))
 			return CORRUPT(L->ctx, "a distinct-count cell's flags are wrong");
-		if (c->n > CELL_COUNT_MAX || c->dn > CELL_COUNT_MAX)
+		if (c->n > CELL_LOAD_COUNT_MAX || c->dn > CELL_LOAD_COUNT_MAX)
 			return CORRUPT(L->ctx, "a cell counts more than feeding can make it");
+		c->n = sat_count(c->n);
+		c->dn = sat_count(c->dn);
 		if (c->has_regs) {
 			size_t nr = (size_t)1 << m->def.precision;
 			if (!(p = take(r, nr)))
@@ -1252,6 +1273,9 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		if (!sums_possible(w[0], d[0], d[1]))
 			return CORRUPT(L->ctx, "an amount cell's count or sums are larger than feeding "
 					       "can make them");
+		w[0] = sat_count(w[0]);
+		d[0] = sat_sum(d[0], CELL_SUM_MAX);
+		d[1] = sat_sum(d[1], CELL_SUMSQ_MAX);
 		return CXM_OK;
 	}
 	default: {
@@ -1264,9 +1288,12 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		for (size_t i = 0; i < n; i++)
 			((uint64_t *)cell)[i] = ld64(p + 8 * i);
 #endif
-		for (size_t i = 0; i < n; i++)
-			if (((const uint64_t *)cell)[i] > CELL_COUNT_MAX)
+		for (size_t i = 0; i < n; i++) {
+			uint64_t *x = (uint64_t *)cell + i;
+			if (*x > CELL_LOAD_COUNT_MAX)
 				return CORRUPT(L->ctx, "a cell counts more than feeding can make it");
+			*x = sat_count(*x);
+		}
 		return CXM_OK;
 	}
 	}
