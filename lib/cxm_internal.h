@@ -83,9 +83,12 @@ CXM_INTERNAL void cxm__wipe(void *p, size_t n);
 #define CELL_LOAD_SUM_MAX (2.0 * CELL_SUM_MAX)
 #define CELL_LOAD_SUMSQ_MAX (2.0 * CELL_SUMSQ_MAX)
 
+/* Both below 2^63 (what a loader accepts; merges keep to 2^62, feeding
+ * adds one at a time): the sum cannot wrap, one compare saturates it. */
 static inline uint64_t cell_add(uint64_t a, uint64_t b)
 {
-	return b > CELL_COUNT_MAX - (a < CELL_COUNT_MAX ? a : CELL_COUNT_MAX) ? CELL_COUNT_MAX : a + b;
+	uint64_t s = a + b;
+	return s > CELL_COUNT_MAX ? CELL_COUNT_MAX : s;
 }
 
 static inline double sum_add(double a, double b, double max)
