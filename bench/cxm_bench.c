@@ -987,12 +987,20 @@ int main(int argc, char **argv)
 		if (same)
 			dashboard(ctx, 1, &sub_best); /* refill dash_cxm for the cross-check */
 		cross_check();
+		/* the budget compares the same rows: libcxm over the whole day
+		 * has denser series and a cheaper roll-up per interaction, which
+		 * flattered the ratio when it was set against SQLite's sample */
 		char nt[160];
-		snprintf(nt, sizeof nt, "(libcxm %.0f ns over %zu, SQLite %.0f ns over %zu)", ns_1, n,
-			 ns_sql, n_sql);
-		printf("  ingest libcxm is %.1fx SQLite (bar >= 20x); dashboard %.0fx (bar >= 100x)\n",
-		       ns_sql / ns_1, d_sql / t_dash_sub);
-		line("ingest: SQLite ns / libcxm ns per interaction", ns_sql / ns_1, "x", 20, false, nt);
+		snprintf(nt, sizeof nt, "(both over the same %zu interactions: libcxm %.0f ns, SQLite %.0f ns)",
+			 n_sql, ns_sub, ns_sql);
+		printf("  ingest libcxm is %.1fx SQLite over the same rows (bar >= 20x); dashboard %.0fx "
+		       "(bar >= 100x)\n",
+		       ns_sql / ns_sub, d_sql / t_dash_sub);
+		line("ingest: SQLite ns / libcxm ns per interaction", ns_sql / ns_sub, "x", 20, false, nt);
+		if (!same)
+			printf("  (libcxm over all %zu interactions: %.0f ns each, %.1fx SQLite's per-row "
+			       "time over its %zu; not the budget's ratio)\n",
+			       n, ns_1, ns_sql / ns_1, n_sql);
 		snprintf(nt, sizeof nt, "(both over the same %zu interactions)", n_sql);
 		line("dashboard: SQLite time / libcxm time", d_sql / t_dash_sub, "x", 100, false, nt);
 		if (!same)
