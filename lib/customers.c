@@ -467,10 +467,6 @@ static uint32_t insert(cust_stripe *s, const uint64_t h[2])
 	return i;
 }
 
-/* Room for one more entry in locked stripe s: below 80 % of its slots, or
- * the stripe doubles (up to full_cap, the size at max_customers) and every
- * entry moves to its place in the new array. The old array is wiped: it
- * holds digests. CXM_ERR_NO_MEMORY with nothing changed. */
 /* The slots locked stripe s needs to hold `more` entries beyond its count
  * under 80 % (at most full_cap): its cap, or a doubling of it. */
 static uint32_t cap_for(const cust_stripe *s, uint64_t more)
@@ -501,6 +497,10 @@ static void rehash(cxm_context *ctx, cust_stripe *s, cust_entry *ns, uint32_t nc
 	s->cap = nc;
 }
 
+/* Room for one more entry in locked stripe s: below 80 % of its slots, or
+ * the stripe doubles (up to full_cap, the size at max_customers) and every
+ * entry moves to its place in the new array. The old array is wiped: it
+ * holds digests. CXM_ERR_NO_MEMORY with nothing changed. */
 static cxm_status grow(cxm_context *ctx, cust_stripe *s)
 {
 	uint32_t nc = cap_for(s, 1);
@@ -512,6 +512,22 @@ static cxm_status grow(cxm_context *ctx, cust_stripe *s)
 				 nc);
 	rehash(ctx, s, ns, nc);
 	return CXM_OK;
+}
+
+/* A place for newcomer h in locked stripe s: the stripe grows if it must,
+ * then h goes in under the limit's rules (make_room), or, when its run is
+ * past PROBE_MAX, as place_crowded() says. The slot (a fresh entry), or -1
+ * with *st set and nothing changed but what is counted. */
+static int64_t place_new(cxm_context *ctx, cust_table *t, cust_stripe *s, const uint64_t h[2],
+			 cxm_status *st)
+{
+	if ((*st = grow(ctx, s)))
+		return -1;
+	if (!reachable(s, h))
+		return place_crowded(ctx, s, h, st);
+	if ((*st = make_room(ctx, t, s, h)))
+		return -1;
+	return insert(s, h);
 }
 
 cxm_status cxm__customers_reserve(cxm_context *ctx, const unsigned char *recs, size_t n,
@@ -626,18 +642,8 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 				continue;
 			}
 		}
-		if (at < 0) {
-			if ((st = grow(ctx, s)))
-				break;
-			if (!reachable(s, h)) {
-				if ((at = place_crowded(ctx, s, h, &st)) < 0)
-					break;
-			} else {
-				if ((st = make_room(ctx, t, s, h)))
-					break;
-				at = insert(s, h);
-			}
-		}
+		if (at < 0 && (at = place_new(ctx, t, s, h, &st)) < 0)
+			break;
 		cust_entry *d = &s->slots[at];
 		if (jt) {
 			d->journey = e.journey;
@@ -800,15 +806,8 @@ cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len, int6
 	int64_t at = find(s, h);
 	if (at >= 0 && (s->slots[at].flags & JF_CHURNED))
 		st = cxm__fail(ctx, CXM_ERR_EXISTS, "that customer churned and was not seen since");
-	else if (at < 0 && (st = grow(ctx, s)))
-		; /* NO_MEMORY: nothing changed */
-	else if (at < 0 && !reachable(s, h)) {
-		if ((at = place_crowded(ctx, s, h, &st)) >= 0)
-			s->slots[at].last_s = to_seconds(time_ms);
-	} else if (at < 0 && !(st = make_room(ctx, t, s, h))) {
-		at = insert(s, h);
+	else if (at < 0 && (at = place_new(ctx, t, s, h, &st)) >= 0)
 		s->slots[at].last_s = to_seconds(time_ms);
-	}
 	if (!st)
 		s->slots[at].flags |= JF_CHURNED;
 	pthread_mutex_unlock(&s->lock);
