@@ -21,6 +21,7 @@
 #include "cxm_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 
 #define N_CHANNELS 9 /* index by cxm_channel, 1 .. 8; 0 unused */
 #define MAX_TRACKED_JOURNEYS 65535u
@@ -1429,12 +1430,11 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 				return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: journeys section is truncated");
 			jgroup *g = group_new(into, mod, js);
 			if (!g) {
-				/* the private context's counts, the caller's message */
-				bool limit = atomic_load(&into->n_series) + 1 + js->n_steps > into->max_series;
-				return cxm__fail(ctx, limit ? CXM_ERR_LIMIT : CXM_ERR_NO_MEMORY,
-						 "snapshot: %s for the funnel of journey '%s'",
-						 limit ? "max_series reached" : "no memory",
-						 md->journeys[j].name);
+				/* judged on the private context, said on the caller's */
+				st = group_fail(into, js, "snapshot: ", md->journeys[j].name);
+				char msg[256];
+				snprintf(msg, sizeof msg, "%s", cxm_errmsg(into));
+				return cxm__fail(ctx, st, "%s", msg);
 			}
 			atomic_store_explicit(at, g, memory_order_release);
 			if ((st = cxm__snap_get_series(in, into, g->counts)))
