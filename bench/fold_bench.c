@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 		if (cxm_metric_define(&id, ctx, names[p], &d))
 			return 1;
 		const metric *m = &ctx->model.metrics[id];
-		series *s = cxm__series_new(ctx, m);
+		series *s = cxm__series_new(ctx, m, NULL);
 		if (!s)
 			return 1;
 		static double v[NV];

@@ -1141,7 +1141,7 @@ typedef struct cxm_stats {
 	size_t size;               /**< Set by the caller. */
 	uint64_t memory_bytes;     /**< Bytes allocated now, through the allocator. */
 	uint64_t series;           /**< Series allocated, over all shards. */
-	uint64_t series_bytes;     /**< Bytes of those series. */
+	uint64_t series_bytes;     /**< Bytes those series hold now: headers and the pages of their time buckets (they grow and shrink with the buckets holding data). */
 	uint64_t accepted;         /**< Interactions accepted. */
 	uint64_t rejected_total;   /**< Interactions rejected. */
 	uint64_t rejected[CXM_STATUS_COUNT]; /**< Rejected, by ::cxm_status. */
@@ -1154,7 +1154,12 @@ typedef struct cxm_stats {
 	uint64_t customers_refused; /**< Interactions refused for want of room (policy REFUSE). */
 	uint64_t customers_forgotten; /**< Customers erased by cxm_customer_forget(). */
 	uint64_t customer_bytes;   /**< Bytes of the customer table (allocated on the first customer id). */
-	uint64_t reserved[8];      /**< 0. */
+	/** Time buckets whose data was lost because no memory could be had
+	 * for the coarser bucket it rolls into, or for a bucket a merge adds
+	 * (0 unless the allocator failed or cxm_config::max_memory was
+	 * reached; feeding itself never loses an accepted interaction). */
+	uint64_t lost_buckets;
+	uint64_t reserved[7];      /**< 0. */
 } cxm_stats;
 
 /**
@@ -1170,7 +1175,11 @@ typedef struct cxm_stats {
 CXM_EXPORT cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx);
 
 /**
- * Bytes one series of @p metric takes with this context's tiers.
+ * Bytes one series of @p metric takes before it holds any time bucket:
+ * its header, with the newest finest bucket and the lifetime totals. A
+ * series then grows by a page of 8 buckets of a tier when the first of
+ * them holds data, and gives the page back when the last one leaves;
+ * cxm_stats::series_bytes is what all series hold now.
  *
  * @param out    receives the size in bytes.
  * @param ctx    the context.

@@ -401,15 +401,13 @@ typedef struct metric {
 	/* layout of a series of this metric with the context's tiers */
 	uint32_t bins_tier;    /* DURATION: lowest tier whose cells keep the distribution */
 	size_t tier_cell[CXM_MAX_TIERS]; /* cell bytes in tier k */
-	size_t tier_off[CXM_MAX_TIERS];  /* offset of tier k's cells after all tags */
-	size_t ring_size;      /* bytes of the rings of one series */
-	size_t series_size;    /* header, hot cell and rings */
 	/* the lifetime cell (export.c): everything ever folded, never rolled or
-	 * expired; after the hot cell in the header, or for a DURATION (whose
-	 * full cell is large) after the rings; none for a DISTINCT */
+	 * expired, after the hot cell in the header; none for a DISTINCT */
 	size_t life_size;      /* bytes of the lifetime cell, 0 for none */
-	size_t head_size;      /* bytes of the header allocation */
-	size_t data_size;      /* bytes of the data allocation */
+	size_t head_size;      /* bytes of the header: hot and lifetime cells */
+	/* every page of a series allocated with it and kept (the journeys'
+	 * funnel and churn series, whose folds happen where they cannot fail) */
+	bool dense;
 } metric;
 
 typedef struct segment {
@@ -440,13 +438,19 @@ CXM_INTERNAL cxm_status cxm__check_name(const cxm_context *ctx, const char *name
 
 /* ---- series and windows (window.c) ------------------------------------- */
 
-/* A series is a small header, allocated apart from its rings so that the
- * headers of many series share pages and cache lines. The header holds the
- * newest finest bucket ("hot"): nearly every fold lands there and touches
- * nothing else; it is merged into the ring when a newer bucket starts. */
+/* A series is a header, holding the newest finest bucket ("hot": nearly
+ * every fold lands there and touches nothing else) and the lifetime cell,
+ * and per tier a ring whose slots live on pages allocated with their
+ * first bucket (window.c). bytes is what it holds now, also added to
+ * *acct (its shard's series_bytes, under the shard's lock) when not NULL. */
+struct page;
 typedef struct series {
 	const metric *m;
-	unsigned char *data;        /* every tier's int64 tags, then every tier's cells */
+	uint64_t *acct;
+	size_t bytes;
+	struct page **dir[CXM_MAX_TIERS];  /* per tier: its pages, or NULL */
+	uint32_t pages[CXM_MAX_TIERS];      /* pages tier k holds */
+	bool reserved;              /* pages were reserved: some may hold no bucket */
 	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
 	uint32_t top_idx[CXM_MAX_TIERS]; /* ring slot of top[k] */
 	int64_t hot_epoch;          /* finest epoch held in hot[], or TAG_EMPTY */
@@ -457,15 +461,34 @@ typedef struct series {
 } series;
 
 CXM_INTERNAL void cxm__metric_layout(const cxm_context *ctx, metric *m);
+/* Bytes of an idle series of m (its header). */
 CXM_INTERNAL size_t cxm__series_size(const cxm_context *ctx, const metric *m);
-CXM_INTERNAL series *cxm__series_new(cxm_context *ctx, const metric *m);
+CXM_INTERNAL series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct);
 CXM_INTERNAL void cxm__series_free(cxm_context *ctx, series *s);
+/* Move s's bytes from its account to acct. */
+CXM_INTERNAL void cxm__series_set_acct(series *s, uint64_t *acct);
 /* True for a series nothing was ever folded into. */
 CXM_INTERNAL bool cxm__series_empty(const series *s);
+/* Allocate what folding into finest epoch e will need, so that
+ * cxm__series_cell(e) cannot fail; false: no memory (nothing changed but
+ * what it reserved: cxm__series_unreserve gives that back). */
+CXM_INTERNAL bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e);
+/* Before a merge adds buckets: pages for bucket x of tier k wherever it
+ * may land (tier k or a coarser one), and for the buckets of s that tops
+ * of the source (top[k] per tier, TAG_EMPTY for none) make roll up;
+ * false: no memory. */
+CXM_INTERNAL bool cxm__series_reserve_bucket(const cxm_context *ctx, series *s, uint32_t k,
+					     int64_t x);
+CXM_INTERNAL bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, const int64_t *top);
+/* Give back reserved pages no bucket took (after a fold or merge, or
+ * when it did not happen). */
+CXM_INTERNAL void cxm__series_unreserve(const cxm_context *ctx, series *s);
 /* The tier-0 cell for epoch e, rolling older buckets up as needed. The
- * caller guarantees e > top[0] - n_0. */
+ * caller guarantees e > top[0] - n_0. NULL only when e's slot needed a
+ * page and no memory was left (never after cxm__series_reserve(e)). */
 CXM_INTERNAL void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e);
-/* The bins-tier cell holding the distribution of finest epoch e. */
+/* The bins-tier cell holding the distribution of finest epoch e (NULL: no
+ * memory for its page). */
 CXM_INTERNAL void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e);
 enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
 /* Merge into acc (a full cell) every bucket whose start lies in [a, b):
@@ -475,18 +498,23 @@ CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int6
 CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
 CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
 CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
-/* Snapshots (snapshot.c): the tag and the cell of slot idx of tier k; and
- * merge a tier-k cell as bucket e of tier k, or of the coarser tier that
- * holds that time by now (dropped when no tier does). */
-CXM_INTERNAL int64_t *cxm__series_tag(const cxm_context *ctx, const series *s, uint32_t k,
-				      uint32_t idx);
-CXM_INTERNAL void *cxm__series_slot_cell(const cxm_context *ctx, const series *s, uint32_t k,
-					 uint32_t idx);
+/* Snapshots and merges: the buckets tier k holds (the hot one apart), and
+ * each of them visited; put a loaded bucket e in tier k (whose top the
+ * loader set): CXM_ERR_EXISTS when its slot is taken, CXM_ERR_NO_MEMORY;
+ * *cell is then the slot's cell to fill. merge_bucket adds a tier-k cell
+ * as bucket e of tier k, or of the coarser tier that holds that time by
+ * now (dropped when none does); false: no memory for it. */
+typedef void (*series_visit_fn)(void *arg, int64_t e, const void *cell);
+CXM_INTERNAL uint32_t cxm__series_buckets(const cxm_context *ctx, const series *s, uint32_t k);
+CXM_INTERNAL void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k,
+				   series_visit_fn fn, void *arg);
+CXM_INTERNAL cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
+					void **cell);
 /* Discard every bucket of s, in every tier, that starts after time_ms
  * (the lifetime cell keeps all: exposed counters never go down); returns
  * how many buckets went. */
 CXM_INTERNAL uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms);
-CXM_INTERNAL void cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
+CXM_INTERNAL bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 					   const void *cell);
 
 /* ---- context ------------------------------------------------------------ */
@@ -532,6 +560,7 @@ struct cxm_context {
 	_Atomic int64_t wm_epoch;
 	_Atomic uint64_t n_series;
 	_Atomic uint64_t memory;
+	_Atomic uint64_t lost_buckets; /* buckets no memory was found for (window.c) */
 	_Atomic uint64_t rejected[CXM_STATUS_COUNT];
 	const struct cxm_io *io; /* snapshot file I/O (fileio.h); NULL: POSIX. Tests replace it. */
 };

@@ -222,7 +222,7 @@ static bool all_null(void *const *v, size_t n)
 
 /* Free the series this interaction created (they are the empty ones among
  * those it touches: a series that exists otherwise has been folded into),
- * and the index arrays that hold nothing once they are gone, so that a
+ * the pages reserved for its buckets, and the index arrays that hold nothing once they are gone, so that a
  * rejection leaves memory_bytes where it was. Runs only on rejection. */
 static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 {
@@ -232,9 +232,10 @@ static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series **ref = series_ref(ctx, sh, mid, tp, p->slots[k], false, NULL);
+			if (ref && *ref)
+				cxm__series_unreserve(ctx, *ref);
 			if (ref && *ref && cxm__series_empty(*ref)) {
 				sh->n_series--;
-				sh->series_bytes -= cxm__series_size(ctx, (*ref)->m);
 				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
 				cxm__series_free(ctx, *ref);
 				*ref = NULL;
@@ -254,7 +255,27 @@ static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 	}
 }
 
-static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p)
+/* A new series of metric mid at *ref, counted against max_series. */
+static cxm_status series_make(cxm_context *ctx, shard *sh, cxm_id mid, series **ref)
+{
+	if (atomic_fetch_add_explicit(&ctx->n_series, 1, memory_order_relaxed) >= ctx->max_series) {
+		atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "max_series (%llu) reached",
+				 (unsigned long long)ctx->max_series);
+	}
+	const metric *m = &ctx->model.metrics[mid];
+	series *s = cxm__series_new(ctx, m, &sh->series_bytes);
+	if (!s) {
+		atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series of metric '%s' failed",
+				 m->name);
+	}
+	*ref = s;
+	sh->n_series++;
+	return CXM_OK;
+}
+
+static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 {
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
@@ -265,26 +286,19 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p)
 				plan_undo(ctx, sh, p);
 				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series index failed");
 			}
-			if (*ref)
-				continue;
-			if (atomic_fetch_add_explicit(&ctx->n_series, 1, memory_order_relaxed) >=
-			    ctx->max_series) {
-				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
-				plan_undo(ctx, sh, p);
-				return cxm__fail(ctx, CXM_ERR_LIMIT, "max_series (%llu) reached",
-						 (unsigned long long)ctx->max_series);
+			if (!*ref) {
+				cxm_status st = series_make(ctx, sh, mid, ref);
+				if (st) {
+					plan_undo(ctx, sh, p);
+					return st;
+				}
 			}
-			const metric *m = &ctx->model.metrics[mid];
-			series *s = cxm__series_new(ctx, m);
-			if (!s) {
-				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
+			if (!cxm__series_reserve(ctx, *ref, e)) {
+				const char *name = (*ref)->m->name; /* the model's: outlives the series */
 				plan_undo(ctx, sh, p);
-				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series of metric '%s' failed",
-						 m->name);
+				return cxm__fail(ctx, CXM_ERR_NO_MEMORY,
+						 "allocating a time bucket of metric '%s' failed", name);
 			}
-			*ref = s;
-			sh->n_series++;
-			sh->series_bytes += cxm__series_size(ctx, m);
 		}
 	}
 	return CXM_OK;
@@ -328,6 +342,8 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 				cxm__cell_fold(s->m, s->life, item, v);
 				break;
 			}
+			/* a page reserved for a roll-up that landed elsewhere */
+			cxm__series_unreserve(ctx, s);
 		}
 	}
 }
@@ -391,7 +407,7 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	const int64_t e = t / ctx->tiers[0].bucket_ms;
 	plan p;
 	plan_make(ctx, ix, hash, &p);
-	if ((st = plan_prepare(ctx, sh, &p)))
+	if ((st = plan_prepare(ctx, sh, &p, e)))
 		return st;
 	if (ix->customer_len &&
 	    (st = cxm__customer_seen(ctx, p.hash, t, ix->touchpoint, p.slots, p.n_slots))) {

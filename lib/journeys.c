@@ -117,6 +117,7 @@ static void counter_metric(const cxm_context *ctx, metric *m, uint32_t counters)
 	m->def.scale_max = (int32_t)counters - 1;
 	m->points = m->cells = counters;
 	m->cell_size = sizeof(uint64_t) * (1 + (size_t)counters);
+	m->dense = true; /* funnel folds cannot fail (cxm__journey_commit) */
 	cxm__metric_layout(ctx, m);
 }
 
@@ -155,9 +156,10 @@ static jmod *mod_new(cxm_context *ctx)
 		return NULL;
 	}
 	m->cell_size = cxm__sketch_cell_size(&m->sk);
+	m->dense = true;
 	cxm__metric_layout(ctx, m);
 	counter_metric(ctx, &mod->churn_m, 1);
-	if (!(mod->churn = cxm__series_new(ctx, &mod->churn_m))) {
+	if (!(mod->churn = cxm__series_new(ctx, &mod->churn_m, NULL))) {
 		mod_free(ctx, mod);
 		return NULL;
 	}
@@ -190,10 +192,10 @@ static jgroup *group_new(cxm_context *ctx, const jmod *mod, const jstate *js)
 		atomic_fetch_sub_explicit(&ctx->n_series, need, memory_order_relaxed);
 		return NULL;
 	}
-	if (!(g->counts = cxm__series_new(ctx, &js->counts_m)))
+	if (!(g->counts = cxm__series_new(ctx, &js->counts_m, NULL)))
 		goto fail;
 	for (uint32_t k = 0; k < js->n_steps; k++)
-		if (!(g->times[k] = cxm__series_new(ctx, &mod->time_m)))
+		if (!(g->times[k] = cxm__series_new(ctx, &mod->time_m, NULL)))
 			goto fail;
 	return g;
 fail:
@@ -638,6 +640,13 @@ static inline int64_t writable_epoch(const cxm_context *ctx, const series *s, in
 	return e;
 }
 
+/* A funnel count with no memory for its time bucket: counted as lost
+ * (cxm_stats::lost_buckets), as a roll-up without memory is. */
+static void lost_count(cxm_context *ctx)
+{
+	atomic_fetch_add_explicit(&ctx->lost_buckets, 1, memory_order_relaxed);
+}
+
 static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *op)
 {
 	if (!g)
@@ -646,14 +655,24 @@ static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *
 	if (op->kind == JOP_COUNT) {
 		int64_t e = writable_epoch(ctx, g->counts, floordiv64(op->t_ms, w0));
 		uint64_t *c = cxm__series_cell(ctx, g->counts, e);
+		if (!c) {
+			lost_count(ctx);
+			return;
+		}
 		for (uint32_t k = op->a; k <= op->b; k++)
 			c[1 + k]++;
 		return;
 	}
 	series *s = g->times[op->a];
 	int64_t e = writable_epoch(ctx, s, floordiv64(op->t_ms, w0));
-	cxm__sketch_add_moments(cxm__series_cell(ctx, s, e), op->v);
-	cxm__sketch_add_dist(&mod->time_m.sk, cxm__series_bins_cell(ctx, s, e), op->v);
+	sketch_cell *c = cxm__series_cell(ctx, s, e);
+	sketch_cell *bc = c ? cxm__series_bins_cell(ctx, s, e) : NULL;
+	if (!bc) {
+		lost_count(ctx);
+		return;
+	}
+	cxm__sketch_add_moments(c, op->v);
+	cxm__sketch_add_dist(&mod->time_m.sk, bc, op->v);
 }
 
 void cxm__journey_count(cxm_context *ctx, const jop *op)
@@ -839,7 +858,10 @@ void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 	pthread_mutex_lock(&mod->lock);
 	int64_t e = writable_epoch(ctx, mod->churn, floordiv64(t_ms, ctx->tiers[0].bucket_ms));
 	uint64_t *c = cxm__series_cell(ctx, mod->churn, e);
-	c[1]++;
+	if (c)
+		c[1]++;
+	else
+		lost_count(ctx);
 	pthread_mutex_unlock(&mod->lock);
 }
 
@@ -1451,18 +1473,26 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 
 /* Add every bucket of src's series s into dst's series d (same metric
  * layout), as cxm_merge adds a SERIES record. */
+typedef struct add_arg {
+	cxm_context *dst;
+	series *d;
+	uint32_t k;
+} add_arg;
+
+static void add_bucket(void *arg, int64_t e, const void *cell)
+{
+	add_arg *a = arg;
+	if (!cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell))
+		lost_count(a->dst);
+}
+
 static void series_add(cxm_context *dst, series *d, const cxm_context *src, const series *s)
 {
-	if (s->hot_epoch != TAG_EMPTY)
-		cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot);
+	if (s->hot_epoch != TAG_EMPTY && !cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot))
+		lost_count(dst);
 	for (uint32_t k = 0; k < src->n_tiers; k++) {
-		if (s->top[k] == TAG_EMPTY)
-			continue;
-		for (uint32_t i = 0; i < src->tiers[k].buckets; i++) {
-			int64_t e = *cxm__series_tag(src, s, k, i);
-			if (e != TAG_EMPTY)
-				cxm__series_merge_bucket(dst, d, k, e, cxm__series_slot_cell(src, s, k, i));
-		}
+		add_arg a = {dst, d, k};
+		cxm__series_each(src, s, k, add_bucket, &a);
 	}
 	if (s->life && d->life)
 		cxm__cell_merge(d->m, d->life, s->life);

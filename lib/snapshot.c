@@ -445,6 +445,19 @@ static void slot_dim(const model *md, uint32_t nseg, uint32_t slot, uint32_t *d,
 }
 
 /* A series' epochs and cells: everything of a record after its ids. */
+typedef struct body_arg {
+	wbuf *b;
+	const metric *m;
+	bool full;
+} body_arg;
+
+static void bucket_write(void *arg, int64_t e, const void *cell)
+{
+	body_arg *a = arg;
+	put64(a->b, (uint64_t)e);
+	cell_write(a->b, a->m, cell, a->full);
+}
+
 static void series_body_write(wbuf *b, cxm_context *ctx, const series *s)
 {
 	const metric *m = s->m;
@@ -454,17 +467,9 @@ static void series_body_write(wbuf *b, cxm_context *ctx, const series *s)
 	if (s->hot_epoch != TAG_EMPTY)
 		cell_write(b, m, s->hot, m->bins_tier == 0);
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		uint32_t n = ctx->tiers[k].buckets, tagged = 0;
-		for (uint32_t i = 0; i < n; i++)
-			tagged += *cxm__series_tag(ctx, s, k, i) != TAG_EMPTY;
-		put32(b, tagged);
-		for (uint32_t i = 0; i < n && tagged; i++) {
-			int64_t e = *cxm__series_tag(ctx, s, k, i);
-			if (e == TAG_EMPTY)
-				continue;
-			put64(b, (uint64_t)e);
-			cell_write(b, m, cxm__series_slot_cell(ctx, s, k, i), k >= m->bins_tier);
-		}
+		put32(b, cxm__series_buckets(ctx, s, k));
+		body_arg a = {b, m, k >= m->bins_tier};
+		cxm__series_each(ctx, s, k, bucket_write, &a);
 	}
 	if (m->life_size)
 		cell_write(b, m, s->life, true);
@@ -1373,15 +1378,15 @@ static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, serie
 			int64_t x = (int64_t)e;
 			if (x < 0 || x > top[k] || x <= top[k] - n)
 				return CORRUPT(ctx, "bucket %lld lies outside tier %u's ring", (long long)x, k);
-			uint32_t idx = (uint32_t)(x % n);
-			int64_t *tag = cxm__series_tag(tmp, s, k, idx);
-			if (*tag != TAG_EMPTY)
+			void *cell;
+			st = cxm__series_put(tmp, s, k, x, &cell);
+			if (st == CXM_ERR_EXISTS)
 				return CORRUPT(ctx, "bucket %lld of tier %u appears twice", (long long)x, k);
+			if (st)
+				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a time bucket");
 			/* cell_read writes every field a reader looks at */
-			void *cell = cxm__series_slot_cell(tmp, s, k, idx);
 			if ((st = cell_read(L, r, m, cell, k >= m->bins_tier)))
 				return st;
-			*tag = x;
 		}
 	}
 	if (m->life_size && (st = cell_read(L, r, m, s->life, true)))
@@ -1516,13 +1521,12 @@ static cxm_status read_series(loader *L, rbuf *r)
 	if (atomic_load(&tmp->n_series) >= ctx->max_series)
 		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: more series than max_series (%llu)",
 				 (unsigned long long)ctx->max_series);
-	series *s = cxm__series_new(tmp, m);
+	series *s = cxm__series_new(tmp, m, &sh->series_bytes);
 	if (!s)
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series");
 	/* owned by the private context from here: freed with it on failure */
 	*ref = s;
 	sh->n_series++;
-	sh->series_bytes += cxm__series_size(tmp, m);
 	atomic_fetch_add(&tmp->n_series, 1);
 	if ((st = series_cells_read(L, r, tmp, s, hot, top)))
 		return st;
@@ -1991,7 +1995,6 @@ static void undo_made(cxm_context *dst, made *list, size_t n)
 		series **ref = series_ref(dst, sh, x->mid, x->tp, x->slot, false, NULL, NULL);
 		if (x->s && ref && *ref == x->s && cxm__series_empty(x->s)) {
 			sh->n_series--;
-			sh->series_bytes -= cxm__series_size(dst, x->s->m);
 			atomic_fetch_sub(&dst->n_series, 1);
 			cxm__series_free(dst, x->s);
 			*ref = NULL;
@@ -2069,19 +2072,48 @@ static cxm_status stream_make(stream *S, cxm_id dm, cxm_id dt, uint32_t ds)
 			atomic_fetch_sub(&dst->n_series, 1);
 			st = cxm__fail(dst, CXM_ERR_LIMIT, "merge: max_series (%llu) reached",
 				       (unsigned long long)dst->max_series);
-		} else if (!(x.s = cxm__series_new(dst, &dst->model.metrics[dm]))) {
+		} else if (!(x.s = cxm__series_new(dst, &dst->model.metrics[dm], &sh->series_bytes))) {
 			atomic_fetch_sub(&dst->n_series, 1);
 			st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory for a series");
 		} else {
 			*ref = x.s;
 			sh->n_series++;
-			sh->series_bytes += cxm__series_size(dst, x.s->m);
 		}
 	}
 	if (x.s || x.row || x.grp)
 		S->list[S->n_made++] = x;
 	pthread_mutex_unlock(&sh->lock);
 	return st;
+}
+
+#define NO_PAGE(S) cxm__fail((S)->dst, CXM_ERR_NO_MEMORY, "merge: no memory for a time bucket")
+
+/* After a merge, or its failure: the pages reserved and not filled go. */
+static void unreserve_all(cxm_context *dst)
+{
+	for (uint32_t i = 0; i < dst->n_shards; i++) {
+		shard *sh = &dst->shards[i];
+		pthread_mutex_lock(&sh->lock);
+		for (uint32_t m = 0; sh->rows && m < dst->max_metrics; m++)
+			for (uint32_t t = 0; sh->rows[m] && t < dst->max_touchpoints; t++)
+				for (uint32_t v = 0; sh->rows[m][t] && v <= dst->max_segment_values; v++)
+					if (sh->rows[m][t][v])
+						cxm__series_unreserve(dst, sh->rows[m][t][v]);
+		pthread_mutex_unlock(&sh->lock);
+	}
+}
+
+/* Pass 1: add the cell just read as bucket e of tier k of d; a bucket
+ * no memory could be found for is lost, counted, and the merge reports
+ * itself incomplete. */
+static void stream_add(stream *S, series *d, uint32_t k, int64_t e)
+{
+	if (cxm__series_merge_bucket(S->dst, d, k, e, S->cell))
+		return;
+	atomic_fetch_add(&S->dst->lost_buckets, 1);
+	if (!S->late)
+		S->late = cxm__fail(S->dst, CXM_ERR_NO_MEMORY,
+				    "merge: no memory for a time bucket; the merge is incomplete");
 }
 
 /* Pass 1: the destination series, locked; made again if a rejected feed
@@ -2094,10 +2126,9 @@ static series *stream_lock(stream *S, cxm_id dm, cxm_id dt, uint32_t ds, shard *
 	pthread_mutex_lock(&sh->lock);
 	*out = sh;
 	series **ref = series_ref(dst, sh, dm, dt, ds, true, &r, &g);
-	if (ref && !*ref && (*ref = cxm__series_new(dst, &dst->model.metrics[dm]))) {
+	if (ref && !*ref && (*ref = cxm__series_new(dst, &dst->model.metrics[dm], &sh->series_bytes))) {
 		atomic_fetch_add(&dst->n_series, 1);
 		sh->n_series++;
-		sh->series_bytes += cxm__series_size(dst, (*ref)->m);
 	}
 	if (!ref || !*ref)
 		S->late = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory; the merge is incomplete");
@@ -2132,7 +2163,7 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 	int64_t swm = L->shard_wm[tp % L->shard_n];
 	if (top[0] != TAG_EMPTY && (swm == WATERMARK_NONE || swm / ctx->tiers[0].bucket_ms < top[0]))
 		return CORRUPT(ctx, "a series is newer than its shard's watermark");
-	series *ds_series = NULL;
+	series *ds_series = NULL, *rs_series = NULL;
 	shard *sh = NULL;
 	if (pass == 0) {
 		uint64_t slots = 1 + (uint64_t)src->model.slots_used;
@@ -2142,12 +2173,17 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 				       mid, tp, d, v);
 		if ((st = stream_make(S, dm, dt, ds)))
 			return st;
+		/* the pages pass 1 will fill, so that it cannot fail */
+		rs_series = stream_lock(S, dm, dt, ds, &sh);
+		if (!rs_series || !cxm__series_reserve_tops(S->dst, rs_series, top) ||
+		    (hot != TAG_EMPTY && !cxm__series_reserve_bucket(S->dst, rs_series, 0, hot)))
+			st = NO_PAGE(S);
 	} else {
 		ds_series = stream_lock(S, dm, dt, ds, &sh);
 	}
 	S->gen++;
-	if (hot != TAG_EMPTY && !(st = cell_read(L, r, m, S->cell, m->bins_tier == 0)) && ds_series)
-		cxm__series_merge_bucket(S->dst, ds_series, 0, hot, S->cell);
+	if (!st && hot != TAG_EMPTY && !(st = cell_read(L, r, m, S->cell, m->bins_tier == 0)) && ds_series)
+		stream_add(S, ds_series, 0, hot);
 	for (uint32_t k = 0; k < ctx->n_tiers && !st; k++) {
 		uint32_t tagged;
 		const int64_t n = ctx->tiers[k].buckets;
@@ -2172,8 +2208,10 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 				break;
 			}
 			*mk = S->gen;
-			if (!(st = cell_read(L, r, m, S->cell, k >= m->bins_tier)) && ds_series)
-				cxm__series_merge_bucket(S->dst, ds_series, k, x, S->cell);
+			if (rs_series && !cxm__series_reserve_bucket(S->dst, rs_series, k, x))
+				st = NO_PAGE(S);
+			else if (!(st = cell_read(L, r, m, S->cell, k >= m->bins_tier)) && ds_series)
+				stream_add(S, ds_series, k, x);
 		}
 	}
 	if (!st && m->life_size && !(st = cell_read(L, r, m, S->cell, true)) && ds_series &&
@@ -2260,6 +2298,7 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	    (st = cxm__journeys_merge_prepare(dst, src, im.journey, im.slot, &jm)) ||
 	    (st = cust_read(L, ps->customers, dst, false, im.journey))) {
 		cxm__journeys_merge_abort(dst, jm);
+		unreserve_all(dst);
 		undo_made(dst, S.list, S.n_made);
 		goto out;
 	}
@@ -2267,6 +2306,7 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	memset(S.mark, 0, S.mark_bytes);
 	(void)stream_pass(&S, ps, 1); /* checked by pass 0: cannot fail */
 	cxm__journeys_merge_commit(dst, src, jm); /* cannot fail either */
+	unreserve_all(dst);
 	uint32_t nt = atomic_load(&src->model.n_touchpoints);
 	for (uint32_t i = 0; i < L->shard_n; i++) {
 		shard *sh = &dst->shards[i % dst->n_shards];

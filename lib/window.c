@@ -8,13 +8,15 @@
  * costs one merge per bucket per tier, paid by the feeder that moves a
  * series forward, never by a query.
  *
- * Layout of a series: the header, then the int64 epoch tag of every slot of
- * every tier, then the cells of every slot. Tags and cells are apart so
- * that untouched cells of a large series are never written (and, for big
- * allocations, never even paged in). One more cell, the lifetime cell
- * (series.life, read by export.c), holds everything ever folded and is
- * never rolled up or expired: after the hot cell in the header, or after
- * the rings for a DURATION, whose full cell is large. */
+ * A series is a header (the newest finest bucket, "hot", and the lifetime
+ * cell, series.life, read by export.c: everything ever folded, never
+ * rolled up or expired) and, per tier, a ring whose slots live on pages
+ * of PAGE_SLOTS slots allocated when a bucket first needs one and freed
+ * when their last bucket leaves: a series costs memory for the buckets
+ * that hold data, not for the shape of its tiers. Feeding reserves the
+ * page its finest bucket needs before it folds (cxm__series_reserve), so
+ * a fold never fails; a roll-up or merge that finds no memory for a
+ * coarser page loses that bucket and counts it (cxm_stats::lost_buckets). */
 #include "cxm_internal.h"
 
 #include <math.h>
@@ -106,76 +108,159 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 	}
 }
 
+/* ---- pages ------------------------------------------------------------------- */
+
+/* A tier's ring of n slots is cut into pages of PAGE_SLOTS consecutive
+ * slots, each allocated when one of its slots first holds a bucket and
+ * given back when its last bucket leaves (rolled up, expired or rewound).
+ * A page is its count of used slots, their epoch tags, then their cells. */
+#define PAGE_SLOTS 8u
+
+typedef struct page {
+	uint32_t used;
+	uint32_t pad;
+	int64_t tag[PAGE_SLOTS];
+	uint64_t cells[]; /* PAGE_SLOTS cells of the tier's cell size */
+} page;
+
+static inline size_t page_bytes(const metric *m, uint32_t k)
+{
+	return sizeof(page) + PAGE_SLOTS * m->tier_cell[k];
+}
+
+static inline uint32_t n_pages(const cxm_context *ctx, uint32_t k)
+{
+	return (ctx->tiers[k].buckets + PAGE_SLOTS - 1) / PAGE_SLOTS;
+}
+
+static inline void account(series *s, int64_t delta)
+{
+	s->bytes = (size_t)((int64_t)s->bytes + delta);
+	if (s->acct)
+		*s->acct = (uint64_t)((int64_t)*s->acct + delta);
+}
+
+static inline page *page_of(const series *s, uint32_t k, uint32_t idx)
+{
+	return s->dir[k] ? s->dir[k][idx / PAGE_SLOTS] : NULL;
+}
+
+static inline void *page_cell(const metric *m, page *p, uint32_t k, uint32_t idx)
+{
+	return (unsigned char *)p->cells + m->tier_cell[k] * (idx % PAGE_SLOTS);
+}
+
+/* The tag of slot idx of tier k (TAG_EMPTY on a page not allocated). */
+static inline int64_t tag_of(const series *s, uint32_t k, uint32_t idx)
+{
+	const page *p = page_of(s, k, idx);
+	return p ? p->tag[idx % PAGE_SLOTS] : TAG_EMPTY;
+}
+
+static void dir_drop(const cxm_context *ctx, series *s, uint32_t k)
+{
+	cxm__free((cxm_context *)ctx, s->dir[k], sizeof(page *) * n_pages(ctx, k));
+	account(s, -(int64_t)(sizeof(page *) * n_pages(ctx, k)));
+	s->dir[k] = NULL;
+}
+
+/* The page of slot idx, allocated if need be; NULL when no memory can be
+ * had. */
+static page *page_get(const cxm_context *ctx, series *s, uint32_t k, uint32_t idx)
+{
+	cxm_context *c = (cxm_context *)ctx;
+	if (!s->dir[k]) {
+		if (!(s->dir[k] = cxm__calloc(c, n_pages(ctx, k), sizeof(page *))))
+			return NULL;
+		account(s, (int64_t)(sizeof(page *) * n_pages(ctx, k)));
+	}
+	page **slot = &s->dir[k][idx / PAGE_SLOTS];
+	if (*slot)
+		return *slot;
+	page *p = cxm__alloc(c, page_bytes(s->m, k));
+	if (!p) {
+		if (!s->pages[k])
+			dir_drop(ctx, s, k);
+		return NULL;
+	}
+	account(s, (int64_t)page_bytes(s->m, k));
+	p->used = 0;
+	for (uint32_t i = 0; i < PAGE_SLOTS; i++)
+		p->tag[i] = TAG_EMPTY;
+	*slot = p;
+	s->pages[k]++;
+	return p;
+}
+
+/* Page pi of tier k goes; so does the tier's directory with its last page. */
+static void page_drop(const cxm_context *ctx, series *s, uint32_t k, uint32_t pi)
+{
+	cxm__free((cxm_context *)ctx, s->dir[k][pi], page_bytes(s->m, k));
+	account(s, -(int64_t)page_bytes(s->m, k));
+	s->dir[k][pi] = NULL;
+	if (!--s->pages[k])
+		dir_drop(ctx, s, k);
+}
+
+/* Slot idx of tier k no longer holds a bucket: its page goes when empty. */
+static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t idx)
+{
+	page *p = page_of(s, k, idx);
+	if (!p || p->tag[idx % PAGE_SLOTS] == TAG_EMPTY)
+		return;
+	p->tag[idx % PAGE_SLOTS] = TAG_EMPTY;
+	if (!--p->used && !s->m->dense)
+		page_drop(ctx, s, k, idx / PAGE_SLOTS);
+}
+
 /* ---- series ------------------------------------------------------------------- */
-
-static inline int64_t *tags(const cxm_context *ctx, const series *s, uint32_t k)
-{
-	return (int64_t *)(void *)s->data + ctx->tier_base[k];
-}
-
-static inline void *cell_at(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)
-{
-	size_t off = sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] + s->m->tier_off[k] +
-		     s->m->tier_cell[k] * idx;
-	return (void *)(s->data + off);
-}
 
 /* A DURATION keeps its distribution from the second tier up, so the finest
  * tier (many small buckets, rolled up every minute) holds only moments. */
 void cxm__metric_layout(const cxm_context *ctx, metric *m)
 {
-	size_t off = 0;
 	m->bins_tier = 0;
 	bool two_part = m->def.kind == CXM_KIND_DURATION || m->def.kind == CXM_KIND_DISTINCT;
 	if (two_part && ctx->n_tiers > 1)
 		m->bins_tier = 1;
 	size_t head = m->def.kind == CXM_KIND_DISTINCT ? sizeof(hll_cell) : sizeof(sketch_cell);
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+	for (uint32_t k = 0; k < ctx->n_tiers; k++)
 		m->tier_cell[k] = k < m->bins_tier ? head : m->cell_size;
-		m->tier_off[k] = off;
-		off += m->tier_cell[k] * ctx->tiers[k].buckets;
-	}
-	m->ring_size = sizeof(int64_t) * ctx->tier_base[ctx->n_tiers] + off;
-	/* the lifetime cell: small ones share the header's cache lines with the
-	 * hot cell; a DURATION's (with its bins) goes after the rings */
+	/* the header holds the hot cell and the lifetime cell (none for a
+	 * DISTINCT); the rings' pages come and go with their buckets */
 	m->life_size = m->def.kind == CXM_KIND_DISTINCT ? 0 : m->cell_size;
-	bool life_in_head = m->def.kind != CXM_KIND_DURATION;
-	m->head_size = sizeof(series) + m->tier_cell[0] + (life_in_head ? m->life_size : 0);
-	m->data_size = m->ring_size + (life_in_head ? 0 : m->life_size);
-	m->series_size = m->head_size + m->data_size;
+	m->head_size = sizeof(series) + m->tier_cell[0] + m->life_size;
 }
 
 size_t cxm__series_size(const cxm_context *ctx, const metric *m)
 {
 	(void)ctx;
-	return m->series_size;
+	return m->head_size;
 }
 
-series *cxm__series_new(cxm_context *ctx, const metric *m)
+series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 {
 	series *s = cxm__alloc(ctx, m->head_size);
 	if (!s)
 		return NULL;
-	s->data = cxm__alloc(ctx, m->data_size);
-	if (!s->data) {
-		cxm__free(ctx, s, m->head_size);
-		return NULL;
-	}
+	memset(s, 0, sizeof *s);
 	s->m = m;
+	s->acct = acct;
 	s->hot_epoch = s->bins_epoch = TAG_EMPTY;
-	s->bins_cell = NULL;
 	s->life = NULL;
 	if (m->life_size) {
-		s->life = m->def.kind == CXM_KIND_DURATION
-				  ? (void *)(s->data + m->ring_size)
-				  : (void *)((unsigned char *)s->hot + m->tier_cell[0]);
+		s->life = (unsigned char *)s->hot + m->tier_cell[0];
 		cxm__cell_clear(m, s->life);
 	}
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
-	int64_t *t = tags(ctx, s, 0);
-	for (uint32_t i = 0; i < ctx->tier_base[ctx->n_tiers]; i++)
-		t[i] = TAG_EMPTY;
+	account(s, (int64_t)m->head_size);
+	for (uint32_t k = 0; m->dense && k < ctx->n_tiers; k++)
+		for (uint32_t i = 0; i < ctx->tiers[k].buckets; i += PAGE_SLOTS)
+			if (!page_get(ctx, s, k, i)) {
+				cxm__series_free(ctx, s);
+				return NULL;
+			}
 	return s;
 }
 
@@ -183,8 +268,21 @@ void cxm__series_free(cxm_context *ctx, series *s)
 {
 	if (!s)
 		return;
-	cxm__free(ctx, s->data, s->m->data_size);
+	for (uint32_t k = 0; k < ctx->n_tiers; k++)
+		for (uint32_t i = 0; s->dir[k] && i < n_pages(ctx, k); i++)
+			if (s->dir[k][i])
+				page_drop(ctx, s, k, i);
+	account(s, -(int64_t)s->m->head_size);
 	cxm__free(ctx, s, s->m->head_size);
+}
+
+void cxm__series_set_acct(series *s, uint64_t *acct)
+{
+	if (s->acct)
+		*s->acct -= s->bytes;
+	s->acct = acct;
+	if (acct)
+		*acct += s->bytes;
 }
 
 bool cxm__series_empty(const series *s)
@@ -199,7 +297,8 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
  * there. Past the coarsest tier's ring: NULL (expired), or with `clamp`
  * that ring's oldest bucket. So no tier ever tags an epoch outside
  * (top - n, top], whatever its top: a snapshot may hand over tiers whose
- * tops are not those feeding would have made (and merges move them). */
+ * tops are not those feeding would have made (and merges move them).
+ * NULL too when no memory could be had for the bucket's page. */
 static void *ring_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e, bool clamp)
 {
 	for (;;) {
@@ -213,6 +312,25 @@ static void *ring_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 	}
 }
 
+static void lost(const cxm_context *ctx)
+{
+	atomic_fetch_add_explicit(&((cxm_context *)ctx)->lost_buckets, 1, memory_order_relaxed);
+}
+
+/* Whether epoch e of tier k is past every ring by now (ring_cell's NULL
+ * that is not for want of memory). */
+static bool expired(const cxm_context *ctx, const series *s, uint32_t k, int64_t e)
+{
+	for (;; k++) {
+		const int64_t n = ctx->tiers[k].buckets;
+		if (s->top[k] == TAG_EMPTY || e > s->top[k] - n)
+			return false;
+		if (k + 1 >= ctx->n_tiers)
+			return true;
+		e = floordiv64(e * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
+	}
+}
+
 /* Bucket x of tier k leaves the ring: add it to the next tier, if any. */
 static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const void *cell)
 {
@@ -222,12 +340,10 @@ static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const
 	void *dst = ring_cell(ctx, s, k + 1, y, false);
 	if (dst)
 		cxm__cell_merge(s->m, dst, cell);
+	else if (!expired(ctx, s, k + 1, y))
+		lost(ctx);
 }
 
-/* The cell of epoch e in tier k. Buckets leave a ring in increasing epoch
- * order, so the next tier only ever receives epochs at or after its top:
- * the precondition e > top - n holds there by construction, and for tier 0
- * the lateness check of the feed path guarantees it. */
 /* The ring slot of epoch e in tier k, from the slot of the newest epoch:
  * e is within n of it except after a jump, so no division is needed on
  * the common path. */
@@ -240,38 +356,160 @@ static inline uint32_t slot_of(const series *s, uint32_t k, int64_t n, int64_t e
 	return (uint32_t)(i < 0 ? i + n : i >= n ? i - n : i);
 }
 
-static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
+/* Make e the newest bucket of tier k if it is newer than the newest:
+ * valid buckets are (top - n, top], so those <= e - n leave the ring,
+ * rolled up into the next tier. */
+static void advance(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 {
 	const int64_t n = ctx->tiers[k].buckets;
-	int64_t *tg = tags(ctx, s, k);
 	if (s->top[k] == TAG_EMPTY) {
 		s->top[k] = e;
 		s->top_idx[k] = (uint32_t)(((e % n) + n) % n);
-	} else if (e > s->top[k]) {
-		/* valid buckets are (top - n, top]; evict those <= e - n */
-		int64_t lo = s->top[k] - n + 1, hi = e - n;
-		if (hi > s->top[k])
-			hi = s->top[k];
-		uint32_t idx = s->top_idx[k] + 1 == n ? 0 : s->top_idx[k] + 1; /* slot of lo */
-		for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
-			if (tg[idx] == x) {
-				void *cell = cell_at(ctx, s, k, idx);
-				roll(ctx, s, k, x, cell);
-				tg[idx] = TAG_EMPTY;
-				if (s->bins_cell == cell)
-					s->bins_epoch = TAG_EMPTY;
-			}
-		}
-		s->top_idx[k] = slot_of(s, k, n, e);
-		s->top[k] = e;
+		return;
 	}
-	uint32_t idx = slot_of(s, k, n, e);
-	void *cell = cell_at(ctx, s, k, idx);
-	if (tg[idx] != e) {
-		tg[idx] = e;
+	if (e <= s->top[k])
+		return;
+	int64_t lo = s->top[k] - n + 1, hi = e - n;
+	if (hi > s->top[k])
+		hi = s->top[k];
+	uint32_t idx = s->top_idx[k] + 1 == n ? 0 : s->top_idx[k] + 1; /* slot of lo */
+	for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
+		page *p = page_of(s, k, idx);
+		if (!p) { /* no bucket on this page: skip to its end */
+			int64_t skip = PAGE_SLOTS - 1 - idx % PAGE_SLOTS;
+			if (skip > hi - x)
+				skip = hi - x;
+			if (skip > n - 1 - idx)
+				skip = n - 1 - idx; /* the ring wraps before the page ends */
+			x += skip;
+			idx += (uint32_t)skip;
+			continue;
+		}
+		if (p->tag[idx % PAGE_SLOTS] == x) {
+			void *cell = page_cell(s->m, p, k, idx);
+			roll(ctx, s, k, x, cell);
+			if (s->bins_cell == cell)
+				s->bins_epoch = TAG_EMPTY;
+			slot_clear(ctx, s, k, idx);
+		}
+	}
+	s->top_idx[k] = slot_of(s, k, n, e);
+	s->top[k] = e;
+}
+
+/* The cell of epoch e in tier k (NULL: no memory for its page). Buckets
+ * leave a ring in increasing epoch order, so the next tier only ever
+ * receives epochs at or after its top: the precondition e > top - n holds
+ * there by construction, and for tier 0 the lateness check of the feed
+ * path guarantees it. */
+static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
+{
+	const int64_t n = ctx->tiers[k].buckets;
+	uint32_t idx = (uint32_t)(((e % n) + n) % n);
+	/* the page e goes to stays while advancing empties it */
+	page *p = page_of(s, k, idx);
+	if (p)
+		p->used++;
+	advance(ctx, s, k, e);
+	if (p)
+		p->used--;
+	else if (!(p = page_get(ctx, s, k, idx)))
+		return NULL;
+	void *cell = page_cell(s->m, p, k, idx);
+	if (p->tag[idx % PAGE_SLOTS] != e) {
+		if (p->tag[idx % PAGE_SLOTS] == TAG_EMPTY)
+			p->used++;
+		p->tag[idx % PAGE_SLOTS] = e;
 		cxm__cell_clear(s->m, cell);
 	}
 	return cell;
+}
+
+/* Give the slot of epoch x of tier k its page now (a page with no bucket
+ * yet stays until the series goes or a bucket on it comes and goes). */
+static bool reserve_slot(const cxm_context *ctx, series *s, uint32_t k, int64_t x)
+{
+	const int64_t n = ctx->tiers[k].buckets;
+	uint32_t idx = (uint32_t)(((x % n) + n) % n);
+	if (page_of(s, k, idx))
+		return true;
+	s->reserved = true;
+	return page_get(ctx, s, k, idx) != NULL;
+}
+
+bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e)
+{
+	/* the bins-tier bucket of e (a DURATION's or DISTINCT's distribution) */
+	uint32_t b = s->m->bins_tier;
+	if (b) {
+		int64_t y = floordiv64(e * ctx->tiers[0].bucket_ms, ctx->tiers[b].bucket_ms);
+		if (y != s->bins_epoch && (s->top[b] == TAG_EMPTY || y > s->top[b] - (int64_t)ctx->tiers[b].buckets) &&
+		    !reserve_slot(ctx, s, b, y))
+			return false;
+	}
+	if (e == s->hot_epoch || s->hot_epoch == TAG_EMPTY)
+		return true;
+	if (e < s->hot_epoch) /* late: into its own slot */
+		return reserve_slot(ctx, s, 0, e);
+	/* the hot bucket moves into its ring slot; what moving the ring on
+	 * evicts rolls up into coarser tiers */
+	int64_t top[CXM_MAX_TIERS];
+	top[0] = e;
+	for (uint32_t k = 1; k < CXM_MAX_TIERS; k++)
+		top[k] = TAG_EMPTY;
+	return cxm__series_reserve_tops(ctx, s, top);
+}
+
+bool cxm__series_reserve_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t x)
+{
+	for (uint32_t c = k; c < ctx->n_tiers; c++) {
+		if (!reserve_slot(ctx, s, c, x))
+			return false;
+		if (c + 1 < ctx->n_tiers)
+			x = floordiv64(x * ctx->tiers[c].bucket_ms, ctx->tiers[c + 1].bucket_ms);
+	}
+	return true;
+}
+
+bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, const int64_t *top)
+{
+	if (s->hot_epoch != TAG_EMPTY && !reserve_slot(ctx, s, 0, s->hot_epoch))
+		return false;
+	int64_t rolled = TAG_EMPTY; /* the newest bucket rolled into tier k */
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		const int64_t n = ctx->tiers[k].buckets;
+		int64_t t = top[k];
+		if (rolled != TAG_EMPTY && (t == TAG_EMPTY || rolled > t))
+			t = rolled;
+		rolled = TAG_EMPTY;
+		if (s->top[k] == TAG_EMPTY || t == TAG_EMPTY || t <= s->top[k] || k + 1 >= ctx->n_tiers)
+			continue;
+		/* buckets that moving tier k's top to t evicts roll into k + 1 */
+		int64_t lo = s->top[k] - n + 1, hi = t - n;
+		if (hi > s->top[k])
+			hi = s->top[k];
+		for (int64_t x = lo; x <= hi; x++) {
+			if (tag_of(s, k, (uint32_t)(((x % n) + n) % n)) != x)
+				continue;
+			if (!cxm__series_reserve_bucket(ctx, s, k + 1,
+							floordiv64(x * ctx->tiers[k].bucket_ms,
+								   ctx->tiers[k + 1].bucket_ms)))
+				return false;
+			rolled = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
+		}
+	}
+	return true;
+}
+
+void cxm__series_unreserve(const cxm_context *ctx, series *s)
+{
+	if (!s->reserved)
+		return;
+	s->reserved = false;
+	for (uint32_t k = 0; !s->m->dense && k < ctx->n_tiers; k++)
+		for (uint32_t i = 0; s->dir[k] && i < n_pages(ctx, k); i++)
+			if (s->dir[k][i] && !s->dir[k][i]->used)
+				page_drop(ctx, s, k, i);
 }
 
 void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
@@ -280,9 +518,16 @@ void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 		return s->hot;
 	if (s->hot_epoch != TAG_EMPTY && e < s->hot_epoch)
 		return tier_cell(ctx, s, 0, e); /* late: straight into its ring slot */
-	if (s->hot_epoch != TAG_EMPTY)
-		cxm__cell_merge(s->m, tier_cell(ctx, s, 0, s->hot_epoch), s->hot);
-	tier_cell(ctx, s, 0, e); /* move the ring on: evict, roll up, tag e */
+	if (s->hot_epoch != TAG_EMPTY) {
+		void *old = tier_cell(ctx, s, 0, s->hot_epoch);
+		if (old)
+			cxm__cell_merge(s->m, old, s->hot);
+		else
+			lost(ctx);
+	}
+	/* move the ring on (evict, roll up); e's data goes to the hot cell,
+	 * so its slot takes no page until a newer bucket comes */
+	advance(ctx, s, 0, e);
 	s->hot_epoch = e;
 	cxm__cell_clear(s->m, s->hot);
 	return s->hot;
@@ -303,6 +548,8 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 		return ring_cell(ctx, s, b, y, true);
 	}
 	void *cell = tier_cell(ctx, s, b, y);
+	if (!cell)
+		return NULL;
 	s->bins_epoch = y;
 	s->bins_cell = cell;
 	return cell;
@@ -337,7 +584,7 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			merge_part(s->m, acc, s->hot, part);
 	}
 	for (uint32_t k = k0; k < ctx->n_tiers; k++) {
-		if (s->top[k] == TAG_EMPTY)
+		if (s->top[k] == TAG_EMPTY || !s->dir[k])
 			continue;
 		const int64_t w = ctx->tiers[k].bucket_ms, n = ctx->tiers[k].buckets;
 		int64_t lo = ceildiv64(a, w), hi = ceildiv64(b, w) - 1; /* starts in [a, b) */
@@ -347,12 +594,11 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			hi = s->top[k];
 		if (lo > hi)
 			continue;
-		const int64_t *tg = tags(ctx, s, k);
 		uint32_t idx = slot_of(s, k, n, lo);
 		for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
-			if (tg[idx] != x)
-				continue;
-			merge_part(s->m, acc, cell_at(ctx, s, k, idx), part);
+			page *p = s->dir[k][idx / PAGE_SLOTS];
+			if (p && p->tag[idx % PAGE_SLOTS] == x)
+				merge_part(s->m, acc, page_cell(s->m, p, k, idx), part);
 		}
 	}
 }
@@ -375,16 +621,17 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 		}
 		if (s->top[k] <= last)
 			continue;
-		int64_t *tg = tags(ctx, s, k), newest = TAG_EMPTY;
+		int64_t newest = TAG_EMPTY;
 		uint32_t newest_idx = 0;
 		for (uint32_t i = 0; i < (uint32_t)n; i++) {
-			if (tg[i] == TAG_EMPTY)
+			int64_t t = tag_of(s, k, i);
+			if (t == TAG_EMPTY)
 				continue;
-			if (tg[i] > last) {
-				tg[i] = TAG_EMPTY;
+			if (t > last) {
+				slot_clear(ctx, s, k, i);
 				gone++;
-			} else if (newest == TAG_EMPTY || tg[i] > newest) {
-				newest = tg[i];
+			} else if (newest == TAG_EMPTY || t > newest) {
+				newest = t;
 				newest_idx = i;
 			}
 		}
@@ -393,9 +640,9 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 		s->top[k] = newest;
 		s->top_idx[k] = newest_idx;
 		if (k == 0 && newest != TAG_EMPTY && s->hot_epoch == TAG_EMPTY) {
-			void *cell = cell_at(ctx, s, 0, newest_idx);
-			memcpy(s->hot, cell, s->m->tier_cell[0]);
-			cxm__cell_clear(s->m, cell);
+			page *p = page_of(s, 0, newest_idx);
+			memcpy(s->hot, page_cell(s->m, p, 0, newest_idx), s->m->tier_cell[0]);
+			slot_clear(ctx, s, 0, newest_idx);
 			s->hot_epoch = newest;
 		}
 	}
@@ -404,27 +651,63 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 	return gone;
 }
 
-/* ---- snapshots (snapshot.c) ------------------------------------------------------ */
+/* ---- snapshots and merges ------------------------------------------------------ */
 
-int64_t *cxm__series_tag(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)
+uint32_t cxm__series_buckets(const cxm_context *ctx, const series *s, uint32_t k)
 {
-	return tags(ctx, s, k) + idx;
+	uint32_t used = 0;
+	if (s->dir[k])
+		for (uint32_t i = 0; i < n_pages(ctx, k); i++)
+			used += s->dir[k][i] ? s->dir[k][i]->used : 0;
+	return used;
 }
 
-void *cxm__series_slot_cell(const cxm_context *ctx, const series *s, uint32_t k, uint32_t idx)
+void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k, series_visit_fn fn,
+		      void *arg)
 {
-	return cell_at(ctx, s, k, idx);
+	if (!s->dir[k])
+		return;
+	for (uint32_t i = 0; i < ctx->tiers[k].buckets; i++) {
+		page *p = s->dir[k][i / PAGE_SLOTS];
+		if (!p) {
+			i += PAGE_SLOTS - 1 - i % PAGE_SLOTS;
+			continue;
+		}
+		if (p->tag[i % PAGE_SLOTS] != TAG_EMPTY)
+			fn(arg, p->tag[i % PAGE_SLOTS], page_cell(s->m, p, k, i));
+	}
 }
 
-void cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
+cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint32_t k, int64_t e, void **cell)
+{
+	const int64_t n = ctx->tiers[k].buckets;
+	uint32_t idx = (uint32_t)(((e % n) + n) % n);
+	page *p = page_get(ctx, s, k, idx);
+	if (!p)
+		return CXM_ERR_NO_MEMORY;
+	if (p->tag[idx % PAGE_SLOTS] != TAG_EMPTY)
+		return CXM_ERR_EXISTS;
+	p->tag[idx % PAGE_SLOTS] = e;
+	p->used++;
+	*cell = page_cell(s->m, p, k, idx);
+	return CXM_OK;
+}
+
+bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 			      const void *cell)
 {
 	/* a bucket older than tier k's ring holds data that this series keeps
 	 * at a coarser width by now: add it there, as rolling up would have */
 	void *dst;
-	if (k == 0 && (s->top[0] == TAG_EMPTY || e > s->top[0] - (int64_t)ctx->tiers[0].buckets))
+	if (k == 0 && (s->top[0] == TAG_EMPTY || e > s->top[0] - (int64_t)ctx->tiers[0].buckets)) {
 		dst = cxm__series_cell(ctx, s, e);
-	else if (!(dst = ring_cell(ctx, s, k, e, false)))
-		return; /* expired */
+	} else {
+		if (expired(ctx, s, k, e))
+			return true;
+		dst = ring_cell(ctx, s, k, e, false);
+	}
+	if (!dst)
+		return false;
 	cxm__cell_merge(s->m, dst, cell);
+	return true;
 }
