@@ -41,8 +41,22 @@ static const char *const channel_name[9] = {"",    "phone", "chat",   "email",  
 
 cxm_context *wl_context(cxm_clock_fn clock, void *clock_opaque, uint32_t max_customers)
 {
+	wl_model m = {.clock = clock, .clock_opaque = clock_opaque, .max_customers = max_customers};
+	return wl_context_ex(&m);
+}
+
+cxm_context *wl_context_ex(const wl_model *model)
+{
+	uint32_t n_tp = model->touchpoints ? model->touchpoints : WL_TOUCHPOINTS;
+	cxm_clock_fn clock = model->clock;
+	void *clock_opaque = model->clock_opaque;
 	cxm_config cfg = CXM_CONFIG_INIT;
-	cfg.max_customers = max_customers;
+	cfg.max_customers = model->max_customers;
+	cfg.max_memory = model->max_memory;
+	if (model->allocator)
+		cfg.allocator = *model->allocator;
+	if (n_tp > 4096)
+		cfg.max_touchpoints = n_tp;
 	/* a fixed hash key, so that runs (and callgrind counts) repeat exactly */
 	for (int i = 0; i < 16; i++)
 		cfg.customer_key[i] = (uint8_t)(0x5a ^ (i * 37));
@@ -72,13 +86,21 @@ cxm_context *wl_context(cxm_clock_fn clock, void *clock_opaque, uint32_t max_cus
 		}
 	}
 	char name[64];
-	for (int i = 0; i < WL_TOUCHPOINTS; i++) {
+	uint32_t n_alone = n_tp == WL_TOUCHPOINTS ? WL_STANDALONE : (n_tp + 9) / 10;
+	for (uint32_t i = 0; i < n_tp; i++) {
 		cxm_channel ch = (cxm_channel)(1 + i % 8);
-		bool alone = i >= WL_TOUCHPOINTS - WL_STANDALONE;
-		snprintf(name, sizeof name, "tp%03d %s", i, channel_name[ch]);
-		TRY(ctx, cxm_touchpoint_define(&wl_tp[i], ctx, name, ch,
+		bool alone = i >= n_tp - n_alone;
+		cxm_id id;
+		snprintf(name, sizeof name, "tp%03u %s", i, channel_name[ch]);
+		TRY(ctx, cxm_touchpoint_define(&id, ctx, name, ch,
 					       alone ? CXM_NONE : step_j[i % n_steps],
 					       alone ? 0 : step_s[i % n_steps]));
+		if (id != i) {
+			fprintf(stderr, "workload: touchpoint %u got id %u\n", i, id);
+			exit(1);
+		}
+		if (i < WL_TOUCHPOINTS)
+			wl_tp[i] = id;
 	}
 	cxm_id tier, region;
 	uint32_t v;
@@ -177,7 +199,26 @@ static void customer_segments(uint32_t c, uint32_t seg[2])
 	seg[1] = (uint32_t)((h >> 32) % WL_REGIONS);
 }
 
+size_t wl_customer_id(char out[16], uint32_t c)
+{
+	memcpy(out, "cust-", 5);
+	int digits = 7;
+	for (uint32_t x = c / 10000000; x; x /= 10)
+		digits++;
+	uint32_t x = c;
+	for (int d = digits - 1; d >= 0; d--, x /= 10)
+		out[5 + d] = (char)('0' + x % 10);
+	out[5 + digits] = 0;
+	return 5 + (size_t)digits;
+}
+
 void wl_generate(workload *w, size_t n, uint32_t customers, uint64_t seed)
+{
+	wl_generate_ex(w, n, customers, seed, WL_TOUCHPOINTS, WL_DAY);
+}
+
+void wl_generate_ex(workload *w, size_t n, uint32_t customers, uint64_t seed,
+		    uint32_t touchpoints, int64_t span_ms)
 {
 	memset(w, 0, sizeof *w);
 	w->n = n;
@@ -195,25 +236,18 @@ void wl_generate(workload *w, size_t n, uint32_t customers, uint64_t seed)
 	rng r;
 	rng_seed(&r, seed);
 	for (size_t i = 0; i < n; i++) {
-		/* when: evenly over the day, jittered by up to 30 s either way */
-		int64_t t = WL_DAY0 + (int64_t)((double)i / (double)n * WL_DAY) +
+		/* when: evenly over the span, jittered by up to 30 s either way */
+		int64_t t = WL_DAY0 + (int64_t)((double)i / (double)n * (double)span_ms) +
 			    (int64_t)below(&r, 60001) - 30000;
 		if (t < WL_DAY0)
 			t = WL_DAY0;
-		if (t > WL_DAY0 + WL_DAY - 1)
-			t = WL_DAY0 + WL_DAY - 1;
+		if (t > WL_DAY0 + span_ms - 1)
+			t = WL_DAY0 + span_ms - 1;
 		/* who: uniform over the population ("cust-0001234") */
 		uint32_t c = below(&r, customers);
 		seen[c / 64] |= UINT64_C(1) << (c % 64);
 		char *id = w->cust[i];
-		memcpy(id, "cust-", 5);
-		int digits = 7;
-		for (uint32_t x = c / 10000000; x; x /= 10)
-			digits++;
-		uint32_t x = c;
-		for (int d = digits - 1; d >= 0; d--, x /= 10)
-			id[5 + d] = (char)('0' + x % 10);
-		id[5 + digits] = 0;
+		size_t id_len = wl_customer_id(id, c);
 		customer_segments(c, w->segs[i]);
 		/* what: a handle time (lognormal, median 300 s, 30 .. 3600 s), a
 		 * resolved flag (72 % yes), and one time in four a survey answer */
@@ -235,9 +269,9 @@ void wl_generate(workload *w, size_t n, uint32_t customers, uint64_t seed)
 		cxm_interaction *ix = &w->ix[i];
 		ix->size = sizeof *ix;
 		ix->time_ms = t;
-		ix->touchpoint = wl_tp[below(&r, WL_TOUCHPOINTS)];
+		ix->touchpoint = (cxm_id)below(&r, touchpoints);
 		ix->customer = id;
-		ix->customer_len = 5 + (size_t)digits;
+		ix->customer_len = id_len;
 		ix->segments = w->segs[i];
 		ix->n_segments = 2;
 		ix->measures = w->ms[i];

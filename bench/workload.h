@@ -43,9 +43,32 @@ extern cxm_id wl_metric[WL_METRICS], wl_tp[WL_TOUCHPOINTS];
  * Exits with a message on any failure. */
 cxm_context *wl_context(cxm_clock_fn clock, void *clock_opaque, uint32_t max_customers);
 
+/* The reference model with other sizes and limits: touchpoints go round the
+ * journeys' steps as in the reference, the last tenth stand alone; the
+ * touchpoint ids are 0 .. touchpoints - 1 (wl_tp[] holds the first
+ * WL_TOUCHPOINTS of them). Exits with a message on any failure. */
+typedef struct wl_model {
+	cxm_clock_fn clock;             /* NULL: the real clock */
+	void *clock_opaque;
+	uint32_t max_customers;         /* 0: the library's default */
+	uint32_t touchpoints;           /* 0: WL_TOUCHPOINTS */
+	const cxm_allocator *allocator; /* NULL: malloc / free */
+	uint64_t max_memory;            /* cxm_config::max_memory; 0: none */
+} wl_model;
+cxm_context *wl_context_ex(const wl_model *m);
+
 /* Generate n interactions into w (allocates; wl_free releases). Needs the
  * ids, so call wl_context() once before. Exits when out of memory. */
 void wl_generate(workload *w, size_t n, uint32_t customers, uint64_t seed);
+/* The same over `touchpoints` touchpoints (ids 0 .. touchpoints - 1, as
+ * wl_context_ex() defines them) and span_ms of event time from WL_DAY0
+ * instead of a day. wl_generate(w, n, c, s) is
+ * wl_generate_ex(w, n, c, s, WL_TOUCHPOINTS, WL_DAY), byte for byte. */
+void wl_generate_ex(workload *w, size_t n, uint32_t customers, uint64_t seed,
+		    uint32_t touchpoints, int64_t span_ms);
+/* Customer c's id as the generator writes it ("cust-0001234"), with its
+ * NUL; returns its length. */
+size_t wl_customer_id(char out[16], uint32_t c);
 void wl_free(workload *w);
 
 /* Bytes the generated arrays take. */
