@@ -401,6 +401,7 @@ typedef struct metric {
 	/* layout of a series of this metric with the context's tiers */
 	uint32_t bins_tier;    /* DURATION: lowest tier whose cells keep the distribution */
 	size_t tier_cell[CXM_MAX_TIERS]; /* cell bytes in tier k */
+	uint8_t page_shift[CXM_MAX_TIERS]; /* a page of tier k holds 1 << page_shift[k] slots */
 	/* the lifetime cell (export.c): everything ever folded, never rolled or
 	 * expired, after the hot cell in the header; none for a DISTINCT */
 	size_t life_size;      /* bytes of the lifetime cell, 0 for none */

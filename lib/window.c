@@ -11,7 +11,7 @@
  * A series is a header (the newest finest bucket, "hot", and the lifetime
  * cell, series.life, read by export.c: everything ever folded, never
  * rolled up or expired) and, per tier, a ring whose slots live on pages
- * of PAGE_SLOTS slots allocated when a bucket first needs one and freed
+ * of up to PAGE_SLOTS slots allocated when a bucket first needs one and freed
  * when their last bucket leaves: a series costs memory for the buckets
  * that hold data, not for the shape of its tiers. Feeding reserves the
  * page its finest bucket needs before it folds (cxm__series_reserve), so
@@ -110,7 +110,7 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 
 /* ---- pages ------------------------------------------------------------------- */
 
-/* A tier's ring of n slots is cut into pages of PAGE_SLOTS consecutive
+/* A tier's ring of n slots is cut into pages of up to PAGE_SLOTS consecutive
  * slots, each allocated when one of its slots first holds a bucket and
  * given back when its last bucket leaves (rolled up, expired or rewound).
  * A page is its count of used slots, their epoch tags, then their cells. */
@@ -123,15 +123,25 @@ typedef struct page {
 	uint64_t cells[]; /* PAGE_SLOTS cells of the tier's cell size */
 } page;
 
-static inline size_t page_bytes(const metric *m, uint32_t k)
+/* Slots a page of tier k holds: PAGE_SLOTS, fewer for large cells, so
+ * that a page stays near PAGE_BYTES (a duration's full cell is 4 KiB: one
+ * a page, or a sparse hour tier would carry seven unused ones). */
+#define PAGE_BYTES 4096u
+static inline uint32_t page_mask(const metric *m, uint32_t k)
 {
-	return sizeof(page) + PAGE_SLOTS * m->tier_cell[k];
+	return (1u << m->page_shift[k]) - 1;
 }
 
-static inline uint32_t n_pages(const cxm_context *ctx, uint32_t k)
+static inline size_t page_bytes(const metric *m, uint32_t k)
 {
-	return (ctx->tiers[k].buckets + PAGE_SLOTS - 1) / PAGE_SLOTS;
+	return sizeof(page) + ((size_t)1 << m->page_shift[k]) * m->tier_cell[k];
 }
+
+static inline uint32_t n_pages_of(const cxm_context *ctx, const metric *m, uint32_t k)
+{
+	return (ctx->tiers[k].buckets + page_mask(m, k)) >> m->page_shift[k];
+}
+#define n_pages(ctx, k) n_pages_of(ctx, s->m, k)
 
 static inline void account(series *s, int64_t delta)
 {
@@ -142,19 +152,19 @@ static inline void account(series *s, int64_t delta)
 
 static inline page *page_of(const series *s, uint32_t k, uint32_t idx)
 {
-	return s->dir[k] ? s->dir[k][idx / PAGE_SLOTS] : NULL;
+	return s->dir[k] ? s->dir[k][(idx >> s->m->page_shift[k])] : NULL;
 }
 
 static inline void *page_cell(const metric *m, page *p, uint32_t k, uint32_t idx)
 {
-	return (unsigned char *)p->cells + m->tier_cell[k] * (idx % PAGE_SLOTS);
+	return (unsigned char *)p->cells + m->tier_cell[k] * (idx & page_mask(m, k));
 }
 
 /* The tag of slot idx of tier k (TAG_EMPTY on a page not allocated). */
 static inline int64_t tag_of(const series *s, uint32_t k, uint32_t idx)
 {
 	const page *p = page_of(s, k, idx);
-	return p ? p->tag[idx % PAGE_SLOTS] : TAG_EMPTY;
+	return p ? p->tag[(idx & page_mask(s->m, k))] : TAG_EMPTY;
 }
 
 static void dir_drop(const cxm_context *ctx, series *s, uint32_t k)
@@ -174,7 +184,7 @@ static page *page_get(const cxm_context *ctx, series *s, uint32_t k, uint32_t id
 			return NULL;
 		account(s, (int64_t)(sizeof(page *) * n_pages(ctx, k)));
 	}
-	page **slot = &s->dir[k][idx / PAGE_SLOTS];
+	page **slot = &s->dir[k][(idx >> s->m->page_shift[k])];
 	if (*slot)
 		return *slot;
 	page *p = cxm__alloc(c, page_bytes(s->m, k));
@@ -206,11 +216,11 @@ static void page_drop(const cxm_context *ctx, series *s, uint32_t k, uint32_t pi
 static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t idx)
 {
 	page *p = page_of(s, k, idx);
-	if (!p || p->tag[idx % PAGE_SLOTS] == TAG_EMPTY)
+	if (!p || p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 		return;
-	p->tag[idx % PAGE_SLOTS] = TAG_EMPTY;
+	p->tag[(idx & page_mask(s->m, k))] = TAG_EMPTY;
 	if (!--p->used && !s->m->dense)
-		page_drop(ctx, s, k, idx / PAGE_SLOTS);
+		page_drop(ctx, s, k, (idx >> s->m->page_shift[k]));
 }
 
 /* ---- series ------------------------------------------------------------------- */
@@ -224,8 +234,12 @@ void cxm__metric_layout(const cxm_context *ctx, metric *m)
 	if (two_part && ctx->n_tiers > 1)
 		m->bins_tier = 1;
 	size_t head = m->def.kind == CXM_KIND_DISTINCT ? sizeof(hll_cell) : sizeof(sketch_cell);
-	for (uint32_t k = 0; k < ctx->n_tiers; k++)
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
 		m->tier_cell[k] = k < m->bins_tier ? head : m->cell_size;
+		m->page_shift[k] = 3; /* PAGE_SLOTS */
+		while (m->page_shift[k] && (m->tier_cell[k] << m->page_shift[k]) > PAGE_BYTES)
+			m->page_shift[k]--;
+	}
 	/* the header holds the hot cell and the lifetime cell (none for a
 	 * DISTINCT); the rings' pages come and go with their buckets */
 	m->life_size = m->def.kind == CXM_KIND_DISTINCT ? 0 : m->cell_size;
@@ -256,7 +270,7 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 		s->top[k] = TAG_EMPTY;
 	account(s, (int64_t)m->head_size);
 	for (uint32_t k = 0; m->dense && k < ctx->n_tiers; k++)
-		for (uint32_t i = 0; i < ctx->tiers[k].buckets; i += PAGE_SLOTS)
+		for (uint32_t i = 0; i < ctx->tiers[k].buckets; i += page_mask(m, k) + 1)
 			if (!page_get(ctx, s, k, i)) {
 				cxm__series_free(ctx, s);
 				return NULL;
@@ -376,7 +390,7 @@ static void advance(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 	for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
 		page *p = page_of(s, k, idx);
 		if (!p) { /* no bucket on this page: skip to its end */
-			int64_t skip = PAGE_SLOTS - 1 - idx % PAGE_SLOTS;
+			int64_t skip = page_mask(s->m, k) - (idx & page_mask(s->m, k));
 			if (skip > hi - x)
 				skip = hi - x;
 			if (skip > n - 1 - idx)
@@ -385,7 +399,7 @@ static void advance(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 			idx += (uint32_t)skip;
 			continue;
 		}
-		if (p->tag[idx % PAGE_SLOTS] == x) {
+		if (p->tag[(idx & page_mask(s->m, k))] == x) {
 			void *cell = page_cell(s->m, p, k, idx);
 			roll(ctx, s, k, x, cell);
 			if (s->bins_cell == cell)
@@ -416,10 +430,10 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 	else if (!(p = page_get(ctx, s, k, idx)))
 		return NULL;
 	void *cell = page_cell(s->m, p, k, idx);
-	if (p->tag[idx % PAGE_SLOTS] != e) {
-		if (p->tag[idx % PAGE_SLOTS] == TAG_EMPTY)
+	if (p->tag[(idx & page_mask(s->m, k))] != e) {
+		if (p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 			p->used++;
-		p->tag[idx % PAGE_SLOTS] = e;
+		p->tag[(idx & page_mask(s->m, k))] = e;
 		cxm__cell_clear(s->m, cell);
 	}
 	return cell;
@@ -596,8 +610,8 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			continue;
 		uint32_t idx = slot_of(s, k, n, lo);
 		for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
-			page *p = s->dir[k][idx / PAGE_SLOTS];
-			if (p && p->tag[idx % PAGE_SLOTS] == x)
+			page *p = s->dir[k][(idx >> s->m->page_shift[k])];
+			if (p && p->tag[(idx & page_mask(s->m, k))] == x)
 				merge_part(s->m, acc, page_cell(s->m, p, k, idx), part);
 		}
 	}
@@ -668,13 +682,13 @@ void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k, serie
 	if (!s->dir[k])
 		return;
 	for (uint32_t i = 0; i < ctx->tiers[k].buckets; i++) {
-		page *p = s->dir[k][i / PAGE_SLOTS];
+		page *p = s->dir[k][(i >> s->m->page_shift[k])];
 		if (!p) {
-			i += PAGE_SLOTS - 1 - i % PAGE_SLOTS;
+			i += page_mask(s->m, k) - (i & page_mask(s->m, k));
 			continue;
 		}
-		if (p->tag[i % PAGE_SLOTS] != TAG_EMPTY)
-			fn(arg, p->tag[i % PAGE_SLOTS], page_cell(s->m, p, k, i));
+		if (p->tag[(i & page_mask(s->m, k))] != TAG_EMPTY)
+			fn(arg, p->tag[(i & page_mask(s->m, k))], page_cell(s->m, p, k, i));
 	}
 }
 
@@ -685,9 +699,9 @@ cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint32_t k, int64_
 	page *p = page_get(ctx, s, k, idx);
 	if (!p)
 		return CXM_ERR_NO_MEMORY;
-	if (p->tag[idx % PAGE_SLOTS] != TAG_EMPTY)
+	if (p->tag[(idx & page_mask(s->m, k))] != TAG_EMPTY)
 		return CXM_ERR_EXISTS;
-	p->tag[idx % PAGE_SLOTS] = e;
+	p->tag[(idx & page_mask(s->m, k))] = e;
 	p->used++;
 	*cell = page_cell(s->m, p, k, idx);
 	return CXM_OK;
