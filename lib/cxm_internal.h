@@ -24,7 +24,7 @@
 #define TAG_EMPTY INT64_MIN
 #define WATERMARK_NONE INT64_MIN
 
-/* ---- errors (context.c) ------------------------------------------------ */
+/* ---- errors (ground.c) ------------------------------------------------ */
 
 /* Record a failure for the calling thread and return it. */
 CXM_INTERNAL cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const char *fmt, ...)
@@ -49,7 +49,7 @@ CXM_INTERNAL cxm_status cxm__check_out(const cxm_context *ctx, const void *p, si
 				       const char *what);
 CXM_INTERNAL void cxm__put_out(void *out, const void *src, size_t our_size);
 
-/* ---- allocation (context.c) -------------------------------------------- */
+/* ---- allocation (ground.c) -------------------------------------------- */
 
 CXM_INTERNAL void *cxm__alloc(cxm_context *ctx, size_t size);
 CXM_INTERNAL void *cxm__calloc(cxm_context *ctx, size_t n, size_t size);
@@ -145,9 +145,19 @@ CXM_INTERNAL uint32_t cxm__sketch_bin(const sketch_params *sp, double v);
 CXM_INTERNAL double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q,
 					 bool *clamped);
 
+/* A little-endian 64-bit number at p. */
+static inline uint64_t cxm__le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
 /* ---- customers (customers.c) --------------------------------------------- */
 
-/* SipHash-2-4 of data under key, outlen 8 (out[0]) or 16 (out[0], out[1]). */
+/* SipHash-2-4 of data under key, outlen 8 (out[0]) or 16 (out[0], out[1])
+ * (ground.c). */
 CXM_INTERNAL void cxm__siphash(const uint64_t key[2], const void *data, size_t len, int outlen,
 			       uint64_t out[2]);
 /* The context's customer key from the config's bytes, or random if zero. */
@@ -236,6 +246,7 @@ CXM_INTERNAL cxm_status cxm__customers_reserve(cxm_context *ctx, const unsigned 
 CXM_INTERNAL void cxm__customers_add_counters(cxm_context *ctx, uint64_t evicted, uint64_t refused,
 					      uint64_t forgotten);
 
+/* HyperLogLog registers (hll.c). */
 struct metric;
 CXM_INTERNAL void cxm__hll_clear(hll_cell *c);
 CXM_INTERNAL void cxm__hll_add(const struct metric *m, hll_cell *c, uint64_t h);
@@ -449,9 +460,10 @@ typedef struct series {
 	const metric *m;
 	uint64_t *acct;
 	size_t bytes;
-	struct page **dir[CXM_MAX_TIERS];  /* per tier: its pages, or NULL */
+	struct page **dir[CXM_MAX_TIERS];  /* per tier: its pages (NULL: none), after the header */
 	uint32_t pages[CXM_MAX_TIERS];      /* pages tier k holds */
-	bool reserved;              /* pages were reserved: some may hold no bucket */
+	uint32_t reserved;          /* pages reserved since the last fold: some may hold no bucket */
+	uint32_t resv[6];           /* the first of them: tier << 24 | page */
 	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
 	uint32_t top_idx[CXM_MAX_TIERS]; /* ring slot of top[k] */
 	int64_t hot_epoch;          /* finest epoch held in hot[], or TAG_EMPTY */

@@ -115,6 +115,7 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
  * given back when its last bucket leaves (rolled up, expired or rewound).
  * A page is its count of used slots, their epoch tags, then their cells. */
 #define PAGE_SLOTS 8u
+#define RESV_MAX 6u /* reserved pages a series remembers one by one */
 
 typedef struct page {
 	uint32_t used;
@@ -167,32 +168,17 @@ static inline int64_t tag_of(const series *s, uint32_t k, uint32_t idx)
 	return p ? p->tag[(idx & page_mask(s->m, k))] : TAG_EMPTY;
 }
 
-static void dir_drop(const cxm_context *ctx, series *s, uint32_t k)
-{
-	cxm__free((cxm_context *)ctx, s->dir[k], sizeof(page *) * n_pages(ctx, k));
-	account(s, -(int64_t)(sizeof(page *) * n_pages(ctx, k)));
-	s->dir[k] = NULL;
-}
-
 /* The page of slot idx, allocated if need be; NULL when no memory can be
  * had. */
 static page *page_get(const cxm_context *ctx, series *s, uint32_t k, uint32_t idx)
 {
 	cxm_context *c = (cxm_context *)ctx;
-	if (!s->dir[k]) {
-		if (!(s->dir[k] = cxm__calloc(c, n_pages(ctx, k), sizeof(page *))))
-			return NULL;
-		account(s, (int64_t)(sizeof(page *) * n_pages(ctx, k)));
-	}
 	page **slot = &s->dir[k][(idx >> s->m->page_shift[k])];
 	if (*slot)
 		return *slot;
 	page *p = cxm__alloc(c, page_bytes(s->m, k));
-	if (!p) {
-		if (!s->pages[k])
-			dir_drop(ctx, s, k);
+	if (!p)
 		return NULL;
-	}
 	account(s, (int64_t)page_bytes(s->m, k));
 	p->used = 0;
 	for (uint32_t i = 0; i < PAGE_SLOTS; i++)
@@ -208,8 +194,7 @@ static void page_drop(const cxm_context *ctx, series *s, uint32_t k, uint32_t pi
 	cxm__free((cxm_context *)ctx, s->dir[k][pi], page_bytes(s->m, k));
 	account(s, -(int64_t)page_bytes(s->m, k));
 	s->dir[k][pi] = NULL;
-	if (!--s->pages[k])
-		dir_drop(ctx, s, k);
+	s->pages[k]--;
 }
 
 /* Slot idx of tier k no longer holds a bucket: its page goes when empty. */
@@ -244,6 +229,9 @@ void cxm__metric_layout(const cxm_context *ctx, metric *m)
 	 * DISTINCT); the rings' pages come and go with their buckets */
 	m->life_size = m->def.kind == CXM_KIND_DISTINCT ? 0 : m->cell_size;
 	m->head_size = sizeof(series) + m->tier_cell[0] + m->life_size;
+	/* then each tier's page directory, which a series keeps all its life */
+	for (uint32_t k = 0; k < ctx->n_tiers; k++)
+		m->head_size += sizeof(void *) * n_pages_of(ctx, m, k);
 }
 
 size_t cxm__series_size(const cxm_context *ctx, const metric *m)
@@ -268,6 +256,13 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 	}
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
+	page **d = (page **)(void *)((unsigned char *)s->hot + m->tier_cell[0] + m->life_size);
+	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+		s->dir[k] = d;
+		for (uint32_t i = 0; i < n_pages_of(ctx, m, k); i++)
+			d[i] = NULL;
+		d += n_pages_of(ctx, m, k);
+	}
 	account(s, (int64_t)m->head_size);
 	for (uint32_t k = 0; m->dense && k < ctx->n_tiers; k++)
 		for (uint32_t i = 0; i < ctx->tiers[k].buckets; i += page_mask(m, k) + 1)
@@ -283,7 +278,7 @@ void cxm__series_free(cxm_context *ctx, series *s)
 	if (!s)
 		return;
 	for (uint32_t k = 0; k < ctx->n_tiers; k++)
-		for (uint32_t i = 0; s->dir[k] && i < n_pages(ctx, k); i++)
+		for (uint32_t i = 0; s->pages[k] && i < n_pages(ctx, k); i++)
 			if (s->dir[k][i])
 				page_drop(ctx, s, k, i);
 	account(s, -(int64_t)s->m->head_size);
@@ -447,8 +442,14 @@ static bool reserve_slot(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	uint32_t idx = (uint32_t)(((x % n) + n) % n);
 	if (page_of(s, k, idx))
 		return true;
-	s->reserved = true;
-	return page_get(ctx, s, k, idx) != NULL;
+	if (!page_get(ctx, s, k, idx))
+		return false;
+	/* remembered, so that unreserving looks at these pages only */
+	if (s->reserved < RESV_MAX)
+		s->resv[s->reserved] = k << 24 | (idx >> s->m->page_shift[k]);
+	if (s->reserved <= RESV_MAX)
+		s->reserved++;
+	return true;
 }
 
 bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e)
@@ -496,20 +497,28 @@ bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, const int64_t *
 		if (rolled != TAG_EMPTY && (t == TAG_EMPTY || rolled > t))
 			t = rolled;
 		rolled = TAG_EMPTY;
-		if (s->top[k] == TAG_EMPTY || t == TAG_EMPTY || t <= s->top[k] || k + 1 >= ctx->n_tiers)
+		if (s->top[k] == TAG_EMPTY || t == TAG_EMPTY || t <= s->top[k] || k + 1 >= ctx->n_tiers ||
+		    !s->pages[k])
 			continue;
 		/* buckets that moving tier k's top to t evicts roll into k + 1 */
 		int64_t lo = s->top[k] - n + 1, hi = t - n;
 		if (hi > s->top[k])
 			hi = s->top[k];
+		const int64_t wk = ctx->tiers[k].bucket_ms, wn = ctx->tiers[k + 1].bucket_ms;
 		for (int64_t x = lo; x <= hi; x++) {
-			if (tag_of(s, k, (uint32_t)(((x % n) + n) % n)) != x)
+			uint32_t idx = (uint32_t)(((x % n) + n) % n);
+			if (!page_of(s, k, idx)) { /* no bucket on this page: skip to its end */
+				int64_t skip = page_mask(s->m, k) - (idx & page_mask(s->m, k));
+				if (skip > n - 1 - idx)
+					skip = n - 1 - idx;
+				x += skip;
 				continue;
-			if (!cxm__series_reserve_bucket(ctx, s, k + 1,
-							floordiv64(x * ctx->tiers[k].bucket_ms,
-								   ctx->tiers[k + 1].bucket_ms)))
+			}
+			if (tag_of(s, k, idx) != x)
+				continue;
+			rolled = floordiv64(x * wk, wn);
+			if (!cxm__series_reserve_bucket(ctx, s, k + 1, rolled))
 				return false;
-			rolled = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
 		}
 	}
 	return true;
@@ -519,11 +528,19 @@ void cxm__series_unreserve(const cxm_context *ctx, series *s)
 {
 	if (!s->reserved)
 		return;
-	s->reserved = false;
-	for (uint32_t k = 0; !s->m->dense && k < ctx->n_tiers; k++)
-		for (uint32_t i = 0; s->dir[k] && i < n_pages(ctx, k); i++)
-			if (s->dir[k][i] && !s->dir[k][i]->used)
-				page_drop(ctx, s, k, i);
+	if (s->reserved <= RESV_MAX) {
+		for (uint32_t i = 0; i < s->reserved; i++) {
+			uint32_t k = s->resv[i] >> 24, pi = s->resv[i] & 0xffffff;
+			if (s->dir[k][pi] && !s->dir[k][pi]->used)
+				page_drop(ctx, s, k, pi);
+		}
+	} else {
+		for (uint32_t k = 0; !s->m->dense && k < ctx->n_tiers; k++)
+			for (uint32_t i = 0; i < n_pages(ctx, k); i++)
+				if (s->dir[k][i] && !s->dir[k][i]->used)
+					page_drop(ctx, s, k, i);
+	}
+	s->reserved = 0;
 }
 
 void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
@@ -598,7 +615,7 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			merge_part(s->m, acc, s->hot, part);
 	}
 	for (uint32_t k = k0; k < ctx->n_tiers; k++) {
-		if (s->top[k] == TAG_EMPTY || !s->dir[k])
+		if (s->top[k] == TAG_EMPTY || !s->pages[k])
 			continue;
 		const int64_t w = ctx->tiers[k].bucket_ms, n = ctx->tiers[k].buckets;
 		int64_t lo = ceildiv64(a, w), hi = ceildiv64(b, w) - 1; /* starts in [a, b) */
@@ -679,7 +696,7 @@ uint32_t cxm__series_buckets(const cxm_context *ctx, const series *s, uint32_t k
 void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k, series_visit_fn fn,
 		      void *arg)
 {
-	if (!s->dir[k])
+	if (!s->pages[k])
 		return;
 	for (uint32_t i = 0; i < ctx->tiers[k].buckets; i++) {
 		page *p = s->dir[k][(i >> s->m->page_shift[k])];
