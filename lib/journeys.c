@@ -696,6 +696,14 @@ void cxm__journey_commit(cxm_context *ctx, jwork *w)
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
 	PUBLISH(&mod->js[w->journey], w->js);
 	jstate *js = atomic_load_explicit(&mod->js[w->journey], memory_order_acquire);
+	if (!js) {
+		/* nothing to count in this journey (a step past its entry on a
+		 * journey nobody entered): only another journey's instance that
+		 * gave way, e.g. one that expired */
+		for (uint32_t i = 0; i < w->n_ops; i++)
+			cxm__journey_count(ctx, &w->ops[i]);
+		return;
+	}
 	/* groups made against a module or journey state that lost the race
 	 * to be published read the winner's (identical) layouts */
 	for (uint32_t i = 0; i <= w->n_slots + 1; i++) {

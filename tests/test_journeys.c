@@ -592,6 +592,41 @@ static void bad_input(void **state)
 
 /* A journey of more than 255 steps is not tracked: its interactions feed
  * as usual, its funnel is refused with CXM_ERR_LIMIT. */
+/* A customer whose instance of one journey has expired is next seen on a
+ * later step of another journey nobody has entered: the expiry is counted
+ * in the first, the second has no state to count in (this crashed). */
+static void expired_then_unentered_journey(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	const char *steps[] = {"s0", "s1"};
+	cxm_id ja, jb, ta, tb;
+	assert_int_equal(cxm_journey_define(&ja, ctx, "A", steps, 2), CXM_OK);
+	assert_int_equal(cxm_journey_define(&jb, ctx, "B", steps, 2), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&ta, ctx, "a0", CXM_CHANNEL_WEB, ja, 0), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(&tb, ctx, "b1", CXM_CHANNEL_WEB, jb, 1), CXM_OK);
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.customer = "c1";
+	ix.customer_len = 2;
+	ix.time_ms = T0 - 30 * HOUR; /* past the default 24 h abandonment by T0 */
+	ix.touchpoint = ta;
+	assert_int_equal(cxm_feed(ctx, &ix), CXM_OK);
+	ix.time_ms = T0;
+	ix.touchpoint = tb;
+	assert_int_equal(cxm_feed(ctx, &ix), CXM_OK);
+	cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+	q.journey = ja;
+	q.span_ms = 3 * DAY;
+	cxm_funnel f = {.size = sizeof f};
+	cxm_funnel_step st[2] = {{.size = sizeof st[0]}, {.size = sizeof st[1]}};
+	assert_int_equal(cxm_funnel_run(&f, st, 2, ctx, &q), CXM_OK);
+	assert_int_equal(f.entered, 1);
+	assert_int_equal(f.abandoned, 1);
+	cxm_context_free(ctx);
+}
+
 static void untracked_journey(void **state)
 {
 	(void)state;
@@ -1077,6 +1112,7 @@ int main(void)
 		cmocka_unit_test(out_of_memory),
 		cmocka_unit_test(bytes_per_customer),
 		cmocka_unit_test(feed_check),
+		cmocka_unit_test(expired_then_unentered_journey),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

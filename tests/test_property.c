@@ -124,18 +124,13 @@
 #define BATCH_LATENESS_ACROSS_CHUNKS 0
 
 /* A journey's state (its funnels) is made when first needed. The engine
- * crashes (SIGSEGV: cxm__journey_commit() locks the state of a journey
- * that has none) when a customer whose open instance of one journey has
- * passed its abandonment timeout or conversion window is next seen on a
- * later step of another journey that nobody has entered yet: the expiry
- * of the first is an op to commit, the touch of the second prepares no
- * state. Two cxm_feed() calls do it (journey A step 0 at T, journey B step
- * 1 at T + 30 h). With 0 every context gets each journey's state up front
- * (cxm_journey_set_options() with the defaults allocates it), which
- * sidesteps the crash; with 1 state is left to be made on demand and the
- * default rounds crash at round 64, CXM_PROPERTY_SEED=0x774bca69fc7e49d8
- * (CXM_PROPERTY_VERBOSE=1 names it). Turn on once fixed. */
-#define JOURNEY_STATE_ON_DEMAND 0
+ * used to crash (cxm__journey_commit() locked the state of a journey that
+ * had none) when a customer whose open instance of one journey had passed
+ * its abandonment timeout was next seen on a later step of another
+ * journey nobody had entered (CXM_PROPERTY_SEED=0x774bca69fc7e49d8; test
+ * `expired_then_unentered_journey` in test_journeys.c pins it). With 0
+ * every context gets each journey's state up front. */
+#define JOURNEY_STATE_ON_DEMAND 1
 
 #define DEFAULT_ROUNDS 100
 #define VALGRIND_ROUNDS 20
