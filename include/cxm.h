@@ -885,8 +885,10 @@ typedef struct cxm_rejection {
  * size. The clock is read once per batch. Lateness is judged as if the
  * interactions were fed one by one in batch order: each meets the
  * watermark as it stood before the batch, raised by the interactions
- * before it in the batch (those with a time in range and not too early),
- * whatever order the library applies them in. The interactions of one
+ * before it in the batch that are accepted, whatever order the library
+ * applies them in. (One refused only by the customer table or its
+ * journey's order — ::CXM_ERR_LIMIT, ::CXM_ERR_TOO_LATE for its journey,
+ * ::CXM_ERR_NO_MEMORY — still raises it for the ones after it.) The interactions of one
  * customer on journey steps are applied in batch order (see @ref journeys).
  *
  * @param accepted   receives how many were accepted (may be NULL).

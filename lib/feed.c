@@ -418,9 +418,11 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	sh->accepted++;
 	if (sh->watermark == WATERMARK_NONE || t > sh->watermark)
 		sh->watermark = t;
-	if (wm == WATERMARK_NONE || e > wm) {
-		/* raise the shared watermark: once per finest bucket, not per call */
-		int64_t cur = atomic_load_explicit(&ctx->wm_epoch, memory_order_relaxed);
+	/* raise the shared watermark (written once per finest bucket; judged
+	 * against its own value, not the batch's running one, which an
+	 * interaction rejected later in its path may have raised) */
+	int64_t cur = atomic_load_explicit(&ctx->wm_epoch, memory_order_relaxed);
+	if (cur == WATERMARK_NONE || e > cur) {
 		while ((cur == WATERMARK_NONE || e > cur) &&
 		       !atomic_compare_exchange_weak_explicit(&ctx->wm_epoch, &cur, e,
 							      memory_order_release, memory_order_relaxed))
@@ -608,8 +610,13 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 			of[k] = ix->touchpoint % S;
 			count[of[k]]++;
 			cap[k] = run;
+			/* fed one by one, only an accepted interaction raises the
+			 * watermark: one whose time is in range, not too early, not
+			 * too late for the running watermark, and valid (what a
+			 * customer or journey check refuses later is not known here) */
 			int64_t t = ix->time_ms;
-			if (t >= 0 && t <= CXM_TIME_MAX && t - ctx->max_future_ms <= now && t / w0 > run)
+			if (t >= 0 && t <= CXM_TIME_MAX && t - ctx->max_future_ms <= now && t / w0 > run &&
+			    validate(ctx, ix) == CXM_OK)
 				run = t / w0;
 		}
 		start[0] = 0;

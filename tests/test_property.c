@@ -93,35 +93,16 @@
 #define DISTINCT_EMPTY_IS_ZERO 0
 
 /* Batches with an invalid interaction (rejected OUT_OF_RANGE) before
- * valid ones. cxm_feed_batch() (cxm.h): "each meets the watermark as it
- * stood before the batch, raised by the interactions before it in the
- * batch (those with a time in range and not too early)", so a rejected
- * interaction raises the running watermark of its batch (cxm_feed() one
- * by one would not). Two engine defects follow, each behind a switch;
- * with both 0 only single-interaction feeds carry invalid measures.
- *
- * BATCH_WATERMARK_AFTER_INVALID: an interaction accepted behind such a
- * raised running watermark (ahead of the real one) does not raise the
- * context's watermark, since apply() raises it only past the watermark it
- * was judged against. Queries then place windows with a stale watermark,
- * while the series have rolled up with the new data: a result claims to
- * cover [T, T + 1 min) and counts 0 although an interaction at T was
- * accepted (feed T; batch {invalid at T + 3 h, valid at T + 3 h}; query
- * the minute of T). With 1, CXM_PROPERTY_SEED=0x0fe509ae0a96bae6 fails
- * ("start_ms: got ..., expected ...": the window was not moved up to the
- * next coarse boundary although its data is held at that width).
- *
- * BATCH_LATENESS_ACROSS_CHUNKS: the engine keeps that running watermark
- * within each chunk of 128 interactions only; the next chunk starts again
- * from the context's watermark, where rejected interactions count for
- * nothing. So one batch answers differently depending on where the
- * 128-boundaries fall: a valid interaction 150 min behind an invalid one
- * (default tiers) is TOO_LATE at index 127 and accepted at index 128.
- * With 1 (batches of more than 128 carry invalid interactions),
- * CXM_PROPERTY_SEED=0x7433d26aad9c6181 fails ("batch of 255 ...: #128 ...
- * got ok, expected too late ... #128 is in chunk 1"). */
-#define BATCH_WATERMARK_AFTER_INVALID 0
-#define BATCH_LATENESS_ACROSS_CHUNKS 0
+ * valid ones. cxm_feed_batch() used to let a rejected interaction raise
+ * its batch's running watermark, with two consequences this test found:
+ * an interaction accepted behind it did not raise the context's watermark
+ * (queries then placed windows with a stale one;
+ * CXM_PROPERTY_SEED=0x0fe509ae0a96bae6), and the answer depended on where
+ * the 128-interaction chunks fell (0x7433d26aad9c6181). Now only accepted
+ * interactions raise it, as fed one by one; 0 keeps invalid measures out
+ * of batches. */
+#define BATCH_WATERMARK_AFTER_INVALID 1
+#define BATCH_LATENESS_ACROSS_CHUNKS 1
 
 /* A journey's state (its funnels) is made when first needed. The engine
  * used to crash (cxm__journey_commit() locked the state of a journey that
@@ -919,8 +900,8 @@ static void gen_times(world *w, ixn *xs, size_t k)
  * invalid measure), then TOO_EARLY (more than max_future_ms after the
  * clock), then TOO_LATE (finest bucket n0 or more buckets behind the
  * watermark's). In a batch each meets the watermark as it stood before
- * the batch, raised by the interactions before it with a time in range
- * and not too early (cxm.h, cxm_feed_batch). */
+ * the batch, raised by the interactions before it that were accepted, as
+ * if fed one by one (cxm.h, cxm_feed_batch). */
 static void expect_statuses(const world *w, const ixn *xs, size_t k, cxm_status *st)
 {
 	const model *md = &w->md;
@@ -938,7 +919,7 @@ static void expect_statuses(const world *w, const ixn *xs, size_t k, cxm_status 
 			st[i] = CXM_ERR_TOO_LATE;
 		else
 			st[i] = CXM_OK;
-		if (!early && (!have || x->t / w0 > run)) {
+		if (st[i] == CXM_OK && (!have || x->t / w0 > run)) {
 			run = x->t / w0;
 			have = true;
 		}
