@@ -111,24 +111,48 @@ typedef struct sketch_params {
 #define SKETCH_MAX_BINS 16384u
 
 /* A sketch cell has two parts. The moments (n, sum, sumsq, min, max) are
- * exact and kept at every tier. The distribution (zero, under, over, the
- * bins and their own extremes) is kept from the "bins tier" up (the hour
- * tier by default): a finest-tier cell is only the header, lo_bin > hi_bin. */
+ * exact. The distribution (zero, under, over, the bins and their own
+ * extremes) is kept from the "bins tier" up (every tier for a metric's
+ * series; from the hour tier for the journeys' funnel times, see
+ * window.c). Bins [lo_bin, hi_bin] are used; the cell's store holds bins
+ * [base, base + cap) at `bins`: either right after the cell ("full", cap
+ * = every bin: accumulators, hot and lifetime cells) or allocated to fit
+ * (ring cells: only the range used, and some room). */
 typedef struct sketch_cell {
 	uint64_t n;
 	double sum, sumsq, min, max;
 	uint64_t zero, under, over, saturated;
 	double dmin, dmax;
 	uint32_t lo_bin, hi_bin; /* used bins are [lo_bin, hi_bin]; lo_bin > hi_bin when none */
-	uint32_t bins[];
+	uint32_t base, cap;      /* the store holds bins [base, base + cap) */
+	uint32_t *bins;          /* bin i at bins[i - base]; NULL: no store */
 } sketch_cell;
+
+/* A store a cover replaced, kept until the change is committed. */
+typedef struct sketch_store {
+	uint32_t *bins;
+	uint32_t base, cap;
+} sketch_store;
 
 CXM_INTERNAL cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi,
 						double alpha, void *(*alloc)(void *, size_t),
 						void *opaque);
 CXM_INTERNAL uint32_t cxm__sketch_bins_for(double lo, double hi, double alpha);
 CXM_INTERNAL size_t cxm__sketch_cell_size(const sketch_params *sp);
+/* A cell's first state: empty, full (its store after it) or without a store. */
+CXM_INTERNAL void cxm__sketch_init(const sketch_params *sp, sketch_cell *c, bool full);
+/* Empty the cell, keeping its store. */
 CXM_INTERNAL void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c);
+/* Give back an allocated store; returns its bytes. */
+CXM_INTERNAL size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c);
+/* Make the store hold exactly the used bins and [lo, hi], on 8-bin
+ * boundaries; *delta gets the bytes it grew (or shrank) by; false: no
+ * memory, nothing changed. With old, the replaced store is handed back
+ * there instead of freed (old->bins NULL: none) and *delta is the new
+ * store's size. A cell whose store cannot hold a bin counts the value as
+ * saturated. */
+CXM_INTERNAL bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
+				    uint32_t lo, uint32_t hi, sketch_store *old, int64_t *delta);
 CXM_INTERNAL void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v);
 CXM_INTERNAL void cxm__sketch_add_moments(sketch_cell *c, double v);
 /* Returns the bin v went to, or UINT32_MAX for 0, under and over. */
@@ -416,6 +440,7 @@ typedef struct metric {
 	/* the lifetime cell (export.c): everything ever folded, never rolled or
 	 * expired, after the hot cell in the header; none for a DISTINCT */
 	size_t life_size;      /* bytes of the lifetime cell, 0 for none */
+	size_t hot_size;       /* bytes of the hot cell (full for a sparse DURATION) */
 	size_t head_size;      /* bytes of the header: hot and lifetime cells */
 	/* every page of a series allocated with it and kept (the journeys'
 	 * funnel and churn series, whose folds happen where they cannot fail) */
@@ -485,7 +510,25 @@ CXM_INTERNAL bool cxm__series_empty(const series *s);
 /* Allocate what folding into finest epoch e will need, so that
  * cxm__series_cell(e) cannot fail; false: no memory (nothing changed but
  * what it reserved: cxm__series_unreserve gives that back). */
-CXM_INTERNAL bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e);
+/* Ring cells of sparse DURATIONs whose stores a reservation grew: undone
+ * (the old stores back) when the feed is refused, else the old freed. */
+#define COVER_LOG_MAX 64
+typedef struct cover_rec {
+	series *s;
+	sketch_cell *cell;
+	sketch_store old;
+	uint32_t k, pi; /* its page, pinned until done */
+} cover_rec;
+typedef struct cover_log {
+	uint32_t n;
+	cover_rec r[COVER_LOG_MAX];
+} cover_log;
+/* v: the value to fold (a DURATION's bin may need room; NAN: none). */
+CXM_INTERNAL bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v,
+				      cover_log *log);
+CXM_INTERNAL void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool undo);
+/* A loaded ring cell of s: its store made to hold bins [lo, hi]. */
+CXM_INTERNAL bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi);
 /* Before a merge adds buckets: pages for bucket x of tier k wherever it
  * may land (tier k or a coarser one), and for the buckets of s that tops
  * of the source (top[k] per tier, TAG_EMPTY for none) make roll up;
@@ -509,6 +552,8 @@ enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
 CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b,
 				   void *acc, enum read_part part);
 CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
+/* An empty full cell (m->cell_size bytes: an accumulator, a scratch). */
+CXM_INTERNAL void cxm__cell_init_full(const metric *m, void *cell);
 CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
 CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
 /* Snapshots and merges: the buckets tier k holds (the hot one apart), and

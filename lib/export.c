@@ -492,7 +492,7 @@ static void emit_duration(expo *x, const sketch_cell *c)
 	for (uint32_t j = 0; j < x->nb; j++) {
 		uint32_t cut = x->cut[j] < hi ? x->cut[j] : hi;
 		for (; i < cut; i++)
-			cum += c->bins[i];
+			cum += c->bins[i - c->base];
 		sample_u64(x, "_bucket", "le", x->le[j], x->le_len[j],
 			   cum + (x->under_in[j] ? c->under : 0));
 	}

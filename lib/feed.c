@@ -173,6 +173,7 @@ typedef struct plan {
 	size_t n_all;                  /* measures + volume + distinct */
 	uint64_t hash[2];              /* the customer id's keyed hash, if any */
 	bool made_index;               /* plan_prepare allocated a row or group */
+	cover_log covers;              /* duration stores plan_prepare grew */
 } plan;
 
 /* hash: the id's keyed hash when the caller has it already (a batch
@@ -226,6 +227,7 @@ static bool all_null(void *const *v, size_t n)
  * rejection leaves memory_bytes where it was. Runs only on rejection. */
 static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 {
+	cxm__covers_done(ctx, &p->covers, true);
 	const cxm_id tp = p->ix->touchpoint;
 	const size_t grp_n = 1 + (size_t)ctx->max_segment_values;
 	for (size_t j = 0; j < p->n_all; j++) {
@@ -277,6 +279,7 @@ static cxm_status series_make(cxm_context *ctx, shard *sh, cxm_id mid, series **
 
 static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 {
+	p->covers.n = 0;
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
@@ -293,7 +296,8 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 					return st;
 				}
 			}
-			if (!cxm__series_reserve(ctx, *ref, e)) {
+			double v = j < p->ix->n_measures ? p->ix->measures[j].value : NAN;
+			if (!cxm__series_reserve(ctx, *ref, e, v, &p->covers)) {
 				const char *name = (*ref)->m->name; /* the model's: outlives the series */
 				plan_undo(ctx, sh, p);
 				return cxm__fail(ctx, CXM_ERR_NO_MEMORY,
@@ -415,6 +419,7 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 		return st;
 	}
 	plan_fold(ctx, sh, &p, e);
+	cxm__covers_done(ctx, &p.covers, false);
 	sh->accepted++;
 	if (sh->watermark == WATERMARK_NONE || t > sh->watermark)
 		sh->watermark = t;

@@ -1051,7 +1051,7 @@ static jgroup *group_of(const jstate *js, uint32_t slot, uint32_t chan)
 static void read_times(const cxm_context *ctx, const jmod *mod, const jgroup *g, uint32_t k,
 		       int64_t a, int64_t b, int64_t qa, int64_t qb, sketch_cell *acc)
 {
-	cxm__cell_clear(&mod->time_m, acc);
+	cxm__cell_init_full(&mod->time_m, acc);
 	if (!g)
 		return;
 	cxm__series_read(ctx, g->times[k], a, b, acc, READ_MOMENTS);

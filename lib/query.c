@@ -161,7 +161,7 @@ static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
 	r->acc = m->cell_size <= sizeof r->stack ? (void *)r->stack : cxm__alloc(ctx, m->cell_size);
 	if (!r->acc)
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a query accumulator failed");
-	cxm__cell_clear(m, r->acc);
+	cxm__cell_init_full(m, r->acc);
 	place_window(ctx, q, r);
 	if (r->a >= r->b && r->qa >= r->qb)
 		return CXM_OK;
@@ -407,7 +407,7 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 			res->quantile_n = sc->zero + sc->under + sc->over;
 			if (sc->lo_bin <= sc->hi_bin)
 				for (uint32_t i = sc->lo_bin; i <= sc->hi_bin; i++)
-					res->quantile_n += sc->bins[i];
+					res->quantile_n += sc->bins[i - sc->base];
 		}
 		if (!n)
 			break;

@@ -59,9 +59,8 @@ size_t cxm__sketch_cell_size(const sketch_params *sp)
 	return (n + 7) & ~(size_t)7;
 }
 
-void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c)
+static void stats_clear(sketch_cell *c)
 {
-	(void)sp;
 	c->n = c->zero = c->under = c->over = c->saturated = 0;
 	c->sum = c->sumsq = 0;
 	c->min = c->dmin = INFINITY;
@@ -69,6 +68,85 @@ void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c)
 	c->lo_bin = UINT32_MAX;
 	c->hi_bin = 0;
 	/* bins are zeroed lazily: only [lo_bin, hi_bin] is ever read */
+}
+
+void cxm__sketch_init(const sketch_params *sp, sketch_cell *c, bool full)
+{
+	stats_clear(c);
+	if (full) {
+		c->bins = (uint32_t *)(void *)(c + 1);
+		c->base = 0;
+		c->cap = sp->nb;
+	} else {
+		c->bins = NULL;
+		c->base = c->cap = 0;
+	}
+}
+
+void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c)
+{
+	(void)sp;
+	stats_clear(c);
+}
+
+static inline bool is_inline(const sketch_cell *c)
+{
+	return c->bins == (const uint32_t *)(const void *)(c + 1);
+}
+
+size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c)
+{
+	if (!c->bins || is_inline(c))
+		return 0;
+	size_t bytes = sizeof(uint32_t) * c->cap;
+	cxm__free(ctx, c->bins, bytes);
+	c->bins = NULL;
+	c->base = c->cap = 0;
+	return bytes;
+}
+
+bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, uint32_t lo,
+		       uint32_t hi, sketch_store *old, int64_t *delta)
+{
+	*delta = 0;
+	if (old)
+		old->bins = NULL;
+	if (is_inline(c))
+		return true; /* covers every bin */
+	/* the used range with [lo, hi], on 8-bin boundaries: a function of
+	 * the bins used, so that a cell's bytes do not depend on the order
+	 * its data came in (a loaded context weighs what the saved one did) */
+	uint32_t a = lo, b = hi;
+	const bool used = c->bins && c->lo_bin <= c->hi_bin; /* no store: nothing kept */
+	if (used) {
+		a = c->lo_bin < a ? c->lo_bin : a;
+		b = c->hi_bin > b ? c->hi_bin : b;
+	}
+	a &= ~7u;
+	b = (b | 7u) < sp->nb ? (b | 7u) : sp->nb - 1;
+	uint32_t cap = b - a + 1;
+	if (c->bins && c->base == a && c->cap == cap)
+		return true; /* exactly that already */
+	uint32_t *bins = cxm__alloc(ctx, sizeof(uint32_t) * cap);
+	if (!bins)
+		return false;
+	if (used)
+		memcpy(bins + (c->lo_bin - a), c->bins + (c->lo_bin - c->base),
+		       sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
+	int64_t d = (int64_t)sizeof(uint32_t) * cap;
+	if (old) { /* the caller frees it, or puts it back */
+		old->bins = c->bins;
+		old->base = c->base;
+		old->cap = c->cap;
+	} else if (c->bins) {
+		cxm__free(ctx, c->bins, sizeof(uint32_t) * c->cap);
+		d -= (int64_t)sizeof(uint32_t) * c->cap;
+	}
+	c->bins = bins;
+	c->base = a;
+	c->cap = cap;
+	*delta = d;
+	return true;
 }
 
 /* log2 from the exponent and mantissa bits, within about 0.09. */
@@ -98,7 +176,12 @@ uint32_t cxm__sketch_bin(const sketch_params *sp, double v)
 static inline void bins_zero(sketch_cell *c, uint32_t from, uint32_t to)
 {
 	if (from <= to)
-		memset(&c->bins[from], 0, sizeof(uint32_t) * (to - from + 1));
+		memset(&c->bins[from - c->base], 0, sizeof(uint32_t) * (to - from + 1));
+}
+
+static inline bool covers(const sketch_cell *c, uint32_t lo, uint32_t hi)
+{
+	return c->bins && lo >= c->base && hi < c->base + c->cap;
 }
 
 /* Make [lo, hi] part of the used range, zeroing bins newly covered. */
@@ -150,12 +233,14 @@ void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v,
 		c->under++;
 	} else if (v > sp->hi) {
 		c->over++;
+	} else if (!covers(c, i, i)) {
+		c->saturated++; /* no room (no memory for it): counted, not binned */
 	} else {
 		widen(c, i, i);
-		if (c->bins[i] == UINT32_MAX)
+		if (c->bins[i - c->base] == UINT32_MAX)
 			c->saturated++;
 		else
-			c->bins[i]++;
+			c->bins[i - c->base]++;
 	}
 }
 
@@ -188,14 +273,34 @@ void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
 		dst->dmax = src->dmax;
 	if (src->lo_bin > src->hi_bin)
 		return;
+	if (!covers(dst, src->lo_bin, src->hi_bin)) {
+		/* no room (no memory for it): counted, not binned */
+		for (uint32_t i = src->lo_bin; i <= src->hi_bin; i++)
+			dst->saturated = cell_add(dst->saturated, src->bins[i - src->base]);
+		return;
+	}
 	widen(dst, src->lo_bin, src->hi_bin);
-	for (uint32_t i = src->lo_bin; i <= src->hi_bin; i++) {
-		uint64_t s = (uint64_t)dst->bins[i] + src->bins[i];
+	uint32_t *d = dst->bins + (src->lo_bin - dst->base);
+	const uint32_t *a = src->bins + (src->lo_bin - src->base);
+	const uint32_t n = src->hi_bin - src->lo_bin + 1;
+	/* the common case in one pass the compiler vectorizes: plain adds,
+	 * noting whether any wrapped; then, rarely, the saturating pass */
+	uint32_t wrapped = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t x = d[i] + a[i];
+		wrapped |= x < a[i];
+		d[i] = x;
+	}
+	if (!wrapped)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t x = d[i] - a[i]; /* undo, then add saturating */
+		uint64_t s = (uint64_t)x + a[i];
 		if (s > UINT32_MAX) {
 			dst->saturated = cell_add(dst->saturated, s - UINT32_MAX);
 			s = UINT32_MAX;
 		}
-		dst->bins[i] = (uint32_t)s;
+		d[i] = (uint32_t)s;
 	}
 }
 
@@ -211,7 +316,7 @@ double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, doubl
 	uint64_t total = c->zero + c->under + c->over;
 	if (c->lo_bin <= c->hi_bin)
 		for (uint32_t i = c->lo_bin; i <= c->hi_bin; i++)
-			total += c->bins[i];
+			total += c->bins[i - c->base];
 	if (total == 0)
 		return NAN;
 	double r = ceil(q * (double)total);
@@ -231,7 +336,7 @@ double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, doubl
 	}
 	if (c->lo_bin <= c->hi_bin) {
 		for (uint32_t i = c->lo_bin; i <= c->hi_bin; i++) {
-			cum += c->bins[i];
+			cum += c->bins[i - c->base];
 			if (rank <= cum) {
 				/* 2 b0 b1 / (b0 + b1), written so that it cannot overflow */
 				double b0 = sp->bounds[i], b1 = sp->bounds[i + 1];

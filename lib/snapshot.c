@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u /* 2: a DURATION's finest buckets keep their bins */
 #define HEADER_LEN 64u
 #define SEC_HEAD 16u /* type, version, length */
 #define SEC_CRC 4u
@@ -209,7 +209,7 @@ static cxm_status emit_section(sink *k, uint32_t type, const unsigned char *payl
 {
 	unsigned char head[SEC_HEAD], tail[SEC_CRC];
 	st32(head, type);
-	st32(head + 4, 1); /* every section is at version 1 in format 1 */
+	st32(head + 4, 1); /* every section is at version 1 in formats 1 and 2 */
 	st64(head + 8, len);
 	uint32_t crc = cxm__crc32c(cxm__crc32c(0, head, sizeof head), payload, len);
 	st32(tail, crc);
@@ -265,10 +265,11 @@ static void cell_write(wbuf *b, const metric *m, const void *cell, bool full)
 		st32(p + 88, bins ? c->lo_bin : UINT32_MAX);
 		st32(p + 92, bins ? c->hi_bin : 0);
 #if SNAP_LE
-		memcpy(p + SKETCH_HEAD, &c->bins[bins ? c->lo_bin : 0], 4 * nbins);
+		if (nbins)
+			memcpy(p + SKETCH_HEAD, c->bins + (c->lo_bin - c->base), 4 * nbins);
 #else
 		for (size_t i = 0; i < nbins; i++)
-			st32(p + SKETCH_HEAD + 4 * i, c->bins[c->lo_bin + i]);
+			st32(p + SKETCH_HEAD + 4 * i, c->bins[c->lo_bin - c->base + i]);
 #endif
 		break;
 	}
@@ -1187,7 +1188,8 @@ static inline double sat_sum(double d, double max)
 }
 
 /* Read one encoded cell into `cell` (a cell of tier form `full`). */
-static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full)
+static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full,
+			    cxm_context *owner, series *owner_s)
 {
 	const unsigned char *p;
 	switch (m->def.kind) {
@@ -1206,8 +1208,9 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		c->saturated = ld64(p + 64);
 		c->dmin = ldf64(p + 72);
 		c->dmax = ldf64(p + 80);
-		c->lo_bin = ld32(p + 88);
-		c->hi_bin = ld32(p + 92);
+		const uint32_t lo = ld32(p + 88), hi = ld32(p + 92);
+		c->lo_bin = UINT32_MAX; /* empty until the bins are in */
+		c->hi_bin = 0;
 		if (!isfinite(c->sum) || !isfinite(c->sumsq) || !no_nan(c->min) || !no_nan(c->max) ||
 		    !no_nan(c->dmin) || !no_nan(c->dmax))
 			return CORRUPT(L->ctx, "a duration cell holds a NaN or infinite sum");
@@ -1223,18 +1226,25 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 		c->saturated = sat_count(c->saturated);
 		c->sum = sat_sum(c->sum, CELL_SUM_MAX);
 		c->sumsq = sat_sum(c->sumsq, CELL_SUMSQ_MAX);
-		if (c->lo_bin <= c->hi_bin) {
-			if (!full || c->hi_bin >= m->sk.nb)
-				return CORRUPT(L->ctx, "a duration cell's bins %u .. %u are out of range",
-					       c->lo_bin, c->hi_bin);
-			size_t nb = (size_t)(c->hi_bin - c->lo_bin + 1);
+		if (lo <= hi) {
+			if (!full || hi >= m->sk.nb)
+				return CORRUPT(L->ctx, "a duration cell's bins %u .. %u are out of range", lo,
+					       hi);
+			size_t nb = (size_t)(hi - lo + 1);
 			if (!(p = take(r, 4 * nb)))
 				return TRUNC(L);
+			/* a ring cell's store is made to fit; full cells hold every bin */
+			if (!(c->bins && lo >= c->base && hi < c->base + c->cap) &&
+			    (!owner_s || !cxm__series_cover(owner, owner_s, c, lo, hi)))
+				return cxm__fail(L->ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a duration's bins");
+			c->lo_bin = lo;
+			c->hi_bin = hi;
+			uint32_t *b = c->bins + (lo - c->base);
 #if SNAP_LE
-			memcpy(&c->bins[c->lo_bin], p, 4 * nb);
+			memcpy(b, p, 4 * nb);
 #else
 			for (size_t i = 0; i < nb; i++)
-				c->bins[c->lo_bin + i] = ld32(p + 4 * i);
+				b[i] = ld32(p + 4 * i);
 #endif
 		}
 		return CXM_OK;
@@ -1358,7 +1368,7 @@ static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, serie
 	const metric *m = s->m;
 	cxm_status st;
 	s->hot_epoch = hot;
-	if (hot != TAG_EMPTY && (st = cell_read(L, r, m, s->hot, m->bins_tier == 0)))
+	if (hot != TAG_EMPTY && (st = cell_read(L, r, m, s->hot, m->bins_tier == 0, NULL, NULL)))
 		return st;
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
 		uint32_t tagged;
@@ -1385,11 +1395,11 @@ static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, serie
 			if (st)
 				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a time bucket");
 			/* cell_read writes every field a reader looks at */
-			if ((st = cell_read(L, r, m, cell, k >= m->bins_tier)))
+			if ((st = cell_read(L, r, m, cell, k >= m->bins_tier, tmp, s)))
 				return st;
 		}
 	}
-	if (m->life_size && (st = cell_read(L, r, m, s->life, true)))
+	if (m->life_size && (st = cell_read(L, r, m, s->life, true, NULL, NULL)))
 		return st;
 	return CXM_OK;
 }
@@ -1473,10 +1483,12 @@ static cxm_status skip_if_empty(loader *L, rbuf *r, const metric *m, const int64
 		}
 		unsigned char *cell = L->scratch, *clear = L->scratch + m->cell_size;
 		memset(L->scratch, 0, need);
-		cxm__cell_clear(m, (void *)cell);
-		cxm__cell_clear(m, (void *)clear);
-		if ((st = cell_read(L, &at, m, cell, true)))
+		cxm__cell_init_full(m, (void *)cell);
+		cxm__cell_init_full(m, (void *)clear);
+		if ((st = cell_read(L, &at, m, cell, true, NULL, NULL)))
 			return st;
+		if (m->def.kind == CXM_KIND_DURATION) /* compare the contents only */
+			((sketch_cell *)(void *)clear)->bins = ((sketch_cell *)(void *)cell)->bins;
 		if (memcmp(cell, clear, m->cell_size) != 0)
 			return CXM_OK; /* lifetime totals to keep */
 	}
@@ -2182,7 +2194,9 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 		ds_series = stream_lock(S, dm, dt, ds, &sh);
 	}
 	S->gen++;
-	if (!st && hot != TAG_EMPTY && !(st = cell_read(L, r, m, S->cell, m->bins_tier == 0)) && ds_series)
+	cxm__cell_init_full(m, S->cell);
+	if (!st && hot != TAG_EMPTY &&
+	    !(st = cell_read(L, r, m, S->cell, m->bins_tier == 0, NULL, NULL)) && ds_series)
 		stream_add(S, ds_series, 0, hot);
 	for (uint32_t k = 0; k < ctx->n_tiers && !st; k++) {
 		uint32_t tagged;
@@ -2210,11 +2224,12 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 			*mk = S->gen;
 			if (rs_series && !cxm__series_reserve_bucket(S->dst, rs_series, k, x))
 				st = NO_PAGE(S);
-			else if (!(st = cell_read(L, r, m, S->cell, k >= m->bins_tier)) && ds_series)
+			else if (!(st = cell_read(L, r, m, S->cell, k >= m->bins_tier, NULL, NULL)) &&
+				 ds_series)
 				stream_add(S, ds_series, k, x);
 		}
 	}
-	if (!st && m->life_size && !(st = cell_read(L, r, m, S->cell, true)) && ds_series &&
+	if (!st && m->life_size && !(st = cell_read(L, r, m, S->cell, true, NULL, NULL)) && ds_series &&
 	    ds_series->life)
 		cxm__cell_merge(ds_series->m, ds_series->life, S->cell);
 	if (sh)

@@ -45,6 +45,14 @@ void cxm__cell_clear(const metric *m, void *cell)
 	}
 }
 
+void cxm__cell_init_full(const metric *m, void *cell)
+{
+	if (m->def.kind == CXM_KIND_DURATION)
+		cxm__sketch_init(&m->sk, cell, true);
+	else
+		cxm__cell_clear(m, cell);
+}
+
 void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 {
 	uint64_t *c = cell;
@@ -106,6 +114,14 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 		break;
 	}
 	}
+}
+
+/* A DURATION whose ring cells hold their bins in stores of their own
+ * (every tier keeps the distribution); the journeys' dense funnel times
+ * keep full cells from the hour tier up instead. */
+static inline bool sparse(const metric *m)
+{
+	return m->def.kind == CXM_KIND_DURATION && !m->dense;
 }
 
 /* ---- pages ------------------------------------------------------------------- */
@@ -183,6 +199,10 @@ static page *page_get(const cxm_context *ctx, series *s, uint32_t k, uint32_t id
 	p->used = 0;
 	for (uint32_t i = 0; i < PAGE_SLOTS; i++)
 		p->tag[i] = TAG_EMPTY;
+	if (s->m->def.kind == CXM_KIND_DURATION)
+		for (uint32_t i = 0; i <= page_mask(s->m, k); i++)
+			cxm__sketch_init(&s->m->sk, page_cell(s->m, p, k, i),
+					 s->m->tier_cell[k] == s->m->cell_size);
 	*slot = p;
 	s->pages[k]++;
 	return p;
@@ -191,6 +211,10 @@ static page *page_get(const cxm_context *ctx, series *s, uint32_t k, uint32_t id
 /* Page pi of tier k goes; so does the tier's directory with its last page. */
 static void page_drop(const cxm_context *ctx, series *s, uint32_t k, uint32_t pi)
 {
+	if (sparse(s->m))
+		for (uint32_t i = 0; i <= page_mask(s->m, k); i++)
+			account(s, -(int64_t)cxm__sketch_release((cxm_context *)ctx,
+								  page_cell(s->m, s->dir[k][pi], k, i)));
 	cxm__free((cxm_context *)ctx, s->dir[k][pi], page_bytes(s->m, k));
 	account(s, -(int64_t)page_bytes(s->m, k));
 	s->dir[k][pi] = NULL;
@@ -204,23 +228,31 @@ static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t i
 	if (!p || p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 		return;
 	p->tag[(idx & page_mask(s->m, k))] = TAG_EMPTY;
+	if (sparse(s->m)) { /* the store goes with the bucket */
+		sketch_cell *c = page_cell(s->m, p, k, idx);
+		account(s, -(int64_t)cxm__sketch_release((cxm_context *)ctx, c));
+		cxm__sketch_clear(&s->m->sk, c);
+	}
 	if (!--p->used && !s->m->dense)
 		page_drop(ctx, s, k, (idx >> s->m->page_shift[k]));
 }
 
 /* ---- series ------------------------------------------------------------------- */
 
-/* A DURATION keeps its distribution from the second tier up, so the finest
- * tier (many small buckets, rolled up every minute) holds only moments. */
+/* A DURATION keeps its distribution in every tier, each ring cell's bins
+ * in a store of its own that holds only the range used; the hot cell is
+ * full, so feeding it never allocates. The journeys' funnel times (dense
+ * series) and a DISTINCT keep their distribution from the second tier up:
+ * their finest tier holds only moments or counts. */
 void cxm__metric_layout(const cxm_context *ctx, metric *m)
 {
 	m->bins_tier = 0;
-	bool two_part = m->def.kind == CXM_KIND_DURATION || m->def.kind == CXM_KIND_DISTINCT;
+	bool two_part = (m->def.kind == CXM_KIND_DURATION && m->dense) || m->def.kind == CXM_KIND_DISTINCT;
 	if (two_part && ctx->n_tiers > 1)
 		m->bins_tier = 1;
 	size_t head = m->def.kind == CXM_KIND_DISTINCT ? sizeof(hll_cell) : sizeof(sketch_cell);
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		m->tier_cell[k] = k < m->bins_tier ? head : m->cell_size;
+		m->tier_cell[k] = k < m->bins_tier || sparse(m) ? head : m->cell_size;
 		m->page_shift[k] = 3; /* PAGE_SLOTS */
 		while (m->page_shift[k] && (m->tier_cell[k] << m->page_shift[k]) > PAGE_BYTES)
 			m->page_shift[k]--;
@@ -228,7 +260,9 @@ void cxm__metric_layout(const cxm_context *ctx, metric *m)
 	/* the header holds the hot cell and the lifetime cell (none for a
 	 * DISTINCT); the rings' pages come and go with their buckets */
 	m->life_size = m->def.kind == CXM_KIND_DISTINCT ? 0 : m->cell_size;
-	m->head_size = sizeof(series) + m->tier_cell[0] + m->life_size;
+	/* a sparse DURATION's hot cell is full: feeding it never allocates */
+	m->hot_size = sparse(m) ? m->cell_size : m->tier_cell[0];
+	m->head_size = sizeof(series) + m->hot_size + m->life_size;
 	/* then each tier's page directory, which a series keeps all its life */
 	for (uint32_t k = 0; k < ctx->n_tiers; k++)
 		m->head_size += sizeof(void *) * n_pages_of(ctx, m, k);
@@ -250,13 +284,18 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 	s->acct = acct;
 	s->hot_epoch = s->bins_epoch = TAG_EMPTY;
 	s->life = NULL;
+	if (m->def.kind == CXM_KIND_DURATION)
+		cxm__sketch_init(&m->sk, (sketch_cell *)(void *)s->hot, m->hot_size == m->cell_size);
 	if (m->life_size) {
-		s->life = (unsigned char *)s->hot + m->tier_cell[0];
-		cxm__cell_clear(m, s->life);
+		s->life = (unsigned char *)s->hot + m->hot_size;
+		if (m->def.kind == CXM_KIND_DURATION)
+			cxm__sketch_init(&m->sk, s->life, true);
+		else
+			cxm__cell_clear(m, s->life);
 	}
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
-	page **d = (page **)(void *)((unsigned char *)s->hot + m->tier_cell[0] + m->life_size);
+	page **d = (page **)(void *)((unsigned char *)s->hot + m->hot_size + m->life_size);
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
 		s->dir[k] = d;
 		for (uint32_t i = 0; i < n_pages_of(ctx, m, k); i++)
@@ -326,6 +365,32 @@ static void lost(const cxm_context *ctx)
 	atomic_fetch_add_explicit(&((cxm_context *)ctx)->lost_buckets, 1, memory_order_relaxed);
 }
 
+/* Merge src into the ring cell dst of s: a sparse DURATION's store
+ * grows to take src's bins first (when it cannot, the values are counted
+ * as saturated, not binned). */
+static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src)
+{
+	if (sparse(s->m)) {
+		const sketch_cell *c = src;
+		if (c->lo_bin <= c->hi_bin) {
+			int64_t d;
+			if (cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, dst, c->lo_bin, c->hi_bin,
+					      NULL, &d))
+				account(s, d);
+		}
+	}
+	cxm__cell_merge(s->m, dst, src);
+}
+
+bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi)
+{
+	int64_t d;
+	if (!cxm__sketch_cover(ctx, &s->m->sk, cell, lo, hi, NULL, &d))
+		return false;
+	account(s, d);
+	return true;
+}
+
 /* Whether epoch e of tier k is past every ring by now (ring_cell's NULL
  * that is not for want of memory). */
 static bool expired(const cxm_context *ctx, const series *s, uint32_t k, int64_t e)
@@ -348,7 +413,7 @@ static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const
 	int64_t y = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
 	void *dst = ring_cell(ctx, s, k + 1, y, false);
 	if (dst)
-		cxm__cell_merge(s->m, dst, cell);
+		merge_into(ctx, s, dst, cell);
 	else if (!expired(ctx, s, k + 1, y))
 		lost(ctx);
 }
@@ -452,7 +517,40 @@ static bool reserve_slot(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	return true;
 }
 
-bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e)
+static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log);
+
+/* Grow the store of the ring cell of bucket x of tier k (on a page
+ * reserve_slot gave it) to hold bins [lo, hi] now, logged so that the
+ * change can be undone or its old store freed; the page is pinned (one
+ * more use) until then, so that no eviction takes it away meanwhile. */
+static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t x, uint32_t lo,
+			 uint32_t hi, cover_log *log)
+{
+	if (!log || log->n == COVER_LOG_MAX)
+		return true; /* not reserved: a failure later counts as saturated */
+	const int64_t n = ctx->tiers[k].buckets;
+	uint32_t idx = (uint32_t)(((x % n) + n) % n);
+	page *p = page_of(s, k, idx);
+	if (!p)
+		return true;
+	sketch_cell *cell = page_cell(s->m, p, k, idx);
+	cover_rec *r = &log->r[log->n];
+	int64_t d;
+	if (!cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, cell, lo, hi, &r->old, &d))
+		return false;
+	if (d == 0)
+		return true; /* it held them already */
+	account(s, d);
+	p->used++;
+	r->s = s;
+	r->cell = cell;
+	r->k = k;
+	r->pi = idx >> s->m->page_shift[k];
+	log->n++;
+	return true;
+}
+
+bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v, cover_log *log)
 {
 	/* the bins-tier bucket of e (a DURATION's or DISTINCT's distribution) */
 	uint32_t b = s->m->bins_tier;
@@ -464,15 +562,50 @@ bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e)
 	}
 	if (e == s->hot_epoch || s->hot_epoch == TAG_EMPTY)
 		return true;
-	if (e < s->hot_epoch) /* late: into its own slot */
-		return reserve_slot(ctx, s, 0, e);
+	if (e < s->hot_epoch) { /* late: into its own slot */
+		if (!reserve_slot(ctx, s, 0, e))
+			return false;
+		const sketch_params *sp = &s->m->sk;
+		if (!sparse(s->m) || v == 0 || !(v >= sp->lo && v <= sp->hi))
+			return true;
+		uint32_t i = cxm__sketch_bin(sp, v);
+		return cover_logged(ctx, s, 0, e, i, i, log);
+	}
 	/* the hot bucket moves into its ring slot; what moving the ring on
 	 * evicts rolls up into coarser tiers */
 	int64_t top[CXM_MAX_TIERS];
 	top[0] = e;
 	for (uint32_t k = 1; k < CXM_MAX_TIERS; k++)
 		top[k] = TAG_EMPTY;
-	return cxm__series_reserve_tops(ctx, s, top);
+	return reserve_tops(ctx, s, top, log);
+}
+
+void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool undo)
+{
+	cxm_context *c = (cxm_context *)ctx;
+	while (log->n) {
+		cover_rec *r = &log->r[--log->n];
+		if (undo) {
+			account(r->s, -(int64_t)cxm__sketch_release(c, r->cell));
+			r->cell->bins = r->old.bins;
+			r->cell->base = r->old.base;
+			r->cell->cap = r->old.cap;
+		} else {
+			if (r->old.bins) {
+				cxm__free(c, r->old.bins, sizeof(uint32_t) * r->old.cap);
+				account(r->s, -(int64_t)(sizeof(uint32_t) * r->old.cap));
+			}
+			/* grown for a bucket that went elsewhere (a coarser tier):
+			 * back to what its bins need, as a loaded cell has */
+			if (r->cell->lo_bin > r->cell->hi_bin)
+				account(r->s, -(int64_t)cxm__sketch_release(c, r->cell));
+			else
+				(void)cxm__series_cover(c, r->s, r->cell, r->cell->lo_bin, r->cell->hi_bin);
+		}
+		page *p = r->s->dir[r->k][r->pi];
+		if (!--p->used)
+			page_drop(ctx, r->s, r->k, r->pi);
+	}
 }
 
 bool cxm__series_reserve_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t x)
@@ -486,9 +619,14 @@ bool cxm__series_reserve_bucket(const cxm_context *ctx, series *s, uint32_t k, i
 	return true;
 }
 
-bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, const int64_t *top)
+static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log)
 {
 	if (s->hot_epoch != TAG_EMPTY && !reserve_slot(ctx, s, 0, s->hot_epoch))
+		return false;
+	/* a sparse DURATION's hot bucket takes its bins into that slot's store */
+	const sketch_cell *hot = (const sketch_cell *)(const void *)s->hot;
+	if (log && s->hot_epoch != TAG_EMPTY && sparse(s->m) && hot->lo_bin <= hot->hi_bin &&
+	    !cover_logged(ctx, s, 0, s->hot_epoch, hot->lo_bin, hot->hi_bin, log))
 		return false;
 	int64_t rolled = TAG_EMPTY; /* the newest bucket rolled into tier k */
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
@@ -519,9 +657,18 @@ bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, const int64_t *
 			rolled = floordiv64(x * wk, wn);
 			if (!cxm__series_reserve_bucket(ctx, s, k + 1, rolled))
 				return false;
+			const sketch_cell *c = page_cell(s->m, page_of(s, k, idx), k, idx);
+			if (log && sparse(s->m) && c->lo_bin <= c->hi_bin &&
+			    !cover_logged(ctx, s, k + 1, rolled, c->lo_bin, c->hi_bin, log))
+				return false;
 		}
 	}
 	return true;
+}
+
+bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, const int64_t *top)
+{
+	return reserve_tops(ctx, s, top, NULL);
 }
 
 void cxm__series_unreserve(const cxm_context *ctx, series *s)
@@ -552,7 +699,7 @@ void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 	if (s->hot_epoch != TAG_EMPTY) {
 		void *old = tier_cell(ctx, s, 0, s->hot_epoch);
 		if (old)
-			cxm__cell_merge(s->m, old, s->hot);
+			merge_into(ctx, s, old, s->hot);
 		else
 			lost(ctx);
 	}
@@ -672,7 +819,13 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 		s->top_idx[k] = newest_idx;
 		if (k == 0 && newest != TAG_EMPTY && s->hot_epoch == TAG_EMPTY) {
 			page *p = page_of(s, 0, newest_idx);
-			memcpy(s->hot, page_cell(s->m, p, 0, newest_idx), s->m->tier_cell[0]);
+			void *cell = page_cell(s->m, p, 0, newest_idx);
+			if (sparse(s->m)) { /* into the full hot cell; the store stays */
+				cxm__cell_clear(s->m, s->hot);
+				cxm__cell_merge(s->m, s->hot, cell);
+			} else {
+				memcpy(s->hot, cell, s->m->tier_cell[0]);
+			}
 			slot_clear(ctx, s, 0, newest_idx);
 			s->hot_epoch = newest;
 		}
@@ -739,6 +892,9 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 	}
 	if (!dst)
 		return false;
-	cxm__cell_merge(s->m, dst, cell);
+	if (dst == (void *)s->hot)
+		cxm__cell_merge(s->m, dst, cell); /* full: nothing to grow */
+	else
+		merge_into(ctx, s, dst, cell);
 	return true;
 }

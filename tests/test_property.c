@@ -66,13 +66,14 @@
  * distribution at the finest tier: turn this on with it, and the quantiles
  * are checked against the data of [start_ms, end_ms) itself, with
  * quantile_start_ms, quantile_end_ms and quantile_n describing that very
- * interval. On the current engine 1 fails in the default rounds, first at
+ * interval. The engine keeps bins in every tier since snapshot format 2;
+ * before, 1 failed in the default rounds, first at
  * CXM_PROPERTY_SEED=0xfa8e585c4f5dd100 ("quantile_end_ms: got ..., expected
- * ...": the hour-widened interval); the values themselves fail too, e.g.
- * at 0x416aee95c0c7f79e: "cxm_query_quantiles (q 0.25, rank 1 of 4): got
+ * ...": the hour-widened interval), and on values, e.g. at
+ * 0x416aee95c0c7f79e: "cxm_query_quantiles (q 0.25, rank 1 of 4): got
  * 0.0562, exact 0.0405 (must be exact)" for a window of 4 durations whose
  * hours hold 6. */
-#define MINUTE_EXACT_QUANTILES 0
+#define MINUTE_EXACT_QUANTILES 1
 
 /* The same for a DISTINCT's registers (kept from the second tier up too):
  * 1 checks the estimate against the distinct ids of [start_ms, end_ms),

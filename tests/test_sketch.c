@@ -43,7 +43,7 @@ static double g_bimodal(void) { return unif() < 0.7 ? 0.05 + 0.01 * unif() : 300
 static sketch_cell *cell_new(const sketch_params *sp)
 {
 	sketch_cell *c = malloc(cxm__sketch_cell_size(sp));
-	cxm__sketch_clear(sp, c);
+	cxm__sketch_init(sp, c, true);
 	return c;
 }
 
@@ -240,12 +240,42 @@ static void public_api_heavy_tail(void **state)
 	cxm_context_free(ctx);
 }
 
+/* Bins that would pass 2^32 on a merge stop at it and count the excess as
+ * saturated; their neighbours add exactly (the merge adds in one plain
+ * pass and redoes it saturating only when a bin wrapped). */
+static void merge_saturates(void **state)
+{
+	(void)state;
+	sketch_params sp;
+	assert_int_equal(cxm__sketch_params_init(&sp, 1, 1000, 0.01, plain_alloc, NULL), CXM_OK);
+	sketch_cell *a = cell_new(&sp), *b = cell_new(&sp);
+	cxm__sketch_add(&sp, a, 10);
+	cxm__sketch_add(&sp, a, 20);
+	cxm__sketch_add(&sp, b, 10);
+	cxm__sketch_add(&sp, b, 20);
+	uint32_t i10 = cxm__sketch_bin(&sp, 10), i20 = cxm__sketch_bin(&sp, 20);
+	a->bins[i10] = UINT32_MAX - 5;
+	b->bins[i10] = 10;
+	b->bins[i20] = 7;
+	cxm__sketch_merge(&sp, a, b);
+	assert_int_equal(a->bins[i10], UINT32_MAX);
+	assert_int_equal(a->saturated, 5);
+	assert_int_equal(a->bins[i20], 8);
+	cxm__sketch_merge(&sp, a, b); /* no wrap this time for i20 */
+	assert_int_equal(a->bins[i20], 15);
+	assert_int_equal(a->saturated, 15);
+	free(a);
+	free(b);
+	free(sp.bounds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(relative_error_bound), cmocka_unit_test(bin_edges),
 		cmocka_unit_test(merge_is_exact),       cmocka_unit_test(out_of_range),
 		cmocka_unit_test(public_api_heavy_tail), cmocka_unit_test(huge_bounds),
+		cmocka_unit_test(merge_saturates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -518,10 +518,11 @@ static void test_load_rules(void **state)
 	assert_int_equal(cxm_snapshot_load_mem(b, m.p, m.len), CXM_OK);
 	cmp_ctx(a, b, START + 200 * STEP, false);
 	cxm_context_free(b);
-	/* another format version, with a good header checksum */
+	/* another format version (1: before durations kept their finest
+	 * buckets' bins), with a good header checksum */
 	unsigned char *c = malloc(m.len);
 	memcpy(c, m.p, m.len);
-	c[8] = 2;
+	c[8] = 1;
 	uint32_t crc = cxm__crc32c(0, c, 60);
 	memcpy(c + 60, &crc, 4);
 	b = new_ctx();

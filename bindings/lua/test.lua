@@ -812,9 +812,9 @@ local function traffic(m, first, n)
 	end
 end
 
--- A format-2 header with a good CRC32C: a snapshot from a newer libcxm.
-local V2_HEADER = "\137\67\88\77\13\10\26\10\2\0\0\0\64\0\0\0" .. string.rep("\0", 44) ..
-	"\76\221\154\142"
+-- A format-3 header with a good CRC32C: a snapshot from a newer libcxm.
+local NEWER_HEADER = "\137\67\88\77\13\10\26\10\3\0\0\0\64\0\0\0" .. string.rep("\0", 44) ..
+	"\230\41\244\42"
 
 do
 	local a, b = model(snapcfg()), model(snapcfg())
@@ -908,9 +908,9 @@ do
 	spit(bad, flipped)
 	fails("CORRUPT", "load of a damaged file", fresh.load, fresh, bad)
 	fails("CORRUPT", "merge_file of a damaged file", b.ctx.merge_file, b.ctx, bad)
-	fails("VERSION", "load_string of a newer format", fresh.load_string, fresh, V2_HEADER)
-	fails("VERSION", "merge_string of a newer format", b.ctx.merge_string, b.ctx, V2_HEADER)
-	spit(bad, V2_HEADER)
+	fails("VERSION", "load_string of a newer format", fresh.load_string, fresh, NEWER_HEADER)
+	fails("VERSION", "merge_string of a newer format", b.ctx.merge_string, b.ctx, NEWER_HEADER)
+	spit(bad, NEWER_HEADER)
 	fails("VERSION", "load of a newer format", fresh.load, fresh, bad)
 	fails("VERSION", "merge_file of a newer format", b.ctx.merge_file, b.ctx, bad)
 	os.remove(bad)
