@@ -181,7 +181,7 @@ static void free_shards(cxm_context *ctx)
 				series ***row = sh->rows[m];
 				if (!row)
 					continue;
-				for (uint32_t t = 0; t < ctx->max_touchpoints; t++) {
+				for (uint32_t t = 0; t < row_len(ctx); t++) {
 					series **grp = row[t];
 					if (!grp)
 						continue;
@@ -189,7 +189,7 @@ static void free_shards(cxm_context *ctx)
 						cxm__series_free(ctx, grp[s]);
 					cxm__free(ctx, grp, sizeof(series *) * (1 + ctx->max_segment_values));
 				}
-				cxm__free(ctx, row, sizeof(series **) * ctx->max_touchpoints);
+				cxm__free(ctx, row, sizeof(series **) * row_len(ctx));
 			}
 			cxm__free(ctx, sh->rows, sizeof(series ***) * ctx->max_metrics);
 		}

@@ -623,6 +623,14 @@ struct cxm_context {
 	const struct cxm_io *io; /* snapshot file I/O (fileio.h); NULL: POSIX. Tests replace it. */
 };
 
+/* A shard's row of a metric holds the groups of the touchpoints that map
+ * to that shard (tp % n_shards), at index tp / n_shards: row_len entries. */
+static inline uint32_t row_len(const cxm_context *ctx)
+{
+	return (ctx->max_touchpoints + ctx->n_shards - 1) / ctx->n_shards;
+}
+#define ROW(ctx, row, tp) ((row)[(tp) / (ctx)->n_shards])
+
 CXM_INTERNAL int64_t cxm__now(const cxm_context *ctx);
 /* A mutex for short critical sections: spins briefly before sleeping. */
 CXM_INTERNAL int cxm__mutex_init(pthread_mutex_t *m);

@@ -568,7 +568,7 @@ static void pass(expo *x, enum fam f)
 				/* re-read after every unlock: feeders add rows and series
 				 * (a series, once there, stays until the context is freed) */
 				series ***row = sh->rows[mid];
-				series **grp = row ? row[t] : NULL;
+				series **grp = row ? ROW(ctx, row, t) : NULL;
 				if (!grp)
 					break;
 				const series *s = grp[slot];

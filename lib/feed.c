@@ -146,20 +146,20 @@ static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, u
 	if (!row) {
 		if (!create)
 			return NULL;
-		row = cxm__calloc(ctx, ctx->max_touchpoints, sizeof(series **));
+		row = cxm__calloc(ctx, row_len(ctx), sizeof(series **));
 		if (!row)
 			return NULL;
 		sh->rows[mid] = row;
 		*made = true;
 	}
-	series **grp = row[tp];
+	series **grp = ROW(ctx, row, tp);
 	if (!grp) {
 		if (!create)
 			return NULL;
 		grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *));
 		if (!grp)
 			return NULL;
-		row[tp] = grp;
+		ROW(ctx, row, tp) = grp;
 		*made = true;
 	}
 	return &grp[slot];
@@ -246,12 +246,12 @@ static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 		series ***row = sh->rows[mid];
 		if (!row || !p->made_index)
 			continue;
-		if (row[tp] && all_null((void *const *)row[tp], grp_n)) {
-			cxm__free(ctx, row[tp], sizeof(series *) * grp_n);
-			row[tp] = NULL;
+		if (ROW(ctx, row, tp) && all_null((void *const *)ROW(ctx, row, tp), grp_n)) {
+			cxm__free(ctx, ROW(ctx, row, tp), sizeof(series *) * grp_n);
+			ROW(ctx, row, tp) = NULL;
 		}
-		if (all_null((void *const *)row, ctx->max_touchpoints)) {
-			cxm__free(ctx, row, sizeof(series **) * ctx->max_touchpoints);
+		if (all_null((void *const *)row, row_len(ctx))) {
+			cxm__free(ctx, row, sizeof(series **) * row_len(ctx));
 			sh->rows[mid] = NULL;
 		}
 	}
@@ -320,7 +320,7 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 			v = ix->measures[j].value;
 		}
 		series ***row = sh->rows[mid];
-		series **grp = row[ix->touchpoint];
+		series **grp = ROW(ctx, row, ix->touchpoint);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series *s = grp[p->slots[k]];
 			void *cell = cxm__series_cell(ctx, s, e);
@@ -476,7 +476,7 @@ cxm_status cxm_rewind(uint64_t *discarded, cxm_context *ctx, int64_t time_ms)
 		if (sh->watermark != WATERMARK_NONE && sh->watermark > time_ms) {
 			for (uint32_t m = 0; m < ctx->max_metrics; m++) {
 				series ***row = sh->rows[m];
-				for (uint32_t t = 0; row && t < ctx->max_touchpoints; t++) {
+				for (uint32_t t = 0; row && t < row_len(ctx); t++) {
 					series **grp = row[t];
 					for (uint32_t k = 0; grp && k <= ctx->max_segment_values; k++)
 						if (grp[k])

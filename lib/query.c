@@ -176,12 +176,12 @@ static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
 		series ***row = sh->rows[q->metric];
 		if (row) {
 			if (q->scope == CXM_SCOPE_TOUCHPOINT) {
-				series **grp = row[q->id];
+				series **grp = ROW(ctx, row, q->id);
 				if (grp && grp[r->slot])
 					read_series(ctx, r, grp[r->slot]);
 			} else {
-				for (uint32_t t = 0; t < n_tp; t++) {
-					series **grp = row[t];
+				for (uint32_t t = i; t < n_tp; t += ctx->n_shards) {
+					series **grp = ROW(ctx, row, t);
 					if (grp && grp[r->slot] && tp_in_scope(&md->touchpoints[t], q))
 						read_series(ctx, r, grp[r->slot]);
 				}

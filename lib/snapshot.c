@@ -549,7 +549,7 @@ static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, co
 			for (uint32_t slot = 0; slot < slots; slot++) {
 				/* looked up again each time: the lock may have been let go */
 				series ***row = sh->rows[mid];
-				series **grp = row ? row[tp] : NULL;
+				series **grp = row ? ROW(ctx, row, tp) : NULL;
 				if (!grp)
 					break;
 				if (!grp[slot])
@@ -1323,18 +1323,18 @@ static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, u
 	if (!row) {
 		if (!create)
 			return NULL;
-		if (!(row = cxm__calloc(ctx, ctx->max_touchpoints, sizeof(series **))))
+		if (!(row = cxm__calloc(ctx, row_len(ctx), sizeof(series **))))
 			return NULL;
 		sh->rows[mid] = row;
 		*made_row = true;
 	}
-	series **grp = row[tp];
+	series **grp = ROW(ctx, row, tp);
 	if (!grp) {
 		if (!create)
 			return NULL;
 		if (!(grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *))))
 			return NULL;
-		row[tp] = grp;
+		ROW(ctx, row, tp) = grp;
 		*made_grp = true;
 	}
 	return &grp[slot];
@@ -2012,21 +2012,21 @@ static void undo_made(cxm_context *dst, made *list, size_t n)
 			*ref = NULL;
 		}
 		series ***row = sh->rows[x->mid];
-		if (x->grp && row && row[x->tp]) {
+		if (x->grp && row && ROW(dst, row, x->tp)) {
 			bool none = true;
 			for (size_t i = 0; none && i <= dst->max_segment_values; i++)
-				none = row[x->tp][i] == NULL;
+				none = ROW(dst, row, x->tp)[i] == NULL;
 			if (none) {
-				cxm__free(dst, row[x->tp], sizeof(series *) * (1 + (size_t)dst->max_segment_values));
-				row[x->tp] = NULL;
+				cxm__free(dst, ROW(dst, row, x->tp), sizeof(series *) * (1 + (size_t)dst->max_segment_values));
+				ROW(dst, row, x->tp) = NULL;
 			}
 		}
 		if (x->row && row) {
 			bool none = true;
-			for (size_t i = 0; none && i < dst->max_touchpoints; i++)
+			for (size_t i = 0; none && i < row_len(dst); i++)
 				none = row[i] == NULL;
 			if (none) {
-				cxm__free(dst, row, sizeof(series **) * dst->max_touchpoints);
+				cxm__free(dst, row, sizeof(series **) * row_len(dst));
 				sh->rows[x->mid] = NULL;
 			}
 		}
@@ -2107,7 +2107,7 @@ static void unreserve_all(cxm_context *dst)
 		shard *sh = &dst->shards[i];
 		pthread_mutex_lock(&sh->lock);
 		for (uint32_t m = 0; sh->rows && m < dst->max_metrics; m++)
-			for (uint32_t t = 0; sh->rows[m] && t < dst->max_touchpoints; t++)
+			for (uint32_t t = 0; sh->rows[m] && t < row_len(dst); t++)
 				for (uint32_t v = 0; sh->rows[m][t] && v <= dst->max_segment_values; v++)
 					if (sh->rows[m][t][v])
 						cxm__series_unreserve(dst, sh->rows[m][t][v]);
