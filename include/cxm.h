@@ -414,7 +414,7 @@ typedef enum cxm_preset {
 	CXM_PRESET_CES7 = 5,   /**< 1–7; easy 5–7 (top), difficult 1–3 (bottom); MEAN, with NET. */
 	CXM_PRESET_CES5 = 6,   /**< 1–5; easy 4–5, difficult 1–2; MEAN, with NET. */
 	CXM_PRESET_CXI = 7,    /**< Three questions (effective, easy, enjoyable) 1–10; top 9–10, bottom 1–6 each; NET averaged over questions. */
-	CXM_PRESET_DURATION = 8, /**< Seconds; 1 ms … 7 days at ≤ 1 % relative error; MEAN, with quantiles (per hour: see cxm_result::quantile_start_ms). */
+	CXM_PRESET_DURATION = 8, /**< Seconds; 1 ms … 7 days at ≤ 1 % relative error; MEAN, with quantiles over the window itself (see cxm_result::quantile_start_ms). */
 	CXM_PRESET_RATE = 9,   /**< Yes/no; SHARE of yes among observations. */
 	CXM_PRESET_AMOUNT = 10, /**< Any finite number; SUM, with mean. */
 	CXM_PRESET_VOLUME = 11, /**< Interactions; COUNT. */
@@ -1013,7 +1013,7 @@ typedef struct cxm_result {
 	double p50;         /**< DURATION: median, within the metric's relative error. */
 	double p90;         /**< DURATION: 90th percentile. */
 	double p99;         /**< DURATION: 99th percentile. */
-	int64_t quantile_start_ms; /**< DURATION, DISTINCT: the quantiles, or the distinct count, describe [quantile_start_ms, quantile_end_ms): the window widened to whole hours (whole buckets of the second tier). */
+	int64_t quantile_start_ms; /**< DURATION, DISTINCT: the quantiles, or the distinct count, describe [quantile_start_ms, quantile_end_ms): for a DURATION the window itself (its distribution is kept in every tier), for a DISTINCT the window widened to whole buckets of the second tier (whole hours by default). */
 	int64_t quantile_end_ms;   /**< DURATION, DISTINCT: end of that interval. */
 	uint64_t quantile_n;       /**< DURATION, DISTINCT: values (interactions with a customer id) in that interval. */
 	uint32_t questions; /**< INDEX: questions; else 1. */
