@@ -373,7 +373,9 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 		res->quantile_start_ms = r->qa;
 		res->quantile_end_ms = r->qb;
 		res->quantile_n = h->dn;
-		res->value = cxm__hll_estimate(m, h);
+		/* no id in the window: none is distinct in it, whatever the
+		 * registers of the hours around it hold */
+		res->value = h->n ? cxm__hll_estimate(m, h) : 0;
 		double rel = 1.04 / sqrt((double)((size_t)1 << m->def.precision));
 		res->ci_low = fmax(0, res->value * (1 - z * rel));
 		res->ci_high = res->value * (1 + z * rel);
