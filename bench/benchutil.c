@@ -6,6 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+void bench_die(const char *what, const cxm_context *ctx, cxm_status st)
+{
+	fprintf(stderr, "cxm_bench: %s: %s (%s)\n", what, cxm_strerror(st), cxm_errmsg(ctx));
+	exit(1);
+}
+
 double now_s(void)
 {
 	struct timespec t;

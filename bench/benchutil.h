@@ -13,6 +13,16 @@
 
 #define MIB 1048576.0
 
+/* Print "cxm_bench: what: status (message)" and exit(1). */
+void bench_die(const char *what, const cxm_context *ctx, cxm_status st) __attribute__((noreturn));
+/* Run a libcxm call; any status but CXM_OK ends the program (bench_die). */
+#define CHECK(ctx, call)                                                                       \
+	do {                                                                                   \
+		cxm_status st_ = (call);                                                       \
+		if (st_)                                                                       \
+			bench_die(#call, ctx, st_);                                            \
+	} while (0)
+
 /* Seconds on CLOCK_MONOTONIC. */
 double now_s(void);
 

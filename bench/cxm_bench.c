@@ -44,18 +44,6 @@ static const char *const WNAME[N_W] = {"24h", "7d", "30d"};
  * exactly the day of data; the clock says the day is over. */
 #define Q_END (DAY0 + DAY - 1)
 
-static void die(const char *what, cxm_context *ctx, cxm_status st)
-{
-	fprintf(stderr, "cxm_bench: %s: %s (%s)\n", what, cxm_strerror(st), cxm_errmsg(ctx));
-	exit(1);
-}
-#define CHECK(ctx, call)                                                                       \
-	do {                                                                                   \
-		cxm_status st_ = (call);                                                       \
-		if (st_)                                                                       \
-			die(#call, ctx, st_);                                                  \
-	} while (0)
-
 static int64_t clock_now = DAY0 + DAY;
 static int64_t bench_clock(void *o)
 {
@@ -94,7 +82,7 @@ static void *feed_thread(void *p)
 			size_t acc = 0;
 			cxm_status st = cxm_feed_batch(&acc, j->ctx, &j->ix[from], n, NULL, 0, NULL);
 			if (st != CXM_OK && st != CXM_ERR_REJECTED)
-				die("cxm_feed_batch", j->ctx, st);
+				bench_die("cxm_feed_batch", j->ctx, st);
 			ok += acc;
 		} else {
 			for (size_t i = from; i < from + n; i++)

@@ -13,18 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void die(const char *what, cxm_context *ctx, cxm_status st)
-{
-	fprintf(stderr, "cxm_bench: %s: %s (%s)\n", what, cxm_strerror(st), cxm_errmsg(ctx));
-	exit(1);
-}
-#define CHECK(ctx, call)                                                                       \
-	do {                                                                                   \
-		cxm_status st_ = (call);                                                       \
-		if (st_)                                                                       \
-			die(#call, ctx, st_);                                                  \
-	} while (0)
-
 static void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n, size);

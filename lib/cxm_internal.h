@@ -574,6 +574,10 @@ CXM_INTERNAL cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint3
 CXM_INTERNAL uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms);
 CXM_INTERNAL bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 					   const void *cell);
+/* Count a bucket whose data no memory could be found for
+ * (cxm_stats::lost_buckets). A dense series (metric.dense) never loses
+ * one: its cells always exist. */
+CXM_INTERNAL void cxm__series_lost(const cxm_context *ctx);
 
 /* ---- context ------------------------------------------------------------ */
 

@@ -640,13 +640,8 @@ static inline int64_t writable_epoch(const cxm_context *ctx, const series *s, in
 	return e;
 }
 
-/* A funnel count with no memory for its time bucket: counted as lost
- * (cxm_stats::lost_buckets), as a roll-up without memory is. */
-static void lost_count(cxm_context *ctx)
-{
-	atomic_fetch_add_explicit(&ctx->lost_buckets, 1, memory_order_relaxed);
-}
-
+/* Funnel and churn series are dense (every page allocated with them), so
+ * their cells are always there: these folds cannot fail. */
 static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *op)
 {
 	if (!g)
@@ -655,24 +650,14 @@ static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *
 	if (op->kind == JOP_COUNT) {
 		int64_t e = writable_epoch(ctx, g->counts, floordiv64(op->t_ms, w0));
 		uint64_t *c = cxm__series_cell(ctx, g->counts, e);
-		if (!c) {
-			lost_count(ctx);
-			return;
-		}
 		for (uint32_t k = op->a; k <= op->b; k++)
 			c[1 + k]++;
 		return;
 	}
 	series *s = g->times[op->a];
 	int64_t e = writable_epoch(ctx, s, floordiv64(op->t_ms, w0));
-	sketch_cell *c = cxm__series_cell(ctx, s, e);
-	sketch_cell *bc = c ? cxm__series_bins_cell(ctx, s, e) : NULL;
-	if (!bc) {
-		lost_count(ctx);
-		return;
-	}
-	cxm__sketch_add_moments(c, op->v);
-	cxm__sketch_add_dist(&mod->time_m.sk, bc, op->v);
+	cxm__sketch_add_moments(cxm__series_cell(ctx, s, e), op->v);
+	cxm__sketch_add_dist(&mod->time_m.sk, cxm__series_bins_cell(ctx, s, e), op->v);
 }
 
 void cxm__journey_count(cxm_context *ctx, const jop *op)
@@ -866,10 +851,7 @@ void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 	pthread_mutex_lock(&mod->lock);
 	int64_t e = writable_epoch(ctx, mod->churn, floordiv64(t_ms, ctx->tiers[0].bucket_ms));
 	uint64_t *c = cxm__series_cell(ctx, mod->churn, e);
-	if (c)
-		c[1]++;
-	else
-		lost_count(ctx);
+	c[1]++;
 	pthread_mutex_unlock(&mod->lock);
 }
 
@@ -1490,14 +1472,13 @@ typedef struct add_arg {
 static void add_bucket(void *arg, int64_t e, const void *cell)
 {
 	add_arg *a = arg;
-	if (!cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell))
-		lost_count(a->dst);
+	(void)cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell); /* dense: cannot fail */
 }
 
 static void series_add(cxm_context *dst, series *d, const cxm_context *src, const series *s)
 {
-	if (s->hot_epoch != TAG_EMPTY && !cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot))
-		lost_count(dst);
+	if (s->hot_epoch != TAG_EMPTY) /* dense: cannot fail */
+		(void)cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot);
 	for (uint32_t k = 0; k < src->n_tiers; k++) {
 		add_arg a = {dst, d, k};
 		cxm__series_each(src, s, k, add_bucket, &a);

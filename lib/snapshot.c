@@ -2122,7 +2122,7 @@ static void stream_add(stream *S, series *d, uint32_t k, int64_t e)
 {
 	if (cxm__series_merge_bucket(S->dst, d, k, e, S->cell))
 		return;
-	atomic_fetch_add(&S->dst->lost_buckets, 1);
+	cxm__series_lost(S->dst);
 	if (!S->late)
 		S->late = cxm__fail(S->dst, CXM_ERR_NO_MEMORY,
 				    "merge: no memory for a time bucket; the merge is incomplete");

@@ -360,7 +360,7 @@ static void *ring_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 	}
 }
 
-static void lost(const cxm_context *ctx)
+void cxm__series_lost(const cxm_context *ctx)
 {
 	atomic_fetch_add_explicit(&((cxm_context *)ctx)->lost_buckets, 1, memory_order_relaxed);
 }
@@ -415,7 +415,7 @@ static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const
 	if (dst)
 		merge_into(ctx, s, dst, cell);
 	else if (!expired(ctx, s, k + 1, y))
-		lost(ctx);
+		cxm__series_lost(ctx);
 }
 
 /* The ring slot of epoch e in tier k, from the slot of the newest epoch:
@@ -701,7 +701,7 @@ void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 		if (old)
 			merge_into(ctx, s, old, s->hot);
 		else
-			lost(ctx);
+			cxm__series_lost(ctx);
 	}
 	/* move the ring on (evict, roll up); e's data goes to the hot cell,
 	 * so its slot takes no page until a newer bucket comes */
