@@ -347,7 +347,8 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 				break;
 			}
 			/* a page reserved for a roll-up that landed elsewhere */
-			cxm__series_unreserve(ctx, s);
+			if (s->reserved)
+				cxm__series_unreserve(ctx, s);
 		}
 	}
 }
