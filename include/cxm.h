@@ -1161,7 +1161,12 @@ typedef struct cxm_stats {
 	 * (0 unless the allocator failed or cxm_config::max_memory was
 	 * reached; feeding itself never loses an accepted interaction). */
 	uint64_t lost_buckets;
-	uint64_t reserved[7];      /**< 0. */
+	/** Duration time buckets left in their larger, unpacked form because
+	 * no memory could be had to pack them (see cxm_series_bytes()): their
+	 * data is whole and every answer the same; only memory is larger
+	 * until the bucket is next written or expires. */
+	uint64_t unpacked_buckets;
+	uint64_t reserved[6];      /**< 0. */
 } cxm_stats;
 
 /**

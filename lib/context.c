@@ -225,6 +225,7 @@ cxm_status cxm_context_new(cxm_context **out, const cxm_config *cfg)
 	atomic_init(&ctx->wm_epoch, WATERMARK_NONE);
 	atomic_init(&ctx->n_series, 0);
 	atomic_init(&ctx->lost_buckets, 0);
+	atomic_init(&ctx->unpacked, 0);
 	atomic_init(&ctx->customers, NULL);
 	for (int i = 0; i < CXM_STATUS_COUNT; i++)
 		atomic_init(&ctx->rejected[i], 0);
@@ -317,6 +318,7 @@ cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx)
 	cxm__customers_stats(ctx, &s);
 	s.memory_bytes = atomic_load_explicit(&ctx->memory, memory_order_relaxed);
 	s.lost_buckets = atomic_load_explicit(&ctx->lost_buckets, memory_order_relaxed);
+	s.unpacked_buckets = atomic_load_explicit(&ctx->unpacked, memory_order_relaxed);
 	cxm__put_out(out, &s, sizeof s);
 	return CXM_OK;
 }

@@ -124,9 +124,22 @@ typedef struct sketch_cell {
 	uint64_t zero, under, over, saturated;
 	double dmin, dmax;
 	uint32_t lo_bin, hi_bin; /* used bins are [lo_bin, hi_bin]; lo_bin > hi_bin when none */
-	uint32_t base, cap;      /* the store holds bins [base, base + cap) */
+	uint32_t base, cap;      /* the store holds bins [base, base + cap), or is packed */
 	uint32_t *bins;          /* bin i at bins[i - base]; NULL: no store */
 } sketch_cell;
+
+/* A ring cell whose used bins are few for their range keeps them packed
+ * instead: cap is SKETCH_PACKED | m, and the store is m bin numbers in
+ * increasing order, then their m counts. Only sketch.c reads or writes a
+ * store's layout. A merge or a value goes into a packed store only after
+ * a cover listed its bins (with count 0 until then); a store left with a
+ * 0 is packed again by cxm__sketch_fit. */
+#define SKETCH_PACKED 0x80000000u
+static inline size_t cxm__sketch_store_bytes(uint32_t cap)
+{
+	return cap & SKETCH_PACKED ? 2 * sizeof(uint32_t) * (cap & ~SKETCH_PACKED)
+				   : sizeof(uint32_t) * cap;
+}
 
 /* A store a cover replaced, kept until the change is committed. */
 typedef struct sketch_store {
@@ -153,6 +166,21 @@ CXM_INTERNAL size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c);
  * saturated. */
 CXM_INTERNAL bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
 				    uint32_t lo, uint32_t hi, sketch_store *old, int64_t *delta);
+/* As cxm__sketch_cover for the bins `like` uses, in the shape the merge of
+ * like into c will leave (packed when that is smaller): the merge then
+ * neither allocates nor needs packing after. */
+CXM_INTERNAL bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
+					 const sketch_cell *like, sketch_store *old, int64_t *delta);
+/* Give a ring cell the store its bins need, packed or as a range,
+ * whichever is smaller (a function of the bins alone, so that a loaded
+ * cell weighs what the saved one did); none when no bin is used. *delta
+ * gets the bytes it grew or shrank by; false: no memory for the new
+ * store, the old one stays (the cell is unchanged and correct). */
+CXM_INTERNAL bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
+				  int64_t *delta);
+/* The counts of bins [lo_bin, hi_bin] as little-endian 32-bit numbers at
+ * out (4 * (hi_bin - lo_bin + 1) bytes; the cell has used bins). */
+CXM_INTERNAL void cxm__sketch_bins_out(const sketch_cell *c, unsigned char *out);
 CXM_INTERNAL void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v);
 CXM_INTERNAL void cxm__sketch_add_moments(sketch_cell *c, double v);
 /* Returns the bin v went to, or UINT32_MAX for 0, under and over. */
@@ -529,6 +557,9 @@ CXM_INTERNAL bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t
 CXM_INTERNAL void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool undo);
 /* A loaded ring cell of s: its store made to hold bins [lo, hi]. */
 CXM_INTERNAL bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi);
+/* A ring cell of s whose bins were written: its store packed or not,
+ * whichever is smaller (cxm__sketch_fit); left as it is without memory. */
+CXM_INTERNAL void cxm__series_fit(cxm_context *ctx, series *s, void *cell);
 /* Before a merge adds buckets: pages for bucket x of tier k wherever it
  * may land (tier k or a coarser one), and for the buckets of s that tops
  * of the source (top[k] per tier, TAG_EMPTY for none) make roll up;
@@ -623,6 +654,7 @@ struct cxm_context {
 	_Atomic uint64_t n_series;
 	_Atomic uint64_t memory;
 	_Atomic uint64_t lost_buckets; /* buckets no memory was found for (window.c) */
+	_Atomic uint64_t unpacked; /* duration stores no memory was found to pack (window.c) */
 	_Atomic uint64_t rejected[CXM_STATUS_COUNT];
 	const struct cxm_io *io; /* snapshot file I/O (fileio.h); NULL: POSIX. Tests replace it. */
 };

@@ -70,6 +70,23 @@ static void stats_clear(sketch_cell *c)
 	/* bins are zeroed lazily: only [lo_bin, hi_bin] is ever read */
 }
 
+static inline bool is_inline(const sketch_cell *c)
+{
+	return c->bins == (const uint32_t *)(const void *)(c + 1);
+}
+
+static inline bool packed(const sketch_cell *c)
+{
+	return c->cap & SKETCH_PACKED;
+}
+
+/* Entries of a packed store: bin numbers at bins[0, m), counts at
+ * bins[m, 2m). */
+static inline uint32_t n_packed(const sketch_cell *c)
+{
+	return c->cap & ~SKETCH_PACKED;
+}
+
 void cxm__sketch_init(const sketch_params *sp, sketch_cell *c, bool full)
 {
 	stats_clear(c);
@@ -87,26 +104,69 @@ void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c)
 {
 	(void)sp;
 	stats_clear(c);
+	if (c->bins && packed(c)) /* a range store's bins are zeroed as they come into use */
+		memset(c->bins + n_packed(c), 0, sizeof(uint32_t) * n_packed(c));
 }
 
-static inline bool is_inline(const sketch_cell *c)
+/* Bins of c with a count. */
+static uint32_t count_used(const sketch_cell *c)
 {
-	return c->bins == (const uint32_t *)(const void *)(c + 1);
+	if (c->lo_bin > c->hi_bin)
+		return 0;
+	uint32_t m = 0;
+	if (packed(c)) {
+		for (uint32_t j = 0; j < n_packed(c); j++)
+			m += c->bins[n_packed(c) + j] != 0;
+		return m;
+	}
+	const uint32_t *b = c->bins + (c->lo_bin - c->base), n = c->hi_bin - c->lo_bin + 1;
+	for (uint32_t i = 0; i < n; i++) /* vectorized */
+		m += b[i] != 0;
+	return m;
+}
+
+static int64_t packed_find(const sketch_cell *c, uint32_t i);
+
+/* The count of bin i in c (0: none, or not in the store). */
+static uint32_t count_of(const sketch_cell *c, uint32_t i)
+{
+	if (c->lo_bin > c->hi_bin || i < c->lo_bin || i > c->hi_bin)
+		return 0;
+	if (packed(c)) {
+		int64_t j = packed_find(c, i);
+		return j < 0 ? 0 : c->bins[n_packed(c) + (uint32_t)j];
+	}
+	return c->bins[i - c->base];
+}
+
+/* Entry of bin i in packed c, or -1. */
+static int64_t packed_find(const sketch_cell *c, uint32_t i)
+{
+	uint32_t lo = 0, hi = n_packed(c);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (c->bins[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n_packed(c) && c->bins[lo] == i ? (int64_t)lo : -1;
 }
 
 size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c)
 {
 	if (!c->bins || is_inline(c))
 		return 0;
-	size_t bytes = sizeof(uint32_t) * c->cap;
+	size_t bytes = cxm__sketch_store_bytes(c->cap);
 	cxm__free(ctx, c->bins, bytes);
 	c->bins = NULL;
 	c->base = c->cap = 0;
 	return bytes;
 }
 
-bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, uint32_t lo,
-		       uint32_t hi, sketch_store *old, int64_t *delta)
+/* cxm__sketch_cover as a range store, whatever the bins. */
+static bool cover_range(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, uint32_t lo,
+			uint32_t hi, sketch_store *old, int64_t *delta)
 {
 	*delta = 0;
 	if (old)
@@ -126,27 +186,240 @@ bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c
 	b = (b | 7u) < sp->nb ? (b | 7u) : sp->nb - 1;
 	uint32_t cap = b - a + 1;
 	if (c->bins && c->base == a && c->cap == cap)
-		return true; /* exactly that already */
+		return true; /* exactly that already (never packed: the flag) */
 	uint32_t *bins = cxm__alloc(ctx, sizeof(uint32_t) * cap);
 	if (!bins)
 		return false;
-	if (used)
+	if (used && packed(c)) { /* unpacked, to be written */
+		const uint32_t m = n_packed(c);
+		memset(bins + (c->lo_bin - a), 0, sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
+		for (uint32_t j = 0; j < m; j++)
+			if (c->bins[m + j]) /* a listed 0 may lie outside the range */
+				bins[c->bins[j] - a] = c->bins[m + j];
+	} else if (used) {
 		memcpy(bins + (c->lo_bin - a), c->bins + (c->lo_bin - c->base),
 		       sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
+	}
 	int64_t d = (int64_t)sizeof(uint32_t) * cap;
 	if (old) { /* the caller frees it, or puts it back */
 		old->bins = c->bins;
 		old->base = c->base;
 		old->cap = c->cap;
 	} else if (c->bins) {
-		cxm__free(ctx, c->bins, sizeof(uint32_t) * c->cap);
-		d -= (int64_t)sizeof(uint32_t) * c->cap;
+		cxm__free(ctx, c->bins, cxm__sketch_store_bytes(c->cap));
+		d -= (int64_t)cxm__sketch_store_bytes(c->cap);
 	}
 	c->bins = bins;
 	c->base = a;
 	c->cap = cap;
 	*delta = d;
 	return true;
+}
+
+bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, uint32_t lo,
+		       uint32_t hi, sketch_store *old, int64_t *delta)
+{
+	if (packed(c) && lo == hi) { /* a late value: its bin added to the list */
+		*delta = 0;
+		if (old)
+			old->bins = NULL;
+		if (packed_find(c, lo) >= 0)
+			return true;
+		uint32_t one[2] = {lo, 1};
+		sketch_cell v = {.lo_bin = lo, .hi_bin = lo, .cap = SKETCH_PACKED | 1, .bins = one};
+		return cxm__sketch_cover_like(ctx, sp, c, &v, old, delta);
+	}
+	return cover_range(ctx, sp, c, lo, hi, old, delta);
+}
+
+/* The bins of a cell with a count, in increasing order, packed or not. */
+typedef struct cursor {
+	const sketch_cell *c;
+	uint32_t at, end; /* packed: entry index; else bin number */
+} cursor;
+
+static inline void cursor_init(cursor *k, const sketch_cell *c)
+{
+	k->c = c;
+	if (c && c->bins && packed(c)) { /* every entry listed, 0s too */
+		k->at = 0;
+		k->end = n_packed(c);
+	} else if (!c || !c->bins || c->lo_bin > c->hi_bin) {
+		k->at = k->end = 0;
+	} else {
+		k->at = c->lo_bin;
+		k->end = c->hi_bin + 1;
+	}
+}
+
+/* The next bin with a count (the packed store's 0s, made by a cover
+ * before its merge, too); UINT32_MAX at the end. */
+static inline uint32_t cursor_peek(cursor *k, uint32_t *count)
+{
+	const sketch_cell *c = k->c;
+	if (k->at < k->end && packed(c)) {
+		*count = c->bins[n_packed(c) + k->at];
+		return c->bins[k->at];
+	}
+	for (; k->at < k->end; k->at++)
+		if ((*count = c->bins[k->at - c->base]) != 0)
+			return k->at;
+	return UINT32_MAX;
+}
+
+static inline void cursor_next(cursor *k)
+{
+	k->at++;
+}
+
+bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
+			    const sketch_cell *like, sketch_store *old, int64_t *delta)
+{
+	*delta = 0;
+	if (old)
+		old->bins = NULL;
+	if (is_inline(c) || like->lo_bin > like->hi_bin)
+		return true;
+	if (c->bins && !packed(c) && like->lo_bin >= c->base && like->hi_bin < c->base + c->cap)
+		return true; /* a range store that holds them (fit shrinks it after) */
+	const bool used = c->bins && c->lo_bin <= c->hi_bin;
+	uint32_t lo = like->lo_bin, hi = like->hi_bin;
+	if (used) {
+		lo = c->lo_bin < lo ? c->lo_bin : lo;
+		hi = c->hi_bin > hi ? c->hi_bin : hi;
+	}
+	const uint32_t a = lo & ~7u, z = (hi | 7u) < sp->nb ? (hi | 7u) : sp->nb - 1;
+	/* the bins the two hold between them: like's, and c's that like
+	 * lacks (c listed, or a range store's bins with a count) */
+	const uint32_t nl = count_used(like);
+	uint32_t m = nl, cx = 0, cy = 0;
+	if (packed(c)) {
+		uint32_t hits = 0;
+		for (uint32_t j = 0; j < n_packed(c); j++)
+			hits += count_of(like, c->bins[j]) != 0;
+		if (hits == nl)
+			return true; /* holds every one of them already */
+		m += n_packed(c) - hits;
+	} else if (used) {
+		cursor x;
+		cursor_init(&x, c);
+		for (uint32_t i; (i = cursor_peek(&x, &cx)) != UINT32_MAX; cursor_next(&x))
+			m += count_of(like, i) == 0;
+	}
+	cursor x, y;
+	if (!m || 2 * (size_t)m >= (size_t)(z - a + 1))
+		return cover_range(ctx, sp, c, lo, hi, old, delta);
+	/* packed: those bins, with c's counts (0 for the new ones, until
+	 * the merge this cover is for) */
+	uint32_t *p = cxm__alloc(ctx, 2 * sizeof(uint32_t) * m);
+	if (!p)
+		return false;
+	cursor_init(&x, c->bins ? c : NULL);
+	cursor_init(&y, like);
+	for (uint32_t j = 0; j < m;) {
+		uint32_t bx = cursor_peek(&x, &cx), by = cursor_peek(&y, &cy);
+		if (by < bx && !cy) { /* a 0 like lists: not one of its bins */
+			cursor_next(&y);
+			continue;
+		}
+		p[j] = bx < by ? bx : by;
+		p[m + j++] = bx <= by ? cx : 0;
+		if (bx <= by)
+			cursor_next(&x);
+		if (by <= bx)
+			cursor_next(&y);
+	}
+	int64_t d = (int64_t)(2 * sizeof(uint32_t) * m);
+	if (old) {
+		old->bins = c->bins;
+		old->base = c->base;
+		old->cap = c->cap;
+	} else if (c->bins) {
+		cxm__free(ctx, c->bins, cxm__sketch_store_bytes(c->cap));
+		d -= (int64_t)cxm__sketch_store_bytes(c->cap);
+	}
+	c->bins = p;
+	c->base = 0;
+	c->cap = SKETCH_PACKED | m;
+	*delta = d;
+	return true;
+}
+
+bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, int64_t *delta)
+{
+	*delta = 0;
+	if (!c->bins || is_inline(c))
+		return true;
+	if (c->lo_bin > c->hi_bin) {
+		*delta = -(int64_t)cxm__sketch_release(ctx, c);
+		return true;
+	}
+	const uint32_t lo = c->lo_bin, hi = c->hi_bin;
+	uint32_t m = 0;
+	if (packed(c)) {
+		m = n_packed(c);
+		bool zeros = false; /* a cover's, whose merge went elsewhere */
+		for (uint32_t j = 0; j < m; j++)
+			zeros |= c->bins[m + j] == 0;
+		if (!zeros)
+			return true; /* as small as it gets */
+		uint32_t k = 0;
+		for (uint32_t j = 0; j < m; j++)
+			k += c->bins[m + j] != 0;
+		m = k;
+	} else {
+		const uint32_t *b = c->bins + (lo - c->base);
+		for (uint32_t i = 0; i <= hi - lo; i++)
+			m += b[i] != 0;
+	}
+	/* the range store cxm__sketch_cover would make for these bins */
+	const uint32_t a = lo & ~7u, z = (hi | 7u) < sp->nb ? (hi | 7u) : sp->nb - 1;
+	if (!m || 2 * (size_t)m >= (size_t)(z - a + 1)) {
+		if (!packed(c) && c->base == a && c->cap == z - a + 1)
+			return true;
+		return cover_range(ctx, sp, c, lo, hi, NULL, delta);
+	}
+	uint32_t *p = cxm__alloc(ctx, 2 * sizeof(uint32_t) * m);
+	if (!p)
+		return false;
+	cursor x;
+	cursor_init(&x, c);
+	uint32_t cnt;
+	for (uint32_t j = 0, i; (i = cursor_peek(&x, &cnt)) != UINT32_MAX; cursor_next(&x))
+		if (cnt) {
+			p[j] = i;
+			p[m + j++] = cnt;
+		}
+	*delta = (int64_t)(2 * sizeof(uint32_t) * m) - (int64_t)cxm__sketch_store_bytes(c->cap);
+	cxm__free(ctx, c->bins, cxm__sketch_store_bytes(c->cap));
+	c->bins = p;
+	c->base = 0;
+	c->cap = SKETCH_PACKED | m;
+	return true;
+}
+
+static inline void put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+void cxm__sketch_bins_out(const sketch_cell *c, unsigned char *out)
+{
+	const uint32_t lo = c->lo_bin, n = c->hi_bin - c->lo_bin + 1;
+	if (packed(c)) {
+		const uint32_t m = n_packed(c);
+		memset(out, 0, 4 * (size_t)n);
+		for (uint32_t j = 0; j < m; j++)
+			if (c->bins[m + j]) /* a listed 0 may lie outside the range */
+				put_le32(out + 4 * (size_t)(c->bins[j] - lo), c->bins[m + j]);
+		return;
+	}
+	const uint32_t *b = c->bins + (lo - c->base);
+	for (uint32_t i = 0; i < n; i++)
+		put_le32(out + 4 * (size_t)i, b[i]);
 }
 
 /* log2 from the exponent and mantissa bits, within about 0.09. */
@@ -179,9 +452,11 @@ static inline void bins_zero(sketch_cell *c, uint32_t from, uint32_t to)
 		memset(&c->bins[from - c->base], 0, sizeof(uint32_t) * (to - from + 1));
 }
 
+/* Whether bins [lo, hi] can be written in place (never in a packed
+ * store: its flag makes cap too large to pass). */
 static inline bool covers(const sketch_cell *c, uint32_t lo, uint32_t hi)
 {
-	return c->bins && lo >= c->base && hi < c->base + c->cap;
+	return c->bins && !packed(c) && lo >= c->base && hi < c->base + c->cap;
 }
 
 /* Make [lo, hi] part of the used range, zeroing bins newly covered. */
@@ -233,6 +508,18 @@ void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v,
 		c->under++;
 	} else if (v > sp->hi) {
 		c->over++;
+	} else if (packed(c)) { /* a late value whose bin a cover listed */
+		int64_t j = packed_find(c, i);
+		uint32_t *n = j < 0 ? NULL : &c->bins[n_packed(c) + (uint32_t)j];
+		if (!n || *n == UINT32_MAX) {
+			c->saturated++;
+		} else {
+			(*n)++;
+			if (c->lo_bin > c->hi_bin)
+				c->lo_bin = c->hi_bin = i;
+			c->lo_bin = i < c->lo_bin ? i : c->lo_bin;
+			c->hi_bin = i > c->hi_bin ? i : c->hi_bin;
+		}
 	} else if (!covers(c, i, i)) {
 		c->saturated++; /* no room (no memory for it): counted, not binned */
 	} else {
@@ -273,6 +560,52 @@ void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
 		dst->dmax = src->dmax;
 	if (src->lo_bin > src->hi_bin)
 		return;
+	if (packed(dst)) { /* a cover listed every bin of src */
+		const uint32_t m = n_packed(dst);
+		uint32_t *at = dst->bins, *cnt = dst->bins + m, j = 0, c;
+		cursor k;
+		cursor_init(&k, src);
+		for (uint32_t i; (i = cursor_peek(&k, &c)) != UINT32_MAX; cursor_next(&k)) {
+			while (j < m && at[j] < i)
+				j++;
+			uint64_t s = j < m && at[j] == i ? (uint64_t)cnt[j] + c : UINT64_MAX;
+			if (s == UINT64_MAX) {
+				dst->saturated = cell_add(dst->saturated, c); /* not listed */
+				continue;
+			}
+			if (s > UINT32_MAX) {
+				dst->saturated = cell_add(dst->saturated, s - UINT32_MAX);
+				s = UINT32_MAX;
+			}
+			cnt[j] = (uint32_t)s;
+		}
+		if (dst->lo_bin > dst->hi_bin) {
+			dst->lo_bin = src->lo_bin;
+			dst->hi_bin = src->hi_bin;
+		}
+		dst->lo_bin = src->lo_bin < dst->lo_bin ? src->lo_bin : dst->lo_bin;
+		dst->hi_bin = src->hi_bin > dst->hi_bin ? src->hi_bin : dst->hi_bin;
+		return;
+	}
+	if (packed(src)) {
+		const uint32_t m = n_packed(src);
+		const uint32_t *at = src->bins, *cnt = src->bins + m;
+		const bool room = covers(dst, src->lo_bin, src->hi_bin);
+		if (room)
+			widen(dst, src->lo_bin, src->hi_bin);
+		for (uint32_t j = 0; j < m; j++) {
+			if (!cnt[j])
+				continue; /* listed by a cover, maybe outside the range */
+			/* no room (no memory for it): counted, not binned */
+			uint64_t s = room ? (uint64_t)dst->bins[at[j] - dst->base] + cnt[j] : cnt[j];
+			uint64_t over = room ? (s > UINT32_MAX ? s - UINT32_MAX : 0) : s;
+			if (over)
+				dst->saturated = cell_add(dst->saturated, over);
+			if (room)
+				dst->bins[at[j] - dst->base] = (uint32_t)(s - over);
+		}
+		return;
+	}
 	if (!covers(dst, src->lo_bin, src->hi_bin)) {
 		/* no room (no memory for it): counted, not binned */
 		for (uint32_t i = src->lo_bin; i <= src->hi_bin; i++)
@@ -311,12 +644,34 @@ void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_c
 	cxm__sketch_merge_dist(dst, src);
 }
 
+/* The used bins one by one, packed or not: entry j of n_entries(c) is
+ * bin *bin with count *count (a range store's may be 0). */
+static inline uint32_t n_entries(const sketch_cell *c)
+{
+	if (c->lo_bin > c->hi_bin)
+		return 0;
+	return packed(c) ? n_packed(c) : c->hi_bin - c->lo_bin + 1;
+}
+
+static inline uint32_t entry(const sketch_cell *c, uint32_t j, uint32_t *count)
+{
+	if (packed(c)) {
+		*count = c->bins[n_packed(c) + j];
+		return c->bins[j];
+	}
+	*count = c->bins[c->lo_bin - c->base + j];
+	return c->lo_bin + j;
+}
+
 double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q, bool *clamped)
 {
 	uint64_t total = c->zero + c->under + c->over;
-	if (c->lo_bin <= c->hi_bin)
-		for (uint32_t i = c->lo_bin; i <= c->hi_bin; i++)
-			total += c->bins[i - c->base];
+	const uint32_t ne = n_entries(c);
+	uint32_t cnt;
+	for (uint32_t j = 0; j < ne; j++) {
+		(void)entry(c, j, &cnt);
+		total += cnt;
+	}
 	if (total == 0)
 		return NAN;
 	double r = ceil(q * (double)total);
@@ -334,15 +689,14 @@ double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, doubl
 		*clamped = true;
 		return sp->lo;
 	}
-	if (c->lo_bin <= c->hi_bin) {
-		for (uint32_t i = c->lo_bin; i <= c->hi_bin; i++) {
-			cum += c->bins[i - c->base];
-			if (rank <= cum) {
-				/* 2 b0 b1 / (b0 + b1), written so that it cannot overflow */
-				double b0 = sp->bounds[i], b1 = sp->bounds[i + 1];
-				double v = 2 / (1 / b0 + 1 / b1);
-				return v < c->dmin ? c->dmin : v > c->dmax ? c->dmax : v;
-			}
+	for (uint32_t j = 0; j < ne; j++) {
+		uint32_t i = entry(c, j, &cnt);
+		cum += cnt;
+		if (rank <= cum) {
+			/* 2 b0 b1 / (b0 + b1), written so that it cannot overflow */
+			double b0 = sp->bounds[i], b1 = sp->bounds[i + 1];
+			double v = 2 / (1 / b0 + 1 / b1);
+			return v < c->dmin ? c->dmin : v > c->dmax ? c->dmax : v;
 		}
 	}
 	*clamped = true;

@@ -264,13 +264,8 @@ static void cell_write(wbuf *b, const metric *m, const void *cell, bool full)
 		stf64(p + 80, c->dmax);
 		st32(p + 88, bins ? c->lo_bin : UINT32_MAX);
 		st32(p + 92, bins ? c->hi_bin : 0);
-#if SNAP_LE
 		if (nbins)
-			memcpy(p + SKETCH_HEAD, c->bins + (c->lo_bin - c->base), 4 * nbins);
-#else
-		for (size_t i = 0; i < nbins; i++)
-			st32(p + SKETCH_HEAD + 4 * i, c->bins[c->lo_bin - c->base + i]);
-#endif
+			cxm__sketch_bins_out(c, p + SKETCH_HEAD);
 		break;
 	}
 	case CXM_KIND_DISTINCT: {
@@ -1246,6 +1241,8 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 			for (size_t i = 0; i < nb; i++)
 				b[i] = ld32(p + 4 * i);
 #endif
+			if (owner_s) /* packed if smaller, as feeding left it */
+				cxm__series_fit(owner, owner_s, c);
 		}
 		return CXM_OK;
 	}
@@ -1840,6 +1837,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		SWAP(_Atomic(struct jmod *), ctx->journeys, tmp->journeys);
 		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
 		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
+		atomic_fetch_add(&ctx->unpacked, atomic_load(&tmp->unpacked));
 		/* the state changes hands with its bytes; the two contexts'
 		 * empty states (same configuration) weigh the same, and the
 		 * loader's buffers stay on ctx until loader_free() below */

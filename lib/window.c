@@ -365,21 +365,29 @@ void cxm__series_lost(const cxm_context *ctx)
 	atomic_fetch_add_explicit(&((cxm_context *)ctx)->lost_buckets, 1, memory_order_relaxed);
 }
 
+void cxm__series_fit(cxm_context *ctx, series *s, void *cell)
+{
+	int64_t d;
+	if (cxm__sketch_fit(ctx, &s->m->sk, cell, &d))
+		account(s, d);
+	else
+		atomic_fetch_add_explicit(&ctx->unpacked, 1, memory_order_relaxed);
+}
+
 /* Merge src into the ring cell dst of s: a sparse DURATION's store
  * grows to take src's bins first (when it cannot, the values are counted
- * as saturated, not binned). */
+ * as saturated, not binned), and is packed again after if that is
+ * smaller. */
 static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src)
 {
 	if (sparse(s->m)) {
-		const sketch_cell *c = src;
-		if (c->lo_bin <= c->hi_bin) {
-			int64_t d;
-			if (cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, dst, c->lo_bin, c->hi_bin,
-					      NULL, &d))
-				account(s, d);
-		}
+		int64_t d;
+		if (cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, dst, src, NULL, &d))
+			account(s, d);
 	}
 	cxm__cell_merge(s->m, dst, src);
+	if (sparse(s->m))
+		cxm__series_fit((cxm_context *)ctx, s, dst);
 }
 
 bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi)
@@ -520,11 +528,12 @@ static bool reserve_slot(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log);
 
 /* Grow the store of the ring cell of bucket x of tier k (on a page
- * reserve_slot gave it) to hold bins [lo, hi] now, logged so that the
+ * reserve_slot gave it) to take the bins of `like` now, in the shape the
+ * merge will leave (cxm__sketch_cover_like), logged so that the
  * change can be undone or its old store freed; the page is pinned (one
  * more use) until then, so that no eviction takes it away meanwhile. */
-static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t x, uint32_t lo,
-			 uint32_t hi, cover_log *log)
+static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t x,
+			 const sketch_cell *like, cover_log *log)
 {
 	if (!log || log->n == COVER_LOG_MAX)
 		return true; /* not reserved: a failure later counts as saturated */
@@ -536,7 +545,7 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	sketch_cell *cell = page_cell(s->m, p, k, idx);
 	cover_rec *r = &log->r[log->n];
 	int64_t d;
-	if (!cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, cell, lo, hi, &r->old, &d))
+	if (!cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, cell, like, &r->old, &d))
 		return false;
 	if (d == 0)
 		return true; /* it held them already */
@@ -568,8 +577,9 @@ bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v,
 		const sketch_params *sp = &s->m->sk;
 		if (!sparse(s->m) || v == 0 || !(v >= sp->lo && v <= sp->hi))
 			return true;
-		uint32_t i = cxm__sketch_bin(sp, v);
-		return cover_logged(ctx, s, 0, e, i, i, log);
+		uint32_t i = cxm__sketch_bin(sp, v), one[2] = {i, 1};
+		const sketch_cell like = {.lo_bin = i, .hi_bin = i, .cap = SKETCH_PACKED | 1, .bins = one};
+		return cover_logged(ctx, s, 0, e, &like, log);
 	}
 	/* the hot bucket moves into its ring slot; what moving the ring on
 	 * evicts rolls up into coarser tiers */
@@ -592,15 +602,13 @@ void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool undo)
 			r->cell->cap = r->old.cap;
 		} else {
 			if (r->old.bins) {
-				cxm__free(c, r->old.bins, sizeof(uint32_t) * r->old.cap);
-				account(r->s, -(int64_t)(sizeof(uint32_t) * r->old.cap));
+				cxm__free(c, r->old.bins, cxm__sketch_store_bytes(r->old.cap));
+				account(r->s, -(int64_t)cxm__sketch_store_bytes(r->old.cap));
 			}
-			/* grown for a bucket that went elsewhere (a coarser tier):
-			 * back to what its bins need, as a loaded cell has */
-			if (r->cell->lo_bin > r->cell->hi_bin)
-				account(r->s, -(int64_t)cxm__sketch_release(c, r->cell));
-			else
-				(void)cxm__series_cover(c, r->s, r->cell, r->cell->lo_bin, r->cell->hi_bin);
+			/* grown for a bucket that went elsewhere (a coarser tier),
+			 * or for a late value: back to what its bins need, as a
+			 * loaded cell has */
+			cxm__series_fit(c, r->s, r->cell);
 		}
 		page *p = r->s->dir[r->k][r->pi];
 		if (!--p->used)
@@ -626,7 +634,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 	/* a sparse DURATION's hot bucket takes its bins into that slot's store */
 	const sketch_cell *hot = (const sketch_cell *)(const void *)s->hot;
 	if (log && s->hot_epoch != TAG_EMPTY && sparse(s->m) && hot->lo_bin <= hot->hi_bin &&
-	    !cover_logged(ctx, s, 0, s->hot_epoch, hot->lo_bin, hot->hi_bin, log))
+	    !cover_logged(ctx, s, 0, s->hot_epoch, hot, log))
 		return false;
 	int64_t rolled = TAG_EMPTY; /* the newest bucket rolled into tier k */
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
@@ -659,7 +667,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 				return false;
 			const sketch_cell *c = page_cell(s->m, page_of(s, k, idx), k, idx);
 			if (log && sparse(s->m) && c->lo_bin <= c->hi_bin &&
-			    !cover_logged(ctx, s, k + 1, rolled, c->lo_bin, c->hi_bin, log))
+			    !cover_logged(ctx, s, k + 1, rolled, c, log))
 				return false;
 		}
 	}
