@@ -1987,7 +1987,12 @@ CXM_EXPORT cxm_status cxm_funnel_quantiles(double *out, cxm_context *ctx, const 
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID       @p ctx is NULL.
  * @retval CXM_ERR_OUT_OF_RANGE  @p now_ms is outside [0, ::CXM_TIME_MAX] and not ::CXM_NOW.
- * Thread-safe; allocates nothing.
+ * @retval CXM_ERR_NO_MEMORY     no memory for the time bucket an ending
+ *                               is counted in: the instances ended so far
+ *                               stay ended (@p closed), the others open,
+ *                               for the next sweep.
+ * Thread-safe. Allocates only the funnels' time buckets that the endings
+ * it counts fall in (a funnel's memory follows its data).
  */
 CXM_EXPORT cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms);
 

@@ -480,6 +480,9 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 				pthread_mutex_lock(&s->lock);
 				continue;
 			}
+			/* the funnel's pages, while the feed can still be refused */
+			if ((st = cxm__journey_reserve(ctx, &w)))
+				break;
 		}
 		if (at < 0 && (at = place_new(ctx, t, s, h, &st)) < 0)
 			break;

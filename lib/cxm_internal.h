@@ -368,6 +368,9 @@ CXM_INTERNAL cxm_status cxm__journey_check(const cxm_context *ctx, cxm_id tp, in
 					   const cust_entry *e);
 /* Allocate (privately) what w->ops need and does not exist yet. */
 CXM_INTERNAL cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w);
+/* Take the pages w's folds will need (under the journeys' locks), so that
+ * cxm__journey_commit does not meet a missing one; CXM_ERR_NO_MEMORY. */
+CXM_INTERNAL cxm_status cxm__journey_reserve(cxm_context *ctx, jwork *w);
 /* Whether everything w->ops need exists or is prepared. */
 CXM_INTERNAL bool cxm__journey_ready(cxm_context *ctx, const jwork *w);
 /* Publish what was prepared and count w->ops. Cannot fail. */
@@ -470,8 +473,9 @@ typedef struct metric {
 	size_t life_size;      /* bytes of the lifetime cell, 0 for none */
 	size_t hot_size;       /* bytes of the hot cell (full for a sparse DURATION) */
 	size_t head_size;      /* bytes of the header: hot and lifetime cells */
-	/* every page of a series allocated with it and kept (the journeys'
-	 * funnel and churn series, whose folds happen where they cannot fail) */
+	/* the journeys' funnel and churn series: full cells from the bins
+	 * tier up (no bin stores to grow); their pages are reserved before
+	 * the customer moves on (journeys.c) */
 	bool dense;
 } metric;
 
@@ -606,8 +610,7 @@ CXM_INTERNAL uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int6
 CXM_INTERNAL bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 					   const void *cell);
 /* Count a bucket whose data no memory could be found for
- * (cxm_stats::lost_buckets). A dense series (metric.dense) never loses
- * one: its cells always exist. */
+ * (cxm_stats::lost_buckets). */
 CXM_INTERNAL void cxm__series_lost(const cxm_context *ctx);
 
 /* ---- context ------------------------------------------------------------ */

@@ -117,7 +117,7 @@ static void counter_metric(const cxm_context *ctx, metric *m, uint32_t counters)
 	m->def.scale_max = (int32_t)counters - 1;
 	m->points = m->cells = counters;
 	m->cell_size = sizeof(uint64_t) * (1 + (size_t)counters);
-	m->dense = true; /* funnel folds cannot fail (cxm__journey_commit) */
+	m->dense = true; /* full cells from the bins tier up */
 	cxm__metric_layout(ctx, m);
 }
 
@@ -640,8 +640,12 @@ static inline int64_t writable_epoch(const cxm_context *ctx, const series *s, in
 	return e;
 }
 
-/* Funnel and churn series are dense (every page allocated with them), so
- * their cells are always there: these folds cannot fail. */
+/* Funnel and churn series take the pages of their buckets as they come,
+ * and keep them. cxm__journey_reserve takes them before the customer
+ * moves on, while the feed can still be refused; a page that another
+ * thread's fold made necessary in between, or a churn's, may still find
+ * no memory here: that bucket is counted in cxm_stats::lost_buckets, like
+ * a roll-up's. */
 static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *op)
 {
 	if (!g)
@@ -650,14 +654,108 @@ static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *
 	if (op->kind == JOP_COUNT) {
 		int64_t e = writable_epoch(ctx, g->counts, floordiv64(op->t_ms, w0));
 		uint64_t *c = cxm__series_cell(ctx, g->counts, e);
-		for (uint32_t k = op->a; k <= op->b; k++)
+		if (!c)
+			cxm__series_lost(ctx);
+		for (uint32_t k = op->a; c && k <= op->b; k++)
 			c[1 + k]++;
+		if (g->counts->reserved) /* pages for roll-ups that landed elsewhere */
+			cxm__series_unreserve(ctx, g->counts);
 		return;
 	}
 	series *s = g->times[op->a];
 	int64_t e = writable_epoch(ctx, s, floordiv64(op->t_ms, w0));
-	cxm__sketch_add_moments(cxm__series_cell(ctx, s, e), op->v);
-	cxm__sketch_add_dist(&mod->time_m.sk, cxm__series_bins_cell(ctx, s, e), op->v);
+	sketch_cell *c = cxm__series_cell(ctx, s, e);
+	sketch_cell *b = c ? cxm__series_bins_cell(ctx, s, e) : NULL;
+	if (b) { /* both parts or neither, so that n and the bins agree */
+		cxm__sketch_add_moments(c, op->v);
+		cxm__sketch_add_dist(&mod->time_m.sk, b, op->v);
+	} else {
+		cxm__series_lost(ctx);
+	}
+	if (s->reserved)
+		cxm__series_unreserve(ctx, s);
+}
+
+/* Pages for what fold_group(g, op) will write, taken now, where the
+ * feed can still be refused (fold_group gives back those it did not use);
+ * with `undo`, given back. False: no memory. */
+static bool reserve_group(cxm_context *ctx, jgroup *g, const jop *op, bool undo)
+{
+	if (!g)
+		return true;
+	series *s = op->kind == JOP_COUNT ? g->counts : g->times[op->a];
+	if (undo) {
+		cxm__series_unreserve(ctx, s);
+		return true;
+	}
+	int64_t e = writable_epoch(ctx, s, floordiv64(op->t_ms, ctx->tiers[0].bucket_ms));
+	return cxm__series_reserve(ctx, s, e, NAN, NULL);
+}
+
+static jgroup *slot_group(const jstate *js, const jwork *w, uint32_t i)
+{
+	if (w->slot_g[i])
+		return w->slot_g[i];
+	return js ? atomic_load_explicit(&js->by_slot[w->slots[i]], memory_order_acquire) : NULL;
+}
+
+static jgroup *chan_group(const jstate *js, const jwork *w, uint32_t c)
+{
+	if (c && c == w->chan && w->chan_g)
+		return w->chan_g;
+	if (c && c == w->chan2 && w->chan2_g)
+		return w->chan2_g;
+	return c && js ? atomic_load_explicit(&js->by_chan[c], memory_order_acquire) : NULL;
+}
+
+/* Reserve (undo: give back) the pages cxm__journey_count(op) folds into. */
+static bool reserve_count(cxm_context *ctx, const jop *op, bool undo)
+{
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	jstate *js = mod ? atomic_load_explicit(&mod->js[op->journey], memory_order_acquire) : NULL;
+	if (!js)
+		return true;
+	pthread_mutex_lock(&js->lock);
+	bool ok = reserve_group(ctx, atomic_load_explicit(&js->by_slot[0], memory_order_acquire), op, undo) &&
+		  (!op->chan ||
+		   reserve_group(ctx, atomic_load_explicit(&js->by_chan[op->chan], memory_order_acquire), op, undo));
+	pthread_mutex_unlock(&js->lock);
+	return ok;
+}
+
+/* Reserve (undo: give back) the pages of w's folds. */
+static bool reserve_ops(cxm_context *ctx, jwork *w, bool undo)
+{
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	bool ok = true;
+	for (uint32_t i = 0; ok && i < w->n_ops; i++) {
+		const jop *op = &w->ops[i];
+		jstate *pub = mod ? atomic_load_explicit(&mod->js[op->journey], memory_order_acquire) : NULL;
+		if (op->journey != w->journey) { /* another journey's instance that gave way */
+			ok = reserve_count(ctx, op, undo);
+			continue;
+		}
+		const jstate *js = pub ? pub : w->js;
+		if (pub)
+			pthread_mutex_lock(&pub->lock);
+		for (uint32_t k = 0; ok && k < (op->by_segment ? w->n_slots : 1); k++)
+			ok = reserve_group(ctx, slot_group(js, w, k), op, undo);
+		if (ok && op->chan)
+			ok = reserve_group(ctx, chan_group(js, w, op->chan), op, undo);
+		if (pub)
+			pthread_mutex_unlock(&pub->lock);
+	}
+	return ok;
+}
+
+cxm_status cxm__journey_reserve(cxm_context *ctx, jwork *w)
+{
+	if (!reserve_ops(ctx, w, false)) {
+		(void)reserve_ops(ctx, w, true); /* a refusal leaves memory as it was */
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "no memory for a time bucket of the funnel of journey '%s'",
+				 ctx->model.journeys[w->journey].name);
+	}
+	return CXM_OK;
 }
 
 void cxm__journey_count(cxm_context *ctx, const jop *op)
@@ -851,7 +949,10 @@ void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 	pthread_mutex_lock(&mod->lock);
 	int64_t e = writable_epoch(ctx, mod->churn, floordiv64(t_ms, ctx->tiers[0].bucket_ms));
 	uint64_t *c = cxm__series_cell(ctx, mod->churn, e);
-	c[1]++;
+	if (c)
+		c[1]++;
+	else
+		cxm__series_lost(ctx);
 	pthread_mutex_unlock(&mod->lock);
 }
 
@@ -1204,10 +1305,25 @@ cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms)
 		pthread_mutex_lock(&s->lock);
 		for (uint32_t k = 0; k < s->cap; k++) {
 			jop op;
-			if (cxm__journey_expire(ctx, &s->slots[k], now, &op)) {
-				cxm__journey_count(ctx, &op);
-				n++;
+			cust_entry e = s->slots[k];
+			if (!cxm__journey_expire(ctx, &e, now, &op))
+				continue;
+			if (!reserve_count(ctx, &op, false)) {
+				/* this one and the rest stay open, for the next sweep */
+				(void)reserve_count(ctx, &op, true);
+				pthread_mutex_unlock(&s->lock);
+				if (closed)
+					*closed = n;
+				cxm__wipe(&e, sizeof e);
+				return cxm__fail(ctx, CXM_ERR_NO_MEMORY,
+						 "sweep: no memory for a time bucket of a funnel; %llu "
+						 "instances closed, the rest stay open",
+						 (unsigned long long)n);
 			}
+			s->slots[k] = e;
+			cxm__wipe(&e, sizeof e);
+			cxm__journey_count(ctx, &op);
+			n++;
 		}
 		pthread_mutex_unlock(&s->lock);
 	}
@@ -1472,13 +1588,14 @@ typedef struct add_arg {
 static void add_bucket(void *arg, int64_t e, const void *cell)
 {
 	add_arg *a = arg;
-	(void)cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell); /* dense: cannot fail */
+	if (!cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell))
+		cxm__series_lost(a->dst);
 }
 
 static void series_add(cxm_context *dst, series *d, const cxm_context *src, const series *s)
 {
-	if (s->hot_epoch != TAG_EMPTY) /* dense: cannot fail */
-		(void)cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot);
+	if (s->hot_epoch != TAG_EMPTY && !cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot))
+		cxm__series_lost(dst);
 	for (uint32_t k = 0; k < src->n_tiers; k++) {
 		add_arg a = {dst, d, k};
 		cxm__series_each(src, s, k, add_bucket, &a);

@@ -233,7 +233,7 @@ static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t i
 		account(s, -(int64_t)cxm__sketch_release((cxm_context *)ctx, c));
 		cxm__sketch_clear(&s->m->sk, c);
 	}
-	if (!--p->used && !s->m->dense)
+	if (!--p->used)
 		page_drop(ctx, s, k, (idx >> s->m->page_shift[k]));
 }
 
@@ -303,12 +303,6 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 		d += n_pages_of(ctx, m, k);
 	}
 	account(s, (int64_t)m->head_size);
-	for (uint32_t k = 0; m->dense && k < ctx->n_tiers; k++)
-		for (uint32_t i = 0; i < ctx->tiers[k].buckets; i += page_mask(m, k) + 1)
-			if (!page_get(ctx, s, k, i)) {
-				cxm__series_free(ctx, s);
-				return NULL;
-			}
 	return s;
 }
 
@@ -660,12 +654,15 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 				x += skip;
 				continue;
 			}
-			if (tag_of(s, k, idx) != x)
+			/* the hot bucket too, which moving on a whole ring or more
+			 * puts in its slot only to roll it up at once */
+			const bool was_hot = k == 0 && x == s->hot_epoch;
+			if (tag_of(s, k, idx) != x && !was_hot)
 				continue;
 			rolled = floordiv64(x * wk, wn);
 			if (!cxm__series_reserve_bucket(ctx, s, k + 1, rolled))
 				return false;
-			const sketch_cell *c = page_cell(s->m, page_of(s, k, idx), k, idx);
+			const sketch_cell *c = was_hot ? hot : page_cell(s->m, page_of(s, k, idx), k, idx);
 			if (log && sparse(s->m) && c->lo_bin <= c->hi_bin &&
 			    !cover_logged(ctx, s, k + 1, rolled, c, log))
 				return false;
@@ -690,7 +687,7 @@ void cxm__series_unreserve(const cxm_context *ctx, series *s)
 				page_drop(ctx, s, k, pi);
 		}
 	} else {
-		for (uint32_t k = 0; !s->m->dense && k < ctx->n_tiers; k++)
+		for (uint32_t k = 0; k < ctx->n_tiers; k++)
 			for (uint32_t i = 0; i < n_pages(ctx, k); i++)
 				if (s->dir[k][i] && !s->dir[k][i]->used)
 					page_drop(ctx, s, k, i);

@@ -1001,6 +1001,31 @@ static void out_of_memory(void **state)
 		cxm_journey_options got = {.size = sizeof got};
 		assert_int_equal(cxm_journey_get_options(&got, w.ctx, w.support), CXM_OK);
 		assert_int_equal(got.lateness_ms, MIN);
+		/* a sweep counts the endings in buckets it may need memory for:
+		 * without it, those not counted stay open for the next sweep */
+		w.clk.now = T0 + 2 * DAY;
+		uint64_t closed_all = 0;
+		for (long n = 1;; n++) {
+			uint64_t closed = 99;
+			h.count = 0;
+			h.fail_at = n;
+			cxm_status st = cxm_journey_sweep(&closed, w.ctx, CXM_NOW);
+			h.fail_at = 0;
+			closed_all += closed;
+			if (st == CXM_OK)
+				break;
+			assert_int_equal(st, CXM_ERR_NO_MEMORY);
+			assert_true(n < 1000);
+		}
+		assert_int_equal(closed_all, 2);
+		cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+		q.journey = w.buy;
+		q.span_ms = 3 * DAY;
+		assert_int_equal(run_q(&w, &q).f.abandoned, 2);
+		cxm_stats s = {.size = sizeof s};
+		assert_int_equal(cxm_stats_get(&s, w.ctx), CXM_OK);
+		assert_int_equal(s.lost_buckets, 0);
+		assert_int_equal(s.memory_bytes, h.live_bytes);
 		cxm_context_free(w.ctx);
 		assert_int_equal(h.live_bytes, 0);
 	}
