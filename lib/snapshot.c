@@ -13,7 +13,8 @@
  *
  * The customer table is written and read by cust_write() and cust_read()
  * through customers.c's accessors; the journey state (JOURNEYS) by
- * journeys.c through the codec functions cxm__snap_*. */
+ * journeys.c through the codec functions cxm__snap_* (codec.c). */
+#include "codec.h"
 #include "cxm_internal.h"
 #include "fileio.h"
 
@@ -44,144 +45,6 @@ enum {
 };
 
 static const unsigned char MAGIC[8] = {0x89, 'C', 'X', 'M', 0x0d, 0x0a, 0x1a, 0x0a};
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SNAP_LE 1
-#else
-#define SNAP_LE 0
-#endif
-
-/* ---- little-endian fields ----------------------------------------------------------- */
-
-static inline void st16(unsigned char *p, uint16_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-static inline void st32(unsigned char *p, uint32_t v)
-{
-#if SNAP_LE
-	memcpy(p, &v, 4);
-#else
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-#endif
-}
-static inline void st64(unsigned char *p, uint64_t v)
-{
-#if SNAP_LE
-	memcpy(p, &v, 8);
-#else
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-#endif
-}
-static inline void stf64(unsigned char *p, double d)
-{
-	uint64_t v;
-	memcpy(&v, &d, 8);
-	st64(p, v);
-}
-static inline uint16_t ld16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-static inline uint32_t ld32(const unsigned char *p)
-{
-#if SNAP_LE
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-#else
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-#endif
-}
-static inline uint64_t ld64(const unsigned char *p)
-{
-#if SNAP_LE
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-#else
-	return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32;
-#endif
-}
-static inline double ldf64(const unsigned char *p)
-{
-	uint64_t v = ld64(p);
-	double d;
-	memcpy(&d, &v, 8);
-	return d;
-}
-
-/* ---- a growing buffer of the context's memory ----------------------------------------- */
-
-typedef struct wbuf {
-	cxm_context *ctx;
-	unsigned char *p;
-	size_t len, cap;
-	bool oom;
-} wbuf;
-
-static unsigned char *wb_take(wbuf *b, size_t n)
-{
-	if (b->oom)
-		return NULL;
-	if (b->cap - b->len < n) {
-		size_t nc = b->cap ? b->cap : 4096;
-		while (nc - b->len < n) {
-			if (nc > SIZE_MAX / 2) {
-				b->oom = true;
-				return NULL;
-			}
-			nc *= 2;
-		}
-		unsigned char *np = cxm__alloc(b->ctx, nc);
-		if (!np) {
-			b->oom = true;
-			return NULL;
-		}
-		if (b->len)
-			memcpy(np, b->p, b->len);
-		/* buffers hold customer digests: none is left in freed memory */
-		cxm__wipe(b->p, b->len);
-		cxm__free(b->ctx, b->p, b->cap);
-		b->p = np;
-		b->cap = nc;
-	}
-	unsigned char *q = b->p + b->len;
-	b->len += n;
-	return q;
-}
-
-static void wb_free(wbuf *b)
-{
-	cxm__wipe(b->p, b->len);
-	cxm__free(b->ctx, b->p, b->cap);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-static void put32(wbuf *b, uint32_t v)
-{
-	unsigned char *p = wb_take(b, 4);
-	if (p)
-		st32(p, v);
-}
-static void put64(wbuf *b, uint64_t v)
-{
-	unsigned char *p = wb_take(b, 8);
-	if (p)
-		st64(p, v);
-}
-static void putstr(wbuf *b, const char *s)
-{
-	size_t n = strlen(s);
-	put32(b, (uint32_t)n);
-	unsigned char *p = wb_take(b, n);
-	if (p)
-		memcpy(p, s, n);
-}
 
 /* ---- the sink: header, sections, end ------------------------------------------------ */
 
@@ -238,86 +101,12 @@ static void key_id(const cxm_context *ctx, unsigned char out[16])
  * cells of a DURATION or DISTINCT, which hold only the moments or the
  * count (see window.c). */
 
-#define SKETCH_HEAD 96u /* 11 eight-byte fields, lo_bin, hi_bin */
-#define HLL_HEAD 24u    /* n, dn, has_regs, 0 */
-
-static void cell_write(wbuf *b, const metric *m, const void *cell, bool full)
-{
-	switch (m->def.kind) {
-	case CXM_KIND_DURATION: {
-		const sketch_cell *c = cell;
-		bool bins = full && c->lo_bin <= c->hi_bin;
-		size_t nbins = bins ? (size_t)(c->hi_bin - c->lo_bin + 1) : 0;
-		unsigned char *p = wb_take(b, SKETCH_HEAD + 4 * nbins);
-		if (!p)
-			return;
-		st64(p, c->n);
-		stf64(p + 8, c->sum);
-		stf64(p + 16, c->sumsq);
-		stf64(p + 24, c->min);
-		stf64(p + 32, c->max);
-		st64(p + 40, c->zero);
-		st64(p + 48, c->under);
-		st64(p + 56, c->over);
-		st64(p + 64, c->saturated);
-		stf64(p + 72, c->dmin);
-		stf64(p + 80, c->dmax);
-		st32(p + 88, bins ? c->lo_bin : UINT32_MAX);
-		st32(p + 92, bins ? c->hi_bin : 0);
-		if (nbins)
-			cxm__sketch_bins_out(c, p + SKETCH_HEAD);
-		break;
-	}
-	case CXM_KIND_DISTINCT: {
-		const hll_cell *c = cell;
-		bool regs = full && c->has_regs;
-		size_t nr = regs ? (size_t)1 << m->def.precision : 0;
-		unsigned char *p = wb_take(b, HLL_HEAD + nr);
-		if (!p)
-			return;
-		st64(p, c->n);
-		st64(p + 8, c->dn);
-		st32(p + 16, regs ? 1 : 0);
-		st32(p + 20, 0);
-		if (nr)
-			memcpy(p + HLL_HEAD, c->reg, nr);
-		break;
-	}
-	case CXM_KIND_AMOUNT: {
-		const uint64_t *w = cell;
-		const double *d = (const double *)cell + 1;
-		unsigned char *p = wb_take(b, 40);
-		if (!p)
-			return;
-		st64(p, w[0]);
-		for (int i = 0; i < 4; i++)
-			stf64(p + 8 + 8 * i, d[i]);
-		break;
-	}
-	default: { /* SCORE, INDEX, RATE, VOLUME: counters */
-		size_t n = m->cell_size / 8;
-		unsigned char *p = wb_take(b, 8 * n);
-		if (!p)
-			return;
-#if SNAP_LE
-		memcpy(p, cell, 8 * n);
-#else
-		for (size_t i = 0; i < n; i++)
-			st64(p + 8 * i, ((const uint64_t *)cell)[i]);
-#endif
-		break;
-	}
-	}
-}
-
-/* ---- writing ------------------------------------------------------------------------ */
-
 static void write_config(wbuf *b, cxm_context *ctx)
 {
-	put32(b, ctx->n_tiers);
+	cxm__wb_put32(b, ctx->n_tiers);
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		put64(b, (uint64_t)ctx->tiers[k].bucket_ms);
-		put32(b, ctx->tiers[k].buckets);
+		cxm__wb_put64(b, (uint64_t)ctx->tiers[k].bucket_ms);
+		cxm__wb_put32(b, ctx->tiers[k].buckets);
 	}
 }
 
@@ -335,20 +124,20 @@ typedef struct shard_cap {
 static void write_stats(wbuf *b, cxm_context *ctx, const shard_cap *cap)
 {
 	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
-	put32(b, ctx->n_shards);
+	cxm__wb_put32(b, ctx->n_shards);
 	for (uint32_t i = 0; i < ctx->n_shards; i++) {
-		put64(b, (uint64_t)cap[i].watermark);
-		put64(b, cap[i].accepted);
-		put64(b, cap[i].saturated);
+		cxm__wb_put64(b, (uint64_t)cap[i].watermark);
+		cxm__wb_put64(b, cap[i].accepted);
+		cxm__wb_put64(b, cap[i].saturated);
 		/* a feeder raises its shard's watermark before the context's */
 		if (cap[i].watermark != WATERMARK_NONE &&
 		    (wm == WATERMARK_NONE || cap[i].watermark / ctx->tiers[0].bucket_ms > wm))
 			wm = cap[i].watermark / ctx->tiers[0].bucket_ms;
 	}
-	put64(b, (uint64_t)wm);
-	put32(b, CXM_STATUS_COUNT);
+	cxm__wb_put64(b, (uint64_t)wm);
+	cxm__wb_put32(b, CXM_STATUS_COUNT);
 	for (int i = 0; i < CXM_STATUS_COUNT; i++)
-		put64(b, atomic_load_explicit(&ctx->rejected[i], memory_order_relaxed));
+		cxm__wb_put64(b, atomic_load_explicit(&ctx->rejected[i], memory_order_relaxed));
 }
 
 /* The definitions a snapshot's MODEL section holds: series and customers
@@ -365,62 +154,62 @@ static void write_model(wbuf *b, cxm_context *ctx, seen *sn)
 	/* definitions are append-only: entries below a published count never change */
 	uint32_t nj = atomic_load_explicit(&md->n_journeys, memory_order_acquire);
 	sn->journeys = nj;
-	put32(b, nj);
+	cxm__wb_put32(b, nj);
 	for (uint32_t i = 0; i < nj; i++) {
 		const journey *j = &md->journeys[i];
-		putstr(b, j->name);
-		put32(b, j->n_steps);
+		cxm__wb_putstr(b, j->name);
+		cxm__wb_put32(b, j->n_steps);
 		for (uint32_t k = 0; k < j->n_steps; k++)
-			putstr(b, j->steps[k]);
+			cxm__wb_putstr(b, j->steps[k]);
 	}
 	uint32_t nt = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
 	sn->touchpoints = nt;
-	put32(b, nt);
+	cxm__wb_put32(b, nt);
 	for (uint32_t i = 0; i < nt; i++) {
 		const touchpoint *t = &md->touchpoints[i];
-		putstr(b, t->name);
-		put32(b, (uint32_t)t->channel);
-		put32(b, t->journey);
-		put32(b, t->step);
+		cxm__wb_putstr(b, t->name);
+		cxm__wb_put32(b, (uint32_t)t->channel);
+		cxm__wb_put32(b, t->journey);
+		cxm__wb_put32(b, t->step);
 	}
 	uint32_t nm = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
 	sn->metrics = nm;
-	put32(b, nm);
+	cxm__wb_put32(b, nm);
 	for (uint32_t i = 0; i < nm; i++) {
 		const metric *m = &md->metrics[i];
 		const cxm_metric_def *d = &m->def;
-		putstr(b, m->name);
-		put32(b, (uint32_t)d->kind);
-		put32(b, (uint32_t)d->headline);
-		put32(b, (uint32_t)d->scale_min);
-		put32(b, (uint32_t)d->scale_max);
-		put32(b, d->questions);
-		put32(b, (uint32_t)d->has_na);
-		put32(b, (uint32_t)d->na_value);
+		cxm__wb_putstr(b, m->name);
+		cxm__wb_put32(b, (uint32_t)d->kind);
+		cxm__wb_put32(b, (uint32_t)d->headline);
+		cxm__wb_put32(b, (uint32_t)d->scale_min);
+		cxm__wb_put32(b, (uint32_t)d->scale_max);
+		cxm__wb_put32(b, d->questions);
+		cxm__wb_put32(b, (uint32_t)d->has_na);
+		cxm__wb_put32(b, (uint32_t)d->na_value);
 		for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
-			put32(b, (uint32_t)d->top_min[q]);
+			cxm__wb_put32(b, (uint32_t)d->top_min[q]);
 		for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
-			put32(b, (uint32_t)d->bottom_max[q]);
-		unsigned char *p = wb_take(b, 24);
+			cxm__wb_put32(b, (uint32_t)d->bottom_max[q]);
+		unsigned char *p = cxm__wb_take(b, 24);
 		if (p) {
 			stf64(p, d->duration_lo);
 			stf64(p + 8, d->duration_hi);
 			stf64(p + 16, d->relative_error);
 		}
-		put32(b, d->precision);
+		cxm__wb_put32(b, d->precision);
 	}
 	uint32_t ns = atomic_load_explicit(&md->n_segments, memory_order_acquire);
 	sn->segments = ns;
-	put32(b, ns);
+	cxm__wb_put32(b, ns);
 	for (uint32_t i = 0; i < ns; i++) {
 		const segment *g = &md->segments[i];
 		uint32_t nv = atomic_load_explicit(&g->n_values, memory_order_acquire);
 		sn->values[i] = nv;
-		putstr(b, g->name);
-		put32(b, g->max_values);
-		put32(b, nv);
+		cxm__wb_putstr(b, g->name);
+		cxm__wb_put32(b, g->max_values);
+		cxm__wb_put32(b, nv);
 		for (uint32_t v = 0; v < nv; v++)
-			putstr(b, g->values[v]);
+			cxm__wb_putstr(b, g->values[v]);
 	}
 }
 
@@ -440,61 +229,14 @@ static void slot_dim(const model *md, uint32_t nseg, uint32_t slot, uint32_t *d,
 	}
 }
 
-/* A series' epochs and cells: everything of a record after its ids. */
-typedef struct body_arg {
-	wbuf *b;
-	const metric *m;
-	bool full;
-} body_arg;
-
-static void bucket_write(void *arg, int64_t e, const void *cell)
-{
-	body_arg *a = arg;
-	put64(a->b, (uint64_t)e);
-	cell_write(a->b, a->m, cell, a->full);
-}
-
-static void series_body_write(wbuf *b, cxm_context *ctx, const series *s)
-{
-	const metric *m = s->m;
-	put64(b, (uint64_t)s->hot_epoch);
-	for (uint32_t k = 0; k < ctx->n_tiers; k++)
-		put64(b, (uint64_t)s->top[k]);
-	if (s->hot_epoch != TAG_EMPTY)
-		cell_write(b, m, s->hot, m->bins_tier == 0);
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		put32(b, cxm__series_buckets(ctx, s, k));
-		body_arg a = {b, m, k >= m->bins_tier};
-		cxm__series_each(ctx, s, k, bucket_write, &a);
-	}
-	if (m->life_size)
-		cell_write(b, m, s->life, true);
-}
-
 static void write_series(wbuf *b, cxm_context *ctx, const series *s, cxm_id mid, cxm_id tp,
 			 uint32_t d, uint32_t v)
 {
-	put32(b, mid);
-	put32(b, tp);
-	put32(b, d);
-	put32(b, v);
-	series_body_write(b, ctx, s);
-}
-
-/* The codec other modules write their state with (cxm_internal.h). */
-void cxm__snap_put32(struct wbuf *b, uint32_t v)
-{
-	put32(b, v);
-}
-
-void cxm__snap_put64(struct wbuf *b, uint64_t v)
-{
-	put64(b, v);
-}
-
-void cxm__snap_put_series(struct wbuf *b, const series *s)
-{
-	series_body_write(b, b->ctx, s);
+	cxm__wb_put32(b, mid);
+	cxm__wb_put32(b, tp);
+	cxm__wb_put32(b, d);
+	cxm__wb_put32(b, v);
+	cxm__series_body_write(b, ctx, s);
 }
 
 /* A SERIES section is closed and handed to the sink when its buffer
@@ -514,7 +256,7 @@ static cxm_status flush_series(sink *k, wbuf *b, cxm_context *ctx, shard *sh, ui
 		st = emit_section(k, SEC_SERIES, b->p, b->len);
 	}
 	b->len = 0;
-	put32(b, 0); /* the next section's count, filled in when it closes */
+	cxm__wb_put32(b, 0); /* the next section's count, filled in when it closes */
 	*count = 0;
 	if (relock && !st)
 		pthread_mutex_lock(&sh->lock);
@@ -535,7 +277,7 @@ static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, co
 		slots = md->segments[g].slot_base + md->segments[g].max_values + 1;
 	shard *sh = &ctx->shards[i];
 	b->len = 0;
-	put32(b, 0);
+	cxm__wb_put32(b, 0);
 	uint32_t count = 0;
 	cxm_status st;
 	pthread_mutex_lock(&sh->lock);
@@ -594,7 +336,7 @@ static bool cust_visit(const cust_entry *e, uint32_t entries, void *payload)
 	cust_out *o = payload;
 	if (!e) {
 		cust_trim(o);
-		o->p = wb_take(o->b, (size_t)entries * CUST_REC);
+		o->p = cxm__wb_take(o->b, (size_t)entries * CUST_REC);
 		o->end = o->p ? o->p + (size_t)entries * CUST_REC : NULL;
 		return o->p != NULL;
 	}
@@ -620,10 +362,10 @@ static bool cust_visit(const cust_entry *e, uint32_t entries, void *payload)
 static void cust_write(wbuf *b, cxm_context *ctx, const seen *sn)
 {
 	size_t at = b->len;
-	put64(b, 0);
-	put64(b, 0);
-	put64(b, 0);
-	put64(b, 0);
+	cxm__wb_put64(b, 0);
+	cxm__wb_put64(b, 0);
+	cxm__wb_put64(b, 0);
+	cxm__wb_put64(b, 0);
 	cust_out o = {b, sn, NULL, NULL, 0};
 	uint64_t counters[3];
 	cxm__customers_each(ctx, cust_visit, &o, counters);
@@ -698,7 +440,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 oom:
 	st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a section buffer");
 out:
-	wb_free(&b);
+	cxm__wb_free(&b);
 	cxm__free(ctx, cap, sizeof *cap * ctx->n_shards);
 	if (st == CXM_ERR_IO && k.failed)
 		st = cxm__fail(ctx, CXM_ERR_IO, "snapshot: the write callback failed after %llu bytes",
@@ -728,7 +470,6 @@ typedef struct parsed {
 	size_t n_series, cap_series;
 } parsed;
 
-#define CORRUPT(ctx, ...) cxm__fail((ctx), CXM_ERR_CORRUPT, "snapshot: " __VA_ARGS__)
 
 static bool crc_ok(const unsigned char *p, size_t n, uint32_t want)
 {
@@ -844,21 +585,6 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 
 /* ---- reading: pass 2, rebuilding ------------------------------------------------------- */
 
-typedef struct rbuf {
-	const unsigned char *p;
-	size_t left;
-} rbuf;
-
-static inline const unsigned char *take(rbuf *r, size_t n)
-{
-	if (r->left < n)
-		return NULL;
-	const unsigned char *q = r->p;
-	r->p += n;
-	r->left -= n;
-	return q;
-}
-
 /* The state being read, in a private context, and where its messages go. */
 typedef struct loader {
 	cxm_context *ctx; /* the caller's: messages are recorded for it */
@@ -876,7 +602,25 @@ typedef struct loader {
 	size_t scratch_cap;
 } loader;
 
-#define TRUNC(L) CORRUPT((L)->ctx, "%s section is truncated", (L)->what)
+/* The codec's readers, on a loader's section (its messages, its name). */
+static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full,
+			    cxm_context *owner, series *owner_s)
+{
+	struct snap_in in = {L->ctx, L->what, *r};
+	cxm_status st = cxm__cell_read(&in, m, cell, full, owner, owner_s);
+	*r = in.r;
+	return st;
+}
+
+static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, series *s, int64_t hot,
+				    const int64_t *top)
+{
+	struct snap_in in = {L->ctx, L->what, *r};
+	cxm_status st = cxm__series_cells_read(&in, into, s, hot, top);
+	*r = in.r;
+	return st;
+}
+
 
 static cxm_status rd32(loader *L, rbuf *r, uint32_t *v)
 {
@@ -1156,161 +900,6 @@ static cxm_status read_model(loader *L, slice sl)
 	return CXM_OK;
 }
 
-static inline bool no_nan(double d)
-{
-	return d == d;
-}
-
-/* What a cell can hold (cxm_internal.h: merges saturate at the same
- * bounds, so a context made by merging loaded files saves a file its own
- * loader takes). */
-static bool sums_possible(uint64_t n, double sum, double sumsq)
-{
-	return n <= CELL_LOAD_COUNT_MAX && fabs(sum) <= CELL_LOAD_SUM_MAX && sumsq >= 0 &&
-	       sumsq <= CELL_LOAD_SUMSQ_MAX;
-}
-
-/* What is accepted beyond the merge bounds is read saturated at them, as
- * a merge would have left it, so that feeding on top stays loadable. */
-static inline uint64_t sat_count(uint64_t n)
-{
-	return n > CELL_COUNT_MAX ? CELL_COUNT_MAX : n;
-}
-
-static inline double sat_sum(double d, double max)
-{
-	return d > max ? max : d < -max ? -max : d;
-}
-
-/* Read one encoded cell into `cell` (a cell of tier form `full`). */
-static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full,
-			    cxm_context *owner, series *owner_s)
-{
-	const unsigned char *p;
-	switch (m->def.kind) {
-	case CXM_KIND_DURATION: {
-		if (!(p = take(r, SKETCH_HEAD)))
-			return TRUNC(L);
-		sketch_cell *c = cell;
-		c->n = ld64(p);
-		c->sum = ldf64(p + 8);
-		c->sumsq = ldf64(p + 16);
-		c->min = ldf64(p + 24);
-		c->max = ldf64(p + 32);
-		c->zero = ld64(p + 40);
-		c->under = ld64(p + 48);
-		c->over = ld64(p + 56);
-		c->saturated = ld64(p + 64);
-		c->dmin = ldf64(p + 72);
-		c->dmax = ldf64(p + 80);
-		const uint32_t lo = ld32(p + 88), hi = ld32(p + 92);
-		c->lo_bin = UINT32_MAX; /* empty until the bins are in */
-		c->hi_bin = 0;
-		if (!isfinite(c->sum) || !isfinite(c->sumsq) || !no_nan(c->min) || !no_nan(c->max) ||
-		    !no_nan(c->dmin) || !no_nan(c->dmax))
-			return CORRUPT(L->ctx, "a duration cell holds a NaN or infinite sum");
-		if (!sums_possible(c->n, c->sum, c->sumsq) || c->zero > CELL_LOAD_COUNT_MAX ||
-		    c->under > CELL_LOAD_COUNT_MAX || c->over > CELL_LOAD_COUNT_MAX ||
-		    c->saturated > CELL_LOAD_COUNT_MAX)
-			return CORRUPT(L->ctx, "a duration cell's count or sums are larger than feeding "
-					       "can make them");
-		c->n = sat_count(c->n);
-		c->zero = sat_count(c->zero);
-		c->under = sat_count(c->under);
-		c->over = sat_count(c->over);
-		c->saturated = sat_count(c->saturated);
-		c->sum = sat_sum(c->sum, CELL_SUM_MAX);
-		c->sumsq = sat_sum(c->sumsq, CELL_SUMSQ_MAX);
-		if (lo <= hi) {
-			if (!full || hi >= m->sk.nb)
-				return CORRUPT(L->ctx, "a duration cell's bins %u .. %u are out of range", lo,
-					       hi);
-			size_t nb = (size_t)(hi - lo + 1);
-			if (!(p = take(r, 4 * nb)))
-				return TRUNC(L);
-			/* a ring cell's store is made to fit; full cells hold every bin */
-			if (!(c->bins && lo >= c->base && hi < c->base + c->cap) &&
-			    (!owner_s || !cxm__series_cover(owner, owner_s, c, lo, hi)))
-				return cxm__fail(L->ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a duration's bins");
-			c->lo_bin = lo;
-			c->hi_bin = hi;
-			uint32_t *b = c->bins + (lo - c->base);
-#if SNAP_LE
-			memcpy(b, p, 4 * nb);
-#else
-			for (size_t i = 0; i < nb; i++)
-				b[i] = ld32(p + 4 * i);
-#endif
-			if (owner_s) /* packed if smaller, as feeding left it */
-				cxm__series_fit(owner, owner_s, c);
-		}
-		return CXM_OK;
-	}
-	case CXM_KIND_DISTINCT: {
-		if (!(p = take(r, HLL_HEAD)))
-			return TRUNC(L);
-		hll_cell *c = cell;
-		c->n = ld64(p);
-		c->dn = ld64(p + 8);
-		c->has_regs = ld32(p + 16);
-		c->pad = 0;
-		if (c->has_regs > 1 || (!full && c->has_regs) || ld32(p + 20))
-			return CORRUPT(L->ctx, "a distinct-count cell's flags are wrong");
-		if (c->n > CELL_LOAD_COUNT_MAX || c->dn > CELL_LOAD_COUNT_MAX)
-			return CORRUPT(L->ctx, "a cell counts more than feeding can make it");
-		c->n = sat_count(c->n);
-		c->dn = sat_count(c->dn);
-		if (c->has_regs) {
-			size_t nr = (size_t)1 << m->def.precision;
-			if (!(p = take(r, nr)))
-				return TRUNC(L);
-			uint8_t top = (uint8_t)(64 - m->def.precision + 1);
-			for (size_t i = 0; i < nr; i++)
-				if (p[i] > top)
-					return CORRUPT(L->ctx, "a HyperLogLog register holds %u", p[i]);
-			memcpy(c->reg, p, nr);
-		}
-		return CXM_OK;
-	}
-	case CXM_KIND_AMOUNT: {
-		if (!(p = take(r, 40)))
-			return TRUNC(L);
-		uint64_t *w = cell;
-		double *d = (double *)cell + 1;
-		w[0] = ld64(p);
-		for (int i = 0; i < 4; i++)
-			d[i] = ldf64(p + 8 + 8 * i);
-		if (!isfinite(d[0]) || !isfinite(d[1]) || !no_nan(d[2]) || !no_nan(d[3]))
-			return CORRUPT(L->ctx, "an amount cell holds a NaN or infinite sum");
-		if (!sums_possible(w[0], d[0], d[1]))
-			return CORRUPT(L->ctx, "an amount cell's count or sums are larger than feeding "
-					       "can make them");
-		w[0] = sat_count(w[0]);
-		d[0] = sat_sum(d[0], CELL_SUM_MAX);
-		d[1] = sat_sum(d[1], CELL_SUMSQ_MAX);
-		return CXM_OK;
-	}
-	default: {
-		size_t n = m->cell_size / 8;
-		if (!(p = take(r, 8 * n)))
-			return TRUNC(L);
-#if SNAP_LE
-		memcpy(cell, p, 8 * n);
-#else
-		for (size_t i = 0; i < n; i++)
-			((uint64_t *)cell)[i] = ld64(p + 8 * i);
-#endif
-		for (size_t i = 0; i < n; i++) {
-			uint64_t *x = (uint64_t *)cell + i;
-			if (*x > CELL_LOAD_COUNT_MAX)
-				return CORRUPT(L->ctx, "a cell counts more than feeding can make it");
-			*x = sat_count(*x);
-		}
-		return CXM_OK;
-	}
-	}
-}
-
 /* The place of series (metric, touchpoint, slot) in a shard, creating its
  * row and group when `create`; *made_row / *made_grp say what was made. */
 static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
@@ -1358,96 +947,6 @@ static cxm_status record_ids(loader *L, const cxm_context *c, uint32_t mid, uint
 
 /* The cells of a record into s, a new series of `into`, whose newest
  * epochs (checked by the caller) are hot and top. */
-static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, series *s, int64_t hot,
-				    const int64_t *top)
-{
-	cxm_context *ctx = L->ctx, *tmp = into;
-	const metric *m = s->m;
-	cxm_status st;
-	s->hot_epoch = hot;
-	if (hot != TAG_EMPTY && (st = cell_read(L, r, m, s->hot, m->bins_tier == 0, NULL, NULL)))
-		return st;
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		uint32_t tagged;
-		const int64_t n = ctx->tiers[k].buckets;
-		if ((st = rd32(L, r, &tagged)))
-			return st;
-		if (tagged > n || (top[k] == TAG_EMPTY && tagged))
-			return CORRUPT(ctx, "a series' tier %u has %u buckets", k, tagged);
-		if (top[k] != TAG_EMPTY) {
-			s->top[k] = top[k];
-			s->top_idx[k] = (uint32_t)(top[k] % n);
-		}
-		for (uint32_t i = 0; i < tagged; i++) {
-			uint64_t e;
-			if ((st = rd64(L, r, &e)))
-				return st;
-			int64_t x = (int64_t)e;
-			if (x < 0 || x > top[k] || x <= top[k] - n)
-				return CORRUPT(ctx, "bucket %lld lies outside tier %u's ring", (long long)x, k);
-			void *cell;
-			st = cxm__series_put(tmp, s, k, x, &cell);
-			if (st == CXM_ERR_EXISTS)
-				return CORRUPT(ctx, "bucket %lld of tier %u appears twice", (long long)x, k);
-			if (st)
-				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a time bucket");
-			/* cell_read writes every field a reader looks at */
-			if ((st = cell_read(L, r, m, cell, k >= m->bins_tier, tmp, s)))
-				return st;
-		}
-	}
-	if (m->life_size && (st = cell_read(L, r, m, s->life, true, NULL, NULL)))
-		return st;
-	return CXM_OK;
-}
-
-/* The codec other modules read their state with (cxm_internal.h). */
-struct snap_in {
-	loader *L;
-	rbuf r;
-};
-
-cxm_context *cxm__snap_ctx(const struct snap_in *in)
-{
-	return in->L->ctx;
-}
-
-size_t cxm__snap_left(const struct snap_in *in)
-{
-	return in->r.left;
-}
-
-cxm_status cxm__snap_get32(struct snap_in *in, uint32_t *v)
-{
-	return rd32(in->L, &in->r, v);
-}
-
-cxm_status cxm__snap_get64(struct snap_in *in, uint64_t *v)
-{
-	return rd64(in->L, &in->r, v);
-}
-
-cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into, series *s)
-{
-	loader *L = in->L;
-	cxm_context *ctx = L->ctx;
-	const unsigned char *p = take(&in->r, 8 + 8 * (size_t)ctx->n_tiers);
-	if (!p)
-		return TRUNC(L);
-	int64_t hot = (int64_t)ld64(p), top[CXM_MAX_TIERS];
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		top[k] = (int64_t)ld64(p + 8 + 8 * k);
-		/* these series take times a sweep supplies, ahead of the
-		 * watermark: only the range of an epoch is checked */
-		if (top[k] != TAG_EMPTY && (top[k] < 0 || top[k] > CXM_TIME_MAX / ctx->tiers[k].bucket_ms))
-			return CORRUPT(ctx, "a %s series' tier %u reaches bucket %lld", L->what, k,
-				       (long long)top[k]);
-	}
-	if (hot != top[0])
-		return CORRUPT(ctx, "a %s series' newest bucket is not its finest tier's newest", L->what);
-	return series_cells_read(L, &in->r, into, s, hot, top);
-}
-
 /* A record that holds nothing (no bucket in any tier, and a lifetime cell,
  * if the kind has one, that is as cleared) is read past without making its
  * series: an empty series answers like an absent one, and this way a file
@@ -1761,7 +1260,7 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 		/* journey state is small: read whole into the private context,
 		 * for a load and for a merge alike */
 		L->what = "journeys";
-		struct snap_in in = {L, {ps->journeys.p, ps->journeys.len}};
+		struct snap_in in = {L->ctx, L->what, {ps->journeys.p, ps->journeys.len}};
 		if ((st = cxm__journeys_read(L->tmp, &in)))
 			return st;
 		if (in.r.left)
@@ -2383,7 +1882,7 @@ cxm_status cxm_snapshot_merge_mem(cxm_context *dst, const void *data, size_t len
 static int to_wbuf(const void *data, size_t len, void *payload)
 {
 	wbuf *b = payload;
-	unsigned char *p = wb_take(b, len);
+	unsigned char *p = cxm__wb_take(b, len);
 	if (!p)
 		return -1;
 	memcpy(p, data, len);
@@ -2410,7 +1909,7 @@ cxm_status cxm_merge(cxm_context *dst, cxm_context *src)
 	} else {
 		st = merge_mem(dst, b.p, b.len);
 	}
-	wb_free(&b);
+	cxm__wb_free(&b);
 	return st;
 }
 
@@ -2585,7 +2084,7 @@ static cxm_status read_file(cxm_context *ctx, const char *path, wbuf *b)
 		goto out;
 	}
 	size_t want = (size_t)sb.st_size;
-	unsigned char *p = wb_take(b, want ? want : 1);
+	unsigned char *p = cxm__wb_take(b, want ? want : 1);
 	if (!p) {
 		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory to read '%s' (%zu bytes)",
 			       path, want);
@@ -2621,7 +2120,7 @@ static cxm_status file_op(cxm_context *ctx, const char *path, bool merge)
 	cxm_status st = read_file(ctx, path, &b);
 	if (!st)
 		st = merge ? merge_mem(ctx, b.p, b.len) : load_mem(ctx, b.p, b.len);
-	wb_free(&b);
+	cxm__wb_free(&b);
 	return st;
 }
 
