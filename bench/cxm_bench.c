@@ -1,4 +1,4 @@
-/* libcxm benchmark: DESIGN.md's reference workload, "a contact-center day",
+/* libcxm benchmark: the reference workload, "a contact-center day",
  * measured against the performance budgets, with SQLite doing the same
  * work in the same run as the peer.
  *
@@ -794,7 +794,7 @@ int main(int argc, char **argv)
 	}
 	cxm_context_free(ctx);
 
-	printf("libcxm %s benchmark, the reference contact-center day (DESIGN.md)\n",
+	printf("libcxm %s benchmark, the reference contact-center day (docs/performance.md)\n",
 	       cxm_libversion());
 	printf("workload: seed %llu, %zu interactions over 24 h, %u journeys, %u touchpoints "
 	       "(%u stand alone), tier x%u, region x%u\n",

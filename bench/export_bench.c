@@ -1,4 +1,4 @@
-/* OpenMetrics exposition cost (DESIGN.md: <= 100 ns per series).
+/* OpenMetrics exposition cost (budget, docs/performance.md: <= 100 ns per series).
  *
  *   export_bench [--touchpoints N] [--rounds R] [--format om|prom] [--no-points]
  *

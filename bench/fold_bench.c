@@ -1,5 +1,5 @@
 /* The innermost cost: folding one measure into one series whose cell is
- * already resolved (DESIGN.md's "fold one measure into one series, ids
+ * already resolved (the "fold one measure into one series, ids
  * resolved" budget, <= 5 ns). Links the internal archive to reach the fold.
  *
  *   fold_bench [--folds N] [--raw]

@@ -1,10 +1,10 @@
-/* Snapshot throughput: save and load in GB/s, and merge time, on DESIGN.md's
+/* Snapshot throughput: save and load in GB/s, and merge time, on the
  * reference day (or N interactions of it).
  *   snapshot_bench [N [DIR]]    N: interactions (10000000), DIR: for files (/tmp)
  * Save and load are timed to and from memory (the format's cost) and to and
  * from a file in DIR (with fsync of the file and the directory). A merge
  * adds a second context of the same size, built from another seed. Best of
- * three runs each; wall clock, one thread. The budget (DESIGN.md): save and
+ * three runs each; wall clock, one thread. The budget (docs/performance.md): save and
  * load at >= 1 GB/s of snapshot file, judged on the file operations (what
  * a host does); the in-memory figures are printed beside them. */
 #include "benchutil.h"

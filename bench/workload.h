@@ -1,4 +1,4 @@
-/* The reference workload of DESIGN.md, "a contact-center day", generated
+/* The reference workload, "a contact-center day", generated
  * from a seed: the model (5 journeys, 100 touchpoints, segments tier x4 and
  * region x8, metrics nps / csat / ces / aht / resolved / volume) and N
  * interactions over 24 h of event time. Same seed, same bytes. */

@@ -257,7 +257,7 @@ static void refuse_at_limit(void **state)
 	cxm_context_free(ctx);
 }
 
-/* At DESIGN.md's scale, a tracked customer costs at most 48 bytes, table
+/* At the budgeted scale (docs/performance.md), a tracked customer costs at most 48 bytes, table
  * overhead and free slots included. */
 /* The table grows with its customers: the first id costs a few KiB per
  * stripe, not max_customers' worth; a full table stays within 48 bytes a

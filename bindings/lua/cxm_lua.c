@@ -1486,7 +1486,7 @@ static int l_prepared_feed(lua_State *L)
 	if (!f->c->ctx)
 		return luaL_error(L, "attempt to use a closed cxm context");
 	/* Each argument is read with one API call in the common case: this
-	 * is the path that DESIGN.md's per-call budget is about. */
+	 * is the path the per-call budget of docs/lua.md is about. */
 #if CXM_HAS_INT64
 	int ok;
 	lua_Integer t = lua_tointegerx(L, 1, &ok);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark of the Python binding against DESIGN.md's budgets.
+"""Benchmark of the Python binding against the budgets of docs/python.md.
 
     PYTHONPATH=build/bindings/python python3 bindings/python/bench.py [--rows N] [--quick]
 
@@ -16,7 +16,7 @@ Measures, on the machine it runs on, in one run:
    against pandas on the same rows, with the ratio, after checking that
    both count the same.
 
-Budgets (DESIGN.md): <= 100 ns per call above C; <= 10 ns per interaction
+Budgets (docs/performance.md): <= 100 ns per call above C; <= 10 ns per interaction
 above C in a batch from a buffer. Wall-clock figures drift on shared
 machines: each is the fastest of several repeats, and ratios come from the
 same run. Needs numpy; pandas for part 3 (Debian: python3-numpy,
