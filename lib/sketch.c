@@ -587,6 +587,30 @@ void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
 		dst->hi_bin = src->hi_bin > dst->hi_bin ? src->hi_bin : dst->hi_bin;
 		return;
 	}
+	if (packed(src) && is_inline(dst)) {
+		/* into an accumulator (every bin): one pass without branches,
+		 * noting whether any count wrapped, then, rarely, the saturating
+		 * pass (a listed 0 outside [lo_bin, hi_bin] adds nothing) */
+		const uint32_t m = n_packed(src);
+		const uint32_t *at = src->bins, *cnt = src->bins + m;
+		uint32_t *d = dst->bins, wrapped = 0;
+		widen(dst, src->lo_bin, src->hi_bin);
+		for (uint32_t j = 0; j < m; j++) {
+			uint32_t x = d[at[j]] + cnt[j];
+			wrapped |= x < cnt[j];
+			d[at[j]] = x;
+		}
+		for (uint32_t j = 0; wrapped && j < m; j++) {
+			uint32_t x = d[at[j]] - cnt[j]; /* undo, then add saturating */
+			uint64_t t = (uint64_t)x + cnt[j];
+			if (t > UINT32_MAX) {
+				dst->saturated = cell_add(dst->saturated, t - UINT32_MAX);
+				t = UINT32_MAX;
+			}
+			d[at[j]] = (uint32_t)t;
+		}
+		return;
+	}
 	if (packed(src)) {
 		const uint32_t m = n_packed(src);
 		const uint32_t *at = src->bins, *cnt = src->bins + m;

@@ -269,13 +269,101 @@ static void merge_saturates(void **state)
 	free(sp.bounds);
 }
 
+/* A ring cell whose values use few of the bins in their range keeps them
+ * packed: a cover lists the incoming bins, the merge fills them, a late
+ * value adds its bin, a cleared cell keeps no count, and merging a packed
+ * cell into an accumulator adds (and saturates) exactly as a range does. */
+static void packed_stores(void **state)
+{
+	(void)state;
+	test_clock clk = {0};
+	cxm_context *ctx = test_ctx(&clk);
+	sketch_params sp;
+	assert_int_equal(cxm__sketch_params_init(&sp, 1, 1000, 0.01, plain_alloc, NULL), CXM_OK);
+	sketch_cell *b = cell_new(&sp), *acc = cell_new(&sp), *ref = cell_new(&sp);
+	const double v[3] = {10, 20, 500};
+	for (int i = 0; i < 3; i++)
+		cxm__sketch_add(&sp, b, v[i]);
+	sketch_cell r;
+	cxm__sketch_init(&sp, &r, false);
+	int64_t d;
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, b, NULL, &d));
+	assert_int_equal(r.cap, SKETCH_PACKED | 3);
+	assert_int_equal(d, (int64_t)cxm__sketch_store_bytes(r.cap));
+	cxm__sketch_merge(&sp, &r, b);
+	assert_true(cxm__sketch_fit(ctx, &sp, &r, &d));
+	assert_int_equal(d, 0); /* packed already, nothing to redo */
+	bool cl = false;
+	for (double q = 0.1; q < 1; q += 0.2)
+		assert_true(cxm__sketch_quantile(&sp, &r, q, &cl) == cxm__sketch_quantile(&sp, b, q, &cl));
+	/* the same bytes in a snapshot as the range they stand for */
+	unsigned char pb[4096], rb[4096];
+	uint32_t n = r.hi_bin - r.lo_bin + 1;
+	assert_true(4 * n <= sizeof pb);
+	cxm__sketch_bins_out(&r, pb);
+	cxm__sketch_bins_out(b, rb);
+	assert_memory_equal(pb, rb, 4 * n);
+	/* a late value in a bin not listed: the cover adds it, with room */
+	uint32_t i100 = cxm__sketch_bin(&sp, 100);
+	assert_true(cxm__sketch_cover(ctx, &sp, &r, i100, i100, NULL, &d));
+	assert_int_equal(r.cap, SKETCH_PACKED | 4);
+	cxm__sketch_add(&sp, &r, 100);
+	cxm__sketch_add(&sp, b, 100);
+	assert_int_equal(r.saturated, 0);
+	/* into an accumulator, a bin wrapping: saturated at 2^32 - 1 */
+	uint32_t i10 = cxm__sketch_bin(&sp, 10), i20 = cxm__sketch_bin(&sp, 20);
+	cxm__sketch_add(&sp, acc, 10);
+	acc->bins[i10] = UINT32_MAX;
+	cxm__sketch_merge(&sp, acc, &r);
+	assert_int_equal(acc->bins[i10], UINT32_MAX);
+	assert_int_equal(acc->saturated, 1);
+	assert_int_equal(acc->bins[i20], 1);
+	assert_int_equal(acc->bins[i100], 1);
+	cxm__sketch_merge(&sp, ref, b); /* packed and range merge alike */
+	sketch_cell *acc2 = cell_new(&sp);
+	cxm__sketch_merge(&sp, acc2, &r);
+	for (uint32_t i = 0; i < sp.nb; i++)
+		if (ref->lo_bin <= i && i <= ref->hi_bin)
+			assert_int_equal(acc2->bins[i], ref->bins[i]);
+	assert_int_equal(acc2->n, ref->n);
+	/* cleared and filled again: nothing of the old counts is left */
+	cxm__sketch_clear(&sp, &r);
+	sketch_cell *c = cell_new(&sp);
+	cxm__sketch_add(&sp, c, 500);
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, c, NULL, &d));
+	cxm__sketch_merge(&sp, &r, c);
+	assert_true(cxm__sketch_fit(ctx, &sp, &r, &d));
+	assert_int_equal(r.cap, SKETCH_PACKED | 1);
+	sketch_cell *acc3 = cell_new(&sp);
+	cxm__sketch_merge(&sp, acc3, &r);
+	assert_int_equal(acc3->bins[cxm__sketch_bin(&sp, 500)], 1);
+	assert_int_equal(acc3->lo_bin, acc3->hi_bin);
+	/* many bins for their range: a range store */
+	for (double x = 10; x < 500; x *= 1.005) /* every bin from 10 to 500 */
+		cxm__sketch_add(&sp, c, x);
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, c, NULL, &d));
+	assert_false(r.cap & SKETCH_PACKED);
+	cxm__sketch_merge(&sp, &r, c);
+	assert_true(cxm__sketch_fit(ctx, &sp, &r, &d));
+	assert_false(r.cap & SKETCH_PACKED);
+	assert_true(cxm__sketch_release(ctx, &r) > 0);
+	free(b);
+	free(c);
+	free(acc);
+	free(acc2);
+	free(acc3);
+	free(ref);
+	free(sp.bounds);
+	cxm_context_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(relative_error_bound), cmocka_unit_test(bin_edges),
 		cmocka_unit_test(merge_is_exact),       cmocka_unit_test(out_of_range),
 		cmocka_unit_test(public_api_heavy_tail), cmocka_unit_test(huge_bounds),
-		cmocka_unit_test(merge_saturates),
+		cmocka_unit_test(merge_saturates),      cmocka_unit_test(packed_stores),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
