@@ -640,12 +640,13 @@ static inline int64_t writable_epoch(const cxm_context *ctx, const series *s, in
 	return e;
 }
 
-/* Funnel and churn series take the pages of their buckets as they come,
- * and keep them. cxm__journey_reserve takes them before the customer
- * moves on, while the feed can still be refused; a page that another
- * thread's fold made necessary in between, or a churn's, may still find
- * no memory here: that bucket is counted in cxm_stats::lost_buckets, like
- * a roll-up's. */
+/* Funnel and churn series take the pages of their buckets as they come
+ * and give them back with their last bucket, like a metric's series.
+ * cxm__journey_reserve takes them before the customer moves on, while the
+ * feed can still be refused (a sweep, before it ends an instance); a page
+ * that another thread's fold made necessary in between, a churn's, or a
+ * merge's may still find no memory here: that bucket is counted in
+ * cxm_stats::lost_buckets, like a roll-up's. */
 static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *op)
 {
 	if (!g)
