@@ -1157,9 +1157,12 @@ typedef struct cxm_stats {
 	uint64_t customers_forgotten; /**< Customers erased by cxm_customer_forget(). */
 	uint64_t customer_bytes;   /**< Bytes of the customer table (allocated on the first customer id). */
 	/** Time buckets whose data was lost because no memory could be had
-	 * for the coarser bucket it rolls into, or for a bucket a merge adds
-	 * (0 unless the allocator failed or cxm_config::max_memory was
-	 * reached; feeding itself never loses an accepted interaction). */
+	 * for the coarser bucket it rolls into, for a bucket a merge adds,
+	 * or for a journey funnel's bucket that became necessary after the
+	 * feed reserved its pages (another thread's fold moved the funnel on
+	 * meanwhile) or that a churn event counts in. 0 unless the allocator
+	 * failed or cxm_config::max_memory was reached; a metric's fold never
+	 * loses an accepted interaction (a feed without memory is refused). */
 	uint64_t lost_buckets;
 	/** Duration time buckets left in their larger, unpacked form because
 	 * no memory could be had to pack them (see cxm_series_bytes()): their
