@@ -1160,7 +1160,7 @@ typedef struct cxm_stats {
 	 * for the coarser bucket it rolls into, for a bucket a merge adds,
 	 * or for a journey funnel's bucket that became necessary after the
 	 * feed reserved its pages (another thread's fold moved the funnel on
-	 * meanwhile) or that a churn event counts in. 0 unless the allocator
+	 * meanwhile). 0 unless the allocator
 	 * failed or cxm_config::max_memory was reached; a metric's fold never
 	 * loses an accepted interaction (a feed without memory is refused). */
 	uint64_t lost_buckets;
@@ -2017,7 +2017,7 @@ CXM_EXPORT cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int6
  * @retval CXM_ERR_TOO_LATE, CXM_ERR_TOO_EARLY  as cxm_feed().
  * @retval CXM_ERR_EXISTS        the customer churned and was not seen since.
  * @retval CXM_ERR_LIMIT         the table is full under policy REFUSE.
- * @retval CXM_ERR_NO_MEMORY     allocating the churn series or the table failed; nothing changed.
+ * @retval CXM_ERR_NO_MEMORY     allocating the churn series, its time bucket or the table failed; nothing changed.
  * Thread-safe.
  */
 CXM_EXPORT cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len,

@@ -634,7 +634,7 @@ cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len, int6
 				 "time %lld ms is %lld or more buckets of %lld ms behind the watermark",
 				 (long long)time_ms, (long long)n0, (long long)w0);
 	struct jmod *mine;
-	if ((st = cxm__churn_reserve(ctx, &mine)))
+	if ((st = cxm__churn_reserve(ctx, &mine, time_ms)))
 		return st;
 	if ((st = table_init(ctx))) {
 		cxm__churn_release(ctx, &mine);

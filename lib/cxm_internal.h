@@ -388,13 +388,14 @@ CXM_INTERNAL uint64_t cxm__journeys_rewind(cxm_context *ctx, int64_t time_ms);
 CXM_INTERNAL bool cxm__journey_rewind_entry(cust_entry *e, int64_t time_ms);
 /* cxm_rewind(): every customer's last-seen and journey instance. */
 CXM_INTERNAL void cxm__customers_rewind(cxm_context *ctx, int64_t time_ms);
-/* Churn: a private module if none is published yet (NO_MEMORY otherwise
- * nothing), then count (publishing it) or release it. */
-CXM_INTERNAL cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine);
+/* Churn at t_ms: a private module if none is published yet, else the
+ * pages of the churn series' bucket (CXM_ERR_NO_MEMORY: nothing changed),
+ * then count (publishing it) or release (both give back what was not used). */
+CXM_INTERNAL cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine, int64_t t_ms);
 CXM_INTERNAL void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms);
 CXM_INTERNAL void cxm__churn_release(cxm_context *ctx, struct jmod **mine);
 
-/* ---- journey state in snapshots (journeys.c, with snapshot.c's codec) ---- */
+/* ---- journey state in snapshots (journeys.c, with codec.c's codec) ---- */
 
 /* snapshot.c's codec: a section buffer to write into, and a section being
  * read (its messages go to the caller's context, cxm__snap_ctx). Every

@@ -643,10 +643,10 @@ static inline int64_t writable_epoch(const cxm_context *ctx, const series *s, in
 /* Funnel and churn series take the pages of their buckets as they come
  * and give them back with their last bucket, like a metric's series.
  * cxm__journey_reserve takes them before the customer moves on, while the
- * feed can still be refused (a sweep, before it ends an instance); a page
- * that another thread's fold made necessary in between, a churn's, or a
- * merge's may still find no memory here: that bucket is counted in
- * cxm_stats::lost_buckets, like a roll-up's. */
+ * feed can still be refused (a sweep, before it ends an instance; a churn,
+ * in cxm__churn_reserve); a page that another thread's fold made
+ * necessary in between, or a merge's, may still find no memory here: that
+ * bucket is counted in cxm_stats::lost_buckets, like a roll-up's. */
 static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *op)
 {
 	if (!g)
@@ -926,11 +926,20 @@ bool cxm__journey_rewind_entry(cust_entry *e, int64_t time_ms)
 
 /* ---- churn ---------------------------------------------------------------------- */
 
-cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine)
+cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 {
 	*mine = NULL;
-	if (atomic_load_explicit(&ctx->journeys, memory_order_acquire))
-		return CXM_OK;
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	if (mod) { /* the pages of the churn's bucket (a fresh series needs none) */
+		pthread_mutex_lock(&mod->lock);
+		int64_t e = writable_epoch(ctx, mod->churn, floordiv64(t_ms, ctx->tiers[0].bucket_ms));
+		bool ok = cxm__series_reserve(ctx, mod->churn, e, NAN, NULL);
+		if (!ok)
+			cxm__series_unreserve(ctx, mod->churn);
+		pthread_mutex_unlock(&mod->lock);
+		return ok ? CXM_OK
+			  : cxm__fail(ctx, CXM_ERR_NO_MEMORY, "no memory for a time bucket of the churn series");
+	}
 	if (!(*mine = mod_new(ctx)))
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the churn series failed");
 	return CXM_OK;
@@ -940,12 +949,19 @@ void cxm__churn_release(cxm_context *ctx, struct jmod **mine)
 {
 	mod_free(ctx, *mine);
 	*mine = NULL;
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	if (mod) { /* the reserved pages back */
+		pthread_mutex_lock(&mod->lock);
+		cxm__series_unreserve(ctx, mod->churn);
+		pthread_mutex_unlock(&mod->lock);
+	}
 }
 
 void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 {
 	PUBLISH(&ctx->journeys, *mine);
-	cxm__churn_release(ctx, mine);
+	mod_free(ctx, *mine); /* lost the race to be published, if still here */
+	*mine = NULL;
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
 	pthread_mutex_lock(&mod->lock);
 	int64_t e = writable_epoch(ctx, mod->churn, floordiv64(t_ms, ctx->tiers[0].bucket_ms));
@@ -954,6 +970,8 @@ void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 		c[1]++;
 	else
 		cxm__series_lost(ctx);
+	if (mod->churn->reserved)
+		cxm__series_unreserve(ctx, mod->churn);
 	pthread_mutex_unlock(&mod->lock);
 }
 

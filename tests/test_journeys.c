@@ -970,6 +970,11 @@ static cxm_status op_churn(world *w)
 	return cxm_customer_churn(w->ctx, "mo", 2, T0 - 5 * MIN);
 }
 
+static cxm_status op_churn_later(world *w)
+{
+	return cxm_customer_churn(w->ctx, "kim", 3, T0 + 2 * DAY - MIN);
+}
+
 static void out_of_memory(void **state)
 {
 	(void)state;
@@ -1022,6 +1027,12 @@ static void out_of_memory(void **state)
 		q.journey = w.buy;
 		q.span_ms = 3 * DAY;
 		assert_int_equal(run_q(&w, &q).f.abandoned, 2);
+		/* a churn counts in a bucket of its own series: refused
+		 * without memory for it, never lost */
+		assert_true(fail_until_done(&w, &h, op_churn_later, "churn (two days on)") > 1);
+		cxm_churn c2 = {.size = sizeof c2};
+		assert_int_equal(cxm_churn_rate(&c2, w.ctx, w.uniq, CXM_NOW, HOUR, 3 * DAY), CXM_OK);
+		assert_int_equal(c2.churned, 1);
 		cxm_stats s = {.size = sizeof s};
 		assert_int_equal(cxm_stats_get(&s, w.ctx), CXM_OK);
 		assert_int_equal(s.lost_buckets, 0);
