@@ -402,22 +402,16 @@ size_t cxm__snap_left(const struct snap_in *in)
 
 cxm_status cxm__snap_get32(struct snap_in *in, uint32_t *v)
 {
-	*v = 0;
 	const unsigned char *p = take(&in->r, 4);
-	if (!p)
-		return TRUNC(in);
-	*v = ld32(p);
-	return CXM_OK;
+	*v = p ? ld32(p) : 0;
+	return p ? CXM_OK : TRUNC(in);
 }
 
 cxm_status cxm__snap_get64(struct snap_in *in, uint64_t *v)
 {
-	*v = 0;
 	const unsigned char *p = take(&in->r, 8);
-	if (!p)
-		return TRUNC(in);
-	*v = ld64(p);
-	return CXM_OK;
+	*v = p ? ld64(p) : 0;
+	return p ? CXM_OK : TRUNC(in);
 }
 
 cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into, series *s)

@@ -477,7 +477,7 @@ typedef struct metric {
 	/* the journeys' funnel and churn series: full cells from the bins
 	 * tier up (no bin stores to grow); their pages are reserved before
 	 * the customer moves on (journeys.c) */
-	bool dense;
+	bool full_cells;
 } metric;
 
 typedef struct segment {

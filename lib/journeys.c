@@ -117,7 +117,7 @@ static void counter_metric(const cxm_context *ctx, metric *m, uint32_t counters)
 	m->def.scale_max = (int32_t)counters - 1;
 	m->points = m->cells = counters;
 	m->cell_size = sizeof(uint64_t) * (1 + (size_t)counters);
-	m->dense = true; /* full cells from the bins tier up */
+	m->full_cells = true; /* full cells from the bins tier up */
 	cxm__metric_layout(ctx, m);
 }
 
@@ -156,7 +156,7 @@ static jmod *mod_new(cxm_context *ctx)
 		return NULL;
 	}
 	m->cell_size = cxm__sketch_cell_size(&m->sk);
-	m->dense = true;
+	m->full_cells = true;
 	cxm__metric_layout(ctx, m);
 	counter_metric(ctx, &mod->churn_m, 1);
 	if (!(mod->churn = cxm__series_new(ctx, &mod->churn_m, NULL))) {

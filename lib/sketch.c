@@ -164,6 +164,43 @@ size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c)
 	return bytes;
 }
 
+/* The range store for bins [lo, hi]: [*a, *a + cap) on 8-bin boundaries
+ * (a function of the bins used, so that a cell's bytes do not depend on
+ * the order its data came in: a loaded context weighs what the saved one
+ * did); returns cap. */
+static inline uint32_t range_of(const sketch_params *sp, uint32_t lo, uint32_t hi, uint32_t *a)
+{
+	*a = lo & ~7u;
+	return ((hi | 7u) < sp->nb ? (hi | 7u) : sp->nb - 1) - *a + 1;
+}
+
+/* Whether m used bins take less room packed than as a range of cap. */
+static inline bool packs(uint32_t m, uint32_t cap)
+{
+	return m && 2 * (size_t)m < (size_t)cap;
+}
+
+/* Put store bins (base, cap) in c in place of its own, which goes to old
+ * (the caller frees it, or puts it back) or is freed; returns the bytes
+ * the cell grew by. */
+static int64_t replace_store(cxm_context *ctx, sketch_cell *c, uint32_t *bins, uint32_t base,
+			     uint32_t cap, sketch_store *old)
+{
+	int64_t d = (int64_t)cxm__sketch_store_bytes(cap);
+	if (old) {
+		old->bins = c->bins;
+		old->base = c->base;
+		old->cap = c->cap;
+	} else if (c->bins) {
+		cxm__free(ctx, c->bins, cxm__sketch_store_bytes(c->cap));
+		d -= (int64_t)cxm__sketch_store_bytes(c->cap);
+	}
+	c->bins = bins;
+	c->base = base;
+	c->cap = cap;
+	return d;
+}
+
 /* cxm__sketch_cover as a range store, whatever the bins. */
 static bool cover_range(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, uint32_t lo,
 			uint32_t hi, sketch_store *old, int64_t *delta)
@@ -173,18 +210,14 @@ static bool cover_range(cxm_context *ctx, const sketch_params *sp, sketch_cell *
 		old->bins = NULL;
 	if (is_inline(c))
 		return true; /* covers every bin */
-	/* the used range with [lo, hi], on 8-bin boundaries: a function of
-	 * the bins used, so that a cell's bytes do not depend on the order
-	 * its data came in (a loaded context weighs what the saved one did) */
-	uint32_t a = lo, b = hi;
+	/* the used range with [lo, hi] */
 	const bool used = c->bins && c->lo_bin <= c->hi_bin; /* no store: nothing kept */
 	if (used) {
-		a = c->lo_bin < a ? c->lo_bin : a;
-		b = c->hi_bin > b ? c->hi_bin : b;
+		lo = c->lo_bin < lo ? c->lo_bin : lo;
+		hi = c->hi_bin > hi ? c->hi_bin : hi;
 	}
-	a &= ~7u;
-	b = (b | 7u) < sp->nb ? (b | 7u) : sp->nb - 1;
-	uint32_t cap = b - a + 1;
+	uint32_t a;
+	const uint32_t cap = range_of(sp, lo, hi, &a);
 	if (c->bins && c->base == a && c->cap == cap)
 		return true; /* exactly that already (never packed: the flag) */
 	uint32_t *bins = cxm__alloc(ctx, sizeof(uint32_t) * cap);
@@ -200,19 +233,7 @@ static bool cover_range(cxm_context *ctx, const sketch_params *sp, sketch_cell *
 		memcpy(bins + (c->lo_bin - a), c->bins + (c->lo_bin - c->base),
 		       sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
 	}
-	int64_t d = (int64_t)sizeof(uint32_t) * cap;
-	if (old) { /* the caller frees it, or puts it back */
-		old->bins = c->bins;
-		old->base = c->base;
-		old->cap = c->cap;
-	} else if (c->bins) {
-		cxm__free(ctx, c->bins, cxm__sketch_store_bytes(c->cap));
-		d -= (int64_t)cxm__sketch_store_bytes(c->cap);
-	}
-	c->bins = bins;
-	c->base = a;
-	c->cap = cap;
-	*delta = d;
+	*delta = replace_store(ctx, c, bins, a, cap, old);
 	return true;
 }
 
@@ -288,11 +309,13 @@ bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_ce
 		lo = c->lo_bin < lo ? c->lo_bin : lo;
 		hi = c->hi_bin > hi ? c->hi_bin : hi;
 	}
-	const uint32_t a = lo & ~7u, z = (hi | 7u) < sp->nb ? (hi | 7u) : sp->nb - 1;
+	uint32_t a;
+	const uint32_t cap = range_of(sp, lo, hi, &a);
 	/* the bins the two hold between them: like's, and c's that like
 	 * lacks (c listed, or a range store's bins with a count) */
 	const uint32_t nl = count_used(like);
 	uint32_t m = nl, cx = 0, cy = 0;
+	cursor x, y;
 	if (packed(c)) {
 		uint32_t hits = 0;
 		for (uint32_t j = 0; j < n_packed(c); j++)
@@ -301,13 +324,11 @@ bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_ce
 			return true; /* holds every one of them already */
 		m += n_packed(c) - hits;
 	} else if (used) {
-		cursor x;
 		cursor_init(&x, c);
 		for (uint32_t i; (i = cursor_peek(&x, &cx)) != UINT32_MAX; cursor_next(&x))
 			m += count_of(like, i) == 0;
 	}
-	cursor x, y;
-	if (!m || 2 * (size_t)m >= (size_t)(z - a + 1))
+	if (!packs(m, cap))
 		return cover_range(ctx, sp, c, lo, hi, old, delta);
 	/* packed: those bins, with c's counts (0 for the new ones, until
 	 * the merge this cover is for) */
@@ -329,19 +350,7 @@ bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_ce
 		if (by <= bx)
 			cursor_next(&y);
 	}
-	int64_t d = (int64_t)(2 * sizeof(uint32_t) * m);
-	if (old) {
-		old->bins = c->bins;
-		old->base = c->base;
-		old->cap = c->cap;
-	} else if (c->bins) {
-		cxm__free(ctx, c->bins, cxm__sketch_store_bytes(c->cap));
-		d -= (int64_t)cxm__sketch_store_bytes(c->cap);
-	}
-	c->bins = p;
-	c->base = 0;
-	c->cap = SKETCH_PACKED | m;
-	*delta = d;
+	*delta = replace_store(ctx, c, p, 0, SKETCH_PACKED | m, old);
 	return true;
 }
 
@@ -354,28 +363,13 @@ bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, 
 		*delta = -(int64_t)cxm__sketch_release(ctx, c);
 		return true;
 	}
-	const uint32_t lo = c->lo_bin, hi = c->hi_bin;
-	uint32_t m = 0;
-	if (packed(c)) {
-		m = n_packed(c);
-		bool zeros = false; /* a cover's, whose merge went elsewhere */
-		for (uint32_t j = 0; j < m; j++)
-			zeros |= c->bins[m + j] == 0;
-		if (!zeros)
-			return true; /* as small as it gets */
-		uint32_t k = 0;
-		for (uint32_t j = 0; j < m; j++)
-			k += c->bins[m + j] != 0;
-		m = k;
-	} else {
-		const uint32_t *b = c->bins + (lo - c->base);
-		for (uint32_t i = 0; i <= hi - lo; i++)
-			m += b[i] != 0;
-	}
-	/* the range store cxm__sketch_cover would make for these bins */
-	const uint32_t a = lo & ~7u, z = (hi | 7u) < sp->nb ? (hi | 7u) : sp->nb - 1;
-	if (!m || 2 * (size_t)m >= (size_t)(z - a + 1)) {
-		if (!packed(c) && c->base == a && c->cap == z - a + 1)
+	const uint32_t lo = c->lo_bin, hi = c->hi_bin, m = count_used(c);
+	if (packed(c) && m == n_packed(c))
+		return true; /* no 0 listed (a cover's, whose merge went elsewhere) */
+	uint32_t a;
+	const uint32_t cap = range_of(sp, lo, hi, &a);
+	if (!packs(m, cap)) {
+		if (!packed(c) && c->base == a && c->cap == cap)
 			return true;
 		return cover_range(ctx, sp, c, lo, hi, NULL, delta);
 	}
@@ -390,11 +384,7 @@ bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, 
 			p[j] = i;
 			p[m + j++] = cnt;
 		}
-	*delta = (int64_t)(2 * sizeof(uint32_t) * m) - (int64_t)cxm__sketch_store_bytes(c->cap);
-	cxm__free(ctx, c->bins, cxm__sketch_store_bytes(c->cap));
-	c->bins = p;
-	c->base = 0;
-	c->cap = SKETCH_PACKED | m;
+	*delta = replace_store(ctx, c, p, 0, SKETCH_PACKED | m, NULL);
 	return true;
 }
 

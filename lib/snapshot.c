@@ -624,21 +624,17 @@ static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, serie
 
 static cxm_status rd32(loader *L, rbuf *r, uint32_t *v)
 {
-	*v = 0;
-	const unsigned char *p = take(r, 4);
-	if (!p)
-		return TRUNC(L);
-	*v = ld32(p);
-	return CXM_OK;
+	struct snap_in in = {L->ctx, L->what, *r};
+	cxm_status st = cxm__snap_get32(&in, v);
+	*r = in.r;
+	return st;
 }
 static cxm_status rd64(loader *L, rbuf *r, uint64_t *v)
 {
-	*v = 0;
-	const unsigned char *p = take(r, 8);
-	if (!p)
-		return TRUNC(L);
-	*v = ld64(p);
-	return CXM_OK;
+	struct snap_in in = {L->ctx, L->what, *r};
+	cxm_status st = cxm__snap_get64(&in, v);
+	*r = in.r;
+	return st;
 }
 
 /* A length-prefixed name into L->name. */

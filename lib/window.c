@@ -117,11 +117,11 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 }
 
 /* A DURATION whose ring cells hold their bins in stores of their own
- * (every tier keeps the distribution); the journeys' dense funnel times
+ * (every tier keeps the distribution); the journeys' funnel times
  * keep full cells from the hour tier up instead. */
 static inline bool sparse(const metric *m)
 {
-	return m->def.kind == CXM_KIND_DURATION && !m->dense;
+	return m->def.kind == CXM_KIND_DURATION && !m->full_cells;
 }
 
 /* ---- pages ------------------------------------------------------------------- */
@@ -241,13 +241,13 @@ static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t i
 
 /* A DURATION keeps its distribution in every tier, each ring cell's bins
  * in a store of its own that holds only the range used; the hot cell is
- * full, so feeding it never allocates. The journeys' funnel times (dense
+ * full, so feeding it never allocates. The journeys' funnel times (full_cells
  * series) and a DISTINCT keep their distribution from the second tier up:
  * their finest tier holds only moments or counts. */
 void cxm__metric_layout(const cxm_context *ctx, metric *m)
 {
 	m->bins_tier = 0;
-	bool two_part = (m->def.kind == CXM_KIND_DURATION && m->dense) || m->def.kind == CXM_KIND_DISTINCT;
+	bool two_part = (m->def.kind == CXM_KIND_DURATION && m->full_cells) || m->def.kind == CXM_KIND_DISTINCT;
 	if (two_part && ctx->n_tiers > 1)
 		m->bins_tier = 1;
 	size_t head = m->def.kind == CXM_KIND_DISTINCT ? sizeof(hll_cell) : sizeof(sketch_cell);
@@ -522,12 +522,12 @@ static bool reserve_slot(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log);
 
 /* Grow the store of the ring cell of bucket x of tier k (on a page
- * reserve_slot gave it) to take the bins of `like` now, in the shape the
- * merge will leave (cxm__sketch_cover_like), logged so that the
+ * reserve_slot gave it) to take the bins of `like` (NULL: bin `bin`, a
+ * late value) now, in the shape the merge will leave, logged so that the
  * change can be undone or its old store freed; the page is pinned (one
  * more use) until then, so that no eviction takes it away meanwhile. */
 static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t x,
-			 const sketch_cell *like, cover_log *log)
+			 const sketch_cell *like, uint32_t bin, cover_log *log)
 {
 	if (!log || log->n == COVER_LOG_MAX)
 		return true; /* not reserved: a failure later counts as saturated */
@@ -539,7 +539,8 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	sketch_cell *cell = page_cell(s->m, p, k, idx);
 	cover_rec *r = &log->r[log->n];
 	int64_t d;
-	if (!cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, cell, like, &r->old, &d))
+	if (like ? !cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, cell, like, &r->old, &d)
+		 : !cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, cell, bin, bin, &r->old, &d))
 		return false;
 	if (d == 0)
 		return true; /* it held them already */
@@ -571,9 +572,7 @@ bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v,
 		const sketch_params *sp = &s->m->sk;
 		if (!sparse(s->m) || v == 0 || !(v >= sp->lo && v <= sp->hi))
 			return true;
-		uint32_t i = cxm__sketch_bin(sp, v), one[2] = {i, 1};
-		const sketch_cell like = {.lo_bin = i, .hi_bin = i, .cap = SKETCH_PACKED | 1, .bins = one};
-		return cover_logged(ctx, s, 0, e, &like, log);
+		return cover_logged(ctx, s, 0, e, NULL, cxm__sketch_bin(sp, v), log);
 	}
 	/* the hot bucket moves into its ring slot; what moving the ring on
 	 * evicts rolls up into coarser tiers */
@@ -628,7 +627,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 	/* a sparse DURATION's hot bucket takes its bins into that slot's store */
 	const sketch_cell *hot = (const sketch_cell *)(const void *)s->hot;
 	if (log && s->hot_epoch != TAG_EMPTY && sparse(s->m) && hot->lo_bin <= hot->hi_bin &&
-	    !cover_logged(ctx, s, 0, s->hot_epoch, hot, log))
+	    !cover_logged(ctx, s, 0, s->hot_epoch, hot, 0, log))
 		return false;
 	int64_t rolled = TAG_EMPTY; /* the newest bucket rolled into tier k */
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
@@ -664,7 +663,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 				return false;
 			const sketch_cell *c = was_hot ? hot : page_cell(s->m, page_of(s, k, idx), k, idx);
 			if (log && sparse(s->m) && c->lo_bin <= c->hi_bin &&
-			    !cover_logged(ctx, s, k + 1, rolled, c, log))
+			    !cover_logged(ctx, s, k + 1, rolled, c, 0, log))
 				return false;
 		}
 	}

@@ -46,8 +46,8 @@
  *   CXM_HOSTILE_MAX_MEMORY_MB=n  cxm_config::max_memory of the contexts
  *                          (default 64, as docs/snapshot.md advises for files
  *                          one did not write; 0: none, so the bound is the
- *                          engine's own, which dense series rings make up to
- *                          ~10 500 bytes per file byte: see the soak)
+ *                          engine's own: up to ~10 500 bytes per file byte
+ *                          when series rings were allocated whole; see the soak)
  *   CXM_HOSTILE_REPORT=f   write the distinct failures to f
  *   CXM_HOSTILE_DUMP=dir   write each failing file there (valid checksums:
  *                          reproduce with tests/fuzz_replay FILE)
