@@ -243,7 +243,14 @@ typedef struct cxm_config {
 	 * (Added in 0.1 from a reserved field: callers that zeroed
 	 * cxm_config::reserved get the old behaviour.) */
 	uint64_t max_memory;
-	uint64_t reserved[7];      /**< Must be 0. */
+	/** Triggers a context may define (see @ref triggers), at most 65536;
+	 * 0: 256. (Added in 0.1 from a reserved field, with @c event_queue.) */
+	uint32_t max_triggers;
+	/** Events the trigger queue holds before the host drains it, rounded
+	 * up to a power of two, at most 2^20; 0: 4096. Allocated with the
+	 * first trigger: a context without triggers has no queue. */
+	uint32_t event_queue;
+	uint64_t reserved[6];      /**< Must be 0. */
 } cxm_config;
 
 /**
@@ -1169,7 +1176,14 @@ typedef struct cxm_stats {
 	 * data is whole and every answer the same; only memory is larger
 	 * until the bucket is next written or expires. */
 	uint64_t unpacked_buckets;
-	uint64_t reserved[6];      /**< 0. */
+	/** Events the triggers put on the queue (see @ref triggers), since
+	 * the context was made: drained or not. */
+	uint64_t events_queued;
+	/** Events a trigger matched but the full queue could not take: lost,
+	 * and counted here (the host drains too slowly, or
+	 * cxm_config::event_queue is too small). */
+	uint64_t events_dropped;
+	uint64_t reserved[4];      /**< 0. */
 } cxm_stats;
 
 /**
@@ -2069,6 +2083,188 @@ typedef struct cxm_churn {
  */
 CXM_EXPORT cxm_status cxm_churn_rate(cxm_churn *out, cxm_context *ctx, cxm_id distinct,
 				     int64_t end_ms, int64_t span_ms, int64_t active_ms);
+/** @} */
+
+/** @defgroup triggers Triggers and events
+ *
+ * A trigger is a rule the library tests against every interaction it
+ * accepts: a measure of one metric compared with a threshold (an NPS
+ * answer ≤ 6, a CSAT ≤ 2, a handle time ≥ 600 s), limited to a scope
+ * (every touchpoint, one touchpoint, a journey's step, a journey, a
+ * channel) and optionally to one value of a segment dimension. When an
+ * accepted interaction matches, an event (::cxm_event: which rule, the
+ * customer's keyed hash, the touchpoint, the time and the value) goes on
+ * the context's event queue, and the host takes it off with
+ * cxm_events_poll(), from any thread, whenever it likes.
+ *
+ * The queue is bounded (cxm_config::event_queue) and lock-free: the
+ * feeding thread never waits for the host, and the library calls nothing
+ * of the host's. When the queue is full, the event is dropped and counted
+ * (cxm_stats::events_dropped), and every event carries a sequence number
+ * (::cxm_event::seq, consecutive over the events matched) so that the
+ * host sees where one is missing. A refused interaction never triggers; an interaction matches
+ * each rule at most once (its first matching measure).
+ *
+ * Cost: with no trigger defined, none; otherwise a few nanoseconds per
+ * measure whose metric has rules (see docs/loop.md).
+ *
+ * Triggers are not in snapshots yet: a loaded or merged context has the
+ * triggers its program defines.
+ * @{ */
+
+/** A comparison of a measure's value with a trigger's threshold. */
+typedef enum cxm_cmp {
+	CXM_CMP_LT = 0, /**< value < threshold */
+	CXM_CMP_LE = 1, /**< value ≤ threshold */
+	CXM_CMP_GT = 2, /**< value > threshold */
+	CXM_CMP_GE = 3, /**< value ≥ threshold */
+	CXM_CMP_EQ = 4, /**< value = threshold */
+	CXM_CMP_NE = 5  /**< value ≠ threshold */
+} cxm_cmp;
+
+/** A trigger: which measures match, where. */
+typedef struct cxm_trigger_def {
+	size_t size;        /**< sizeof(cxm_trigger_def) as the caller knows it. */
+	cxm_id metric;      /**< The metric whose measures are tested. Not VOLUME or DISTINCT (they have no measures). */
+	uint32_t item;      /**< INDEX: the question tested, 0 … questions − 1; otherwise 0. */
+	cxm_cmp op;         /**< How the value compares with @c threshold. */
+	double threshold;   /**< Finite. For a RATE, 1 is a success, 0 a failure. */
+	cxm_scope scope;    /**< Where: every touchpoint, or the one(s) named by @c id / @c step, as in ::cxm_query. */
+	cxm_id id;          /**< Touchpoint, journey or channel, per @c scope. */
+	cxm_id step;        /**< The step, for ::CXM_SCOPE_STEP. */
+	cxm_id segment;     /**< A dimension the interaction must carry @c segment_value in, or ::CXM_NONE. */
+	uint32_t segment_value; /**< The value of @c segment required. */
+	uint64_t reserved[4]; /**< Must be 0. */
+} cxm_trigger_def;
+
+/** Initializer: every touchpoint, no segment filter, value < 0 (set the
+ * metric, op and threshold). */
+#define CXM_TRIGGER_DEF_INIT { .size = sizeof(cxm_trigger_def), .segment = CXM_NONE }
+
+/**
+ * Set @p def to ::CXM_TRIGGER_DEF_INIT.
+ *
+ * @param def  the struct to fill; the caller's.
+ * @param size sizeof(cxm_trigger_def) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p def is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_trigger_def_init(cxm_trigger_def *def, size_t size);
+
+/**
+ * Define a trigger. It applies to interactions accepted after it returns
+ * (feeds running meanwhile on other threads may or may not see it). The
+ * first trigger of a context allocates its event queue.
+ *
+ * @param out  receives the trigger's id (0, 1, … in definition order); written only on success.
+ * @param ctx  the context.
+ * @param def  the rule; copied.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL, @c op is not a ::cxm_cmp or @c scope not a ::cxm_scope.
+ * @retval CXM_ERR_VERSION      @c def->size too small.
+ * @retval CXM_ERR_UNSUPPORTED  a reserved field or an unknown tail byte is set.
+ * @retval CXM_ERR_UNKNOWN_ID   the metric, touchpoint, journey, step, channel, segment or segment value does not exist.
+ * @retval CXM_ERR_KIND         the metric is VOLUME or DISTINCT.
+ * @retval CXM_ERR_OUT_OF_RANGE @c item is not a question of the metric (or not 0 for a metric that is not an INDEX).
+ * @retval CXM_ERR_NOT_FINITE   @c threshold is NaN or infinite.
+ * @retval CXM_ERR_LIMIT        cxm_config::max_triggers are defined.
+ * @retval CXM_ERR_NO_MEMORY    the rule table or the queue could not be allocated (nothing defined).
+ * Thread-safe: definitions are serialised with each other and with the
+ * model's.
+ */
+CXM_EXPORT cxm_status cxm_trigger_define(cxm_id *out, cxm_context *ctx, const cxm_trigger_def *def);
+
+/**
+ * Switch a trigger off (@p on 0) or on again (@p on not 0). A trigger is on when
+ * defined. Feeds running meanwhile on other threads may or may not see
+ * the change.
+ *
+ * @param ctx      the context.
+ * @param trigger  the trigger's id.
+ * @param on       0: off; otherwise on.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p ctx is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such trigger.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_trigger_enable(cxm_context *ctx, cxm_id trigger, int on);
+
+/**
+ * Read a trigger's definition back.
+ *
+ * @param out      the caller's struct with @c size set; written only on success.
+ * @param enabled  receives 1 when it is on, 0 when off; may be NULL.
+ * @param ctx      the context.
+ * @param trigger  the trigger's id.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p out or @p ctx is NULL.
+ * @retval CXM_ERR_VERSION     @c out->size too small.
+ * @retval CXM_ERR_UNKNOWN_ID  no such trigger.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_trigger_get(cxm_trigger_def *out, int *enabled, const cxm_context *ctx,
+				      cxm_id trigger);
+
+/** What produced a ::cxm_event. */
+typedef enum cxm_event_kind {
+	CXM_EVENT_TRIGGER = 1 /**< A trigger matched an accepted interaction. */
+} cxm_event_kind;
+
+/**
+ * One event. An array of these is written with the stride of the first
+ * element's @c size, which the caller sets.
+ */
+typedef struct cxm_event {
+	size_t size;          /**< Set by the caller in the first element: sizeof(cxm_event). */
+	cxm_event_kind kind;  /**< ::CXM_EVENT_TRIGGER. */
+	cxm_id rule;          /**< The trigger's id. */
+	uint64_t seq;         /**< 0, 1, 2, … over the events the context's triggers matched, queued or dropped: a number missing is an event dropped (with several feeding threads, numbers may come slightly out of order). */
+	uint64_t customer[2]; /**< The customer id's keyed hash (see cxm_customer_hash()); {0, 0} when the interaction had no id. */
+	int64_t time_ms;      /**< The interaction's event time. */
+	cxm_id touchpoint;    /**< Its touchpoint. */
+	cxm_id metric;        /**< The metric of the measure that matched. */
+	uint32_t item;        /**< Its question (INDEX), else 0. */
+	uint32_t reserved0;   /**< 0. */
+	double value;         /**< Its value. */
+	uint64_t reserved[4]; /**< 0. */
+} cxm_event;
+
+/**
+ * Take up to @p cap events off the context's queue, oldest first.
+ *
+ * Several threads may poll at once: each event goes to exactly one of
+ * them. Events are written in @p out with the stride of @c out[0].size;
+ * the library's fields beyond the caller's size are not written.
+ *
+ * @param out    the caller's array of @p cap events, @c out[0].size set; may be NULL when @p cap is 0.
+ * @param cap    how many it holds.
+ * @param n_out  receives how many were taken (0: the queue is empty, or the context has no trigger).
+ * @param ctx    the context.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p n_out or @p ctx is NULL, or @p out is NULL with @p cap above 0.
+ * @retval CXM_ERR_VERSION  @c out[0].size too small.
+ * Thread-safe and lock-free.
+ */
+CXM_EXPORT cxm_status cxm_events_poll(cxm_event *out, size_t cap, size_t *n_out, cxm_context *ctx);
+
+/**
+ * The keyed hash under which the context keeps a customer id (SipHash-2-4
+ * with cxm_config::customer_key, 128 bits): what ::cxm_event::customer
+ * carries, so the host can tell which of its customers an event is about
+ * without the library storing ids.
+ *
+ * @param out  receives the two words; written only on success.
+ * @param ctx  the context.
+ * @param id   the customer id bytes, as fed.
+ * @param len  their length, 1 … cxm_config::max_customer_id_len.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID   a pointer is NULL or @p len is 0.
+ * @retval CXM_ERR_TOO_LONG  @p len is above the limit.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_customer_hash(uint64_t out[2], const cxm_context *ctx, const void *id,
+					size_t len);
 /** @} */
 
 #ifdef __cplusplus

@@ -132,6 +132,8 @@ static cxm_status apply_config(cxm_context *ctx, const cxm_config *c)
 		{&ctx->max_customer_id_len, c->max_customer_id_len, 256, 65536, "max_customer_id_len"},
 		{&ctx->max_measures, c->max_measures, 64, 1024, "max_measures"},
 		{&ctx->min_samples, c->min_samples, 30, UINT32_MAX, "min_samples"},
+		{&ctx->max_triggers, c->max_triggers, 256, 65536, "max_triggers"},
+		{&ctx->event_queue, c->event_queue, 4096, 1u << 20, "event_queue"},
 	};
 	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
 		if (lim[i].val > lim[i].max)
@@ -279,6 +281,7 @@ void cxm_context_free(cxm_context *ctx)
 	free_shards(ctx);
 	cxm__customers_free(ctx);
 	cxm__journeys_free(ctx);
+	cxm__triggers_free(ctx);
 	cxm__model_free(ctx);
 	pthread_mutex_destroy(&ctx->def_lock);
 	ctx->alloc.free(ctx->alloc.opaque, ctx);
@@ -316,6 +319,7 @@ cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx)
 		s.rejected_total += s.rejected[i];
 	}
 	cxm__customers_stats(ctx, &s);
+	cxm__triggers_stats(ctx, &s);
 	s.memory_bytes = atomic_load_explicit(&ctx->memory, memory_order_relaxed);
 	s.lost_buckets = atomic_load_explicit(&ctx->lost_buckets, memory_order_relaxed);
 	s.unpacked_buckets = atomic_load_explicit(&ctx->unpacked, memory_order_relaxed);

@@ -509,13 +509,24 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 	return st;
 }
 
-static cxm_status customer_args(cxm_context *ctx, const void *id, size_t len)
+static cxm_status customer_args(const cxm_context *ctx, const void *id, size_t len)
 {
 	if (!ctx || !id || !len)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !ctx ? "ctx is NULL" : !id ? "id is NULL" : "len is 0");
 	if (len > ctx->max_customer_id_len)
 		return cxm__fail(ctx, CXM_ERR_TOO_LONG, "customer id of %zu bytes is longer than %u", len,
 				 ctx->max_customer_id_len);
+	return CXM_OK;
+}
+
+cxm_status cxm_customer_hash(uint64_t out[2], const cxm_context *ctx, const void *id, size_t len)
+{
+	if (ctx && !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "out is NULL");
+	cxm_status st = customer_args(ctx, id, len);
+	if (st)
+		return st;
+	cxm__customer_hash(ctx, id, len, out);
 	return CXM_OK;
 }
 

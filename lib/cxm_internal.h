@@ -489,6 +489,16 @@ typedef struct segment {
 	name_table index;
 } segment;
 
+/* ---- triggers and their event queue (triggers.c) ---------------------- */
+
+typedef struct trig_mod trig_mod;
+/* Test the accepted interaction ix against the rules; queue what matches.
+ * hash: its customer's keyed hash, or NULL when it has none. */
+CXM_INTERNAL void cxm__triggers_match(cxm_context *ctx, const cxm_interaction *ix,
+				      const uint64_t *hash);
+CXM_INTERNAL void cxm__triggers_stats(const cxm_context *ctx, cxm_stats *s);
+CXM_INTERNAL void cxm__triggers_free(cxm_context *ctx);
+
 typedef struct model {
 	journey *journeys;
 	touchpoint *touchpoints;
@@ -645,6 +655,9 @@ struct cxm_context {
 	uint32_t max_customers, customer_policy;
 	_Atomic(cust_table *) customers; /* allocated on the first customer id */
 	_Atomic(struct jmod *) journeys; /* funnels and churn, on first use (journeys.c) */
+	_Atomic(struct trig_mod *) triggers; /* rules and event queue, on the first rule (triggers.c) */
+	_Atomic uint32_t n_triggers;
+	uint32_t max_triggers, event_queue;
 
 	pthread_mutex_t def_lock; /* serialises definitions */
 	model model;

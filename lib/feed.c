@@ -422,6 +422,8 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	plan_fold(ctx, sh, &p, e);
 	cxm__covers_done(ctx, &p.covers, false);
 	sh->accepted++;
+	if (atomic_load_explicit(&ctx->n_triggers, memory_order_relaxed))
+		cxm__triggers_match(ctx, ix, ix->customer_len ? p.hash : NULL);
 	if (sh->watermark == WATERMARK_NONE || t > sh->watermark)
 		sh->watermark = t;
 	/* raise the shared watermark (written once per finest bucket; judged

@@ -1820,13 +1820,15 @@ static void configs(void **state)
 		{"customer_policy 2", CXM_ERR_INVALID, 42},
 		{"customer_policy max", CXM_ERR_INVALID, 43},
 		{"allocator fails", CXM_ERR_NO_MEMORY, 44},
+		{"max_triggers", CXM_ERR_OUT_OF_RANGE, 45},
+		{"event_queue", CXM_ERR_OUT_OF_RANGE, 46},
 		{"reserved[0]", CXM_ERR_UNSUPPORTED, 50},
-		{"reserved[6]", CXM_ERR_UNSUPPORTED, 56},
+		{"reserved[5]", CXM_ERR_UNSUPPORTED, 55},
 	};
 	NEWER(cxm_config) big;
-	for (size_t i = 0; i < sizeof c / sizeof c[0] + 5; i++) {
-		/* reserved[1..5] too */
-		const char *what = i < sizeof c / sizeof c[0] ? c[i].what : "reserved[1..5]";
+	for (size_t i = 0; i < sizeof c / sizeof c[0] + 4; i++) {
+		/* reserved[1..4] too */
+		const char *what = i < sizeof c / sizeof c[0] ? c[i].what : "reserved[1..4]";
 		cxm_status want = i < sizeof c / sizeof c[0] ? c[i].want : CXM_ERR_UNSUPPORTED;
 		int tweak = i < sizeof c / sizeof c[0] ? c[i].tweak : 51 + (int)(i - sizeof c / sizeof c[0]);
 		memset(&big, 0, sizeof big);
@@ -1897,6 +1899,8 @@ static void configs(void **state)
 		case 42: k->customer_policy = 2; break;
 		case 43: k->customer_policy = UINT32_MAX; break;
 		case 44: k->allocator = (cxm_allocator){fail_alloc, noop_free, NULL}; break;
+		case 45: k->max_triggers = 65537; break;
+		case 46: k->event_queue = UINT32_MAX; break;
 		default: k->reserved[tweak - 50] = 1; break;
 		}
 		cxm_context *ctx = (cxm_context *)&big; /* any non-NULL value: must stay */

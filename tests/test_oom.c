@@ -457,6 +457,51 @@ static void first_feed(bool strict_memory)
 	world_free(&w);
 }
 
+/* A trigger's first definition allocates its rules and queue; a feed
+ * that matches it and fails for want of memory queues nothing. */
+typedef struct trig_arg {
+	ids *x;
+	cxm_id id;
+} trig_arg;
+
+static cxm_status op_trigger(cxm_context *ctx, void *arg)
+{
+	trig_arg *a = arg;
+	cxm_trigger_def d = CXM_TRIGGER_DEF_INIT;
+	d.metric = a->x->nps;
+	d.op = CXM_CMP_GE;
+	d.threshold = 9;
+	d.scope = CXM_SCOPE_TOUCHPOINT;
+	d.id = a->x->tp;
+	return cxm_trigger_define(&a->id, ctx, &d);
+}
+
+static void triggers(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	trig_arg ta = {&x, 999};
+	assert_true(fail_until_done(&w, "cxm_trigger_define", op_trigger, &ta, 0, true) > 1);
+	assert_int_equal(ta.id, 0);
+	assert_true(fail_until_done(&w, "cxm_trigger_define (2)", op_trigger, &ta, 0, true) == 1);
+	assert_int_equal(ta.id, 1);
+	w.customer = "customer-1";
+	feed_arg fa = {&x, x.tp, T0 - 1000, "customer-1"};
+	assert_true(fail_until_done(&w, "cxm_feed (triggers)", op_feed, &fa, 1, true) > 12);
+	cxm_event ev[4];
+	ev[0].size = sizeof ev[0];
+	size_t n = 0;
+	assert_int_equal(cxm_events_poll(ev, 4, &n, w.ctx), CXM_OK);
+	assert_int_equal(n, 2); /* one feed, each rule once */
+	assert_int_equal(ev[0].seq, 0);
+	assert_int_equal(ev[1].seq, 1);
+	assert_double_equal(ev[0].value, 9, 0);
+	world_free(&w);
+}
+
 /* Counts, series, customers, results and the allocator's books. */
 static void feed_new_series(void **state)
 {
@@ -686,6 +731,7 @@ int main(void)
 		cmocka_unit_test(feed_pages),
 		cmocka_unit_test(batch),
 		cmocka_unit_test(queries),
+		cmocka_unit_test(triggers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

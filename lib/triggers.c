@@ -1,0 +1,408 @@
+/* Triggers and their event queue.
+ *
+ * Rules are appended under the definition lock into a table allocated
+ * with the first of them, and published with a release store: a feeding
+ * thread reads them without a lock. Each metric has a chain of its rules
+ * (newest first), so a measure of a metric without rules costs one load.
+ * A rule is immutable once published, but for its on/off flag.
+ *
+ * The queue is a bounded multi-producer, multi-consumer ring of cells,
+ * each with a sequence number that says whose turn the cell is (the
+ * producer of position p finds seq == p, the consumer of position p finds
+ * seq == p + 1): a producer or consumer claims a position by a
+ * compare-and-swap on its cursor, then writes or reads the cell and hands
+ * it on by storing the next sequence number with release order. No thread
+ * ever waits for another: a full queue drops the event and counts it. */
+#include "cxm_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define TRIG_MAX 65536u
+#define QUEUE_MAX (UINT32_C(1) << 20)
+
+typedef struct rule {
+	cxm_trigger_def def;
+	int32_t next; /* next rule of the same metric, -1: none */
+	_Atomic int on;
+} rule;
+
+/* An event as queued: the public struct without its size and reserved. */
+typedef struct ev_cell {
+	_Atomic uint64_t seq;
+	uint64_t number; /* cxm_event.seq */
+	uint64_t customer[2];
+	int64_t time_ms;
+	double value;
+	cxm_id rule, touchpoint, metric, item;
+} ev_cell;
+
+struct trig_mod {
+	rule *rules;              /* max_triggers of them */
+	_Atomic int32_t *head;    /* per metric: its newest rule, -1: none */
+	uint32_t cap;             /* queue cells, a power of two */
+	ev_cell *cells;
+	/* producers and consumers on separate cache lines */
+	_Alignas(64) _Atomic uint64_t put;
+	_Alignas(64) _Atomic uint64_t take;
+	_Alignas(64) _Atomic uint64_t matched; /* events numbered, queued or dropped */
+	_Atomic uint64_t dropped;
+};
+
+void cxm__triggers_free(cxm_context *ctx)
+{
+	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
+	if (!t)
+		return;
+	uint32_t cap = t->cap;
+	cxm__free(ctx, t->cells, (size_t)cap * sizeof(ev_cell));
+	cxm__free(ctx, (void *)t->head, (size_t)ctx->max_metrics * sizeof(_Atomic int32_t));
+	cxm__free(ctx, t->rules, (size_t)ctx->max_triggers * sizeof(rule));
+	cxm__free(ctx, t, sizeof *t);
+	atomic_store_explicit(&ctx->triggers, NULL, memory_order_release);
+}
+
+/* The module, made on the first definition (under def_lock). */
+static trig_mod *mod_make(cxm_context *ctx)
+{
+	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
+	if (t)
+		return t;
+	uint32_t cap = 1;
+	while (cap < ctx->event_queue)
+		cap <<= 1;
+	t = cxm__alloc(ctx, sizeof *t);
+	if (!t)
+		return NULL;
+	memset(t, 0, sizeof *t);
+	t->cap = cap;
+	t->rules = cxm__calloc(ctx, ctx->max_triggers, sizeof(rule));
+	t->head = cxm__alloc(ctx, (size_t)ctx->max_metrics * sizeof(_Atomic int32_t));
+	t->cells = cxm__alloc(ctx, (size_t)cap * sizeof(ev_cell));
+	if (!t->rules || !t->head || !t->cells) {
+		if (t->rules)
+			cxm__free(ctx, t->rules, (size_t)ctx->max_triggers * sizeof(rule));
+		if (t->head)
+			cxm__free(ctx, (void *)t->head, (size_t)ctx->max_metrics * sizeof(_Atomic int32_t));
+		if (t->cells)
+			cxm__free(ctx, t->cells, (size_t)cap * sizeof(ev_cell));
+		cxm__free(ctx, t, sizeof *t);
+		return NULL;
+	}
+	for (uint32_t m = 0; m < ctx->max_metrics; m++)
+		atomic_init(&t->head[m], -1);
+	for (uint32_t i = 0; i < cap; i++)
+		atomic_init(&t->cells[i].seq, i);
+	atomic_init(&t->put, 0);
+	atomic_init(&t->take, 0);
+	atomic_init(&t->matched, 0);
+	atomic_init(&t->dropped, 0);
+	atomic_store_explicit(&ctx->triggers, t, memory_order_release);
+	return t;
+}
+
+cxm_status cxm_trigger_def_init(cxm_trigger_def *def, size_t size)
+{
+	cxm_status st = cxm__init_struct(def, size, sizeof(cxm_trigger_def), "cxm_trigger_def", "def");
+	if (st)
+		return st;
+	def->segment = CXM_NONE;
+	return CXM_OK;
+}
+
+static cxm_status check_def(cxm_context *ctx, const cxm_trigger_def *d)
+{
+	cxm_status st = cxm__check_struct(ctx, d, sizeof(cxm_trigger_def), sizeof(cxm_trigger_def),
+					  "cxm_trigger_def");
+	if (st)
+		return st;
+	if (d->reserved[0] || d->reserved[1] || d->reserved[2] || d->reserved[3])
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_trigger_def.reserved must be zero");
+	const model *md = &ctx->model;
+	if (d->metric >= atomic_load_explicit(&md->n_metrics, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", d->metric);
+	const metric *m = &md->metrics[d->metric];
+	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
+		return cxm__fail(ctx, CXM_ERR_KIND,
+				 "metric '%s' is %s: it has no measures for a trigger to test", m->name,
+				 m->def.kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT");
+	uint32_t items = m->def.kind == CXM_KIND_INDEX ? m->def.questions : 1;
+	if (d->item >= items)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "item %u: metric '%s' has %s", d->item,
+				 m->name, items == 1 ? "only item 0" : "fewer questions");
+	if ((unsigned)d->op > CXM_CMP_NE)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d is not a cxm_cmp", (int)d->op);
+	if (!isfinite(d->threshold))
+		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "threshold is not finite");
+	switch (d->scope) {
+	case CXM_SCOPE_ALL: break;
+	case CXM_SCOPE_TOUCHPOINT:
+		if (d->id >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", d->id);
+		break;
+	case CXM_SCOPE_STEP:
+	case CXM_SCOPE_JOURNEY:
+		if (d->id >= atomic_load_explicit(&md->n_journeys, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", d->id);
+		if (d->scope == CXM_SCOPE_STEP && d->step >= md->journeys[d->id].n_steps)
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
+					 md->journeys[d->id].name, d->step);
+		break;
+	case CXM_SCOPE_CHANNEL:
+		if (d->id < CXM_CHANNEL_PHONE || d->id > CXM_CHANNEL_OTHER)
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "channel %u is not a cxm_channel", d->id);
+		break;
+	default:
+		return cxm__fail(ctx, CXM_ERR_INVALID, "scope %d is not a cxm_scope", (int)d->scope);
+	}
+	if (d->segment != CXM_NONE) {
+		if (d->segment >= atomic_load_explicit(&md->n_segments, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment %u is not defined", d->segment);
+		const segment *g = &md->segments[d->segment];
+		if (d->segment_value >= atomic_load_explicit(&g->n_values, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment '%s' has no value %u", g->name,
+					 d->segment_value);
+	}
+	return CXM_OK;
+}
+
+cxm_status cxm_trigger_define(cxm_id *out, cxm_context *ctx, const cxm_trigger_def *def)
+{
+	if (!out || !ctx || !def)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "def");
+	cxm_status st = check_def(ctx, def);
+	if (st)
+		return st;
+	pthread_mutex_lock(&ctx->def_lock);
+	uint32_t id = atomic_load_explicit(&ctx->n_triggers, memory_order_relaxed);
+	trig_mod *t;
+	if (id >= ctx->max_triggers) {
+		st = cxm__fail(ctx, CXM_ERR_LIMIT, "max_triggers (%u) are defined", ctx->max_triggers);
+	} else if (!(t = mod_make(ctx))) {
+		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the triggers and their queue failed");
+	} else {
+		rule *r = &t->rules[id];
+		r->def = *def;
+		r->def.size = sizeof(cxm_trigger_def);
+		r->next = atomic_load_explicit(&t->head[def->metric], memory_order_relaxed);
+		atomic_store_explicit(&r->on, 1, memory_order_relaxed);
+		/* the rule is whole before either store makes it reachable */
+		atomic_store_explicit(&t->head[def->metric], (int32_t)id, memory_order_release);
+		atomic_store_explicit(&ctx->n_triggers, id + 1, memory_order_release);
+		*out = id;
+	}
+	pthread_mutex_unlock(&ctx->def_lock);
+	return st;
+}
+
+static cxm_status find_rule(const cxm_context *ctx, cxm_id id, rule **out)
+{
+	if (!ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
+	trig_mod *t = atomic_load_explicit(&((cxm_context *)ctx)->triggers, memory_order_acquire);
+	if (!t || id >= atomic_load_explicit(&ctx->n_triggers, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "trigger %u is not defined", id);
+	*out = &t->rules[id];
+	return CXM_OK;
+}
+
+cxm_status cxm_trigger_enable(cxm_context *ctx, cxm_id trigger, int on)
+{
+	rule *r = NULL;
+	cxm_status st = find_rule(ctx, trigger, &r);
+	if (st)
+		return st;
+	atomic_store_explicit(&r->on, on ? 1 : 0, memory_order_relaxed);
+	return CXM_OK;
+}
+
+cxm_status cxm_trigger_get(cxm_trigger_def *out, int *enabled, const cxm_context *ctx, cxm_id trigger)
+{
+	if (!out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "out is NULL");
+	rule *r = NULL;
+	cxm_status st = find_rule(ctx, trigger, &r);
+	if (st)
+		return st;
+	if ((st = cxm__check_out(ctx, out, sizeof(cxm_trigger_def), "cxm_trigger_def")))
+		return st;
+	cxm__put_out(out, &r->def, sizeof r->def);
+	if (enabled)
+		*enabled = atomic_load_explicit(&r->on, memory_order_relaxed);
+	return CXM_OK;
+}
+
+static bool compare(cxm_cmp op, double v, double x)
+{
+	switch (op) {
+	case CXM_CMP_LT: return v < x;
+	case CXM_CMP_LE: return v <= x;
+	case CXM_CMP_GT: return v > x;
+	case CXM_CMP_GE: return v >= x;
+	case CXM_CMP_EQ: return v == x;
+	case CXM_CMP_NE: return v != x;
+	}
+	return false;
+}
+
+static bool in_scope(const cxm_context *ctx, const cxm_trigger_def *d, const cxm_interaction *ix)
+{
+	const touchpoint *tp = &ctx->model.touchpoints[ix->touchpoint];
+	switch (d->scope) {
+	case CXM_SCOPE_ALL: break;
+	case CXM_SCOPE_TOUCHPOINT:
+		if (ix->touchpoint != d->id)
+			return false;
+		break;
+	case CXM_SCOPE_STEP:
+		if (tp->journey != d->id || tp->step != d->step)
+			return false;
+		break;
+	case CXM_SCOPE_JOURNEY:
+		if (tp->journey != d->id)
+			return false;
+		break;
+	case CXM_SCOPE_CHANNEL:
+		if ((cxm_id)tp->channel != d->id)
+			return false;
+		break;
+	}
+	return d->segment == CXM_NONE ||
+	       (d->segment < ix->n_segments && ix->segments[d->segment] == d->segment_value);
+}
+
+/* Queue one event, or count it dropped when the queue is full. */
+static void put(trig_mod *t, cxm_id rule_id, const cxm_interaction *ix, const uint64_t *hash,
+		const cxm_measure *ms)
+{
+	const uint64_t mask = t->cap - 1;
+	const uint64_t number = atomic_fetch_add_explicit(&t->matched, 1, memory_order_relaxed);
+	uint64_t pos = atomic_load_explicit(&t->put, memory_order_relaxed);
+	ev_cell *c;
+	for (;;) {
+		c = &t->cells[pos & mask];
+		uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+		int64_t dif = (int64_t)(seq - pos);
+		if (dif == 0) {
+			if (atomic_compare_exchange_weak_explicit(&t->put, &pos, pos + 1,
+								  memory_order_relaxed, memory_order_relaxed))
+				break;
+		} else if (dif < 0) { /* a lap behind: full */
+			atomic_fetch_add_explicit(&t->dropped, 1, memory_order_relaxed);
+			return;
+		} else {
+			pos = atomic_load_explicit(&t->put, memory_order_relaxed);
+		}
+	}
+	c->number = number;
+	c->customer[0] = hash ? hash[0] : 0;
+	c->customer[1] = hash ? hash[1] : 0;
+	c->time_ms = ix->time_ms;
+	c->value = ms->value;
+	c->rule = rule_id;
+	c->touchpoint = ix->touchpoint;
+	c->metric = ms->metric;
+	c->item = ms->item;
+	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+}
+
+/* Whether rule d matched a measure of ix before its j-th: a rule matches
+ * an interaction once, at its first matching measure. */
+static bool matched_before(const cxm_trigger_def *d, const cxm_interaction *ix, size_t j)
+{
+	for (size_t i = 0; i < j; i++) {
+		const cxm_measure *ms = &ix->measures[i];
+		if (ms->metric == d->metric && ms->item == d->item && compare(d->op, ms->value, d->threshold))
+			return true;
+	}
+	return false;
+}
+
+void cxm__triggers_match(cxm_context *ctx, const cxm_interaction *ix, const uint64_t *hash)
+{
+	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
+	if (!t)
+		return;
+	for (size_t j = 0; j < ix->n_measures; j++) {
+		const cxm_measure *ms = &ix->measures[j];
+		int32_t r = atomic_load_explicit(&t->head[ms->metric], memory_order_acquire);
+		for (; r >= 0; r = t->rules[r].next) {
+			const rule *ru = &t->rules[r];
+			if (!atomic_load_explicit(&ru->on, memory_order_relaxed) || ru->def.item != ms->item ||
+			    !compare(ru->def.op, ms->value, ru->def.threshold) || !in_scope(ctx, &ru->def, ix) ||
+			    (j && matched_before(&ru->def, ix, j)))
+				continue;
+			put(t, (cxm_id)r, ix, hash, ms);
+		}
+	}
+}
+
+cxm_status cxm_events_poll(cxm_event *out, size_t cap, size_t *n_out, cxm_context *ctx)
+{
+	if (!n_out || !ctx || (!out && cap))
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
+				 !ctx ? "ctx" : !n_out ? "n_out" : "out");
+	size_t stride = 0;
+	if (cap) {
+		cxm_status st = cxm__check_out(ctx, out, sizeof(cxm_event), "cxm_event");
+		if (st)
+			return st;
+		stride = out[0].size;
+	}
+	*n_out = 0;
+	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
+	if (!t)
+		return CXM_OK;
+	const uint64_t mask = t->cap - 1;
+	size_t got = 0;
+	while (got < cap) {
+		uint64_t pos = atomic_load_explicit(&t->take, memory_order_relaxed);
+		ev_cell *c;
+		for (;;) {
+			c = &t->cells[pos & mask];
+			uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+			int64_t dif = (int64_t)(seq - (pos + 1));
+			if (dif == 0) {
+				if (atomic_compare_exchange_weak_explicit(&t->take, &pos, pos + 1,
+									  memory_order_relaxed,
+									  memory_order_relaxed))
+					break;
+			} else if (dif < 0) { /* empty */
+				*n_out = got;
+				return CXM_OK;
+			} else {
+				pos = atomic_load_explicit(&t->take, memory_order_relaxed);
+			}
+		}
+		cxm_event e;
+		memset(&e, 0, sizeof e);
+		e.size = stride;
+		e.kind = CXM_EVENT_TRIGGER;
+		e.rule = c->rule;
+		e.seq = c->number;
+		e.customer[0] = c->customer[0];
+		e.customer[1] = c->customer[1];
+		e.time_ms = c->time_ms;
+		e.touchpoint = c->touchpoint;
+		e.metric = c->metric;
+		e.item = c->item;
+		e.value = c->value;
+		/* the cell is the producers' again, one lap on */
+		atomic_store_explicit(&c->seq, pos + mask + 1, memory_order_release);
+		unsigned char *dst = (unsigned char *)out + got * stride;
+		memcpy(dst, &stride, sizeof stride); /* put_out keeps an element's size */
+		cxm__put_out(dst, &e, sizeof e);
+		got++;
+	}
+	*n_out = got;
+	return CXM_OK;
+}
+
+void cxm__triggers_stats(const cxm_context *ctx, cxm_stats *s)
+{
+	trig_mod *t = atomic_load_explicit(&((cxm_context *)ctx)->triggers, memory_order_acquire);
+	if (!t)
+		return;
+	s->events_queued = atomic_load_explicit(&t->put, memory_order_relaxed);
+	s->events_dropped = atomic_load_explicit(&t->dropped, memory_order_relaxed);
+}
