@@ -628,6 +628,16 @@ static void context_families(expo *x)
 		const char *r = cxm_strerror(st); /* plain words: nothing to escape */
 		sample_u64(x, "_total", "reason", r, strlen(r), n);
 	}
+	if (atomic_load_explicit(&ctx->n_triggers, memory_order_acquire)) {
+		cxm_stats s;
+		memset(&s, 0, sizeof s);
+		cxm__triggers_stats(ctx, &s);
+		family(x, "cxm_trigger_events", "counter", NULL,
+		       "Events the context's triggers matched since it was created: queued for the "
+		       "host, or dropped because the queue was full.");
+		sample_u64(x, "_total", "outcome", "queued", 6, s.events_queued);
+		sample_u64(x, "_total", "outcome", "dropped", 7, s.events_dropped);
+	}
 }
 
 static bool label_name_ok(const char *n)

@@ -346,6 +346,16 @@ static void test_overflow(void **state)
 	assert_int_equal(st.events_queued, 7);
 	assert_int_equal(st.events_dropped, 6);
 
+	/* the exposition carries both counters */
+	char text[16384];
+	size_t len = 0;
+	cxm_export_options eo;
+	assert_int_equal(cxm_export_options_init(&eo, sizeof eo), CXM_OK);
+	assert_int_equal(cxm_export_text(&len, f.ctx, &eo, text, sizeof text), CXM_OK);
+	assert_non_null(strstr(text, "# TYPE cxm_trigger_events counter\n"));
+	assert_non_null(strstr(text, "\ncxm_trigger_events_total{outcome=\"queued\"} 7\n"));
+	assert_non_null(strstr(text, "\ncxm_trigger_events_total{outcome=\"dropped\"} 6\n"));
+
 	/* a poll of 0 events, and an older caller's smaller struct */
 	assert_int_equal(cxm_events_poll(NULL, 0, &n, f.ctx), CXM_OK);
 	assert_int_equal(n, 0);
