@@ -2108,8 +2108,9 @@ CXM_EXPORT cxm_status cxm_churn_rate(cxm_churn *out, cxm_context *ctx, cxm_id di
  * Cost: with no trigger defined, none; otherwise a few nanoseconds per
  * measure whose metric has rules (see docs/loop.md).
  *
- * Triggers are not in snapshots yet: a loaded or merged context has the
- * triggers its program defines.
+ * A snapshot carries the rules (and whether each is on): a load brings
+ * them back with their ids; a merge keeps the target's own. Queued events
+ * are not saved.
  * @{ */
 
 /** A comparison of a measure's value with a trigger's threshold. */

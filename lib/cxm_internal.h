@@ -498,6 +498,18 @@ CXM_INTERNAL void cxm__triggers_match(cxm_context *ctx, const cxm_interaction *i
 				      const uint64_t *hash);
 CXM_INTERNAL void cxm__triggers_stats(const cxm_context *ctx, cxm_stats *s);
 CXM_INTERNAL void cxm__triggers_free(cxm_context *ctx);
+/* The TRIGGERS section (docs/snapshot.md): the rules, in id order, up to
+ * the first that names a definition beyond the counts the MODEL section
+ * holds. Read: defined into `into` (a private context with the
+ * snapshot's model), each checked as cxm_trigger_define() checks it. */
+typedef struct cxm_trigger_limits {
+	uint32_t metrics, touchpoints, journeys, segments;
+	const uint32_t *values; /* per segment */
+} cxm_trigger_limits;
+struct wbuf;
+struct snap_in;
+CXM_INTERNAL void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim);
+CXM_INTERNAL cxm_status cxm__triggers_read(cxm_context *into, struct snap_in *in);
 
 typedef struct model {
 	journey *journeys;

@@ -41,6 +41,7 @@ enum {
 	SEC_CUSTOMERS = 4,
 	SEC_STATS = 5,
 	SEC_JOURNEYS = 6,
+	SEC_TRIGGERS = 7,
 	SEC_END = 0x7f
 };
 
@@ -427,6 +428,17 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	if ((st = emit_section(&k, SEC_JOURNEYS, b.p, b.len)))
 		goto out;
 	b.len = 0;
+	if (atomic_load_explicit(&ctx->n_triggers, memory_order_acquire)) {
+		/* optional: a context without rules writes what it always did */
+		cxm_trigger_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+					  sn.values};
+		cxm__triggers_write(ctx, &b, &lim);
+		if (b.oom)
+			goto oom;
+		if ((st = emit_section(&k, SEC_TRIGGERS, b.p, b.len)))
+			goto out;
+		b.len = 0;
+	}
 	write_stats(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
@@ -464,8 +476,9 @@ typedef struct slice {
 
 typedef struct parsed {
 	unsigned char key_id[16];
-	slice config, model, customers, journeys, stats;
+	slice config, model, customers, journeys, stats, triggers;
 	bool has_journeys; /* the JOURNEYS section is optional */
+	bool has_triggers; /* so is TRIGGERS */
 	slice *series; /* n_series sections, in the context's memory */
 	size_t n_series, cap_series;
 } parsed;
@@ -534,7 +547,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 			return CORRUPT(ctx, "checksum of the section at byte %zu does not match", off);
 		if (type != SEC_CONFIG && type != SEC_MODEL && type != SEC_SERIES &&
 		    type != SEC_CUSTOMERS && type != SEC_JOURNEYS && type != SEC_STATS &&
-		    type != SEC_END)
+		    type != SEC_TRIGGERS && type != SEC_END)
 			return cxm__fail(ctx, CXM_ERR_VERSION,
 					 "snapshot: section type %u is unknown to libcxm %s", type,
 					 CXM_VERSION_STRING);
@@ -545,7 +558,9 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		slice sl = {h + SEC_HEAD, (size_t)slen};
 		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
 				((type == SEC_SERIES || type == SEC_CUSTOMERS) && stage == 2) ||
-				(type == SEC_JOURNEYS && stage == 3 && !ps->has_journeys) ||
+				(type == SEC_JOURNEYS && stage == 3 && !ps->has_journeys &&
+				 !ps->has_triggers) ||
+				(type == SEC_TRIGGERS && stage == 3 && !ps->has_triggers) ||
 				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
 		if (!order_ok)
 			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
@@ -568,6 +583,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 			break;
 		case SEC_CUSTOMERS: ps->customers = sl; stage = 3; break;
 		case SEC_JOURNEYS: ps->journeys = sl; ps->has_journeys = true; break;
+		case SEC_TRIGGERS: ps->triggers = sl; ps->has_triggers = true; break;
 		case SEC_STATS: ps->stats = sl; stage = 4; break;
 		case SEC_END:
 			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
@@ -1185,6 +1201,8 @@ static cxm_status make_tmp(cxm_context *ctx, cxm_context **out)
 	st64(c.customer_key + 8, ctx->key[1]);
 	c.max_customers = ctx->max_customers;
 	c.customer_policy = ctx->customer_policy;
+	c.max_triggers = ctx->max_triggers;
+	c.event_queue = ctx->event_queue;
 	cxm_context *tmp = NULL;
 	cxm_status st = cxm_context_new(&tmp, &c);
 	if (st) {
@@ -1273,7 +1291,7 @@ static bool ctx_empty(cxm_context *ctx)
 	return !atomic_load(&md->n_journeys) && !atomic_load(&md->n_touchpoints) &&
 	       !atomic_load(&md->n_metrics) && !atomic_load(&md->n_segments) &&
 	       !atomic_load(&ctx->n_series) && !atomic_load(&ctx->customers) &&
-	       !atomic_load(&ctx->journeys) &&
+	       !atomic_load(&ctx->journeys) && !atomic_load(&ctx->n_triggers) &&
 	       atomic_load(&ctx->wm_epoch) == WATERMARK_NONE;
 }
 
@@ -1300,6 +1318,14 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		st = open_funnels(&L, ps.customers);
 	if (!st)
 		st = cust_read(&L, ps.customers, L.tmp, true, NULL);
+	if (!st && ps.has_triggers) {
+		/* rules come back with a load; a merge keeps the target's own */
+		L.what = "triggers";
+		struct snap_in in = {L.ctx, L.what, {ps.triggers.p, ps.triggers.len}};
+		st = cxm__triggers_read(L.tmp, &in);
+		if (!st && in.r.left)
+			st = CORRUPT(ctx, "%zu bytes after the triggers", in.r.left);
+	}
 	if (!st) {
 		cxm_context *tmp = L.tmp;
 		/* statistics: per shard when the shards match, else on shard 0
@@ -1330,6 +1356,8 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		SWAP(shard *, ctx->shards, tmp->shards);
 		SWAP(_Atomic(cust_table *), ctx->customers, tmp->customers);
 		SWAP(_Atomic(struct jmod *), ctx->journeys, tmp->journeys);
+		SWAP(_Atomic(struct trig_mod *), ctx->triggers, tmp->triggers);
+		SWAP(_Atomic uint32_t, ctx->n_triggers, tmp->n_triggers);
 		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
 		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
 		atomic_fetch_add(&ctx->unpacked, atomic_load(&tmp->unpacked));

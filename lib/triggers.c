@@ -406,3 +406,90 @@ void cxm__triggers_stats(const cxm_context *ctx, cxm_stats *s)
 	s->events_queued = atomic_load_explicit(&t->put, memory_order_relaxed);
 	s->events_dropped = atomic_load_explicit(&t->dropped, memory_order_relaxed);
 }
+
+/* ---- the TRIGGERS section of a snapshot (docs/snapshot.md) ---------------------------- */
+
+/* Rules are written in id order and stop at the first one that names a
+ * definition the MODEL section does not hold: rules and definitions are
+ * both appended under the definition lock, so that rule and every later
+ * one were defined after the MODEL section was written, and the ids of
+ * the rules written stay what they are. */
+void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim)
+{
+	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
+	uint32_t n = t ? atomic_load_explicit(&ctx->n_triggers, memory_order_acquire) : 0, k = 0;
+	for (; k < n; k++) {
+		const cxm_trigger_def *d = &t->rules[k].def;
+		bool tp_scope = d->scope == CXM_SCOPE_TOUCHPOINT;
+		bool j_scope = d->scope == CXM_SCOPE_STEP || d->scope == CXM_SCOPE_JOURNEY;
+		if (d->metric >= lim->metrics || (tp_scope && d->id >= lim->touchpoints) ||
+		    (j_scope && d->id >= lim->journeys) ||
+		    (d->segment != CXM_NONE &&
+		     (d->segment >= lim->segments || d->segment_value >= lim->values[d->segment])))
+			break;
+	}
+	cxm__snap_put32(b, k);
+	for (uint32_t i = 0; i < k; i++) {
+		const rule *r = &t->rules[i];
+		const cxm_trigger_def *d = &r->def;
+		uint64_t x;
+		memcpy(&x, &d->threshold, sizeof x);
+		cxm__snap_put32(b, d->metric);
+		cxm__snap_put32(b, d->item);
+		cxm__snap_put32(b, (uint32_t)d->op);
+		cxm__snap_put32(b, (uint32_t)d->scope);
+		cxm__snap_put32(b, d->id);
+		cxm__snap_put32(b, d->step);
+		cxm__snap_put32(b, d->segment);
+		cxm__snap_put32(b, d->segment_value);
+		cxm__snap_put32(b, (uint32_t)atomic_load_explicit(&r->on, memory_order_relaxed));
+		cxm__snap_put32(b, 0);
+		cxm__snap_put64(b, x);
+	}
+}
+
+cxm_status cxm__triggers_read(cxm_context *into, struct snap_in *in)
+{
+	cxm_context *ctx = cxm__snap_ctx(in);
+	uint32_t n;
+	cxm_status st = cxm__snap_get32(in, &n);
+	if (st)
+		return st;
+	if (n > cxm__snap_left(in) / 48)
+		return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: the triggers section claims %u rules in %zu bytes",
+				 n, cxm__snap_left(in));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t f[10];
+		uint64_t x;
+		for (int j = 0; j < 10; j++)
+			if ((st = cxm__snap_get32(in, &f[j])))
+				return st;
+		if ((st = cxm__snap_get64(in, &x)))
+			return st;
+		if (f[8] > 1 || f[9])
+			return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: trigger %u has flags %u, %u", i,
+					 f[8], f[9]);
+		cxm_trigger_def d = CXM_TRIGGER_DEF_INIT;
+		d.metric = f[0];
+		d.item = f[1];
+		d.op = (cxm_cmp)f[2];
+		d.scope = (cxm_scope)f[3];
+		d.id = f[4];
+		d.step = f[5];
+		d.segment = f[6];
+		d.segment_value = f[7];
+		memcpy(&d.threshold, &x, sizeof x);
+		cxm_id id;
+		if ((unsigned)f[2] > CXM_CMP_NE || (unsigned)f[3] > CXM_SCOPE_CHANNEL)
+			return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: trigger %u: op %u, scope %u", i, f[2],
+					 f[3]);
+		if ((st = cxm_trigger_define(&id, into, &d))) {
+			/* the limit and memory are the reader's; the rest is the file's */
+			cxm_status code = st == CXM_ERR_NO_MEMORY || st == CXM_ERR_LIMIT ? st : CXM_ERR_CORRUPT;
+			return cxm__fail(ctx, code, "snapshot: trigger %u: %s", i, cxm_errmsg(into));
+		}
+		if (!f[8])
+			cxm_trigger_enable(into, id, 0);
+	}
+	return CXM_OK;
+}

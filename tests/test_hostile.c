@@ -589,6 +589,24 @@ static void walk_journeys(walker *w)
 	}
 }
 
+static void walk_triggers(walker *w)
+{
+	uint32_t n = (uint32_t)U32("n_rules", T_COUNT);
+	for (uint32_t i = 0; i < n && i < 65536 && !w->bad; i++) {
+		U32("metric", T_ID);
+		U32("item", T_ID);
+		U32("op", T_KIND);
+		U32("scope", T_KIND);
+		U32("id", T_ID);
+		U32("step", T_ID);
+		U32("segment", T_ID);
+		U32("segment_value", T_ID);
+		U32("on", T_FLAG);
+		U32("zero", T_PLAIN);
+		U64("threshold", T_PLAIN);
+	}
+}
+
 static void walk_stats(walker *w)
 {
 	uint32_t n = (uint32_t)U32("n_shards", T_COUNT);
@@ -612,6 +630,7 @@ static const char *sec_name(uint32_t type)
 	case FUZZ_SEC_CUSTOMERS: return "CUSTOMERS";
 	case FUZZ_SEC_STATS: return "STATS";
 	case FUZZ_SEC_JOURNEYS: return "JOURNEYS";
+	case FUZZ_SEC_TRIGGERS: return "TRIGGERS";
 	case FUZZ_SEC_END: return "END";
 	default: return "?";
 	}
@@ -660,6 +679,7 @@ static bool walk(walker *w, const unsigned char *p, size_t len, fuzz_section *se
 			walk_customers(w);
 			break;
 		case FUZZ_SEC_JOURNEYS: walk_journeys(w); break;
+		case FUZZ_SEC_TRIGGERS: walk_triggers(w); break;
 		case FUZZ_SEC_STATS: walk_stats(w); break;
 		case FUZZ_SEC_END:
 			U64("sections", T_COUNT);

@@ -18,6 +18,8 @@ typedef struct fx {
 	uint32_t gold, silver;
 } fx;
 
+static const uint8_t KEY[16] = "0123456789abcdef";
+
 static void fx_make(fx *f, uint32_t queue, uint32_t max_triggers)
 {
 	memset(f, 0, sizeof *f);
@@ -25,6 +27,7 @@ static void fx_make(fx *f, uint32_t queue, uint32_t max_triggers)
 	cxm_config cfg = CXM_CONFIG_INIT;
 	cfg.event_queue = queue;
 	cfg.max_triggers = max_triggers;
+	memcpy(cfg.customer_key, KEY, sizeof cfg.customer_key);
 	f->ctx = test_ctx_cfg(&f->clk, &cfg);
 	cxm_context *c = f->ctx;
 	const char *steps[] = {"contact", "resolution"};
@@ -481,6 +484,117 @@ static void test_threads(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* ---- snapshots: rules come back with a load, a merge keeps the target's - */
+
+typedef struct membuf {
+	unsigned char *p;
+	size_t len, cap;
+} membuf;
+
+static int to_mem(const void *data, size_t len, void *payload)
+{
+	membuf *m = payload;
+	if (m->len + len > m->cap) {
+		m->cap = (m->len + len) * 2;
+		m->p = realloc(m->p, m->cap);
+		if (!m->p)
+			return -1;
+	}
+	memcpy(m->p + m->len, data, len);
+	m->len += len;
+	return 0;
+}
+
+static void test_snapshot(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f, 16, 8);
+	cxm_id low = rule(&f, f.nps, CXM_CMP_LE, 6, CXM_SCOPE_STEP, f.journey, 1);
+	cxm_trigger_def d = CXM_TRIGGER_DEF_INIT;
+	d.metric = f.cxi;
+	d.item = 1;
+	d.op = CXM_CMP_LT;
+	d.threshold = 5.5;
+	d.segment = f.tier;
+	d.segment_value = f.silver;
+	cxm_id cx, off;
+	assert_int_equal(cxm_trigger_define(&cx, f.ctx, &d), CXM_OK);
+	off = rule(&f, f.aht, CXM_CMP_GT, 60, CXM_SCOPE_CHANNEL, CXM_CHANNEL_CHAT, 0);
+	assert_int_equal(cxm_trigger_enable(f.ctx, off, 0), CXM_OK);
+	cxm_measure m = {f.nps, 0, 3};
+	assert_int_equal(feed(&f, T0, f.agent, "eve", NULL, 0, &m, 1), CXM_OK);
+
+	membuf mb = {0};
+	assert_int_equal(cxm_snapshot_write(f.ctx, to_mem, &mb), CXM_OK);
+	test_clock clk = {T0 + HOUR};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.event_queue = 16;
+	cfg.max_triggers = 8;
+	memcpy(cfg.customer_key, KEY, sizeof cfg.customer_key);
+	cxm_context *b = test_ctx_cfg(&clk, &cfg);
+	assert_int_equal(cxm_snapshot_load_mem(b, mb.p, mb.len), CXM_OK);
+	for (cxm_id i = 0; i < 3; i++) {
+		cxm_trigger_def x = {.size = sizeof x}, y = {.size = sizeof y};
+		int on_a = -1, on_b = -2;
+		assert_int_equal(cxm_trigger_get(&x, &on_a, f.ctx, i), CXM_OK);
+		assert_int_equal(cxm_trigger_get(&y, &on_b, b, i), CXM_OK);
+		assert_memory_equal(&x, &y, sizeof x);
+		assert_int_equal(on_a, on_b);
+	}
+	cxm_trigger_def none = {.size = sizeof none};
+	assert_int_equal(cxm_trigger_get(&none, NULL, b, 3), CXM_ERR_UNKNOWN_ID);
+	/* the loaded rules work; events queued before the save are not in it */
+	cxm_event ev[8];
+	ev[0].size = sizeof ev[0];
+	size_t n;
+	assert_int_equal(cxm_events_poll(ev, 8, &n, b), CXM_OK);
+	assert_int_equal(n, 0);
+	cxm_measure q1[] = {{f.cxi, 0, 9}, {f.cxi, 1, 5}, {f.cxi, 2, 9}};
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.time_ms = T0 + MIN;
+	ix.touchpoint = f.chat;
+	ix.segments = &f.silver;
+	ix.n_segments = 1;
+	ix.measures = q1;
+	ix.n_measures = 3;
+	assert_int_equal(cxm_feed(b, &ix), CXM_OK);
+	assert_int_equal(cxm_events_poll(ev, 8, &n, b), CXM_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].rule, cx);
+	assert_int_equal(ev[0].seq, 0);
+	(void)low;
+
+	/* a reader that allows fewer rules refuses the file, and says why */
+	test_clock clk2 = {T0 + HOUR};
+	cxm_config small = CXM_CONFIG_INIT;
+	small.max_triggers = 2;
+	memcpy(small.customer_key, KEY, sizeof small.customer_key);
+	cxm_context *c = test_ctx_cfg(&clk2, &small);
+	assert_int_equal(cxm_snapshot_load_mem(c, mb.p, mb.len), CXM_ERR_LIMIT);
+	assert_non_null(strstr(cxm_errmsg(c), "trigger 2"));
+	cxm_context_free(c);
+
+	/* a merge keeps the target's rules: the twin's one, not the file's three
+	 * (which its limit of 2 could not even hold) */
+	fx twin;
+	fx_make(&twin, 0, 2);
+	cxm_id own = rule(&twin, twin.csat, CXM_CMP_EQ, 1, CXM_SCOPE_ALL, 0, 0);
+	if (cxm_snapshot_merge_mem(twin.ctx, mb.p, mb.len))
+		fail_msg("merge: %s", cxm_errmsg(twin.ctx));
+	cxm_trigger_def mine = {.size = sizeof mine};
+	assert_int_equal(cxm_trigger_get(&mine, NULL, twin.ctx, own), CXM_OK);
+	assert_int_equal(mine.metric, twin.csat);
+	assert_int_equal(cxm_trigger_get(&mine, NULL, twin.ctx, 1), CXM_ERR_UNKNOWN_ID);
+	cxm_context_free(twin.ctx);
+
+	/* a context without rules writes no TRIGGERS section: its file is
+	 * what it was before triggers existed (same length as a twin's) */
+	free(mb.p);
+	cxm_context_free(b);
+	cxm_context_free(f.ctx);
+}
+
 /* ---- bad arguments: each its own code, nothing defined ------------------ */
 
 static void test_bad_arguments(void **state)
@@ -641,6 +755,7 @@ int main(void)
 		cmocka_unit_test(test_scopes),		cmocka_unit_test(test_rules_and_refusals),
 		cmocka_unit_test(test_overflow),	cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_arguments),	cmocka_unit_test(test_no_memory),
+		cmocka_unit_test(test_snapshot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

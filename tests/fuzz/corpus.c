@@ -89,6 +89,22 @@ void fuzz_define(cxm_context *ctx)
 	cxm_touchpoint_define(&id, ctx, "care-shop", CXM_CHANNEL_IN_PERSON, 1, 3);
 	cxm_segment_define(&id, ctx, "region", 4);
 	cxm_touchpoint_define(&id, ctx, "care-sms", CXM_CHANNEL_SMS, 1, 0);
+	/* two triggers, so that seeds carry a TRIGGERS section: a detractor
+	 * on the care journey, and a long call, switched off */
+	cxm_trigger_def t = CXM_TRIGGER_DEF_INIT;
+	t.metric = 0;
+	t.op = CXM_CMP_LE;
+	t.threshold = 6;
+	t.scope = CXM_SCOPE_JOURNEY;
+	t.id = 1;
+	cxm_trigger_define(&id, ctx, &t);
+	t.metric = 2;
+	t.op = CXM_CMP_GE;
+	t.threshold = 100;
+	t.scope = CXM_SCOPE_TOUCHPOINT;
+	t.id = 2;
+	if (cxm_trigger_define(&id, ctx, &t) == CXM_OK)
+		cxm_trigger_enable(ctx, id, 0);
 }
 
 void fuzz_known_id(int i, char out[16])
