@@ -3,6 +3,7 @@
 set -euo pipefail
 doxygen=$1 doxyfile=$2 log=$3
 rm -f "$log"
+mkdir -p "$(dirname "$log")"   # doxygen opens the log before it makes its output directory
 "$doxygen" "$doxyfile"
 if [ -s "$log" ]; then
 	echo "doxygen-check: $(wc -l <"$log") warning line(s):" >&2
