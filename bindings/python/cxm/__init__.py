@@ -57,7 +57,9 @@ from ._cxm import (  # noqa: F401  (re-exported)
 
 _cxm._set_converters(time_ms, span_ms, from_ms)
 
-__version__ = "0.1.0"
+# the libcxm version the module was compiled from (the wheel's version);
+# libversion() is the one loaded, the same unless a shared libcxm was replaced
+__version__ = _cxm.VERSION
 
 __all__ = [
     "Context", "Query", "Layout", "MetricDef", "preset", "FeedReport", "Rejection", "BulkFeedError",

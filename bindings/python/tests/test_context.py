@@ -252,6 +252,11 @@ class ModuleFunctions(unittest.TestCase):
         self.assertEqual(cxm.libversion(), cxm._cxm.VERSION)
         self.assertEqual(cxm.libversion_number(), cxm._cxm.VERSION_NUMBER)
         self.assertRegex(cxm.__version__, r"^\d+\.\d+\.\d+$")
+        # the version is written once, in meson.build's project(): the module
+        # says the one it was compiled from, which meson passes to the tests
+        self.assertEqual(cxm.__version__, cxm._cxm.VERSION)
+        if "CXM_PROJECT_VERSION" in os.environ:
+            self.assertEqual(cxm.__version__, os.environ["CXM_PROJECT_VERSION"])
 
     def test_strerror(self):
         self.assertEqual(cxm.strerror(0), cxm._cxm.strerror(cxm.Status.OK))
