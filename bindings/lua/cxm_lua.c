@@ -24,7 +24,12 @@
 #include <string.h>
 #include <time.h>
 
-#define CXM_LUA_VERSION "0.1.0"
+/* The module's own version, in cxm._VERSION: luarocks passes the rock's
+ * (bindings/lua/luarocks-build.sh); a meson build is the library's release,
+ * whose version cxm.h carries. */
+#ifndef CXM_LUA_VERSION
+#define CXM_LUA_VERSION CXM_VERSION_STRING
+#endif
 
 #if defined(__has_include)
 #if __has_include(<luajit.h>)
