@@ -3,7 +3,7 @@
 # As root: apt-get installs whatever is missing. Otherwise: lists it and fails.
 set -euo pipefail
 
-pkgs=(meson ninja-build pkg-config gcc g++ binutils libcmocka-dev doxygen
+pkgs=(meson ninja-build pkg-config gcc g++ binutils libcmocka-dev doxygen groff-base
       abigail-tools clang libclang-rt-14-dev valgrind libsqlite3-dev
       # Prometheus export: promtool and a real server for the two-node test,
       # libmicrohttpd for examples/exporter, Debian's python3 runs the test
@@ -15,7 +15,12 @@ pkgs=(meson ninja-build pkg-config gcc g++ binutils libcmocka-dev doxygen
       # Python binding: Debian's interpreter headers, numpy/pandas for the
       # buffer feed and the bench, tqdm for the replay progress bar
       python3-dev python3-numpy python3-pandas python3-tqdm python3-mesonpy
-      python3-pip)
+      python3-pip
+      # Consumers and packaging: a CMake project against the install, the
+      # man pages (groff), the monitoring kit's checker (PyYAML), luarocks,
+      # and nginx for the OpenResty recipe (its Lua module is unpacked by
+      # tools/test-openresty.sh: it cannot be installed beside luajit)
+      cmake python3-yaml luarocks nginx libnginx-mod-http-ndk curl procps)
 pkgs+=("$@")
 
 missing=()

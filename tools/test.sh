@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Build and run every test of libcxm. This is the test command of README.md
 # and what .ci/run executes. Stages:
-#   1. release build: unit, docs (doxygen), symbols, header, example,
-#      Python and Lua binding suites, and Kamailio+sipp
-#   2. install into a staging root, build examples/minimal.c with pkg-config
+#   1. release build: unit, docs (doxygen, man pages), symbols, header,
+#      examples, the monitoring kit (promtool), Python and Lua binding
+#      suites, Kamailio+sipp and OpenResty (nginx, 4 workers)
+#   2. install into a staging root, build examples/minimal.c with pkg-config;
+#      consumers: a CMake project, a meson parent project, the cp38-abi3
+#      wheel in fresh venvs, luarocks make and test
 #   3. ABI gate: abidiff --no-added-syms against abi/libcxm.abi
 #   4. the unit and Lua suites under ASan+UBSan, and the Python bulk paths
 #   5. the unit suites and the Lua suites under valgrind
@@ -100,7 +103,8 @@ setup release build/release -Doptimization=3 -Ddebug=true
 # Python and servers; deps.sh installs them, so a missing one is a failure
 # here, never a silent skip.
 listed=$(meson test -C build/release --list 2>/dev/null)
-for t in lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit lua-luajit-sysalloc kamailio-sipp python-abi3; do
+for t in lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit lua-luajit-sysalloc kamailio-sipp python-abi3 \
+	openresty monitoring-rules man-pages doxygen triggers; do
 	grep -q "/ $t\$" <<<"$listed" ||
 		fail_stage release "test '$t' is not defined: meson did not find what it needs"
 done
@@ -132,7 +136,8 @@ mkdir -p "$root/pc"
 sed "s|^prefix=.*|prefix=$root$prefix_in_pc|" "$pcdir/cxm.pc" >"$root/pc/cxm.pc"
 pylog=$(mktemp)
 if ! PKG_CONFIG_PATH=$root/pc /usr/bin/python3 -m pip install --no-build-isolation --no-index \
-	--no-deps --target "$root/python" bindings/python >"$pylog" 2>&1; then
+	--no-deps --config-settings=setup-args=-Dlibcxm=system --target "$root/python" \
+	bindings/python >"$pylog" 2>&1; then
 	cat "$pylog"
 	rm -f "$pylog"
 	fail_stage install "pip install of bindings/python against the installed library failed"
@@ -143,6 +148,25 @@ LD_LIBRARY_PATH=$libdir PYTHONPATH=$root/python /usr/bin/python3 -c \
 	'import cxm; c = cxm.Context(); assert "abi3" in cxm._cxm.__file__' ||
 	fail_stage install "the pip-installed cxm module does not import"
 summary+=("install: pip builds and installs the abi3 Python module against it")
+passed=$((passed + 1))
+
+echo "== consumers: CMake, meson subproject, wheel, luarocks"
+# A CMake project through find_package(cxm) against the staged install,
+# shared and static; a meson parent project with libcxm as a static
+# subproject (its tests, bindings and installs left out).
+bash tools/test-consumers.sh build/release "$root" ||
+	fail_stage consumers "tools/test-consumers.sh failed (see above)"
+summary+=("consumers: CMake package and meson subproject")
+passed=$((passed + 1))
+# The cp38-abi3 wheel, libcxm inside, into plain venvs of the oldest and
+# newest CPython pyenv has.
+bash tools/test-wheel.sh || fail_stage consumers "tools/test-wheel.sh failed (see above)"
+summary+=("consumers: the wheel installs and works in fresh venvs")
+passed=$((passed + 1))
+# The rock from the rockspec template: luarocks make, luarocks test, a
+# tarball build, nothing left in the tree.
+bash tools/test-luarocks.sh "$root" || fail_stage consumers "tools/test-luarocks.sh failed (see above)"
+summary+=("consumers: luarocks make and test")
 passed=$((passed + 1))
 
 echo "== ABI gate"
