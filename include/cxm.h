@@ -1260,7 +1260,8 @@ CXM_EXPORT cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, con
 
 /**
  * Erase a customer: its entry is removed from the table, with its journey
- * instance and churn mark (see @ref journeys), so nothing of it remains but
+ * instance and churn mark (see @ref journeys) and its survey history (see
+ * @ref governor), so nothing of it remains but
  * aggregates that never held it individually (counts, sums, funnel counts,
  * and the HyperLogLog registers of DISTINCT metrics, which hold no ids). If
  * the same id is fed again it is a new customer: no progress, no repeat
@@ -1272,7 +1273,7 @@ CXM_EXPORT cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, con
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL or @p len is 0.
  * @retval CXM_ERR_TOO_LONG    @p len is above the limit.
- * @retval CXM_ERR_UNKNOWN_ID  the customer is not tracked.
+ * @retval CXM_ERR_UNKNOWN_ID  the customer is neither tracked nor has a survey history.
  * Thread-safe.
  */
 CXM_EXPORT cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len);
@@ -2266,6 +2267,208 @@ CXM_EXPORT cxm_status cxm_events_poll(cxm_event *out, size_t cap, size_t *n_out,
  */
 CXM_EXPORT cxm_status cxm_customer_hash(uint64_t out[2], const cxm_context *ctx, const void *id,
 					size_t len);
+/** @} */
+
+/** @defgroup governor Survey governor
+ *
+ * Whether to invite a customer to a survey now, against survey fatigue:
+ * the host asks cxm_survey_should_ask() at a business moment (a call
+ * ended, a step reached) and records what it did with
+ * cxm_survey_record(). The answer applies, in this order, and the first
+ * rule that says no is the reason given (::cxm_ask):
+ *
+ * 1. eligibility: the moment's touchpoint is in the survey's scope;
+ * 2. sampling: a share cxm_survey_def::sample_rate of customers is asked,
+ *    decided from the customer's keyed hash and the survey's name, so
+ *    every context with the same cxm_config::customer_key and survey name
+ *    decides alike for a customer, on every node;
+ * 3. the survey's own cool-downs: since the customer last answered it,
+ *    since it last invited them;
+ * 4. the survey's cap: at most N invitations within a rolling window;
+ * 5. the same three across every survey (cxm_governor_set()).
+ *
+ * Times are kept to the second, as the customer table keeps them: each
+ * time is taken down to its second and each interval up to whole seconds,
+ * and a customer may be invited again when the seconds between are at
+ * least the interval (a cool-down of 1 h allows 11:00:00 after 10:00:00).
+ * A cap counts the invitations whose second lies in the window's last
+ * `invites_window_ms` (rounded up to seconds), the present one included.
+ *
+ * Memory: only customers with a recorded invitation or response are kept,
+ * each in a 32-byte entry that holds two records (a table at most 7/8
+ * full, grown by half: 48 bytes a customer at 10^6 customers), with an
+ * array of 8 bytes a record beside it for a customer with more; records
+ * older than every rule's reach are dropped whenever the customer is
+ * recorded again. Up to cxm_config::max_customers customers
+ * are kept; past that a record is refused with ::CXM_ERR_LIMIT.
+ * cxm_customer_forget() erases a customer's governor state too.
+ *
+ * Not in snapshots yet: a loaded context starts with no survey history.
+ * @{ */
+
+/** The most surveys a context may define. */
+#define CXM_MAX_SURVEYS 256
+/** The most invitations a cap may allow within its window. */
+#define CXM_SURVEY_MAX_CAP 32
+
+/** A survey: when it may be asked, and how often. */
+typedef struct cxm_survey_def {
+	size_t size;                  /**< sizeof(cxm_survey_def) as the caller knows it. */
+	int64_t min_since_invite_ms;  /**< Not again sooner than this after this survey last invited the customer; 0: no such rule. */
+	int64_t min_since_response_ms; /**< Not again sooner than this after the customer last answered this survey; 0: no such rule. */
+	uint32_t max_invites;         /**< At most this many invitations of this survey within @c invites_window_ms, 1 … ::CXM_SURVEY_MAX_CAP; 0: no cap. */
+	uint32_t reserved0;           /**< Must be 0. */
+	int64_t invites_window_ms;    /**< The cap's rolling window, > 0 when @c max_invites is set, else 0. */
+	double sample_rate;           /**< Share of customers asked, in (0, 1]; 0: 1 (everyone). */
+	cxm_scope scope;              /**< The moments it may be asked at, by touchpoint, as in ::cxm_query (::CXM_SCOPE_ALL: any). */
+	cxm_id id;                    /**< Touchpoint, journey or channel, per @c scope. */
+	cxm_id step;                  /**< The step, for ::CXM_SCOPE_STEP. */
+	uint64_t reserved[4];         /**< Must be 0. */
+} cxm_survey_def;
+
+/** Initializer: every moment, everyone, no cool-down, no cap. */
+#define CXM_SURVEY_DEF_INIT { .size = sizeof(cxm_survey_def) }
+
+/**
+ * Set @p def to ::CXM_SURVEY_DEF_INIT.
+ *
+ * @param def  the struct to fill; the caller's.
+ * @param size sizeof(cxm_survey_def) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p def is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_survey_def_init(cxm_survey_def *def, size_t size);
+
+/**
+ * Define a survey.
+ *
+ * @param out  receives its id (0, 1, … in definition order); written only on success.
+ * @param ctx  the context.
+ * @param name its name (non-empty clean UTF-8, at most cxm_config::max_name_len bytes); the sampling draws from it.
+ * @param def  its rules; copied.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL, or @c scope is not a ::cxm_scope.
+ * @retval CXM_ERR_ENCODING     the name is empty, not valid UTF-8, or holds control characters.
+ * @retval CXM_ERR_VERSION      @c def->size too small.
+ * @retval CXM_ERR_UNSUPPORTED  a reserved field or an unknown tail byte is set.
+ * @retval CXM_ERR_TOO_LONG     the name is too long.
+ * @retval CXM_ERR_EXISTS       a survey of that name exists.
+ * @retval CXM_ERR_UNKNOWN_ID   the scope's touchpoint, journey, step or channel does not exist.
+ * @retval CXM_ERR_OUT_OF_RANGE an interval or the window is negative or above ::CXM_TIME_MAX, @c max_invites above ::CXM_SURVEY_MAX_CAP or set without a window (or a window without it), or @c sample_rate outside [0, 1].
+ * @retval CXM_ERR_NOT_FINITE   @c sample_rate is NaN.
+ * @retval CXM_ERR_LIMIT        ::CXM_MAX_SURVEYS are defined.
+ * @retval CXM_ERR_NO_MEMORY    nothing defined.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_survey_define(cxm_id *out, cxm_context *ctx, const char *name,
+					const cxm_survey_def *def);
+
+/** Rules across every survey of a context. */
+typedef struct cxm_governor_rules {
+	size_t size;                  /**< sizeof(cxm_governor_rules) as the caller knows it. */
+	int64_t min_since_invite_ms;  /**< Not sooner than this after any survey invited the customer; 0: no such rule. */
+	int64_t min_since_response_ms; /**< Not sooner than this after the customer answered any survey; 0: no such rule. */
+	uint32_t max_invites;         /**< At most this many invitations of all surveys within @c invites_window_ms, 1 … ::CXM_SURVEY_MAX_CAP; 0: no cap. */
+	uint32_t reserved0;           /**< Must be 0. */
+	int64_t invites_window_ms;    /**< The cap's window, > 0 when @c max_invites is set, else 0. */
+	uint64_t reserved[4];         /**< Must be 0. */
+} cxm_governor_rules;
+
+/** Initializer: no rule across surveys (the default of a context). */
+#define CXM_GOVERNOR_RULES_INIT { .size = sizeof(cxm_governor_rules) }
+
+/**
+ * Set @p rules to ::CXM_GOVERNOR_RULES_INIT.
+ *
+ * @param rules the struct to fill; the caller's.
+ * @param size  sizeof(cxm_governor_rules) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p rules is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_governor_rules_init(cxm_governor_rules *rules, size_t size);
+
+/**
+ * Set the rules across surveys (replacing the previous ones). Answers
+ * after it returns apply them, to the history recorded before too (as far
+ * as it is kept: history older than the rules then in force reached may
+ * have been dropped).
+ *
+ * @param ctx   the context.
+ * @param rules the rules; copied.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL.
+ * @retval CXM_ERR_VERSION      @c rules->size too small.
+ * @retval CXM_ERR_UNSUPPORTED  a reserved field or an unknown tail byte is set.
+ * @retval CXM_ERR_OUT_OF_RANGE as for cxm_survey_define().
+ * @retval CXM_ERR_NO_MEMORY    nothing changed.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_governor_set(cxm_context *ctx, const cxm_governor_rules *rules);
+
+/** The governor's answer: ask, or why not. */
+typedef enum cxm_ask {
+	CXM_ASK = 0,                    /**< Invite now. */
+	CXM_SKIP_NOT_ELIGIBLE = 1,      /**< The touchpoint is outside the survey's scope. */
+	CXM_SKIP_SAMPLED_OUT = 2,       /**< The customer is not in the survey's sample. */
+	CXM_SKIP_SURVEY_RESPONDED = 3,  /**< They answered this survey too recently. */
+	CXM_SKIP_SURVEY_INVITED = 4,    /**< This survey invited them too recently. */
+	CXM_SKIP_SURVEY_CAP = 5,        /**< This survey's cap is reached. */
+	CXM_SKIP_RESPONDED = 6,         /**< They answered some survey too recently. */
+	CXM_SKIP_INVITED = 7,           /**< Some survey invited them too recently. */
+	CXM_SKIP_CAP = 8                /**< The cap across surveys is reached. */
+} cxm_ask;
+
+/**
+ * Whether to invite a customer to a survey at a moment. Changes nothing:
+ * record the invitation with cxm_survey_record() if the host sends it.
+ *
+ * @param out      receives the answer; written only on success.
+ * @param until_ms receives, for a skip by a cool-down or a cap, the first instant (ms) at which that rule stops saying no (another may then); −1 for an ask, and for a skip that time does not end (not eligible, sampled out). May be NULL.
+ * @param ctx      the context.
+ * @param survey   the survey's id.
+ * @param id       the customer id bytes, as fed.
+ * @param len      their length, 1 … cxm_config::max_customer_id_len.
+ * @param touchpoint the moment's touchpoint.
+ * @param time_ms  the moment, in [0, ::CXM_TIME_MAX].
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL or @p len is 0.
+ * @retval CXM_ERR_TOO_LONG     @p len is above the limit.
+ * @retval CXM_ERR_UNKNOWN_ID   no such survey or touchpoint.
+ * @retval CXM_ERR_OUT_OF_RANGE @p time_ms is outside 0 … ::CXM_TIME_MAX.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_survey_should_ask(cxm_ask *out, int64_t *until_ms, cxm_context *ctx,
+					    cxm_id survey, const void *id, size_t len,
+					    cxm_id touchpoint, int64_t time_ms);
+
+/** What cxm_survey_record() records. */
+typedef enum cxm_survey_event {
+	CXM_SURVEY_INVITED = 1,   /**< The customer was invited. */
+	CXM_SURVEY_RESPONDED = 2  /**< The customer answered. */
+} cxm_survey_event;
+
+/**
+ * Record that a survey invited a customer, or that they answered it.
+ *
+ * @param ctx     the context.
+ * @param survey  the survey's id.
+ * @param id      the customer id bytes, as fed.
+ * @param len     their length, 1 … cxm_config::max_customer_id_len.
+ * @param what    a ::cxm_survey_event.
+ * @param time_ms when, in [0, ::CXM_TIME_MAX].
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL, @p len is 0, or @p what is not a ::cxm_survey_event.
+ * @retval CXM_ERR_TOO_LONG     @p len is above the limit.
+ * @retval CXM_ERR_UNKNOWN_ID   no such survey.
+ * @retval CXM_ERR_OUT_OF_RANGE @p time_ms is outside 0 … ::CXM_TIME_MAX.
+ * @retval CXM_ERR_LIMIT        cxm_config::max_customers customers are kept already (nothing recorded).
+ * @retval CXM_ERR_NO_MEMORY    nothing recorded.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_survey_record(cxm_context *ctx, cxm_id survey, const void *id, size_t len,
+					cxm_survey_event what, int64_t time_ms);
 /** @} */
 
 #ifdef __cplusplus

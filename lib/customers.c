@@ -144,13 +144,6 @@ void cxm__customers_free(cxm_context *ctx)
 	cxm__free(ctx, t, sizeof *t);
 }
 
-void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2])
-{
-	cxm__siphash(ctx->key, id, len, 16, h);
-	if (h[0] == 0 && h[1] == 0)
-		h[0] = 1; /* all-zero marks an empty slot */
-}
-
 static inline cust_stripe *stripe_of(cust_table *t, const uint64_t h[2])
 {
 	return &t->stripes[h[1] >> 58];
@@ -570,9 +563,19 @@ cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id
 
 cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 {
+	cxm_status st = customer_args(ctx, id, len);
+	if (st)
+		return st;
+	/* the survey governor's history of the customer goes too */
+	uint64_t h[2];
+	cxm__customer_hash(ctx, id, len, h);
+	bool governed = cxm__governor_forget(ctx, h);
+	cxm__wipe(h, sizeof h);
 	cust_stripe *s = NULL;
 	int64_t at = -1;
-	cxm_status st = locate(ctx, id, len, &s, &at);
+	st = locate(ctx, id, len, &s, &at);
+	if (st == CXM_ERR_UNKNOWN_ID && governed)
+		return CXM_OK;
 	if (st)
 		return st;
 	if (at >= 0) {
@@ -582,7 +585,7 @@ cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 		s->forgotten++;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (at < 0)
+	if (at < 0 && !governed)
 		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "that customer is not tracked");
 	return CXM_OK;
 }

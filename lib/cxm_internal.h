@@ -261,6 +261,9 @@ typedef struct cust_table {
 	_Atomic uint64_t count; /* over all stripes: max_customers applies to it */
 } cust_table;
 
+/* A customer id's keyed hash (SipHash-2-4 under the context's key, 128
+ * bits), never all zero (that marks an empty slot): the key of the
+ * customer table and of the survey governor (ground.c). */
 CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2]);
 /* Record that customer h was seen at t on touchpoint tp, with the segment
  * slots of the interaction (slots[0] = 0, the overall slot), and advance its
@@ -511,6 +514,13 @@ struct snap_in;
 CXM_INTERNAL void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim);
 CXM_INTERNAL cxm_status cxm__triggers_read(cxm_context *into, struct snap_in *in);
 
+/* ---- the survey governor (governor.c) ----------------------------------- */
+
+typedef struct gov_mod gov_mod;
+CXM_INTERNAL void cxm__governor_free(cxm_context *ctx);
+/* Erase the customer of hash h; whether it was kept. */
+CXM_INTERNAL bool cxm__governor_forget(cxm_context *ctx, const uint64_t h[2]);
+
 typedef struct model {
 	journey *journeys;
 	touchpoint *touchpoints;
@@ -669,6 +679,7 @@ struct cxm_context {
 	_Atomic(struct jmod *) journeys; /* funnels and churn, on first use (journeys.c) */
 	_Atomic(struct trig_mod *) triggers; /* rules and event queue, on the first rule (triggers.c) */
 	_Atomic uint32_t n_triggers;
+	_Atomic(struct gov_mod *) governor; /* surveys and their history, on first use (governor.c) */
 	uint32_t max_triggers, event_queue;
 
 	pthread_mutex_t def_lock; /* serialises definitions */

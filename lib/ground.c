@@ -282,3 +282,10 @@ void cxm__siphash(const uint64_t key[2], const void *data, size_t len, int outle
 	SIPROUND;
 	out[1] = v0 ^ v1 ^ v2 ^ v3;
 }
+
+void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2])
+{
+	cxm__siphash(ctx->key, id, len, 16, h);
+	if (h[0] == 0 && h[1] == 0)
+		h[0] = 1;
+}

@@ -502,6 +502,50 @@ static void triggers(void **state)
 	world_free(&w);
 }
 
+/* The governor: its module and a survey's name on the first definition,
+ * a customer's entry, records and stripe table on the first record. */
+typedef struct gov_arg {
+	cxm_id survey;
+	const char *who;
+	int64_t t;
+} gov_arg;
+
+static cxm_status op_survey(cxm_context *ctx, void *arg)
+{
+	cxm_survey_def d = CXM_SURVEY_DEF_INIT;
+	d.min_since_invite_ms = 86400000;
+	return cxm_survey_define(&((gov_arg *)arg)->survey, ctx, "post-call", &d);
+}
+
+static cxm_status op_record(cxm_context *ctx, void *arg)
+{
+	gov_arg *a = arg;
+	return cxm_survey_record(ctx, a->survey, a->who, strlen(a->who), CXM_SURVEY_INVITED, a->t);
+}
+
+static void governor(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	gov_arg ga = {999, "customer-9", T0};
+	assert_true(fail_until_done(&w, "cxm_survey_define", op_survey, &ga, 0, true) > 1);
+	assert_int_equal(ga.survey, 0);
+	assert_true(fail_until_done(&w, "cxm_survey_record", op_record, &ga, 0, true) > 1);
+	/* two more records of the same customer: its store doubles */
+	ga.t += 1000;
+	fail_until_done(&w, "cxm_survey_record (2)", op_record, &ga, 0, true);
+	ga.t += 1000;
+	assert_true(fail_until_done(&w, "cxm_survey_record (3)", op_record, &ga, 0, true) > 1);
+	cxm_ask a;
+	assert_int_equal(cxm_survey_should_ask(&a, NULL, w.ctx, 0, "customer-9", 10, x.tp, T0 + 5000),
+			 CXM_OK);
+	assert_int_equal(a, CXM_SKIP_SURVEY_INVITED);
+	world_free(&w);
+}
+
 /* Counts, series, customers, results and the allocator's books. */
 static void feed_new_series(void **state)
 {
@@ -732,6 +776,7 @@ int main(void)
 		cmocka_unit_test(batch),
 		cmocka_unit_test(queries),
 		cmocka_unit_test(triggers),
+		cmocka_unit_test(governor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
