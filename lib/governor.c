@@ -536,7 +536,7 @@ cxm_status cxm_survey_should_ask(cxm_ask *out, int64_t *until_ms, cxm_context *c
 {
 	if (!out || !ctx)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	gov_mod *g;
+	gov_mod *g = NULL;
 	cxm_status st = id_args(ctx, id, len);
 	if (st || (st = gov_args(ctx, &g, survey_id, time_ms)))
 		return st;
@@ -682,7 +682,7 @@ cxm_status cxm_survey_record(cxm_context *ctx, cxm_id survey_id, const void *id,
 {
 	if (!ctx)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
-	gov_mod *g;
+	gov_mod *g = NULL;
 	cxm_status st = id_args(ctx, id, len);
 	if (st || (st = gov_args(ctx, &g, survey_id, time_ms)))
 		return st;

@@ -549,7 +549,7 @@ static const char *const config_keys[] = {
 	"clock", "now", "tiers", "shards", "max_future_ms", "max_journeys", "max_steps",
 	"max_touchpoints", "max_metrics", "max_segments", "max_segment_values", "max_name_len",
 	"max_customer_id_len", "max_measures", "min_samples", "max_series", "confidence",
-	"customer_key", "max_customers", "customer_policy", NULL,
+	"customer_key", "max_customers", "customer_policy", "max_triggers", "event_queue", NULL,
 };
 
 static cxm_status read_tiers(lua_State *L, int t, cxm_config *cfg, berr *e)
@@ -615,6 +615,8 @@ static cxm_status read_config(lua_State *L, int t, cxm_config *cfg, int *fixed, 
 		{"max_measures", &cfg->max_measures},
 		{"min_samples", &cfg->min_samples},
 		{"max_customers", &cfg->max_customers},
+		{"max_triggers", &cfg->max_triggers},
+		{"event_queue", &cfg->event_queue},
 	};
 	int top = lua_gettop(L);
 	for (size_t i = 0; i < sizeof u32 / sizeof u32[0] && !st; i++) {
@@ -1718,8 +1720,53 @@ static const char *const query_keys[] = {
 	"end_ms", "span_ms", NULL,
 };
 
-/* The query table at t into *q. Scope: touchpoint = id, journey = id (with
- * step = id or name), channel = name, or none of them for everything. */
+/* The scope of a query or a trigger, from its fields touchpoint, journey,
+ * step and channel in stack slots f, f + 1, f + 2, f + 3: touchpoint = id,
+ * journey = id (with step = id or name), channel = name, or none of them
+ * for everything. check_scope finds what is wrong with the fields given,
+ * read_scope reads them. */
+static cxm_status check_scope(lua_State *L, int f, const char *what, berr *e)
+{
+	int scopes = !lua_isnil(L, f) + !lua_isnil(L, f + 1) + !lua_isnil(L, f + 3);
+	if (scopes > 1)
+		return bfail(e, CXM_ERR_INVALID, "%s: give one of touchpoint, journey, channel",
+			     what);
+	if (!lua_isnil(L, f + 2) && lua_isnil(L, f + 1))
+		return bfail(e, CXM_ERR_INVALID, "%s: step needs its journey", what);
+	return CXM_OK;
+}
+
+static cxm_status read_scope(lua_State *L, int f, cxm_context *ctx, cxm_scope *scope, cxm_id *id,
+			     cxm_id *step, berr *e, int *from_lib)
+{
+	cxm_status st = CXM_OK;
+	if (!lua_isnil(L, f)) {
+		*scope = CXM_SCOPE_TOUCHPOINT;
+		st = get_id(L, f, "touchpoint", id, e);
+	}
+	if (!st && !lua_isnil(L, f + 1)) {
+		*scope = CXM_SCOPE_JOURNEY;
+		st = get_id(L, f + 1, "journey", id, e);
+		if (!st && !lua_isnil(L, f + 2)) {
+			*scope = CXM_SCOPE_STEP;
+			if (lua_type(L, f + 2) == LUA_TSTRING) {
+				st = cxm_step_find(step, ctx, *id, lua_tostring(L, f + 2));
+				*from_lib = st != CXM_OK;
+			} else {
+				st = get_id(L, f + 2, "step", step, e);
+			}
+		}
+	}
+	if (!st && !lua_isnil(L, f + 3)) {
+		int ch;
+		*scope = CXM_SCOPE_CHANNEL;
+		if (!(st = get_enum(L, f + 3, "channel", channel_names, N_CHANNELS, &ch, e)))
+			*id = (cxm_id)ch;
+	}
+	return st;
+}
+
+/* The query table at t into *q; its scope as read_scope reads it. */
 static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q, berr *e,
 			     int *from_lib)
 {
@@ -1741,42 +1788,18 @@ static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q
 	lua_getfield(L, t, "segment_value"); /* top + 7 */
 	lua_getfield(L, t, "end_ms");      /* top + 8 */
 	lua_getfield(L, t, "span_ms");     /* top + 9 */
-	int scopes = !lua_isnil(L, top + 2) + !lua_isnil(L, top + 3) + !lua_isnil(L, top + 5);
 	if (lua_isnil(L, top + 1))
 		st = bfail(e, CXM_ERR_INVALID, "query has no metric");
 	else if (lua_isnil(L, top + 9))
 		st = bfail(e, CXM_ERR_INVALID, "query has no span_ms");
-	else if (scopes > 1)
-		st = bfail(e, CXM_ERR_INVALID, "query: give one of touchpoint, journey, channel");
-	else if (!lua_isnil(L, top + 4) && lua_isnil(L, top + 3))
-		st = bfail(e, CXM_ERR_INVALID, "query: step needs its journey");
+	else if ((st = check_scope(L, top + 2, "query", e)))
+		;
 	else if (lua_isnil(L, top + 6) != lua_isnil(L, top + 7))
 		st = bfail(e, CXM_ERR_INVALID, "query: segment and segment_value go together");
 	if (!st)
 		st = get_id(L, top + 1, "metric", &q->metric, e);
-	if (!st && !lua_isnil(L, top + 2)) {
-		q->scope = CXM_SCOPE_TOUCHPOINT;
-		st = get_id(L, top + 2, "touchpoint", &q->id, e);
-	}
-	if (!st && !lua_isnil(L, top + 3)) {
-		q->scope = CXM_SCOPE_JOURNEY;
-		st = get_id(L, top + 3, "journey", &q->id, e);
-		if (!st && !lua_isnil(L, top + 4)) {
-			q->scope = CXM_SCOPE_STEP;
-			if (lua_type(L, top + 4) == LUA_TSTRING) {
-				st = cxm_step_find(&q->step, ctx, q->id, lua_tostring(L, top + 4));
-				*from_lib = st != CXM_OK;
-			} else {
-				st = get_id(L, top + 4, "step", &q->step, e);
-			}
-		}
-	}
-	if (!st && !lua_isnil(L, top + 5)) {
-		int ch;
-		q->scope = CXM_SCOPE_CHANNEL;
-		if (!(st = get_enum(L, top + 5, "channel", channel_names, N_CHANNELS, &ch, e)))
-			q->id = (cxm_id)ch;
-	}
+	if (!st)
+		st = read_scope(L, top + 2, ctx, &q->scope, &q->id, &q->step, e, from_lib);
 	if (!st && !lua_isnil(L, top + 6)) {
 		st = get_id(L, top + 6, "segment", &q->segment, e);
 		if (!st)
@@ -1979,7 +2002,7 @@ static int l_stats(lua_State *L)
 	cxm_status st = cxm_stats_get(&s, c->ctx);
 	if (st)
 		return push_fail(L, c->ctx, st);
-	lua_createtable(L, 0, 18);
+	lua_createtable(L, 0, 22);
 	set_u64(L, "memory_bytes", s.memory_bytes);
 	set_u64(L, "series", s.series);
 	set_u64(L, "series_bytes", s.series_bytes);
@@ -1998,6 +2021,10 @@ static int l_stats(lua_State *L)
 	set_u64(L, "customers_refused", s.customers_refused);
 	set_u64(L, "customers_forgotten", s.customers_forgotten);
 	set_u64(L, "customer_bytes", s.customer_bytes);
+	set_u64(L, "lost_buckets", s.lost_buckets);
+	set_u64(L, "unpacked_buckets", s.unpacked_buckets);
+	set_u64(L, "events_queued", s.events_queued);
+	set_u64(L, "events_dropped", s.events_dropped);
 	return 1;
 }
 
@@ -2819,6 +2846,249 @@ static int l_churn_rate(lua_State *L)
 	return 1;
 }
 
+/* ---- triggers and events ------------------------------------------------ */
+
+/* Indexed by cxm_cmp. "!=" is taken for "~=" too (get_op). */
+static const char *const cmp_names[] = {"<", "<=", ">", ">=", "==", "~=", NULL};
+#define N_CMPS 6
+
+static const char *const trigger_keys[] = {
+	"metric", "item", "op", "threshold", "touchpoint", "journey", "step", "channel",
+	"segment", "segment_value", "enabled", NULL,
+};
+
+static void set_id(lua_State *L, const char *k, cxm_id v)
+{
+	lua_pushinteger(L, (lua_Integer)v);
+	lua_setfield(L, -2, k);
+}
+
+/* The comparison at idx: "<", "<=", ">", ">=", "==", "~=" or "!=", or a
+ * cxm_cmp's number (which libcxm judges). */
+static cxm_status get_op(lua_State *L, int idx, cxm_cmp *out, berr *e)
+{
+	int v;
+	if (lua_type(L, idx) == LUA_TSTRING && strcmp(lua_tostring(L, idx), "!=") == 0)
+		v = CXM_CMP_NE;
+	else if (get_enum(L, idx, "op", cmp_names, N_CMPS, &v, e))
+		return e->st;
+	*out = (cxm_cmp)v;
+	return CXM_OK;
+}
+
+/* The trigger table at t into *d, from cxm_trigger_def_init's, and its
+ * field enabled (true when left out) into *on. */
+static cxm_status read_trigger(lua_State *L, int t, cxm_context *ctx, cxm_trigger_def *d, int *on,
+			       berr *e, int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = cxm_trigger_def_init(d, sizeof *d);
+	if (st) {
+		*from_lib = 1;
+		return st;
+	}
+	if ((st = check_keys(L, t, "trigger", trigger_keys, e)))
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, t, "metric");        /* top + 1 */
+	lua_getfield(L, t, "item");          /* top + 2 */
+	lua_getfield(L, t, "op");            /* top + 3 */
+	lua_getfield(L, t, "threshold");     /* top + 4 */
+	lua_getfield(L, t, "touchpoint");    /* top + 5 */
+	lua_getfield(L, t, "journey");       /* top + 6 */
+	lua_getfield(L, t, "step");          /* top + 7 */
+	lua_getfield(L, t, "channel");       /* top + 8 */
+	lua_getfield(L, t, "segment");       /* top + 9 */
+	lua_getfield(L, t, "segment_value"); /* top + 10 */
+	lua_getfield(L, t, "enabled");       /* top + 11 */
+	if (lua_isnil(L, top + 1))
+		st = bfail(e, CXM_ERR_INVALID, "trigger has no metric");
+	else if (lua_isnil(L, top + 3))
+		st = bfail(e, CXM_ERR_INVALID, "trigger has no op");
+	else if (lua_isnil(L, top + 4))
+		st = bfail(e, CXM_ERR_INVALID, "trigger has no threshold");
+	else if ((st = check_scope(L, top + 5, "trigger", e)))
+		;
+	else if (lua_isnil(L, top + 9) != lua_isnil(L, top + 10))
+		st = bfail(e, CXM_ERR_INVALID, "trigger: segment and segment_value go together");
+	if (!st)
+		st = get_id(L, top + 1, "metric", &d->metric, e);
+	if (!st && !lua_isnil(L, top + 2))
+		st = get_u32(L, top + 2, "item", &d->item, e);
+	if (!st)
+		st = get_op(L, top + 3, &d->op, e);
+	if (!st) {
+		/* a boolean as a measure's value is: a RATE's success or failure */
+		if (lua_type(L, top + 4) == LUA_TBOOLEAN)
+			d->threshold = lua_toboolean(L, top + 4) ? 1.0 : 0.0;
+		else
+			st = get_double(L, top + 4, "threshold", &d->threshold, e);
+	}
+	if (!st)
+		st = read_scope(L, top + 5, ctx, &d->scope, &d->id, &d->step, e, from_lib);
+	if (!st && !lua_isnil(L, top + 9)) {
+		st = get_id(L, top + 9, "segment", &d->segment, e);
+		if (!st)
+			st = get_id(L, top + 10, "segment_value", &d->segment_value, e);
+	}
+	*on = 1;
+	if (!st && lua_type(L, top + 11) == LUA_TBOOLEAN)
+		*on = lua_toboolean(L, top + 11);
+	else if (!st && !lua_isnil(L, top + 11))
+		st = bad_value(L, top + 11, e, CXM_ERR_INVALID, "enabled", "a boolean");
+	lua_settop(L, top);
+	return st;
+}
+
+/* ctx:trigger_define{metric =, op =, threshold =, …} → id. enabled =
+ * false defines it switched off, so that trigger_get's table defines the
+ * same rule again (in this context or another). */
+static int l_trigger_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	berr e;
+	int lib, on;
+	cxm_trigger_def d;
+	cxm_status st = read_trigger(L, 2, c->ctx, &d, &on, &e, &lib);
+	if (st)
+		return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+	cxm_id id;
+	if ((st = cxm_trigger_define(&id, c->ctx, &d)))
+		return push_fail(L, c->ctx, st);
+	/* cannot fail: the id was just defined */
+	if (!on && (st = cxm_trigger_enable(c->ctx, id, 0)))
+		return push_fail(L, c->ctx, st);
+	return push_id(L, id);
+}
+
+/* ctx:trigger_enable(trigger, on) → true. */
+static int l_trigger_enable(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 3, LUA_TBOOLEAN);
+	berr e;
+	cxm_id r;
+	if (arg_id(L, 2, "trigger", &r, &e))
+		return push_berr(L, &e);
+	return push_done(L, c->ctx, cxm_trigger_enable(c->ctx, r, lua_toboolean(L, 3)));
+}
+
+/* ctx:trigger_get(trigger) → the table trigger_define takes, with every
+ * field that has a meaning and enabled. */
+static int l_trigger_get(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id r;
+	if (arg_id(L, 2, "trigger", &r, &e))
+		return push_berr(L, &e);
+	cxm_trigger_def d;
+	int on = 0;
+	cxm_status st = cxm_trigger_def_init(&d, sizeof d);
+	if (!st)
+		st = cxm_trigger_get(&d, &on, c->ctx, r);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 9);
+	set_id(L, "metric", d.metric);
+	set_id(L, "item", d.item);
+	set_str(L, "op", enum_name(cmp_names, N_CMPS, (int)d.op));
+	set_num(L, "threshold", d.threshold);
+	switch (d.scope) {
+	case CXM_SCOPE_TOUCHPOINT: set_id(L, "touchpoint", d.id); break;
+	case CXM_SCOPE_STEP: set_id(L, "step", d.step); /* fall through */
+	case CXM_SCOPE_JOURNEY: set_id(L, "journey", d.id); break;
+	case CXM_SCOPE_CHANNEL:
+		set_str(L, "channel", enum_name(channel_names, N_CHANNELS, (int)d.id));
+		break;
+	default: break; /* every touchpoint */
+	}
+	if (d.segment != CXM_NONE) {
+		set_id(L, "segment", d.segment);
+		set_id(L, "segment_value", d.segment_value);
+	}
+	set_bool(L, "enabled", on);
+	return 1;
+}
+
+/* A customer's keyed hash as 16 bytes: word 0, then word 1, each least
+ * significant byte first, whatever the machine's byte order. */
+static void push_hash(lua_State *L, const uint64_t h[2])
+{
+	char b[16];
+	for (int i = 0; i < 16; i++)
+		b[i] = (char)(unsigned char)(h[i / 8] >> (8 * (i % 8)));
+	lua_pushlstring(L, b, sizeof b);
+}
+
+static void push_event(lua_State *L, const cxm_event *ev)
+{
+	lua_createtable(L, 0, 9);
+	set_str(L, "kind", ev->kind == CXM_EVENT_TRIGGER ? "trigger" : "unknown");
+	set_id(L, "rule", ev->rule);
+	set_u64(L, "seq", ev->seq);
+	if (ev->customer[0] || ev->customer[1]) { /* {0, 0}: no customer id */
+		push_hash(L, ev->customer);
+		lua_setfield(L, -2, "customer");
+	}
+	set_i64(L, "time_ms", ev->time_ms);
+	set_id(L, "touchpoint", ev->touchpoint);
+	set_id(L, "metric", ev->metric);
+	set_id(L, "item", ev->item);
+	set_num(L, "value", ev->value);
+}
+
+#define EVENTS_CHUNK 64
+
+/* ctx:events_poll([max]) → {event, …}, oldest first: at most max (left
+ * out: all that are queued), {} when none is. Events are taken from the
+ * queue EVENTS_CHUNK at a time into a C array, then made tables; a Lua
+ * memory error while making them loses those the call had taken. */
+static int l_events_poll(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	int64_t max = INT32_MAX; /* lua_rawseti takes an int */
+	if (!lua_isnoneornil(L, 2)) {
+		berr e;
+		luaL_checktype(L, 2, LUA_TNUMBER);
+		if (get_range(L, 2, "max", 0, INT32_MAX, &max, &e))
+			return push_berr(L, &e);
+	}
+	lua_createtable(L, max < EVENTS_CHUNK ? (int)max : 0, 0);
+	cxm_event ev[EVENTS_CHUNK];
+	int64_t got = 0;
+	while (got < max) {
+		size_t want = max - got < EVENTS_CHUNK ? (size_t)(max - got) : EVENTS_CHUNK, n = 0;
+		memset(ev, 0, sizeof ev[0]);
+		ev[0].size = sizeof ev[0];
+		cxm_status st = cxm_events_poll(ev, want, &n, c->ctx);
+		if (st)
+			return push_fail(L, c->ctx, st);
+		for (size_t i = 0; i < n; i++) {
+			push_event(L, &ev[i]);
+			lua_rawseti(L, -2, (int)++got);
+		}
+		if (n < want)
+			break;
+	}
+	return 1;
+}
+
+/* ctx:customer_hash(id) → the 16 bytes an event's customer has for id. */
+static int l_customer_hash(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	size_t len;
+	const char *id = luaL_checklstring(L, 2, &len);
+	uint64_t h[2];
+	cxm_status st = cxm_customer_hash(h, c->ctx, id, len);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	push_hash(L, h);
+	return 1;
+}
+
 /* ---- module functions -------------------------------------------------- */
 
 /* cxm.strerror(code): code a number or a name ("OUT_OF_RANGE"). */
@@ -2893,6 +3163,11 @@ static const luaL_Reg ctx_methods[] = {
 	{"funnel_quantiles", l_funnel_quantiles},
 	{"journey_sweep", l_journey_sweep},
 	{"churn_rate", l_churn_rate},
+	{"trigger_define", l_trigger_define},
+	{"trigger_enable", l_trigger_enable},
+	{"trigger_get", l_trigger_get},
+	{"events_poll", l_events_poll},
+	{"customer_hash", l_customer_hash},
 	{"save", l_save},
 	{"load", l_load},
 	{"merge", l_merge},

@@ -1788,6 +1788,337 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- triggers and events (docs/loop.md; the cases of tests/test_triggers.c)
+------------------------------------------------------------------------------
+
+-- Every event of ctx's queue, taken by events_poll(max).
+local function poll(ctx, max)
+	local ev, msg, code = ctx:events_poll(max)
+	check(type(ev) == "table", "events_poll: " .. tostring(msg) .. " " .. tostring(code))
+	return ev or {}
+end
+
+-- The values of the events of each rule: {[rule] = "5,6", …} (values are
+-- floats: 5.0 on Lua 5.3+, hence %g).
+local function by_rule(events)
+	local t = {}
+	for _, e in ipairs(events) do
+		t[e.rule] = (t[e.rule] and t[e.rule] .. "," or "") .. string.format("%g", e.value)
+	end
+	return t
+end
+
+do -- a detractor after an agent call: one event, every field
+	local KEY = ("k"):rep(16)
+	local m = model{customer_key = KEY, max_customers = 1000}
+	local ctx = m.ctx
+	local none = ctx:events_poll()
+	check(type(none) == "table" and next(none) == nil, "no trigger: an empty table")
+	local r = assert(ctx:trigger_define{metric = m.nps, op = "<=", threshold = 6, touchpoint = m.agent})
+	eq(r, 0, "the first trigger's id")
+	none = ctx:events_poll()
+	check(type(none) == "table" and next(none) == nil, "an empty queue: an empty table")
+	local t = T0 - MIN
+	assert(ctx:feed{time = t, touchpoint = m.agent, customer = "alice", measures = {{m.nps, 9}}})
+	assert(ctx:feed{time = t + 1, touchpoint = m.agent, customer = "bob", measures = {{m.nps, 6}}})
+	assert(ctx:feed{time = t + 2, touchpoint = m.ivr, customer = "carol", measures = {{m.nps, 3}}})
+	fails("OUT_OF_RANGE", "a refused answer", ctx.feed, ctx,
+		{time = t + 3, touchpoint = m.agent, customer = "dan", measures = {{m.nps, 2}, {m.nps, 11}}})
+	local ev = poll(ctx)
+	eq(#ev, 1, "one detractor at the agent call: one event")
+	local e = ev[1] or {}
+	eq(e.kind, "trigger", "event kind")
+	eq(e.rule, r, "event rule")
+	eq(e.seq, 0, "event seq")
+	eq(type(e.customer), "string", "event customer is a string")
+	eq(e.customer and #e.customer, 16, "event customer: 16 bytes")
+	eq(e.customer, ctx:customer_hash("bob"), "event customer == customer_hash(\"bob\")")
+	check(e.customer ~= ctx:customer_hash("alice"), "another id, another hash")
+	eq(e.time_ms, t + 1, "event time_ms")
+	eq(e.touchpoint, m.agent, "event touchpoint")
+	eq(e.metric, m.nps, "event metric")
+	eq(e.item, 0, "event item")
+	eq(e.value, 6, "event value")
+	eq(#poll(ctx), 0, "an event is taken once")
+
+	-- an interaction without a customer id: no customer field
+	assert(ctx:feed{time = t + 4, touchpoint = m.agent, measures = {{m.nps, 0}}})
+	ev = poll(ctx)
+	check(#ev == 1 and ev[1].customer == nil and ev[1].seq == 1 and ev[1].value == 0,
+		"an anonymous detractor: customer nil, seq 1")
+	local st = ctx:stats()
+	eq(st.events_queued, 2, "stats.events_queued")
+	eq(st.events_dropped, 0, "stats.events_dropped")
+	check(type(st.lost_buckets) == "number" and type(st.unpacked_buckets) == "number",
+		"stats.lost_buckets, unpacked_buckets")
+	if math.type then
+		eq(math.type(e.seq), "integer", "seq is an integer on 5.3+")
+		eq(math.type(e.time_ms), "integer", "time_ms is an integer on 5.3+")
+		eq(math.type(e.rule), "integer", "rule is an integer on 5.3+")
+	end
+
+	-- the hash: a numeric id is its decimal text; the same key, the same
+	-- bytes in another context; another key, others
+	eq(ctx:customer_hash(12345), ctx:customer_hash("12345"), "customer_hash of a number")
+	local same = fixed_ctx{customer_key = KEY}
+	eq(same:customer_hash("bob"), e.customer, "the same key: the same hash")
+	local other = fixed_ctx{customer_key = ("o"):rep(16)}
+	check(other:customer_hash("bob") ~= e.customer, "another key: another hash")
+	-- the byte order: SipHash-2-4's reference vectors (key 00 … 0f, message
+	-- 00 … len - 1, 128-bit output), word 0 then word 1, least significant
+	-- byte first
+	local ref = fixed_ctx{customer_key = "\0\1\2\3\4\5\6\7\8\9\10\11\12\13\14\15"}
+	local function hex(s) return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end
+	eq(hex(ref:customer_hash("\0")), "da87c1d86b99af44347659119b22fc45", "customer_hash: reference vector 1")
+	eq(hex(ref:customer_hash("\0\1")), "8177228da4a45dc7fca38bdef60affe4", "customer_hash: reference vector 2")
+
+	-- the rules travel in a snapshot, the queued events do not
+	assert(ctx:feed{time = t + 5, touchpoint = m.agent, customer = "erin", measures = {{m.nps, 1}}})
+	local copy = fixed_ctx{customer_key = KEY, max_customers = 1000}
+	assert(copy:load_string(assert(ctx:snapshot())))
+	eq(copy:trigger_get(r).op, "<=", "a loaded rule")
+	eq(#poll(copy), 0, "no event is in a snapshot")
+	eq(#poll(ctx), 1, "the event is still in its own context")
+end
+
+do -- bounds as written: each comparison at, below and above 6
+	local m = model()
+	local ctx = m.ctx
+	local ops = {"<", "<=", ">", ">=", "==", "~=", "!="}
+	local ids = {}
+	for i, op in ipairs(ops) do
+		ids[i] = assert(ctx:trigger_define{metric = m.nps, op = op, threshold = 6})
+		eq(ids[i], i - 1, "trigger ids from 0: " .. op)
+	end
+	eq(ctx:trigger_get(ids[7]).op, "~=", "\"!=\" is \"~=\"")
+	for v = 5, 7 do
+		assert(ctx:feed{time = T0 - MIN, touchpoint = m.web, measures = {{m.nps, v}}})
+	end
+	local got = by_rule(poll(ctx))
+	local want = {"5", "5,6", "7", "6,7", "6", "5,7", "5,7"}
+	for i, op in ipairs(ops) do
+		eq(got[ids[i]], want[i], "op " .. op .. " 6 matches")
+	end
+
+	-- an interaction matches a rule once, at its first matching measure
+	assert(ctx:feed{time = T0 - MIN, touchpoint = m.web, measures = {{m.nps, 9}, {m.nps, 5}, {m.nps, 4}}})
+	eq(by_rule(poll(ctx))[ids[1]], "5", "once per interaction, its first match")
+
+	-- a RATE's failure (threshold false is 0), an INDEX's question
+	local fail = assert(ctx:trigger_define{metric = m.resolved, op = "==", threshold = false})
+	eq(ctx:trigger_get(fail).threshold, 0, "threshold false is 0")
+	local easy = assert(ctx:trigger_define{metric = m.cxi, item = 1, op = "<", threshold = 5})
+	assert(ctx:feed{time = T0 - MIN, touchpoint = m.web,
+		measures = {{m.resolved, true}, {m.cxi, 2, 0}, {m.cxi, 9, 1}}})
+	assert(ctx:feed{time = T0 - MIN, touchpoint = m.web,
+		measures = {{m.resolved, false}, {m.cxi, 9, 0}, {m.cxi, 2, 1}}})
+	local ev = poll(ctx)
+	got = by_rule(ev)
+	eq(got[fail], "0", "a RATE's failure")
+	eq(got[easy], "2", "an INDEX's question 1 only")
+	for _, e in ipairs(ev) do
+		if e.rule == easy then eq(e.item, 1, "the event names the question") end
+	end
+
+	-- a large drain, in order, EVENTS_CHUNK at a time in C; max
+	local big = model()
+	assert(big.ctx:trigger_define{metric = big.aht, op = ">=", threshold = 0})
+	for i = 1, 300 do
+		assert(big.ctx:feed{time = T0 - MIN, touchpoint = big.agent, measures = {{big.aht, i}}})
+	end
+	eq(#poll(big.ctx, 0), 0, "max 0: nothing taken")
+	ev = poll(big.ctx, 100)
+	eq(#ev, 100, "max 100")
+	local order = 0
+	for i, e in ipairs(ev) do if e.seq == i - 1 and e.value == i then order = order + 1 end end
+	eq(order, 100, "the first 100, oldest first")
+	ev = poll(big.ctx)
+	eq(#ev, 200, "the rest")
+	eq(ev[200] and ev[200].seq, 299, "the last")
+	eq(#poll(big.ctx), 0, "drained")
+end
+
+do -- scopes, segments, switching off, get and define round trip
+	local m = model()
+	local ctx = m.ctx
+	local step = assert(ctx:trigger_define{metric = m.csat, op = "<=", threshold = 2,
+		journey = m.support, step = "diagnosis"})
+	local journey = assert(ctx:trigger_define{metric = m.csat, op = "<=", threshold = 2, journey = m.buy})
+	local chat = assert(ctx:trigger_define{metric = m.csat, op = "<=", threshold = 2, channel = "chat"})
+	local gold = assert(ctx:trigger_define{metric = m.csat, op = "<=", threshold = 2,
+		segment = m.tier, segment_value = m.gold})
+	local off = assert(ctx:trigger_define{metric = m.csat, op = "<=", threshold = 2, enabled = false})
+	local g = assert(ctx:trigger_get(step))
+	check(g.metric == m.csat and g.op == "<=" and g.threshold == 2 and g.item == 0 and
+		g.journey == m.support and g.step == 1 and g.touchpoint == nil and g.channel == nil and
+		g.segment == nil and g.enabled == true, "trigger_get: a step, by name")
+	g = assert(ctx:trigger_get(journey))
+	check(g.journey == m.buy and g.step == nil, "trigger_get: a journey")
+	eq(assert(ctx:trigger_get(chat)).channel, "chat", "trigger_get: a channel")
+	g = assert(ctx:trigger_get(gold))
+	check(g.segment == m.tier and g.segment_value == m.gold and g.journey == nil, "trigger_get: a segment")
+	eq(assert(ctx:trigger_get(off)).enabled, false, "defined off")
+
+	local function low(tp, segs)
+		assert(ctx:feed{time = T0 - MIN, touchpoint = tp, segments = segs, measures = {{m.csat, 1}}})
+	end
+	low(m.agent)                        -- support/diagnosis, phone
+	low(m.chat)                         -- support/diagnosis, chat
+	low(m.ivr, {[m.tier] = m.gold})     -- support/contact, gold
+	low(m.web, {[m.tier] = m.silver})   -- buy/checkout
+	local got = {}
+	for _, e in ipairs(poll(ctx)) do
+		got[e.rule] = (got[e.rule] and got[e.rule] .. "," or "") .. ctx:name("touchpoint", e.touchpoint)
+	end
+	eq(got[step], "agent call,chat", "step scope")
+	eq(got[journey], "checkout page", "journey scope")
+	eq(got[chat], "chat", "channel scope")
+	eq(got[gold], "ivr", "segment filter")
+	eq(got[off], nil, "a rule defined off does not match")
+
+	eq(ctx:trigger_enable(off, true), true, "trigger_enable true")
+	eq(ctx:trigger_enable(gold, false), true, "trigger_enable false")
+	eq(ctx:trigger_get(gold).enabled, false, "enabled read back")
+	low(m.ivr, {[m.tier] = m.gold})
+	got = by_rule(poll(ctx))
+	eq(got[off], "1", "switched on: matches")
+	eq(got[gold], nil, "switched off: no event")
+	eq(ctx:stats().events_dropped, 0, "switched off is not dropped")
+
+	-- what trigger_get gives, trigger_define takes
+	for _, r in ipairs{step, journey, chat, gold, off} do
+		local d = assert(ctx:trigger_get(r))
+		local again = assert(ctx:trigger_define(d))
+		local d2 = assert(ctx:trigger_get(again))
+		local same = true
+		for k, v in pairs(d) do same = same and d2[k] == v end
+		for k in pairs(d2) do same = same and d[k] ~= nil end
+		check(same, "trigger_get → trigger_define round trip, rule " .. r)
+	end
+end
+
+do -- overflow: docs/loop.md's worked example, a queue of 4
+	local m = model{event_queue = 4}
+	local ctx = m.ctx
+	assert(ctx:trigger_define{metric = m.nps, op = "<=", threshold = 6})
+	local function detractors(n)
+		for _ = 1, n do
+			assert(ctx:feed{time = T0 - MIN, touchpoint = m.agent, measures = {{m.nps, 2}}})
+		end
+	end
+	detractors(10)
+	local st = ctx:stats()
+	eq(st.events_queued, 4, "overflow: 4 queued")
+	eq(st.events_dropped, 6, "overflow: 6 dropped")
+	local function seqs(ev)
+		local s = {}
+		for i, e in ipairs(ev) do s[i] = tostring(e.seq) end
+		return table.concat(s, ",")
+	end
+	eq(seqs(poll(ctx, 3)), "0,1,2", "the first three")
+	detractors(3)
+	eq(seqs(poll(ctx)), "3,10,11,12", "the gap is the six dropped")
+	st = ctx:stats()
+	check(st.events_queued == 7 and st.events_dropped == 6, "overflow: 7 queued, 6 dropped in all")
+end
+
+do -- bad arguments: returned (nil, message, code) or raised
+	local m = model{max_triggers = 3}
+	local ctx = m.ctx
+	local function def(t)
+		t.metric = t.metric == nil and m.nps or t.metric
+		t.op = t.op == nil and "<=" or t.op
+		if t.threshold == nil then t.threshold = 6 end
+		return t
+	end
+	local function bad(code, what, t) fails(code, what, ctx.trigger_define, ctx, t) end
+	-- from libcxm
+	bad("UNKNOWN_ID", "an unknown metric", def{metric = 99})
+	bad("KIND", "a VOLUME metric", def{metric = m.volume})
+	bad("KIND", "a DISTINCT metric", def{metric = m.customers})
+	bad("NOT_FINITE", "a NaN threshold", def{threshold = 0 / 0})
+	bad("NOT_FINITE", "an infinite threshold", def{threshold = math.huge})
+	bad("INVALID", "op 6 (library)", def{op = 6})
+	bad("OUT_OF_RANGE", "item 1 of a score", def{item = 1})
+	bad("OUT_OF_RANGE", "item 3 of the CX index", def{metric = m.cxi, item = 3})
+	bad("UNKNOWN_ID", "an unknown touchpoint", def{touchpoint = 99})
+	bad("UNKNOWN_ID", "an unknown journey", def{journey = 9})
+	bad("UNKNOWN_ID", "an unknown step id", def{journey = m.buy, step = 2})
+	bad("UNKNOWN_ID", "an unknown step name", def{journey = m.buy, step = "pay"})
+	bad("UNKNOWN_ID", "channel 99 (library)", def{channel = 99})
+	bad("UNKNOWN_ID", "an unknown segment", def{segment = 7, segment_value = 0})
+	bad("UNKNOWN_ID", "an unknown segment value", def{segment = m.tier, segment_value = 3})
+	-- from the binding
+	fails_with("INVALID", "unknown op '=<'", "a bad op string", ctx.trigger_define, ctx, def{op = "=<"})
+	bad("INVALID", "op \"=\"", def{op = "="})
+	bad("INVALID", "op -1", def{op = -1})
+	bad("INVALID", "op true", def{op = true})
+	fails_with("INVALID", "threshold must be a number, got string", "a string threshold",
+		ctx.trigger_define, ctx, def{threshold = "6"})
+	bad("INVALID", "no metric", {op = "<", threshold = 1})
+	bad("INVALID", "no op", {metric = m.nps, threshold = 1})
+	bad("INVALID", "no threshold", {metric = m.nps, op = "<"})
+	fails_with("INVALID", "trigger: unknown field 'scope'", "an unknown field", ctx.trigger_define, ctx,
+		def{scope = "all"})
+	bad("INVALID", "a fractional metric", def{metric = 1.5})
+	bad("INVALID", "a metric by name", def{metric = "nps"})
+	bad("OUT_OF_RANGE", "a negative metric", def{metric = -1})
+	bad("NOT_FINITE", "a NaN metric", def{metric = 0 / 0})
+	bad("OUT_OF_RANGE", "a negative item", def{item = -1})
+	bad("INVALID", "two scopes", def{touchpoint = m.agent, channel = "phone"})
+	bad("INVALID", "a step without its journey", def{step = 0})
+	bad("INVALID", "a segment without a value", def{segment = m.tier})
+	bad("INVALID", "an unknown channel name", def{channel = "fax"})
+	bad("INVALID", "a channel of the wrong type", def{channel = true})
+	bad("INVALID", "enabled 1", def{enabled = 1})
+	raises("table expected", "trigger_define(string)", ctx.trigger_define, ctx, "nps <= 6")
+	raises("table expected", "trigger_define()", ctx.trigger_define, ctx)
+	raises("cxm context expected", "trigger_define on a non-context", ctx.trigger_define, {}, def{})
+
+	-- nothing was defined by a failure; then the limit
+	eq(assert(ctx:trigger_define(def{})), 0, "ids unchanged by failures")
+	fails("UNKNOWN_ID", "trigger_get of an undefined id", ctx.trigger_get, ctx, 1)
+	assert(ctx:trigger_define(def{}))
+	assert(ctx:trigger_define(def{}))
+	bad("LIMIT", "max_triggers reached", def{})
+
+	fails("UNKNOWN_ID", "trigger_enable of an unknown trigger", ctx.trigger_enable, ctx, 99, true)
+	fails("OUT_OF_RANGE", "trigger_enable of a negative id", ctx.trigger_enable, ctx, -1, true)
+	fails("INVALID", "trigger_enable of a fractional id", ctx.trigger_enable, ctx, 0.5, true)
+	raises("boolean expected", "trigger_enable(r, 1)", ctx.trigger_enable, ctx, 0, 1)
+	raises("boolean expected", "trigger_enable(r)", ctx.trigger_enable, ctx, 0)
+	raises("number expected", "trigger_enable(\"0\", true)", ctx.trigger_enable, ctx, "0", true)
+	fails("UNKNOWN_ID", "trigger_get of an unknown trigger", ctx.trigger_get, ctx, 99)
+	fails("INVALID", "trigger_get of a fractional id", ctx.trigger_get, ctx, 0.5)
+	fails("OUT_OF_RANGE", "trigger_get of id 2^32", ctx.trigger_get, ctx, 2 ^ 32)
+	raises("number expected", "trigger_get(string)", ctx.trigger_get, ctx, "0")
+	fails("UNKNOWN_ID", "trigger_get without any trigger", m.ctx.trigger_get, model().ctx, 0)
+
+	fails_with("OUT_OF_RANGE", "max must be an integer in 0 .. 2147483647, got -1", "events_poll(-1)",
+		ctx.events_poll, ctx, -1)
+	fails("OUT_OF_RANGE", "events_poll(2^31)", ctx.events_poll, ctx, 2 ^ 31)
+	fails("INVALID", "events_poll(1.5)", ctx.events_poll, ctx, 1.5)
+	fails("NOT_FINITE", "events_poll(NaN)", ctx.events_poll, ctx, 0 / 0)
+	raises("number expected", "events_poll(string)", ctx.events_poll, ctx, "all")
+
+	fails("INVALID", "customer_hash of an empty id", ctx.customer_hash, ctx, "")
+	fails("TOO_LONG", "customer_hash of a long id", ctx.customer_hash, ctx, ("x"):rep(300))
+	raises("string expected", "customer_hash()", ctx.customer_hash, ctx)
+	raises("string expected", "customer_hash(table)", ctx.customer_hash, ctx, {})
+
+	-- the context's limits
+	fails("OUT_OF_RANGE", "max_triggers above 65536 (library)", cxm.new, {max_triggers = 65537})
+	fails("OUT_OF_RANGE", "event_queue above 2^20 (library)", cxm.new, {event_queue = 2 ^ 20 + 1})
+	fails("OUT_OF_RANGE", "a negative max_triggers", cxm.new, {max_triggers = -1})
+	fails("INVALID", "a fractional event_queue", cxm.new, {event_queue = 1.5})
+
+	ctx:close()
+	for _, f in ipairs{"trigger_define", "trigger_enable", "trigger_get", "events_poll", "customer_hash"} do
+		raises("closed cxm context", f .. " on a closed context", ctx[f], ctx, {}, true)
+	end
+end
+
+------------------------------------------------------------------------------
 -- no globals, integers where the Lua has them
 ------------------------------------------------------------------------------
 for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end
