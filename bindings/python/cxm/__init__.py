@@ -31,6 +31,7 @@ from ._cxm import (  # noqa: F401  (re-exported)
     CorruptError,
     EncodingError,
     Error,
+    Event,
     ExistsError,
     FileError,
     Funnel,
@@ -73,6 +74,7 @@ __all__ = [
     "NONE", "TIME_MAX",
     "JourneyOptions", "Funnel", "FunnelStep", "Churn", "ExportFormat",
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
+    "Cmp", "TriggerDef", "Event",
 ]
 
 NONE = _cxm.NONE
@@ -180,6 +182,32 @@ class CustomerPolicy(enum.IntEnum):
     """cxm_customer_policy: what happens at max_customers."""
     EVICT = 0
     REFUSE = 1
+
+
+class Cmp(enum.IntEnum):
+    """cxm_cmp: how a trigger compares a measure's value with its threshold."""
+    LT = 0
+    LE = 1
+    GT = 2
+    GE = 3
+    EQ = 4
+    NE = 5
+
+
+_CMP_SYMBOLS = {"<": Cmp.LT, "<=": Cmp.LE, ">": Cmp.GT, ">=": Cmp.GE, "==": Cmp.EQ, "!=": Cmp.NE}
+
+
+def _cmp(op):
+    """A Cmp from itself, its number, its symbol ("<=") or its name ("le")."""
+    if isinstance(op, str):
+        if op in _CMP_SYMBOLS:
+            return _CMP_SYMBOLS[op]
+        key = op.strip().upper()
+        if key in Cmp.__members__:
+            return Cmp[key]
+        _cxm._raise_status(Status.INVALID, f"{op!r} is not a comparison (<, <=, >, >=, ==, !=, "
+                           f"or lt, le, gt, ge, eq, ne)")
+    return _enum(Cmp, op)
 
 
 _ALIASES = {Preset: {"CSAT": "CSAT5", "CES": "CES7", "CX_INDEX": "CXI"}}
@@ -441,6 +469,17 @@ class JourneyOptions:
 
 # ---- queries ----------------------------------------------------------------
 
+def _segment_pair(segment):
+    """(dimension, value) of a segment filter: a SegmentValue or a pair;
+    (None, 0) without one."""
+    if segment is None:
+        return None, 0
+    if isinstance(segment, SegmentValue):
+        return segment.segment, int(segment)
+    seg, val = segment
+    return seg, val
+
+
 def _scope(touchpoint, journey, step, channel):
     given = [x is not None for x in (touchpoint, journey, channel)]
     if sum(given) > 1:
@@ -471,12 +510,7 @@ class Query(_cxm.Query):
     def __new__(cls, metric, window, *, end=None, touchpoint=None, journey=None, step=None,
                 channel=None, segment=None):
         scope, id, st = _scope(touchpoint, journey, step, channel)
-        seg, val = None, 0
-        if segment is not None:
-            if isinstance(segment, SegmentValue):
-                seg, val = segment.segment, int(segment)
-            else:
-                seg, val = segment
+        seg, val = _segment_pair(segment)
         return super().__new__(cls, metric, window, end, int(scope), id, st, seg, val)
 
     def replace(self, *, window=None, end=Ellipsis) -> "Query":
@@ -498,6 +532,26 @@ class Query(_cxm.Query):
         if self.segment is not None:
             parts.append(f"segment=({self.segment}, {self.segment_value})")
         return f"Query({', '.join(parts)})"
+
+
+# ---- triggers -----------------------------------------------------------------
+
+class TriggerDef(NamedTuple):
+    """A trigger's rule as ``ctx.trigger_def(rule)`` reads it back
+    (cxm_trigger_get): the metric and question tested, how (``op``) and
+    against what, where (``scope`` and ``id``, ``step`` for a STEP scope,
+    else None, as in a Query), the segment value required (``segment`` and
+    ``segment_value``, both None without one), and whether it is on."""
+    metric: int
+    item: int
+    op: Cmp
+    threshold: float
+    scope: Scope
+    id: int
+    step: Optional[int]
+    segment: Optional[int]
+    segment_value: Optional[int]
+    enabled: bool
 
 
 # ---- feeding in bulk --------------------------------------------------------
@@ -749,8 +803,10 @@ class Context(_cxm.Context):
     max_touchpoints, max_metrics, max_segments, max_segment_values,
     max_name_len, max_customer_id_len, max_measures, min_samples,
     max_series, confidence (0.95), customer_key (16 bytes), max_customers,
-    customer_policy ("evict" or "refuse"), clock (a callable returning now
-    as ms or an aware datetime; the default is the system clock).
+    customer_policy ("evict" or "refuse"), max_triggers (256),
+    event_queue (4096 events, rounded up to a power of two), clock (a
+    callable returning now as ms or an aware datetime; the default is the
+    system clock).
     """
 
     def __init__(self, **config):
@@ -931,6 +987,12 @@ class Context(_cxm.Context):
         """A Query, taking names as well as ids: ``ctx.make_query("nps",
         "7d", touchpoint="ivr", segment=("tier", "gold"))``."""
         m = _id_of(self.metrics, metric)
+        touchpoint, journey, step, segment = self._where(touchpoint, journey, step, segment)
+        return Query(m, window, end=end, touchpoint=touchpoint, journey=journey, step=step,
+                     channel=channel, segment=segment)
+
+    def _where(self, touchpoint, journey, step, segment):
+        """Names of a scope and segment filter as ids (make_query, trigger)."""
         if touchpoint is not None:
             touchpoint = _id_of(self.touchpoints, touchpoint)
         if journey is not None:
@@ -938,13 +1000,15 @@ class Context(_cxm.Context):
             if isinstance(step, str):
                 step = self._step_find(journey, step)
         if segment is not None and not isinstance(segment, SegmentValue):
+            if isinstance(segment, (str, bytes)):  # "ab" would be the pair ("a", "b")
+                raise TypeError("segment must be a SegmentValue or a (segment, value) pair, "
+                                "not a string")
             seg, val = segment
             seg = _id_of(self.segments, seg)
             if isinstance(val, str):
                 val = self._segment_value(seg, val, False)
             segment = (seg, val)
-        return Query(m, window, end=end, touchpoint=touchpoint, journey=journey, step=step,
-                     channel=channel, segment=segment)
+        return touchpoint, journey, step, segment
 
     def query(self, metric, window, *, end=None, touchpoint=None, journey=None, step=None,
               channel=None, segment=None) -> Result:
@@ -1101,6 +1165,36 @@ class Context(_cxm.Context):
             self._merge(source, 2)
         else:
             self._merge(os.fspath(source), 1)
+
+    # -- triggers and events --
+
+    def trigger(self, metric, op, threshold, *, item: int = 0, touchpoint=None, journey=None,
+                step=None, channel=None, segment=None) -> int:
+        """Define a trigger (cxm_trigger_define) and return its id: every
+        accepted interaction with a measure of ``metric`` (question
+        ``item`` of a CX index) whose value compares with ``threshold`` as
+        ``op`` says ("<", "<=", ">", ">=", "==", "!=", or a Cmp) puts an
+        Event on the queue, taken off with ``poll_events()``. Scope and
+        segment filter are given as to make_query(), names or ids:
+        ``ctx.trigger("nps", "<=", 6, touchpoint="agent call",
+        segment=("tier", "gold"))``."""
+        m = _id_of(self.metrics, metric)
+        touchpoint, journey, step, segment = self._where(touchpoint, journey, step, segment)
+        scope, id, st = _scope(touchpoint, journey, step, channel)
+        seg, val = _segment_pair(segment)
+        return self._trigger_define(m, item, int(_cmp(op)), threshold, int(scope), id, st, seg, val)
+
+    def trigger_enable(self, rule: int, on: bool = True) -> None:
+        """Switch a trigger on or off (cxm_trigger_enable); a trigger is on when defined."""
+        self._trigger_enable(rule, _flag(on, "on"))
+
+    def trigger_def(self, rule: int) -> TriggerDef:
+        """A trigger's rule, and whether it is on (cxm_trigger_get)."""
+        metric, item, op, threshold, scope, id, step, seg, val, on = self._trigger_get(rule)
+        return TriggerDef(metric, item, Cmp(op), threshold, Scope(scope), id, step, seg, val, on)
+
+    # poll_events(max_events=1024) and customer_hash(customer) are the
+    # extension's own methods (cxm_events_poll, cxm_customer_hash).
 
     # -- exposition --
 

@@ -9,7 +9,8 @@ import os
 
 from ._cxm import (Churn as Churn, Funnel as Funnel, FunnelStep as FunnelStep,
                    Comparison as Comparison, CorruptError as CorruptError,
-                   EncodingError as EncodingError, Error as Error, ExistsError as ExistsError,
+                   EncodingError as EncodingError, Error as Error, Event as Event,
+                   ExistsError as ExistsError,
                    FileError as FileError, InvalidArgumentError as InvalidArgumentError,
                    KindError as KindError, LimitError as LimitError,
                    NoMemoryError as NoMemoryError, NotFiniteError as NotFiniteError,
@@ -139,6 +140,26 @@ class CustomerPolicy(enum.IntEnum):
     EVICT: int
     REFUSE: int
 
+class Cmp(enum.IntEnum):
+    LT: int
+    LE: int
+    GT: int
+    GE: int
+    EQ: int
+    NE: int
+
+class TriggerDef(NamedTuple):
+    metric: int
+    item: int
+    op: Cmp
+    threshold: float
+    scope: Scope
+    id: int
+    step: Optional[int]
+    segment: Optional[int]
+    segment_value: Optional[int]
+    enabled: bool
+
 class Journey(int):
     name: str
     steps: Tuple[str, ...]
@@ -252,6 +273,7 @@ class Context(_cxm.Context):
                  max_series: int = ..., confidence: float = ..., customer_key: bytes = ...,
                  max_customers: int = ...,
                  customer_policy: Union[str, int, CustomerPolicy] = ...,
+                 max_triggers: int = ..., event_queue: int = ...,
                  clock: Optional[Callable[[], Time]] = ...) -> None: ...
     def __enter__(self) -> Context: ...
     def journey(self, name: str, steps: Iterable[str]) -> Journey: ...
@@ -315,6 +337,15 @@ class Context(_cxm.Context):
                       **config: Any) -> Context: ...
     def merge(self, source: Union[_cxm.Context, str, bytes, bytearray, memoryview,
                                   "os.PathLike[str]"]) -> None: ...
+    def trigger(self, metric: Union[int, str], op: Union[str, int, Cmp], threshold: float, *,
+                item: int = ..., touchpoint: Union[None, int, str] = ...,
+                journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
+                channel: Union[None, int, str, Channel] = ...,
+                segment: Optional[SegmentFilter] = ...) -> int: ...
+    def trigger_enable(self, rule: int, on: bool = ...) -> None: ...
+    def trigger_def(self, rule: int) -> TriggerDef: ...
+    def poll_events(self, max_events: int = ...) -> List[Event]: ...
+    def customer_hash(self, customer: Customer) -> bytes: ...
     def export(self, format: Union[ExportFormat, int, str] = ..., *,
                buckets: Optional[Iterable[float]] = ..., labels: Optional[Mapping[str, str]] = ...,
                segments: bool = ..., points: bool = ...) -> str: ...

@@ -141,6 +141,8 @@ class Stats:
     customers_refused: int
     customers_forgotten: int
     customer_bytes: int
+    events_queued: int
+    events_dropped: int
     rejected: Dict[int, int]
     def _asdict(self) -> Dict[str, Any]: ...
 
@@ -201,6 +203,20 @@ class Churn:
     end: datetime
     def _asdict(self) -> Dict[str, Any]: ...
 
+class Event:
+    _fields: Tuple[str, ...]
+    rule: int
+    seq: int
+    time_ms: int
+    touchpoint: int
+    metric: int
+    item: int
+    value: float
+    customer: Optional[bytes]
+    kind: str
+    time: datetime
+    def _asdict(self) -> Dict[str, Any]: ...
+
 class Context:
     closed: bool
     def __init__(self, **config: Any) -> None: ...
@@ -252,6 +268,14 @@ class Context:
     def _merge(self, source: Any, kind: int) -> None: ...
     def _export(self, format: int, flags: int, buckets: Optional[Sequence[float]],
                 names: Sequence[str], values: Sequence[str]) -> str: ...
+    def customer_hash(self, customer: Union[str, bytes, int]) -> bytes: ...
+    def _trigger_define(self, metric: _Id, item: int, op: int, threshold: float, scope: int,
+                        id: int, step: Optional[int], segment: Optional[int],
+                        segment_value: int) -> int: ...
+    def _trigger_enable(self, rule: int, on: bool) -> None: ...
+    def _trigger_get(self, rule: int) -> Tuple[int, int, int, float, int, int, Optional[int],
+                                               Optional[int], Optional[int], bool]: ...
+    def poll_events(self, max_events: int = ...) -> List[Event]: ...
 
 def libversion() -> str: ...
 def libversion_number() -> int: ...

@@ -1269,6 +1269,8 @@ static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
 			{"min_samples", offsetof(cxm_config, min_samples)},
 			{"max_customers", offsetof(cxm_config, max_customers)},
 			{"customer_policy", offsetof(cxm_config, customer_policy)},
+			{"max_triggers", offsetof(cxm_config, max_triggers)},
+			{"event_queue", offsetof(cxm_config, event_queue)},
 		};
 		while (PyDict_Next(kw, &pos, &k, &v)) {
 			size_t i;
@@ -3105,10 +3107,22 @@ static PyObject *ctx_series_bytes(PyObject *self_, PyObject *const *args, Py_ssi
 }
 SHIM_CTX(ctx_series_bytes)
 
-static PyObject *customer_call(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
-			       PyObject *kwnames, int forget)
+/* The 16 bytes of a customer's keyed hash: its two words, little-endian. */
+static PyObject *hash_bytes(const uint64_t w[2])
 {
-	const char *fname = forget ? "_forget" : "_last_seen";
+	unsigned char b[16];
+	for (int i = 0; i < 16; i++)
+		b[i] = (unsigned char)(w[i / 8] >> (8 * (i % 8)));
+	return PyBytes_FromStringAndSize((const char *)b, 16);
+}
+
+enum { CUST_LAST_SEEN, CUST_FORGET, CUST_HASH };
+
+static PyObject *customer_call(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+			       PyObject *kwnames, int op)
+{
+	static const char *const fnames[] = {"_last_seen", "_forget", "customer_hash"};
+	const char *fname = fnames[op];
 	cxm_context *ctx;
 	if (nargs_between(fname, nargs, 1, 1) || no_kwargs(fname, kwnames) ||
 	    !(ctx = live((CtxObject *)self_)))
@@ -3122,12 +3136,16 @@ static PyObject *customer_call(PyObject *self_, PyObject *const *args, Py_ssize_
 		PyErr_SetString(PyExc_TypeError, "customer must be str, bytes or int");
 	} else if (conv_customer(&b, args[0], &p, &len, 1) == 0) {
 		int64_t t = 0;
-		cxm_status st = forget ? cxm_customer_forget(ctx, p, len)
-				       : cxm_customer_last_seen(&t, ctx, p, len);
+		uint64_t h[2];
+		cxm_status st = op == CUST_FORGET ? cxm_customer_forget(ctx, p, len)
+				: op == CUST_HASH ? cxm_customer_hash(h, ctx, p, len)
+						  : cxm_customer_last_seen(&t, ctx, p, len);
 		if (st)
 			raise_status(st, ctx);
-		else if (forget)
+		else if (op == CUST_FORGET)
 			r = (Py_INCREF(Py_None), Py_None);
+		else if (op == CUST_HASH)
+			r = hash_bytes(h);
 		else
 			r = PyLong_FromLongLong(t);
 	}
@@ -3138,15 +3156,21 @@ static PyObject *customer_call(PyObject *self_, PyObject *const *args, Py_ssize_
 
 static PyObject *ctx_last_seen(PyObject *s, PyObject *const *a, Py_ssize_t n, PyObject *k)
 {
-	return customer_call(s, a, n, k, 0);
+	return customer_call(s, a, n, k, CUST_LAST_SEEN);
 }
 SHIM_CTX(ctx_last_seen)
 
 static PyObject *ctx_forget(PyObject *s, PyObject *const *a, Py_ssize_t n, PyObject *k)
 {
-	return customer_call(s, a, n, k, 1);
+	return customer_call(s, a, n, k, CUST_FORGET);
 }
 SHIM_CTX(ctx_forget)
+
+static PyObject *ctx_customer_hash(PyObject *s, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	return customer_call(s, a, n, k, CUST_HASH);
+}
+SHIM_CTX(ctx_customer_hash)
 
 /* ---- journeys, funnels, churn --------------------------------------------------- */
 
@@ -3706,6 +3730,145 @@ out:
 }
 SHIM_CTX(ctx_export)
 
+/* ---- triggers and events ---------------------------------------------------------- */
+
+typedef struct {
+	PyObject_HEAD
+	cxm_event e;
+} EventObject;
+
+static PyTypeObject *EventType;
+
+/* What a trigger's id names, by scope (cxm_scope), for messages. */
+static const char *const scope_what[] = {"id", "touchpoint", "journey", "journey", "channel"};
+
+/* _trigger_define(metric, item, op, threshold, scope, id, step, segment,
+ * segment_value): the rule's id. The package has resolved the names and
+ * the op; libcxm checks every value against the model. */
+static PyObject *ctx_trigger_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_trigger_define", nargs, 9, 9) || no_kwargs("_trigger_define", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_trigger_def d;
+	cxm_trigger_def_init(&d, sizeof d);
+	uint32_t op, scope;
+	if (conv_id(ctx, args[0], CXM_OBJECT_METRIC, &d.metric, NULL) < 0 ||
+	    conv_u32(args[1], &d.item, "item") < 0 || conv_u32(args[2], &op, "op") < 0 ||
+	    conv_real(args[3], &d.threshold, "threshold") < 0 || conv_u32(args[4], &scope, "scope") < 0 ||
+	    conv_id(ctx, args[5], 0, &d.id, scope < 5 ? scope_what[scope] : "id") < 0 ||
+	    conv_opt_id(args[6], &d.step, "step") < 0 ||
+	    conv_opt_id(args[7], &d.segment, "segment dimension") < 0 ||
+	    conv_id(ctx, args[8], 0, &d.segment_value, "segment value") < 0)
+		return NULL;
+	/* values beyond the enums stay beyond them: libcxm refuses them */
+	d.op = op > (uint32_t)INT_MAX ? (cxm_cmp)INT_MAX : (cxm_cmp)op;
+	d.scope = scope > (uint32_t)INT_MAX ? (cxm_scope)INT_MAX : (cxm_scope)scope;
+	cxm_id id;
+	cxm_status st = cxm_trigger_define(&id, ctx, &d);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_trigger_define)
+
+/* _trigger_enable(rule, on): the package checks that on is a bool. */
+static PyObject *ctx_trigger_enable(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id rule;
+	if (nargs_between("_trigger_enable", nargs, 2, 2) || no_kwargs("_trigger_enable", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &rule, "trigger") < 0)
+		return NULL;
+	int on = PyObject_IsTrue(args[1]);
+	if (on < 0)
+		return NULL;
+	cxm_status st = cxm_trigger_enable(ctx, rule, on);
+	if (st)
+		return raise_status(st, ctx);
+	Py_RETURN_NONE;
+}
+SHIM_CTX(ctx_trigger_enable)
+
+/* _trigger_get(rule): (metric, item, op, threshold, scope, id, step,
+ * segment, segment_value, enabled); step None but for a STEP scope,
+ * segment and segment_value None without a segment filter. */
+static PyObject *ctx_trigger_get(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id rule;
+	if (nargs_between("_trigger_get", nargs, 1, 1) || no_kwargs("_trigger_get", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &rule, "trigger") < 0)
+		return NULL;
+	cxm_trigger_def d;
+	cxm_trigger_def_init(&d, sizeof d);
+	int on = 0;
+	cxm_status st = cxm_trigger_get(&d, &on, ctx, rule);
+	if (st)
+		return raise_status(st, ctx);
+	int seg = d.segment != CXM_NONE;
+	return Py_BuildValue("(IIidiINNNN)", (unsigned)d.metric, (unsigned)d.item, (int)d.op,
+			     d.threshold, (int)d.scope, (unsigned)d.id,
+			     opt_id(d.scope == CXM_SCOPE_STEP ? d.step : CXM_NONE), opt_id(d.segment),
+			     opt_id(seg ? d.segment_value : CXM_NONE), PyBool_FromLong(on));
+}
+SHIM_CTX(ctx_trigger_get)
+
+#define POLL_CHUNK 64
+static argspec poll_spec = {"poll_events", 1, 0, 1, {"max_events"}, {0}};
+
+/* poll_events(max_events=1024): a list of Event, oldest first. libcxm's
+ * poll is lock-free and short, so the GIL stays held; events are taken
+ * POLL_CHUNK at a time, so memory follows what the queue held, not
+ * max_events. An event taken off the queue cannot be put back: if
+ * Python runs out of memory for its object, it is lost with the
+ * MemoryError. */
+static PyObject *ctx_poll_events(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	PyObject *a[1];
+	cxm_context *ctx;
+	if (parse(&poll_spec, args, nargs, kwnames, a) < 0 || !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	int64_t left = 1024;
+	if (a[0] && index_int64(a[0], &left, "max_events") < 0)
+		return NULL;
+	if (left < 1) {
+		fail_fmt(CXM_ERR_OUT_OF_RANGE, "max_events must be at least 1, not %R", a[0]);
+		return NULL;
+	}
+	PyObject *list = PyList_New(0);
+	if (!list)
+		return NULL;
+	cxm_event ev[POLL_CHUNK];
+	while (left > 0) {
+		size_t cap = left < POLL_CHUNK ? (size_t)left : POLL_CHUNK, n = 0;
+		ev[0].size = sizeof ev[0];
+		cxm_status st = cxm_events_poll(ev, cap, &n, ctx);
+		if (st) {
+			Py_DECREF(list);
+			return raise_status(st, ctx);
+		}
+		for (size_t i = 0; i < n; i++) {
+			EventObject *o = (EventObject *)PyType_GenericAlloc(EventType, 0);
+			if (!o || PyList_Append(list, (PyObject *)o) < 0) {
+				Py_XDECREF(o);
+				Py_DECREF(list);
+				return NULL;
+			}
+			o->e = ev[i];
+			Py_DECREF(o);
+		}
+		left -= (int64_t)n;
+		if (n < cap)
+			break;
+	}
+	return list;
+}
+SHIM_CTX(ctx_poll_events)
+
 #define CTX_METHODS(X)                                                                              \
 	X(close, ctx_close, "close()\n--\n\nFree the context. Later calls raise ValueError; idempotent.") \
 	X(__enter__, ctx_enter, NULL)                                                               \
@@ -3754,7 +3917,16 @@ SHIM_CTX(ctx_export)
 	X(_save, ctx_save, NULL)                                                                    \
 	X(_load, ctx_load, NULL)                                                                    \
 	X(_merge, ctx_merge, NULL)                                                                  \
-	X(_export, ctx_export, NULL)
+	X(_export, ctx_export, NULL)                                                                \
+	X(customer_hash, ctx_customer_hash,                                                         \
+	  "customer_hash(customer)\n--\n\nThe 16 bytes of a customer id's keyed hash "                \
+	  "(cxm_customer_hash), as Event.customer carries it.")                                    \
+	X(_trigger_define, ctx_trigger_define, NULL)                                                \
+	X(_trigger_enable, ctx_trigger_enable, NULL)                                                \
+	X(_trigger_get, ctx_trigger_get, NULL)                                                      \
+	X(poll_events, ctx_poll_events,                                                             \
+	  "poll_events(max_events=1024)\n--\n\nTake up to max_events events off the trigger "        \
+	  "queue, oldest first (cxm_events_poll): a list of Event, [] when it is empty.")
 
 #define FAST_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
 #define VA_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn##_va, METH_VARARGS | METH_KEYWORDS, doc},
@@ -3935,7 +4107,12 @@ static PyObject *record_repr(PyObject *self, const rinfo *info)
 	if (!parts)
 		return NULL;
 	for (const char *const *n = info->repr_fields; *n; n++) {
-		PyObject *v = PyObject_GetAttrString(self, *n);
+		/* an interned name: CPython's type attribute cache keeps the name
+		 * it was last asked for in each slot, so a new str per call
+		 * (PyObject_GetAttrString) stays alive there, a few KiB each */
+		PyObject *name = PyUnicode_InternFromString(*n);
+		PyObject *v = name ? PyObject_GetAttr(self, name) : NULL;
+		Py_XDECREF(name);
 		PyObject *s = v ? PyUnicode_FromFormat("%s=%R", *n, v) : NULL;
 		Py_XDECREF(v);
 		if (!s || PyList_Append(parts, s) < 0) {
@@ -4119,6 +4296,8 @@ static const rfield stats_fields[] = {
 	SF(T_ULONGLONG, customers_refused, "Interactions refused for want of room."),
 	SF(T_ULONGLONG, customers_forgotten, "Customers erased by forget()."),
 	SF(T_ULONGLONG, customer_bytes, "Bytes of the customer table."),
+	SF(T_ULONGLONG, events_queued, "Events the triggers put on the queue, drained or not."),
+	SF(T_ULONGLONG, events_dropped, "Events a trigger matched but the full queue could not take."),
 	{NULL, 0, 0, NULL}};
 static const rderived stats_derived[] = {
 	{"rejected", stats_rejected, "Rejections by status code: {code: count}, non-zero only."},
@@ -4212,6 +4391,35 @@ static const rderived churn_derived[] = {
 static const char *const churn_repr_fields[] = {"rate", "churned", "active", "start_ms", "end_ms", NULL};
 static const rinfo churn_info = {"Churn", churn_fields, churn_derived, churn_repr_fields};
 
+#define EF(type, name, doc) {#name, type, offsetof(EventObject, e.name), doc}
+#define EV(o) (&((EventObject *)(o))->e)
+static PyObject *event_kind_names[2];
+static PyObject *ev_customer(PyObject *o, void *c)
+{
+	const uint64_t *w = EV(o)->customer;
+	if (!w[0] && !w[1])
+		Py_RETURN_NONE; /* the interaction had no customer id */
+	return hash_bytes(w);
+}
+static PyObject *ev_kind(PyObject *o, void *c) { return enum_name(event_kind_names, 2, (int)EV(o)->kind); }
+static PyObject *ev_time(PyObject *o, void *c) { return from_ms(EV(o)->time_ms); }
+static const rfield event_fields[] = {
+	EF(T_UINT, rule, "The trigger's id."),
+	EF(T_ULONGLONG, seq, "0, 1, 2, ... over the events matched, queued or dropped: a gap is an event dropped."),
+	EF(T_LONGLONG, time_ms, "The interaction's event time, ms since the epoch."),
+	EF(T_UINT, touchpoint, "Its touchpoint."),
+	EF(T_UINT, metric, "The metric of the measure that matched."),
+	EF(T_UINT, item, "Its question (INDEX), else 0."),
+	EF(T_DOUBLE, value, "Its value."),
+	{NULL, 0, 0, NULL}};
+static const rderived event_derived[] = {
+	{"customer", ev_customer, "The customer id's keyed hash, 16 bytes (as customer_hash() gives), or None."},
+	{"kind", ev_kind, "What produced it: 'trigger'."},
+	{NULL, NULL, NULL}};
+static const char *const event_repr_fields[] = {"rule", "seq", "time_ms", "touchpoint", "metric",
+						"value", "customer", NULL};
+static const rinfo event_info = {"Event", event_fields, event_derived, event_repr_fields};
+
 #define RECORD_FUNCS(pfx, info)                                                              \
 	static PyObject *pfx##_asdict(PyObject *self, PyObject *unused)                       \
 	{                                                                                    \
@@ -4227,6 +4435,7 @@ RECORD_FUNCS(stats, stats_info)
 RECORD_FUNCS(funnel, funnel_info)
 RECORD_FUNCS(funnel_step, funnel_step_info)
 RECORD_FUNCS(churn, churn_info)
+RECORD_FUNCS(event, event_info)
 
 static PyGetSetDef result_getset[] = {
 	{"kind", res_kind, NULL, NULL, NULL},
@@ -4256,6 +4465,11 @@ static PyGetSetDef funnel_getset[] = {
 	{"end", fun_end, NULL, "end_ms as an aware datetime (UTC).", NULL},
 	{NULL, NULL, NULL, NULL, NULL}};
 static PyGetSetDef funnel_step_getset[] = {{NULL, NULL, NULL, NULL, NULL}};
+static PyGetSetDef event_getset[] = {
+	{"customer", ev_customer, NULL, NULL, NULL},
+	{"kind", ev_kind, NULL, NULL, NULL},
+	{"time", ev_time, NULL, "time_ms as an aware datetime (UTC).", NULL},
+	{NULL, NULL, NULL, NULL, NULL}};
 static PyGetSetDef churn_getset[] = {
 	{"empty", churn_empty, NULL, NULL, NULL},
 	{"start", churn_start, NULL, "start_ms as an aware datetime (UTC).", NULL},
@@ -4548,7 +4762,8 @@ PyMODINIT_FUNC PyInit__cxm(void)
 		if (s->slot == Py_tp_methods)
 			s->pfunc = rt_fastcall ? ctx_methods_fast : ctx_methods_va;
 
-	if (spec_init(&feed_spec) < 0 || spec_init(&many_spec) < 0 || spec_init(&rec_spec) < 0)
+	if (spec_init(&feed_spec) < 0 || spec_init(&many_spec) < 0 || spec_init(&rec_spec) < 0 ||
+	    spec_init(&poll_spec) < 0)
 		return NULL;
 	if (!(str_code = PyUnicode_InternFromString("code")) ||
 	    !(str_status = PyUnicode_InternFromString("status")) ||
@@ -4560,6 +4775,8 @@ PyMODINIT_FUNC PyInit__cxm(void)
 		return NULL;
 	static const char *kinds[8] = {NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct"};
 	static const char *heads[8] = {"default", "net", "top_box", "bottom_box", "mean", "share", "sum", "count"};
+	if (!(event_kind_names[CXM_EVENT_TRIGGER] = PyUnicode_InternFromString("trigger")))
+		return NULL;
 	for (int i = 0; i < 8; i++) {
 		if (kinds[i] && !(kind_names[i] = PyUnicode_InternFromString(kinds[i])))
 			return NULL;
@@ -4594,7 +4811,10 @@ PyMODINIT_FUNC PyInit__cxm(void)
 					  NULL);
 	ChurnType = make_record_type("cxm.Churn", sizeof(ChurnObject), &churn_info, churn_methods,
 				     churn_getset, churn_repr, "A churn rate (cxm_churn).", NULL);
-	if (add_type(m, "Result", ResultType) < 0 || add_type(m, "Comparison", ComparisonType) < 0 ||
+	EventType = make_record_type("cxm.Event", sizeof(EventObject), &event_info, event_methods,
+				     event_getset, event_repr,
+				     "An event off the trigger queue (cxm_event): immutable.", NULL);
+	if (add_type(m, "Event", EventType) < 0 || add_type(m, "Result", ResultType) < 0 || add_type(m, "Comparison", ComparisonType) < 0 ||
 	    add_type(m, "Stats", StatsType) < 0 || add_type(m, "Funnel", FunnelType) < 0 ||
 	    add_type(m, "FunnelStep", FunnelStepType) < 0 || add_type(m, "Churn", ChurnType) < 0)
 		goto fail;

@@ -26,6 +26,8 @@ class Leaks(unittest.TestCase):
         self.ctx = make_ctx(max_customers=1000)
         self.m = Model(self.ctx)
         self.q = self.ctx.make_query(self.m.nps, "1h", touchpoint=self.m.agent)
+        self.rule = self.ctx.trigger(self.m.nps, "<=", 6, touchpoint="agent call",
+                                     segment=("tier", "gold"))
         self.rows = [(T0, self.m.agent, {self.m.nps: 9}, f"c{i}", {self.m.tier: "gold"}) for i in range(10)]
         self.rows.append((T0, self.m.agent, {self.m.nps: 12}))  # one rejection
         self.rows.append(("bad", self.m.agent))                  # one binding rejection
@@ -50,6 +52,15 @@ class Leaks(unittest.TestCase):
         r = ctx.run(self.q)
         r._asdict()
         repr(r)
+        for e in ctx.poll_events():  # the detractors of the first feed above
+            e._asdict()
+            repr(e)
+        ctx.customer_hash(f"c{i % 100}")
+        ctx.customer_hash(i)
+        try:
+            ctx.customer_hash("")
+        except cxm.InvalidArgumentError:
+            pass
         try:
             ctx.feed(T0, m.agent, {m.nps: 11})
         except cxm.OutOfRangeError:
@@ -82,6 +93,17 @@ class Leaks(unittest.TestCase):
             ctx.last_seen("c1")
             ctx.segment_value(m.tier, "gold")
             ctx.metric_def(m.nps)
+            ctx.trigger_def(self.rule)
+            ctx.trigger_enable(self.rule, True)
+            try:  # a rule refused after its names were resolved
+                ctx.trigger("nps", "<", float("nan"), journey="support", step="contact",
+                            segment=("tier", "gold"))
+            except cxm.NotFiniteError:
+                pass
+            try:
+                ctx.poll_events(0)
+            except cxm.OutOfRangeError:
+                pass
             ctx.funnel(m.support, "1h", segment=m.gold).steps[1]._asdict()
             ctx.funnel_quantiles(m.support, "1h", [0.5], step="contact")
             ctx.set_journey_options(m.support, conversion="2d")
