@@ -2303,7 +2303,11 @@ CXM_EXPORT cxm_status cxm_customer_hash(uint64_t out[2], const cxm_context *ctx,
  * are kept; past that a record is refused with ::CXM_ERR_LIMIT.
  * cxm_customer_forget() erases a customer's governor state too.
  *
- * Not in snapshots yet: a loaded context starts with no survey history.
+ * Snapshots carry the surveys, the rules across surveys and the history:
+ * a load brings them back. A merge keeps the target's surveys and rules
+ * and adds the source's history of the surveys the target has (matched by
+ * name), each record once, so that the latest invitation and response
+ * win; while it runs, answers and records wait for it.
  * @{ */
 
 /** The most surveys a context may define. */

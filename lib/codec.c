@@ -186,6 +186,11 @@ void cxm__snap_put64(struct wbuf *b, uint64_t v)
 	cxm__wb_put64(b, v);
 }
 
+void cxm__snap_putstr(struct wbuf *b, const char *s)
+{
+	cxm__wb_putstr(b, s);
+}
+
 void cxm__snap_put_series(struct wbuf *b, const series *s)
 {
 	cxm__series_body_write(b, b->ctx, s);
@@ -412,6 +417,25 @@ cxm_status cxm__snap_get64(struct snap_in *in, uint64_t *v)
 	const unsigned char *p = take(&in->r, 8);
 	*v = p ? ld64(p) : 0;
 	return p ? CXM_OK : TRUNC(in);
+}
+
+cxm_status cxm__snap_getstr(struct snap_in *in, char *out, size_t cap)
+{
+	uint32_t n;
+	cxm_status st = cxm__snap_get32(in, &n);
+	if (st)
+		return st;
+	if (n >= cap)
+		return CORRUPT(in->ctx, "a name of %u bytes in the %s section; the limit is %zu", n,
+			       in->what, cap - 1);
+	const unsigned char *p = take(&in->r, n);
+	if (!p)
+		return TRUNC(in);
+	memcpy(out, p, n);
+	out[n] = 0;
+	if (memchr(out, 0, n))
+		return CORRUPT(in->ctx, "a name in the %s section has a NUL byte", in->what);
+	return CXM_OK;
 }
 
 cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into, series *s)

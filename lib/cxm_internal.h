@@ -410,6 +410,10 @@ struct series;
 CXM_INTERNAL void cxm__snap_put32(struct wbuf *b, uint32_t v);
 CXM_INTERNAL void cxm__snap_put64(struct wbuf *b, uint64_t v);
 CXM_INTERNAL void cxm__snap_put_series(struct wbuf *b, const struct series *s);
+/* A string: u32 length and its bytes; read into out (cap bytes with the
+ * NUL; longer, or holding a NUL, is CORRUPT). */
+CXM_INTERNAL void cxm__snap_putstr(struct wbuf *b, const char *s);
+CXM_INTERNAL cxm_status cxm__snap_getstr(struct snap_in *in, char *out, size_t cap);
 CXM_INTERNAL cxm_context *cxm__snap_ctx(const struct snap_in *in);
 CXM_INTERNAL size_t cxm__snap_left(const struct snap_in *in);
 CXM_INTERNAL cxm_status cxm__snap_get32(struct snap_in *in, uint32_t *v);
@@ -520,6 +524,24 @@ typedef struct gov_mod gov_mod;
 CXM_INTERNAL void cxm__governor_free(cxm_context *ctx);
 /* Erase the customer of hash h; whether it was kept. */
 CXM_INTERNAL bool cxm__governor_forget(cxm_context *ctx, const uint64_t h[2]);
+/* The GOVERNOR section (docs/snapshot.md): the surveys (up to the first
+ * whose scope the MODEL section does not hold), the rules across surveys
+ * and every kept customer's records of those surveys. Read: defined and
+ * put into `into` (a private context with the snapshot's model). */
+struct cxm_trigger_limits;
+CXM_INTERNAL void cxm__governor_write(cxm_context *ctx, struct wbuf *b,
+				      const struct cxm_trigger_limits *lim);
+CXM_INTERNAL cxm_status cxm__governor_read(cxm_context *into, struct snap_in *in);
+/* Merging src's history into dst (surveys matched by name; a record kept
+ * once): prepare makes the entries and arrays the union needs (nothing
+ * visible changes; on failure nothing is left and *plan is NULL), commit
+ * writes the unions (cannot fail), abort gives everything back. */
+struct gov_merge;
+CXM_INTERNAL cxm_status cxm__governor_merge_prepare(cxm_context *dst, cxm_context *src,
+						    struct gov_merge **plan);
+CXM_INTERNAL void cxm__governor_merge_commit(cxm_context *dst, cxm_context *src,
+					     struct gov_merge *plan);
+CXM_INTERNAL void cxm__governor_merge_abort(cxm_context *dst, struct gov_merge *plan);
 
 typedef struct model {
 	journey *journeys;

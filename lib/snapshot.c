@@ -42,6 +42,7 @@ enum {
 	SEC_STATS = 5,
 	SEC_JOURNEYS = 6,
 	SEC_TRIGGERS = 7,
+	SEC_GOVERNOR = 8,
 	SEC_END = 0x7f
 };
 
@@ -439,6 +440,17 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 			goto out;
 		b.len = 0;
 	}
+	if (atomic_load_explicit(&ctx->governor, memory_order_acquire)) {
+		/* optional too: only a context with surveys or rules writes it */
+		cxm_trigger_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+					  sn.values};
+		cxm__governor_write(ctx, &b, &lim);
+		if (b.oom)
+			goto oom;
+		if ((st = emit_section(&k, SEC_GOVERNOR, b.p, b.len)))
+			goto out;
+		b.len = 0;
+	}
 	write_stats(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
@@ -476,9 +488,10 @@ typedef struct slice {
 
 typedef struct parsed {
 	unsigned char key_id[16];
-	slice config, model, customers, journeys, stats, triggers;
+	slice config, model, customers, journeys, stats, triggers, governor;
 	bool has_journeys; /* the JOURNEYS section is optional */
-	bool has_triggers; /* so is TRIGGERS */
+	bool has_triggers; /* so are TRIGGERS */
+	bool has_governor; /* and GOVERNOR */
 	slice *series; /* n_series sections, in the context's memory */
 	size_t n_series, cap_series;
 } parsed;
@@ -547,7 +560,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 			return CORRUPT(ctx, "checksum of the section at byte %zu does not match", off);
 		if (type != SEC_CONFIG && type != SEC_MODEL && type != SEC_SERIES &&
 		    type != SEC_CUSTOMERS && type != SEC_JOURNEYS && type != SEC_STATS &&
-		    type != SEC_TRIGGERS && type != SEC_END)
+		    type != SEC_TRIGGERS && type != SEC_GOVERNOR && type != SEC_END)
 			return cxm__fail(ctx, CXM_ERR_VERSION,
 					 "snapshot: section type %u is unknown to libcxm %s", type,
 					 CXM_VERSION_STRING);
@@ -559,8 +572,10 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
 				((type == SEC_SERIES || type == SEC_CUSTOMERS) && stage == 2) ||
 				(type == SEC_JOURNEYS && stage == 3 && !ps->has_journeys &&
-				 !ps->has_triggers) ||
-				(type == SEC_TRIGGERS && stage == 3 && !ps->has_triggers) ||
+				 !ps->has_triggers && !ps->has_governor) ||
+				(type == SEC_TRIGGERS && stage == 3 && !ps->has_triggers &&
+				 !ps->has_governor) ||
+				(type == SEC_GOVERNOR && stage == 3 && !ps->has_governor) ||
 				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
 		if (!order_ok)
 			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
@@ -584,6 +599,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		case SEC_CUSTOMERS: ps->customers = sl; stage = 3; break;
 		case SEC_JOURNEYS: ps->journeys = sl; ps->has_journeys = true; break;
 		case SEC_TRIGGERS: ps->triggers = sl; ps->has_triggers = true; break;
+		case SEC_GOVERNOR: ps->governor = sl; ps->has_governor = true; break;
 		case SEC_STATS: ps->stats = sl; stage = 4; break;
 		case SEC_END:
 			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
@@ -1280,6 +1296,16 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 		if (in.r.left)
 			return CORRUPT(ctx, "%zu bytes after the journey state", in.r.left);
 	}
+	if (ps->has_governor) {
+		/* the survey history: into the private context, for a load
+		 * (swapped in) and a merge (added by survey name) alike */
+		L->what = "governor";
+		struct snap_in in = {L->ctx, L->what, {ps->governor.p, ps->governor.len}};
+		if ((st = cxm__governor_read(L->tmp, &in)))
+			return st;
+		if (in.r.left)
+			return CORRUPT(ctx, "%zu bytes after the survey history", in.r.left);
+	}
 	return CXM_OK;
 }
 
@@ -1292,6 +1318,7 @@ static bool ctx_empty(cxm_context *ctx)
 	       !atomic_load(&md->n_metrics) && !atomic_load(&md->n_segments) &&
 	       !atomic_load(&ctx->n_series) && !atomic_load(&ctx->customers) &&
 	       !atomic_load(&ctx->journeys) && !atomic_load(&ctx->n_triggers) &&
+	       !atomic_load(&ctx->governor) &&
 	       atomic_load(&ctx->wm_epoch) == WATERMARK_NONE;
 }
 
@@ -1358,6 +1385,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		SWAP(_Atomic(struct jmod *), ctx->journeys, tmp->journeys);
 		SWAP(_Atomic(struct trig_mod *), ctx->triggers, tmp->triggers);
 		SWAP(_Atomic uint32_t, ctx->n_triggers, tmp->n_triggers);
+		SWAP(_Atomic(struct gov_mod *), ctx->governor, tmp->governor);
 		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
 		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
 		atomic_fetch_add(&ctx->unpacked, atomic_load(&tmp->unpacked));
@@ -1830,9 +1858,12 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	 * only failure left after those is none, so until then everything can
 	 * be given back */
 	struct jmerge *jm = NULL;
+	struct gov_merge *gm = NULL;
 	if ((st = stream_pass(&S, ps, 0)) ||
 	    (st = cxm__journeys_merge_prepare(dst, src, im.journey, im.slot, &jm)) ||
+	    (st = cxm__governor_merge_prepare(dst, src, &gm)) ||
 	    (st = cust_read(L, ps->customers, dst, false, im.journey))) {
+		cxm__governor_merge_abort(dst, gm);
 		cxm__journeys_merge_abort(dst, jm);
 		unreserve_all(dst);
 		undo_made(dst, S.list, S.n_made);
@@ -1842,6 +1873,7 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	memset(S.mark, 0, S.mark_bytes);
 	(void)stream_pass(&S, ps, 1); /* checked by pass 0: cannot fail */
 	cxm__journeys_merge_commit(dst, src, jm); /* cannot fail either */
+	cxm__governor_merge_commit(dst, src, gm);  /* nor this */
 	unreserve_all(dst);
 	uint32_t nt = atomic_load(&src->model.n_touchpoints);
 	for (uint32_t i = 0; i < L->shard_n; i++) {

@@ -42,10 +42,14 @@ struct trig_mod {
 	_Atomic int32_t *head;    /* per metric: its newest rule, -1: none */
 	uint32_t cap;             /* queue cells, a power of two */
 	ev_cell *cells;
-	/* producers and consumers on separate cache lines */
-	_Alignas(64) _Atomic uint64_t put;
-	_Alignas(64) _Atomic uint64_t take;
-	_Alignas(64) _Atomic uint64_t matched; /* events numbered, queued or dropped */
+	/* producers and consumers on separate cache lines (padding, not
+	 * _Alignas: the context's allocator promises malloc's alignment only) */
+	char pad0[64];
+	_Atomic uint64_t put;
+	char pad1[56];
+	_Atomic uint64_t take;
+	char pad2[56];
+	_Atomic uint64_t matched; /* events numbered, queued or dropped */
 	_Atomic uint64_t dropped;
 };
 

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t KEY[16] = "governor-key-16b";
@@ -326,6 +327,220 @@ static void test_forget_limit_prune(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* ---- snapshots and merge ------------------------------------------------------ */
+
+typedef struct membuf {
+	unsigned char *p;
+	size_t len, cap;
+} membuf;
+
+static int to_mem(const void *data, size_t len, void *payload)
+{
+	membuf *m = payload;
+	if (m->len + len > m->cap) {
+		m->cap = (m->len + len) * 2;
+		unsigned char *q = realloc(m->p, m->cap);
+		if (!q)
+			return -1;
+		m->p = q;
+	}
+	memcpy(m->p + m->len, data, len);
+	m->len += len;
+	return 0;
+}
+
+/* A load brings back the surveys, the rules across surveys and the
+ * history (inline and in arrays); answers are the same after it. */
+static void test_snapshot(void **state)
+{
+	(void)state;
+	fx a;
+	fx_make(&a, 0, KEY);
+	cxm_survey_def d = CXM_SURVEY_DEF_INIT;
+	d.min_since_invite_ms = WEEK;
+	d.max_invites = 3;
+	d.invites_window_ms = 30 * DAY;
+	d.sample_rate = 0.5;
+	d.scope = CXM_SCOPE_JOURNEY;
+	d.id = a.journey;
+	cxm_id post = survey(&a, "post-call", &d);
+	cxm_survey_def none = CXM_SURVEY_DEF_INIT;
+	cxm_id mail = survey(&a, "e-mail", &none);
+	cxm_governor_rules g = CXM_GOVERNOR_RULES_INIT;
+	g.min_since_response_ms = 14 * DAY;
+	assert_int_equal(cxm_governor_set(a.ctx, &g), CXM_OK);
+	char who[32];
+	for (int i = 0; i < 200; i++) {
+		snprintf(who, sizeof who, "k%d", i);
+		for (int r = 0; r <= i % 4; r++) /* 1 to 4 records: inline and arrays */
+			record(&a, r % 2 ? mail : post, who, r == 3 ? CXM_SURVEY_RESPONDED : CXM_SURVEY_INVITED,
+			       T0 + (int64_t)r * DAY);
+	}
+	membuf mb = {0};
+	assert_int_equal(cxm_snapshot_write(a.ctx, to_mem, &mb), CXM_OK);
+	fx b;
+	memset(&b, 0, sizeof b);
+	b.clk.now = T0;
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memcpy(cfg.customer_key, KEY, 16);
+	b.ctx = test_ctx_cfg(&b.clk, &cfg);
+	assert_int_equal(cxm_snapshot_load_mem(b.ctx, mb.p, mb.len), CXM_OK);
+	b.journey = a.journey;
+	b.ivr = a.ivr;
+	b.agent = a.agent;
+	b.web = a.web;
+	const int64_t at[] = {T0 + DAY, T0 + 5 * DAY, T0 + 10 * DAY, T0 + 40 * DAY};
+	int differ = 0, asked = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(who, sizeof who, "k%d", i);
+		for (size_t t = 0; t < sizeof at / sizeof at[0]; t++)
+			for (cxm_id tp = 0; tp < 3; tp++)
+				for (cxm_id s = 0; s < 2; s++) {
+					int64_t ua, ub;
+					cxm_ask x = ask(&a, s, who, tp, at[t], &ua), y = ask(&b, s, who, tp, at[t], &ub);
+					differ += x != y || ua != ub;
+					asked += x == CXM_ASK;
+				}
+	}
+	assert_int_equal(differ, 0);
+	assert_true(asked > 0);
+	/* a record in the loaded context prunes and answers as in the saved */
+	record(&b, post, "k3", CXM_SURVEY_INVITED, T0 + 60 * DAY);
+	record(&a, post, "k3", CXM_SURVEY_INVITED, T0 + 60 * DAY);
+	assert_int_equal(ask(&b, post, "k3", b.agent, T0 + 61 * DAY, NULL),
+			 ask(&a, post, "k3", a.agent, T0 + 61 * DAY, NULL));
+
+	/* a merge adds the history of the surveys the target has (by name),
+	 * each record once: merging the same file twice changes nothing */
+	fx c;
+	fx_make(&c, 0, KEY);
+	cxm_id c_mail = survey(&c, "e-mail", &none); /* id 0 here, 1 in the file */
+	record(&c, c_mail, "k1", CXM_SURVEY_INVITED, T0 + 20 * DAY);
+	assert_int_equal(cxm_snapshot_merge_mem(c.ctx, mb.p, mb.len), CXM_OK);
+	cxm_stats s1 = {.size = sizeof s1}, s2 = {.size = sizeof s2};
+	assert_int_equal(cxm_stats_get(&s1, c.ctx), CXM_OK);
+	assert_int_equal(cxm_snapshot_merge_mem(c.ctx, mb.p, mb.len), CXM_OK);
+	assert_int_equal(cxm_stats_get(&s2, c.ctx), CXM_OK);
+	assert_int_equal(s1.memory_bytes, s2.memory_bytes);
+	int64_t u;
+	/* k1 was invited to e-mail at T0 + 1 d in the file: c's rules are
+	 * none, so ask; with a 30-day cool-down the file's record counts */
+	assert_int_equal(ask(&c, c_mail, "k1", c.web, T0 + 2 * DAY, NULL), CXM_ASK);
+	cxm_governor_rules cg = CXM_GOVERNOR_RULES_INIT;
+	cg.max_invites = 2;
+	cg.invites_window_ms = 30 * DAY;
+	assert_int_equal(cxm_governor_set(c.ctx, &cg), CXM_OK);
+	assert_int_equal(ask(&c, c_mail, "k1", c.web, T0 + 21 * DAY, &u), CXM_SKIP_CAP);
+	assert_int_equal(u, T0 + 31 * DAY); /* T0 + 1 d (the file's) and T0 + 20 d (c's) */
+	/* k2 had post-call and e-mail in the file: only e-mail came over */
+	assert_int_equal(ask(&c, c_mail, "k2", c.web, T0 + 2 * DAY, NULL), CXM_ASK);
+	assert_int_equal(cxm_customer_forget(c.ctx, "k0", 2), CXM_ERR_UNKNOWN_ID); /* post-call only */
+	assert_int_equal(cxm_customer_forget(c.ctx, "k1", 2), CXM_OK);
+	cxm_context_free(c.ctx);
+
+	/* a merge into a context without surveys takes no history */
+	fx e;
+	fx_make(&e, 0, KEY);
+	assert_int_equal(cxm_snapshot_merge_mem(e.ctx, mb.p, mb.len), CXM_OK);
+	assert_int_equal(cxm_customer_forget(e.ctx, "k1", 2), CXM_ERR_UNKNOWN_ID);
+	cxm_context_free(e.ctx);
+	free(mb.p);
+	cxm_context_free(a.ctx);
+	cxm_context_free(b.ctx);
+}
+
+/* Every allocation of a load and a merge failing in turn: NO_MEMORY, and
+ * the target as it was (its memory, its blocks, its answers). */
+typedef struct hook {
+	long count, fail_at, live;
+} hook;
+
+static void *h_alloc(void *o, size_t n)
+{
+	hook *h = o;
+	if (++h->count == h->fail_at)
+		return NULL;
+	void *p = malloc(n);
+	if (p)
+		h->live++;
+	return p;
+}
+
+static void h_free(void *o, void *p)
+{
+	((hook *)o)->live--;
+	free(p);
+}
+
+static void test_snapshot_oom(void **state)
+{
+	(void)state;
+	fx a;
+	fx_make(&a, 0, KEY);
+	cxm_survey_def none = CXM_SURVEY_DEF_INIT;
+	cxm_id mail = survey(&a, "e-mail", &none);
+	char who[32];
+	for (int i = 0; i < 300; i++) {
+		snprintf(who, sizeof who, "k%d", i);
+		for (int r = 0; r <= i % 4; r++)
+			record(&a, mail, who, CXM_SURVEY_INVITED, T0 + (int64_t)r * DAY + i);
+	}
+	membuf mb = {0};
+	assert_int_equal(cxm_snapshot_write(a.ctx, to_mem, &mb), CXM_OK);
+	hook h = {0};
+	for (int merge = 0; merge < 2; merge++) {
+		fx c;
+		memset(&c, 0, sizeof c);
+		c.clk.now = T0;
+		cxm_config cfg = CXM_CONFIG_INIT;
+		memcpy(cfg.customer_key, KEY, 16);
+		cfg.allocator = (cxm_allocator){h_alloc, h_free, &h};
+		c.ctx = test_ctx_cfg(&c.clk, &cfg);
+		if (merge) {
+			const char *steps[] = {"contact", "resolution"};
+			cxm_id id;
+			assert_int_equal(cxm_journey_define(&id, c.ctx, "support", steps, 2), CXM_OK);
+			assert_int_equal(cxm_touchpoint_define(&id, c.ctx, "ivr", CXM_CHANNEL_PHONE, 0, 0), CXM_OK);
+			assert_int_equal(cxm_touchpoint_define(&id, c.ctx, "agent", CXM_CHANNEL_PHONE, 0, 1), CXM_OK);
+			assert_int_equal(cxm_touchpoint_define(&id, c.ctx, "web", CXM_CHANNEL_WEB, CXM_NONE, 0),
+					 CXM_OK);
+			c.web = id;
+			survey(&c, "e-mail", &none);
+			for (int i = 0; i < 50; i++) {
+				snprintf(who, sizeof who, "k%d", i * 7);
+				record(&c, 0, who, CXM_SURVEY_RESPONDED, T0 + 3 * DAY);
+			}
+		}
+		cxm_stats s0 = {.size = sizeof s0}, s = {.size = sizeof s};
+		assert_int_equal(cxm_stats_get(&s0, c.ctx), CXM_OK);
+		long live = h.live, n;
+		for (n = 1;; n++) {
+			h.count = 0;
+			h.fail_at = n;
+			cxm_status st = merge ? cxm_snapshot_merge_mem(c.ctx, mb.p, mb.len)
+					      : cxm_snapshot_load_mem(c.ctx, mb.p, mb.len);
+			h.fail_at = 0;
+			if (st == CXM_OK)
+				break;
+			assert_int_equal(st, CXM_ERR_NO_MEMORY);
+			if (h.live != live)
+				fail_msg("%s, allocation %ld failed: %ld blocks left", merge ? "merge" : "load", n, h.live - live);
+			assert_int_equal(cxm_stats_get(&s, c.ctx), CXM_OK);
+			assert_int_equal(s.memory_bytes, s0.memory_bytes);
+			if (merge) /* k7 answered at T0 + 3 d, and nothing else came */
+				assert_int_equal(cxm_customer_forget(c.ctx, "k1", 2), CXM_ERR_UNKNOWN_ID);
+		}
+		assert_true(n > 3);
+		if (merge) {
+			c.web = 2;
+			assert_int_equal(cxm_customer_forget(c.ctx, "k1", 2), CXM_OK);
+		}
+		cxm_context_free(c.ctx);
+	}
+	free(mb.p);
+	cxm_context_free(a.ctx);
+}
+
 /* ---- threads: answers and records for shared customers --------------------- */
 
 typedef struct targ {
@@ -496,7 +711,8 @@ int main(void)
 		cmocka_unit_test(test_cool_downs),	    cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_eligibility),	    cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_forget_limit_prune), cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_bad_arguments),	    cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_snapshot_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

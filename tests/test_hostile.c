@@ -607,6 +607,41 @@ static void walk_triggers(walker *w)
 	}
 }
 
+static void walk_governor(walker *w)
+{
+	uint32_t n = (uint32_t)U32("n_surveys", T_COUNT);
+	for (uint32_t i = 0; i < n && i < 256 && !w->bad; i++) {
+		str(w, "survey.name");
+		emit(w, "survey.min_since_invite_ms", 8, T_OPTMS, false, 0);
+		emit(w, "survey.min_since_response_ms", 8, T_OPTMS, false, 0);
+		U32("survey.max_invites", T_COUNT);
+		U32("survey.zero", T_PLAIN);
+		emit(w, "survey.invites_window_ms", 8, T_OPTMS, false, 0);
+		F64("survey.sample_rate");
+		U32("survey.scope", T_KIND);
+		U32("survey.id", T_ID);
+		U32("survey.step", T_ID);
+	}
+	emit(w, "rules.min_since_invite_ms", 8, T_OPTMS, false, 0);
+	emit(w, "rules.min_since_response_ms", 8, T_OPTMS, false, 0);
+	U32("rules.max_invites", T_COUNT);
+	U32("rules.zero", T_PLAIN);
+	emit(w, "rules.invites_window_ms", 8, T_OPTMS, false, 0);
+	uint32_t groups = (uint32_t)U32("groups", T_COUNT);
+	for (uint32_t g = 0; g < groups && g < 4096 && !w->bad; g++) {
+		uint32_t count = (uint32_t)U32("group.count", T_COUNT);
+		for (uint32_t c = 0; c < count && c < 65536 && !w->bad; c++) {
+			U64("customer.h0", T_HASH);
+			U64("customer.h1", T_HASH);
+			uint32_t r = (uint32_t)U32("customer.records", T_COUNT);
+			for (uint32_t q = 0; q < r && q < 1024 && !w->bad; q++) {
+				U32("record.second", T_SECONDS);
+				U32("record.survey_kind", T_PLAIN);
+			}
+		}
+	}
+}
+
 static void walk_stats(walker *w)
 {
 	uint32_t n = (uint32_t)U32("n_shards", T_COUNT);
@@ -631,6 +666,7 @@ static const char *sec_name(uint32_t type)
 	case FUZZ_SEC_STATS: return "STATS";
 	case FUZZ_SEC_JOURNEYS: return "JOURNEYS";
 	case FUZZ_SEC_TRIGGERS: return "TRIGGERS";
+	case FUZZ_SEC_GOVERNOR: return "GOVERNOR";
 	case FUZZ_SEC_END: return "END";
 	default: return "?";
 	}
@@ -680,6 +716,7 @@ static bool walk(walker *w, const unsigned char *p, size_t len, fuzz_section *se
 			break;
 		case FUZZ_SEC_JOURNEYS: walk_journeys(w); break;
 		case FUZZ_SEC_TRIGGERS: walk_triggers(w); break;
+		case FUZZ_SEC_GOVERNOR: walk_governor(w); break;
 		case FUZZ_SEC_STATS: walk_stats(w); break;
 		case FUZZ_SEC_END:
 			U64("sections", T_COUNT);

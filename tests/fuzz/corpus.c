@@ -105,6 +105,35 @@ void fuzz_define(cxm_context *ctx)
 	t.id = 2;
 	if (cxm_trigger_define(&id, ctx, &t) == CXM_OK)
 		cxm_trigger_enable(ctx, id, 0);
+	/* two surveys and rules across them, so that seeds with survey
+	 * history (governor_history) carry a GOVERNOR section */
+	cxm_survey_def s = CXM_SURVEY_DEF_INIT;
+	s.min_since_invite_ms = 7 * 86400000LL;
+	s.max_invites = 2;
+	s.invites_window_ms = 30 * 86400000LL;
+	s.sample_rate = 0.5;
+	s.scope = CXM_SCOPE_JOURNEY;
+	s.id = 1;
+	cxm_survey_define(&id, ctx, "post-call", &s);
+	cxm_survey_def none = CXM_SURVEY_DEF_INIT;
+	cxm_survey_define(&id, ctx, "e-mail", &none);
+	cxm_governor_rules g = CXM_GOVERNOR_RULES_INIT;
+	g.min_since_response_ms = 86400000;
+	cxm_governor_set(ctx, &g);
+}
+
+/* Invitations and responses of a few known customers, one with more
+ * than two records (an array of its own). */
+static void governor_history(cxm_context *ctx, int64_t t)
+{
+	char id[16];
+	for (int c = 0; c < 6; c++) {
+		fuzz_known_id(c, id);
+		for (int r = 0; r <= c % 4; r++)
+			cxm_survey_record(ctx, (cxm_id)(r % 2), id, strlen(id),
+					  r == 3 ? CXM_SURVEY_RESPONDED : CXM_SURVEY_INVITED,
+					  t - (int64_t)r * 3600000);
+	}
 }
 
 void fuzz_known_id(int i, char out[16])
@@ -491,6 +520,8 @@ int fuzz_seed(int i, unsigned char **out, size_t *len)
 		wide_workload(ctx);
 	else
 		random_workload(ctx, 5);
+	if (i > 0)
+		governor_history(ctx, FUZZ_NOW);
 	int rc = fuzz_save(ctx, out, len);
 	cxm_context_free(ctx);
 	if (rc)
