@@ -2368,6 +2368,32 @@ CXM_EXPORT cxm_status cxm_survey_def_init(cxm_survey_def *def, size_t size);
 CXM_EXPORT cxm_status cxm_survey_define(cxm_id *out, cxm_context *ctx, const char *name,
 					const cxm_survey_def *def);
 
+/**
+ * A survey's id from its name.
+ *
+ * @param out  receives the id; written only on success.
+ * @param ctx  the context.
+ * @param name the name given to cxm_survey_define().
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no survey has that name.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_survey_find(cxm_id *out, const cxm_context *ctx, const char *name);
+
+/**
+ * A survey's name.
+ *
+ * @param out    receives the name, owned by the context and valid as long as it.
+ * @param ctx    the context.
+ * @param survey the survey's id.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such survey.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_survey_name(const char **out, const cxm_context *ctx, cxm_id survey);
+
 /** Rules across every survey of a context. */
 typedef struct cxm_governor_rules {
 	size_t size;                  /**< sizeof(cxm_governor_rules) as the caller knows it. */

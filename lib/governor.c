@@ -274,6 +274,31 @@ out:
 	return st;
 }
 
+cxm_status cxm_survey_find(cxm_id *out, const cxm_context *ctx, const char *name)
+{
+	if (!out || !ctx || !name)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "name");
+	gov_mod *g = atomic_load_explicit(&((cxm_context *)ctx)->governor, memory_order_acquire);
+	uint32_t n = g ? atomic_load_explicit(&g->n_surveys, memory_order_acquire) : 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (!strcmp(g->surveys[i].name, name)) {
+			*out = i;
+			return CXM_OK;
+		}
+	return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "no survey is named '%s'", name);
+}
+
+cxm_status cxm_survey_name(const char **out, const cxm_context *ctx, cxm_id survey_id)
+{
+	if (!out || !ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
+	gov_mod *g = atomic_load_explicit(&((cxm_context *)ctx)->governor, memory_order_acquire);
+	if (!g || survey_id >= atomic_load_explicit(&g->n_surveys, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "survey %u is not defined", survey_id);
+	*out = g->surveys[survey_id].name;
+	return CXM_OK;
+}
+
 cxm_status cxm_governor_set(cxm_context *ctx, const cxm_governor_rules *rules)
 {
 	if (!ctx || !rules)

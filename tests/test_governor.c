@@ -404,6 +404,9 @@ static void test_snapshot(void **state)
 	}
 	assert_int_equal(differ, 0);
 	assert_true(asked > 0);
+	cxm_id back;
+	assert_int_equal(cxm_survey_find(&back, b.ctx, "e-mail"), CXM_OK);
+	assert_int_equal(back, mail);
 	/* a record in the loaded context prunes and answers as in the saved */
 	record(&b, post, "k3", CXM_SURVEY_INVITED, T0 + 60 * DAY);
 	record(&a, post, "k3", CXM_SURVEY_INVITED, T0 + 60 * DAY);
@@ -686,12 +689,33 @@ static void test_bad_arguments(void **state)
 	/* none of them recorded anything */
 	assert_int_equal(cxm_customer_forget(c, "x", 1), CXM_ERR_UNKNOWN_ID);
 
+	/* look-ups by name and id */
+	cxm_id found = 77;
+	const char *nm = NULL;
+	assert_int_equal(cxm_survey_find(&found, c, "ok"), CXM_OK);
+	assert_int_equal(found, s);
+	assert_int_equal(cxm_survey_name(&nm, c, s), CXM_OK);
+	assert_string_equal(nm, "ok");
+	found = 77;
+	assert_int_equal(cxm_survey_find(&found, c, "nope"), CXM_ERR_UNKNOWN_ID);
+	assert_int_equal(cxm_survey_find(NULL, c, "ok"), CXM_ERR_INVALID);
+	assert_int_equal(cxm_survey_find(&found, NULL, "ok"), CXM_ERR_INVALID);
+	assert_int_equal(cxm_survey_find(&found, c, NULL), CXM_ERR_INVALID);
+	assert_int_equal(found, 77);
+	nm = NULL;
+	assert_int_equal(cxm_survey_name(&nm, c, 9), CXM_ERR_UNKNOWN_ID);
+	assert_int_equal(cxm_survey_name(NULL, c, s), CXM_ERR_INVALID);
+	assert_int_equal(cxm_survey_name(&nm, NULL, s), CXM_ERR_INVALID);
+	assert_null(nm);
+
 	/* a context without surveys knows none */
 	test_clock clk = {T0};
 	cxm_context *e = test_ctx(&clk);
 	cxm_id tp;
 	assert_int_equal(cxm_touchpoint_define(&tp, e, "t", CXM_CHANNEL_WEB, CXM_NONE, 0), CXM_OK);
 	assert_int_equal(cxm_survey_should_ask(&a, NULL, e, 0, "x", 1, tp, T0), CXM_ERR_UNKNOWN_ID);
+	assert_int_equal(cxm_survey_find(&found, e, "ok"), CXM_ERR_UNKNOWN_ID);
+	assert_int_equal(cxm_survey_name(&nm, e, 0), CXM_ERR_UNKNOWN_ID);
 	assert_int_equal(cxm_survey_record(e, 0, "x", 1, CXM_SURVEY_INVITED, T0), CXM_ERR_UNKNOWN_ID);
 	cxm_context_free(e);
 

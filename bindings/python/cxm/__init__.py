@@ -74,7 +74,7 @@ __all__ = [
     "NONE", "TIME_MAX",
     "JourneyOptions", "Funnel", "FunnelStep", "Churn", "ExportFormat",
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
-    "Cmp", "TriggerDef", "Event",
+    "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
 ]
 
 NONE = _cxm.NONE
@@ -86,6 +86,8 @@ RESULT_TRUNCATED = _cxm.RESULT_TRUNCATED
 OPENMETRICS_CONTENT_TYPE = _cxm.OPENMETRICS_CONTENT_TYPE
 PROMETHEUS_CONTENT_TYPE = _cxm.PROMETHEUS_CONTENT_TYPE
 JOURNEY_MAX_WINDOW = timedelta(milliseconds=_cxm.JOURNEY_MAX_WINDOW_MS)
+MAX_SURVEYS = _cxm.MAX_SURVEYS
+SURVEY_MAX_CAP = _cxm.SURVEY_MAX_CAP
 
 
 # ---- the C enums ------------------------------------------------------------
@@ -192,6 +194,20 @@ class Cmp(enum.IntEnum):
     GE = 3
     EQ = 4
     NE = 5
+
+
+class AskReason(enum.IntEnum):
+    """cxm_ask: the survey governor's answer, ASK or the first rule that
+    says no (in this order of precedence)."""
+    ASK = 0
+    NOT_ELIGIBLE = 1
+    SAMPLED_OUT = 2
+    SURVEY_RESPONDED = 3
+    SURVEY_INVITED = 4
+    SURVEY_CAP = 5
+    RESPONDED = 6
+    INVITED = 7
+    CAP = 8
 
 
 _CMP_SYMBOLS = {"<": Cmp.LT, "<=": Cmp.LE, ">": Cmp.GT, ">=": Cmp.GE, "==": Cmp.EQ, "!=": Cmp.NE}
@@ -305,6 +321,10 @@ class Segment(_Id):
 class SegmentValue(_Id):
     """A value of a segment dimension: .name and .segment (the dimension's id)."""
     segment: int
+
+
+class Survey(_Id):
+    """A survey of the governor: .name."""
 
 
 _OBJ_JOURNEY, _OBJ_TOUCHPOINT, _OBJ_METRIC, _OBJ_SEGMENT = 1, 2, 3, 4
@@ -552,6 +572,64 @@ class TriggerDef(NamedTuple):
     segment: Optional[int]
     segment_value: Optional[int]
     enabled: bool
+
+
+# ---- the survey governor -------------------------------------------------------
+
+class Ask(NamedTuple):
+    """The survey governor's answer (cxm_survey_should_ask): ``ask``
+    (True: invite now), ``reason`` (an AskReason: ASK, or the first rule
+    that says no) and, for a cool-down or a cap, when that rule stops
+    saying no: ``until_ms`` (ms since the epoch) and ``until`` (an aware
+    datetime), None otherwise. True or false as ``ask`` is: ``if
+    ctx.should_ask(...):``."""
+    ask: bool
+    reason: AskReason
+    until_ms: Optional[int]
+
+    @property
+    def until(self):
+        """until_ms as an aware datetime (UTC), or None."""
+        return None if self.until_ms is None else from_ms(self.until_ms)
+
+    def __bool__(self):
+        return self.ask
+
+
+def _ask_reason(code):
+    try:
+        return AskReason(code)
+    except ValueError:  # a reason newer than this package: kept as its number
+        return code
+
+
+# the answers that end at no time, made once: should_ask() returns these
+_ASK_NO_END = {r: Ask(r == AskReason.ASK, r, None) for r in AskReason}
+
+
+def _gov_span(value, what):
+    """A governor duration in ms: None is 0, libcxm's "no such rule" (as is
+    a zero duration: no cool-down). A negative one is refused here, by its
+    name."""
+    if value is None:
+        return 0
+    ms = span_ms(value)
+    if ms < 0:
+        _cxm._raise_status(Status.OUT_OF_RANGE, f"{what} must not be negative, not {value!r} "
+                           f"({ms} ms)")
+    return ms
+
+
+def _gov_cap(max_invites, window):
+    """(max_invites, window ms) of a cap; (0, 0) without one. libcxm reads
+    a cap of 0 as "no cap": refused, since it reads as "never"."""
+    if max_invites is None:
+        return 0, _gov_span(window, "window")
+    n = _index(max_invites, "max_invites")
+    if n == 0:
+        _cxm._raise_status(Status.OUT_OF_RANGE, "max_invites=0 would mean no cap to libcxm: give "
+                           f"1 to {SURVEY_MAX_CAP}, or None for no cap")
+    return n, _gov_span(window, "window")
 
 
 # ---- feeding in bulk --------------------------------------------------------
@@ -1195,6 +1273,74 @@ class Context(_cxm.Context):
 
     # poll_events(max_events=1024) and customer_hash(customer) are the
     # extension's own methods (cxm_events_poll, cxm_customer_hash).
+
+    # -- the survey governor --
+
+    def survey(self, name: str, *, min_since_invite=None, min_since_response=None,
+               max_invites: Optional[int] = None, window=None, sample_rate: Optional[float] = None,
+               touchpoint=None, journey=None, step=None, channel=None) -> Survey:
+        """Define a survey of the governor (cxm_survey_define) and return
+        it (an int id, 0, 1, … in definition order, with its name):
+        not again within ``min_since_invite`` of inviting a customer, nor
+        ``min_since_response`` of their answer; at most ``max_invites``
+        invitations within ``window``; a share ``sample_rate`` of customers
+        (None: everyone); asked at the moments of a scope given as to
+        make_query() (names or ids; none: every touchpoint). Durations are
+        timedeltas, "7d" or ms; None: no such rule."""
+        touchpoint, journey, step, _ = self._where(touchpoint, journey, step, None)
+        scope, id, st = _scope(touchpoint, journey, step, channel)
+        inv = _gov_span(min_since_invite, "min_since_invite")
+        resp = _gov_span(min_since_response, "min_since_response")
+        cap, win = _gov_cap(max_invites, window)
+        rate = 0.0  # libcxm's "everyone"
+        if sample_rate is not None:
+            if isinstance(sample_rate, bool):
+                raise TypeError("sample_rate must be a number, not bool")
+            if sample_rate == 0:
+                _cxm._raise_status(Status.OUT_OF_RANGE, "sample_rate=0 would mean everyone to "
+                                   "libcxm: give a share in (0, 1], or None for everyone")
+            rate = sample_rate
+        id = self._survey_define(name, inv, resp, cap, win, rate, int(scope), id, st)
+        return Survey(id, name)
+
+    def _survey_id(self, survey):
+        """A survey's id from its name; anything else goes to the extension
+        as it is, which takes an int (a Survey is one) and refuses the rest."""
+        if isinstance(survey, str):
+            return self._survey_find(survey)
+        return survey
+
+    def set_governor(self, *, min_since_invite=None, min_since_response=None,
+                     max_invites: Optional[int] = None, window=None) -> None:
+        """Set the rules across every survey (cxm_governor_set), replacing
+        the previous ones: what is not given is no rule, so
+        ``set_governor()`` removes them all. They apply to the history
+        recorded before too, as far as libcxm still keeps it."""
+        cap, win = _gov_cap(max_invites, window)
+        self._governor_set(_gov_span(min_since_invite, "min_since_invite"),
+                           _gov_span(min_since_response, "min_since_response"), cap, win)
+
+    def should_ask(self, survey, customer, touchpoint, time) -> Ask:
+        """Whether to invite a customer to a survey now
+        (cxm_survey_should_ask), at a moment on a touchpoint: an Ask, true
+        when it is yes; else its reason says which rule said no and, for a
+        cool-down or a cap, its until when that rule stops. Changes
+        nothing: record what was done with record_invite()."""
+        code, until = self._should_ask(self._survey_id(survey), customer, touchpoint, time)
+        if until == -1:
+            a = _ASK_NO_END.get(code)  # (an Ask of a skip is false: no "or" here)
+            if a is not None:
+                return a
+            until = None
+        return Ask(code == AskReason.ASK, _ask_reason(code), until)
+
+    def record_invite(self, survey, customer, time) -> None:
+        """Record that a survey invited a customer at time (cxm_survey_record)."""
+        self._survey_record(self._survey_id(survey), customer, _cxm.SURVEY_INVITED, time)
+
+    def record_response(self, survey, customer, time) -> None:
+        """Record that a customer answered a survey at time (cxm_survey_record)."""
+        self._survey_record(self._survey_id(survey), customer, _cxm.SURVEY_RESPONDED, time)
 
     # -- exposition --
 

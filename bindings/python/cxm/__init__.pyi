@@ -33,6 +33,8 @@ UTC: Any
 OPENMETRICS_CONTENT_TYPE: str
 PROMETHEUS_CONTENT_TYPE: str
 JOURNEY_MAX_WINDOW: timedelta
+MAX_SURVEYS: int
+SURVEY_MAX_CAP: int
 
 Time = Union[int, datetime, str, Any]
 Span = Union[int, timedelta, str, Any]
@@ -148,6 +150,25 @@ class Cmp(enum.IntEnum):
     EQ: int
     NE: int
 
+class AskReason(enum.IntEnum):
+    ASK: int
+    NOT_ELIGIBLE: int
+    SAMPLED_OUT: int
+    SURVEY_RESPONDED: int
+    SURVEY_INVITED: int
+    SURVEY_CAP: int
+    RESPONDED: int
+    INVITED: int
+    CAP: int
+
+class Ask(NamedTuple):
+    ask: bool
+    reason: AskReason
+    until_ms: Optional[int]
+    @property
+    def until(self) -> Optional[datetime]: ...
+    def __bool__(self) -> bool: ...
+
 class TriggerDef(NamedTuple):
     metric: int
     item: int
@@ -180,6 +201,9 @@ class Segment(int):
 class SegmentValue(int):
     name: str
     segment: int
+
+class Survey(int):
+    name: str
 
 class Definitions:
     def __len__(self) -> int: ...
@@ -346,6 +370,19 @@ class Context(_cxm.Context):
     def trigger_def(self, rule: int) -> TriggerDef: ...
     def poll_events(self, max_events: int = ...) -> List[Event]: ...
     def customer_hash(self, customer: Customer) -> bytes: ...
+    def survey(self, name: str, *, min_since_invite: Optional[Span] = ...,
+               min_since_response: Optional[Span] = ..., max_invites: Optional[int] = ...,
+               window: Optional[Span] = ..., sample_rate: Optional[float] = ...,
+               touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
+               step: Union[None, int, str] = ...,
+               channel: Union[None, int, str, Channel] = ...) -> Survey: ...
+    def set_governor(self, *, min_since_invite: Optional[Span] = ...,
+                     min_since_response: Optional[Span] = ..., max_invites: Optional[int] = ...,
+                     window: Optional[Span] = ...) -> None: ...
+    def should_ask(self, survey: Union[int, str], customer: Customer,
+                   touchpoint: Union[int, str], time: Time) -> Ask: ...
+    def record_invite(self, survey: Union[int, str], customer: Customer, time: Time) -> None: ...
+    def record_response(self, survey: Union[int, str], customer: Customer, time: Time) -> None: ...
     def export(self, format: Union[ExportFormat, int, str] = ..., *,
                buckets: Optional[Iterable[float]] = ..., labels: Optional[Mapping[str, str]] = ...,
                segments: bool = ..., points: bool = ...) -> str: ...

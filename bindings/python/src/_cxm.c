@@ -3869,6 +3869,166 @@ static PyObject *ctx_poll_events(PyObject *self_, PyObject *const *args, Py_ssiz
 }
 SHIM_CTX(ctx_poll_events)
 
+/* ---- the survey governor ------------------------------------------------------------ */
+
+/* _survey_define(name, min_since_invite, min_since_response, max_invites,
+ * window, sample_rate, scope, id, step): the survey's id. The package has
+ * resolved the names and turned None into libcxm's 0 ("no such rule"),
+ * refusing a 0 that libcxm would misread (a cap of 0, a rate of 0); the
+ * durations go through the window converter, so "7d" works here too. */
+static PyObject *ctx_survey_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_survey_define", nargs, 9, 9) || no_kwargs("_survey_define", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_survey_def d;
+	cxm_survey_def_init(&d, sizeof d);
+	uint32_t scope;
+	if (conv_span_ms(args[1], &d.min_since_invite_ms) < 0 ||
+	    conv_span_ms(args[2], &d.min_since_response_ms) < 0 ||
+	    conv_u32(args[3], &d.max_invites, "max_invites") < 0 ||
+	    conv_span_ms(args[4], &d.invites_window_ms) < 0 ||
+	    conv_real(args[5], &d.sample_rate, "sample_rate") < 0 ||
+	    conv_u32(args[6], &scope, "scope") < 0 ||
+	    conv_id(ctx, args[7], 0, &d.id, scope < 5 ? scope_what[scope] : "id") < 0 ||
+	    conv_opt_id(args[8], &d.step, "step") < 0)
+		return NULL;
+	/* a scope beyond the enum stays beyond it: libcxm refuses it */
+	d.scope = scope > (uint32_t)INT_MAX ? (cxm_scope)INT_MAX : (cxm_scope)scope;
+	PyObject *keep;
+	const char *name = name_of(args[0], &keep, "a survey name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_survey_define(&id, ctx, name, &d);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_survey_define)
+
+/* _survey_find(name): the survey's id (cxm_survey_find). */
+static PyObject *ctx_survey_find(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_survey_find", nargs, 1, 1) || no_kwargs("_survey_find", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	PyObject *keep;
+	const char *name = name_of(args[0], &keep, "a survey name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_survey_find(&id, ctx, name);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_survey_find)
+
+/* _governor_set(min_since_invite, min_since_response, max_invites, window) */
+static PyObject *ctx_governor_set(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_governor_set", nargs, 4, 4) || no_kwargs("_governor_set", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_governor_rules r;
+	cxm_governor_rules_init(&r, sizeof r);
+	if (conv_span_ms(args[0], &r.min_since_invite_ms) < 0 ||
+	    conv_span_ms(args[1], &r.min_since_response_ms) < 0 ||
+	    conv_u32(args[2], &r.max_invites, "max_invites") < 0 ||
+	    conv_span_ms(args[3], &r.invites_window_ms) < 0)
+		return NULL;
+	cxm_status st = cxm_governor_set(ctx, &r);
+	if (st)
+		return raise_status(st, ctx);
+	Py_RETURN_NONE;
+}
+SHIM_CTX(ctx_governor_set)
+
+/* The customer id of a governor call: as feed() takes it, but None (no
+ * customer) is a TypeError here, as for churn(). */
+static int gov_customer(builder *b, PyObject *c, const void **p, size_t *len)
+{
+	if (c == Py_None) {
+		PyErr_SetString(PyExc_TypeError, "customer must be str, bytes or int");
+		return -1;
+	}
+	return conv_customer(b, c, p, len, 1);
+}
+
+/* _should_ask(survey, customer, touchpoint, time) -> (cxm_ask, until_ms):
+ * until_ms is -1 when no time ends the answer. Short and lock-striped in
+ * libcxm: the GIL stays held, as for feed(). */
+static PyObject *ctx_should_ask(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id survey, tp;
+	int64_t t;
+	if (nargs_between("_should_ask", nargs, 4, 4) || no_kwargs("_should_ask", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &survey, "survey") < 0 ||
+	    conv_id(ctx, args[2], CXM_OBJECT_TOUCHPOINT, &tp, NULL) < 0 ||
+	    conv_time_ms(args[3], &t) < 0)
+		return NULL;
+	builder b = {ctx, VEC(cxm_interaction), VEC(cxm_measure), VEC(uint32_t), VEC(PyObject *),
+		     VEC(Py_ssize_t), 0};
+	const void *p;
+	size_t len;
+	PyObject *r = NULL;
+	if (gov_customer(&b, args[1], &p, &len) == 0) {
+		cxm_ask a;
+		int64_t until;
+		cxm_status st = cxm_survey_should_ask(&a, &until, ctx, survey, p, len, tp, t);
+		if (st)
+			raise_status(st, ctx);
+		else
+			r = Py_BuildValue("(iL)", (int)a, (long long)until);
+	}
+	drop_refs(&b);
+	vec_free(&b.keep);
+	return r;
+}
+SHIM_CTX(ctx_should_ask)
+
+/* _survey_record(survey, customer, what, time): what is a
+ * cxm_survey_event's number (the package passes SURVEY_INVITED or
+ * SURVEY_RESPONDED). */
+static PyObject *ctx_survey_record(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id survey;
+	uint32_t what;
+	int64_t t;
+	if (nargs_between("_survey_record", nargs, 4, 4) || no_kwargs("_survey_record", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &survey, "survey") < 0 ||
+	    conv_u32(args[2], &what, "what") < 0 || conv_time_ms(args[3], &t) < 0)
+		return NULL;
+	builder b = {ctx, VEC(cxm_interaction), VEC(cxm_measure), VEC(uint32_t), VEC(PyObject *),
+		     VEC(Py_ssize_t), 0};
+	const void *p;
+	size_t len;
+	PyObject *r = NULL;
+	if (gov_customer(&b, args[1], &p, &len) == 0) {
+		/* a value beyond the enum stays beyond it: libcxm refuses it */
+		cxm_survey_event ev = what > (uint32_t)INT_MAX ? (cxm_survey_event)INT_MAX
+							     : (cxm_survey_event)what;
+		cxm_status st = cxm_survey_record(ctx, survey, p, len, ev, t);
+		if (st)
+			raise_status(st, ctx);
+		else
+			r = (Py_INCREF(Py_None), Py_None);
+	}
+	drop_refs(&b);
+	vec_free(&b.keep);
+	return r;
+}
+SHIM_CTX(ctx_survey_record)
+
 #define CTX_METHODS(X)                                                                              \
 	X(close, ctx_close, "close()\n--\n\nFree the context. Later calls raise ValueError; idempotent.") \
 	X(__enter__, ctx_enter, NULL)                                                               \
@@ -3926,7 +4086,12 @@ SHIM_CTX(ctx_poll_events)
 	X(_trigger_get, ctx_trigger_get, NULL)                                                      \
 	X(poll_events, ctx_poll_events,                                                             \
 	  "poll_events(max_events=1024)\n--\n\nTake up to max_events events off the trigger "        \
-	  "queue, oldest first (cxm_events_poll): a list of Event, [] when it is empty.")
+	  "queue, oldest first (cxm_events_poll): a list of Event, [] when it is empty.")           \
+	X(_survey_define, ctx_survey_define, NULL)                                                  \
+	X(_survey_find, ctx_survey_find, NULL)                                                      \
+	X(_governor_set, ctx_governor_set, NULL)                                                    \
+	X(_should_ask, ctx_should_ask, NULL)                                                        \
+	X(_survey_record, ctx_survey_record, NULL)
 
 #define FAST_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
 #define VA_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn##_va, METH_VARARGS | METH_KEYWORDS, doc},
@@ -4842,7 +5007,11 @@ PyMODINIT_FUNC PyInit__cxm(void)
 	    PyModule_AddIntConstant(m, "EXPORT_MAX_BUCKETS", CXM_EXPORT_MAX_BUCKETS) < 0 ||
 	    PyModule_AddIntConstant(m, "EXPORT_MAX_LABELS", CXM_EXPORT_MAX_LABELS) < 0 ||
 	    PyModule_AddStringConstant(m, "OPENMETRICS_CONTENT_TYPE", CXM_OPENMETRICS_CONTENT_TYPE) < 0 ||
-	    PyModule_AddStringConstant(m, "PROMETHEUS_CONTENT_TYPE", CXM_PROMETHEUS_CONTENT_TYPE) < 0)
+	    PyModule_AddStringConstant(m, "PROMETHEUS_CONTENT_TYPE", CXM_PROMETHEUS_CONTENT_TYPE) < 0 ||
+	    PyModule_AddIntConstant(m, "SURVEY_INVITED", CXM_SURVEY_INVITED) < 0 ||
+	    PyModule_AddIntConstant(m, "SURVEY_RESPONDED", CXM_SURVEY_RESPONDED) < 0 ||
+	    PyModule_AddIntConstant(m, "MAX_SURVEYS", CXM_MAX_SURVEYS) < 0 ||
+	    PyModule_AddIntConstant(m, "SURVEY_MAX_CAP", CXM_SURVEY_MAX_CAP) < 0)
 		goto fail;
 	return m;
 fail:

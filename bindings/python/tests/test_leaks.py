@@ -28,6 +28,9 @@ class Leaks(unittest.TestCase):
         self.q = self.ctx.make_query(self.m.nps, "1h", touchpoint=self.m.agent)
         self.rule = self.ctx.trigger(self.m.nps, "<=", 6, touchpoint="agent call",
                                      segment=("tier", "gold"))
+        # reaching back 1 s, so that each customer keeps a record or two
+        self.survey = self.ctx.survey("post-call", min_since_invite="1s", touchpoint="agent call")
+        self.ctx.set_governor(min_since_response="1s")
         self.rows = [(T0, self.m.agent, {self.m.nps: 9}, f"c{i}", {self.m.tier: "gold"}) for i in range(10)]
         self.rows.append((T0, self.m.agent, {self.m.nps: 12}))  # one rejection
         self.rows.append(("bad", self.m.agent))                  # one binding rejection
@@ -60,6 +63,14 @@ class Leaks(unittest.TestCase):
         try:
             ctx.customer_hash("")
         except cxm.InvalidArgumentError:
+            pass
+        t = T0 + i * 1000
+        ctx.should_ask(self.survey, f"c{i % 100}", m.agent, t).until
+        ctx.record_invite("post-call", f"c{i % 100}", t)
+        ctx.should_ask("post-call", i % 100, "agent call", t)._asdict()
+        try:  # refused by libcxm after the customer was converted
+            ctx.record_response(99, f"c{i % 100}", t)
+        except cxm.UnknownIdError:
             pass
         try:
             ctx.feed(T0, m.agent, {m.nps: 11})
@@ -103,6 +114,15 @@ class Leaks(unittest.TestCase):
             try:
                 ctx.poll_events(0)
             except cxm.OutOfRangeError:
+                pass
+            ctx.set_governor(min_since_response="1s")
+            try:  # a survey refused after its names were resolved
+                ctx.survey("refused", journey="support", step="contact", sample_rate=float("nan"))
+            except cxm.NotFiniteError:
+                pass
+            try:
+                ctx.survey("post-call")
+            except cxm.ExistsError:
                 pass
             ctx.funnel(m.support, "1h", segment=m.gold).steps[1]._asdict()
             ctx.funnel_quantiles(m.support, "1h", [0.5], step="contact")
