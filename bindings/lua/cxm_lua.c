@@ -3089,6 +3089,181 @@ static int l_customer_hash(lua_State *L)
 	return 1;
 }
 
+/* ---- the survey governor ------------------------------------------------ */
+
+/* Indexed by cxm_ask. */
+static const char *const ask_names[] = {
+	"ask", "not eligible", "sampled out", "survey responded", "survey invited",
+	"survey cap", "responded", "invited", "cap", NULL,
+};
+#define N_ASKS 9
+
+/* Indexed by cxm_survey_event. */
+static const char *const survey_event_names[] = {NULL, "invited", "responded", NULL};
+#define N_SURVEY_EVENTS 3
+
+static const char *const survey_keys[] = {
+	"min_since_invite_ms", "min_since_response_ms", "max_invites", "invites_window_ms",
+	"sample_rate", "touchpoint", "journey", "step", "channel", NULL,
+};
+static const char *const governor_keys[] = {
+	"min_since_invite_ms", "min_since_response_ms", "max_invites", "invites_window_ms", NULL,
+};
+
+/* The fields a survey and the rules across surveys share, from the table
+ * at t: each left out keeps what *inv, *resp, *max and *win hold (0, "no
+ * such rule"); libcxm judges the values. */
+static cxm_status read_cool_downs(lua_State *L, int t, int64_t *inv, int64_t *resp, uint32_t *max,
+				  int64_t *win, berr *e)
+{
+	int top = lua_gettop(L);
+	cxm_status st = CXM_OK;
+	lua_getfield(L, t, "min_since_invite_ms");   /* top + 1 */
+	lua_getfield(L, t, "min_since_response_ms"); /* top + 2 */
+	lua_getfield(L, t, "max_invites");           /* top + 3 */
+	lua_getfield(L, t, "invites_window_ms");     /* top + 4 */
+	if (!lua_isnil(L, top + 1))
+		st = get_i64(L, top + 1, "min_since_invite_ms", inv, e);
+	if (!st && !lua_isnil(L, top + 2))
+		st = get_i64(L, top + 2, "min_since_response_ms", resp, e);
+	if (!st && !lua_isnil(L, top + 3))
+		st = get_u32(L, top + 3, "max_invites", max, e);
+	if (!st && !lua_isnil(L, top + 4))
+		st = get_i64(L, top + 4, "invites_window_ms", win, e);
+	lua_settop(L, top);
+	return st;
+}
+
+/* The survey table at t into *d, from cxm_survey_def_init's; its scope as
+ * read_scope reads it. */
+static cxm_status read_survey(lua_State *L, int t, cxm_context *ctx, cxm_survey_def *d, berr *e,
+			      int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = cxm_survey_def_init(d, sizeof *d);
+	if (st) {
+		*from_lib = 1;
+		return st;
+	}
+	if ((st = check_keys(L, t, "survey", survey_keys, e)))
+		return st;
+	if ((st = read_cool_downs(L, t, &d->min_since_invite_ms, &d->min_since_response_ms,
+				  &d->max_invites, &d->invites_window_ms, e)))
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, t, "sample_rate"); /* top + 1 */
+	lua_getfield(L, t, "touchpoint");  /* top + 2 */
+	lua_getfield(L, t, "journey");     /* top + 3 */
+	lua_getfield(L, t, "step");        /* top + 4 */
+	lua_getfield(L, t, "channel");     /* top + 5 */
+	if (!lua_isnil(L, top + 1))
+		st = get_double(L, top + 1, "sample_rate", &d->sample_rate, e);
+	if (!st)
+		st = check_scope(L, top + 2, "survey", e);
+	if (!st)
+		st = read_scope(L, top + 2, ctx, &d->scope, &d->id, &d->step, e, from_lib);
+	lua_settop(L, top);
+	return st;
+}
+
+/* ctx:survey_define(name[, survey]) → id; survey left out: every moment,
+ * everyone, no cool-down, no cap. */
+static int l_survey_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	if (!lua_isnoneornil(L, 3))
+		luaL_checktype(L, 3, LUA_TTABLE);
+	if (!name)
+		return push_berr(L, &e);
+	cxm_survey_def d;
+	int lib = 0;
+	cxm_status st;
+	if (lua_isnoneornil(L, 3)) {
+		lib = 1;
+		st = cxm_survey_def_init(&d, sizeof d);
+	} else {
+		st = read_survey(L, 3, c->ctx, &d, &e, &lib);
+	}
+	if (st)
+		return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+	cxm_id id;
+	if ((st = cxm_survey_define(&id, c->ctx, name, &d)))
+		return push_fail(L, c->ctx, st);
+	return push_id(L, id);
+}
+
+/* ctx:governor_set{min_since_invite_ms =, …} → true; {} is no rule. */
+static int l_governor_set(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	berr e;
+	cxm_governor_rules g;
+	cxm_status st = cxm_governor_rules_init(&g, sizeof g);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	if (check_keys(L, 2, "governor rules", governor_keys, &e) ||
+	    read_cool_downs(L, 2, &g.min_since_invite_ms, &g.min_since_response_ms, &g.max_invites,
+			    &g.invites_window_ms, &e))
+		return push_berr(L, &e);
+	return push_done(L, c->ctx, cxm_governor_set(c->ctx, &g));
+}
+
+/* ctx:survey_should_ask(survey, customer, touchpoint, time_ms) → ask (a
+ * boolean), reason (ask_names), until_ms (nil when the skip does not end,
+ * and for an ask). */
+static int l_survey_should_ask(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TNUMBER);
+	size_t len;
+	const char *id = luaL_checklstring(L, 3, &len);
+	luaL_checktype(L, 4, LUA_TNUMBER);
+	luaL_checktype(L, 5, LUA_TNUMBER);
+	berr e;
+	cxm_id s, tp;
+	int64_t t;
+	if (get_id(L, 2, "survey", &s, &e) || get_id(L, 4, "touchpoint", &tp, &e) ||
+	    get_i64(L, 5, "time_ms", &t, &e))
+		return push_berr(L, &e);
+	cxm_ask a;
+	int64_t until = -1;
+	cxm_status st = cxm_survey_should_ask(&a, &until, c->ctx, s, id, len, tp, t);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_pushboolean(L, a == CXM_ASK);
+	lua_pushstring(L, enum_name(ask_names, N_ASKS, (int)a));
+	if (until < 0)
+		lua_pushnil(L);
+	else
+		cxm_pushint64(L, until);
+	return 3;
+}
+
+/* ctx:survey_record(survey, customer, "invited" or "responded", time_ms) → true. */
+static int l_survey_record(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TNUMBER);
+	size_t len;
+	const char *id = luaL_checklstring(L, 3, &len);
+	if (lua_type(L, 4) != LUA_TSTRING && lua_type(L, 4) != LUA_TNUMBER)
+		luaL_argerror(L, 4, "\"invited\" or \"responded\" expected");
+	luaL_checktype(L, 5, LUA_TNUMBER);
+	berr e;
+	cxm_id s;
+	int what;
+	int64_t t;
+	if (get_id(L, 2, "survey", &s, &e) ||
+	    get_enum(L, 4, "survey event", survey_event_names, N_SURVEY_EVENTS, &what, &e) ||
+	    get_i64(L, 5, "time_ms", &t, &e))
+		return push_berr(L, &e);
+	return push_done(L, c->ctx,
+			 cxm_survey_record(c->ctx, s, id, len, (cxm_survey_event)what, t));
+}
+
 /* ---- module functions -------------------------------------------------- */
 
 /* cxm.strerror(code): code a number or a name ("OUT_OF_RANGE"). */
@@ -3168,6 +3343,10 @@ static const luaL_Reg ctx_methods[] = {
 	{"trigger_get", l_trigger_get},
 	{"events_poll", l_events_poll},
 	{"customer_hash", l_customer_hash},
+	{"survey_define", l_survey_define},
+	{"governor_set", l_governor_set},
+	{"survey_should_ask", l_survey_should_ask},
+	{"survey_record", l_survey_record},
 	{"save", l_save},
 	{"load", l_load},
 	{"merge", l_merge},

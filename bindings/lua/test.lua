@@ -2119,6 +2119,290 @@ do -- bad arguments: returned (nil, message, code) or raised
 end
 
 ------------------------------------------------------------------------------
+-- the survey governor (docs/loop.md; the cases of tests/test_governor.c)
+------------------------------------------------------------------------------
+
+local WEEK = 7 * DAY
+
+-- ask, reason, until_ms of survey_should_ask, checked against the answer
+-- wanted: reason, and until_ms (nil for an ask and a skip that does not end).
+local function asks(ctx, s, who, tp, t, reason, until_ms, what)
+	local ask, r, u = ctx:survey_should_ask(s, who, tp, t)
+	return check(ask == (reason == "ask") and r == reason and u == until_ms,
+		string.format("%s: expected %s, %s, %s; got %s, %s, %s", what, tostring(reason == "ask"),
+			reason, tostring(until_ms), tostring(ask), tostring(r), tostring(u)))
+end
+
+do -- docs/loop.md's worked timeline: a post-call survey and an e-mail one
+	local m = model()
+	local ctx = m.ctx
+	local post = assert(ctx:survey_define("post-call", {
+		min_since_invite_ms = WEEK, min_since_response_ms = 30 * DAY, touchpoint = m.agent}))
+	eq(post, 0, "the first survey's id")
+	local mail = assert(ctx:survey_define("e-mail"))
+	eq(mail, 1, "the second survey's id")
+	eq(ctx:governor_set{min_since_invite_ms = DAY, min_since_response_ms = WEEK}, true, "governor_set")
+
+	asks(ctx, post, "alice", m.agent, T0, "ask", nil, "day 0, at an agent call")
+	asks(ctx, post, "alice", m.ivr, T0, "not eligible", nil, "day 0, at the IVR")
+	eq(ctx:survey_record(post, "alice", "invited", T0 + 500), true, "survey_record invited")
+	-- the survey's own 7 days first, before the 1 day across surveys
+	asks(ctx, post, "alice", m.agent, T0 + HOUR, "survey invited", T0 + WEEK, "day 0 01:00")
+	asks(ctx, post, "alice", m.agent, T0 + WEEK - 1, "survey invited", T0 + WEEK, "day 7 − 1 ms")
+	asks(ctx, post, "alice", m.agent, T0 + WEEK, "ask", nil, "day 7: the bound is inclusive")
+	asks(ctx, mail, "alice", m.email, T0 + HOUR, "invited", T0 + DAY, "e-mail at day 0 01:00")
+	asks(ctx, mail, "alice", m.email, T0 + DAY - 1000, "invited", T0 + DAY, "e-mail a second before day 1")
+	asks(ctx, mail, "alice", m.email, T0 + DAY, "ask", nil, "e-mail at day 1")
+	asks(ctx, post, "bob", m.agent, T0 + HOUR, "ask", nil, "another customer")
+	-- alice answers at day 0 02:00
+	eq(ctx:survey_record(post, "alice", "responded", T0 + 2 * HOUR), true, "survey_record responded")
+	asks(ctx, post, "alice", m.agent, T0 + WEEK, "survey responded", T0 + 2 * HOUR + 30 * DAY, "day 7 after the answer")
+	asks(ctx, mail, "alice", m.email, T0 + 3 * DAY, "responded", T0 + 2 * HOUR + WEEK, "e-mail at day 3")
+	asks(ctx, mail, "alice", m.email, T0 + 2 * HOUR + WEEK, "ask", nil, "e-mail when the 7 days end")
+	asks(ctx, post, "alice", m.agent, T0 + 2 * HOUR + 30 * DAY, "ask", nil, "post-call when the 30 days end")
+	if math.type then
+		local _, _, u = ctx:survey_should_ask(post, "alice", m.agent, T0 + WEEK)
+		eq(math.type(u), "integer", "until_ms is an integer on 5.3+")
+	end
+
+	-- 1.5 s is 2 whole seconds; then the survey's rule ends and the rule
+	-- across surveys, which also said no, is the answer
+	local quick = assert(ctx:survey_define("quick", {min_since_invite_ms = 1500}))
+	assert(ctx:survey_record(quick, "carol", 1, T0 + 999)) -- 1: invited, by number
+	asks(ctx, quick, "carol", m.web, T0 + 1999, "survey invited", T0 + 2000, "1.5 s is 2 s")
+	asks(ctx, quick, "carol", m.web, T0 + 2000, "invited", T0 + DAY, "then the rule across surveys")
+	-- a numeric customer id is its decimal text, as in feed
+	assert(ctx:survey_record(quick, 12345, "invited", T0))
+	asks(ctx, quick, "12345", m.web, T0 + 1000, "survey invited", T0 + 2000, "the id 12345 is \"12345\"")
+end
+
+do -- caps: 2 of a survey in 10 days, 3 of all surveys in 30
+	local m = model()
+	local ctx = m.ctx
+	local pulse = assert(ctx:survey_define("pulse", {max_invites = 2, invites_window_ms = 10 * DAY}))
+	local other = assert(ctx:survey_define("other", {}))
+	assert(ctx:governor_set{max_invites = 3, invites_window_ms = 30 * DAY})
+	assert(ctx:survey_record(pulse, "dan", "invited", T0))
+	asks(ctx, pulse, "dan", m.web, T0 + DAY, "ask", nil, "one of 2")
+	assert(ctx:survey_record(pulse, "dan", "invited", T0 + DAY))
+	asks(ctx, pulse, "dan", m.web, T0 + 2 * DAY, "survey cap", T0 + 10 * DAY, "2 of 2")
+	asks(ctx, pulse, "dan", m.web, T0 + 10 * DAY - 1000, "survey cap", T0 + 10 * DAY, "a second before day 10")
+	asks(ctx, pulse, "dan", m.web, T0 + 10 * DAY, "ask", nil, "day 0's left the window")
+	-- a response counts against no cap; another survey's invitation against
+	-- the cap across surveys
+	assert(ctx:survey_record(pulse, "dan", "responded", T0 + 10 * DAY))
+	assert(ctx:survey_record(other, "dan", "invited", T0 + 10 * DAY))
+	asks(ctx, pulse, "dan", m.web, T0 + 10 * DAY, "cap", T0 + 30 * DAY, "3 of all surveys")
+	asks(ctx, other, "dan", m.web, T0 + 11 * DAY, "cap", T0 + 30 * DAY, "3 of all, the other survey")
+	asks(ctx, other, "dan", m.web, T0 + 30 * DAY - 1000, "cap", T0 + 30 * DAY, "a second before day 30")
+	asks(ctx, other, "dan", m.web, T0 + 30 * DAY, "ask", nil, "day 30")
+	eq(ctx:governor_set{}, true, "governor_set{}: no rule across surveys")
+	asks(ctx, other, "dan", m.web, T0 + 11 * DAY, "ask", nil, "rules back to none")
+end
+
+do -- eligibility: a step (by name and by id), a journey, a channel, anywhere
+	local m = model()
+	local ctx = m.ctx
+	local contact = assert(ctx:survey_define("contact", {journey = m.support, step = "contact"}))
+	local diagnosis = assert(ctx:survey_define("diagnosis", {journey = m.support, step = 1}))
+	local support = assert(ctx:survey_define("support", {journey = m.support}))
+	local web = assert(ctx:survey_define("web", {channel = "web"}))
+	local chat = assert(ctx:survey_define("chat", {channel = 2}))
+	local agent = assert(ctx:survey_define("agent", {touchpoint = m.agent}))
+	local any = assert(ctx:survey_define("any", {}))
+	local want = { -- survey, touchpoint, asked
+		{contact, m.ivr, true}, {contact, m.agent, false}, {contact, m.web, false},
+		{diagnosis, m.agent, true}, {diagnosis, m.chat, true}, {diagnosis, m.ivr, false},
+		{support, m.ivr, true}, {support, m.chat, true}, {support, m.web, false},
+		{support, m.email, false}, {web, m.web, true}, {web, m.ivr, false},
+		{chat, m.chat, true}, {chat, m.agent, false}, {agent, m.agent, true},
+		{agent, m.chat, false}, {any, m.email, true}, {any, m.ivr, true},
+	}
+	for i, w in ipairs(want) do
+		asks(ctx, w[1], "erin", w[2], T0, w[3] and "ask" or "not eligible", nil, "eligibility case " .. i)
+	end
+end
+
+do -- sampling: the customer's keyed hash and the survey's name decide
+	local KEY = ("g"):rep(16)
+	local a, b = model{customer_key = KEY}, model{customer_key = KEY}
+	local c = model{customer_key = ("h"):rep(16)}
+	local sa = assert(a.ctx:survey_define("nps relationship", {sample_rate = 0.3}))
+	assert(b.ctx:survey_define("first"))
+	local sb = assert(b.ctx:survey_define("nps relationship", {sample_rate = 0.3}))
+	local sc = assert(c.ctx:survey_define("nps relationship", {sample_rate = 0.3}))
+	check(sa ~= sb, "the same name under another id")
+	local n, asked, same, same_other, others = 2000, 0, 0, 0, 0
+	for i = 1, n do
+		local who = "customer-" .. i
+		local x, rx, ux = a.ctx:survey_should_ask(sa, who, a.web, T0)
+		local y, ry = b.ctx:survey_should_ask(sb, who, b.web, T0 + i * MIN) -- any moment
+		local z = c.ctx:survey_should_ask(sc, who, c.web, T0)
+		if not (rx == "ask" or rx == "sampled out") or ux ~= nil then others = others + 1 end
+		if x then asked = asked + 1 end
+		if x == y and rx == ry then same = same + 1 end
+		if x == z then same_other = same_other + 1 end
+	end
+	eq(others, 0, "every answer is ask or sampled out, with no until_ms")
+	near(asked, 0.3 * n, 3 * math.sqrt(n * 0.3 * 0.7), "customers asked at a rate of 0.3 (3 sigma)")
+	eq(same, n, "the same answers in a context with the same key and survey name")
+	check(same_other < n * 0.7, "another key draws otherwise: " .. same_other .. " of " .. n .. " alike")
+	-- the same customer, every time
+	local first = a.ctx:survey_should_ask(sa, "customer-1", a.web, T0)
+	for _ = 1, 10 do eq(a.ctx:survey_should_ask(sa, "customer-1", a.web, T0 + DAY), first, "the same answer again") end
+end
+
+do -- forget erases the governor's history; the limit of customers kept
+	local m = model{max_customers = 2}
+	local ctx = m.ctx
+	local s = assert(ctx:survey_define("quarterly", {min_since_invite_ms = 90 * DAY}))
+	assert(ctx:survey_record(s, "frank", "invited", T0))
+	assert(ctx:survey_record(s, "gina", "invited", T0))
+	fails("LIMIT", "a third customer beyond max_customers", ctx.survey_record, ctx, s, "hal", "invited", T0)
+	asks(ctx, s, "hal", m.web, T0 + 1000, "ask", nil, "nothing recorded for hal")
+	asks(ctx, s, "frank", m.web, T0 + DAY, "survey invited", T0 + 90 * DAY, "frank invited")
+	eq(ctx:customer_forget("frank"), true, "forget frank (known to the governor only)")
+	asks(ctx, s, "frank", m.web, T0 + DAY, "ask", nil, "frank forgotten")
+	fails("UNKNOWN_ID", "forget frank again", ctx.customer_forget, ctx, "frank")
+	assert(ctx:survey_record(s, "hal", "invited", T0 + DAY)) -- room again
+	-- gina, fed and recorded: forgotten by both
+	assert(ctx:feed{time = T0, touchpoint = m.web, customer = "gina"})
+	eq(ctx:customer_forget("gina"), true, "forget gina")
+	fails("UNKNOWN_ID", "gina's last seen is forgotten", ctx.customer_last_seen, ctx, "gina")
+	asks(ctx, s, "gina", m.web, T0 + DAY, "ask", nil, "gina's invitation is forgotten")
+end
+
+do -- bad arguments: returned (nil, message, code) or raised
+	local m = model()
+	local ctx = m.ctx
+	local function bad(code, what, def) fails(code, what, ctx.survey_define, ctx, "bad", def) end
+	-- from libcxm
+	bad("OUT_OF_RANGE", "a negative min_since_invite_ms", {min_since_invite_ms = -1})
+	bad("OUT_OF_RANGE", "min_since_response_ms above TIME_MAX", {min_since_response_ms = cxm.TIME_MAX + 1})
+	bad("OUT_OF_RANGE", "max_invites 33", {max_invites = 33, invites_window_ms = DAY})
+	bad("OUT_OF_RANGE", "max_invites without a window", {max_invites = 2})
+	bad("OUT_OF_RANGE", "a window without max_invites", {invites_window_ms = DAY})
+	bad("OUT_OF_RANGE", "a negative window", {max_invites = 2, invites_window_ms = -DAY})
+	bad("NOT_FINITE", "a NaN sample_rate", {sample_rate = 0 / 0})
+	bad("OUT_OF_RANGE", "sample_rate 1.5", {sample_rate = 1.5})
+	bad("OUT_OF_RANGE", "sample_rate -0.1", {sample_rate = -0.1})
+	bad("UNKNOWN_ID", "an unknown touchpoint", {touchpoint = 99})
+	bad("UNKNOWN_ID", "an unknown journey", {journey = 9})
+	bad("UNKNOWN_ID", "an unknown step id", {journey = m.buy, step = 2})
+	bad("UNKNOWN_ID", "an unknown step name", {journey = m.buy, step = "pay"})
+	bad("UNKNOWN_ID", "channel 0 (library)", {channel = 0})
+	bad("UNKNOWN_ID", "channel 99 (library)", {channel = 99})
+	fails("ENCODING", "an empty name", ctx.survey_define, ctx, "")
+	fails("ENCODING", "a name with a newline", ctx.survey_define, ctx, "a\nb")
+	fails("ENCODING", "a name with a NUL byte", ctx.survey_define, ctx, "a\0b")
+	fails("TOO_LONG", "a long name", ctx.survey_define, ctx, ("n"):rep(300))
+	-- from the binding
+	fails_with("INVALID", "survey: unknown field 'scope'", "an unknown field", ctx.survey_define, ctx,
+		"bad", {scope = "all"})
+	fails_with("INVALID", "min_since_invite_ms must be a number, got string", "a string interval",
+		ctx.survey_define, ctx, "bad", {min_since_invite_ms = "1"})
+	bad("INVALID", "a fractional interval", {min_since_response_ms = 1.5})
+	bad("NOT_FINITE", "a NaN interval", {invites_window_ms = 0 / 0})
+	bad("OUT_OF_RANGE", "an interval beyond 2^63", {min_since_invite_ms = 2 ^ 63})
+	bad("OUT_OF_RANGE", "a negative max_invites", {max_invites = -1, invites_window_ms = DAY})
+	bad("OUT_OF_RANGE", "max_invites 2^32", {max_invites = 2 ^ 32, invites_window_ms = DAY})
+	bad("INVALID", "a string sample_rate", {sample_rate = "0.5"})
+	bad("INVALID", "a boolean sample_rate", {sample_rate = true})
+	bad("INVALID", "two scopes", {touchpoint = m.agent, channel = "phone"})
+	bad("INVALID", "a step without its journey", {step = 0})
+	bad("INVALID", "an unknown channel name", {channel = "fax"})
+	bad("INVALID", "a touchpoint by name", {touchpoint = "agent call"})
+	bad("OUT_OF_RANGE", "a negative touchpoint", {touchpoint = -1})
+	raises("string expected", "survey_define(table)", ctx.survey_define, ctx, {})
+	raises("table expected", "survey_define(name, string)", ctx.survey_define, ctx, "s", "daily")
+	raises("cxm context expected", "survey_define on a non-context", ctx.survey_define, {}, "s")
+	-- nothing was defined by a failure; a name once; the limit
+	local s = assert(ctx:survey_define("ok", {min_since_invite_ms = DAY}))
+	eq(s, 0, "ids unchanged by failures")
+	fails("EXISTS", "a name defined twice", ctx.survey_define, ctx, "ok")
+	for i = 1, 255 do assert(ctx:survey_define("s" .. i)) end
+	fails("LIMIT", "256 surveys defined", ctx.survey_define, ctx, "one too many")
+
+	-- governor_set
+	local function badg(code, what, rules) fails(code, what, ctx.governor_set, ctx, rules) end
+	assert(ctx:governor_set{min_since_invite_ms = WEEK})
+	badg("OUT_OF_RANGE", "max_invites without a window", {max_invites = 1})
+	badg("OUT_OF_RANGE", "a window without max_invites", {invites_window_ms = DAY})
+	badg("OUT_OF_RANGE", "a negative interval", {min_since_response_ms = -1})
+	badg("OUT_OF_RANGE", "max_invites 33", {max_invites = 33, invites_window_ms = DAY})
+	fails_with("INVALID", "governor rules: unknown field 'sample_rate'", "a survey's field",
+		ctx.governor_set, ctx, {sample_rate = 0.5})
+	badg("INVALID", "a scope", {touchpoint = m.agent})
+	badg("INVALID", "a fractional max_invites", {max_invites = 1.5, invites_window_ms = DAY})
+	badg("INVALID", "a string interval", {min_since_invite_ms = "1d"})
+	badg("NOT_FINITE", "a NaN interval", {min_since_invite_ms = 0 / 0})
+	raises("table expected", "governor_set()", ctx.governor_set, ctx)
+	raises("table expected", "governor_set(string)", ctx.governor_set, ctx, "none")
+	-- a failure changes nothing: the week across surveys still holds
+	assert(ctx:survey_record(1, "x1", "invited", T0))
+	asks(ctx, 2, "x1", m.web, T0 + DAY, "invited", T0 + WEEK, "rules unchanged by failures")
+
+	-- survey_should_ask
+	local function bada(code, what, ...) fails(code, what, ctx.survey_should_ask, ctx, ...) end
+	bada("UNKNOWN_ID", "an unknown survey", 999, "x", m.web, T0)
+	bada("UNKNOWN_ID", "an unknown touchpoint", s, "x", 99, T0)
+	bada("OUT_OF_RANGE", "a time before 1970", s, "x", m.web, -1)
+	bada("OUT_OF_RANGE", "a time after TIME_MAX", s, "x", m.web, cxm.TIME_MAX + 1)
+	bada("INVALID", "an empty customer id", s, "", m.web, T0)
+	bada("TOO_LONG", "a long customer id", s, ("y"):rep(300), m.web, T0)
+	fails_with("INVALID", "time_ms must be an integer, got 1700000000000.5", "a fractional time",
+		ctx.survey_should_ask, ctx, s, "x", m.web, T0 + 0.5)
+	bada("NOT_FINITE", "a NaN time", s, "x", m.web, 0 / 0)
+	bada("OUT_OF_RANGE", "a negative survey", -1, "x", m.web, T0)
+	bada("INVALID", "a fractional survey", 0.5, "x", m.web, T0)
+	bada("OUT_OF_RANGE", "touchpoint 2^32", s, "x", 2 ^ 32, T0)
+	raises("number expected", "survey_should_ask(string survey)", ctx.survey_should_ask, ctx, "ok", "x", m.web, T0)
+	raises("string expected", "survey_should_ask(nil customer)", ctx.survey_should_ask, ctx, s, nil, m.web, T0)
+	raises("string expected", "survey_should_ask(table customer)", ctx.survey_should_ask, ctx, s, {}, m.web, T0)
+	raises("number expected", "survey_should_ask(no touchpoint)", ctx.survey_should_ask, ctx, s, "x")
+	raises("number expected", "survey_should_ask(no time)", ctx.survey_should_ask, ctx, s, "x", m.web)
+	raises("number expected", "survey_should_ask(string time)", ctx.survey_should_ask, ctx, s, "x", m.web, "now")
+	fails("UNKNOWN_ID", "survey_should_ask without any survey", ctx.survey_should_ask, model().ctx, 0, "x",
+		m.web, T0)
+
+	-- survey_record
+	local function badr(code, what, ...) fails(code, what, ctx.survey_record, ctx, ...) end
+	badr("UNKNOWN_ID", "an unknown survey", 999, "x", "invited", T0)
+	fails_with("INVALID", "unknown survey event 'asked'", "an unknown event name",
+		ctx.survey_record, ctx, s, "x", "asked", T0)
+	badr("INVALID", "event 3 (library)", s, "x", 3, T0)
+	badr("INVALID", "event 0 (library)", s, "x", 0, T0)
+	badr("INVALID", "event -1", s, "x", -1, T0)
+	badr("INVALID", "event 1.5", s, "x", 1.5, T0)
+	badr("OUT_OF_RANGE", "a time before 1970", s, "x", "invited", -5)
+	badr("OUT_OF_RANGE", "a time after TIME_MAX", s, "x", "responded", cxm.TIME_MAX + 1)
+	badr("INVALID", "a fractional time", s, "x", "invited", T0 + 0.5)
+	badr("INVALID", "an empty customer id", s, "", "invited", T0)
+	badr("TOO_LONG", "a long customer id", s, ("y"):rep(300), "invited", T0)
+	badr("OUT_OF_RANGE", "a negative survey", -1, "x", "invited", T0)
+	raises("\"invited\" or \"responded\" expected", "survey_record(event true)", ctx.survey_record, ctx,
+		s, "x", true, T0)
+	raises("\"invited\" or \"responded\" expected", "survey_record(no event)", ctx.survey_record, ctx,
+		s, "x", nil, T0)
+	raises("number expected", "survey_record(no time)", ctx.survey_record, ctx, s, "x", "invited")
+	raises("string expected", "survey_record(table customer)", ctx.survey_record, ctx, s, {}, "invited", T0)
+	raises("number expected", "survey_record(string survey)", ctx.survey_record, ctx, "ok", "x", "invited", T0)
+	fails("UNKNOWN_ID", "survey_record without any survey", ctx.survey_record, model().ctx, 0, "x",
+		"invited", T0)
+	-- none of them recorded anything
+	fails("UNKNOWN_ID", "nothing recorded for x", ctx.customer_forget, ctx, "x")
+	asks(ctx, s, "x", m.web, T0, "ask", nil, "x was never invited")
+
+	ctx:close()
+	raises("closed cxm context", "survey_define on a closed context", ctx.survey_define, ctx, "s")
+	raises("closed cxm context", "governor_set on a closed context", ctx.governor_set, ctx, {})
+	raises("closed cxm context", "survey_should_ask on a closed context", ctx.survey_should_ask, ctx,
+		0, "x", 0, T0)
+	raises("closed cxm context", "survey_record on a closed context", ctx.survey_record, ctx,
+		0, "x", "invited", T0)
+end
+
+------------------------------------------------------------------------------
 -- no globals, integers where the Lua has them
 ------------------------------------------------------------------------------
 for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end

@@ -4,7 +4,12 @@
 --     "answered" (yes for 2xx, no otherwise) and "response time" (seconds
 --     from the INVITE to its final reply);
 --   * every BYE feeds the touchpoint "sip bye" with "call duration"
---     (seconds from the 2xx of the INVITE to the BYE).
+--     (seconds from the 2xx of the INVITE to the BYE);
+--   * at every BYE, the survey governor says whether to offer the caller
+--     the post-call IVR survey: at most once a week, and not within 30 days
+--     of an answer. The script logs "cxm: survey offered to <caller> by
+--     worker <pid>" (where a deployment would send the caller to the IVR)
+--     or "cxm: survey not offered to <caller> by worker <pid>: <reason>".
 --
 -- Kamailio runs this script in each of its worker processes, each with its
 -- own Lua state. So:
@@ -14,9 +19,16 @@
 --     is asked to (an OPTIONS to sip:cxm-flush@<this proxy>);
 --   * a reader (merge.lua, or any program linking libcxm) merges the
 --     workers' last snapshots into one context: every call, once;
---   * what a call needs between its messages (the time of its INVITE and
---     of its answer) lives in Kamailio's shared memory (htable "cxm_calls"),
---     because its INVITE, replies and BYE may each reach another worker.
+--   * what a call needs between its messages (the time of its INVITE, and
+--     the time of its answer with its caller) lives in Kamailio's shared
+--     memory (htable "cxm_calls"), because its INVITE, replies and BYE may
+--     each reach another worker;
+--   * so do the survey invitations: a caller's next call may end in another
+--     worker, whose governor must know of the invitation. Each invitation
+--     is appended to a log in shared memory (htable "cxm_surveys", its
+--     length in "cxm_workers"), and a worker records the entries it has not
+--     seen in its own context before it asks, all under one lock, so that
+--     two workers never both invite one caller.
 -- See docs/lua.md, "Hosts with several processes".
 
 -- Kamailio's app_lua embeds Lua 5.1: load the cxm.so built for 5.1.
@@ -25,7 +37,14 @@ if os.getenv("CXM_LUA_CPATH") then
 end
 local cxm = require "cxm"
 
-local CALLS, WORKERS = "cxm_calls", "cxm_workers" -- htables (kamailio.cfg)
+local CALLS, WORKERS, SURVEYS = "cxm_calls", "cxm_workers", "cxm_surveys" -- htables (kamailio.cfg)
+
+local DAY = 24 * 3600 * 1000
+-- The post-call IVR survey, offered at the end of a call (the touchpoint
+-- "sip bye"). The log of invitations in shared memory must keep entries at
+-- least as long as the longest of these intervals: cxm_surveys' autoexpire
+-- in kamailio.cfg (30 days) is that.
+local POST_CALL = {min_since_invite_ms = 7 * DAY, min_since_response_ms = 30 * DAY}
 
 -- This worker's state, made on its first message: Kamailio's other
 -- processes (timers, RPC) load the script too, and as long as they route
@@ -54,6 +73,8 @@ local function init()
 		dirty_key = "dirty:" .. pid,
 		dirty = false, -- fed since the last good save
 		saved_at = 0,  -- ms of the last good save
+		pid = pid,
+		survey_seen = 0, -- entries of the shared log of invitations recorded here
 	}
 	local answered = assert(ctx:metric_define("answered", "rate"))
 	local response_time = assert(ctx:metric_define("response time", "duration"))
@@ -63,6 +84,11 @@ local function init()
 	-- arguments (time, customer, values in the order of measures).
 	s.feed_invite = assert(ctx:prepare{touchpoint = s.invite, measures = {answered, response_time}})
 	s.feed_bye = assert(ctx:prepare{touchpoint = s.bye, measures = {call_duration}})
+	-- Every worker defines the same surveys in the same order: their ids
+	-- are the same in every worker, and the log can name them by id.
+	s.post_call = assert(ctx:survey_define("post-call ivr", {touchpoint = s.bye,
+		min_since_invite_ms = POST_CALL.min_since_invite_ms,
+		min_since_response_ms = POST_CALL.min_since_response_ms}))
 	return s
 end
 
@@ -97,14 +123,72 @@ local function feed(s, now, f, ...)
 	if now - s.saved_at >= s.save_ms then save(s, now) end
 end
 
--- Remove and return the time stored under key, atomically: of two workers
+-- Remove and return the value stored under key, atomically: of two workers
 -- handling retransmissions of one message, only one gets it.
 local function take(key)
 	KSR.htable.sht_lock(CALLS, key)
 	local v = KSR.htable.sht_get(CALLS, key)
 	if v ~= nil then KSR.htable.sht_rm(CALLS, key) end
 	KSR.htable.sht_unlock(CALLS, key)
-	return tonumber(v)
+	return v
+end
+
+-- The shared log of survey records: WORKERS' "surveys" is the number of
+-- entries, SURVEYS' "r:<n>" entry n, "<survey id> <invited|responded>
+-- <ms> <customer>". Entries expire with cxm_surveys' autoexpire, once no
+-- rule reaches them; the count does not. Both are used under the lock of
+-- WORKERS' "surveys" only: survey_catch_up and survey_record, and the
+-- question between them, need it.
+
+-- Record in this worker's context the entries it has not seen yet.
+local function survey_catch_up(s)
+	local n = tonumber(KSR.htable.sht_get(WORKERS, "surveys")) or 0
+	for i = s.survey_seen + 1, n do
+		local e = KSR.htable.sht_get(SURVEYS, "r:" .. i)
+		local id, what, t, who = tostring(e):match("^(%d+) (%a+) (%d+) (.+)$")
+		if id then -- else expired: older than any rule reaches
+			local ok, msg, code = s.ctx:survey_record(tonumber(id), who, what, tonumber(t))
+			if not ok then error("record " .. e .. ": " .. tostring(msg) .. " (" .. tostring(code) .. ")") end
+		end
+	end
+	s.survey_seen = n
+end
+
+-- Record that survey invited who (what = "invited") or that they answered
+-- it ("responded") at t ms: in the shared log, then in this worker's
+-- context, caught up first.
+local function survey_record(s, survey, who, what, t)
+	survey_catch_up(s)
+	local n = s.survey_seen + 1
+	KSR.htable.sht_sets(SURVEYS, "r:" .. n,
+		table.concat({survey, what, string.format("%d", t), who}, " "))
+	KSR.htable.sht_seti(WORKERS, "surveys", n)
+	s.survey_seen = n
+	local ok, msg, code = s.ctx:survey_record(survey, who, what, t)
+	if not ok then error("record: " .. tostring(msg) .. " (" .. tostring(code) .. ")") end
+end
+
+-- At the end of a call: ask the governor whether to offer the caller the
+-- post-call survey and, if so, offer it and record the invitation. (When
+-- the IVR reports an answer, survey_record(s, s.post_call, caller,
+-- "responded", ms), between the same sht_lock and sht_unlock, records it
+-- for every worker.)
+local function offer_survey(s, caller, now)
+	KSR.htable.sht_lock(WORKERS, "surveys")
+	local ok, err = pcall(function()
+		survey_catch_up(s)
+		local ask, reason = s.ctx:survey_should_ask(s.post_call, caller, s.bye, now)
+		if ask == nil then error(reason) end
+		if ask then
+			-- a deployment would send the caller to the IVR survey here
+			KSR.info("cxm: survey offered to " .. caller .. " by worker " .. s.pid .. "\n")
+			survey_record(s, s.post_call, caller, "invited", now)
+		else
+			KSR.info("cxm: survey not offered to " .. caller .. " by worker " .. s.pid .. ": " .. reason .. "\n")
+		end
+	end)
+	KSR.htable.sht_unlock(WORKERS, "surveys")
+	if not ok then KSR.err("cxm: survey: " .. tostring(err) .. "\n") end
 end
 
 local function count_open_calls()
@@ -168,11 +252,15 @@ function ksr_request_route()
 			return
 		end
 		if method == "BYE" then
-			local t = take("a:" .. KSR.pv.get("$ci"))
-			if t then -- not a retransmission
+			local a = take("a:" .. KSR.pv.get("$ci"))
+			if a then -- not a retransmission
+				-- the answer's time and the caller (the BYE may be the callee's)
+				local t, caller = a:match("^(%d+) ?(.*)$")
+				if caller == "" then caller = nil end
 				local now = cxm.time_ms()
 				local s = worker()
-				feed(s, now, s.feed_bye, KSR.pv.get("$fU"), (now - t) / 1000)
+				feed(s, now, s.feed_bye, caller, (now - tonumber(t)) / 1000)
+				if caller then offer_survey(s, caller, now) end
 			end
 		end
 		relay()
@@ -191,12 +279,13 @@ function ksr_reply_route()
 	local status = KSR.pv.get("$rs")
 	if status < 200 or KSR.pv.get("$rm") ~= "INVITE" then return end
 	local ci = KSR.pv.get("$ci")
-	local t = take("i:" .. ci)
+	local t = tonumber(take("i:" .. ci))
 	if not t then return end -- a retransmitted final reply
 	local now = cxm.time_ms()
 	local yes = status < 300
+	local caller = KSR.pv.get("$fU") -- the INVITE's From: the caller
 	-- stored before the 2xx goes on, so before its BYE can come
-	if yes then KSR.htable.sht_sets(CALLS, "a:" .. ci, tostring(now)) end
+	if yes then KSR.htable.sht_sets(CALLS, "a:" .. ci, tostring(now) .. " " .. (caller or "")) end
 	local s = worker()
-	feed(s, now, s.feed_invite, KSR.pv.get("$fU"), yes, (now - t) / 1000)
+	feed(s, now, s.feed_invite, caller, yes, (now - t) / 1000)
 end

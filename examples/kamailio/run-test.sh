@@ -12,7 +12,11 @@
 # worker's snapshot with merge.lua, and checks the merged counts against
 # sipp's own message counts: INVITEs, answered (200) and refused (486)
 # calls, BYEs, response times (the callee answers after 100 ms) and call
-# durations; and that more than one worker handled calls.
+# durations; and that more than one worker handled calls. Each caller
+# (caller1 … callerN, the same N in both sipp callers) ends up to two calls,
+# and the survey governor, with a week's cool-down shared by the workers,
+# must offer the post-call survey once to each caller with an answered
+# call, whichever workers end their calls.
 #
 # Usage: run-test.sh <directory holding cxm.so built for Lua 5.1>
 # Environment: KAMAILIO, SIPP, LUA (a Lua 5.1 interpreter: the module is
@@ -205,6 +209,28 @@ within "workers that handled calls" "$workers_fed" 2 "$CHILDREN"
 within "workers that saved while feeding" "$periodic" 2 "$CHILDREN"
 open=$(sed -n 's/.*cxm: flushed; \([0-9]*\) calls open.*/\1/p' "$work/kamailio.log" | tail -1)
 expect "calls left open" "$open" 0
-expect "feed and save failures in the script" "$(grep -c 'cxm: \(feed:\|save \|flush:\)' "$work/kamailio.log" || true)" 0
+# The survey governor: one question per BYE; one offer per caller whose
+# call was answered (every caller but every fourth), never two, though a
+# caller's two calls usually end in different workers; each other call
+# refused for the cool-down. (sort, uniq and join: in byte order.)
+export LC_ALL=C
+sed -n 's/.*cxm: survey offered to \([^ ]*\) by worker \([0-9]*\).*/\1 \2/p' \
+	"$work/kamailio.log" | sort >"$work/offered.txt"
+sed -n 's/.*cxm: survey not offered to \([^ ]*\) by worker \([0-9]*\): \(.*[^ ]\) *$/\1 \2 \3/p' \
+	"$work/kamailio.log" | sort >"$work/not-offered.txt"
+offered=$(wc -l <"$work/offered.txt")
+not_offered=$(wc -l <"$work/not-offered.txt")
+expect "survey questions (one per BYE)" $((offered + not_offered)) "$byes"
+expect "callers offered the survey twice" "$(cut -d' ' -f1 "$work/offered.txt" | uniq -d | wc -l)" 0
+expect "callers offered the survey" "$(cut -d' ' -f1 "$work/offered.txt" | uniq | wc -l)" $((CALLS - CALLS / 4))
+expect "callers asked and never offered" \
+	"$(join -v 1 <(cut -d' ' -f1 "$work/not-offered.txt" | sort -u) <(cut -d' ' -f1 "$work/offered.txt" | sort -u) | wc -l)" 0
+expect "not offered for another reason than the cool-down" "$(grep -vc ' survey invited$' "$work/not-offered.txt" || true)" 0
+# the worker that refused differs from the one that offered: the shared log
+across=$(join "$work/offered.txt" "$work/not-offered.txt" | awk '$2 != $3 { n++ } END { print n + 0 }')
+within "refused by another worker than the offer's" "$across" 1 "$not_offered"
+expect "feed, save and survey failures in the script" \
+	"$(grep -c 'cxm: \(feed:\|save \|flush:\|survey:\)' "$work/kamailio.log" || true)" 0
 [ "$fails" = 0 ] || exit 1
 echo "run-test: Kamailio's $workers_fed workers fed libcxm every call sipp made, merged from their snapshots"
+echo "run-test: the survey was offered once to each of $offered callers; $across of the $not_offered refusals by another worker"
