@@ -104,7 +104,7 @@ setup release build/release -Doptimization=3 -Ddebug=true
 # here, never a silent skip.
 listed=$(meson test -C build/release --list 2>/dev/null)
 for t in lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit lua-luajit-sysalloc kamailio-sipp python-abi3 \
-	openresty monitoring-rules man-pages doxygen triggers; do
+	openresty monitoring-rules man-pages doxygen triggers governor cxm-exporter; do
 	grep -q "/ $t\$" <<<"$listed" ||
 		fail_stage release "test '$t' is not defined: meson did not find what it needs"
 done
