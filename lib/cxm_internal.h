@@ -559,6 +559,14 @@ typedef struct model {
 CXM_INTERNAL cxm_status cxm__model_init(cxm_context *ctx);
 CXM_INTERNAL void cxm__model_free(cxm_context *ctx);
 CXM_INTERNAL cxm_status cxm__check_name(const cxm_context *ctx, const char *name, const char *what);
+/* A scope as queries, triggers and surveys give it: CXM_OK when the model
+ * holds what it names, else UNKNOWN_ID (or INVALID for no cxm_scope), with
+ * the message. */
+CXM_INTERNAL cxm_status cxm__check_scope(const cxm_context *ctx, cxm_scope scope, cxm_id id,
+					 cxm_id step);
+/* Whether touchpoint tp (defined) is in a checked scope. */
+CXM_INTERNAL bool cxm__tp_in_scope(const cxm_context *ctx, cxm_id tp, cxm_scope scope, cxm_id id,
+				   cxm_id step);
 
 /* ---- series and windows (window.c) ------------------------------------- */
 

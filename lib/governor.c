@@ -191,29 +191,7 @@ static cxm_status check_survey(cxm_context *ctx, const cxm_survey_def *d)
 	if (!(d->sample_rate >= 0 && d->sample_rate <= 1))
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "sample_rate %s is outside [0, 1]",
 				 cxm__num(d->sample_rate).s);
-	const model *md = &ctx->model;
-	switch (d->scope) {
-	case CXM_SCOPE_ALL: break;
-	case CXM_SCOPE_TOUCHPOINT:
-		if (d->id >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", d->id);
-		break;
-	case CXM_SCOPE_STEP:
-	case CXM_SCOPE_JOURNEY:
-		if (d->id >= atomic_load_explicit(&md->n_journeys, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", d->id);
-		if (d->scope == CXM_SCOPE_STEP && d->step >= md->journeys[d->id].n_steps)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
-					 md->journeys[d->id].name, d->step);
-		break;
-	case CXM_SCOPE_CHANNEL:
-		if (d->id < CXM_CHANNEL_PHONE || d->id > CXM_CHANNEL_OTHER)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "channel %u is not a cxm_channel", d->id);
-		break;
-	default:
-		return cxm__fail(ctx, CXM_ERR_INVALID, "scope %d is not a cxm_scope", (int)d->scope);
-	}
-	return CXM_OK;
+	return cxm__check_scope(ctx, d->scope, d->id, d->step);
 }
 
 /* FNV-1a of the name, then mixed: a survey's salt is the same in every
@@ -458,15 +436,7 @@ bool cxm__governor_forget(cxm_context *ctx, const uint64_t h[2])
 
 static bool tp_in(const cxm_context *ctx, const cxm_survey_def *d, cxm_id tp)
 {
-	const touchpoint *t = &ctx->model.touchpoints[tp];
-	switch (d->scope) {
-	case CXM_SCOPE_ALL: return true;
-	case CXM_SCOPE_TOUCHPOINT: return tp == d->id;
-	case CXM_SCOPE_STEP: return t->journey == d->id && t->step == d->step;
-	case CXM_SCOPE_JOURNEY: return t->journey == d->id;
-	case CXM_SCOPE_CHANNEL: return (cxm_id)t->channel == d->id;
-	}
-	return false;
+	return cxm__tp_in_scope(ctx, tp, d->scope, d->id, d->step);
 }
 
 /* Whether the customer of hash h is in survey s's sample. */

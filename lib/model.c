@@ -343,6 +343,46 @@ out:
 	return st;
 }
 
+/* ---- scopes ---------------------------------------------------------------- */
+
+cxm_status cxm__check_scope(const cxm_context *ctx, cxm_scope scope, cxm_id id, cxm_id step)
+{
+	const model *md = &ctx->model;
+	switch (scope) {
+	case CXM_SCOPE_ALL: return CXM_OK;
+	case CXM_SCOPE_TOUCHPOINT:
+		if (id >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", id);
+		return CXM_OK;
+	case CXM_SCOPE_STEP:
+	case CXM_SCOPE_JOURNEY:
+		if (id >= atomic_load_explicit(&md->n_journeys, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", id);
+		if (scope == CXM_SCOPE_STEP && step >= md->journeys[id].n_steps)
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
+					 md->journeys[id].name, step);
+		return CXM_OK;
+	case CXM_SCOPE_CHANNEL:
+		if (id < CXM_CHANNEL_PHONE || id > CXM_CHANNEL_OTHER)
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "channel %u is not a cxm_channel", id);
+		return CXM_OK;
+	}
+	return cxm__fail(ctx, CXM_ERR_INVALID, "scope %d is not a cxm_scope", (int)scope);
+}
+
+bool cxm__tp_in_scope(const cxm_context *ctx, cxm_id tp, cxm_scope scope, cxm_id id, cxm_id step)
+{
+	const touchpoint *t = &ctx->model.touchpoints[tp];
+	switch (scope) {
+	case CXM_SCOPE_ALL: return true;
+	case CXM_SCOPE_TOUCHPOINT: return tp == id;
+	case CXM_SCOPE_STEP: return t->journey == id && t->step == step;
+	case CXM_SCOPE_JOURNEY: return t->journey == id;
+	case CXM_SCOPE_CHANNEL: return (cxm_id)t->channel == id;
+	}
+	return false;
+}
+
 /* ---- metrics -------------------------------------------------------------- */
 
 cxm_status cxm_metric_def_init(cxm_metric_def *def, size_t size)

@@ -51,27 +51,8 @@ static cxm_status check_query(cxm_context *ctx, const cxm_query *q, run *r)
 	if (q->metric >= atomic_load_explicit(&md->n_metrics, memory_order_acquire))
 		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", q->metric);
 	r->m = &md->metrics[q->metric];
-	switch (q->scope) {
-	case CXM_SCOPE_ALL: break;
-	case CXM_SCOPE_TOUCHPOINT:
-		if (q->id >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", q->id);
-		break;
-	case CXM_SCOPE_STEP:
-	case CXM_SCOPE_JOURNEY:
-		if (q->id >= atomic_load_explicit(&md->n_journeys, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", q->id);
-		if (q->scope == CXM_SCOPE_STEP && q->step >= md->journeys[q->id].n_steps)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
-					 md->journeys[q->id].name, q->step);
-		break;
-	case CXM_SCOPE_CHANNEL:
-		if (q->id < CXM_CHANNEL_PHONE || q->id > CXM_CHANNEL_OTHER)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "channel %u is not a cxm_channel", q->id);
-		break;
-	default:
-		return cxm__fail(ctx, CXM_ERR_INVALID, "scope %d is not a cxm_scope", (int)q->scope);
-	}
+	if ((st = cxm__check_scope(ctx, q->scope, q->id, q->step)))
+		return st;
 	r->slot = 0;
 	if (q->segment != CXM_NONE) {
 		if (q->segment >= atomic_load_explicit(&md->n_segments, memory_order_acquire))

@@ -138,27 +138,8 @@ static cxm_status check_def(cxm_context *ctx, const cxm_trigger_def *d)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d is not a cxm_cmp", (int)d->op);
 	if (!isfinite(d->threshold))
 		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "threshold is not finite");
-	switch (d->scope) {
-	case CXM_SCOPE_ALL: break;
-	case CXM_SCOPE_TOUCHPOINT:
-		if (d->id >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", d->id);
-		break;
-	case CXM_SCOPE_STEP:
-	case CXM_SCOPE_JOURNEY:
-		if (d->id >= atomic_load_explicit(&md->n_journeys, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", d->id);
-		if (d->scope == CXM_SCOPE_STEP && d->step >= md->journeys[d->id].n_steps)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
-					 md->journeys[d->id].name, d->step);
-		break;
-	case CXM_SCOPE_CHANNEL:
-		if (d->id < CXM_CHANNEL_PHONE || d->id > CXM_CHANNEL_OTHER)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "channel %u is not a cxm_channel", d->id);
-		break;
-	default:
-		return cxm__fail(ctx, CXM_ERR_INVALID, "scope %d is not a cxm_scope", (int)d->scope);
-	}
+	if ((st = cxm__check_scope(ctx, d->scope, d->id, d->step)))
+		return st;
 	if (d->segment != CXM_NONE) {
 		if (d->segment >= atomic_load_explicit(&md->n_segments, memory_order_acquire))
 			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment %u is not defined", d->segment);
@@ -251,26 +232,8 @@ static bool compare(cxm_cmp op, double v, double x)
 
 static bool in_scope(const cxm_context *ctx, const cxm_trigger_def *d, const cxm_interaction *ix)
 {
-	const touchpoint *tp = &ctx->model.touchpoints[ix->touchpoint];
-	switch (d->scope) {
-	case CXM_SCOPE_ALL: break;
-	case CXM_SCOPE_TOUCHPOINT:
-		if (ix->touchpoint != d->id)
-			return false;
-		break;
-	case CXM_SCOPE_STEP:
-		if (tp->journey != d->id || tp->step != d->step)
-			return false;
-		break;
-	case CXM_SCOPE_JOURNEY:
-		if (tp->journey != d->id)
-			return false;
-		break;
-	case CXM_SCOPE_CHANNEL:
-		if ((cxm_id)tp->channel != d->id)
-			return false;
-		break;
-	}
+	if (!cxm__tp_in_scope(ctx, ix->touchpoint, d->scope, d->id, d->step))
+		return false;
 	return d->segment == CXM_NONE ||
 	       (d->segment < ix->n_segments && ix->segments[d->segment] == d->segment_value);
 }
