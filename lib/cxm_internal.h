@@ -29,6 +29,10 @@
 /* Record a failure for the calling thread and return it. */
 CXM_INTERNAL cxm_status cxm__fail(const cxm_context *ctx, cxm_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Fail on ctx with st, saying what (a format) and then the message a call
+ * on `from` left (a private context's, as a load defines into one). */
+CXM_INTERNAL cxm_status cxm__relay(const cxm_context *ctx, cxm_status st, const cxm_context *from,
+				   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Validate the size field and unknown tail of a caller's struct. */
 /* The body of every *_init(p, size): NULL is CXM_ERR_INVALID ("<param> is

@@ -872,7 +872,7 @@ cxm_status cxm__governor_read(cxm_context *into, struct snap_in *in)
 		cxm_id id;
 		if ((st = cxm_survey_define(&id, into, name, &d))) {
 			cxm_status code = st == CXM_ERR_NO_MEMORY ? st : CXM_ERR_CORRUPT;
-			return cxm__fail(ctx, code, "snapshot: survey %u: %s", i, cxm_errmsg(into));
+			return cxm__relay(ctx, code, into, "snapshot: survey %u", i);
 		}
 	}
 	cxm_governor_rules r = CXM_GOVERNOR_RULES_INIT;
@@ -885,7 +885,7 @@ cxm_status cxm__governor_read(cxm_context *into, struct snap_in *in)
 	r.invites_window_ms = (int64_t)f64[2];
 	if ((st = cxm_governor_set(into, &r))) {
 		cxm_status code = st == CXM_ERR_NO_MEMORY ? st : CXM_ERR_CORRUPT;
-		return cxm__fail(ctx, code, "snapshot: the rules across surveys: %s", cxm_errmsg(into));
+		return cxm__relay(ctx, code, into, "snapshot: the rules across surveys");
 	}
 	gov_mod *g = atomic_load_explicit(&into->governor, memory_order_acquire);
 	uint32_t groups;
@@ -923,7 +923,7 @@ cxm_status cxm__governor_read(cxm_context *into, struct snap_in *in)
 			if (find(s, h) >= 0)
 				return CORRUPT(ctx, "a governed customer appears twice");
 			if ((st = put_entry(into, g, s, h, recs, (uint16_t)n)))
-				return cxm__fail(ctx, st, "snapshot: %s", cxm_errmsg(into));
+				return cxm__relay(ctx, st, into, "snapshot");
 		}
 	}
 	return CXM_OK;

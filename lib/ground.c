@@ -289,3 +289,15 @@ void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint
 	if (h[0] == 0 && h[1] == 0)
 		h[0] = 1;
 }
+
+cxm_status cxm__relay(const cxm_context *ctx, cxm_status st, const cxm_context *from, const char *fmt, ...)
+{
+	/* from's message is where cxm__fail writes (per thread): copy it first */
+	char msg[256], what[256];
+	snprintf(msg, sizeof msg, "%s", cxm_errmsg(from));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return cxm__fail(ctx, st, "%s: %s", what, msg);
+}

@@ -453,7 +453,7 @@ cxm_status cxm__triggers_read(cxm_context *into, struct snap_in *in)
 		if ((st = cxm_trigger_define(&id, into, &d))) {
 			/* the limit and memory are the reader's; the rest is the file's */
 			cxm_status code = st == CXM_ERR_NO_MEMORY || st == CXM_ERR_LIMIT ? st : CXM_ERR_CORRUPT;
-			return cxm__fail(ctx, code, "snapshot: trigger %u: %s", i, cxm_errmsg(into));
+			return cxm__relay(ctx, code, into, "snapshot: trigger %u", i);
 		}
 		if (!f[8])
 			cxm_trigger_enable(into, id, 0);
