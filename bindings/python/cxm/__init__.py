@@ -25,6 +25,7 @@ from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tu
 
 from . import _cxm
 from ._convert import UTC, from_ms, parse_iso, span_ms, time_ms  # noqa: F401
+from .serve import Server, serve  # noqa: F401  (re-exported; HTTP loads on first use)
 from ._cxm import (  # noqa: F401  (re-exported)
     Churn,
     Comparison,
@@ -63,6 +64,7 @@ _cxm._set_converters(time_ms, span_ms, from_ms)
 __version__ = _cxm.VERSION
 
 __all__ = [
+    "serve", "Server",
     "Context", "Query", "Layout", "MetricDef", "preset", "FeedReport", "Rejection", "BulkFeedError",
     "Journey", "Touchpoint", "Metric", "Segment", "SegmentValue",
     "Status", "Channel", "Kind", "Headline", "Scope", "Preset", "CustomerPolicy",

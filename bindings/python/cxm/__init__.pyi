@@ -21,6 +21,7 @@ from ._cxm import (Churn as Churn, Funnel as Funnel, FunnelStep as FunnelStep,
                    VersionError as VersionError, libversion as libversion,
                    libversion_number as libversion_number, strerror as strerror)
 from . import _cxm
+from .serve import Server as Server, serve as serve
 
 __version__: str
 NONE: int

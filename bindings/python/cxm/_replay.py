@@ -30,7 +30,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from . import (BulkFeedError, Channel, Context, Error, FeedReport, Kind, Preset, Rejection,
-               Status, _bulk_error, _enum, from_ms, span_ms)
+               Status, _bulk_error, _enum, from_ms, report, span_ms)
 
 _BATCH = 4096
 _RATE_WORDS = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
@@ -511,6 +511,22 @@ def _print_dashboard(out, file=sys.stdout):
                 w(f"  {st['step'][:24]:<24} {st['reached']:>10,}  drop-off {drop:>7}{nxt}\n")
 
 
+def _input_options(p, funnel="print its funnel"):
+    """The options that say how to read an export (replay and report)."""
+    p.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                   help="what a column holds (repeat)")
+    p.add_argument("--time-format", default="iso",
+                   help="iso (default), ms, s (epoch), or a strptime format such as '%%Y-%%m-%%d %%H:%%M:%%S'")
+    p.add_argument("--tz", default="UTC", help="zone of times without an offset: UTC or +hh:mm")
+    p.add_argument("--segment", action="append", default=[], metavar="COLUMN[:MAX]",
+                   help="a segment column, with at most MAX values (256)")
+    p.add_argument("--touchpoint", help="the touchpoint of every row, when no column says")
+    p.add_argument("--journey", action="append", default=[], metavar="NAME=STEP,STEP,...",
+                   help=f"a journey whose steps are touchpoints by name: {funnel}")
+    p.add_argument("--channel", default="other", help="channel of new touchpoints (other)")
+    p.add_argument("--format", choices=["csv", "jsonl"], help="default: by the file's extension")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python3 -m cxm",
                                      description="libcxm from the command line.")
@@ -518,18 +534,7 @@ def main(argv=None):
     rp = sub.add_parser("replay", help="feed a CSV or JSON-lines file and print a dashboard",
                         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     rp.add_argument("file")
-    rp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                    help="what a column holds (repeat)")
-    rp.add_argument("--time-format", default="iso",
-                    help="iso (default), ms, s (epoch), or a strptime format such as '%%Y-%%m-%%d %%H:%%M:%%S'")
-    rp.add_argument("--tz", default="UTC", help="zone of times without an offset: UTC or +hh:mm")
-    rp.add_argument("--segment", action="append", default=[], metavar="COLUMN[:MAX]",
-                    help="a segment column, with at most MAX values (256)")
-    rp.add_argument("--touchpoint", help="the touchpoint of every row, when no column says")
-    rp.add_argument("--journey", action="append", default=[], metavar="NAME=STEP,STEP,...",
-                    help="a journey whose steps are touchpoints by name: print its funnel")
-    rp.add_argument("--channel", default="other", help="channel of new touchpoints (other)")
-    rp.add_argument("--format", choices=["csv", "jsonl"], help="default: by the file's extension")
+    _input_options(rp)
     rp.add_argument("--window", action="append", metavar="SPAN",
                     help="dashboard window such as 24h, 7d (repeat; default 24h)")
     rp.add_argument("--top", type=int, default=10, help="touchpoints shown per metric (10)")
@@ -540,7 +545,25 @@ def main(argv=None):
                     help="rejected lines listed in the output (100); all are counted")
     rp.add_argument("--json", action="store_true", help="machine-readable output")
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rep = sub.add_parser("report", help="write one self-contained HTML page of a snapshot or "
+                         "an export", description=report.CLI_DESCRIPTION,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep.add_argument("file", help="a snapshot, or an export as replay reads it")
+    rep.add_argument("-o", "--output", required=True, metavar="HTML",
+                     help="the page to write (- for standard output)")
+    rep.add_argument("--key", metavar="HEX", help="a snapshot's customer key, 32 hex digits")
+    rep.add_argument("--key-file", metavar="FILE", help="a file holding that key")
+    rep.add_argument("--window", default="24h", metavar="SPAN", help="the span covered (24h)")
+    rep.add_argument("--step", metavar="SPAN",
+                     help="one point of the trends (1h up to 2d windows, then 6h, 1d, 7d)")
+    rep.add_argument("--top", type=int, default=6, help="touchpoints charted per metric (6)")
+    rep.add_argument("--title", help="the page's title")
+    _input_options(rep, funnel="chart its funnel")
+    rep.add_argument("--max-customers", type=int, default=None, help="customer table size")
+    rep.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return report._main(args, rep)
     if args.command != "replay":
         parser.print_help()
         return 2
