@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h> /* getpid */
 
 /* The module's own version, in cxm._VERSION: luarocks passes the rock's
  * (bindings/lua/luarocks-build.sh); a meson build is the library's release,
@@ -2098,6 +2099,53 @@ static int l_save(lua_State *L)
 	return path_op(L, cxm_snapshot_save);
 }
 
+/* ctx:save_for_exporter(dir[, name]) → true: the snapshot, saved atomically
+ * as dir/name.cxms, where cxm-exporter reads it (name "cxm-<pid>" by
+ * default). For hosts whose workers cannot serve HTTP themselves: only the
+ * file name is made here, the save is cxm_snapshot_save's. A name is one
+ * file name without '/' and not starting with '.', which the exporter
+ * skips, as it does the temporary file of a save in progress. */
+static int l_save_for_exporter(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	size_t dlen, nlen = 0;
+	const char *dir = luaL_checklstring(L, 2, &dlen);
+	const char *name = luaL_optlstring(L, 3, NULL, &nlen);
+	char pid_name[32];
+	berr e;
+	if (!name) {
+		snprintf(pid_name, sizeof pid_name, "cxm-%ld", (long)getpid());
+		name = pid_name;
+		nlen = strlen(name);
+	}
+	if (strlen(dir) != dlen || strlen(name) != nlen) {
+		bfail(&e, CXM_ERR_ENCODING, "%s contains a NUL byte",
+		      strlen(dir) != dlen ? "dir" : "name");
+		return push_berr(L, &e);
+	}
+	if (dlen == 0) {
+		bfail(&e, CXM_ERR_INVALID, "dir is empty");
+		return push_berr(L, &e);
+	}
+	if (nlen == 0 || name[0] == '.' || memchr(name, '/', nlen)) {
+		bfail(&e, CXM_ERR_INVALID,
+		      "name must be a file name without '/' that does not start with '.', got \"%.80s\"",
+		      name);
+		return push_berr(L, &e);
+	}
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	luaL_addlstring(&b, dir, dlen);
+	if (dir[dlen - 1] != '/')
+		luaL_addchar(&b, '/');
+	luaL_addlstring(&b, name, nlen);
+	luaL_addstring(&b, ".cxms");
+	luaL_pushresult(&b);
+	return push_done(L, c->ctx, cxm_snapshot_save(c->ctx, lua_tostring(L, -1)));
+}
+
 static int l_load(lua_State *L)
 {
 	return path_op(L, cxm_snapshot_load);
@@ -3348,6 +3396,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"survey_should_ask", l_survey_should_ask},
 	{"survey_record", l_survey_record},
 	{"save", l_save},
+	{"save_for_exporter", l_save_for_exporter},
 	{"load", l_load},
 	{"merge", l_merge},
 	{"merge_file", l_merge_file},

@@ -975,6 +975,90 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- save_for_exporter: DIR/NAME.cxms, the file cxm-exporter merges
+------------------------------------------------------------------------------
+do
+	-- a directory of our own beside os.tmpname()'s files
+	local dir = os.tmpname()
+	os.remove(dir)
+	assert(os.execute("mkdir '" .. dir .. "'"), "mkdir " .. dir)
+	local function listing()
+		local p = assert(io.popen("ls -A '" .. dir .. "'"))
+		local names = {}
+		for line in p:lines() do names[#names + 1] = line end
+		p:close()
+		table.sort(names)
+		return table.concat(names, " ")
+	end
+	local function loaded(path)
+		local ctx = fixed_ctx(snapcfg())
+		local ok, msg = ctx:load(path)
+		check(ok, "load " .. path .. ": " .. tostring(msg))
+		return ctx
+	end
+	-- this process's id, as the default name has it (Linux /proc; else not checked)
+	local pid
+	local f = io.open("/proc/self/stat", "r")
+	if f then
+		pid = f:read("*l"):match("^(%d+)")
+		f:close()
+	end
+
+	-- the directory goes away whatever happens in between
+	local ok, err = pcall(function()
+		local m = model(snapcfg())
+		traffic(m, 1, 40)
+		eq(m.ctx:save_for_exporter(dir, "worker-1"), true, "save_for_exporter with a name")
+		eq(listing(), "worker-1.cxms", "the file is NAME.cxms, and no temporary file is left")
+		local back = loaded(dir .. "/worker-1.cxms")
+		eq(back:stats().accepted, 40, "the saved file loads back with its count")
+		eq(back:export(), m.ctx:export(), "and exposes what the saver did")
+		eq(slurp(dir .. "/worker-1.cxms"), m.ctx:snapshot(), "the bytes of a snapshot")
+
+		traffic(m, 41, 10)
+		eq(m.ctx:save_for_exporter(dir .. "//", "worker-1"), true, "again, over the same file")
+		eq(listing(), "worker-1.cxms", "one file per name, replaced")
+		eq(loaded(dir .. "/worker-1.cxms"):stats().accepted, 50, "the later count replaces the earlier")
+
+		eq(m.ctx:save_for_exporter(dir), true, "save_for_exporter with the default name")
+		if pid then
+			eq(listing(), "cxm-" .. pid .. ".cxms worker-1.cxms", "the default name is cxm-<pid>")
+			eq(loaded(dir .. "/cxm-" .. pid .. ".cxms"):stats().accepted, 50, "default name: its count")
+		end
+		eq(m.ctx:save_for_exporter(dir, 7), true, "a number is its decimal text, as for paths")
+		eq(loaded(dir .. "/7.cxms"):stats().accepted, 50, "saved as 7.cxms")
+
+		-- failures: nil, message, code; no file written
+		local before = listing()
+		local ctx = m.ctx
+		fails("INVALID", "an empty dir", ctx.save_for_exporter, ctx, "")
+		fails("INVALID", "an empty name", ctx.save_for_exporter, ctx, dir, "")
+		fails("INVALID", "a name with a /", ctx.save_for_exporter, ctx, dir, "a/b")
+		fails("INVALID", "a name the exporter skips (.x)", ctx.save_for_exporter, ctx, dir, ".hidden")
+		fails("ENCODING", "a dir with a NUL", ctx.save_for_exporter, ctx, dir .. "\0x", "w")
+		fails("ENCODING", "a name with a NUL", ctx.save_for_exporter, ctx, dir, "w\0x")
+		fails("IO", "a missing directory", ctx.save_for_exporter, ctx, dir .. "/missing", "w")
+		local _, msg = ctx:save_for_exporter(dir, "a/b")
+		check(msg:find('"a/b"', 1, true) ~= nil, "the message names the name: " .. tostring(msg))
+		_, msg = ctx:save_for_exporter(dir .. "/missing", "w")
+		check(msg:find(dir .. "/missing/w.cxms", 1, true) ~= nil,
+			"the message names the file: " .. tostring(msg))
+		eq(listing(), before, "failures write nothing")
+		raises("string expected", "save_for_exporter(nil)", ctx.save_for_exporter, ctx)
+		raises("string expected", "save_for_exporter(dir, {})", ctx.save_for_exporter, ctx, dir, {})
+		raises("string expected", "save_for_exporter(dir, false)", ctx.save_for_exporter, ctx, dir, false)
+		local closed = fixed_ctx(snapcfg())
+		closed:close()
+		raises("closed cxm context", "save_for_exporter on a closed context", closed.save_for_exporter,
+			closed, dir)
+	end)
+	for name in listing():gmatch("%S+") do os.remove(dir .. "/" .. name) end
+	eq(listing(), "", "the test's files removed")
+	check(os.remove(dir), "the test's directory removed")
+	if not ok then error(err, 0) end
+end
+
+------------------------------------------------------------------------------
 -- exposition
 ------------------------------------------------------------------------------
 do
