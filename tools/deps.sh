@@ -20,7 +20,9 @@ pkgs=(meson ninja-build pkg-config gcc g++ binutils libcmocka-dev doxygen groff-
       # man pages (groff), the monitoring kit's checker (PyYAML), luarocks,
       # and nginx for the OpenResty recipe (its Lua module is unpacked by
       # tools/test-openresty.sh: it cannot be installed beside luajit)
-      cmake python3-yaml luarocks nginx libnginx-mod-http-ndk curl procps)
+      cmake python3-yaml luarocks nginx libnginx-mod-http-ndk curl procps
+      # the HTML report is checked by rendering it headless
+      chromium)
 pkgs+=("$@")
 
 missing=()

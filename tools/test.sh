@@ -104,11 +104,17 @@ setup release build/release -Doptimization=3 -Ddebug=true
 # here, never a silent skip.
 listed=$(meson test -C build/release --list 2>/dev/null)
 for t in lua-5.1 lua-5.2 lua-5.3 lua-5.4 lua-luajit lua-luajit-sysalloc kamailio-sipp python-abi3 \
-	openresty monitoring-rules man-pages doxygen triggers governor cxm-exporter; do
+	openresty monitoring-rules man-pages doxygen triggers governor cxm-exporter \
+	python-report python-serve example-python-callbacks; do
 	grep -q "/ $t\$" <<<"$listed" ||
 		fail_stage release "test '$t' is not defined: meson did not find what it needs"
 done
 run_tests release -C build/release
+# The HTML report, rendered by a real browser (Debian's chromium, headless):
+# its charts and tables in the DOM, a screenshot that is not blank.
+bash tools/check-report.sh build/release || fail_stage release "tools/check-report.sh failed (see above)"
+summary+=("report: renders in headless chromium")
+passed=$((passed + 1))
 
 echo "== install and pkg-config"
 # What a C programmer does: install, then build against the installed copy
