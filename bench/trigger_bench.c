@@ -20,7 +20,9 @@
  * invited once by a survey with a 7-day cool-down and a cap, and one
  * answer (cxm_survey_should_ask) per customer in a shuffled order, best
  * of R rounds. Budget: <= 200 ns an answer at 1 M customers; and the
- * bytes the governor holds per customer. */
+ * bytes the governor holds per customer.
+ *
+ * Then 1000 metric alerts evaluated at once. Budget: <= 1 ms. */
 #include "benchutil.h"
 
 #include <cxm.h>
@@ -174,6 +176,70 @@ static void governor(size_t g, int rounds)
 	cxm_context_free(ctx);
 }
 
+/* 1000 alerts (LEVEL, 1 h windows over 100 touchpoints x NPS and AHT, half
+ * of them CHANGE against the hour before with a p-value) over an hour of
+ * 100 000 interactions: one cxm_alerts_evaluate, best of rounds. */
+static void alerts(int rounds)
+{
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.clock = fixed_clock;
+	cfg.clock_opaque = (void *)&T;
+	cxm_context *ctx;
+	CHECK(NULL, cxm_context_new(&ctx, &cfg));
+	cxm_id tp[100], nps, aht;
+	char name[32];
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "tp-%d", i);
+		CHECK(ctx, cxm_touchpoint_define(&tp[i], ctx, name, CXM_CHANNEL_PHONE, CXM_NONE, 0));
+	}
+	cxm_metric_def d = {.size = sizeof d};
+	CHECK(ctx, cxm_metric_preset(&d, CXM_PRESET_NPS));
+	CHECK(ctx, cxm_metric_define(&nps, ctx, "nps", &d));
+	CHECK(ctx, cxm_metric_preset(&d, CXM_PRESET_DURATION));
+	CHECK(ctx, cxm_metric_define(&aht, ctx, "aht", &d));
+	uint64_t x = 88172645463325252u;
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		cxm_measure m[2] = {{nps, 0, (double)(x % 11)}, {aht, 0, 30.0 + (double)(x >> 40 & 1023)}};
+		cxm_interaction ix = CXM_INTERACTION_INIT;
+		ix.time_ms = T - 2 * 3600000LL + (int64_t)(x >> 20 & 0xffffff) % (2 * 3600000LL);
+		ix.touchpoint = tp[(x >> 8) % 100];
+		ix.measures = m;
+		ix.n_measures = 2;
+		CHECK(ctx, cxm_feed(ctx, &ix));
+	}
+	for (int i = 0; i < 1000; i++) {
+		cxm_alert_def a = CXM_ALERT_DEF_INIT;
+		a.query.metric = i % 2 ? nps : aht;
+		a.query.scope = CXM_SCOPE_TOUCHPOINT;
+		a.query.id = tp[(i / 2) % 100];
+		a.query.span_ms = 3600000;
+		a.op = i % 2 ? CXM_CMP_LT : CXM_CMP_GT;
+		a.fire = a.clear = i % 2 ? -50 : 900;
+		if (i % 4 >= 2) {
+			a.kind = CXM_ALERT_CHANGE;
+			a.baseline_offset_ms = 3600000;
+			a.max_p_value = 0.05;
+			a.fire = a.clear = i % 2 ? -30 : 300;
+		}
+		snprintf(name, sizeof name, "alert-%d", i);
+		cxm_id id;
+		CHECK(ctx, cxm_alert_define(&id, ctx, name, &a));
+	}
+	double best = 1e30;
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_s();
+		CHECK(ctx, cxm_alerts_evaluate(NULL, ctx, T));
+		double dt = now_s() - t0;
+		if (dt < best)
+			best = dt;
+	}
+	printf("alerts: 1000 (500 LEVEL, 500 CHANGE with a p-value) over 100 touchpoints x NPS, AHT; "
+	       "100 000 interactions in 2 h; best of %d\n", rounds);
+	line("alerts: evaluating 1000 alerts", best * 1e3, "ms", 1, true, "cxm_alerts_evaluate");
+	cxm_context_free(ctx);
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = 2000000, g = 1000000;
@@ -236,5 +302,6 @@ int main(int argc, char **argv)
 		cxm_context_free(s[m].ctx);
 	if (g)
 		governor(g, rounds < 3 ? rounds : 3);
+	alerts(rounds);
 	return bench_summary() ? 1 : 0;
 }

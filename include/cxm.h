@@ -2210,7 +2210,9 @@ CXM_EXPORT cxm_status cxm_trigger_get(cxm_trigger_def *out, int *enabled, const 
 
 /** What produced a ::cxm_event. */
 typedef enum cxm_event_kind {
-	CXM_EVENT_TRIGGER = 1 /**< A trigger matched an accepted interaction. */
+	CXM_EVENT_TRIGGER = 1,        /**< A trigger matched an accepted interaction. */
+	CXM_EVENT_ALERT_FIRING = 2,   /**< An alert started firing (see @ref alerts): @c rule is the alert, @c time_ms the evaluation's instant, @c value what it saw, @c metric its metric; @c touchpoint ::CXM_NONE, @c customer {0, 0}. */
+	CXM_EVENT_ALERT_RESOLVED = 3  /**< A firing alert resolved; fields as for ::CXM_EVENT_ALERT_FIRING. */
 } cxm_event_kind;
 
 /**
@@ -2219,7 +2221,7 @@ typedef enum cxm_event_kind {
  */
 typedef struct cxm_event {
 	size_t size;          /**< Set by the caller in the first element: sizeof(cxm_event). */
-	cxm_event_kind kind;  /**< ::CXM_EVENT_TRIGGER. */
+	cxm_event_kind kind;  /**< What produced it. */
 	cxm_id rule;          /**< The trigger's id. */
 	uint64_t seq;         /**< 0, 1, 2, … over the events the context's triggers matched, queued or dropped: a number missing is an event dropped (with several feeding threads, numbers may come slightly out of order). */
 	uint64_t customer[2]; /**< The customer id's keyed hash (see cxm_customer_hash()); {0, 0} when the interaction had no id. */
@@ -2499,6 +2501,143 @@ typedef enum cxm_survey_event {
  */
 CXM_EXPORT cxm_status cxm_survey_record(cxm_context *ctx, cxm_id survey, const void *id, size_t len,
 					cxm_survey_event what, int64_t time_ms);
+/** @} */
+
+/** @defgroup alerts Metric alerts
+ *
+ * An alert watches one query over a rolling window, evaluated when the
+ * host calls cxm_alerts_evaluate() (from its own timer: the library starts
+ * no thread). A LEVEL alert compares the window's headline value with a
+ * threshold (NPS below 0 over the last hour); a CHANGE alert compares the
+ * window with a baseline window of the same span an offset earlier (the
+ * previous period, the same hour last week) and fires on a difference
+ * beyond a threshold that is also significant (cxm_query_compare()'s
+ * p-value below a level). Each alert is OK, PENDING (its condition holds,
+ * not yet for cxm_alert_def::for_ms) or FIRING; a firing alert resolves
+ * only when the value is back past a separate clear level (hysteresis),
+ * and does not fire again within a cool-down after resolving. Too few
+ * samples (cxm_alert_def::min_samples) leave the state as it was.
+ * Starting to fire and resolving put an event on the context's event queue
+ * (see @ref triggers; ::CXM_EVENT_ALERT_FIRING, ::CXM_EVENT_ALERT_RESOLVED),
+ * and the exposition has `cxm_alert_firing{alert="name"}`.
+ *
+ * Alerts are not in snapshots yet: a loaded context has its program's
+ * alerts, all OK.
+ * @{ */
+
+/** What an alert compares. */
+typedef enum cxm_alert_kind {
+	CXM_ALERT_LEVEL = 0, /**< The window's headline value. */
+	CXM_ALERT_CHANGE = 1 /**< The window's headline value minus the baseline window's. */
+} cxm_alert_kind;
+
+/** An alert. */
+typedef struct cxm_alert_def {
+	size_t size;             /**< sizeof(cxm_alert_def) as the caller knows it. */
+	cxm_query query;         /**< Metric, scope, segment filter and @c span_ms; @c end_ms must be ::CXM_NOW (each evaluation's instant is the end). Not a SUM/COUNT headline for CHANGE with a p-value. */
+	cxm_alert_kind kind;     /**< LEVEL or CHANGE. */
+	cxm_cmp op;              /**< ::CXM_CMP_LT, LE, GT or GE: fires when the value (or change) compares so with @c fire. */
+	double fire;             /**< The firing level. */
+	double clear;            /**< A firing alert resolves when the value no longer compares with this as with @c fire: at or beyond @c fire on the side away from it (≤ fire for GT/GE, ≥ fire for LT/LE). */
+	int64_t baseline_offset_ms; /**< CHANGE: the baseline window ends this much before the window, > 0 (= span_ms: the previous period); LEVEL: 0. */
+	double max_p_value;      /**< CHANGE: also requires the change's p-value below this, in (0, 1]; 0: no test. A p-value that cannot be computed (no variance on either side) is not significant. LEVEL: 0. */
+	uint64_t min_samples;    /**< Fewer samples in the window (or the baseline) leave the state as it is; 0: 1. */
+	int64_t for_ms;          /**< How long the condition must hold before firing (PENDING meanwhile), ≥ 0. */
+	int64_t cooldown_ms;     /**< After resolving, no firing again within this, ≥ 0. */
+	uint64_t reserved[4];    /**< Must be 0. */
+} cxm_alert_def;
+
+/** Initializer: a LEVEL alert (set the query, op, fire and clear). */
+#define CXM_ALERT_DEF_INIT { .size = sizeof(cxm_alert_def), .query = CXM_QUERY_INIT }
+
+/**
+ * Set @p def to ::CXM_ALERT_DEF_INIT.
+ *
+ * @param def  the struct to fill; the caller's.
+ * @param size sizeof(cxm_alert_def) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p def is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ */
+CXM_EXPORT cxm_status cxm_alert_def_init(cxm_alert_def *def, size_t size);
+
+/**
+ * Define an alert. It is OK until evaluated.
+ *
+ * @param out  receives its id (0, 1, …); written only on success.
+ * @param ctx  the context.
+ * @param name its name (the exposition's `alert` label), unique among alerts.
+ * @param def  the alert; copied.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL, or @c kind, @c op or the query's scope is not one of its enum.
+ * @retval CXM_ERR_ENCODING     the name is empty or not clean UTF-8.
+ * @retval CXM_ERR_TOO_LONG     the name is too long.
+ * @retval CXM_ERR_EXISTS       an alert of that name exists.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED, CXM_ERR_UNKNOWN_ID  as cxm_query_run() for the query, or for @c def itself.
+ * @retval CXM_ERR_NOT_FINITE   @c fire or @c clear is not finite.
+ * @retval CXM_ERR_OUT_OF_RANGE the query's span or end, @c clear on the firing side of @c fire, a negative duration, an offset or p-value that does not fit the kind.
+ * @retval CXM_ERR_KIND         a CHANGE with a p-value on a metric cxm_query_compare() cannot test.
+ * @retval CXM_ERR_LIMIT        1024 alerts are defined.
+ * @retval CXM_ERR_NO_MEMORY    nothing defined.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_alert_define(cxm_id *out, cxm_context *ctx, const char *name,
+				       const cxm_alert_def *def);
+
+/**
+ * Evaluate every alert at @p now_ms: run its queries, move its state, and
+ * queue an event for each alert that starts firing or resolves.
+ *
+ * @param changed receives how many alerts changed state; may be NULL.
+ * @param ctx     the context.
+ * @param now_ms  the instant, or ::CXM_NOW for the context's clock.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      @p ctx is NULL.
+ * @retval CXM_ERR_OUT_OF_RANGE @p now_ms is outside 0 … ::CXM_TIME_MAX.
+ * @retval CXM_ERR_NO_MEMORY    a query found no memory: the alerts before it were evaluated, the others keep their state.
+ * Thread-safe: evaluations are serialised with each other; feeds go on.
+ */
+CXM_EXPORT cxm_status cxm_alerts_evaluate(size_t *changed, cxm_context *ctx, int64_t now_ms);
+
+/** An alert's state. */
+typedef enum cxm_alert_state {
+	CXM_ALERT_OK = 0,      /**< Not firing (never evaluated, its condition false, or resolved). */
+	CXM_ALERT_PENDING = 1, /**< Its condition holds, not yet for cxm_alert_def::for_ms. */
+	CXM_ALERT_FIRING = 2   /**< Firing. */
+} cxm_alert_state;
+
+/** cxm_alert_status::flags: the last evaluation had too few samples and left the state as it was. */
+#define CXM_ALERT_INSUFFICIENT 0x1u
+
+/** What an alert is doing. */
+typedef struct cxm_alert_status {
+	size_t size;           /**< Set by the caller: sizeof(cxm_alert_status). */
+	cxm_alert_state state; /**< Its state. */
+	uint32_t flags;        /**< CXM_ALERT_* bits. */
+	int64_t since_ms;      /**< When it entered this state (−1: never evaluated). */
+	int64_t evaluated_ms;  /**< The last evaluation's instant (−1: none). */
+	int64_t resolved_ms;   /**< When it last resolved (−1: never). */
+	double value;          /**< What the last evaluation saw: the value (LEVEL) or the change (CHANGE); NaN when undefined. */
+	double baseline;       /**< CHANGE: the baseline's value; NaN otherwise. */
+	double p_value;        /**< CHANGE: the change's p-value; NaN otherwise. */
+	uint64_t n;            /**< The window's sample size at the last evaluation. */
+	uint64_t fired;        /**< Times it started firing. */
+	uint64_t reserved[4];  /**< 0. */
+} cxm_alert_status;
+
+/**
+ * Read an alert's state.
+ *
+ * @param out   the caller's struct with @c size set; written only on success.
+ * @param ctx   the context.
+ * @param alert the alert's id.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_VERSION     @c out->size too small.
+ * @retval CXM_ERR_UNKNOWN_ID  no such alert.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_alert_status_get(cxm_alert_status *out, cxm_context *ctx, cxm_id alert);
 /** @} */
 
 #ifdef __cplusplus

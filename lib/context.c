@@ -283,6 +283,7 @@ void cxm_context_free(cxm_context *ctx)
 	cxm__journeys_free(ctx);
 	cxm__triggers_free(ctx);
 	cxm__governor_free(ctx);
+	cxm__alerts_free(ctx);
 	cxm__model_free(ctx);
 	pthread_mutex_destroy(&ctx->def_lock);
 	ctx->alloc.free(ctx->alloc.opaque, ctx);

@@ -509,6 +509,12 @@ CXM_INTERNAL void cxm__triggers_match(cxm_context *ctx, const cxm_interaction *i
 				      const uint64_t *hash);
 CXM_INTERNAL void cxm__triggers_stats(const cxm_context *ctx, cxm_stats *s);
 CXM_INTERNAL void cxm__triggers_free(cxm_context *ctx);
+/* The event queue for other producers (alerts): made if need be (under
+ * def_lock; NO_MEMORY with the message), and an event put on it (dropped
+ * and counted when full; nothing without a queue). */
+CXM_INTERNAL cxm_status cxm__events_ready(cxm_context *ctx);
+CXM_INTERNAL void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id rule, int64_t time_ms,
+				  cxm_id metric, double value);
 /* The TRIGGERS section (docs/snapshot.md): the rules, in id order, up to
  * the first that names a definition beyond the counts the MODEL section
  * holds. Read: defined into `into` (a private context with the
@@ -546,6 +552,15 @@ CXM_INTERNAL cxm_status cxm__governor_merge_prepare(cxm_context *dst, cxm_contex
 CXM_INTERNAL void cxm__governor_merge_commit(cxm_context *dst, cxm_context *src,
 					     struct gov_merge *plan);
 CXM_INTERNAL void cxm__governor_merge_abort(cxm_context *dst, struct gov_merge *plan);
+
+/* ---- metric alerts (alerts.c) ------------------------------------------ */
+
+typedef struct alert_mod alert_mod;
+CXM_INTERNAL void cxm__alerts_free(cxm_context *ctx);
+/* The alerts' states into the exposition: for each alert, its name and
+ * whether it fires, through fn. */
+typedef void (*alert_visit_fn)(void *arg, const char *name, bool firing);
+CXM_INTERNAL void cxm__alerts_each(cxm_context *ctx, alert_visit_fn fn, void *arg);
 
 typedef struct model {
 	journey *journeys;
@@ -714,6 +729,7 @@ struct cxm_context {
 	_Atomic(struct trig_mod *) triggers; /* rules and event queue, on the first rule (triggers.c) */
 	_Atomic uint32_t n_triggers;
 	_Atomic(struct gov_mod *) governor; /* surveys and their history, on first use (governor.c) */
+	_Atomic(struct alert_mod *) alerts; /* metric alerts, on the first (alerts.c) */
 	uint32_t max_triggers, event_queue;
 
 	pthread_mutex_t def_lock; /* serialises definitions */

@@ -606,6 +606,21 @@ static void pass(expo *x, enum fam f)
 	}
 }
 
+/* An alert's sample: its name, escaped as a label value. */
+static void alert_sample(void *arg, const char *name, bool firing)
+{
+	expo *x = arg;
+	char esc[2 * 4096 + 1];
+	size_t k = 0;
+	for (const char *p = name; *p && k + 2 < sizeof esc; p++) {
+		if (*p == '\\' || *p == '"')
+			esc[k++] = '\\';
+		esc[k++] = *p;
+	}
+	esc[k] = 0;
+	sample_u64(x, "", "alert", esc, k, firing ? 1 : 0);
+}
+
 static void context_families(expo *x)
 {
 	cxm_context *ctx = x->ctx;
@@ -627,6 +642,11 @@ static void context_families(expo *x)
 		uint64_t n = atomic_load_explicit(&ctx->rejected[st], memory_order_relaxed);
 		const char *r = cxm_strerror(st); /* plain words: nothing to escape */
 		sample_u64(x, "_total", "reason", r, strlen(r), n);
+	}
+	if (atomic_load_explicit(&ctx->alerts, memory_order_acquire)) {
+		family(x, "cxm_alert_firing", "gauge", NULL,
+		       "Whether each of the context's alerts fires (1) or not (0), as of its last evaluation.");
+		cxm__alerts_each(ctx, alert_sample, x);
 	}
 	if (atomic_load_explicit(&ctx->n_triggers, memory_order_acquire)) {
 		cxm_stats s;

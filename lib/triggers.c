@@ -34,7 +34,8 @@ typedef struct ev_cell {
 	uint64_t customer[2];
 	int64_t time_ms;
 	double value;
-	cxm_id rule, touchpoint, metric, item;
+	cxm_id rule, touchpoint, metric;
+	uint32_t item_kind; /* item | kind << 16 */
 } ev_cell;
 
 struct trig_mod {
@@ -239,8 +240,8 @@ static bool in_scope(const cxm_context *ctx, const cxm_trigger_def *d, const cxm
 }
 
 /* Queue one event, or count it dropped when the queue is full. */
-static void put(trig_mod *t, cxm_id rule_id, const cxm_interaction *ix, const uint64_t *hash,
-		const cxm_measure *ms)
+static void put_event(trig_mod *t, cxm_event_kind kind, cxm_id rule_id, const uint64_t *hash,
+		      int64_t time_ms, cxm_id tp, cxm_id metric_id, uint32_t item, double value)
 {
 	const uint64_t mask = t->cap - 1;
 	const uint64_t number = atomic_fetch_add_explicit(&t->matched, 1, memory_order_relaxed);
@@ -264,13 +265,35 @@ static void put(trig_mod *t, cxm_id rule_id, const cxm_interaction *ix, const ui
 	c->number = number;
 	c->customer[0] = hash ? hash[0] : 0;
 	c->customer[1] = hash ? hash[1] : 0;
-	c->time_ms = ix->time_ms;
-	c->value = ms->value;
+	c->time_ms = time_ms;
+	c->value = value;
 	c->rule = rule_id;
-	c->touchpoint = ix->touchpoint;
-	c->metric = ms->metric;
-	c->item = ms->item;
+	c->touchpoint = tp;
+	c->metric = metric_id;
+	c->item_kind = item | (uint32_t)kind << 16;
 	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+}
+
+static void put(trig_mod *t, cxm_id rule_id, const cxm_interaction *ix, const uint64_t *hash,
+		const cxm_measure *ms)
+{
+	put_event(t, CXM_EVENT_TRIGGER, rule_id, hash, ix->time_ms, ix->touchpoint, ms->metric,
+		  ms->item, ms->value);
+}
+
+cxm_status cxm__events_ready(cxm_context *ctx)
+{
+	if (!mod_make(ctx))
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the event queue failed");
+	return CXM_OK;
+}
+
+void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id source, int64_t time_ms,
+		     cxm_id metric_id, double value)
+{
+	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
+	if (t)
+		put_event(t, kind, source, NULL, time_ms, CXM_NONE, metric_id, 0, value);
 }
 
 /* Whether rule d matched a measure of ix before its j-th: a rule matches
@@ -344,7 +367,7 @@ cxm_status cxm_events_poll(cxm_event *out, size_t cap, size_t *n_out, cxm_contex
 		cxm_event e;
 		memset(&e, 0, sizeof e);
 		e.size = stride;
-		e.kind = CXM_EVENT_TRIGGER;
+		e.kind = (cxm_event_kind)(c->item_kind >> 16);
 		e.rule = c->rule;
 		e.seq = c->number;
 		e.customer[0] = c->customer[0];
@@ -352,7 +375,7 @@ cxm_status cxm_events_poll(cxm_event *out, size_t cap, size_t *n_out, cxm_contex
 		e.time_ms = c->time_ms;
 		e.touchpoint = c->touchpoint;
 		e.metric = c->metric;
-		e.item = c->item;
+		e.item = c->item_kind & 0xffff;
 		e.value = c->value;
 		/* the cell is the producers' again, one lap on */
 		atomic_store_explicit(&c->seq, pos + mask + 1, memory_order_release);

@@ -546,6 +546,32 @@ static void governor(void **state)
 	world_free(&w);
 }
 
+/* An alert: its module, the event queue its transitions go on, its name;
+ * nothing is left of a definition that failed. */
+static cxm_status op_alert(cxm_context *ctx, void *arg)
+{
+	ids *x = arg;
+	cxm_alert_def d = CXM_ALERT_DEF_INIT;
+	d.query.metric = x->nps;
+	d.query.span_ms = 3600000;
+	d.op = CXM_CMP_LT;
+	cxm_id id;
+	return cxm_alert_define(&id, ctx, "nps below 0", &d);
+}
+
+static void alerts(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	assert_true(fail_until_done(&w, "cxm_alert_define", op_alert, &x, 0, true) > 3);
+	size_t changed;
+	assert_int_equal(cxm_alerts_evaluate(&changed, w.ctx, T0), CXM_OK);
+	world_free(&w);
+}
+
 /* Counts, series, customers, results and the allocator's books. */
 static void feed_new_series(void **state)
 {
@@ -777,6 +803,7 @@ int main(void)
 		cmocka_unit_test(queries),
 		cmocka_unit_test(triggers),
 		cmocka_unit_test(governor),
+		cmocka_unit_test(alerts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,322 @@
+/* Metric alerts: queries over rolling windows, evaluated on demand.
+ *
+ * Alerts are appended under the definition lock into a table made with
+ * the first of them; their state is read and written under the module's
+ * own lock, which an evaluation holds throughout (evaluations are
+ * serialised, and a status read never sees half a transition). The
+ * queries run through the public query functions, which lock one shard at
+ * a time: feeds go on while alerts are evaluated. */
+#include "cxm_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define ALERTS_MAX 1024u
+
+typedef struct alert {
+	char *name;
+	cxm_alert_def def;
+	cxm_alert_status st;
+} alert;
+
+struct alert_mod {
+	pthread_mutex_t lock;
+	_Atomic uint32_t n;
+	alert a[ALERTS_MAX];
+};
+
+void cxm__alerts_free(cxm_context *ctx)
+{
+	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
+	if (!m)
+		return;
+	for (uint32_t i = 0; i < atomic_load(&m->n); i++)
+		cxm__strfree(ctx, m->a[i].name);
+	pthread_mutex_destroy(&m->lock);
+	cxm__free(ctx, m, sizeof *m);
+	atomic_store_explicit(&ctx->alerts, NULL, memory_order_release);
+}
+
+cxm_status cxm_alert_def_init(cxm_alert_def *def, size_t size)
+{
+	cxm_status st = cxm__init_struct(def, size, sizeof(cxm_alert_def), "cxm_alert_def", "def");
+	if (st)
+		return st;
+	def->query.size = sizeof def->query;
+	def->query.segment = CXM_NONE;
+	def->query.end_ms = CXM_NOW;
+	return CXM_OK;
+}
+
+/* Whether x compares with level as op says (LT, LE, GT, GE). */
+static bool holds(cxm_cmp op, double x, double level)
+{
+	switch (op) {
+	case CXM_CMP_LT: return x < level;
+	case CXM_CMP_LE: return x <= level;
+	case CXM_CMP_GT: return x > level;
+	case CXM_CMP_GE: return x >= level;
+	default: return false;
+	}
+}
+
+static cxm_status check_def(cxm_context *ctx, const cxm_alert_def *d)
+{
+	cxm_status st = cxm__check_struct(ctx, d, sizeof(cxm_alert_def), sizeof(cxm_alert_def),
+					  "cxm_alert_def");
+	if (st)
+		return st;
+	if (d->reserved[0] || d->reserved[1] || d->reserved[2] || d->reserved[3])
+		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_alert_def.reserved must be zero");
+	if (d->kind != CXM_ALERT_LEVEL && d->kind != CXM_ALERT_CHANGE)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "kind %d is not a cxm_alert_kind", (int)d->kind);
+	if (d->op != CXM_CMP_LT && d->op != CXM_CMP_LE && d->op != CXM_CMP_GT && d->op != CXM_CMP_GE)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d: an alert compares with <, <=, > or >=",
+				 (int)d->op);
+	if (!isfinite(d->fire) || !isfinite(d->clear))
+		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "fire and clear must be finite");
+	const bool up = d->op == CXM_CMP_GT || d->op == CXM_CMP_GE;
+	if (up ? d->clear > d->fire : d->clear < d->fire)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "clear %s is on the firing side of fire %s: it must be %s it",
+				 cxm__num(d->clear).s, cxm__num(d->fire).s, up ? "at or below" : "at or above");
+	if (d->for_ms < 0 || d->for_ms > CXM_TIME_MAX || d->cooldown_ms < 0 || d->cooldown_ms > CXM_TIME_MAX)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "for_ms and cooldown_ms must be in 0 .. CXM_TIME_MAX");
+	if (d->query.end_ms != CXM_NOW)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "the query's end_ms must be CXM_NOW: each evaluation's instant ends it");
+	if (d->kind == CXM_ALERT_LEVEL && (d->baseline_offset_ms || d->max_p_value))
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "a LEVEL alert has no baseline_offset_ms or max_p_value");
+	if (d->kind == CXM_ALERT_CHANGE &&
+	    (d->baseline_offset_ms <= 0 || d->baseline_offset_ms > CXM_TIME_MAX))
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "a CHANGE alert needs baseline_offset_ms in 1 .. CXM_TIME_MAX");
+	if (isnan(d->max_p_value) || d->max_p_value < 0 || d->max_p_value > 1)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "max_p_value must be in [0, 1]");
+	/* the query as it will run: every check of cxm_query_run, at once */
+	cxm_result r;
+	memset(&r, 0, sizeof r);
+	r.size = sizeof r;
+	if ((st = cxm_query_run(&r, ctx, &d->query)))
+		return st;
+	if (d->kind == CXM_ALERT_CHANGE && d->max_p_value > 0) {
+		cxm_comparison c;
+		memset(&c, 0, sizeof c);
+		c.size = sizeof c;
+		if ((st = cxm_query_compare(&c, ctx, &d->query, &d->query)))
+			return st;
+	}
+	return CXM_OK;
+}
+
+cxm_status cxm_alert_define(cxm_id *out, cxm_context *ctx, const char *name, const cxm_alert_def *def)
+{
+	if (!out || !ctx || !def)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "def");
+	cxm_status st = cxm__check_name(ctx, name, "alert");
+	if (st || (st = check_def(ctx, def)))
+		return st;
+	pthread_mutex_lock(&ctx->def_lock);
+	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
+	const bool fresh = !m;
+	if (fresh && (m = cxm__calloc(ctx, 1, sizeof *m)))
+		cxm__mutex_init(&m->lock);
+	if (!m) {
+		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the alerts failed");
+		goto out;
+	}
+	uint32_t n = atomic_load_explicit(&m->n, memory_order_relaxed);
+	for (uint32_t i = 0; i < n && !st; i++)
+		if (!strcmp(m->a[i].name, name))
+			st = cxm__fail(ctx, CXM_ERR_EXISTS, "alert '%s' is defined already", name);
+	if (!st && n >= ALERTS_MAX)
+		st = cxm__fail(ctx, CXM_ERR_LIMIT, "%u alerts are defined", ALERTS_MAX);
+	/* transitions go on the event queue: made last, where a failure can
+	 * still refuse the definition and nothing else can fail after it */
+	alert *a = &m->a[n];
+	if (!st && !(a->name = cxm__strdup(ctx, name)))
+		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating alert '%s' failed", name);
+	else if (!st && (st = cxm__events_ready(ctx))) {
+		cxm__strfree(ctx, a->name);
+		a->name = NULL;
+	}
+	if (st) {
+		if (fresh) {
+			pthread_mutex_destroy(&m->lock);
+			cxm__free(ctx, m, sizeof *m);
+		}
+		goto out;
+	}
+	a->def = *def;
+	a->def.size = sizeof a->def;
+	memset(&a->st, 0, sizeof a->st);
+	a->st.size = sizeof a->st;
+	a->st.since_ms = a->st.evaluated_ms = a->st.resolved_ms = -1;
+	a->st.value = a->st.baseline = a->st.p_value = NAN;
+	if (fresh)
+		atomic_store_explicit(&ctx->alerts, m, memory_order_release);
+	atomic_store_explicit(&m->n, n + 1, memory_order_release);
+	*out = n;
+out:
+	pthread_mutex_unlock(&ctx->def_lock);
+	return st;
+}
+
+/* One alert at now (module locked): its new state; true if it changed. */
+static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, bool *changed)
+{
+	const cxm_alert_def *d = &a->def;
+	cxm_alert_status *s = &a->st;
+	const uint64_t least = d->min_samples ? d->min_samples : 1;
+	cxm_query q = d->query;
+	q.end_ms = now;
+	double x, base = NAN, p = NAN;
+	uint64_t n;
+	bool enough;
+	cxm_status st;
+	if (d->kind == CXM_ALERT_LEVEL) {
+		cxm_result r;
+		memset(&r, 0, sizeof r);
+		r.size = sizeof r;
+		if ((st = cxm_query_run(&r, ctx, &q)))
+			return st;
+		x = r.value;
+		n = r.n;
+		enough = n >= least && !isnan(x);
+	} else {
+		cxm_query b = q;
+		b.end_ms = now - d->baseline_offset_ms;
+		cxm_comparison c;
+		memset(&c, 0, sizeof c);
+		c.size = sizeof c;
+		if (b.end_ms < 0) {
+			x = NAN;
+			n = 0;
+			enough = false;
+		} else if ((st = cxm_query_compare(&c, ctx, &b, &q))) {
+			if (st != CXM_ERR_KIND)
+				return st;
+			/* a SUM or COUNT headline: no test, the difference of two runs */
+			cxm_result ra, rb;
+			memset(&ra, 0, sizeof ra);
+			memset(&rb, 0, sizeof rb);
+			ra.size = rb.size = sizeof ra;
+			if ((st = cxm_query_run(&rb, ctx, &b)) || (st = cxm_query_run(&ra, ctx, &q)))
+				return st;
+			x = ra.value - rb.value;
+			base = rb.value;
+			n = ra.n;
+			enough = ra.n >= least && rb.n >= least && !isnan(x);
+		} else {
+			x = c.difference;
+			base = c.a;
+			p = c.p_value;
+			n = c.n_b;
+			enough = c.n_a >= least && c.n_b >= least && !isnan(x);
+		}
+	}
+	s->evaluated_ms = now;
+	s->value = x;
+	s->baseline = base;
+	s->p_value = p;
+	s->n = n;
+	if (!enough) {
+		s->flags |= CXM_ALERT_INSUFFICIENT;
+		if (s->since_ms < 0) /* evaluated: OK since now */
+			s->since_ms = now;
+		return CXM_OK;
+	}
+	s->flags &= ~CXM_ALERT_INSUFFICIENT;
+	const bool active = holds(d->op, x, d->fire) &&
+			    (d->kind == CXM_ALERT_LEVEL || d->max_p_value == 0 || p < d->max_p_value);
+	const cxm_alert_state was = s->state;
+	switch (s->state) {
+	case CXM_ALERT_OK:
+		if (!active || (s->resolved_ms >= 0 && now - s->resolved_ms < d->cooldown_ms))
+			break;
+		s->state = d->for_ms ? CXM_ALERT_PENDING : CXM_ALERT_FIRING;
+		break;
+	case CXM_ALERT_PENDING:
+		if (!active)
+			s->state = CXM_ALERT_OK;
+		else if (now - s->since_ms >= d->for_ms)
+			s->state = CXM_ALERT_FIRING;
+		break;
+	case CXM_ALERT_FIRING:
+		if (!holds(d->op, x, d->clear)) {
+			s->state = CXM_ALERT_OK;
+			s->resolved_ms = now;
+			cxm__events_put(ctx, CXM_EVENT_ALERT_RESOLVED, id, now, d->query.metric, x);
+		}
+		break;
+	}
+	if (s->state == was) {
+		if (s->since_ms < 0) /* first evaluation: OK since now */
+			s->since_ms = now;
+		return CXM_OK;
+	}
+	s->since_ms = now;
+	*changed = true;
+	if (s->state == CXM_ALERT_FIRING) {
+		s->fired++;
+		cxm__events_put(ctx, CXM_EVENT_ALERT_FIRING, id, now, d->query.metric, x);
+	}
+	return CXM_OK;
+}
+
+cxm_status cxm_alerts_evaluate(size_t *changed, cxm_context *ctx, int64_t now_ms)
+{
+	if (!ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
+	if (now_ms == CXM_NOW)
+		now_ms = cxm__now(ctx);
+	if (now_ms < 0 || now_ms > CXM_TIME_MAX)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "now %lld ms is outside 0 .. CXM_TIME_MAX",
+				 (long long)now_ms);
+	size_t moved = 0;
+	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
+	cxm_status st = CXM_OK;
+	if (m) {
+		pthread_mutex_lock(&m->lock);
+		uint32_t n = atomic_load_explicit(&m->n, memory_order_acquire);
+		for (uint32_t i = 0; i < n && !st; i++) {
+			bool c = false;
+			st = evaluate(ctx, i, &m->a[i], now_ms, &c);
+			moved += c;
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	if (changed)
+		*changed = moved;
+	return st;
+}
+
+cxm_status cxm_alert_status_get(cxm_alert_status *out, cxm_context *ctx, cxm_id id)
+{
+	if (!out || !ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
+	cxm_status st = cxm__check_out(ctx, out, sizeof(cxm_alert_status), "cxm_alert_status");
+	if (st)
+		return st;
+	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
+	if (!m || id >= atomic_load_explicit(&m->n, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "alert %u is not defined", id);
+	pthread_mutex_lock(&m->lock);
+	cxm_alert_status s = m->a[id].st;
+	pthread_mutex_unlock(&m->lock);
+	cxm__put_out(out, &s, sizeof s);
+	return CXM_OK;
+}
+
+void cxm__alerts_each(cxm_context *ctx, alert_visit_fn fn, void *arg)
+{
+	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	uint32_t n = atomic_load_explicit(&m->n, memory_order_acquire);
+	for (uint32_t i = 0; i < n; i++)
+		fn(arg, m->a[i].name, m->a[i].st.state == CXM_ALERT_FIRING);
+	pthread_mutex_unlock(&m->lock);
+}

@@ -1,0 +1,323 @@
+/* Metric alerts: hand-worked timelines for a LEVEL alert (too few
+ * samples, pending for its for_ms, firing, hysteresis, resolving, the
+ * cool-down) and a CHANGE alert (significant and not), their events on
+ * the queue, the exposition's cxm_alert_firing, and every bad argument. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct fx {
+	test_clock clk;
+	cxm_context *ctx;
+	cxm_id agent, nps;
+} fx;
+
+static void fx_make(fx *f)
+{
+	memset(f, 0, sizeof *f);
+	f->clk.now = T0;
+	f->ctx = test_ctx(&f->clk);
+	assert_int_equal(cxm_touchpoint_define(&f->agent, f->ctx, "agent", CXM_CHANNEL_PHONE, CXM_NONE, 0),
+			 CXM_OK);
+	cxm_metric_def d = {.size = sizeof d};
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
+	assert_int_equal(cxm_metric_define(&f->nps, f->ctx, "nps", &d), CXM_OK);
+}
+
+/* n answers v at time t (the clock follows). */
+static void answers(fx *f, int n, double v, int64_t t)
+{
+	if (t > f->clk.now)
+		f->clk.now = t;
+	for (int i = 0; i < n; i++)
+		assert_int_equal(feed1(f->ctx, t, f->agent, f->nps, v), CXM_OK);
+}
+
+static cxm_alert_status status(fx *f, cxm_id a)
+{
+	cxm_alert_status s;
+	memset(&s, 0, sizeof s);
+	s.size = sizeof s;
+	assert_int_equal(cxm_alert_status_get(&s, f->ctx, a), CXM_OK);
+	return s;
+}
+
+static size_t eval(fx *f, int64_t t)
+{
+	if (t > f->clk.now)
+		f->clk.now = t;
+	size_t changed = 99;
+	cxm_status st = cxm_alerts_evaluate(&changed, f->ctx, t);
+	if (st)
+		fail_msg("evaluate: %s: %s", cxm_strerror(st), cxm_errmsg(f->ctx));
+	return changed;
+}
+
+static size_t events(fx *f, cxm_event *ev, size_t cap)
+{
+	ev[0].size = sizeof ev[0];
+	size_t n = 0;
+	assert_int_equal(cxm_events_poll(ev, cap, &n, f->ctx), CXM_OK);
+	return n;
+}
+
+/* NPS of the agent over the last hour below 0, for 10 minutes, resolving
+ * only at 10 or more, not firing again within 30 minutes, with 5 answers
+ * at least. */
+static void test_level(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	cxm_alert_def d = CXM_ALERT_DEF_INIT;
+	d.query.metric = f.nps;
+	d.query.scope = CXM_SCOPE_TOUCHPOINT;
+	d.query.id = f.agent;
+	d.query.span_ms = HOUR;
+	d.op = CXM_CMP_LT;
+	d.fire = 0;
+	d.clear = 10;
+	d.min_samples = 5;
+	d.for_ms = 10 * MIN;
+	d.cooldown_ms = 30 * MIN;
+	cxm_id a = 99;
+	assert_int_equal(cxm_alert_define(&a, f.ctx, "nps \"low\"", &d), CXM_OK);
+	assert_int_equal(a, 0);
+	cxm_alert_status s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_OK);
+	assert_int_equal(s.since_ms, -1);
+	assert_int_equal(s.evaluated_ms, -1);
+
+	cxm_event ev[8];
+	assert_int_equal(eval(&f, T0), 0); /* nothing yet: too few */
+	s = status(&f, a);
+	assert_true(s.flags & CXM_ALERT_INSUFFICIENT);
+	assert_int_equal(s.since_ms, T0);
+	answers(&f, 4, 0, T0 + MIN);
+	assert_int_equal(eval(&f, T0 + 2 * MIN), 0); /* 4 < 5 */
+	assert_true(status(&f, a).flags & CXM_ALERT_INSUFFICIENT);
+	answers(&f, 2, 0, T0 + 3 * MIN); /* 6 detractors: NPS -100 */
+	assert_int_equal(eval(&f, T0 + 10 * MIN), 1);
+	s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_PENDING);
+	assert_int_equal(s.since_ms, T0 + 10 * MIN);
+	assert_false(s.flags & CXM_ALERT_INSUFFICIENT);
+	assert_double_equal(s.value, -100, 1e-9);
+	assert_int_equal(s.n, 6);
+	assert_int_equal(eval(&f, T0 + 19 * MIN), 0); /* 9 of its 10 minutes */
+	assert_int_equal(status(&f, a).state, CXM_ALERT_PENDING);
+	assert_int_equal(events(&f, ev, 8), 0);
+	assert_int_equal(eval(&f, T0 + 20 * MIN), 1);
+	s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_FIRING);
+	assert_int_equal(s.since_ms, T0 + 20 * MIN);
+	assert_int_equal(s.fired, 1);
+	assert_int_equal(events(&f, ev, 8), 1);
+	assert_int_equal(ev[0].kind, CXM_EVENT_ALERT_FIRING);
+	assert_int_equal(ev[0].rule, a);
+	assert_int_equal(ev[0].time_ms, T0 + 20 * MIN);
+	assert_int_equal(ev[0].metric, f.nps);
+	assert_int_equal(ev[0].touchpoint, CXM_NONE);
+	assert_double_equal(ev[0].value, -100, 1e-9);
+
+	/* the exposition says so, the name escaped */
+	char text[16384];
+	size_t len;
+	cxm_export_options eo;
+	assert_int_equal(cxm_export_options_init(&eo, sizeof eo), CXM_OK);
+	assert_int_equal(cxm_export_text(&len, f.ctx, &eo, text, sizeof text), CXM_OK);
+	assert_non_null(strstr(text, "\ncxm_alert_firing{alert=\"nps \\\"low\\\"\"} 1\n"));
+
+	/* 7 promoters: NPS +7.7, above 0 but below the clear level 10: firing */
+	answers(&f, 7, 10, T0 + 21 * MIN);
+	assert_int_equal(eval(&f, T0 + 25 * MIN), 0);
+	s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_FIRING);
+	assert_double_equal(s.value, 100.0 / 13, 1e-9);
+	/* 3 more: NPS +25, resolved */
+	answers(&f, 3, 9, T0 + 26 * MIN);
+	assert_int_equal(eval(&f, T0 + 30 * MIN), 1);
+	s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_OK);
+	assert_int_equal(s.resolved_ms, T0 + 30 * MIN);
+	assert_int_equal(events(&f, ev, 8), 1);
+	assert_int_equal(ev[0].kind, CXM_EVENT_ALERT_RESOLVED);
+	assert_double_equal(ev[0].value, 25, 1e-9);
+	assert_int_equal(cxm_export_text(&len, f.ctx, &eo, text, sizeof text), CXM_OK);
+	assert_non_null(strstr(text, "\ncxm_alert_firing{alert=\"nps \\\"low\\\"\"} 0\n"));
+
+	/* 30 detractors: the condition holds again, but within the cool-down */
+	answers(&f, 30, 3, T0 + 31 * MIN);
+	assert_int_equal(eval(&f, T0 + 40 * MIN), 0);
+	assert_int_equal(status(&f, a).state, CXM_ALERT_OK);
+	assert_int_equal(eval(&f, T0 + 59 * MIN + 59999), 0); /* 29:59.999 after resolving */
+	assert_int_equal(status(&f, a).state, CXM_ALERT_OK);
+	assert_int_equal(eval(&f, T0 + 60 * MIN), 1); /* 30 min: pending again */
+	assert_int_equal(status(&f, a).state, CXM_ALERT_PENDING);
+	assert_int_equal(eval(&f, T0 + 70 * MIN), 1);
+	s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_FIRING);
+	assert_int_equal(s.fired, 2);
+	/* the window (T0 + 10 min, T0 + 70 min]: 30 + 0 detractors of 40 */
+	assert_double_equal(s.value, (10.0 - 30.0) / 40 * 100, 1e-9);
+	cxm_context_free(f.ctx);
+}
+
+/* NPS down more than 20 points against the hour before, significant at
+ * 5 %; and the same drop on 3 answers a side, not significant. */
+static void test_change(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	cxm_alert_def d = CXM_ALERT_DEF_INIT;
+	d.kind = CXM_ALERT_CHANGE;
+	d.query.metric = f.nps;
+	d.query.span_ms = HOUR;
+	d.baseline_offset_ms = HOUR;
+	d.op = CXM_CMP_LT;
+	d.fire = -20;
+	d.clear = -10;
+	d.max_p_value = 0.05;
+	d.min_samples = 3;
+	cxm_id a;
+	assert_int_equal(cxm_alert_define(&a, f.ctx, "nps drop", &d), CXM_OK);
+	/* hour 1: 2 promoters, 1 passive (+66.7); hour 2: 1 promoter, 2 detractors (-33.3) */
+	answers(&f, 2, 10, T0 + 10 * MIN);
+	answers(&f, 1, 8, T0 + 11 * MIN);
+	answers(&f, 1, 10, T0 + HOUR + 10 * MIN);
+	answers(&f, 2, 1, T0 + HOUR + 11 * MIN);
+	eval(&f, T0 + 2 * HOUR - 1);
+	cxm_alert_status s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_OK); /* -100 points, but p >= 0.05 */
+	assert_double_equal(s.value, -100, 1e-9);
+	assert_double_equal(s.baseline, 200.0 / 3, 1e-9);
+	assert_true(s.p_value >= 0.05);
+	/* hour 3: 40 answers, 10 promoters and 30 detractors against hour 2's
+	 * + the same again: baseline (hour 2) -33.3 → a drop of 16.7: no */
+	answers(&f, 10, 10, T0 + 2 * HOUR + 5 * MIN);
+	answers(&f, 30, 0, T0 + 2 * HOUR + 6 * MIN);
+	eval(&f, T0 + 3 * HOUR - 1);
+	s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_OK);
+	assert_double_equal(s.value, -50 - (-100.0 / 3), 1e-9);
+	/* hour 4: 35 promoters, 5 detractors (+75); hour 5 the other way
+	 * round (-75): -150, p tiny */
+	answers(&f, 35, 10, T0 + 3 * HOUR + 5 * MIN);
+	answers(&f, 5, 0, T0 + 3 * HOUR + 6 * MIN);
+	answers(&f, 5, 10, T0 + 4 * HOUR + 5 * MIN);
+	answers(&f, 35, 0, T0 + 4 * HOUR + 6 * MIN);
+	assert_int_equal(eval(&f, T0 + 5 * HOUR - 1), 1);
+	s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_FIRING);
+	assert_double_equal(s.value, -150, 1e-9);
+	assert_double_equal(s.baseline, 75, 1e-9);
+	assert_true(s.p_value < 0.001);
+	assert_int_equal(s.n, 40);
+	cxm_event ev[4];
+	assert_int_equal(events(&f, ev, 4), 1);
+	assert_int_equal(ev[0].kind, CXM_EVENT_ALERT_FIRING);
+	/* hour 6 like hour 5: change 0, past the clear level: resolved */
+	answers(&f, 5, 10, T0 + 5 * HOUR + 5 * MIN);
+	answers(&f, 35, 0, T0 + 5 * HOUR + 6 * MIN);
+	assert_int_equal(eval(&f, T0 + 6 * HOUR - 1), 1);
+	assert_int_equal(status(&f, a).state, CXM_ALERT_OK);
+	cxm_context_free(f.ctx);
+}
+
+static void test_bad_arguments(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	cxm_context *c = f.ctx;
+	cxm_alert_def d;
+	assert_int_equal(cxm_alert_def_init(NULL, sizeof d), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alert_def_init(&d, 8), CXM_ERR_VERSION);
+	assert_int_equal(cxm_alert_def_init(&d, sizeof d), CXM_OK);
+	assert_int_equal(d.query.end_ms, CXM_NOW);
+	assert_int_equal(d.query.segment, CXM_NONE);
+	d.query.metric = f.nps;
+	d.query.span_ms = HOUR;
+	d.op = CXM_CMP_LT;
+	cxm_id out = 77;
+	assert_int_equal(cxm_alert_define(NULL, c, "a", &d), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alert_define(&out, NULL, "a", &d), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alert_define(&out, c, "a", NULL), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alert_define(&out, c, NULL, &d), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alert_define(&out, c, "", &d), CXM_ERR_ENCODING);
+	size_t nb = 0;
+#define BAD(code, stmt)                                                                            \
+	do {                                                                                       \
+		cxm_alert_def b = d;                                                               \
+		stmt;                                                                              \
+		cxm_status st_ = cxm_alert_define(&out, c, "bad", &b);                             \
+		if (st_ != (code))                                                                 \
+			fail_msg("%s: %s, expected %s", #stmt, cxm_strerror(st_), cxm_strerror(code)); \
+		assert_int_equal(out, 77);                                                         \
+		nb++;                                                                              \
+	} while (0)
+	BAD(CXM_ERR_VERSION, b.size = 16);
+	BAD(CXM_ERR_UNSUPPORTED, b.reserved[3] = 1);
+	BAD(CXM_ERR_INVALID, b.kind = (cxm_alert_kind)2);
+	BAD(CXM_ERR_INVALID, b.op = CXM_CMP_EQ);
+	BAD(CXM_ERR_INVALID, b.op = (cxm_cmp)9);
+	BAD(CXM_ERR_NOT_FINITE, b.fire = NAN);
+	BAD(CXM_ERR_NOT_FINITE, b.clear = INFINITY);
+	BAD(CXM_ERR_OUT_OF_RANGE, b.clear = -1); /* LT: clear must be >= fire */
+	BAD(CXM_ERR_OUT_OF_RANGE, (b.op = CXM_CMP_GT, b.clear = 1));
+	BAD(CXM_ERR_OUT_OF_RANGE, b.for_ms = -1);
+	BAD(CXM_ERR_OUT_OF_RANGE, b.cooldown_ms = -1);
+	BAD(CXM_ERR_OUT_OF_RANGE, b.query.end_ms = T0);
+	BAD(CXM_ERR_OUT_OF_RANGE, b.baseline_offset_ms = HOUR);
+	BAD(CXM_ERR_OUT_OF_RANGE, b.max_p_value = 0.05);
+	BAD(CXM_ERR_OUT_OF_RANGE, b.kind = CXM_ALERT_CHANGE);
+	BAD(CXM_ERR_OUT_OF_RANGE, (b.kind = CXM_ALERT_CHANGE, b.baseline_offset_ms = HOUR, b.max_p_value = 2));
+	BAD(CXM_ERR_UNKNOWN_ID, b.query.metric = 9);
+	BAD(CXM_ERR_UNKNOWN_ID, (b.query.scope = CXM_SCOPE_TOUCHPOINT, b.query.id = 9));
+	BAD(CXM_ERR_OUT_OF_RANGE, b.query.span_ms = 0);
+	BAD(CXM_ERR_UNSUPPORTED, b.query.reserved[0] = 1);
+	assert_int_equal(nb, 20);
+#undef BAD
+	assert_int_equal(cxm_alert_define(&out, c, "ok", &d), CXM_OK);
+	assert_int_equal(out, 0);
+	out = 77;
+	assert_int_equal(cxm_alert_define(&out, c, "ok", &d), CXM_ERR_EXISTS);
+	assert_int_equal(out, 77);
+
+	size_t changed = 5;
+	assert_int_equal(cxm_alerts_evaluate(&changed, NULL, T0), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alerts_evaluate(&changed, c, -1), CXM_ERR_OUT_OF_RANGE);
+	assert_int_equal(cxm_alerts_evaluate(&changed, c, CXM_TIME_MAX + 1), CXM_ERR_OUT_OF_RANGE);
+	assert_int_equal(changed, 5);
+	assert_int_equal(cxm_alerts_evaluate(NULL, c, CXM_NOW), CXM_OK); /* the clock's now */
+
+	cxm_alert_status s = {.size = sizeof s};
+	assert_int_equal(cxm_alert_status_get(NULL, c, 0), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alert_status_get(&s, NULL, 0), CXM_ERR_INVALID);
+	assert_int_equal(cxm_alert_status_get(&s, c, 1), CXM_ERR_UNKNOWN_ID);
+	s.size = 8;
+	assert_int_equal(cxm_alert_status_get(&s, c, 0), CXM_ERR_VERSION);
+
+	/* a context without alerts evaluates nothing */
+	test_clock clk = {T0};
+	cxm_context *e = test_ctx(&clk);
+	changed = 5;
+	assert_int_equal(cxm_alerts_evaluate(&changed, e, T0), CXM_OK);
+	assert_int_equal(changed, 0);
+	s.size = sizeof s;
+	assert_int_equal(cxm_alert_status_get(&s, e, 0), CXM_ERR_UNKNOWN_ID);
+	cxm_context_free(e);
+	cxm_context_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_level),
+		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_bad_arguments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
