@@ -4,6 +4,8 @@
  * the queue, the exposition's cxm_alert_firing, and every bad argument. */
 #include "testutil.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -226,6 +228,79 @@ static void test_change(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* Evaluations from two threads while two others feed and two read
+ * statuses and poll (suite stress: ThreadSanitizer finds no race). */
+typedef struct tshared {
+	fx *f;
+	_Atomic int feeding;
+} tshared;
+
+static void *t_feed(void *p)
+{
+	tshared *sh = p;
+	for (int i = 0; i < 3000; i++) {
+		int64_t t = T0 + (int64_t)(i / 50) * MIN;
+		if (feed1(sh->f->ctx, t, sh->f->agent, sh->f->nps, (i / 300) % 2 ? 10 : 0))
+			fail_msg("feed");
+	}
+	atomic_fetch_sub(&sh->feeding, 1);
+	return NULL;
+}
+
+static void *t_eval(void *p)
+{
+	tshared *sh = p;
+	for (int64_t k = 0; atomic_load(&sh->feeding) > 0; k++) {
+		size_t c;
+		if (cxm_alerts_evaluate(&c, sh->f->ctx, T0 + HOUR + (k % 60) * MIN))
+			fail_msg("evaluate");
+	}
+	return NULL;
+}
+
+static void *t_read(void *p)
+{
+	tshared *sh = p;
+	cxm_event ev[16];
+	ev[0].size = sizeof ev[0];
+	while (atomic_load(&sh->feeding) > 0) {
+		cxm_alert_status s = {.size = sizeof s};
+		if (cxm_alert_status_get(&s, sh->f->ctx, 0))
+			fail_msg("status");
+		size_t n;
+		if (cxm_events_poll(ev, 16, &n, sh->f->ctx))
+			fail_msg("poll");
+	}
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	f.clk.now = T0 + 2 * HOUR;
+	cxm_alert_def d = CXM_ALERT_DEF_INIT;
+	d.query.metric = f.nps;
+	d.query.span_ms = HOUR;
+	d.op = CXM_CMP_LT;
+	d.fire = 0;
+	d.clear = 20;
+	cxm_id a;
+	assert_int_equal(cxm_alert_define(&a, f.ctx, "threads", &d), CXM_OK);
+	tshared sh = {&f};
+	atomic_init(&sh.feeding, 2);
+	pthread_t th[6];
+	void *(*fn[6])(void *) = {t_feed, t_feed, t_eval, t_eval, t_read, t_read};
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, fn[i], &sh), 0);
+	for (int i = 0; i < 6; i++)
+		pthread_join(th[i], NULL);
+	cxm_alert_status s = status(&f, a);
+	assert_true(s.state == CXM_ALERT_OK || s.state == CXM_ALERT_PENDING || s.state == CXM_ALERT_FIRING);
+	cxm_context_free(f.ctx);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -317,6 +392,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
