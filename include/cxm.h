@@ -2521,8 +2521,9 @@ CXM_EXPORT cxm_status cxm_survey_record(cxm_context *ctx, cxm_id survey, const v
  * (see @ref triggers; ::CXM_EVENT_ALERT_FIRING, ::CXM_EVENT_ALERT_RESOLVED),
  * and the exposition has `cxm_alert_firing{alert="name"}`.
  *
- * Alerts are not in snapshots yet: a loaded context has its program's
- * alerts, all OK.
+ * A snapshot carries the alerts and their states: a load brings them back
+ * (an alert firing when saved still fires, and resolves by the next
+ * evaluations); a merge keeps the target's.
  * @{ */
 
 /** What an alert compares. */

@@ -320,3 +320,139 @@ void cxm__alerts_each(cxm_context *ctx, alert_visit_fn fn, void *arg)
 		fn(arg, m->a[i].name, m->a[i].st.state == CXM_ALERT_FIRING);
 	pthread_mutex_unlock(&m->lock);
 }
+
+/* ---- the ALERTS section of a snapshot (docs/snapshot.md) ---------------------------- */
+
+static void put_f64(struct wbuf *b, double v)
+{
+	uint64_t x;
+	memcpy(&x, &v, sizeof x);
+	cxm__snap_put64(b, x);
+}
+
+/* Whether alert a's query names only what the MODEL section holds. */
+static bool alert_fits(const alert *a, const cxm_trigger_limits *lim)
+{
+	const cxm_query *q = &a->def.query;
+	if (q->metric >= lim->metrics)
+		return false;
+	if (q->scope == CXM_SCOPE_TOUCHPOINT && q->id >= lim->touchpoints)
+		return false;
+	if ((q->scope == CXM_SCOPE_STEP || q->scope == CXM_SCOPE_JOURNEY) && q->id >= lim->journeys)
+		return false;
+	return q->segment == CXM_NONE ||
+	       (q->segment < lim->segments && q->segment_value < lim->values[q->segment]);
+}
+
+void cxm__alerts_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim)
+{
+	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
+	pthread_mutex_lock(&m->lock);
+	uint32_t n = atomic_load_explicit(&m->n, memory_order_acquire), k = 0;
+	/* up to the first defined after the MODEL section was written */
+	while (k < n && alert_fits(&m->a[k], lim))
+		k++;
+	cxm__snap_put32(b, k);
+	for (uint32_t i = 0; i < k; i++) {
+		const alert *a = &m->a[i];
+		const cxm_alert_def *d = &a->def;
+		const cxm_alert_status *s = &a->st;
+		cxm__snap_putstr(b, a->name);
+		cxm__snap_put32(b, d->query.metric);
+		cxm__snap_put32(b, (uint32_t)d->query.scope);
+		cxm__snap_put32(b, d->query.id);
+		cxm__snap_put32(b, d->query.step);
+		cxm__snap_put32(b, d->query.segment);
+		cxm__snap_put32(b, d->query.segment_value);
+		cxm__snap_put64(b, (uint64_t)d->query.span_ms);
+		cxm__snap_put32(b, (uint32_t)d->kind);
+		cxm__snap_put32(b, (uint32_t)d->op);
+		put_f64(b, d->fire);
+		put_f64(b, d->clear);
+		cxm__snap_put64(b, (uint64_t)d->baseline_offset_ms);
+		put_f64(b, d->max_p_value);
+		cxm__snap_put64(b, d->min_samples);
+		cxm__snap_put64(b, (uint64_t)d->for_ms);
+		cxm__snap_put64(b, (uint64_t)d->cooldown_ms);
+		cxm__snap_put32(b, (uint32_t)s->state);
+		cxm__snap_put32(b, s->flags);
+		cxm__snap_put64(b, (uint64_t)s->since_ms);
+		cxm__snap_put64(b, (uint64_t)s->evaluated_ms);
+		cxm__snap_put64(b, (uint64_t)s->resolved_ms);
+		put_f64(b, s->value);
+		put_f64(b, s->baseline);
+		put_f64(b, s->p_value);
+		cxm__snap_put64(b, s->n);
+		cxm__snap_put64(b, s->fired);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+static cxm_status get_f64(struct snap_in *in, double *v)
+{
+	uint64_t x;
+	cxm_status st = cxm__snap_get64(in, &x);
+	memcpy(v, &x, sizeof *v);
+	return st;
+}
+
+static cxm_status get_i64(struct snap_in *in, int64_t *v)
+{
+	uint64_t x;
+	cxm_status st = cxm__snap_get64(in, &x);
+	*v = (int64_t)x;
+	return st;
+}
+
+cxm_status cxm__alerts_read(cxm_context *into, struct snap_in *in)
+{
+	cxm_context *ctx = cxm__snap_ctx(in);
+	uint32_t n;
+	cxm_status st = cxm__snap_get32(in, &n);
+	if (st)
+		return st;
+	if (n > ALERTS_MAX)
+		return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: the alerts section claims %u alerts", n);
+	char name[4097];
+	for (uint32_t i = 0; i < n; i++) {
+		cxm_alert_def d = CXM_ALERT_DEF_INIT;
+		cxm_alert_status s;
+		memset(&s, 0, sizeof s);
+		s.size = sizeof s;
+		uint32_t u[5];
+		if ((st = cxm__snap_getstr(in, name, sizeof name)) ||
+		    (st = cxm__snap_get32(in, &d.query.metric)) || (st = cxm__snap_get32(in, &u[0])) ||
+		    (st = cxm__snap_get32(in, &d.query.id)) || (st = cxm__snap_get32(in, &d.query.step)) ||
+		    (st = cxm__snap_get32(in, &d.query.segment)) ||
+		    (st = cxm__snap_get32(in, &d.query.segment_value)) ||
+		    (st = get_i64(in, &d.query.span_ms)) || (st = cxm__snap_get32(in, &u[1])) ||
+		    (st = cxm__snap_get32(in, &u[2])) || (st = get_f64(in, &d.fire)) ||
+		    (st = get_f64(in, &d.clear)) || (st = get_i64(in, &d.baseline_offset_ms)) ||
+		    (st = get_f64(in, &d.max_p_value)) || (st = cxm__snap_get64(in, &d.min_samples)) ||
+		    (st = get_i64(in, &d.for_ms)) || (st = get_i64(in, &d.cooldown_ms)) ||
+		    (st = cxm__snap_get32(in, &u[3])) || (st = cxm__snap_get32(in, &u[4])) ||
+		    (st = get_i64(in, &s.since_ms)) || (st = get_i64(in, &s.evaluated_ms)) ||
+		    (st = get_i64(in, &s.resolved_ms)) || (st = get_f64(in, &s.value)) ||
+		    (st = get_f64(in, &s.baseline)) || (st = get_f64(in, &s.p_value)) ||
+		    (st = cxm__snap_get64(in, &s.n)) || (st = cxm__snap_get64(in, &s.fired)))
+			return st;
+		if (u[0] > CXM_SCOPE_CHANNEL || u[1] > CXM_ALERT_CHANGE || u[2] > CXM_CMP_NE ||
+		    u[3] > CXM_ALERT_FIRING || (u[4] & ~CXM_ALERT_INSUFFICIENT) || s.since_ms < -1 ||
+		    s.since_ms > CXM_TIME_MAX || s.evaluated_ms < -1 || s.evaluated_ms > CXM_TIME_MAX ||
+		    s.resolved_ms < -1 || s.resolved_ms > CXM_TIME_MAX)
+			return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: alert %u has a field out of range", i);
+		d.query.scope = (cxm_scope)u[0];
+		d.kind = (cxm_alert_kind)u[1];
+		d.op = (cxm_cmp)u[2];
+		s.state = (cxm_alert_state)u[3];
+		s.flags = u[4];
+		cxm_id id;
+		if ((st = cxm_alert_define(&id, into, name, &d))) {
+			cxm_status code = st == CXM_ERR_NO_MEMORY ? st : CXM_ERR_CORRUPT;
+			return cxm__relay(ctx, code, into, "snapshot: alert %u", i);
+		}
+		alert_mod *m = atomic_load_explicit(&into->alerts, memory_order_acquire);
+		m->a[id].st = s; /* the private context: no one else reads it */
+	}
+	return CXM_OK;
+}

@@ -561,6 +561,13 @@ CXM_INTERNAL void cxm__alerts_free(cxm_context *ctx);
  * whether it fires, through fn. */
 typedef void (*alert_visit_fn)(void *arg, const char *name, bool firing);
 CXM_INTERNAL void cxm__alerts_each(cxm_context *ctx, alert_visit_fn fn, void *arg);
+/* The ALERTS section (docs/snapshot.md): definitions and states, up to the
+ * first alert whose query names what the MODEL section does not hold.
+ * Read: defined into `into` as cxm_alert_define() checks them, with
+ * their states. */
+CXM_INTERNAL void cxm__alerts_write(cxm_context *ctx, struct wbuf *b,
+				    const struct cxm_trigger_limits *lim);
+CXM_INTERNAL cxm_status cxm__alerts_read(cxm_context *into, struct snap_in *in);
 
 typedef struct model {
 	journey *journeys;

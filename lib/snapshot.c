@@ -43,6 +43,7 @@ enum {
 	SEC_JOURNEYS = 6,
 	SEC_TRIGGERS = 7,
 	SEC_GOVERNOR = 8,
+	SEC_ALERTS = 9,
 	SEC_END = 0x7f
 };
 
@@ -451,6 +452,17 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 			goto out;
 		b.len = 0;
 	}
+	if (atomic_load_explicit(&ctx->alerts, memory_order_acquire)) {
+		/* optional: only a context with alerts writes it */
+		cxm_trigger_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+					  sn.values};
+		cxm__alerts_write(ctx, &b, &lim);
+		if (b.oom)
+			goto oom;
+		if ((st = emit_section(&k, SEC_ALERTS, b.p, b.len)))
+			goto out;
+		b.len = 0;
+	}
 	write_stats(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
@@ -488,10 +500,11 @@ typedef struct slice {
 
 typedef struct parsed {
 	unsigned char key_id[16];
-	slice config, model, customers, journeys, stats, triggers, governor;
+	slice config, model, customers, journeys, stats, triggers, governor, alerts;
 	bool has_journeys; /* the JOURNEYS section is optional */
 	bool has_triggers; /* so are TRIGGERS */
 	bool has_governor; /* and GOVERNOR */
+	bool has_alerts;   /* and ALERTS */
 	slice *series; /* n_series sections, in the context's memory */
 	size_t n_series, cap_series;
 } parsed;
@@ -560,7 +573,8 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 			return CORRUPT(ctx, "checksum of the section at byte %zu does not match", off);
 		if (type != SEC_CONFIG && type != SEC_MODEL && type != SEC_SERIES &&
 		    type != SEC_CUSTOMERS && type != SEC_JOURNEYS && type != SEC_STATS &&
-		    type != SEC_TRIGGERS && type != SEC_GOVERNOR && type != SEC_END)
+		    type != SEC_TRIGGERS && type != SEC_GOVERNOR && type != SEC_ALERTS &&
+		    type != SEC_END)
 			return cxm__fail(ctx, CXM_ERR_VERSION,
 					 "snapshot: section type %u is unknown to libcxm %s", type,
 					 CXM_VERSION_STRING);
@@ -572,10 +586,12 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
 				((type == SEC_SERIES || type == SEC_CUSTOMERS) && stage == 2) ||
 				(type == SEC_JOURNEYS && stage == 3 && !ps->has_journeys &&
-				 !ps->has_triggers && !ps->has_governor) ||
+				 !ps->has_triggers && !ps->has_governor && !ps->has_alerts) ||
 				(type == SEC_TRIGGERS && stage == 3 && !ps->has_triggers &&
-				 !ps->has_governor) ||
-				(type == SEC_GOVERNOR && stage == 3 && !ps->has_governor) ||
+				 !ps->has_governor && !ps->has_alerts) ||
+				(type == SEC_GOVERNOR && stage == 3 && !ps->has_governor &&
+				 !ps->has_alerts) ||
+				(type == SEC_ALERTS && stage == 3 && !ps->has_alerts) ||
 				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
 		if (!order_ok)
 			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
@@ -600,6 +616,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		case SEC_JOURNEYS: ps->journeys = sl; ps->has_journeys = true; break;
 		case SEC_TRIGGERS: ps->triggers = sl; ps->has_triggers = true; break;
 		case SEC_GOVERNOR: ps->governor = sl; ps->has_governor = true; break;
+		case SEC_ALERTS: ps->alerts = sl; ps->has_alerts = true; break;
 		case SEC_STATS: ps->stats = sl; stage = 4; break;
 		case SEC_END:
 			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
@@ -1318,7 +1335,7 @@ static bool ctx_empty(cxm_context *ctx)
 	       !atomic_load(&md->n_metrics) && !atomic_load(&md->n_segments) &&
 	       !atomic_load(&ctx->n_series) && !atomic_load(&ctx->customers) &&
 	       !atomic_load(&ctx->journeys) && !atomic_load(&ctx->n_triggers) &&
-	       !atomic_load(&ctx->governor) &&
+	       !atomic_load(&ctx->governor) && !atomic_load(&ctx->alerts) &&
 	       atomic_load(&ctx->wm_epoch) == WATERMARK_NONE;
 }
 
@@ -1353,6 +1370,15 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		if (!st && in.r.left)
 			st = CORRUPT(ctx, "%zu bytes after the triggers", in.r.left);
 	}
+	if (!st && ps.has_alerts) {
+		/* alerts and their states come back with a load; a merge keeps
+		 * the target's */
+		L.what = "alerts";
+		struct snap_in in = {L.ctx, L.what, {ps.alerts.p, ps.alerts.len}};
+		st = cxm__alerts_read(L.tmp, &in);
+		if (!st && in.r.left)
+			st = CORRUPT(ctx, "%zu bytes after the alerts", in.r.left);
+	}
 	if (!st) {
 		cxm_context *tmp = L.tmp;
 		/* statistics: per shard when the shards match, else on shard 0
@@ -1386,6 +1412,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		SWAP(_Atomic(struct trig_mod *), ctx->triggers, tmp->triggers);
 		SWAP(_Atomic uint32_t, ctx->n_triggers, tmp->n_triggers);
 		SWAP(_Atomic(struct gov_mod *), ctx->governor, tmp->governor);
+		SWAP(_Atomic(struct alert_mod *), ctx->alerts, tmp->alerts);
 		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
 		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
 		atomic_fetch_add(&ctx->unpacked, atomic_load(&tmp->unpacked));

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct fx {
@@ -301,6 +302,92 @@ static void test_threads(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* A load brings back the alerts and their states; a merge keeps the
+ * target's. */
+typedef struct membuf {
+	unsigned char *p;
+	size_t len, cap;
+} membuf;
+
+static int to_mem(const void *data, size_t len, void *payload)
+{
+	membuf *m = payload;
+	if (m->len + len > m->cap) {
+		m->cap = (m->len + len) * 2;
+		unsigned char *q = realloc(m->p, m->cap);
+		if (!q)
+			return -1;
+		m->p = q;
+	}
+	memcpy(m->p + m->len, data, len);
+	m->len += len;
+	return 0;
+}
+
+static void test_snapshot(void **state)
+{
+	(void)state;
+	static const uint8_t key[16] = "alerts-key-16byt";
+	fx f;
+	memset(&f, 0, sizeof f);
+	f.clk.now = T0;
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memcpy(cfg.customer_key, key, 16);
+	f.ctx = test_ctx_cfg(&f.clk, &cfg);
+	assert_int_equal(cxm_touchpoint_define(&f.agent, f.ctx, "agent", CXM_CHANNEL_PHONE, CXM_NONE, 0),
+			 CXM_OK);
+	cxm_metric_def md = {.size = sizeof md};
+	assert_int_equal(cxm_metric_preset(&md, CXM_PRESET_NPS), CXM_OK);
+	assert_int_equal(cxm_metric_define(&f.nps, f.ctx, "nps", &md), CXM_OK);
+	cxm_alert_def d = CXM_ALERT_DEF_INIT;
+	d.query.metric = f.nps;
+	d.query.span_ms = HOUR;
+	d.op = CXM_CMP_LT;
+	d.fire = 0;
+	d.clear = 10;
+	d.cooldown_ms = HOUR;
+	cxm_id a, b2;
+	assert_int_equal(cxm_alert_define(&a, f.ctx, "low", &d), CXM_OK);
+	d.op = CXM_CMP_GT;
+	d.fire = 90;
+	d.clear = 50;
+	assert_int_equal(cxm_alert_define(&b2, f.ctx, "high", &d), CXM_OK);
+	answers(&f, 6, 0, T0 + MIN);
+	assert_int_equal(eval(&f, T0 + 10 * MIN), 1);
+	cxm_alert_status s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_FIRING);
+	membuf mb = {0};
+	assert_int_equal(cxm_snapshot_write(f.ctx, to_mem, &mb), CXM_OK);
+
+	test_clock clk = {T0 + 10 * MIN};
+	cxm_context *c = test_ctx_cfg(&clk, &cfg);
+	assert_int_equal(cxm_snapshot_load_mem(c, mb.p, mb.len), CXM_OK);
+	cxm_alert_status t = {.size = sizeof t};
+	assert_int_equal(cxm_alert_status_get(&t, c, a), CXM_OK);
+	assert_memory_equal(&s, &t, sizeof s);
+	/* it goes on from there: 30 promoters resolve it */
+	for (int i = 0; i < 30; i++)
+		assert_int_equal(feed1(c, T0 + 11 * MIN, f.agent, f.nps, 10), CXM_OK);
+	size_t changed;
+	assert_int_equal(cxm_alerts_evaluate(&changed, c, T0 + 12 * MIN), CXM_OK);
+	assert_int_equal(changed, 1);
+	assert_int_equal(cxm_alert_status_get(&t, c, a), CXM_OK);
+	assert_int_equal(t.state, CXM_ALERT_OK);
+	assert_int_equal(t.resolved_ms, T0 + 12 * MIN);
+	cxm_context_free(c);
+
+	/* a merge keeps the target's alerts: none here */
+	c = test_ctx_cfg(&clk, &cfg);
+	cxm_id tp, m;
+	assert_int_equal(cxm_touchpoint_define(&tp, c, "agent", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	assert_int_equal(cxm_metric_define(&m, c, "nps", &md), CXM_OK);
+	assert_int_equal(cxm_snapshot_merge_mem(c, mb.p, mb.len), CXM_OK);
+	assert_int_equal(cxm_alert_status_get(&t, c, 0), CXM_ERR_UNKNOWN_ID);
+	cxm_context_free(c);
+	free(mb.p);
+	cxm_context_free(f.ctx);
+}
+
 static void test_bad_arguments(void **state)
 {
 	(void)state;
@@ -393,6 +480,7 @@ int main(void)
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -642,6 +642,40 @@ static void walk_governor(walker *w)
 	}
 }
 
+static void walk_alerts(walker *w)
+{
+	uint32_t n = (uint32_t)U32("n_alerts", T_COUNT);
+	for (uint32_t i = 0; i < n && i < 1024 && !w->bad; i++) {
+		str(w, "alert.name");
+		U32("alert.metric", T_ID);
+		U32("alert.scope", T_KIND);
+		U32("alert.id", T_ID);
+		U32("alert.step", T_ID);
+		U32("alert.segment", T_ID);
+		U32("alert.segment_value", T_ID);
+		emit(w, "alert.span_ms", 8, T_OPTMS, false, 0);
+		U32("alert.kind", T_KIND);
+		U32("alert.op", T_KIND);
+		F64("alert.fire");
+		F64("alert.clear");
+		emit(w, "alert.baseline_offset_ms", 8, T_OPTMS, false, 0);
+		F64("alert.max_p_value");
+		U64("alert.min_samples", T_COUNT);
+		emit(w, "alert.for_ms", 8, T_OPTMS, false, 0);
+		emit(w, "alert.cooldown_ms", 8, T_OPTMS, false, 0);
+		U32("alert.state", T_KIND);
+		U32("alert.flags", T_FLAG);
+		U64("alert.since_ms", T_TIME);
+		U64("alert.evaluated_ms", T_TIME);
+		U64("alert.resolved_ms", T_TIME);
+		F64("alert.value");
+		F64("alert.baseline");
+		F64("alert.p_value");
+		U64("alert.n", T_COUNT);
+		U64("alert.fired", T_COUNT);
+	}
+}
+
 static void walk_stats(walker *w)
 {
 	uint32_t n = (uint32_t)U32("n_shards", T_COUNT);
@@ -667,6 +701,7 @@ static const char *sec_name(uint32_t type)
 	case FUZZ_SEC_JOURNEYS: return "JOURNEYS";
 	case FUZZ_SEC_TRIGGERS: return "TRIGGERS";
 	case FUZZ_SEC_GOVERNOR: return "GOVERNOR";
+	case FUZZ_SEC_ALERTS: return "ALERTS";
 	case FUZZ_SEC_END: return "END";
 	default: return "?";
 	}
@@ -717,6 +752,7 @@ static bool walk(walker *w, const unsigned char *p, size_t len, fuzz_section *se
 		case FUZZ_SEC_JOURNEYS: walk_journeys(w); break;
 		case FUZZ_SEC_TRIGGERS: walk_triggers(w); break;
 		case FUZZ_SEC_GOVERNOR: walk_governor(w); break;
+		case FUZZ_SEC_ALERTS: walk_alerts(w); break;
 		case FUZZ_SEC_STATS: walk_stats(w); break;
 		case FUZZ_SEC_END:
 			U64("sections", T_COUNT);

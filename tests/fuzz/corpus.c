@@ -120,6 +120,17 @@ void fuzz_define(cxm_context *ctx)
 	cxm_governor_rules g = CXM_GOVERNOR_RULES_INIT;
 	g.min_since_response_ms = 86400000;
 	cxm_governor_set(ctx, &g);
+	/* and an alert, so that seeds carry an ALERTS section */
+	cxm_alert_def a = CXM_ALERT_DEF_INIT;
+	a.query.metric = 0;
+	a.query.scope = CXM_SCOPE_JOURNEY;
+	a.query.id = 1;
+	a.query.span_ms = 3600000;
+	a.op = CXM_CMP_LT;
+	a.fire = 0;
+	a.clear = 10;
+	a.for_ms = 600000;
+	cxm_alert_define(&id, ctx, "care nps low", &a);
 }
 
 /* Invitations and responses of a few known customers, one with more
