@@ -77,6 +77,7 @@ __all__ = [
     "JourneyOptions", "Funnel", "FunnelStep", "Churn", "ExportFormat",
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
     "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
+    "AlertKind", "AlertState", "AlertStatus",
 ]
 
 NONE = _cxm.NONE
@@ -210,6 +211,19 @@ class AskReason(enum.IntEnum):
     RESPONDED = 6
     INVITED = 7
     CAP = 8
+
+
+class AlertKind(enum.IntEnum):
+    """cxm_alert_kind: what an alert compares with its levels."""
+    LEVEL = 0
+    CHANGE = 1
+
+
+class AlertState(enum.IntEnum):
+    """cxm_alert_state: what an alert is doing."""
+    OK = 0
+    PENDING = 1
+    FIRING = 2
 
 
 _CMP_SYMBOLS = {"<": Cmp.LT, "<=": Cmp.LE, ">": Cmp.GT, ">=": Cmp.GE, "==": Cmp.EQ, "!=": Cmp.NE}
@@ -632,6 +646,71 @@ def _gov_cap(max_invites, window):
         _cxm._raise_status(Status.OUT_OF_RANGE, "max_invites=0 would mean no cap to libcxm: give "
                            f"1 to {SURVEY_MAX_CAP}, or None for no cap")
     return n, _gov_span(window, "window")
+
+
+# ---- metric alerts --------------------------------------------------------------
+
+_ALERT_INSUFFICIENT = 0x1  # cxm_alert_status::flags, CXM_ALERT_INSUFFICIENT
+
+
+class AlertStatus(NamedTuple):
+    """What an alert is doing (cxm_alert_status_get): its ``state`` (an
+    AlertState), since when (``since_ms``), its last evaluation's instant
+    (``evaluated_ms``) and when it last resolved (``resolved_ms``), each
+    ms since the epoch or None (never), with aware datetimes ``since``,
+    ``evaluated`` and ``resolved``; what the last evaluation saw:
+    ``value`` (the value, or a CHANGE alert's change), ``baseline`` and
+    ``p_value`` (CHANGE; else NaN), the window's sample size ``n``; how
+    often it started firing (``fired``) and whether the last evaluation
+    had too few samples and left the state as it was (``insufficient``)."""
+    state: AlertState
+    since_ms: Optional[int]
+    evaluated_ms: Optional[int]
+    resolved_ms: Optional[int]
+    value: float
+    baseline: float
+    p_value: float
+    n: int
+    fired: int
+    insufficient: bool
+
+    @property
+    def since(self):
+        """since_ms as an aware datetime (UTC), or None."""
+        return None if self.since_ms is None else from_ms(self.since_ms)
+
+    @property
+    def evaluated(self):
+        """evaluated_ms as an aware datetime (UTC), or None."""
+        return None if self.evaluated_ms is None else from_ms(self.evaluated_ms)
+
+    @property
+    def resolved(self):
+        """resolved_ms as an aware datetime (UTC), or None."""
+        return None if self.resolved_ms is None else from_ms(self.resolved_ms)
+
+
+def _alert_state(code):
+    try:
+        return AlertState(code)
+    except ValueError:  # a state newer than this package: kept as its number
+        return code
+
+
+def _never(ms):
+    return None if ms == -1 else ms
+
+
+def _alert_span(value, what):
+    """An alert's duration in ms: None is 0 (no such wait); a negative one
+    is refused here, by its name."""
+    if value is None:
+        return 0
+    ms = span_ms(value)
+    if ms < 0:
+        _cxm._raise_status(Status.OUT_OF_RANGE, f"{what} must not be negative, not {value!r} "
+                           f"({ms} ms)")
+    return ms
 
 
 # ---- feeding in bulk --------------------------------------------------------
@@ -1343,6 +1422,69 @@ class Context(_cxm.Context):
     def record_response(self, survey, customer, time) -> None:
         """Record that a customer answered a survey at time (cxm_survey_record)."""
         self._survey_record(self._survey_id(survey), customer, _cxm.SURVEY_RESPONDED, time)
+
+    # -- metric alerts --
+
+    def alert(self, name: str, metric, window, *, op, fire, clear=None, kind="level",
+              baseline_offset=None, max_p_value: Optional[float] = None,
+              min_samples: Optional[int] = None, pending=None, cooldown=None, touchpoint=None,
+              journey=None, step=None, channel=None, segment=None) -> int:
+        """Define a metric alert (cxm_alert_define) and return its id (0,
+        1, … in definition order). It watches ``metric`` over the rolling
+        ``window`` ending at each evaluation (scope and segment filter as
+        to make_query(), names or ids) and fires when the value (LEVEL) or
+        its change from a baseline window ``baseline_offset`` earlier
+        (CHANGE; None: the window before, ``window`` earlier) compares with
+        ``fire`` as ``op`` says ("<", "<=", ">", ">=" or a Cmp), and for a
+        CHANGE with ``max_p_value`` also has a p-value below it. A firing
+        alert resolves only once the value no longer compares so with
+        ``clear`` (None: ``fire``; hysteresis). It stays PENDING for
+        ``pending`` before firing, does not fire again within ``cooldown``
+        of resolving, and leaves its state alone below ``min_samples``
+        samples (None: 1). Durations as windows; None: none."""
+        m = _id_of(self.metrics, metric)
+        touchpoint, journey, step, segment = self._where(touchpoint, journey, step, segment)
+        q = Query(m, window, touchpoint=touchpoint, journey=journey, step=step,
+                  channel=channel, segment=segment)
+        k = _enum(AlertKind, kind)
+        if clear is None:
+            clear = fire
+        if baseline_offset is None:
+            offset = q.span_ms if k == AlertKind.CHANGE else 0
+        else:
+            offset = span_ms(baseline_offset)
+        p = 0.0  # libcxm's "no test"
+        if max_p_value is not None:
+            if isinstance(max_p_value, bool):
+                raise TypeError("max_p_value must be a number, not bool")
+            if max_p_value != max_p_value:
+                _cxm._raise_status(Status.NOT_FINITE, "max_p_value must be a number in (0, 1], "
+                                   "not nan")
+            if max_p_value == 0:
+                _cxm._raise_status(Status.OUT_OF_RANGE, "max_p_value=0 would mean no test to "
+                                   "libcxm: give a level in (0, 1], or None for no test")
+            p = max_p_value
+        least = 0  # libcxm's 1
+        if min_samples is not None:
+            least = _index(min_samples, "min_samples")
+            if least <= 0:
+                _cxm._raise_status(Status.OUT_OF_RANGE, f"min_samples must be at least 1, not "
+                                   f"{min_samples!r}; None means 1")
+        return self._alert_define(name, q, int(k), int(_cmp(op)), fire, clear, offset, p, least,
+                                  _alert_span(pending, "pending"),
+                                  _alert_span(cooldown, "cooldown"))
+
+    def evaluate_alerts(self, now=None) -> int:
+        """Evaluate every alert at ``now`` (None: the context clock), moving
+        their states and queueing an Event for each that starts firing or
+        resolves (cxm_alerts_evaluate); returns how many changed state."""
+        return self._alerts_evaluate(now)
+
+    def alert_status(self, alert: int) -> AlertStatus:
+        """What an alert is doing (cxm_alert_status_get): an AlertStatus."""
+        state, flags, since, ev, res, value, base, p, n, fired = self._alert_status(alert)
+        return AlertStatus(_alert_state(state), _never(since), _never(ev), _never(res), value,
+                           base, p, n, fired, bool(flags & _ALERT_INSUFFICIENT))
 
     # -- exposition --
 

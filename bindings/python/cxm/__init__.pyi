@@ -162,6 +162,33 @@ class AskReason(enum.IntEnum):
     INVITED: int
     CAP: int
 
+class AlertKind(enum.IntEnum):
+    LEVEL: int
+    CHANGE: int
+
+class AlertState(enum.IntEnum):
+    OK: int
+    PENDING: int
+    FIRING: int
+
+class AlertStatus(NamedTuple):
+    state: AlertState
+    since_ms: Optional[int]
+    evaluated_ms: Optional[int]
+    resolved_ms: Optional[int]
+    value: float
+    baseline: float
+    p_value: float
+    n: int
+    fired: int
+    insufficient: bool
+    @property
+    def since(self) -> Optional[datetime]: ...
+    @property
+    def evaluated(self) -> Optional[datetime]: ...
+    @property
+    def resolved(self) -> Optional[datetime]: ...
+
 class Ask(NamedTuple):
     ask: bool
     reason: AskReason
@@ -384,6 +411,16 @@ class Context(_cxm.Context):
                    touchpoint: Union[int, str], time: Time) -> Ask: ...
     def record_invite(self, survey: Union[int, str], customer: Customer, time: Time) -> None: ...
     def record_response(self, survey: Union[int, str], customer: Customer, time: Time) -> None: ...
+    def alert(self, name: str, metric: Union[int, str], window: Span, *,
+              op: Union[str, int, Cmp], fire: float, clear: Optional[float] = ...,
+              kind: Union[AlertKind, int, str] = ..., baseline_offset: Optional[Span] = ...,
+              max_p_value: Optional[float] = ..., min_samples: Optional[int] = ...,
+              pending: Optional[Span] = ..., cooldown: Optional[Span] = ...,
+              touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
+              step: Union[None, int, str] = ..., channel: Union[None, int, str, Channel] = ...,
+              segment: Optional[SegmentFilter] = ...) -> int: ...
+    def evaluate_alerts(self, now: Optional[Time] = ...) -> int: ...
+    def alert_status(self, alert: int) -> AlertStatus: ...
     def export(self, format: Union[ExportFormat, int, str] = ..., *,
                buckets: Optional[Iterable[float]] = ..., labels: Optional[Mapping[str, str]] = ...,
                segments: bool = ..., points: bool = ...) -> str: ...

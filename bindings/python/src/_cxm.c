@@ -4029,6 +4029,109 @@ static PyObject *ctx_survey_record(PyObject *self_, PyObject *const *args, Py_ss
 }
 SHIM_CTX(ctx_survey_record)
 
+/* ---- metric alerts ------------------------------------------------------------------ */
+
+/* _alert_define(name, query, kind, op, fire, clear, baseline_offset,
+ * max_p_value, min_samples, for, cooldown): the alert's id. The package
+ * has built the query (names resolved as in make_query, end None: each
+ * evaluation's instant), turned the options' None into libcxm's 0 and
+ * refused a 0 libcxm would misread; libcxm checks the rest. Defining runs
+ * the query once (its checks): the Python clock is read for it. */
+static PyObject *ctx_alert_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	const cxm_query *q;
+	if (nargs_between("_alert_define", nargs, 11, 11) || no_kwargs("_alert_define", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[1], &q) < 0)
+		return NULL;
+	cxm_alert_def d;
+	cxm_alert_def_init(&d, sizeof d);
+	d.query = *q;
+	uint32_t kind, op;
+	int64_t n;
+	if (conv_u32(args[2], &kind, "kind") < 0 || conv_u32(args[3], &op, "op") < 0 ||
+	    conv_real(args[4], &d.fire, "fire") < 0 || conv_real(args[5], &d.clear, "clear") < 0 ||
+	    conv_span_ms(args[6], &d.baseline_offset_ms) < 0 ||
+	    conv_real(args[7], &d.max_p_value, "max_p_value") < 0 ||
+	    index_int64(args[8], &n, "min_samples") < 0 || conv_span_ms(args[9], &d.for_ms) < 0 ||
+	    conv_span_ms(args[10], &d.cooldown_ms) < 0)
+		return NULL;
+	if (n < 0) {
+		fail_fmt(CXM_ERR_OUT_OF_RANGE, "min_samples must not be negative, not %R", args[8]);
+		return NULL;
+	}
+	d.min_samples = (uint64_t)n;
+	/* values beyond the enums stay beyond them: libcxm refuses them */
+	d.kind = kind > (uint32_t)INT_MAX ? (cxm_alert_kind)INT_MAX : (cxm_alert_kind)kind;
+	d.op = op > (uint32_t)INT_MAX ? (cxm_cmp)INT_MAX : (cxm_cmp)op;
+	PyObject *keep;
+	const char *name = name_of(args[0], &keep, "an alert name");
+	if (!name)
+		return NULL;
+	clock_slot saved;
+	if (clock_if(self, d.query.end_ms == CXM_NOW, &saved) < 0) {
+		Py_XDECREF(keep);
+		return NULL;
+	}
+	cxm_id id;
+	cxm_status st = cxm_alert_define(&id, ctx, name, &d);
+	clock_end(&saved);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_alert_define)
+
+/* _alerts_evaluate(now or None) -> alerts that changed state. Runs every
+ * alert's queries: without the GIL, as queries do. */
+static PyObject *ctx_alerts_evaluate(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				     PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	int64_t now;
+	if (nargs_between("_alerts_evaluate", nargs, 1, 1) || no_kwargs("_alerts_evaluate", kwnames) ||
+	    !(ctx = live(self)) || conv_opt_time(args[0], &now) < 0)
+		return NULL;
+	size_t changed = 0;
+	cxm_status st;
+	clock_slot saved;
+	if (clock_if(self, now == CXM_NOW, &saved) < 0)
+		return NULL;
+	NOGIL_BEGIN(self);
+	st = cxm_alerts_evaluate(&changed, self->ctx, now);
+	NOGIL_END(self);
+	clock_end(&saved);
+	if (st)
+		return raise_status(st, ctx);
+	return PyLong_FromSize_t(changed);
+}
+SHIM_CTX(ctx_alerts_evaluate)
+
+/* _alert_status(alert) -> (state, flags, since_ms, evaluated_ms,
+ * resolved_ms, value, baseline, p_value, n, fired); the package makes it
+ * an AlertStatus. */
+static PyObject *ctx_alert_status(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id alert;
+	if (nargs_between("_alert_status", nargs, 1, 1) || no_kwargs("_alert_status", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &alert, "alert") < 0)
+		return NULL;
+	cxm_alert_status s;
+	memset(&s, 0, sizeof s);
+	s.size = sizeof s;
+	cxm_status st = cxm_alert_status_get(&s, ctx, alert);
+	if (st)
+		return raise_status(st, ctx);
+	return Py_BuildValue("(iILLLdddKK)", (int)s.state, (unsigned)s.flags, (long long)s.since_ms,
+			     (long long)s.evaluated_ms, (long long)s.resolved_ms, s.value, s.baseline,
+			     s.p_value, (unsigned long long)s.n, (unsigned long long)s.fired);
+}
+SHIM_CTX(ctx_alert_status)
+
 #define CTX_METHODS(X)                                                                              \
 	X(close, ctx_close, "close()\n--\n\nFree the context. Later calls raise ValueError; idempotent.") \
 	X(__enter__, ctx_enter, NULL)                                                               \
@@ -4091,7 +4194,10 @@ SHIM_CTX(ctx_survey_record)
 	X(_survey_find, ctx_survey_find, NULL)                                                      \
 	X(_governor_set, ctx_governor_set, NULL)                                                    \
 	X(_should_ask, ctx_should_ask, NULL)                                                        \
-	X(_survey_record, ctx_survey_record, NULL)
+	X(_survey_record, ctx_survey_record, NULL)                                                  \
+	X(_alert_define, ctx_alert_define, NULL)                                                    \
+	X(_alerts_evaluate, ctx_alerts_evaluate, NULL)                                              \
+	X(_alert_status, ctx_alert_status, NULL)
 
 #define FAST_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
 #define VA_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn##_va, METH_VARARGS | METH_KEYWORDS, doc},
@@ -4558,7 +4664,7 @@ static const rinfo churn_info = {"Churn", churn_fields, churn_derived, churn_rep
 
 #define EF(type, name, doc) {#name, type, offsetof(EventObject, e.name), doc}
 #define EV(o) (&((EventObject *)(o))->e)
-static PyObject *event_kind_names[2];
+static PyObject *event_kind_names[4];
 static PyObject *ev_customer(PyObject *o, void *c)
 {
 	const uint64_t *w = EV(o)->customer;
@@ -4566,10 +4672,10 @@ static PyObject *ev_customer(PyObject *o, void *c)
 		Py_RETURN_NONE; /* the interaction had no customer id */
 	return hash_bytes(w);
 }
-static PyObject *ev_kind(PyObject *o, void *c) { return enum_name(event_kind_names, 2, (int)EV(o)->kind); }
+static PyObject *ev_kind(PyObject *o, void *c) { return enum_name(event_kind_names, 4, (int)EV(o)->kind); }
 static PyObject *ev_time(PyObject *o, void *c) { return from_ms(EV(o)->time_ms); }
 static const rfield event_fields[] = {
-	EF(T_UINT, rule, "The trigger's id."),
+	EF(T_UINT, rule, "The trigger's id, or the alert's."),
 	EF(T_ULONGLONG, seq, "0, 1, 2, ... over the events matched, queued or dropped: a gap is an event dropped."),
 	EF(T_LONGLONG, time_ms, "The interaction's event time, ms since the epoch."),
 	EF(T_UINT, touchpoint, "Its touchpoint."),
@@ -4579,7 +4685,7 @@ static const rfield event_fields[] = {
 	{NULL, 0, 0, NULL}};
 static const rderived event_derived[] = {
 	{"customer", ev_customer, "The customer id's keyed hash, 16 bytes (as customer_hash() gives), or None."},
-	{"kind", ev_kind, "What produced it: 'trigger'."},
+	{"kind", ev_kind, "What produced it: 'trigger', 'alert firing' or 'alert resolved'."},
 	{NULL, NULL, NULL}};
 static const char *const event_repr_fields[] = {"rule", "seq", "time_ms", "touchpoint", "metric",
 						"value", "customer", NULL};
@@ -4940,7 +5046,9 @@ PyMODINIT_FUNC PyInit__cxm(void)
 		return NULL;
 	static const char *kinds[8] = {NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct"};
 	static const char *heads[8] = {"default", "net", "top_box", "bottom_box", "mean", "share", "sum", "count"};
-	if (!(event_kind_names[CXM_EVENT_TRIGGER] = PyUnicode_InternFromString("trigger")))
+	if (!(event_kind_names[CXM_EVENT_TRIGGER] = PyUnicode_InternFromString("trigger")) ||
+	    !(event_kind_names[CXM_EVENT_ALERT_FIRING] = PyUnicode_InternFromString("alert firing")) ||
+	    !(event_kind_names[CXM_EVENT_ALERT_RESOLVED] = PyUnicode_InternFromString("alert resolved")))
 		return NULL;
 	for (int i = 0; i < 8; i++) {
 		if (kinds[i] && !(kind_names[i] = PyUnicode_InternFromString(kinds[i])))

@@ -65,6 +65,19 @@ class Guide(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout, m.group(2))
 
+    def test_alert_example_prints_what_the_guide_says(self):
+        if not os.path.exists(DOC):
+            self.skipTest("docs/python.md is not in this tree")
+        with open(DOC, encoding="utf-8") as f:
+            text = f.read()
+        m = re.search(r"### Example: NPS low at the agent[^\n]*\n\n```python\n(.*?)```\n\nprints\n\n```\n(.*?)```",
+                      text, re.S)
+        self.assertIsNotNone(m)
+        p = subprocess.run([PY, "-c", m.group(1)], env=python_env(), capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, m.group(2))
+
 
 if __name__ == "__main__":
     unittest.main()
