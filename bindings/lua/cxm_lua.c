@@ -1767,9 +1767,12 @@ static cxm_status read_scope(lua_State *L, int f, cxm_context *ctx, cxm_scope *s
 	return st;
 }
 
-/* The query table at t into *q; its scope as read_scope reads it. */
-static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q, berr *e,
-			     int *from_lib)
+/* The query fields of the table at t into *q (from cxm_query_init's):
+ * metric and span_ms required, its scope as read_scope reads it; what
+ * names the table in messages ("query", "alert"). The caller checks the
+ * keys. */
+static cxm_status read_query_fields(lua_State *L, int t, cxm_context *ctx, cxm_query *q,
+				    const char *what, berr *e, int *from_lib)
 {
 	*from_lib = 0;
 	cxm_status st = cxm_query_init(q, sizeof *q);
@@ -1777,8 +1780,6 @@ static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q
 		*from_lib = 1;
 		return st;
 	}
-	if ((st = check_keys(L, t, "query", query_keys, e)))
-		return st;
 	int top = lua_gettop(L);
 	lua_getfield(L, t, "metric");      /* top + 1 */
 	lua_getfield(L, t, "touchpoint");  /* top + 2 */
@@ -1790,13 +1791,13 @@ static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q
 	lua_getfield(L, t, "end_ms");      /* top + 8 */
 	lua_getfield(L, t, "span_ms");     /* top + 9 */
 	if (lua_isnil(L, top + 1))
-		st = bfail(e, CXM_ERR_INVALID, "query has no metric");
+		st = bfail(e, CXM_ERR_INVALID, "%s has no metric", what);
 	else if (lua_isnil(L, top + 9))
-		st = bfail(e, CXM_ERR_INVALID, "query has no span_ms");
-	else if ((st = check_scope(L, top + 2, "query", e)))
+		st = bfail(e, CXM_ERR_INVALID, "%s has no span_ms", what);
+	else if ((st = check_scope(L, top + 2, what, e)))
 		;
 	else if (lua_isnil(L, top + 6) != lua_isnil(L, top + 7))
-		st = bfail(e, CXM_ERR_INVALID, "query: segment and segment_value go together");
+		st = bfail(e, CXM_ERR_INVALID, "%s: segment and segment_value go together", what);
 	if (!st)
 		st = get_id(L, top + 1, "metric", &q->metric, e);
 	if (!st)
@@ -1812,6 +1813,15 @@ static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q
 		st = get_i64(L, top + 9, "span_ms", &q->span_ms, e);
 	lua_settop(L, top);
 	return st;
+}
+
+/* The query table at t into *q; its scope as read_scope reads it. */
+static cxm_status read_query(lua_State *L, int t, cxm_context *ctx, cxm_query *q, berr *e,
+			     int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = check_keys(L, t, "query", query_keys, e);
+	return st ? st : read_query_fields(L, t, ctx, q, "query", e, from_lib);
 }
 
 /* Argument idx as a query; returns 0 or the count of values pushed for a failure. */
@@ -3070,10 +3080,16 @@ static void push_hash(lua_State *L, const uint64_t h[2])
 	lua_pushlstring(L, b, sizeof b);
 }
 
+/* Indexed by cxm_event_kind. */
+static const char *const event_kind_names[] = {
+	NULL, "trigger", "alert firing", "alert resolved", NULL,
+};
+#define N_EVENT_KINDS 4
+
 static void push_event(lua_State *L, const cxm_event *ev)
 {
 	lua_createtable(L, 0, 9);
-	set_str(L, "kind", ev->kind == CXM_EVENT_TRIGGER ? "trigger" : "unknown");
+	set_str(L, "kind", enum_name(event_kind_names, N_EVENT_KINDS, (int)ev->kind));
 	set_id(L, "rule", ev->rule);
 	set_u64(L, "seq", ev->seq);
 	if (ev->customer[0] || ev->customer[1]) { /* {0, 0}: no customer id */
@@ -3081,7 +3097,8 @@ static void push_event(lua_State *L, const cxm_event *ev)
 		lua_setfield(L, -2, "customer");
 	}
 	set_i64(L, "time_ms", ev->time_ms);
-	set_id(L, "touchpoint", ev->touchpoint);
+	if (ev->touchpoint != CXM_NONE) /* an alert's event has none */
+		set_id(L, "touchpoint", ev->touchpoint);
 	set_id(L, "metric", ev->metric);
 	set_id(L, "item", ev->item);
 	set_num(L, "value", ev->value);
@@ -3312,6 +3329,158 @@ static int l_survey_record(lua_State *L)
 			 cxm_survey_record(c->ctx, s, id, len, (cxm_survey_event)what, t));
 }
 
+/* ---- metric alerts ------------------------------------------------------- */
+
+/* Indexed by cxm_alert_kind and cxm_alert_state. */
+static const char *const alert_kind_names[] = {"level", "change", NULL};
+#define N_ALERT_KINDS 2
+static const char *const alert_state_names[] = {"ok", "pending", "firing", NULL};
+#define N_ALERT_STATES 3
+
+static const char *const alert_keys[] = {
+	"metric", "touchpoint", "journey", "step", "channel", "segment", "segment_value",
+	"span_ms", "kind", "op", "fire", "clear", "baseline_offset_ms", "max_p_value",
+	"min_samples", "for_ms", "cooldown_ms", NULL,
+};
+
+/* The alert table at t into *d, from cxm_alert_def_init's: its query as
+ * queries take it (without end_ms: each evaluation's instant is the end),
+ * then the alert's own fields; libcxm judges the values. */
+static cxm_status read_alert(lua_State *L, int t, cxm_context *ctx, cxm_alert_def *d, berr *e,
+			     int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = cxm_alert_def_init(d, sizeof *d);
+	if (st) {
+		*from_lib = 1;
+		return st;
+	}
+	if ((st = check_keys(L, t, "alert", alert_keys, e)))
+		return st;
+	if ((st = read_query_fields(L, t, ctx, &d->query, "alert", e, from_lib)))
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, t, "kind");               /* top + 1 */
+	lua_getfield(L, t, "op");                 /* top + 2 */
+	lua_getfield(L, t, "fire");               /* top + 3 */
+	lua_getfield(L, t, "clear");              /* top + 4 */
+	lua_getfield(L, t, "baseline_offset_ms"); /* top + 5 */
+	lua_getfield(L, t, "max_p_value");        /* top + 6 */
+	lua_getfield(L, t, "min_samples");        /* top + 7 */
+	lua_getfield(L, t, "for_ms");             /* top + 8 */
+	lua_getfield(L, t, "cooldown_ms");        /* top + 9 */
+	if (lua_isnil(L, top + 2))
+		st = bfail(e, CXM_ERR_INVALID, "alert has no op");
+	else if (lua_isnil(L, top + 3))
+		st = bfail(e, CXM_ERR_INVALID, "alert has no fire");
+	else if (lua_isnil(L, top + 4))
+		st = bfail(e, CXM_ERR_INVALID, "alert has no clear");
+	if (!st && !lua_isnil(L, top + 1)) {
+		int k;
+		if (!(st = get_enum(L, top + 1, "alert kind", alert_kind_names, N_ALERT_KINDS, &k,
+				    e)))
+			d->kind = (cxm_alert_kind)k;
+	}
+	if (!st)
+		st = get_op(L, top + 2, &d->op, e);
+	if (!st)
+		st = get_double(L, top + 3, "fire", &d->fire, e);
+	if (!st)
+		st = get_double(L, top + 4, "clear", &d->clear, e);
+	if (!st && !lua_isnil(L, top + 5))
+		st = get_i64(L, top + 5, "baseline_offset_ms", &d->baseline_offset_ms, e);
+	if (!st && !lua_isnil(L, top + 6))
+		st = get_double(L, top + 6, "max_p_value", &d->max_p_value, e);
+	if (!st && !lua_isnil(L, top + 7)) {
+		int64_t v;
+		if (!(st = get_range(L, top + 7, "min_samples", 0, INT64_MAX, &v, e)))
+			d->min_samples = (uint64_t)v;
+	}
+	if (!st && !lua_isnil(L, top + 8))
+		st = get_i64(L, top + 8, "for_ms", &d->for_ms, e);
+	if (!st && !lua_isnil(L, top + 9))
+		st = get_i64(L, top + 9, "cooldown_ms", &d->cooldown_ms, e);
+	lua_settop(L, top);
+	return st;
+}
+
+/* ctx:alert_define(name, {metric =, span_ms =, op =, fire =, clear =, …}) → id. */
+static int l_alert_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	if (!name)
+		return push_berr(L, &e);
+	cxm_alert_def d;
+	int lib;
+	cxm_status st = read_alert(L, 3, c->ctx, &d, &e, &lib);
+	if (st)
+		return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+	cxm_id id;
+	if ((st = cxm_alert_define(&id, c->ctx, name, &d)))
+		return push_fail(L, c->ctx, st);
+	return push_id(L, id);
+}
+
+/* ctx:alerts_evaluate([now_ms]) → how many alerts changed state (now_ms
+ * left out: now). */
+static int l_alerts_evaluate(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	int64_t now = CXM_NOW;
+	if (!lua_isnoneornil(L, 2)) {
+		berr e;
+		luaL_checktype(L, 2, LUA_TNUMBER);
+		if (get_i64(L, 2, "now_ms", &now, &e))
+			return push_berr(L, &e);
+	}
+	size_t changed = 0;
+	cxm_status st = cxm_alerts_evaluate(&changed, c->ctx, now);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	cxm_pushuint64(L, (uint64_t)changed);
+	return 1;
+}
+
+/* A time that is −1 for "none" as nil. */
+static void set_time(lua_State *L, const char *k, int64_t v)
+{
+	if (v >= 0)
+		set_i64(L, k, v);
+}
+
+/* ctx:alert_status(alert) → {state =, since_ms =, evaluated_ms =, …}. */
+static int l_alert_status(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id a;
+	if (arg_id(L, 2, "alert", &a, &e))
+		return push_berr(L, &e);
+	cxm_alert_status s;
+	memset(&s, 0, sizeof s);
+	s.size = sizeof s;
+	cxm_status st = cxm_alert_status_get(&s, c->ctx, a);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 12);
+	set_str(L, "state", enum_name(alert_state_names, N_ALERT_STATES, (int)s.state));
+	set_time(L, "since_ms", s.since_ms);
+	set_time(L, "evaluated_ms", s.evaluated_ms);
+	set_time(L, "resolved_ms", s.resolved_ms);
+	set_num(L, "value", s.value);
+	set_num(L, "baseline", s.baseline);
+	set_num(L, "p_value", s.p_value);
+	set_u64(L, "n", s.n);
+	set_u64(L, "fired", s.fired);
+	lua_pushinteger(L, (lua_Integer)s.flags);
+	lua_setfield(L, -2, "flags");
+	set_bool(L, "insufficient", (s.flags & CXM_ALERT_INSUFFICIENT) != 0);
+	return 1;
+}
+
 /* ---- module functions -------------------------------------------------- */
 
 /* cxm.strerror(code): code a number or a name ("OUT_OF_RANGE"). */
@@ -3395,6 +3564,9 @@ static const luaL_Reg ctx_methods[] = {
 	{"governor_set", l_governor_set},
 	{"survey_should_ask", l_survey_should_ask},
 	{"survey_record", l_survey_record},
+	{"alert_define", l_alert_define},
+	{"alerts_evaluate", l_alerts_evaluate},
+	{"alert_status", l_alert_status},
 	{"save", l_save},
 	{"save_for_exporter", l_save_for_exporter},
 	{"load", l_load},

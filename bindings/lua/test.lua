@@ -2487,6 +2487,271 @@ do -- bad arguments: returned (nil, message, code) or raised
 end
 
 ------------------------------------------------------------------------------
+-- metric alerts (docs/loop.md, "Metric alerts"; the cases of tests/test_alerts.c)
+------------------------------------------------------------------------------
+
+-- A context at TA (midnight, as the C tests' T0) whose clock follows feeds
+-- and evaluations.
+local TA = 1795392000000
+local function alert_world()
+	local m = model{customer_key = ("a"):rep(16)}
+	assert(m.ctx:set_now(TA))
+	m.now = TA
+	function m.answers(n, v, t)
+		if t > m.now then m.now = t; assert(m.ctx:set_now(t)) end
+		for _ = 1, n do assert(m.ctx:feed{time = t, touchpoint = m.agent, measures = {{m.nps, v}}}) end
+	end
+	function m.eval(t)
+		if t > m.now then m.now = t; assert(m.ctx:set_now(t)) end
+		local changed, msg = m.ctx:alerts_evaluate(t)
+		check(changed ~= nil, "alerts_evaluate: " .. tostring(msg))
+		return changed
+	end
+	return m
+end
+
+do -- LEVEL: agent NPS over the last hour below 0 for 10 min, clear at 10, cool-down 30 min
+	local m = alert_world()
+	local ctx = m.ctx
+	local a = assert(ctx:alert_define("nps \"low\"", {
+		metric = m.nps, touchpoint = m.agent, span_ms = HOUR,
+		op = "<", fire = 0, clear = 10, min_samples = 5, for_ms = 10 * MIN, cooldown_ms = 30 * MIN,
+	}))
+	eq(a, 0, "the first alert's id")
+	local s = assert(ctx:alert_status(a))
+	check(s.state == "ok" and s.since_ms == nil and s.evaluated_ms == nil and s.resolved_ms == nil
+		and s.fired == 0 and s.insufficient == false, "never evaluated: ok, no times")
+
+	eq(m.eval(TA), 0, "nothing yet")
+	s = ctx:alert_status(a)
+	check(s.insufficient and s.since_ms == TA and s.evaluated_ms == TA and s.n == 0,
+		"0 answers: insufficient, since the first evaluation")
+	m.answers(4, 0, TA + MIN)
+	eq(m.eval(TA + 2 * MIN), 0, "4 < 5 answers")
+	eq(ctx:alert_status(a).insufficient, true, "4 answers: insufficient")
+	m.answers(2, 0, TA + 3 * MIN)
+	eq(m.eval(TA + 10 * MIN), 1, "6 detractors: a change")
+	s = ctx:alert_status(a)
+	check(s.state == "pending" and s.since_ms == TA + 10 * MIN and not s.insufficient and s.n == 6,
+		"pending since 00:10")
+	near(s.value, -100, 1e-9, "pending at -100")
+	check(isnan(s.baseline) and isnan(s.p_value), "a LEVEL alert has no baseline nor p-value")
+	eq(m.eval(TA + 19 * MIN), 0, "9 of its 10 minutes")
+	eq(ctx:alert_status(a).state, "pending", "still pending at 00:19")
+	eq(#poll(ctx), 0, "no event while pending")
+	eq(m.eval(TA + 20 * MIN), 1, "firing: a change")
+	s = ctx:alert_status(a)
+	check(s.state == "firing" and s.since_ms == TA + 20 * MIN and s.fired == 1, "firing since 00:20")
+	local ev = poll(ctx)
+	eq(#ev, 1, "one event on firing")
+	local e = ev[1] or {}
+	check(e.kind == "alert firing" and e.rule == a and e.time_ms == TA + 20 * MIN and e.metric == m.nps
+		and e.touchpoint == nil and e.customer == nil and e.value == -100, "the firing event's fields")
+	local text = assert(ctx:export())
+	check(text:find('\ncxm_alert_firing{alert="nps \\"low\\""} 1\n', 1, true) ~= nil,
+		"exposition: firing 1")
+
+	m.answers(7, 10, TA + 21 * MIN)
+	eq(m.eval(TA + 25 * MIN), 0, "+7.7: above 0, below the clear level")
+	s = ctx:alert_status(a)
+	eq(s.state, "firing", "hysteresis: still firing")
+	near(s.value, 100 / 13, 1e-9, "NPS +7.7")
+	m.answers(3, 9, TA + 26 * MIN)
+	eq(m.eval(TA + 30 * MIN), 1, "+25: resolved")
+	s = ctx:alert_status(a)
+	check(s.state == "ok" and s.resolved_ms == TA + 30 * MIN and s.since_ms == TA + 30 * MIN,
+		"ok, resolved at 00:30")
+	ev = poll(ctx)
+	e = ev[1] or {}
+	check(#ev == 1 and e.kind == "alert resolved" and e.rule == a and e.value == 25
+		and e.time_ms == TA + 30 * MIN, "one resolved event at +25")
+	check(e.seq ~= nil and e.seq > 0, "alert events are numbered: " .. tostring(e.seq))
+	text = assert(ctx:export())
+	check(text:find('\ncxm_alert_firing{alert="nps \\"low\\""} 0\n', 1, true) ~= nil,
+		"exposition: firing 0")
+
+	m.answers(30, 3, TA + 31 * MIN)
+	eq(m.eval(TA + 40 * MIN), 0, "condition again, in the cool-down")
+	eq(ctx:alert_status(a).state, "ok", "cool-down at 00:40")
+	eq(m.eval(TA + 59 * MIN + 59999), 0, "29:59.999 after resolving")
+	eq(ctx:alert_status(a).state, "ok", "cool-down at 00:59:59.999")
+	eq(m.eval(TA + 60 * MIN), 1, "30 minutes after resolving")
+	eq(ctx:alert_status(a).state, "pending", "pending again at 01:00")
+	eq(#poll(ctx), 0, "no event for pending")
+	eq(m.eval(TA + 70 * MIN), 1, "firing again")
+	s = ctx:alert_status(a)
+	check(s.state == "firing" and s.fired == 2 and s.resolved_ms == TA + 30 * MIN, "fired twice")
+	near(s.value, (10 - 30) / 40 * 100, 1e-9, "-50: the first 6 detractors left the window")
+	eq(s.n, 40, "40 answers in the window")
+	eq(by_rule(poll(ctx))[a], "-50", "the second firing event")
+	-- a snapshot carries the alert and its state
+	local copy = fixed_ctx{customer_key = ("a"):rep(16)}
+	assert(copy:load_string(assert(ctx:snapshot())))
+	local cs = assert(copy:alert_status(a))
+	check(cs.state == "firing" and cs.fired == 2 and cs.since_ms == TA + 70 * MIN
+		and cs.resolved_ms == TA + 30 * MIN, "a loaded alert still fires")
+	fails("EXISTS", "a loaded alert's name", copy.alert_define, copy, "nps \"low\"",
+		{metric = m.nps, span_ms = HOUR, op = "<", fire = 0, clear = 10})
+	copy:close()
+	-- left out, now_ms is the context's clock
+	eq(ctx:alerts_evaluate(), 0, "alerts_evaluate() at now")
+	eq(ctx:alert_status(a).evaluated_ms, TA + 70 * MIN, "evaluated at the clock's now")
+	if math.type then
+		s = ctx:alert_status(a)
+		check(math.type(s.since_ms) == "integer" and math.type(s.n) == "integer"
+			and math.type(ctx:alerts_evaluate()) == "integer", "times and counts are integers on 5.3+")
+	end
+end
+
+do -- CHANGE: NPS down more than 20 points against the previous hour, at 5 %
+	local m = alert_world()
+	local ctx = m.ctx
+	local a = assert(ctx:alert_define("nps drop", {
+		metric = m.nps, span_ms = HOUR, kind = "change", baseline_offset_ms = HOUR,
+		op = "<", fire = -20, clear = -10, max_p_value = 0.05, min_samples = 3,
+	}))
+	-- hour 1: +66.7 on 3 answers; hour 2: -33.3 on 3: -100 points, not significant
+	m.answers(2, 10, TA + 10 * MIN)
+	m.answers(1, 8, TA + 11 * MIN)
+	m.answers(1, 10, TA + HOUR + 10 * MIN)
+	m.answers(2, 1, TA + HOUR + 11 * MIN)
+	eq(m.eval(TA + 2 * HOUR - 1), 0, "a drop on 3 answers a side")
+	local s = ctx:alert_status(a)
+	eq(s.state, "ok", "-100 points but p >= 0.05")
+	near(s.value, -100, 1e-9, "the change")
+	near(s.baseline, 200 / 3, 1e-9, "the baseline")
+	check(s.p_value >= 0.05, "not significant: " .. tostring(s.p_value))
+	-- hour 4: 35 promoters, 5 detractors (+75); hour 5 the other way round (-75)
+	m.answers(35, 10, TA + 3 * HOUR + 5 * MIN)
+	m.answers(5, 0, TA + 3 * HOUR + 6 * MIN)
+	m.answers(5, 10, TA + 4 * HOUR + 5 * MIN)
+	m.answers(35, 0, TA + 4 * HOUR + 6 * MIN)
+	eq(m.eval(TA + 5 * HOUR - 1), 1, "a significant drop of 150 points")
+	s = ctx:alert_status(a)
+	check(s.state == "firing" and s.fired == 1 and s.n == 40, "firing, 40 answers")
+	near(s.value, -150, 1e-9, "the change")
+	near(s.baseline, 75, 1e-9, "the baseline")
+	check(s.p_value < 0.001, "p tiny: " .. tostring(s.p_value))
+	local ev = poll(ctx)
+	check(#ev == 1 and ev[1].kind == "alert firing" and ev[1].rule == a and ev[1].value == -150,
+		"one firing event of -150")
+	-- hour 6 like hour 5: a change of 0, past the clear level
+	m.answers(5, 10, TA + 5 * HOUR + 5 * MIN)
+	m.answers(35, 0, TA + 5 * HOUR + 6 * MIN)
+	eq(m.eval(TA + 6 * HOUR - 1), 1, "resolved")
+	s = ctx:alert_status(a)
+	check(s.state == "ok" and s.resolved_ms == TA + 6 * HOUR - 1, "ok, resolved")
+	ev = poll(ctx)
+	check(#ev == 1 and ev[1].kind == "alert resolved" and ev[1].value == 0, "one resolved event at 0")
+end
+
+do -- alerts: bad arguments, returned (nil, message, code) or raised
+	local m = model()
+	local ctx = m.ctx
+	local function def(t)
+		t.metric = t.metric == nil and m.nps or t.metric
+		if t.span_ms == nil then t.span_ms = HOUR end
+		t.op = t.op == nil and "<" or t.op
+		if t.fire == nil then t.fire = 0 end
+		if t.clear == nil then t.clear = 10 end
+		return t
+	end
+	local function bad(code, what, t) fails(code, what, ctx.alert_define, ctx, "bad", t) end
+	-- from libcxm
+	bad("INVALID", "op == (library)", def{op = "=="})
+	bad("INVALID", "op 9 (library)", def{op = 9})
+	bad("INVALID", "kind 2 (library)", def{kind = 2})
+	bad("NOT_FINITE", "a NaN fire", def{fire = 0 / 0})
+	bad("NOT_FINITE", "an infinite clear", def{clear = math.huge})
+	bad("OUT_OF_RANGE", "clear on the firing side", def{clear = -1})
+	bad("OUT_OF_RANGE", "clear on the firing side of >", def{op = ">", clear = 1})
+	bad("OUT_OF_RANGE", "a negative for_ms", def{for_ms = -1})
+	bad("OUT_OF_RANGE", "a negative cooldown_ms", def{cooldown_ms = -1})
+	bad("OUT_OF_RANGE", "a LEVEL with a baseline offset", def{baseline_offset_ms = HOUR})
+	bad("OUT_OF_RANGE", "a LEVEL with a p-value", def{max_p_value = 0.05})
+	bad("OUT_OF_RANGE", "a CHANGE without its offset", def{kind = "change"})
+	bad("OUT_OF_RANGE", "a p-value of 2", def{kind = "change", baseline_offset_ms = HOUR, max_p_value = 2})
+	bad("KIND", "a CHANGE with a p-value on a SUM", def{metric = m.revenue, kind = "change",
+		baseline_offset_ms = HOUR, max_p_value = 0.05, fire = 0, clear = 0, op = "<"})
+	bad("OUT_OF_RANGE", "span_ms 0", def{span_ms = 0})
+	bad("UNKNOWN_ID", "an unknown metric", def{metric = 99})
+	bad("UNKNOWN_ID", "an unknown touchpoint", def{touchpoint = 99})
+	bad("UNKNOWN_ID", "an unknown step name", def{journey = m.buy, step = "pay"})
+	bad("UNKNOWN_ID", "an unknown segment value", def{segment = m.tier, segment_value = 3})
+	fails("ENCODING", "an empty name", ctx.alert_define, ctx, "", def{})
+	fails("ENCODING", "a name with a NUL byte", ctx.alert_define, ctx, "a\0b", def{})
+	fails("TOO_LONG", "a long name", ctx.alert_define, ctx, ("n"):rep(300), def{})
+	-- from the binding
+	fails_with("INVALID", "alert: unknown field 'end_ms'", "end_ms (each evaluation's instant)",
+		ctx.alert_define, ctx, "bad", def{end_ms = T0})
+	fails_with("INVALID", "alert has no metric", "no metric", ctx.alert_define, ctx, "bad",
+		{span_ms = HOUR, op = "<", fire = 0, clear = 1})
+	fails_with("INVALID", "alert has no span_ms", "no span_ms", ctx.alert_define, ctx, "bad",
+		{metric = m.nps, op = "<", fire = 0, clear = 1})
+	fails_with("INVALID", "alert has no op", "no op", ctx.alert_define, ctx, "bad",
+		{metric = m.nps, span_ms = HOUR, fire = 0, clear = 1})
+	fails_with("INVALID", "alert has no fire", "no fire", ctx.alert_define, ctx, "bad",
+		{metric = m.nps, span_ms = HOUR, op = "<", clear = 1})
+	fails_with("INVALID", "alert has no clear", "no clear", ctx.alert_define, ctx, "bad",
+		{metric = m.nps, span_ms = HOUR, op = "<", fire = 0})
+	fails_with("INVALID", "unknown alert kind 'trend'", "an unknown kind", ctx.alert_define, ctx, "bad",
+		def{kind = "trend"})
+	fails_with("INVALID", "unknown op '=<'", "an unknown op", ctx.alert_define, ctx, "bad", def{op = "=<"})
+	fails_with("INVALID", "fire must be a number, got string", "a string fire", ctx.alert_define, ctx,
+		"bad", def{fire = "0"})
+	bad("INVALID", "a boolean clear", def{clear = true})
+	bad("INVALID", "a string max_p_value", def{max_p_value = "5%"})
+	bad("INVALID", "a fractional for_ms", def{for_ms = 1.5})
+	bad("NOT_FINITE", "a NaN cooldown_ms", def{cooldown_ms = 0 / 0})
+	bad("OUT_OF_RANGE", "a negative min_samples", def{min_samples = -1})
+	bad("INVALID", "a fractional min_samples", def{min_samples = 2.5})
+	bad("OUT_OF_RANGE", "a baseline offset beyond 2^63", def{baseline_offset_ms = 2 ^ 63})
+	bad("INVALID", "kind -1", def{kind = -1})
+	bad("INVALID", "two scopes", def{touchpoint = m.agent, channel = "phone"})
+	bad("INVALID", "a step without its journey", def{step = 0})
+	bad("INVALID", "a segment without its value", def{segment = m.tier})
+	bad("INVALID", "an unknown channel name", def{channel = "fax"})
+	bad("INVALID", "a metric by name", def{metric = "nps"})
+	fails_with("INVALID", "alert: field names must be strings", "a list entry", ctx.alert_define, ctx,
+		"bad", def{[1] = "x"})
+	raises("string expected", "alert_define(nil name)", ctx.alert_define, ctx, nil, def{})
+	raises("table expected", "alert_define(name)", ctx.alert_define, ctx, "a")
+	raises("table expected", "alert_define(name, string)", ctx.alert_define, ctx, "a", "nps < 0")
+	raises("cxm context expected", "alert_define on a non-context", ctx.alert_define, {}, "a", def{})
+
+	-- nothing was defined by a failure; a name once
+	eq(assert(ctx:alert_define("ok", def{})), 0, "ids unchanged by failures")
+	eq(assert(ctx:alert_define("by channel", def{channel = "phone", segment = m.tier,
+		segment_value = m.gold, kind = 0, op = 1})), 1, "channel, segment, enum numbers")
+	eq(assert(ctx:alert_define("by step", def{journey = m.support, step = "diagnosis"})), 2, "a step by name")
+	fails("EXISTS", "a name defined twice", ctx.alert_define, ctx, "ok", def{})
+
+	-- alerts_evaluate
+	fails("OUT_OF_RANGE", "alerts_evaluate before 1970", ctx.alerts_evaluate, ctx, -1)
+	fails("OUT_OF_RANGE", "alerts_evaluate after TIME_MAX", ctx.alerts_evaluate, ctx, cxm.TIME_MAX + 1)
+	fails_with("INVALID", "now_ms must be an integer, got 1700000000000.5", "a fractional now",
+		ctx.alerts_evaluate, ctx, T0 + 0.5)
+	fails("NOT_FINITE", "a NaN now", ctx.alerts_evaluate, ctx, 0 / 0)
+	raises("number expected", "alerts_evaluate(string)", ctx.alerts_evaluate, ctx, "now")
+	eq(ctx:alert_status(0).evaluated_ms, nil, "failed evaluations evaluated nothing")
+	eq(model().ctx:alerts_evaluate(T0), 0, "a context without alerts")
+
+	-- alert_status
+	fails("UNKNOWN_ID", "alert_status of an unknown alert", ctx.alert_status, ctx, 3)
+	fails("UNKNOWN_ID", "alert_status without any alert", ctx.alert_status, model().ctx, 0)
+	fails("OUT_OF_RANGE", "alert_status of a negative id", ctx.alert_status, ctx, -1)
+	fails("INVALID", "alert_status of a fractional id", ctx.alert_status, ctx, 0.5)
+	fails("OUT_OF_RANGE", "alert_status of id 2^32", ctx.alert_status, ctx, 2 ^ 32)
+	raises("number expected", "alert_status(string)", ctx.alert_status, ctx, "ok")
+	raises("number expected", "alert_status()", ctx.alert_status, ctx)
+
+	ctx:close()
+	for _, f in ipairs{"alert_define", "alerts_evaluate", "alert_status"} do
+		raises("closed cxm context", f .. " on a closed context", ctx[f], ctx, "x", {})
+	end
+end
+
+------------------------------------------------------------------------------
 -- no globals, integers where the Lua has them
 ------------------------------------------------------------------------------
 for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end
