@@ -17,6 +17,7 @@ typedef struct alert {
 	char *name;
 	cxm_alert_def def;
 	cxm_alert_status st;
+	bool by_runs; /* CHANGE of a SUM or COUNT headline: two runs, no test */
 } alert;
 
 struct alert_mod {
@@ -60,8 +61,12 @@ static bool holds(cxm_cmp op, double x, double level)
 	}
 }
 
-static cxm_status check_def(cxm_context *ctx, const cxm_alert_def *d)
+/* *by_runs: a CHANGE that cxm_query_compare() cannot compare (a SUM or
+ * COUNT headline, no p-value asked), found once here rather than at every
+ * evaluation. */
+static cxm_status check_def(cxm_context *ctx, const cxm_alert_def *d, bool *by_runs)
 {
+	*by_runs = false;
 	cxm_status st = cxm__check_struct(ctx, d, sizeof(cxm_alert_def), sizeof(cxm_alert_def),
 					  "cxm_alert_def");
 	if (st)
@@ -100,11 +105,16 @@ static cxm_status check_def(cxm_context *ctx, const cxm_alert_def *d)
 	r.size = sizeof r;
 	if ((st = cxm_query_run(&r, ctx, &d->query)))
 		return st;
-	if (d->kind == CXM_ALERT_CHANGE && d->max_p_value > 0) {
+	if (d->kind == CXM_ALERT_CHANGE) {
 		cxm_comparison c;
 		memset(&c, 0, sizeof c);
 		c.size = sizeof c;
-		if ((st = cxm_query_compare(&c, ctx, &d->query, &d->query)))
+		st = cxm_query_compare(&c, ctx, &d->query, &d->query);
+		if (st == CXM_ERR_KIND && d->max_p_value == 0) {
+			*by_runs = true;
+			st = CXM_OK;
+		}
+		if (st)
 			return st;
 	}
 	return CXM_OK;
@@ -114,8 +124,9 @@ cxm_status cxm_alert_define(cxm_id *out, cxm_context *ctx, const char *name, con
 {
 	if (!out || !ctx || !def)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "def");
+	bool by_runs;
 	cxm_status st = cxm__check_name(ctx, name, "alert");
-	if (st || (st = check_def(ctx, def)))
+	if (st || (st = check_def(ctx, def, &by_runs)))
 		return st;
 	pthread_mutex_lock(&ctx->def_lock);
 	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
@@ -150,6 +161,7 @@ cxm_status cxm_alert_define(cxm_id *out, cxm_context *ctx, const char *name, con
 	}
 	a->def = *def;
 	a->def.size = sizeof a->def;
+	a->by_runs = by_runs;
 	memset(&a->st, 0, sizeof a->st);
 	a->st.size = sizeof a->st;
 	a->st.since_ms = a->st.evaluated_ms = a->st.resolved_ms = -1;
@@ -194,10 +206,7 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 			x = NAN;
 			n = 0;
 			enough = false;
-		} else if ((st = cxm_query_compare(&c, ctx, &b, &q))) {
-			if (st != CXM_ERR_KIND)
-				return st;
-			/* a SUM or COUNT headline: no test, the difference of two runs */
+		} else if (a->by_runs) { /* no test: the difference of two runs */
 			cxm_result ra, rb;
 			memset(&ra, 0, sizeof ra);
 			memset(&rb, 0, sizeof rb);
@@ -208,6 +217,8 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 			base = rb.value;
 			n = ra.n;
 			enough = ra.n >= least && rb.n >= least && !isnan(x);
+		} else if ((st = cxm_query_compare(&c, ctx, &b, &q))) {
+			return st;
 		} else {
 			x = c.difference;
 			base = c.a;
@@ -331,20 +342,13 @@ static void put_f64(struct wbuf *b, double v)
 }
 
 /* Whether alert a's query names only what the MODEL section holds. */
-static bool alert_fits(const alert *a, const cxm_trigger_limits *lim)
+static bool alert_fits(const alert *a, const snap_limits *lim)
 {
 	const cxm_query *q = &a->def.query;
-	if (q->metric >= lim->metrics)
-		return false;
-	if (q->scope == CXM_SCOPE_TOUCHPOINT && q->id >= lim->touchpoints)
-		return false;
-	if ((q->scope == CXM_SCOPE_STEP || q->scope == CXM_SCOPE_JOURNEY) && q->id >= lim->journeys)
-		return false;
-	return q->segment == CXM_NONE ||
-	       (q->segment < lim->segments && q->segment_value < lim->values[q->segment]);
+	return cxm__snap_fits(lim, q->metric, q->scope, q->id, q->segment, q->segment_value);
 }
 
-void cxm__alerts_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim)
+void cxm__alerts_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim)
 {
 	alert_mod *m = atomic_load_explicit(&ctx->alerts, memory_order_acquire);
 	pthread_mutex_lock(&m->lock);

@@ -502,21 +502,11 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 	return st;
 }
 
-static cxm_status customer_args(const cxm_context *ctx, const void *id, size_t len)
-{
-	if (!ctx || !id || !len)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !ctx ? "ctx is NULL" : !id ? "id is NULL" : "len is 0");
-	if (len > ctx->max_customer_id_len)
-		return cxm__fail(ctx, CXM_ERR_TOO_LONG, "customer id of %zu bytes is longer than %u", len,
-				 ctx->max_customer_id_len);
-	return CXM_OK;
-}
-
 cxm_status cxm_customer_hash(uint64_t out[2], const cxm_context *ctx, const void *id, size_t len)
 {
 	if (ctx && !out)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "out is NULL");
-	cxm_status st = customer_args(ctx, id, len);
+	cxm_status st = cxm__check_customer_id(ctx, id, len);
 	if (st)
 		return st;
 	cxm__customer_hash(ctx, id, len, out);
@@ -528,7 +518,7 @@ cxm_status cxm_customer_hash(uint64_t out[2], const cxm_context *ctx, const void
 static cxm_status locate(cxm_context *ctx, const void *id, size_t len, cust_stripe **st_out,
 			 int64_t *at)
 {
-	cxm_status st = customer_args(ctx, id, len);
+	cxm_status st = cxm__check_customer_id(ctx, id, len);
 	if (st)
 		return st;
 	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
@@ -563,7 +553,7 @@ cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, const void *id
 
 cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 {
-	cxm_status st = customer_args(ctx, id, len);
+	cxm_status st = cxm__check_customer_id(ctx, id, len);
 	if (st)
 		return st;
 	/* the survey governor's history of the customer goes too */
@@ -631,7 +621,7 @@ void cxm__customers_stats(cxm_context *ctx, cxm_stats *out)
 
 cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len, int64_t time_ms)
 {
-	cxm_status st = customer_args(ctx, id, len);
+	cxm_status st = cxm__check_customer_id(ctx, id, len);
 	if (st)
 		return st;
 	if (time_ms < 0 || time_ms > CXM_TIME_MAX)

@@ -269,6 +269,8 @@ typedef struct cust_table {
  * bits), never all zero (that marks an empty slot): the key of the
  * customer table and of the survey governor (ground.c). */
 CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2]);
+/* A caller's customer id: INVALID (ctx, id NULL or len 0) or TOO_LONG. */
+CXM_INTERNAL cxm_status cxm__check_customer_id(const cxm_context *ctx, const void *id, size_t len);
 /* Record that customer h was seen at t on touchpoint tp, with the segment
  * slots of the interaction (slots[0] = 0, the overall slot), and advance its
  * journey (journeys.c); may evict, or refuse (CXM_ERR_LIMIT), or reject a
@@ -515,17 +517,34 @@ CXM_INTERNAL void cxm__triggers_free(cxm_context *ctx);
 CXM_INTERNAL cxm_status cxm__events_ready(cxm_context *ctx);
 CXM_INTERNAL void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id rule, int64_t time_ms,
 				  cxm_id metric, double value);
+/* What a snapshot's MODEL section holds (its counts): triggers, surveys
+ * and alerts write themselves up to the first that names more. */
+typedef struct snap_limits {
+	uint32_t metrics, touchpoints, journeys, segments;
+	const uint32_t *values; /* per segment */
+} snap_limits;
+
+/* Whether a metric (CXM_NONE: none), a scope and a segment filter (dim
+ * CXM_NONE: none) name only what lim holds. */
+static inline bool cxm__snap_fits(const snap_limits *lim, cxm_id mid, cxm_scope scope, cxm_id id,
+				  cxm_id dim, uint32_t value)
+{
+	if (mid != CXM_NONE && mid >= lim->metrics)
+		return false;
+	if (scope == CXM_SCOPE_TOUCHPOINT && id >= lim->touchpoints)
+		return false;
+	if ((scope == CXM_SCOPE_STEP || scope == CXM_SCOPE_JOURNEY) && id >= lim->journeys)
+		return false;
+	return dim == CXM_NONE || (dim < lim->segments && value < lim->values[dim]);
+}
+
 /* The TRIGGERS section (docs/snapshot.md): the rules, in id order, up to
  * the first that names a definition beyond the counts the MODEL section
  * holds. Read: defined into `into` (a private context with the
  * snapshot's model), each checked as cxm_trigger_define() checks it. */
-typedef struct cxm_trigger_limits {
-	uint32_t metrics, touchpoints, journeys, segments;
-	const uint32_t *values; /* per segment */
-} cxm_trigger_limits;
 struct wbuf;
 struct snap_in;
-CXM_INTERNAL void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim);
+CXM_INTERNAL void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim);
 CXM_INTERNAL cxm_status cxm__triggers_read(cxm_context *into, struct snap_in *in);
 
 /* ---- the survey governor (governor.c) ----------------------------------- */
@@ -538,9 +557,8 @@ CXM_INTERNAL bool cxm__governor_forget(cxm_context *ctx, const uint64_t h[2]);
  * whose scope the MODEL section does not hold), the rules across surveys
  * and every kept customer's records of those surveys. Read: defined and
  * put into `into` (a private context with the snapshot's model). */
-struct cxm_trigger_limits;
 CXM_INTERNAL void cxm__governor_write(cxm_context *ctx, struct wbuf *b,
-				      const struct cxm_trigger_limits *lim);
+				      const snap_limits *lim);
 CXM_INTERNAL cxm_status cxm__governor_read(cxm_context *into, struct snap_in *in);
 /* Merging src's history into dst (surveys matched by name; a record kept
  * once): prepare makes the entries and arrays the union needs (nothing
@@ -566,7 +584,7 @@ CXM_INTERNAL void cxm__alerts_each(cxm_context *ctx, alert_visit_fn fn, void *ar
  * Read: defined into `into` as cxm_alert_define() checks them, with
  * their states. */
 CXM_INTERNAL void cxm__alerts_write(cxm_context *ctx, struct wbuf *b,
-				    const struct cxm_trigger_limits *lim);
+				    const snap_limits *lim);
 CXM_INTERNAL cxm_status cxm__alerts_read(cxm_context *into, struct snap_in *in);
 
 typedef struct model {

@@ -517,23 +517,13 @@ static cxm_status gov_args(cxm_context *ctx, gov_mod **g_out, cxm_id survey_id, 
 	return CXM_OK;
 }
 
-static cxm_status id_args(cxm_context *ctx, const void *id, size_t len)
-{
-	if (!id || !len)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !id ? "id is NULL" : "len is 0");
-	if (len > ctx->max_customer_id_len)
-		return cxm__fail(ctx, CXM_ERR_TOO_LONG, "customer id of %zu bytes is longer than %u", len,
-				 ctx->max_customer_id_len);
-	return CXM_OK;
-}
-
 cxm_status cxm_survey_should_ask(cxm_ask *out, int64_t *until_ms, cxm_context *ctx, cxm_id survey_id,
 				 const void *id, size_t len, cxm_id tp, int64_t time_ms)
 {
 	if (!out || !ctx)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	gov_mod *g = NULL;
-	cxm_status st = id_args(ctx, id, len);
+	cxm_status st = cxm__check_customer_id(ctx, id, len);
 	if (st || (st = gov_args(ctx, &g, survey_id, time_ms)))
 		return st;
 	if (tp >= atomic_load_explicit(&ctx->model.n_touchpoints, memory_order_acquire))
@@ -679,7 +669,7 @@ cxm_status cxm_survey_record(cxm_context *ctx, cxm_id survey_id, const void *id,
 	if (!ctx)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
 	gov_mod *g = NULL;
-	cxm_status st = id_args(ctx, id, len);
+	cxm_status st = cxm__check_customer_id(ctx, id, len);
 	if (st || (st = gov_args(ctx, &g, survey_id, time_ms)))
 		return st;
 	if (what != CXM_SURVEY_INVITED && what != CXM_SURVEY_RESPONDED)
@@ -732,17 +722,12 @@ static uint16_t recs_copy(const gov_entry *e, gov_rec *out)
 }
 
 /* Whether survey k of g can be written under the MODEL section's counts. */
-static bool survey_fits(const survey *s, const cxm_trigger_limits *lim)
+static bool survey_fits(const survey *s, const snap_limits *lim)
 {
-	const cxm_survey_def *d = &s->def;
-	if (d->scope == CXM_SCOPE_TOUCHPOINT)
-		return d->id < lim->touchpoints;
-	if (d->scope == CXM_SCOPE_STEP || d->scope == CXM_SCOPE_JOURNEY)
-		return d->id < lim->journeys;
-	return true;
+	return cxm__snap_fits(lim, CXM_NONE, s->def.scope, s->def.id, CXM_NONE, 0);
 }
 
-void cxm__governor_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim)
+void cxm__governor_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim)
 {
 	gov_mod *g = atomic_load_explicit(&ctx->governor, memory_order_acquire);
 	uint32_t n = atomic_load_explicit(&g->n_surveys, memory_order_acquire), k = 0;

@@ -283,6 +283,16 @@ void cxm__siphash(const uint64_t key[2], const void *data, size_t len, int outle
 	out[1] = v0 ^ v1 ^ v2 ^ v3;
 }
 
+cxm_status cxm__check_customer_id(const cxm_context *ctx, const void *id, size_t len)
+{
+	if (!ctx || !id || !len)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !ctx ? "ctx is NULL" : !id ? "id is NULL" : "len is 0");
+	if (len > ctx->max_customer_id_len)
+		return cxm__fail(ctx, CXM_ERR_TOO_LONG, "customer id of %zu bytes is longer than %u", len,
+				 ctx->max_customer_id_len);
+	return CXM_OK;
+}
+
 void cxm__customer_hash(const cxm_context *ctx, const void *id, size_t len, uint64_t h[2])
 {
 	cxm__siphash(ctx->key, id, len, 16, h);

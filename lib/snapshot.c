@@ -432,7 +432,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	b.len = 0;
 	if (atomic_load_explicit(&ctx->n_triggers, memory_order_acquire)) {
 		/* optional: a context without rules writes what it always did */
-		cxm_trigger_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
 					  sn.values};
 		cxm__triggers_write(ctx, &b, &lim);
 		if (b.oom)
@@ -443,7 +443,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->governor, memory_order_acquire)) {
 		/* optional too: only a context with surveys or rules writes it */
-		cxm_trigger_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
 					  sn.values};
 		cxm__governor_write(ctx, &b, &lim);
 		if (b.oom)
@@ -454,7 +454,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->alerts, memory_order_acquire)) {
 		/* optional: only a context with alerts writes it */
-		cxm_trigger_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
 					  sn.values};
 		cxm__alerts_write(ctx, &b, &lim);
 		if (b.oom)

@@ -404,18 +404,13 @@ void cxm__triggers_stats(const cxm_context *ctx, cxm_stats *s)
  * both appended under the definition lock, so that rule and every later
  * one were defined after the MODEL section was written, and the ids of
  * the rules written stay what they are. */
-void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const cxm_trigger_limits *lim)
+void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim)
 {
 	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
 	uint32_t n = t ? atomic_load_explicit(&ctx->n_triggers, memory_order_acquire) : 0, k = 0;
 	for (; k < n; k++) {
 		const cxm_trigger_def *d = &t->rules[k].def;
-		bool tp_scope = d->scope == CXM_SCOPE_TOUCHPOINT;
-		bool j_scope = d->scope == CXM_SCOPE_STEP || d->scope == CXM_SCOPE_JOURNEY;
-		if (d->metric >= lim->metrics || (tp_scope && d->id >= lim->touchpoints) ||
-		    (j_scope && d->id >= lim->journeys) ||
-		    (d->segment != CXM_NONE &&
-		     (d->segment >= lim->segments || d->segment_value >= lim->values[d->segment])))
+		if (!cxm__snap_fits(lim, d->metric, d->scope, d->id, d->segment, d->segment_value))
 			break;
 	}
 	cxm__snap_put32(b, k);

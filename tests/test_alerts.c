@@ -186,6 +186,24 @@ static void test_change(void **state)
 	d.min_samples = 3;
 	cxm_id a;
 	assert_int_equal(cxm_alert_define(&a, f.ctx, "nps drop", &d), CXM_OK);
+	/* a COUNT headline (VOLUME: every interaction) has no test: its CHANGE
+	 * is the difference of two runs; asking for a p-value on it is refused.
+	 * It fires at hour 3 (40 against 3), resolves at hour 4 (40 against 40)
+	 * and fires again at hour 6 (50 against 40). */
+	cxm_metric_def vd = {.size = sizeof vd};
+	cxm_id calls, v;
+	assert_int_equal(cxm_metric_preset(&vd, CXM_PRESET_VOLUME), CXM_OK);
+	assert_int_equal(cxm_metric_define(&calls, f.ctx, "calls", &vd), CXM_OK);
+	cxm_alert_def cd = d;
+	cd.query.metric = calls;
+	cd.op = CXM_CMP_GT;
+	cd.fire = 5;
+	cd.clear = 5;
+	cxm_id none = 77;
+	assert_int_equal(cxm_alert_define(&none, f.ctx, "calls up (p)", &cd), CXM_ERR_KIND);
+	assert_int_equal(none, 77);
+	cd.max_p_value = 0;
+	assert_int_equal(cxm_alert_define(&v, f.ctx, "calls up", &cd), CXM_OK);
 	/* hour 1: 2 promoters, 1 passive (+66.7); hour 2: 1 promoter, 2 detractors (-33.3) */
 	answers(&f, 2, 10, T0 + 10 * MIN);
 	answers(&f, 1, 8, T0 + 11 * MIN);
@@ -205,10 +223,13 @@ static void test_change(void **state)
 	s = status(&f, a);
 	assert_int_equal(s.state, CXM_ALERT_OK);
 	assert_double_equal(s.value, -50 - (-100.0 / 3), 1e-9);
+	assert_int_equal(status(&f, v).state, CXM_ALERT_FIRING); /* 40 calls against 3 */
 	/* hour 4: 35 promoters, 5 detractors (+75); hour 5 the other way
 	 * round (-75): -150, p tiny */
 	answers(&f, 35, 10, T0 + 3 * HOUR + 5 * MIN);
 	answers(&f, 5, 0, T0 + 3 * HOUR + 6 * MIN);
+	assert_int_equal(eval(&f, T0 + 4 * HOUR - 1), 1); /* the calls: 40 against 40 */
+	assert_int_equal(status(&f, v).state, CXM_ALERT_OK);
 	answers(&f, 5, 10, T0 + 4 * HOUR + 5 * MIN);
 	answers(&f, 35, 0, T0 + 4 * HOUR + 6 * MIN);
 	assert_int_equal(eval(&f, T0 + 5 * HOUR - 1), 1);
@@ -219,13 +240,24 @@ static void test_change(void **state)
 	assert_true(s.p_value < 0.001);
 	assert_int_equal(s.n, 40);
 	cxm_event ev[4];
-	assert_int_equal(events(&f, ev, 4), 1);
+	assert_int_equal(events(&f, ev, 4), 3); /* the calls' two, then this one */
+	assert_int_equal(ev[0].rule, v);
 	assert_int_equal(ev[0].kind, CXM_EVENT_ALERT_FIRING);
+	assert_int_equal(ev[1].rule, v);
+	assert_int_equal(ev[1].kind, CXM_EVENT_ALERT_RESOLVED);
+	assert_int_equal(ev[2].rule, a);
+	assert_int_equal(ev[2].kind, CXM_EVENT_ALERT_FIRING);
 	/* hour 6 like hour 5: change 0, past the clear level: resolved */
 	answers(&f, 5, 10, T0 + 5 * HOUR + 5 * MIN);
 	answers(&f, 35, 0, T0 + 5 * HOUR + 6 * MIN);
-	assert_int_equal(eval(&f, T0 + 6 * HOUR - 1), 1);
+	answers(&f, 10, 8, T0 + 5 * HOUR + 7 * MIN); /* 10 passives: NPS change +15 */
+	assert_int_equal(eval(&f, T0 + 6 * HOUR - 1), 2); /* one resolves, one fires */
 	assert_int_equal(status(&f, a).state, CXM_ALERT_OK);
+	s = status(&f, v);
+	assert_int_equal(s.state, CXM_ALERT_FIRING);
+	assert_double_equal(s.value, 10, 0);
+	assert_double_equal(s.baseline, 40, 0);
+	assert_true(isnan(s.p_value));
 	cxm_context_free(f.ctx);
 }
 
@@ -304,26 +336,6 @@ static void test_threads(void **state)
 
 /* A load brings back the alerts and their states; a merge keeps the
  * target's. */
-typedef struct membuf {
-	unsigned char *p;
-	size_t len, cap;
-} membuf;
-
-static int to_mem(const void *data, size_t len, void *payload)
-{
-	membuf *m = payload;
-	if (m->len + len > m->cap) {
-		m->cap = (m->len + len) * 2;
-		unsigned char *q = realloc(m->p, m->cap);
-		if (!q)
-			return -1;
-		m->p = q;
-	}
-	memcpy(m->p + m->len, data, len);
-	m->len += len;
-	return 0;
-}
-
 static void test_snapshot(void **state)
 {
 	(void)state;
@@ -357,7 +369,7 @@ static void test_snapshot(void **state)
 	cxm_alert_status s = status(&f, a);
 	assert_int_equal(s.state, CXM_ALERT_FIRING);
 	membuf mb = {0};
-	assert_int_equal(cxm_snapshot_write(f.ctx, to_mem, &mb), CXM_OK);
+	assert_int_equal(cxm_snapshot_write(f.ctx, membuf_write, &mb), CXM_OK);
 
 	test_clock clk = {T0 + 10 * MIN};
 	cxm_context *c = test_ctx_cfg(&clk, &cfg);

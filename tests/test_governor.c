@@ -329,26 +329,6 @@ static void test_forget_limit_prune(void **state)
 
 /* ---- snapshots and merge ------------------------------------------------------ */
 
-typedef struct membuf {
-	unsigned char *p;
-	size_t len, cap;
-} membuf;
-
-static int to_mem(const void *data, size_t len, void *payload)
-{
-	membuf *m = payload;
-	if (m->len + len > m->cap) {
-		m->cap = (m->len + len) * 2;
-		unsigned char *q = realloc(m->p, m->cap);
-		if (!q)
-			return -1;
-		m->p = q;
-	}
-	memcpy(m->p + m->len, data, len);
-	m->len += len;
-	return 0;
-}
-
 /* A load brings back the surveys, the rules across surveys and the
  * history (inline and in arrays); answers are the same after it. */
 static void test_snapshot(void **state)
@@ -377,7 +357,7 @@ static void test_snapshot(void **state)
 			       T0 + (int64_t)r * DAY);
 	}
 	membuf mb = {0};
-	assert_int_equal(cxm_snapshot_write(a.ctx, to_mem, &mb), CXM_OK);
+	assert_int_equal(cxm_snapshot_write(a.ctx, membuf_write, &mb), CXM_OK);
 	fx b;
 	memset(&b, 0, sizeof b);
 	b.clk.now = T0;
@@ -489,7 +469,7 @@ static void test_snapshot_oom(void **state)
 			record(&a, mail, who, CXM_SURVEY_INVITED, T0 + (int64_t)r * DAY + i);
 	}
 	membuf mb = {0};
-	assert_int_equal(cxm_snapshot_write(a.ctx, to_mem, &mb), CXM_OK);
+	assert_int_equal(cxm_snapshot_write(a.ctx, membuf_write, &mb), CXM_OK);
 	hook h = {0};
 	for (int merge = 0; merge < 2; merge++) {
 		fx c;

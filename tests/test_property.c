@@ -1874,29 +1874,6 @@ static void compare_stats(const side *x, const side *y, bool all)
 
 /* ---- snapshot and merge -------------------------------------------------------------------------- */
 
-typedef struct membuf {
-	unsigned char *p;
-	size_t n, cap;
-} membuf;
-
-static int mem_write(const void *data, size_t len, void *payload)
-{
-	membuf *b = payload;
-	if (b->n + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 1 << 16;
-		while (cap < b->n + len)
-			cap *= 2;
-		unsigned char *p = realloc(b->p, cap);
-		if (!p)
-			return 1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, data, len);
-	b->n += len;
-	return 0;
-}
-
 /* A snapshot of R loaded into a fresh L. With the same shard count every
  * answer must be bit-identical; with another, sums of squares are added in
  * another order (series are merged shard by shard), so the standard
@@ -1904,12 +1881,12 @@ static int mem_write(const void *data, size_t len, void *payload)
 static void snapshot_into(world *w, side *R, side *L)
 {
 	membuf buf = {0};
-	CHECK_OK(cxm_snapshot_write(R->ctx, mem_write, &buf), R->ctx);
+	CHECK_OK(cxm_snapshot_write(R->ctx, membuf_write, &buf), R->ctx);
 	uint32_t shards = chance(&w->r, 0.5) ? R->shards : (uint32_t)rnd_range(&w->r, 1, 9);
 	side_new(L, shards == R->shards ? "L (loaded from a snapshot of R, as many shards)"
 					: "L (loaded from a snapshot of R, another shard count)",
 		 &w->md, &w->clk, shards);
-	CHECK_OK(cxm_snapshot_load_mem(L->ctx, buf.p, buf.n), L->ctx);
+	CHECK_OK(cxm_snapshot_load_mem(L->ctx, buf.p, buf.len), L->ctx);
 	free(buf.p);
 	side_bind(L, &w->md);
 	compare_stats(R, L, true);
@@ -1946,8 +1923,8 @@ static void merge_phase(world *w, side *R)
 		A.name = "A after cxm_merge(A, B)";
 	} else if (mode == 1) {
 		membuf buf = {0};
-		CHECK_OK(cxm_snapshot_write(B.ctx, mem_write, &buf), B.ctx);
-		CHECK_OK(cxm_snapshot_merge_mem(A.ctx, buf.p, buf.n), A.ctx);
+		CHECK_OK(cxm_snapshot_write(B.ctx, membuf_write, &buf), B.ctx);
+		CHECK_OK(cxm_snapshot_merge_mem(A.ctx, buf.p, buf.len), A.ctx);
 		free(buf.p);
 		M = &A;
 		A.name = "A after cxm_snapshot_merge_mem(A, snapshot of B)";

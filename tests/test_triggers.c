@@ -486,25 +486,6 @@ static void test_threads(void **state)
 
 /* ---- snapshots: rules come back with a load, a merge keeps the target's - */
 
-typedef struct membuf {
-	unsigned char *p;
-	size_t len, cap;
-} membuf;
-
-static int to_mem(const void *data, size_t len, void *payload)
-{
-	membuf *m = payload;
-	if (m->len + len > m->cap) {
-		m->cap = (m->len + len) * 2;
-		m->p = realloc(m->p, m->cap);
-		if (!m->p)
-			return -1;
-	}
-	memcpy(m->p + m->len, data, len);
-	m->len += len;
-	return 0;
-}
-
 static void test_snapshot(void **state)
 {
 	(void)state;
@@ -526,7 +507,7 @@ static void test_snapshot(void **state)
 	assert_int_equal(feed(&f, T0, f.agent, "eve", NULL, 0, &m, 1), CXM_OK);
 
 	membuf mb = {0};
-	assert_int_equal(cxm_snapshot_write(f.ctx, to_mem, &mb), CXM_OK);
+	assert_int_equal(cxm_snapshot_write(f.ctx, membuf_write, &mb), CXM_OK);
 	test_clock clk = {T0 + HOUR};
 	cxm_config cfg = CXM_CONFIG_INIT;
 	cfg.event_queue = 16;

@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int64_t test_clock_fn(void *opaque)
@@ -49,4 +50,20 @@ cxm_result query_tp(cxm_context *ctx, cxm_id metric, cxm_id tp, int64_t end, int
 	if (st)
 		fail_msg("query: %s: %s", cxm_strerror(st), cxm_errmsg(ctx));
 	return r;
+}
+
+int membuf_write(const void *data, size_t len, void *payload)
+{
+	membuf *m = payload;
+	if (m->len + len > m->cap) {
+		size_t cap = (m->len + len) * 2;
+		unsigned char *q = realloc(m->p, cap);
+		if (!q)
+			return -1;
+		m->p = q;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, data, len);
+	m->len += len;
+	return 0;
 }

@@ -27,6 +27,14 @@ cxm_status feed1(cxm_context *ctx, int64_t t, cxm_id tp, cxm_id metric, double v
 /* Run a touchpoint query over span ending at end; asserts CXM_OK. */
 cxm_result query_tp(cxm_context *ctx, cxm_id metric, cxm_id tp, int64_t end, int64_t span);
 
+/* A snapshot's bytes gathered in memory: membuf_write is a cxm_write_fn
+ * with a membuf as payload (start it zeroed; free p after). */
+typedef struct membuf {
+	unsigned char *p;
+	size_t len, cap;
+} membuf;
+int membuf_write(const void *data, size_t len, void *payload);
+
 /* cmocka 1.1's float assertions work in single precision. */
 #include <math.h>
 #define assert_double_equal(a, b, eps)                                                         \

@@ -112,6 +112,8 @@ done
 # a build directory), found through the parent's cxm.wrap.
 parent=$tmp/parent
 cp -R "$src/tests/consumers/meson-parent" "$parent"
+# the same program as the CMake consumer's
+cp "$src/tests/consumers/cmake/main.c" "$parent/main.c"
 sub=$parent/subprojects/cxm
 mkdir -p "$sub"
 if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -156,7 +158,7 @@ print(" ".join(sorted(t["name"] + "(" + t["type"] + ")" for t in json.load(sys.s
 		show "$tmp/log"
 	else
 		if meson test -C "$pb" --print-errorlogs >"$tmp/log" 2>&1; then
-			ok "meson: the parent's program runs: $(grep -ho 'parent: .*' "$pb/meson-logs/testlog.txt" | head -1)"
+			ok "meson: the parent's program runs: $(grep -ho 'consumer: .*' "$pb/meson-logs/testlog.txt" | head -1)"
 		else
 			bad "meson: the parent's test failed"
 			show "$tmp/log"

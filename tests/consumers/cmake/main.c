@@ -1,4 +1,6 @@
-/* Links libcxm through CMake's cxm::cxm: one interaction in, its query out. */
+/* One interaction in, its query out: linked through CMake's cxm::cxm
+ * (tests/consumers/cmake) and, copied by tools/test-consumers.sh, as the
+ * program of the meson parent project (tests/consumers/meson-parent). */
 #include <cxm.h>
 
 #include <stdio.h>
