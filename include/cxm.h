@@ -1183,7 +1183,12 @@ typedef struct cxm_stats {
 	 * and counted here (the host drains too slowly, or
 	 * cxm_config::event_queue is too small). */
 	uint64_t events_dropped;
-	uint64_t reserved[4];      /**< 0. */
+	/** Journey interactions whose in-journey signals (see @ref signals)
+	 * could not be judged because no memory could be had for the
+	 * customer's signal state: the interaction was accepted and counted
+	 * as usual, only a signal it would have raised may be missing. */
+	uint64_t signals_unjudged;
+	uint64_t reserved[3];      /**< 0. */
 } cxm_stats;
 
 /**
@@ -2212,7 +2217,8 @@ CXM_EXPORT cxm_status cxm_trigger_get(cxm_trigger_def *out, int *enabled, const 
 typedef enum cxm_event_kind {
 	CXM_EVENT_TRIGGER = 1,        /**< A trigger matched an accepted interaction. */
 	CXM_EVENT_ALERT_FIRING = 2,   /**< An alert started firing (see @ref alerts): @c rule is the alert, @c time_ms the evaluation's instant, @c value what it saw, @c metric its metric; @c touchpoint ::CXM_NONE, @c customer {0, 0}. */
-	CXM_EVENT_ALERT_RESOLVED = 3  /**< A firing alert resolved; fields as for ::CXM_EVENT_ALERT_FIRING. */
+	CXM_EVENT_ALERT_RESOLVED = 3, /**< A firing alert resolved; fields as for ::CXM_EVENT_ALERT_FIRING. */
+	CXM_EVENT_SIGNAL = 4          /**< An in-journey signal (see @ref signals): @c rule is the signal, @c customer the customer, @c item the step it is about, @c value and the other fields as ::cxm_signal_kind says. */
 } cxm_event_kind;
 
 /**
@@ -2639,6 +2645,185 @@ typedef struct cxm_alert_status {
  * Thread-safe.
  */
 CXM_EXPORT cxm_status cxm_alert_status_get(cxm_alert_status *out, cxm_context *ctx, cxm_id alert);
+/** @} */
+
+/** @defgroup signals In-journey signals
+ *
+ * A signal is a rule about one customer's progress on a journey (see
+ * @ref journeys), judged from the per-customer state the library keeps
+ * anyway: a customer stuck at a step, contacting the same step again and
+ * again, going back, or failing at a step. When it holds, an event of
+ * kind ::CXM_EVENT_SIGNAL goes on the event queue of @ref triggers (same
+ * queue, same drop counting, same cxm_events_poll()).
+ *
+ * Each signal fires at most **once per customer and journey instance**:
+ * a customer who keeps struggling is one event, not a stream. The host
+ * re-arms it for one customer with cxm_signal_rearm() (after it has
+ * acted, say): then it fires again on the next evidence that it holds.
+ * A new instance (see @ref journeys) starts every signal afresh.
+ *
+ * Kinds (::cxm_signal_kind), with their boundaries:
+ * - ::CXM_SIGNAL_STUCK: the instance is open at step @c step (::CXM_NONE:
+ *   any step but the goal) and has not progressed for cxm_signal_def::window_ms.
+ *   Time passing is noticed by cxm_journey_sweep(): a sweep at @c now
+ *   signals every instance whose last progress + window_ms is at or
+ *   before @c now, after the previous sweep's @c now (the first sweep
+ *   after the definition: at any time before), and no later than the
+ *   instant the instance is abandoned or expires: each time an instance
+ *   gets stuck is seen by exactly one sweep, whatever the interval (and
+ *   signalled if the signal has not fired for the instance). A customer
+ *   who comes back before a sweep saw the instant pass is not signalled.
+ * - ::CXM_SIGNAL_REPEAT: cxm_signal_def::count contacts (2 … 8) on the
+ *   step the instance is at, @c step (::CXM_NONE: any), within
+ *   cxm_signal_def::window_ms (inclusive: the first and the latest may be
+ *   exactly window_ms apart). The contact that reached the step is the
+ *   first; contacts on earlier steps are not repeats (see BACKWARDS).
+ * - ::CXM_SIGNAL_BACKWARDS: a contact on a step below the highest the open
+ *   instance has reached; @c step (::CXM_NONE: any) is the highest step
+ *   the customer had reached (where it went back from). With
+ *   ::CXM_JOURNEY_STRICT the step back also breaks the instance; the
+ *   signal still fires.
+ * - ::CXM_SIGNAL_FAILURE: cxm_signal_def::count (1 … 8) interactions of
+ *   the instance on step @c step (::CXM_NONE: any step of the journey)
+ *   whose measure of @c metric compares with @c threshold by @c op (a
+ *   RATE measure 0, a failed payment, with ::CXM_CMP_EQ and 0) within
+ *   window_ms (inclusive). The latest eight failures of an instance are
+ *   remembered.
+ *
+ * Contacts are the customer's accepted interactions on the journey's
+ * steps, applied in arrival order as the journey's progress is (see
+ * @ref journeys; an interaction the journey refuses raises nothing).
+ *
+ * Memory: the rules, 64 at most per context; per customer, nothing until
+ * a repeat contact, a failure or a fired signal needs remembering, then
+ * 112 bytes until the instance ends (or the customer is forgotten,
+ * evicted or sweeps close the instance). When that memory cannot be had
+ * the interaction is accepted all the same and counted in
+ * cxm_stats::signals_unjudged.
+ *
+ * A snapshot carries the signals (definitions, on/off, the last sweep's
+ * instant) and each customer's signal state; a merge keeps the target's
+ * own signals and, for a customer both know, the state of the instance the
+ * merged customer table keeps.
+ * @{ */
+
+/** What a ::cxm_signal_def watches for. In the ::CXM_EVENT_SIGNAL event:
+ * @c item is the step, @c time_ms the interaction's time (STUCK: the
+ * instant the window ran out), @c touchpoint the interaction's (STUCK:
+ * ::CXM_NONE), @c metric the FAILURE rule's metric (else ::CXM_NONE), and
+ * @c value as each kind says. */
+typedef enum cxm_signal_kind {
+	CXM_SIGNAL_STUCK = 1,     /**< No progress for window_ms: @c value is the seconds without progress at the sweep. */
+	CXM_SIGNAL_REPEAT = 2,    /**< count contacts on the same step within window_ms: @c value is how many. */
+	CXM_SIGNAL_BACKWARDS = 3, /**< A contact on an earlier step: @c item the highest step reached, @c value the step gone back to. */
+	CXM_SIGNAL_FAILURE = 4    /**< count failures within window_ms: @c value is how many. */
+} cxm_signal_kind;
+
+/** The most signals a context holds. */
+#define CXM_MAX_SIGNALS 64u
+/** The largest cxm_signal_def::count. */
+#define CXM_SIGNAL_MAX_COUNT 8u
+
+/** A signal: what to watch for, on which journey and step. */
+typedef struct cxm_signal_def {
+	size_t size;          /**< sizeof(cxm_signal_def) as the caller knows it. */
+	cxm_signal_kind kind; /**< What to watch for. */
+	cxm_id journey;       /**< The journey. */
+	cxm_id step;          /**< Its step, or ::CXM_NONE: any (see ::cxm_signal_kind for which step). */
+	uint32_t count;       /**< REPEAT: 2 … 8; FAILURE: 1 … 8; otherwise 0. */
+	int64_t window_ms;    /**< STUCK, REPEAT, FAILURE: 1 … ::CXM_JOURNEY_MAX_WINDOW_MS; BACKWARDS: 0. */
+	cxm_id metric;        /**< FAILURE: the metric tested (not VOLUME or DISTINCT); otherwise ::CXM_NONE. */
+	uint32_t item;        /**< FAILURE: the question (INDEX), else 0. */
+	cxm_cmp op;           /**< FAILURE: how a failing value compares with @c threshold. */
+	double threshold;     /**< FAILURE: finite. */
+	uint64_t reserved[4]; /**< Must be 0. */
+} cxm_signal_def;
+
+/** Initializer: any step, no metric (set kind, journey and what the kind needs). */
+#define CXM_SIGNAL_DEF_INIT { .size = sizeof(cxm_signal_def), .step = CXM_NONE, .metric = CXM_NONE }
+
+/**
+ * Set @p def to ::CXM_SIGNAL_DEF_INIT.
+ *
+ * @param def  the struct to fill; the caller's.
+ * @param size sizeof(cxm_signal_def) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p def is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ * Thread-safe; touches only @p def.
+ */
+CXM_EXPORT cxm_status cxm_signal_def_init(cxm_signal_def *def, size_t size);
+
+/**
+ * Define a signal. It applies to interactions accepted, and sweeps made,
+ * after it returns (feeds running meanwhile on other threads may or may
+ * not see it). The first signal allocates the signals' tables and, if
+ * need be, the event queue.
+ *
+ * @param out  receives the signal's id (0, 1, … in definition order); written only on success.
+ * @param ctx  the context.
+ * @param def  the signal; copied.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL; @c kind is not a ::cxm_signal_kind or @c op not a ::cxm_cmp; @c metric is set for a kind other than FAILURE.
+ * @retval CXM_ERR_VERSION      @c def->size too small.
+ * @retval CXM_ERR_UNSUPPORTED  a reserved field or an unknown tail byte is set.
+ * @retval CXM_ERR_UNKNOWN_ID   the journey, step or metric does not exist.
+ * @retval CXM_ERR_KIND         the metric is VOLUME or DISTINCT.
+ * @retval CXM_ERR_OUT_OF_RANGE @c count or @c window_ms is outside its range for the kind; @c item is not a question of the metric; STUCK at the goal step (an instance that reaches it ends).
+ * @retval CXM_ERR_NOT_FINITE   @c threshold is NaN or infinite.
+ * @retval CXM_ERR_LIMIT        ::CXM_MAX_SIGNALS are defined, or the journey is not tracked (more than 255 steps, or id ≥ 65535).
+ * @retval CXM_ERR_NO_MEMORY    the tables or the queue could not be allocated (nothing defined).
+ * Thread-safe: definitions are serialised with each other and with the model's.
+ */
+CXM_EXPORT cxm_status cxm_signal_define(cxm_id *out, cxm_context *ctx, const cxm_signal_def *def);
+
+/**
+ * Switch a signal off (@p on 0) or on again. A signal is on when defined.
+ * Feeds running meanwhile on other threads may or may not see the change.
+ *
+ * @param ctx     the context.
+ * @param signal  the signal's id.
+ * @param on      0: off; otherwise on.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p ctx is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such signal.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_signal_enable(cxm_context *ctx, cxm_id signal, int on);
+
+/**
+ * Read a signal's definition back.
+ *
+ * @param out      the caller's struct with @c size set; written only on success.
+ * @param enabled  receives 1 when it is on, 0 when off; may be NULL.
+ * @param ctx      the context.
+ * @param signal   the signal's id.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p out or @p ctx is NULL.
+ * @retval CXM_ERR_VERSION     @c out->size too small.
+ * @retval CXM_ERR_UNKNOWN_ID  no such signal.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_signal_get(cxm_signal_def *out, int *enabled, const cxm_context *ctx,
+				     cxm_id signal);
+
+/**
+ * Re-arm a signal for one customer: if it fired during the customer's
+ * current instance, it may fire again, on the next evidence (the next
+ * contact that makes a REPEAT, BACKWARDS or FAILURE signal hold; a STUCK
+ * signal at the next step the customer gets stuck at).
+ *
+ * @param ctx     the context.
+ * @param signal  the signal's id.
+ * @param id      the customer id bytes, as fed.
+ * @param len     their length, 1 … cxm_config::max_customer_id_len.
+ * @retval CXM_OK             re-armed, or it had not fired for the customer.
+ * @retval CXM_ERR_INVALID    @p ctx or @p id is NULL, or @p len is 0.
+ * @retval CXM_ERR_TOO_LONG   @p len is above the limit.
+ * @retval CXM_ERR_UNKNOWN_ID no such signal.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_signal_rearm(cxm_context *ctx, cxm_id signal, const void *id, size_t len);
 /** @} */
 
 #ifdef __cplusplus

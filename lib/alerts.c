@@ -258,7 +258,7 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 		if (!holds(d->op, x, d->clear)) {
 			s->state = CXM_ALERT_OK;
 			s->resolved_ms = now;
-			cxm__events_put(ctx, CXM_EVENT_ALERT_RESOLVED, id, now, d->query.metric, x);
+			cxm__events_put(ctx, CXM_EVENT_ALERT_RESOLVED, id, NULL, now, CXM_NONE, d->query.metric, 0, x);
 		}
 		break;
 	}
@@ -271,7 +271,7 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 	*changed = true;
 	if (s->state == CXM_ALERT_FIRING) {
 		s->fired++;
-		cxm__events_put(ctx, CXM_EVENT_ALERT_FIRING, id, now, d->query.metric, x);
+		cxm__events_put(ctx, CXM_EVENT_ALERT_FIRING, id, NULL, now, CXM_NONE, d->query.metric, 0, x);
 	}
 	return CXM_OK;
 }

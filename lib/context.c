@@ -284,6 +284,7 @@ void cxm_context_free(cxm_context *ctx)
 	cxm__triggers_free(ctx);
 	cxm__governor_free(ctx);
 	cxm__alerts_free(ctx);
+	cxm__signals_free(ctx);
 	cxm__model_free(ctx);
 	pthread_mutex_destroy(&ctx->def_lock);
 	ctx->alloc.free(ctx->alloc.opaque, ctx);
@@ -322,6 +323,7 @@ cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx)
 	}
 	cxm__customers_stats(ctx, &s);
 	cxm__triggers_stats(ctx, &s);
+	cxm__signals_stats(ctx, &s);
 	s.memory_bytes = atomic_load_explicit(&ctx->memory, memory_order_relaxed);
 	s.lost_buckets = atomic_load_explicit(&ctx->lost_buckets, memory_order_relaxed);
 	s.unpacked_buckets = atomic_load_explicit(&ctx->unpacked, memory_order_relaxed);

@@ -235,6 +235,7 @@ static cxm_status make_room(cxm_context *ctx, cust_table *t, cust_stripe *s, con
 		for (uint32_t k = 0; victim == UINT32_MAX && k < s->cap; k++)
 			if (!slot_empty(&s->slots[k]))
 				victim = k;
+		cxm__signals_forget(ctx, (const uint64_t[2]){s->slots[victim].k0, s->slots[victim].k1});
 		remove_at(s, victim);
 		s->evicted++;
 	} else {
@@ -277,6 +278,7 @@ static int64_t place_crowded(cxm_context *ctx, cust_stripe *s, const uint64_t h[
 		if (s->slots[i].last_s < s->slots[victim].last_s)
 			victim = i;
 	cust_entry *e = &s->slots[victim];
+	cxm__signals_forget(ctx, (const uint64_t[2]){e->k0, e->k1});
 	memset(e, 0, sizeof *e);
 	e->k0 = h[0];
 	e->k1 = h[1];
@@ -429,7 +431,7 @@ cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2], int64_t t_
 }
 
 cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms, cxm_id tp,
-			      const uint32_t *slots, uint32_t n_slots)
+			      const uint32_t *slots, uint32_t n_slots, uint64_t failed)
 {
 	cxm_status st = table_init(ctx);
 	if (st)
@@ -486,6 +488,8 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			d->flags = e.flags;
 			d->inst_start_s = e.inst_start_s;
 			d->step_ms = e.step_ms;
+			/* the signals see the contact in the order the journey does */
+			cxm__signals_contact(ctx, h, &w, d, tp, failed);
 		}
 		d->flags &= (uint8_t)~JF_CHURNED; /* seen again: active */
 		if (secs > d->last_s || d->last_s == 0)
@@ -560,6 +564,7 @@ cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 	uint64_t h[2];
 	cxm__customer_hash(ctx, id, len, h);
 	bool governed = cxm__governor_forget(ctx, h);
+	cxm__signals_forget(ctx, h);
 	cxm__wipe(h, sizeof h);
 	cust_stripe *s = NULL;
 	int64_t at = -1;
@@ -595,7 +600,8 @@ void cxm__customers_rewind(cxm_context *ctx, int64_t time_ms)
 				continue;
 			if (e->last_s > secs)
 				e->last_s = secs;
-			cxm__journey_rewind_entry(e, time_ms);
+			if (cxm__journey_rewind_entry(e, time_ms))
+				cxm__signals_forget(ctx, (const uint64_t[2]){e->k0, e->k1});
 		}
 		pthread_mutex_unlock(&s->lock);
 	}

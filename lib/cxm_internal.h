@@ -273,11 +273,13 @@ CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, siz
 CXM_INTERNAL cxm_status cxm__check_customer_id(const cxm_context *ctx, const void *id, size_t len);
 /* Record that customer h was seen at t on touchpoint tp, with the segment
  * slots of the interaction (slots[0] = 0, the overall slot), and advance its
- * journey (journeys.c); may evict, or refuse (CXM_ERR_LIMIT), or reject a
+ * journey (journeys.c) and judge its signals (signals.c; failed: the
+ * FAILURE signals the interaction's measures meet); may evict, or refuse (CXM_ERR_LIMIT), or reject a
  * journey interaction too far behind the customer's latest (CXM_ERR_TOO_LATE).
  * On failure nothing of the customer or its journeys changed. */
 CXM_INTERNAL cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms,
-					   cxm_id tp, const uint32_t *slots, uint32_t n_slots);
+					   cxm_id tp, const uint32_t *slots, uint32_t n_slots,
+					   uint64_t failed);
 /* What cxm__customer_seen() would return for the customer's journey
  * order and the table's REFUSE limit, without changing anything. */
 CXM_INTERNAL cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2], int64_t t_ms,
@@ -351,6 +353,13 @@ typedef struct jwork {
 	uint32_t n_slots;
 	jop ops[JOPS_MAX];
 	uint32_t n_ops;
+	/* for the in-journey signals (signals.c), set by cxm__journey_apply:
+	 * whether an instance of this journey was open when the touch came
+	 * (and its highest step and start), and whether the touch began an
+	 * instance or reached a new step */
+	bool was_open, moved;
+	uint8_t was_step;
+	uint32_t was_start_s;
 	bool prepared;        /* cxm__journey_prepare ran: there may be something to free */
 	struct jmod *mod;     /* private until published */
 	struct jstate *js;
@@ -515,8 +524,22 @@ CXM_INTERNAL void cxm__triggers_free(cxm_context *ctx);
  * def_lock; NO_MEMORY with the message), and an event put on it (dropped
  * and counted when full; nothing without a queue). */
 CXM_INTERNAL cxm_status cxm__events_ready(cxm_context *ctx);
-CXM_INTERNAL void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id rule, int64_t time_ms,
-				  cxm_id metric, double value);
+CXM_INTERNAL void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id rule,
+				  const uint64_t *hash, int64_t time_ms, cxm_id touchpoint, cxm_id metric,
+				  uint32_t item, double value);
+/* Whether v compares with x as op says (a trigger's or a signal's test). */
+static inline bool cxm__cmp_holds(cxm_cmp op, double v, double x)
+{
+	switch (op) {
+	case CXM_CMP_LT: return v < x;
+	case CXM_CMP_LE: return v <= x;
+	case CXM_CMP_GT: return v > x;
+	case CXM_CMP_GE: return v >= x;
+	case CXM_CMP_EQ: return v == x;
+	case CXM_CMP_NE: return v != x;
+	}
+	return false;
+}
 /* What a snapshot's MODEL section holds (its counts): triggers, surveys
  * and alerts write themselves up to the first that names more. */
 typedef struct snap_limits {
@@ -546,6 +569,34 @@ struct wbuf;
 struct snap_in;
 CXM_INTERNAL void cxm__triggers_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim);
 CXM_INTERNAL cxm_status cxm__triggers_read(cxm_context *into, struct snap_in *in);
+
+/* ---- in-journey signals (signals.c) ------------------------------------- */
+
+typedef struct sig_mod sig_mod;
+/* The FAILURE signals whose test a measure of ix meets on its touchpoint
+ * (a bit per signal id): judged by cxm__signals_contact(). */
+CXM_INTERNAL uint64_t cxm__signals_failures(const cxm_context *ctx, const cxm_interaction *ix);
+/* Judge the signals of customer h's journey touch w, which left the
+ * customer in state after (tp: the interaction's touchpoint; failed: from
+ * cxm__signals_failures). Called with the customer's stripe lock held. */
+CXM_INTERNAL void cxm__signals_contact(cxm_context *ctx, const uint64_t h[2], const jwork *w,
+				       const cust_entry *after, cxm_id tp, uint64_t failed);
+/* Drop customer h's signal state (forgotten, evicted, instance closed). */
+CXM_INTERNAL void cxm__signals_forget(cxm_context *ctx, const uint64_t h[2]);
+/* STUCK, by cxm_journey_sweep(): begin (false: no signals; otherwise the
+ * sweep lock is held until end), then, under the customer's stripe lock,
+ * each open instance e whose latest step was at last_ms and that stays
+ * open until end_ms; end (done: the whole table was visited). */
+CXM_INTERNAL bool cxm__signals_sweep_begin(cxm_context *ctx);
+CXM_INTERNAL void cxm__signals_stuck(cxm_context *ctx, const cust_entry *e, int64_t last_ms,
+				     int64_t end_ms, int64_t now_ms);
+CXM_INTERNAL void cxm__signals_sweep_end(cxm_context *ctx, int64_t now_ms, bool done);
+CXM_INTERNAL void cxm__signals_stats(const cxm_context *ctx, cxm_stats *out);
+CXM_INTERNAL void cxm__signals_free(cxm_context *ctx);
+struct wbuf;
+struct snap_in;
+CXM_INTERNAL void cxm__signals_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim);
+CXM_INTERNAL cxm_status cxm__signals_read(cxm_context *into, struct snap_in *in);
 
 /* ---- the survey governor (governor.c) ----------------------------------- */
 
@@ -755,6 +806,7 @@ struct cxm_context {
 	_Atomic uint32_t n_triggers;
 	_Atomic(struct gov_mod *) governor; /* surveys and their history, on first use (governor.c) */
 	_Atomic(struct alert_mod *) alerts; /* metric alerts, on the first (alerts.c) */
+	_Atomic(struct sig_mod *) signals;  /* in-journey signals, on the first (signals.c) */
 	uint32_t max_triggers, event_queue;
 
 	pthread_mutex_t def_lock; /* serialises definitions */
@@ -793,6 +845,16 @@ static inline int64_t floordiv64(int64_t a, int64_t b)
 	if ((a % b != 0) && ((a < 0) != (b < 0)))
 		q--;
 	return q;
+}
+
+/* Whether journey j's instances are tracked: the customer table's entry
+ * holds a journey id below 65535 and a step below 256. */
+#define MAX_TRACKED_JOURNEYS 65535u
+#define MAX_TRACKED_STEPS 255u
+static inline bool cxm__journey_trackable(const cxm_context *ctx, cxm_id j)
+{
+	return j < MAX_TRACKED_JOURNEYS && j < ctx->max_journeys &&
+	       ctx->model.journeys[j].n_steps <= MAX_TRACKED_STEPS;
 }
 
 #endif

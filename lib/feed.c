@@ -415,7 +415,8 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	if ((st = plan_prepare(ctx, sh, &p, e)))
 		return st;
 	if (ix->customer_len &&
-	    (st = cxm__customer_seen(ctx, p.hash, t, ix->touchpoint, p.slots, p.n_slots))) {
+	    (st = cxm__customer_seen(ctx, p.hash, t, ix->touchpoint, p.slots, p.n_slots,
+				     cxm__signals_failures(ctx, ix)))) {
 		plan_undo(ctx, sh, &p);
 		return st;
 	}

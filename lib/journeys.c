@@ -24,8 +24,6 @@
 #include <stdio.h>
 
 #define N_CHANNELS 9 /* index by cxm_channel, 1 .. 8; 0 unused */
-#define MAX_TRACKED_JOURNEYS 65535u
-#define MAX_TRACKED_STEPS 255u
 #define DAY_MS INT64_C(86400000)
 #define MAX_WINDOW_MS (49 * DAY_MS) /* a step's offset from the start is 32-bit ms */
 #define MAX_REPEAT_MS (400 * DAY_MS)
@@ -264,11 +262,7 @@ void cxm__journeys_free(cxm_context *ctx)
 	mod_free(ctx, mod);
 }
 
-static bool trackable(const cxm_context *ctx, cxm_id j)
-{
-	return j < MAX_TRACKED_JOURNEYS && j < ctx->max_journeys &&
-	       ctx->model.journeys[j].n_steps <= MAX_TRACKED_STEPS;
-}
+#define trackable cxm__journey_trackable
 
 /* Publish *mine at *slot unless something is there already; *mine is
  * cleared when it was taken. */
@@ -436,6 +430,7 @@ static void advance(jwork *w, uint32_t n_steps, cust_entry *e, uint32_t s, int64
 	const uint32_t j = w->journey, ch = e->flags & JF_CHAN;
 	int64_t last = last_ms(e);
 	int64_t at = t > last ? t : last;
+	w->moved = true;
 	add_op(w, j, JOP_COUNT, ch, true, 1 + e->step + 1u, 1 + s, t, 0);
 	add_op(w, j, JOP_TIME, ch, true, e->step, 0, t, (double)(at - last) / 1000);
 	e->step = (uint8_t)s;
@@ -454,6 +449,7 @@ static void enter(const cxm_context *ctx, jwork *w, const cxm_journey_options *o
 		uint32_t k = cidx(ctx, j, CNT_REPEAT);
 		add_op(w, j, JOP_COUNT, w->chan, true, k, k, t, 0);
 	}
+	w->moved = true;
 	add_op(w, j, JOP_COUNT, w->chan, true, 0, 1, t, 0); /* entered and reached step 0 */
 	int64_t secs = t / 1000 - CUST_BASE_S;
 	if (secs < 0)
@@ -519,6 +515,10 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 		}
 	}
 	const bool strict = o.flags & CXM_JOURNEY_STRICT, repeats = o.flags & CXM_JOURNEY_COUNT_REPEATS;
+	w->was_open = open && n.journey == j + 1;
+	w->was_step = n.step;
+	w->was_start_s = n.inst_start_s;
+	w->moved = false;
 	if (open && n.journey == j + 1) {
 		const uint32_t h = n.step;
 		if (s == 0 && (o.flags & CXM_JOURNEY_RESTART)) {
@@ -1319,18 +1319,28 @@ cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms)
 	int64_t now = now_ms == CXM_NOW ? cxm__now(ctx) : now_ms;
 	uint64_t n = 0;
 	cust_table *t = atomic_load_explicit(&ctx->customers, memory_order_acquire);
+	const bool signals = cxm__signals_sweep_begin(ctx);
 	for (int i = 0; t && i < CUST_STRIPES; i++) {
 		cust_stripe *s = &t->stripes[i];
 		pthread_mutex_lock(&s->lock);
 		for (uint32_t k = 0; k < s->cap; k++) {
 			jop op;
 			cust_entry e = s->slots[k];
+			if (signals && (e.flags & JF_OPEN) && e.journey) {
+				/* stuck before it closes, if it got stuck in time */
+				cxm_journey_options o;
+				uint32_t why;
+				options_of(ctx, e.journey - 1u, &o);
+				cxm__signals_stuck(ctx, &e, last_ms(&e), deadline(&e, &o, &why), now);
+			}
 			if (!cxm__journey_expire(ctx, &e, now, &op))
 				continue;
 			if (!reserve_count(ctx, &op, false)) {
 				/* this one and the rest stay open, for the next sweep */
 				(void)reserve_count(ctx, &op, true);
 				pthread_mutex_unlock(&s->lock);
+				if (signals)
+					cxm__signals_sweep_end(ctx, now, false);
 				if (closed)
 					*closed = n;
 				cxm__wipe(&e, sizeof e);
@@ -1339,6 +1349,8 @@ cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms)
 						 "instances closed, the rest stay open",
 						 (unsigned long long)n);
 			}
+			if (signals) /* the instance is over: so is its signal state */
+				cxm__signals_forget(ctx, (const uint64_t[2]){e.k0, e.k1});
 			s->slots[k] = e;
 			cxm__wipe(&e, sizeof e);
 			cxm__journey_count(ctx, &op);
@@ -1346,6 +1358,8 @@ cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms)
 		}
 		pthread_mutex_unlock(&s->lock);
 	}
+	if (signals)
+		cxm__signals_sweep_end(ctx, now, true);
 	if (closed)
 		*closed = n;
 	return CXM_OK;

@@ -218,19 +218,6 @@ cxm_status cxm_trigger_get(cxm_trigger_def *out, int *enabled, const cxm_context
 	return CXM_OK;
 }
 
-static bool compare(cxm_cmp op, double v, double x)
-{
-	switch (op) {
-	case CXM_CMP_LT: return v < x;
-	case CXM_CMP_LE: return v <= x;
-	case CXM_CMP_GT: return v > x;
-	case CXM_CMP_GE: return v >= x;
-	case CXM_CMP_EQ: return v == x;
-	case CXM_CMP_NE: return v != x;
-	}
-	return false;
-}
-
 static bool in_scope(const cxm_context *ctx, const cxm_trigger_def *d, const cxm_interaction *ix)
 {
 	if (!cxm__tp_in_scope(ctx, ix->touchpoint, d->scope, d->id, d->step))
@@ -274,12 +261,6 @@ static void put_event(trig_mod *t, cxm_event_kind kind, cxm_id rule_id, const ui
 	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
 }
 
-static void put(trig_mod *t, cxm_id rule_id, const cxm_interaction *ix, const uint64_t *hash,
-		const cxm_measure *ms)
-{
-	put_event(t, CXM_EVENT_TRIGGER, rule_id, hash, ix->time_ms, ix->touchpoint, ms->metric,
-		  ms->item, ms->value);
-}
 
 cxm_status cxm__events_ready(cxm_context *ctx)
 {
@@ -288,12 +269,12 @@ cxm_status cxm__events_ready(cxm_context *ctx)
 	return CXM_OK;
 }
 
-void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id source, int64_t time_ms,
-		     cxm_id metric_id, double value)
+void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id source, const uint64_t *hash,
+		     int64_t time_ms, cxm_id tp, cxm_id metric_id, uint32_t item, double value)
 {
 	trig_mod *t = atomic_load_explicit(&ctx->triggers, memory_order_acquire);
 	if (t)
-		put_event(t, kind, source, NULL, time_ms, CXM_NONE, metric_id, 0, value);
+		put_event(t, kind, source, hash, time_ms, tp, metric_id, item, value);
 }
 
 /* Whether rule d matched a measure of ix before its j-th: a rule matches
@@ -302,7 +283,7 @@ static bool matched_before(const cxm_trigger_def *d, const cxm_interaction *ix, 
 {
 	for (size_t i = 0; i < j; i++) {
 		const cxm_measure *ms = &ix->measures[i];
-		if (ms->metric == d->metric && ms->item == d->item && compare(d->op, ms->value, d->threshold))
+		if (ms->metric == d->metric && ms->item == d->item && cxm__cmp_holds(d->op, ms->value, d->threshold))
 			return true;
 	}
 	return false;
@@ -319,10 +300,11 @@ void cxm__triggers_match(cxm_context *ctx, const cxm_interaction *ix, const uint
 		for (; r >= 0; r = t->rules[r].next) {
 			const rule *ru = &t->rules[r];
 			if (!atomic_load_explicit(&ru->on, memory_order_relaxed) || ru->def.item != ms->item ||
-			    !compare(ru->def.op, ms->value, ru->def.threshold) || !in_scope(ctx, &ru->def, ix) ||
+			    !cxm__cmp_holds(ru->def.op, ms->value, ru->def.threshold) || !in_scope(ctx, &ru->def, ix) ||
 			    (j && matched_before(&ru->def, ix, j)))
 				continue;
-			put(t, (cxm_id)r, ix, hash, ms);
+			put_event(t, CXM_EVENT_TRIGGER, (cxm_id)r, hash, ix->time_ms, ix->touchpoint,
+				  ms->metric, ms->item, ms->value);
 		}
 	}
 }

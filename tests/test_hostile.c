@@ -207,6 +207,7 @@ typedef struct seed_facts {
 	uint32_t segments, segment_values;
 	uint32_t duration_bins, distinct_regs, series;
 	uint32_t journey_groups, channel_groups;
+	uint32_t signal_records;
 } seed_facts;
 
 typedef struct walker {
@@ -676,6 +677,42 @@ static void walk_alerts(walker *w)
 	}
 }
 
+static void walk_signals(walker *w)
+{
+	uint32_t n = (uint32_t)U32("n_signals", T_COUNT);
+	for (uint32_t i = 0; i < n && i < 64 && !w->bad; i++) {
+		U32("signal.kind", T_KIND);
+		U32("signal.journey", T_ID);
+		U32("signal.step", T_ID);
+		U32("signal.count", T_COUNT);
+		U32("signal.metric", T_ID);
+		U32("signal.item", T_ID);
+		U32("signal.op", T_KIND);
+		U32("signal.on", T_FLAG);
+		emit(w, "signal.window_ms", 8, T_OPTMS, false, 0);
+		F64("signal.threshold");
+		U64("signal.swept_ms", T_TIME);
+	}
+	uint32_t groups = (uint32_t)U32("stripes", T_COUNT);
+	for (uint32_t g = 0; g < groups && g < 4096 && !w->bad; g++) {
+		uint32_t count = (uint32_t)U32("stripe.count", T_COUNT);
+		for (uint32_t c = 0; c < count && c < 65536 && !w->bad; c++) {
+			w->facts.signal_records++;
+			U64("record.h0", T_HASH);
+			U64("record.h1", T_HASH);
+			U64("record.fired", T_PLAIN);
+			U32("record.start_s", T_SECONDS);
+			U32("record.journey_step_n", T_PLAIN);
+			U32("record.n_fail", T_COUNT);
+			for (int e = 0; e < 8; e++)
+				U32("record.contact", T_PLAIN);
+			for (int e = 0; e < 8; e++)
+				U32("record.failure", T_PLAIN);
+			U64("record.failure_signals", T_PLAIN);
+		}
+	}
+}
+
 static void walk_stats(walker *w)
 {
 	uint32_t n = (uint32_t)U32("n_shards", T_COUNT);
@@ -702,6 +739,7 @@ static const char *sec_name(uint32_t type)
 	case FUZZ_SEC_TRIGGERS: return "TRIGGERS";
 	case FUZZ_SEC_GOVERNOR: return "GOVERNOR";
 	case FUZZ_SEC_ALERTS: return "ALERTS";
+	case FUZZ_SEC_SIGNALS: return "SIGNALS";
 	case FUZZ_SEC_END: return "END";
 	default: return "?";
 	}
@@ -753,6 +791,7 @@ static bool walk(walker *w, const unsigned char *p, size_t len, fuzz_section *se
 		case FUZZ_SEC_TRIGGERS: walk_triggers(w); break;
 		case FUZZ_SEC_GOVERNOR: walk_governor(w); break;
 		case FUZZ_SEC_ALERTS: walk_alerts(w); break;
+		case FUZZ_SEC_SIGNALS: walk_signals(w); break;
 		case FUZZ_SEC_STATS: walk_stats(w); break;
 		case FUZZ_SEC_END:
 			U64("sections", T_COUNT);
@@ -1983,6 +2022,7 @@ static void test_seeds(void **state)
 			continue;
 		}
 		assert_true(f->sections[FUZZ_SEC_SERIES] >= 1);
+		assert_int_equal(f->sections[FUZZ_SEC_SIGNALS], 1);
 		assert_true(f->series >= 10);
 		assert_int_equal(sp.w.nj, 2);
 		assert_int_equal(f->multi_channel_journeys, 2);
@@ -1994,6 +2034,7 @@ static void test_seeds(void **state)
 			assert_true(f->churned >= 1);
 			assert_true(f->duration_bins >= 20);
 			assert_true(f->distinct_regs >= 16);
+			assert_true(f->signal_records >= 2);
 			if (!noj) {
 				assert_true(f->journey_groups >= 4);
 				assert_true(f->channel_groups >= 3);

@@ -131,6 +131,28 @@ void fuzz_define(cxm_context *ctx)
 	a.clear = 10;
 	a.for_ms = 600000;
 	cxm_alert_define(&id, ctx, "care nps low", &a);
+	/* and in-journey signals on care, so that seeds carry a SIGNALS
+	 * section with customers' signal state (journey_workload) */
+	cxm_signal_def sg = CXM_SIGNAL_DEF_INIT;
+	sg.journey = 1;
+	sg.kind = CXM_SIGNAL_BACKWARDS;
+	cxm_signal_define(&id, ctx, &sg);
+	sg.kind = CXM_SIGNAL_REPEAT;
+	sg.count = 2;
+	sg.window_ms = 3600000;
+	cxm_signal_define(&id, ctx, &sg);
+	sg.kind = CXM_SIGNAL_STUCK;
+	sg.count = 0;
+	sg.step = 1;
+	sg.window_ms = 1800000;
+	if (cxm_signal_define(&id, ctx, &sg) == CXM_OK)
+		cxm_signal_enable(ctx, id, 0);
+	sg.kind = CXM_SIGNAL_FAILURE;
+	sg.step = CXM_NONE;
+	sg.count = 3;
+	sg.metric = 3;
+	sg.op = CXM_CMP_EQ;
+	cxm_signal_define(&id, ctx, &sg);
 }
 
 /* Invitations and responses of a few known customers, one with more
@@ -450,6 +472,11 @@ static void journey_workload(cxm_context *ctx)
 		if (c == 5)
 			touch(ctx, id, 5, t1 + c * MIN_MS + 9 * MIN_MS, k++);
 	}
+	/* c4 contacts chat again, c5 goes back to chat: signal state kept */
+	fuzz_known_id(4, id);
+	touch(ctx, id, 4, t1 + 15 * MIN_MS, k++);
+	fuzz_known_id(5, id);
+	touch(ctx, id, 4, t1 + 16 * MIN_MS, k++);
 	/* c10 .. c12: shop looked at on the web, open; c13 bought in person */
 	for (int c = 10; c < 14; c++) {
 		fuzz_known_id(c, id);
