@@ -2002,7 +2002,9 @@ CXM_EXPORT cxm_status cxm_funnel_quantiles(double *out, cxm_context *ctx, const 
  * customer comes back; call this periodically (every bucket of the finest
  * tier, say) so that abandonment is counted for customers who never do.
  * It visits the whole customer table: O(slots, at most 1.25 ×
- * max_customers), one stripe lock at a time.
+ * max_customers), one stripe lock at a time. It also judges the
+ * ::CXM_SIGNAL_STUCK signals (see @ref signals): each instance that got
+ * stuck since the previous sweep.
  *
  * @param closed receives how many instances it ended (may be NULL).
  * @param ctx    the context.

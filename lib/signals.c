@@ -88,10 +88,12 @@ static sig_mod *mod_make(cxm_context *ctx)
 	sig_mod *m = mod_of(ctx);
 	if (m)
 		return m;
-	if (cxm__events_ready(ctx))
-		return NULL;
 	if (!(m = cxm__alloc(ctx, sizeof *m)))
 		return NULL;
+	if (cxm__events_ready(ctx)) { /* last: it made nothing when it fails */
+		cxm__free(ctx, m, sizeof *m);
+		return NULL;
+	}
 	memset(m, 0, sizeof *m);
 	atomic_init(&m->n, 0);
 	atomic_init(&m->failure_rules, 0);
@@ -488,6 +490,7 @@ void cxm__signals_contact(cxm_context *ctx, const uint64_t h[2], const jwork *w,
 		const uint32_t x = offset_of(t, after->inst_start_s);
 		if (repeat) {
 			if (!rec->n_rep || rec->rep_step != s) {
+				memset(rec->rep, 0, sizeof rec->rep);
 				rec->n_rep = 0;
 				rec->rep_step = (uint8_t)s;
 				ring_push(rec->rep, NULL, &rec->n_rep, after->step_ms, 0);

@@ -225,9 +225,11 @@ static long fail_until_done(world *w, const char *name, op_fn op, void *arg, int
 		SAME("the allocator's live bytes vs memory_bytes", w->h.live_bytes, after.st.memory_bytes);
 		SAME("frees of foreign pointers", 0, w->h.bad_frees);
 		if (st == CXM_OK) {
-			/* only packing a bucket may fail without failing the
-			 * call, and it says so */
-			if (asked >= n && after.st.unpacked_buckets == before.st.unpacked_buckets)
+			/* only packing a bucket, or a customer's signal
+			 * state, may fail without failing the call, and
+			 * each says so */
+			if (asked >= n && after.st.unpacked_buckets == before.st.unpacked_buckets &&
+			    after.st.signals_unjudged == before.st.signals_unjudged)
 				fail_msg("%s: allocation %ld failed, yet the call succeeded", name, n);
 			return n;
 		}
@@ -572,6 +574,52 @@ static void alerts(void **state)
 	world_free(&w);
 }
 
+/* A signal: its module and the event queue on the first definition; a
+ * customer's signal state on its first repeat contact, which, failing,
+ * leaves the feed accepted and counted in signals_unjudged. */
+static cxm_status op_signal(cxm_context *ctx, void *arg)
+{
+	ids *x = arg;
+	cxm_signal_def d = CXM_SIGNAL_DEF_INIT;
+	d.kind = CXM_SIGNAL_REPEAT;
+	d.journey = x->j;
+	d.count = 2;
+	d.window_ms = 3600000;
+	cxm_id id;
+	return cxm_signal_define(&id, ctx, &d);
+}
+
+static void signals(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	assert_true(fail_until_done(&w, "cxm_signal_define", op_signal, &x, 0, true) > 1);
+	cxm_id home;
+	assert_int_equal(cxm_touchpoint_define(&home, w.ctx, "home", CXM_CHANNEL_WEB, x.j, 0), CXM_OK);
+	feed_arg fa = {&x, home, T0 - 3000, "customer-1"};
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK); /* enters: the journey's OOM is its own test */
+	fa.t += 1000;
+	assert_int_equal(fail_until_done(&w, "cxm_feed (repeats)", op_feed, &fa, 1, true), 1);
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, w.ctx), CXM_OK);
+	assert_int_equal(st.signals_unjudged, 1);
+	cxm_event ev[2];
+	ev[0].size = sizeof ev[0];
+	size_t n = 9;
+	assert_int_equal(cxm_events_poll(ev, 2, &n, w.ctx), CXM_OK);
+	assert_int_equal(n, 0);
+	/* with memory, the next contact is judged: two within the hour */
+	fa.t += 1000;
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	assert_int_equal(cxm_events_poll(ev, 2, &n, w.ctx), CXM_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ev[0].kind, CXM_EVENT_SIGNAL);
+	world_free(&w);
+}
+
 /* Counts, series, customers, results and the allocator's books. */
 static void feed_new_series(void **state)
 {
@@ -804,6 +852,7 @@ int main(void)
 		cmocka_unit_test(triggers),
 		cmocka_unit_test(governor),
 		cmocka_unit_test(alerts),
+		cmocka_unit_test(signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
