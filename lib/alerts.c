@@ -13,11 +13,19 @@
 
 #define ALERTS_MAX 1024u
 
+/* What an evaluation read of an alert's window(s). */
+typedef struct reading {
+	double x, base, p; /* the value (LEVEL) or change (CHANGE), baseline, p-value */
+	uint64_t n, n_a, n_b; /* the window's samples; CHANGE: the baseline's, the window's */
+	bool read;            /* false: the baseline window starts before time 0 */
+} reading;
+
 typedef struct alert {
 	char *name;
 	cxm_alert_def def;
 	cxm_alert_status st;
 	bool by_runs; /* CHANGE of a SUM or COUNT headline: two runs, no test */
+	reading last; /* the latest evaluation's, shared with alerts of the same windows */
 } alert;
 
 struct alert_mod {
@@ -175,27 +183,22 @@ out:
 	return st;
 }
 
-/* One alert at now (module locked): its new state; true if it changed. */
-static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, bool *changed)
+/* Read alert a's window(s) at now. */
+static cxm_status read_windows(cxm_context *ctx, const alert *a, int64_t now, reading *out)
 {
 	const cxm_alert_def *d = &a->def;
-	cxm_alert_status *s = &a->st;
-	const uint64_t least = d->min_samples ? d->min_samples : 1;
 	cxm_query q = d->query;
 	q.end_ms = now;
-	double x, base = NAN, p = NAN;
-	uint64_t n;
-	bool enough;
+	reading r = {NAN, NAN, NAN, 0, 0, 0, true};
 	cxm_status st;
 	if (d->kind == CXM_ALERT_LEVEL) {
-		cxm_result r;
-		memset(&r, 0, sizeof r);
-		r.size = sizeof r;
-		if ((st = cxm_query_run(&r, ctx, &q)))
+		cxm_result v;
+		memset(&v, 0, sizeof v);
+		v.size = sizeof v;
+		if ((st = cxm__query_headline(&v, ctx, &q)))
 			return st;
-		x = r.value;
-		n = r.n;
-		enough = n >= least && !isnan(x);
+		r.x = v.value;
+		r.n = r.n_b = v.n;
 	} else {
 		cxm_query b = q;
 		b.end_ms = now - d->baseline_offset_ms;
@@ -203,30 +206,73 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 		memset(&c, 0, sizeof c);
 		c.size = sizeof c;
 		if (b.end_ms < 0) {
-			x = NAN;
-			n = 0;
-			enough = false;
+			r.read = false;
 		} else if (a->by_runs) { /* no test: the difference of two runs */
 			cxm_result ra, rb;
 			memset(&ra, 0, sizeof ra);
 			memset(&rb, 0, sizeof rb);
 			ra.size = rb.size = sizeof ra;
-			if ((st = cxm_query_run(&rb, ctx, &b)) || (st = cxm_query_run(&ra, ctx, &q)))
+			if ((st = cxm__query_headline(&rb, ctx, &b)) ||
+			    (st = cxm__query_headline(&ra, ctx, &q)))
 				return st;
-			x = ra.value - rb.value;
-			base = rb.value;
-			n = ra.n;
-			enough = ra.n >= least && rb.n >= least && !isnan(x);
-		} else if ((st = cxm_query_compare(&c, ctx, &b, &q))) {
+			r.x = ra.value - rb.value;
+			r.base = rb.value;
+			r.n = r.n_b = ra.n;
+			r.n_a = rb.n;
+		} else if ((st = cxm__query_compare_headline(&c, ctx, &b, &q))) {
 			return st;
 		} else {
-			x = c.difference;
-			base = c.a;
-			p = c.p_value;
-			n = c.n_b;
-			enough = c.n_a >= least && c.n_b >= least && !isnan(x);
+			r.x = c.difference;
+			r.base = c.a;
+			r.p = c.p_value;
+			r.n = r.n_b = c.n_b;
+			r.n_a = c.n_a;
 		}
 	}
+	*out = r;
+	return CXM_OK;
+}
+
+/* Whether alerts a and b read the same windows (so one reading serves both). */
+static bool same_windows(const alert *a, const alert *b)
+{
+	const cxm_alert_def *x = &a->def, *y = &b->def;
+	const cxm_query *p = &x->query, *q = &y->query;
+	return p->metric == q->metric && p->scope == q->scope && p->id == q->id && p->step == q->step &&
+	       p->segment == q->segment && p->segment_value == q->segment_value &&
+	       p->span_ms == q->span_ms && x->kind == y->kind && a->by_runs == b->by_runs &&
+	       (x->kind == CXM_ALERT_LEVEL || x->baseline_offset_ms == y->baseline_offset_ms);
+}
+
+static uint32_t windows_hash(const alert *a)
+{
+	const cxm_alert_def *d = &a->def;
+	const cxm_query *q = &d->query;
+	uint64_t h = 0x9e3779b97f4a7c15u;
+	const uint64_t parts[] = {q->metric, q->scope, q->id, q->step, q->segment, q->segment_value,
+				  (uint64_t)q->span_ms, (uint64_t)d->kind,
+				  d->kind == CXM_ALERT_LEVEL ? 0 : (uint64_t)d->baseline_offset_ms};
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+		h ^= parts[i];
+		h *= 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+/* One alert at now (module locked), from its reading: its new state;
+ * true if it changed. */
+static void judge(cxm_context *ctx, cxm_id id, alert *a, int64_t now, bool *changed)
+{
+	const cxm_alert_def *d = &a->def;
+	cxm_alert_status *s = &a->st;
+	const reading *r = &a->last;
+	const uint64_t least = d->min_samples ? d->min_samples : 1;
+	const double x = r->x, base = r->base, p = r->p;
+	const uint64_t n = r->read ? r->n : 0;
+	bool enough = r->read && r->n_b >= least && !isnan(x);
+	if (d->kind == CXM_ALERT_CHANGE)
+		enough = enough && r->n_a >= least;
 	s->evaluated_ms = now;
 	s->value = x;
 	s->baseline = base;
@@ -236,7 +282,7 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 		s->flags |= CXM_ALERT_INSUFFICIENT;
 		if (s->since_ms < 0) /* evaluated: OK since now */
 			s->since_ms = now;
-		return CXM_OK;
+		return;
 	}
 	s->flags &= ~CXM_ALERT_INSUFFICIENT;
 	const bool active = holds(d->op, x, d->fire) &&
@@ -265,7 +311,7 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 	if (s->state == was) {
 		if (s->since_ms < 0) /* first evaluation: OK since now */
 			s->since_ms = now;
-		return CXM_OK;
+		return;
 	}
 	s->since_ms = now;
 	*changed = true;
@@ -273,7 +319,7 @@ static cxm_status evaluate(cxm_context *ctx, cxm_id id, alert *a, int64_t now, b
 		s->fired++;
 		cxm__events_put(ctx, CXM_EVENT_ALERT_FIRING, id, NULL, now, CXM_NONE, d->query.metric, 0, x);
 	}
-	return CXM_OK;
+	return;
 }
 
 cxm_status cxm_alerts_evaluate(size_t *changed, cxm_context *ctx, int64_t now_ms)
@@ -291,9 +337,25 @@ cxm_status cxm_alerts_evaluate(size_t *changed, cxm_context *ctx, int64_t now_ms
 	if (m) {
 		pthread_mutex_lock(&m->lock);
 		uint32_t n = atomic_load_explicit(&m->n, memory_order_acquire);
+		/* alerts that read the same windows (a warning and a critical
+		 * level, say) share one reading per evaluation */
+		enum { SLOTS = 2 * ALERTS_MAX };
+		uint16_t seen[SLOTS]; /* alert index + 1; 0: empty */
+		memset(seen, 0, sizeof seen);
 		for (uint32_t i = 0; i < n && !st; i++) {
+			alert *a = &m->a[i];
+			uint32_t k = windows_hash(a) & (SLOTS - 1);
+			while (seen[k] && !same_windows(&m->a[seen[k] - 1], a))
+				k = (k + 1) & (SLOTS - 1);
+			if (seen[k]) {
+				a->last = m->a[seen[k] - 1].last;
+			} else if (!(st = read_windows(ctx, a, now_ms, &a->last))) {
+				seen[k] = (uint16_t)(i + 1);
+			} else {
+				break;
+			}
 			bool c = false;
-			st = evaluate(ctx, i, &m->a[i], now_ms, &c);
+			judge(ctx, i, a, now_ms, &c);
 			moved += c;
 		}
 		pthread_mutex_unlock(&m->lock);

@@ -622,6 +622,16 @@ CXM_INTERNAL void cxm__governor_merge_commit(cxm_context *dst, cxm_context *src,
 					     struct gov_merge *plan);
 CXM_INTERNAL void cxm__governor_merge_abort(cxm_context *dst, struct gov_merge *plan);
 
+/* ---- queries (query.c) --------------------------------------------------- */
+
+/* cxm_query_run() and cxm_query_compare() for callers that read only the
+ * headline, n, mean, stddev, sum, min and max (alerts): a DURATION's
+ * distribution is not read, its quantiles are NaN, its quantile_* fields
+ * and CLAMPED flag are not set. Everything else is as the public calls. */
+CXM_INTERNAL cxm_status cxm__query_headline(cxm_result *out, cxm_context *ctx, const cxm_query *q);
+CXM_INTERNAL cxm_status cxm__query_compare_headline(cxm_comparison *out, cxm_context *ctx,
+						    const cxm_query *a, const cxm_query *b);
+
 /* ---- metric alerts (alerts.c) ------------------------------------------ */
 
 typedef struct alert_mod alert_mod;

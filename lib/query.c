@@ -24,6 +24,7 @@ typedef struct run {
 	int64_t a, b;   /* covered interval */
 	int64_t qa, qb; /* DURATION: interval of the distribution (whole bins-tier buckets) */
 	uint32_t flags;
+	bool moments_only; /* DURATION: no distribution, no quantiles (alerts) */
 	uint64_t stack[640]; /* accumulator for cells up to 5 KiB; aligned for any cell */
 	void *acc;
 } run;
@@ -133,7 +134,8 @@ static void read_series(const cxm_context *ctx, const run *r, const series *s)
 		return;
 	}
 	cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_MOMENTS);
-	cxm__series_read(ctx, s, r->qa, r->qb, r->acc, READ_DIST);
+	if (!r->moments_only || r->m->def.kind == CXM_KIND_DISTINCT)
+		cxm__series_read(ctx, s, r->qa, r->qb, r->acc, READ_DIST);
 }
 
 static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)
@@ -383,7 +385,7 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 			mx = sc->max;
 		}
 		res->n = n;
-		if (m->def.kind == CXM_KIND_DURATION) {
+		if (m->def.kind == CXM_KIND_DURATION && !r->moments_only) {
 			const sketch_cell *sc = r->acc;
 			res->quantile_start_ms = r->qa;
 			res->quantile_end_ms = r->qb;
@@ -399,7 +401,7 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 		res->min = mn;
 		res->max = mx;
 		res->stddev = sample_sd(n, sum, sumsq);
-		if (m->def.kind == CXM_KIND_DURATION) {
+		if (m->def.kind == CXM_KIND_DURATION && !r->moments_only) {
 			bool clamped = false;
 			res->p50 = cxm__sketch_quantile(&m->sk, r->acc, 0.5, &clamped);
 			res->p90 = cxm__sketch_quantile(&m->sk, r->acc, 0.9, &clamped);
@@ -428,7 +430,7 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 		res->flags |= CXM_RESULT_LOW_SAMPLE;
 }
 
-cxm_status cxm_query_run(cxm_result *out, cxm_context *ctx, const cxm_query *q)
+static cxm_status query_run(cxm_result *out, cxm_context *ctx, const cxm_query *q, bool moments_only)
 {
 	if (!ctx || !out || !q)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "q");
@@ -437,6 +439,7 @@ cxm_status cxm_query_run(cxm_result *out, cxm_context *ctx, const cxm_query *q)
 		return st;
 	run r;
 	r.acc = NULL;
+	r.moments_only = moments_only;
 	if ((st = check_query(ctx, q, &r)) || (st = accumulate(ctx, q, &r))) {
 		return st;
 	}
@@ -447,6 +450,16 @@ cxm_status cxm_query_run(cxm_result *out, cxm_context *ctx, const cxm_query *q)
 	run_done(ctx, &r);
 	cxm__put_out(out, &res, sizeof res);
 	return CXM_OK;
+}
+
+cxm_status cxm_query_run(cxm_result *out, cxm_context *ctx, const cxm_query *q)
+{
+	return query_run(out, ctx, q, false);
+}
+
+cxm_status cxm__query_headline(cxm_result *out, cxm_context *ctx, const cxm_query *q)
+{
+	return query_run(out, ctx, q, true);
 }
 
 cxm_status cxm_query_quantiles(double *out, cxm_context *ctx, const cxm_query *q, const double *qs,
@@ -533,8 +546,8 @@ static double headline_se(const cxm_result *r)
 	}
 }
 
-cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
-			     const cxm_query *b)
+static cxm_status compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
+			  const cxm_query *b, bool moments_only)
 {
 	if (!ctx || !out || !a || !b)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
@@ -543,7 +556,7 @@ cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_qu
 	if (st)
 		return st;
 	cxm_result ra = {.size = sizeof ra}, rb = {.size = sizeof rb};
-	if ((st = cxm_query_run(&ra, ctx, a)) || (st = cxm_query_run(&rb, ctx, b)))
+	if ((st = query_run(&ra, ctx, a, moments_only)) || (st = query_run(&rb, ctx, b, moments_only)))
 		return st;
 	if (a->metric != b->metric)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "the queries name metrics %u and %u; compare one metric",
@@ -576,4 +589,16 @@ cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_qu
 	}
 	cxm__put_out(out, &c, sizeof c);
 	return CXM_OK;
+}
+
+cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
+			     const cxm_query *b)
+{
+	return compare(out, ctx, a, b, false);
+}
+
+cxm_status cxm__query_compare_headline(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
+				       const cxm_query *b)
+{
+	return compare(out, ctx, a, b, true);
 }

@@ -461,7 +461,7 @@ void cxm__signals_contact(cxm_context *ctx, const uint64_t h[2], const jwork *w,
 	sig_stripe *st = stripe_of(m, h);
 	pthread_mutex_lock(&st->lock);
 	int64_t at = rec_find(st, h);
-	if (!want && !repeat) {
+	if (!want) {
 		/* nothing to judge; an instance that ended takes its record along */
 		if (at >= 0 && !(after->flags & JF_OPEN))
 			rec_remove(st, (uint32_t)at);
@@ -488,7 +488,7 @@ void cxm__signals_contact(cxm_context *ctx, const uint64_t h[2], const jwork *w,
 	if (belongs) {
 		rec_instance(rec, j, after->inst_start_s);
 		const uint32_t x = offset_of(t, after->inst_start_s);
-		if (repeat) {
+		if (repeat) { /* a REPEAT signal watches this step (want) */
 			if (!rec->n_rep || rec->rep_step != s) {
 				memset(rec->rep, 0, sizeof rec->rep);
 				rec->n_rep = 0;

@@ -263,6 +263,70 @@ static void test_change(void **state)
 
 /* Evaluations from two threads while two others feed and two read
  * statuses and poll (suite stress: ThreadSanitizer finds no race). */
+/* Alerts that read the same windows share one reading per evaluation;
+ * each still judges it by its own levels and minimum samples, and
+ * alerts whose windows differ in any way read their own. */
+static void test_shared_windows(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	cxm_id other;
+	assert_int_equal(cxm_touchpoint_define(&other, f.ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	cxm_metric_def dd = {.size = sizeof dd};
+	cxm_id aht;
+	assert_int_equal(cxm_metric_preset(&dd, CXM_PRESET_DURATION), CXM_OK);
+	assert_int_equal(cxm_metric_define(&aht, f.ctx, "aht", &dd), CXM_OK);
+	answers(&f, 4, 0, T0 + 10 * MIN);  /* detractors: NPS -100 over the agent … */
+	answers(&f, 1, 10, T0 + 70 * MIN); /* … in the first hour; a promoter later */
+	f.clk.now = T0 + 80 * MIN;
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(feed1(f.ctx, T0 + 80 * MIN, other, f.nps, 10), CXM_OK);
+		assert_int_equal(feed1(f.ctx, T0 + 80 * MIN, f.agent, aht, 100 + i), CXM_OK);
+	}
+	struct {
+		const char *name;
+		cxm_id tp, metric;
+		int64_t span;
+		double fire;
+		uint64_t min_samples;
+	} al[] = {
+		{"warn", 0, 0, HOUR, 0, 0},	  /* the agent, last hour: 1 answer, +100 */
+		{"crit", 0, 0, HOUR, 200, 0},	  /* same window, another level */
+		{"few", 0, 0, HOUR, 200, 2},	  /* same window, too few answers */
+		{"2h", 0, 0, 2 * HOUR, 0, 0},	  /* two hours: -60 */
+		{"ivr", 1, 0, HOUR, 50, 0},	  /* another touchpoint: +100, 6 answers */
+		{"aht", 0, 1, HOUR, 1000, 0},	  /* another metric: mean 102.5 s */
+		{"warn-again", 0, 0, HOUR, 0, 0}, /* the first window again, last */
+	};
+	cxm_id id[7];
+	for (int i = 0; i < 7; i++) {
+		cxm_alert_def d = CXM_ALERT_DEF_INIT;
+		d.query.metric = al[i].metric ? aht : f.nps;
+		d.query.scope = CXM_SCOPE_TOUCHPOINT;
+		d.query.id = al[i].tp ? other : f.agent;
+		d.query.span_ms = al[i].span;
+		d.op = CXM_CMP_LT;
+		d.fire = d.clear = al[i].fire;
+		d.min_samples = al[i].min_samples;
+		assert_int_equal(cxm_alert_define(&id[i], f.ctx, al[i].name, &d), CXM_OK);
+	}
+	eval(&f, T0 + 2 * HOUR - 1);
+	const double value[7] = {100, 100, 100, -60, 100, 102.5, 100};
+	const uint64_t n[7] = {1, 1, 1, 5, 6, 6, 1};
+	const cxm_alert_state want[7] = {CXM_ALERT_OK,	   CXM_ALERT_FIRING, CXM_ALERT_OK, CXM_ALERT_FIRING,
+					  CXM_ALERT_OK,	   CXM_ALERT_FIRING, CXM_ALERT_OK};
+	for (int i = 0; i < 7; i++) {
+		cxm_alert_status s = status(&f, id[i]);
+		assert_double_equal(s.value, value[i], 1e-9);
+		assert_int_equal(s.n, n[i]);
+		if (s.state != want[i])
+			fail_msg("alert %s: state %d, expected %d", al[i].name, s.state, want[i]);
+		assert_int_equal(!!(s.flags & CXM_ALERT_INSUFFICIENT), i == 2);
+	}
+	cxm_context_free(f.ctx);
+}
+
 typedef struct tshared {
 	fx *f;
 	_Atomic int feeding;
@@ -491,6 +555,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_shared_windows),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_snapshot),
 		cmocka_unit_test(test_bad_arguments),
