@@ -2013,7 +2013,7 @@ static int l_stats(lua_State *L)
 	cxm_status st = cxm_stats_get(&s, c->ctx);
 	if (st)
 		return push_fail(L, c->ctx, st);
-	lua_createtable(L, 0, 22);
+	lua_createtable(L, 0, 23);
 	set_u64(L, "memory_bytes", s.memory_bytes);
 	set_u64(L, "series", s.series);
 	set_u64(L, "series_bytes", s.series_bytes);
@@ -2036,6 +2036,7 @@ static int l_stats(lua_State *L)
 	set_u64(L, "unpacked_buckets", s.unpacked_buckets);
 	set_u64(L, "events_queued", s.events_queued);
 	set_u64(L, "events_dropped", s.events_dropped);
+	set_u64(L, "signals_unjudged", s.signals_unjudged);
 	return 1;
 }
 
@@ -3082,9 +3083,9 @@ static void push_hash(lua_State *L, const uint64_t h[2])
 
 /* Indexed by cxm_event_kind. */
 static const char *const event_kind_names[] = {
-	NULL, "trigger", "alert firing", "alert resolved", NULL,
+	NULL, "trigger", "alert firing", "alert resolved", "signal", NULL,
 };
-#define N_EVENT_KINDS 4
+#define N_EVENT_KINDS 5
 
 static void push_event(lua_State *L, const cxm_event *ev)
 {
@@ -3097,9 +3098,12 @@ static void push_event(lua_State *L, const cxm_event *ev)
 		lua_setfield(L, -2, "customer");
 	}
 	set_i64(L, "time_ms", ev->time_ms);
-	if (ev->touchpoint != CXM_NONE) /* an alert's event has none */
+	/* an alert's event has no touchpoint, a STUCK signal's neither, and
+	 * a signal's other than FAILURE no metric */
+	if (ev->touchpoint != CXM_NONE)
 		set_id(L, "touchpoint", ev->touchpoint);
-	set_id(L, "metric", ev->metric);
+	if (ev->metric != CXM_NONE)
+		set_id(L, "metric", ev->metric);
 	set_id(L, "item", ev->item);
 	set_num(L, "value", ev->value);
 }
@@ -3481,6 +3485,178 @@ static int l_alert_status(lua_State *L)
 	return 1;
 }
 
+/* ---- in-journey signals ------------------------------------------------ */
+
+/* Indexed by cxm_signal_kind. */
+static const char *const signal_kind_names[] = {
+	NULL, "stuck", "repeat", "backwards", "failure", NULL,
+};
+#define N_SIGNAL_KINDS 5
+
+static const char *const signal_keys[] = {
+	"kind", "journey", "step", "count", "window_ms", "metric", "item", "op", "threshold",
+	"enabled", NULL,
+};
+
+/* The signal table at t into *d, from cxm_signal_def_init's (any step, no
+ * metric), and its field enabled (true when left out) into *on. kind and
+ * journey are required, and for a FAILURE metric, op and threshold; the
+ * rest is left to libcxm, which judges what each kind takes (a count or a
+ * window left out is 0). */
+static cxm_status read_signal(lua_State *L, int t, cxm_context *ctx, cxm_signal_def *d, int *on,
+			      berr *e, int *from_lib)
+{
+	*from_lib = 0;
+	cxm_status st = cxm_signal_def_init(d, sizeof *d);
+	if (st) {
+		*from_lib = 1;
+		return st;
+	}
+	if ((st = check_keys(L, t, "signal", signal_keys, e)))
+		return st;
+	int top = lua_gettop(L);
+	lua_getfield(L, t, "kind");      /* top + 1 */
+	lua_getfield(L, t, "journey");   /* top + 2 */
+	lua_getfield(L, t, "step");      /* top + 3 */
+	lua_getfield(L, t, "count");     /* top + 4 */
+	lua_getfield(L, t, "window_ms"); /* top + 5 */
+	lua_getfield(L, t, "metric");    /* top + 6 */
+	lua_getfield(L, t, "item");      /* top + 7 */
+	lua_getfield(L, t, "op");        /* top + 8 */
+	lua_getfield(L, t, "threshold"); /* top + 9 */
+	lua_getfield(L, t, "enabled");   /* top + 10 */
+	if (lua_isnil(L, top + 1))
+		st = bfail(e, CXM_ERR_INVALID, "signal has no kind");
+	else if (lua_isnil(L, top + 2))
+		st = bfail(e, CXM_ERR_INVALID, "signal has no journey");
+	if (!st) {
+		int k;
+		if (!(st = get_enum(L, top + 1, "signal kind", signal_kind_names, N_SIGNAL_KINDS, &k,
+				    e)))
+			d->kind = (cxm_signal_kind)k;
+	}
+	if (!st && d->kind == CXM_SIGNAL_FAILURE) {
+		if (lua_isnil(L, top + 6))
+			st = bfail(e, CXM_ERR_INVALID, "failure signal has no metric");
+		else if (lua_isnil(L, top + 8))
+			st = bfail(e, CXM_ERR_INVALID, "failure signal has no op");
+		else if (lua_isnil(L, top + 9))
+			st = bfail(e, CXM_ERR_INVALID, "failure signal has no threshold");
+	}
+	if (!st)
+		st = get_id(L, top + 2, "journey", &d->journey, e);
+	if (!st && !lua_isnil(L, top + 3))
+		st = get_step(L, top + 3, ctx, d->journey, &d->step, e, from_lib);
+	if (!st && !lua_isnil(L, top + 4))
+		st = get_u32(L, top + 4, "count", &d->count, e);
+	if (!st && !lua_isnil(L, top + 5))
+		st = get_i64(L, top + 5, "window_ms", &d->window_ms, e);
+	if (!st && !lua_isnil(L, top + 6))
+		st = get_id(L, top + 6, "metric", &d->metric, e);
+	if (!st && !lua_isnil(L, top + 7))
+		st = get_u32(L, top + 7, "item", &d->item, e);
+	if (!st && !lua_isnil(L, top + 8))
+		st = get_op(L, top + 8, &d->op, e);
+	if (!st && !lua_isnil(L, top + 9)) {
+		/* as in triggers: a RATE's success or failure */
+		if (lua_type(L, top + 9) == LUA_TBOOLEAN)
+			d->threshold = lua_toboolean(L, top + 9) ? 1.0 : 0.0;
+		else
+			st = get_double(L, top + 9, "threshold", &d->threshold, e);
+	}
+	*on = 1;
+	if (!st && lua_type(L, top + 10) == LUA_TBOOLEAN)
+		*on = lua_toboolean(L, top + 10);
+	else if (!st && !lua_isnil(L, top + 10))
+		st = bad_value(L, top + 10, e, CXM_ERR_INVALID, "enabled", "a boolean");
+	lua_settop(L, top);
+	return st;
+}
+
+/* ctx:signal_define{kind =, journey =, …} → id. enabled = false defines
+ * it switched off, so that signal_get's table defines the same signal
+ * again, as for triggers. */
+static int l_signal_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	berr e;
+	int lib, on;
+	cxm_signal_def d;
+	cxm_status st = read_signal(L, 2, c->ctx, &d, &on, &e, &lib);
+	if (st)
+		return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+	cxm_id id;
+	if ((st = cxm_signal_define(&id, c->ctx, &d)))
+		return push_fail(L, c->ctx, st);
+	/* cannot fail: the id was just defined */
+	if (!on && (st = cxm_signal_enable(c->ctx, id, 0)))
+		return push_fail(L, c->ctx, st);
+	return push_id(L, id);
+}
+
+/* ctx:signal_enable(signal, on) → true. */
+static int l_signal_enable(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 3, LUA_TBOOLEAN);
+	berr e;
+	cxm_id s;
+	if (arg_id(L, 2, "signal", &s, &e))
+		return push_berr(L, &e);
+	return push_done(L, c->ctx, cxm_signal_enable(c->ctx, s, lua_toboolean(L, 3)));
+}
+
+/* ctx:signal_get(signal) → the table signal_define takes, with every
+ * field that has a meaning for the kind, and enabled. */
+static int l_signal_get(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	cxm_id s;
+	if (arg_id(L, 2, "signal", &s, &e))
+		return push_berr(L, &e);
+	cxm_signal_def d;
+	int on = 0;
+	cxm_status st = cxm_signal_def_init(&d, sizeof d);
+	if (!st)
+		st = cxm_signal_get(&d, &on, c->ctx, s);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 10);
+	set_str(L, "kind", enum_name(signal_kind_names, N_SIGNAL_KINDS, (int)d.kind));
+	set_id(L, "journey", d.journey);
+	if (d.step != CXM_NONE) /* nil: any step */
+		set_id(L, "step", d.step);
+	if (d.kind == CXM_SIGNAL_REPEAT || d.kind == CXM_SIGNAL_FAILURE)
+		set_id(L, "count", d.count);
+	if (d.kind != CXM_SIGNAL_BACKWARDS)
+		set_i64(L, "window_ms", d.window_ms);
+	if (d.kind == CXM_SIGNAL_FAILURE) {
+		set_id(L, "metric", d.metric);
+		set_id(L, "item", d.item);
+		set_str(L, "op", enum_name(cmp_names, N_CMPS, (int)d.op));
+		set_num(L, "threshold", d.threshold);
+	}
+	set_bool(L, "enabled", on);
+	return 1;
+}
+
+/* ctx:signal_rearm(signal, customer) → true: the signal may fire again
+ * for the customer's current instance. */
+static int l_signal_rearm(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TNUMBER);
+	size_t len;
+	const char *id = luaL_checklstring(L, 3, &len);
+	berr e;
+	cxm_id s;
+	if (get_id(L, 2, "signal", &s, &e))
+		return push_berr(L, &e);
+	return push_done(L, c->ctx, cxm_signal_rearm(c->ctx, s, id, len));
+}
+
 /* ---- module functions -------------------------------------------------- */
 
 /* cxm.strerror(code): code a number or a name ("OUT_OF_RANGE"). */
@@ -3567,6 +3743,10 @@ static const luaL_Reg ctx_methods[] = {
 	{"alert_define", l_alert_define},
 	{"alerts_evaluate", l_alerts_evaluate},
 	{"alert_status", l_alert_status},
+	{"signal_define", l_signal_define},
+	{"signal_enable", l_signal_enable},
+	{"signal_get", l_signal_get},
+	{"signal_rearm", l_signal_rearm},
 	{"save", l_save},
 	{"save_for_exporter", l_save_for_exporter},
 	{"load", l_load},

@@ -2752,6 +2752,494 @@ do -- alerts: bad arguments, returned (nil, message, code) or raised
 end
 
 ------------------------------------------------------------------------------
+-- in-journey signals (the cases of tests/test_signals.c)
+------------------------------------------------------------------------------
+
+-- tests/test_signals.c's world: a shop journey of five steps (browse,
+-- cart, address, pay, done), a touchpoint on each, a FAQ page off the
+-- journey, a RATE (paid), a VOLUME and a DURATION; a clock that follows
+-- the feeds, starting at TS.
+local TS = T0
+local SKEY = ("s"):rep(16)
+local function signal_world(cfg)
+	cfg = cfg or {}
+	cfg.customer_key = cfg.customer_key or SKEY
+	cfg.max_customers = cfg.max_customers or 1000
+	local ctx = fixed_ctx(cfg)
+	local w = {ctx = ctx, now = T0}
+	w.shop = assert(ctx:journey_define("shop", {"browse", "cart", "address", "pay", "done"}))
+	w.browse = assert(ctx:touchpoint_define("browse", "web", w.shop, "browse"))
+	w.cart = assert(ctx:touchpoint_define("cart", "web", w.shop, "cart"))
+	w.address = assert(ctx:touchpoint_define("address", "web", w.shop, "address"))
+	w.pay = assert(ctx:touchpoint_define("pay", "web", w.shop, "pay"))
+	w.done = assert(ctx:touchpoint_define("done", "web", w.shop, "done"))
+	w.faq = assert(ctx:touchpoint_define("faq", "web"))
+	w.paid = assert(ctx:metric_define("paid", "rate"))
+	w.nps = assert(ctx:metric_define("nps", "nps"))
+	w.calls = assert(ctx:metric_define("calls", "volume"))
+	w.aht = assert(ctx:metric_define("aht", "duration"))
+	-- a contact of who at tp and t; paid true or false: a payment attempt
+	function w.visit(tp, t, who, paid)
+		if t > w.now then w.now = t; assert(ctx:set_now(t)) end
+		local ok, msg = ctx:feed{time = t, touchpoint = tp, customer = who,
+			measures = paid ~= nil and {{w.paid, paid}} or nil}
+		check(ok == true, "feed: " .. tostring(msg))
+	end
+	function w.sweep(t)
+		local n, msg = ctx:journey_sweep(t)
+		check(n ~= nil, "journey_sweep: " .. tostring(msg))
+		return n
+	end
+	return w
+end
+
+do -- STUCK: at the cart for 30 min, seen by the sweep at exactly window_ms
+	local w = signal_world()
+	local ctx = w.ctx
+	local W, t = 30 * MIN, TS
+	local at_cart = assert(ctx:signal_define{kind = "stuck", journey = w.shop, step = "cart",
+		window_ms = W})
+	eq(at_cart, 0, "the first signal's id")
+	w.visit(w.browse, t, "alice")
+	w.visit(w.cart, t + MIN, "alice")           -- at the cart from t + 1 min
+	w.visit(w.browse, t, "bob")
+	w.visit(w.cart, t + MIN, "bob")
+	w.visit(w.address, t + 20 * MIN, "bob")     -- moves on in time
+	w.visit(w.browse, t, "carol")               -- stuck, but at browse
+	eq(w.sweep(t + MIN + W - 1), 0, "no instance ended by the sweep")
+	eq(#poll(ctx), 0, "one ms short of the window")
+	w.sweep(t + MIN + W)
+	local ev = poll(ctx)
+	eq(#ev, 1, "exactly window_ms: inclusive")
+	local e = ev[1] or {}
+	eq(e.kind, "signal", "a signal's event kind")
+	eq(e.rule, at_cart, "event rule: the signal")
+	eq(e.customer, ctx:customer_hash("alice"), "event customer: alice")
+	eq(e.time_ms, t + MIN + W, "event time_ms: when the window ran out")
+	eq(e.item, 1, "event item: the step (cart)")
+	eq(e.touchpoint, nil, "a STUCK event has no touchpoint")
+	eq(e.metric, nil, "a STUCK event has no metric")
+	eq(e.value, 1800, "event value: seconds without progress at the sweep")
+	check(e.seq ~= nil, "a signal's event is numbered")
+	w.sweep(t + 2 * HOUR)
+	eq(#poll(ctx), 0, "later sweeps see nothing new")
+	w.sweep(t + MIN + W)
+	eq(#poll(ctx), 0, "a sweep far behind sees nothing either")
+	eq(ctx:stats().signals_unjudged, 0, "stats.signals_unjudged")
+	if math.type then
+		eq(math.type(ctx:stats().signals_unjudged), "integer", "signals_unjudged is an integer on 5.3+")
+	end
+
+	-- any step: the first sweep after the definition sees every instant
+	-- before; once per instance; re-armed, the next step stuck at
+	local v = signal_world()
+	local vc = v.ctx
+	W = 10 * MIN
+	v.visit(v.browse, t, "dan")                 -- stuck at browse from t + W
+	v.visit(v.browse, t + 5 * MIN, "erin")
+	v.visit(v.cart, t + 5 * MIN + 1, "erin")    -- stuck at the cart from t + 15 min + 1
+	local any = assert(vc:signal_define{kind = "stuck", journey = v.shop, window_ms = W})
+	v.sweep(t + HOUR)
+	ev = poll(vc)
+	eq(#ev, 2, "the first sweep: both")
+	local got = {}
+	for _, x in ipairs(ev) do
+		got[x.customer == vc:customer_hash("dan") and "dan" or "erin"] = x
+	end
+	check(got.dan and got.dan.rule == any and got.dan.time_ms == t + W and got.dan.item == 0,
+		"dan: stuck at browse from t + W")
+	check(got.erin and got.erin.time_ms == t + 15 * MIN + 1 and got.erin.item == 1,
+		"erin: stuck at the cart from t + 15 min + 1")
+	near(got.erin and got.erin.value, (55 * MIN - 1) / 1000, 1e-9, "erin: seconds without progress")
+	v.visit(v.address, t + 2 * HOUR, "erin")
+	v.sweep(t + 3 * HOUR)
+	eq(#poll(vc), 0, "stuck again in the instance: once per instance")
+	eq(vc:signal_rearm(any, "erin"), true, "signal_rearm")
+	v.sweep(t + 4 * HOUR)
+	eq(#poll(vc), 0, "re-armed: the address instant has passed already")
+	v.visit(v.pay, t + 5 * HOUR, "erin")
+	v.sweep(t + 5 * HOUR + W)
+	ev = poll(vc)
+	check(#ev == 1 and ev[1].item == 3 and ev[1].time_ms == t + 5 * HOUR + W,
+		"re-armed: stuck at the next step, pay")
+	eq(vc:signal_enable(any, false), true, "signal_enable false")
+	eq(vc:signal_get(any).enabled, false, "enabled read back")
+	v.visit(v.browse, t + 6 * HOUR, "fay")
+	v.sweep(t + 7 * HOUR)
+	eq(#poll(vc), 0, "switched off: nothing")
+	eq(vc:signal_enable(any, true), true, "signal_enable true")
+	v.visit(v.browse, t + 8 * HOUR, "gus")
+	v.sweep(t + 9 * HOUR)
+	ev = poll(vc)
+	check(#ev == 1 and ev[1].customer == vc:customer_hash("gus"), "switched on again: gus")
+	w.ctx:close()
+	vc:close()
+end
+
+do -- REPEAT: three contacts on a step within an hour, inclusive
+	local w = signal_world()
+	local ctx = w.ctx
+	local t = TS
+	local three = assert(ctx:signal_define{kind = "repeat", journey = w.shop, count = 3,
+		window_ms = HOUR})
+	-- alice reaches the cart at t, is back at +20 min and at +60 min: three
+	-- contacts exactly window_ms apart
+	w.visit(w.browse, t - MIN, "alice")
+	w.visit(w.cart, t, "alice")
+	w.visit(w.cart, t + 20 * MIN, "alice")
+	eq(#poll(ctx), 0, "two contacts")
+	w.visit(w.cart, t + 60 * MIN, "alice")
+	local ev = poll(ctx)
+	eq(#ev, 1, "the third, exactly window_ms after the first")
+	local e = ev[1] or {}
+	eq(e.kind, "signal", "event kind")
+	eq(e.rule, three, "event rule")
+	eq(e.customer, ctx:customer_hash("alice"), "event customer")
+	eq(e.time_ms, t + 60 * MIN, "event time_ms: the contact's")
+	eq(e.touchpoint, w.cart, "event touchpoint: the contact's")
+	eq(e.item, 1, "event item: the step")
+	eq(e.metric, nil, "a REPEAT event has no metric")
+	eq(e.value, 3, "event value: how many contacts")
+	w.visit(w.cart, t + 61 * MIN, "alice")
+	eq(#poll(ctx), 0, "once per instance")
+	eq(ctx:signal_rearm(three, "alice"), true, "signal_rearm")
+	w.visit(w.cart, t + 62 * MIN, "alice")
+	ev = poll(ctx)
+	check(#ev == 1 and ev[1].value == 4, "re-armed: the next contact, 4 in the window")
+	-- bob: one ms too late for the first; a fourth makes three
+	w.visit(w.browse, t - MIN, "bob")
+	w.visit(w.cart, t, "bob")
+	w.visit(w.cart, t + 20 * MIN, "bob")
+	w.visit(w.cart, t + 60 * MIN + 1, "bob")
+	eq(#poll(ctx), 0, "window_ms + 1 ms: not within")
+	w.visit(w.cart, t + 70 * MIN, "bob")
+	ev = poll(ctx)
+	check(#ev == 1 and ev[1].customer == ctx:customer_hash("bob") and ev[1].value == 3,
+		"bob: three within the hour")
+	-- carol: contacts below the step reached are no repeats, moving on
+	-- starts afresh
+	w.visit(w.browse, t - MIN, "carol")
+	w.visit(w.cart, t, "carol")
+	w.visit(w.browse, t + MIN, "carol")
+	w.visit(w.browse, t + 2 * MIN, "carol")
+	w.visit(w.cart, t + 3 * MIN, "carol")
+	w.visit(w.address, t + 4 * MIN, "carol")
+	w.visit(w.address, t + 5 * MIN, "carol")
+	eq(#poll(ctx), 0, "carol: two on the cart, two on the address")
+	w.visit(w.address, t + 6 * MIN, "carol")
+	ev = poll(ctx)
+	check(#ev == 1 and ev[1].item == 2, "carol: three on the address")
+	eq(ctx:signal_rearm(three, "never seen"), true, "re-arming a customer never seen")
+	eq(ctx:signal_rearm(three, 12345), true, "a numeric customer id")
+	-- a step by id; a signal defined off
+	local pay2 = assert(ctx:signal_define{kind = "repeat", journey = w.shop, step = 3, count = 2,
+		window_ms = 10 * MIN, enabled = false})
+	local g = assert(ctx:signal_get(pay2))
+	check(g.kind == "repeat" and g.journey == w.shop and g.step == 3 and g.count == 2
+		and g.window_ms == 10 * MIN and g.enabled == false and g.metric == nil and g.op == nil
+		and g.threshold == nil and g.item == nil, "signal_get of a REPEAT defined off")
+	eq(ctx:signal_get(three).step, nil, "any step: step nil")
+	w.visit(w.browse, t, "dan")
+	w.visit(w.pay, t + 1, "dan")
+	w.visit(w.pay, t + 2, "dan")
+	eq(#poll(ctx), 0, "defined off: nothing")
+	ctx:close()
+end
+
+do -- BACKWARDS: a contact below the highest step reached
+	local w = signal_world()
+	local ctx = w.ctx
+	local t = TS
+	local back = assert(ctx:signal_define{kind = "backwards", journey = w.shop})
+	local from_cart = assert(ctx:signal_define{kind = "backwards", journey = w.shop, step = "cart"})
+	w.visit(w.browse, t, "alice")
+	w.visit(w.address, t + MIN, "alice")
+	w.visit(w.address, t + 2 * MIN, "alice")
+	eq(#poll(ctx), 0, "the same step: not back")
+	w.visit(w.cart, t + 3 * MIN, "alice")
+	local ev = poll(ctx)
+	eq(#ev, 1, "back from the address")
+	local e = ev[1] or {}
+	eq(e.kind, "signal", "event kind")
+	eq(e.rule, back, "event rule: any step")
+	eq(e.item, 2, "event item: the step it went back from")
+	eq(e.value, 1, "event value: the step it went back to")
+	eq(e.touchpoint, w.cart, "event touchpoint")
+	eq(e.time_ms, t + 3 * MIN, "event time_ms")
+	w.visit(w.browse, t + 4 * MIN, "alice")
+	eq(#poll(ctx), 0, "once per instance")
+	w.visit(w.browse, t, "bob")
+	w.visit(w.cart, t + MIN, "bob")
+	w.visit(w.browse, t + 2 * MIN, "bob")
+	ev = poll(ctx)
+	check(#ev == 2 and (ev[1].rule + ev[2].rule) == back + from_cart, "bob: both signals")
+	-- a new instance starts afresh: alice reaches the goal, comes back
+	w.visit(w.done, t + 5 * MIN, "alice")
+	w.visit(w.browse, t + 6 * MIN, "alice")
+	w.visit(w.cart, t + 7 * MIN, "alice")
+	eq(#poll(ctx), 0, "a new instance")
+	w.visit(w.browse, t + 8 * MIN, "alice")
+	eq(#poll(ctx), 2, "a new instance: both again")
+	w.visit(w.faq, t + 9 * MIN, "alice")
+	w.visit(w.cart, t + 9 * MIN, "nobody")
+	eq(#poll(ctx), 0, "off the journey, or no instance: nothing")
+	local g = assert(ctx:signal_get(from_cart))
+	check(g.kind == "backwards" and g.step == 1 and g.count == nil and g.window_ms == nil
+		and g.enabled == true, "signal_get of a BACKWARDS: no count, no window")
+	ctx:close()
+end
+
+do -- FAILURE: two failed payments (paid == false) at pay within 10 min
+	local w = signal_world()
+	local ctx = w.ctx
+	local W, t = 10 * MIN, TS
+	local twice = assert(ctx:signal_define{kind = "failure", journey = w.shop, step = "pay",
+		count = 2, window_ms = W, metric = w.paid, op = "==", threshold = false})
+	local g = assert(ctx:signal_get(twice))
+	check(g.kind == "failure" and g.step == 3 and g.count == 2 and g.window_ms == W
+		and g.metric == w.paid and g.item == 0 and g.op == "==" and g.threshold == 0,
+		"signal_get of a FAILURE: threshold false is 0")
+	w.visit(w.browse, t - MIN, "alice")
+	w.visit(w.pay, t, "alice", false)
+	w.visit(w.pay, t + MIN, "alice", true)
+	eq(#poll(ctx), 0, "a success is no failure")
+	w.visit(w.pay, t + W, "alice", false)
+	local ev = poll(ctx)
+	eq(#ev, 1, "the second failure, exactly window_ms after the first")
+	local e = ev[1] or {}
+	eq(e.kind, "signal", "event kind")
+	eq(e.rule, twice, "event rule")
+	eq(e.metric, w.paid, "event metric: the signal's")
+	eq(e.touchpoint, w.pay, "event touchpoint")
+	eq(e.item, 3, "event item: the step")
+	eq(e.value, 2, "event value: how many failures")
+	eq(e.customer, ctx:customer_hash("alice"), "event customer")
+	w.visit(w.pay, t + W + 1, "alice", false)
+	eq(#poll(ctx), 0, "once per instance")
+	-- bob: one ms too far apart; a failure on another step is not this one's
+	w.visit(w.browse, t - MIN, "bob")
+	w.visit(w.pay, t, "bob", false)
+	w.visit(w.address, t + MIN, "bob", false)
+	w.visit(w.pay, t + W + 1, "bob", false)
+	eq(#poll(ctx), 0, "window_ms + 1 ms apart")
+	w.visit(w.pay, t + W + 2, "bob", false)
+	eq(#poll(ctx), 1, "bob: two within the window")
+	-- with no instance, a failure belongs to none
+	w.visit(w.pay, t, "carol", false)
+	w.visit(w.pay, t + 1, "carol", false)
+	eq(#poll(ctx), 0, "no instance: nothing")
+	-- any step, once, the op by number (CXM_CMP_EQ), a DURATION over 600 s
+	local once = assert(ctx:signal_define{kind = 4, journey = w.shop, count = 1, window_ms = HOUR,
+		metric = w.paid, op = 4, threshold = 0})
+	local slow = assert(ctx:signal_define{kind = "failure", journey = w.shop, count = 1,
+		window_ms = HOUR, metric = w.aht, op = ">", threshold = 600})
+	eq(ctx:signal_get(once).op, "==", "op 4 is \"==\"")
+	w.visit(w.browse, t + 2 * HOUR, "dan")
+	assert(ctx:feed{time = t + 2 * HOUR + 1, touchpoint = w.cart, customer = "dan",
+		measures = {{w.aht, 601}, {w.paid, 0}}})
+	local got = by_rule(poll(ctx))
+	eq(got[once], "1", "a failure at the cart")
+	eq(got[slow], "1", "a DURATION above 600 s")
+	eq(got[twice], nil, "not at pay")
+	eq(ctx:stats().signals_unjudged, 0, "nothing unjudged")
+	ctx:close()
+end
+
+do -- a snapshot keeps the signals, on or off, and each customer's state
+	local w = signal_world()
+	local ctx = w.ctx
+	local back = assert(ctx:signal_define{kind = "backwards", journey = w.shop})
+	local rep = assert(ctx:signal_define{kind = "repeat", journey = w.shop, count = 3, window_ms = HOUR})
+	local stuck = assert(ctx:signal_define{kind = "stuck", journey = w.shop, window_ms = HOUR})
+	local fail = assert(ctx:signal_define{kind = "failure", journey = w.shop, step = "pay", count = 2,
+		window_ms = HOUR, metric = w.paid, op = "==", threshold = false})
+	eq(ctx:signal_enable(fail, false), true, "one switched off")
+	local t = TS
+	w.visit(w.browse, t, "alice")
+	w.visit(w.cart, t + MIN, "alice")
+	w.visit(w.browse, t + 2 * MIN, "alice")   -- back: fired
+	w.visit(w.browse, t, "bob")
+	w.visit(w.cart, t + MIN, "bob")
+	w.visit(w.cart, t + 2 * MIN, "bob")       -- two of three
+	w.sweep(t + 2 * HOUR)                     -- both stuck
+	local ev = poll(ctx)
+	eq(#ev, 3, "back, and two stuck")
+	local snap = assert(ctx:snapshot())
+	local copy = fixed_ctx{customer_key = SKEY, max_customers = 1000}
+	assert(copy:set_now(w.now))
+	eq(copy:load_string(snap), true, "load_string")
+	for _, id in ipairs{back, rep, stuck, fail} do
+		local a, b = assert(ctx:signal_get(id)), assert(copy:signal_get(id))
+		local same = true
+		for k, v in pairs(a) do same = same and b[k] == v end
+		for k in pairs(b) do same = same and a[k] ~= nil end
+		check(same, "a loaded signal is the same, signal " .. id)
+	end
+	eq(copy:signal_get(fail).enabled, false, "off when saved: off when loaded")
+	fails("UNKNOWN_ID", "no fifth signal", copy.signal_get, copy, 4)
+	-- alice's fired signal is remembered; bob's two contacts too
+	local m = {now = w.now}
+	local function visit(tp, t2, who)
+		if t2 > m.now then m.now = t2; assert(copy:set_now(t2)) end
+		assert(copy:feed{time = t2, touchpoint = tp, customer = who})
+	end
+	visit(w.browse, t + 3 * MIN, "alice")
+	eq(#poll(copy), 0, "alice's BACKWARDS fired before the snapshot")
+	visit(w.cart, t + 3 * MIN, "bob")
+	ev = poll(copy)
+	check(#ev == 1 and ev[1].rule == rep and ev[1].value == 3, "bob's third contact")
+	copy:journey_sweep(t + 2 * HOUR)
+	eq(#poll(copy), 0, "the last sweep's instant came along")
+	-- a merge keeps the target's signals
+	eq(copy:merge_string(snap), true, "merge_string")
+	fails("UNKNOWN_ID", "still no fifth signal", copy.signal_get, copy, 4)
+	-- what signal_get gives, signal_define takes
+	for _, id in ipairs{back, rep, stuck, fail} do
+		local d = assert(ctx:signal_get(id))
+		local again = assert(ctx:signal_define(d))
+		local d2 = assert(ctx:signal_get(again))
+		local same = true
+		for k, v in pairs(d) do same = same and d2[k] == v end
+		for k in pairs(d2) do same = same and d[k] ~= nil end
+		check(same, "signal_get → signal_define round trip, signal " .. id)
+	end
+	copy:close()
+	ctx:close()
+end
+
+do -- signals: bad arguments, returned (nil, message, code) or raised
+	local w = signal_world()
+	local ctx = w.ctx
+	local function def(t)
+		if t.kind == nil then t.kind = "repeat" end
+		if t.journey == nil then t.journey = w.shop end
+		if t.count == nil and t.kind == "repeat" then t.count = 2 end
+		if t.window_ms == nil and t.kind == "repeat" then t.window_ms = HOUR end
+		return t
+	end
+	local function fdef(t)
+		t.kind = "failure"
+		if t.count == nil then t.count = 1 end
+		if t.window_ms == nil then t.window_ms = HOUR end
+		if t.metric == nil then t.metric = w.paid end
+		if t.op == nil then t.op = "==" end
+		if t.threshold == nil then t.threshold = false end
+		return def(t)
+	end
+	local function bad(code, what, t) fails(code, what, ctx.signal_define, ctx, t) end
+	-- from libcxm
+	bad("INVALID", "kind 0 (library)", def{kind = 0})
+	bad("INVALID", "kind 5 (library)", def{kind = 5})
+	bad("UNKNOWN_ID", "an unknown journey", def{journey = 9})
+	bad("UNKNOWN_ID", "an unknown step id", def{step = 5})
+	bad("UNKNOWN_ID", "an unknown step name", def{step = "refund"})
+	fails_with("OUT_OF_RANGE", "count 1", "a REPEAT of 1", ctx.signal_define, ctx, def{count = 1})
+	bad("OUT_OF_RANGE", "a REPEAT of 9", def{count = 9})
+	bad("OUT_OF_RANGE", "a REPEAT without its count", {kind = "repeat", journey = w.shop,
+		window_ms = HOUR})
+	bad("OUT_OF_RANGE", "a REPEAT without its window", def{window_ms = 0})
+	bad("OUT_OF_RANGE", "a window above CXM_JOURNEY_MAX_WINDOW_MS", def{window_ms = 49 * DAY + 1})
+	bad("OUT_OF_RANGE", "a negative window", def{window_ms = -1})
+	bad("INVALID", "a metric on a REPEAT", def{metric = w.paid})
+	bad("INVALID", "an op on a REPEAT", def{op = "<="})
+	bad("INVALID", "a threshold on a REPEAT", def{threshold = 1})
+	bad("OUT_OF_RANGE", "a BACKWARDS with a window", {kind = "backwards", journey = w.shop, window_ms = HOUR})
+	bad("OUT_OF_RANGE", "a BACKWARDS with a count", {kind = "backwards", journey = w.shop, count = 2})
+	bad("OUT_OF_RANGE", "STUCK at the goal", {kind = "stuck", journey = w.shop, step = "done",
+		window_ms = HOUR})
+	bad("OUT_OF_RANGE", "a STUCK with a count", {kind = "stuck", journey = w.shop, count = 2,
+		window_ms = HOUR})
+	bad("KIND", "a FAILURE of a VOLUME", fdef{metric = w.calls})
+	bad("UNKNOWN_ID", "a FAILURE of an unknown metric", fdef{metric = 99})
+	bad("OUT_OF_RANGE", "item 1 of a RATE", fdef{item = 1})
+	bad("INVALID", "op 6 (library)", fdef{op = 6})
+	bad("NOT_FINITE", "a NaN threshold", fdef{threshold = 0 / 0})
+	bad("NOT_FINITE", "an infinite threshold", fdef{threshold = -math.huge})
+	bad("OUT_OF_RANGE", "a FAILURE of 0", fdef{count = 0})
+	bad("OUT_OF_RANGE", "a FAILURE of 9", fdef{count = 9})
+	-- from the binding
+	fails_with("INVALID", "signal: unknown field 'steps'", "an unknown field", ctx.signal_define, ctx,
+		def{steps = 1})
+	fails_with("INVALID", "signal: unknown field 'window'", "a duration without _ms",
+		ctx.signal_define, ctx, def{window = HOUR})
+	fails_with("INVALID", "signal: field names must be strings", "a list entry", ctx.signal_define,
+		ctx, def{[1] = "x"})
+	fails_with("INVALID", "unknown signal kind 'slow'", "an unknown kind name", ctx.signal_define,
+		ctx, def{kind = "slow"})
+	bad("INVALID", "a kind name in upper case", def{kind = "REPEAT"})
+	bad("INVALID", "kind -1", def{kind = -1})
+	bad("INVALID", "kind true", def{kind = true})
+	fails_with("INVALID", "signal has no kind", "no kind", ctx.signal_define, ctx, {journey = w.shop})
+	fails_with("INVALID", "signal has no journey", "no journey", ctx.signal_define, ctx,
+		{kind = "backwards"})
+	fails_with("INVALID", "failure signal has no metric", "a FAILURE without its metric",
+		ctx.signal_define, ctx, {kind = "failure", journey = w.shop, count = 1, window_ms = HOUR,
+		op = "==", threshold = 0})
+	fails_with("INVALID", "failure signal has no op", "a FAILURE without its op", ctx.signal_define,
+		ctx, {kind = "failure", journey = w.shop, count = 1, window_ms = HOUR, metric = w.paid,
+		threshold = 0})
+	fails_with("INVALID", "failure signal has no threshold", "a FAILURE without its threshold",
+		ctx.signal_define, ctx, {kind = "failure", journey = w.shop, count = 1, window_ms = HOUR,
+		metric = w.paid, op = "=="})
+	fails_with("OUT_OF_RANGE", "count must be an integer in 0 .. 4294967295, got -1", "count -1",
+		ctx.signal_define, ctx, def{count = -1})
+	fails_with("INVALID", "count must be an integer, got 2.5", "count 2.5", ctx.signal_define, ctx,
+		def{count = 2.5})
+	bad("INVALID", "count \"2\"", def{count = "2"})
+	bad("NOT_FINITE", "a NaN count", def{count = 0 / 0})
+	bad("INVALID", "a fractional window", def{window_ms = 1.5})
+	bad("INVALID", "a window of the wrong type", def{window_ms = "1h"})
+	bad("INVALID", "a journey by name", def{journey = "shop"})
+	bad("OUT_OF_RANGE", "a negative journey", def{journey = -1})
+	bad("INVALID", "a step that is a table", def{step = {}})
+	bad("INVALID", "an unknown op", fdef{op = "=<"})
+	fails_with("INVALID", "threshold must be a number, got string", "a string threshold",
+		ctx.signal_define, ctx, fdef{threshold = "0"})
+	bad("OUT_OF_RANGE", "a negative item", fdef{item = -1})
+	bad("INVALID", "a metric by name", fdef{metric = "paid"})
+	bad("INVALID", "enabled 1", def{enabled = 1})
+	raises("table expected", "signal_define(string)", ctx.signal_define, ctx, "repeat")
+	raises("table expected", "signal_define()", ctx.signal_define, ctx)
+	raises("cxm context expected", "signal_define on a non-context", ctx.signal_define, {}, def{})
+
+	-- nothing was defined by a failure
+	fails("UNKNOWN_ID", "signal_get without any signal", ctx.signal_get, ctx, 0)
+	fails("UNKNOWN_ID", "signal_enable without any signal", ctx.signal_enable, ctx, 0, true)
+	fails("UNKNOWN_ID", "signal_rearm without any signal", ctx.signal_rearm, ctx, 0, "alice")
+	eq(assert(ctx:signal_define(def{})), 0, "ids unchanged by failures")
+	eq(assert(ctx:signal_define(fdef{})), 1, "a FAILURE")
+	fails("UNKNOWN_ID", "signal_get of an unknown signal", ctx.signal_get, ctx, 2)
+	fails("OUT_OF_RANGE", "signal_get of a negative id", ctx.signal_get, ctx, -1)
+	fails("INVALID", "signal_get of a fractional id", ctx.signal_get, ctx, 0.5)
+	fails("OUT_OF_RANGE", "signal_get of id 2^32", ctx.signal_get, ctx, 2 ^ 32)
+	raises("number expected", "signal_get(string)", ctx.signal_get, ctx, "0")
+	raises("number expected", "signal_get()", ctx.signal_get, ctx)
+	fails("UNKNOWN_ID", "signal_enable of an unknown signal", ctx.signal_enable, ctx, 99, true)
+	fails("OUT_OF_RANGE", "signal_enable of a negative id", ctx.signal_enable, ctx, -1, true)
+	fails("INVALID", "signal_enable of a fractional id", ctx.signal_enable, ctx, 0.5, false)
+	raises("boolean expected", "signal_enable(s, 1)", ctx.signal_enable, ctx, 0, 1)
+	raises("boolean expected", "signal_enable(s)", ctx.signal_enable, ctx, 0)
+	raises("number expected", "signal_enable(\"0\", true)", ctx.signal_enable, ctx, "0", true)
+	fails("UNKNOWN_ID", "signal_rearm of an unknown signal", ctx.signal_rearm, ctx, 2, "alice")
+	fails("OUT_OF_RANGE", "signal_rearm of a negative id", ctx.signal_rearm, ctx, -1, "alice")
+	fails("INVALID", "signal_rearm of a fractional id", ctx.signal_rearm, ctx, 0.5, "alice")
+	fails("INVALID", "signal_rearm of an empty customer id", ctx.signal_rearm, ctx, 0, "")
+	fails("TOO_LONG", "signal_rearm of a long customer id", ctx.signal_rearm, ctx, 0, ("x"):rep(300))
+	raises("string expected", "signal_rearm(s)", ctx.signal_rearm, ctx, 0)
+	raises("string expected", "signal_rearm(s, table)", ctx.signal_rearm, ctx, 0, {})
+	raises("number expected", "signal_rearm(\"0\", id)", ctx.signal_rearm, ctx, "0", "alice")
+
+	-- the limit: 64 signals a context
+	for _ = 3, 64 do assert(ctx:signal_define(def{})) end
+	fails_with("LIMIT", "64 signals", "the 65th signal", ctx.signal_define, ctx, def{})
+
+	ctx:close()
+	for _, f in ipairs{"signal_define", "signal_enable", "signal_get", "signal_rearm"} do
+		raises("closed cxm context", f .. " on a closed context", ctx[f], ctx, {}, true)
+	end
+end
+
+------------------------------------------------------------------------------
 -- no globals, integers where the Lua has them
 ------------------------------------------------------------------------------
 for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end
