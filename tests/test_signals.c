@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -644,6 +645,26 @@ static void *poller(void *arg)
 	return got;
 }
 
+/* Sweeps (judging a STUCK signal that never fires), re-arming it and
+ * snapshots, while the feeders run. */
+static _Atomic int feeding;
+static void *sweeper(void *arg)
+{
+	fx *f = arg;
+	char who[32];
+	for (int i = 0; atomic_load(&feeding); i++) {
+		assert_int_equal(cxm_journey_sweep(NULL, f->ctx, T0 + i), CXM_OK);
+		snprintf(who, sizeof who, "t%d-c%d", i % THREADS, i % PER_THREAD);
+		assert_int_equal(cxm_signal_rearm(f->ctx, 2, who, strlen(who)), CXM_OK);
+		if (i % 16 == 0) {
+			membuf mb = {0};
+			assert_int_equal(cxm_snapshot_write(f->ctx, membuf_write, &mb), CXM_OK);
+			free(mb.p);
+		}
+	}
+	return NULL;
+}
+
 static void test_threads(void **state)
 {
 	(void)state;
@@ -653,8 +674,11 @@ static void test_threads(void **state)
 	fx_make_cfg(&f, &cfg);
 	sig(&f, CXM_SIGNAL_REPEAT, 1, 2, HOUR);
 	sig(&f, CXM_SIGNAL_BACKWARDS, CXM_NONE, 0, 0);
-	pthread_t th[THREADS], pt;
+	sig(&f, CXM_SIGNAL_STUCK, CXM_NONE, 0, DAY);
+	pthread_t th[THREADS], pt, sw;
 	worker w[THREADS];
+	atomic_store(&feeding, 1);
+	assert_int_equal(pthread_create(&sw, NULL, sweeper, &f), 0);
 	assert_int_equal(pthread_create(&pt, NULL, poller, &f), 0);
 	for (int i = 0; i < THREADS; i++) {
 		w[i] = (worker){&f, i};
@@ -662,6 +686,8 @@ static void test_threads(void **state)
 	}
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(th[i], NULL);
+	atomic_store(&feeding, 0);
+	pthread_join(sw, NULL);
 	void *got;
 	pthread_join(pt, &got);
 	assert_int_equal(*(size_t *)got, 2 * THREADS * PER_THREAD);
