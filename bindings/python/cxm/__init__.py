@@ -77,7 +77,7 @@ __all__ = [
     "JourneyOptions", "Funnel", "FunnelStep", "Churn", "ExportFormat",
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
     "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
-    "AlertKind", "AlertState", "AlertStatus",
+    "AlertKind", "AlertState", "AlertStatus", "SignalKind", "SignalDef",
 ]
 
 NONE = _cxm.NONE
@@ -91,6 +91,8 @@ PROMETHEUS_CONTENT_TYPE = _cxm.PROMETHEUS_CONTENT_TYPE
 JOURNEY_MAX_WINDOW = timedelta(milliseconds=_cxm.JOURNEY_MAX_WINDOW_MS)
 MAX_SURVEYS = _cxm.MAX_SURVEYS
 SURVEY_MAX_CAP = _cxm.SURVEY_MAX_CAP
+MAX_SIGNALS = _cxm.MAX_SIGNALS
+SIGNAL_MAX_COUNT = _cxm.SIGNAL_MAX_COUNT
 
 
 # ---- the C enums ------------------------------------------------------------
@@ -224,6 +226,14 @@ class AlertState(enum.IntEnum):
     OK = 0
     PENDING = 1
     FIRING = 2
+
+
+class SignalKind(enum.IntEnum):
+    """cxm_signal_kind: what an in-journey signal watches for."""
+    STUCK = 1
+    REPEAT = 2
+    BACKWARDS = 3
+    FAILURE = 4
 
 
 _CMP_SYMBOLS = {"<": Cmp.LT, "<=": Cmp.LE, ">": Cmp.GT, ">=": Cmp.GE, "==": Cmp.EQ, "!=": Cmp.NE}
@@ -711,6 +721,40 @@ def _alert_span(value, what):
         _cxm._raise_status(Status.OUT_OF_RANGE, f"{what} must not be negative, not {value!r} "
                            f"({ms} ms)")
     return ms
+
+
+# ---- in-journey signals ----------------------------------------------------------
+
+class SignalDef(NamedTuple):
+    """A signal as ``ctx.signal_def(signal)`` reads it back
+    (cxm_signal_get): its ``kind`` (a SignalKind), ``journey``, ``step``
+    (None: any), ``count`` and ``window_ms`` (0 where the kind takes
+    none; ``window`` as a timedelta), and for a FAILURE signal the
+    ``metric``, question ``item``, ``op`` (a Cmp) and ``threshold`` a
+    failing value compares with (``metric`` and ``op`` None for the other
+    kinds), and whether it is on (``enabled``)."""
+    kind: SignalKind
+    journey: int
+    step: Optional[int]
+    count: int
+    window_ms: int
+    metric: Optional[int]
+    item: int
+    op: Optional[Cmp]
+    threshold: float
+    enabled: bool
+
+    @property
+    def window(self) -> timedelta:
+        """window_ms as a timedelta."""
+        return timedelta(milliseconds=self.window_ms)
+
+
+def _signal_kind(code):
+    try:
+        return SignalKind(code)
+    except ValueError:  # a kind newer than this package: kept as its number
+        return code
 
 
 # ---- feeding in bulk --------------------------------------------------------
@@ -1485,6 +1529,63 @@ class Context(_cxm.Context):
         state, flags, since, ev, res, value, base, p, n, fired = self._alert_status(alert)
         return AlertStatus(_alert_state(state), _never(since), _never(ev), _never(res), value,
                            base, p, n, fired, bool(flags & _ALERT_INSUFFICIENT))
+
+    # -- in-journey signals --
+
+    def signal(self, kind, journey, *, step=None, count: int = 0, window=None, metric=None,
+               item: int = 0, op=None, threshold: float = 0.0) -> int:
+        """Define an in-journey signal (cxm_signal_define) and return its id
+        (0, 1, … in definition order): a rule about one customer's progress
+        on ``journey`` (id or name) that puts an Event of kind "signal" on
+        the queue when it holds, at most once per customer and journey
+        instance (see ``signal_rearm``). ``kind`` is "stuck", "repeat",
+        "backwards", "failure" or a SignalKind; ``step`` (id or name; None:
+        any) the step it watches. STUCK: no progress for ``window`` (seen
+        by ``sweep()``); REPEAT: ``count`` (2 … 8) contacts on the step
+        within ``window``, inclusive; BACKWARDS: a contact on an earlier
+        step, ``step`` being where it went back from (no count, no window);
+        FAILURE: ``count`` (1 … 8) measures of ``metric`` (question
+        ``item``) that compare with ``threshold`` as ``op`` says ("<",
+        "<=", ">", ">=", "==", "!=" or a Cmp) within ``window``:
+        ``ctx.signal("failure", "shop", step="pay", count=2, window="10m",
+        metric="paid", op="==", threshold=0)``. Durations are timedeltas,
+        "30m" or ms; None: none."""
+        k = _enum(SignalKind, kind)
+        j = _id_of(self.journeys, journey)
+        if isinstance(step, str):
+            step = self._step_find(j, step)
+        failure = k == SignalKind.FAILURE
+        if failure and (metric is None or op is None):
+            raise TypeError("a failure signal needs its metric and op (how a failing value "
+                            "compares with threshold)")
+        if op is not None and not failure and isinstance(k, SignalKind):
+            # libcxm would not see op="<" (its number is 0, the default)
+            _cxm._raise_status(Status.INVALID, f"op is for failure signals only, not "
+                               f"{k.name.lower()}")
+        m = None if metric is None else _id_of(self.metrics, metric)
+        cmp = 0 if op is None else int(_cmp(op))
+        return self._signal_define(int(k), j, step, count, 0 if window is None else window, m,
+                                   item, cmp, threshold)
+
+    def signal_enable(self, signal: int, on: bool = True) -> None:
+        """Switch a signal on or off (cxm_signal_enable); a signal is on when defined."""
+        self._signal_enable(signal, _flag(on, "on"))
+
+    def signal_def(self, signal: int) -> SignalDef:
+        """A signal's definition, and whether it is on (cxm_signal_get)."""
+        kind, journey, step, count, window, metric, item, op, threshold, on = \
+            self._signal_get(signal)
+        k = _signal_kind(kind)
+        failure = k == SignalKind.FAILURE
+        return SignalDef(k, journey, step, count, window, metric, item,
+                         Cmp(op) if failure else None, threshold, on)
+
+    def signal_rearm(self, signal: int, customer) -> None:
+        """Let a signal that fired during a customer's current journey
+        instance fire again, on the next evidence that it holds
+        (cxm_signal_rearm); nothing to do if it has not fired for them. The
+        customer is taken as feed() takes it (str, bytes or int)."""
+        self._signal_rearm(signal, customer)
 
     # -- exposition --
 

@@ -36,6 +36,8 @@ PROMETHEUS_CONTENT_TYPE: str
 JOURNEY_MAX_WINDOW: timedelta
 MAX_SURVEYS: int
 SURVEY_MAX_CAP: int
+MAX_SIGNALS: int
+SIGNAL_MAX_COUNT: int
 
 Time = Union[int, datetime, str, Any]
 Span = Union[int, timedelta, str, Any]
@@ -171,6 +173,12 @@ class AlertState(enum.IntEnum):
     PENDING: int
     FIRING: int
 
+class SignalKind(enum.IntEnum):
+    STUCK: int
+    REPEAT: int
+    BACKWARDS: int
+    FAILURE: int
+
 class AlertStatus(NamedTuple):
     state: AlertState
     since_ms: Optional[int]
@@ -208,6 +216,20 @@ class TriggerDef(NamedTuple):
     segment: Optional[int]
     segment_value: Optional[int]
     enabled: bool
+
+class SignalDef(NamedTuple):
+    kind: SignalKind
+    journey: int
+    step: Optional[int]
+    count: int
+    window_ms: int
+    metric: Optional[int]
+    item: int
+    op: Optional[Cmp]
+    threshold: float
+    enabled: bool
+    @property
+    def window(self) -> timedelta: ...
 
 class Journey(int):
     name: str
@@ -421,6 +443,13 @@ class Context(_cxm.Context):
               segment: Optional[SegmentFilter] = ...) -> int: ...
     def evaluate_alerts(self, now: Optional[Time] = ...) -> int: ...
     def alert_status(self, alert: int) -> AlertStatus: ...
+    def signal(self, kind: Union[SignalKind, int, str], journey: Union[int, str], *,
+               step: Union[None, int, str] = ..., count: int = ..., window: Optional[Span] = ...,
+               metric: Union[None, int, str] = ..., item: int = ...,
+               op: Union[None, str, int, Cmp] = ..., threshold: float = ...) -> int: ...
+    def signal_enable(self, signal: int, on: bool = ...) -> None: ...
+    def signal_def(self, signal: int) -> SignalDef: ...
+    def signal_rearm(self, signal: int, customer: Customer) -> None: ...
     def export(self, format: Union[ExportFormat, int, str] = ..., *,
                buckets: Optional[Iterable[float]] = ..., labels: Optional[Mapping[str, str]] = ...,
                segments: bool = ..., points: bool = ...) -> str: ...

@@ -32,6 +32,8 @@ SURVEY_INVITED: int
 SURVEY_RESPONDED: int
 MAX_SURVEYS: int
 SURVEY_MAX_CAP: int
+MAX_SIGNALS: int
+SIGNAL_MAX_COUNT: int
 
 class Error(Exception):
     code: Optional[int]
@@ -147,6 +149,7 @@ class Stats:
     customer_bytes: int
     events_queued: int
     events_dropped: int
+    signals_unjudged: int
     rejected: Dict[int, int]
     def _asdict(self) -> Dict[str, Any]: ...
 
@@ -296,6 +299,13 @@ class Context:
     def _alerts_evaluate(self, now: Optional[_Time]) -> int: ...
     def _alert_status(self, alert: int) -> Tuple[int, int, int, int, int, float, float, float,
                                                  int, int]: ...
+    def _signal_define(self, kind: int, journey: _Id, step: Optional[int], count: int,
+                       window: _Span, metric: Optional[int], item: int, op: int,
+                       threshold: float) -> int: ...
+    def _signal_enable(self, signal: int, on: bool) -> None: ...
+    def _signal_get(self, signal: int) -> Tuple[int, int, Optional[int], int, int, Optional[int],
+                                                int, int, float, bool]: ...
+    def _signal_rearm(self, signal: int, customer: Union[str, bytes, int]) -> None: ...
 
 def libversion() -> str: ...
 def libversion_number() -> int: ...

@@ -4132,6 +4132,107 @@ static PyObject *ctx_alert_status(PyObject *self_, PyObject *const *args, Py_ssi
 }
 SHIM_CTX(ctx_alert_status)
 
+/* ---- in-journey signals ------------------------------------------------------------- */
+
+/* _signal_define(kind, journey, step, count, window, metric, item, op,
+ * threshold): the signal's id. The package has resolved the names, turned
+ * the kind and op into their numbers and step and metric's None into
+ * CXM_NONE (None here too); libcxm checks every value against the model. */
+static PyObject *ctx_signal_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_signal_define", nargs, 9, 9) || no_kwargs("_signal_define", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_signal_def d;
+	cxm_signal_def_init(&d, sizeof d);
+	uint32_t kind, op;
+	if (conv_u32(args[0], &kind, "kind") < 0 ||
+	    conv_id(ctx, args[1], CXM_OBJECT_JOURNEY, &d.journey, NULL) < 0 ||
+	    conv_opt_id(args[2], &d.step, "step") < 0 || conv_u32(args[3], &d.count, "count") < 0 ||
+	    conv_span_ms(args[4], &d.window_ms) < 0 || conv_opt_id(args[5], &d.metric, "metric") < 0 ||
+	    conv_u32(args[6], &d.item, "item") < 0 || conv_u32(args[7], &op, "op") < 0 ||
+	    conv_real(args[8], &d.threshold, "threshold") < 0)
+		return NULL;
+	/* values beyond the enums stay beyond them: libcxm refuses them */
+	d.kind = kind > (uint32_t)INT_MAX ? (cxm_signal_kind)INT_MAX : (cxm_signal_kind)kind;
+	d.op = op > (uint32_t)INT_MAX ? (cxm_cmp)INT_MAX : (cxm_cmp)op;
+	cxm_id id;
+	cxm_status st = cxm_signal_define(&id, ctx, &d);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_signal_define)
+
+/* _signal_enable(signal, on): the package checks that on is a bool. */
+static PyObject *ctx_signal_enable(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				   PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id sig;
+	if (nargs_between("_signal_enable", nargs, 2, 2) || no_kwargs("_signal_enable", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &sig, "signal") < 0)
+		return NULL;
+	int on = PyObject_IsTrue(args[1]);
+	if (on < 0)
+		return NULL;
+	cxm_status st = cxm_signal_enable(ctx, sig, on);
+	if (st)
+		return raise_status(st, ctx);
+	Py_RETURN_NONE;
+}
+SHIM_CTX(ctx_signal_enable)
+
+/* _signal_get(signal): (kind, journey, step, count, window_ms, metric,
+ * item, op, threshold, enabled); step and metric None for CXM_NONE. */
+static PyObject *ctx_signal_get(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id sig;
+	if (nargs_between("_signal_get", nargs, 1, 1) || no_kwargs("_signal_get", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &sig, "signal") < 0)
+		return NULL;
+	cxm_signal_def d;
+	cxm_signal_def_init(&d, sizeof d);
+	int on = 0;
+	cxm_status st = cxm_signal_get(&d, &on, ctx, sig);
+	if (st)
+		return raise_status(st, ctx);
+	return Py_BuildValue("(iINILNIidN)", (int)d.kind, (unsigned)d.journey, opt_id(d.step),
+			     (unsigned)d.count, (long long)d.window_ms, opt_id(d.metric),
+			     (unsigned)d.item, (int)d.op, d.threshold, PyBool_FromLong(on));
+}
+SHIM_CTX(ctx_signal_get)
+
+/* _signal_rearm(signal, customer): the customer as feed() takes it, but
+ * None (no customer) is a TypeError, as for forget(). */
+static PyObject *ctx_signal_rearm(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	cxm_context *ctx;
+	cxm_id sig;
+	if (nargs_between("_signal_rearm", nargs, 2, 2) || no_kwargs("_signal_rearm", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)) || conv_id(ctx, args[0], 0, &sig, "signal") < 0)
+		return NULL;
+	builder b = {ctx, VEC(cxm_interaction), VEC(cxm_measure), VEC(uint32_t), VEC(PyObject *),
+		     VEC(Py_ssize_t), 0};
+	const void *p;
+	size_t len;
+	PyObject *r = NULL;
+	if (gov_customer(&b, args[1], &p, &len) == 0) {
+		cxm_status st = cxm_signal_rearm(ctx, sig, p, len);
+		if (st)
+			raise_status(st, ctx);
+		else
+			r = (Py_INCREF(Py_None), Py_None);
+	}
+	drop_refs(&b);
+	vec_free(&b.keep);
+	return r;
+}
+SHIM_CTX(ctx_signal_rearm)
+
 #define CTX_METHODS(X)                                                                              \
 	X(close, ctx_close, "close()\n--\n\nFree the context. Later calls raise ValueError; idempotent.") \
 	X(__enter__, ctx_enter, NULL)                                                               \
@@ -4197,7 +4298,11 @@ SHIM_CTX(ctx_alert_status)
 	X(_survey_record, ctx_survey_record, NULL)                                                  \
 	X(_alert_define, ctx_alert_define, NULL)                                                    \
 	X(_alerts_evaluate, ctx_alerts_evaluate, NULL)                                              \
-	X(_alert_status, ctx_alert_status, NULL)
+	X(_alert_status, ctx_alert_status, NULL)                                                    \
+	X(_signal_define, ctx_signal_define, NULL)                                                  \
+	X(_signal_enable, ctx_signal_enable, NULL)                                                  \
+	X(_signal_get, ctx_signal_get, NULL)                                                        \
+	X(_signal_rearm, ctx_signal_rearm, NULL)
 
 #define FAST_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL | METH_KEYWORDS, doc},
 #define VA_DEF(name, fn, doc) {#name, (PyCFunction)(void (*)(void))fn##_va, METH_VARARGS | METH_KEYWORDS, doc},
@@ -4569,6 +4674,7 @@ static const rfield stats_fields[] = {
 	SF(T_ULONGLONG, customer_bytes, "Bytes of the customer table."),
 	SF(T_ULONGLONG, events_queued, "Events the triggers put on the queue, drained or not."),
 	SF(T_ULONGLONG, events_dropped, "Events a trigger matched but the full queue could not take."),
+	SF(T_ULONGLONG, signals_unjudged, "Journey interactions whose signals went unjudged for want of memory."),
 	{NULL, 0, 0, NULL}};
 static const rderived stats_derived[] = {
 	{"rejected", stats_rejected, "Rejections by status code: {code: count}, non-zero only."},
@@ -4664,7 +4770,7 @@ static const rinfo churn_info = {"Churn", churn_fields, churn_derived, churn_rep
 
 #define EF(type, name, doc) {#name, type, offsetof(EventObject, e.name), doc}
 #define EV(o) (&((EventObject *)(o))->e)
-static PyObject *event_kind_names[4];
+static PyObject *event_kind_names[5];
 static PyObject *ev_customer(PyObject *o, void *c)
 {
 	const uint64_t *w = EV(o)->customer;
@@ -4672,20 +4778,20 @@ static PyObject *ev_customer(PyObject *o, void *c)
 		Py_RETURN_NONE; /* the interaction had no customer id */
 	return hash_bytes(w);
 }
-static PyObject *ev_kind(PyObject *o, void *c) { return enum_name(event_kind_names, 4, (int)EV(o)->kind); }
+static PyObject *ev_kind(PyObject *o, void *c) { return enum_name(event_kind_names, 5, (int)EV(o)->kind); }
 static PyObject *ev_time(PyObject *o, void *c) { return from_ms(EV(o)->time_ms); }
 static const rfield event_fields[] = {
-	EF(T_UINT, rule, "The trigger's id, or the alert's."),
+	EF(T_UINT, rule, "The trigger's id, the alert's or the signal's."),
 	EF(T_ULONGLONG, seq, "0, 1, 2, ... over the events matched, queued or dropped: a gap is an event dropped."),
 	EF(T_LONGLONG, time_ms, "The interaction's event time, ms since the epoch."),
 	EF(T_UINT, touchpoint, "Its touchpoint."),
 	EF(T_UINT, metric, "The metric of the measure that matched."),
-	EF(T_UINT, item, "Its question (INDEX), else 0."),
+	EF(T_UINT, item, "Its question (INDEX), else 0; a signal's: the step."),
 	EF(T_DOUBLE, value, "Its value."),
 	{NULL, 0, 0, NULL}};
 static const rderived event_derived[] = {
 	{"customer", ev_customer, "The customer id's keyed hash, 16 bytes (as customer_hash() gives), or None."},
-	{"kind", ev_kind, "What produced it: 'trigger', 'alert firing' or 'alert resolved'."},
+	{"kind", ev_kind, "What produced it: 'trigger', 'alert firing', 'alert resolved' or 'signal'."},
 	{NULL, NULL, NULL}};
 static const char *const event_repr_fields[] = {"rule", "seq", "time_ms", "touchpoint", "metric",
 						"value", "customer", NULL};
@@ -5048,7 +5154,8 @@ PyMODINIT_FUNC PyInit__cxm(void)
 	static const char *heads[8] = {"default", "net", "top_box", "bottom_box", "mean", "share", "sum", "count"};
 	if (!(event_kind_names[CXM_EVENT_TRIGGER] = PyUnicode_InternFromString("trigger")) ||
 	    !(event_kind_names[CXM_EVENT_ALERT_FIRING] = PyUnicode_InternFromString("alert firing")) ||
-	    !(event_kind_names[CXM_EVENT_ALERT_RESOLVED] = PyUnicode_InternFromString("alert resolved")))
+	    !(event_kind_names[CXM_EVENT_ALERT_RESOLVED] = PyUnicode_InternFromString("alert resolved")) ||
+	    !(event_kind_names[CXM_EVENT_SIGNAL] = PyUnicode_InternFromString("signal")))
 		return NULL;
 	for (int i = 0; i < 8; i++) {
 		if (kinds[i] && !(kind_names[i] = PyUnicode_InternFromString(kinds[i])))
@@ -5119,7 +5226,9 @@ PyMODINIT_FUNC PyInit__cxm(void)
 	    PyModule_AddIntConstant(m, "SURVEY_INVITED", CXM_SURVEY_INVITED) < 0 ||
 	    PyModule_AddIntConstant(m, "SURVEY_RESPONDED", CXM_SURVEY_RESPONDED) < 0 ||
 	    PyModule_AddIntConstant(m, "MAX_SURVEYS", CXM_MAX_SURVEYS) < 0 ||
-	    PyModule_AddIntConstant(m, "SURVEY_MAX_CAP", CXM_SURVEY_MAX_CAP) < 0)
+	    PyModule_AddIntConstant(m, "SURVEY_MAX_CAP", CXM_SURVEY_MAX_CAP) < 0 ||
+	    PyModule_AddIntConstant(m, "MAX_SIGNALS", CXM_MAX_SIGNALS) < 0 ||
+	    PyModule_AddIntConstant(m, "SIGNAL_MAX_COUNT", CXM_SIGNAL_MAX_COUNT) < 0)
 		goto fail;
 	return m;
 fail:

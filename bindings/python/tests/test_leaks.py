@@ -31,6 +31,8 @@ class Leaks(unittest.TestCase):
         # reaching back 1 s, so that each customer keeps a record or two
         self.survey = self.ctx.survey("post-call", min_since_invite="1s", touchpoint="agent call")
         self.ctx.set_governor(min_since_response="1s")
+        # repeat contacts on the first step: each customer keeps a signal record
+        self.signal = self.ctx.signal("repeat", self.m.support, count=2, window="1h")
         self.rows = [(T0, self.m.agent, {self.m.nps: 9}, f"c{i}", {self.m.tier: "gold"}) for i in range(10)]
         self.rows.append((T0, self.m.agent, {self.m.nps: 12}))  # one rejection
         self.rows.append(("bad", self.m.agent))                  # one binding rejection
@@ -52,6 +54,7 @@ class Leaks(unittest.TestCase):
         ctx, m = self.ctx, self.m
         ctx.feed(T0, m.agent, {m.nps: i % 11, m.aht: 1.5}, f"c{i % 100}", {m.tier: "gold"})
         ctx.feed(T0, m.agent, [(m.cxi, 0, 5), (m.cxi, 1, 6)], i % 100)
+        ctx.feed(T0, m.ivr, {}, f"r{i % 50}")  # a repeat contact from the 51st call on
         r = ctx.run(self.q)
         r._asdict()
         repr(r)
@@ -106,6 +109,13 @@ class Leaks(unittest.TestCase):
             ctx.metric_def(m.nps)
             ctx.trigger_def(self.rule)
             ctx.trigger_enable(self.rule, True)
+            ctx.signal_def(self.signal)._asdict()
+            ctx.signal_enable(self.signal, True)
+            ctx.signal_rearm(self.signal, f"r{i % 50}")
+            try:  # a signal refused after its names were resolved
+                ctx.signal("repeat", "support", step="contact", count=9, window="1h")
+            except cxm.OutOfRangeError:
+                pass
             try:  # a rule refused after its names were resolved
                 ctx.trigger("nps", "<", float("nan"), journey="support", step="contact",
                             segment=("tier", "gold"))
