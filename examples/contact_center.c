@@ -15,6 +15,11 @@
  * the numbers do not depend on --threads or on scheduling. Each thread
  * feeds half of its interactions one call at a time and half in batches.
  *
+ * Two in-journey signals watch support cases (an agent or callback that
+ * did not resolve; a customer left in a queue for 30 minutes), and their
+ * events, polled at the day's end, must be exactly the cases the
+ * simulation made so.
+ *
  * The program checks what it prints (intervals bracket their values,
  * volumes add up, nothing is lost) and exits non-zero if anything is off;
  * --quiet runs the same checks and prints only the summary. */
@@ -123,6 +128,10 @@ static const struct {
 static const char *JOURNEYS[N_JOURNEYS] = {"support case", "buy", "onboarding"};
 
 static cxm_id journey_id[N_JOURNEYS], tp_id[N_TP], metric_id[N_METRICS], seg_tier, seg_region;
+/* In-journey signals, and what the simulation says they must report. */
+static cxm_id sig_unresolved, sig_stuck;
+static atomic_long want_unresolved, want_stuck;
+#define STUCK_MS (30 * 60000)
 static const char *TIERS[] = {"bronze", "silver", "gold", "platinum"};
 static const char *REGIONS[] = {"north", "south", "east", "west"};
 
@@ -157,6 +166,25 @@ static void define_model(void)
 		CHECK(cxm_metric_preset(&d, M[i].preset));
 		CHECK(cxm_metric_define(&metric_id[i], ctx, M[i].name, &d));
 	}
+	/* signals on support cases: an agent or callback that did not
+	 * resolve (an answer for the follow-up team), and a customer left in
+	 * a queue for 30 minutes with nothing since */
+	cxm_signal_def sd = CXM_SIGNAL_DEF_INIT;
+	sd.kind = CXM_SIGNAL_FAILURE;
+	sd.journey = journey_id[J_SUPPORT];
+	sd.step = 2; /* resolution */
+	sd.count = 1;
+	sd.window_ms = DAY_MS;
+	sd.metric = metric_id[M_RESOLVED];
+	sd.op = CXM_CMP_EQ;
+	sd.threshold = 0;
+	CHECK(cxm_signal_define(&sig_unresolved, ctx, &sd));
+	sd = (cxm_signal_def)CXM_SIGNAL_DEF_INIT;
+	sd.kind = CXM_SIGNAL_STUCK;
+	sd.journey = journey_id[J_SUPPORT];
+	sd.step = 1; /* triage: the queue */
+	sd.window_ms = STUCK_MS;
+	CHECK(cxm_signal_define(&sig_stuck, ctx, &sd));
 	uint32_t v;
 	CHECK(cxm_segment_define(&seg_tier, ctx, "tier", 4));
 	CHECK(cxm_segment_define(&seg_region, ctx, "region", 4));
@@ -278,6 +306,19 @@ static void survey(evbuf *b, rng *r, int64_t t, int served_by, const uint32_t se
 			add(e, M_CXI, q, clampi(mood + (q == 1 ? -wait_s / 200 : 0) + (unif(r) - 0.5) * 2, 1, 10));
 }
 
+/* What the signals must see of a support call queued at `queued` and
+ * served at `served` (INT64_MAX: never), resolved or not: an interaction
+ * after the day is not fed, so the customer is then still in the queue. */
+static void expect(int64_t queued, int64_t served, bool ok)
+{
+	if (served < DAY0 + DAY_MS) {
+		if (!ok)
+			atomic_fetch_add(&want_unresolved, 1);
+	} else if (queued + STUCK_MS <= DAY0 + DAY_MS - 1) {
+		atomic_fetch_add(&want_stuck, 1);
+	}
+}
+
 static void support_call(evbuf *b, rng *r, int64_t t, const uint32_t segs[2], const char *cust)
 {
 	bool chat = unif(r) < 0.25;
@@ -301,15 +342,19 @@ static void support_call(evbuf *b, rng *r, int64_t t, const uint32_t segs[2], co
 		if (unif(r) < 0.5) {
 			int64_t tc = t + 1800000 + (int64_t)expo(r, 3600000);
 			bool ok = unif(r) < 0.7;
+			expect(t - (int64_t)(wait * 1000), tc, ok);
 			e = push(b, tc, TP_CALLBACK, segs, cust);
 			add(e, M_AHT, 0, lognorm(r, 360, 0.5));
 			add(e, M_RESOLVED, 0, ok);
 			if (tc < DAY0 + DAY_MS)
 				survey(b, r, tc, TP_CALLBACK, segs, cust, ok, wait);
+		} else {
+			expect(t - (int64_t)(wait * 1000), INT64_MAX, false);
 		}
 		return;
 	}
 	bool ok = unif(r) < (tech ? 0.62 : 0.8) - wait / 3000;
+	expect(t - (int64_t)(wait * 1000), t, ok);
 	e = push(b, t, tech ? TP_A_TECH : TP_A_BILLING, segs, cust);
 	add(e, M_AHT, 0, lognorm(r, tech ? 520 : 300, 0.55));
 	add(e, M_ASA, 0, wait);
@@ -771,6 +816,37 @@ static void dashboard(int customers)
 
 /* Bad input is refused with a reason and counted, never dropped silently,
  * and leaves the aggregates as they were. Returns how many were accepted. */
+/* The signals' events, after the day's sweep: each must be what the
+ * simulation says. */
+static void signals(void)
+{
+	cxm_event ev[1024];
+	size_t n, got[2] = {0, 0};
+	ev[0].size = sizeof ev[0];
+	do {
+		CHECK(cxm_events_poll(ev, 1024, &n, ctx));
+		for (size_t i = 0; i < n; i++) {
+			if (ev[i].kind != CXM_EVENT_SIGNAL ||
+			    (ev[i].rule != sig_unresolved && ev[i].rule != sig_stuck))
+				problem("an event of kind %d, rule %u", ev[i].kind, ev[i].rule);
+			else
+				got[ev[i].rule == sig_stuck]++;
+		}
+	} while (n);
+	say("\nSIGNALS (one event per customer and case, for the follow-up team)\n"
+	    "  not resolved by the agent or the callback %8zu\n"
+	    "  left in a queue 30 min+, nothing since    %8zu\n",
+	    got[0], got[1]);
+	cxm_stats s = {.size = sizeof s};
+	CHECK(cxm_stats_get(&s, ctx));
+	if (got[0] != (size_t)atomic_load(&want_unresolved) || got[1] != (size_t)atomic_load(&want_stuck) ||
+	    s.events_dropped || s.signals_unjudged)
+		problem("signals: %zu unresolved and %zu stuck, expected %ld and %ld (%llu dropped, %llu "
+			"unjudged)",
+			got[0], got[1], atomic_load(&want_unresolved), atomic_load(&want_stuck),
+			(unsigned long long)s.events_dropped, (unsigned long long)s.signals_unjudged);
+}
+
 static size_t bad_input(void)
 {
 	struct {
@@ -880,6 +956,7 @@ int main(int argc, char **argv)
 	/* A fixed key for the customer-id hash, so the distinct-customer
 	 * estimates are the same on every run (the default is a random key). */
 	memcpy(cfg.customer_key, "cx demo key 2026", 16);
+	cfg.event_queue = 1 << 17; /* the day's signals, polled at its end */
 	CHECK(cxm_context_new(&ctx, &cfg));
 	define_model();
 
@@ -911,6 +988,7 @@ int main(int argc, char **argv)
 	       "seed %llu, %d customers, %zu interactions fed by %d threads (%zu in batches, %zu one by one)\n\n",
 	       cxm_libversion(), (unsigned long long)seed, customers, fed, threads, by_batch, one_by_one);
 	dashboard(customers);
+	signals();
 	accepted += bad_input();
 
 	cxm_stats s = {.size = sizeof s};
