@@ -478,6 +478,7 @@ cxm_status cxm_query_quantiles(double *out, cxm_context *ctx, const cxm_query *q
 	}
 	run r;
 	r.acc = NULL;
+	r.moments_only = false;
 	cxm_status st = check_query(ctx, q, &r);
 	if (st)
 		return st;
@@ -501,6 +502,7 @@ cxm_status cxm_query_distribution(uint64_t *out, size_t cap, size_t *n_out, cxm_
 				 !ctx ? "ctx" : !out ? "out" : !n_out ? "n_out" : "q");
 	run r;
 	r.acc = NULL;
+	r.moments_only = false;
 	cxm_status st = check_query(ctx, q, &r);
 	if (st)
 		return st;
