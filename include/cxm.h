@@ -1909,7 +1909,7 @@ CXM_EXPORT cxm_status cxm_funnel_query_init(cxm_funnel_query *q, size_t size);
  */
 typedef struct cxm_funnel {
 	size_t size;          /**< Set by the caller: sizeof(cxm_funnel) as it knows it. */
-	uint32_t flags;       /**< CXM_RESULT_* bits (LOW_SAMPLE: fewer entered than cxm_config::min_samples; EMPTY: none entered; CLAMPED: a time outside 1 s … 50 days). */
+	uint32_t flags;       /**< CXM_RESULT_* bits (LOW_SAMPLE: fewer entered than cxm_config::min_samples; EMPTY: none entered; CLAMPED: a time outside 1 s … 50 days; TRUNCATED: the window reaches back beyond what the tiers keep, and starts where they do). */
 	uint32_t n_steps;     /**< The journey's steps: the entries written to the step array. */
 	int64_t start_ms;     /**< The covered interval [start_ms, end_ms) of the counts. */
 	int64_t end_ms;       /**< Its end. */
@@ -2060,7 +2060,7 @@ CXM_EXPORT cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_
  */
 typedef struct cxm_churn {
 	size_t size;          /**< Set by the caller: sizeof(cxm_churn) as it knows it. */
-	uint32_t flags;       /**< CXM_RESULT_EMPTY when no customer was active. */
+	uint32_t flags;       /**< CXM_RESULT_EMPTY when no customer was active; CXM_RESULT_TRUNCATED when the window reaches back beyond what the tiers keep. */
 	uint32_t reserved0;   /**< 0. */
 	int64_t start_ms;     /**< The window [start_ms, end_ms) of the churn events. */
 	int64_t end_ms;       /**< Its end. */

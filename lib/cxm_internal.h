@@ -749,6 +749,18 @@ CXM_INTERNAL void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e
 /* The bins-tier cell holding the distribution of finest epoch e (NULL: no
  * memory for its page). */
 CXM_INTERNAL void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e);
+/* A window as read: [a, b) on bucket boundaries of whichever tier holds
+ * the data there, [qa, qb) widened to whole buckets of tier bins_tier (a
+ * DURATION's distribution, a funnel's times), and CXM_RESULT_TRUNCATED in
+ * flags when the tiers' retention cut the window's start. The one
+ * placement of cxm_query_run, cxm_funnel_run and cxm_churn_rate (see
+ * "Windows" in cxm.h). */
+typedef struct window_span {
+	int64_t a, b, qa, qb;
+	uint32_t flags;
+} window_span;
+CXM_INTERNAL void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms,
+				   uint32_t bins_tier, window_span *out);
 enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
 /* Merge into acc (a full cell) every bucket whose start lies in [a, b):
  * whole cells, or for a DURATION only the moments or only the distribution. */

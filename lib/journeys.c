@@ -995,19 +995,18 @@ static cxm_status check_window(const cxm_context *ctx, int64_t end_ms, int64_t s
 
 /* [a, b): whole finest buckets, the one holding end last; [qa, qb): that
  * widened to whole buckets of tier bt. */
-static void place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bt, int64_t *a,
-		  int64_t *b, int64_t *qa, int64_t *qb)
+/* A funnel's, a funnel quantile's or a churn rate's window, placed as a
+ * query's is (see cxm__window_place); returns its CXM_RESULT_TRUNCATED. */
+static uint32_t place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bt, int64_t *a,
+		      int64_t *b, int64_t *qa, int64_t *qb)
 {
-	const int64_t w0 = ctx->tiers[0].bucket_ms;
-	int64_t end = end_ms == CXM_NOW ? cxm__now(ctx) : end_ms;
-	*b = (floordiv64(end, w0) + 1) * w0;
-	int64_t span = span_ms > CXM_TIME_MAX ? CXM_TIME_MAX : span_ms;
-	*a = *b - ceildiv(span, w0) * w0;
-	if (*a < 0)
-		*a = 0;
-	const int64_t wb = ctx->tiers[bt].bucket_ms;
-	*qa = floordiv64(*a, wb) * wb;
-	*qb = ceildiv(*b, wb) * wb;
+	window_span w;
+	cxm__window_place(ctx, end_ms, span_ms, bt, &w);
+	*a = w.a;
+	*b = w.b;
+	*qa = w.qa;
+	*qb = w.qb;
+	return w.flags;
 }
 
 /* ---- public: options ------------------------------------------------------------ */
@@ -1186,8 +1185,8 @@ cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, c
 	f.size = sizeof f;
 	f.n_steps = ns;
 	uint32_t bt = ctx->n_tiers > 1 ? 1 : 0;
-	place(ctx, q->end_ms, q->span_ms, bt, &f.start_ms, &f.end_ms, &f.quantile_start_ms,
-	      &f.quantile_end_ms);
+	const uint32_t cut = place(ctx, q->end_ms, q->span_ms, bt, &f.start_ms, &f.end_ms,
+				   &f.quantile_start_ms, &f.quantile_end_ms);
 	uint64_t cnt[2 + MAX_TRACKED_STEPS + CNT_EXTRA];
 	memset(cnt, 0, sizeof cnt);
 	uint64_t tbuf[TIME_BUF_WORDS];
@@ -1250,6 +1249,7 @@ cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, c
 	}
 	if (g)
 		pthread_mutex_unlock(&js->lock);
+	f.flags |= cut;
 	if (!f.entered)
 		f.flags |= CXM_RESULT_EMPTY;
 	if (f.entered < ctx->min_samples)
@@ -1382,7 +1382,7 @@ cxm_status cxm_churn_rate(cxm_churn *out, cxm_context *ctx, cxm_id distinct, int
 	memset(&r, 0, sizeof r);
 	r.size = sizeof r;
 	int64_t qa, qb;
-	place(ctx, end_ms, span_ms, 0, &r.start_ms, &r.end_ms, &qa, &qb);
+	r.flags = place(ctx, end_ms, span_ms, 0, &r.start_ms, &r.end_ms, &qa, &qb);
 	cxm_query dq = CXM_QUERY_INIT;
 	dq.metric = distinct;
 	dq.scope = CXM_SCOPE_ALL;

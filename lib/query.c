@@ -73,58 +73,16 @@ static cxm_status check_query(cxm_context *ctx, const cxm_query *q, run *r)
 	return CXM_OK;
 }
 
-static int64_t round_up(int64_t x, int64_t w)
-{
-	return -floordiv64(-x, w) * w;
-}
-
 /* Place the window on bucket boundaries. See "Windows" in cxm.h. */
 static void place_window(cxm_context *ctx, const cxm_query *q, run *r)
 {
-	int64_t end = q->end_ms == CXM_NOW ? cxm__now(ctx) : q->end_ms;
-	if (end < 0)
-		end = 0;
-	if (end > CXM_TIME_MAX)
-		end = CXM_TIME_MAX;
-	const int64_t w0 = ctx->tiers[0].bucket_ms;
-	int64_t b = (end / w0 + 1) * w0;
-	int64_t span = q->span_ms > b ? b + w0 : q->span_ms; /* no earlier than time 0 matters */
-	int64_t a = b - round_up(span, w0);
-	r->flags = 0;
-	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
-	if (wm != WATERMARK_NONE) {
-		/* T[k]: the start of the oldest bucket tier k reaches behind the
-		 * watermark; data older than T[k] is held at a coarser width. */
-		int64_t T[CXM_MAX_TIERS];
-		for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-			int64_t wk = ctx->tiers[k].bucket_ms;
-			T[k] = (floordiv64(wm * w0, wk) - ctx->tiers[k].buckets + 1) * wk;
-		}
-		uint32_t last = ctx->n_tiers - 1;
-		for (uint32_t k = 1; k < ctx->n_tiers; k++) {
-			if (a < T[k - 1])
-				a = round_up(a, ctx->tiers[k].bucket_ms);
-			if (b - 1 < T[k - 1])
-				b = round_up(b, ctx->tiers[k].bucket_ms);
-		}
-		if (a < T[last]) {
-			if (a < 0 ? T[last] > 0 : true)
-				r->flags |= CXM_RESULT_TRUNCATED;
-			a = T[last];
-		}
-		if (b < a)
-			b = a;
-	}
-	if (a < 0)
-		a = 0;
-	r->a = a;
-	r->b = b;
-	/* the distribution of a DURATION is kept per bins-tier bucket: widen
-	 * to whole buckets of it (a and b are already whole coarser buckets
-	 * where the data is coarser) */
-	const int64_t wb = ctx->tiers[r->m->bins_tier].bucket_ms;
-	r->qa = floordiv64(a, wb) * wb;
-	r->qb = round_up(b, wb);
+	window_span w;
+	cxm__window_place(ctx, q->end_ms, q->span_ms, r->m->bins_tier, &w);
+	r->a = w.a;
+	r->b = w.b;
+	r->qa = w.qa;
+	r->qb = w.qb;
+	r->flags = w.flags;
 }
 
 static void read_series(const cxm_context *ctx, const run *r, const series *s)

@@ -902,3 +902,60 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 		merge_into(ctx, s, dst, cell);
 	return true;
 }
+
+/* ---- placing a window (queries, funnels, churn) ----------------------------------------- */
+
+static int64_t round_up(int64_t x, int64_t w)
+{
+	return -floordiv64(-x, w) * w;
+}
+
+void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bins_tier,
+		       window_span *out)
+{
+	int64_t end = end_ms == CXM_NOW ? cxm__now(ctx) : end_ms;
+	if (end < 0)
+		end = 0;
+	if (end > CXM_TIME_MAX)
+		end = CXM_TIME_MAX;
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	int64_t b = (end / w0 + 1) * w0;
+	int64_t span = span_ms > b ? b + w0 : span_ms; /* no earlier than time 0 matters */
+	int64_t a = b - round_up(span, w0);
+	uint32_t flags = 0;
+	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
+	if (wm != WATERMARK_NONE) {
+		/* T[k]: the start of the oldest bucket tier k reaches behind the
+		 * watermark; data older than T[k] is held at a coarser width. */
+		int64_t T[CXM_MAX_TIERS];
+		for (uint32_t k = 0; k < ctx->n_tiers; k++) {
+			int64_t wk = ctx->tiers[k].bucket_ms;
+			T[k] = (floordiv64(wm * w0, wk) - ctx->tiers[k].buckets + 1) * wk;
+		}
+		uint32_t last = ctx->n_tiers - 1;
+		for (uint32_t k = 1; k < ctx->n_tiers; k++) {
+			if (a < T[k - 1])
+				a = round_up(a, ctx->tiers[k].bucket_ms);
+			if (b - 1 < T[k - 1])
+				b = round_up(b, ctx->tiers[k].bucket_ms);
+		}
+		if (a < T[last]) {
+			if (a < 0 ? T[last] > 0 : true)
+				flags |= CXM_RESULT_TRUNCATED;
+			a = T[last];
+		}
+		if (b < a)
+			b = a;
+	}
+	if (a < 0)
+		a = 0;
+	out->a = a;
+	out->b = b;
+	/* what is kept per bins-tier bucket (a DURATION's distribution, a
+	 * funnel's times): widened to whole buckets of it (a and b are
+	 * already whole coarser buckets where the data is coarser) */
+	const int64_t wb = ctx->tiers[bins_tier].bucket_ms;
+	out->qa = floordiv64(a, wb) * wb;
+	out->qb = round_up(b, wb);
+	out->flags = flags;
+}

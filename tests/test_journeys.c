@@ -1126,6 +1126,56 @@ static void feed_check(void **state)
 	cxm_context_free(w.ctx);
 }
 
+/* A funnel's window is placed as a query's: the same edges over data held
+ * at coarser widths, and TRUNCATED when the tiers' retention cuts it. */
+static void funnel_window_placed_as_query(void **state)
+{
+	(void)state;
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.n_tiers = 3;
+	cfg.tiers[0] = (cxm_tier){60000, 60, 0};    /* minutes for an hour */
+	cfg.tiers[1] = (cxm_tier){3600000, 24, 0};  /* hours for a day */
+	cfg.tiers[2] = (cxm_tier){86400000, 10, 0}; /* days for ten */
+	world w;
+	world_new(&w, &cfg);
+	cxm_metric_def d = {.size = sizeof d};
+	cxm_id calls;
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_VOLUME), CXM_OK);
+	assert_int_equal(cxm_metric_define(&calls, w.ctx, "calls", &d), CXM_OK);
+	set_opts(&w, w.support, 0, 7 * DAY, 7 * DAY, 0);
+	/* a customer every 6 hours for 5 days, each calling once (entering) */
+	char id[16];
+	for (int k = 0; k <= 20; k++) {
+		w.clk.now = T0 + k * 6 * HOUR;
+		snprintf(id, sizeof id, "c%d", k);
+		TOUCH(&w, w.call, T0 + k * 6 * HOUR, id);
+	}
+	const int64_t spans[] = {HOUR, 2 * HOUR, DAY + 7 * HOUR, 3 * DAY, 20 * DAY};
+	for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+		cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+		q.journey = w.support;
+		q.end_ms = w.clk.now;
+		q.span_ms = spans[i];
+		funnel f = run_q(&w, &q);
+		cxm_result r = query_tp(w.ctx, calls, w.call, q.end_ms, q.span_ms);
+		assert_int_equal(f.f.start_ms, r.start_ms);
+		assert_int_equal(f.f.end_ms, r.end_ms);
+		assert_int_equal(f.f.flags & CXM_RESULT_TRUNCATED, r.flags & CXM_RESULT_TRUNCATED);
+		assert_int_equal(f.f.entered, r.n);
+		uint64_t want = 0;
+		for (int k = 0; k <= 20; k++)
+			want += T0 + k * 6 * HOUR >= f.f.start_ms && T0 + k * 6 * HOUR < f.f.end_ms;
+		assert_int_equal(f.f.entered, want);
+		/* only the 20-day window reaches beyond the ten days kept */
+		assert_int_equal(!!(f.f.flags & CXM_RESULT_TRUNCATED), spans[i] == 20 * DAY);
+	}
+	/* the churn rate's window too */
+	cxm_churn c = {.size = sizeof c};
+	assert_int_equal(cxm_churn_rate(&c, w.ctx, w.uniq, w.clk.now, 20 * DAY, DAY), CXM_OK);
+	assert_true(c.flags & CXM_RESULT_TRUNCATED);
+	cxm_context_free(w.ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1149,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(bytes_per_customer),
 		cmocka_unit_test(feed_check),
 		cmocka_unit_test(expired_then_unentered_journey),
+		cmocka_unit_test(funnel_window_placed_as_query),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
