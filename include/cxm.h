@@ -1140,6 +1140,77 @@ typedef struct cxm_comparison {
  */
 CXM_EXPORT cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
 					const cxm_query *b);
+
+/** What cxm_query_group() breaks a window down by. */
+typedef enum cxm_group_by {
+	CXM_GROUP_TOUCHPOINT = 1, /**< Each touchpoint in the query's scope; the key is its id. */
+	CXM_GROUP_SEGMENT = 2,    /**< Each value of the dimension given; the key is the value's id. */
+	CXM_GROUP_STEP = 3,       /**< Each step of the journey of a ::CXM_SCOPE_JOURNEY query; the key is the step. */
+	CXM_GROUP_CHANNEL = 4     /**< Each channel (::cxm_channel) that has a touchpoint, of a ::CXM_SCOPE_ALL query; the key is the channel. */
+} cxm_group_by;
+
+/**
+ * One query broken down: a result per touchpoint, segment value, journey
+ * step or channel, in one call. Result i is exactly what cxm_query_run()
+ * answers for the query narrowed to group i (the touchpoint as scope
+ * ::CXM_SCOPE_TOUCHPOINT; the value as @c segment and @c segment_value;
+ * the step as ::CXM_SCOPE_STEP; the channel as ::CXM_SCOPE_CHANNEL),
+ * over the same window.
+ *
+ * Every group is written, in ascending key order, data or not (an empty
+ * one is flagged ::CXM_RESULT_EMPTY): the touchpoints of the scope in id
+ * order, all values of the dimension, all steps of the journey, the
+ * channels that have a touchpoint.
+ *
+ * @param out    the caller's array of @p cap results, @c out[0].size set; written with the stride of @c out[0].size; may be NULL when @p cap is 0.
+ * @param keys   the caller's array of @p cap keys (key i is group i's), or NULL.
+ * @param cap    how many both hold.
+ * @param n_out  receives how many groups there are (also on ::CXM_ERR_LIMIT, so that the caller can size its arrays).
+ * @param ctx    the context.
+ * @param q      the query; with ::CXM_GROUP_SEGMENT its @c segment must be ::CXM_NONE (values of two dimensions together are not kept); with ::CXM_GROUP_CHANNEL its scope must be ::CXM_SCOPE_ALL.
+ * @param by     what to break down by.
+ * @param dim    ::CXM_GROUP_SEGMENT: the dimension; otherwise ::CXM_NONE.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID      a pointer is NULL (@p out with @p cap above 0), @p by is not a ::cxm_group_by, @p dim is set for another grouping, the query's scope is not ::CXM_SCOPE_JOURNEY for ::CXM_GROUP_STEP or not ::CXM_SCOPE_ALL for ::CXM_GROUP_CHANNEL.
+ * @retval CXM_ERR_UNSUPPORTED  ::CXM_GROUP_SEGMENT of a query that filters on a segment; or as cxm_query_run().
+ * @retval CXM_ERR_UNKNOWN_ID   the dimension does not exist; or as cxm_query_run().
+ * @retval CXM_ERR_LIMIT        more groups than @p cap (nothing written but @p n_out).
+ * @retval CXM_ERR_NO_MEMORY    as cxm_query_run(): the groups before the one that met it may have been written.
+ * @retval otherwise            as cxm_query_run(), checked before anything is written.
+ * Thread-safe; each group is read as its own query (feeds running
+ * meanwhile may land in some groups and not yet in others).
+ */
+CXM_EXPORT cxm_status cxm_query_group(cxm_result *out, uint32_t *keys, size_t cap, size_t *n_out,
+				      cxm_context *ctx, const cxm_query *q, cxm_group_by by, cxm_id dim);
+
+/**
+ * One query as a time series: its window cut into consecutive windows of
+ * @p step_ms, oldest first, each answered as cxm_query_run() answers it.
+ *
+ * The query's window is placed first (see @ref windows; [start, end));
+ * the series then covers ceil((end − start) / step_ms) windows of
+ * @p step_ms that end at end, the first reaching back before start when
+ * the span is not a multiple of the step. Window i is cxm_query_run() of
+ * the query with @c span_ms @p step_ms and @c end_ms its last
+ * millisecond, so its result's @c start_ms and @c end_ms say what it
+ * covers (where data is held at coarser widths, as for any window).
+ *
+ * @param out      the caller's array of @p cap results, @c out[0].size set; may be NULL when @p cap is 0.
+ * @param cap      how many it holds.
+ * @param n_out    receives how many windows there are (also on ::CXM_ERR_LIMIT).
+ * @param ctx      the context.
+ * @param q        the query.
+ * @param step_ms  the length of each window: a multiple of the finest tier's bucket, at most the query's span.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL (@p out with @p cap above 0).
+ * @retval CXM_ERR_OUT_OF_RANGE  @p step_ms is not positive, not a multiple of the finest bucket, or above the span; or as cxm_query_run().
+ * @retval CXM_ERR_LIMIT         more windows than @p cap (nothing written but @p n_out).
+ * @retval CXM_ERR_NO_MEMORY     as cxm_query_run(): the windows before the one that met it may have been written.
+ * @retval otherwise             as cxm_query_run(), checked before anything is written.
+ * Thread-safe, as cxm_query_group().
+ */
+CXM_EXPORT cxm_status cxm_query_series(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx,
+				       const cxm_query *q, int64_t step_ms);
 /** @} */
 
 /** @defgroup stats Statistics

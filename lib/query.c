@@ -562,3 +562,155 @@ cxm_status cxm__query_compare_headline(cxm_comparison *out, cxm_context *ctx, co
 {
 	return compare(out, ctx, a, b, true);
 }
+
+/* ---- group-by and time series ------------------------------------------------------ */
+
+/* Run q2 into element i of out (stride: out[0].size). */
+static cxm_status run_into(cxm_result *out, size_t i, cxm_context *ctx, const cxm_query *q2)
+{
+	cxm_result res;
+	memset(&res, 0, sizeof res);
+	res.size = sizeof res;
+	cxm_status st = query_run(&res, ctx, q2, false);
+	if (st)
+		return st;
+	const size_t stride = out[0].size;
+	unsigned char *dst = (unsigned char *)out + i * stride;
+	memcpy(dst, &stride, sizeof stride); /* put_out keeps an element's size */
+	cxm__put_out(dst, &res, sizeof res);
+	return CXM_OK;
+}
+
+/* The arguments every multi-result query checks: the pointers, the
+ * caller's array, and the query itself (so that nothing is written when it
+ * is refused). */
+static cxm_status multi_args(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx,
+			     const cxm_query *q, run *r)
+{
+	if (!ctx || !n_out || !q || (!out && cap))
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
+				 !ctx ? "ctx" : !n_out ? "n_out" : !q ? "q" : "out");
+	cxm_status st = cap ? cxm__check_out(ctx, out, CXM_MIN_RESULT_SIZE, "cxm_result") : CXM_OK;
+	if (st)
+		return st;
+	r->acc = NULL;
+	r->moments_only = false;
+	return check_query(ctx, q, r);
+}
+
+cxm_status cxm_query_group(cxm_result *out, uint32_t *keys, size_t cap, size_t *n_out, cxm_context *ctx,
+			   const cxm_query *q, cxm_group_by by, cxm_id dim)
+{
+	run r;
+	cxm_status st = multi_args(out, cap, n_out, ctx, q, &r);
+	if (st)
+		return st;
+	if (by < CXM_GROUP_TOUCHPOINT || by > CXM_GROUP_CHANNEL)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "by %d is not a cxm_group_by", (int)by);
+	if (by != CXM_GROUP_SEGMENT && dim != CXM_NONE)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "dim is for CXM_GROUP_SEGMENT only");
+	const model *md = &ctx->model;
+	const uint32_t n_tp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
+	uint32_t n = 0, has_channel = 0;
+	switch (by) {
+	case CXM_GROUP_TOUCHPOINT:
+		for (uint32_t t = 0; t < n_tp; t++)
+			n += cxm__tp_in_scope(ctx, t, q->scope, q->id, q->step);
+		break;
+	case CXM_GROUP_SEGMENT:
+		if (dim >= atomic_load_explicit(&md->n_segments, memory_order_acquire))
+			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment %u is not defined", dim);
+		if (q->segment != CXM_NONE)
+			return cxm__fail(ctx, CXM_ERR_UNSUPPORTED,
+					 "a query filtered on a segment cannot be broken down by another: "
+					 "values of two dimensions together are not kept");
+		n = atomic_load_explicit(&md->segments[dim].n_values, memory_order_acquire);
+		break;
+	case CXM_GROUP_STEP:
+		if (q->scope != CXM_SCOPE_JOURNEY)
+			return cxm__fail(ctx, CXM_ERR_INVALID, "a breakdown by step needs a query of a journey");
+		n = md->journeys[q->id].n_steps;
+		break;
+	case CXM_GROUP_CHANNEL:
+		if (q->scope != CXM_SCOPE_ALL)
+			return cxm__fail(ctx, CXM_ERR_INVALID,
+					 "a breakdown by channel needs a query of every touchpoint");
+		for (uint32_t t = 0; t < n_tp; t++)
+			has_channel |= 1u << md->touchpoints[t].channel;
+		n = (uint32_t)__builtin_popcount(has_channel);
+		break;
+	}
+	*n_out = n;
+	if (n > cap)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "%u groups; the arrays hold %zu", n, cap);
+	cxm_query q2 = *q;
+	q2.size = sizeof q2;
+	uint32_t i = 0;
+	for (uint32_t k = 0; i < n; k++) {
+		switch (by) {
+		case CXM_GROUP_TOUCHPOINT:
+			if (k >= n_tp) /* defined meanwhile: not counted above */
+				goto done;
+			if (!cxm__tp_in_scope(ctx, k, q->scope, q->id, q->step))
+				continue;
+			q2.scope = CXM_SCOPE_TOUCHPOINT;
+			q2.id = k;
+			break;
+		case CXM_GROUP_SEGMENT:
+			q2.segment = dim;
+			q2.segment_value = k;
+			break;
+		case CXM_GROUP_STEP:
+			q2.scope = CXM_SCOPE_STEP;
+			q2.step = k;
+			break;
+		case CXM_GROUP_CHANNEL:
+			if (!(has_channel >> k & 1))
+				continue;
+			q2.scope = CXM_SCOPE_CHANNEL;
+			q2.id = k;
+			break;
+		}
+		if ((st = run_into(out, i, ctx, &q2)))
+			return st;
+		if (keys)
+			keys[i] = k;
+		i++;
+	}
+done:
+	*n_out = i;
+	return CXM_OK;
+}
+
+cxm_status cxm_query_series(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx, const cxm_query *q,
+			    int64_t step_ms)
+{
+	run r;
+	cxm_status st = multi_args(out, cap, n_out, ctx, q, &r);
+	if (st)
+		return st;
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	if (step_ms <= 0 || step_ms % w0 || step_ms > q->span_ms)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "step_ms %lld: a positive multiple of the finest bucket (%lld ms), at most "
+				 "the span (%lld ms)",
+				 (long long)step_ms, (long long)w0, (long long)q->span_ms);
+	window_span w;
+	cxm__window_place(ctx, q->end_ms, q->span_ms, r.m->bins_tier, &w);
+	const int64_t n = w.b > w.a ? (w.b - w.a + step_ms - 1) / step_ms : 1;
+	*n_out = (size_t)n;
+	if ((uint64_t)n > cap)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "%lld windows; out holds %zu", (long long)n, cap);
+	cxm_query q2 = *q;
+	q2.size = sizeof q2;
+	q2.span_ms = step_ms;
+	for (int64_t i = 0; i < n; i++) {
+		q2.end_ms = w.b - (n - 1 - i) * step_ms - 1;
+		if (q2.end_ms < 0) { /* before time 0: an empty window at 0 */
+			q2.end_ms = 0;
+		}
+		if ((st = run_into(out, (size_t)i, ctx, &q2)))
+			return st;
+	}
+	return CXM_OK;
+}
