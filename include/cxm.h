@@ -153,6 +153,11 @@ CXM_EXPORT const char *cxm_errmsg(const cxm_context *ctx);
 #define CXM_TIME_MAX INT64_C(253402300799999)
 /** Passed as cxm_query::end_ms: the window ends at the context clock's now. */
 #define CXM_NOW INT64_MIN
+/** Passed as cxm_query::end_ms (and a funnel's or churn rate's end): the
+ * window ends with the finest bucket of the newest interaction accepted
+ * (the context's watermark), for history fed in bulk; the clock's now
+ * while nothing has been accepted. */
+#define CXM_WATERMARK (INT64_MIN + 1)
 /** An id that stands for "none": no journey, no step, no segment value. */
 #define CXM_NONE UINT32_MAX
 /** The largest number of window tiers. */
@@ -930,6 +935,10 @@ CXM_EXPORT cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx,
  * reach behind the watermark is held only at a coarser tier's width; where
  * the window starts in such data, its start is rounded up to that width.
  * The covered interval is returned in cxm_result::start_ms and end_ms.
+ * ::CXM_NOW ends the window at the context clock's now; ::CXM_WATERMARK
+ * at the newest interaction accepted, which is what a query of history
+ * fed in bulk (last year's export, say) wants: the clock's now is then
+ * far after the data and the window empty.
  * @{ */
 
 /** What part of the model a query covers. */
@@ -950,7 +959,7 @@ typedef struct cxm_query {
 	cxm_id step;        /**< The step, for ::CXM_SCOPE_STEP. */
 	cxm_id segment;     /**< A dimension to filter on, or ::CXM_NONE. */
 	uint32_t segment_value; /**< The value of @c segment kept. */
-	int64_t end_ms;     /**< End instant, or ::CXM_NOW. */
+	int64_t end_ms;     /**< End instant, or ::CXM_NOW, or ::CXM_WATERMARK. */
 	int64_t span_ms;    /**< Window length, > 0. */
 	uint64_t reserved[4]; /**< Must be 0. */
 } cxm_query;
@@ -1046,7 +1055,7 @@ typedef struct cxm_result {
  * @retval CXM_ERR_UNKNOWN_ID   unknown metric, touchpoint, journey, step,
  *                              channel, dimension or value.
  * @retval CXM_ERR_OUT_OF_RANGE span_ms ≤ 0, or end_ms outside
- *                              [0, ::CXM_TIME_MAX] and not ::CXM_NOW.
+ *                              [0, ::CXM_TIME_MAX] and not ::CXM_NOW or ::CXM_WATERMARK.
  * @retval CXM_ERR_NO_MEMORY
  * Thread-safe: queries run concurrently with each other and with feeding.
  */
@@ -1953,7 +1962,7 @@ typedef struct cxm_funnel_query {
 	cxm_id segment;         /**< A dimension to break down by, or ::CXM_NONE. */
 	uint32_t segment_value; /**< The value of @c segment kept. */
 	uint32_t channel;       /**< 0, or a ::cxm_channel: instances that began there. */
-	int64_t end_ms;         /**< End instant, or ::CXM_NOW; windows as in @ref windows. */
+	int64_t end_ms;         /**< End instant, or ::CXM_NOW, or ::CXM_WATERMARK; windows as in @ref windows. */
 	int64_t span_ms;        /**< Window length, > 0. */
 	uint64_t reserved[4];   /**< Must be 0. */
 } cxm_funnel_query;
@@ -2035,7 +2044,7 @@ typedef struct cxm_funnel_step {
  * @retval CXM_ERR_INVALID      a pointer is NULL, @c channel is not 0 or a
  *                              ::cxm_channel, or both a segment and a channel are given.
  * @retval CXM_ERR_UNKNOWN_ID   no such journey, dimension or value.
- * @retval CXM_ERR_OUT_OF_RANGE span_ms ≤ 0, or end_ms outside [0, ::CXM_TIME_MAX] and not ::CXM_NOW.
+ * @retval CXM_ERR_OUT_OF_RANGE span_ms ≤ 0, or end_ms outside [0, ::CXM_TIME_MAX] and not ::CXM_NOW or ::CXM_WATERMARK.
  * @retval CXM_ERR_LIMIT        @p cap is smaller than the journey's steps, or the journey is not tracked.
  * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  a struct size is wrong.
  * Reads only; allocates nothing. Thread-safe: runs while other threads feed.
@@ -2149,7 +2158,7 @@ typedef struct cxm_churn {
  * @param out       the caller's struct with @c size set; written only on success.
  * @param ctx       the context.
  * @param distinct  a DISTINCT metric, the denominator's count.
- * @param end_ms    the window's end, or ::CXM_NOW.
+ * @param end_ms    the window's end, or ::CXM_NOW, or ::CXM_WATERMARK.
  * @param span_ms   the window's length, > 0.
  * @param active_ms how far before the window's start a customer counts as active, > 0.
  * @retval CXM_OK

@@ -987,7 +987,7 @@ static cxm_status check_window(const cxm_context *ctx, int64_t end_ms, int64_t s
 	if (span_ms <= 0)
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "span_ms %lld is not positive",
 				 (long long)span_ms);
-	if (end_ms != CXM_NOW && (end_ms < 0 || end_ms > CXM_TIME_MAX))
+	if (end_ms != CXM_NOW && end_ms != CXM_WATERMARK && (end_ms < 0 || end_ms > CXM_TIME_MAX))
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "end_ms %lld is outside 0 .. CXM_TIME_MAX",
 				 (long long)end_ms);
 	return CXM_OK;

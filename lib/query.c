@@ -67,7 +67,7 @@ static cxm_status check_query(cxm_context *ctx, const cxm_query *q, run *r)
 	if (q->span_ms <= 0)
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "span_ms %lld is not positive",
 				 (long long)q->span_ms);
-	if (q->end_ms != CXM_NOW && (q->end_ms < 0 || q->end_ms > CXM_TIME_MAX))
+	if (q->end_ms != CXM_NOW && q->end_ms != CXM_WATERMARK && (q->end_ms < 0 || q->end_ms > CXM_TIME_MAX))
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "end_ms %lld is outside 0 .. CXM_TIME_MAX",
 				 (long long)q->end_ms);
 	return CXM_OK;

@@ -913,17 +913,21 @@ static int64_t round_up(int64_t x, int64_t w)
 void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bins_tier,
 		       window_span *out)
 {
-	int64_t end = end_ms == CXM_NOW ? cxm__now(ctx) : end_ms;
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
+	int64_t end = end_ms;
+	if (end_ms == CXM_NOW || (end_ms == CXM_WATERMARK && wm == WATERMARK_NONE))
+		end = cxm__now(ctx);
+	else if (end_ms == CXM_WATERMARK)
+		end = (wm + 1) * w0 - 1; /* the newest accepted interaction's finest bucket */
 	if (end < 0)
 		end = 0;
 	if (end > CXM_TIME_MAX)
 		end = CXM_TIME_MAX;
-	const int64_t w0 = ctx->tiers[0].bucket_ms;
 	int64_t b = (end / w0 + 1) * w0;
 	int64_t span = span_ms > b ? b + w0 : span_ms; /* no earlier than time 0 matters */
 	int64_t a = b - round_up(span, w0);
 	uint32_t flags = 0;
-	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
 	if (wm != WATERMARK_NONE) {
 		/* T[k]: the start of the oldest bucket tier k reaches behind the
 		 * watermark; data older than T[k] is held at a coarser width. */

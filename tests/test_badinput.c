@@ -1406,7 +1406,7 @@ static void queries(void **state)
 		{"end -1", CXM_ERR_OUT_OF_RANGE, 15},
 		{"end MAX+1", CXM_ERR_OUT_OF_RANGE, 16},
 		{"end INT64_MAX", CXM_ERR_OUT_OF_RANGE, 17},
-		{"end INT64_MIN + 1", CXM_ERR_OUT_OF_RANGE, 18},
+		{"end INT64_MIN + 2", CXM_ERR_OUT_OF_RANGE, 18},
 	};
 	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
 		cxm_query b = q;
@@ -1428,7 +1428,7 @@ static void queries(void **state)
 		case 15: b.end_ms = -1; break;
 		case 16: b.end_ms = CXM_TIME_MAX + 1; break;
 		case 17: b.end_ms = INT64_MAX; break;
-		case 18: b.end_ms = INT64_MIN + 1; break;
+		case 18: b.end_ms = INT64_MIN + 2; break; /* INT64_MIN + 1 is CXM_WATERMARK */
 		}
 		snap before = take(f);
 		memset(f->out, 0xa5, OUT_BYTES);

@@ -348,6 +348,68 @@ static void test_bad_arguments(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* History fed in bulk, a year before the clock: CXM_NOW's window is
+ * empty, CXM_WATERMARK's ends with the newest interaction. */
+static void test_end_at_watermark(void **state)
+{
+	(void)state;
+	test_clock clk = {T0 + 365 * DAY};
+	cxm_context *ctx = test_ctx(&clk);
+	cxm_id tp, calls;
+	cxm_metric_def d = {.size = sizeof d};
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_VOLUME), CXM_OK);
+	assert_int_equal(cxm_metric_define(&calls, ctx, "calls", &d), CXM_OK);
+	cxm_query q = CXM_QUERY_INIT;
+	q.metric = calls;
+	q.span_ms = HOUR;
+	/* nothing accepted yet: the clock's now, as CXM_NOW */
+	q.end_ms = CXM_WATERMARK;
+	cxm_result w = {.size = sizeof w}, r = {.size = sizeof r};
+	assert_int_equal(cxm_query_run(&w, ctx, &q), CXM_OK);
+	q.end_ms = CXM_NOW;
+	assert_int_equal(cxm_query_run(&r, ctx, &q), CXM_OK);
+	assert_int_equal(w.end_ms, r.end_ms);
+	for (int i = 0; i < 90; i++) { /* one a minute from T0 + 1 h: the last at T0 + 2 h 29 min */
+		cxm_interaction ix = CXM_INTERACTION_INIT;
+		ix.time_ms = T0 + HOUR + i * MIN;
+		ix.touchpoint = tp;
+		assert_int_equal(cxm_feed(ctx, &ix), CXM_OK);
+	}
+	assert_int_equal(cxm_query_run(&r, ctx, &q), CXM_OK);
+	assert_int_equal(r.n, 0);
+	q.end_ms = CXM_WATERMARK;
+	assert_int_equal(cxm_query_run(&w, ctx, &q), CXM_OK);
+	assert_int_equal(w.end_ms, T0 + 2 * HOUR + 30 * MIN);
+	assert_int_equal(w.start_ms, T0 + HOUR + 30 * MIN);
+	assert_int_equal(w.n, 60);
+	/* a series, a breakdown, a funnel's and a churn rate's window alike */
+	cxm_result out[4];
+	size_t n;
+	out[0].size = sizeof out[0];
+	q.span_ms = 2 * HOUR;
+	assert_int_equal(cxm_query_series(out, 4, &n, ctx, &q, HOUR), CXM_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].n + out[1].n, 90);
+	assert_int_equal(out[1].end_ms, T0 + 2 * HOUR + 30 * MIN);
+	assert_int_equal(cxm_query_group(out, NULL, 4, &n, ctx, &q, CXM_GROUP_TOUCHPOINT, CXM_NONE), CXM_OK);
+	assert_int_equal(out[0].n, 90);
+	const char *steps[] = {"a", "b"};
+	cxm_id j;
+	assert_int_equal(cxm_journey_define(&j, ctx, "j", steps, 2), CXM_OK);
+	cxm_funnel_query fq = CXM_FUNNEL_QUERY_INIT;
+	fq.journey = j;
+	fq.end_ms = CXM_WATERMARK;
+	fq.span_ms = HOUR;
+	cxm_funnel f = {.size = sizeof f};
+	cxm_funnel_step st[2] = {{.size = sizeof st[0]}};
+	assert_int_equal(cxm_funnel_run(&f, st, 2, ctx, &fq), CXM_OK);
+	assert_int_equal(f.end_ms, T0 + 2 * HOUR + 30 * MIN);
+	/* and it is no time: as a time it is refused where times are asked */
+	assert_int_equal(cxm_journey_sweep(NULL, ctx, CXM_WATERMARK), CXM_ERR_OUT_OF_RANGE);
+	cxm_context_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_by_segment_step_channel),
 		cmocka_unit_test(test_series),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_end_at_watermark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
