@@ -2310,8 +2310,8 @@ typedef enum cxm_event_kind {
 typedef struct cxm_event {
 	size_t size;          /**< Set by the caller in the first element: sizeof(cxm_event). */
 	cxm_event_kind kind;  /**< What produced it. */
-	cxm_id rule;          /**< The trigger's id. */
-	uint64_t seq;         /**< 0, 1, 2, … over the events the context's triggers matched, queued or dropped: a number missing is an event dropped (with several feeding threads, numbers may come slightly out of order). */
+	cxm_id rule;          /**< The trigger's id (::CXM_EVENT_TRIGGER), the alert's (ALERT_*) or the signal's (::CXM_EVENT_SIGNAL). */
+	uint64_t seq;         /**< 0, 1, 2, … over the events the context produced (triggers, alerts, signals), queued or dropped: a number missing is an event dropped (with several feeding threads, numbers may come slightly out of order). */
 	uint64_t customer[2]; /**< The customer id's keyed hash (see cxm_customer_hash()); {0, 0} when the interaction had no id. */
 	int64_t time_ms;      /**< The interaction's event time. */
 	cxm_id touchpoint;    /**< Its touchpoint. */
