@@ -1256,7 +1256,7 @@ typedef struct cxm_stats {
 	 * data is whole and every answer the same; only memory is larger
 	 * until the bucket is next written or expires. */
 	uint64_t unpacked_buckets;
-	/** Events the triggers put on the queue (see @ref triggers), since
+	/** Events put on the queue (triggers, alerts, signals; see @ref triggers), since
 	 * the context was made: drained or not. */
 	uint64_t events_queued;
 	/** Events a trigger matched but the full queue could not take: lost,
