@@ -429,10 +429,10 @@ static void set_flags(lua_State *L, uint32_t flags)
 	set_bool(L, "truncated", (flags & CXM_RESULT_TRUNCATED) != 0);
 }
 
-/* The table at idx, or a new one when idx is none/nil: left on top. */
+/* The table at idx, or a new one when idx is 0 or none/nil: left on top. */
 static void push_out_table(lua_State *L, int idx, int nrec)
 {
-	if (lua_type(L, idx) == LUA_TTABLE)
+	if (idx && lua_type(L, idx) == LUA_TTABLE)
 		lua_pushvalue(L, idx);
 	else
 		lua_createtable(L, 0, nrec);
@@ -2002,6 +2002,180 @@ static int l_compare(lua_State *L)
 	return 1;
 }
 
+/* ---- breakdowns and time series ---------------------------------------- */
+
+/* Results of cxm_query_group and cxm_query_series: MULTI_LOCAL on the C
+ * stack, more in a membuf (the Lua state's allocator, which never raises:
+ * a failure is "NO_MEMORY", not an error). */
+typedef struct membuf membuf;
+static membuf *push_membuf(lua_State *L);
+static void *membuf_reserve(membuf *b, size_t bytes);
+static void membuf_free(membuf *b);
+
+#define MULTI_LOCAL 16
+
+/* Indexed by cxm_group_by. */
+static const char *const group_names[] = {NULL, "touchpoint", "segment", "step", "channel", NULL};
+#define N_GROUPS 5
+
+typedef struct multi_call {
+	cxm_context *ctx;
+	const cxm_query *q;
+	cxm_group_by by; /* 0: a series */
+	cxm_id dim;
+	int64_t step_ms;
+} multi_call;
+
+/* Runs m into *out (and *keys for a breakdown), on the stack's buffers
+ * while they hold every result, else in b, sized at the count libcxm
+ * gives with CXM_ERR_LIMIT: *n results. Returns libcxm's status, or sets
+ * e and returns its code (*from_lib = 0) when the results need more memory
+ * than there is. */
+static cxm_status multi_run(const multi_call *m, membuf *b, cxm_result *local,
+			    uint32_t *local_keys, cxm_result **out, uint32_t **keys, size_t *n,
+			    berr *e, int *from_lib)
+{
+	const size_t each = sizeof(cxm_result) + sizeof(uint32_t);
+	cxm_result *res = local;
+	uint32_t *k = local_keys;
+	size_t cap = MULTI_LOCAL;
+	cxm_status st;
+	*from_lib = 1;
+	/* The count may grow between calls (a touchpoint or a segment value
+	 * defined meanwhile by another thread): a few tries. */
+	for (int tries = 0;; tries++) {
+		memset(res, 0, cap * sizeof *res);
+		res[0].size = sizeof *res;
+		*n = 0;
+		st = m->by ? cxm_query_group(res, k, cap, n, m->ctx, m->q, m->by, m->dim)
+			   : cxm_query_series(res, cap, n, m->ctx, m->q, m->step_ms);
+		if (st != CXM_ERR_LIMIT || *n <= cap || tries == 4)
+			break;
+		if (*n > (size_t)INT32_MAX || *n > SIZE_MAX / each ||
+		    !(res = membuf_reserve(b, *n * each))) {
+			*from_lib = 0;
+			return bfail(e, CXM_ERR_NO_MEMORY, "%zu results: out of memory", *n);
+		}
+		cap = *n;
+		k = (uint32_t *)(res + cap);
+	}
+	*out = res;
+	*keys = k;
+	return st;
+}
+
+/* The name of group key of a breakdown of q by by (dimension dim), or NULL. */
+static const char *group_key_name(cxm_context *ctx, const cxm_query *q, cxm_group_by by,
+				  cxm_id dim, uint32_t key)
+{
+	const char *name = NULL;
+	switch (by) {
+	case CXM_GROUP_TOUCHPOINT:
+		return cxm_name(&name, ctx, CXM_OBJECT_TOUCHPOINT, key) ? NULL : name;
+	case CXM_GROUP_SEGMENT:
+		return cxm_segment_value_name(&name, ctx, dim, key) ? NULL : name;
+	case CXM_GROUP_STEP:
+		return cxm_step_name(&name, ctx, q->id, key) ? NULL : name;
+	case CXM_GROUP_CHANNEL:
+		return key < N_CHANNELS ? channel_names[key] : NULL;
+	}
+	return NULL;
+}
+
+/* The results of m as a list; a breakdown's each with its key and name. */
+static int push_multi(lua_State *L, const multi_call *m)
+{
+	membuf *b = push_membuf(L);
+	cxm_result local[MULTI_LOCAL];
+	uint32_t local_keys[MULTI_LOCAL];
+	cxm_result *res;
+	uint32_t *keys;
+	size_t n;
+	berr e;
+	int lib;
+	cxm_status st = multi_run(m, b, local, local_keys, &res, &keys, &n, &e, &lib);
+	if (st) {
+		membuf_free(b);
+		return lib ? push_fail(L, m->ctx, st) : push_berr(L, &e);
+	}
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		push_result(L, &res[i], 0);
+		if (m->by) {
+			lua_pushinteger(L, (lua_Integer)keys[i]);
+			lua_setfield(L, -2, "key");
+			const char *name = group_key_name(m->ctx, m->q, m->by, m->dim, keys[i]);
+			if (name)
+				set_str(L, "name", name);
+		}
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	membuf_free(b); /* now, rather than at the next collection */
+	return 1;
+}
+
+/* ctx:query_by(query, by[, dim]) → {result, …}: by "touchpoint", "segment"
+ * (dim: the dimension, by id or name), "step" or "channel". */
+static int l_query_by(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	const char *bys = luaL_checkstring(L, 3);
+	int dty = lua_type(L, 4);
+	if (dty != LUA_TNONE && dty != LUA_TNIL && dty != LUA_TNUMBER && dty != LUA_TSTRING)
+		luaL_argerror(L, 4, "segment id or name expected");
+	lua_settop(L, 4);
+	cxm_query q;
+	int r = arg_query(L, 2, c, &q);
+	if (r)
+		return r;
+	berr e;
+	int by = enum_value(group_names, N_GROUPS, bys);
+	if (by < 0) {
+		bfail(&e, CXM_ERR_INVALID,
+		      "by must be \"touchpoint\", \"segment\", \"step\" or \"channel\", got '%s'", bys);
+		return push_berr(L, &e);
+	}
+	cxm_id dim = CXM_NONE;
+	if (by == CXM_GROUP_SEGMENT) {
+		if (dty == LUA_TSTRING) {
+			cxm_status st = cxm_find(&dim, c->ctx, CXM_OBJECT_SEGMENT, lua_tostring(L, 4));
+			if (st)
+				return push_fail(L, c->ctx, st);
+		} else if (dty == LUA_TNUMBER) {
+			if (get_id(L, 4, "dim", &dim, &e))
+				return push_berr(L, &e);
+		} else {
+			bfail(&e, CXM_ERR_INVALID, "by \"segment\" needs the dimension (dim)");
+			return push_berr(L, &e);
+		}
+	} else if (dty == LUA_TNUMBER || dty == LUA_TSTRING) {
+		bfail(&e, CXM_ERR_INVALID, "dim is for by \"segment\" only, not \"%s\"", bys);
+		return push_berr(L, &e);
+	}
+	multi_call m = {c->ctx, &q, (cxm_group_by)by, dim, 0};
+	return push_multi(L, &m);
+}
+
+/* ctx:query_series(query, step_ms) → {result, …}, oldest first. */
+static int l_query_series(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checktype(L, 3, LUA_TNUMBER);
+	lua_settop(L, 3);
+	cxm_query q;
+	int r = arg_query(L, 2, c, &q);
+	if (r)
+		return r;
+	berr e;
+	int64_t step;
+	if (get_i64(L, 3, "step_ms", &step, &e))
+		return push_berr(L, &e);
+	multi_call m = {c->ctx, &q, (cxm_group_by)0, CXM_NONE, step};
+	return push_multi(L, &m);
+}
+
 /* ---- statistics and customers ------------------------------------------ */
 
 static int l_stats(lua_State *L)
@@ -2238,6 +2412,17 @@ static int snapshot_put(const void *data, size_t len, void *payload)
 static int export_put(const char *data, size_t len, void *payload)
 {
 	return membuf_put(payload, data, len);
+}
+
+/* Room for bytes in b, its old contents dropped; NULL when there is none. */
+static void *membuf_reserve(membuf *b, size_t bytes)
+{
+	membuf_free(b);
+	b->p = b->alloc(b->ud, NULL, 0, bytes);
+	if (!b->p)
+		return NULL;
+	b->cap = bytes;
+	return b->p;
 }
 
 static void membuf_free(membuf *b)
@@ -3720,6 +3905,8 @@ static const luaL_Reg ctx_methods[] = {
 	{"quantiles", l_quantiles},
 	{"distribution", l_distribution},
 	{"compare", l_compare},
+	{"query_by", l_query_by},
+	{"query_series", l_query_series},
 	{"stats", l_stats},
 	{"series_bytes", l_series_bytes},
 	{"customer_last_seen", l_customer_last_seen},

@@ -709,6 +709,234 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- breakdowns and time series (the cases of tests/test_group.c)
+------------------------------------------------------------------------------
+do
+	-- g, a group's or a window's result, is the single query's result r:
+	-- every field of r, NaN for NaN, and nothing else but key and name.
+	local function same(g, r, what)
+		local ok = true
+		for k, v in pairs(r) do
+			local gv = g[k]
+			if type(v) == "table" then
+				ok = ok and type(gv) == "table" and #gv == #v
+				for i = 1, #v do
+					ok = ok and type(gv) == "table" and (gv[i] == v[i] or (isnan(v[i]) and isnan(gv[i])))
+				end
+			elseif isnan(v) then
+				ok = ok and isnan(gv)
+			else
+				ok = ok and gv == v
+			end
+			if not ok then
+				return check(false, string.format("%s: field %s: expected %s, got %s", what, k,
+					tostring(v), tostring(gv)))
+			end
+		end
+		for k in pairs(g) do
+			if k ~= "key" and k ~= "name" and r[k] == nil then
+				return check(false, what .. ": an extra field " .. tostring(k))
+			end
+		end
+		return check(true, what)
+	end
+	local function copy(t, extra)
+		local c = {}
+		for k, v in pairs(t) do c[k] = v end
+		for k, v in pairs(extra or {}) do c[k] = v end
+		return c
+	end
+
+	local m = model()
+	local ctx = m.ctx
+	m.bronze = assert(ctx:segment_value(m.tier, "bronze"))
+	-- Six whole hours before now's: hour h has h + 1 interactions on each of
+	-- ivr, agent, chat and the checkout page (the invoice email never), an
+	-- NPS answer h (a detractor), or 9 (a promoter) from hour 3 on, on ivr
+	-- and agent, a handle time on all, and a tier that goes round.
+	local H0 = T0 - T0 % HOUR - 6 * HOUR
+	local E = H0 + 6 * HOUR - 1
+	local fed = {m.ivr, m.agent, m.chat, m.web}
+	local tiers = {m.gold, m.silver, m.bronze}
+	for h = 0, 5 do
+		for k = 0, h do
+			for t, tp in ipairs(fed) do
+				local ms = {{m.aht, 60 * t}}
+				if tp == m.ivr or tp == m.agent then ms[2] = {m.nps, h >= 3 and 9 or h} end
+				assert(ctx:feed{time = H0 + h * HOUR + k * MIN, touchpoint = tp,
+					segments = {[m.tier] = tiers[(h + k + t) % 3 + 1]}, measures = ms})
+			end
+		end
+	end
+
+	for _, metric in ipairs{m.nps, m.volume, m.aht} do
+		local q = {metric = metric, span_ms = 6 * HOUR, end_ms = E}
+		local what = ctx:name("metric", metric)
+		local whole = assert(ctx:query(q))
+		-- by touchpoint: every one, the email too, in id order
+		local gs = assert(ctx:query_by(q, "touchpoint"))
+		eq(#gs, 5, what .. " by touchpoint: every touchpoint")
+		local total = 0
+		for i, g in ipairs(gs) do
+			eq(g.key, i - 1, what .. " by touchpoint: key " .. i)
+			eq(g.name, ctx:name("touchpoint", g.key), what .. " by touchpoint: name " .. i)
+			same(g, assert(ctx:query(copy(q, {touchpoint = g.key}))), what .. " by touchpoint " .. g.name)
+			total = total + g.n
+		end
+		check(gs[m.email + 1].empty, what .. ": the email's group is empty")
+		eq(total, whole.n, what .. " by touchpoint: the groups add up")
+		-- by segment value: the tier's three, by id or name, adding up
+		gs = assert(ctx:query_by(q, "segment", m.tier))
+		eq(#gs, 3, what .. " by tier")
+		total = 0
+		for i, g in ipairs(gs) do
+			eq(g.key, tiers[i], what .. " by tier: key " .. i)
+			eq(g.name, ctx:segment_value_name(m.tier, g.key), what .. " by tier: name " .. i)
+			same(g, assert(ctx:query(copy(q, {segment = m.tier, segment_value = g.key}))),
+				what .. " by tier " .. g.name)
+			total = total + g.n
+		end
+		eq(total, whole.n, what .. " by tier: the values add up")
+		same(assert(ctx:query_by(q, "segment", "tier"))[2], gs[2], what .. " by tier by name")
+		gs = assert(ctx:query_by(q, "segment", m.region))
+		check(#gs == 1 and gs[1].name == "north" and gs[1].empty, what .. " by region: north, empty")
+		-- by step of a journey
+		local qj = copy(q, {journey = m.support})
+		gs = assert(ctx:query_by(qj, "step"))
+		eq(#gs, 3, what .. " by step")
+		for i, g in ipairs(gs) do
+			eq(g.key, i - 1, what .. " by step: key " .. i)
+			eq(g.name, ctx:step_name(m.support, g.key), what .. " by step: name " .. i)
+			same(g, assert(ctx:query(copy(qj, {step = g.key}))), what .. " by step " .. g.name)
+		end
+		-- within a journey, by touchpoint: its own
+		gs = assert(ctx:query_by(qj, "touchpoint"))
+		check(#gs == 3 and gs[1].key == m.ivr and gs[2].key == m.agent and gs[3].key == m.chat,
+			what .. " by touchpoint within a journey")
+		-- by channel: those that have a touchpoint, in enum order
+		gs = assert(ctx:query_by(q, "channel"))
+		local want = {"phone", "chat", "email", "web"}
+		eq(#gs, 4, what .. " by channel")
+		for i, g in ipairs(gs) do
+			eq(g.name, want[i], what .. " by channel: name " .. i)
+			eq(g.key, i, what .. " by channel: key " .. i) -- phone 1, chat 2, email 3, web 4
+			same(g, assert(ctx:query(copy(q, {channel = g.name}))), what .. " by channel " .. g.name)
+		end
+		check(gs[3].empty, what .. ": e-mail is empty")
+	end
+	-- hand counts: 21 contacts on each fed touchpoint, the phone's 42
+	local gs = assert(ctx:query_by({metric = m.volume, span_ms = 6 * HOUR, end_ms = E}, "touchpoint"))
+	check(gs[m.ivr + 1].n == 21 and gs[m.web + 1].value == 21 and gs[m.email + 1].n == 0,
+		"by touchpoint: 21 contacts each")
+	gs = assert(ctx:query_by({metric = m.volume, span_ms = 6 * HOUR, end_ms = E}, "channel"))
+	check(gs[1].n == 42 and gs[2].n == 21, "by channel: 42 on the phone, 21 in chat")
+
+	-- series: NPS per hour, -100 for hours 0 to 2, +100 after, 2 (h + 1) answers
+	local q = {metric = m.nps, span_ms = 6 * HOUR, end_ms = E}
+	local s = assert(ctx:query_series(q, HOUR))
+	eq(#s, 6, "series: six hours")
+	for h = 0, 5 do
+		local w = s[h + 1]
+		check(w.start_ms == H0 + h * HOUR and w.end_ms == H0 + (h + 1) * HOUR,
+			"series: hour " .. h .. " covers its hour")
+		eq(w.n, 2 * (h + 1), "series: hour " .. h .. ": n")
+		near(w.value, h < 3 and -100 or 100, 1e-9, "series: hour " .. h .. ": NPS")
+		check(w.key == nil and w.name == nil, "series: no key, no name")
+		same(w, assert(ctx:query(copy(q, {span_ms = HOUR, end_ms = H0 + (h + 1) * HOUR - 1}))),
+			"series: hour " .. h .. " is its query")
+	end
+	-- a span that is not a multiple of the step: the first window reaches back
+	s = assert(ctx:query_series(copy(q, {span_ms = 5 * HOUR}), 2 * HOUR))
+	check(#s == 3 and s[1].start_ms == H0 and s[1].end_ms == H0 + 2 * HOUR and s[3].end_ms == E + 1,
+		"series: 5 h by 2 h: three windows, the first from H0")
+	eq(s[1].n + s[2].n + s[3].n, 42, "series: 5 h by 2 h: every answer")
+	-- one window: the query itself
+	s = assert(ctx:query_series(copy(q, {span_ms = HOUR}), HOUR))
+	eq(#s, 1, "series of one window")
+	same(s[1], assert(ctx:query(copy(q, {span_ms = HOUR}))), "series of one window is the query")
+	-- more windows than the binding holds on the C stack: 360 minutes
+	s = assert(ctx:query_series(q, MIN))
+	eq(#s, 360, "series by the minute: 360 windows")
+	local total, all = 0, true
+	for i, w in ipairs(s) do
+		total = total + w.n
+		local r = assert(ctx:query(copy(q, {span_ms = MIN, end_ms = H0 + i * MIN - 1})))
+		all = all and w.n == r.n and w.start_ms == r.start_ms and w.end_ms == r.end_ms
+	end
+	check(all, "series by the minute: each window is its query")
+	eq(total, 42, "series by the minute: every answer")
+	-- the last hour is held by the minute; the first, older than the minute
+	-- tier reaches, by the hour: its first minute's window is the hour
+	check(s[301].n == 2 and s[301].start_ms == H0 + 5 * HOUR and s[301].end_ms == H0 + 5 * HOUR + MIN
+		and s[307].n == 0, "series by the minute: the last hour's minutes")
+	check(s[1].n == 2 and s[1].start_ms == H0 and s[1].end_ms == H0 + HOUR and s[2].n == 0,
+		"series by the minute: the first hour, held by the hour")
+
+	-- more groups than the C stack holds: 40 values of a dimension
+	local many = fixed_ctx{max_segment_values = 64}
+	local mtp = assert(many:touchpoint_define("ivr", "phone"))
+	local mvol = assert(many:metric_define("contacts", "volume"))
+	local queue = assert(many:segment_define("queue", 64))
+	for i = 1, 40 do
+		local v = assert(many:segment_value(queue, "queue " .. i))
+		for _ = 1, i do assert(many:feed{time = T0 - MIN, touchpoint = mtp, segments = {[queue] = v}}) end
+	end
+	gs = assert(many:query_by({metric = mvol, span_ms = HOUR}, "segment", "queue"))
+	eq(#gs, 40, "40 groups")
+	all = true
+	for i, g in ipairs(gs) do
+		all = all and g.key == i - 1 and g.name == "queue " .. i and g.n == i and g.value == i
+	end
+	check(all, "40 groups: keys, names and counts")
+
+	-- bad arguments: nil, message, code
+	q = {metric = m.volume, span_ms = HOUR, end_ms = E}
+	fails("INVALID", "by an unknown grouping", ctx.query_by, ctx, q, "region")
+	fails("INVALID", "by segment without its dimension", ctx.query_by, ctx, q, "segment")
+	fails("INVALID", "a dimension for a breakdown by touchpoint", ctx.query_by, ctx, q, "touchpoint", m.tier)
+	fails("UNKNOWN_ID", "by an unknown dimension (library)", ctx.query_by, ctx, q, "segment", 9)
+	fails("UNKNOWN_ID", "by a dimension of an unknown name", ctx.query_by, ctx, q, "segment", "queue")
+	fails("OUT_OF_RANGE", "by dimension -1", ctx.query_by, ctx, q, "segment", -1)
+	fails("INVALID", "by dimension 0.5", ctx.query_by, ctx, q, "segment", 0.5)
+	fails("UNSUPPORTED", "by segment of a segment-filtered query", ctx.query_by, ctx,
+		copy(q, {segment = m.tier, segment_value = m.gold}), "segment", m.region)
+	fails("INVALID", "by step of a query of everything", ctx.query_by, ctx, q, "step")
+	fails("INVALID", "by step of a step's query", ctx.query_by, ctx,
+		copy(q, {journey = m.support, step = 1}), "step")
+	fails("INVALID", "by channel of a touchpoint's query", ctx.query_by, ctx,
+		copy(q, {touchpoint = m.ivr}), "channel")
+	fails("INVALID", "by touchpoint of a query without span", ctx.query_by, ctx, {metric = m.volume}, "touchpoint")
+	fails("INVALID", "by touchpoint of a query with an unknown field", ctx.query_by, ctx,
+		copy(q, {tp = 1}), "touchpoint")
+	fails("UNKNOWN_ID", "by touchpoint of an unknown metric", ctx.query_by, ctx, copy(q, {metric = 40}),
+		"touchpoint")
+	fails("OUT_OF_RANGE", "by touchpoint of span 0", ctx.query_by, ctx, copy(q, {span_ms = 0}), "touchpoint")
+	fails("OUT_OF_RANGE", "a series by a minute and a millisecond", ctx.query_series, ctx, q, MIN + 1)
+	fails("OUT_OF_RANGE", "a series by half a minute", ctx.query_series, ctx, q, MIN / 2)
+	fails("OUT_OF_RANGE", "a series by 0", ctx.query_series, ctx, q, 0)
+	fails("OUT_OF_RANGE", "a series by -1 min", ctx.query_series, ctx, q, -MIN)
+	fails("OUT_OF_RANGE", "a series step longer than the span", ctx.query_series, ctx, q, 2 * HOUR)
+	fails("INVALID", "a series step with a fraction", ctx.query_series, ctx, q, MIN + 0.5)
+	fails("NOT_FINITE", "a series step of NaN", ctx.query_series, ctx, q, 0 / 0)
+	fails("INVALID", "a series of a query without metric", ctx.query_series, ctx, {span_ms = HOUR}, MIN)
+	fails("UNKNOWN_ID", "a series of an unknown metric", ctx.query_series, ctx, copy(q, {metric = 40}), MIN)
+	local _, msg = ctx:query_series(q, MIN + 1)
+	check(msg:find("step_ms", 1, true) ~= nil, "the message is libcxm's: " .. tostring(msg))
+	_, msg = ctx:query_by(q, "region")
+	check(msg:find("region", 1, true) ~= nil, "the message names the grouping: " .. tostring(msg))
+	-- raised: arguments of the wrong type, a closed context
+	raises("table expected", "query_by without a query", ctx.query_by, ctx)
+	raises("string expected", "query_by without by", ctx.query_by, ctx, q)
+	raises("segment id or name expected", "query_by with a table as dim", ctx.query_by, ctx, q, "segment", {})
+	raises("table expected", "query_series without a query", ctx.query_series, ctx, nil, MIN)
+	raises("number expected", "query_series without a step", ctx.query_series, ctx, q)
+	raises("number expected", "query_series with a string step", ctx.query_series, ctx, q, "60000")
+	many:close()
+	raises("closed cxm context", "query_by on a closed context", many.query_by, many, q, "touchpoint")
+	raises("closed cxm context", "query_series on a closed context", many.query_series, many, q, MIN)
+end
+
+------------------------------------------------------------------------------
 -- garbage collection
 ------------------------------------------------------------------------------
 do
