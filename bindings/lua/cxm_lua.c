@@ -225,6 +225,25 @@ static cxm_status get_i64(lua_State *L, int idx, const char *what, int64_t *out,
 	return CXM_OK;
 }
 
+/* A window's end: a time in ms, or "now" (CXM_NOW, the clock) or
+ * "watermark" (CXM_WATERMARK, the newest interaction accepted). */
+static cxm_status get_end(lua_State *L, int idx, int64_t *out, berr *e)
+{
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		const char *s = lua_tostring(L, idx);
+		if (!strcmp(s, "now")) {
+			*out = CXM_NOW;
+			return CXM_OK;
+		}
+		if (!strcmp(s, "watermark")) {
+			*out = CXM_WATERMARK;
+			return CXM_OK;
+		}
+		return bad_value(L, idx, e, CXM_ERR_INVALID, "end_ms", "a time in ms, \"now\" or \"watermark\"");
+	}
+	return get_i64(L, idx, "end_ms", out, e);
+}
+
 static cxm_status get_range(lua_State *L, int idx, const char *what, int64_t lo, int64_t hi,
 			    int64_t *out, berr *e)
 {
@@ -1808,7 +1827,7 @@ static cxm_status read_query_fields(lua_State *L, int t, cxm_context *ctx, cxm_q
 			st = get_id(L, top + 7, "segment_value", &q->segment_value, e);
 	}
 	if (!st && !lua_isnil(L, top + 8))
-		st = get_i64(L, top + 8, "end_ms", &q->end_ms, e);
+		st = get_end(L, top + 8, &q->end_ms, e);
 	if (!st)
 		st = get_i64(L, top + 9, "span_ms", &q->span_ms, e);
 	lua_settop(L, top);
@@ -2845,7 +2864,7 @@ static cxm_status read_funnel_query(lua_State *L, int t, cxm_funnel_query *q, be
 			q->channel = (uint32_t)ch; /* libcxm judges a number */
 	}
 	if (!st && !lua_isnil(L, top + 5))
-		st = get_i64(L, top + 5, "end_ms", &q->end_ms, e);
+		st = get_end(L, top + 5, &q->end_ms, e);
 	if (!st)
 		st = get_i64(L, top + 6, "span_ms", &q->span_ms, e);
 	lua_settop(L, top);
@@ -3065,7 +3084,7 @@ static int l_churn_rate(lua_State *L)
 	if (!st)
 		st = get_id(L, 3, "metric", &m, &e);
 	if (!st && !lua_isnil(L, 4))
-		st = get_i64(L, 4, "end_ms", &end, &e);
+		st = get_end(L, 4, &end, &e);
 	if (!st)
 		st = get_i64(L, 5, "span_ms", &span, &e);
 	if (!st)

@@ -3468,6 +3468,31 @@ do -- signals: bad arguments, returned (nil, message, code) or raised
 end
 
 ------------------------------------------------------------------------------
+-- end_ms = "watermark": history fed in bulk, a year before the clock
+------------------------------------------------------------------------------
+do
+	local ctx = fixed_ctx()
+	local tp = assert(ctx:touchpoint_define("ivr", "phone"))
+	local calls = assert(ctx:metric_define("calls", "volume"))
+	local YEAR = 365 * DAY
+	for i = 0, 89 do assert(ctx:feed{time = T0 - YEAR + i * MIN, touchpoint = tp}) end
+	local now = assert(ctx:query{metric = calls, span_ms = HOUR})
+	eq(now.n, 0, "a window ending now misses last year's history")
+	local w = assert(ctx:query{metric = calls, span_ms = HOUR, end_ms = "watermark"})
+	eq(w.n, 60, "a window ending at the watermark holds its last hour")
+	local last = T0 - YEAR + 89 * MIN
+	eq(w.end_ms, last - last % MIN + MIN, "it ends with the newest interaction's minute")
+	eq(assert(ctx:query{metric = calls, span_ms = HOUR, end_ms = "now"}).end_ms, now.end_ms,
+		"\"now\" is the clock")
+	local s = assert(ctx:query_series({metric = calls, span_ms = 2 * HOUR, end_ms = "watermark"}, HOUR))
+	eq(#s, 2, "a series to the watermark")
+	eq(s[1].n + s[2].n, 90, "the series holds the history")
+	fails("INVALID", "end_ms of another word", ctx.query, ctx,
+		{metric = calls, span_ms = HOUR, end_ms = "yesterday"})
+	ctx:close()
+end
+
+------------------------------------------------------------------------------
 -- no globals, integers where the Lua has them
 ------------------------------------------------------------------------------
 for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end
