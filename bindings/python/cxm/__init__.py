@@ -15,6 +15,7 @@ and query rolling windows into immutable Result objects::
 Every call is one call into libcxm; this module only turns names, datetimes
 and timedeltas into the integers the C library takes. See docs/python.md.
 """
+import collections
 import dataclasses
 import enum
 import io
@@ -78,6 +79,7 @@ __all__ = [
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
     "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
     "AlertKind", "AlertState", "AlertStatus", "SignalKind", "SignalDef",
+    "GroupBy", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
 ]
 
 NONE = _cxm.NONE
@@ -234,6 +236,14 @@ class SignalKind(enum.IntEnum):
     REPEAT = 2
     BACKWARDS = 3
     FAILURE = 4
+
+
+class GroupBy(enum.IntEnum):
+    """cxm_group_by: what ``ctx.query_by`` breaks a window down by."""
+    TOUCHPOINT = 1
+    SEGMENT = 2
+    STEP = 3
+    CHANNEL = 4
 
 
 _CMP_SYMBOLS = {"<": Cmp.LT, "<=": Cmp.LE, ">": Cmp.GT, ">=": Cmp.GE, "==": Cmp.EQ, "!=": Cmp.NE}
@@ -578,6 +588,111 @@ class Query(_cxm.Query):
         if self.segment is not None:
             parts.append(f"segment=({self.segment}, {self.segment_value})")
         return f"Query({', '.join(parts)})"
+
+
+# ---- breakdowns and series: rows --------------------------------------------
+
+# A row is a namedtuple: its columns are the group's name and id (none for
+# a series), then Result._fields in order, so that pandas.DataFrame(rows)
+# names them. Attributes that are not columns (start, end, ci, key, id)
+# are properties. The repr shows what Result's does.
+_RESULT_REPR = ("kind", "headline", "value", "ci_low", "ci_high", "n", "start_ms", "end_ms",
+                "flags")
+
+
+class _ResultRow:
+    """What a row has besides its columns, as a Result has it."""
+
+    __slots__ = ()
+    _key: Tuple[str, ...] = ()
+
+    @property
+    def start(self):
+        """start_ms as an aware datetime (UTC)."""
+        return from_ms(self.start_ms)
+
+    @property
+    def end(self):
+        """end_ms as an aware datetime (UTC)."""
+        return from_ms(self.end_ms)
+
+    @property
+    def ci(self) -> Tuple[float, float]:
+        """(ci_low, ci_high)."""
+        return (self.ci_low, self.ci_high)
+
+    def __repr__(self):
+        # the key and the fields Result's repr shows: the whole row is long
+        parts = (f"{f}={getattr(self, f)!r}" for f in self._key + _RESULT_REPR)
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class _GroupRow(_ResultRow):
+    __slots__ = ()
+
+    @property
+    def key(self) -> str:
+        """The group's name (the first column, whatever the breakdown)."""
+        return self[0]
+
+    @property
+    def id(self) -> int:
+        """The group's id (the second column)."""
+        return self[1]
+
+
+def _row_type(name, key, doc):
+    fields = ((key, key + "_id") if key else ()) + tuple(Result._fields)
+    base = collections.namedtuple("_" + name, fields, module=__name__)
+    mixin = _GroupRow if key else _ResultRow
+    return type(name, (base, mixin),
+                {"__slots__": (), "__doc__": doc, "__module__": __name__,
+                 "_key": (key, key + "_id") if key else (), "__repr__": _ResultRow.__repr__})
+
+
+TouchpointRow = _row_type(
+    "TouchpointRow", "touchpoint",
+    "One touchpoint of ``ctx.query_by(..., 'touchpoint')``: its name (``touchpoint``) and id "
+    "(``touchpoint_id``), then every field of Result.")
+SegmentRow = _row_type(
+    "SegmentRow", "segment",
+    "One value of ``ctx.query_by(..., 'segment', dim=...)``: the value's name (``segment``) "
+    "and id within the dimension (``segment_id``), then every field of Result.")
+StepRow = _row_type(
+    "StepRow", "step",
+    "One step of ``ctx.query_by(..., 'step', journey=...)``: its name (``step``) and index "
+    "(``step_id``), then every field of Result.")
+ChannelRow = _row_type(
+    "ChannelRow", "channel",
+    "One channel of ``ctx.query_by(..., 'channel')``: its name (``channel``: 'phone', "
+    "'in person'...) and number (``channel_id``, as in Channel), then every field of Result.")
+SeriesRow = _row_type(
+    "SeriesRow", "",
+    "One window of ``ctx.query_series()``: every field of Result, start_ms and end_ms "
+    "the window it covers.")
+_GROUP_ROWS = {GroupBy.TOUCHPOINT: TouchpointRow, GroupBy.SEGMENT: SegmentRow,
+               GroupBy.STEP: StepRow, GroupBy.CHANNEL: ChannelRow}
+
+
+def _channel_name(ch):
+    try:
+        return Channel(ch).name.lower().replace("_", " ")
+    except ValueError:
+        return str(ch)
+
+
+def to_pandas(rows):
+    """A pandas.DataFrame of rows, one column per field: the rows of
+    ``ctx.query_by()`` or ``ctx.query_series()`` (or any namedtuples, or
+    Result objects). pandas is optional: without it, ImportError."""
+    try:
+        import pandas
+    except ImportError as e:
+        raise ImportError("cxm.to_pandas() needs pandas (pip install pandas, or apt-get install "
+                          "python3-pandas); without it, [r._asdict() for r in rows] gives the "
+                          "same columns as dicts", name="pandas") from e
+    data = [r if isinstance(r, tuple) else r._asdict() for r in rows]
+    return pandas.DataFrame(data)
 
 
 # ---- triggers -----------------------------------------------------------------
@@ -1243,6 +1358,55 @@ class Context(_cxm.Context):
         counts = self._distribution(q, item)
         low = self._metric_get(q.metric)["scale_min"]
         return {low + i: c for i, c in enumerate(counts)}
+
+    def query_by(self, metric, window, by, *, end=None, touchpoint=None, journey=None,
+                 step=None, channel=None, segment=None, dim=None) -> List[Any]:
+        """One query broken down, in one call (cxm_query_group, the GIL
+        released): a row per touchpoint of the scope, per value of the
+        segment dimension ``dim``, per step of the journey (a query with
+        ``journey=`` and no step) or per channel that has a touchpoint (a
+        query of everything); every group, data or not, in id order. by
+        is "touchpoint", "segment", "step", "channel" or a GroupBy; the
+        rest is as in query(). A row is a namedtuple: the group's name and
+        id, then the fields of the Result ``query()`` gives for that group
+        (TouchpointRow, SegmentRow, StepRow, ChannelRow), so that
+        ``pandas.DataFrame(rows)`` (or ``cxm.to_pandas(rows)``) has a
+        column per field."""
+        g = _enum(GroupBy, by)
+        if g == GroupBy.SEGMENT:
+            if dim is None:
+                raise TypeError("a breakdown by segment needs dim=, the segment dimension")
+            dim = _id_of(self.segments, dim)
+        elif dim is not None:
+            raise TypeError("dim= is for a breakdown by segment only")
+        q = self.make_query(metric, window, end=end, touchpoint=touchpoint, journey=journey,
+                            step=step, channel=channel, segment=segment)
+        raw = self._query_group(q, int(g), dim)
+        if g == GroupBy.TOUCHPOINT:
+            name = lambda k: self._name(_OBJ_TOUCHPOINT, k)  # noqa: E731
+        elif g == GroupBy.SEGMENT:
+            name = lambda k: self._segment_value_name(dim, k)  # noqa: E731
+        elif g == GroupBy.STEP:
+            name = lambda k: self._step_name(q.id, k)  # noqa: E731
+        else:
+            name = _channel_name
+        make = _GROUP_ROWS[g]._make
+        return [make((name(t[0]),) + t) for t in raw]
+
+    def query_series(self, metric, window, every, *, end=None, touchpoint=None, journey=None,
+                     step=None, channel=None, segment=None) -> List[SeriesRow]:
+        """One query as a time series (cxm_query_series, the GIL
+        released): the window cut into consecutive windows of ``every``
+        ("1h", a timedelta or ms: a multiple of the finest bucket, at most
+        the window), oldest first, the last ending where the window ends;
+        the first reaches back before it when the window is not a multiple
+        of ``every``. Each is a SeriesRow: the fields of the Result
+        ``query()`` gives for it, start_ms/end_ms the window it covers.
+        The rest is as in query() (``step=`` is the journey's step)."""
+        q = self.make_query(metric, window, end=end, touchpoint=touchpoint, journey=journey,
+                            step=step, channel=channel, segment=segment)
+        make = SeriesRow._make
+        return [make(t) for t in self._query_series(q, every)]
 
     # compare(a, b) and run(q) are the extension's own methods.
 

@@ -179,6 +179,12 @@ class SignalKind(enum.IntEnum):
     BACKWARDS: int
     FAILURE: int
 
+class GroupBy(enum.IntEnum):
+    TOUCHPOINT: int
+    SEGMENT: int
+    STEP: int
+    CHANNEL: int
+
 class AlertStatus(NamedTuple):
     state: AlertState
     since_ms: Optional[int]
@@ -296,6 +302,234 @@ class Query(_cxm.Query):
                 segment: Optional[SegmentFilter] = ...) -> Query: ...
     def replace(self, *, window: Optional[Span] = ..., end: Optional[Time] = ...) -> Query: ...
 
+class TouchpointRow(NamedTuple):
+    touchpoint: str
+    touchpoint_id: int
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    skipped: int
+    top: int
+    bottom: int
+    top_share: float
+    bottom_share: float
+    mean: float
+    min: float
+    max: float
+    sum: float
+    stddev: float
+    p50: float
+    p90: float
+    p99: float
+    flags: int
+    start_ms: int
+    end_ms: int
+    quantile_start_ms: int
+    quantile_end_ms: int
+    quantile_n: int
+    questions: int
+    kind: str
+    headline: str
+    low_sample: bool
+    empty: bool
+    clamped: bool
+    truncated: bool
+    item_net: Tuple[float, ...]
+    item_n: Tuple[int, ...]
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def ci(self) -> Tuple[float, float]: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+
+class SegmentRow(NamedTuple):
+    segment: str
+    segment_id: int
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    skipped: int
+    top: int
+    bottom: int
+    top_share: float
+    bottom_share: float
+    mean: float
+    min: float
+    max: float
+    sum: float
+    stddev: float
+    p50: float
+    p90: float
+    p99: float
+    flags: int
+    start_ms: int
+    end_ms: int
+    quantile_start_ms: int
+    quantile_end_ms: int
+    quantile_n: int
+    questions: int
+    kind: str
+    headline: str
+    low_sample: bool
+    empty: bool
+    clamped: bool
+    truncated: bool
+    item_net: Tuple[float, ...]
+    item_n: Tuple[int, ...]
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def ci(self) -> Tuple[float, float]: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+
+class StepRow(NamedTuple):
+    step: str
+    step_id: int
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    skipped: int
+    top: int
+    bottom: int
+    top_share: float
+    bottom_share: float
+    mean: float
+    min: float
+    max: float
+    sum: float
+    stddev: float
+    p50: float
+    p90: float
+    p99: float
+    flags: int
+    start_ms: int
+    end_ms: int
+    quantile_start_ms: int
+    quantile_end_ms: int
+    quantile_n: int
+    questions: int
+    kind: str
+    headline: str
+    low_sample: bool
+    empty: bool
+    clamped: bool
+    truncated: bool
+    item_net: Tuple[float, ...]
+    item_n: Tuple[int, ...]
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def ci(self) -> Tuple[float, float]: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+
+class ChannelRow(NamedTuple):
+    channel: str
+    channel_id: int
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    skipped: int
+    top: int
+    bottom: int
+    top_share: float
+    bottom_share: float
+    mean: float
+    min: float
+    max: float
+    sum: float
+    stddev: float
+    p50: float
+    p90: float
+    p99: float
+    flags: int
+    start_ms: int
+    end_ms: int
+    quantile_start_ms: int
+    quantile_end_ms: int
+    quantile_n: int
+    questions: int
+    kind: str
+    headline: str
+    low_sample: bool
+    empty: bool
+    clamped: bool
+    truncated: bool
+    item_net: Tuple[float, ...]
+    item_n: Tuple[int, ...]
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def ci(self) -> Tuple[float, float]: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def id(self) -> int: ...
+
+class SeriesRow(NamedTuple):
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    skipped: int
+    top: int
+    bottom: int
+    top_share: float
+    bottom_share: float
+    mean: float
+    min: float
+    max: float
+    sum: float
+    stddev: float
+    p50: float
+    p90: float
+    p99: float
+    flags: int
+    start_ms: int
+    end_ms: int
+    quantile_start_ms: int
+    quantile_end_ms: int
+    quantile_n: int
+    questions: int
+    kind: str
+    headline: str
+    low_sample: bool
+    empty: bool
+    clamped: bool
+    truncated: bool
+    item_net: Tuple[float, ...]
+    item_n: Tuple[int, ...]
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def ci(self) -> Tuple[float, float]: ...
+
+_AnyGroupRow = Union[TouchpointRow, SegmentRow, StepRow, ChannelRow]
+
+def to_pandas(rows: Iterable[Any]) -> Any: ...
+
 class Rejection(NamedTuple):
     index: int
     code: Status
@@ -383,6 +617,17 @@ class Context(_cxm.Context):
                   window: Optional[Span] = ..., **scope: Any) -> Tuple[float, ...]: ...
     def distribution(self, query: Union[_cxm.Query, int, str], window: Optional[Span] = ..., *,
                      item: int = ..., **scope: Any) -> Dict[int, int]: ...
+    def query_by(self, metric: Union[int, str], window: Span, by: Union[str, int, GroupBy], *,
+                 end: Optional[Time] = ..., touchpoint: Union[None, int, str] = ...,
+                 journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
+                 channel: Union[None, int, str, Channel] = ...,
+                 segment: Optional[SegmentFilter] = ...,
+                 dim: Union[None, int, str] = ...) -> List[_AnyGroupRow]: ...
+    def query_series(self, metric: Union[int, str], window: Span, every: Span, *,
+                     end: Optional[Time] = ..., touchpoint: Union[None, int, str] = ...,
+                     journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
+                     channel: Union[None, int, str, Channel] = ...,
+                     segment: Optional[SegmentFilter] = ...) -> List[SeriesRow]: ...
     def compare(self, a: _cxm.Query, b: _cxm.Query) -> Comparison: ...
     def stats(self) -> Stats: ...
     def series_bytes(self, metric: Union[int, str]) -> int: ...

@@ -3071,6 +3071,115 @@ static PyObject *ctx_compare(PyObject *self_, PyObject *const *args, Py_ssize_t 
 }
 SHIM_CTX(ctx_compare)
 
+/* ---- breakdowns and series ---- */
+
+/* Breakdowns and series are asked for with room for MANY_CAP results
+ * first, then again at the count libcxm answers CXM_ERR_LIMIT with (a
+ * touchpoint or segment value another thread defines meanwhile may make
+ * it ask once more). */
+#define MANY_CAP 64
+#define MANY_TRIES 8
+
+static PyObject *result_row(PyObject *tmp, PyObject *lead); /* with the records below */
+
+/* cxm_query_group() (series == 0) or cxm_query_series(), the GIL released,
+ * as a list of tuples: the key (a breakdown's) then the Result's fields in
+ * Result._fields order. The clock is read once, for every try. */
+static PyObject *query_many(CtxObject *self, cxm_context *ctx, PyObject *qo, int series,
+			    cxm_group_by by, cxm_id dim, int64_t step_ms)
+{
+	const cxm_query *q = &((QueryObject *)qo)->q;
+	cxm_result *out = NULL;
+	uint32_t *keys = NULL;
+	ResultObject *tmp = NULL;
+	size_t cap = MANY_CAP, n = 0;
+	cxm_status st = CXM_ERR_LIMIT;
+	PyObject *list = NULL;
+	Py_INCREF(qo); /* the query must outlive the calls without the GIL */
+	clock_slot saved;
+	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+		Py_DECREF(qo);
+		return NULL;
+	}
+	for (int tries = 0; st == CXM_ERR_LIMIT && tries < MANY_TRIES; tries++) {
+		PyMem_Free(out);
+		PyMem_Free(keys);
+		keys = NULL;
+		out = cap <= (size_t)PY_SSIZE_T_MAX / sizeof *out ? PyMem_Malloc(cap * sizeof *out) : NULL;
+		if (!series && out)
+			keys = PyMem_Malloc(cap * sizeof *keys);
+		if (!out || (!series && !keys)) {
+			PyErr_NoMemory();
+			goto done;
+		}
+		out[0].size = sizeof *out;
+		NOGIL_BEGIN(self);
+		st = series ? cxm_query_series(out, cap, &n, self->ctx, q, step_ms)
+			    : cxm_query_group(out, keys, cap, &n, self->ctx, q, by, dim);
+		NOGIL_END(self);
+		if (st == CXM_ERR_LIMIT)
+			cap = n > cap ? n : 2 * cap;
+	}
+	if (st) {
+		raise_status(st, ctx);
+		goto done;
+	}
+	/* one Result to read each result's fields through, reused */
+	tmp = (ResultObject *)PyType_GenericAlloc(ResultType, 0);
+	if (!tmp || !(list = PyList_New((Py_ssize_t)n)))
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		tmp->r = out[i];
+		PyObject *key = series ? NULL : PyLong_FromUnsignedLong(keys[i]);
+		PyObject *row = series || key ? result_row((PyObject *)tmp, key) : NULL;
+		Py_XDECREF(key);
+		if (!row) {
+			Py_CLEAR(list);
+			break;
+		}
+		PyList_SetItem(list, (Py_ssize_t)i, row);
+	}
+done:
+	Py_XDECREF(tmp);
+	clock_end(&saved);
+	Py_DECREF(qo);
+	PyMem_Free(out);
+	PyMem_Free(keys);
+	return list;
+}
+
+/* _query_group(query, by, dim): dim a segment dimension's id or None. */
+static PyObject *ctx_query_group(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	cxm_context *ctx;
+	uint32_t by;
+	cxm_id dim;
+	if (nargs_between("_query_group", nargs, 3, 3) || no_kwargs("_query_group", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_u32(args[1], &by, "by") < 0 ||
+	    conv_opt_id(args[2], &dim, "segment dimension") < 0)
+		return NULL;
+	return query_many(self, ctx, args[0], 0, (cxm_group_by)by, dim, 0);
+}
+SHIM_CTX(ctx_query_group)
+
+/* _query_series(query, step): step a window length (ms, timedelta, "1h"). */
+static PyObject *ctx_query_series(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	cxm_context *ctx;
+	int64_t step_ms;
+	if (nargs_between("_query_series", nargs, 2, 2) || no_kwargs("_query_series", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_span_ms(args[1], &step_ms) < 0)
+		return NULL;
+	return query_many(self, ctx, args[0], 1, 0, CXM_NONE, step_ms);
+}
+SHIM_CTX(ctx_query_series)
+
 static PyObject *ctx_stats(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
 			   PyObject *kwnames)
 {
@@ -4263,6 +4372,8 @@ SHIM_CTX(ctx_signal_rearm)
 	X(_distribution, ctx_distribution, NULL)                                                    \
 	X(compare, ctx_compare,                                                                     \
 	  "compare(a, b)\n--\n\nCompare two queries of one metric (cxm_query_compare).")            \
+	X(_query_group, ctx_query_group, NULL)                                                      \
+	X(_query_series, ctx_query_series, NULL)                                                    \
 	X(stats, ctx_stats, "stats()\n--\n\nThe context's statistics (cxm_stats_get).")             \
 	X(series_bytes, ctx_series_bytes,                                                           \
 	  "series_bytes(metric)\n--\n\nBytes one series of the metric takes (cxm_series_bytes).")   \
@@ -4613,6 +4724,40 @@ static const rderived result_derived[] = {
 static const char *const result_repr_fields[] = {"kind", "headline", "value", "ci_low", "ci_high", "n",
 					  "start_ms", "end_ms", "flags", NULL};
 static const rinfo result_info = {"Result", result_fields, result_derived, result_repr_fields};
+
+/* A result's fields as one tuple in Result._fields order, after lead (a
+ * breakdown's key) unless NULL: a row of Context.query_by/query_series.
+ * tmp is a Result holding the result. */
+static PyObject *result_row(PyObject *tmp, PyObject *lead)
+{
+	const rinfo *info = &result_info;
+	Py_ssize_t n = lead ? 1 : 0, i = 0;
+	for (const rfield *f = info->fields; f->name; f++)
+		n++;
+	for (const rderived *g = info->derived; g->name; g++)
+		n++;
+	PyObject *t = PyTuple_New(n);
+	if (!t)
+		return NULL;
+	if (lead) {
+		Py_INCREF(lead);
+		PyTuple_SetItem(t, i++, lead);
+	}
+	for (const rfield *f = info->fields; f->name; f++) {
+		PyObject *v = field_value(tmp, f);
+		if (!v || PyTuple_SetItem(t, i++, v) < 0)
+			goto fail;
+	}
+	for (const rderived *g = info->derived; g->name; g++) {
+		PyObject *v = g->get(tmp, NULL);
+		if (!v || PyTuple_SetItem(t, i++, v) < 0)
+			goto fail;
+	}
+	return t;
+fail:
+	Py_DECREF(t);
+	return NULL;
+}
 
 #define CF(type, name, doc) {#name, type, offsetof(ComparisonObject, c.name), doc}
 #define C(o) (&((ComparisonObject *)(o))->c)
