@@ -8,6 +8,7 @@ import socket
 import subprocess
 import textwrap
 import threading
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -180,6 +181,7 @@ class Serving(unittest.TestCase):
 
     def test_scrapes_while_another_thread_feeds(self):
         stop = threading.Event()
+        started = threading.Event()
         fed = []
 
         def feeder():
@@ -187,13 +189,18 @@ class Serving(unittest.TestCase):
             while not stop.is_set():
                 self.ctx.feed(T0 - 1000, self.m.agent, {self.m.nps: i % 11}, customer=f"c{i}")
                 i += 1
+                started.set()
             fed.append(i)
 
         t = threading.Thread(target=feeder)
         t.start()
         seen = []
         try:
-            for _ in range(20):
+            self.assertTrue(started.wait(30))
+            # at least 20 scrapes, and on until two saw different counts: on a
+            # loaded machine the feeding thread may wait long for the GIL
+            deadline = time.monotonic() + 30
+            while len(seen) < 20 or (len(set(seen)) < 2 and time.monotonic() < deadline):
                 status, _, body = fetch(self.server.url, PROMETHEUS_ACCEPT)
                 self.assertEqual(status, 200)
                 self.assertTrue(body.endswith("# EOF\n"))
