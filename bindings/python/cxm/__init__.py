@@ -74,7 +74,7 @@ __all__ = [
     "NoMemoryError", "LimitError", "CorruptError", "FileError", "VersionError",
     "UnsupportedError", "ExistsError", "EncodingError", "KindError", "RejectedError",
     "libversion", "libversion_number", "strerror", "time_ms", "span_ms", "from_ms", "UTC",
-    "NONE", "TIME_MAX",
+    "NONE", "TIME_MAX", "WATERMARK",
     "JourneyOptions", "Funnel", "FunnelStep", "Churn", "ExportFormat",
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
     "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
@@ -84,6 +84,10 @@ __all__ = [
 
 NONE = _cxm.NONE
 TIME_MAX = _cxm.TIME_MAX
+# end=WATERMARK (the string "watermark"): a window that ends with the finest
+# bucket of the newest interaction accepted (CXM_WATERMARK), not the clock's
+# now; for history fed in bulk. Until anything is accepted it is end=None.
+WATERMARK = "watermark"
 RESULT_LOW_SAMPLE = _cxm.RESULT_LOW_SAMPLE
 RESULT_EMPTY = _cxm.RESULT_EMPTY
 RESULT_CLAMPED = _cxm.RESULT_CLAMPED
@@ -558,7 +562,9 @@ class Query(_cxm.Query):
 
     ``Query(nps, "24h", touchpoint=agent, segment=gold, end=t)`` where
     window is a timedelta, "24h" or ms; end is a datetime or ms (None: the
-    context clock's now); segment is a SegmentValue or (segment, value id).
+    context clock's now; "watermark", cxm.WATERMARK: the newest interaction
+    accepted, read each time the query runs); segment is a SegmentValue or
+    (segment, value id).
     """
 
     __slots__ = ()
@@ -570,7 +576,8 @@ class Query(_cxm.Query):
         return super().__new__(cls, metric, window, end, int(scope), id, st, seg, val)
 
     def replace(self, *, window=None, end=Ellipsis) -> "Query":
-        """The same query with another window or end (end=None: now)."""
+        """The same query with another window or end (end=None: now,
+        end="watermark": the newest interaction accepted)."""
         return _cxm.Query.__new__(
             type(self), self.metric, self.span_ms if window is None else window,
             self.end_ms if end is Ellipsis else end, self.scope, self.id, self.step,
@@ -578,7 +585,9 @@ class Query(_cxm.Query):
 
     def __repr__(self):
         parts = [f"metric={self.metric}", f"span_ms={self.span_ms}"]
-        if self.end_ms is not None:
+        if self.end_ms == WATERMARK:
+            parts.append(f"end={WATERMARK!r}")
+        elif self.end_ms is not None:
             parts.append(f"end_ms={self.end_ms}")
         parts.append(f"scope={Scope(self.scope).name.lower()}")
         if self.scope != Scope.ALL:
@@ -1331,7 +1340,10 @@ class Context(_cxm.Context):
     def query(self, metric, window, *, end=None, touchpoint=None, journey=None, step=None,
               channel=None, segment=None) -> Result:
         """Run one query (cxm_query_run): ``ctx.query(nps, "24h",
-        touchpoint=agent)``. Names work as in make_query. To run the same
+        touchpoint=agent)``. Names work as in make_query. end is an instant,
+        None (the context clock's now) or "watermark" (cxm.WATERMARK: the
+        window ends with the newest interaction accepted, for history fed
+        in bulk; the clock's now until anything is). To run the same
         query often, build it once with make_query() or Query and use run()."""
         return self.run(self.make_query(metric, window, end=end, touchpoint=touchpoint,
                                         journey=journey, step=step, channel=channel,
@@ -1468,7 +1480,8 @@ class Context(_cxm.Context):
         completed, conversion, abandoned... and ``.steps``, one FunnelStep
         per step. Break it down by one segment value (a SegmentValue or
         (segment, value), names allowed) or by the channel the instances
-        began on, not both. The GIL is released."""
+        began on, not both. end is as in query() ("watermark" included).
+        The GIL is released."""
         return self._funnel(*self._funnel_args(journey, window, end, segment, channel))
 
     def funnel_quantiles(self, journey, window, qs: Iterable[float], *, step=None, end=None,
@@ -1490,7 +1503,8 @@ class Context(_cxm.Context):
 
     def churn_rate(self, distinct, window, *, active, end=None) -> Churn:
         """Churn events in the window over the customers active in
-        ``active`` before it, counted by a DISTINCT metric (cxm_churn_rate)."""
+        ``active`` before it, counted by a DISTINCT metric (cxm_churn_rate).
+        end is as in query() ("watermark" included)."""
         return self._churn_rate(distinct, end, window, active)
 
     # -- snapshots and merge --

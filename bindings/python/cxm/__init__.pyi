@@ -1,8 +1,8 @@
 # Type stub of the cxm package (cxm/__init__.py and the extension).
 import enum
 from datetime import datetime, timedelta
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional,
-                    Sequence, Tuple, Union)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Literal, Mapping, NamedTuple,
+                    Optional, Sequence, Tuple, Union)
 
 import io
 import os
@@ -26,6 +26,7 @@ from .serve import Server as Server, serve as serve
 __version__: str
 NONE: int
 TIME_MAX: int
+WATERMARK: Literal["watermark"]
 RESULT_LOW_SAMPLE: int
 RESULT_EMPTY: int
 RESULT_CLAMPED: int
@@ -41,6 +42,7 @@ SIGNAL_MAX_COUNT: int
 
 Time = Union[int, datetime, str, Any]
 Span = Union[int, timedelta, str, Any]
+End = Union[Time, Literal["watermark"]]  # a window's end: also "watermark" (cxm.WATERMARK)
 Customer = Union[str, bytes, int]
 
 def time_ms(t: Time) -> int: ...
@@ -296,11 +298,11 @@ def preset(name: Union[str, int, Preset]) -> MetricDef: ...
 SegmentFilter = Union[SegmentValue, Tuple[Union[int, str], Union[int, str]]]
 
 class Query(_cxm.Query):
-    def __new__(cls, metric: int, window: Span, *, end: Optional[Time] = ...,
+    def __new__(cls, metric: int, window: Span, *, end: Optional[End] = ...,
                 touchpoint: Optional[int] = ..., journey: Optional[int] = ...,
                 step: Optional[int] = ..., channel: Union[None, int, str, Channel] = ...,
                 segment: Optional[SegmentFilter] = ...) -> Query: ...
-    def replace(self, *, window: Optional[Span] = ..., end: Optional[Time] = ...) -> Query: ...
+    def replace(self, *, window: Optional[Span] = ..., end: Optional[End] = ...) -> Query: ...
 
 class TouchpointRow(NamedTuple):
     touchpoint: str
@@ -604,11 +606,11 @@ class Context(_cxm.Context):
              customer: Optional[Customer] = ..., segments: Segments = ...) -> None: ...
     def feed_many(self, rows: Iterable[Any], *, start: int = ...) -> FeedReport: ...
     def feed_buffer(self, data: Any, layout: Optional[Layout] = ..., **mapping: Any) -> FeedReport: ...
-    def make_query(self, metric: Union[int, str], window: Span, *, end: Optional[Time] = ...,
+    def make_query(self, metric: Union[int, str], window: Span, *, end: Optional[End] = ...,
                    touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
                    step: Union[None, int, str] = ..., channel: Union[None, int, str, Channel] = ...,
                    segment: Optional[SegmentFilter] = ...) -> Query: ...
-    def query(self, metric: Union[int, str], window: Span, *, end: Optional[Time] = ...,
+    def query(self, metric: Union[int, str], window: Span, *, end: Optional[End] = ...,
               touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
               step: Union[None, int, str] = ..., channel: Union[None, int, str, Channel] = ...,
               segment: Optional[SegmentFilter] = ...) -> Result: ...
@@ -618,13 +620,13 @@ class Context(_cxm.Context):
     def distribution(self, query: Union[_cxm.Query, int, str], window: Optional[Span] = ..., *,
                      item: int = ..., **scope: Any) -> Dict[int, int]: ...
     def query_by(self, metric: Union[int, str], window: Span, by: Union[str, int, GroupBy], *,
-                 end: Optional[Time] = ..., touchpoint: Union[None, int, str] = ...,
+                 end: Optional[End] = ..., touchpoint: Union[None, int, str] = ...,
                  journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
                  channel: Union[None, int, str, Channel] = ...,
                  segment: Optional[SegmentFilter] = ...,
                  dim: Union[None, int, str] = ...) -> List[_AnyGroupRow]: ...
     def query_series(self, metric: Union[int, str], window: Span, every: Span, *,
-                     end: Optional[Time] = ..., touchpoint: Union[None, int, str] = ...,
+                     end: Optional[End] = ..., touchpoint: Union[None, int, str] = ...,
                      journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
                      channel: Union[None, int, str, Channel] = ...,
                      segment: Optional[SegmentFilter] = ...) -> List[SeriesRow]: ...
@@ -638,16 +640,16 @@ class Context(_cxm.Context):
     def set_journey_options(self, journey: Union[int, str], options: Optional[JourneyOptions] = ...,
                             **kw: Any) -> None: ...
     def journey_options(self, journey: Union[int, str]) -> JourneyOptions: ...
-    def funnel(self, journey: Union[int, str], window: Span, *, end: Optional[Time] = ...,
+    def funnel(self, journey: Union[int, str], window: Span, *, end: Optional[End] = ...,
                segment: Optional[SegmentFilter] = ...,
                channel: Union[None, int, str, Channel] = ...) -> Funnel: ...
     def funnel_quantiles(self, journey: Union[int, str], window: Span, qs: Iterable[float], *,
-                         step: Union[None, int, str] = ..., end: Optional[Time] = ...,
+                         step: Union[None, int, str] = ..., end: Optional[End] = ...,
                          segment: Optional[SegmentFilter] = ...,
                          channel: Union[None, int, str, Channel] = ...) -> Tuple[float, ...]: ...
     def sweep(self, now: Optional[Time] = ...) -> int: ...
     def churn_rate(self, distinct: Union[int, str], window: Span, *, active: Span,
-                   end: Optional[Time] = ...) -> Churn: ...
+                   end: Optional[End] = ...) -> Churn: ...
     def save(self, path: Union[str, bytes, "os.PathLike[str]"]) -> None: ...
     def snapshot(self) -> bytes: ...
     def load(self, source: Union[str, bytes, bytearray, memoryview, "os.PathLike[str]"]) -> None: ...

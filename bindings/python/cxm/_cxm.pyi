@@ -1,7 +1,8 @@
 # Type stub of the extension module cxm._cxm (src/_cxm.c). Users import
 # cxm, whose own stub (__init__.pyi) re-exports what they need.
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 NONE: int
 TIME_MAX: int
@@ -57,6 +58,7 @@ class KindError(Error, TypeError): ...
 class RejectedError(Error): ...
 
 _Time = Any      # int ms, aware datetime, ISO 8601 str, numpy.datetime64
+_End = Any       # a _Time, or "watermark" (CXM_WATERMARK)
 _Span = Any      # int ms, timedelta, "24h", numpy.timedelta64
 _Id = Union[int, str]
 _Measures = Union[None, Mapping[Any, Any], Sequence[Tuple[Any, ...]]]
@@ -72,8 +74,8 @@ class Query:
     segment: Optional[int]
     segment_value: int
     span_ms: int
-    end_ms: Optional[int]
-    def __new__(cls, metric: int, span_ms: _Span, end_ms: Optional[_Time] = ..., scope: int = ...,
+    end_ms: Union[None, int, Literal["watermark"]]
+    def __new__(cls, metric: int, span_ms: _Span, end_ms: Optional[_End] = ..., scope: int = ...,
                 id: int = ..., step: Optional[int] = ..., segment: Optional[int] = ...,
                 segment_value: int = ...) -> Query: ...
 
@@ -264,13 +266,13 @@ class Context:
     def _journey_set_options(self, journey: _Id, flags: int, conversion: _Span, abandon: _Span,
                              lateness: _Span, repeat: _Span) -> None: ...
     def _journey_get_options(self, journey: _Id) -> Tuple[int, int, int, int, int]: ...
-    def _funnel(self, journey: _Id, window: _Span, end: Optional[_Time], segment: Optional[_Id],
+    def _funnel(self, journey: _Id, window: _Span, end: Optional[_End], segment: Optional[_Id],
                 value: int, channel: int) -> Funnel: ...
-    def _funnel_quantiles(self, journey: _Id, window: _Span, end: Optional[_Time],
+    def _funnel_quantiles(self, journey: _Id, window: _Span, end: Optional[_End],
                           segment: Optional[_Id], value: int, channel: int, step: Optional[int],
                           qs: Sequence[float]) -> Tuple[float, ...]: ...
     def _sweep(self, now: Optional[_Time]) -> int: ...
-    def _churn_rate(self, distinct: _Id, end: Optional[_Time], window: _Span,
+    def _churn_rate(self, distinct: _Id, end: Optional[_End], window: _Span,
                     active: _Span) -> Churn: ...
     def _save(self, path: Union[str, bytes]) -> None: ...
     def _load(self, source: Any, is_path: bool) -> None: ...

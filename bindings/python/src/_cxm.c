@@ -1076,6 +1076,8 @@ typedef struct {
 	int busy;          /* calls running without the GIL */
 	int closing;       /* close() came while busy */
 	int loading;       /* a snapshot load runs without the GIL: nothing else may */
+	int has_wm;        /* a watermark was seen (see end_resolve()) */
+	int64_t wm_seen;   /* the watermark then */
 	int64_t last_clock;
 } CtxObject;
 
@@ -1201,6 +1203,58 @@ static int clock_if(CtxObject *self, int needed, clock_slot *saved)
 {
 	saved->set = 0;
 	return needed ? clock_begin(self, saved) : 0;
+}
+
+/* A window that ends "watermark" (CXM_WATERMARK) ends with the finest
+ * bucket of the newest interaction accepted; while there is none, libcxm
+ * reads the clock instead, and a Python clock must not be called from
+ * there (see above). So the binding passes CXM_WATERMARK only once the
+ * context has a watermark, and before that CXM_NOW, the clock read by
+ * the binding exactly as for end=None. A watermark never goes back to
+ * none (cxm_rewind() moves it to an instant, a snapshot loads only into an
+ * empty context, a merge only raises it), so once seen it is not asked
+ * for again (cxm_stats_get() takes every shard's lock). */
+static int64_t end_resolve(CtxObject *self, int64_t end)
+{
+	if (end != CXM_WATERMARK)
+		return end;
+	if (!self->has_wm) {
+		cxm_stats s;
+		s.size = sizeof s;
+		if (cxm_stats_get(&s, self->ctx) == CXM_OK && s.watermark_ms >= 0) {
+			self->wm_seen = s.watermark_ms;
+			self->has_wm = 1;
+		}
+	}
+	return self->has_wm ? CXM_WATERMARK : CXM_NOW;
+}
+
+/* A query with its end resolved: *q copied to *tmp. */
+static const cxm_query *query_resolved(CtxObject *self, const cxm_query *q, cxm_query *tmp)
+{
+	*tmp = *q;
+	tmp->end_ms = end_resolve(self, q->end_ms);
+	return tmp;
+}
+
+/* The clock for a call whose windows end at a and b (resolved ends): read
+ * when one ends "now". One that ends "watermark" reads no clock, but a
+ * merge raises the shards' watermarks just before the context's: a query
+ * that meets it in between would make libcxm read the clock, so a
+ * Python clock's slot holds the watermark the binding saw, which is what
+ * that query means. */
+static int clock_for(CtxObject *self, int64_t a, int64_t b, clock_slot *saved)
+{
+	saved->set = 0;
+	if (a == CXM_NOW || b == CXM_NOW)
+		return clock_begin(self, saved);
+	if ((a == CXM_WATERMARK || b == CXM_WATERMARK) && self->clock) {
+		saved->prev = tl_clock;
+		saved->set = 1;
+		tl_clock.ctx = self;
+		tl_clock.now = self->wm_seen;
+	}
+	return 0;
 }
 
 /* libcxm's clock hook when the context has a Python clock: the value read
@@ -1397,6 +1451,7 @@ static int ctx_init(PyObject *self_, PyObject *args, PyObject *kw)
 		return -1;
 	}
 	self->ctx = ctx;
+	self->has_wm = 0;
 	return 0;
 }
 
@@ -2938,9 +2993,11 @@ static PyObject *ctx_run(PyObject *self_, PyObject *const *args, Py_ssize_t narg
 	cxm_result r;
 	r.size = sizeof r;
 	cxm_status st;
+	cxm_query rq;
+	q = query_resolved(self, q, &rq);
 	Py_INCREF(args[0]); /* the query must outlive the call without the GIL */
 	clock_slot saved;
-	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
 		Py_DECREF(args[0]);
 		return NULL;
 	}
@@ -2982,9 +3039,11 @@ static PyObject *ctx_quantiles(PyObject *self_, PyObject *const *args, Py_ssize_
 	if (n > 64)
 		n = 65; /* libcxm says how many it takes */
 	cxm_status st;
+	cxm_query rq;
+	q = query_resolved(self, q, &rq);
 	Py_INCREF(args[0]);
 	clock_slot saved;
-	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
 		Py_DECREF(args[0]);
 		return NULL;
 	}
@@ -3015,9 +3074,11 @@ static PyObject *ctx_distribution(PyObject *self_, PyObject *const *args, Py_ssi
 	uint64_t out[CXM_MAX_POINTS];
 	size_t n = 0;
 	cxm_status st;
+	cxm_query rq;
+	q = query_resolved(self, q, &rq);
 	Py_INCREF(args[0]);
 	clock_slot saved;
-	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
 		Py_DECREF(args[0]);
 		return NULL;
 	}
@@ -3047,10 +3108,13 @@ static PyObject *ctx_compare(PyObject *self_, PyObject *const *args, Py_ssize_t 
 	cxm_comparison c;
 	c.size = sizeof c;
 	cxm_status st;
+	cxm_query ra, rb;
+	qa = query_resolved(self, qa, &ra);
+	qb = query_resolved(self, qb, &rb);
 	Py_INCREF(args[0]);
 	Py_INCREF(args[1]);
 	clock_slot saved;
-	if (clock_if(self, qa->end_ms == CXM_NOW || qb->end_ms == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, qa->end_ms, qb->end_ms, &saved) < 0) {
 		Py_DECREF(args[0]);
 		Py_DECREF(args[1]);
 		return NULL;
@@ -3088,7 +3152,8 @@ static PyObject *result_row(PyObject *tmp, PyObject *lead); /* with the records 
 static PyObject *query_many(CtxObject *self, cxm_context *ctx, PyObject *qo, int series,
 			    cxm_group_by by, cxm_id dim, int64_t step_ms)
 {
-	const cxm_query *q = &((QueryObject *)qo)->q;
+	cxm_query rq;
+	const cxm_query *q = query_resolved(self, &((QueryObject *)qo)->q, &rq);
 	cxm_result *out = NULL;
 	uint32_t *keys = NULL;
 	ResultObject *tmp = NULL;
@@ -3097,7 +3162,7 @@ static PyObject *query_many(CtxObject *self, cxm_context *ctx, PyObject *qo, int
 	PyObject *list = NULL;
 	Py_INCREF(qo); /* the query must outlive the calls without the GIL */
 	clock_slot saved;
-	if (clock_if(self, q->end_ms == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
 		Py_DECREF(qo);
 		return NULL;
 	}
@@ -3302,6 +3367,17 @@ typedef struct {
 
 static PyTypeObject *FunnelType, *FunnelStepType, *ChurnType;
 
+/* An instant given: never CXM_NOW or CXM_WATERMARK by accident (libcxm
+ * refuses the value it becomes as out of range). */
+static int conv_instant(PyObject *o, int64_t *out)
+{
+	if (conv_time_ms(o, out) < 0)
+		return -1;
+	if (*out == CXM_NOW || *out == CXM_WATERMARK)
+		*out = CXM_WATERMARK + 1;
+	return 0;
+}
+
 /* An optional instant: None is the context clock's now (CXM_NOW). */
 static int conv_opt_time(PyObject *o, int64_t *out)
 {
@@ -3309,11 +3385,39 @@ static int conv_opt_time(PyObject *o, int64_t *out)
 		*out = CXM_NOW;
 		return 0;
 	}
-	if (conv_time_ms(o, out) < 0)
+	return conv_instant(o, out);
+}
+
+/* A window's end: an instant, None (CXM_NOW, the context clock's now) or
+ * "watermark" (CXM_WATERMARK; resolved by end_resolve() at each call). A
+ * str that is neither "watermark" nor a time says both. */
+static int conv_end(PyObject *o, int64_t *out)
+{
+	if (o == Py_None) {
+		*out = CXM_NOW;
+		return 0;
+	}
+	if (!IS_STR(o))
+		return conv_instant(o, out);
+	if (PyUnicode_CompareWithASCIIString(o, "watermark") == 0) {
+		*out = CXM_WATERMARK;
+		return 0;
+	}
+	if (PyErr_Occurred()) /* a str that does not encode */
 		return -1;
-	if (*out == CXM_NOW)
-		(*out)++; /* an instant, never "now" by accident */
-	return 0;
+	if (conv_instant(o, out) == 0)
+		return 0;
+	if (PyErr_ExceptionMatches(PyExc_ValueError) && !PyErr_ExceptionMatches(Error)) {
+		PyObject *t, *v, *tb;
+		PyErr_Fetch(&t, &v, &tb);
+		PyErr_NormalizeException(&t, &v, &tb);
+		PyErr_Format(PyExc_ValueError, "end %R is neither \"watermark\" nor a time (%S)", o,
+			     v ? v : Py_None);
+		Py_XDECREF(t);
+		Py_XDECREF(v);
+		Py_XDECREF(tb);
+	}
+	return -1;
 }
 
 /* _journey_set_options(journey, flags, conversion_ms, abandon_ms, lateness_ms, repeat_ms) */
@@ -3364,7 +3468,7 @@ static int conv_funnel_query(cxm_context *ctx, PyObject *const *args, cxm_funnel
 {
 	cxm_funnel_query_init(q, sizeof *q);
 	if (conv_id(ctx, args[0], CXM_OBJECT_JOURNEY, &q->journey, NULL) < 0 ||
-	    conv_span_ms(args[1], &q->span_ms) < 0 || conv_opt_time(args[2], &q->end_ms) < 0 ||
+	    conv_span_ms(args[1], &q->span_ms) < 0 || conv_end(args[2], &q->end_ms) < 0 ||
 	    (args[3] != Py_None && conv_id(ctx, args[3], CXM_OBJECT_SEGMENT, &q->segment, NULL) < 0) ||
 	    conv_id(NULL, args[4], 0, &q->segment_value, "segment value") < 0 ||
 	    conv_u32(args[5], &q->channel, "channel") < 0)
@@ -3393,8 +3497,9 @@ static PyObject *ctx_funnel(PyObject *self_, PyObject *const *args, Py_ssize_t n
 	cxm_funnel f;
 	f.size = sizeof f;
 	cxm_status st;
+	q.end_ms = end_resolve(self, q.end_ms);
 	clock_slot saved;
-	if (clock_if(self, q.end_ms == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, q.end_ms, q.end_ms, &saved) < 0) {
 		PyMem_Free(steps);
 		return NULL;
 	}
@@ -3456,8 +3561,9 @@ static PyObject *ctx_funnel_quantiles(PyObject *self_, PyObject *const *args, Py
 	if (n > 64)
 		n = 65; /* libcxm says how many it takes */
 	cxm_status st;
+	q.end_ms = end_resolve(self, q.end_ms);
 	clock_slot saved;
-	if (clock_if(self, q.end_ms == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, q.end_ms, q.end_ms, &saved) < 0) {
 		return NULL;
 	}
 	NOGIL_BEGIN(self);
@@ -3545,14 +3651,15 @@ static PyObject *ctx_churn_rate(PyObject *self_, PyObject *const *args, Py_ssize
 	int64_t end, span, active;
 	if (nargs_between("_churn_rate", nargs, 4, 4) || no_kwargs("_churn_rate", kwnames) ||
 	    !(ctx = live(self)) || conv_id(ctx, args[0], CXM_OBJECT_METRIC, &m, NULL) < 0 ||
-	    conv_opt_time(args[1], &end) < 0 || conv_span_ms(args[2], &span) < 0 ||
+	    conv_end(args[1], &end) < 0 || conv_span_ms(args[2], &span) < 0 ||
 	    conv_span_ms(args[3], &active) < 0)
 		return NULL;
 	cxm_churn c;
 	c.size = sizeof c;
 	cxm_status st;
+	end = end_resolve(self, end);
 	clock_slot saved;
-	if (clock_if(self, end == CXM_NOW, &saved) < 0) {
+	if (clock_for(self, end, end, &saved) < 0) {
 		return NULL;
 	}
 	NOGIL_BEGIN(self);
@@ -4464,12 +4571,8 @@ static PyObject *query_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
 	    (segv && conv_id(NULL, segv, 0, &q.segment_value, "segment value") < 0))
 		return NULL;
 	q.scope = (cxm_scope)sc;
-	if (end != Py_None) {
-		if (conv_time_ms(end, &q.end_ms) < 0)
-			return NULL;
-		if (q.end_ms == CXM_NOW)
-			q.end_ms++; /* an instant, never "now" by accident */
-	}
+	if (conv_end(end, &q.end_ms) < 0)
+		return NULL;
 	QueryObject *o = (QueryObject *)PyType_GenericAlloc(tp, 0);
 	if (!o)
 		return NULL;
@@ -4490,6 +4593,8 @@ static PyObject *query_get_end(PyObject *self, void *c)
 	int64_t e = ((QueryObject *)self)->q.end_ms;
 	if (e == CXM_NOW)
 		Py_RETURN_NONE;
+	if (e == CXM_WATERMARK)
+		return PyUnicode_FromString("watermark");
 	return PyLong_FromLongLong(e);
 }
 
@@ -4508,7 +4613,9 @@ static PyMemberDef query_members[] = {
 	{NULL, 0, 0, 0, NULL}};
 
 static PyGetSetDef query_getset[] = {
-	{"end_ms", query_get_end, NULL, "End instant in ms, or None for the clock's now.", NULL},
+	{"end_ms", query_get_end, NULL,
+	 "End instant in ms, None for the clock's now, or \"watermark\" for the newest interaction's.",
+	 NULL},
 	{"step", query_get_opt, NULL, "The step, or None.", NULL},
 	{"segment", query_get_opt, NULL, "The segment dimension filtered on, or None.", (void *)1},
 	{NULL, NULL, NULL, NULL, NULL}};

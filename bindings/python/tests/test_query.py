@@ -138,7 +138,9 @@ class Queries(unittest.TestCase):
             cxm.Query(m.nps)
         with self.assertRaises(TypeError):
             cxm.Query(m.nps, 1.5)
-        self.assertEqual(cxm.Query(m.nps, 1000, end=-(2 ** 63)).end_ms, -(2 ** 63) + 1)  # never "now"
+        # never "now" or "watermark" (CXM_NOW, CXM_WATERMARK): an instant libcxm refuses
+        self.assertEqual(cxm.Query(m.nps, 1000, end=-(2 ** 63)).end_ms, -(2 ** 63) + 2)
+        self.assertEqual(cxm.Query(m.nps, 1000, end=-(2 ** 63) + 1).end_ms, -(2 ** 63) + 2)
 
     def test_quantiles_and_distribution(self):
         ctx, m = self.ctx, self.m
