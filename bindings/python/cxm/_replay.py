@@ -5,36 +5,95 @@
         --map solved=rate:resolved --segment tier --window 24h --window 7d
 
 Each --map COLUMN=FIELD says what a column holds. FIELD is time,
-touchpoint, customer or channel, or a metric: PRESET[:NAME][@QUESTION]
+touchpoint, customer or channel, or a metric: PRESET[:NAME][@QUESTION][*K]
 with PRESET one of nps, csat5 (csat), csat7, csat10, ces7 (ces), ces5, cxi,
-duration, rate, amount; NAME defaults to the preset's name, and @QUESTION
-picks the question of a cxi metric (0, 1, 2). Touchpoints are defined as
-they first appear (channel from a channel column, or --channel). A volume
-metric "interactions" is always kept, and "customers" (distinct) when a
-customer column is mapped.
+duration, rate, amount; NAME defaults to the preset's name, @QUESTION
+picks the question of a cxi metric (0, 1, 2), and *K or /K scales the
+column's numbers (handle_h=duration:aht*3600: hours to seconds). A date
+column and a time column make the event time together: --map DATE+TIME=time
+(the two values joined by a space, then read by --time-format). Touchpoints
+are defined as they first appear, channel from a channel column or
+--channel; common words are understood (voice, call -> phone; mail ->
+email; webchat -> chat; store, branch -> in person; twitter -> social;
+text -> sms), an unknown one is "other" with a note. A volume metric
+"interactions" is always kept, and "customers" (distinct) when a customer
+column is mapped. --journey-option NAME:conversion=30d,abandon=2d,strict
+sets how a --journey is judged.
 
-Rows are fed in batches through Context.feed_many; every row that is not
-accepted is reported with its line and reason, none is dropped silently.
-If the replay stops early (an unreadable line, ^C), the rows read before
-are fed and it says from which line on nothing was fed (exit status 1, or
-130 after ^C). The dashboard's windows end at the latest event time fed
-(the watermark).
+The rows are sorted by event time before they are fed (an export is rarely
+in time order, and libcxm refuses what lies too far behind the newest);
+the output says how many were out of order. --no-sort feeds them as read,
+without holding the file in memory. Rows are fed in batches through
+Context.feed_many; every row that is not accepted is reported with its line
+and reason, none is dropped silently. If the replay stops early (an
+unreadable line, ^C), the rows read before are fed and it says from which
+line on nothing was fed (exit status 1, or 130 after ^C). The dashboard's
+windows end at the latest event time fed (the watermark). Every result
+flag (low sample, empty, clamped, truncated) is shown: a letter in the
+text's flags column, explained under the table, a "flags" list in --json
+and a column of --csv (one row per metric, scope and window).
 """
 import argparse
 import csv
 import json
 import math
 import os
+import re
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from . import (BulkFeedError, Channel, Context, Error, FeedReport, Kind, Preset, Rejection,
-               Status, _bulk_error, _enum, from_ms, report, span_ms)
+from . import (JOURNEY_MAX_WINDOW, WATERMARK, BulkFeedError, Channel, Context, Error, FeedReport,
+               JourneyOptions, Kind, Preset, Rejection, Status, _bulk_error, _enum, from_ms,
+               report, span_ms)
 
 _BATCH = 4096
 _RATE_WORDS = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
                "y": 1.0, "n": 0.0, "t": 1.0, "f": 0.0}
+
+
+# Words of a channel column, lower case, "-" and "_" as spaces: libcxm's
+# eight names and the common words for them. Any other word is "other".
+_CHANNEL_WORDS = {
+    "phone": Channel.PHONE, "voice": Channel.PHONE, "call": Channel.PHONE,
+    "calls": Channel.PHONE, "telephone": Channel.PHONE, "telephony": Channel.PHONE,
+    "tel": Channel.PHONE, "ivr": Channel.PHONE,
+    "chat": Channel.CHAT, "webchat": Channel.CHAT, "web chat": Channel.CHAT,
+    "live chat": Channel.CHAT, "livechat": Channel.CHAT, "messenger": Channel.CHAT,
+    "email": Channel.EMAIL, "e mail": Channel.EMAIL, "mail": Channel.EMAIL,
+    "web": Channel.WEB, "website": Channel.WEB, "online": Channel.WEB, "internet": Channel.WEB,
+    "sms": Channel.SMS, "text": Channel.SMS, "text message": Channel.SMS, "texting": Channel.SMS,
+    "social": Channel.SOCIAL, "social media": Channel.SOCIAL, "twitter": Channel.SOCIAL,
+    "x": Channel.SOCIAL, "facebook": Channel.SOCIAL, "instagram": Channel.SOCIAL,
+    "linkedin": Channel.SOCIAL,
+    "in person": Channel.IN_PERSON, "inperson": Channel.IN_PERSON, "store": Channel.IN_PERSON,
+    "shop": Channel.IN_PERSON, "in store": Channel.IN_PERSON, "branch": Channel.IN_PERSON,
+    "walk in": Channel.IN_PERSON, "face to face": Channel.IN_PERSON,
+    "counter": Channel.IN_PERSON,
+    "other": Channel.OTHER,
+}
+
+# cxm.Result's flags: (key in --json and --csv, letter in the text, legend)
+_FLAGS = (("low_sample", "L", "low sample: fewer responses than the context's minimum (30)"),
+          ("empty", "E", "empty: no responses in the window"),
+          ("clamped", "C", "clamped: some durations lay outside the metric's exact range; "
+                           "quantiles there are bounds, shown as >= or <= the bound"),
+          ("truncated", "T", "truncated: the window reaches before what the context keeps; "
+                             "it starts later than asked"))
+
+# the columns of --csv, after window, metric, kind, headline, scope, name
+_CSV_FIELDS = ("n", "value", "ci_low", "ci_high", "skipped", "mean", "min", "max", "sum",
+               "stddev", "p50", "p90", "p99", "top_share", "bottom_share", "flags", "start",
+               "end", "start_ms", "end_ms")
+
+
+def channel_of(word):
+    """(Channel, known) of a channel column's word, case and "-"/"_" aside."""
+    key = " ".join(str(word).strip().lower().replace("-", " ").replace("_", " ").split())
+    ch = _CHANNEL_WORDS.get(key)
+    if ch is None:
+        ch = _CHANNEL_WORDS.get(key.replace(" ", ""))
+    return (Channel.OTHER, False) if ch is None else (ch, True)
 
 
 class _Progress:
@@ -99,10 +158,26 @@ def _parse_map(specs):
         if f.lower() in ("time", "touchpoint", "customer", "channel"):
             roles[f.lower()] = col
             continue
+        scale = 1.0
+        m = re.fullmatch(r"(.*?)\s*([*/])\s*([^*/]*)", f)
+        if m:
+            f, op, k = m.groups()
+            try:
+                k = float(k)
+            except ValueError:
+                k = math.nan
+            if not math.isfinite(k) or k == 0:
+                raise SystemExit(f"cxm replay: --map {spec!r}: write {op}K with K a number "
+                                 f"other than 0, such as *3600 (hours to seconds)")
+            scale = k if op == "*" else 1.0 / k
         item = 0
         if "@" in f:
             f, _, q = f.partition("@")
-            item = int(q)
+            try:
+                item = int(q)
+            except ValueError:
+                raise SystemExit(f"cxm replay: --map {spec!r}: @{q} is not a question "
+                                 f"number") from None
         preset_name, _, name = f.partition(":")
         try:
             preset = _enum(Preset, preset_name)
@@ -113,8 +188,47 @@ def _parse_map(specs):
         if preset in (Preset.VOLUME, Preset.DISTINCT):
             raise SystemExit(f"cxm replay: --map {spec!r}: {preset.name.lower()} metrics "
                              f"are kept without a column")
-        metrics.append((col, preset, name or preset.name.lower(), item))
+        metrics.append((col, preset, name or preset.name.lower(), item, scale))
     return roles, metrics
+
+
+def _parse_journey_options(specs, journeys):
+    """--journey-option NAME:KEY=VALUE,... into {journey name: {field: value}}."""
+    durations = ("conversion", "abandon", "lateness", "repeat")
+    flags = tuple(f.name for f in JourneyOptions.__dataclass_fields__.values()
+                  if f.name not in durations)
+    out = {}
+    for spec in specs:
+        name, sep, opts = spec.rpartition(":")
+        name = name.strip()
+        if not sep or not name or not opts.strip():
+            raise SystemExit(f"cxm replay: --journey-option {spec!r}: write "
+                             f"NAME:conversion=30d,abandon=2d,strict")
+        if name not in journeys:
+            raise SystemExit(f"cxm replay: --journey-option {spec!r}: no --journey {name!r}")
+        kw = out.setdefault(name, {})
+        for part in opts.split(","):
+            key, eq, value = part.partition("=")
+            key = key.strip().lower().replace("-", "_")
+            value = value.strip()
+            if key in durations:
+                if not value:
+                    raise SystemExit(f"cxm replay: --journey-option {spec!r}: {key} needs a "
+                                     f"span such as {key}=2d")
+                try:
+                    kw[key] = span_ms(value)
+                except (ValueError, TypeError) as e:
+                    raise SystemExit(f"cxm replay: --journey-option {spec!r}: {e}") from None
+            elif key in flags:
+                word = value.lower() if eq else "yes"
+                if word not in _RATE_WORDS:
+                    raise SystemExit(f"cxm replay: --journey-option {spec!r}: {key}={value}: "
+                                     f"write yes or no")
+                kw[key] = bool(_RATE_WORDS[word])
+            else:
+                raise SystemExit(f"cxm replay: --journey-option {spec!r}: {key!r} is not an "
+                                 f"option ({', '.join(durations + flags)})")
+    return out
 
 
 def _time_parser(fmt, tz):
@@ -187,17 +301,39 @@ class _Replay:
         cfg = {}
         if args.max_customers is not None:
             cfg["max_customers"] = args.max_customers
+        # --map DATE+TIME=time: two columns (more would do) joined by a space
+        tcol = self.roles["time"]
+        self.time_cols = [c.strip() for c in tcol.split("+")] if "+" in tcol else [tcol]
+        if len(self.time_cols) > 1:
+            if not all(self.time_cols):
+                raise SystemExit(f"cxm replay: --map {tcol}=time: write DATE+TIME=time")
+            if (args.time_format or "iso") in ("ms", "s"):
+                raise SystemExit(f"cxm replay: --map {tcol}=time joins a date and a time: "
+                                 f"give --time-format iso or a strptime format, not "
+                                 f"{args.time_format}")
+        self.notes = []
+        self.unknown_channels = {}  # word -> [touchpoint names]
         self.ctx = Context(**cfg)
         self.parse_time = _time_parser(args.time_format, _tz(args.tz))
-        self.default_channel = _enum(Channel, args.channel)
+        self.default_channel, known = channel_of(args.channel)
+        if not known:
+            self.notes.append(f"--channel {args.channel!r} is not a channel: touchpoints "
+                              f"without one are other")
+        self.sort = not getattr(args, "no_sort", False)
+        self.out_of_order = 0   # rows earlier than a row before them
+        self.newest = None
         self.touchpoints = {}
         self.metrics = {}  # name -> Metric
-        self.columns = []  # (column, metric id, item, kind)
-        for col, preset, name, item in self.metric_cols:
+        self.bounds = {}   # duration metric name -> (duration_lo, duration_hi)
+        self.columns = []  # (column, metric id, item, kind, scale)
+        for col, preset, name, item, scale in self.metric_cols:
             m = self.metrics.get(name)
             if m is None:
                 m = self.metrics[name] = self.ctx.metric(name, preset)
-            self.columns.append((col, int(m), item, m.kind))
+                if m.kind == Kind.DURATION:
+                    d = self.ctx.metric_def(m)
+                    self.bounds[name] = (d.duration_lo, d.duration_hi)
+            self.columns.append((col, int(m), item, m.kind, scale))
         self.volume = self.ctx.metric("interactions", "volume")
         self.distinct = (self.ctx.metric("customers", "distinct")
                          if "customer" in self.roles else None)
@@ -213,6 +349,15 @@ class _Replay:
             self.journeys.append(j)
             for k, st in enumerate(steps):
                 self.step_of.setdefault(st, (int(j), k))
+        options = _parse_journey_options(getattr(args, "journey_option", None) or [],
+                                         {j.name for j in self.journeys})
+        for j in self.journeys:
+            if j.name in options:
+                try:
+                    self.ctx.set_journey_options(j, **options[j.name])
+                except (Error, ValueError, TypeError) as e:
+                    raise SystemExit(f"cxm replay: --journey-option {j.name}: {e} (spans are "
+                                     f"1s to {JOURNEY_MAX_WINDOW.days}d)") from None
         self.segments = []
         for spec in args.segment:
             col, _, cap = spec.partition(":")
@@ -231,8 +376,10 @@ class _Replay:
         tp = self.touchpoints.get(name)
         if tp is None:
             ch = self.default_channel
-            if channel:
-                ch = _enum(Channel, channel)
+            if channel not in (None, ""):
+                ch, known = channel_of(channel)
+                if not known:
+                    self.unknown_channels.setdefault(str(channel), []).append(name)
             j, k = self.step_of.get(name, (None, None))
             tp = self.touchpoints[name] = int(self.ctx.touchpoint(name, ch, j, k))
         return tp
@@ -243,7 +390,16 @@ class _Replay:
             self.reject(line, f"bad JSON: {row}")
             return None
         roles = self.roles
-        raw_t = row.get(roles["time"])
+        if len(self.time_cols) == 1 or roles["time"] in row:
+            raw_t = row.get(roles["time"])
+        else:
+            parts = [row.get(c) for c in self.time_cols]
+            missing = [c for c, v in zip(self.time_cols, parts) if v in (None, "")]
+            if missing:
+                self.reject(line, f"no {' nor '.join(missing)}" if len(missing) < len(parts)
+                            else "no time")
+                return None
+            raw_t = " ".join(str(v).strip() for v in parts)
         if raw_t in (None, ""):
             self.reject(line, "no time")
             return None
@@ -270,7 +426,7 @@ class _Replay:
             self.reject(line, f"touchpoint {name!r}: {e}")
             return None
         measures = []
-        for col, metric, item, kind in self.columns:
+        for col, metric, item, kind, scale in self.columns:
             v = row.get(col)
             if v is None or v == "":
                 continue
@@ -280,7 +436,7 @@ class _Replay:
                     v = _RATE_WORDS[s.lower()]
                 else:
                     try:
-                        v = float(s)
+                        v = float(s) * scale
                     except ValueError:
                         self.reject(line, f"column {col}: {v!r} is not a number")
                         return None
@@ -292,6 +448,8 @@ class _Replay:
             elif not isinstance(v, (int, float)):
                 self.reject(line, f"column {col}: {v!r} is not a number")
                 return None
+            elif scale != 1.0:
+                v = v * scale
             measures.append((metric, item, v))
         customer = None
         if "customer" in roles:
@@ -308,12 +466,14 @@ class _Replay:
         return (t, tp, measures, customer, segs)
 
     def run(self):
+        """Read, convert and feed the file: sorted by time unless --no-sort."""
         args = self.args
         path = args.file
         fmt = args.format or ("jsonl" if path.endswith((".jsonl", ".ndjson", ".json")) else "csv")
         total = _count_lines(path) - (1 if fmt == "csv" else 0)
         progress = _Progress(max(total, 0), not args.no_progress, os.path.basename(path))
         batch, lines = [], []
+        held = []  # sorting: (row, line) of the whole file
         started = time.monotonic()
         last, current = 0, None  # the last line handled, the line being converted
         try:
@@ -323,16 +483,26 @@ class _Replay:
                     self.rows += 1
                     r = self.convert(line, row)
                     if r is not None:
-                        batch.append(r)
-                        lines.append(line)
+                        t = r[0]
+                        if self.newest is None or t >= self.newest:
+                            self.newest = t
+                        else:
+                            self.out_of_order += 1
+                        if self.sort:
+                            held.append((r, line))
+                        else:
+                            batch.append(r)
+                            lines.append(line)
                     last, current = line, None
                     if len(batch) >= _BATCH:
                         (b, ln), batch, lines = (batch, lines), [], []
                         self.flush(b, ln)
+                    if self.rows - progress.n >= 1024:
                         progress.update(self.rows - progress.n)
+                progress.update(self.rows - progress.n)
                 (b, ln), batch, lines = (batch, lines), [], []
                 self.flush(b, ln)
-                progress.update(self.rows - progress.n)
+                self.feed_sorted(held)
             except BaseException as e:
                 if getattr(e, "_replay", False):  # from flush(): already told how far it got
                     raise
@@ -341,6 +511,7 @@ class _Replay:
                 # nothing was fed
                 stop = current if current is not None else last + 1
                 self.flush(batch, lines)
+                self.feed_sorted(held)
                 err = self.stopped(e, stop)
                 if err is e:
                     raise
@@ -349,29 +520,77 @@ class _Replay:
             progress.close()
         self.seconds = time.monotonic() - started
 
+    def feed_sorted(self, held):
+        """Feed the rows held, oldest first (a stable sort: ties in file order)."""
+        if not held:
+            return
+        items = held[:]
+        del held[:]  # fed once only, whatever stops the feed
+        items.sort(key=lambda x: x[0][0])
+        self.sorted_feed = True
+        for i in range(0, len(items), _BATCH):
+            part = items[i:i + _BATCH]
+            try:
+                self.flush([r for r, _ in part], [ln for _, ln in part])
+            except BaseException as e:
+                if getattr(e, "_replay", False):  # flush() told how far it got
+                    raise
+                (r, line) = part[0]  # between batches (^C): none of this one was fed
+                err = self.stopped(e, line, r[0])
+                if err is e:
+                    raise
+                raise err from e
+
     def report(self):
         """The FeedReport of every line handled so far (indexes are lines)."""
         return FeedReport(self.accepted, len(self.rejections),
                           [Rejection(ln, code, reason) for ln, reason, code in self.rejections])
 
-    def stopped(self, cause, line):
-        err = _bulk_error(cause, self.report(), line, "replay", unit="line")
+    def stopped(self, cause, line, at_ms=None):
+        """What a replay stopped by cause at line raises. Fed sorted
+        (at_ms: the time of the row it stopped at), what was fed is the rows
+        earlier than that time, not the lines before it."""
+        if at_ms is None:
+            err = _bulk_error(cause, self.report(), line, "replay", unit="line")
+            err._replay = True
+            return err
+        rep = self.report()
+        when = _iso(at_ms)
+        text = (f"the rows were fed sorted by time: {rep.accepted} accepted and {rep.rejected} "
+                f"rejected, those before line {line}'s time {when}; none from it on was fed")
+        if not isinstance(cause, Exception):  # ^C: not wrapped, as _bulk_error does
+            try:
+                cause.report, cause.index, cause.sorted_at = rep, line, when
+            except (AttributeError, TypeError):
+                pass
+            cause._replay = True
+            return cause
+        err = BulkFeedError(f"replay stopped at line {line} by {type(cause).__name__}: {cause}; "
+                            f"{text}", rep, line)
+        err.__cause__ = cause
+        err.code, err.status = ((cause.code, getattr(cause, "status", None))
+                                if isinstance(cause, Error) else (None, None))
         err._replay = True
         return err
 
     def flush(self, batch, lines):
         if not batch:
             return
+        sorted_feed = getattr(self, "sorted_feed", False)
+
+        def stop_at(i):
+            line = lines[i] if i < len(lines) else lines[-1] + 1
+            return line, (batch[i][0] if sorted_feed and i < len(batch) else None)
         try:
             report = self.ctx.feed_many(batch)
         except BulkFeedError as e:  # rows before e.index were fed; none from it on
             self.count(e.report, lines)
-            err = self.stopped(e.__cause__, lines[e.index] if e.index < len(lines) else lines[-1] + 1)
+            err = self.stopped(e.__cause__, *stop_at(e.index))
             raise err from e.__cause__
         except KeyboardInterrupt as e:  # not wrapped; carries the report itself
             if getattr(e, "report", None) is not None:
                 self.count(e.report, lines)
-                self.stopped(e, lines[e.index] if e.index < len(lines) else lines[-1] + 1)
+                self.stopped(e, *stop_at(e.index))
             raise
         self.count(report, lines)
 
@@ -385,16 +604,26 @@ class _Replay:
     def dashboard(self):
         st = self.ctx.stats()
         end = st.watermark_ms
+        notes = list(self.notes)
+        for word, names in self.unknown_channels.items():
+            shown = ", ".join(repr(n) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+            notes.append(f"channel {word!r} is not a channel libcxm knows nor a common word for "
+                         f"one: {len(names)} touchpoint{'s' if len(names) > 1 else ''} "
+                         f"({shown}) counted as other")
+        rejections = sorted(self.rejections, key=lambda x: x[0])  # fed sorted: in line order
         out = {
             "file": self.args.file,
             "rows": self.rows,
             "accepted": self.accepted,
             "rejected": len(self.rejections),
+            "sorted": self.sort,
+            "out_of_order": self.out_of_order,
             "rejections_by_reason": dict(sorted(self.by_reason.items(), key=lambda kv: -kv[1])),
             "rejections": [{"line": ln, "reason": r}
-                           for ln, r, _ in self.rejections[:self.args.show_rejections]],
+                           for ln, r, _ in rejections[:self.args.show_rejections]],
+            "notes": notes,
             "seconds": round(self.seconds, 3),
-            "end": None if end < 0 else from_ms(end).isoformat().replace("+00:00", "Z"),
+            "end": None if end < 0 else _iso(end),
             "windows": [],
         }
         if end < 0:
@@ -409,11 +638,13 @@ class _Replay:
             rows = []
             for m in metrics:
                 base = dict(metric=m.name, kind=m.kind.name.lower())
-                rows.append(self._cell(base, "all", None, self.ctx.make_query(m, span, end=end)))
+                q = self.ctx.make_query(m, span, end=WATERMARK)
+                rows.append(self._cell(base, "all", None, q))
                 if self.args.by_touchpoint:
                     scored = []
                     for name, tp in tps:
-                        r = self.ctx.run(self.ctx.make_query(m, span, end=end, touchpoint=tp))
+                        q = self.ctx.make_query(m, span, end=WATERMARK, touchpoint=tp)
+                        r = self.ctx.run(q)
                         scored.append((r.n, name, r))
                     scored.sort(key=lambda x: (-x[0], x[1]))
                     for n, name, r in scored[: self.args.top]:
@@ -421,14 +652,14 @@ class _Replay:
                             rows.append(self._cell(base, "touchpoint", name, None, r))
                 for col, seg in self.segments:
                     for v in self.ctx.segment_values(seg):
-                        q = self.ctx.make_query(m, span, end=end, segment=v)
+                        q = self.ctx.make_query(m, span, end=WATERMARK, segment=v)
                         rows.append(self._cell(base, col, v.name, q))
-            funnels = [self._funnel(j, span, end) for j in self.journeys]
+            funnels = [self._funnel(j, span) for j in self.journeys]
             out["windows"].append({"window": w, "span_ms": span, "rows": rows, "funnels": funnels})
         return out
 
-    def _funnel(self, journey, span, end):
-        f = self.ctx.funnel(journey, span, end=end)
+    def _funnel(self, journey, span):
+        f = self.ctx.funnel(journey, span, end=WATERMARK)
         d = {"journey": journey.name}
         d.update({k: _json_num(v) for k, v in f._asdict().items()
                   if k in ("entered", "completed", "conversion", "abandoned", "expired",
@@ -443,9 +674,24 @@ class _Replay:
             r = self.ctx.run(q)
         d = dict(base, scope=scope, name=name)
         d.update({k: _json_num(v) for k, v in r._asdict().items()
-                  if k in ("value", "ci_low", "ci_high", "n", "mean", "p50", "p90", "p99",
-                           "headline", "low_sample", "empty", "start_ms", "end_ms")})
+                  if k in ("value", "ci_low", "ci_high", "n", "skipped", "mean", "min", "max",
+                           "sum", "stddev", "p50", "p90", "p99", "top_share", "bottom_share",
+                           "headline", "low_sample", "empty", "clamped", "truncated",
+                           "start_ms", "end_ms")})
+        d["start"], d["end"] = _iso(r.start_ms), _iso(r.end_ms)
+        d["flags"] = [key for key, _, _ in _FLAGS if d[key]]
+        # a clamped duration's quantiles at or beyond a bound are that bound's
+        bounds = self.bounds.get(base["metric"]) if r.clamped else None
+        if bounds is not None:
+            lo, hi = bounds
+            d["bounded"] = {q: (">=" if d[q] >= hi else "<=") for q in ("p50", "p90", "p99")
+                            if d[q] is not None and (d[q] >= hi or 0 < d[q] <= lo)}
+            d["bound"] = {"lo": lo, "hi": hi}
         return d
+
+
+def _iso(ms):
+    return from_ms(ms).isoformat().replace("+00:00", "Z")
 
 
 def _json_num(v):
@@ -477,38 +723,90 @@ def _fmt_ci(d):
     return f"[{lo:.1f}, {hi:.1f}]"
 
 
-def _print_dashboard(out, file=sys.stdout):
+def _print_summary(out, file):
+    """The lines above the tables: rows, rejections, order, notes."""
     w = file.write
     w(f"cxm replay {out['file']}: {out['rows']:,} rows, {out['accepted']:,} accepted, "
       f"{out['rejected']:,} rejected ({out['seconds']:.1f} s)\n")
-    for reason, n in list(out["rejections_by_reason"].items())[:10]:
-        w(f"  rejected {n:,}: {reason}\n")
+    n = out["out_of_order"]
+    if out["sorted"]:
+        w(f"  {n:,} row{'s were' if n != 1 else ' was'} out of time order: all were fed "
+          f"sorted by time\n" if n else "  the rows were in time order\n")
+    elif n:
+        w(f"  {n:,} row{'s were' if n != 1 else ' was'} out of time order and fed as read "
+          f"(--no-sort): libcxm refuses those too far behind the newest\n")
+    for note in out["notes"]:
+        w(f"  note: {note}\n")
+    for reason, k in list(out["rejections_by_reason"].items())[:10]:
+        w(f"  rejected {k:,}: {reason}\n")
     for r in out["rejections"][:5]:
         w(f"  line {r['line']}: {r['reason']}\n")
+
+
+def _fmt_quantiles(d):
+    bounded, bound = d.get("bounded", {}), d.get("bound", {})
+    parts = []
+    for q in ("p50", "p90", "p99"):
+        side = bounded.get(q)
+        if side is None:
+            parts.append(f"{q} {d[q]:.1f}")
+        else:  # a clamped quantile: the bound, not an estimate
+            parts.append(f"{q} {side}{bound['hi'] if side == '>=' else bound['lo']:g}")
+    return "  ".join(parts)
+
+
+def _print_dashboard(out, file=sys.stdout):
+    w = file.write
+    _print_summary(out, file)
     if out["end"] is None:
         w("nothing was accepted: no dashboard\n")
         return
+    letters = {key: letter for key, letter, _ in _FLAGS}
     for win in out["windows"]:
         w(f"\n== last {win['window']} ending {out['end']}\n")
-        w(f"{'metric':<16} {'scope':<12} {'name':<20} {'n':>10} {'value':>10}  {'95 % CI':<20} extra\n")
+        w(f"{'metric':<16} {'scope':<12} {'name':<20} {'n':>10} {'value':>10} {'flags':<5} "
+          f"{'95 % CI':<20} extra\n")
+        seen = set()
         for d in win["rows"]:
             extra = ""
-            if d["kind"] == "duration" and d["n"]:
-                extra = f"p50 {d['p50']:.1f}  p90 {d['p90']:.1f}  p99 {d['p99']:.1f}" if d["p50"] is not None else ""
-            if d["low_sample"] and not d["empty"]:
-                extra = (extra + "  low sample").strip()
+            if d["kind"] == "duration" and d["n"] and d["p50"] is not None:
+                extra = _fmt_quantiles(d)
+            flags = "".join(letters[f] for f in d["flags"])
+            seen.update(d["flags"])
             name = "" if d["name"] is None else str(d["name"])[:20]
             w(f"{d['metric'][:16]:<16} {d['scope'][:12]:<12} {name:<20} {d['n']:>10,} "
-              f"{_fmt_value(d):>10}  {_fmt_ci(d):<20} {extra}\n")
+              f"{_fmt_value(d):>10} {flags:<5} {_fmt_ci(d):<20} {extra}".rstrip() + "\n")
+        if seen:
+            w("flags:\n")
+            for key, letter, text in _FLAGS:
+                if key in seen:
+                    w(f"  {letter}  {text}\n")
         for f in win.get("funnels", []):
             conv = "-" if f["conversion"] is None else f"{100 * f['conversion']:.1f} %"
             goal = "" if f["goal_p50"] is None else f", median {f['goal_p50']:.0f} s to the goal"
+            low = " (low sample)" if f["low_sample"] else ""
             w(f"\nfunnel {f['journey']}: {f['entered']:,} entered, {f['completed']:,} completed "
-              f"({conv}), {f['abandoned']:,} abandoned, {f['expired']:,} expired{goal}\n")
+              f"({conv}), {f['abandoned']:,} abandoned, {f['expired']:,} expired{goal}{low}\n")
             for st in f["steps"]:
                 drop = "-" if st["drop_off"] is None else f"{100 * st['drop_off']:.1f} %"
                 nxt = "" if st["next_p50"] is None else f"  next step p50 {st['next_p50']:.0f} s"
                 w(f"  {st['step'][:24]:<24} {st['reached']:>10,}  drop-off {drop:>7}{nxt}\n")
+
+
+def _write_csv(out, file=sys.stdout):
+    """One row per (window, metric, scope, name) result; flags joined by "|"."""
+    wr = csv.writer(file, lineterminator="\n")
+    wr.writerow(("window", "metric", "kind", "headline", "scope", "name") + _CSV_FIELDS)
+    for win in out["windows"]:
+        for d in win["rows"]:
+            cells = []
+            for k in _CSV_FIELDS:
+                v = d.get(k)
+                if k == "flags":
+                    v = "|".join(v)
+                cells.append("" if v is None else v)
+            wr.writerow([win["window"], d["metric"], d["kind"], d["headline"], d["scope"],
+                         "" if d["name"] is None else d["name"]] + cells)
 
 
 def _input_options(p, funnel="print its funnel"):
@@ -523,11 +821,19 @@ def _input_options(p, funnel="print its funnel"):
     p.add_argument("--touchpoint", help="the touchpoint of every row, when no column says")
     p.add_argument("--journey", action="append", default=[], metavar="NAME=STEP,STEP,...",
                    help=f"a journey whose steps are touchpoints by name: {funnel}")
+    p.add_argument("--journey-option", action="append", default=[],
+                   metavar="NAME:KEY=VALUE,...",
+                   help="how a --journey is judged: conversion=, abandon=, lateness=, repeat= "
+                        "(spans such as 30d), strict, count_repeats, equal_times_hold, restart, "
+                        "window_exclusive (=yes/no; alone: yes)")
     p.add_argument("--channel", default="other", help="channel of new touchpoints (other)")
     p.add_argument("--format", choices=["csv", "jsonl"], help="default: by the file's extension")
+    p.add_argument("--no-sort", action="store_true",
+                   help="feed the rows as read, not sorted by time (streams; less memory)")
 
 
-def main(argv=None):
+def _parser():
+    """(the parser of python3 -m cxm, its replay subparser, its report subparser)."""
     parser = argparse.ArgumentParser(prog="python3 -m cxm",
                                      description="libcxm from the command line.")
     sub = parser.add_subparsers(dest="command")
@@ -543,7 +849,11 @@ def main(argv=None):
     rp.add_argument("--max-customers", type=int, default=None, help="customer table size")
     rp.add_argument("--show-rejections", type=int, default=100,
                     help="rejected lines listed in the output (100); all are counted")
-    rp.add_argument("--json", action="store_true", help="machine-readable output")
+    out_fmt = rp.add_mutually_exclusive_group()
+    out_fmt.add_argument("--json", action="store_true", help="machine-readable output")
+    out_fmt.add_argument("--csv", action="store_true",
+                         help="one CSV row per metric, scope and window on standard output "
+                              "(the summary on standard error)")
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")
     rep = sub.add_parser("report", help="write one self-contained HTML page of a snapshot or "
                          "an export", description=report.CLI_DESCRIPTION,
@@ -561,6 +871,11 @@ def main(argv=None):
     _input_options(rep, funnel="chart its funnel")
     rep.add_argument("--max-customers", type=int, default=None, help="customer table size")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser, rp, rep
+
+
+def main(argv=None):
+    parser, _, rep = _parser()
     args = parser.parse_args(argv)
     if args.command == "report":
         return report._main(args, rep)
@@ -578,7 +893,12 @@ def main(argv=None):
         sys.stderr.write(f"cxm {e}\n")  # "cxm replay stopped at line ..."
         return 1
     except KeyboardInterrupt as e:
-        if getattr(e, "report", None) is not None:
+        if getattr(e, "sorted_at", None) is not None:
+            sys.stderr.write(f"cxm replay: interrupted at line {e.index}: the rows were fed "
+                             f"sorted by time: {e.report.accepted} accepted and "
+                             f"{e.report.rejected} rejected, those before line {e.index}'s "
+                             f"time {e.sorted_at}; none from it on was fed\n")
+        elif getattr(e, "report", None) is not None:
             sys.stderr.write(f"cxm replay: interrupted at line {e.index}: {e.report.accepted} "
                              f"accepted and {e.report.rejected} rejected before it; none from "
                              f"line {e.index} on was fed\n")
@@ -586,6 +906,9 @@ def main(argv=None):
     if args.json:
         json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
+    elif args.csv:
+        _print_summary(out, sys.stderr)
+        _write_csv(out)
     else:
         _print_dashboard(out)
     return 0 if out["accepted"] or not out["rows"] else 1

@@ -29,7 +29,8 @@ class Replay(unittest.TestCase):
         cls.jsonl = os.path.join(cls.dir, "calls.jsonl")
         gen_export.write(cls.csv, ROWS)
         gen_export.write(cls.jsonl, ROWS)
-        # three bad lines at the end: no time, not a number, far too late
+        # three odd lines at the end: no time, not a number, and one far
+        # behind the newest (fed in its place once sorted; too late with --no-sort)
         with open(cls.csv, "a") as f:
             f.write(",ivr,phone,c1,gold,10,yes,9\n")
             f.write("2026-11-22T23:59:00Z,ivr,phone,c1,gold,ten,yes,9\n")
@@ -64,19 +65,26 @@ class Replay(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         out = json.loads(p.stdout)
         self.assertEqual(out["rows"], ROWS + 3)
-        self.assertEqual(out["accepted"], ROWS)
-        self.assertEqual(out["rejected"], 3)
+        self.assertEqual(out["accepted"], ROWS + 1)  # sorted: the late line is fed in its place
+        self.assertEqual(out["rejected"], 2)
+        self.assertEqual((out["sorted"], out["out_of_order"]), (True, 1))
         lines = {r["line"]: r["reason"] for r in out["rejections"]}
-        self.assertEqual(sorted(lines), [ROWS + 2, ROWS + 3, ROWS + 4])
+        self.assertEqual(sorted(lines), [ROWS + 2, ROWS + 3])
         self.assertEqual(lines[ROWS + 2], "no time")
         self.assertIn("not a number", lines[ROWS + 3])
-        self.assertEqual(lines[ROWS + 4], "too late")
         self.assertEqual(p.stderr, "")
+        # fed as read, the line far behind the newest is too late
+        p = run([self.csv, "--json", "--no-progress", "--no-sort", "--window", "48h"] + MAPS)
+        nosort = json.loads(p.stdout)
+        self.assertEqual((nosort["accepted"], nosort["rejected"]), (ROWS, 3))
+        self.assertEqual((nosort["sorted"], nosort["out_of_order"]), (False, 1))
+        self.assertEqual({r["line"]: r["reason"] for r in nosort["rejections"]}[ROWS + 4],
+                         "too late")
         win = out["windows"][0]
         self.assertEqual(win["window"], "48h")
         cells = {(r["metric"], r["scope"], r["name"]): r for r in win["rows"]}
-        self.assertEqual(cells["interactions", "all", None]["n"], ROWS)  # 48 h hold the whole day
-        answers = sum(1 for r in gen_export.rows(ROWS) if r["nps"] != "")
+        self.assertEqual(cells["interactions", "all", None]["n"], ROWS + 1)  # 48 h: the whole day
+        answers = sum(1 for r in gen_export.rows(ROWS) if r["nps"] != "") + 1  # + the late line
         self.assertEqual(cells["nps", "all", None]["n"], answers)
         self.assertEqual(cells["aht", "all", None]["headline"], "mean")
         tiers = [k for k in cells if k[0] == "nps" and k[1] == "tier"]
@@ -87,7 +95,10 @@ class Replay(unittest.TestCase):
     def test_jsonl_matches_csv(self):
         a = json.loads(run([self.jsonl, "--json", "--no-progress", "--no-touchpoints"] + MAPS).stdout)
         self.assertEqual((a["rows"], a["accepted"], a["rejected"]), (ROWS, ROWS, 0))
-        b = json.loads(run([self.csv, "--json", "--no-progress", "--no-touchpoints"] + MAPS).stdout)
+        self.assertEqual(a["out_of_order"], 0)
+        # --no-sort: the CSV's line far behind the newest is too late, the rest is the same
+        b = json.loads(run([self.csv, "--json", "--no-progress", "--no-touchpoints", "--no-sort"]
+                           + MAPS).stdout)
         va = {(r["metric"], r["name"]): r["n"] for r in a["windows"][0]["rows"]}
         vb = {(r["metric"], r["name"]): r["n"] for r in b["windows"][0]["rows"]}
         self.assertEqual(va, vb)
@@ -101,7 +112,8 @@ class Replay(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(f"{ROWS + 3:,} rows", p.stderr)
         self.assertIn("== last 24h ending", p.stdout)
-        self.assertIn(f"{ROWS:,} accepted, 3 rejected", p.stdout)
+        self.assertIn(f"{ROWS + 1:,} accepted, 2 rejected", p.stdout)
+        self.assertIn("1 row was out of time order: all were fed sorted by time", p.stdout)
         self.assertRegex(p.stdout, r"nps\s+all\s+\d")
 
     def test_tqdm_progress_bar(self):
