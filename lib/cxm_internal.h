@@ -669,6 +669,13 @@ CXM_INTERNAL cxm_status cxm__check_name(const cxm_context *ctx, const char *name
  * the message. */
 CXM_INTERNAL cxm_status cxm__check_scope(const cxm_context *ctx, cxm_scope scope, cxm_id id,
 					 cxm_id step);
+/* A test of one measure, as triggers and FAILURE signals give it: the
+ * metric exists and has measures (not VOLUME or DISTINCT: KIND), item is
+ * one of its questions (OUT_OF_RANGE), op a cxm_cmp (INVALID), threshold
+ * finite (NOT_FINITE); who ("a trigger", "a signal") names the caller in
+ * the message. */
+CXM_INTERNAL cxm_status cxm__check_measure_test(const cxm_context *ctx, cxm_id metric, uint32_t item,
+						cxm_cmp op, double threshold, const char *who);
 /* Whether touchpoint tp (defined) is in a checked scope. */
 CXM_INTERNAL bool cxm__tp_in_scope(const cxm_context *ctx, cxm_id tp, cxm_scope scope, cxm_id id,
 				   cxm_id step);

@@ -343,7 +343,28 @@ out:
 	return st;
 }
 
-/* ---- scopes ---------------------------------------------------------------- */
+/* ---- scopes and measure tests ------------------------------------------------ */
+
+cxm_status cxm__check_measure_test(const cxm_context *ctx, cxm_id metric_id, uint32_t item, cxm_cmp op,
+				   double threshold, const char *who)
+{
+	const model *md = &ctx->model;
+	if (metric_id >= atomic_load_explicit(&md->n_metrics, memory_order_acquire))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", metric_id);
+	const metric *m = &md->metrics[metric_id];
+	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
+		return cxm__fail(ctx, CXM_ERR_KIND, "metric '%s' is %s: it has no measures for %s to test",
+				 m->name, m->def.kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT", who);
+	uint32_t items = m->def.kind == CXM_KIND_INDEX ? m->def.questions : 1;
+	if (item >= items)
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "item %u: metric '%s' has %s", item, m->name,
+				 items == 1 ? "only item 0" : "fewer questions");
+	if ((unsigned)op > CXM_CMP_NE)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d is not a cxm_cmp", (int)op);
+	if (!isfinite(threshold))
+		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "threshold is not finite");
+	return CXM_OK;
+}
 
 cxm_status cxm__check_scope(const cxm_context *ctx, cxm_scope scope, cxm_id id, cxm_id step)
 {

@@ -15,7 +15,6 @@
  * contacts are judged in the order its journey applies them. */
 #include "cxm_internal.h"
 
-#include <math.h>
 #include <string.h>
 
 #define SIG_STRIPES 64
@@ -116,26 +115,6 @@ cxm_status cxm_signal_def_init(cxm_signal_def *def, size_t size)
 	return CXM_OK;
 }
 
-static cxm_status check_condition(cxm_context *ctx, const cxm_signal_def *d)
-{
-	const model *md = &ctx->model;
-	if (d->metric >= atomic_load_explicit(&md->n_metrics, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", d->metric);
-	const metric *m = &md->metrics[d->metric];
-	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
-		return cxm__fail(ctx, CXM_ERR_KIND, "metric '%s' has no measures for a signal to test",
-				 m->name);
-	uint32_t items = m->def.kind == CXM_KIND_INDEX ? m->def.questions : 1;
-	if (d->item >= items)
-		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "item %u: metric '%s' has %s", d->item,
-				 m->name, items == 1 ? "only item 0" : "fewer questions");
-	if ((unsigned)d->op > CXM_CMP_NE)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d is not a cxm_cmp", (int)d->op);
-	if (!isfinite(d->threshold))
-		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "threshold is not finite");
-	return CXM_OK;
-}
-
 static cxm_status check_def(cxm_context *ctx, const cxm_signal_def *d)
 {
 	cxm_status st = cxm__check_struct(ctx, d, sizeof(cxm_signal_def), sizeof(cxm_signal_def),
@@ -177,7 +156,7 @@ static cxm_status check_def(cxm_context *ctx, const cxm_signal_def *d)
 				 "step %u is the goal of journey '%s': an instance that reaches it ends",
 				 d->step, J->name);
 	if (failure)
-		return check_condition(ctx, d);
+		return cxm__check_measure_test(ctx, d->metric, d->item, d->op, d->threshold, "a signal");
 	if (d->item || d->op || d->threshold != 0)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "item, op and threshold are for FAILURE signals only");
 	return CXM_OK;

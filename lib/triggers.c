@@ -15,7 +15,6 @@
  * ever waits for another: a full queue drops the event and counts it. */
 #include "cxm_internal.h"
 
-#include <math.h>
 #include <string.h>
 
 #define TRIG_MAX 65536u
@@ -124,22 +123,8 @@ static cxm_status check_def(cxm_context *ctx, const cxm_trigger_def *d)
 	if (d->reserved[0] || d->reserved[1] || d->reserved[2] || d->reserved[3])
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_trigger_def.reserved must be zero");
 	const model *md = &ctx->model;
-	if (d->metric >= atomic_load_explicit(&md->n_metrics, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", d->metric);
-	const metric *m = &md->metrics[d->metric];
-	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
-		return cxm__fail(ctx, CXM_ERR_KIND,
-				 "metric '%s' is %s: it has no measures for a trigger to test", m->name,
-				 m->def.kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT");
-	uint32_t items = m->def.kind == CXM_KIND_INDEX ? m->def.questions : 1;
-	if (d->item >= items)
-		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "item %u: metric '%s' has %s", d->item,
-				 m->name, items == 1 ? "only item 0" : "fewer questions");
-	if ((unsigned)d->op > CXM_CMP_NE)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d is not a cxm_cmp", (int)d->op);
-	if (!isfinite(d->threshold))
-		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "threshold is not finite");
-	if ((st = cxm__check_scope(ctx, d->scope, d->id, d->step)))
+	if ((st = cxm__check_measure_test(ctx, d->metric, d->item, d->op, d->threshold, "a trigger")) ||
+	    (st = cxm__check_scope(ctx, d->scope, d->id, d->step)))
 		return st;
 	if (d->segment != CXM_NONE) {
 		if (d->segment >= atomic_load_explicit(&md->n_segments, memory_order_acquire))
