@@ -281,8 +281,6 @@ cxm_status cxm__cell_read(struct snap_in *in, const metric *m, void *cell, bool 
 			for (size_t i = 0; i < nb; i++)
 				b[i] = ld32(p + 4 * i);
 #endif
-			if (owner_s) /* packed if smaller, as feeding left it */
-				cxm__series_fit(owner, owner_s, c);
 		}
 		return CXM_OK;
 	}
@@ -387,6 +385,9 @@ cxm_status cxm__series_cells_read(struct snap_in *in, cxm_context *into, series 
 			/* cell_read writes every field a reader looks at */
 			if ((st = cxm__cell_read(in, m, cell, k >= m->bins_tier, tmp, s)))
 				return st;
+			/* a duration's store in the form feeding left it */
+			if (m->def.kind == CXM_KIND_DURATION)
+				cxm__series_fit(tmp, s, cell, cxm__series_open(s, k, x));
 		}
 	}
 	if (m->life_size && (st = cxm__cell_read(in, m, s->life, true, NULL, NULL)))

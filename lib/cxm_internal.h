@@ -171,16 +171,21 @@ CXM_INTERNAL size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c);
 CXM_INTERNAL bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
 				    uint32_t lo, uint32_t hi, sketch_store *old, int64_t *delta);
 /* As cxm__sketch_cover for the bins `like` uses, in the shape the merge of
- * like into c will leave (packed when that is smaller): the merge then
- * neither allocates nor needs packing after. */
+ * like into c will leave (packed when that is smaller and c is not
+ * `open`, see cxm__sketch_fit): the merge then neither allocates nor
+ * needs packing after. */
 CXM_INTERNAL bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
-					 const sketch_cell *like, sketch_store *old, int64_t *delta);
-/* Give a ring cell the store its bins need, packed or as a range,
- * whichever is smaller (a function of the bins alone, so that a loaded
- * cell weighs what the saved one did); none when no bin is used. *delta
- * gets the bytes it grew or shrank by; false: no memory for the new
- * store, the old one stays (the cell is unchanged and correct). */
-CXM_INTERNAL bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
+					 const sketch_cell *like, bool open, sketch_store *old,
+					 int64_t *delta);
+/* Give a ring cell the store its bins need: a bucket still filling
+ * (`open`: the newest of a coarser tier, which every roll-up lands in)
+ * exactly the range it uses, so that adding to it costs the incoming
+ * bins and not a rebuilt list; any other the smaller of packed and
+ * range. The form is a function of the bins and of `open` alone, so that
+ * a loaded cell weighs what the saved one did; none when no bin is used.
+ * *delta gets the bytes it grew or shrank by; false: no memory for the
+ * new store, the old one stays (the cell is unchanged and correct). */
+CXM_INTERNAL bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, bool open,
 				  int64_t *delta);
 /* The counts of bins [lo_bin, hi_bin] as little-endian 32-bit numbers at
  * out (4 * (hi_bin - lo_bin + 1) bytes; the cell has used bins). */
@@ -724,7 +729,8 @@ typedef struct cover_rec {
 	series *s;
 	sketch_cell *cell;
 	sketch_store old;
-	uint32_t k, pi; /* its page, pinned until done */
+	int64_t x;      /* its bucket */
+	uint32_t k, pi; /* its tier and page, pinned until done */
 } cover_rec;
 typedef struct cover_log {
 	uint32_t n;
@@ -737,8 +743,15 @@ CXM_INTERNAL void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool 
 /* A loaded ring cell of s: its store made to hold bins [lo, hi]. */
 CXM_INTERNAL bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi);
 /* A ring cell of s whose bins were written: its store packed or not,
- * whichever is smaller (cxm__sketch_fit); left as it is without memory. */
-CXM_INTERNAL void cxm__series_fit(cxm_context *ctx, series *s, void *cell);
+ * whichever is smaller, or a range while the bucket is `open`
+ * (cxm__sketch_fit); left as it is without memory. */
+CXM_INTERNAL void cxm__series_fit(cxm_context *ctx, series *s, void *cell, bool open);
+/* Whether bucket e of tier k is open: the newest of a tier coarser than
+ * the finest, which roll-ups are still adding to. */
+static inline bool cxm__series_open(const series *s, uint32_t k, int64_t e)
+{
+	return k >= 1 && e == s->top[k];
+}
 /* Before a merge adds buckets: pages for bucket x of tier k wherever it
  * may land (tier k or a coarser one), and for the buckets of s that tops
  * of the source (top[k] per tier, TAG_EMPTY for none) make roll up;

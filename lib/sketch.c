@@ -139,18 +139,38 @@ static uint32_t count_of(const sketch_cell *c, uint32_t i)
 	return c->bins[i - c->base];
 }
 
+/* The first entry at or after `from` of packed c whose bin is >= i
+ * (n_packed(c): none): galloping, so that looking up increasing bins
+ * one after another costs their logarithms, not c's length. */
+static uint32_t packed_lower(const sketch_cell *c, uint32_t i, uint32_t from)
+{
+	const uint32_t m = n_packed(c), *at = c->bins;
+	uint32_t lo = from, step = 1, hi;
+	while (lo < m && at[lo] < i) { /* at[lo] < i: the answer is past lo */
+		hi = lo + step;
+		if (hi >= m || at[hi] >= i) {
+			hi = hi < m ? hi : m;
+			lo++;
+			while (lo < hi) { /* in (lo - 1, hi]: at[hi] >= i or hi = m */
+				uint32_t mid = lo + (hi - lo) / 2;
+				if (at[mid] < i)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			return lo;
+		}
+		lo = hi;
+		step *= 2;
+	}
+	return lo;
+}
+
 /* Entry of bin i in packed c, or -1. */
 static int64_t packed_find(const sketch_cell *c, uint32_t i)
 {
-	uint32_t lo = 0, hi = n_packed(c);
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (c->bins[mid] < i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n_packed(c) && c->bins[lo] == i ? (int64_t)lo : -1;
+	uint32_t j = packed_lower(c, i, 0);
+	return j < n_packed(c) && c->bins[j] == i ? (int64_t)j : -1;
 }
 
 size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c)
@@ -248,7 +268,7 @@ bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, sketch_cell *c
 			return true;
 		uint32_t one[2] = {lo, 1};
 		sketch_cell v = {.lo_bin = lo, .hi_bin = lo, .cap = SKETCH_PACKED | 1, .bins = one};
-		return cxm__sketch_cover_like(ctx, sp, c, &v, old, delta);
+		return cxm__sketch_cover_like(ctx, sp, c, &v, false, old, delta);
 	}
 	return cover_range(ctx, sp, c, lo, hi, old, delta);
 }
@@ -282,8 +302,21 @@ static inline uint32_t cursor_peek(cursor *k, uint32_t *count)
 		*count = c->bins[n_packed(c) + k->at];
 		return c->bins[k->at];
 	}
+	if (k->at >= k->end)
+		return UINT32_MAX;
+	const uint32_t *b = c->bins;
+	const uint32_t base = c->base;
+	/* runs of empty bins are common (a minute's few values spread over
+	 * a wide range): skipped eight at a time */
+	while (k->at + 8 <= k->end) {
+		uint64_t w[4];
+		memcpy(w, b + (k->at - base), sizeof w);
+		if (w[0] | w[1] | w[2] | w[3])
+			break;
+		k->at += 8;
+	}
 	for (; k->at < k->end; k->at++)
-		if ((*count = c->bins[k->at - c->base]) != 0)
+		if ((*count = b[k->at - base]) != 0)
 			return k->at;
 	return UINT32_MAX;
 }
@@ -294,7 +327,7 @@ static inline void cursor_next(cursor *k)
 }
 
 bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
-			    const sketch_cell *like, sketch_store *old, int64_t *delta)
+			    const sketch_cell *like, bool open, sketch_store *old, int64_t *delta)
 {
 	*delta = 0;
 	if (old)
@@ -309,6 +342,8 @@ bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_ce
 		lo = c->lo_bin < lo ? c->lo_bin : lo;
 		hi = c->hi_bin > hi ? c->hi_bin : hi;
 	}
+	if (open) /* a bucket still filling: a range, whatever its bins */
+		return cover_range(ctx, sp, c, lo, hi, old, delta);
 	uint32_t a;
 	const uint32_t cap = range_of(sp, lo, hi, &a);
 	/* the bins the two hold between them: like's, and c's that like
@@ -317,9 +352,16 @@ bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_ce
 	uint32_t m = nl, cx = 0, cy = 0;
 	cursor x, y;
 	if (packed(c)) {
-		uint32_t hits = 0;
-		for (uint32_t j = 0; j < n_packed(c); j++)
-			hits += count_of(like, c->bins[j]) != 0;
+		/* like's bins are few (a minute's) and c's list long (an hour's):
+		 * look each of like's up in c, from where the last was found */
+		uint32_t hits = 0, from = 0, cl;
+		cursor_init(&y, like);
+		for (uint32_t i; (i = cursor_peek(&y, &cl)) != UINT32_MAX; cursor_next(&y)) {
+			if (!cl)
+				continue; /* a listed 0: not one of like's bins */
+			from = packed_lower(c, i, from);
+			hits += from < n_packed(c) && c->bins[from] == i;
+		}
 		if (hits == nl)
 			return true; /* holds every one of them already */
 		m += n_packed(c) - hits;
@@ -354,7 +396,8 @@ bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_ce
 	return true;
 }
 
-bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, int64_t *delta)
+bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, bool open,
+		     int64_t *delta)
 {
 	*delta = 0;
 	if (!c->bins || is_inline(c))
@@ -363,11 +406,17 @@ bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, 
 		*delta = -(int64_t)cxm__sketch_release(ctx, c);
 		return true;
 	}
-	const uint32_t lo = c->lo_bin, hi = c->hi_bin, m = count_used(c);
-	if (packed(c) && m == n_packed(c))
-		return true; /* no 0 listed (a cover's, whose merge went elsewhere) */
+	const uint32_t lo = c->lo_bin, hi = c->hi_bin;
 	uint32_t a;
 	const uint32_t cap = range_of(sp, lo, hi, &a);
+	if (open) { /* exactly the range used */
+		if (!packed(c) && c->base == a && c->cap == cap)
+			return true;
+		return cover_range(ctx, sp, c, lo, hi, NULL, delta);
+	}
+	const uint32_t m = count_used(c);
+	if (packed(c) && m == n_packed(c))
+		return true; /* no 0 listed (a cover's, whose merge went elsewhere) */
 	if (!packs(m, cap)) {
 		if (!packed(c) && c->base == a && c->cap == cap)
 			return true;
@@ -556,8 +605,9 @@ void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
 		cursor k;
 		cursor_init(&k, src);
 		for (uint32_t i; (i = cursor_peek(&k, &c)) != UINT32_MAX; cursor_next(&k)) {
-			while (j < m && at[j] < i)
-				j++;
+			if (!c)
+				continue; /* a listed 0 adds nothing */
+			j = packed_lower(dst, i, j);
 			uint64_t s = j < m && at[j] == i ? (uint64_t)cnt[j] + c : UINT64_MAX;
 			if (s == UINT64_MAX) {
 				dst->saturated = cell_add(dst->saturated, c); /* not listed */

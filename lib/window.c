@@ -341,17 +341,26 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
  * (top - n, top], whatever its top: a snapshot may hand over tiers whose
  * tops are not those feeding would have made (and merges move them).
  * NULL too when no memory could be had for the bucket's page. */
-static void *ring_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e, bool clamp)
+static void *ring_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e, bool clamp,
+		       bool *open)
 {
 	for (;;) {
 		const int64_t n = ctx->tiers[k].buckets;
 		if (s->top[k] == TAG_EMPTY || e > s->top[k] - n)
-			return tier_cell(ctx, s, k, e);
-		if (k + 1 >= ctx->n_tiers)
-			return clamp ? tier_cell(ctx, s, k, s->top[k] - n + 1) : NULL;
+			break;
+		if (k + 1 >= ctx->n_tiers) {
+			if (!clamp)
+				return NULL;
+			e = s->top[k] - n + 1;
+			break;
+		}
 		e = floordiv64(e * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
 		k++;
 	}
+	void *cell = tier_cell(ctx, s, k, e);
+	if (open)
+		*open = cxm__series_open(s, k, e);
+	return cell;
 }
 
 void cxm__series_lost(const cxm_context *ctx)
@@ -359,10 +368,10 @@ void cxm__series_lost(const cxm_context *ctx)
 	atomic_fetch_add_explicit(&((cxm_context *)ctx)->lost_buckets, 1, memory_order_relaxed);
 }
 
-void cxm__series_fit(cxm_context *ctx, series *s, void *cell)
+void cxm__series_fit(cxm_context *ctx, series *s, void *cell, bool open)
 {
 	int64_t d;
-	if (cxm__sketch_fit(ctx, &s->m->sk, cell, &d))
+	if (cxm__sketch_fit(ctx, &s->m->sk, cell, open, &d))
 		account(s, d);
 	else
 		atomic_fetch_add_explicit(&ctx->unpacked, 1, memory_order_relaxed);
@@ -371,17 +380,17 @@ void cxm__series_fit(cxm_context *ctx, series *s, void *cell)
 /* Merge src into the ring cell dst of s: a sparse DURATION's store
  * grows to take src's bins first (when it cannot, the values are counted
  * as saturated, not binned), and is packed again after if that is
- * smaller. */
-static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src)
+ * smaller and dst is not open (cxm__series_open). */
+static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src, bool open)
 {
 	if (sparse(s->m)) {
 		int64_t d;
-		if (cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, dst, src, NULL, &d))
+		if (cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, dst, src, open, NULL, &d))
 			account(s, d);
 	}
 	cxm__cell_merge(s->m, dst, src);
 	if (sparse(s->m))
-		cxm__series_fit((cxm_context *)ctx, s, dst);
+		cxm__series_fit((cxm_context *)ctx, s, dst, open);
 }
 
 bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi)
@@ -413,9 +422,10 @@ static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const
 	if (k + 1 >= ctx->n_tiers)
 		return;
 	int64_t y = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
-	void *dst = ring_cell(ctx, s, k + 1, y, false);
+	bool open;
+	void *dst = ring_cell(ctx, s, k + 1, y, false, &open);
 	if (dst)
-		merge_into(ctx, s, dst, cell);
+		merge_into(ctx, s, dst, cell, open);
 	else if (!expired(ctx, s, k + 1, y))
 		cxm__series_lost(ctx);
 }
@@ -445,6 +455,12 @@ static void advance(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 	}
 	if (e <= s->top[k])
 		return;
+	/* the open bucket is sealed: the smaller of its two forms from now */
+	if (k >= 1 && sparse(s->m)) {
+		page *p = page_of(s, k, s->top_idx[k]);
+		if (p && p->tag[(s->top_idx[k] & page_mask(s->m, k))] == s->top[k])
+			cxm__series_fit((cxm_context *)ctx, s, page_cell(s->m, p, k, s->top_idx[k]), false);
+	}
 	int64_t lo = s->top[k] - n + 1, hi = e - n;
 	if (hi > s->top[k])
 		hi = s->top[k];
@@ -539,7 +555,10 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	sketch_cell *cell = page_cell(s->m, p, k, idx);
 	cover_rec *r = &log->r[log->n];
 	int64_t d;
-	if (like ? !cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, cell, like, &r->old, &d)
+	/* a roll-up lands in the newest bucket of tier k, open until a newer
+	 * one starts */
+	const bool open = k >= 1 && (s->top[k] == TAG_EMPTY || x >= s->top[k]);
+	if (like ? !cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, cell, like, open, &r->old, &d)
 		 : !cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, cell, bin, bin, &r->old, &d))
 		return false;
 	if (d == 0)
@@ -548,6 +567,7 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	p->used++;
 	r->s = s;
 	r->cell = cell;
+	r->x = x;
 	r->k = k;
 	r->pi = idx >> s->m->page_shift[k];
 	log->n++;
@@ -601,7 +621,7 @@ void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool undo)
 			/* grown for a bucket that went elsewhere (a coarser tier),
 			 * or for a late value: back to what its bins need, as a
 			 * loaded cell has */
-			cxm__series_fit(c, r->s, r->cell);
+			cxm__series_fit(c, r->s, r->cell, cxm__series_open(r->s, r->k, r->x));
 		}
 		page *p = r->s->dir[r->k][r->pi];
 		if (!--p->used)
@@ -703,7 +723,7 @@ void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 	if (s->hot_epoch != TAG_EMPTY) {
 		void *old = tier_cell(ctx, s, 0, s->hot_epoch);
 		if (old)
-			merge_into(ctx, s, old, s->hot);
+			merge_into(ctx, s, old, s->hot, false);
 		else
 			cxm__series_lost(ctx);
 	}
@@ -727,7 +747,7 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 	if (s->top[b] != TAG_EMPTY && y <= s->top[b] - n) {
 		/* older than the ring (only after a load or merge handed over
 		 * tiers ahead of the finest): not cached */
-		return ring_cell(ctx, s, b, y, true);
+		return ring_cell(ctx, s, b, y, true, NULL);
 	}
 	void *cell = tier_cell(ctx, s, b, y);
 	if (!cell)
@@ -821,6 +841,8 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 		 * had come; in the finest tier it becomes the hot cell again */
 		s->top[k] = newest;
 		s->top_idx[k] = newest_idx;
+		if (k >= 1 && newest != TAG_EMPTY && sparse(s->m)) /* open again */
+			cxm__series_fit((cxm_context *)ctx, s, page_cell(s->m, page_of(s, k, newest_idx), k, newest_idx), true);
 		if (k == 0 && newest != TAG_EMPTY && s->hot_epoch == TAG_EMPTY) {
 			page *p = page_of(s, 0, newest_idx);
 			void *cell = page_cell(s->m, p, 0, newest_idx);
@@ -887,19 +909,20 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 	/* a bucket older than tier k's ring holds data that this series keeps
 	 * at a coarser width by now: add it there, as rolling up would have */
 	void *dst;
+	bool open = false;
 	if (k == 0 && (s->top[0] == TAG_EMPTY || e > s->top[0] - (int64_t)ctx->tiers[0].buckets)) {
 		dst = cxm__series_cell(ctx, s, e);
 	} else {
 		if (expired(ctx, s, k, e))
 			return true;
-		dst = ring_cell(ctx, s, k, e, false);
+		dst = ring_cell(ctx, s, k, e, false, &open);
 	}
 	if (!dst)
 		return false;
 	if (dst == (void *)s->hot)
 		cxm__cell_merge(s->m, dst, cell); /* full: nothing to grow */
 	else
-		merge_into(ctx, s, dst, cell);
+		merge_into(ctx, s, dst, cell, open);
 	return true;
 }
 

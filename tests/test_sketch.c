@@ -1,5 +1,6 @@
 /* The duration sketch: relative error bound at every quantile, as a
  * property against exact quantiles, and exact merges. */
+#include <math.h>
 #include "testutil.h"
 
 #include "cxm_internal.h"
@@ -287,11 +288,11 @@ static void packed_stores(void **state)
 	sketch_cell r;
 	cxm__sketch_init(&sp, &r, false);
 	int64_t d;
-	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, b, NULL, &d));
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, b, false, NULL, &d));
 	assert_int_equal(r.cap, SKETCH_PACKED | 3);
 	assert_int_equal(d, (int64_t)cxm__sketch_store_bytes(r.cap));
 	cxm__sketch_merge(&sp, &r, b);
-	assert_true(cxm__sketch_fit(ctx, &sp, &r, &d));
+	assert_true(cxm__sketch_fit(ctx, &sp, &r, false, &d));
 	assert_int_equal(d, 0); /* packed already, nothing to redo */
 	bool cl = false;
 	for (double q = 0.1; q < 1; q += 0.2)
@@ -330,9 +331,9 @@ static void packed_stores(void **state)
 	cxm__sketch_clear(&sp, &r);
 	sketch_cell *c = cell_new(&sp);
 	cxm__sketch_add(&sp, c, 500);
-	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, c, NULL, &d));
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, c, false, NULL, &d));
 	cxm__sketch_merge(&sp, &r, c);
-	assert_true(cxm__sketch_fit(ctx, &sp, &r, &d));
+	assert_true(cxm__sketch_fit(ctx, &sp, &r, false, &d));
 	assert_int_equal(r.cap, SKETCH_PACKED | 1);
 	sketch_cell *acc3 = cell_new(&sp);
 	cxm__sketch_merge(&sp, acc3, &r);
@@ -341,12 +342,74 @@ static void packed_stores(void **state)
 	/* many bins for their range: a range store */
 	for (double x = 10; x < 500; x *= 1.005) /* every bin from 10 to 500 */
 		cxm__sketch_add(&sp, c, x);
-	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, c, NULL, &d));
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &r, c, false, NULL, &d));
 	assert_false(r.cap & SKETCH_PACKED);
 	cxm__sketch_merge(&sp, &r, c);
-	assert_true(cxm__sketch_fit(ctx, &sp, &r, &d));
+	assert_true(cxm__sketch_fit(ctx, &sp, &r, false, &d));
 	assert_false(r.cap & SKETCH_PACKED);
 	assert_true(cxm__sketch_release(ctx, &r) > 0);
+	/* an open bucket (still filling) keeps a range however few its bins,
+	 * and is packed when it is sealed; the counts stay what they were */
+	sketch_cell o, *few = cell_new(&sp), *more = cell_new(&sp), *want = cell_new(&sp);
+	cxm__sketch_init(&sp, &o, false);
+	cxm__sketch_add(&sp, few, 2);
+	cxm__sketch_add(&sp, few, 900);
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &o, few, true, NULL, &d));
+	assert_false(o.cap & SKETCH_PACKED);
+	assert_true(o.base <= cxm__sketch_bin(&sp, 2) && cxm__sketch_bin(&sp, 900) < o.base + o.cap);
+	cxm__sketch_merge(&sp, &o, few);
+	assert_true(cxm__sketch_fit(ctx, &sp, &o, true, &d));
+	assert_false(o.cap & SKETCH_PACKED);
+	/* values inside the range: no new store */
+	cxm__sketch_add(&sp, more, 30);
+	cxm__sketch_add(&sp, more, 30);
+	uint32_t *store = o.bins;
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &o, more, true, NULL, &d));
+	assert_ptr_equal(o.bins, store);
+	assert_int_equal(d, 0);
+	cxm__sketch_merge(&sp, &o, more);
+	assert_true(cxm__sketch_fit(ctx, &sp, &o, false, &d)); /* sealed */
+	assert_int_equal(o.cap, SKETCH_PACKED | 3);
+	cxm__sketch_merge(&sp, want, few);
+	cxm__sketch_merge(&sp, want, more);
+	sketch_cell *acc4 = cell_new(&sp);
+	cxm__sketch_merge(&sp, acc4, &o);
+	for (uint32_t i = want->lo_bin; i <= want->hi_bin; i++)
+		assert_int_equal(acc4->bins[i], want->bins[i]);
+	assert_int_equal(acc4->n, 4);
+	/* open again (a rewind): the exact range back */
+	assert_true(cxm__sketch_fit(ctx, &sp, &o, true, &d));
+	assert_false(o.cap & SKETCH_PACKED);
+	assert_int_equal(o.base, cxm__sketch_bin(&sp, 2) & ~7u);
+	/* a packed store of many bins takes a few increasing ones by lookup */
+	sketch_cell q, *wide = cell_new(&sp), *two = cell_new(&sp);
+	cxm__sketch_init(&sp, &q, false);
+	for (double x = 1.5; x < 1000; x *= 1.1)
+		cxm__sketch_add(&sp, wide, x);
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &q, wide, false, NULL, &d));
+	cxm__sketch_merge(&sp, &q, wide);
+	assert_true(q.cap & SKETCH_PACKED);
+	const uint32_t listed = q.cap & ~SKETCH_PACKED;
+	cxm__sketch_add(&sp, two, 1.5 * pow(1.1, 3));
+	cxm__sketch_add(&sp, two, 1.5 * pow(1.1, 60));
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &q, two, false, NULL, &d));
+	assert_int_equal(q.cap & ~SKETCH_PACKED, listed); /* both listed already */
+	cxm__sketch_merge(&sp, &q, two);
+	assert_int_equal(q.saturated, 0);
+	assert_int_equal(q.n, wide->n + 2);
+	sketch_cell *acc5 = cell_new(&sp);
+	cxm__sketch_merge(&sp, acc5, &q);
+	assert_int_equal(acc5->bins[cxm__sketch_bin(&sp, 1.5 * pow(1.1, 60))],
+			 wide->bins[cxm__sketch_bin(&sp, 1.5 * pow(1.1, 60))] + 1);
+	cxm__sketch_release(ctx, &o);
+	cxm__sketch_release(ctx, &q);
+	free(few);
+	free(more);
+	free(want);
+	free(acc4);
+	free(wide);
+	free(two);
+	free(acc5);
 	free(b);
 	free(c);
 	free(acc);
