@@ -640,6 +640,22 @@ bool cxm__series_reserve_bucket(const cxm_context *ctx, series *s, uint32_t k, i
 	return true;
 }
 
+/* Give its page to the slot that bucket x of tier k lands in when it is
+ * rolled up (ring_cell): tier k's, or, when x is older than tier k's
+ * ring, a coarser tier's; none when it has expired. Pages of coarser
+ * tiers that a roll-up cascading from this one needs are reserved as
+ * reserve_tops reaches those tiers. */
+static bool reserve_landing(const cxm_context *ctx, series *s, uint32_t k, int64_t x)
+{
+	for (;; k++) {
+		if (s->top[k] == TAG_EMPTY || x > s->top[k] - (int64_t)ctx->tiers[k].buckets)
+			return reserve_slot(ctx, s, k, x);
+		if (k + 1 >= ctx->n_tiers)
+			return true;
+		x = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
+	}
+}
+
 static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log)
 {
 	if (s->hot_epoch != TAG_EMPTY && !reserve_slot(ctx, s, 0, s->hot_epoch))
@@ -679,7 +695,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 			if (tag_of(s, k, idx) != x && !was_hot)
 				continue;
 			rolled = floordiv64(x * wk, wn);
-			if (!cxm__series_reserve_bucket(ctx, s, k + 1, rolled))
+			if (!reserve_landing(ctx, s, k + 1, rolled))
 				return false;
 			const sketch_cell *c = was_hot ? hot : page_cell(s->m, page_of(s, k, idx), k, idx);
 			if (log && sparse(s->m) && c->lo_bin <= c->hi_bin &&
@@ -796,11 +812,25 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			hi = s->top[k];
 		if (lo > hi)
 			continue;
+		/* a page at a time: its slots in [idx, the page's or the ring's
+		 * end), those of a missing page skipped together */
+		const uint32_t mask = page_mask(s->m, k), shift = s->m->page_shift[k];
 		uint32_t idx = slot_of(s, k, n, lo);
-		for (int64_t x = lo; x <= hi; x++, idx = idx + 1 == n ? 0 : idx + 1) {
-			page *p = s->dir[k][(idx >> s->m->page_shift[k])];
-			if (p && p->tag[(idx & page_mask(s->m, k))] == x)
-				merge_part(s->m, acc, page_cell(s->m, p, k, idx), part);
+		for (int64_t x = lo; x <= hi;) {
+			uint32_t run = mask - (idx & mask) + 1;
+			if (run > (uint32_t)n - idx)
+				run = (uint32_t)n - idx;
+			if ((int64_t)run > hi - x + 1)
+				run = (uint32_t)(hi - x + 1);
+			page *p = s->dir[k][idx >> shift];
+			if (p)
+				for (uint32_t j = 0, at = idx & mask; j < run; j++)
+					if (p->tag[at + j] == x + j)
+						merge_part(s->m, acc, page_cell(s->m, p, k, idx + j), part);
+			x += run;
+			idx += run;
+			if (idx == n)
+				idx = 0;
 		}
 	}
 }
