@@ -453,6 +453,15 @@ typedef enum cxm_preset {
  * relative error of at most @c relative_error at every quantile; 0 is kept
  * exactly; values in (0, duration_lo) and above duration_hi are counted,
  * reported as the bound, and flag the result ::CXM_RESULT_CLAMPED.
+ *
+ * DURATION, RATE and AMOUNT take a "no answer" code too (@c has_na,
+ * @c na_value): a measure equal to it is accepted and counted in
+ * cxm_result::skipped, and is no observation (not in @c n, the mean, the
+ * sum or the quantiles; no trigger or signal compares it). Any integer
+ * may be the code of a DURATION or an AMOUNT — 0, for an export that
+ * writes 0 s for an unanswered call, at the price that a real 0 is then
+ * "no answer" too; a RATE's code is neither 0 nor 1. VOLUME and DISTINCT
+ * take none.
  */
 typedef struct cxm_metric_def {
 	size_t size;              /**< sizeof(cxm_metric_def) as the caller knows it. */
@@ -461,8 +470,8 @@ typedef struct cxm_metric_def {
 	int32_t scale_min;        /**< SCORE/INDEX: lowest point. */
 	int32_t scale_max;        /**< SCORE/INDEX: highest point; at most ::CXM_MAX_POINTS points. */
 	uint32_t questions;       /**< INDEX: 1 … ::CXM_MAX_QUESTIONS; SCORE: 1. */
-	int32_t has_na;           /**< Non-zero: @c na_value is a "no answer" code. */
-	int32_t na_value;         /**< The "no answer" code, outside the scale. */
+	int32_t has_na;           /**< Non-zero: @c na_value is a "no answer" code (not for VOLUME, DISTINCT). */
+	int32_t na_value;         /**< The "no answer" code: SCORE/INDEX off the scale, RATE neither 0 nor 1. */
 	int32_t top_min[CXM_MAX_QUESTIONS];    /**< Per question: lowest top-box point. */
 	int32_t bottom_max[CXM_MAX_QUESTIONS]; /**< Per question: highest bottom-box point (below top_min). */
 	double duration_lo;       /**< DURATION: lowest value kept to the bound, ≥ 1e-9 (a nanosecond). */
@@ -510,9 +519,12 @@ CXM_EXPORT cxm_status cxm_metric_def_init(cxm_metric_def *def, size_t size);
  * @param def   the rule.
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID       a pointer is NULL, or @c kind / @c headline is
- *                               unknown or does not fit the kind.
+ *                               unknown or does not fit the kind, or a
+ *                               VOLUME or DISTINCT has @c has_na set.
  * @retval CXM_ERR_OUT_OF_RANGE  a scale, box, question count or duration
- *                               range is inconsistent or too large.
+ *                               range is inconsistent or too large, or
+ *                               @c na_value lies on the scale (SCORE,
+ *                               INDEX) or is 0 or 1 (RATE).
  * @retval CXM_ERR_NOT_FINITE    a duration bound or error is NaN or infinite.
  * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  see @ref conventions.
  * @retval CXM_ERR_ENCODING, CXM_ERR_TOO_LONG, CXM_ERR_EXISTS, CXM_ERR_LIMIT, CXM_ERR_NO_MEMORY
@@ -1013,7 +1025,7 @@ typedef struct cxm_result {
 	int64_t start_ms;   /**< The covered interval [start_ms, end_ms). */
 	int64_t end_ms;     /**< End of the covered interval. */
 	uint64_t n;         /**< Sample size: responses, observations or interactions. */
-	uint64_t skipped;   /**< SCORE/INDEX: "no answer" codes received. */
+	uint64_t skipped;   /**< Count of the "no answer" codes received (cxm_metric_def::has_na). */
 	uint64_t top;       /**< Top box (promoters, easy, positive), or yes for RATE. */
 	uint64_t bottom;    /**< Bottom box (detractors, difficult, negative), or no for RATE. */
 	double value;       /**< The headline value. */

@@ -80,7 +80,8 @@ void cxm__cell_write(wbuf *b, const metric *m, const void *cell, bool full)
 		const sketch_cell *c = cell;
 		bool bins = full && c->lo_bin <= c->hi_bin;
 		size_t nbins = bins ? (size_t)(c->hi_bin - c->lo_bin + 1) : 0;
-		unsigned char *p = cxm__wb_take(b, SKETCH_HEAD + 4 * nbins);
+		const size_t na = m->def.has_na ? 8 : 0; /* the no-answer count, after the head */
+		unsigned char *p = cxm__wb_take(b, SKETCH_HEAD + na + 4 * nbins);
 		if (!p)
 			return;
 		st64(p, c->n);
@@ -96,8 +97,10 @@ void cxm__cell_write(wbuf *b, const metric *m, const void *cell, bool full)
 		stf64(p + 80, c->dmax);
 		st32(p + 88, bins ? c->lo_bin : UINT32_MAX);
 		st32(p + 92, bins ? c->hi_bin : 0);
+		if (na)
+			st64(p + SKETCH_HEAD, c->na);
 		if (nbins)
-			cxm__sketch_bins_out(c, p + SKETCH_HEAD);
+			cxm__sketch_bins_out(c, p + SKETCH_HEAD + na);
 		break;
 	}
 	case CXM_KIND_DISTINCT: {
@@ -118,12 +121,14 @@ void cxm__cell_write(wbuf *b, const metric *m, const void *cell, bool full)
 	case CXM_KIND_AMOUNT: {
 		const uint64_t *w = cell;
 		const double *d = (const double *)cell + 1;
-		unsigned char *p = cxm__wb_take(b, 40);
+		unsigned char *p = cxm__wb_take(b, m->def.has_na ? 48 : 40);
 		if (!p)
 			return;
 		st64(p, w[0]);
 		for (int i = 0; i < 4; i++)
 			stf64(p + 8 + 8 * i, d[i]);
+		if (m->def.has_na) /* the no-answer count */
+			st64(p + 40, w[5]);
 		break;
 	}
 	default: { /* SCORE, INDEX, RATE, VOLUME: counters */
@@ -244,6 +249,16 @@ cxm_status cxm__cell_read(struct snap_in *in, const metric *m, void *cell, bool 
 		c->dmin = ldf64(p + 72);
 		c->dmax = ldf64(p + 80);
 		const uint32_t lo = ld32(p + 88), hi = ld32(p + 92);
+		c->na = 0;
+		if (m->def.has_na) {
+			const unsigned char *q = take(&in->r, 8);
+			if (!q)
+				return TRUNC(in);
+			if ((c->na = ld64(q)) > CELL_LOAD_COUNT_MAX)
+				return CORRUPT(in->ctx, "a duration cell counts more no-answers than feeding "
+						       "can make");
+			c->na = sat_count(c->na);
+		}
 		c->lo_bin = UINT32_MAX; /* empty until the bins are in */
 		c->hi_bin = 0;
 		if (!isfinite(c->sum) || !isfinite(c->sumsq) || !no_nan(c->min) || !no_nan(c->max) ||
@@ -326,6 +341,14 @@ cxm_status cxm__cell_read(struct snap_in *in, const metric *m, void *cell, bool 
 		w[0] = sat_count(w[0]);
 		d[0] = sat_sum(d[0], CELL_SUM_MAX);
 		d[1] = sat_sum(d[1], CELL_SUMSQ_MAX);
+		if (m->def.has_na) { /* the no-answer count */
+			if (!(p = take(&in->r, 8)))
+				return TRUNC(in);
+			if ((w[5] = ld64(p)) > CELL_LOAD_COUNT_MAX)
+				return CORRUPT(in->ctx, "an amount cell counts more no-answers than feeding "
+						       "can make");
+			w[5] = sat_count(w[5]);
+		}
 		return CXM_OK;
 	}
 	default: {

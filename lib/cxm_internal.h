@@ -126,6 +126,7 @@ typedef struct sketch_cell {
 	uint64_t n;
 	double sum, sumsq, min, max;
 	uint64_t zero, under, over, saturated;
+	uint64_t na;             /* "no answer" codes received (has_na) */
 	double dmin, dmax;
 	uint32_t lo_bin, hi_bin; /* used bins are [lo_bin, hi_bin]; lo_bin > hi_bin when none */
 	uint32_t base, cap;      /* the store holds bins [base, base + cap), or is packed */
@@ -533,6 +534,12 @@ CXM_INTERNAL void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id 
 				  const uint64_t *hash, int64_t time_ms, cxm_id touchpoint, cxm_id metric,
 				  uint32_t item, double value);
 /* Whether v compares with x as op says (a trigger's or a signal's test). */
+/* Whether v is m's "no answer" code: received and counted, never a value. */
+static inline bool cxm__is_na(const metric *m, double v)
+{
+	return m->def.has_na && v == (double)m->def.na_value;
+}
+
 static inline bool cxm__cmp_holds(cxm_cmp op, double v, double x)
 {
 	switch (op) {

@@ -400,16 +400,16 @@ static void sample_double(expo *x, const char *suffix, double v)
 /* ---- families ------------------------------------------------------------------ */
 
 enum fam { F_ANSWERS, F_RESPONSES, F_TOP, F_BOTTOM, F_NO_ANSWER, F_RATE, F_DURATION, F_AMOUNT,
-	   F_VOLUME };
+	   F_VOLUME, F_OBS_NO_ANSWER };
 
 static bool fam_takes(enum fam f, const metric *m)
 {
 	switch (m->def.kind) {
 	case CXM_KIND_SCORE:
 	case CXM_KIND_INDEX: return f <= F_BOTTOM || (f == F_NO_ANSWER && m->def.has_na);
-	case CXM_KIND_RATE: return f == F_RATE;
-	case CXM_KIND_DURATION: return f == F_DURATION;
-	case CXM_KIND_AMOUNT: return f == F_AMOUNT;
+	case CXM_KIND_RATE: return f == F_RATE || (f == F_OBS_NO_ANSWER && m->def.has_na);
+	case CXM_KIND_DURATION: return f == F_DURATION || (f == F_OBS_NO_ANSWER && m->def.has_na);
+	case CXM_KIND_AMOUNT: return f == F_AMOUNT || (f == F_OBS_NO_ANSWER && m->def.has_na);
 	case CXM_KIND_VOLUME: return f == F_VOLUME;
 	case CXM_KIND_DISTINCT: return false;
 	}
@@ -522,6 +522,13 @@ static void emit_series(expo *x, enum fam f, const metric *m, const series *s)
 		break;
 	}
 	case F_VOLUME: sample_u64(x, "_total", NULL, NULL, 0, c[0]); break;
+	case F_OBS_NO_ANSWER: {
+		uint64_t na = m->def.kind == CXM_KIND_RATE     ? c[2]
+			      : m->def.kind == CXM_KIND_AMOUNT ? c[5]
+							       : ((const sketch_cell *)(const void *)c)->na;
+		sample_u64(x, "_total", NULL, NULL, 0, na);
+		break;
+	}
 	}
 }
 
@@ -544,6 +551,8 @@ static const struct {
 			"Durations of DURATION metrics since the series began."},
 	[F_AMOUNT] = {"cxm_amount", "summary", NULL,
 		      "Count and sum of the values of AMOUNT metrics since the series began."},
+	[F_OBS_NO_ANSWER] = {"cxm_observation_no_answer", "counter", NULL,
+			     "No-answer codes received by DURATION, RATE and AMOUNT metrics since the series began."},
 	[F_VOLUME] = {"cxm_volume", "counter", NULL,
 		      "Interactions counted by VOLUME metrics since the series began."},
 };
@@ -784,7 +793,7 @@ static cxm_status run(cxm_context *ctx, const cxm_export_options *opts, sink *k)
 		if (end > x.n_slots)
 			x.n_slots = end;
 	}
-	for (int f = x.no_points ? F_RESPONSES : F_ANSWERS; f <= F_VOLUME && !k->failed; f++)
+	for (int f = x.no_points ? F_RESPONSES : F_ANSWERS; f <= F_OBS_NO_ANSWER && !k->failed; f++)
 		pass(&x, (enum fam)f);
 	if (!k->failed)
 		context_families(&x);

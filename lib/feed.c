@@ -54,6 +54,8 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 	case CXM_KIND_DURATION:
 		if (ms->item)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
+		if (cxm__is_na(m, v))
+			break;
 		if (v < 0 || v > CXM_VALUE_MAX)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
 					 "measure %zu: duration %s s for metric '%s' is outside 0 .. %g", j,
@@ -62,7 +64,7 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 	case CXM_KIND_RATE:
 		if (ms->item)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
-		if (v != 0 && v != 1)
+		if (v != 0 && v != 1 && !cxm__is_na(m, v))
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
 					 "measure %zu: rate value %s for metric '%s' is not 0 or 1", j, cxm__num(v).s,
 					 m->name);
@@ -297,6 +299,8 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 				}
 			}
 			double v = j < p->ix->n_measures ? p->ix->measures[j].value : NAN;
+			if (cxm__is_na((*ref)->m, v))
+				v = NAN; /* counted, never binned */
 			if (!cxm__series_reserve(ctx, *ref, e, v, &p->covers)) {
 				const char *name = (*ref)->m->name; /* the model's: outlives the series */
 				plan_undo(ctx, sh, p);
@@ -328,6 +332,11 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 			 * Prometheus counters (never rolled up, never expired) */
 			switch (s->m->def.kind) {
 			case CXM_KIND_DURATION: {
+				if (cxm__is_na(s->m, v)) { /* no answer: counted, not a value */
+					((sketch_cell *)cell)->na++;
+					((sketch_cell *)s->life)->na++;
+					break;
+				}
 				cxm__sketch_add_moments(cell, v);
 				sketch_cell *bc = cxm__series_bins_cell(ctx, s, e);
 				uint64_t before = bc->saturated;

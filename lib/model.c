@@ -534,6 +534,9 @@ static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metr
 	m->def = *d;
 	m->def.size = sizeof m->def;
 	m->headline = h;
+	if (d->has_na && (d->kind == CXM_KIND_VOLUME || d->kind == CXM_KIND_DISTINCT))
+		return cxm__fail(ctx, CXM_ERR_INVALID, "a %s metric takes no \"no answer\" code (has_na)",
+				 d->kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT");
 	switch (d->kind) {
 	case CXM_KIND_SCORE:
 	case CXM_KIND_INDEX: {
@@ -576,8 +579,16 @@ static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metr
 					 a, nb, SKETCH_MAX_BINS);
 		break;
 	}
-	case CXM_KIND_RATE: m->cell_size = 2 * sizeof(uint64_t); break;
-	case CXM_KIND_AMOUNT: m->cell_size = sizeof(uint64_t) + 4 * sizeof(double); break;
+	case CXM_KIND_RATE:
+		if (d->has_na && (d->na_value == 0 || d->na_value == 1))
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "na_value %d is a rate's value (0 or 1)", d->na_value);
+		/* count, yes count, then with has_na the no-answer count */
+		m->cell_size = (d->has_na ? 3 : 2) * sizeof(uint64_t);
+		break;
+	case CXM_KIND_AMOUNT:
+		m->cell_size = sizeof(uint64_t) + 4 * sizeof(double) + (d->has_na ? sizeof(uint64_t) : 0);
+		break;
 	case CXM_KIND_VOLUME: m->cell_size = sizeof(uint64_t); break;
 	case CXM_KIND_DISTINCT:
 		if (d->precision < 4 || d->precision > 16)

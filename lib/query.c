@@ -290,6 +290,7 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 	case CXM_KIND_RATE: {
 		const uint64_t *c = r->acc;
 		res->n = c[0];
+		res->skipped = m->def.has_na ? c[2] : 0;
 		res->top = c[1];
 		res->bottom = c[0] - c[1];
 		if (res->n) {
@@ -334,8 +335,10 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 			sumsq = dd[1];
 			mn = dd[2];
 			mx = dd[3];
+			res->skipped = m->def.has_na ? u[5] : 0;
 		} else {
 			const sketch_cell *sc = r->acc;
+			res->skipped = sc->na;
 			n = sc->n;
 			sum = sc->sum;
 			sumsq = sc->sumsq;

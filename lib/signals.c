@@ -404,7 +404,8 @@ uint64_t cxm__signals_failures(const cxm_context *ctx, const cxm_interaction *ix
 		for (size_t j = 0; j < ix->n_measures; j++) {
 			const cxm_measure *ms = &ix->measures[j];
 			if (ms->metric == d->metric && ms->item == d->item &&
-			    cxm__cmp_holds(d->op, ms->value, d->threshold)) {
+			    cxm__cmp_holds(d->op, ms->value, d->threshold) &&
+			    !cxm__is_na(&ctx->model.metrics[ms->metric], ms->value)) {
 				out |= UINT64_C(1) << id;
 				break;
 			}

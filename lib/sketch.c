@@ -61,7 +61,7 @@ size_t cxm__sketch_cell_size(const sketch_params *sp)
 
 static void stats_clear(sketch_cell *c)
 {
-	c->n = c->zero = c->under = c->over = c->saturated = 0;
+	c->n = c->zero = c->under = c->over = c->saturated = c->na = 0;
 	c->sum = c->sumsq = 0;
 	c->min = c->dmin = INFINITY;
 	c->max = c->dmax = -INFINITY;
@@ -579,6 +579,7 @@ void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
 void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src)
 {
 	dst->n = cell_add(dst->n, src->n);
+	dst->na = cell_add(dst->na, src->na);
 	dst->sum = sum_add(dst->sum, src->sum, CELL_SUM_MAX);
 	dst->sumsq = sum_add(dst->sumsq, src->sumsq, CELL_SUMSQ_MAX);
 	if (src->min < dst->min)

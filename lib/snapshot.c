@@ -29,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SNAP_VERSION 2u /* 2: a DURATION's finest buckets keep their bins */
+#define SNAP_VERSION 3u /* 2: a DURATION's finest buckets keep their bins; 3: DURATION,
+			  * RATE and AMOUNT cells count "no answer" codes (has_na) */
+#define SNAP_VERSION_OLDEST 2u /* read too: the same bytes, has_na off but for scores */
 #define HEADER_LEN 64u
 #define SEC_HEAD 16u /* type, version, length */
 #define SEC_CRC 4u
@@ -511,6 +513,7 @@ typedef struct slice {
 } slice;
 
 typedef struct parsed {
+	uint32_t version;
 	unsigned char key_id[16];
 	slice config, model, customers, journeys, stats, triggers, governor, alerts, signals;
 	bool has_journeys; /* the JOURNEYS section is optional */
@@ -548,14 +551,15 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 	if (len < 16 || memcmp(data, MAGIC, 8) != 0)
 		return CORRUPT(ctx, "not a libcxm snapshot (no magic number)");
 	uint32_t version = ld32(data + 8), hlen = ld32(data + 12);
-	if (version != SNAP_VERSION) {
+	ps->version = version;
+	if (version < SNAP_VERSION_OLDEST || version > SNAP_VERSION) {
 		/* every format version keeps magic, version, header length and
 		 * a CRC32C at the header's end: a good header of another
 		 * version is VERSION, anything else is damage */
 		if (hlen >= 20 && hlen <= len && crc_ok(data, hlen - 4, ld32(data + hlen - 4)))
 			return cxm__fail(ctx, CXM_ERR_VERSION,
-					 "snapshot: format version %u; this libcxm %s reads version %u",
-					 version, CXM_VERSION_STRING, SNAP_VERSION);
+					 "snapshot: format version %u; this libcxm %s reads versions %u .. %u",
+					 version, CXM_VERSION_STRING, SNAP_VERSION_OLDEST, SNAP_VERSION);
 		return CORRUPT(ctx, "damaged header");
 	}
 	if (len < HEADER_LEN)
@@ -664,6 +668,7 @@ typedef struct loader {
 	size_t shard_bytes;
 	uint64_t rejected[CXM_STATUS_COUNT];
 	int64_t wm_epoch;
+	uint32_t version; /* the snapshot's format version */
 	unsigned char *scratch; /* two cells, for skip_if_empty() */
 	size_t scratch_cap;
 } loader;
@@ -928,6 +933,8 @@ static cxm_status read_model(loader *L, slice sl)
 		d.duration_hi = ldf64(p + 8);
 		d.relative_error = ldf64(p + 16);
 		d.precision = ld32(p + 24);
+		if (L->version < 3 && d.kind != CXM_KIND_SCORE && d.kind != CXM_KIND_INDEX)
+			d.has_na = d.na_value = 0; /* ignored before version 3; its cells have no count */
 		cxm_id id;
 		if ((st = cxm_metric_define(&id, tmp, L->name, &d)))
 			return relay(L, st);
@@ -1289,6 +1296,7 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 	cxm_status st = parse_structure(ctx, data, len, ps);
 	if (st)
 		return st;
+	L->version = ps->version;
 	unsigned char kid[16];
 	key_id(ctx, kid);
 	if (memcmp(kid, ps->key_id, 16) != 0)

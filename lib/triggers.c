@@ -264,11 +264,14 @@ void cxm__events_put(cxm_context *ctx, cxm_event_kind kind, cxm_id source, const
 
 /* Whether rule d matched a measure of ix before its j-th: a rule matches
  * an interaction once, at its first matching measure. */
-static bool matched_before(const cxm_trigger_def *d, const cxm_interaction *ix, size_t j)
+static bool matched_before(const cxm_context *ctx, const cxm_trigger_def *d,
+			   const cxm_interaction *ix, size_t j)
 {
 	for (size_t i = 0; i < j; i++) {
 		const cxm_measure *ms = &ix->measures[i];
-		if (ms->metric == d->metric && ms->item == d->item && cxm__cmp_holds(d->op, ms->value, d->threshold))
+		if (ms->metric == d->metric && ms->item == d->item &&
+		    cxm__cmp_holds(d->op, ms->value, d->threshold) &&
+		    !cxm__is_na(&ctx->model.metrics[ms->metric], ms->value))
 			return true;
 	}
 	return false;
@@ -282,11 +285,13 @@ void cxm__triggers_match(cxm_context *ctx, const cxm_interaction *ix, const uint
 	for (size_t j = 0; j < ix->n_measures; j++) {
 		const cxm_measure *ms = &ix->measures[j];
 		int32_t r = atomic_load_explicit(&t->head[ms->metric], memory_order_acquire);
+		if (r >= 0 && cxm__is_na(&ctx->model.metrics[ms->metric], ms->value))
+			continue; /* "no answer" is no value: nothing to compare */
 		for (; r >= 0; r = t->rules[r].next) {
 			const rule *ru = &t->rules[r];
 			if (!atomic_load_explicit(&ru->on, memory_order_relaxed) || ru->def.item != ms->item ||
 			    !cxm__cmp_holds(ru->def.op, ms->value, ru->def.threshold) || !in_scope(ctx, &ru->def, ix) ||
-			    (j && matched_before(&ru->def, ix, j)))
+			    (j && matched_before(ctx, &ru->def, ix, j)))
 				continue;
 			put_event(t, CXM_EVENT_TRIGGER, (cxm_id)r, hash, ix->time_ms, ix->touchpoint,
 				  ms->metric, ms->item, ms->value);

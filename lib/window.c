@@ -26,6 +26,7 @@
 typedef struct amount_cell {
 	uint64_t n;
 	double sum, sumsq, min, max;
+	uint64_t na; /* only with has_na (the cell is 8 bytes longer) */
 } amount_cell;
 
 void cxm__cell_clear(const metric *m, void *cell)
@@ -39,6 +40,8 @@ void cxm__cell_clear(const metric *m, void *cell)
 		a->sum = a->sumsq = 0;
 		a->min = INFINITY;
 		a->max = -INFINITY;
+		if (m->def.has_na)
+			a->na = 0;
 		break;
 	}
 	default: memset(cell, 0, m->cell_size); break;
@@ -65,12 +68,20 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 			c[1 + item * m->points + (uint32_t)((int32_t)v - m->def.scale_min)]++;
 		break;
 	case CXM_KIND_RATE:
+		if (cxm__is_na(m, v)) {
+			c[2]++; /* after the count and the yes count */
+			break;
+		}
 		c[0]++;
 		c[1] += v != 0;
 		break;
 	case CXM_KIND_VOLUME: c[0]++; break;
 	case CXM_KIND_AMOUNT: {
 		amount_cell *a = cell;
+		if (cxm__is_na(m, v)) {
+			a->na++;
+			break;
+		}
 		a->n++;
 		a->sum += v;
 		a->sumsq += v * v;
@@ -80,7 +91,12 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 			a->max = v;
 		break;
 	}
-	case CXM_KIND_DURATION: cxm__sketch_add(&m->sk, cell, v); break;
+	case CXM_KIND_DURATION:
+		if (cxm__is_na(m, v))
+			((sketch_cell *)cell)->na++;
+		else
+			cxm__sketch_add(&m->sk, cell, v);
+		break;
 	case CXM_KIND_DISTINCT: break; /* fed by cxm__hll_add with the customer's hash */
 	}
 }
@@ -103,6 +119,8 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 			d->min = s->min;
 		if (s->max > d->max)
 			d->max = s->max;
+		if (m->def.has_na)
+			d->na = cell_add(d->na, s->na);
 		break;
 	}
 	default: {

@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define EPS 1e-9
@@ -335,6 +336,108 @@ static void na_answers(void **state)
 	cxm_context_free(ctx);
 }
 
+/* DURATION, RATE and AMOUNT take a "no answer" code too: an export that
+ * writes 0 s of speed of answer for unanswered calls. Answered 30, 90, 60
+ * and two unanswered: mean 60 s over 3 (with the zeros as values it
+ * would be 36 s over 5). The counts survive the roll-up into hours, a
+ * snapshot, and the exposition; a trigger never compares a code. */
+static cxm_metric_def na_def(cxm_preset p, int32_t na)
+{
+	cxm_metric_def d;
+	cxm_metric_def_init(&d, sizeof d);
+	cxm_metric_preset(&d, p);
+	d.has_na = 1;
+	d.na_value = na;
+	return d;
+}
+
+static void check_na(cxm_context *ctx, cxm_id asa, cxm_id ok, cxm_id rev, cxm_id tp, int64_t end)
+{
+	cxm_result r = query_tp(ctx, asa, tp, end, DAY);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.skipped, 2);
+	assert_double_equal(r.mean, 60, EPS);
+	assert_true(fabs(r.p50 - 60) <= 0.01 * 60);
+	assert_double_equal(r.min, 30, EPS);
+	r = query_tp(ctx, ok, tp, end, DAY);
+	assert_int_equal(r.n, 3);
+	assert_int_equal(r.skipped, 1);
+	assert_double_equal(r.value, 200.0 / 3, 1e-9);
+	r = query_tp(ctx, rev, tp, end, DAY);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.skipped, 1);
+	assert_double_equal(r.sum, 30, EPS);
+}
+
+static void na_observations(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memset(cfg.customer_key, 7, sizeof cfg.customer_key); /* one key: the load below */
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_id asa, ok, rev, tp = def_tp(ctx, "queue");
+	cxm_metric_def d = na_def(CXM_PRESET_DURATION, 0);
+	assert_int_equal(cxm_metric_define(&asa, ctx, "asa", &d), CXM_OK);
+	d = na_def(CXM_PRESET_RATE, -1);
+	assert_int_equal(cxm_metric_define(&ok, ctx, "resolved", &d), CXM_OK);
+	d = na_def(CXM_PRESET_AMOUNT, -1);
+	assert_int_equal(cxm_metric_define(&rev, ctx, "revenue", &d), CXM_OK);
+	cxm_trigger_def t;
+	cxm_trigger_def_init(&t, sizeof t);
+	t.metric = asa;
+	t.op = CXM_CMP_LT;
+	t.threshold = 5; /* a fast answer: never an unanswered call's 0 */
+	cxm_id trig;
+	assert_int_equal(cxm_trigger_define(&trig, ctx, &t), CXM_OK);
+	const double a[] = {30, 0, 90, 0, 60}, o[] = {1, -1, 0, 1}, v[] = {10, -1, 20};
+	feed_all(ctx, tp, asa, a, 5);
+	feed_all(ctx, tp, ok, o, 4);
+	feed_all(ctx, tp, rev, v, 3);
+	cxm_event ev[4];
+	ev[0].size = sizeof(cxm_event);
+	size_t n_ev = 9;
+	assert_int_equal(cxm_events_poll(ev, 4, &n_ev, ctx), CXM_OK);
+	assert_int_equal(n_ev, 0);
+	check_na(ctx, asa, ok, rev, tp, T0 + 1);
+	/* three hours on: the minutes are in the hour tier */
+	clk.now = T0 + 3 * 3600000;
+	assert_int_equal(feed1(ctx, clk.now, tp, asa, 45), CXM_OK);
+	check_na(ctx, asa, ok, rev, tp, T0 + 1);
+	/* a snapshot keeps them */
+	membuf mb = {0};
+	assert_int_equal(cxm_snapshot_write(ctx, membuf_write, &mb), CXM_OK);
+	cxm_config cfg2 = CXM_CONFIG_INIT;
+	memset(cfg2.customer_key, 7, sizeof cfg2.customer_key);
+	cxm_context *b = test_ctx_cfg(&clk, &cfg2);
+	cxm_status lst = cxm_snapshot_load_mem(b, mb.p, mb.len);
+	if (lst)
+		fail_msg("load: %s", cxm_errmsg(b));
+	check_na(b, asa, ok, rev, tp, T0 + 1);
+	/* the exposition counts them */
+	size_t len = 0;
+	assert_int_equal(cxm_export_text(&len, b, NULL, NULL, 0), CXM_ERR_LIMIT); /* the size */
+	char *text = malloc(len + 1);
+	assert_int_equal(cxm_export_text(&len, b, NULL, text, len + 1), CXM_OK);
+	assert_non_null(strstr(text, "# TYPE cxm_observation_no_answer counter"));
+	assert_non_null(strstr(text, "cxm_observation_no_answer_total{metric=\"asa\",touchpoint=\"queue\",channel=\"phone\"} 2"));
+	assert_non_null(strstr(text, "cxm_observation_no_answer_total{metric=\"resolved\",touchpoint=\"queue\",channel=\"phone\"} 1"));
+	free(text);
+	free(mb.p);
+	cxm_context_free(b);
+	/* the codes a kind cannot take */
+	cxm_id x;
+	d = na_def(CXM_PRESET_RATE, 1);
+	assert_int_equal(cxm_metric_define(&x, ctx, "rate-1", &d), CXM_ERR_OUT_OF_RANGE);
+	d.na_value = 0;
+	assert_int_equal(cxm_metric_define(&x, ctx, "rate-0", &d), CXM_ERR_OUT_OF_RANGE);
+	d = na_def(CXM_PRESET_VOLUME, -1);
+	assert_int_equal(cxm_metric_define(&x, ctx, "volume-na", &d), CXM_ERR_INVALID);
+	d = na_def(CXM_PRESET_DISTINCT, -1);
+	assert_int_equal(cxm_metric_define(&x, ctx, "distinct-na", &d), CXM_ERR_INVALID);
+	cxm_context_free(ctx);
+}
+
 static void empty_and_low_sample(void **state)
 {
 	(void)state;
@@ -577,6 +680,7 @@ int main(void)
 		cmocka_unit_test(csat_top2),        cmocka_unit_test(ces7),
 		cmocka_unit_test(cx_index),         cmocka_unit_test(rate_amount_volume),
 		cmocka_unit_test(duration_quantiles), cmocka_unit_test(na_answers),
+		cmocka_unit_test(na_observations),
 		cmocka_unit_test(empty_and_low_sample), cmocka_unit_test(scopes_and_segments),
 		cmocka_unit_test(confidence_level),   cmocka_unit_test(compare),
 	};

@@ -123,7 +123,7 @@
 #define MAX_TP 7
 #define MAX_DIM 2
 #define MAX_VAL 4
-#define MAX_METRICS 14
+#define MAX_METRICS 16
 #define MAX_MEAS 48
 #define N_QS 12
 
@@ -488,7 +488,14 @@ static void gen_metrics(rng *r, model *md)
 	assert_int_equal(cxm_metric_def_init(&d, sizeof d), CXM_OK);
 	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_AMOUNT), CXM_OK);
 	d.headline = amount_h[rnd_below(r, 2)];
+	d.has_na = 1; /* a no-answer code among the values (amounts are k/8 or integers) */
+	d.na_value = -3;
 	add_metric(r, &tmp, "amount2", &d);
+	assert_int_equal(cxm_metric_def_init(&d, sizeof d), CXM_OK);
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_RATE), CXM_OK);
+	d.has_na = 1;
+	d.na_value = chance(r, 0.5) ? -1 : 2;
+	add_metric(r, &tmp, "rate2", &d);
 	PRESET(CXM_PRESET_DURATION, "duration");
 	assert_int_equal(cxm_metric_def_init(&d, sizeof d), CXM_OK);
 	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
@@ -496,6 +503,8 @@ static void gen_metrics(rng *r, model *md)
 	d.duration_hi = 3600;
 	d.relative_error = alphas[rnd_below(r, 4)];
 	d.headline = dur_h[rnd_below(r, 3)];
+	d.has_na = 1; /* 0 s for "not answered": a real 0 is no answer too */
+	d.na_value = chance(r, 0.5) ? 0 : -1;
 	add_metric(r, &tmp, "duration2", &d);
 	tmp.m[tmp.n_metrics - 1].out_of_range = true;
 	PRESET(CXM_PRESET_DISTINCT, "distinct");
@@ -807,9 +816,17 @@ static void gen_body(world *w, ixn *x, bool allow_bad)
 				if (chance(r, 0.75))
 					push_meas(w, x, m, q, gen_point(r, ms));
 			break;
-		case CXM_KIND_RATE: push_meas(w, x, m, 0, chance(r, ms->p_yes) ? 1 : 0); break;
-		case CXM_KIND_AMOUNT: push_meas(w, x, m, 0, gen_amount(r)); break;
-		case CXM_KIND_DURATION: push_meas(w, x, m, 0, gen_duration(r, ms)); break;
+		case CXM_KIND_RATE:
+		case CXM_KIND_AMOUNT:
+		case CXM_KIND_DURATION:
+			if (ms->def.has_na && chance(r, 0.08)) {
+				push_meas(w, x, m, 0, ms->def.na_value);
+				break;
+			}
+			push_meas(w, x, m, 0, ms->def.kind == CXM_KIND_RATE     ? (chance(r, ms->p_yes) ? 1 : 0)
+					      : ms->def.kind == CXM_KIND_AMOUNT ? gen_amount(r)
+										: gen_duration(r, ms));
+			break;
 		default: break;
 		}
 	}
@@ -1112,13 +1129,20 @@ static void brute(world *w, const qspec *q, int64_t a, int64_t b, int64_t qa, in
 					o->cnt[m->item][(int)v - ms->def.scale_min]++;
 				break;
 			case CXM_KIND_RATE:
+			case CXM_KIND_AMOUNT:
+			case CXM_KIND_DURATION:
+				if (ms->def.has_na && v == ms->def.na_value) {
+					o->skipped += in;
+					break;
+				}
+				if (ms->def.kind != CXM_KIND_RATE)
+					goto moments;
 				if (in) {
 					o->obs++;
 					o->yes += v != 0;
 				}
 				break;
-			case CXM_KIND_AMOUNT:
-			case CXM_KIND_DURATION:
+			moments:
 				if (in) {
 					o->n++;
 					o->sum += v;
@@ -1554,6 +1578,7 @@ static void check_moments(world *w, const mspec *ms, const answer *an, const bfr
 {
 	const cxm_result *res = &an->res;
 	EXPECT_U64("n", res->n, o->n);
+	EXPECT_U64("skipped", res->skipped, o->skipped);
 	double value = NAN, cl = NAN, ch = NAN;
 	if (o->n) {
 		double mean = o->sum / (double)o->n;
@@ -1686,6 +1711,7 @@ static void check_brute(world *w, const side *s, const qspec *q)
 	case CXM_KIND_INDEX: check_score(w, ms, &an, &o); break;
 	case CXM_KIND_RATE: {
 		EXPECT_U64("n", res->n, o.obs);
+		EXPECT_U64("skipped", res->skipped, o.skipped);
 		EXPECT_U64("top (yes)", res->top, o.yes);
 		EXPECT_U64("bottom (no)", res->bottom, o.obs - o.yes);
 		double value = NAN, cl = NAN, ch = NAN;

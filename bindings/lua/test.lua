@@ -283,6 +283,15 @@ do
 	fails("OUT_OF_RANGE", "a scale of 200 points", ctx.metric_define, ctx, "m6",
 		{preset = "nps", scale_max = 199})
 	fails("OUT_OF_RANGE", "na on the scale", ctx.metric_define, ctx, "m7", {preset = "nps", na = 5})
+	-- observations take a "no answer" code too: 0 s for an unanswered call
+	local asa = assert(ctx:metric_define("asa", {preset = "duration", na = 0}))
+	for _, v in ipairs{30, 0, 90, 0, 60} do
+		assert(ctx:feed{time = T0, touchpoint = m.agent, measures = {{asa, v}}})
+	end
+	local ra = assert(ctx:query{metric = asa, touchpoint = m.agent, span_ms = HOUR, end_ms = T0 + 1})
+	check(ra.n == 3 and ra.skipped == 2 and ra.mean == 60, "a duration's no-answer code")
+	fails("OUT_OF_RANGE", "a rate's na of 1", ctx.metric_define, ctx, "m7r", {preset = "rate", na = 1})
+	fails("INVALID", "a volume's na", ctx.metric_define, ctx, "m7v", {preset = "volume", na = -1})
 	fails("NOT_FINITE", "a NaN duration bound", ctx.metric_define, ctx, "m8",
 		{preset = "duration", duration_hi = 0 / 0})
 	fails("OUT_OF_RANGE", "nine questions", ctx.metric_define, ctx, "m9",
@@ -1041,8 +1050,8 @@ local function traffic(m, first, n)
 end
 
 -- A format-3 header with a good CRC32C: a snapshot from a newer libcxm.
-local NEWER_HEADER = "\137\67\88\77\13\10\26\10\3\0\0\0\64\0\0\0" .. string.rep("\0", 44) ..
-	"\230\41\244\42"
+local NEWER_HEADER = "\137\67\88\77\13\10\26\10\99\0\0\0\64\0\0\0" .. string.rep("\0", 44) ..
+	"\171\61\224\98"
 
 do
 	local a, b = model(snapcfg()), model(snapcfg())

@@ -430,7 +430,7 @@ static uint64_t le(const unsigned char *p, int bytes)
 }
 
 /* The tiers a snapshot was saved with, from its CONFIG section (docs/snapshot.md,
- * format version 2): a context loads a snapshot only with the saver's tiers,
+ * format versions 2 and 3, whose headers and CONFIG are alike): a context loads a snapshot only with the saver's tiers,
  * and hosts may configure theirs. Read only to configure the context; the
  * load then checks the whole file, so a file that lies here fails to load
  * like any damaged file. Returns the number of tiers, 0 when the file does
@@ -456,7 +456,7 @@ static uint32_t snapshot_tiers(cxm_tier *out, const char *path)
 	}
 	close(fd);
 	if (n < HEADER + SECTION + 4 || memcmp(b, "\x89" "CXM\r\n\x1a\n", 8) != 0 ||
-	    le(b + 8, 4) != 2 || le(b + 12, 4) != HEADER || le(b + HEADER, 4) != 1 ||
+	    le(b + 8, 4) < 2 || le(b + 8, 4) > 3 || le(b + 12, 4) != HEADER || le(b + HEADER, 4) != 1 ||
 	    le(b + HEADER + 4, 4) != 1)
 		return 0;
 	uint64_t len = le(b + HEADER + 8, 8);

@@ -76,14 +76,14 @@ def _le(b, off, n):
 
 def snapshot_tiers(path):
     """The tiers a snapshot was saved with, ``[(bucket_ms, buckets), ...]``,
-    from its CONFIG section (docs/snapshot.md, format version 2); None when
+    from its CONFIG section (docs/snapshot.md, format versions 2 and 3); None when
     the file does not say. A context loads a snapshot only with the
     saver's tiers. This reads them only to configure that context: the
     load checks the whole file, so a file that lies here fails to load."""
     header, section = 64, 16
     with open(path, "rb") as f:
         b = f.read(header + section + 4 + 12 * _MAX_TIERS)
-    if (len(b) < header + section + 4 or b[:8] != SNAPSHOT_MAGIC or _le(b, 8, 4) != 2
+    if (len(b) < header + section + 4 or b[:8] != SNAPSHOT_MAGIC or _le(b, 8, 4) not in (2, 3)
             or _le(b, 12, 4) != header or _le(b, header, 4) != 1 or _le(b, header + 4, 4) != 1):
         return None
     length = _le(b, header + 8, 8)

@@ -3,7 +3,7 @@ import pickle
 import unittest
 
 import cxm
-from support import Model, make_ctx
+from support import T0, Model, make_ctx
 
 
 class Definitions(unittest.TestCase):
@@ -106,6 +106,17 @@ class Definitions(unittest.TestCase):
         with self.assertRaises(TypeError):
             ctx._metric_define("x", "not a dict")
         self.assertEqual(ctx.metric_def(ctx.metric("distinct", "distinct")).precision, 12)
+        # observations take a "no answer" code too: 0 s written for unanswered calls
+        asa = ctx.metric("asa", cxm.preset("duration").replace(na=0))
+        tp = ctx.touchpoint("queue", "phone")
+        for v in (30.0, 0.0, 90.0, 0.0, 60.0):
+            ctx.feed(T0, tp, {asa: v})
+        r = ctx.query(asa, "1h", touchpoint=tp, end=T0 + 1)
+        self.assertEqual((r.n, r.skipped, r.mean), (3, 2, 60.0))
+        with self.assertRaises(cxm.OutOfRangeError):
+            ctx.metric("rate na 1", cxm.preset("rate").replace(na=1))
+        with self.assertRaises(cxm.InvalidArgumentError):
+            ctx.metric("volume na", cxm.preset("volume").replace(na=-1))
         self.assertGreater(ctx.series_bytes("nps"), 0)
         self.assertEqual(ctx.series_bytes(self.m.nps), ctx.series_bytes(0))
         with self.assertRaises(cxm.UnknownIdError):
