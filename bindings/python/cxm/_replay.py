@@ -18,7 +18,10 @@ email; webchat -> chat; store, branch -> in person; twitter -> social;
 text -> sms), an unknown one is "other" with a note. A volume metric
 "interactions" is always kept, and "customers" (distinct) when a customer
 column is mapped. --journey-option NAME:conversion=30d,abandon=2d,strict
-sets how a --journey is judged.
+sets how a --journey is judged. --na NAME=CODE gives a metric a "no
+answer" code: a cell holding CODE (before any *K scaling) is counted as
+skipped, not as a value (--na asa=0 for an export that writes 0 s of
+speed of answer for calls nobody answered).
 
 The rows are sorted by event time before they are fed (an export is rarely
 in time order, and libcxm refuses what lies too far behind the newest);
@@ -46,6 +49,7 @@ from datetime import datetime, timedelta, timezone
 from . import (JOURNEY_MAX_WINDOW, WATERMARK, BulkFeedError, Channel, Context, Error, FeedReport,
                JourneyOptions, Kind, Preset, Rejection, Status, _bulk_error, _enum, from_ms,
                report, span_ms)
+from . import preset as cxm_preset
 
 _BATCH = 4096
 _RATE_WORDS = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
@@ -145,6 +149,24 @@ def _count_lines(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             n += block.count(b"\n")
     return n
+
+
+def _parse_na(specs, names):
+    """--na NAME=CODE into {metric name: integer code}."""
+    out = {}
+    for spec in specs:
+        name, eq, code = spec.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise SystemExit(f"cxm replay: --na {spec!r}: write NAME=CODE")
+        if name not in names:
+            raise SystemExit(f"cxm replay: --na {spec!r}: no --map column feeds a metric "
+                             f"named {name!r}")
+        try:
+            out[name] = int(code.strip())
+        except ValueError:
+            raise SystemExit(f"cxm replay: --na {spec!r}: the code must be an integer")
+    return out
 
 
 def _parse_map(specs):
@@ -326,10 +348,20 @@ class _Replay:
         self.metrics = {}  # name -> Metric
         self.bounds = {}   # duration metric name -> (duration_lo, duration_hi)
         self.columns = []  # (column, metric id, item, kind, scale)
+        na = _parse_na(getattr(args, "na", None) or [], {c[2] for c in self.metric_cols})
+        self.na = {}  # metric id -> its no-answer code
         for col, preset, name, item, scale in self.metric_cols:
             m = self.metrics.get(name)
             if m is None:
-                m = self.metrics[name] = self.ctx.metric(name, preset)
+                d = cxm_preset(preset)
+                if name in na:
+                    d = d.replace(na=na[name])
+                try:
+                    m = self.metrics[name] = self.ctx.metric(name, d)
+                except Error as e:
+                    raise SystemExit(f"cxm replay: metric {name}: {e}")
+                if name in na:
+                    self.na[int(m)] = float(na[name])
                 if m.kind == Kind.DURATION:
                     d = self.ctx.metric_def(m)
                     self.bounds[name] = (d.duration_lo, d.duration_hi)
@@ -430,9 +462,16 @@ class _Replay:
             v = row.get(col)
             if v is None or v == "":
                 continue
+            code = self.na.get(metric)
             if isinstance(v, str):
                 s = v.strip()
-                if kind == Kind.RATE and s.lower() in _RATE_WORDS:
+                try:
+                    raw = float(s)
+                except ValueError:
+                    raw = None
+                if code is not None and raw == code:
+                    v = code  # no answer: never scaled
+                elif kind == Kind.RATE and s.lower() in _RATE_WORDS:
                     v = _RATE_WORDS[s.lower()]
                 else:
                     try:
@@ -448,6 +487,8 @@ class _Replay:
             elif not isinstance(v, (int, float)):
                 self.reject(line, f"column {col}: {v!r} is not a number")
                 return None
+            elif code is not None and v == code:
+                v = code
             elif scale != 1.0:
                 v = v * scale
             measures.append((metric, item, v))
@@ -826,6 +867,9 @@ def _input_options(p, funnel="print its funnel"):
                    help="how a --journey is judged: conversion=, abandon=, lateness=, repeat= "
                         "(spans such as 30d), strict, count_repeats, equal_times_hold, restart, "
                         "window_exclusive (=yes/no; alone: yes)")
+    p.add_argument("--na", action="append", default=[], metavar="NAME=CODE",
+                   help="a metric's \"no answer\" code (an integer): a cell holding it is "
+                        "counted as skipped, not as a value (repeat)")
     p.add_argument("--channel", default="other", help="channel of new touchpoints (other)")
     p.add_argument("--format", choices=["csv", "jsonl"], help="default: by the file's extension")
     p.add_argument("--no-sort", action="store_true",

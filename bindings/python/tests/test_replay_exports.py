@@ -196,6 +196,31 @@ class Exports(unittest.TestCase):
             self.assertEqual(p.returncode, 1, bad)
             self.assertIn("K a number", p.stderr)
 
+    def test_no_answer_codes(self):
+        # a call-centre export: 0 s of speed of answer and -1 resolution for
+        # calls nobody answered; answered after 30, 90, 60 s
+        path = self.path("asa.csv")
+        asa = ["30", "0", "90", "0", "60"]
+        solved = ["1", "-1", "0", "-1", "yes"]
+        rows = [[iso(T0 + timedelta(minutes=i)), asa[i], solved[i]] for i in range(5)]
+        write_csv(path, ["t", "asa_min", "solved"], rows)
+        base = [path, "--touchpoint", "queue", "--map", "t=time",
+                "--map", "asa_min=duration:asa/60", "--map", "solved=rate:resolved"]
+        c = cells(replay_json(self, base + ["--na", "asa=0", "--na", "resolved=-1"]))
+        self.assertEqual((c["asa", "all", None]["n"], c["asa", "all", None]["skipped"]), (3, 2))
+        self.assertAlmostEqual(c["asa", "all", None]["mean"], 1.0, places=12)  # 60 s / 60
+        self.assertEqual((c["resolved", "all", None]["n"], c["resolved", "all", None]["skipped"]), (3, 2))
+        self.assertAlmostEqual(c["resolved", "all", None]["value"], 200 / 3, places=9)
+        # without a code the zeros are values (and a rate of -1 refuses its row)
+        c = cells(replay_json(self, base[:-2]))
+        self.assertEqual(c["asa", "all", None]["n"], 5)
+        self.assertAlmostEqual(c["asa", "all", None]["mean"], 0.6, places=12)  # 36 s / 60
+        for bad, msg in ((["--na", "nope=0"], "no --map column"), (["--na", "asa=x"], "integer"),
+                         (["--na", "resolved=1"], "0 or 1")):
+            p = run(base + bad)
+            self.assertEqual(p.returncode, 1, bad)
+            self.assertIn(msg, p.stderr)
+
     def test_date_and_time_columns(self):
         path = self.path("datetime.csv")
         rows = [["2026-11-22", "10:00:00", "shop", "9"], ["2026-11-22", "09:30", "shop", "3"],
