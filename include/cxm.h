@@ -1783,6 +1783,33 @@ CXM_EXPORT cxm_status cxm_snapshot_merge(cxm_context *dst, const char *path);
 CXM_EXPORT cxm_status cxm_snapshot_merge_mem(cxm_context *dst, const void *data, size_t len);
 
 /**
+ * The window tiers a snapshot was saved with, from its first bytes.
+ *
+ * A context loads or merges a snapshot only when its tiers are the
+ * saver's (cxm_config::tiers). A host that reads snapshots of others — an
+ * exporter, a report — asks here first and creates its context with
+ * these. Only the header and the tiers are read and checked (magic,
+ * format version, checksums); a load still checks the whole file.
+ *
+ * @param out    receives the tiers, finest first: room for
+ *               ::CXM_MAX_TIERS; written only on success.
+ * @param n_out  receives their number (1 … ::CXM_MAX_TIERS).
+ * @param data   the snapshot's bytes, or its first ones: the first
+ *               64 + 16 + 4 + 12 × ::CXM_MAX_TIERS + 4 bytes are always
+ *               enough; only read during the call.
+ * @param len    their number.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID   @p out, @p n_out or @p data is NULL.
+ * @retval CXM_ERR_CORRUPT   not a libcxm snapshot, too few bytes, or a
+ *                           damaged header or tiers section.
+ * @retval CXM_ERR_VERSION   a format version this library does not read.
+ * Thread-safe; touches only @p out and @p n_out. With no context, an
+ * error's message is cxm_errmsg(NULL)'s.
+ */
+CXM_EXPORT cxm_status cxm_snapshot_tiers(cxm_tier *out, uint32_t *n_out, const void *data,
+					 size_t len);
+
+/**
  * Merge one context into another (see @ref snap_merge).
  *
  * The source is read as cxm_snapshot_write() reads it, and may be fed

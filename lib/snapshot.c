@@ -544,14 +544,15 @@ static void parsed_free(cxm_context *ctx, parsed *ps)
 	ps->series = NULL;
 }
 
-static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, size_t len,
-				  parsed *ps)
+/* Magic, format version and header: every reader of a snapshot's bytes
+ * starts here (parse_structure, cxm_snapshot_tiers). */
+static cxm_status check_header(cxm_context *ctx, const unsigned char *data, size_t len,
+			       uint32_t *version_out)
 {
-	memset(ps, 0, sizeof *ps);
 	if (len < 16 || memcmp(data, MAGIC, 8) != 0)
 		return CORRUPT(ctx, "not a libcxm snapshot (no magic number)");
 	uint32_t version = ld32(data + 8), hlen = ld32(data + 12);
-	ps->version = version;
+	*version_out = version;
 	if (version < SNAP_VERSION_OLDEST || version > SNAP_VERSION) {
 		/* every format version keeps magic, version, header length and
 		 * a CRC32C at the header's end: a good header of another
@@ -571,6 +572,16 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 	for (int i = 40; i < 60; i++)
 		if (data[i])
 			return CORRUPT(ctx, "header reserved byte %d is set", i);
+	return CXM_OK;
+}
+
+static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, size_t len,
+				  parsed *ps)
+{
+	memset(ps, 0, sizeof *ps);
+	cxm_status hst = check_header(ctx, data, len, &ps->version);
+	if (hst)
+		return hst;
 	memcpy(ps->key_id, data + 24, 16);
 	size_t off = HEADER_LEN;
 	uint64_t sections = 0;
@@ -1986,6 +1997,40 @@ static cxm_status merge_mem(cxm_context *dst, const void *data, size_t len)
 	loader_free(&L);
 	parsed_free(dst, &ps);
 	return st;
+}
+
+cxm_status cxm_snapshot_tiers(cxm_tier *out, uint32_t *n_out, const void *data, size_t len)
+{
+	if (!out || !n_out || !data)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "%s is NULL", !out ? "out" : !n_out ? "n_out" : "data");
+	const unsigned char *d = data;
+	uint32_t version;
+	cxm_status st = check_header(NULL, d, len, &version);
+	if (st)
+		return st;
+	if (len - HEADER_LEN < SEC_HEAD + 4 + SEC_CRC)
+		return CORRUPT(NULL, "truncated before the tiers");
+	const unsigned char *h = d + HEADER_LEN;
+	const uint64_t slen = ld64(h + 8);
+	if (ld32(h) != SEC_CONFIG || ld32(h + 4) != 1)
+		return CORRUPT(NULL, "the first section is not the tiers");
+	if (slen < 4 + 12 || slen > 4 + 12 * CXM_MAX_TIERS || slen > len - HEADER_LEN - SEC_HEAD - SEC_CRC)
+		return CORRUPT(NULL, "the tiers section's length %llu is wrong or truncated",
+			       (unsigned long long)slen);
+	if (!crc_ok(h, SEC_HEAD + (size_t)slen, ld32(h + SEC_HEAD + slen)))
+		return CORRUPT(NULL, "checksum of the tiers section does not match");
+	const uint32_t k = ld32(h + SEC_HEAD);
+	if (k < 1 || k > CXM_MAX_TIERS || slen != 4 + 12 * (uint64_t)k)
+		return CORRUPT(NULL, "the tiers section holds %u tiers in %llu bytes", k,
+			       (unsigned long long)slen);
+	for (uint32_t i = 0; i < k; i++) {
+		const unsigned char *t = h + SEC_HEAD + 4 + 12 * i;
+		out[i].bucket_ms = (int64_t)ld64(t);
+		out[i].buckets = ld32(t + 8);
+		out[i].reserved = 0;
+	}
+	*n_out = k;
+	return CXM_OK;
 }
 
 cxm_status cxm_snapshot_merge_mem(cxm_context *dst, const void *data, size_t len)

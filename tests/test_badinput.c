@@ -349,6 +349,17 @@ static void null_pointers(void **state)
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_touchpoint_define(&id, NULL, "t2", CXM_CHANNEL_WEB, CXM_NONE, 0));
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_metric_define(&id, NULL, "m2", &d));
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_metric_get(&d, NULL, f->nps));
+	{
+		cxm_tier tiers[CXM_MAX_TIERS];
+		uint32_t n_tiers = 7;
+		const unsigned char junk[100] = {0x89, 'C', 'X', 'M'};
+		REFUSED_NOCTX(CXM_ERR_INVALID, cxm_snapshot_tiers(NULL, &n_tiers, junk, sizeof junk));
+		REFUSED_NOCTX(CXM_ERR_INVALID, cxm_snapshot_tiers(tiers, NULL, junk, sizeof junk));
+		REFUSED_NOCTX(CXM_ERR_INVALID, cxm_snapshot_tiers(tiers, &n_tiers, NULL, 0));
+		REFUSED_NOCTX(CXM_ERR_CORRUPT, cxm_snapshot_tiers(tiers, &n_tiers, junk, sizeof junk));
+		REFUSED_NOCTX(CXM_ERR_CORRUPT, cxm_snapshot_tiers(tiers, &n_tiers, junk, 0));
+		assert_int_equal(n_tiers, 7);
+	}
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_series_bytes(&z, NULL, f->nps));
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_segment_define(&id, NULL, "s2", 2));
 	REFUSED_NOCTX(CXM_ERR_INVALID, cxm_segment_value(&v, NULL, f->tier, "x"));

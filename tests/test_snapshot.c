@@ -506,6 +506,31 @@ static void test_load_rules(void **state)
 	assert_int_equal(cxm_context_new(&b, &cfg), CXM_OK);
 	assert_int_equal(cxm_snapshot_load_mem(b, m.p, m.len), CXM_ERR_EXISTS);
 	cxm_context_free(b);
+	/* ... which the first bytes tell: header, the tiers section's head,
+	 * the count, 12 bytes a tier, its checksum */
+	cxm_tier tt[CXM_MAX_TIERS];
+	uint32_t nt = 0;
+	const size_t enough = 64 + 16 + 4 + 12 * 3 + 4;
+	assert_true(m.len > enough);
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, m.p, enough), CXM_OK);
+	assert_int_equal(nt, 3);
+	const cxm_config want = small_cfg();
+	for (uint32_t k = 0; k < 3; k++) {
+		assert_int_equal(tt[k].bucket_ms, want.tiers[k].bucket_ms);
+		assert_int_equal(tt[k].buckets, want.tiers[k].buckets);
+		assert_int_equal(tt[k].reserved, 0);
+	}
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, m.p, m.len), CXM_OK);
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, m.p, enough - 1), CXM_ERR_CORRUPT);
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, m.p, 63), CXM_ERR_CORRUPT);
+	unsigned char *tb = malloc(enough);
+	memcpy(tb, m.p, enough);
+	tb[64 + 16 + 4 + 12] ^= 1; /* a tier's width, under the section's checksum */
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, tb, enough), CXM_ERR_CORRUPT);
+	memcpy(tb, "not a snapshot", 14);
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, tb, enough), CXM_ERR_CORRUPT);
+	free(tb);
+	assert_int_equal(nt, 3); /* left as it was */
 	/* limits too small */
 	cfg = small_cfg();
 	cfg.max_touchpoints = 3;
@@ -528,6 +553,18 @@ static void test_load_rules(void **state)
 	memcpy(c + 60, &crc, 4);
 	b = new_ctx();
 	assert_int_equal(cxm_snapshot_load_mem(b, c, m.len), CXM_ERR_VERSION);
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, c, m.len), CXM_ERR_VERSION);
+	/* version 2 (before observations kept no-answer counts): the same
+	 * bytes when no observation has a code, so it loads */
+	c[8] = 2;
+	crc = cxm__crc32c(0, c, 60);
+	memcpy(c + 60, &crc, 4);
+	assert_int_equal(cxm_snapshot_tiers(tt, &nt, c, m.len), CXM_OK);
+	{
+		cxm_context *v2 = new_ctx();
+		assert_int_equal(cxm_snapshot_load_mem(v2, c, m.len), CXM_OK);
+		cxm_context_free(v2);
+	}
 	/* an unknown section type, checksummed */
 	memcpy(c, m.p, m.len);
 	c[64] = 0x40; /* no section has that type */

@@ -3976,11 +3976,35 @@ static const luaL_Reg ctx_meta[] = {
 	{NULL, NULL},
 };
 
+/* cxm.snapshot_tiers(bytes): the tiers a snapshot's first bytes name, as
+ * {{bucket_ms = , buckets = }, ...}, or nil, message, code. */
+static int l_snapshot_tiers(lua_State *L)
+{
+	size_t len;
+	const char *data = luaL_checklstring(L, 1, &len);
+	cxm_tier t[CXM_MAX_TIERS];
+	uint32_t n = 0;
+	cxm_status st = cxm_snapshot_tiers(t, &n, data, len);
+	if (st)
+		return push_fail(L, NULL, st);
+	lua_createtable(L, (int)n, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushnumber(L, (lua_Number)t[i].bucket_ms);
+		lua_setfield(L, -2, "bucket_ms");
+		lua_pushnumber(L, (lua_Number)t[i].buckets);
+		lua_setfield(L, -2, "buckets");
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	return 1;
+}
+
 static const luaL_Reg module_fns[] = {
 	{"new", l_new},
 	{"preset", l_preset},
 	{"journey_options", l_journey_options},
 	{"strerror", l_strerror},
+	{"snapshot_tiers", l_snapshot_tiers},
 	{"libversion", l_libversion},
 	{"libversion_number", l_libversion_number},
 	{"time_ms", l_time_ms},

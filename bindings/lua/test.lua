@@ -1085,6 +1085,11 @@ do
 	local bytes = slurp(path)
 	check(#bytes > 64, "a snapshot file")
 	eq(a.ctx:snapshot(), bytes, "snapshot() gives the bytes save() writes")
+	local tiers = assert(cxm.snapshot_tiers(bytes:sub(1, 64 + 16 + 4 + 48 + 4)))
+	check(#tiers == 2 and tiers[1].bucket_ms == MIN and tiers[1].buckets == 60 and
+		tiers[2].bucket_ms == HOUR and tiers[2].buckets == 3, "snapshot_tiers from the first bytes")
+	fails("CORRUPT", "snapshot_tiers of too few bytes", cxm.snapshot_tiers, bytes:sub(1, 70))
+	fails("VERSION", "snapshot_tiers of a newer format", cxm.snapshot_tiers, NEWER_HEADER)
 	eq(a.ctx:save(path), true, "save over a previous snapshot")
 	local la = fixed_ctx(snapcfg())
 	eq(la:load(path), true, "load")

@@ -421,23 +421,15 @@ static void check_labels(const options *o)
 
 /* ---- the snapshots of the directory ----------------------------------------------- */
 
-static uint64_t le(const unsigned char *p, int bytes)
-{
-	uint64_t v = 0;
-	for (int i = bytes - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* The tiers a snapshot was saved with, from its CONFIG section (docs/snapshot.md,
- * format versions 2 and 3, whose headers and CONFIG are alike): a context loads a snapshot only with the saver's tiers,
- * and hosts may configure theirs. Read only to configure the context; the
- * load then checks the whole file, so a file that lies here fails to load
- * like any damaged file. Returns the number of tiers, 0 when the file does
- * not say (then the defaults, and the load reports what is wrong). */
+/* The tiers a snapshot was saved with (cxm_snapshot_tiers() on its first
+ * bytes): a context loads a snapshot only with the saver's tiers, and hosts
+ * may configure theirs. Read only to configure the context; the load then
+ * checks the whole file, so a file that lies here fails to load like any
+ * damaged file. Returns the number of tiers, 0 when the file does not say
+ * (then the defaults, and the load reports what is wrong). */
 static uint32_t snapshot_tiers(cxm_tier *out, const char *path)
 {
-	enum { HEADER = 64, SECTION = 16, SIZE = HEADER + SECTION + 4 + 12 * CXM_MAX_TIERS };
+	enum { SIZE = 64 + 16 + 4 + 12 * CXM_MAX_TIERS + 4 };
 	unsigned char b[SIZE];
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -455,22 +447,8 @@ static uint32_t snapshot_tiers(cxm_tier *out, const char *path)
 		}
 	}
 	close(fd);
-	if (n < HEADER + SECTION + 4 || memcmp(b, "\x89" "CXM\r\n\x1a\n", 8) != 0 ||
-	    le(b + 8, 4) < 2 || le(b + 8, 4) > 3 || le(b + 12, 4) != HEADER || le(b + HEADER, 4) != 1 ||
-	    le(b + HEADER + 4, 4) != 1)
-		return 0;
-	uint64_t len = le(b + HEADER + 8, 8);
-	uint32_t k = (uint32_t)le(b + HEADER + SECTION, 4);
-	if (k < 1 || k > CXM_MAX_TIERS || len != 4 + 12 * (uint64_t)k ||
-	    n < HEADER + SECTION + 4 + 12 * (size_t)k)
-		return 0;
-	for (uint32_t i = 0; i < k; i++) {
-		size_t off = HEADER + SECTION + 4 + 12 * i;
-		out[i].bucket_ms = (int64_t)le(b + off, 8);
-		out[i].buckets = (uint32_t)le(b + off + 8, 4);
-		out[i].reserved = 0;
-	}
-	return k;
+	uint32_t k = 0;
+	return cxm_snapshot_tiers(out, &k, b, n) == CXM_OK ? k : 0;
 }
 
 typedef struct file_rec {

@@ -40,7 +40,7 @@ import os
 import tempfile
 from datetime import datetime, timezone
 
-from . import Context, Headline, Kind, from_ms, libversion, span_ms, time_ms
+from . import Context, Error, Headline, Kind, _cxm, from_ms, libversion, span_ms, time_ms
 
 __all__ = ["render", "write", "load_snapshot", "snapshot_tiers", "is_snapshot", "parse_key",
            "SNAPSHOT_MAGIC"]
@@ -70,28 +70,18 @@ def is_snapshot(path):
         return f.read(len(SNAPSHOT_MAGIC)) == SNAPSHOT_MAGIC
 
 
-def _le(b, off, n):
-    return int.from_bytes(b[off:off + n], "little")
-
-
 def snapshot_tiers(path):
     """The tiers a snapshot was saved with, ``[(bucket_ms, buckets), ...]``,
-    from its CONFIG section (docs/snapshot.md, format versions 2 and 3); None when
-    the file does not say. A context loads a snapshot only with the
+    read by the library from its first bytes (cxm_snapshot_tiers); None
+    when the file does not say. A context loads a snapshot only with the
     saver's tiers. This reads them only to configure that context: the
     load checks the whole file, so a file that lies here fails to load."""
-    header, section = 64, 16
     with open(path, "rb") as f:
-        b = f.read(header + section + 4 + 12 * _MAX_TIERS)
-    if (len(b) < header + section + 4 or b[:8] != SNAPSHOT_MAGIC or _le(b, 8, 4) not in (2, 3)
-            or _le(b, 12, 4) != header or _le(b, header, 4) != 1 or _le(b, header + 4, 4) != 1):
+        b = f.read(64 + 16 + 4 + 12 * _MAX_TIERS + 4)
+    try:
+        return _cxm.snapshot_tiers(b)
+    except Error:
         return None
-    length = _le(b, header + 8, 8)
-    k = _le(b, header + section, 4)
-    if not 1 <= k <= _MAX_TIERS or length != 4 + 12 * k or len(b) < header + section + 4 + 12 * k:
-        return None
-    off = header + section + 4
-    return [(_le(b, off + 12 * i, 8), _le(b, off + 12 * i + 8, 4)) for i in range(k)]
 
 
 def parse_key(text):

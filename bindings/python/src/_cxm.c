@@ -5215,6 +5215,36 @@ static PyObject *mod_preset(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObj
 }
 SHIM(mod_preset)
 
+static PyObject *mod_snapshot_tiers(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
+{
+	char *p;
+	Py_ssize_t len;
+	if (nargs_between("snapshot_tiers", n, 1, 1) || no_kwargs("snapshot_tiers", k))
+		return NULL;
+	if (!PyBytes_Check(a[0])) {
+		PyErr_SetString(PyExc_TypeError, "snapshot_tiers() takes bytes");
+		return NULL;
+	}
+	if (PyBytes_AsStringAndSize(a[0], &p, &len) < 0)
+		return NULL;
+	cxm_tier t[CXM_MAX_TIERS];
+	uint32_t nt = 0;
+	cxm_status st = cxm_snapshot_tiers(t, &nt, p, (size_t)len);
+	if (st)
+		return raise_status(st, NULL);
+	PyObject *out = PyList_New(nt);
+	for (uint32_t i = 0; out && i < nt; i++) {
+		PyObject *x = Py_BuildValue("(LI)", (long long)t[i].bucket_ms, (unsigned int)t[i].buckets);
+		if (!x) {
+			Py_DECREF(out);
+			return NULL;
+		}
+		PyList_SetItem(out, i, x);
+	}
+	return out;
+}
+SHIM(mod_snapshot_tiers)
+
 static PyObject *mod_set_converters(PyObject *m, PyObject *const *a, Py_ssize_t n, PyObject *k)
 {
 	if (nargs_between("_set_converters", n, 3, 3) || no_kwargs("_set_converters", k))
@@ -5275,6 +5305,8 @@ SHIM(mod_raise_status)
 	  "libversion_number()\n--\n\nThe loaded libcxm's version as major*1000000+minor*1000+patch.") \
 	X(strerror, mod_strerror, "strerror(code)\n--\n\nThe name of a status code.")        \
 	X(preset, mod_preset, "preset(number)\n--\n\nA preset's definition as a dict.")      \
+	X(snapshot_tiers, mod_snapshot_tiers,                                                \
+	  "snapshot_tiers(data)\n--\n\nThe tiers a snapshot's first bytes name, [(bucket_ms, buckets), ...].") \
 	X(_set_converters, mod_set_converters, NULL)                                         \
 	X(_set_bulk, mod_set_bulk, NULL)                                                     \
 	X(_raise_status, mod_raise_status, NULL)
