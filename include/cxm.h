@@ -1232,6 +1232,93 @@ CXM_EXPORT cxm_status cxm_query_group(cxm_result *out, uint32_t *keys, size_t ca
  */
 CXM_EXPORT cxm_status cxm_query_series(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx,
 				       const cxm_query *q, int64_t step_ms);
+
+/** The most windows cxm_query_trend() fits. */
+#define CXM_TREND_MAX_WINDOWS 1024
+/** The most steps cxm_query_trend() forecasts. */
+#define CXM_TREND_MAX_HORIZON 64
+
+/** One step ahead of a trend: cxm_query_trend()'s forecast. */
+typedef struct cxm_forecast {
+	int64_t start_ms; /**< The step's window [start_ms, end_ms), after the trend's last. */
+	int64_t end_ms;   /**< Its end. */
+	double value;     /**< Holt's forecast of the headline value; NaN below 3 points. */
+	double pi_low;    /**< Prediction interval at the context's confidence (normal errors). */
+	double pi_high;   /**< Its upper end. */
+} cxm_forecast;
+
+/**
+ * The trend of a query's headline value over consecutive windows, and
+ * its forecast. Fill with cxm_trend_init() or set @c size.
+ *
+ * The line is the least-squares fit of the windows' values on their
+ * positions (0 for the first window; empty windows are left out, so a
+ * gap does not bend it). The forecast is Holt's linear exponential
+ * smoothing over every window (an empty one carries level and trend on
+ * unchanged), with the smoothing pair of 0.1 … 0.9 (in steps of 0.1)
+ * whose one-step-ahead errors have the least sum of squares; its
+ * prediction interval for h steps ahead is ±z σ √(1 + (h − 1)(α² + αβh
+ * + β²h(2h − 1)/6)), σ the root mean square of those errors.
+ */
+typedef struct cxm_trend {
+	size_t size;          /**< sizeof(cxm_trend) as the caller knows it. */
+	uint32_t windows;     /**< Windows in the range. */
+	uint32_t points;      /**< Of them, those with a value (not EMPTY, the value finite). */
+	int64_t start_ms;     /**< The range: the first window's start … */
+	int64_t end_ms;       /**< … and the last window's end. */
+	int64_t step_ms;      /**< Each window's width. */
+	double slope;         /**< Change of the headline value per step (least squares); NaN below 3 points. */
+	double slope_ci_low;  /**< Its confidence interval at the context's confidence (Student t, points − 2 degrees of freedom). */
+	double slope_ci_high; /**< Its upper end. */
+	double p_value;       /**< Two-sided p-value of a zero slope (Student t); 1 when every value lies on a flat line. */
+	double r2;            /**< Share of the values' variance the line explains; NaN when the values are all equal. */
+	double fitted_last;   /**< The line's value at the last window. */
+	double alpha;         /**< Holt's level smoothing chosen. */
+	double beta;          /**< Holt's trend smoothing chosen. */
+	double level;         /**< Holt's level after the last window. */
+	double trend;         /**< Holt's trend (per step) after the last window. */
+	double sigma;         /**< Root mean square of Holt's one-step-ahead errors (points − 2 of them). */
+	uint64_t reserved[4]; /**< Set to 0 by the library. */
+} cxm_trend;
+
+/**
+ * Zero @p t and set its size.
+ *
+ * @param t     the caller's struct.
+ * @param size  sizeof(cxm_trend) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID   @p t is NULL.
+ * @retval CXM_ERR_VERSION   @p size too small.
+ * Thread-safe; touches only @p t.
+ */
+CXM_EXPORT cxm_status cxm_trend_init(cxm_trend *t, size_t size);
+
+/**
+ * The trend of a query over consecutive windows of @p step_ms, and a
+ * forecast of the next @p horizon windows.
+ *
+ * The windows are those of cxm_query_series() for the same query and
+ * step, each answered as cxm_query_run() answers it; the trend is fitted
+ * to their headline values (see ::cxm_trend). Below 3 points with a value
+ * the call succeeds with the statistics and forecasts NaN. Costs the
+ * windows' queries plus about 100 operations per window.
+ *
+ * @param out       the caller's struct, @c size set; written on success.
+ * @param forecast  the caller's array of @p horizon steps; may be NULL when @p horizon is 0.
+ * @param horizon   steps to forecast, 0 … ::CXM_TREND_MAX_HORIZON.
+ * @param ctx       the context.
+ * @param q         the query: its metric, scope, segment, span and end.
+ * @param step_ms   each window's width, as for cxm_query_series().
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL (@p forecast with @p horizon above 0).
+ * @retval CXM_ERR_VERSION       @c out->size too small.
+ * @retval CXM_ERR_OUT_OF_RANGE  @p horizon above ::CXM_TREND_MAX_HORIZON; more than ::CXM_TREND_MAX_WINDOWS windows; or as cxm_query_series().
+ * @retval CXM_ERR_NO_MEMORY     no memory for the windows' results.
+ * @retval otherwise             as cxm_query_series().
+ * Thread-safe, as cxm_query_series(); nothing is written on an error.
+ */
+CXM_EXPORT cxm_status cxm_query_trend(cxm_trend *out, cxm_forecast *forecast, uint32_t horizon,
+				      cxm_context *ctx, const cxm_query *q, int64_t step_ms);
 /** @} */
 
 /** @defgroup stats Statistics

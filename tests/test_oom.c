@@ -818,6 +818,23 @@ static cxm_status op_distribution(cxm_context *ctx, void *arg)
 
 /* A DURATION's accumulator is too big for the stack: the query allocates it,
  * and failing that is NO_MEMORY with nothing written. */
+static cxm_status op_trend(cxm_context *ctx, void *arg)
+{
+	query_arg *a = arg;
+	cxm_query q = dur_query(a->x);
+	cxm_trend t, keep;
+	memset(&t, 0x5a, sizeof t);
+	t.size = sizeof t;
+	keep = t;
+	cxm_forecast f[2];
+	cxm_status st = cxm_query_trend(&t, f, 2, ctx, &q, 3600000);
+	if (st == CXM_OK && t.windows == 0)
+		fail_msg("the trend saw no window");
+	if (st != CXM_OK && memcmp(&keep, &t, sizeof keep) != 0)
+		fail_msg("the trend was written on failure");
+	return st;
+}
+
 static void queries(void **state)
 {
 	(void)state;
@@ -836,6 +853,8 @@ static void queries(void **state)
 	assert_int_equal(fail_until_done(&w, "cxm_query_compare", op_compare, &qa, 0, true), 3);
 	/* a SCORE's accumulator fits on the stack: nothing to fail */
 	assert_int_equal(fail_until_done(&w, "cxm_query_distribution", op_distribution, &qa, 0, true), 1);
+	/* the windows' results, then each window's duration accumulator */
+	assert_true(fail_until_done(&w, "cxm_query_trend", op_trend, &qa, 0, true) >= 2);
 	world_free(&w);
 }
 
