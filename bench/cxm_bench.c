@@ -914,6 +914,27 @@ int main(int argc, char **argv)
 			 (unsigned long long)r.n);
 		info("nps 24h over every touchpoint", (now_s() - q0) / reps_all * 1e6, "us", note);
 	}
+	{
+		/* a trend: NPS of one touchpoint per hour over the day, 6 hours
+		 * forecast (24 window queries and the fits) */
+		int reps_t = quick ? 100 : 1000;
+		cxm_query q = CXM_QUERY_INIT;
+		q.metric = wl_metric[M_NPS];
+		q.scope = CXM_SCOPE_TOUCHPOINT;
+		q.id = tp0;
+		q.end_ms = Q_END;
+		q.span_ms = DAY;
+		cxm_trend t = {.size = sizeof t};
+		cxm_forecast f[6];
+		double q0 = now_s();
+		for (int k = 0; k < reps_t; k++)
+			CHECK(ctx, cxm_query_trend(&t, f, 6, ctx, &q, 3600000));
+		char note[128];
+		snprintf(note, sizeof note, "(%u of %u hours, slope %.2f per hour [%.2f, %.2f], next %.1f)",
+			 t.points, t.windows, t.slope, t.slope_ci_low, t.slope_ci_high, f[0].value);
+		line("trend: nps 24h per hour, 6 h forecast", (now_s() - q0) / reps_t * 1e6, "us", 50, true,
+		     note);
+	}
 	double dash_best, t_dash = dashboard(ctx, quick ? 5 : 20, &dash_best);
 	char note[96];
 	snprintf(note, sizeof note, "(mean of %d; fastest %.2f ms)", quick ? 5 : 20, dash_best * 1e3);

@@ -80,6 +80,7 @@ __all__ = [
     "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
     "AlertKind", "AlertState", "AlertStatus", "SignalKind", "SignalDef",
     "GroupBy", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
+    "Trend", "Forecast",
 ]
 
 NONE = _cxm.NONE
@@ -679,6 +680,18 @@ SeriesRow = _row_type(
     "SeriesRow", "",
     "One window of ``ctx.query_series()``: every field of Result, start_ms and end_ms "
     "the window it covers.")
+Forecast = collections.namedtuple("Forecast", "start_ms end_ms value pi_low pi_high",
+                                  module=__name__)
+Forecast.__doc__ = ("One step ahead of ``ctx.trend()``: the window [start_ms, end_ms), Holt's "
+                    "forecast of the headline value and its prediction interval at the "
+                    "context's confidence (NaN below 3 points).")
+Trend = collections.namedtuple(
+    "Trend", "windows points start_ms end_ms step_ms slope slope_ci_low slope_ci_high p_value "
+             "r2 fitted_last alpha beta level trend sigma forecast", module=__name__)
+Trend.__doc__ = ("``ctx.trend()``'s answer (cxm_trend): the least-squares slope of the "
+                 "windows' headline values per step with its Student-t interval and p-value, "
+                 "r2, Holt's smoothing (alpha, beta, level, trend, sigma), and ``forecast``, a "
+                 "list of Forecast. Statistics are NaN below 3 points with a value.")
 _GROUP_ROWS = {GroupBy.TOUCHPOINT: TouchpointRow, GroupBy.SEGMENT: SegmentRow,
                GroupBy.STEP: StepRow, GroupBy.CHANNEL: ChannelRow}
 
@@ -1419,6 +1432,17 @@ class Context(_cxm.Context):
                             step=step, channel=channel, segment=segment)
         make = SeriesRow._make
         return [make(t) for t in self._query_series(q, every)]
+
+    def trend(self, metric, window, every, horizon=0, *, end=None, touchpoint=None,
+              journey=None, step=None, channel=None, segment=None) -> Trend:
+        """The trend of a query over consecutive windows of ``every`` and
+        Holt's forecast of the next ``horizon`` (cxm_query_trend, the GIL
+        released; at most 64). The windows are those of query_series();
+        the rest is as in query()."""
+        q = self.make_query(metric, window, end=end, touchpoint=touchpoint, journey=journey,
+                            step=step, channel=channel, segment=segment)
+        *head, fc = self._query_trend(q, every, horizon)
+        return Trend(*head, [Forecast(*f) for f in fc])
 
     # compare(a, b) and run(q) are the extension's own methods.
 

@@ -488,6 +488,32 @@ class ChannelRow(NamedTuple):
     @property
     def id(self) -> int: ...
 
+class Forecast(NamedTuple):
+    start_ms: int
+    end_ms: int
+    value: float
+    pi_low: float
+    pi_high: float
+
+class Trend(NamedTuple):
+    windows: int
+    points: int
+    start_ms: int
+    end_ms: int
+    step_ms: int
+    slope: float
+    slope_ci_low: float
+    slope_ci_high: float
+    p_value: float
+    r2: float
+    fitted_last: float
+    alpha: float
+    beta: float
+    level: float
+    trend: float
+    sigma: float
+    forecast: List[Forecast]
+
 class SeriesRow(NamedTuple):
     value: float
     ci_low: float
@@ -630,6 +656,11 @@ class Context(_cxm.Context):
                      journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
                      channel: Union[None, int, str, Channel] = ...,
                      segment: Optional[SegmentFilter] = ...) -> List[SeriesRow]: ...
+    def trend(self, metric: Union[int, str], window: Span, every: Span, horizon: int = ..., *,
+              end: Optional[End] = ..., touchpoint: Union[None, int, str] = ...,
+              journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
+              channel: Union[None, int, str, Channel] = ...,
+              segment: Optional[SegmentFilter] = ...) -> Trend: ...
     def compare(self, a: _cxm.Query, b: _cxm.Query) -> Comparison: ...
     def stats(self) -> Stats: ...
     def series_bytes(self, metric: Union[int, str]) -> int: ...

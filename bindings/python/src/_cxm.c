@@ -3245,6 +3245,65 @@ static PyObject *ctx_query_series(PyObject *self_, PyObject *const *args, Py_ssi
 }
 SHIM_CTX(ctx_query_series)
 
+/* _query_trend(query, step, horizon): (windows, points, start_ms, end_ms,
+ * step_ms, slope, slope_ci_low, slope_ci_high, p_value, r2, fitted_last,
+ * alpha, beta, level, trend, sigma, [(start_ms, end_ms, value, pi_low,
+ * pi_high), ...]), the GIL released for the call. */
+static PyObject *ctx_query_trend(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *qp;
+	cxm_context *ctx;
+	int64_t step_ms;
+	uint32_t horizon;
+	if (nargs_between("_query_trend", nargs, 3, 3) || no_kwargs("_query_trend", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[0], &qp) < 0 || conv_span_ms(args[1], &step_ms) < 0 ||
+	    conv_u32(args[2], &horizon, "horizon") < 0)
+		return NULL;
+	if (horizon > CXM_TREND_MAX_HORIZON) {
+		PyErr_Format(PyExc_ValueError, "horizon %u is above %d", horizon, CXM_TREND_MAX_HORIZON);
+		return NULL;
+	}
+	PyObject *qo = args[0];
+	cxm_query rq;
+	const cxm_query *q = query_resolved(self, &((QueryObject *)qo)->q, &rq);
+	cxm_trend t;
+	cxm_trend_init(&t, sizeof t);
+	cxm_forecast f[CXM_TREND_MAX_HORIZON];
+	Py_INCREF(qo); /* the query must outlive the call without the GIL */
+	clock_slot saved;
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
+		Py_DECREF(qo);
+		return NULL;
+	}
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_query_trend(&t, f, horizon, self->ctx, q, step_ms);
+	NOGIL_END(self);
+	clock_end(&saved);
+	Py_DECREF(qo);
+	if (st)
+		return raise_status(st, ctx);
+	PyObject *fl = PyList_New(horizon);
+	for (uint32_t i = 0; fl && i < horizon; i++) {
+		PyObject *x = Py_BuildValue("(LLddd)", (long long)f[i].start_ms, (long long)f[i].end_ms,
+					    f[i].value, f[i].pi_low, f[i].pi_high);
+		if (!x) {
+			Py_CLEAR(fl);
+			break;
+		}
+		PyList_SetItem(fl, (Py_ssize_t)i, x);
+	}
+	if (!fl)
+		return NULL;
+	return Py_BuildValue("(IILLLdddddddddddN)", t.windows, t.points, (long long)t.start_ms,
+			     (long long)t.end_ms, (long long)t.step_ms, t.slope, t.slope_ci_low,
+			     t.slope_ci_high, t.p_value, t.r2, t.fitted_last, t.alpha, t.beta, t.level,
+			     t.trend, t.sigma, fl);
+}
+SHIM_CTX(ctx_query_trend)
+
 static PyObject *ctx_stats(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
 			   PyObject *kwnames)
 {
@@ -4481,6 +4540,7 @@ SHIM_CTX(ctx_signal_rearm)
 	  "compare(a, b)\n--\n\nCompare two queries of one metric (cxm_query_compare).")            \
 	X(_query_group, ctx_query_group, NULL)                                                      \
 	X(_query_series, ctx_query_series, NULL)                                                    \
+	X(_query_trend, ctx_query_trend, NULL)                                                      \
 	X(stats, ctx_stats, "stats()\n--\n\nThe context's statistics (cxm_stats_get).")             \
 	X(series_bytes, ctx_series_bytes,                                                           \
 	  "series_bytes(metric)\n--\n\nBytes one series of the metric takes (cxm_series_bytes).")   \
