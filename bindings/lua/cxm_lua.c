@@ -2195,6 +2195,64 @@ static int l_query_series(lua_State *L)
 	return push_multi(L, &m);
 }
 
+/* ctx:query_trend(query, step_ms[, horizon]) → {slope = , …, forecast = {{value = , …}, …}}. */
+static int l_query_trend(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checktype(L, 3, LUA_TNUMBER);
+	lua_settop(L, 4);
+	cxm_query q;
+	int r = arg_query(L, 2, c, &q);
+	if (r)
+		return r;
+	berr e;
+	int64_t step;
+	uint32_t horizon = 0;
+	if (get_i64(L, 3, "step_ms", &step, &e) ||
+	    (!lua_isnil(L, 4) && get_u32(L, 4, "horizon", &horizon, &e)))
+		return push_berr(L, &e);
+	if (horizon > CXM_TREND_MAX_HORIZON) {
+		bfail(&e, CXM_ERR_OUT_OF_RANGE, "horizon %u is above %d", horizon, CXM_TREND_MAX_HORIZON);
+		return push_berr(L, &e);
+	}
+	cxm_trend t;
+	cxm_trend_init(&t, sizeof t);
+	cxm_forecast f[CXM_TREND_MAX_HORIZON];
+	cxm_status st = cxm_query_trend(&t, f, horizon, c->ctx, &q, step);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 17);
+	set_num(L, "windows", t.windows);
+	set_num(L, "points", t.points);
+	set_i64(L, "start_ms", t.start_ms);
+	set_i64(L, "end_ms", t.end_ms);
+	set_i64(L, "step_ms", t.step_ms);
+	set_num(L, "slope", t.slope);
+	set_num(L, "slope_ci_low", t.slope_ci_low);
+	set_num(L, "slope_ci_high", t.slope_ci_high);
+	set_num(L, "p_value", t.p_value);
+	set_num(L, "r2", t.r2);
+	set_num(L, "fitted_last", t.fitted_last);
+	set_num(L, "alpha", t.alpha);
+	set_num(L, "beta", t.beta);
+	set_num(L, "level", t.level);
+	set_num(L, "trend", t.trend);
+	set_num(L, "sigma", t.sigma);
+	lua_createtable(L, (int)horizon, 0);
+	for (uint32_t i = 0; i < horizon; i++) {
+		lua_createtable(L, 0, 5);
+		set_i64(L, "start_ms", f[i].start_ms);
+		set_i64(L, "end_ms", f[i].end_ms);
+		set_num(L, "value", f[i].value);
+		set_num(L, "pi_low", f[i].pi_low);
+		set_num(L, "pi_high", f[i].pi_high);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	lua_setfield(L, -2, "forecast");
+	return 1;
+}
+
 /* ---- statistics and customers ------------------------------------------ */
 
 static int l_stats(lua_State *L)
@@ -3926,6 +3984,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"compare", l_compare},
 	{"query_by", l_query_by},
 	{"query_series", l_query_series},
+	{"query_trend", l_query_trend},
 	{"stats", l_stats},
 	{"series_bytes", l_series_bytes},
 	{"customer_last_seen", l_customer_last_seen},

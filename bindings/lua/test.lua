@@ -854,6 +854,17 @@ do
 		same(w, assert(ctx:query(copy(q, {span_ms = HOUR, end_ms = H0 + (h + 1) * HOUR - 1}))),
 			"series: hour " .. h .. " is its query")
 	end
+	-- trend of those hours: -100 three times then +100 three times at x = 0 … 5:
+	-- Sxx 17.5, Sxy 900, slope 900 / 17.5 per hour
+	local t = assert(ctx:query_trend(q, HOUR, 2))
+	check(t.windows == 6 and t.points == 6, "trend: six points")
+	near(t.slope, 900 / 17.5, 1e-9, "trend: slope")
+	check(t.slope_ci_low < t.slope and t.slope < t.slope_ci_high and t.p_value < 0.05, "trend: interval")
+	check(#t.forecast == 2 and t.forecast[1].start_ms == E + 1 and
+		t.forecast[1].pi_low < t.forecast[1].value, "trend: a forecast of two hours")
+	eq(#assert(ctx:query_trend(q, HOUR)).forecast, 0, "trend: no horizon, no forecast")
+	fails("OUT_OF_RANGE", "trend: horizon above 64", ctx.query_trend, ctx, q, HOUR, 65)
+	fails("OUT_OF_RANGE", "trend: a step above the span", ctx.query_trend, ctx, q, 7 * HOUR)
 	-- a span that is not a multiple of the step: the first window reaches back
 	s = assert(ctx:query_series(copy(q, {span_ms = 5 * HOUR}), 2 * HOUR))
 	check(#s == 3 and s[1].start_ms == H0 and s[1].end_ms == H0 + 2 * HOUR and s[3].end_ms == E + 1,
