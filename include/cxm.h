@@ -2743,19 +2743,20 @@ CXM_EXPORT cxm_status cxm_survey_record(cxm_context *ctx, cxm_id survey, const v
 /** What an alert compares. */
 typedef enum cxm_alert_kind {
 	CXM_ALERT_LEVEL = 0, /**< The window's headline value. */
-	CXM_ALERT_CHANGE = 1 /**< The window's headline value minus the baseline window's. */
+	CXM_ALERT_CHANGE = 1, /**< The window's headline value minus the baseline window's. */
+	CXM_ALERT_FORECAST = 2 /**< The window's headline value minus its forecast: Holt's, from the windows of the same span before it (cxm_query_trend()); "below forecast". */
 } cxm_alert_kind;
 
 /** An alert. */
 typedef struct cxm_alert_def {
 	size_t size;             /**< sizeof(cxm_alert_def) as the caller knows it. */
 	cxm_query query;         /**< Metric, scope, segment filter and @c span_ms; @c end_ms must be ::CXM_NOW (each evaluation's instant is the end). Not a SUM/COUNT headline for CHANGE with a p-value. */
-	cxm_alert_kind kind;     /**< LEVEL or CHANGE. */
+	cxm_alert_kind kind;     /**< LEVEL, CHANGE or FORECAST. */
 	cxm_cmp op;              /**< ::CXM_CMP_LT, LE, GT or GE: fires when the value (or change) compares so with @c fire. */
 	double fire;             /**< The firing level. */
 	double clear;            /**< A firing alert resolves when the value no longer compares with this as with @c fire: at or beyond @c fire on the side away from it (≤ fire for GT/GE, ≥ fire for LT/LE). */
-	int64_t baseline_offset_ms; /**< CHANGE: the baseline window ends this much before the window, > 0 (= span_ms: the previous period); LEVEL: 0. */
-	double max_p_value;      /**< CHANGE: also requires the change's p-value below this, in (0, 1]; 0: no test. A p-value that cannot be computed (no variance on either side) is not significant. LEVEL: 0. */
+	int64_t baseline_offset_ms; /**< CHANGE: the baseline window ends this much before the window, > 0 (= span_ms: the previous period); FORECAST: the history the forecast is fitted to, ending where the window starts: 3 … ::CXM_TREND_MAX_WINDOWS windows of @c span_ms (a multiple of the finest bucket); LEVEL: 0. */
+	double max_p_value;      /**< CHANGE, FORECAST: also requires the change's (or the distance from the forecast's) p-value below this, in (0, 1]; 0: no test. A FORECAST's p-value is two-sided normal, of the distance over Holt's one-step error σ. A p-value that cannot be computed (no variance on either side; σ = 0) is not significant. LEVEL: 0. */
 	uint64_t min_samples;    /**< Fewer samples in the window (or the baseline) leave the state as it is; 0: 1. */
 	int64_t for_ms;          /**< How long the condition must hold before firing (PENDING meanwhile), ≥ 0. */
 	int64_t cooldown_ms;     /**< After resolving, no firing again within this, ≥ 0. */
@@ -2832,9 +2833,9 @@ typedef struct cxm_alert_status {
 	int64_t since_ms;      /**< When it entered this state (−1: never evaluated). */
 	int64_t evaluated_ms;  /**< The last evaluation's instant (−1: none). */
 	int64_t resolved_ms;   /**< When it last resolved (−1: never). */
-	double value;          /**< What the last evaluation saw: the value (LEVEL) or the change (CHANGE); NaN when undefined. */
-	double baseline;       /**< CHANGE: the baseline's value; NaN otherwise. */
-	double p_value;        /**< CHANGE: the change's p-value; NaN otherwise. */
+	double value;          /**< What the last evaluation saw: the value (LEVEL), the change (CHANGE) or the value minus its forecast (FORECAST); NaN when undefined. */
+	double baseline;       /**< CHANGE: the baseline's value; FORECAST: the forecast; NaN otherwise. */
+	double p_value;        /**< CHANGE, FORECAST: the p-value; NaN otherwise or when undefined. */
 	uint64_t n;            /**< The window's sample size at the last evaluation. */
 	uint64_t fired;        /**< Times it started firing. */
 	uint64_t reserved[4];  /**< 0. */

@@ -15,8 +15,10 @@
 
 /* What an evaluation read of an alert's window(s). */
 typedef struct reading {
-	double x, base, p; /* the value (LEVEL) or change (CHANGE), baseline, p-value */
-	uint64_t n, n_a, n_b; /* the window's samples; CHANGE: the baseline's, the window's */
+	double x, base, p; /* the value (LEVEL), change (CHANGE) or distance from the forecast
+			    * (FORECAST); baseline or forecast; p-value */
+	uint64_t n, n_a, n_b; /* the window's samples; CHANGE: the baseline's, the window's;
+			       * FORECAST: the history's points, the window's */
 	bool read;            /* false: the baseline window starts before time 0 */
 } reading;
 
@@ -81,7 +83,7 @@ static cxm_status check_def(cxm_context *ctx, const cxm_alert_def *d, bool *by_r
 		return st;
 	if (d->reserved[0] || d->reserved[1] || d->reserved[2] || d->reserved[3])
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_alert_def.reserved must be zero");
-	if (d->kind != CXM_ALERT_LEVEL && d->kind != CXM_ALERT_CHANGE)
+	if (d->kind != CXM_ALERT_LEVEL && d->kind != CXM_ALERT_CHANGE && d->kind != CXM_ALERT_FORECAST)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "kind %d is not a cxm_alert_kind", (int)d->kind);
 	if (d->op != CXM_CMP_LT && d->op != CXM_CMP_LE && d->op != CXM_CMP_GT && d->op != CXM_CMP_GE)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d: an alert compares with <, <=, > or >=",
@@ -105,6 +107,13 @@ static cxm_status check_def(cxm_context *ctx, const cxm_alert_def *d, bool *by_r
 	    (d->baseline_offset_ms <= 0 || d->baseline_offset_ms > CXM_TIME_MAX))
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
 				 "a CHANGE alert needs baseline_offset_ms in 1 .. CXM_TIME_MAX");
+	if (d->kind == CXM_ALERT_FORECAST &&
+	    (d->query.span_ms <= 0 || d->baseline_offset_ms <= 0 ||
+	     d->baseline_offset_ms % d->query.span_ms || d->baseline_offset_ms / d->query.span_ms < 3 ||
+	     d->baseline_offset_ms / d->query.span_ms > CXM_TREND_MAX_WINDOWS))
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "a FORECAST alert needs baseline_offset_ms (its history) a multiple of "
+				 "span_ms, 3 .. %d windows of it", CXM_TREND_MAX_WINDOWS);
 	if (isnan(d->max_p_value) || d->max_p_value < 0 || d->max_p_value > 1)
 		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "max_p_value must be in [0, 1]");
 	/* the query as it will run: every check of cxm_query_run, at once */
@@ -113,6 +122,15 @@ static cxm_status check_def(cxm_context *ctx, const cxm_alert_def *d, bool *by_r
 	r.size = sizeof r;
 	if ((st = cxm_query_run(&r, ctx, &d->query)))
 		return st;
+	if (d->kind == CXM_ALERT_FORECAST) { /* the history as it will be fitted */
+		cxm_query h = d->query;
+		h.span_ms = d->baseline_offset_ms;
+		cxm_trend t;
+		memset(&t, 0, sizeof t);
+		t.size = sizeof t;
+		if ((st = cxm_query_trend(&t, NULL, 0, ctx, &h, d->query.span_ms)))
+			return st;
+	}
 	if (d->kind == CXM_ALERT_CHANGE) {
 		cxm_comparison c;
 		memset(&c, 0, sizeof c);
@@ -199,6 +217,30 @@ static cxm_status read_windows(cxm_context *ctx, const alert *a, int64_t now, re
 			return st;
 		r.x = v.value;
 		r.n = r.n_b = v.n;
+	} else if (d->kind == CXM_ALERT_FORECAST) {
+		/* the window, and Holt's forecast of it from the history before */
+		cxm_query h = q;
+		h.span_ms = d->baseline_offset_ms;
+		h.end_ms = now - q.span_ms;
+		cxm_result v;
+		memset(&v, 0, sizeof v);
+		v.size = sizeof v;
+		cxm_trend t;
+		memset(&t, 0, sizeof t);
+		t.size = sizeof t;
+		cxm_forecast f;
+		if (h.end_ms < 0) {
+			r.read = false;
+		} else if ((st = cxm__query_headline(&v, ctx, &q)) ||
+			   (st = cxm_query_trend(&t, &f, 1, ctx, &h, q.span_ms))) {
+			return st;
+		} else {
+			r.x = v.value - f.value;
+			r.base = f.value;
+			r.p = t.sigma > 0 ? erfc(fabs(r.x) / t.sigma / sqrt(2.0)) : NAN;
+			r.n = r.n_b = v.n;
+			r.n_a = t.points;
+		}
 	} else {
 		cxm_query b = q;
 		b.end_ms = now - d->baseline_offset_ms;
@@ -502,7 +544,7 @@ cxm_status cxm__alerts_read(cxm_context *into, struct snap_in *in)
 		    (st = get_f64(in, &s.baseline)) || (st = get_f64(in, &s.p_value)) ||
 		    (st = cxm__snap_get64(in, &s.n)) || (st = cxm__snap_get64(in, &s.fired)))
 			return st;
-		if (u[0] > CXM_SCOPE_CHANNEL || u[1] > CXM_ALERT_CHANGE || u[2] > CXM_CMP_NE ||
+		if (u[0] > CXM_SCOPE_CHANNEL || u[1] > CXM_ALERT_FORECAST || u[2] > CXM_CMP_NE ||
 		    u[3] > CXM_ALERT_FIRING || (u[4] & ~CXM_ALERT_INSUFFICIENT) || s.since_ms < -1 ||
 		    s.since_ms > CXM_TIME_MAX || s.evaluated_ms < -1 || s.evaluated_ms > CXM_TIME_MAX ||
 		    s.resolved_ms < -1 || s.resolved_ms > CXM_TIME_MAX)

@@ -4,6 +4,7 @@
  * the queue, the exposition's cxm_alert_firing, and every bad argument. */
 #include "testutil.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,7 +21,9 @@ static void fx_make(fx *f)
 {
 	memset(f, 0, sizeof *f);
 	f->clk.now = T0;
-	f->ctx = test_ctx(&f->clk);
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memcpy(cfg.customer_key, "alerts-fixture-k", 16); /* one key: snapshots load across */
+	f->ctx = test_ctx_cfg(&f->clk, &cfg);
 	assert_int_equal(cxm_touchpoint_define(&f->agent, f->ctx, "agent", CXM_CHANNEL_PHONE, CXM_NONE, 0),
 			 CXM_OK);
 	cxm_metric_def d = {.size = sizeof d};
@@ -266,6 +269,117 @@ static void test_change(void **state)
 /* Alerts that read the same windows share one reading per evaluation;
  * each still judges it by its own levels and minimum samples, and
  * alerts whose windows differ in any way read their own. */
+/* FORECAST: revenue per hour 100, 110 … 150 for six hours, then the hour
+ * under watch. On that exact line Holt's forecast of the seventh hour is
+ * 160 whatever the smoothing, with σ = 0 (so no p-value). At A the hour
+ * brings 150: 10 below, not firing at fire -30; at B 100: 60 below,
+ * firing. At C the history is noisy; the p-value is the two-sided normal
+ * one of the distance over Holt's σ, as cxm_query_trend() gives them. */
+static cxm_id forecast_alert(fx *f, const char *name, cxm_id metric, cxm_id tp, double max_p)
+{
+	cxm_alert_def d = CXM_ALERT_DEF_INIT;
+	d.kind = CXM_ALERT_FORECAST;
+	d.query.metric = metric;
+	d.query.scope = CXM_SCOPE_TOUCHPOINT;
+	d.query.id = tp;
+	d.query.span_ms = HOUR;
+	d.baseline_offset_ms = 6 * HOUR;
+	d.op = CXM_CMP_LT;
+	d.fire = -30;
+	d.clear = -10;
+	d.max_p_value = max_p;
+	cxm_id a;
+	assert_int_equal(cxm_alert_define(&a, f->ctx, name, &d), CXM_OK);
+	return a;
+}
+
+static void test_forecast(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	cxm_metric_def md = {.size = sizeof md};
+	assert_int_equal(cxm_metric_preset(&md, CXM_PRESET_AMOUNT), CXM_OK);
+	cxm_id rev, tp[3];
+	assert_int_equal(cxm_metric_define(&rev, f.ctx, "revenue", &md), CXM_OK);
+	const char *names[3] = {"A", "B", "C"};
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cxm_touchpoint_define(&tp[i], f.ctx, names[i], CXM_CHANNEL_WEB, CXM_NONE, 0),
+				 CXM_OK);
+	const double noisy[6] = {100, 112, 118, 131, 139, 152}, now_hour[3] = {150, 100, 100};
+	for (int h = 0; h < 7; h++)
+		for (int i = 0; i < 3; i++) {
+			double v = h == 6 ? now_hour[i] : i == 2 ? noisy[h] : 100 + 10 * h;
+			f.clk.now = T0 + h * HOUR + 60000;
+			assert_int_equal(feed1(f.ctx, f.clk.now, tp[i], rev, v), CXM_OK);
+		}
+	cxm_id a = forecast_alert(&f, "A below forecast", rev, tp[0], 0);
+	cxm_id b = forecast_alert(&f, "B below forecast", rev, tp[1], 0);
+	cxm_id c = forecast_alert(&f, "C below forecast", rev, tp[2], 0.01);
+	const int64_t now = T0 + 7 * HOUR - 1;
+	eval(&f, now);
+	cxm_alert_status s = status(&f, a);
+	assert_int_equal(s.state, CXM_ALERT_OK);
+	assert_double_equal(s.baseline, 160, 1e-9);
+	assert_double_equal(s.value, -10, 1e-9);
+	assert_true(isnan(s.p_value));
+	s = status(&f, b);
+	assert_int_equal(s.state, CXM_ALERT_FIRING);
+	assert_double_equal(s.value, -60, 1e-9);
+	cxm_event ev[4];
+	const int c_fires = status(&f, c).state == CXM_ALERT_FIRING;
+	assert_int_equal(events(&f, ev, 4), 1 + c_fires);
+	assert_int_equal(ev[0].kind, CXM_EVENT_ALERT_FIRING);
+	assert_int_equal(ev[0].rule, b);
+	/* C: what the trend of its history says, and the normal p-value */
+	cxm_query h = CXM_QUERY_INIT;
+	h.metric = rev;
+	h.scope = CXM_SCOPE_TOUCHPOINT;
+	h.id = tp[2];
+	h.span_ms = 6 * HOUR;
+	h.end_ms = now - HOUR;
+	cxm_trend t = {.size = sizeof t};
+	cxm_forecast fc;
+	assert_int_equal(cxm_query_trend(&t, &fc, 1, f.ctx, &h, HOUR), CXM_OK);
+	assert_int_equal(fc.start_ms, T0 + 6 * HOUR);
+	s = status(&f, c);
+	assert_double_equal(s.baseline, fc.value, 1e-9);
+	assert_double_equal(s.value, 100 - fc.value, 1e-9);
+	assert_true(t.sigma > 0);
+	const double p = erfc(fabs(100 - fc.value) / t.sigma / sqrt(2.0));
+	assert_double_equal(s.p_value, p, 1e-12);
+	assert_int_equal(s.state, 100 - fc.value < -30 && p < 0.01 ? CXM_ALERT_FIRING : CXM_ALERT_OK);
+	assert_true(c_fires); /* about 55 below a forecast whose one-step error is a few units */
+	/* a history that is not whole windows, or too short or long */
+	cxm_alert_def d = CXM_ALERT_DEF_INIT;
+	d.kind = CXM_ALERT_FORECAST;
+	d.query.metric = rev;
+	d.query.span_ms = HOUR;
+	d.op = CXM_CMP_LT;
+	d.fire = d.clear = 0;
+	cxm_id x;
+	const int64_t bad[] = {0, -HOUR, 2 * HOUR, 6 * HOUR + 1, (CXM_TREND_MAX_WINDOWS + 1) * HOUR};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		d.baseline_offset_ms = bad[i];
+		assert_int_equal(cxm_alert_define(&x, f.ctx, "bad forecast", &d), CXM_ERR_OUT_OF_RANGE);
+	}
+	/* a snapshot brings it back, firing */
+	membuf mb = {0};
+	assert_int_equal(cxm_snapshot_write(f.ctx, membuf_write, &mb), CXM_OK);
+	fx g;
+	fx_make(&g);
+	cxm_context_free(g.ctx);
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memcpy(cfg.customer_key, "alerts-fixture-k", 16);
+	g.ctx = test_ctx_cfg(&f.clk, &cfg);
+	assert_int_equal(cxm_snapshot_load_mem(g.ctx, mb.p, mb.len), CXM_OK);
+	cxm_alert_status was = status(&f, b), back = status(&g, b);
+	assert_memory_equal(&was, &back, sizeof was);
+	free(mb.p);
+	cxm_context_free(g.ctx);
+	cxm_context_free(f.ctx);
+}
+
 static void test_shared_windows(void **state)
 {
 	(void)state;
@@ -498,7 +612,7 @@ static void test_bad_arguments(void **state)
 	} while (0)
 	BAD(CXM_ERR_VERSION, b.size = 16);
 	BAD(CXM_ERR_UNSUPPORTED, b.reserved[3] = 1);
-	BAD(CXM_ERR_INVALID, b.kind = (cxm_alert_kind)2);
+	BAD(CXM_ERR_INVALID, b.kind = (cxm_alert_kind)3);
 	BAD(CXM_ERR_INVALID, b.op = CXM_CMP_EQ);
 	BAD(CXM_ERR_INVALID, b.op = (cxm_cmp)9);
 	BAD(CXM_ERR_NOT_FINITE, b.fire = NAN);
@@ -555,6 +669,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_level),
 		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_forecast),
 		cmocka_unit_test(test_shared_windows),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_snapshot),

@@ -3598,8 +3598,8 @@ static int l_survey_record(lua_State *L)
 /* ---- metric alerts ------------------------------------------------------- */
 
 /* Indexed by cxm_alert_kind and cxm_alert_state. */
-static const char *const alert_kind_names[] = {"level", "change", NULL};
-#define N_ALERT_KINDS 2
+static const char *const alert_kind_names[] = {"level", "change", "forecast", NULL};
+#define N_ALERT_KINDS 3
 static const char *const alert_state_names[] = {"ok", "pending", "firing", NULL};
 #define N_ALERT_STATES 3
 

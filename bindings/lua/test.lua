@@ -2913,7 +2913,7 @@ do -- alerts: bad arguments, returned (nil, message, code) or raised
 	-- from libcxm
 	bad("INVALID", "op == (library)", def{op = "=="})
 	bad("INVALID", "op 9 (library)", def{op = 9})
-	bad("INVALID", "kind 2 (library)", def{kind = 2})
+	bad("INVALID", "kind 3 (library)", def{kind = 3})
 	bad("NOT_FINITE", "a NaN fire", def{fire = 0 / 0})
 	bad("NOT_FINITE", "an infinite clear", def{clear = math.huge})
 	bad("OUT_OF_RANGE", "clear on the firing side", def{clear = -1})

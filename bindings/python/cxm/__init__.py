@@ -226,6 +226,7 @@ class AlertKind(enum.IntEnum):
     """cxm_alert_kind: what an alert compares with its levels."""
     LEVEL = 0
     CHANGE = 1
+    FORECAST = 2
 
 
 class AlertState(enum.IntEnum):
@@ -1680,9 +1681,12 @@ class Context(_cxm.Context):
         ``window`` ending at each evaluation (scope and segment filter as
         to make_query(), names or ids) and fires when the value (LEVEL) or
         its change from a baseline window ``baseline_offset`` earlier
-        (CHANGE; None: the window before, ``window`` earlier) compares with
-        ``fire`` as ``op`` says ("<", "<=", ">", ">=" or a Cmp), and for a
-        CHANGE with ``max_p_value`` also has a p-value below it. A firing
+        (CHANGE; None: the window before, ``window`` earlier), or its
+        distance from Holt's forecast of it from the windows of the same
+        length in the ``baseline_offset`` before it (FORECAST, "below
+        forecast"; None: 7 windows), compares with ``fire`` as ``op`` says
+        ("<", "<=", ">", ">=" or a Cmp), and for a CHANGE or FORECAST with
+        ``max_p_value`` also has a p-value below it. A firing
         alert resolves only once the value no longer compares so with
         ``clear`` (None: ``fire``; hysteresis). It stays PENDING for
         ``pending`` before firing, does not fire again within ``cooldown``
@@ -1696,7 +1700,8 @@ class Context(_cxm.Context):
         if clear is None:
             clear = fire
         if baseline_offset is None:
-            offset = q.span_ms if k == AlertKind.CHANGE else 0
+            offset = (q.span_ms if k == AlertKind.CHANGE
+                      else 7 * q.span_ms if k == AlertKind.FORECAST else 0)
         else:
             offset = span_ms(baseline_offset)
         p = 0.0  # libcxm's "no test"

@@ -169,6 +169,7 @@ class AskReason(enum.IntEnum):
 class AlertKind(enum.IntEnum):
     LEVEL: int
     CHANGE: int
+    FORECAST: int
 
 class AlertState(enum.IntEnum):
     OK: int

@@ -187,6 +187,23 @@ class Change(unittest.TestCase):
         self.assertEqual(self.evaluate(T0), 0)
         self.assertTrue(self.ctx.alert_status(a).insufficient)   # no baseline a week ago
 
+    def test_below_forecast(self):
+        # revenue per hour on the web shop: 100, 110 ... 150 for six hours
+        # (Holt's forecast of the seventh: 160), then 100 in the hour watched
+        start = T0 - 7 * HOUR
+        for h, v in enumerate([100, 110, 120, 130, 140, 150, 100]):
+            self.ctx.feed(start + h * HOUR + MIN, self.m.web, {self.m.revenue: v})
+        a = self.ctx.alert("below forecast", "revenue", "1h", kind="forecast", op="<", fire=-30,
+                           clear=-10, baseline_offset="6h", touchpoint=self.m.web)
+        self.evaluate(start + 7 * HOUR - 1)
+        s = self.ctx.alert_status(a)
+        self.assertEqual(s.state, cxm.AlertState.FIRING)
+        self.assertAlmostEqual(s.baseline, 160, places=9)
+        self.assertAlmostEqual(s.value, -60, places=9)
+        with self.assertRaises(cxm.OutOfRangeError):  # two windows of history: too few
+            self.ctx.alert("short", "revenue", "1h", kind="forecast", op="<", fire=0,
+                           baseline_offset="2h")
+
 
 class BadArguments(unittest.TestCase):
     def setUp(self):
