@@ -1314,6 +1314,10 @@ CXM_EXPORT cxm_status cxm_trend_init(cxm_trend *t, size_t size);
  * @retval CXM_ERR_VERSION       @c out->size too small.
  * @retval CXM_ERR_OUT_OF_RANGE  @p horizon above ::CXM_TREND_MAX_HORIZON; more than ::CXM_TREND_MAX_WINDOWS windows; or as cxm_query_series().
  * @retval CXM_ERR_NO_MEMORY     no memory for the windows' results.
+ * @retval CXM_ERR_LIMIT         the number of windows changed between
+ *                               counting and reading them (the clock moved
+ *                               the window's start across a tier's reach):
+ *                               ask again.
  * @retval otherwise             as cxm_query_series().
  * Thread-safe, as cxm_query_series(); nothing is written on an error.
  */
