@@ -124,11 +124,19 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 		break;
 	}
 	default: {
-		uint64_t *d = dst;
+		/* counts are at most CELL_COUNT_MAX (2^62), so their sums cannot
+		 * wrap: add in one pass the compiler vectorizes, noting whether a
+		 * sum went over (bit 63 of sum + 2^62 - 1), then, rarely, clamp */
+		uint64_t *d = dst, over = 0;
 		const uint64_t *s = src;
 		size_t n = m->cell_size / sizeof(uint64_t);
-		for (size_t i = 0; i < n; i++)
-			d[i] = cell_add(d[i], s[i]);
+		for (size_t i = 0; i < n; i++) {
+			const uint64_t x = d[i] + s[i];
+			over |= (x + (CELL_COUNT_MAX - 1)) >> 63;
+			d[i] = x;
+		}
+		for (size_t i = 0; over && i < n; i++)
+			d[i] = d[i] > CELL_COUNT_MAX ? CELL_COUNT_MAX : d[i];
 		break;
 	}
 	}

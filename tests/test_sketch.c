@@ -420,9 +420,33 @@ static void packed_stores(void **state)
 	cxm_context_free(ctx);
 }
 
+/* Counter cells (SCORE, INDEX, RATE, VOLUME) merge by adding, each count
+ * saturating at CELL_COUNT_MAX (2^62) — including two at the cap, whose
+ * sum 2^63 must not be taken for a small number. */
+static void counter_merge_saturates(void **state)
+{
+	(void)state;
+	metric m;
+	memset(&m, 0, sizeof m);
+	m.def.kind = CXM_KIND_RATE;
+	m.def.has_na = 1;
+	m.cell_size = 3 * sizeof(uint64_t);
+	const uint64_t cap = CELL_COUNT_MAX;
+	uint64_t d[3] = {cap - 1, 5, cap}, s[3] = {2, cap, cap};
+	cxm__cell_merge(&m, d, s);
+	assert_true(d[0] == cap && d[1] == cap && d[2] == cap);
+	uint64_t e[3] = {cap - 3, 0, 7}, t[3] = {3, 0, 8};
+	cxm__cell_merge(&m, e, t);
+	assert_true(e[0] == cap && e[1] == 0 && e[2] == 15); /* at the cap, not over: kept */
+	uint64_t f[3] = {1, 2, 3}, u[3] = {4, 5, 6};
+	cxm__cell_merge(&m, f, u);
+	assert_true(f[0] == 5 && f[1] == 7 && f[2] == 9);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(counter_merge_saturates),
 		cmocka_unit_test(relative_error_bound), cmocka_unit_test(bin_edges),
 		cmocka_unit_test(merge_is_exact),       cmocka_unit_test(out_of_range),
 		cmocka_unit_test(public_api_heavy_tail), cmocka_unit_test(huge_bounds),
