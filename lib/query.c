@@ -91,8 +91,15 @@ static void read_series(const cxm_context *ctx, const run *r, const series *s)
 		cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_ALL);
 		return;
 	}
+	const bool dist = !r->moments_only || r->m->def.kind == CXM_KIND_DISTINCT;
+	/* a distribution kept in every tier, over the same interval as the
+	 * moments: one walk for both parts */
+	if (dist && r->m->bins_tier == 0 && r->qa == r->a && r->qb == r->b) {
+		cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_ALL);
+		return;
+	}
 	cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_MOMENTS);
-	if (!r->moments_only || r->m->def.kind == CXM_KIND_DISTINCT)
+	if (dist)
 		cxm__series_read(ctx, s, r->qa, r->qb, r->acc, READ_DIST);
 }
 
