@@ -797,6 +797,8 @@ CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
 /* An empty full cell (m->cell_size bytes: an accumulator, a scratch). */
 CXM_INTERNAL void cxm__cell_init_full(const metric *m, void *cell);
 CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
+/* The "no answer" codes a cell counted (0 for kinds that take none). */
+CXM_INTERNAL uint64_t cxm__cell_na(const metric *m, const void *cell);
 CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
 /* Snapshots and merges: the buckets tier k holds (the hot one apart), and
  * each of them visited; put a loaded bucket e in tier k (whose top the

@@ -523,10 +523,7 @@ static void emit_series(expo *x, enum fam f, const metric *m, const series *s)
 	}
 	case F_VOLUME: sample_u64(x, "_total", NULL, NULL, 0, c[0]); break;
 	case F_OBS_NO_ANSWER: {
-		uint64_t na = m->def.kind == CXM_KIND_RATE     ? c[2]
-			      : m->def.kind == CXM_KIND_AMOUNT ? c[5]
-							       : ((const sketch_cell *)(const void *)c)->na;
-		sample_u64(x, "_total", NULL, NULL, 0, na);
+		sample_u64(x, "_total", NULL, NULL, 0, cxm__cell_na(m, c));
 		break;
 	}
 	}

@@ -44,7 +44,7 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 		if (ms->item >= m->def.questions)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
 					 "measure %zu: metric '%s' has no question %u", j, m->name, ms->item);
-		if (m->def.has_na && v == (double)m->def.na_value)
+		if (cxm__is_na(m, v))
 			break;
 		if (v != floor(v) || v < m->def.scale_min || v > m->def.scale_max)
 			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,

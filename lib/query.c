@@ -185,7 +185,6 @@ static void finish_score(const cxm_context *ctx, const metric *m, const uint64_t
 	uint32_t answered = 0;
 	double lo = INFINITY, hi = -INFINITY;
 	uint64_t n_min = UINT64_MAX;
-	res->skipped = c[0];
 	for (uint32_t q = 0; q < Q; q++) {
 		const uint64_t *cnt = c + 1 + q * m->points;
 		uint64_t n = 0, top = 0, bot = 0;
@@ -291,13 +290,13 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 	for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
 		res->item_net[q] = m->def.kind == CXM_KIND_INDEX && (uint32_t)q < m->def.questions ? NAN : 0;
 	const double z = ctx->z;
+	res->skipped = cxm__cell_na(m, r->acc);
 	switch (m->def.kind) {
 	case CXM_KIND_SCORE:
 	case CXM_KIND_INDEX: finish_score(ctx, m, r->acc, res); break;
 	case CXM_KIND_RATE: {
 		const uint64_t *c = r->acc;
 		res->n = c[0];
-		res->skipped = m->def.has_na ? c[2] : 0;
 		res->top = c[1];
 		res->bottom = c[0] - c[1];
 		if (res->n) {
@@ -342,10 +341,8 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 			sumsq = dd[1];
 			mn = dd[2];
 			mx = dd[3];
-			res->skipped = m->def.has_na ? u[5] : 0;
 		} else {
 			const sketch_cell *sc = r->acc;
-			res->skipped = sc->na;
 			n = sc->n;
 			sum = sc->sum;
 			sumsq = sc->sumsq;

@@ -62,7 +62,7 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 	switch (m->def.kind) {
 	case CXM_KIND_SCORE:
 	case CXM_KIND_INDEX:
-		if (m->def.has_na && v == (double)m->def.na_value)
+		if (cxm__is_na(m, v))
 			c[0]++;
 		else
 			c[1 + item * m->points + (uint32_t)((int32_t)v - m->def.scale_min)]++;
@@ -98,6 +98,19 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 			cxm__sketch_add(&m->sk, cell, v);
 		break;
 	case CXM_KIND_DISTINCT: break; /* fed by cxm__hll_add with the customer's hash */
+	}
+}
+
+uint64_t cxm__cell_na(const metric *m, const void *cell)
+{
+	const uint64_t *c = cell;
+	switch (m->def.kind) {
+	case CXM_KIND_SCORE:
+	case CXM_KIND_INDEX: return c[0];
+	case CXM_KIND_RATE: return m->def.has_na ? c[2] : 0;
+	case CXM_KIND_AMOUNT: return m->def.has_na ? ((const amount_cell *)cell)->na : 0;
+	case CXM_KIND_DURATION: return ((const sketch_cell *)cell)->na;
+	default: return 0;
 	}
 }
 
@@ -360,28 +373,37 @@ bool cxm__series_empty(const series *s)
 
 static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e);
 
+/* Where epoch e of tier k is held now: *k and *e become the tier whose
+ * ring still reaches it and its epoch there (rolling up moves a bucket
+ * older than a ring to the next tier); false when it is older than the
+ * coarsest ring too (expired), *k then the coarsest tier. */
+static bool landing(const cxm_context *ctx, const series *s, uint32_t *k, int64_t *e)
+{
+	for (;; (*k)++) {
+		const int64_t n = ctx->tiers[*k].buckets;
+		if (s->top[*k] == TAG_EMPTY || *e > s->top[*k] - n)
+			return true;
+		if (*k + 1 >= ctx->n_tiers)
+			return false;
+		*e = floordiv64(*e * ctx->tiers[*k].bucket_ms, ctx->tiers[*k + 1].bucket_ms);
+	}
+}
+
 /* The cell of epoch e of tier k, or, when e is older than tier k's ring,
  * of the coarser tier that covers it now, as rolling up would have put it
  * there. Past the coarsest tier's ring: NULL (expired), or with `clamp`
  * that ring's oldest bucket. So no tier ever tags an epoch outside
  * (top - n, top], whatever its top: a snapshot may hand over tiers whose
  * tops are not those feeding would have made (and merges move them).
- * NULL too when no memory could be had for the bucket's page. */
+ * NULL too when no memory could be had for the bucket's page. *open (unless
+ * NULL): whether that bucket is open (cxm__series_open). */
 static void *ring_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e, bool clamp,
 		       bool *open)
 {
-	for (;;) {
-		const int64_t n = ctx->tiers[k].buckets;
-		if (s->top[k] == TAG_EMPTY || e > s->top[k] - n)
-			break;
-		if (k + 1 >= ctx->n_tiers) {
-			if (!clamp)
-				return NULL;
-			e = s->top[k] - n + 1;
-			break;
-		}
-		e = floordiv64(e * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
-		k++;
+	if (!landing(ctx, s, &k, &e)) {
+		if (!clamp)
+			return NULL;
+		e = s->top[k] - (int64_t)ctx->tiers[k].buckets + 1;
 	}
 	void *cell = tier_cell(ctx, s, k, e);
 	if (open)
@@ -432,14 +454,7 @@ bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uin
  * that is not for want of memory). */
 static bool expired(const cxm_context *ctx, const series *s, uint32_t k, int64_t e)
 {
-	for (;; k++) {
-		const int64_t n = ctx->tiers[k].buckets;
-		if (s->top[k] == TAG_EMPTY || e > s->top[k] - n)
-			return false;
-		if (k + 1 >= ctx->n_tiers)
-			return true;
-		e = floordiv64(e * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
-	}
+	return !landing(ctx, s, &k, &e);
 }
 
 /* Bucket x of tier k leaves the ring: add it to the next tier, if any. */
@@ -673,13 +688,7 @@ bool cxm__series_reserve_bucket(const cxm_context *ctx, series *s, uint32_t k, i
  * reserve_tops reaches those tiers. */
 static bool reserve_landing(const cxm_context *ctx, series *s, uint32_t k, int64_t x)
 {
-	for (;; k++) {
-		if (s->top[k] == TAG_EMPTY || x > s->top[k] - (int64_t)ctx->tiers[k].buckets)
-			return reserve_slot(ctx, s, k, x);
-		if (k + 1 >= ctx->n_tiers)
-			return true;
-		x = floordiv64(x * ctx->tiers[k].bucket_ms, ctx->tiers[k + 1].bucket_ms);
-	}
+	return !landing(ctx, s, &k, &x) || reserve_slot(ctx, s, k, x);
 }
 
 static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log)

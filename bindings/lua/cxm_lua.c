@@ -2176,21 +2176,30 @@ static int l_query_by(lua_State *L)
 	return push_multi(L, &m);
 }
 
-/* ctx:query_series(query, step_ms) → {result, …}, oldest first. */
-static int l_query_series(lua_State *L)
+/* The arguments (ctx, query table, step_ms, …) of query_series and
+ * query_trend, the stack cut to `top`: 0, or the values an error pushed. */
+static int query_step_args(lua_State *L, int top, lctx **c, cxm_query *q, int64_t *step)
 {
-	lctx *c = check_lctx(L, 1);
+	*c = check_lctx(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	luaL_checktype(L, 3, LUA_TNUMBER);
-	lua_settop(L, 3);
-	cxm_query q;
-	int r = arg_query(L, 2, c, &q);
+	lua_settop(L, top);
+	int r = arg_query(L, 2, *c, q);
 	if (r)
 		return r;
 	berr e;
+	return get_i64(L, 3, "step_ms", step, &e) ? push_berr(L, &e) : 0;
+}
+
+/* ctx:query_series(query, step_ms) → {result, …}, oldest first. */
+static int l_query_series(lua_State *L)
+{
+	lctx *c;
+	cxm_query q;
 	int64_t step;
-	if (get_i64(L, 3, "step_ms", &step, &e))
-		return push_berr(L, &e);
+	int r = query_step_args(L, 3, &c, &q, &step);
+	if (r)
+		return r;
 	multi_call m = {c->ctx, &q, (cxm_group_by)0, CXM_NONE, step};
 	return push_multi(L, &m);
 }
@@ -2198,19 +2207,15 @@ static int l_query_series(lua_State *L)
 /* ctx:query_trend(query, step_ms[, horizon]) → {slope = , …, forecast = {{value = , …}, …}}. */
 static int l_query_trend(lua_State *L)
 {
-	lctx *c = check_lctx(L, 1);
-	luaL_checktype(L, 2, LUA_TTABLE);
-	luaL_checktype(L, 3, LUA_TNUMBER);
-	lua_settop(L, 4);
+	lctx *c;
 	cxm_query q;
-	int r = arg_query(L, 2, c, &q);
+	int64_t step;
+	int r = query_step_args(L, 4, &c, &q, &step);
 	if (r)
 		return r;
 	berr e;
-	int64_t step;
 	uint32_t horizon = 0;
-	if (get_i64(L, 3, "step_ms", &step, &e) ||
-	    (!lua_isnil(L, 4) && get_u32(L, 4, "horizon", &horizon, &e)))
+	if (!lua_isnil(L, 4) && get_u32(L, 4, "horizon", &horizon, &e))
 		return push_berr(L, &e);
 	if (horizon > CXM_TREND_MAX_HORIZON) {
 		bfail(&e, CXM_ERR_OUT_OF_RANGE, "horizon %u is above %d", horizon, CXM_TREND_MAX_HORIZON);
