@@ -1998,7 +1998,7 @@ CXM_EXPORT cxm_status cxm_merge(cxm_context *dst, cxm_context *src);
  * @section jmem Memory
  * A funnel "group" (the whole journey, one channel or one segment value) is
  * allocated on its first event: one counter series and, per step, one time
- * series (1 s … 50 days at 5 % relative error; the distribution is kept
+ * series (1 s … 400 days at 5 % relative error; the distribution is kept
  * from the second tier up, as for durations). These are not counted in
  * cxm_stats::series but are in cxm_stats::memory_bytes.
  * @{ */
@@ -2013,8 +2013,8 @@ CXM_EXPORT cxm_status cxm_merge(cxm_context *dst, cxm_context *src);
 #define CXM_JOURNEY_RESTART 0x8u
 /** cxm_journey_options::flags: the conversion window's end is excluded. */
 #define CXM_JOURNEY_WINDOW_EXCLUSIVE 0x10u
-/** The largest conversion window, abandonment timeout and lateness: 49 days. */
-#define CXM_JOURNEY_MAX_WINDOW_MS INT64_C(4233600000)
+/** The largest conversion window, abandonment timeout and lateness: 400 days. */
+#define CXM_JOURNEY_MAX_WINDOW_MS INT64_C(34560000000)
 
 /**
  * How one journey's progress is judged. Zero in a member means the default
@@ -2025,7 +2025,7 @@ typedef struct cxm_journey_options {
 	uint32_t flags;         /**< CXM_JOURNEY_* bits; 0: the default semantics. */
 	uint32_t reserved0;     /**< Must be 0. */
 	int64_t conversion_ms;  /**< Conversion window from the first step; 1000 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: 7 days. */
-	int64_t abandon_ms;     /**< No progress for this long: abandoned; 1000 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: 24 h. */
+	int64_t abandon_ms;     /**< No progress for this long: abandoned; 1000 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: the conversion window (only an instance that never moved past its first step is then abandoned, when the window ends). */
 	int64_t lateness_ms;    /**< Accepted lateness behind the customer's latest journey step; 1 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: the finest tier's reach (buckets × bucket_ms: 2 h with the default tiers), at most ::CXM_JOURNEY_MAX_WINDOW_MS. */
 	int64_t repeat_ms;      /**< N days of the repeat-contact rate; 1000 … 400 days; 0: 7 days. */
 	uint64_t reserved[4];   /**< Must be 0. */
@@ -2119,7 +2119,7 @@ CXM_EXPORT cxm_status cxm_funnel_query_init(cxm_funnel_query *q, size_t size);
  */
 typedef struct cxm_funnel {
 	size_t size;          /**< Set by the caller: sizeof(cxm_funnel) as it knows it. */
-	uint32_t flags;       /**< CXM_RESULT_* bits (LOW_SAMPLE: fewer entered than cxm_config::min_samples; EMPTY: none entered; CLAMPED: a time outside 1 s … 50 days; TRUNCATED: the window reaches back beyond what the tiers keep, and starts where they do). */
+	uint32_t flags;       /**< CXM_RESULT_* bits (LOW_SAMPLE: fewer entered than cxm_config::min_samples; EMPTY: none entered; CLAMPED: a time outside 1 s … 400 days; TRUNCATED: the window reaches back beyond what the tiers keep, and starts where they do). */
 	uint32_t n_steps;     /**< The journey's steps: the entries written to the step array. */
 	int64_t start_ms;     /**< The covered interval [start_ms, end_ms) of the counts. */
 	int64_t end_ms;       /**< Its end. */
@@ -2186,7 +2186,7 @@ CXM_EXPORT cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, si
  * Arbitrary quantiles of the time from a step to the next one reached, or
  * from entry to the goal, over a funnel query's window (widened to whole
  * buckets of the second tier), within 5 % relative error for times in
- * 1 s … 50 days.
+ * 1 s … 400 days.
  *
  * @param out   receives @p n values in seconds (NaN when there is no sample).
  * @param ctx   the context.

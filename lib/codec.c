@@ -424,6 +424,11 @@ cxm_context *cxm__snap_ctx(const struct snap_in *in)
 	return in->ctx;
 }
 
+uint32_t cxm__snap_offset(const struct snap_in *in, uint32_t x)
+{
+	return in->version < 4 ? cxm__off_encode((int64_t)x) : x;
+}
+
 size_t cxm__snap_left(const struct snap_in *in)
 {
 	return in->r.left;

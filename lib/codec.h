@@ -115,6 +115,7 @@ struct snap_in {
 	cxm_context *ctx;
 	const char *what; /* the section, for messages */
 	rbuf r;
+	uint32_t version; /* the snapshot's format version */
 };
 
 #define CORRUPT(ctx, ...) cxm__fail((ctx), CXM_ERR_CORRUPT, "snapshot: " __VA_ARGS__)

@@ -487,7 +487,7 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			d->step = e.step;
 			d->flags = e.flags;
 			d->inst_start_s = e.inst_start_s;
-			d->step_ms = e.step_ms;
+			d->step_off = e.step_off;
 			/* the signals see the contact in the order the journey does */
 			cxm__signals_contact(ctx, h, &w, d, tp, failed);
 		}
@@ -701,7 +701,7 @@ void cxm__customers_each(cxm_context *ctx, cust_visit_fn fn, void *payload, uint
 
 static inline int64_t step_time(const cust_entry *e)
 {
-	return (int64_t)e->inst_start_s * 1000 + e->step_ms;
+	return (int64_t)e->inst_start_s * 1000 + cxm__off_ms(e->step_off);
 }
 
 int cxm__customer_put(cxm_context *ctx, const cust_entry *x)
@@ -726,7 +726,7 @@ int cxm__customer_put(cxm_context *ctx, const cust_entry *x)
 			n.step = x->step;
 			n.flags = (uint8_t)((n.flags & JF_CHURNED) | (x->flags & ~JF_CHURNED));
 			n.inst_start_s = x->inst_start_s;
-			n.step_ms = x->step_ms;
+			n.step_off = x->step_off;
 		}
 		*e = n;
 		goto out;

@@ -242,8 +242,26 @@ typedef struct cust_entry {
 	uint16_t journey;  /* journey id + 1 of the latest instance; 0: none */
 	uint8_t step, flags; /* highest step reached; JF_* bits (journeys.c) */
 	uint32_t inst_start_s; /* the instance's start, seconds since 2000-01-01 */
-	uint32_t step_ms;  /* its latest step, ms after inst_start_s */
+	uint32_t step_off; /* its latest step after inst_start_s (cxm__off_encode) */
 } cust_entry;
+
+/* An offset from an instance's start (cust_entry::step_off, the times of
+ * a signal record) in 32 bits: ms below 2^31 ms (24.8 days), whole
+ * seconds after that (bit 31 set), up to 68 years. The encoding keeps
+ * order, and decoding gives back the offset to the ms below 24.8 days
+ * and to the second (never later) above. */
+#define OFF_SECS UINT32_C(0x80000000)
+static inline uint32_t cxm__off_encode(int64_t ms)
+{
+	if (ms < (int64_t)OFF_SECS)
+		return ms < 0 ? 0 : (uint32_t)ms;
+	int64_t s = (ms - (int64_t)OFF_SECS) / 1000;
+	return OFF_SECS | (uint32_t)(s > (int64_t)~OFF_SECS ? (int64_t)~OFF_SECS : s);
+}
+static inline int64_t cxm__off_ms(uint32_t x)
+{
+	return (x & OFF_SECS) ? (int64_t)OFF_SECS + (int64_t)(x & ~OFF_SECS) * 1000 : (int64_t)x;
+}
 
 /* The largest cxm_config::max_customers (2^30). */
 #define CUST_MAX_CUSTOMERS (UINT32_C(1) << 30)
@@ -436,6 +454,10 @@ CXM_INTERNAL void cxm__snap_put_series(struct wbuf *b, const struct series *s);
 CXM_INTERNAL void cxm__snap_putstr(struct wbuf *b, const char *s);
 CXM_INTERNAL cxm_status cxm__snap_getstr(struct snap_in *in, char *out, size_t cap);
 CXM_INTERNAL cxm_context *cxm__snap_ctx(const struct snap_in *in);
+/* An instance offset (cust_entry::step_off, a signal record's times) as
+ * the snapshot being read wrote it, in today's encoding: formats before 4
+ * wrote plain ms. */
+CXM_INTERNAL uint32_t cxm__snap_offset(const struct snap_in *in, uint32_t x);
 CXM_INTERNAL size_t cxm__snap_left(const struct snap_in *in);
 CXM_INTERNAL cxm_status cxm__snap_get32(struct snap_in *in, uint32_t *v);
 CXM_INTERNAL cxm_status cxm__snap_get64(struct snap_in *in, uint64_t *v);

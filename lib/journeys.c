@@ -25,12 +25,12 @@
 
 #define N_CHANNELS 9 /* index by cxm_channel, 1 .. 8; 0 unused */
 #define DAY_MS INT64_C(86400000)
-#define MAX_WINDOW_MS (49 * DAY_MS) /* a step's offset from the start is 32-bit ms */
+#define MAX_WINDOW_MS CXM_JOURNEY_MAX_WINDOW_MS
 #define MAX_REPEAT_MS (400 * DAY_MS)
 
-/* time sketch: 1 s .. 50 days at 5 % */
+/* time sketch: 1 s .. the longest conversion window, at 5 % */
 #define TIME_LO 1.0
-#define TIME_HI (50.0 * 86400)
+#define TIME_HI ((double)CXM_JOURNEY_MAX_WINDOW_MS / 1000)
 #define TIME_ALPHA 0.05
 
 /* counters of a group, after entered (0) and reached step k (1 + k) */
@@ -78,7 +78,7 @@ static void default_options(const cxm_context *ctx, cxm_journey_options *o)
 	memset(o, 0, sizeof *o);
 	o->size = sizeof *o;
 	o->conversion_ms = 7 * DAY_MS;
-	o->abandon_ms = DAY_MS;
+	o->abandon_ms = o->conversion_ms; /* no shorter than the window: see cxm.h */
 	int64_t reach = ctx->tiers[0].bucket_ms * (int64_t)ctx->tiers[0].buckets;
 	o->lateness_ms = reach < MAX_WINDOW_MS ? reach : MAX_WINDOW_MS;
 	o->repeat_ms = 7 * DAY_MS;
@@ -345,7 +345,7 @@ static inline int64_t start_ms(const cust_entry *e)
 
 static inline int64_t last_ms(const cust_entry *e)
 {
-	return start_ms(e) + e->step_ms;
+	return start_ms(e) + cxm__off_ms(e->step_off);
 }
 
 bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms, const uint32_t *slots,
@@ -434,9 +434,9 @@ static void advance(jwork *w, uint32_t n_steps, cust_entry *e, uint32_t s, int64
 	add_op(w, j, JOP_COUNT, ch, true, 1 + e->step + 1u, 1 + s, t, 0);
 	add_op(w, j, JOP_TIME, ch, true, e->step, 0, t, (double)(at - last) / 1000);
 	e->step = (uint8_t)s;
-	e->step_ms = (uint32_t)(at - start_ms(e));
+	e->step_off = cxm__off_encode(at - start_ms(e));
 	if (s + 1 == n_steps) {
-		add_op(w, j, JOP_TIME, ch, true, n_steps - 1, 0, t, (double)e->step_ms / 1000);
+		add_op(w, j, JOP_TIME, ch, true, n_steps - 1, 0, t, (double)(at - start_ms(e)) / 1000);
 		e->flags = (uint8_t)((e->flags & ~JF_OPEN) | JF_DONE);
 	}
 }
@@ -459,7 +459,7 @@ static void enter(const cxm_context *ctx, jwork *w, const cxm_journey_options *o
 	e->flags = (uint8_t)((e->flags & JF_CHURNED) | JF_OPEN | (w->chan & JF_CHAN));
 	e->inst_start_s = (uint32_t)secs;
 	int64_t off = t - start_ms(e);
-	e->step_ms = (uint32_t)(off < 0 ? 0 : off);
+	e->step_off = cxm__off_encode(off);
 	if (n_steps == 1) {
 		add_op(w, j, JOP_TIME, w->chan, true, 0, 0, t, 0);
 		e->flags = (uint8_t)((e->flags & ~JF_OPEN) | JF_DONE);
@@ -920,7 +920,7 @@ bool cxm__journey_rewind_entry(cust_entry *e, int64_t time_ms)
 	e->step = 0;
 	e->flags &= JF_CHURNED;
 	e->inst_start_s = 0;
-	e->step_ms = 0;
+	e->step_off = 0;
 	return true;
 }
 
@@ -1068,6 +1068,8 @@ cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id jid, const cxm_journ
 					 (long long)d[i].hi);
 		*d[i].dst = d[i].v;
 	}
+	if (!opts->abandon_ms) /* a window of weeks is not cut by a day's silence */
+		o.abandon_ms = o.conversion_ms;
 	jmod *mod;
 	jstate *js = NULL;
 	if ((st = ensure(ctx, jid, &mod, &js)))

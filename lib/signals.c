@@ -21,7 +21,8 @@
 #define SIG_RING CXM_SIGNAL_MAX_COUNT
 
 /* One customer's signal state for one instance of a journey. Times are
- * ms after the instance's start (cust_entry::inst_start_s). */
+ * offsets after the instance's start (cust_entry::inst_start_s), encoded
+ * as a step's (cxm__off_encode). */
 typedef struct sig_rec {
 	uint64_t k0, k1;         /* the customer's hash; both 0: an empty slot */
 	uint64_t fired;          /* signals that fired during the instance */
@@ -340,11 +341,10 @@ static void rec_instance(sig_rec *r, uint32_t j, uint32_t start_s)
 	r->inst_start_s = start_s;
 }
 
-/* A time as ms after the start of an instance started at start_s. */
+/* A time as an offset after the start of an instance started at start_s. */
 static uint32_t offset_of(int64_t t_ms, uint32_t start_s)
 {
-	int64_t off = t_ms - ((int64_t)start_s + CUST_BASE_S) * 1000;
-	return off < 0 ? 0 : off > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+	return cxm__off_encode(t_ms - ((int64_t)start_s + CUST_BASE_S) * 1000);
 }
 
 /* Append x to a ring of SIG_RING times kept oldest first. */
@@ -368,8 +368,9 @@ static uint32_t ring_count(const uint32_t *ring, const uint8_t *tag, uint8_t n, 
 			   int64_t window_ms, uint8_t t)
 {
 	uint32_t c = 0;
+	const int64_t xm = cxm__off_ms(x);
 	for (uint8_t i = 0; i < n; i++)
-		c += ring[i] <= x && (int64_t)(x - ring[i]) <= window_ms && (!tag || tag[i] == t);
+		c += ring[i] <= x && xm - cxm__off_ms(ring[i]) <= window_ms && (!tag || tag[i] == t);
 	return c;
 }
 
@@ -473,7 +474,7 @@ void cxm__signals_contact(cxm_context *ctx, const uint64_t h[2], const jwork *w,
 				memset(rec->rep, 0, sizeof rec->rep);
 				rec->n_rep = 0;
 				rec->rep_step = (uint8_t)s;
-				ring_push(rec->rep, NULL, &rec->n_rep, after->step_ms, 0);
+				ring_push(rec->rep, NULL, &rec->n_rep, after->step_off, 0);
 			}
 			ring_push(rec->rep, NULL, &rec->n_rep, x, 0);
 		}
@@ -725,6 +726,10 @@ static cxm_status read_record(cxm_context *into, struct snap_in *in, uint32_t st
 			return st;
 	if ((st = cxm__snap_get64(in, &tags)))
 		return st;
+	for (uint32_t e = 0; e < SIG_RING; e++) {
+		r.rep[e] = cxm__snap_offset(in, r.rep[e]);
+		r.fail[e] = cxm__snap_offset(in, r.fail[e]);
+	}
 	r.inst_start_s = w[0];
 	r.journey = (uint16_t)w[1];
 	r.rep_step = (uint8_t)(w[1] >> 16);

@@ -29,9 +29,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SNAP_VERSION 3u /* 2: a DURATION's finest buckets keep their bins; 3: DURATION,
-			  * RATE and AMOUNT cells count "no answer" codes (has_na) */
-#define SNAP_VERSION_OLDEST 2u /* read too: the same bytes, has_na off but for scores */
+#define SNAP_VERSION 4u /* 2: a DURATION's finest buckets keep their bins; 3: DURATION,
+			  * RATE and AMOUNT cells count "no answer" codes (has_na); 4:
+			  * instance offsets as cxm__off_encode, funnel times to 400 days */
+#define SNAP_VERSION_OLDEST 2u /* read too: has_na off but for scores, offsets in ms */
 #define HEADER_LEN 64u
 #define SEC_HEAD 16u /* type, version, length */
 #define SEC_CRC 4u
@@ -356,7 +357,7 @@ static bool cust_visit(const cust_entry *e, uint32_t entries, void *payload)
 	p[22] = e->step;
 	p[23] = e->flags;
 	st32(p + 24, e->inst_start_s);
-	st32(p + 28, e->step_ms);
+	st32(p + 28, e->step_off);
 	/* journey state of a journey newer than the model written: none */
 	if (e->journey > o->sn->journeys)
 		memset(p + 20, 0, 12);
@@ -688,7 +689,7 @@ typedef struct loader {
 static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full,
 			    cxm_context *owner, series *owner_s)
 {
-	struct snap_in in = {L->ctx, L->what, *r};
+	struct snap_in in = {L->ctx, L->what, *r, L->version};
 	cxm_status st = cxm__cell_read(&in, m, cell, full, owner, owner_s);
 	*r = in.r;
 	return st;
@@ -697,7 +698,7 @@ static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, boo
 static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, series *s, int64_t hot,
 				    const int64_t *top)
 {
-	struct snap_in in = {L->ctx, L->what, *r};
+	struct snap_in in = {L->ctx, L->what, *r, L->version};
 	cxm_status st = cxm__series_cells_read(&in, into, s, hot, top);
 	*r = in.r;
 	return st;
@@ -706,14 +707,14 @@ static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, serie
 
 static cxm_status rd32(loader *L, rbuf *r, uint32_t *v)
 {
-	struct snap_in in = {L->ctx, L->what, *r};
+	struct snap_in in = {L->ctx, L->what, *r, L->version};
 	cxm_status st = cxm__snap_get32(&in, v);
 	*r = in.r;
 	return st;
 }
 static cxm_status rd64(loader *L, rbuf *r, uint64_t *v)
 {
-	struct snap_in in = {L->ctx, L->what, *r};
+	struct snap_in in = {L->ctx, L->what, *r, L->version};
 	cxm_status st = cxm__snap_get64(&in, v);
 	*r = in.r;
 	return st;
@@ -1194,7 +1195,7 @@ static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, con
 		e.step = p[22];
 		e.flags = p[23];
 		e.inst_start_s = ld32(p + 24);
-		e.step_ms = ld32(p + 28);
+		e.step_off = L->version < 4 ? cxm__off_encode(ld32(p + 28)) : ld32(p + 28);
 		int rc = cxm__customer_put(c, &e);
 		cxm__wipe(&e, sizeof e);
 		if (fresh && rc == CUST_COMBINED)
@@ -1343,7 +1344,7 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 		/* journey state is small: read whole into the private context,
 		 * for a load and for a merge alike */
 		L->what = "journeys";
-		struct snap_in in = {L->ctx, L->what, {ps->journeys.p, ps->journeys.len}};
+		struct snap_in in = {L->ctx, L->what, {ps->journeys.p, ps->journeys.len}, L->version};
 		if ((st = cxm__journeys_read(L->tmp, &in)))
 			return st;
 		if (in.r.left)
@@ -1353,7 +1354,7 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 		/* the survey history: into the private context, for a load
 		 * (swapped in) and a merge (added by survey name) alike */
 		L->what = "governor";
-		struct snap_in in = {L->ctx, L->what, {ps->governor.p, ps->governor.len}};
+		struct snap_in in = {L->ctx, L->what, {ps->governor.p, ps->governor.len}, L->version};
 		if ((st = cxm__governor_read(L->tmp, &in)))
 			return st;
 		if (in.r.left)
@@ -1402,7 +1403,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 	if (!st && ps.has_triggers) {
 		/* rules come back with a load; a merge keeps the target's own */
 		L.what = "triggers";
-		struct snap_in in = {L.ctx, L.what, {ps.triggers.p, ps.triggers.len}};
+		struct snap_in in = {L.ctx, L.what, {ps.triggers.p, ps.triggers.len}, L.version};
 		st = cxm__triggers_read(L.tmp, &in);
 		if (!st && in.r.left)
 			st = CORRUPT(ctx, "%zu bytes after the triggers", in.r.left);
@@ -1411,7 +1412,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		/* alerts and their states come back with a load; a merge keeps
 		 * the target's */
 		L.what = "alerts";
-		struct snap_in in = {L.ctx, L.what, {ps.alerts.p, ps.alerts.len}};
+		struct snap_in in = {L.ctx, L.what, {ps.alerts.p, ps.alerts.len}, L.version};
 		st = cxm__alerts_read(L.tmp, &in);
 		if (!st && in.r.left)
 			st = CORRUPT(ctx, "%zu bytes after the alerts", in.r.left);
@@ -1420,7 +1421,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		/* signals and each customer's signal state come back with a
 		 * load; a merge keeps the target's (its ids are the target's) */
 		L.what = "signals";
-		struct snap_in in = {L.ctx, L.what, {ps.signals.p, ps.signals.len}};
+		struct snap_in in = {L.ctx, L.what, {ps.signals.p, ps.signals.len}, L.version};
 		st = cxm__signals_read(L.tmp, &in);
 		if (!st && in.r.left)
 			st = CORRUPT(ctx, "%zu bytes after the signals", in.r.left);

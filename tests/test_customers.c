@@ -606,6 +606,38 @@ static void hash_flooding_bounded(void **state)
 	}
 }
 
+/* An instance offset in 32 bits: exact ms below 2^31, whole seconds above,
+ * order kept across the switch, never decoded later than it was, and 400
+ * days (the longest conversion window) well inside. */
+static void instance_offsets(void **state)
+{
+	(void)state;
+	const int64_t edge = INT64_C(1) << 31, day = INT64_C(86400000);
+	const int64_t xs[] = {0, 1, 999, edge - 1001, edge - 1, edge, edge + 1, edge + 999,
+			      edge + 1000, 30 * day + 123, 49 * day, 60 * day + 500, 400 * day,
+			      INT64_C(68) * 365 * day};
+	uint32_t prev = 0;
+	for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+		uint32_t e = cxm__off_encode(xs[i]);
+		int64_t d = cxm__off_ms(e);
+		assert_true(e >= prev);
+		assert_true(d <= xs[i] && xs[i] - d < 1000);
+		if (xs[i] < edge)
+			assert_int_equal(d, xs[i]);
+		assert_int_equal(cxm__off_encode(d), e); /* decoded values are fixed points */
+		prev = e;
+	}
+	assert_int_equal(cxm__off_encode(-5), 0);
+	assert_int_equal(cxm__off_encode(INT64_MAX), UINT32_MAX);
+	/* monotone decode over a sweep across the switch */
+	int64_t last = -1;
+	for (int64_t x = edge - 5000; x < edge + 5000; x += 7) {
+		int64_t d = cxm__off_ms(cxm__off_encode(x));
+		assert_true(d >= last);
+		last = d;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +653,7 @@ int main(void)
 		cmocka_unit_test(hll_error_across_range),
 		cmocka_unit_test(forgotten_leaves_no_trace),
 		cmocka_unit_test(hash_flooding_bounded),
+		cmocka_unit_test(instance_offsets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

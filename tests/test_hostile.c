@@ -985,7 +985,9 @@ static size_t values_for(const field *f, uint64_t orig, uint64_t *v, int rounds,
 			break;
 		case T_STEPMS:
 			A(4233600000u);
-			A(4233600001u);
+			A(0x7fffffffu);
+			A(0x80000000u);
+			A(0xffffffffu);
 			A(orig + 86400000);
 			A(orig - 3600000);
 			A(3600000);
@@ -1004,6 +1006,7 @@ static size_t values_for(const field *f, uint64_t orig, uint64_t *v, int rounds,
 			A(4233600001);
 			A(INT64_C(400) * 86400000);
 			A(INT64_C(400) * 86400000 + 1);
+			A(INT64_MAX);
 			A(CXM_TIME_MAX);
 			break;
 		case T_PREC:

@@ -2,6 +2,7 @@
  * repeat contacts, churn, erasure, bad input and out of memory. */
 #include "testutil.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -443,6 +444,7 @@ static void repeat_contacts(void **state)
 	world_new(&w, &cfg);
 	cxm_journey_options o = CXM_JOURNEY_OPTIONS_INIT;
 	o.repeat_ms = 3 * DAY;
+	o.abandon_ms = DAY;
 	assert_int_equal(cxm_journey_set_options(w.ctx, w.support, &o), CXM_OK);
 	/* hal: back after 2 days (a repeat), then after 4 more (not) */
 	TOUCH(&w, w.call, T0 - 10 * DAY, "hal");
@@ -538,8 +540,15 @@ static void bad_input(void **state)
 	o.flags = 0x100;
 	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_ERR_INVALID);
 	o.flags = 0;
-	o.conversion_ms = 50 * DAY;
+	o.conversion_ms = 401 * DAY;
 	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_ERR_OUT_OF_RANGE);
+	o.conversion_ms = 0;
+	o.abandon_ms = 401 * DAY;
+	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_ERR_OUT_OF_RANGE);
+	o.abandon_ms = 0;
+	o.lateness_ms = 401 * DAY;
+	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_ERR_OUT_OF_RANGE);
+	o.lateness_ms = 0;
 	o.conversion_ms = -5;
 	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_ERR_OUT_OF_RANGE);
 	o.conversion_ms = 0;
@@ -610,7 +619,10 @@ static void expired_then_unentered_journey(void **state)
 	cxm_interaction ix = CXM_INTERACTION_INIT;
 	ix.customer = "c1";
 	ix.customer_len = 2;
-	ix.time_ms = T0 - 30 * HOUR; /* past the default 24 h abandonment by T0 */
+	cxm_journey_options o = CXM_JOURNEY_OPTIONS_INIT;
+	o.abandon_ms = DAY;
+	assert_int_equal(cxm_journey_set_options(ctx, ja, &o), CXM_OK);
+	ix.time_ms = T0 - 30 * HOUR; /* past a 24 h abandonment by T0 */
 	ix.touchpoint = ta;
 	assert_int_equal(cxm_feed(ctx, &ix), CXM_OK);
 	ix.time_ms = T0;
@@ -1007,7 +1019,11 @@ static void out_of_memory(void **state)
 		assert_int_equal(cxm_journey_get_options(&got, w.ctx, w.support), CXM_OK);
 		assert_int_equal(got.lateness_ms, MIN);
 		/* a sweep counts the endings in buckets it may need memory for:
-		 * without it, those not counted stay open for the next sweep */
+		 * without it, those not counted stay open for the next sweep
+		 * (abandoned after a day: the default would wait the window) */
+		cxm_journey_options ab = CXM_JOURNEY_OPTIONS_INIT;
+		ab.abandon_ms = DAY;
+		assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &ab), CXM_OK);
 		w.clk.now = T0 + 2 * DAY;
 		uint64_t closed_all = 0;
 		for (long n = 1;; n++) {
@@ -1176,6 +1192,102 @@ static void funnel_window_placed_as_query(void **state)
 	cxm_context_free(w.ctx);
 }
 
+/* ---- conversion windows of months (B2B sales cycles) ----------------------------- */
+
+static void long_feed(world *w, int64_t b, int part)
+{
+	if (part == 0) {
+		TOUCH(w, w->browse, b, "ann");
+		TOUCH(w, w->browse, b, "bob");
+		TOUCH(w, w->browse, b + DAY, "cy");
+		TOUCH(w, w->cart, b + 10 * DAY, "ann");
+		/* past 2^31 ms into bob's instance: kept to the second */
+		TOUCH(w, w->cart, b + 30 * DAY + 123, "bob");
+	} else {
+		TOUCH(w, w->pay, b + 60 * DAY + 500, "ann"); /* skips checkout */
+		TOUCH(w, w->checkout, b + 89 * DAY, "bob");
+		TOUCH(w, w->pay, b + 95 * DAY, "bob"); /* the window ended at 90 days */
+	}
+}
+
+static void long_check(world *w, int64_t b)
+{
+	w->clk.now = b + 150 * DAY;
+	uint64_t closed = 0;
+	assert_int_equal(cxm_journey_sweep(&closed, w->ctx, CXM_NOW), CXM_OK);
+	assert_int_equal(closed, 1); /* cy; bob's expiry was seen when he paid */
+	cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+	q.journey = w->buy;
+	q.span_ms = 151 * DAY; /* back past the first entries, an hour before 150 days */
+	funnel r = run_q(w, &q);
+	assert_int_equal(r.f.entered, 3);
+	assert_int_equal(r.st[1].reached, 2);
+	assert_int_equal(r.st[2].reached, 2);
+	assert_int_equal(r.st[3].reached, 1);
+	assert_int_equal(r.f.completed, 1);
+	assert_int_equal(r.f.expired, 1);   /* bob, at 90 days */
+	assert_int_equal(r.f.abandoned, 1); /* cy never moved: abandoned when the window ended */
+	assert_false(r.f.flags & CXM_RESULT_CLAMPED);
+	const double qs[] = {0, 1};
+	double t[2];
+	/* ann: 60 days from entry to the goal, 50 from cart to pay; bob 59
+	 * days from cart to checkout (the second's rounding is far below 5 %) */
+	assert_int_equal(cxm_funnel_quantiles(t, w->ctx, &q, CXM_NONE, qs, 1), CXM_OK);
+	assert_true(fabs(t[0] - 60.0 * 86400) <= 0.05 * 60 * 86400);
+	assert_int_equal(cxm_funnel_quantiles(t, w->ctx, &q, 1, qs, 2), CXM_OK);
+	assert_true(fabs(t[0] - 50.0 * 86400) <= 0.05 * 50 * 86400);
+	assert_true(fabs(t[1] - 59.0 * 86400) <= 0.05 * 59 * 86400);
+}
+
+/* A 90-day conversion window: steps months apart are timed and counted,
+ * the instance that outlives the window expires, the default abandonment
+ * follows the window (not 24 h), and a snapshot taken 40 days in carries
+ * the instances on. */
+static void long_conversion(void **state)
+{
+	(void)state;
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.n_tiers = 1;
+	cfg.tiers[0].bucket_ms = HOUR;
+	cfg.tiers[0].buckets = 24 * 200;
+	const int64_t b = T0 - 200 * DAY;
+	world w, v;
+	world_new(&w, &cfg);
+	cxm_journey_options o = CXM_JOURNEY_OPTIONS_INIT;
+	o.conversion_ms = 90 * DAY;
+	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_OK);
+	cxm_journey_options got = {.size = sizeof got};
+	assert_int_equal(cxm_journey_get_options(&got, w.ctx, w.buy), CXM_OK);
+	assert_int_equal(got.abandon_ms, 90 * DAY);
+	assert_int_equal(cxm_journey_get_options(&got, w.ctx, w.support), CXM_OK);
+	assert_int_equal(got.conversion_ms, 7 * DAY);
+	assert_int_equal(got.abandon_ms, 7 * DAY); /* the default window's */
+	o.conversion_ms = CXM_JOURNEY_MAX_WINDOW_MS;
+	o.abandon_ms = CXM_JOURNEY_MAX_WINDOW_MS;
+	o.lateness_ms = CXM_JOURNEY_MAX_WINDOW_MS;
+	assert_int_equal(cxm_journey_set_options(w.ctx, w.support, &o), CXM_OK);
+	long_feed(&w, b, 0);
+	/* the snapshot, 40 days in, into a new context v */
+	v = w;
+	v.clk.now = T0;
+	memcpy(cfg.customer_key, "journeys test ke", 16);
+	v.ctx = test_ctx_cfg(&v.clk, &cfg);
+	membuf m = {0};
+	assert_int_equal(cxm_snapshot_write(w.ctx, membuf_write, &m), CXM_OK);
+	cxm_status st = cxm_snapshot_load_mem(v.ctx, m.p, m.len);
+	if (st)
+		fail_msg("load: %s", cxm_errmsg(v.ctx));
+	free(m.p);
+	assert_int_equal(cxm_journey_get_options(&got, v.ctx, w.buy), CXM_OK);
+	assert_int_equal(got.conversion_ms, 90 * DAY);
+	long_feed(&w, b, 1);
+	long_feed(&v, b, 1);
+	long_check(&w, b);
+	long_check(&v, b);
+	cxm_context_free(w.ctx);
+	cxm_context_free(v.ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1200,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(feed_check),
 		cmocka_unit_test(expired_then_unentered_journey),
 		cmocka_unit_test(funnel_window_placed_as_query),
+		cmocka_unit_test(long_conversion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -2234,6 +2235,80 @@ static void test_crc32c(void **state)
 	assert_int_equal(cxm__crc32c(0, z, 32), 0x8A9136AAu);
 }
 
+/* A customer 30 days into a journey instance: format 4 writes the step
+ * time in its offset encoding, format 3 wrote plain ms, which a load
+ * converts (patched into a saved file here, checksums redone). Read as
+ * today's encoding, those ms would put the step 5 000 days ahead and
+ * refuse the next one as late. */
+static void test_v3_instance_times(void **state)
+{
+	(void)state;
+	const int64_t now0 = clk.now, t0 = now0 - 60 * DAY;
+	cxm_context *a = model_ctx();
+	cxm_journey_options o = CXM_JOURNEY_OPTIONS_INIT;
+	o.conversion_ms = 60 * DAY;
+	assert_int_equal(cxm_journey_set_options(a, 0, &o), CXM_OK);
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.customer = "dora";
+	ix.customer_len = 4;
+	ix.touchpoint = 0; /* web: step 0 */
+	ix.time_ms = clk.now = t0;
+	assert_int_equal(cxm_feed(a, &ix), CXM_OK);
+	const int64_t off = 30 * DAY + 123; /* past 2^31 ms */
+	ix.touchpoint = 1; /* cart */
+	ix.time_ms = clk.now = t0 + off;
+	assert_int_equal(cxm_feed(a, &ix), CXM_OK);
+	membuf m = {0};
+	assert_int_equal(cxm_snapshot_write(a, membuf_write, &m), CXM_OK);
+	/* the customers section, and the step time in it */
+	unsigned char *c = m.p;
+	size_t at = 64;
+	uint64_t len = 0;
+	for (;;) {
+		uint32_t type;
+		memcpy(&type, c + at, 4);
+		memcpy(&len, c + at + 8, 8);
+		if (type == 4)
+			break;
+		at += 16 + len + 4;
+		assert_true(at < m.len);
+	}
+	const uint32_t enc = cxm__off_encode(off), raw = (uint32_t)off;
+	assert_true(enc & OFF_SECS); /* stored to the second */
+	int found = 0;
+	for (size_t i = at + 16; i + 4 <= at + 16 + len; i++)
+		if (!memcmp(c + i, &enc, 4)) {
+			memcpy(c + i, &raw, 4);
+			found++;
+		}
+	assert_int_equal(found, 1);
+	uint32_t crc = cxm__crc32c(0, c + at, 16 + len);
+	memcpy(c + at + 16 + len, &crc, 4);
+	c[8] = 3;
+	crc = cxm__crc32c(0, c, 60);
+	memcpy(c + 60, &crc, 4);
+	cxm_context *b = new_ctx();
+	assert_int_equal(cxm_snapshot_load_mem(b, c, m.len), CXM_OK);
+	free(m.p);
+	/* both go on alike: pay 10 days after the cart */
+	ix.touchpoint = 2;
+	ix.time_ms = clk.now = t0 + 40 * DAY;
+	assert_int_equal(cxm_feed(a, &ix), CXM_OK);
+	assert_int_equal(cxm_feed(b, &ix), CXM_OK);
+	cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+	q.journey = 0;
+	q.span_ms = HOUR;
+	const double qs[] = {0.5};
+	double ta, tb;
+	assert_int_equal(cxm_funnel_quantiles(&ta, a, &q, 1, qs, 1), CXM_OK);
+	assert_int_equal(cxm_funnel_quantiles(&tb, b, &q, 1, qs, 1), CXM_OK);
+	assert_true(fabs(ta - 10.0 * 86400) <= 0.05 * 10 * 86400);
+	assert_double_equal(ta, tb, 0);
+	cxm_context_free(a);
+	cxm_context_free(b);
+	clk.now = now0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2263,6 +2338,7 @@ int main(void)
 		cmocka_unit_test(test_clock_jump),
 		cmocka_unit_test(test_empty_records_allocate_nothing),
 		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_v3_instance_times),
 	};
 	return cmocka_run_group_tests(tests, mkdir_tmp, rmdir_tmp);
 }

@@ -1536,7 +1536,7 @@ do
 	local ctx = w.ctx
 	local o = assert(ctx:journey_get_options(w.buy))
 	eq(o.conversion_ms, 7 * DAY, "default conversion window")
-	eq(o.abandon_ms, DAY, "default abandonment timeout")
+	eq(o.abandon_ms, 7 * DAY, "default abandonment timeout: the conversion window")
 	eq(o.lateness_ms, 2 * HOUR, "default lateness: the finest tier's reach")
 	eq(o.repeat_ms, 7 * DAY, "default repeat window")
 	eq(o.strict, false, "default: not strict")
@@ -1563,8 +1563,8 @@ do
 	-- libcxm's failures
 	fails("UNKNOWN_ID", "set_options of journey 77", ctx.journey_set_options, ctx, 77, {})
 	fails("UNKNOWN_ID", "get_options of journey 77", ctx.journey_get_options, ctx, 77)
-	fails("OUT_OF_RANGE", "a conversion window of 50 days", ctx.journey_set_options, ctx, w.buy,
-		{conversion_ms = 50 * DAY})
+	fails("OUT_OF_RANGE", "a conversion window of 401 days", ctx.journey_set_options, ctx, w.buy,
+		{conversion_ms = 401 * DAY})
 	fails("OUT_OF_RANGE", "a negative conversion window", ctx.journey_set_options, ctx, w.buy,
 		{conversion_ms = -5})
 	fails("OUT_OF_RANGE", "an abandonment timeout of 999 ms", ctx.journey_set_options, ctx, w.buy,
@@ -3391,7 +3391,7 @@ do -- signals: bad arguments, returned (nil, message, code) or raised
 	bad("OUT_OF_RANGE", "a REPEAT without its count", {kind = "repeat", journey = w.shop,
 		window_ms = HOUR})
 	bad("OUT_OF_RANGE", "a REPEAT without its window", def{window_ms = 0})
-	bad("OUT_OF_RANGE", "a window above CXM_JOURNEY_MAX_WINDOW_MS", def{window_ms = 49 * DAY + 1})
+	bad("OUT_OF_RANGE", "a window above CXM_JOURNEY_MAX_WINDOW_MS", def{window_ms = 400 * DAY + 1})
 	bad("OUT_OF_RANGE", "a negative window", def{window_ms = -1})
 	bad("INVALID", "a metric on a REPEAT", def{metric = w.paid})
 	bad("INVALID", "an op on a REPEAT", def{op = "<="})

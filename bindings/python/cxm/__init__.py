@@ -488,7 +488,7 @@ def _opt_span(value, what):
 class JourneyOptions:
     """How a journey's progress is judged (cxm_journey_options; see
     docs/journeys.md). Durations are timedeltas, strings such as "2d" or ms;
-    None means libcxm's default (conversion 7 days, abandon 24 h, lateness
+    None means libcxm's default (conversion 7 days, abandon the conversion window, lateness
     the finest tier's reach, repeat 7 days). ``ctx.journey_options(j)``
     returns one with the defaults filled in, as timedeltas."""
 

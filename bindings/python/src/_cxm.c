@@ -5035,7 +5035,7 @@ static const rfield funnel_fields[] = {
 static const rderived funnel_derived[] = {
 	{"low_sample", fun_low, "Fewer entered than min_samples."},
 	{"empty", fun_empty, "None entered."},
-	{"clamped", fun_clamped, "A time lay outside 1 s ... 50 days."},
+	{"clamped", fun_clamped, "A time lay outside 1 s ... 400 days."},
 	{"steps", fun_steps, "One FunnelStep per step of the journey."},
 	{NULL, NULL, NULL}};
 static const char *const funnel_repr_fields[] = {"entered", "completed", "conversion", "abandoned",

@@ -348,6 +348,7 @@ class Funnels(unittest.TestCase):
 
     def test_sweep_counts_abandonment(self):
         ctx, m = self.ctx, self.m
+        ctx.set_journey_options(m.support, abandon="1d")  # the default waits the window out
         self.assertEqual(ctx.sweep(), 0)  # nothing is overdue yet
         ctx.test_clock.now = T0 + 2 * DAY
         self.assertEqual(ctx.sweep(), 10)  # the 10 who never reached the agent
@@ -364,7 +365,8 @@ class JourneyOptionsTests(unittest.TestCase):
         with make_ctx() as ctx:
             m = Model(ctx)
             o = ctx.journey_options(m.support)
-            self.assertEqual(o, cxm.JourneyOptions(timedelta(days=7), timedelta(days=1),
+            # abandonment defaults to the conversion window
+            self.assertEqual(o, cxm.JourneyOptions(timedelta(days=7), timedelta(days=7),
                                                    timedelta(hours=2), timedelta(days=7)))
             self.assertEqual(o.flags, 0)
             ctx.set_journey_options(m.support, strict=True, conversion="2d", abandon=HOUR)
@@ -373,6 +375,9 @@ class JourneyOptionsTests(unittest.TestCase):
             self.assertFalse(o.restart)
             self.assertEqual((o.conversion, o.abandon), (timedelta(days=2), timedelta(hours=1)))
             self.assertEqual(o.repeat, timedelta(days=7))  # not given: the default again
+            ctx.set_journey_options(m.support, conversion="90d")
+            o = ctx.journey_options(m.support)
+            self.assertEqual((o.conversion, o.abandon), (timedelta(days=90), timedelta(days=90)))
             opts = cxm.JourneyOptions(restart=True, window_exclusive=True, lateness="10m")
             ctx.set_journey_options(m.support, opts)
             got = ctx.journey_options(m.support)
@@ -400,7 +405,7 @@ class JourneyOptionsTests(unittest.TestCase):
             with self.assertRaises(cxm.OutOfRangeError):
                 ctx.set_journey_options(m.support, conversion="10ms")
             with self.assertRaises(cxm.OutOfRangeError):
-                ctx.set_journey_options(m.support, abandon="50d")
+                ctx.set_journey_options(m.support, abandon="401d")
             with self.assertRaises(cxm.OutOfRangeError):
                 ctx.set_journey_options(m.support, repeat=timedelta(seconds=-1))
             with self.assertRaises(cxm.UnknownIdError):
@@ -413,7 +418,7 @@ class JourneyOptionsTests(unittest.TestCase):
                 ctx.set_journey_options(m.support, conversion="soon")
             # a failed call changed nothing
             self.assertEqual(ctx.journey_options(m.support), cxm.JourneyOptions(
-                timedelta(days=7), timedelta(days=1), timedelta(hours=2), timedelta(days=7)))
+                timedelta(days=7), timedelta(days=7), timedelta(hours=2), timedelta(days=7)))
 
 
 class Churn(unittest.TestCase):

@@ -384,9 +384,12 @@ class Exports(unittest.TestCase):
             o = r.ctx.journey_options("care")
         self.assertEqual((o.abandon, o.conversion), (timedelta(minutes=90), timedelta(days=7)))
         self.assertEqual((o.strict, o.count_repeats, o.restart), (True, False, True))
+        f, = replay_json(self, base + ["--journey-option", "care:conversion=90d"]
+                         )["windows"][0]["funnels"]  # B2B cycles: months
+        self.assertEqual((f["entered"], f["completed"]), (40, 20))
         for bad, msg in (("care", "NAME:conversion"), ("nope:abandon=1h", "no --journey"),
                          ("care:speed=1h", "not an option"), ("care:abandon=soon", "abandon"),
-                         ("care:strict=maybe", "yes or no"), ("care:conversion=90d", "care")):
+                         ("care:strict=maybe", "yes or no"), ("care:conversion=401d", "care")):
             p = run(base + ["--journey-option", bad])
             self.assertEqual(p.returncode, 1, bad)
             self.assertIn(msg, p.stderr, bad)
