@@ -1941,6 +1941,18 @@ CXM_EXPORT cxm_status cxm_merge(cxm_context *dst, cxm_context *src);
  *   s = h + 1 advances; a skip (s > h + 1) or a step back (s < h) breaks
  *   the chain: the instance ends, counted as broken (a step back to step 0
  *   then begins a new instance).
+ * - ::CXM_JOURNEY_STRICT_ORDER (ClickHouse windowFunnel's strict_order):
+ *   once an instance began, a later step out of turn (s > h + 1) ends it,
+ *   and so does any interaction of the customer on a touchpoint that is
+ *   no step of the journey (another journey's step, a touchpoint of no
+ *   journey) at or after its latest step; steps already reached change
+ *   nothing. With ::CXM_JOURNEY_ALLOW_REENTRY a step out of turn changes
+ *   nothing instead. While any journey has the flag, every interaction
+ *   with a customer id looks up its customer.
+ * - ::CXM_JOURNEY_STRICT_DEDUP (strict_deduplication): an interaction on
+ *   a step already reached other than step 0 ends the instance. Every end
+ *   these flags cause is counted as broken. windowFunnel's strict_increase
+ *   is ::CXM_JOURNEY_EQUAL_TIMES_HOLD.
  * - **Repeats**: a step already reached counts once per instance (dedup).
  *   ::CXM_JOURNEY_COUNT_REPEATS: every interaction on an already reached
  *   step counts again in that step's reached count (visits, not
@@ -2013,6 +2025,17 @@ CXM_EXPORT cxm_status cxm_merge(cxm_context *dst, cxm_context *src);
 #define CXM_JOURNEY_RESTART 0x8u
 /** cxm_journey_options::flags: the conversion window's end is excluded. */
 #define CXM_JOURNEY_WINDOW_EXCLUSIVE 0x10u
+/** cxm_journey_options::flags: during an instance, an interaction of the
+ * customer on a later step out of turn, on another journey's step or on a
+ * touchpoint of no journey ends it as broken (windowFunnel's strict_order). */
+#define CXM_JOURNEY_STRICT_ORDER 0x20u
+/** cxm_journey_options::flags, with ::CXM_JOURNEY_STRICT_ORDER only: a later
+ * step out of turn changes nothing instead (windowFunnel's allow_reentry). */
+#define CXM_JOURNEY_ALLOW_REENTRY 0x40u
+/** cxm_journey_options::flags: an interaction on a step already reached,
+ * other than the first, ends the instance as broken (windowFunnel's
+ * strict_deduplication); not with ::CXM_JOURNEY_COUNT_REPEATS. */
+#define CXM_JOURNEY_STRICT_DEDUP 0x80u
 /** The largest conversion window, abandonment timeout and lateness: 400 days. */
 #define CXM_JOURNEY_MAX_WINDOW_MS INT64_C(34560000000)
 

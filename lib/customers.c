@@ -488,8 +488,10 @@ cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_m
 			d->flags = e.flags;
 			d->inst_start_s = e.inst_start_s;
 			d->step_off = e.step_off;
-			/* the signals see the contact in the order the journey does */
-			cxm__signals_contact(ctx, h, &w, d, tp, failed);
+			/* the signals see the contact in the order the journey does
+			 * (an interaction on no journey's step is no contact) */
+			if (!w.foreign)
+				cxm__signals_contact(ctx, h, &w, d, tp, failed);
 		}
 		d->flags &= (uint8_t)~JF_CHURNED; /* seen again: active */
 		if (secs > d->last_s || d->last_s == 0)

@@ -382,6 +382,9 @@ typedef struct jwork {
 	 * (and its highest step and start), and whether the touch began an
 	 * instance or reached a new step */
 	bool was_open, moved;
+	/* the touchpoint is a step of no tracked journey (looked at only while
+	 * a journey has CXM_JOURNEY_STRICT_ORDER, which it may break) */
+	bool foreign;
 	uint8_t was_step;
 	uint32_t was_start_s;
 	bool prepared;        /* cxm__journey_prepare ran: there may be something to free */
@@ -393,7 +396,10 @@ typedef struct jwork {
 	struct jgroup *slot_g[1 + 64];
 } jwork;
 
-/* Fill w for an interaction on tp; false if tp advances no tracked journey. */
+/* Whether some journey has CXM_JOURNEY_STRICT_ORDER. */
+CXM_INTERNAL bool cxm__journeys_strict_order(const cxm_context *ctx);
+/* Fill w for an interaction on tp; false if tp advances no tracked journey
+ * (and no journey has CXM_JOURNEY_STRICT_ORDER). */
 CXM_INTERNAL bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms,
 				     const uint32_t *slots, uint32_t n_slots, jwork *w);
 /* Apply w's touch to entry e (a zeroed entry for a new customer): e becomes

@@ -558,6 +558,8 @@ static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base,
 	memset(tab, 0, sizeof tab);
 	bool needs = false;
 	const model *md = &ctx->model;
+	/* with a STRICT_ORDER journey, any interaction may end an instance */
+	const bool strict_order = cxm__journeys_strict_order(ctx);
 	uint32_t ntp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
 	for (size_t k = 0; k < m; k++) {
 		const cxm_interaction *ix =
@@ -566,7 +568,8 @@ static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base,
 		    ix->customer_len > ctx->max_customer_id_len)
 			continue;
 		cxm__customer_hash(ctx, ix->customer, ix->customer_len, hash[k]);
-		if (needs || ix->touchpoint >= ntp || md->touchpoints[ix->touchpoint].journey == CXM_NONE)
+		if (needs || ix->touchpoint >= ntp ||
+		    (md->touchpoints[ix->touchpoint].journey == CXM_NONE && !strict_order))
 			continue;
 		uint64_t h = hash[k][0] | 1;
 		size_t i = (size_t)(h >> 32) & (2 * BATCH_CHUNK - 1);

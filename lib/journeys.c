@@ -58,6 +58,9 @@ typedef struct jmod {
 	metric time_m;        /* DURATION layout of the time series */
 	metric churn_m;       /* one counter */
 	series *churn;
+	/* journeys with CXM_JOURNEY_STRICT_ORDER: while any, interactions on
+	 * no tracked journey's step are looked at too (they may break) */
+	_Atomic uint32_t n_strict_order;
 	uint32_t n_js;
 	_Atomic(jstate *) js[];
 } jmod;
@@ -348,14 +351,21 @@ static inline int64_t last_ms(const cust_entry *e)
 	return start_ms(e) + cxm__off_ms(e->step_off);
 }
 
+bool cxm__journeys_strict_order(const cxm_context *ctx)
+{
+	jmod *mod = atomic_load_explicit(&((cxm_context *)ctx)->journeys, memory_order_acquire);
+	return mod && atomic_load_explicit(&mod->n_strict_order, memory_order_relaxed);
+}
+
 bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms, const uint32_t *slots,
 			uint32_t n_slots, jwork *w)
 {
 	const touchpoint *T = &ctx->model.touchpoints[tp];
-	if (T->journey == CXM_NONE || !trackable(ctx, T->journey))
+	w->foreign = T->journey == CXM_NONE || !trackable(ctx, T->journey);
+	if (w->foreign && !cxm__journeys_strict_order(ctx))
 		return false;
-	w->journey = T->journey;
-	w->step = T->step;
+	w->journey = w->foreign ? 0 : T->journey; /* foreign: set by cxm__journey_apply */
+	w->step = w->foreign ? 0 : T->step;
 	w->chan = (uint32_t)T->channel;
 	w->t_ms = t_ms;
 	w->slots = slots;
@@ -488,8 +498,39 @@ cxm_status cxm__journey_check(const cxm_context *ctx, cxm_id tp, int64_t t_ms, c
 	return too_late(ctx, p->journey, &o, t_ms, e);
 }
 
+static uint32_t options_flags(const cxm_context *ctx, uint32_t j)
+{
+	jstate *js = peek_js(ctx, j);
+	return js ? atomic_load_explicit(&js->o_flags, memory_order_relaxed) : 0;
+}
+
+/* An interaction on no tracked journey's step (w->foreign): it ends a
+ * STRICT_ORDER instance it comes after (one older than the instance's
+ * latest step changes nothing), and, like any, an instance whose deadline
+ * it is past. Its ops count in the instance's journey. */
+static void apply_foreign(cxm_context *ctx, jwork *w, cust_entry *e)
+{
+	if (!(e->flags & JF_OPEN) || !e->journey)
+		return;
+	const uint32_t j = e->journey - 1u;
+	cxm_journey_options o;
+	options_of(ctx, j, &o);
+	uint32_t why;
+	int64_t dl = deadline(e, &o, &why);
+	w->journey = j;
+	if (w->t_ms > dl)
+		close_op(ctx, w, e, why, dl);
+	else if ((o.flags & CXM_JOURNEY_STRICT_ORDER) && w->t_ms >= last_ms(e))
+		close_op(ctx, w, e, CNT_BROKEN, w->t_ms);
+}
+
 cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 {
+	if (w->foreign) {
+		w->n_ops = 0;
+		apply_foreign(ctx, w, e);
+		return CXM_OK;
+	}
 	cxm_journey_options o;
 	options_of(ctx, w->journey, &o);
 	const uint32_t j = w->journey, s = w->step, n_steps = ctx->model.journeys[j].n_steps;
@@ -515,6 +556,7 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 		}
 	}
 	const bool strict = o.flags & CXM_JOURNEY_STRICT, repeats = o.flags & CXM_JOURNEY_COUNT_REPEATS;
+	const bool order = o.flags & CXM_JOURNEY_STRICT_ORDER, dedup = o.flags & CXM_JOURNEY_STRICT_DEDUP;
 	w->was_open = open && n.journey == j + 1;
 	w->was_step = n.step;
 	w->was_start_s = n.inst_start_s;
@@ -526,10 +568,13 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 			enter(ctx, w, &o, n_steps, &n, t);
 		} else if (s > h) {
 			bool hold = (o.flags & CXM_JOURNEY_EQUAL_TIMES_HOLD) && t <= last_ms(&n);
-			if (strict && s != h + 1)
+			bool skip = s != h + 1;
+			if (skip && (strict || (order && !(o.flags & CXM_JOURNEY_ALLOW_REENTRY))))
 				close_op(ctx, w, &n, CNT_BROKEN, t);
-			else if (!hold)
+			else if (!hold && !(skip && order))
 				advance(w, n_steps, &n, s, t);
+		} else if (dedup && s > 0) {
+			close_op(ctx, w, &n, CNT_BROKEN, t);
 		} else if (s == h) {
 			if (repeats)
 				add_op(w, j, JOP_COUNT, n.flags & JF_CHAN, true, 1 + s, 1 + s, t, 0);
@@ -544,6 +589,10 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 		if (open) /* an instance of another journey gives way */
 			close_op(ctx, w, &n, CNT_DISPLACED, t);
 		enter(ctx, w, &o, n_steps, &n, t);
+	} else if (open && n.journey != j + 1 &&
+		   (options_flags(ctx, n.journey - 1u) & CXM_JOURNEY_STRICT_ORDER) && t >= last_ms(&n)) {
+		/* a step of another journey, in a STRICT_ORDER instance */
+		close_op(ctx, w, &n, CNT_BROKEN, t);
 	}
 	*e = n;
 	return CXM_OK;
@@ -1030,7 +1079,36 @@ static cxm_status check_journey(const cxm_context *ctx, cxm_id jid)
 
 #define ALL_FLAGS                                                                              \
 	(CXM_JOURNEY_STRICT | CXM_JOURNEY_COUNT_REPEATS | CXM_JOURNEY_EQUAL_TIMES_HOLD |        \
-	 CXM_JOURNEY_RESTART | CXM_JOURNEY_WINDOW_EXCLUSIVE)
+	 CXM_JOURNEY_RESTART | CXM_JOURNEY_WINDOW_EXCLUSIVE | CXM_JOURNEY_STRICT_ORDER |        \
+	 CXM_JOURNEY_ALLOW_REENTRY | CXM_JOURNEY_STRICT_DEDUP)
+
+/* Why flags cannot go together, or NULL. */
+static const char *flags_conflict(uint32_t f)
+{
+	if ((f & CXM_JOURNEY_ALLOW_REENTRY) && !(f & CXM_JOURNEY_STRICT_ORDER))
+		return "CXM_JOURNEY_ALLOW_REENTRY needs CXM_JOURNEY_STRICT_ORDER";
+	if ((f & CXM_JOURNEY_STRICT_DEDUP) && (f & CXM_JOURNEY_COUNT_REPEATS))
+		return "CXM_JOURNEY_STRICT_DEDUP ends an instance on the repeats "
+		       "CXM_JOURNEY_COUNT_REPEATS would count";
+	return NULL;
+}
+
+/* Store o as js's options (its lock held, or js not yet shared). */
+static void set_options(jmod *mod, jstate *js, const cxm_journey_options *o)
+{
+	const uint32_t was = atomic_load_explicit(&js->o_flags, memory_order_relaxed);
+	if ((o->flags ^ was) & CXM_JOURNEY_STRICT_ORDER) {
+		if (o->flags & CXM_JOURNEY_STRICT_ORDER)
+			atomic_fetch_add_explicit(&mod->n_strict_order, 1, memory_order_relaxed);
+		else
+			atomic_fetch_sub_explicit(&mod->n_strict_order, 1, memory_order_relaxed);
+	}
+	atomic_store_explicit(&js->o_flags, o->flags, memory_order_relaxed);
+	atomic_store_explicit(&js->o_conversion, o->conversion_ms, memory_order_relaxed);
+	atomic_store_explicit(&js->o_abandon, o->abandon_ms, memory_order_relaxed);
+	atomic_store_explicit(&js->o_lateness, o->lateness_ms, memory_order_relaxed);
+	atomic_store_explicit(&js->o_repeat, o->repeat_ms, memory_order_relaxed);
+}
 
 cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id jid, const cxm_journey_options *opts)
 {
@@ -1044,6 +1122,9 @@ cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id jid, const cxm_journ
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_journey_options reserved fields must be zero");
 	if (opts->flags & ~ALL_FLAGS)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "unknown journey flags 0x%x", opts->flags & ~ALL_FLAGS);
+	const char *conflict = flags_conflict(opts->flags);
+	if (conflict)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "journey flags 0x%x: %s", opts->flags, conflict);
 	if ((st = check_journey(ctx, jid)))
 		return st;
 	cxm_journey_options o;
@@ -1075,11 +1156,7 @@ cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id jid, const cxm_journ
 	if ((st = ensure(ctx, jid, &mod, &js)))
 		return st;
 	pthread_mutex_lock(&js->lock); /* one writer at a time */
-	atomic_store_explicit(&js->o_flags, o.flags, memory_order_relaxed);
-	atomic_store_explicit(&js->o_conversion, o.conversion_ms, memory_order_relaxed);
-	atomic_store_explicit(&js->o_abandon, o.abandon_ms, memory_order_relaxed);
-	atomic_store_explicit(&js->o_lateness, o.lateness_ms, memory_order_relaxed);
-	atomic_store_explicit(&js->o_repeat, o.repeat_ms, memory_order_relaxed);
+	set_options(mod, js, &o);
 	pthread_mutex_unlock(&js->lock);
 	return CXM_OK;
 }
@@ -1506,7 +1583,7 @@ static cxm_status snap_options_read(struct snap_in *in, const cxm_context *into,
 	o->abandon_ms = (int64_t)v[1];
 	o->lateness_ms = (int64_t)v[2];
 	o->repeat_ms = (int64_t)v[3];
-	if ((flags & ~(uint32_t)ALL_FLAGS) || o->conversion_ms < 1000 ||
+	if ((flags & ~(uint32_t)ALL_FLAGS) || flags_conflict(flags) || o->conversion_ms < 1000 ||
 	    o->conversion_ms > MAX_WINDOW_MS || o->abandon_ms < 1000 || o->abandon_ms > MAX_WINDOW_MS ||
 	    o->lateness_ms < 1 || o->lateness_ms > MAX_WINDOW_MS || o->repeat_ms < 1000 ||
 	    o->repeat_ms > MAX_REPEAT_MS)
@@ -1514,14 +1591,6 @@ static cxm_status snap_options_read(struct snap_in *in, const cxm_context *into,
 	return CXM_OK;
 }
 
-static void set_options(jstate *js, const cxm_journey_options *o)
-{
-	atomic_store_explicit(&js->o_flags, o->flags, memory_order_relaxed);
-	atomic_store_explicit(&js->o_conversion, o->conversion_ms, memory_order_relaxed);
-	atomic_store_explicit(&js->o_abandon, o->abandon_ms, memory_order_relaxed);
-	atomic_store_explicit(&js->o_lateness, o->lateness_ms, memory_order_relaxed);
-	atomic_store_explicit(&js->o_repeat, o->repeat_ms, memory_order_relaxed);
-}
 
 cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 {
@@ -1565,7 +1634,7 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 		jstate *js;
 		if ((st = ensure(into, j, &mod, &js)))
 			return cxm__fail(ctx, st, "snapshot: no memory for the journey state");
-		set_options(js, &o);
+		set_options(mod, js, &o);
 		for (;;) {
 			uint32_t kind, a, v;
 			if ((st = cxm__snap_get32(in, &kind)))
@@ -1841,7 +1910,7 @@ void cxm__journeys_merge_commit(cxm_context *dst, cxm_context *src, struct jmerg
 		if (x->js) {
 			cxm_journey_options o;
 			options_of(src, j, &o);
-			set_options(x->js, &o);
+			set_options(mod, x->js, &o);
 			PUBLISH(&mod->js[x->dj], x->js);
 		}
 		jstate *js = atomic_load_explicit(&mod->js[x->dj], memory_order_acquire);

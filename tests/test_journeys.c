@@ -234,6 +234,165 @@ static void mode_window_bounds(void **state)
 	mode_case(CXM_JOURNEY_WINDOW_EXCLUSIVE, 30 * S, &ex, "exclusive window");
 }
 
+/* ---- every mode on a second sequence, with ClickHouse windowFunnel's modes ---------- */
+
+/* F1 0 s browse, F2 10 s cart, F3 15 s browse (back to step 0), F4 20 s
+ * cart (a repeat), F5 30 s pay (skips checkout), F6 40 s checkout, F7 50 s
+ * newsletter (a touchpoint on no journey), F8 60 s pay. */
+static void sample2(world *w)
+{
+	const char *c = "eve";
+	TOUCH(w, w->browse, BASE + 0 * S, c);
+	TOUCH(w, w->cart, BASE + 10 * S, c);
+	TOUCH(w, w->browse, BASE + 15 * S, c);
+	TOUCH(w, w->cart, BASE + 20 * S, c);
+	TOUCH(w, w->pay, BASE + 30 * S, c);
+	TOUCH(w, w->checkout, BASE + 40 * S, c);
+	TOUCH(w, w->alone, BASE + 50 * S, c);
+	TOUCH(w, w->pay, BASE + 60 * S, c);
+}
+
+static void mode_case2(uint32_t flags, int64_t conv, const expect *e, const char *name)
+{
+	world w;
+	world_new(&w, NULL);
+	set_opts(&w, w.buy, flags, conv, 0, 0);
+	sample2(&w);
+	funnel r = run(&w, w.buy);
+	check(&r, e, name);
+	/* fed as one batch, the sequence counts alike */
+	world b;
+	world_new(&b, NULL);
+	set_opts(&b, b.buy, flags, conv, 0, 0);
+	const cxm_id tps[] = {b.browse, b.cart, b.browse, b.cart, b.pay, b.checkout, b.alone, b.pay};
+	const int64_t at[] = {0, 10, 15, 20, 30, 40, 50, 60};
+	cxm_interaction ix[8];
+	for (int i = 0; i < 8; i++) {
+		ix[i] = (cxm_interaction)CXM_INTERACTION_INIT;
+		ix[i].time_ms = BASE + at[i] * S;
+		ix[i].touchpoint = tps[i];
+		ix[i].customer = "eve";
+		ix[i].customer_len = 3;
+	}
+	size_t ok = 0, nrej = 0;
+	assert_int_equal(cxm_feed_batch(&ok, b.ctx, ix, 8, NULL, 0, &nrej), CXM_OK);
+	assert_int_equal(ok, 8);
+	r = run(&b, b.buy);
+	check(&r, e, name);
+	cxm_context_free(w.ctx);
+	cxm_context_free(b.ctx);
+}
+
+static void modes_second_sequence(void **state)
+{
+	(void)state;
+	/* default: F3 and F4 change nothing, F5 reaches the goal (checkout
+	 * counted), F6-F8 come after it */
+	expect def = {.entered = 1, .reached = {1, 1, 1, 1}, .completed = 1,
+		      .next = {10, 20, -1}, .goal = 30};
+	mode_case2(0, 0, &def, "2: default");
+	mode_case2(CXM_JOURNEY_EQUAL_TIMES_HOLD, 0, &def, "2: equal times hold (strict_increase)");
+	mode_case2(0, 30 * S, &def, "2: 30 s window, F5 at its end");
+	/* STRICT: F3 goes back (broken) and begins anew (a repeat); F4 advances
+	 * it 5 s later; F5 skips checkout (broken) */
+	expect strict = {.entered = 2, .reached = {2, 2, 0, 0}, .broken = 2, .repeats = 1,
+			 .next = {5, -1, -1}, .goal = -1}; /* browse -> cart: 10 s and 5 s */
+	mode_case2(CXM_JOURNEY_STRICT, 0, &strict, "2: strict");
+	expect rep = {.entered = 1, .reached = {2, 2, 1, 1}, .completed = 1,
+		      .next = {10, 20, -1}, .goal = 30};
+	mode_case2(CXM_JOURNEY_COUNT_REPEATS, 0, &rep, "2: count repeats");
+	/* RESTART: F3 displaces the first instance and begins a second */
+	expect restart = {.entered = 2, .reached = {2, 2, 1, 1}, .completed = 1, .displaced = 1,
+			  .repeats = 1, .next = {5, 10, -1}, .goal = 15};
+	mode_case2(CXM_JOURNEY_RESTART, 0, &restart, "2: restart");
+	expect excl = {.entered = 1, .reached = {1, 1, 0, 0}, .expired = 1,
+		       .next = {10, -1, -1}, .goal = -1};
+	mode_case2(CXM_JOURNEY_WINDOW_EXCLUSIVE, 30 * S, &excl, "2: exclusive 30 s window");
+	/* strict_order: the step back and the repeat are let be, the skip
+	 * (F5) breaks */
+	expect order = {.entered = 1, .reached = {1, 1, 0, 0}, .broken = 1,
+			.next = {10, -1, -1}, .goal = -1};
+	mode_case2(CXM_JOURNEY_STRICT_ORDER, 0, &order, "2: strict order");
+	/* allow_reentry: the skip is let be too, F6 advances, the newsletter
+	 * (F7) breaks */
+	expect reentry = {.entered = 1, .reached = {1, 1, 1, 0}, .broken = 1,
+			  .next = {10, 30, -1}, .goal = -1};
+	mode_case2(CXM_JOURNEY_STRICT_ORDER | CXM_JOURNEY_ALLOW_REENTRY, 0, &reentry,
+		   "2: strict order, allow reentry");
+	/* strict_deduplication: F3 (step 0) is let be, F4 repeats cart: broken */
+	mode_case2(CXM_JOURNEY_STRICT_DEDUP, 0, &order, "2: strict dedup");
+}
+
+/* STRICT_ORDER across journeys: a step of another journey breaks the
+ * instance, one older than its latest step does not, and journeys without
+ * the flag are not broken by anything off their steps. */
+static void strict_order_other_events(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w, NULL);
+	set_opts(&w, w.buy, CXM_JOURNEY_STRICT_ORDER, 0, 0, 0);
+	TOUCH(&w, w.browse, BASE, "ann");
+	TOUCH(&w, w.fixed, BASE + 5 * S, "ann"); /* support's step 1: no instance there */
+	TOUCH(&w, w.browse, BASE + 10 * S, "bob");
+	TOUCH(&w, w.cart, BASE + 20 * S, "bob");
+	TOUCH(&w, w.alone, BASE + 15 * S, "bob"); /* before bob's latest step: let be */
+	TOUCH(&w, w.checkout, BASE + 30 * S, "bob");
+	/* support has no STRICT_ORDER: the newsletter does not break it */
+	TOUCH(&w, w.call, BASE, "cy");
+	TOUCH(&w, w.alone, BASE + 5 * S, "cy");
+	TOUCH(&w, w.fixed, BASE + 10 * S, "cy");
+	funnel r = run(&w, w.buy);
+	assert_int_equal(r.f.entered, 2);
+	assert_int_equal(r.f.broken, 1); /* ann */
+	assert_int_equal(r.st[2].reached, 1); /* bob */
+	r = run(&w, w.support);
+	assert_int_equal(r.f.completed, 1);
+	assert_int_equal(r.f.broken, 0);
+	/* the flag off again: the newsletter no longer breaks buy */
+	set_opts(&w, w.buy, 0, 0, 0, 0);
+	TOUCH(&w, w.browse, BASE + 40 * S, "dan");
+	TOUCH(&w, w.alone, BASE + 45 * S, "dan");
+	TOUCH(&w, w.cart, BASE + 50 * S, "dan");
+	r = run(&w, w.buy);
+	assert_int_equal(r.f.broken, 1);
+	assert_int_equal(r.st[1].reached, 2); /* bob, dan */
+	cxm_context_free(w.ctx);
+	/* a batch whose journey steps lie in one shard (ids 0 and 2 of 2
+	 * shards) and the newsletter (id 7) in the other: applied shard by
+	 * shard, cart would come before the newsletter that broke the chain */
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.shards = 2;
+	world_new(&w, &cfg);
+	set_opts(&w, w.buy, CXM_JOURNEY_STRICT_ORDER, 0, 0, 0);
+	assert_true(w.browse % 2 == w.cart % 2 && w.alone % 2 != w.cart % 2);
+	const cxm_id tps[] = {w.browse, w.alone, w.cart};
+	cxm_interaction ix[3];
+	for (int i = 0; i < 3; i++) {
+		ix[i] = (cxm_interaction)CXM_INTERACTION_INIT;
+		ix[i].time_ms = BASE + i * 10 * S;
+		ix[i].touchpoint = tps[i];
+		ix[i].customer = "fay";
+		ix[i].customer_len = 3;
+	}
+	size_t ok = 0, nrej = 0;
+	assert_int_equal(cxm_feed_batch(&ok, w.ctx, ix, 3, NULL, 0, &nrej), CXM_OK);
+	r = run(&w, w.buy);
+	assert_int_equal(r.f.broken, 1);
+	assert_int_equal(r.st[1].reached, 0);
+	/* conflicting flags */
+	cxm_journey_options o = CXM_JOURNEY_OPTIONS_INIT;
+	o.flags = CXM_JOURNEY_ALLOW_REENTRY;
+	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_ERR_INVALID);
+	assert_non_null(strstr(cxm_errmsg(w.ctx), "STRICT_ORDER"));
+	o.flags = CXM_JOURNEY_STRICT_DEDUP | CXM_JOURNEY_COUNT_REPEATS;
+	assert_int_equal(cxm_journey_set_options(w.ctx, w.buy, &o), CXM_ERR_INVALID);
+	cxm_journey_options got = {.size = sizeof got};
+	assert_int_equal(cxm_journey_get_options(&got, w.ctx, w.buy), CXM_OK);
+	assert_int_equal(got.flags, CXM_JOURNEY_STRICT_ORDER); /* unchanged by the refusals */
+	cxm_context_free(w.ctx);
+}
+
 /* ---- abandonment, expiry, displacement, breakdowns -------------------------------- */
 
 static void abandonment(void **state)
@@ -1313,6 +1472,8 @@ int main(void)
 		cmocka_unit_test(expired_then_unentered_journey),
 		cmocka_unit_test(funnel_window_placed_as_query),
 		cmocka_unit_test(long_conversion),
+		cmocka_unit_test(modes_second_sequence),
+		cmocka_unit_test(strict_order_other_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2734,12 +2734,15 @@ static const struct {
 	{"equal_times_hold", CXM_JOURNEY_EQUAL_TIMES_HOLD},
 	{"restart", CXM_JOURNEY_RESTART},
 	{"window_exclusive", CXM_JOURNEY_WINDOW_EXCLUSIVE},
+	{"strict_order", CXM_JOURNEY_STRICT_ORDER},
+	{"allow_reentry", CXM_JOURNEY_ALLOW_REENTRY},
+	{"strict_dedup", CXM_JOURNEY_STRICT_DEDUP},
 };
 #define N_JOURNEY_FLAGS (sizeof journey_flags / sizeof journey_flags[0])
 
 static const char *const journey_option_keys[] = {
 	"flags", "strict", "count_repeats", "equal_times_hold", "restart", "window_exclusive",
-	"conversion_ms", "abandon_ms", "lateness_ms", "repeat_ms", NULL,
+	"strict_order", "allow_reentry", "strict_dedup", "conversion_ms", "abandon_ms", "lateness_ms", "repeat_ms", NULL,
 };
 
 /* One name of the list "flags" (the string at idx) into *bits. */

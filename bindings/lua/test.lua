@@ -1461,8 +1461,12 @@ local function check_funnel(f, x, mode)
 		eq(s.reached, x.reached[k], mode .. ": steps[" .. k .. "].reached")
 		near(s.conversion, x.reached[k] / x.entered, 1e-12, mode .. ": step conversion")
 		local before = k == 1 and x.entered or x.reached[k - 1]
-		near(s.step_conversion, x.reached[k] / before, 1e-12, mode .. ": step_conversion")
-		near(s.drop_off, 1 - x.reached[k] / before, 1e-12, mode .. ": drop_off")
+		if before == 0 then -- no one reached the step before: no rate
+			check(isnan(s.step_conversion) and isnan(s.drop_off), mode .. ": NaN rates")
+		else
+			near(s.step_conversion, x.reached[k] / before, 1e-12, mode .. ": step_conversion")
+			near(s.drop_off, 1 - x.reached[k] / before, 1e-12, mode .. ": drop_off")
+		end
 	end
 	for k = 1, 3 do
 		local s, want = f.steps[k], x.next[k]
@@ -1521,10 +1525,44 @@ do
 	end
 end
 
+-- the windowFunnel modes on docs/journeys.md's second sequence
+do
+	local function sample2(w)
+		local at = {{w.browse, 0}, {w.cart, 10}, {w.browse, 15}, {w.cart, 20}, {w.pay, 30},
+			{w.checkout, 40}, {w.alone, 50}, {w.pay, 60}}
+		for _, e in ipairs(at) do assert(w.touch(e[1], T0 - HOUR + e[2] * S, "eve")) end
+	end
+	local modes = {
+		{"strict_order", {strict_order = true}, {entered = 1, reached = {1, 1, 0, 0},
+			broken = 1, next = {10}}},
+		{"allow_reentry", {flags = {"strict_order", "allow_reentry"}}, {entered = 1,
+			reached = {1, 1, 1, 0}, broken = 1, next = {10, 30}}},
+		{"strict_dedup", {strict_dedup = true}, {entered = 1, reached = {1, 1, 0, 0},
+			broken = 1, next = {10}}},
+	}
+	for _, m in ipairs(modes) do
+		local w = jworld()
+		eq(w.ctx:journey_set_options(w.buy, m[2]), true, m[1] .. ": set_options")
+		sample2(w)
+		local f = assert(w.ctx:funnel{journey = w.buy, span_ms = DAY})
+		check_funnel(f, m[3], m[1])
+		local o = assert(w.ctx:journey_get_options(w.buy))
+		eq(o[m[1]], true, m[1] .. ": read back")
+		w.ctx:close()
+	end
+	local w = jworld()
+	fails("INVALID", "allow_reentry without strict_order", w.ctx.journey_set_options, w.ctx,
+		w.buy, {allow_reentry = true})
+	fails("INVALID", "strict_dedup with count_repeats", w.ctx.journey_set_options, w.ctx,
+		w.buy, {strict_dedup = true, count_repeats = true})
+	w.ctx:close()
+end
+
 -- options: defaults, round trip, every failure, state unchanged by them
 do
 	local d = assert(cxm.journey_options())
-	for _, k in ipairs{"strict", "count_repeats", "equal_times_hold", "restart", "window_exclusive"} do
+	for _, k in ipairs{"strict", "count_repeats", "equal_times_hold", "restart", "window_exclusive",
+			"strict_order", "allow_reentry", "strict_dedup"} do
 		eq(d[k], false, "journey_options(): " .. k)
 	end
 	eq(#d.flags, 0, "journey_options(): no flag names")

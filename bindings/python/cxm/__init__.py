@@ -468,6 +468,9 @@ _JOURNEY_FLAGS = (
     ("equal_times_hold", _cxm.JOURNEY_EQUAL_TIMES_HOLD),
     ("restart", _cxm.JOURNEY_RESTART),
     ("window_exclusive", _cxm.JOURNEY_WINDOW_EXCLUSIVE),
+    ("strict_order", _cxm.JOURNEY_STRICT_ORDER),
+    ("allow_reentry", _cxm.JOURNEY_ALLOW_REENTRY),
+    ("strict_dedup", _cxm.JOURNEY_STRICT_DEDUP),
 )
 
 
@@ -501,6 +504,9 @@ class JourneyOptions:
     equal_times_hold: bool = False
     restart: bool = False
     window_exclusive: bool = False
+    strict_order: bool = False
+    allow_reentry: bool = False
+    strict_dedup: bool = False
 
     def __post_init__(self):
         for name, _ in _JOURNEY_FLAGS:

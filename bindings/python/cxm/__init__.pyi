@@ -134,10 +134,14 @@ class JourneyOptions:
     equal_times_hold: bool
     restart: bool
     window_exclusive: bool
+    strict_order: bool
+    allow_reentry: bool
+    strict_dedup: bool
     def __init__(self, conversion: Optional[Span] = ..., abandon: Optional[Span] = ...,
                  lateness: Optional[Span] = ..., repeat: Optional[Span] = ...,
                  strict: bool = ..., count_repeats: bool = ..., equal_times_hold: bool = ...,
-                 restart: bool = ..., window_exclusive: bool = ...) -> None: ...
+                 restart: bool = ..., window_exclusive: bool = ..., strict_order: bool = ...,
+                 allow_reentry: bool = ..., strict_dedup: bool = ...) -> None: ...
     @property
     def flags(self) -> int: ...
     def replace(self, **changes: Any) -> JourneyOptions: ...

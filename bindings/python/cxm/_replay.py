@@ -866,7 +866,8 @@ def _input_options(p, funnel="print its funnel"):
                    metavar="NAME:KEY=VALUE,...",
                    help="how a --journey is judged: conversion=, abandon=, lateness=, repeat= "
                         "(spans such as 30d), strict, count_repeats, equal_times_hold, restart, "
-                        "window_exclusive (=yes/no; alone: yes)")
+                        "window_exclusive, strict_order, allow_reentry, strict_dedup "
+                        "(=yes/no; alone: yes)")
     p.add_argument("--na", action="append", default=[], metavar="NAME=CODE",
                    help="a metric's \"no answer\" code (an integer): a cell holding it is "
                         "counted as skipped, not as a value (repeat)")

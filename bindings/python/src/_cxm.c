@@ -5560,6 +5560,9 @@ PyMODINIT_FUNC PyInit__cxm(void)
 	    PyModule_AddIntConstant(m, "JOURNEY_EQUAL_TIMES_HOLD", CXM_JOURNEY_EQUAL_TIMES_HOLD) < 0 ||
 	    PyModule_AddIntConstant(m, "JOURNEY_RESTART", CXM_JOURNEY_RESTART) < 0 ||
 	    PyModule_AddIntConstant(m, "JOURNEY_WINDOW_EXCLUSIVE", CXM_JOURNEY_WINDOW_EXCLUSIVE) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_STRICT_ORDER", CXM_JOURNEY_STRICT_ORDER) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_ALLOW_REENTRY", CXM_JOURNEY_ALLOW_REENTRY) < 0 ||
+	    PyModule_AddIntConstant(m, "JOURNEY_STRICT_DEDUP", CXM_JOURNEY_STRICT_DEDUP) < 0 ||
 	    PyModule_AddObject(m, "JOURNEY_MAX_WINDOW_MS", PyLong_FromLongLong(CXM_JOURNEY_MAX_WINDOW_MS)) < 0 ||
 	    PyModule_AddIntConstant(m, "EXPORT_NO_SEGMENTS", CXM_EXPORT_NO_SEGMENTS) < 0 ||
 	    PyModule_AddIntConstant(m, "EXPORT_NO_POINTS", CXM_EXPORT_NO_POINTS) < 0 ||

@@ -399,6 +399,37 @@ class JourneyOptionsTests(unittest.TestCase):
                 counts.append(ctx.funnel(m.support, "1h").steps[0].reached)
         self.assertEqual(counts, [1, 3])
 
+    def test_windowfunnel_modes(self):
+        # strict_order: a contact on the web (no journey) ends the instance
+        # begun on the ivr; strict_dedup: a second ivr contact... is step 0,
+        # let be, while a repeated agent call would end it
+        results = {}
+        for name, opts in (("default", {}), ("strict_order", {"strict_order": True}),
+                           ("reentry", {"strict_order": True, "allow_reentry": True})):
+            with make_ctx() as ctx:
+                m = Model(ctx)
+                ctx.set_journey_options(m.support, **opts)
+                o = ctx.journey_options(m.support)
+                self.assertEqual((o.strict_order, o.allow_reentry),
+                                 (opts.get("strict_order", False), opts.get("allow_reentry", False)))
+                ctx.feed(T0 - 30 * MIN, m.ivr, customer="c1")
+                ctx.feed(T0 - 20 * MIN, m.web, customer="c1")
+                ctx.feed(T0 - 10 * MIN, m.agent, customer="c1")
+                f = ctx.funnel(m.support, "1h")
+                results[name] = (f.completed, f.broken)
+        self.assertEqual(results, {"default": (1, 0), "strict_order": (0, 1), "reentry": (0, 1)})
+        with make_ctx() as ctx:
+            m = Model(ctx)
+            ctx.set_journey_options(m.support, strict_dedup=True)
+            for k in range(2):
+                ctx.feed(T0 - 30 * MIN + k * MIN, m.ivr, customer="c1")
+            self.assertEqual(ctx.funnel(m.support, "1h").broken, 0)  # step 0 again: let be
+            with self.assertRaises(cxm.InvalidArgumentError):
+                ctx.set_journey_options(m.support, allow_reentry=True)  # needs strict_order
+            with self.assertRaises(cxm.InvalidArgumentError):
+                ctx.set_journey_options(m.support, strict_dedup=True, count_repeats=True)
+            self.assertTrue(ctx.journey_options(m.support).strict_dedup)
+
     def test_option_errors(self):
         with make_ctx() as ctx:
             m = Model(ctx)
