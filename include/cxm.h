@@ -1003,6 +1003,11 @@ CXM_EXPORT cxm_status cxm_query_init(cxm_query *q, size_t size);
 #define CXM_RESULT_CLAMPED 0x4u
 /** cxm_result::flags: the window reaches before the retention; start_ms was moved up. */
 #define CXM_RESULT_TRUNCATED 0x8u
+/** cxm_result::flags, of calendar queries: the interval covered is not the
+ * calendar bucket asked for, because the tiers hold the data at its edges
+ * only in coarser (UTC) buckets, or retention cut it; start_ms and end_ms
+ * say what was covered. */
+#define CXM_RESULT_INEXACT 0x10u
 
 /**
  * The answer to a query. Shares are fractions in [0, 1]; the headline
@@ -1232,6 +1237,106 @@ CXM_EXPORT cxm_status cxm_query_group(cxm_result *out, uint32_t *keys, size_t ca
  */
 CXM_EXPORT cxm_status cxm_query_series(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx,
 				       const cxm_query *q, int64_t step_ms);
+
+/** A calendar bucket's unit, in a time zone (see cxm_query_calendar()). */
+typedef enum cxm_calendar_unit {
+	CXM_CALENDAR_DAY = 1,     /**< A day, from local midnight to the next (23 or 25 hours on a daylight-saving change). */
+	CXM_CALENDAR_WEEK = 2,    /**< An ISO 8601 week, from Monday's local midnight. */
+	CXM_CALENDAR_MONTH = 3,   /**< A month, from the local midnight that begins its first day. */
+	CXM_CALENDAR_QUARTER = 4, /**< A quarter: January, April, July or October to three months later. */
+	CXM_CALENDAR_YEAR = 5     /**< A year, from 1 January's local midnight. */
+} cxm_calendar_unit;
+
+/** The longest time zone name a calendar call takes, in bytes without the terminating NUL. */
+#define CXM_TZ_NAME_MAX 255
+
+/**
+ * The calendar bucket of @p unit in time zone @p tz that holds an instant.
+ *
+ * Zones are IANA names ("America/New_York", "Europe/Berlin", "UTC"), read
+ * from the host's tzdata ($TZDIR, else /usr/share/zoneinfo) on their first
+ * use in a context and kept until it is freed; "UTC" needs no file. A
+ * bucket begins at the local midnight that begins its day (Monday's for a
+ * week, the 1st's for a month, of January, April, July or October for a
+ * quarter, 1 January's for a year); where a daylight-saving change skips
+ * that midnight, at the change; where it repeats it, at its first
+ * occurrence. Days are 23 or 25 hours on changes.
+ *
+ * @param start_ms receives the bucket's first instant (UTC ms; before 0 for the bucket that holds time 0 in a zone west of UTC).
+ * @param end_ms   receives the next bucket's first instant.
+ * @param ctx      the context (it keeps the zones it loaded).
+ * @param tz       the zone's name.
+ * @param unit     the bucket's unit.
+ * @param at_ms    the instant, or ::CXM_NOW, or ::CXM_WATERMARK (as a query's end).
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL, or @p unit is not a ::cxm_calendar_unit.
+ * @retval CXM_ERR_OUT_OF_RANGE  @p at_ms outside [0, ::CXM_TIME_MAX] and not ::CXM_NOW or ::CXM_WATERMARK.
+ * @retval CXM_ERR_ENCODING      @p tz is empty, absolute, has an empty, "." or ".." part, or a byte outside A-Z a-z 0-9 / _ + - .
+ * @retval CXM_ERR_TOO_LONG      @p tz is longer than ::CXM_TZ_NAME_MAX.
+ * @retval CXM_ERR_UNKNOWN_ID    no zone of that name in the host's tzdata.
+ * @retval CXM_ERR_CORRUPT       the zone's file is not a valid TZif file.
+ * @retval CXM_ERR_IO            reading it failed.
+ * @retval CXM_ERR_LIMIT         the context has loaded 64 zones already.
+ * @retval CXM_ERR_NO_MEMORY     allocating the zone failed.
+ * Thread-safe; nothing is written on an error.
+ */
+CXM_EXPORT cxm_status cxm_calendar_bucket(int64_t *start_ms, int64_t *end_ms, cxm_context *ctx,
+					  const char *tz, cxm_calendar_unit unit, int64_t at_ms);
+
+/**
+ * One query over a calendar bucket: the day, ISO week, month, quarter or
+ * year in time zone @p tz that holds the query's @c end_ms (an instant,
+ * ::CXM_NOW or ::CXM_WATERMARK); the query's @c span_ms is not used.
+ *
+ * The result is cxm_query_run()'s for the window [bucket start, bucket
+ * end), placed as every window is (see @ref windows): where the tiers hold
+ * the data at an edge only in coarser buckets (hours, UTC days), the edge
+ * moves to theirs. The result's @c start_ms and @c end_ms say what was
+ * covered, and ::CXM_RESULT_INEXACT flags a result whose interval is not
+ * the bucket's. For exact months of history in a zone whose offset is in
+ * whole hours, keep an hour tier as long as the history (see
+ * docs/metrics.md); a minute tier for zones such as Asia/Kolkata. A bucket
+ * not over yet (this month) ends in the future: what has happened of it.
+ *
+ * @param out  the caller's result, @c size set; written only on success.
+ * @param ctx  the context.
+ * @param q    the query.
+ * @param tz   the zone's name, as for cxm_calendar_bucket().
+ * @param unit the bucket's unit.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  a pointer is NULL, or @p unit is not a ::cxm_calendar_unit; or as cxm_query_run().
+ * @retval otherwise        as cxm_calendar_bucket() for the zone, as cxm_query_run() for the query.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_query_calendar(cxm_result *out, cxm_context *ctx, const cxm_query *q,
+					 const char *tz, cxm_calendar_unit unit);
+
+/**
+ * One query as a calendar time series: a result per bucket of @p unit in
+ * time zone @p tz, oldest first, from the bucket that holds
+ * @c end_ms − @c span_ms + 1 ms to the one that holds @c end_ms (months of
+ * the last year: @c span_ms 365 days; January to June: @c end_ms in June,
+ * @c span_ms reaching into January). Result i is cxm_query_calendar() of
+ * bucket i, flags included.
+ *
+ * @param out    the caller's array of @p cap results, @c out[0].size set; may be NULL when @p cap is 0.
+ * @param cap    how many it holds.
+ * @param n_out  receives how many buckets there are (also on ::CXM_ERR_LIMIT).
+ * @param ctx    the context.
+ * @param q      the query.
+ * @param tz     the zone's name, as for cxm_calendar_bucket().
+ * @param unit   the buckets' unit.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID    a pointer is NULL (@p out with @p cap above 0), or @p unit is not a ::cxm_calendar_unit.
+ * @retval CXM_ERR_OUT_OF_RANGE  @c span_ms is not positive; or as cxm_query_run().
+ * @retval CXM_ERR_LIMIT      more buckets than @p cap (nothing written but @p n_out).
+ * @retval CXM_ERR_NO_MEMORY  as cxm_query_run(): the buckets before the one that met it may have been written.
+ * @retval otherwise          as cxm_calendar_bucket() for the zone, as cxm_query_run() for the query; checked before anything is written.
+ * Thread-safe, as cxm_query_series().
+ */
+CXM_EXPORT cxm_status cxm_query_calendar_series(cxm_result *out, size_t cap, size_t *n_out,
+						cxm_context *ctx, const cxm_query *q, const char *tz,
+						cxm_calendar_unit unit);
 
 /** The most windows cxm_query_trend() fits. */
 #define CXM_TREND_MAX_WINDOWS 1024

@@ -669,8 +669,46 @@ CXM_INTERNAL void cxm__governor_merge_abort(cxm_context *dst, struct gov_merge *
  * distribution is not read, its quantiles are NaN, its quantile_* fields
  * and CLAMPED flag are not set. Everything else is as the public calls. */
 CXM_INTERNAL cxm_status cxm__query_headline(cxm_result *out, cxm_context *ctx, const cxm_query *q);
+/* cxm_query_run() of q2 into element i of out (stride out[0].size); with
+ * exact, flagged CXM_RESULT_INEXACT when the window placed is not exactly
+ * [end_ms + 1 - span_ms, end_ms + 1). */
+CXM_INTERNAL cxm_status cxm__query_into(cxm_result *out, size_t i, cxm_context *ctx,
+					const cxm_query *q2, bool exact);
+/* The checks every multi-result query makes before writing anything: the
+ * pointers, the caller's array (cap elements), and the query q. */
+CXM_INTERNAL cxm_status cxm__query_multi_args(cxm_result *out, size_t cap, size_t *n_out,
+					      cxm_context *ctx, const cxm_query *q);
 CXM_INTERNAL cxm_status cxm__query_compare_headline(cxm_comparison *out, cxm_context *ctx,
 						    const cxm_query *a, const cxm_query *b);
+
+/* ---- time zones and calendar buckets (calendar.c) ----------------------- */
+
+/* A time zone: its UTC offsets and changes from a TZif file (and its POSIX
+ * rule for instants after the last change). Immutable once loaded. */
+typedef struct cxm__zone cxm__zone;
+typedef struct zone_mod zone_mod;
+/* The most zones one context loads (CXM_ERR_LIMIT past it). */
+#define CXM__ZONES_MAX 64
+/* The zone named name ("America/New_York"; "UTC" needs no file), loaded
+ * from $TZDIR or /usr/share/zoneinfo on its first use in ctx and kept
+ * until the context is destroyed. Fails through cxm__fail with: INVALID
+ * (name NULL); ENCODING (empty, absolute, an empty, "." or ".." part, or a
+ * byte outside A-Z a-z 0-9 / _ + - .); TOO_LONG (over CXM_TZ_NAME_MAX bytes);
+ * UNKNOWN_ID (no such zone file); CORRUPT (not a valid TZif file);
+ * LIMIT (CXM__ZONES_MAX zones loaded); NO_MEMORY; IO (a read failed).
+ * Thread-safe; *out stays valid until the context is destroyed. */
+CXM_INTERNAL cxm_status cxm__zone_get(cxm_context *ctx, const char *name, const cxm__zone **out);
+CXM_INTERNAL void cxm__zones_free(cxm_context *ctx);
+/* Local time minus UTC, in ms, at instant t_ms. */
+CXM_INTERNAL int64_t cxm__zone_offset_ms(const cxm__zone *z, int64_t t_ms);
+/* The calendar bucket [*start, *end) (UTC ms) of unit u in zone z that
+ * holds instant t_ms (0 <= t_ms <= CXM_TIME_MAX). A bucket begins at the
+ * earliest instant whose local time is at or after the local midnight
+ * that begins it: where a change skips midnight, at the change; where a
+ * change repeats it, at its first occurrence. The results may lie outside
+ * [0, CXM_TIME_MAX] (December 1969 in a zone west of UTC). */
+CXM_INTERNAL void cxm__calendar_bucket(const cxm__zone *z, cxm_calendar_unit u, int64_t t_ms,
+				       int64_t *start, int64_t *end);
 
 /* ---- metric alerts (alerts.c) ------------------------------------------ */
 
@@ -816,6 +854,9 @@ typedef struct window_span {
 } window_span;
 CXM_INTERNAL void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms,
 				   uint32_t bins_tier, window_span *out);
+/* A query's end_ms as an instant: CXM_NOW and CXM_WATERMARK resolved (the
+ * watermark as the last ms of its finest bucket), within 0 .. CXM_TIME_MAX. */
+CXM_INTERNAL int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms);
 enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
 /* Merge into acc (a full cell) every bucket whose start lies in [a, b):
  * whole cells, or for a DURATION only the moments or only the distribution. */
@@ -886,6 +927,7 @@ struct cxm_context {
 	_Atomic(struct gov_mod *) governor; /* surveys and their history, on first use (governor.c) */
 	_Atomic(struct alert_mod *) alerts; /* metric alerts, on the first (alerts.c) */
 	_Atomic(struct sig_mod *) signals;  /* in-journey signals, on the first (signals.c) */
+	_Atomic(struct zone_mod *) zones;   /* time zones calendar calls loaded, on the first (calendar.c) */
 	uint32_t max_triggers, event_queue;
 
 	pthread_mutex_t def_lock; /* serialises definitions */

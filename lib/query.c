@@ -575,12 +575,20 @@ cxm_status cxm__query_compare_headline(cxm_comparison *out, cxm_context *ctx, co
 /* Run q2 into element i of out (stride: out[0].size). */
 static cxm_status run_into(cxm_result *out, size_t i, cxm_context *ctx, const cxm_query *q2)
 {
+	return cxm__query_into(out, i, ctx, q2, false);
+}
+
+cxm_status cxm__query_into(cxm_result *out, size_t i, cxm_context *ctx, const cxm_query *q2,
+			   bool exact)
+{
 	cxm_result res;
 	memset(&res, 0, sizeof res);
 	res.size = sizeof res;
 	cxm_status st = query_run(&res, ctx, q2, false);
 	if (st)
 		return st;
+	if (exact && (res.start_ms != q2->end_ms + 1 - q2->span_ms || res.end_ms != q2->end_ms + 1))
+		res.flags |= CXM_RESULT_INEXACT;
 	const size_t stride = out[0].size;
 	unsigned char *dst = (unsigned char *)out + i * stride;
 	memcpy(dst, &stride, sizeof stride); /* put_out keeps an element's size */
@@ -591,6 +599,16 @@ static cxm_status run_into(cxm_result *out, size_t i, cxm_context *ctx, const cx
 /* The arguments every multi-result query checks: the pointers, the
  * caller's array, and the query itself (so that nothing is written when it
  * is refused). */
+static cxm_status multi_args(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx,
+			     const cxm_query *q, run *r);
+
+cxm_status cxm__query_multi_args(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx,
+				 const cxm_query *q)
+{
+	run r;
+	return multi_args(out, cap, n_out, ctx, q, &r);
+}
+
 static cxm_status multi_args(cxm_result *out, size_t cap, size_t *n_out, cxm_context *ctx,
 			     const cxm_query *q, run *r)
 {

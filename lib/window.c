@@ -998,8 +998,7 @@ static int64_t round_up(int64_t x, int64_t w)
 	return -floordiv64(-x, w) * w;
 }
 
-void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bins_tier,
-		       window_span *out)
+int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms)
 {
 	const int64_t w0 = ctx->tiers[0].bucket_ms;
 	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
@@ -1012,6 +1011,15 @@ void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, 
 		end = 0;
 	if (end > CXM_TIME_MAX)
 		end = CXM_TIME_MAX;
+	return end;
+}
+
+void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bins_tier,
+		       window_span *out)
+{
+	const int64_t w0 = ctx->tiers[0].bucket_ms;
+	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
+	int64_t end = cxm__window_end(ctx, end_ms);
 	int64_t b = (end / w0 + 1) * w0;
 	int64_t span = span_ms > b ? b + w0 : span_ms; /* no earlier than time 0 matters */
 	int64_t a = b - round_up(span, w0);
