@@ -446,6 +446,7 @@ static void set_flags(lua_State *L, uint32_t flags)
 	set_bool(L, "empty", (flags & CXM_RESULT_EMPTY) != 0);
 	set_bool(L, "clamped", (flags & CXM_RESULT_CLAMPED) != 0);
 	set_bool(L, "truncated", (flags & CXM_RESULT_TRUNCATED) != 0);
+	set_bool(L, "inexact", (flags & CXM_RESULT_INEXACT) != 0);
 }
 
 /* The table at idx, or a new one when idx is 0 or none/nil: left on top. */
@@ -2043,6 +2044,8 @@ typedef struct multi_call {
 	cxm_group_by by; /* 0: a series */
 	cxm_id dim;
 	int64_t step_ms;
+	const char *tz; /* a calendar series (by 0) in this zone, of unit */
+	cxm_calendar_unit unit;
 } multi_call;
 
 /* Runs m into *out (and *keys for a breakdown), on the stack's buffers
@@ -2066,8 +2069,9 @@ static cxm_status multi_run(const multi_call *m, membuf *b, cxm_result *local,
 		memset(res, 0, cap * sizeof *res);
 		res[0].size = sizeof *res;
 		*n = 0;
-		st = m->by ? cxm_query_group(res, k, cap, n, m->ctx, m->q, m->by, m->dim)
-			   : cxm_query_series(res, cap, n, m->ctx, m->q, m->step_ms);
+		st = m->by   ? cxm_query_group(res, k, cap, n, m->ctx, m->q, m->by, m->dim)
+		     : m->tz ? cxm_query_calendar_series(res, cap, n, m->ctx, m->q, m->tz, m->unit)
+			     : cxm_query_series(res, cap, n, m->ctx, m->q, m->step_ms);
 		if (st != CXM_ERR_LIMIT || *n <= cap || tries == 4)
 			break;
 		if (*n > (size_t)INT32_MAX || *n > SIZE_MAX / each ||
@@ -2172,7 +2176,7 @@ static int l_query_by(lua_State *L)
 		bfail(&e, CXM_ERR_INVALID, "dim is for by \"segment\" only, not \"%s\"", bys);
 		return push_berr(L, &e);
 	}
-	multi_call m = {c->ctx, &q, (cxm_group_by)by, dim, 0};
+	multi_call m = {c->ctx, &q, (cxm_group_by)by, dim, 0, NULL, 0};
 	return push_multi(L, &m);
 }
 
@@ -2200,8 +2204,119 @@ static int l_query_series(lua_State *L)
 	int r = query_step_args(L, 3, &c, &q, &step);
 	if (r)
 		return r;
-	multi_call m = {c->ctx, &q, (cxm_group_by)0, CXM_NONE, step};
+	multi_call m = {c->ctx, &q, (cxm_group_by)0, CXM_NONE, step, NULL, 0};
 	return push_multi(L, &m);
+}
+
+/* Indexed by cxm_calendar_unit. */
+static const char *const calendar_names[] = {NULL, "day", "week", "month", "quarter", "year", NULL};
+#define N_CALENDAR 6
+
+/* The zone (idx) and unit (idx + 1: a name or a cxm_calendar_unit number)
+ * of a calendar call; 0, or the values an error pushed. */
+static int calendar_args(lua_State *L, int idx, const char **tz, cxm_calendar_unit *unit)
+{
+	*tz = luaL_checkstring(L, idx);
+	berr e;
+	if (lua_type(L, idx + 1) == LUA_TSTRING) {
+		int u = enum_value(calendar_names, N_CALENDAR, lua_tostring(L, idx + 1));
+		if (u < 0) {
+			bfail(&e, CXM_ERR_INVALID, "unit must be \"day\", \"week\", \"month\", "
+			      "\"quarter\" or \"year\", got '%s'", lua_tostring(L, idx + 1));
+			return push_berr(L, &e);
+		}
+		*unit = (cxm_calendar_unit)u;
+		return 0;
+	}
+	uint32_t u;
+	if (get_u32(L, idx + 1, "unit", &u, &e))
+		return push_berr(L, &e);
+	*unit = (cxm_calendar_unit)u;
+	return 0;
+}
+
+/* The query table at 2 with span_ms 1 when it has none (a calendar query
+ * does not use it): a copy replaces it, the caller's table is untouched. */
+static void calendar_query_table(lua_State *L)
+{
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_getfield(L, 2, "span_ms");
+	const int none = lua_isnil(L, -1);
+	lua_pop(L, 1);
+	if (!none)
+		return;
+	lua_newtable(L);
+	lua_pushnil(L);
+	while (lua_next(L, 2)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+	lua_pushinteger(L, 1);
+	lua_setfield(L, -2, "span_ms");
+	lua_replace(L, 2);
+}
+
+/* ctx:query_calendar(query, tz, unit) → the result over the calendar bucket
+ * of unit ("month", …) in zone tz that holds the query's end_ms. */
+static int l_query_calendar(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	lua_settop(L, 4);
+	calendar_query_table(L);
+	const char *tz;
+	cxm_calendar_unit unit;
+	cxm_query q;
+	int r = calendar_args(L, 3, &tz, &unit);
+	if (r || (r = arg_query(L, 2, c, &q)))
+		return r;
+	cxm_result res;
+	memset(&res, 0, sizeof res);
+	res.size = sizeof res;
+	cxm_status st = cxm_query_calendar(&res, c->ctx, &q, tz, unit);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	push_result(L, &res, 0);
+	return 1;
+}
+
+/* ctx:query_calendar_series(query, tz, unit) → {result, …}, oldest first. */
+static int l_query_calendar_series(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 4);
+	const char *tz;
+	cxm_calendar_unit unit;
+	cxm_query q;
+	int r = calendar_args(L, 3, &tz, &unit);
+	if (r || (r = arg_query(L, 2, c, &q)))
+		return r;
+	multi_call m = {c->ctx, &q, (cxm_group_by)0, CXM_NONE, 0, tz, unit};
+	return push_multi(L, &m);
+}
+
+/* ctx:calendar_bucket(tz, unit[, at_ms]) → start_ms, end_ms; at_ms as a
+ * query's end_ms (nil: now, "watermark"). */
+static int l_calendar_bucket(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	lua_settop(L, 4);
+	const char *tz;
+	cxm_calendar_unit unit;
+	int r = calendar_args(L, 2, &tz, &unit);
+	if (r)
+		return r;
+	int64_t at = CXM_NOW, s, e;
+	berr err;
+	if (!lua_isnil(L, 4) && get_end(L, 4, &at, &err))
+		return push_berr(L, &err);
+	cxm_status st = cxm_calendar_bucket(&s, &e, c->ctx, tz, unit, at);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	cxm_pushint64(L, s);
+	cxm_pushint64(L, e);
+	return 2;
 }
 
 /* ctx:query_trend(query, step_ms[, horizon]) → {slope = , …, forecast = {{value = , …}, …}}. */
@@ -3992,6 +4107,9 @@ static const luaL_Reg ctx_methods[] = {
 	{"compare", l_compare},
 	{"query_by", l_query_by},
 	{"query_series", l_query_series},
+	{"query_calendar", l_query_calendar},
+	{"query_calendar_series", l_query_calendar_series},
+	{"calendar_bucket", l_calendar_bucket},
 	{"query_trend", l_query_trend},
 	{"stats", l_stats},
 	{"series_bytes", l_series_bytes},

@@ -3556,6 +3556,40 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- calendar buckets in a time zone (the answers of tests/test_calendar_query.c)
+------------------------------------------------------------------------------
+do
+	-- New York's local midnights, UTC ms
+	local DEC1, JAN1, FEB1, MAR1 = 1764565200000, 1767243600000, 1769922000000, 1772341200000
+	local NY = "America/New_York"
+	local ctx = assert(cxm.new{clock = "fixed", now = 1770699600000,
+		tiers = {{MIN, 120}, {HOUR, 24 * 100}}})
+	local nps = assert(ctx:metric_define("nps", "nps"))
+	local tp = assert(ctx:touchpoint_define("survey", "email"))
+	for _, e in ipairs{{JAN1 - 10 * MIN, 5}, {JAN1 + 10 * MIN, 9}, {FEB1 - 30 * MIN, 10},
+		{FEB1 + 30 * MIN, 0}} do
+		assert(ctx:feed{time = e[1], touchpoint = tp, measures = {{nps, e[2]}}})
+	end
+	local q = {metric = nps, end_ms = JAN1 + 14 * DAY}
+	local r = assert(ctx:query_calendar(q, NY, "month"))
+	check(r.n == 2 and r.value == 100 and r.start_ms == JAN1 and r.end_ms == FEB1 and not r.inexact,
+		"January in New York: the 9 and the 10")
+	eq(q.span_ms, nil, "the caller's query table is left as it was")
+	eq(assert(ctx:query_calendar(q, "UTC", 3)).n, 2, "January in UTC, the unit as a number")
+	local s = assert(ctx:query_calendar_series({metric = nps, end_ms = FEB1 + 3 * DAY,
+		span_ms = FEB1 + 3 * DAY - DEC1 - 20 * DAY + 1}, NY, "month"))
+	eq(#s, 3, "December to February")
+	check(s[1].start_ms == DEC1 and s[2].n == 2 and s[3].end_ms == MAR1, "series edges and counts")
+	local a, b = ctx:calendar_bucket(NY, "day", 1772946000000 + 12 * HOUR)
+	eq(b - a, 23 * HOUR, "the day daylight saving begins has 23 hours")
+	fails("UNKNOWN_ID", "an unknown zone", ctx.query_calendar, ctx, q, "Mars/Olympus_Mons", "month")
+	fails("ENCODING", "a path for a zone", ctx.calendar_bucket, ctx, "../etc/passwd", "day")
+	fails("INVALID", "an unknown unit", ctx.calendar_bucket, ctx, NY, "fortnight")
+	fails("INVALID", "unit 9", ctx.calendar_bucket, ctx, NY, 9)
+	ctx:close()
+end
+
+------------------------------------------------------------------------------
 -- no globals, integers where the Lua has them
 ------------------------------------------------------------------------------
 for k in pairs(_G) do check(globals_before[k], "a global appeared: " .. tostring(k)) end

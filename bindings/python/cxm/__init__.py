@@ -79,7 +79,7 @@ __all__ = [
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
     "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
     "AlertKind", "AlertState", "AlertStatus", "SignalKind", "SignalDef",
-    "GroupBy", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
+    "GroupBy", "Calendar", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
     "Trend", "Forecast",
 ]
 
@@ -250,6 +250,16 @@ class GroupBy(enum.IntEnum):
     SEGMENT = 2
     STEP = 3
     CHANNEL = 4
+
+
+class Calendar(enum.IntEnum):
+    """cxm_calendar_unit: a calendar bucket in a time zone (``calendar=``
+    of ``ctx.query`` and ``ctx.query_series``)."""
+    DAY = 1
+    WEEK = 2
+    MONTH = 3
+    QUARTER = 4
+    YEAR = 5
 
 
 _CMP_SYMBOLS = {"<": Cmp.LT, "<=": Cmp.LE, ">": Cmp.GT, ">=": Cmp.GE, "==": Cmp.EQ, "!=": Cmp.NE}
@@ -1357,17 +1367,39 @@ class Context(_cxm.Context):
             segment = (seg, val)
         return touchpoint, journey, step, segment
 
-    def query(self, metric, window, *, end=None, touchpoint=None, journey=None, step=None,
-              channel=None, segment=None) -> Result:
+    def query(self, metric, window=None, *, end=None, touchpoint=None, journey=None,
+              step=None, channel=None, segment=None, calendar=None, tz="UTC") -> Result:
         """Run one query (cxm_query_run): ``ctx.query(nps, "24h",
         touchpoint=agent)``. Names work as in make_query. end is an instant,
         None (the context clock's now) or "watermark" (cxm.WATERMARK: the
         window ends with the newest interaction accepted, for history fed
         in bulk; the clock's now until anything is). To run the same
-        query often, build it once with make_query() or Query and use run()."""
+        query often, build it once with make_query() or Query and use run().
+
+        With ``calendar=`` ("day", "week", "month", "quarter", "year" or a
+        Calendar) the window is instead the calendar bucket in time zone
+        ``tz`` (an IANA name) that holds ``end`` (cxm_query_calendar):
+        ``ctx.query(nps, calendar="month", tz="America/New_York",
+        end="2026-01-15")``; no window is given. A result whose interval is
+        not the bucket's (the tiers hold its edges only in UTC days) has
+        ``inexact`` set and says what it covered."""
+        if calendar is not None:
+            if window is not None:
+                raise TypeError("give a window or calendar=, not both")
+            q = self.make_query(metric, 1, end=end, touchpoint=touchpoint, journey=journey,
+                                step=step, channel=channel, segment=segment)
+            return self._query_calendar(q, tz, _enum(Calendar, calendar))
+        if window is None:
+            raise TypeError("query() needs a window, or calendar=")
         return self.run(self.make_query(metric, window, end=end, touchpoint=touchpoint,
                                         journey=journey, step=step, channel=channel,
                                         segment=segment))
+
+    def calendar_bucket(self, calendar, tz="UTC", at=None) -> Tuple[int, int]:
+        """The calendar bucket of ``calendar`` in time zone ``tz`` that
+        holds ``at`` (an instant, None for now, or "watermark"), as
+        (start_ms, end_ms) (cxm_calendar_bucket)."""
+        return self._calendar_bucket(tz, _enum(Calendar, calendar), at)
 
     def _as_query(self, q, window, scope) -> Query:
         if isinstance(q, _cxm.Query):
@@ -1425,8 +1457,9 @@ class Context(_cxm.Context):
         make = _GROUP_ROWS[g]._make
         return [make((name(t[0]),) + t) for t in raw]
 
-    def query_series(self, metric, window, every, *, end=None, touchpoint=None, journey=None,
-                     step=None, channel=None, segment=None) -> List[SeriesRow]:
+    def query_series(self, metric, window, every=None, *, end=None, touchpoint=None,
+                     journey=None, step=None, channel=None, segment=None, calendar=None,
+                     tz="UTC") -> List[SeriesRow]:
         """One query as a time series (cxm_query_series, the GIL
         released): the window cut into consecutive windows of ``every``
         ("1h", a timedelta or ms: a multiple of the finest bucket, at most
@@ -1434,10 +1467,21 @@ class Context(_cxm.Context):
         the first reaches back before it when the window is not a multiple
         of ``every``. Each is a SeriesRow: the fields of the Result
         ``query()`` gives for it, start_ms/end_ms the window it covers.
-        The rest is as in query() (``step=`` is the journey's step)."""
+        The rest is as in query() (``step=`` is the journey's step).
+
+        With ``calendar=`` instead of ``every``, one row per calendar
+        bucket in time zone ``tz``, from the bucket holding the window's
+        start to the one holding its end (cxm_query_calendar_series):
+        ``ctx.query_series(nps, "365d", calendar="month",
+        tz="Europe/Berlin")``; a row's ``inexact`` says its interval is not
+        the bucket's."""
         q = self.make_query(metric, window, end=end, touchpoint=touchpoint, journey=journey,
                             step=step, channel=channel, segment=segment)
         make = SeriesRow._make
+        if (every is None) == (calendar is None):
+            raise TypeError("give every= or calendar=, one of them")
+        if calendar is not None:
+            return [make(t) for t in self._query_calendar_series(q, tz, _enum(Calendar, calendar))]
         return [make(t) for t in self._query_series(q, every)]
 
     def trend(self, metric, window, every, horizon=0, *, end=None, touchpoint=None,

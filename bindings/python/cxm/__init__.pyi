@@ -186,6 +186,13 @@ class SignalKind(enum.IntEnum):
     BACKWARDS: int
     FAILURE: int
 
+class Calendar(enum.IntEnum):
+    DAY: int
+    WEEK: int
+    MONTH: int
+    QUARTER: int
+    YEAR: int
+
 class GroupBy(enum.IntEnum):
     TOUCHPOINT: int
     SEGMENT: int
@@ -342,6 +349,7 @@ class TouchpointRow(NamedTuple):
     empty: bool
     clamped: bool
     truncated: bool
+    inexact: bool
     item_net: Tuple[float, ...]
     item_n: Tuple[int, ...]
     @property
@@ -388,6 +396,7 @@ class SegmentRow(NamedTuple):
     empty: bool
     clamped: bool
     truncated: bool
+    inexact: bool
     item_net: Tuple[float, ...]
     item_n: Tuple[int, ...]
     @property
@@ -434,6 +443,7 @@ class StepRow(NamedTuple):
     empty: bool
     clamped: bool
     truncated: bool
+    inexact: bool
     item_net: Tuple[float, ...]
     item_n: Tuple[int, ...]
     @property
@@ -480,6 +490,7 @@ class ChannelRow(NamedTuple):
     empty: bool
     clamped: bool
     truncated: bool
+    inexact: bool
     item_net: Tuple[float, ...]
     item_n: Tuple[int, ...]
     @property
@@ -550,6 +561,7 @@ class SeriesRow(NamedTuple):
     empty: bool
     clamped: bool
     truncated: bool
+    inexact: bool
     item_net: Tuple[float, ...]
     item_n: Tuple[int, ...]
     @property
@@ -641,10 +653,14 @@ class Context(_cxm.Context):
                    touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
                    step: Union[None, int, str] = ..., channel: Union[None, int, str, Channel] = ...,
                    segment: Optional[SegmentFilter] = ...) -> Query: ...
-    def query(self, metric: Union[int, str], window: Span, *, end: Optional[End] = ...,
+    def query(self, metric: Union[int, str], window: Optional[Span] = ..., *,
+              end: Optional[End] = ...,
               touchpoint: Union[None, int, str] = ..., journey: Union[None, int, str] = ...,
               step: Union[None, int, str] = ..., channel: Union[None, int, str, Channel] = ...,
-              segment: Optional[SegmentFilter] = ...) -> Result: ...
+              segment: Optional[SegmentFilter] = ...,
+              calendar: Union[None, str, int, Calendar] = ..., tz: str = ...) -> Result: ...
+    def calendar_bucket(self, calendar: Union[str, int, Calendar], tz: str = ...,
+                        at: Optional[End] = ...) -> Tuple[int, int]: ...
     def run(self, query: _cxm.Query) -> Result: ...
     def quantiles(self, query: Union[_cxm.Query, int, str], qs: Iterable[float],
                   window: Optional[Span] = ..., **scope: Any) -> Tuple[float, ...]: ...
@@ -656,11 +672,13 @@ class Context(_cxm.Context):
                  channel: Union[None, int, str, Channel] = ...,
                  segment: Optional[SegmentFilter] = ...,
                  dim: Union[None, int, str] = ...) -> List[_AnyGroupRow]: ...
-    def query_series(self, metric: Union[int, str], window: Span, every: Span, *,
+    def query_series(self, metric: Union[int, str], window: Span, every: Optional[Span] = ..., *,
                      end: Optional[End] = ..., touchpoint: Union[None, int, str] = ...,
                      journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
                      channel: Union[None, int, str, Channel] = ...,
-                     segment: Optional[SegmentFilter] = ...) -> List[SeriesRow]: ...
+                     segment: Optional[SegmentFilter] = ...,
+                     calendar: Union[None, str, int, Calendar] = ...,
+                     tz: str = ...) -> List[SeriesRow]: ...
     def trend(self, metric: Union[int, str], window: Span, every: Span, horizon: int = ..., *,
               end: Optional[End] = ..., touchpoint: Union[None, int, str] = ...,
               journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,

@@ -35,6 +35,10 @@ windows end at the latest event time fed (the watermark). Every result
 flag (low sample, empty, clamped, truncated) is shown: a letter in the
 text's flags column, explained under the table, a "flags" list in --json
 and a column of --csv (one row per metric, scope and window).
+
+--save FILE saves the context, once fed, as a snapshot under the customer
+key of --key or --key-file (a snapshot loads only with it); `cxm query
+FILE` prints the same dashboard from it, and `cxm report FILE` a page.
 """
 import argparse
 import csv
@@ -323,6 +327,8 @@ class _Replay:
         cfg = {}
         if args.max_customers is not None:
             cfg["max_customers"] = args.max_customers
+        if getattr(args, "customer_key", None) is not None:  # replay --key, --key-file
+            cfg["customer_key"] = args.customer_key
         # --map DATE+TIME=time: two columns (more would do) joined by a space
         tcol = self.roles["time"]
         self.time_cols = [c.strip() for c in tcol.split("+")] if "+" in tcol else [tcol]
@@ -346,7 +352,6 @@ class _Replay:
         self.newest = None
         self.touchpoints = {}
         self.metrics = {}  # name -> Metric
-        self.bounds = {}   # duration metric name -> (duration_lo, duration_hi)
         self.columns = []  # (column, metric id, item, kind, scale)
         na = _parse_na(getattr(args, "na", None) or [], {c[2] for c in self.metric_cols})
         self.na = {}  # metric id -> its no-answer code
@@ -362,9 +367,6 @@ class _Replay:
                     raise SystemExit(f"cxm replay: metric {name}: {e}")
                 if name in na:
                     self.na[int(m)] = float(na[name])
-                if m.kind == Kind.DURATION:
-                    d = self.ctx.metric_def(m)
-                    self.bounds[name] = (d.duration_lo, d.duration_hi)
             self.columns.append((col, int(m), item, m.kind, scale))
         self.volume = self.ctx.metric("interactions", "volume")
         self.distinct = (self.ctx.metric("customers", "distinct")
@@ -673,62 +675,95 @@ class _Replay:
             self.ctx.sweep(end)  # instances overdue by the last event count as abandoned
         metrics = [self.volume] + ([self.distinct] if self.distinct is not None else [])
         metrics += list(self.metrics.values())
-        tps = sorted(self.touchpoints.items())
-        for w in self.args.window or ["24h"]:
-            span = span_ms(w)
-            rows = []
-            for m in metrics:
-                base = dict(metric=m.name, kind=m.kind.name.lower())
-                q = self.ctx.make_query(m, span, end=WATERMARK)
-                rows.append(self._cell(base, "all", None, q))
-                if self.args.by_touchpoint:
-                    scored = []
-                    for name, tp in tps:
-                        q = self.ctx.make_query(m, span, end=WATERMARK, touchpoint=tp)
-                        r = self.ctx.run(q)
-                        scored.append((r.n, name, r))
-                    scored.sort(key=lambda x: (-x[0], x[1]))
-                    for n, name, r in scored[: self.args.top]:
-                        if n:
-                            rows.append(self._cell(base, "touchpoint", name, None, r))
-                for col, seg in self.segments:
-                    for v in self.ctx.segment_values(seg):
-                        q = self.ctx.make_query(m, span, end=WATERMARK, segment=v)
-                        rows.append(self._cell(base, col, v.name, q))
-            funnels = [self._funnel(j, span) for j in self.journeys]
-            out["windows"].append({"window": w, "span_ms": span, "rows": rows, "funnels": funnels})
+        out["windows"] = _windows(self.ctx, self.args.window or ["24h"], WATERMARK, metrics,
+                                  sorted(self.touchpoints.items()), self.journeys, self.segments,
+                                  self.args.top, self.args.by_touchpoint)
         return out
 
-    def _funnel(self, journey, span):
-        f = self.ctx.funnel(journey, span, end=WATERMARK)
-        d = {"journey": journey.name}
-        d.update({k: _json_num(v) for k, v in f._asdict().items()
-                  if k in ("entered", "completed", "conversion", "abandoned", "expired",
-                           "repeats", "repeat_rate", "goal_p50", "goal_p90", "low_sample")})
-        d["steps"] = [dict(step=name, reached=s.reached, drop_off=_json_num(s.drop_off),
-                           next_p50=_json_num(s.next_p50))
-                      for name, s in zip(journey.steps, f.steps)]
-        return d
 
-    def _cell(self, base, scope, name, q, r=None):
-        if r is None:
-            r = self.ctx.run(q)
-        d = dict(base, scope=scope, name=name)
-        d.update({k: _json_num(v) for k, v in r._asdict().items()
-                  if k in ("value", "ci_low", "ci_high", "n", "skipped", "mean", "min", "max",
-                           "sum", "stddev", "p50", "p90", "p99", "top_share", "bottom_share",
-                           "headline", "low_sample", "empty", "clamped", "truncated",
-                           "start_ms", "end_ms")})
-        d["start"], d["end"] = _iso(r.start_ms), _iso(r.end_ms)
-        d["flags"] = [key for key, _, _ in _FLAGS if d[key]]
-        # a clamped duration's quantiles at or beyond a bound are that bound's
-        bounds = self.bounds.get(base["metric"]) if r.clamped else None
-        if bounds is not None:
-            lo, hi = bounds
-            d["bounded"] = {q: (">=" if d[q] >= hi else "<=") for q in ("p50", "p90", "p99")
-                            if d[q] is not None and (d[q] >= hi or 0 < d[q] <= lo)}
-            d["bound"] = {"lo": lo, "hi": hi}
-        return d
+def _definitions(ctx):
+    """What a dashboard of any context shows, as _windows takes it: (metrics,
+    touchpoints, journeys, segments) of its definitions. Volume metrics come
+    first, then distinct counts, then the others in their order: a replay
+    defines its interactions and customers after the mapped metrics but
+    shows them first, so the dashboard of its snapshot is the replay's."""
+    rank = {Kind.VOLUME: 0, Kind.DISTINCT: 1}
+    metrics = sorted(ctx.metrics, key=lambda m: rank.get(m.kind, 2))
+    touchpoints = sorted((tp.name, int(tp)) for tp in ctx.touchpoints)
+    segments = [(seg.name, int(seg)) for seg in ctx.segments]
+    return metrics, touchpoints, list(ctx.journeys), segments
+
+
+def _windows(ctx, windows, end, metrics, touchpoints, journeys=(), segments=(), top=10,
+             by_touchpoint=True):
+    """The "windows" of a dashboard (replay's and query's): for each span of
+    windows (such as "24h"), ending at end (WATERMARK, None for the clock's
+    now, or ms), each metric overall, on its top touchpoints by n and per
+    segment value, and each journey's funnel. touchpoints and segments are
+    (name, id) pairs; touchpoints are ranked by n, then name."""
+    bounds = {}  # duration metric name -> (duration_lo, duration_hi)
+    for m in metrics:
+        if m.kind == Kind.DURATION:
+            d = ctx.metric_def(m)
+            bounds[m.name] = (d.duration_lo, d.duration_hi)
+    out = []
+    for w in windows:
+        span = span_ms(w)
+        rows = []
+        for m in metrics:
+            base = dict(metric=m.name, kind=m.kind.name.lower())
+            q = ctx.make_query(m, span, end=end)
+            rows.append(_cell(ctx, bounds, base, "all", None, q))
+            if by_touchpoint:
+                scored = []
+                for name, tp in touchpoints:
+                    q = ctx.make_query(m, span, end=end, touchpoint=tp)
+                    r = ctx.run(q)
+                    scored.append((r.n, name, r))
+                scored.sort(key=lambda x: (-x[0], x[1]))
+                for n, name, r in scored[:top]:
+                    if n:
+                        rows.append(_cell(ctx, bounds, base, "touchpoint", name, None, r))
+            for col, seg in segments:
+                for v in ctx.segment_values(seg):
+                    q = ctx.make_query(m, span, end=end, segment=v)
+                    rows.append(_cell(ctx, bounds, base, col, v.name, q))
+        funnels = [_funnel(ctx, j, span, end) for j in journeys]
+        out.append({"window": w, "span_ms": span, "rows": rows, "funnels": funnels})
+    return out
+
+
+def _funnel(ctx, journey, span, end):
+    f = ctx.funnel(journey, span, end=end)
+    d = {"journey": journey.name}
+    d.update({k: _json_num(v) for k, v in f._asdict().items()
+              if k in ("entered", "completed", "conversion", "abandoned", "expired",
+                       "repeats", "repeat_rate", "goal_p50", "goal_p90", "low_sample")})
+    d["steps"] = [dict(step=name, reached=s.reached, drop_off=_json_num(s.drop_off),
+                       next_p50=_json_num(s.next_p50))
+                  for name, s in zip(journey.steps, f.steps)]
+    return d
+
+
+def _cell(ctx, bounds, base, scope, name, q, r=None):
+    if r is None:
+        r = ctx.run(q)
+    d = dict(base, scope=scope, name=name)
+    d.update({k: _json_num(v) for k, v in r._asdict().items()
+              if k in ("value", "ci_low", "ci_high", "n", "skipped", "mean", "min", "max",
+                       "sum", "stddev", "p50", "p90", "p99", "top_share", "bottom_share",
+                       "headline", "low_sample", "empty", "clamped", "truncated",
+                       "start_ms", "end_ms")})
+    d["start"], d["end"] = _iso(r.start_ms), _iso(r.end_ms)
+    d["flags"] = [key for key, _, _ in _FLAGS if d[key]]
+    # a clamped duration's quantiles at or beyond a bound are that bound's
+    b = bounds.get(base["metric"]) if r.clamped else None
+    if b is not None:
+        lo, hi = b
+        d["bounded"] = {q: (">=" if d[q] >= hi else "<=") for q in ("p50", "p90", "p99")
+                        if d[q] is not None and (d[q] >= hi or 0 < d[q] <= lo)}
+        d["bound"] = {"lo": lo, "hi": hi}
+    return d
 
 
 def _iso(ms):
@@ -782,6 +817,22 @@ def _print_summary(out, file):
         w(f"  rejected {k:,}: {reason}\n")
     for r in out["rejections"][:5]:
         w(f"  line {r['line']}: {r['reason']}\n")
+    if out.get("saved"):
+        w(f"  saved the snapshot {out['saved']}\n")
+
+
+def _print_query_summary(out, file):
+    """The lines above the tables of `cxm query`: what the snapshot holds."""
+    w = file.write
+    snap = out["snapshot"]
+    upto = "no event" if snap["watermark"] is None else f"events up to {snap['watermark']}"
+    w(f"cxm query {out['file']}: a snapshot of {snap['accepted']:,} interactions accepted, "
+      f"{snap['rejected']:,} rejected, {upto}\n")
+    counts = [(snap[k], k[:-1] if snap[k] == 1 else k)
+              for k in ("metrics", "touchpoints", "journeys", "segments")]
+    w("  " + ", ".join(f"{n:,} {what}" for n, what in counts) + "\n")
+    for note in out["notes"]:
+        w(f"  note: {note}\n")
 
 
 def _fmt_quantiles(d):
@@ -796,9 +847,11 @@ def _fmt_quantiles(d):
     return "  ".join(parts)
 
 
-def _print_dashboard(out, file=sys.stdout):
+def _print_dashboard(out, file=sys.stdout, summary=_print_summary):
+    """The text dashboard: summary's lines (replay's or query's), then per
+    window a table of every result with its flags, and the funnels."""
     w = file.write
-    _print_summary(out, file)
+    summary(out, file)
     if out["end"] is None:
         w("nothing was accepted: no dashboard\n")
         return
@@ -877,8 +930,123 @@ def _input_options(p, funnel="print its funnel"):
                    help="feed the rows as read, not sorted by time (streams; less memory)")
 
 
+QUERY_DESCRIPTION = """\
+Print the dashboard of a saved snapshot: what `cxm replay` prints after
+feeding an export, from a snapshot instead (replay --save, ctx.save(),
+cxm_snapshot_save()), with nothing to feed:
+
+    python3 -m cxm replay calls.csv --map ts=time ... --key-file customer.key \\
+        --save calls.cxms
+    python3 -m cxm query calls.cxms --key-file customer.key --window 24h --window 7d
+
+A snapshot loads only with the customer key it was saved under, which the
+file does not hold: give --key or --key-file; its tiers are read from the
+file. Per window: each metric (or each --metric) overall, on its --top
+touchpoints with the most answers and per segment value, and each
+journey's funnel after a sweep at the end, every result with its flags,
+as text, --json or --csv in replay's shapes. The windows end at the
+latest event the snapshot holds (--end watermark), at the clock's now
+(--end now) or at an ISO 8601 time (--end 2026-11-22T12:00:00Z).
+"""
+
+
+def _query_end(parser, text):
+    """--end as query() takes it: WATERMARK, or ms (now, or the time given)."""
+    word = text.strip().lower()
+    if word == "watermark":
+        return WATERMARK
+    if word == "now":
+        return time.time_ns() // 1_000_000
+    try:
+        ms = _time_parser("iso", timezone.utc)(text)
+    except (ValueError, OverflowError) as e:
+        parser.error(f"--end {text!r}: write watermark, now or an ISO 8601 time such as "
+                     f"2026-11-22T12:00:00Z ({e})")
+    if ms < 0:
+        parser.error(f"--end {text!r}: libcxm's times begin in 1970")
+    return ms
+
+
+def _query_main(args, parser):
+    """Run `python3 -m cxm query` with the arguments main parsed."""
+    windows = args.window or ["24h"]
+    for w in windows:
+        report._check_span(parser, "--window", w)
+    end = _query_end(parser, args.end)
+    if args.top < 0:
+        parser.error("--top must be 0 or more")
+    path = args.file
+    try:
+        snapshot = report.is_snapshot(path)
+    except OSError as e:
+        sys.stderr.write(f"cxm query: {path}: {e.strerror or e}\n")
+        return 1
+    if not snapshot:
+        sys.stderr.write(f"cxm query: {path}: not a libcxm snapshot (no magic number); an "
+                         f"export is read by cxm replay\n")
+        return 1
+    key = report._read_key(parser, args)
+    cfg = {}
+    if args.max_customers is not None:
+        cfg["max_customers"] = args.max_customers
+    try:
+        ctx = report.load_snapshot(path, key, **cfg)
+    except OSError as e:
+        sys.stderr.write(f"cxm query: {path}: {e.strerror or e}\n")
+        return 1
+    except Error as e:
+        sys.stderr.write(f"cxm query: {path}: {e}\n")
+        return 1
+    with ctx:
+        metrics, touchpoints, journeys, segments = _definitions(ctx)
+        if args.metric:
+            known = {m.name for m in metrics}
+            unknown = [n for n in args.metric if n not in known]
+            if unknown:
+                names = ", ".join(m.name for m in metrics) or "none"
+                raise SystemExit(f"cxm query: --metric {unknown[0]!r}: {path} has no metric of "
+                                 f"that name (it has: {names})")
+            metrics = [m for m in metrics if m.name in args.metric]
+        st = ctx.stats()
+        wm = st.watermark_ms
+        out = {
+            "file": path,
+            "snapshot": {"accepted": st.accepted, "rejected": st.rejected_total,
+                         "customers": st.customers, "watermark": None if wm < 0 else _iso(wm),
+                         "metrics": len(ctx.metrics), "touchpoints": len(touchpoints),
+                         "journeys": len(journeys), "segments": len(segments)},
+            "notes": [],
+            "end": None,
+            "windows": [],
+        }
+        at = wm if end == WATERMARK else end
+        if at >= 0:
+            out["end"] = _iso(at)
+            if end != WATERMARK and wm >= 0 and at < wm:
+                out["notes"].append(f"the windows end before the snapshot's latest event "
+                                    f"({out['snapshot']['watermark']}): what came later is "
+                                    f"left out")
+            try:
+                if journeys:
+                    ctx.sweep(at)  # instances overdue at the end count as abandoned
+                out["windows"] = _windows(ctx, windows, end, metrics, touchpoints, journeys,
+                                          segments, args.top, args.by_touchpoint)
+            except Error as e:
+                sys.stderr.write(f"cxm query: {path}: {e}\n")
+                return 1
+    if args.json:
+        json.dump(out, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    elif args.csv:
+        _print_query_summary(out, sys.stderr)
+        _write_csv(out)
+    else:
+        _print_dashboard(out, summary=_print_query_summary)
+    return 0
+
+
 def _parser():
-    """(the parser of python3 -m cxm, its replay subparser, its report subparser)."""
+    """(the parser of python3 -m cxm, its replay, report and query subparsers)."""
     parser = argparse.ArgumentParser(prog="python3 -m cxm",
                                      description="libcxm from the command line.")
     sub = parser.add_subparsers(dest="command")
@@ -900,6 +1068,12 @@ def _parser():
                          help="one CSV row per metric, scope and window on standard output "
                               "(the summary on standard error)")
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rp.add_argument("--save", metavar="FILE",
+                    help="after feeding, save the context as a snapshot (for cxm query, cxm "
+                         "report); needs --key or --key-file")
+    rp.add_argument("--key", metavar="HEX",
+                    help="the context's customer key, 32 hex digits (random by default)")
+    rp.add_argument("--key-file", metavar="FILE", help="a file holding that key")
     rep = sub.add_parser("report", help="write one self-contained HTML page of a snapshot or "
                          "an export", description=report.CLI_DESCRIPTION,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -916,24 +1090,70 @@ def _parser():
     _input_options(rep, funnel="chart its funnel")
     rep.add_argument("--max-customers", type=int, default=None, help="customer table size")
     rep.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser, rp, rep
+    qp = sub.add_parser("query", help="print the dashboard of a snapshot, as replay prints it",
+                        description=QUERY_DESCRIPTION,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    qp.add_argument("file", help="a snapshot (replay --save, ctx.save(), cxm_snapshot_save())")
+    qp.add_argument("--key", metavar="HEX", help="the snapshot's customer key, 32 hex digits")
+    qp.add_argument("--key-file", metavar="FILE", help="a file holding that key")
+    qp.add_argument("--window", action="append", metavar="SPAN",
+                    help="dashboard window such as 24h, 7d (repeat; default 24h)")
+    qp.add_argument("--end", default="watermark", metavar="watermark|now|TIME",
+                    help="where the windows end: the latest event (watermark, the default), "
+                         "the clock's now, or an ISO 8601 time (UTC without an offset)")
+    qp.add_argument("--metric", action="append", metavar="NAME",
+                    help="only this metric (repeat; default every metric)")
+    qp.add_argument("--top", type=int, default=10, help="touchpoints shown per metric (10)")
+    qp.add_argument("--no-touchpoints", dest="by_touchpoint", action="store_false",
+                    help="no per-touchpoint rows")
+    qp.add_argument("--max-customers", type=int, default=None,
+                    help="customer table size, when the snapshot's needs more than the default")
+    out_fmt = qp.add_mutually_exclusive_group()
+    out_fmt.add_argument("--json", action="store_true", help="machine-readable output")
+    out_fmt.add_argument("--csv", action="store_true",
+                         help="one CSV row per metric, scope and window on standard output "
+                              "(the summary on standard error)")
+    return parser, rp, rep, qp
 
 
 def main(argv=None):
-    parser, _, rep = _parser()
+    parser, rp, rep, qp = _parser()
     args = parser.parse_args(argv)
     if args.command == "report":
         return report._main(args, rep)
+    if args.command == "query":
+        try:
+            return _query_main(args, qp)
+        except KeyboardInterrupt:
+            sys.stderr.write("cxm query: interrupted\n")
+            return 130
     if args.command != "replay":
         parser.print_help()
         return 2
     if not os.path.exists(args.file):
         parser.error(f"no such file: {args.file}")
+    for w in args.window or []:
+        report._check_span(rp, "--window", w)
+    args.customer_key = None
+    if args.save is not None and args.key is None and args.key_file is None:
+        rp.error("--save: a snapshot loads only with the customer key it was saved under, "
+                 "which it does not hold: give --key HEX or --key-file FILE")
+    if args.key is not None or args.key_file is not None:
+        args.customer_key = report._read_key(rp, args)
     replay = _Replay(args)
+    saved = True
     try:
         with replay.ctx:
             replay.run()
+            if args.save is not None:  # before the dashboard's sweep: the state as fed
+                try:
+                    replay.ctx.save(args.save)
+                except Error as e:
+                    sys.stderr.write(f"cxm replay: cannot save {args.save}: {e}\n")
+                    saved = False
             out = replay.dashboard()
+            if args.save is not None and saved:
+                out["saved"] = args.save
     except BulkFeedError as e:
         sys.stderr.write(f"cxm {e}\n")  # "cxm replay stopped at line ..."
         return 1
@@ -956,7 +1176,7 @@ def main(argv=None):
         _write_csv(out)
     else:
         _print_dashboard(out)
-    return 0 if out["accepted"] or not out["rows"] else 1
+    return 0 if saved and (out["accepted"] or not out["rows"]) else 1
 
 
 def console_main():

@@ -3146,11 +3146,39 @@ SHIM_CTX(ctx_compare)
 
 static PyObject *result_row(PyObject *tmp, PyObject *lead); /* with the records below */
 
-/* cxm_query_group() (series == 0) or cxm_query_series(), the GIL released,
- * as a list of tuples: the key (a breakdown's) then the Result's fields in
+static int conv_end(PyObject *o, int64_t *out);
+
+/* A calendar query's zone and unit, copied so that no Python object is
+ * read without the GIL. */
+typedef struct cal_args {
+	char tz[CXM_TZ_NAME_MAX + 2];
+	cxm_calendar_unit unit;
+} cal_args;
+
+static int conv_cal(PyObject *tz, PyObject *unit, cal_args *c)
+{
+	PyObject *keep;
+	const char *p = name_of(tz, &keep, "tz");
+	if (!p)
+		return -1;
+	size_t n = strlen(p);
+	/* a longer name is libcxm's TOO_LONG: keep one byte too many */
+	memcpy(c->tz, p, n > CXM_TZ_NAME_MAX + 1 ? CXM_TZ_NAME_MAX + 1 : n);
+	c->tz[n > CXM_TZ_NAME_MAX + 1 ? CXM_TZ_NAME_MAX + 1 : n] = 0;
+	Py_XDECREF(keep);
+	uint32_t u;
+	if (conv_u32(unit, &u, "calendar unit") < 0)
+		return -1;
+	c->unit = (cxm_calendar_unit)u;
+	return 0;
+}
+
+/* cxm_query_group() (series == 0), cxm_query_series() (1) or
+ * cxm_query_calendar_series() (2, with cal), the GIL released, as a list of
+ * tuples: the key (a breakdown's) then the Result's fields in
  * Result._fields order. The clock is read once, for every try. */
 static PyObject *query_many(CtxObject *self, cxm_context *ctx, PyObject *qo, int series,
-			    cxm_group_by by, cxm_id dim, int64_t step_ms)
+			    cxm_group_by by, cxm_id dim, int64_t step_ms, const cal_args *cal)
 {
 	cxm_query rq;
 	const cxm_query *q = query_resolved(self, &((QueryObject *)qo)->q, &rq);
@@ -3179,8 +3207,9 @@ static PyObject *query_many(CtxObject *self, cxm_context *ctx, PyObject *qo, int
 		}
 		out[0].size = sizeof *out;
 		NOGIL_BEGIN(self);
-		st = series ? cxm_query_series(out, cap, &n, self->ctx, q, step_ms)
-			    : cxm_query_group(out, keys, cap, &n, self->ctx, q, by, dim);
+		st = series == 2 ? cxm_query_calendar_series(out, cap, &n, self->ctx, q, cal->tz, cal->unit)
+		     : series    ? cxm_query_series(out, cap, &n, self->ctx, q, step_ms)
+				 : cxm_query_group(out, keys, cap, &n, self->ctx, q, by, dim);
 		NOGIL_END(self);
 		if (st == CXM_ERR_LIMIT)
 			cap = n > cap ? n : 2 * cap;
@@ -3226,7 +3255,7 @@ static PyObject *ctx_query_group(PyObject *self_, PyObject *const *args, Py_ssiz
 	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_u32(args[1], &by, "by") < 0 ||
 	    conv_opt_id(args[2], &dim, "segment dimension") < 0)
 		return NULL;
-	return query_many(self, ctx, args[0], 0, (cxm_group_by)by, dim, 0);
+	return query_many(self, ctx, args[0], 0, (cxm_group_by)by, dim, 0, NULL);
 }
 SHIM_CTX(ctx_query_group)
 
@@ -3241,9 +3270,84 @@ static PyObject *ctx_query_series(PyObject *self_, PyObject *const *args, Py_ssi
 	if (nargs_between("_query_series", nargs, 2, 2) || no_kwargs("_query_series", kwnames) ||
 	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_span_ms(args[1], &step_ms) < 0)
 		return NULL;
-	return query_many(self, ctx, args[0], 1, 0, CXM_NONE, step_ms);
+	return query_many(self, ctx, args[0], 1, 0, CXM_NONE, step_ms, NULL);
 }
 SHIM_CTX(ctx_query_series)
+
+/* _query_calendar_series(query, tz, unit). */
+static PyObject *ctx_query_calendar_series(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+					   PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	cxm_context *ctx;
+	cal_args cal;
+	if (nargs_between("_query_calendar_series", nargs, 3, 3) ||
+	    no_kwargs("_query_calendar_series", kwnames) || !(ctx = live(self)) ||
+	    as_query(args[0], &q) < 0 || conv_cal(args[1], args[2], &cal) < 0)
+		return NULL;
+	return query_many(self, ctx, args[0], 2, 0, CXM_NONE, 0, &cal);
+}
+SHIM_CTX(ctx_query_calendar_series)
+
+/* _query_calendar(query, tz, unit): a Result. */
+static PyObject *ctx_query_calendar(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	cxm_context *ctx;
+	cal_args cal;
+	if (nargs_between("_query_calendar", nargs, 3, 3) || no_kwargs("_query_calendar", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_cal(args[1], args[2], &cal) < 0)
+		return NULL;
+	cxm_result r;
+	r.size = sizeof r;
+	cxm_query rq;
+	q = query_resolved(self, q, &rq);
+	Py_INCREF(args[0]); /* the query must outlive the call without the GIL */
+	clock_slot saved;
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
+		Py_DECREF(args[0]);
+		return NULL;
+	}
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_query_calendar(&r, self->ctx, q, cal.tz, cal.unit);
+	NOGIL_END(self);
+	clock_end(&saved);
+	Py_DECREF(args[0]);
+	if (st)
+		return raise_status(st, ctx);
+	ResultObject *o = (ResultObject *)PyType_GenericAlloc(ResultType, 0);
+	if (!o)
+		return NULL;
+	o->r = r;
+	return (PyObject *)o;
+}
+SHIM_CTX(ctx_query_calendar)
+
+/* _calendar_bucket(tz, unit, at): (start_ms, end_ms); at as a query's end. */
+static PyObject *ctx_calendar_bucket(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				     PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	cal_args cal;
+	int64_t at, s, e;
+	if (nargs_between("_calendar_bucket", nargs, 3, 3) || no_kwargs("_calendar_bucket", kwnames) ||
+	    !(ctx = live(self)) || conv_cal(args[0], args[1], &cal) < 0 || conv_end(args[2], &at) < 0)
+		return NULL;
+	clock_slot saved;
+	if (clock_for(self, at, at, &saved) < 0)
+		return NULL;
+	cxm_status st = cxm_calendar_bucket(&s, &e, ctx, cal.tz, cal.unit, at);
+	clock_end(&saved);
+	if (st)
+		return raise_status(st, ctx);
+	return Py_BuildValue("(LL)", (long long)s, (long long)e);
+}
+SHIM_CTX(ctx_calendar_bucket)
 
 /* _query_trend(query, step, horizon): (windows, points, start_ms, end_ms,
  * step_ms, slope, slope_ci_low, slope_ci_high, p_value, r2, fitted_last,
@@ -4540,6 +4644,9 @@ SHIM_CTX(ctx_signal_rearm)
 	  "compare(a, b)\n--\n\nCompare two queries of one metric (cxm_query_compare).")            \
 	X(_query_group, ctx_query_group, NULL)                                                      \
 	X(_query_series, ctx_query_series, NULL)                                                    \
+	X(_query_calendar, ctx_query_calendar, NULL)                                                \
+	X(_query_calendar_series, ctx_query_calendar_series, NULL)                                  \
+	X(_calendar_bucket, ctx_calendar_bucket, NULL)                                              \
 	X(_query_trend, ctx_query_trend, NULL)                                                      \
 	X(stats, ctx_stats, "stats()\n--\n\nThe context's statistics (cxm_stats_get).")             \
 	X(series_bytes, ctx_series_bytes,                                                           \
@@ -4827,6 +4934,7 @@ static PyObject *res_low(PyObject *o, void *c) { return res_flag(o, (void *)(uin
 static PyObject *res_empty(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_EMPTY); }
 static PyObject *res_clamped(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_CLAMPED); }
 static PyObject *res_truncated(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_TRUNCATED); }
+static PyObject *res_inexact(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_INEXACT); }
 static PyObject *res_start(PyObject *o, void *c) { return from_ms(R(o)->start_ms); }
 static PyObject *res_end(PyObject *o, void *c) { return from_ms(R(o)->end_ms); }
 static PyObject *res_ci(PyObject *o, void *c) { return Py_BuildValue("(dd)", R(o)->ci_low, R(o)->ci_high); }
@@ -4885,6 +4993,7 @@ static const rderived result_derived[] = {
 	{"empty", res_empty, "No responses: value and intervals are NaN."},
 	{"clamped", res_clamped, "Some duration lay outside the exact range."},
 	{"truncated", res_truncated, "The window reached before the retention."},
+	{"inexact", res_inexact, "A calendar query covered other edges than the bucket's."},
 	{"item_net", res_item_net, "INDEX: NET of each question."},
 	{"item_n", res_item_n, "INDEX: responses to each question."},
 	{NULL, NULL, NULL}};
@@ -5133,6 +5242,7 @@ static PyGetSetDef result_getset[] = {
 	{"empty", res_empty, NULL, NULL, NULL},
 	{"clamped", res_clamped, NULL, NULL, NULL},
 	{"truncated", res_truncated, NULL, NULL, NULL},
+	{"inexact", res_inexact, NULL, NULL, NULL},
 	{"item_net", res_item_net, NULL, NULL, NULL},
 	{"item_n", res_item_n, NULL, NULL, NULL},
 	{"start", res_start, NULL, "start_ms as an aware datetime (UTC).", NULL},
