@@ -50,9 +50,9 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from . import (JOURNEY_MAX_WINDOW, WATERMARK, BulkFeedError, Channel, Context, Error, FeedReport,
-               JourneyOptions, Kind, Preset, Rejection, Status, _bulk_error, _enum, from_ms,
-               report, span_ms)
+from . import (JOURNEY_MAX_WINDOW, WATERMARK, BulkFeedError, Calendar, Channel, Context, Error,
+               FeedReport, JourneyOptions, Kind, Preset, Rejection, Status, _bulk_error, _enum,
+               from_ms, report, span_ms)
 from . import preset as cxm_preset
 
 _BATCH = 4096
@@ -87,7 +87,9 @@ _FLAGS = (("low_sample", "L", "low sample: fewer responses than the context's mi
           ("clamped", "C", "clamped: some durations lay outside the metric's exact range; "
                            "quantiles there are bounds, shown as >= or <= the bound"),
           ("truncated", "T", "truncated: the window reaches before what the context keeps; "
-                             "it starts later than asked"))
+                             "it starts later than asked"),
+          ("inexact", "I", "inexact: the tiers hold the calendar bucket's edges only in coarser "
+                           "UTC buckets; the interval shown is the one counted"))
 
 # the columns of --csv, after window, metric, kind, headline, scope, name
 _CSV_FIELDS = ("n", "value", "ci_low", "ci_high", "skipped", "mean", "min", "max", "sum",
@@ -327,6 +329,11 @@ class _Replay:
         cfg = {}
         if args.max_customers is not None:
             cfg["max_customers"] = args.max_customers
+        self.calendar = getattr(args, "calendar_parsed", None)
+        if self.calendar is not None:
+            # calendar buckets in a zone are exact only where the tiers keep
+            # hours: 400 days of them (memory follows the hours with data)
+            cfg["tiers"] = _CALENDAR_TIERS
         if getattr(args, "customer_key", None) is not None:  # replay --key, --key-file
             cfg["customer_key"] = args.customer_key
         # --map DATE+TIME=time: two columns (more would do) joined by a space
@@ -350,6 +357,7 @@ class _Replay:
         self.sort = not getattr(args, "no_sort", False)
         self.out_of_order = 0   # rows earlier than a row before them
         self.newest = None
+        self.first = None  # the oldest event time accepted for feeding
         self.touchpoints = {}
         self.metrics = {}  # name -> Metric
         self.columns = []  # (column, metric id, item, kind, scale)
@@ -527,6 +535,8 @@ class _Replay:
                     r = self.convert(line, row)
                     if r is not None:
                         t = r[0]
+                        if self.first is None or t < self.first:
+                            self.first = t
                         if self.newest is None or t >= self.newest:
                             self.newest = t
                         else:
@@ -678,7 +688,48 @@ class _Replay:
         out["windows"] = _windows(self.ctx, self.args.window or ["24h"], WATERMARK, metrics,
                                   sorted(self.touchpoints.items()), self.journeys, self.segments,
                                   self.args.top, self.args.by_touchpoint)
+        if self.calendar is not None:
+            first = self.first if self.first is not None and self.first <= end else end
+            out["calendar"] = _calendar(self.ctx, self.calendar, metrics, self.journeys,
+                                        max(first, 0), end)
         return out
+
+
+# replay --calendar: 2 h of minutes, 400 days of hours, 800 days of days
+_CALENDAR_TIERS = [("1m", 120), ("1h", 24 * 400), ("1d", 800)]
+
+
+def _parse_calendar(parser, spec):
+    """--calendar UNIT[:ZONE] as (Calendar, zone name)."""
+    unit, _, zone = spec.partition(":")
+    try:
+        u = _enum(Calendar, unit)
+    except Error:
+        parser.error(f"--calendar {spec!r}: the unit is day, week, month, quarter or year")
+    return u, zone.strip() or "UTC"
+
+
+def _calendar(ctx, cal, metrics, journeys, first, end):
+    """Every metric overall, and each journey's funnel, per calendar bucket
+    (unit, zone) from the one holding the first event to the one holding
+    the last (first and end in ms)."""
+    unit, zone = cal
+    buckets = []
+    span = end - first + 1
+    bounds = {m.name: (ctx.metric_def(m).duration_lo, ctx.metric_def(m).duration_hi)
+              for m in metrics if m.kind == Kind.DURATION}
+    rows = {}
+    for m in metrics:
+        base = dict(metric=m.name, kind=m.kind.name.lower())
+        for r in ctx.query_series(m, span, end=end, calendar=unit, tz=zone):
+            rows.setdefault((r.start_ms, r.end_ms), []).append(
+                _cell(ctx, bounds, base, "all", None, None, r))
+    for (s, e), cells in sorted(rows.items()):
+        b = {"start": _iso(s), "end": _iso(e), "start_ms": s, "end_ms": e, "rows": cells,
+             "inexact": any(c["inexact"] for c in cells)}
+        b["funnels"] = [_funnel(ctx, j, e - s, e - 1) for j in journeys]
+        buckets.append(b)
+    return {"unit": unit.name.lower(), "tz": zone, "buckets": buckets}
 
 
 def _definitions(ctx):
@@ -753,7 +804,7 @@ def _cell(ctx, bounds, base, scope, name, q, r=None):
               if k in ("value", "ci_low", "ci_high", "n", "skipped", "mean", "min", "max",
                        "sum", "stddev", "p50", "p90", "p99", "top_share", "bottom_share",
                        "headline", "low_sample", "empty", "clamped", "truncated",
-                       "start_ms", "end_ms")})
+                       "inexact", "start_ms", "end_ms")})
     d["start"], d["end"] = _iso(r.start_ms), _iso(r.end_ms)
     d["flags"] = [key for key, _, _ in _FLAGS if d[key]]
     # a clamped duration's quantiles at or beyond a bound are that bound's
@@ -885,6 +936,26 @@ def _print_dashboard(out, file=sys.stdout, summary=_print_summary):
                 drop = "-" if st["drop_off"] is None else f"{100 * st['drop_off']:.1f} %"
                 nxt = "" if st["next_p50"] is None else f"  next step p50 {st['next_p50']:.0f} s"
                 w(f"  {st['step'][:24]:<24} {st['reached']:>10,}  drop-off {drop:>7}{nxt}\n")
+    cal = out.get("calendar")
+    if cal:
+        w(f"\n== per {cal['unit']} in {cal['tz']}\n")
+        w(f"{'from':<26} {'metric':<16} {'n':>10} {'value':>10} {'flags':<5} {'95 % CI':<20}\n")
+        seen = set()
+        for b in cal["buckets"]:
+            for d in b["rows"]:
+                flags = "".join(letters[f] for f in d["flags"])
+                seen.update(d["flags"])
+                w(f"{b['start']:<26} {d['metric'][:16]:<16} {d['n']:>10,} {_fmt_value(d):>10} "
+                  f"{flags:<5} {_fmt_ci(d)}".rstrip() + "\n")
+            for f in b["funnels"]:
+                conv = "-" if f["conversion"] is None else f"{100 * f['conversion']:.1f} %"
+                w(f"{b['start']:<26} funnel {f['journey']}: {f['entered']:,} entered, "
+                  f"{f['completed']:,} completed ({conv})\n")
+        if seen:
+            w("flags:\n")
+            for key, letter, text in _FLAGS:
+                if key in seen:
+                    w(f"  {letter}  {text}\n")
 
 
 def _write_csv(out, file=sys.stdout):
@@ -901,6 +972,13 @@ def _write_csv(out, file=sys.stdout):
                 cells.append("" if v is None else v)
             wr.writerow([win["window"], d["metric"], d["kind"], d["headline"], d["scope"],
                          "" if d["name"] is None else d["name"]] + cells)
+    cal = out.get("calendar")
+    for b in cal["buckets"] if cal else ():
+        for d in b["rows"]:  # window: "month America/New_York 2026-01-01T05:00:00Z"
+            cells = ["|".join(d[k]) if k == "flags" else ("" if d.get(k) is None else d[k])
+                     for k in _CSV_FIELDS]
+            wr.writerow([f"{cal['unit']} {cal['tz']} {b['start']}", d["metric"], d["kind"],
+                         d["headline"], "all", ""] + cells)
 
 
 def _input_options(p, funnel="print its funnel"):
@@ -1068,6 +1146,10 @@ def _parser():
                          help="one CSV row per metric, scope and window on standard output "
                               "(the summary on standard error)")
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rp.add_argument("--calendar", metavar="UNIT[:ZONE]",
+                    help="also every metric and funnel per calendar day, week, month, quarter "
+                         "or year in ZONE (an IANA name such as America/New_York; UTC), from "
+                         "the first event's to the last's; keeps 400 days of hours")
     rp.add_argument("--save", metavar="FILE",
                     help="after feeding, save the context as a snapshot (for cxm query, cxm "
                          "report); needs --key or --key-file")
@@ -1134,6 +1216,7 @@ def main(argv=None):
         parser.error(f"no such file: {args.file}")
     for w in args.window or []:
         report._check_span(rp, "--window", w)
+    args.calendar_parsed = None if args.calendar is None else _parse_calendar(rp, args.calendar)
     args.customer_key = None
     if args.save is not None and args.key is None and args.key_file is None:
         rp.error("--save: a snapshot loads only with the customer key it was saved under, "
