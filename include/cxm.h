@@ -402,12 +402,13 @@ typedef enum cxm_metric_kind {
 	CXM_KIND_RATE = 4,     /**< Yes (1) or no (0) (resolved, abandoned, converted, churned, SLA met). */
 	CXM_KIND_AMOUNT = 5,   /**< Any finite number (revenue, a sentiment score from elsewhere). */
 	CXM_KIND_VOLUME = 6,   /**< The interaction itself: every accepted interaction counts once. */
-	CXM_KIND_DISTINCT = 7  /**< Distinct customers among accepted interactions with a customer id (HyperLogLog). */
+	CXM_KIND_DISTINCT = 7, /**< Distinct customers among accepted interactions with a customer id (HyperLogLog). */
+	CXM_KIND_SENTIMENT = 8 /**< A sentiment score in [−1, 1] the host computed (from a model, or a 5-label scale fed as −1, −0.5, 0, 0.5, 1): mean, and the shares positive (at least top_min[0] / 100) and negative (at most bottom_max[0] / 100). */
 } cxm_metric_kind;
 
 /** Which number is a metric's headline value (cxm_result::value). */
 typedef enum cxm_headline {
-	CXM_HEADLINE_DEFAULT = 0, /**< The kind's usual: NET for SCORE and INDEX, SHARE for RATE, MEAN for DURATION, SUM for AMOUNT, COUNT for VOLUME. */
+	CXM_HEADLINE_DEFAULT = 0, /**< The kind's usual: NET for SCORE and INDEX, SHARE for RATE, MEAN for DURATION and SENTIMENT, SUM for AMOUNT, COUNT for VOLUME. */
 	CXM_HEADLINE_NET = 1,     /**< 100 × (top box − bottom box) / responses, −100 … 100 (NPS, CES net, CX index). */
 	CXM_HEADLINE_TOP_BOX = 2, /**< 100 × top box / responses (CSAT). */
 	CXM_HEADLINE_BOTTOM_BOX = 3, /**< 100 × bottom box / responses. */
@@ -430,7 +431,8 @@ typedef enum cxm_preset {
 	CXM_PRESET_RATE = 9,   /**< Yes/no; SHARE of yes among observations. */
 	CXM_PRESET_AMOUNT = 10, /**< Any finite number; SUM, with mean. */
 	CXM_PRESET_VOLUME = 11, /**< Interactions; COUNT. */
-	CXM_PRESET_DISTINCT = 12 /**< Distinct customers, precision 12 (standard error 1.6 %); COUNT. */
+	CXM_PRESET_DISTINCT = 12, /**< Distinct customers, precision 12 (standard error 1.6 %); COUNT. */
+	CXM_PRESET_SENTIMENT = 13 /**< A score in [−1, 1]; positive from 0.05, negative to −0.05 (top_min 5, bottom_max −5, in hundredths); MEAN, with the shares and their NET. */
 } cxm_preset;
 
 /** The largest number of questions of an INDEX metric. */

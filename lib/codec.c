@@ -118,17 +118,19 @@ void cxm__cell_write(wbuf *b, const metric *m, const void *cell, bool full)
 			memcpy(p + HLL_HEAD, c->reg, nr);
 		break;
 	}
-	case CXM_KIND_AMOUNT: {
+	case CXM_KIND_AMOUNT:
+	case CXM_KIND_SENTIMENT: { /* n, 4 moments, (SENTIMENT) 2 counts, (has_na) 1 */
 		const uint64_t *w = cell;
 		const double *d = (const double *)cell + 1;
-		unsigned char *p = cxm__wb_take(b, m->def.has_na ? 48 : 40);
+		const size_t words = (m->def.kind == CXM_KIND_SENTIMENT ? 7 : 5);
+		unsigned char *p = cxm__wb_take(b, 8 * (words + (m->def.has_na ? 1 : 0)));
 		if (!p)
 			return;
 		st64(p, w[0]);
 		for (int i = 0; i < 4; i++)
 			stf64(p + 8 + 8 * i, d[i]);
-		if (m->def.has_na) /* the no-answer count */
-			st64(p + 40, w[5]);
+		for (size_t i = 5; i < words + (m->def.has_na ? 1 : 0); i++)
+			st64(p + 8 * i, w[i]);
 		break;
 	}
 	default: { /* SCORE, INDEX, RATE, VOLUME: counters */
@@ -325,6 +327,7 @@ cxm_status cxm__cell_read(struct snap_in *in, const metric *m, void *cell, bool 
 		}
 		return CXM_OK;
 	}
+	case CXM_KIND_SENTIMENT:
 	case CXM_KIND_AMOUNT: {
 		if (!(p = take(&in->r, 40)))
 			return TRUNC(in);
@@ -341,13 +344,27 @@ cxm_status cxm__cell_read(struct snap_in *in, const metric *m, void *cell, bool 
 		w[0] = sat_count(w[0]);
 		d[0] = sat_sum(d[0], CELL_SUM_MAX);
 		d[1] = sat_sum(d[1], CELL_SUMSQ_MAX);
+		size_t na_at = 5;
+		if (m->def.kind == CXM_KIND_SENTIMENT) { /* positive and negative counts */
+			if (!(p = take(&in->r, 16)))
+				return TRUNC(in);
+			w[5] = ld64(p);
+			w[6] = ld64(p + 8);
+			/* scores lie in -1 .. 1, and a positive one is not negative */
+			if (w[5] > w[0] || w[6] > w[0] || w[5] + w[6] > w[0] ||
+			    fabs(d[0]) > (double)w[0] || d[1] > (double)w[0] ||
+			    (w[0] && (d[2] < -1 || d[3] > 1 || d[2] > d[3])))
+				return CORRUPT(in->ctx, "a sentiment cell's counts or moments are not "
+						       "those of scores in -1 .. 1");
+			na_at = 7;
+		}
 		if (m->def.has_na) { /* the no-answer count */
 			if (!(p = take(&in->r, 8)))
 				return TRUNC(in);
-			if ((w[5] = ld64(p)) > CELL_LOAD_COUNT_MAX)
+			if ((w[na_at] = ld64(p)) > CELL_LOAD_COUNT_MAX)
 				return CORRUPT(in->ctx, "an amount cell counts more no-answers than feeding "
 						       "can make");
-			w[5] = sat_count(w[5]);
+			w[na_at] = sat_count(w[na_at]);
 		}
 		return CXM_OK;
 	}

@@ -400,7 +400,7 @@ static void sample_double(expo *x, const char *suffix, double v)
 /* ---- families ------------------------------------------------------------------ */
 
 enum fam { F_ANSWERS, F_RESPONSES, F_TOP, F_BOTTOM, F_NO_ANSWER, F_RATE, F_DURATION, F_AMOUNT,
-	   F_VOLUME, F_OBS_NO_ANSWER };
+	   F_VOLUME, F_SENTIMENT, F_SENTIMENT_POLARITY, F_OBS_NO_ANSWER };
 
 static bool fam_takes(enum fam f, const metric *m)
 {
@@ -411,6 +411,9 @@ static bool fam_takes(enum fam f, const metric *m)
 	case CXM_KIND_DURATION: return f == F_DURATION || (f == F_OBS_NO_ANSWER && m->def.has_na);
 	case CXM_KIND_AMOUNT: return f == F_AMOUNT || (f == F_OBS_NO_ANSWER && m->def.has_na);
 	case CXM_KIND_VOLUME: return f == F_VOLUME;
+	case CXM_KIND_SENTIMENT:
+		return f == F_SENTIMENT || f == F_SENTIMENT_POLARITY ||
+		       (f == F_OBS_NO_ANSWER && m->def.has_na);
 	case CXM_KIND_DISTINCT: return false;
 	}
 	return false;
@@ -522,6 +525,16 @@ static void emit_series(expo *x, enum fam f, const metric *m, const series *s)
 		break;
 	}
 	case F_VOLUME: sample_u64(x, "_total", NULL, NULL, 0, c[0]); break;
+	case F_SENTIMENT: {
+		const double *a = (const double *)(const void *)(c + 1); /* sum after n */
+		sample_u64(x, "_count", NULL, NULL, 0, c[0]);
+		sample_double(x, "_sum", a[0]);
+		break;
+	}
+	case F_SENTIMENT_POLARITY: /* after n and the four moments */
+		sample_u64(x, "_total", "polarity", "positive", 8, c[5]);
+		sample_u64(x, "_total", "polarity", "negative", 8, c[6]);
+		break;
 	case F_OBS_NO_ANSWER: {
 		sample_u64(x, "_total", NULL, NULL, 0, cxm__cell_na(m, c));
 		break;
@@ -549,9 +562,13 @@ static const struct {
 	[F_AMOUNT] = {"cxm_amount", "summary", NULL,
 		      "Count and sum of the values of AMOUNT metrics since the series began."},
 	[F_OBS_NO_ANSWER] = {"cxm_observation_no_answer", "counter", NULL,
-			     "No-answer codes received by DURATION, RATE and AMOUNT metrics since the series began."},
+			     "No-answer codes received by DURATION, RATE, AMOUNT and SENTIMENT metrics since the series began."},
 	[F_VOLUME] = {"cxm_volume", "counter", NULL,
 		      "Interactions counted by VOLUME metrics since the series began."},
+	[F_SENTIMENT] = {"cxm_sentiment", "summary", NULL,
+			 "Count and sum of the scores (-1 .. 1) of SENTIMENT metrics since the series began."},
+	[F_SENTIMENT_POLARITY] = {"cxm_sentiment_polarity", "counter", NULL,
+				  "Positive and negative scores of SENTIMENT metrics since the series began."},
 };
 
 static void pass(expo *x, enum fam f)

@@ -77,6 +77,14 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 					 "measure %zu: amount %s for metric '%s' is outside -%g .. %g", j, cxm__num(v).s,
 					 m->name, CXM_VALUE_MAX, CXM_VALUE_MAX);
 		break;
+	case CXM_KIND_SENTIMENT:
+		if (ms->item)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
+		if (!(v >= -1 && v <= 1) && !cxm__is_na(m, v))
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "measure %zu: sentiment %s for metric '%s' is outside -1 .. 1", j,
+					 cxm__num(v).s, m->name);
+		break;
 	case CXM_KIND_VOLUME:
 	case CXM_KIND_DISTINCT: break;
 	}

@@ -480,6 +480,13 @@ cxm_status cxm_metric_preset(cxm_metric_def *def, cxm_preset preset)
 		d.headline = CXM_HEADLINE_COUNT;
 		d.precision = 12;
 		break;
+	case CXM_PRESET_SENTIMENT:
+		d.kind = CXM_KIND_SENTIMENT;
+		d.headline = CXM_HEADLINE_MEAN;
+		d.questions = 1; /* the thresholds are question 0's boxes */
+		d.top_min[0] = 5; /* VADER's thresholds: positive from 0.05 … */
+		d.bottom_max[0] = -5; /* … negative to -0.05 */
+		break;
 	default:
 		return cxm__fail(NULL, CXM_ERR_INVALID, "preset %d is not a cxm_preset", (int)preset);
 	}
@@ -503,6 +510,9 @@ static bool headline_fits(cxm_metric_kind k, cxm_headline h)
 	case CXM_KIND_VOLUME:
 	case CXM_KIND_DISTINCT:
 		return h == CXM_HEADLINE_COUNT;
+	case CXM_KIND_SENTIMENT:
+		return h == CXM_HEADLINE_MEAN || h == CXM_HEADLINE_NET || h == CXM_HEADLINE_TOP_BOX ||
+		       h == CXM_HEADLINE_BOTTOM_BOX || h == CXM_HEADLINE_COUNT;
 	}
 	return false;
 }
@@ -512,7 +522,8 @@ static cxm_headline default_headline(cxm_metric_kind k)
 	switch (k) {
 	case CXM_KIND_SCORE:
 	case CXM_KIND_INDEX: return CXM_HEADLINE_NET;
-	case CXM_KIND_DURATION: return CXM_HEADLINE_MEAN;
+	case CXM_KIND_DURATION:
+	case CXM_KIND_SENTIMENT: return CXM_HEADLINE_MEAN;
 	case CXM_KIND_RATE: return CXM_HEADLINE_SHARE;
 	case CXM_KIND_AMOUNT: return CXM_HEADLINE_SUM;
 	case CXM_KIND_VOLUME:
@@ -524,7 +535,7 @@ static cxm_headline default_headline(cxm_metric_kind k)
 /* Validate a definition and derive the metric's layout into *m. */
 static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metric *m)
 {
-	if (d->kind < CXM_KIND_SCORE || d->kind > CXM_KIND_DISTINCT)
+	if (d->kind < CXM_KIND_SCORE || d->kind > CXM_KIND_SENTIMENT)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "kind %d is not a cxm_metric_kind", (int)d->kind);
 	cxm_headline h = d->headline == CXM_HEADLINE_DEFAULT ? default_headline(d->kind) : d->headline;
 	if (!headline_fits(d->kind, h))
@@ -588,6 +599,19 @@ static cxm_status metric_prepare(cxm_context *ctx, const cxm_metric_def *d, metr
 		break;
 	case CXM_KIND_AMOUNT:
 		m->cell_size = sizeof(uint64_t) + 4 * sizeof(double) + (d->has_na ? sizeof(uint64_t) : 0);
+		break;
+	case CXM_KIND_SENTIMENT:
+		if (!(-100 <= d->bottom_max[0] && d->bottom_max[0] < d->top_min[0] && d->top_min[0] <= 100))
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "a SENTIMENT metric's thresholds, in hundredths: need -100 <= bottom_max[0] "
+					 "< top_min[0] <= 100, not %d and %d",
+					 d->bottom_max[0], d->top_min[0]);
+		if (d->has_na && d->na_value >= -1 && d->na_value <= 1)
+			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+					 "na_value %d lies on the sentiment scale -1 .. 1", d->na_value);
+		/* n, four moments, positive and negative counts, then with has_na
+		 * the no-answer count */
+		m->cell_size = sizeof(uint64_t) + 4 * sizeof(double) + (d->has_na ? 3 : 2) * sizeof(uint64_t);
 		break;
 	case CXM_KIND_VOLUME: m->cell_size = sizeof(uint64_t); break;
 	case CXM_KIND_DISTINCT:

@@ -275,6 +275,55 @@ static void finish_score(const cxm_context *ctx, const metric *m, const uint64_t
 	}
 }
 
+/* A SENTIMENT cell (window.c: n, sum, sumsq, min, max, positive,
+ * negative): the mean with its interval, the shares positive (top) and
+ * negative (bottom), and the headline among them. */
+static void finish_sentiment(const cxm_context *ctx, const metric *m, const void *cell,
+			     cxm_result *res)
+{
+	const uint64_t *u = cell;
+	const double *dd = (const double *)cell + 1;
+	const uint64_t n = u[0], pos = u[5], neg = u[6];
+	res->n = n;
+	res->top = pos;
+	res->bottom = neg;
+	if (!n)
+		return;
+	const double z = ctx->z;
+	res->sum = dd[0];
+	res->mean = dd[0] / n;
+	res->min = dd[2];
+	res->max = dd[3];
+	res->stddev = sample_sd(n, dd[0], dd[1]);
+	res->top_share = (double)pos / n;
+	res->bottom_share = (double)neg / n;
+	switch (m->headline) {
+	case CXM_HEADLINE_NET: {
+		double p = res->top_share, q = res->bottom_share;
+		res->value = 100 * (p - q);
+		double se = 100 * sqrt(((p + q) - (p - q) * (p - q)) / n);
+		res->ci_low = fmax(-100, res->value - z * se);
+		res->ci_high = fmin(100, res->value + z * se);
+		break;
+	}
+	case CXM_HEADLINE_TOP_BOX:
+		res->value = 100 * res->top_share;
+		wilson(z, pos, n, &res->ci_low, &res->ci_high);
+		break;
+	case CXM_HEADLINE_BOTTOM_BOX:
+		res->value = 100 * res->bottom_share;
+		wilson(z, neg, n, &res->ci_low, &res->ci_high);
+		break;
+	case CXM_HEADLINE_MEAN:
+		res->value = res->mean;
+		mean_ci(res, z);
+		res->ci_low = fmax(-1, res->ci_low);
+		res->ci_high = fmin(1, res->ci_high);
+		break;
+	default: res->value = (double)n; break;
+	}
+}
+
 static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 {
 	const metric *m = r->m;
@@ -315,6 +364,7 @@ static void finish(const cxm_context *ctx, const run *r, cxm_result *res)
 		break;
 	}
 	case CXM_KIND_VOLUME: res->n = ((const uint64_t *)r->acc)[0]; break;
+	case CXM_KIND_SENTIMENT: finish_sentiment(ctx, m, r->acc, res); break;
 	case CXM_KIND_DISTINCT: {
 		const hll_cell *h = r->acc;
 		res->n = h->n;

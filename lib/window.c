@@ -29,6 +29,16 @@ typedef struct amount_cell {
 	uint64_t na; /* only with has_na (the cell is 8 bytes longer) */
 } amount_cell;
 
+/* A SENTIMENT cell: an AMOUNT cell's moments, the counts of positive and
+ * negative scores, then (only with has_na) the no-answer count. query.c
+ * and export.c read it as seven (eight) 8-byte words in this order. */
+typedef struct sentiment_cell {
+	uint64_t n;
+	double sum, sumsq, min, max;
+	uint64_t pos, neg;
+	uint64_t na;
+} sentiment_cell;
+
 void cxm__cell_clear(const metric *m, void *cell)
 {
 	switch (m->def.kind) {
@@ -42,6 +52,13 @@ void cxm__cell_clear(const metric *m, void *cell)
 		a->max = -INFINITY;
 		if (m->def.has_na)
 			a->na = 0;
+		break;
+	}
+	case CXM_KIND_SENTIMENT: {
+		sentiment_cell *a = cell;
+		memset(a, 0, m->cell_size);
+		a->min = INFINITY;
+		a->max = -INFINITY;
 		break;
 	}
 	default: memset(cell, 0, m->cell_size); break;
@@ -97,6 +114,23 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 		else
 			cxm__sketch_add(&m->sk, cell, v);
 		break;
+	case CXM_KIND_SENTIMENT: {
+		sentiment_cell *a = cell;
+		if (cxm__is_na(m, v)) {
+			a->na++;
+			break;
+		}
+		a->n++;
+		a->sum += v;
+		a->sumsq += v * v;
+		if (v < a->min)
+			a->min = v;
+		if (v > a->max)
+			a->max = v;
+		a->pos += v >= (double)m->def.top_min[0] / 100;
+		a->neg += v <= (double)m->def.bottom_max[0] / 100;
+		break;
+	}
 	case CXM_KIND_DISTINCT: break; /* fed by cxm__hll_add with the customer's hash */
 	}
 }
@@ -109,6 +143,7 @@ uint64_t cxm__cell_na(const metric *m, const void *cell)
 	case CXM_KIND_INDEX: return c[0];
 	case CXM_KIND_RATE: return m->def.has_na ? c[2] : 0;
 	case CXM_KIND_AMOUNT: return m->def.has_na ? ((const amount_cell *)cell)->na : 0;
+	case CXM_KIND_SENTIMENT: return m->def.has_na ? ((const sentiment_cell *)cell)->na : 0;
 	case CXM_KIND_DURATION: return ((const sketch_cell *)cell)->na;
 	default: return 0;
 	}
@@ -132,6 +167,22 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 			d->min = s->min;
 		if (s->max > d->max)
 			d->max = s->max;
+		if (m->def.has_na)
+			d->na = cell_add(d->na, s->na);
+		break;
+	}
+	case CXM_KIND_SENTIMENT: {
+		sentiment_cell *d = dst;
+		const sentiment_cell *s = src;
+		d->n = cell_add(d->n, s->n);
+		d->sum = sum_add(d->sum, s->sum, CELL_SUM_MAX);
+		d->sumsq = sum_add(d->sumsq, s->sumsq, CELL_SUMSQ_MAX);
+		if (s->min < d->min)
+			d->min = s->min;
+		if (s->max > d->max)
+			d->max = s->max;
+		d->pos = cell_add(d->pos, s->pos);
+		d->neg = cell_add(d->neg, s->neg);
 		if (m->def.has_na)
 			d->na = cell_add(d->na, s->na);
 		break;

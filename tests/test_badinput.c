@@ -717,7 +717,7 @@ static void enums(void **state)
 		REFUSED(f, CXM_ERR_INVALID, cxm_find(O_ID(f), ctx, (cxm_object)bad_object[i], "nps"));
 		REFUSED(f, CXM_ERR_INVALID, cxm_name(O_STR(f), ctx, (cxm_object)bad_object[i], 0));
 	}
-	int bad_preset[] = {0, 13, -1};
+	int bad_preset[] = {0, 14, -1};
 	cxm_metric_def d;
 	for (size_t i = 0; i < 3; i++) {
 		cxm_metric_def_init(&d, sizeof d);
@@ -725,7 +725,7 @@ static void enums(void **state)
 		REFUSED_NOCTX(CXM_ERR_INVALID, cxm_metric_preset(&d, (cxm_preset)bad_preset[i]));
 		assert_memory_equal(&keep, &d, sizeof d);
 	}
-	int bad_kind[] = {0, 8, -1};
+	int bad_kind[] = {0, 9, -1};
 	for (size_t i = 0; i < 3; i++) {
 		cxm_metric_preset(&d, CXM_PRESET_NPS);
 		d.kind = (cxm_metric_kind)bad_kind[i];

@@ -673,6 +673,103 @@ static void compare(void **state)
 	cxm_context_free(ctx);
 }
 
+/* SENTIMENT: six scores a model gave (VADER's compound score, say) and
+ * a no-answer code; mean, shares, NET and their intervals by hand; the
+ * exposition; every refusal. */
+static void sentiment(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_context *ctx = test_ctx(&clk);
+	cxm_id tp = def_tp(ctx, "chat");
+	cxm_metric_def d = {.size = sizeof d};
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_SENTIMENT), CXM_OK);
+	assert_int_equal(d.kind, CXM_KIND_SENTIMENT);
+	d.has_na = 1;
+	d.na_value = 9;
+	cxm_id s, net;
+	assert_int_equal(cxm_metric_define(&s, ctx, "sentiment", &d), CXM_OK);
+	d.headline = CXM_HEADLINE_NET;
+	assert_int_equal(cxm_metric_define(&net, ctx, "sentiment net", &d), CXM_OK);
+	/* positive from 0.05, negative to -0.05: 0.8, 0.05 and 0.5 positive,
+	 * -0.6 and -0.05 negative, 0 neither; 9 is no answer */
+	const double v[] = {0.8, -0.6, 0.05, 0, -0.05, 0.5, 9};
+	feed_all(ctx, tp, s, v, 7);
+	feed_all(ctx, tp, net, v, 7);
+	cxm_result r = query_tp(ctx, s, tp, T0, HOUR);
+	assert_int_equal(r.kind, CXM_KIND_SENTIMENT);
+	assert_int_equal(r.headline, CXM_HEADLINE_MEAN);
+	assert_int_equal(r.n, 6);
+	assert_int_equal(r.skipped, 1);
+	assert_int_equal(r.top, 3);
+	assert_int_equal(r.bottom, 2);
+	assert_double_equal(r.mean, 0.7 / 6, 1e-12);
+	assert_double_equal(r.value, r.mean, 0);
+	assert_double_equal(r.top_share, 0.5, 1e-12);
+	assert_double_equal(r.bottom_share, 2.0 / 6, 1e-12);
+	assert_double_equal(r.min, -0.6, 0);
+	assert_double_equal(r.max, 0.8, 0);
+	/* sample sd of the six: sum 0.7, sum of squares 1.255 */
+	double sd = sqrt((1.255 - 0.7 * 0.7 / 6) / 5);
+	assert_double_equal(r.stddev, sd, 1e-12);
+	assert_double_equal(r.ci_low, 0.7 / 6 - 1.959963984540054 * sd / sqrt(6), 1e-9);
+	assert_double_equal(r.ci_high, 0.7 / 6 + 1.959963984540054 * sd / sqrt(6), 1e-9);
+	r = query_tp(ctx, net, tp, T0, HOUR);
+	assert_double_equal(r.value, 100 * (0.5 - 2.0 / 6), 1e-9);
+	double p = 0.5, q = 2.0 / 6, se = 100 * sqrt(((p + q) - (p - q) * (p - q)) / 6);
+	assert_double_equal(r.ci_low, r.value - 1.959963984540054 * se, 1e-9);
+	/* one score of 1: its interval is cut at 1 */
+	cxm_id one = 0;
+	d.headline = CXM_HEADLINE_MEAN;
+	assert_int_equal(cxm_metric_define(&one, ctx, "one", &d), CXM_OK);
+	const double v1[] = {1, 0.98};
+	feed_all(ctx, tp, one, v1, 2);
+	r = query_tp(ctx, one, tp, T0, HOUR);
+	assert_true(r.ci_high == 1 && r.ci_low < 0.99);
+	/* the exposition */
+	size_t len = 0;
+	assert_int_equal(cxm_export_text(&len, ctx, NULL, NULL, 0), CXM_ERR_LIMIT);
+	char *text = malloc(len + 1);
+	assert_int_equal(cxm_export_text(&len, ctx, NULL, text, len + 1), CXM_OK);
+	assert_non_null(strstr(text, "# TYPE cxm_sentiment summary"));
+	assert_non_null(strstr(text, "cxm_sentiment_count{metric=\"sentiment\",touchpoint=\"chat\""));
+	assert_non_null(strstr(text, "cxm_sentiment_polarity_total{metric=\"sentiment\",touchpoint=\"chat\",channel=\"phone\",polarity=\"positive\"} 3"));
+	assert_non_null(strstr(text, "cxm_sentiment_polarity_total{metric=\"sentiment\",touchpoint=\"chat\",channel=\"phone\",polarity=\"negative\"} 2"));
+	assert_non_null(strstr(text, "cxm_observation_no_answer_total{metric=\"sentiment\",touchpoint=\"chat\",channel=\"phone\"} 1"));
+	free(text);
+	/* refusals: a score off the scale, an item, a code on the scale,
+	 * thresholds out of order, a headline that does not fit */
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	cxm_measure me = {.metric = s, .value = 1.5};
+	ix.time_ms = T0;
+	ix.touchpoint = tp;
+	ix.measures = &me;
+	ix.n_measures = 1;
+	assert_int_equal(cxm_feed(ctx, &ix), CXM_ERR_OUT_OF_RANGE);
+	me.value = -1.0001;
+	assert_int_equal(cxm_feed(ctx, &ix), CXM_ERR_OUT_OF_RANGE);
+	me.value = 0.5;
+	me.item = 1;
+	assert_int_equal(cxm_feed(ctx, &ix), CXM_ERR_OUT_OF_RANGE);
+	assert_int_equal(query_tp(ctx, s, tp, T0, HOUR).n, 6); /* nothing of them counted */
+	cxm_id x;
+	d.na_value = 1;
+	assert_int_equal(cxm_metric_define(&x, ctx, "bad na", &d), CXM_ERR_OUT_OF_RANGE);
+	d.na_value = 9;
+	d.top_min[0] = -10;
+	assert_int_equal(cxm_metric_define(&x, ctx, "bad thresholds", &d), CXM_ERR_OUT_OF_RANGE);
+	d.top_min[0] = 101;
+	d.bottom_max[0] = -5;
+	assert_int_equal(cxm_metric_define(&x, ctx, "bad top", &d), CXM_ERR_OUT_OF_RANGE);
+	d.top_min[0] = 5;
+	d.headline = CXM_HEADLINE_SUM;
+	assert_int_equal(cxm_metric_define(&x, ctx, "bad headline", &d), CXM_ERR_INVALID);
+	d.headline = CXM_HEADLINE_MEAN;
+	d.kind = (cxm_metric_kind)9;
+	assert_int_equal(cxm_metric_define(&x, ctx, "bad kind", &d), CXM_ERR_INVALID);
+	cxm_context_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +778,7 @@ int main(void)
 		cmocka_unit_test(cx_index),         cmocka_unit_test(rate_amount_volume),
 		cmocka_unit_test(duration_quantiles), cmocka_unit_test(na_answers),
 		cmocka_unit_test(na_observations),
+		cmocka_unit_test(sentiment),
 		cmocka_unit_test(empty_and_low_sample), cmocka_unit_test(scopes_and_segments),
 		cmocka_unit_test(confidence_level),   cmocka_unit_test(compare),
 	};

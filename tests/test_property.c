@@ -123,7 +123,7 @@
 #define MAX_TP 7
 #define MAX_DIM 2
 #define MAX_VAL 4
-#define MAX_METRICS 16
+#define MAX_METRICS 18
 #define MAX_MEAS 48
 #define N_QS 12
 
@@ -224,6 +224,11 @@ static bool near(double got, double exp, double tol)
 			report("%s: got %.17g, expected %.17g (tolerance %g)", (field), g_, e_,  \
 			       (double)(tol));                                                  \
 	} while (0)
+#define EXPECT_TRUE(what, cond)                                                                 \
+	do {                                                                                    \
+		if (!(cond))                                                                    \
+			report("%s: not so", (what));                                            \
+	} while (0)
 #define EXPECT_FLAG(name, flags, bit, want)                                                     \
 	do {                                                                                    \
 		bool h_ = ((flags) & (bit)) != 0, w_ = (want);                                  \
@@ -316,7 +321,7 @@ typedef struct totals {
 	uint64_t brute_queries, snap_queries, merge_queries, snapshots, merges, batches;
 	uint64_t rollups_seen; /* queries whose window edge was moved to a coarser tier */
 	uint64_t truncated;
-	uint64_t nonempty_kind[8];  /* results with n > 0, per kind */
+	uint64_t nonempty_kind[9];  /* results with n > 0, per kind */
 	uint64_t nonempty_scope[5]; /* per scope */
 	uint64_t nonempty_segment;  /* with a segment filter */
 	uint64_t quantile_sets;     /* DURATION checks over 5 values or more */
@@ -430,6 +435,7 @@ static void add_metric(rng *r, model *md, const char *name, const cxm_metric_def
 		case CXM_KIND_DURATION: ms->headline = CXM_HEADLINE_MEAN; break;
 		case CXM_KIND_RATE: ms->headline = CXM_HEADLINE_SHARE; break;
 		case CXM_KIND_AMOUNT: ms->headline = CXM_HEADLINE_SUM; break;
+		case CXM_KIND_SENTIMENT: ms->headline = CXM_HEADLINE_MEAN; break;
 		default: ms->headline = CXM_HEADLINE_COUNT; break;
 		}
 	}
@@ -507,6 +513,19 @@ static void gen_metrics(rng *r, model *md)
 	d.na_value = chance(r, 0.5) ? 0 : -1;
 	add_metric(r, &tmp, "duration2", &d);
 	tmp.m[tmp.n_metrics - 1].out_of_range = true;
+	PRESET(CXM_PRESET_SENTIMENT, "sentiment");
+	assert_int_equal(cxm_metric_def_init(&d, sizeof d), CXM_OK);
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_SENTIMENT), CXM_OK);
+	{
+		static const cxm_headline sent_h[] = {CXM_HEADLINE_NET, CXM_HEADLINE_TOP_BOX,
+						      CXM_HEADLINE_BOTTOM_BOX, CXM_HEADLINE_COUNT};
+		d.headline = sent_h[rnd_below(r, 4)];
+	}
+	d.top_min[0] = (int32_t)rnd_range(r, 0, 50); /* thresholds on the values' grid too */
+	d.bottom_max[0] = (int32_t)rnd_range(r, -50, d.top_min[0] - 1);
+	d.has_na = 1;
+	d.na_value = chance(r, 0.5) ? -9 : 2;
+	add_metric(r, &tmp, "sentiment2", &d);
 	PRESET(CXM_PRESET_DISTINCT, "distinct");
 	assert_int_equal(cxm_metric_def_init(&d, sizeof d), CXM_OK);
 	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DISTINCT), CXM_OK);
@@ -819,13 +838,16 @@ static void gen_body(world *w, ixn *x, bool allow_bad)
 		case CXM_KIND_RATE:
 		case CXM_KIND_AMOUNT:
 		case CXM_KIND_DURATION:
+		case CXM_KIND_SENTIMENT:
 			if (ms->def.has_na && chance(r, 0.08)) {
 				push_meas(w, x, m, 0, ms->def.na_value);
 				break;
 			}
 			push_meas(w, x, m, 0, ms->def.kind == CXM_KIND_RATE     ? (chance(r, ms->p_yes) ? 1 : 0)
 					      : ms->def.kind == CXM_KIND_AMOUNT ? gen_amount(r)
-										: gen_duration(r, ms));
+					      : ms->def.kind == CXM_KIND_SENTIMENT
+						      ? (double)rnd_range(r, -64, 64) / 64 /* dyadic: exact sums */
+						      : gen_duration(r, ms));
 			break;
 		default: break;
 		}
@@ -1024,7 +1046,8 @@ typedef struct bfres {
 	uint64_t skipped; /* no-answer codes */
 	uint64_t cnt[CXM_MAX_QUESTIONS][CXM_MAX_POINTS];
 	uint64_t obs, yes; /* RATE */
-	uint64_t n;        /* AMOUNT, DURATION: values in [a, b) */
+	uint64_t n;        /* AMOUNT, DURATION, SENTIMENT: values in [a, b) */
+	uint64_t pos, neg; /* SENTIMENT: positive and negative values in [a, b) */
 	double sum, min, max;
 	size_t nv, ndv;   /* values in [a, b) (w->v), and in [qa, qb) (w->dv) */
 	uint64_t cust_n;  /* interactions with an id in [a, b) */
@@ -1131,9 +1154,14 @@ static void brute(world *w, const qspec *q, int64_t a, int64_t b, int64_t qa, in
 			case CXM_KIND_RATE:
 			case CXM_KIND_AMOUNT:
 			case CXM_KIND_DURATION:
+			case CXM_KIND_SENTIMENT:
 				if (ms->def.has_na && v == ms->def.na_value) {
 					o->skipped += in;
 					break;
+				}
+				if (ms->def.kind == CXM_KIND_SENTIMENT && in) {
+					o->pos += v >= ms->def.top_min[0] / 100.0;
+					o->neg += v <= ms->def.bottom_max[0] / 100.0;
 				}
 				if (ms->def.kind != CXM_KIND_RATE)
 					goto moments;
@@ -1605,6 +1633,49 @@ static void check_moments(world *w, const mspec *ms, const answer *an, const bfr
 	EXPECT_DBL("ci_high", res->ci_high, ch, 1e-7);
 }
 
+/* A SENTIMENT: the moments as an AMOUNT's (a MEAN interval clipped to
+ * -1 .. 1), the shares positive and negative, NET, TOP_BOX, BOTTOM_BOX. */
+static void check_sentiment(world *w, const mspec *ms, const answer *an, const bfres *o)
+{
+	const cxm_result *res = &an->res;
+	mspec as_amount = *ms;
+	if (ms->headline != CXM_HEADLINE_MEAN)
+		as_amount.headline = CXM_HEADLINE_COUNT; /* moments only; the value below */
+	answer a2 = *an;
+	if (ms->headline == CXM_HEADLINE_MEAN && o->n) { /* unclipped, as check_moments has it */
+		double se = res->stddev / sqrt((double)o->n), mean = o->sum / (double)o->n;
+		a2.res.ci_low = res->ci_low > -1 ? res->ci_low : mean - Z95 * se;
+		a2.res.ci_high = res->ci_high < 1 ? res->ci_high : mean + Z95 * se;
+	}
+	if (ms->headline != CXM_HEADLINE_MEAN) {
+		a2.res.value = (double)o->n;
+		a2.res.ci_low = a2.res.ci_high = NAN;
+	}
+	check_moments(w, &as_amount, &a2, o);
+	EXPECT_U64("top (positive)", res->top, o->pos);
+	EXPECT_U64("bottom (negative)", res->bottom, o->neg);
+	if (ms->headline == CXM_HEADLINE_MEAN && o->n) {
+		EXPECT_TRUE("MEAN interval within -1 .. 1", res->ci_low >= -1 && res->ci_high <= 1);
+		return;
+	}
+	double value = NAN;
+	if (o->n) {
+		double p = (double)o->pos / (double)o->n, q = (double)o->neg / (double)o->n;
+		EXPECT_DBL("top_share", res->top_share, p, TOL);
+		EXPECT_DBL("bottom_share", res->bottom_share, q, TOL);
+		value = ms->headline == CXM_HEADLINE_NET       ? 100 * (p - q)
+			: ms->headline == CXM_HEADLINE_TOP_BOX    ? 100 * p
+			: ms->headline == CXM_HEADLINE_BOTTOM_BOX ? 100 * q
+								   : (double)o->n;
+		if (ms->headline != CXM_HEADLINE_COUNT)
+			EXPECT_TRUE("interval holds the value", res->ci_low <= res->value + 1e-9 &&
+								       res->value <= res->ci_high + 1e-9);
+	} else if (ms->headline == CXM_HEADLINE_COUNT) {
+		value = 0;
+	}
+	EXPECT_DBL("value", res->value, value, TOL);
+}
+
 /* The quantiles of a DURATION: against the exact values of [qa, qb). */
 static void check_quantiles(world *w, const mspec *ms, const answer *an, const bfres *o, bool moments_empty)
 {
@@ -1739,6 +1810,7 @@ static void check_brute(world *w, const side *s, const qspec *q)
 		EXPECT_DBL("value", res->value, (double)o.rows, 0);
 		break;
 	case CXM_KIND_AMOUNT: check_moments(w, ms, &an, &o); break;
+	case CXM_KIND_SENTIMENT: check_sentiment(w, ms, &an, &o); break;
 	case CXM_KIND_DURATION:
 		check_moments(w, ms, &an, &o);
 		check_quantiles(w, ms, &an, &o, o.n == 0);
@@ -2147,7 +2219,7 @@ static void random_workloads(void **state)
 		}
 		if (rounds >= VALGRIND_ROUNDS) {
 			/* the default seeds exercise every part */
-			for (int k = CXM_KIND_SCORE; k <= CXM_KIND_DISTINCT; k++)
+			for (int k = CXM_KIND_SCORE; k <= CXM_KIND_SENTIMENT; k++)
 				assert_true(g_tot.nonempty_kind[k] >= 50);
 			for (int sc = CXM_SCOPE_ALL; sc <= CXM_SCOPE_CHANNEL; sc++)
 				assert_true(g_tot.nonempty_scope[sc] >= 50);
@@ -2174,11 +2246,13 @@ static void random_workloads(void **state)
 	       g_tot.brute_queries, g_tot.rollups_seen, g_tot.truncated, g_tot.snap_queries, g_tot.snapshots,
 	       g_tot.merge_queries, g_tot.merges, 100 * g_tot.hll_max_rel);
 	printf("property: non-empty results: SCORE %" PRIu64 ", INDEX %" PRIu64 ", DURATION %" PRIu64 ", RATE %" PRIu64
-	       ", AMOUNT %" PRIu64 ", VOLUME %" PRIu64 ", DISTINCT %" PRIu64 "; ALL %" PRIu64 ", TOUCHPOINT %" PRIu64
+	       ", AMOUNT %" PRIu64 ", VOLUME %" PRIu64 ", DISTINCT %" PRIu64 ", SENTIMENT %" PRIu64
+	       "; ALL %" PRIu64 ", TOUCHPOINT %" PRIu64
 	       ", STEP %" PRIu64 ", JOURNEY %" PRIu64 ", CHANNEL %" PRIu64 ", segment filter %" PRIu64
 	       "; quantile checks over >= 5 values %" PRIu64 ", CLAMPED %" PRIu64 "\n",
 	       g_tot.nonempty_kind[1], g_tot.nonempty_kind[2], g_tot.nonempty_kind[3], g_tot.nonempty_kind[4],
-	       g_tot.nonempty_kind[5], g_tot.nonempty_kind[6], g_tot.nonempty_kind[7], g_tot.nonempty_scope[0],
+	       g_tot.nonempty_kind[5], g_tot.nonempty_kind[6], g_tot.nonempty_kind[7],
+	       g_tot.nonempty_kind[8], g_tot.nonempty_scope[0],
 	       g_tot.nonempty_scope[1], g_tot.nonempty_scope[2], g_tot.nonempty_scope[3], g_tot.nonempty_scope[4],
 	       g_tot.nonempty_segment, g_tot.quantile_sets, g_tot.clamped);
 }

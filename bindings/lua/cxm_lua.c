@@ -59,22 +59,22 @@ static const char *const object_names[] = {
 	NULL, "journey", "touchpoint", "metric", "segment", NULL,
 };
 static const char *const kind_names[] = {
-	NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct", NULL,
+	NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct", "sentiment", NULL,
 };
 static const char *const headline_names[] = {
 	"default", "net", "top_box", "bottom_box", "mean", "share", "sum", "count", NULL,
 };
 static const char *const preset_names[] = {
 	NULL, "nps", "csat5", "csat7", "csat10", "ces7", "ces5", "cxi",
-	"duration", "rate", "amount", "volume", "distinct", NULL,
+	"duration", "rate", "amount", "volume", "distinct", "sentiment", NULL,
 };
 static const char *const policy_names[] = {"evict", "refuse", NULL};
 
 #define N_CHANNELS 9
 #define N_OBJECTS 5
-#define N_KINDS 8
+#define N_KINDS 9
 #define N_HEADLINES 8
-#define N_PRESETS 13
+#define N_PRESETS 14
 
 static const char *status_name(cxm_status st)
 {

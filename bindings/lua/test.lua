@@ -3556,6 +3556,26 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- sentiment scores (docs/outcomes.md)
+------------------------------------------------------------------------------
+do
+	local ctx = fixed_ctx()
+	local s = assert(ctx:metric_define("mood", "sentiment"))
+	local tp = assert(ctx:touchpoint_define("chat", "chat"))
+	for _, v in ipairs{0.8, -0.6, 0.05, 0, -0.05, 0.5} do
+		assert(ctx:feed{time = T0, touchpoint = tp, measures = {{s, v}}})
+	end
+	local r = assert(ctx:query{metric = s, span_ms = HOUR})
+	check(r.kind == "sentiment" and r.headline == "mean" and r.n == 6 and r.top == 3 and r.bottom == 2,
+		"sentiment: kind, headline, positive and negative counts")
+	near(r.value, 0.7 / 6, 1e-12, "sentiment: the mean")
+	eq(assert(ctx:metric_get(s)).kind, "sentiment", "sentiment: the definition's kind")
+	fails("OUT_OF_RANGE", "a score above 1", ctx.feed, ctx,
+		{time = T0, touchpoint = tp, measures = {{s, 1.5}}})
+	ctx:close()
+end
+
+------------------------------------------------------------------------------
 -- calendar buckets in a time zone (the answers of tests/test_calendar_query.c)
 ------------------------------------------------------------------------------
 do

@@ -147,6 +147,7 @@ class Kind(enum.IntEnum):
     AMOUNT = 5
     VOLUME = 6
     DISTINCT = 7
+    SENTIMENT = 8
 
 
 class Headline(enum.IntEnum):
@@ -184,6 +185,7 @@ class Preset(enum.IntEnum):
     AMOUNT = 10
     VOLUME = 11
     DISTINCT = 12
+    SENTIMENT = 13
 
 
 class ExportFormat(enum.IntEnum):
@@ -466,7 +468,7 @@ class MetricDef:
 def preset(name) -> MetricDef:
     """A preset's definition: "nps", "csat5" (or "csat"), "csat7", "csat10",
     "ces7" (or "ces"), "ces5", "cxi", "duration", "rate", "amount",
-    "volume", "distinct", or a Preset."""
+    "volume", "distinct", "sentiment", or a Preset."""
     return MetricDef(**_cxm.preset(_enum(Preset, name)))
 
 

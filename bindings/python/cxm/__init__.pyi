@@ -88,6 +88,7 @@ class Kind(enum.IntEnum):
     AMOUNT: int
     VOLUME: int
     DISTINCT: int
+    SENTIMENT: int
 
 class Headline(enum.IntEnum):
     DEFAULT: int
@@ -119,6 +120,7 @@ class Preset(enum.IntEnum):
     AMOUNT: int
     VOLUME: int
     DISTINCT: int
+    SENTIMENT: int
 
 class ExportFormat(enum.IntEnum):
     OPENMETRICS: int

@@ -91,7 +91,7 @@ static PyObject *error_class[CXM_STATUS_COUNT]; /* by status; [0] unused */
 static PyTypeObject *ContextType, *QueryType, *ResultType, *ComparisonType, *StatsType;
 static PyObject *conv_time, *conv_span, *conv_from_ms; /* set by the package */
 static PyObject *str_code, *str_status;
-static PyObject *kind_names[8], *headline_names[8];
+static PyObject *kind_names[9], *headline_names[8];
 
 #define FEED_CHUNK 1024
 #define MAX_DIMS 64 /* cxm_config::max_segments is at most 64 */
@@ -4927,7 +4927,7 @@ static PyObject *from_ms(int64_t ms)
 }
 
 #define R(o) (&((ResultObject *)(o))->r)
-static PyObject *res_kind(PyObject *o, void *c) { return enum_name(kind_names, 8, (int)R(o)->kind); }
+static PyObject *res_kind(PyObject *o, void *c) { return enum_name(kind_names, 9, (int)R(o)->kind); }
 static PyObject *res_headline(PyObject *o, void *c) { return enum_name(headline_names, 8, (int)R(o)->headline); }
 static PyObject *res_flag(PyObject *o, void *c) { return PyBool_FromLong((R(o)->flags & (uint32_t)(uintptr_t)c) != 0); }
 static PyObject *res_low(PyObject *o, void *c) { return res_flag(o, (void *)(uintptr_t)CXM_RESULT_LOW_SAMPLE); }
@@ -4987,7 +4987,7 @@ static const rfield result_fields[] = {
 	RF(T_UINT, questions, "INDEX: questions; else 1."),
 	{NULL, 0, 0, NULL}};
 static const rderived result_derived[] = {
-	{"kind", res_kind, "The metric's kind: 'score', 'index', 'duration', 'rate', 'amount', 'volume', 'distinct'."},
+	{"kind", res_kind, "The metric's kind: 'score', 'index', 'duration', 'rate', 'amount', 'volume', 'distinct', 'sentiment'."},
 	{"headline", res_headline, "What value is: 'net', 'top_box', 'bottom_box', 'mean', 'share', 'sum', 'count'."},
 	{"low_sample", res_low, "Fewer responses than min_samples."},
 	{"empty", res_empty, "No responses: value and intervals are NaN."},
@@ -5604,19 +5604,20 @@ PyMODINIT_FUNC PyInit__cxm(void)
 	    !(s_customer = PyUnicode_InternFromString("customer")) ||
 	    !(s_segments = PyUnicode_InternFromString("segments")))
 		return NULL;
-	static const char *kinds[8] = {NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct"};
+	static const char *kinds[9] = {NULL, "score", "index", "duration", "rate", "amount", "volume", "distinct",
+				       "sentiment"};
 	static const char *heads[8] = {"default", "net", "top_box", "bottom_box", "mean", "share", "sum", "count"};
 	if (!(event_kind_names[CXM_EVENT_TRIGGER] = PyUnicode_InternFromString("trigger")) ||
 	    !(event_kind_names[CXM_EVENT_ALERT_FIRING] = PyUnicode_InternFromString("alert firing")) ||
 	    !(event_kind_names[CXM_EVENT_ALERT_RESOLVED] = PyUnicode_InternFromString("alert resolved")) ||
 	    !(event_kind_names[CXM_EVENT_SIGNAL] = PyUnicode_InternFromString("signal")))
 		return NULL;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 9; i++)
 		if (kinds[i] && !(kind_names[i] = PyUnicode_InternFromString(kinds[i])))
 			return NULL;
+	for (int i = 0; i < 8; i++)
 		if (!(headline_names[i] = PyUnicode_InternFromString(heads[i])))
 			return NULL;
-	}
 
 	PyObject *m = PyModule_Create(&moddef);
 	if (!m)

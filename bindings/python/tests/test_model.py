@@ -204,5 +204,28 @@ class Definitions(unittest.TestCase):
             ctx._count(1, kind=2)
 
 
+
+class Sentiment(unittest.TestCase):
+    """A sentiment score from a model (docs/outcomes.md): the preset, its
+    shares and NET, the no-answer code, and the scale's refusals."""
+
+    def test_scores(self):
+        with make_ctx() as ctx:
+            s = ctx.metric("sentiment", "sentiment")
+            self.assertEqual(ctx.metric_def(s).kind, cxm.Kind.SENTIMENT)
+            net = ctx.metric("sentiment net", cxm.preset("sentiment").replace(headline="net"))
+            chat = ctx.touchpoint("chat", "chat")
+            for i, v in enumerate((0.8, -0.6, 0.05, 0.0, -0.05, 0.5)):
+                ctx.feed(T0 - 10 * 60_000 + i, chat, {s: v, net: v})
+            r = ctx.query(s, "1h")
+            self.assertEqual((r.kind, r.headline, r.n, r.top, r.bottom), ("sentiment", "mean", 6, 3, 2))
+            self.assertAlmostEqual(r.value, 0.7 / 6, places=12)
+            self.assertAlmostEqual(ctx.query(net, "1h").value, 100 * (3 - 2) / 6, places=9)
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.feed(T0, chat, {s: 1.5})
+            with self.assertRaises(cxm.OutOfRangeError):
+                ctx.metric("bad", cxm.preset("sentiment").replace(na=0))
+
+
 if __name__ == "__main__":
     unittest.main()
