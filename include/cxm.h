@@ -1430,6 +1430,119 @@ CXM_EXPORT cxm_status cxm_trend_init(cxm_trend *t, size_t size);
  */
 CXM_EXPORT cxm_status cxm_query_trend(cxm_trend *out, cxm_forecast *forecast, uint32_t horizon,
 				      cxm_context *ctx, const cxm_query *q, int64_t step_ms);
+
+/** What a named baseline compares a query with (see cxm_baseline_define()). */
+typedef enum cxm_baseline_kind {
+	CXM_BASELINE_OFFSET = 1, /**< The same window @c offset_ms earlier: last week's (7 days), last year's (364 days keeps the weekdays). */
+	CXM_BASELINE_PERIOD = 2, /**< A fixed period [@c start_ms, @c end_ms): the quarter before a launch, say. */
+	CXM_BASELINE_TARGET = 3  /**< A target value of one metric's headline (a benchmark: NPS 40, AHT 300 s). */
+} cxm_baseline_kind;
+
+/** The most baselines a context holds. */
+#define CXM_BASELINES_MAX 256
+
+/** A named baseline. Fields of the other kinds must be 0. */
+typedef struct cxm_baseline_def {
+	size_t size;             /**< sizeof(cxm_baseline_def) as the caller knows it. */
+	cxm_baseline_kind kind;  /**< What it compares with. */
+	cxm_id metric;           /**< TARGET: the metric whose headline the target is. */
+	int64_t offset_ms;       /**< OFFSET: how much earlier, 1 … ::CXM_TIME_MAX. */
+	int64_t start_ms;        /**< PERIOD: the period's start, 0 … ::CXM_TIME_MAX. */
+	int64_t end_ms;          /**< PERIOD: its end (excluded), after @c start_ms, at most ::CXM_TIME_MAX + 1. */
+	double target;           /**< TARGET: the value, finite, in the headline's unit. */
+	uint64_t reserved[4];    /**< Must be 0. */
+} cxm_baseline_def;
+
+/**
+ * Zero @p def and set its size.
+ *
+ * @param def  the struct to fill; the caller's.
+ * @param size sizeof(cxm_baseline_def) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p def is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ * Thread-safe; touches only @p def.
+ */
+CXM_EXPORT cxm_status cxm_baseline_def_init(cxm_baseline_def *def, size_t size);
+
+/**
+ * Define a named baseline: what "vs last week", "vs Q3" or "vs the target"
+ * compares a query with (cxm_query_baseline()). Baselines are kept in
+ * snapshots; a load brings them back, a merge keeps the target context's.
+ *
+ * @param out  receives the baseline's id (0, 1, … in order of definition).
+ * @param ctx  the context.
+ * @param name its name: unique among baselines, UTF-8, as other names.
+ * @param def  the definition (copied).
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL, @c kind is not a ::cxm_baseline_kind, or a field of another kind is set.
+ * @retval CXM_ERR_OUT_OF_RANGE  @c offset_ms, @c start_ms or @c end_ms outside its range.
+ * @retval CXM_ERR_NOT_FINITE    @c target is NaN or infinite.
+ * @retval CXM_ERR_UNKNOWN_ID    TARGET: @c metric is not defined.
+ * @retval CXM_ERR_EXISTS        a baseline of that name exists.
+ * @retval CXM_ERR_LIMIT         ::CXM_BASELINES_MAX baselines exist.
+ * @retval CXM_ERR_ENCODING, CXM_ERR_TOO_LONG  the name, as for metrics.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  see @ref conventions.
+ * @retval CXM_ERR_NO_MEMORY     nothing was defined.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_baseline_define(cxm_id *out, cxm_context *ctx, const char *name,
+					  const cxm_baseline_def *def);
+
+/**
+ * A baseline's id by name.
+ *
+ * @param out  receives the id.
+ * @param ctx  the context.
+ * @param name the name.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no baseline of that name.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_baseline_find(cxm_id *out, const cxm_context *ctx, const char *name);
+
+/**
+ * A baseline's definition and name.
+ *
+ * @param out   the caller's struct with @c size set; written only on success.
+ * @param name  receives the name (owned by the context, valid while it lives), or NULL.
+ * @param ctx   the context.
+ * @param id    the baseline.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p out or @p ctx is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no such baseline.
+ * @retval CXM_ERR_VERSION     out->size too small.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_baseline_get(cxm_baseline_def *out, const char **name,
+				       const cxm_context *ctx, cxm_id id);
+
+/**
+ * A query against a baseline: @c a is the baseline, @c b the query's
+ * window, @c difference = b − a with its interval and p-value, as in
+ * cxm_query_compare().
+ *
+ * OFFSET runs the query over the window @c offset_ms earlier (its end
+ * resolved first when it is ::CXM_NOW or ::CXM_WATERMARK); PERIOD over
+ * [@c start_ms, @c end_ms), placed as any window; both are then
+ * cxm_query_compare() of that query and @p q. TARGET compares the query's
+ * headline with the target, which has no error of its own: the interval
+ * and test use the query's standard error alone, @c n_a is 0.
+ *
+ * @param out      the caller's comparison, @c size set; written only on success.
+ * @param ctx      the context.
+ * @param q        the query.
+ * @param baseline the baseline's id.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL; TARGET: @p q is of another metric than the target's.
+ * @retval CXM_ERR_UNKNOWN_ID  no such baseline; or as cxm_query_compare().
+ * @retval CXM_ERR_KIND        the headline has no test (SUM, COUNT, an INDEX), as cxm_query_compare().
+ * @retval otherwise           as cxm_query_compare().
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_query_baseline(cxm_comparison *out, cxm_context *ctx, const cxm_query *q,
+					 cxm_id baseline);
 /** @} */
 
 /** @defgroup stats Statistics

@@ -438,12 +438,7 @@ void cxm__alerts_each(cxm_context *ctx, alert_visit_fn fn, void *arg)
 
 /* ---- the ALERTS section of a snapshot (docs/snapshot.md) ---------------------------- */
 
-static void put_f64(struct wbuf *b, double v)
-{
-	uint64_t x;
-	memcpy(&x, &v, sizeof x);
-	cxm__snap_put64(b, x);
-}
+#define put_f64 cxm__snap_put_f64
 
 /* Whether alert a's query names only what the MODEL section holds. */
 static bool alert_fits(const alert *a, const snap_limits *lim)
@@ -496,21 +491,8 @@ void cxm__alerts_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static cxm_status get_f64(struct snap_in *in, double *v)
-{
-	uint64_t x;
-	cxm_status st = cxm__snap_get64(in, &x);
-	memcpy(v, &x, sizeof *v);
-	return st;
-}
-
-static cxm_status get_i64(struct snap_in *in, int64_t *v)
-{
-	uint64_t x;
-	cxm_status st = cxm__snap_get64(in, &x);
-	*v = (int64_t)x;
-	return st;
-}
+#define get_f64 cxm__snap_get_f64
+#define get_i64 cxm__snap_get_i64
 
 cxm_status cxm__alerts_read(cxm_context *into, struct snap_in *in)
 {

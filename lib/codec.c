@@ -441,6 +441,29 @@ cxm_context *cxm__snap_ctx(const struct snap_in *in)
 	return in->ctx;
 }
 
+void cxm__snap_put_f64(struct wbuf *b, double v)
+{
+	uint64_t x;
+	memcpy(&x, &v, sizeof x);
+	cxm__snap_put64(b, x);
+}
+
+cxm_status cxm__snap_get_f64(struct snap_in *in, double *v)
+{
+	uint64_t x;
+	cxm_status st = cxm__snap_get64(in, &x);
+	memcpy(v, &x, sizeof *v);
+	return st;
+}
+
+cxm_status cxm__snap_get_i64(struct snap_in *in, int64_t *v)
+{
+	uint64_t x;
+	cxm_status st = cxm__snap_get64(in, &x);
+	*v = (int64_t)x;
+	return st;
+}
+
 uint32_t cxm__snap_offset(const struct snap_in *in, uint32_t x)
 {
 	return in->version < 4 ? cxm__off_encode((int64_t)x) : x;

@@ -454,6 +454,7 @@ struct snap_in;
 struct series;
 CXM_INTERNAL void cxm__snap_put32(struct wbuf *b, uint32_t v);
 CXM_INTERNAL void cxm__snap_put64(struct wbuf *b, uint64_t v);
+CXM_INTERNAL void cxm__snap_put_f64(struct wbuf *b, double v);
 CXM_INTERNAL void cxm__snap_put_series(struct wbuf *b, const struct series *s);
 /* A string: u32 length and its bytes; read into out (cap bytes with the
  * NUL; longer, or holding a NUL, is CORRUPT). */
@@ -467,6 +468,9 @@ CXM_INTERNAL uint32_t cxm__snap_offset(const struct snap_in *in, uint32_t x);
 CXM_INTERNAL size_t cxm__snap_left(const struct snap_in *in);
 CXM_INTERNAL cxm_status cxm__snap_get32(struct snap_in *in, uint32_t *v);
 CXM_INTERNAL cxm_status cxm__snap_get64(struct snap_in *in, uint64_t *v);
+/* A u64 read as the bits of a double, or as an int64_t. */
+CXM_INTERNAL cxm_status cxm__snap_get_f64(struct snap_in *in, double *v);
+CXM_INTERNAL cxm_status cxm__snap_get_i64(struct snap_in *in, int64_t *v);
 CXM_INTERNAL cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into,
 					     struct series *s);
 /* The JOURNEYS section (docs/snapshot.md): the journeys, segments and
@@ -710,6 +714,17 @@ CXM_INTERNAL int64_t cxm__zone_offset_ms(const cxm__zone *z, int64_t t_ms);
 CXM_INTERNAL void cxm__calendar_bucket(const cxm__zone *z, cxm_calendar_unit u, int64_t t_ms,
 				       int64_t *start, int64_t *end);
 
+/* ---- named baselines (baselines.c) --------------------------------------- */
+
+CXM_INTERNAL void cxm__baselines_free(cxm_context *ctx);
+/* The BASELINES section (docs/snapshot.md): the definitions, by name. */
+CXM_INTERNAL void cxm__baselines_write(cxm_context *ctx, struct wbuf *b);
+CXM_INTERNAL cxm_status cxm__baselines_read(cxm_context *into, struct snap_in *in);
+/* q's headline against the value a (a comparison whose a is a, with no
+ * error of its own); as cxm_query_compare() otherwise. */
+CXM_INTERNAL cxm_status cxm__query_vs_value(cxm_comparison *out, cxm_context *ctx, const cxm_query *q,
+					    double a);
+
 /* ---- metric alerts (alerts.c) ------------------------------------------ */
 
 typedef struct alert_mod alert_mod;
@@ -928,6 +943,7 @@ struct cxm_context {
 	_Atomic(struct alert_mod *) alerts; /* metric alerts, on the first (alerts.c) */
 	_Atomic(struct sig_mod *) signals;  /* in-journey signals, on the first (signals.c) */
 	_Atomic(struct zone_mod *) zones;   /* time zones calendar calls loaded, on the first (calendar.c) */
+	_Atomic(struct baseline_mod *) baselines; /* named baselines, on the first (baselines.c) */
 	uint32_t max_triggers, event_queue;
 
 	pthread_mutex_t def_lock; /* serialises definitions */

@@ -608,6 +608,41 @@ static cxm_status compare(cxm_comparison *out, cxm_context *ctx, const cxm_query
 	return CXM_OK;
 }
 
+cxm_status cxm__query_vs_value(cxm_comparison *out, cxm_context *ctx, const cxm_query *q, double a)
+{
+	cxm_status st = cxm__check_out(ctx, out, CXM_MIN_COMPARISON_SIZE, "cxm_comparison");
+	if (st)
+		return st;
+	cxm_result r = {.size = sizeof r};
+	if ((st = query_run(&r, ctx, q, false)))
+		return st;
+	if (r.kind == CXM_KIND_INDEX || r.headline == CXM_HEADLINE_SUM || r.headline == CXM_HEADLINE_COUNT)
+		return cxm__fail(ctx, CXM_ERR_KIND, "metric %u's headline has no test (SUM, COUNT or an INDEX)",
+				 q->metric);
+	cxm_comparison c;
+	memset(&c, 0, sizeof c);
+	c.size = sizeof c;
+	c.flags = r.flags;
+	c.headline = r.headline;
+	c.a = a;
+	c.b = r.value;
+	c.n_b = r.n;
+	c.difference = r.value - a;
+	const double se = headline_se(&r);
+	if (r.n == 0 || !(se > 0)) {
+		c.ci_low = c.ci_high = c.z = c.p_value = NAN;
+		if (r.n && se == 0)
+			c.ci_low = c.ci_high = c.difference;
+	} else {
+		c.ci_low = c.difference - ctx->z * se;
+		c.ci_high = c.difference + ctx->z * se;
+		c.z = c.difference / se;
+		c.p_value = erfc(fabs(c.z) / sqrt(2.0));
+	}
+	cxm__put_out(out, &c, sizeof c);
+	return CXM_OK;
+}
+
 cxm_status cxm_query_compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
 			     const cxm_query *b)
 {

@@ -48,6 +48,7 @@ enum {
 	SEC_GOVERNOR = 8,
 	SEC_ALERTS = 9,
 	SEC_SIGNALS = 10,
+	SEC_BASELINES = 11,
 	SEC_END = 0x7f
 };
 
@@ -478,6 +479,15 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 			goto out;
 		b.len = 0;
 	}
+	if (atomic_load_explicit(&ctx->baselines, memory_order_acquire)) {
+		/* optional: only a context with baselines writes it */
+		cxm__baselines_write(ctx, &b);
+		if (b.oom)
+			goto oom;
+		if ((st = emit_section(&k, SEC_BASELINES, b.p, b.len)))
+			goto out;
+		b.len = 0;
+	}
 	write_stats(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
@@ -516,12 +526,13 @@ typedef struct slice {
 typedef struct parsed {
 	uint32_t version;
 	unsigned char key_id[16];
-	slice config, model, customers, journeys, stats, triggers, governor, alerts, signals;
+	slice config, model, customers, journeys, stats, triggers, governor, alerts, signals, baselines;
 	bool has_journeys; /* the JOURNEYS section is optional */
 	bool has_triggers; /* so are TRIGGERS */
 	bool has_governor; /* and GOVERNOR */
 	bool has_alerts;   /* and ALERTS */
 	bool has_signals;  /* and SIGNALS */
+	bool has_baselines; /* and BASELINES */
 	slice *series; /* n_series sections, in the context's memory */
 	size_t n_series, cap_series;
 } parsed;
@@ -603,7 +614,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		if (type != SEC_CONFIG && type != SEC_MODEL && type != SEC_SERIES &&
 		    type != SEC_CUSTOMERS && type != SEC_JOURNEYS && type != SEC_STATS &&
 		    type != SEC_TRIGGERS && type != SEC_GOVERNOR && type != SEC_ALERTS &&
-		    type != SEC_SIGNALS && type != SEC_END)
+		    type != SEC_SIGNALS && type != SEC_BASELINES && type != SEC_END)
 			return cxm__fail(ctx, CXM_ERR_VERSION,
 					 "snapshot: section type %u is unknown to libcxm %s", type,
 					 CXM_VERSION_STRING);
@@ -613,17 +624,20 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 					 type, sver, CXM_VERSION_STRING);
 		slice sl = {h + SEC_HEAD, (size_t)slen};
 		/* the optional sections of stage 3 come in this order, each once */
+		const bool later_s = ps->has_baselines;
 		const bool later_j = ps->has_triggers || ps->has_governor || ps->has_alerts ||
-				     ps->has_signals;
+				     ps->has_signals || later_s;
 		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
 				((type == SEC_SERIES || type == SEC_CUSTOMERS) && stage == 2) ||
 				(type == SEC_JOURNEYS && stage == 3 && !ps->has_journeys && !later_j) ||
 				(type == SEC_TRIGGERS && stage == 3 && !ps->has_triggers &&
-				 !ps->has_governor && !ps->has_alerts && !ps->has_signals) ||
+				 !ps->has_governor && !ps->has_alerts && !ps->has_signals && !later_s) ||
 				(type == SEC_GOVERNOR && stage == 3 && !ps->has_governor &&
-				 !ps->has_alerts && !ps->has_signals) ||
-				(type == SEC_ALERTS && stage == 3 && !ps->has_alerts && !ps->has_signals) ||
-				(type == SEC_SIGNALS && stage == 3 && !ps->has_signals) ||
+				 !ps->has_alerts && !ps->has_signals && !later_s) ||
+				(type == SEC_ALERTS && stage == 3 && !ps->has_alerts && !ps->has_signals &&
+				 !later_s) ||
+				(type == SEC_SIGNALS && stage == 3 && !ps->has_signals && !later_s) ||
+				(type == SEC_BASELINES && stage == 3 && !ps->has_baselines) ||
 				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
 		if (!order_ok)
 			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
@@ -650,6 +664,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		case SEC_GOVERNOR: ps->governor = sl; ps->has_governor = true; break;
 		case SEC_ALERTS: ps->alerts = sl; ps->has_alerts = true; break;
 		case SEC_SIGNALS: ps->signals = sl; ps->has_signals = true; break;
+		case SEC_BASELINES: ps->baselines = sl; ps->has_baselines = true; break;
 		case SEC_STATS: ps->stats = sl; stage = 4; break;
 		case SEC_END:
 			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
@@ -1373,7 +1388,7 @@ static bool ctx_empty(cxm_context *ctx)
 	       !atomic_load(&ctx->n_series) && !atomic_load(&ctx->customers) &&
 	       !atomic_load(&ctx->journeys) && !atomic_load(&ctx->n_triggers) &&
 	       !atomic_load(&ctx->governor) && !atomic_load(&ctx->alerts) &&
-	       !atomic_load(&ctx->signals) &&
+	       !atomic_load(&ctx->signals) && !atomic_load(&ctx->baselines) &&
 	       atomic_load(&ctx->wm_epoch) == WATERMARK_NONE;
 }
 
@@ -1426,6 +1441,14 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		if (!st && in.r.left)
 			st = CORRUPT(ctx, "%zu bytes after the signals", in.r.left);
 	}
+	if (!st && ps.has_baselines) {
+		/* baselines come back with a load; a merge keeps the target's */
+		L.what = "baselines";
+		struct snap_in in = {L.ctx, L.what, {ps.baselines.p, ps.baselines.len}, L.version};
+		st = cxm__baselines_read(L.tmp, &in);
+		if (!st && in.r.left)
+			st = CORRUPT(ctx, "%zu bytes after the baselines", in.r.left);
+	}
 	if (!st) {
 		cxm_context *tmp = L.tmp;
 		/* statistics: per shard when the shards match, else on shard 0
@@ -1461,6 +1484,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		SWAP(_Atomic(struct gov_mod *), ctx->governor, tmp->governor);
 		SWAP(_Atomic(struct alert_mod *), ctx->alerts, tmp->alerts);
 		SWAP(_Atomic(struct sig_mod *), ctx->signals, tmp->signals);
+		SWAP(_Atomic(struct baseline_mod *), ctx->baselines, tmp->baselines);
 		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
 		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
 		atomic_fetch_add(&ctx->unpacked, atomic_load(&tmp->unpacked));

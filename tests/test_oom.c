@@ -574,6 +574,29 @@ static void alerts(void **state)
 	world_free(&w);
 }
 
+/* A baseline: its table and its name; nothing is left of a definition
+ * that failed, and the comparisons it answers allocate nothing lasting. */
+static cxm_status op_baseline(cxm_context *ctx, void *arg)
+{
+	(void)arg;
+	cxm_baseline_def d = {.size = sizeof d, .kind = CXM_BASELINE_OFFSET, .offset_ms = 604800000};
+	cxm_id id;
+	return cxm_baseline_define(&id, ctx, "last week", &d);
+}
+
+static void baselines(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	assert_true(fail_until_done(&w, "cxm_baseline_define", op_baseline, &x, 0, true) > 2);
+	cxm_id id;
+	assert_int_equal(cxm_baseline_find(&id, w.ctx, "last week"), CXM_OK);
+	world_free(&w);
+}
+
 /* A signal: its module and the event queue on the first definition; a
  * customer's signal state on its first repeat contact, which, failing,
  * leaves the feed accepted and counted in signals_unjudged. */
@@ -871,6 +894,7 @@ int main(void)
 		cmocka_unit_test(triggers),
 		cmocka_unit_test(governor),
 		cmocka_unit_test(alerts),
+		cmocka_unit_test(baselines),
 		cmocka_unit_test(signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

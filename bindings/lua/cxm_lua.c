@@ -1992,6 +1992,8 @@ static int l_distribution(lua_State *L)
 	return 1;
 }
 
+static int push_comparison(lua_State *L, const cxm_comparison *cm);
+
 static int l_compare(lua_State *L)
 {
 	lctx *c = check_lctx(L, 1);
@@ -2007,6 +2009,12 @@ static int l_compare(lua_State *L)
 	cxm_status st = cxm_query_compare(&cmp, c->ctx, &a, &b);
 	if (st)
 		return push_fail(L, c->ctx, st);
+	return push_comparison(L, &cmp);
+}
+
+static int push_comparison(lua_State *L, const cxm_comparison *cm)
+{
+	const cxm_comparison cmp = *cm;
 	lua_createtable(L, 0, 16);
 	set_flags(L, cmp.flags);
 	set_str(L, "headline", enum_name(headline_names, N_HEADLINES, cmp.headline));
@@ -2020,6 +2028,116 @@ static int l_compare(lua_State *L)
 	set_u64(L, "n_a", cmp.n_a);
 	set_u64(L, "n_b", cmp.n_b);
 	return 1;
+}
+
+/* ---- named baselines --------------------------------------------------- */
+
+/* Indexed by cxm_baseline_kind. */
+static const char *const baseline_names[] = {NULL, "offset", "period", "target", NULL};
+#define N_BASELINE_KINDS 4
+
+/* The baseline named or numbered at idx. */
+static int arg_baseline(lua_State *L, int idx, lctx *c, cxm_id *id)
+{
+	berr e;
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		cxm_status st = cxm_baseline_find(id, c->ctx, lua_tostring(L, idx));
+		return st ? push_fail(L, c->ctx, st) : 0;
+	}
+	return get_id(L, idx, "baseline", id, &e) ? push_berr(L, &e) : 0;
+}
+
+/* ctx:baseline_define(name, {kind = "offset" | "period" | "target", offset_ms =,
+ * start_ms =, end_ms =, metric =, target =}) → id */
+static int l_baseline_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	const char *name = luaL_checkstring(L, 2);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	cxm_baseline_def d;
+	cxm_baseline_def_init(&d, sizeof d);
+	berr e;
+	cxm_status st = CXM_OK;
+	lua_getfield(L, 3, "kind");          /* 4 */
+	lua_getfield(L, 3, "offset_ms");     /* 5 */
+	lua_getfield(L, 3, "start_ms");      /* 6 */
+	lua_getfield(L, 3, "end_ms");        /* 7 */
+	lua_getfield(L, 3, "metric");        /* 8 */
+	lua_getfield(L, 3, "target");        /* 9 */
+	int k = lua_type(L, 4) == LUA_TSTRING ? enum_value(baseline_names, N_BASELINE_KINDS,
+							    lua_tostring(L, 4))
+					      : -1;
+	if (k < 0)
+		st = bfail(&e, CXM_ERR_INVALID, "kind must be \"offset\", \"period\" or \"target\"");
+	d.kind = (cxm_baseline_kind)k;
+	if (!st && !lua_isnil(L, 5))
+		st = get_i64(L, 5, "offset_ms", &d.offset_ms, &e);
+	if (!st && !lua_isnil(L, 6))
+		st = get_i64(L, 6, "start_ms", &d.start_ms, &e);
+	if (!st && !lua_isnil(L, 7))
+		st = get_i64(L, 7, "end_ms", &d.end_ms, &e);
+	if (!st && lua_type(L, 8) == LUA_TSTRING) {
+		if ((st = cxm_find(&d.metric, c->ctx, CXM_OBJECT_METRIC, lua_tostring(L, 8))))
+			return push_fail(L, c->ctx, st);
+	} else if (!st && !lua_isnil(L, 8)) {
+		st = get_id(L, 8, "metric", &d.metric, &e);
+	}
+	if (!st && !lua_isnil(L, 9))
+		st = get_double(L, 9, "target", &d.target, &e);
+	if (st)
+		return push_berr(L, &e);
+	cxm_id id;
+	if ((st = cxm_baseline_define(&id, c->ctx, name, &d)))
+		return push_fail(L, c->ctx, st);
+	lua_pushinteger(L, (lua_Integer)id);
+	return 1;
+}
+
+/* ctx:baseline_get(name or id) → {id =, name =, kind =, offset_ms =, …} */
+static int l_baseline_get(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	cxm_id id;
+	int r = arg_baseline(L, 2, c, &id);
+	if (r)
+		return r;
+	cxm_baseline_def d = {.size = sizeof d};
+	const char *name = NULL;
+	cxm_status st = cxm_baseline_get(&d, &name, c->ctx, id);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 8);
+	lua_pushinteger(L, (lua_Integer)id);
+	lua_setfield(L, -2, "id");
+	set_str(L, "name", name);
+	set_str(L, "kind", enum_name(baseline_names, N_BASELINE_KINDS, d.kind));
+	set_i64(L, "offset_ms", d.offset_ms);
+	set_i64(L, "start_ms", d.start_ms);
+	set_i64(L, "end_ms", d.end_ms);
+	lua_pushinteger(L, (lua_Integer)d.metric);
+	lua_setfield(L, -2, "metric");
+	set_num(L, "target", d.target);
+	return 1;
+}
+
+/* ctx:query_baseline(query, baseline) → comparison (a: the baseline) */
+static int l_query_baseline(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	lua_settop(L, 3);
+	cxm_query q;
+	cxm_id id;
+	int r = arg_query(L, 2, c, &q);
+	if (r || (r = arg_baseline(L, 3, c, &id)))
+		return r;
+	cxm_comparison cmp;
+	memset(&cmp, 0, sizeof cmp);
+	cmp.size = sizeof cmp;
+	cxm_status st = cxm_query_baseline(&cmp, c->ctx, &q, id);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	return push_comparison(L, &cmp);
 }
 
 /* ---- breakdowns and time series ---------------------------------------- */
@@ -4108,6 +4226,9 @@ static const luaL_Reg ctx_methods[] = {
 	{"query_by", l_query_by},
 	{"query_series", l_query_series},
 	{"query_calendar", l_query_calendar},
+	{"baseline_define", l_baseline_define},
+	{"baseline_get", l_baseline_get},
+	{"query_baseline", l_query_baseline},
 	{"query_calendar_series", l_query_calendar_series},
 	{"calendar_bucket", l_calendar_bucket},
 	{"query_trend", l_query_trend},

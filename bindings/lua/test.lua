@@ -3576,6 +3576,39 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- named baselines (the weeks of tests/test_baselines.c)
+------------------------------------------------------------------------------
+do
+	local WEEK = 7 * DAY
+	local ctx = assert(cxm.new{clock = "fixed", now = T0, tiers = {{MIN, 120}, {HOUR, 24 * 30}}})
+	local nps = assert(ctx:metric_define("nps", "nps"))
+	local tp = assert(ctx:touchpoint_define("agent", "phone"))
+	for i = 0, 39 do
+		assert(ctx:feed{time = T0 - 2 * WEEK + HOUR + i * HOUR, touchpoint = tp,
+			measures = {{nps, i < 20 and 9 or 0}}})
+	end
+	for i = 0, 39 do
+		assert(ctx:feed{time = T0 - WEEK + HOUR + i * HOUR, touchpoint = tp,
+			measures = {{nps, i < 30 and 9 or 0}}})
+	end
+	local wk = assert(ctx:baseline_define("last week", {kind = "offset", offset_ms = WEEK}))
+	assert(ctx:baseline_define("benchmark", {kind = "target", metric = "nps", target = 40}))
+	local q = {metric = nps, span_ms = WEEK, end_ms = T0 - 1}
+	local c = assert(ctx:query_baseline(q, wk))
+	near(c.a, 0, 1e-9, "vs last week: a is last week's NPS")
+	near(c.difference, 50, 1e-9, "vs last week: the difference")
+	c = assert(ctx:query_baseline(q, "benchmark"))
+	check(c.a == 40 and c.n_a == 0 and math.abs(c.difference - 10) < 1e-9, "vs the target")
+	local b = assert(ctx:baseline_get("benchmark"))
+	check(b.kind == "target" and b.target == 40 and b.metric == nps, "baseline_get")
+	fails("EXISTS", "a baseline of the same name", ctx.baseline_define, ctx, "benchmark",
+		{kind = "offset", offset_ms = DAY})
+	fails("INVALID", "an unknown kind", ctx.baseline_define, ctx, "x", {kind = "fortnight"})
+	fails("UNKNOWN_ID", "an unknown baseline", ctx.query_baseline, ctx, q, "nope")
+	ctx:close()
+end
+
+------------------------------------------------------------------------------
 -- calendar buckets in a time zone (the answers of tests/test_calendar_query.c)
 ------------------------------------------------------------------------------
 do

@@ -79,7 +79,7 @@ __all__ = [
     "OPENMETRICS_CONTENT_TYPE", "PROMETHEUS_CONTENT_TYPE",
     "Cmp", "TriggerDef", "Event", "Survey", "AskReason", "Ask",
     "AlertKind", "AlertState", "AlertStatus", "SignalKind", "SignalDef",
-    "GroupBy", "Calendar", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
+    "GroupBy", "Calendar", "BaselineKind", "Baseline", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
     "Trend", "Forecast",
 ]
 
@@ -252,6 +252,26 @@ class GroupBy(enum.IntEnum):
     SEGMENT = 2
     STEP = 3
     CHANNEL = 4
+
+
+class BaselineKind(enum.IntEnum):
+    """cxm_baseline_kind: what a named baseline compares a query with."""
+    OFFSET = 1
+    PERIOD = 2
+    TARGET = 3
+
+
+class Baseline(NamedTuple):
+    """A named baseline (cxm_baseline_get): offset_ms for OFFSET,
+    start_ms/end_ms for PERIOD, metric and target for TARGET."""
+    id: int
+    name: str
+    kind: BaselineKind
+    metric: int
+    offset_ms: int
+    start_ms: int
+    end_ms: int
+    target: float
 
 
 class Calendar(enum.IntEnum):
@@ -1485,6 +1505,43 @@ class Context(_cxm.Context):
         if calendar is not None:
             return [make(t) for t in self._query_calendar_series(q, tz, _enum(Calendar, calendar))]
         return [make(t) for t in self._query_series(q, every)]
+
+    def baseline(self, name, *, offset=None, period=None, target=None, metric=None) -> int:
+        """Define a named baseline (cxm_baseline_define) and return its id:
+        exactly one of ``offset="7d"`` (the same window that much earlier:
+        "vs last week"), ``period=(start, end)`` (a fixed period, instants:
+        "vs Q3") or ``target=40`` with ``metric=`` (a value of that metric's
+        headline: "vs the benchmark"). Baselines are kept in snapshots."""
+        given = [k for k, v in (("offset", offset), ("period", period), ("target", target))
+                 if v is not None]
+        if len(given) != 1:
+            raise TypeError("give one of offset=, period= or target=")
+        if (metric is not None) != (target is not None):
+            raise TypeError("metric= goes with target=, and only with it")
+        if offset is not None:
+            return self._baseline_define(name, BaselineKind.OFFSET, 0, span_ms(offset), 0, 0, 0.0)
+        if period is not None:
+            start, end = period
+            return self._baseline_define(name, BaselineKind.PERIOD, 0, 0, time_ms(start),
+                                         time_ms(end), 0.0)
+        return self._baseline_define(name, BaselineKind.TARGET, int(_metric_key(self, metric)),
+                                     0, 0, 0, float(target))
+
+    def baseline_def(self, baseline) -> Baseline:
+        """A baseline by name or id (cxm_baseline_find, cxm_baseline_get)."""
+        t = self._baseline_get(baseline)
+        return Baseline(t[0], t[1], BaselineKind(t[2]), *t[3:])
+
+    def compare_baseline(self, metric, window, baseline, *, end=None, touchpoint=None,
+                         journey=None, step=None, channel=None, segment=None) -> Comparison:
+        """A query against a named baseline (cxm_query_baseline): ``a`` is
+        the baseline, ``b`` the window, ``difference`` b - a with its
+        interval and p-value. ``baseline`` is a name or an id; the rest is
+        as in query()."""
+        q = self.make_query(metric, window, end=end, touchpoint=touchpoint, journey=journey,
+                            step=step, channel=channel, segment=segment)
+        bid = baseline if not isinstance(baseline, str) else self._baseline_get(baseline)[0]
+        return self._query_baseline(q, bid)
 
     def trend(self, metric, window, every, horizon=0, *, end=None, touchpoint=None,
               journey=None, step=None, channel=None, segment=None) -> Trend:

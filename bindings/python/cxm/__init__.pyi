@@ -188,6 +188,21 @@ class SignalKind(enum.IntEnum):
     BACKWARDS: int
     FAILURE: int
 
+class BaselineKind(enum.IntEnum):
+    OFFSET: int
+    PERIOD: int
+    TARGET: int
+
+class Baseline(NamedTuple):
+    id: int
+    name: str
+    kind: BaselineKind
+    metric: int
+    offset_ms: int
+    start_ms: int
+    end_ms: int
+    target: float
+
 class Calendar(enum.IntEnum):
     DAY: int
     WEEK: int
@@ -687,6 +702,15 @@ class Context(_cxm.Context):
               channel: Union[None, int, str, Channel] = ...,
               segment: Optional[SegmentFilter] = ...) -> Trend: ...
     def compare(self, a: _cxm.Query, b: _cxm.Query) -> Comparison: ...
+    def baseline(self, name: str, *, offset: Optional[Span] = ...,
+                 period: Optional[Tuple[Time, Time]] = ..., target: Optional[float] = ...,
+                 metric: Union[None, int, str] = ...) -> int: ...
+    def baseline_def(self, baseline: Union[int, str]) -> Baseline: ...
+    def compare_baseline(self, metric: Union[int, str], window: Span, baseline: Union[int, str], *,
+                         end: Optional[End] = ..., touchpoint: Union[None, int, str] = ...,
+                         journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
+                         channel: Union[None, int, str, Channel] = ...,
+                         segment: Optional[SegmentFilter] = ...) -> Comparison: ...
     def stats(self) -> Stats: ...
     def series_bytes(self, metric: Union[int, str]) -> int: ...
     def last_seen(self, customer: Customer) -> datetime: ...

@@ -3135,6 +3135,121 @@ static PyObject *ctx_compare(PyObject *self_, PyObject *const *args, Py_ssize_t 
 }
 SHIM_CTX(ctx_compare)
 
+/* An int in 64 bits (the package passes ms as ints). */
+static int conv_i64(PyObject *o, int64_t *out, const char *what)
+{
+	PyObject *i = index_of(o, what);
+	if (!i)
+		return -1;
+	int overflow;
+	long long x = PyLong_AsLongLongAndOverflow(i, &overflow);
+	Py_DECREF(i);
+	if (x == -1 && !overflow && PyErr_Occurred())
+		return -1;
+	if (overflow)
+		return fail_fmt(CXM_ERR_OUT_OF_RANGE, "%s does not fit in 64 bits", what);
+	*out = (int64_t)x;
+	return 0;
+}
+
+/* _baseline_define(name, kind, metric, offset_ms, start_ms, end_ms, target) -> id */
+static PyObject *ctx_baseline_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				     PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	cxm_baseline_def d;
+	cxm_baseline_def_init(&d, sizeof d);
+	uint32_t kind;
+	PyObject *keep;
+	if (nargs_between("_baseline_define", nargs, 7, 7) || no_kwargs("_baseline_define", kwnames) ||
+	    !(ctx = live(self)) || conv_u32(args[1], &kind, "kind") < 0 ||
+	    conv_u32(args[2], &d.metric, "metric") < 0 || conv_i64(args[3], &d.offset_ms, "offset") < 0 ||
+	    conv_i64(args[4], &d.start_ms, "start") < 0 || conv_i64(args[5], &d.end_ms, "end") < 0)
+		return NULL;
+	d.kind = (cxm_baseline_kind)kind;
+	d.target = PyFloat_AsDouble(args[6]);
+	if (d.target == -1.0 && PyErr_Occurred())
+		return NULL;
+	const char *name = name_of(args[0], &keep, "name");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_baseline_define(&id, ctx, name, &d);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_baseline_define)
+
+/* _baseline_get(name_or_id) -> (id, name, kind, metric, offset_ms, start_ms, end_ms, target) */
+static PyObject *ctx_baseline_get(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	if (nargs_between("_baseline_get", nargs, 1, 1) || no_kwargs("_baseline_get", kwnames) ||
+	    !(ctx = live(self)))
+		return NULL;
+	cxm_id id;
+	cxm_status st;
+	if (IS_STR(args[0])) {
+		PyObject *keep;
+		const char *name = name_of(args[0], &keep, "baseline");
+		if (!name)
+			return NULL;
+		st = cxm_baseline_find(&id, ctx, name);
+		Py_XDECREF(keep);
+		if (st)
+			return raise_status(st, ctx);
+	} else if (conv_u32(args[0], &id, "baseline") < 0) {
+		return NULL;
+	}
+	cxm_baseline_def d = {.size = sizeof d};
+	const char *name = NULL;
+	if ((st = cxm_baseline_get(&d, &name, ctx, id)))
+		return raise_status(st, ctx);
+	return Py_BuildValue("(IsIILLLd)", (unsigned)id, name, (unsigned)d.kind, (unsigned)d.metric,
+			     (long long)d.offset_ms, (long long)d.start_ms, (long long)d.end_ms, d.target);
+}
+SHIM_CTX(ctx_baseline_get)
+
+/* _query_baseline(query, baseline id) -> Comparison */
+static PyObject *ctx_query_baseline(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	const cxm_query *q;
+	cxm_context *ctx;
+	cxm_id id;
+	if (nargs_between("_query_baseline", nargs, 2, 2) || no_kwargs("_query_baseline", kwnames) ||
+	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_u32(args[1], &id, "baseline") < 0)
+		return NULL;
+	cxm_comparison c;
+	c.size = sizeof c;
+	cxm_query rq;
+	q = query_resolved(self, q, &rq);
+	Py_INCREF(args[0]);
+	clock_slot saved;
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
+		Py_DECREF(args[0]);
+		return NULL;
+	}
+	cxm_status st;
+	NOGIL_BEGIN(self);
+	st = cxm_query_baseline(&c, self->ctx, q, id);
+	NOGIL_END(self);
+	clock_end(&saved);
+	Py_DECREF(args[0]);
+	if (st)
+		return raise_status(st, ctx);
+	ComparisonObject *o = (ComparisonObject *)PyType_GenericAlloc(ComparisonType, 0);
+	if (!o)
+		return NULL;
+	o->c = c;
+	return (PyObject *)o;
+}
+SHIM_CTX(ctx_query_baseline)
+
 /* ---- breakdowns and series ---- */
 
 /* Breakdowns and series are asked for with room for MANY_CAP results
@@ -4643,6 +4758,9 @@ SHIM_CTX(ctx_signal_rearm)
 	X(compare, ctx_compare,                                                                     \
 	  "compare(a, b)\n--\n\nCompare two queries of one metric (cxm_query_compare).")            \
 	X(_query_group, ctx_query_group, NULL)                                                      \
+	X(_baseline_define, ctx_baseline_define, NULL)                                              \
+	X(_baseline_get, ctx_baseline_get, NULL)                                                    \
+	X(_query_baseline, ctx_query_baseline, NULL)                                                \
 	X(_query_series, ctx_query_series, NULL)                                                    \
 	X(_query_calendar, ctx_query_calendar, NULL)                                                \
 	X(_query_calendar_series, ctx_query_calendar_series, NULL)                                  \
