@@ -787,6 +787,30 @@ static void dashboard(int customers)
 		say("  platinum − bronze: %+.1f points [%.1f, %.1f], p = %.2g\n", cmp.difference,
 		    cmp.ci_low, cmp.ci_high, cmp.p_value);
 
+	/* against the benchmarks the contract states: named baselines */
+	say("\n");
+	put("VS THE BENCHMARK", 28);
+	say("benchmark   today   difference [95%% CI]   p\n");
+	const struct {
+		const char *name;
+		int metric;
+		double target;
+	} bench[] = {{"NPS benchmark", M_NPS, 30}, {"AHT target (s)", M_AHT, 120}};
+	for (size_t i = 0; i < sizeof bench / sizeof bench[0]; i++) {
+		cxm_baseline_def bd = {.size = sizeof bd, .kind = CXM_BASELINE_TARGET,
+				       .metric = metric_id[bench[i].metric], .target = bench[i].target};
+		cxm_id bid;
+		CHECK(cxm_baseline_define(&bid, ctx, bench[i].name, &bd));
+		cxm_query qb = query(CXM_SCOPE_ALL, 0, 0, bench[i].metric, CXM_NONE, 0);
+		cxm_comparison vs = {.size = sizeof vs};
+		CHECK(cxm_query_baseline(&vs, ctx, &qb, bid));
+		if (vs.a != bench[i].target || !(vs.ci_low <= vs.difference && vs.difference <= vs.ci_high))
+			problem("%s: baseline %g, difference %g outside [%g, %g]", bench[i].name, vs.a,
+				vs.difference, vs.ci_low, vs.ci_high);
+		say("  %-24s  %9.1f %7.1f   %+7.1f [%.1f, %.1f]   %.2g\n", bench[i].name, vs.a, vs.b,
+		    vs.difference, vs.ci_low, vs.ci_high, vs.p_value);
+	}
+
 	/* a few more lines a supervisor asks for */
 	char x1[64], x2[64];
 	cxm_result rev = ask(CXM_SCOPE_JOURNEY, journey_id[J_BUY], M_REVENUE, "revenue");
