@@ -176,6 +176,37 @@ static void mean_ci(cxm_result *res, double z)
 	res->ci_high = res->mean + z * se;
 }
 
+/* The headline of res (top_share, bottom_share, mean and stddev set) from
+ * n answers, top of them in the top box and bot in the bottom one: NET of
+ * one question, TOP_BOX, BOTTOM_BOX, MEAN, or the count. */
+static void box_headline(cxm_headline h, double z, uint64_t n, uint64_t top, uint64_t bot,
+			 cxm_result *res)
+{
+	switch (h) {
+	case CXM_HEADLINE_NET: {
+		double p = res->top_share, d = res->bottom_share;
+		res->value = 100 * (p - d);
+		double se = 100 * sqrt(((p + d) - (p - d) * (p - d)) / n);
+		res->ci_low = fmax(-100, res->value - z * se);
+		res->ci_high = fmin(100, res->value + z * se);
+		break;
+	}
+	case CXM_HEADLINE_TOP_BOX:
+		res->value = 100 * res->top_share;
+		wilson(z, top, n, &res->ci_low, &res->ci_high);
+		break;
+	case CXM_HEADLINE_BOTTOM_BOX:
+		res->value = 100 * res->bottom_share;
+		wilson(z, bot, n, &res->ci_low, &res->ci_high);
+		break;
+	case CXM_HEADLINE_MEAN:
+		res->value = res->mean;
+		mean_ci(res, z);
+		break;
+	default: res->value = (double)n; break;
+	}
+}
+
 static void finish_score(const cxm_context *ctx, const metric *m, const uint64_t *c, cxm_result *res)
 {
 	const cxm_metric_def *d = &m->def;
@@ -253,19 +284,7 @@ static void finish_score(const cxm_context *ctx, const metric *m, const uint64_t
 			res->ci_high = fmin(100, res->value + z * se);
 		}
 		break;
-	case CXM_HEADLINE_TOP_BOX:
-		res->value = 100 * res->top_share;
-		wilson(z, top_all, n_all, &res->ci_low, &res->ci_high);
-		break;
-	case CXM_HEADLINE_BOTTOM_BOX:
-		res->value = 100 * res->bottom_share;
-		wilson(z, bot_all, n_all, &res->ci_low, &res->ci_high);
-		break;
-	case CXM_HEADLINE_MEAN:
-		res->value = res->mean;
-		mean_ci(res, z);
-		break;
-	default: res->value = (double)n_all; break;
+	default: box_headline(m->headline, z, n_all, top_all, bot_all, res); break;
 	}
 	res->n = n_save;
 	if (Q > 1 && n_save == 0 && m->headline != CXM_HEADLINE_COUNT) {
@@ -297,30 +316,10 @@ static void finish_sentiment(const cxm_context *ctx, const metric *m, const void
 	res->stddev = sample_sd(n, dd[0], dd[1]);
 	res->top_share = (double)pos / n;
 	res->bottom_share = (double)neg / n;
-	switch (m->headline) {
-	case CXM_HEADLINE_NET: {
-		double p = res->top_share, q = res->bottom_share;
-		res->value = 100 * (p - q);
-		double se = 100 * sqrt(((p + q) - (p - q) * (p - q)) / n);
-		res->ci_low = fmax(-100, res->value - z * se);
-		res->ci_high = fmin(100, res->value + z * se);
-		break;
-	}
-	case CXM_HEADLINE_TOP_BOX:
-		res->value = 100 * res->top_share;
-		wilson(z, pos, n, &res->ci_low, &res->ci_high);
-		break;
-	case CXM_HEADLINE_BOTTOM_BOX:
-		res->value = 100 * res->bottom_share;
-		wilson(z, neg, n, &res->ci_low, &res->ci_high);
-		break;
-	case CXM_HEADLINE_MEAN:
-		res->value = res->mean;
-		mean_ci(res, z);
+	box_headline(m->headline, z, n, pos, neg, res);
+	if (m->headline == CXM_HEADLINE_MEAN) { /* scores lie in -1 .. 1, and so does their mean */
 		res->ci_low = fmax(-1, res->ci_low);
 		res->ci_high = fmin(1, res->ci_high);
-		break;
-	default: res->value = (double)n; break;
 	}
 }
 
@@ -563,6 +562,23 @@ static double headline_se(const cxm_result *r)
 	}
 }
 
+/* c's interval, z and p-value for its difference with standard error se
+ * (normal); NaN without samples on both sides (have) or without an error,
+ * but a zero-width interval for samples without variance. */
+static void diff_test(cxm_comparison *c, double se, bool have, double z)
+{
+	if (!have || !(se > 0)) {
+		c->ci_low = c->ci_high = c->z = c->p_value = NAN;
+		if (have && se == 0) /* identical, variance-free samples */
+			c->ci_low = c->ci_high = c->difference;
+		return;
+	}
+	c->ci_low = c->difference - z * se;
+	c->ci_high = c->difference + z * se;
+	c->z = c->difference / se;
+	c->p_value = erfc(fabs(c->z) / sqrt(2.0));
+}
+
 static cxm_status compare(cxm_comparison *out, cxm_context *ctx, const cxm_query *a,
 			  const cxm_query *b, bool moments_only)
 {
@@ -592,18 +608,7 @@ static cxm_status compare(cxm_comparison *out, cxm_context *ctx, const cxm_query
 	c.n_a = ra.n;
 	c.n_b = rb.n;
 	c.difference = rb.value - ra.value;
-	double se = sqrt(pow(headline_se(&ra), 2) + pow(headline_se(&rb), 2));
-	if (ra.n == 0 || rb.n == 0 || !(se > 0)) {
-		c.ci_low = c.ci_high = c.z = c.p_value = NAN;
-		if (ra.n && rb.n && se == 0) { /* identical, variance-free samples */
-			c.ci_low = c.ci_high = c.difference;
-		}
-	} else {
-		c.ci_low = c.difference - ctx->z * se;
-		c.ci_high = c.difference + ctx->z * se;
-		c.z = c.difference / se;
-		c.p_value = erfc(fabs(c.z) / sqrt(2.0));
-	}
+	diff_test(&c, sqrt(pow(headline_se(&ra), 2) + pow(headline_se(&rb), 2)), ra.n && rb.n, ctx->z);
 	cxm__put_out(out, &c, sizeof c);
 	return CXM_OK;
 }
@@ -628,17 +633,7 @@ cxm_status cxm__query_vs_value(cxm_comparison *out, cxm_context *ctx, const cxm_
 	c.b = r.value;
 	c.n_b = r.n;
 	c.difference = r.value - a;
-	const double se = headline_se(&r);
-	if (r.n == 0 || !(se > 0)) {
-		c.ci_low = c.ci_high = c.z = c.p_value = NAN;
-		if (r.n && se == 0)
-			c.ci_low = c.ci_high = c.difference;
-	} else {
-		c.ci_low = c.difference - ctx->z * se;
-		c.ci_high = c.difference + ctx->z * se;
-		c.z = c.difference / se;
-		c.p_value = erfc(fabs(c.z) / sqrt(2.0));
-	}
+	diff_test(&c, headline_se(&r), r.n != 0, ctx->z);
 	cxm__put_out(out, &c, sizeof c);
 	return CXM_OK;
 }

@@ -23,9 +23,14 @@
 
 /* ---- cells ------------------------------------------------------------------ */
 
-typedef struct amount_cell {
+/* The moments AMOUNT and SENTIMENT cells begin with. */
+typedef struct moments {
 	uint64_t n;
 	double sum, sumsq, min, max;
+} moments;
+
+typedef struct amount_cell {
+	moments m;
 	uint64_t na; /* only with has_na (the cell is 8 bytes longer) */
 } amount_cell;
 
@@ -33,34 +38,51 @@ typedef struct amount_cell {
  * negative scores, then (only with has_na) the no-answer count. query.c
  * and export.c read it as seven (eight) 8-byte words in this order. */
 typedef struct sentiment_cell {
-	uint64_t n;
-	double sum, sumsq, min, max;
+	moments m;
 	uint64_t pos, neg;
 	uint64_t na;
 } sentiment_cell;
+
+static void moments_clear(moments *a)
+{
+	a->n = 0;
+	a->sum = a->sumsq = 0;
+	a->min = INFINITY;
+	a->max = -INFINITY;
+}
+
+static void moments_add(moments *a, double v)
+{
+	a->n++;
+	a->sum += v;
+	a->sumsq += v * v;
+	if (v < a->min)
+		a->min = v;
+	if (v > a->max)
+		a->max = v;
+}
+
+static void moments_merge(moments *d, const moments *s)
+{
+	d->n = cell_add(d->n, s->n);
+	d->sum = sum_add(d->sum, s->sum, CELL_SUM_MAX);
+	d->sumsq = sum_add(d->sumsq, s->sumsq, CELL_SUMSQ_MAX);
+	if (s->min < d->min)
+		d->min = s->min;
+	if (s->max > d->max)
+		d->max = s->max;
+}
 
 void cxm__cell_clear(const metric *m, void *cell)
 {
 	switch (m->def.kind) {
 	case CXM_KIND_DURATION: cxm__sketch_clear(&m->sk, cell); break;
 	case CXM_KIND_DISTINCT: cxm__hll_clear(cell); break;
-	case CXM_KIND_AMOUNT: {
-		amount_cell *a = cell;
-		a->n = 0;
-		a->sum = a->sumsq = 0;
-		a->min = INFINITY;
-		a->max = -INFINITY;
-		if (m->def.has_na)
-			a->na = 0;
+	case CXM_KIND_AMOUNT:
+	case CXM_KIND_SENTIMENT:
+		memset(cell, 0, m->cell_size); /* the counts after the moments */
+		moments_clear(cell);
 		break;
-	}
-	case CXM_KIND_SENTIMENT: {
-		sentiment_cell *a = cell;
-		memset(a, 0, m->cell_size);
-		a->min = INFINITY;
-		a->max = -INFINITY;
-		break;
-	}
 	default: memset(cell, 0, m->cell_size); break;
 	}
 }
@@ -95,17 +117,10 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 	case CXM_KIND_VOLUME: c[0]++; break;
 	case CXM_KIND_AMOUNT: {
 		amount_cell *a = cell;
-		if (cxm__is_na(m, v)) {
+		if (cxm__is_na(m, v))
 			a->na++;
-			break;
-		}
-		a->n++;
-		a->sum += v;
-		a->sumsq += v * v;
-		if (v < a->min)
-			a->min = v;
-		if (v > a->max)
-			a->max = v;
+		else
+			moments_add(&a->m, v);
 		break;
 	}
 	case CXM_KIND_DURATION:
@@ -120,13 +135,7 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 			a->na++;
 			break;
 		}
-		a->n++;
-		a->sum += v;
-		a->sumsq += v * v;
-		if (v < a->min)
-			a->min = v;
-		if (v > a->max)
-			a->max = v;
+		moments_add(&a->m, v);
 		a->pos += v >= (double)m->def.top_min[0] / 100;
 		a->neg += v <= (double)m->def.bottom_max[0] / 100;
 		break;
@@ -160,13 +169,7 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 	case CXM_KIND_AMOUNT: {
 		amount_cell *d = dst;
 		const amount_cell *s = src;
-		d->n = cell_add(d->n, s->n);
-		d->sum = sum_add(d->sum, s->sum, CELL_SUM_MAX);
-		d->sumsq = sum_add(d->sumsq, s->sumsq, CELL_SUMSQ_MAX);
-		if (s->min < d->min)
-			d->min = s->min;
-		if (s->max > d->max)
-			d->max = s->max;
+		moments_merge(&d->m, &s->m);
 		if (m->def.has_na)
 			d->na = cell_add(d->na, s->na);
 		break;
@@ -174,13 +177,7 @@ void cxm__cell_merge(const metric *m, void *dst, const void *src)
 	case CXM_KIND_SENTIMENT: {
 		sentiment_cell *d = dst;
 		const sentiment_cell *s = src;
-		d->n = cell_add(d->n, s->n);
-		d->sum = sum_add(d->sum, s->sum, CELL_SUM_MAX);
-		d->sumsq = sum_add(d->sumsq, s->sumsq, CELL_SUMSQ_MAX);
-		if (s->min < d->min)
-			d->min = s->min;
-		if (s->max > d->max)
-			d->max = s->max;
+		moments_merge(&d->m, &s->m);
 		d->pos = cell_add(d->pos, s->pos);
 		d->neg = cell_add(d->neg, s->neg);
 		if (m->def.has_na)

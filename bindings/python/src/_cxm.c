@@ -2981,6 +2981,10 @@ typedef struct {
 	cxm_stats s;
 } StatsObject;
 
+typedef struct cal_args cal_args;
+static PyObject *run_result(CtxObject *self, cxm_context *ctx, PyObject *qo, const cxm_query *q,
+			    const cal_args *cal);
+
 static PyObject *ctx_run(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
 			 PyObject *kwnames)
 {
@@ -2990,29 +2994,7 @@ static PyObject *ctx_run(PyObject *self_, PyObject *const *args, Py_ssize_t narg
 	if (nargs_between("run", nargs, 1, 1) || no_kwargs("run", kwnames) || !(ctx = live(self)) ||
 	    as_query(args[0], &q) < 0)
 		return NULL;
-	cxm_result r;
-	r.size = sizeof r;
-	cxm_status st;
-	cxm_query rq;
-	q = query_resolved(self, q, &rq);
-	Py_INCREF(args[0]); /* the query must outlive the call without the GIL */
-	clock_slot saved;
-	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
-		Py_DECREF(args[0]);
-		return NULL;
-	}
-	NOGIL_BEGIN(self);
-	st = cxm_query_run(&r, self->ctx, q);
-	NOGIL_END(self);
-	clock_end(&saved);
-	Py_DECREF(args[0]);
-	if (st)
-		return raise_status(st, ctx);
-	ResultObject *o = (ResultObject *)PyType_GenericAlloc(ResultType, 0);
-	if (!o)
-		return NULL;
-	o->r = r;
-	return (PyObject *)o;
+	return run_result(self, ctx, args[0], q, NULL);
 }
 SHIM_CTX(ctx_run)
 
@@ -3096,6 +3078,42 @@ static PyObject *ctx_distribution(PyObject *self_, PyObject *const *args, Py_ssi
 }
 SHIM_CTX(ctx_distribution)
 
+/* A Comparison, the GIL released: cxm_query_compare() of the Query
+ * objects ao and bo (a and b their structs), or with bo NULL
+ * cxm_query_baseline() of a and the baseline. */
+static PyObject *comparison_of(CtxObject *self, cxm_context *ctx, PyObject *ao, const cxm_query *a,
+			       PyObject *bo, const cxm_query *b, cxm_id baseline)
+{
+	cxm_comparison c;
+	c.size = sizeof c;
+	cxm_status st;
+	cxm_query ra, rb;
+	a = query_resolved(self, a, &ra);
+	if (bo)
+		b = query_resolved(self, b, &rb);
+	Py_INCREF(ao); /* the queries must outlive the call without the GIL */
+	Py_XINCREF(bo);
+	clock_slot saved;
+	if (clock_for(self, a->end_ms, bo ? b->end_ms : a->end_ms, &saved) < 0) {
+		Py_DECREF(ao);
+		Py_XDECREF(bo);
+		return NULL;
+	}
+	NOGIL_BEGIN(self);
+	st = bo ? cxm_query_compare(&c, self->ctx, a, b) : cxm_query_baseline(&c, self->ctx, a, baseline);
+	NOGIL_END(self);
+	clock_end(&saved);
+	Py_DECREF(ao);
+	Py_XDECREF(bo);
+	if (st)
+		return raise_status(st, ctx);
+	ComparisonObject *o = (ComparisonObject *)PyType_GenericAlloc(ComparisonType, 0);
+	if (!o)
+		return NULL;
+	o->c = c;
+	return (PyObject *)o;
+}
+
 static PyObject *ctx_compare(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
 			     PyObject *kwnames)
 {
@@ -3105,33 +3123,7 @@ static PyObject *ctx_compare(PyObject *self_, PyObject *const *args, Py_ssize_t 
 	if (nargs_between("compare", nargs, 2, 2) || no_kwargs("compare", kwnames) || !(ctx = live(self)) ||
 	    as_query(args[0], &qa) < 0 || as_query(args[1], &qb) < 0)
 		return NULL;
-	cxm_comparison c;
-	c.size = sizeof c;
-	cxm_status st;
-	cxm_query ra, rb;
-	qa = query_resolved(self, qa, &ra);
-	qb = query_resolved(self, qb, &rb);
-	Py_INCREF(args[0]);
-	Py_INCREF(args[1]);
-	clock_slot saved;
-	if (clock_for(self, qa->end_ms, qb->end_ms, &saved) < 0) {
-		Py_DECREF(args[0]);
-		Py_DECREF(args[1]);
-		return NULL;
-	}
-	NOGIL_BEGIN(self);
-	st = cxm_query_compare(&c, self->ctx, qa, qb);
-	NOGIL_END(self);
-	clock_end(&saved);
-	Py_DECREF(args[0]);
-	Py_DECREF(args[1]);
-	if (st)
-		return raise_status(st, ctx);
-	ComparisonObject *o = (ComparisonObject *)PyType_GenericAlloc(ComparisonType, 0);
-	if (!o)
-		return NULL;
-	o->c = c;
-	return (PyObject *)o;
+	return comparison_of(self, ctx, args[0], qa, args[1], qb, 0);
 }
 SHIM_CTX(ctx_compare)
 
@@ -3224,29 +3216,7 @@ static PyObject *ctx_query_baseline(PyObject *self_, PyObject *const *args, Py_s
 	if (nargs_between("_query_baseline", nargs, 2, 2) || no_kwargs("_query_baseline", kwnames) ||
 	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_u32(args[1], &id, "baseline") < 0)
 		return NULL;
-	cxm_comparison c;
-	c.size = sizeof c;
-	cxm_query rq;
-	q = query_resolved(self, q, &rq);
-	Py_INCREF(args[0]);
-	clock_slot saved;
-	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
-		Py_DECREF(args[0]);
-		return NULL;
-	}
-	cxm_status st;
-	NOGIL_BEGIN(self);
-	st = cxm_query_baseline(&c, self->ctx, q, id);
-	NOGIL_END(self);
-	clock_end(&saved);
-	Py_DECREF(args[0]);
-	if (st)
-		return raise_status(st, ctx);
-	ComparisonObject *o = (ComparisonObject *)PyType_GenericAlloc(ComparisonType, 0);
-	if (!o)
-		return NULL;
-	o->c = c;
-	return (PyObject *)o;
+	return comparison_of(self, ctx, args[0], q, NULL, NULL, id);
 }
 SHIM_CTX(ctx_query_baseline)
 
@@ -3265,10 +3235,40 @@ static int conv_end(PyObject *o, int64_t *out);
 
 /* A calendar query's zone and unit, copied so that no Python object is
  * read without the GIL. */
-typedef struct cal_args {
+struct cal_args {
 	char tz[CXM_TZ_NAME_MAX + 2];
 	cxm_calendar_unit unit;
-} cal_args;
+};
+
+/* One query of the Query object qo (q its struct), the GIL released: a
+ * Result of cxm_query_run(), or with cal of cxm_query_calendar(). */
+static PyObject *run_result(CtxObject *self, cxm_context *ctx, PyObject *qo, const cxm_query *q,
+			    const cal_args *cal)
+{
+	cxm_result r;
+	r.size = sizeof r;
+	cxm_status st;
+	cxm_query rq;
+	q = query_resolved(self, q, &rq);
+	Py_INCREF(qo); /* the query must outlive the call without the GIL */
+	clock_slot saved;
+	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
+		Py_DECREF(qo);
+		return NULL;
+	}
+	NOGIL_BEGIN(self);
+	st = cal ? cxm_query_calendar(&r, self->ctx, q, cal->tz, cal->unit) : cxm_query_run(&r, self->ctx, q);
+	NOGIL_END(self);
+	clock_end(&saved);
+	Py_DECREF(qo);
+	if (st)
+		return raise_status(st, ctx);
+	ResultObject *o = (ResultObject *)PyType_GenericAlloc(ResultType, 0);
+	if (!o)
+		return NULL;
+	o->r = r;
+	return (PyObject *)o;
+}
 
 static int conv_cal(PyObject *tz, PyObject *unit, cal_args *c)
 {
@@ -3416,29 +3416,7 @@ static PyObject *ctx_query_calendar(PyObject *self_, PyObject *const *args, Py_s
 	if (nargs_between("_query_calendar", nargs, 3, 3) || no_kwargs("_query_calendar", kwnames) ||
 	    !(ctx = live(self)) || as_query(args[0], &q) < 0 || conv_cal(args[1], args[2], &cal) < 0)
 		return NULL;
-	cxm_result r;
-	r.size = sizeof r;
-	cxm_query rq;
-	q = query_resolved(self, q, &rq);
-	Py_INCREF(args[0]); /* the query must outlive the call without the GIL */
-	clock_slot saved;
-	if (clock_for(self, q->end_ms, q->end_ms, &saved) < 0) {
-		Py_DECREF(args[0]);
-		return NULL;
-	}
-	cxm_status st;
-	NOGIL_BEGIN(self);
-	st = cxm_query_calendar(&r, self->ctx, q, cal.tz, cal.unit);
-	NOGIL_END(self);
-	clock_end(&saved);
-	Py_DECREF(args[0]);
-	if (st)
-		return raise_status(st, ctx);
-	ResultObject *o = (ResultObject *)PyType_GenericAlloc(ResultType, 0);
-	if (!o)
-		return NULL;
-	o->r = r;
-	return (PyObject *)o;
+	return run_result(self, ctx, args[0], q, &cal);
 }
 SHIM_CTX(ctx_query_calendar)
 
