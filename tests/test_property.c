@@ -620,7 +620,8 @@ static void side_new(side *s, const char *name, const model *md, test_clock *clk
 static void side_define(side *s, const model *md, rng *shuf, bool values)
 {
 	char nm[32];
-	uint32_t perm[16];
+	uint32_t perm[MAX_METRICS > MAX_TP ? MAX_METRICS : MAX_TP]; /* also journeys: MAX_J is fewer */
+	_Static_assert(MAX_J <= MAX_TP, "perm holds the journeys");
 	shuffle(shuf, perm, md->n_journeys);
 	for (uint32_t i = 0; i < md->n_journeys; i++) {
 		uint32_t j = perm[i];
