@@ -1008,7 +1008,8 @@ CXM_EXPORT cxm_status cxm_query_init(cxm_query *q, size_t size);
 /** cxm_result::flags, of calendar queries: the interval covered is not the
  * calendar bucket asked for, because the tiers hold the data at its edges
  * only in coarser (UTC) buckets, or retention cut it; start_ms and end_ms
- * say what was covered. */
+ * say what was covered. A bucket that reaches before time 0 or after
+ * ::CXM_TIME_MAX is cut to them without this flag. */
 #define CXM_RESULT_INEXACT 0x10u
 
 /**
@@ -2166,9 +2167,12 @@ CXM_EXPORT cxm_status cxm_merge(cxm_context *dst, cxm_context *src);
  *   and so does any interaction of the customer on a touchpoint that is
  *   no step of the journey (another journey's step, a touchpoint of no
  *   journey) at or after its latest step; steps already reached change
- *   nothing. With ::CXM_JOURNEY_ALLOW_REENTRY a step out of turn changes
- *   nothing instead. While any journey has the flag, every interaction
- *   with a customer id looks up its customer.
+ *   nothing (another journey's step 0 displaces it, as always). With
+ *   ::CXM_JOURNEY_ALLOW_REENTRY a step out of turn changes nothing
+ *   instead. Past 24.8 days into an instance steps are kept to the
+ *   second: an interaction in the latest step's second counts as at it.
+ *   While any journey has the flag, a batch chunk holding a customer's
+ *   interactions in several shards is applied in batch order.
  * - ::CXM_JOURNEY_STRICT_DEDUP (strict_deduplication): an interaction on
  *   a step already reached other than step 0 ends the instance. Every end
  *   these flags cause is counted as broken. windowFunnel's strict_increase
@@ -2246,8 +2250,9 @@ CXM_EXPORT cxm_status cxm_merge(cxm_context *dst, cxm_context *src);
 /** cxm_journey_options::flags: the conversion window's end is excluded. */
 #define CXM_JOURNEY_WINDOW_EXCLUSIVE 0x10u
 /** cxm_journey_options::flags: during an instance, an interaction of the
- * customer on a later step out of turn, on another journey's step or on a
- * touchpoint of no journey ends it as broken (windowFunnel's strict_order). */
+ * customer on a later step out of turn, or at or after its latest step on
+ * a later step of another journey or on a touchpoint of no journey, ends
+ * it as broken (windowFunnel's strict_order). */
 #define CXM_JOURNEY_STRICT_ORDER 0x20u
 /** cxm_journey_options::flags, with ::CXM_JOURNEY_STRICT_ORDER only: a later
  * step out of turn changes nothing instead (windowFunnel's allow_reentry). */
@@ -2298,7 +2303,7 @@ CXM_EXPORT cxm_status cxm_journey_options_init(cxm_journey_options *opts, size_t
  * @param journey the journey.
  * @param opts    the options.
  * @retval CXM_OK
- * @retval CXM_ERR_INVALID       a pointer is NULL or @c flags has unknown bits.
+ * @retval CXM_ERR_INVALID       a pointer is NULL, @c flags has unknown bits, or flags that cannot go together (::CXM_JOURNEY_ALLOW_REENTRY without ::CXM_JOURNEY_STRICT_ORDER; ::CXM_JOURNEY_STRICT_DEDUP with ::CXM_JOURNEY_COUNT_REPEATS).
  * @retval CXM_ERR_UNKNOWN_ID    no such journey.
  * @retval CXM_ERR_OUT_OF_RANGE  a duration is outside its range.
  * @retval CXM_ERR_LIMIT         the journey is not tracked (more than 255 steps, or id ≥ 65535).
@@ -2372,7 +2377,7 @@ typedef struct cxm_funnel {
 	uint64_t completed;   /**< Instances that reached the last step (the goal). */
 	uint64_t abandoned;   /**< Instances ended by cxm_journey_options::abandon_ms without progress. */
 	uint64_t expired;     /**< Instances ended by the conversion window before the goal. */
-	uint64_t broken;      /**< Instances ended by an out-of-order step (::CXM_JOURNEY_STRICT). */
+	uint64_t broken;      /**< Instances ended by an out-of-order step (::CXM_JOURNEY_STRICT, ::CXM_JOURNEY_STRICT_ORDER), an interaction off the journey (::CXM_JOURNEY_STRICT_ORDER) or a step reached again (::CXM_JOURNEY_STRICT_DEDUP). */
 	uint64_t displaced;   /**< Instances ended because the customer began another instance. */
 	uint64_t repeats;     /**< Instances begun within cxm_journey_options::repeat_ms of the customer's previous one. */
 	double conversion;    /**< completed / entered. */

@@ -194,13 +194,23 @@ cxm_status cxm_query_baseline(cxm_comparison *out, cxm_context *ctx, const cxm_q
 
 /* ---- the BASELINES section of a snapshot (docs/snapshot.md) ------------------------ */
 
-void cxm__baselines_write(cxm_context *ctx, struct wbuf *b)
+static bool fits(const cxm_baseline_def *d, const snap_limits *lim)
+{
+	return d->kind != CXM_BASELINE_TARGET || d->metric < lim->metrics;
+}
+
+void cxm__baselines_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim)
 {
 	const struct baseline_mod *m = mod_of(ctx);
 	const uint32_t n = count_of(m);
-	cxm__snap_put32(b, n);
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++)
+		k += fits(&m->b[i].def, lim);
+	cxm__snap_put32(b, k);
 	for (uint32_t i = 0; i < n; i++) {
 		const cxm_baseline_def *d = &m->b[i].def;
+		if (!fits(d, lim))
+			continue;
 		cxm__snap_putstr(b, m->b[i].name);
 		cxm__snap_put32(b, (uint32_t)d->kind);
 		cxm__snap_put32(b, d->metric);

@@ -717,8 +717,10 @@ CXM_INTERNAL void cxm__calendar_bucket(const cxm__zone *z, cxm_calendar_unit u, 
 /* ---- named baselines (baselines.c) --------------------------------------- */
 
 CXM_INTERNAL void cxm__baselines_free(cxm_context *ctx);
-/* The BASELINES section (docs/snapshot.md): the definitions, by name. */
-CXM_INTERNAL void cxm__baselines_write(cxm_context *ctx, struct wbuf *b);
+/* The BASELINES section (docs/snapshot.md): the definitions, by name,
+ * but a TARGET of a metric the MODEL section written (lim) does not hold
+ * (defined by another thread meanwhile). */
+CXM_INTERNAL void cxm__baselines_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim);
 CXM_INTERNAL cxm_status cxm__baselines_read(cxm_context *into, struct snap_in *in);
 /* q's headline against the value a (a comparison whose a is a, with no
  * error of its own); as cxm_query_compare() otherwise. */

@@ -351,6 +351,19 @@ static inline int64_t last_ms(const cust_entry *e)
 	return start_ms(e) + cxm__off_ms(e->step_off);
 }
 
+/* Whether t comes after e's latest step, at the precision the step is
+ * kept with (whole seconds past 24.8 days into the instance: a step in
+ * the same second is not later). */
+static inline bool after_last(const cust_entry *e, int64_t t)
+{
+	return cxm__off_encode(t - start_ms(e)) > e->step_off;
+}
+
+static inline bool before_last(const cust_entry *e, int64_t t)
+{
+	return cxm__off_encode(t - start_ms(e)) < e->step_off;
+}
+
 bool cxm__journeys_strict_order(const cxm_context *ctx)
 {
 	jmod *mod = atomic_load_explicit(&((cxm_context *)ctx)->journeys, memory_order_acquire);
@@ -423,7 +436,10 @@ static int64_t deadline(const cust_entry *e, const cxm_journey_options *o, uint3
 		*why = CNT_ABANDONED;
 		return quiet;
 	}
-	*why = CNT_EXPIRED;
+	/* abandonment as long as the window (the default): an instance that
+	 * never moved past its first step was abandoned, whatever the ms
+	 * its entry had past the second its window counts from */
+	*why = e->step == 0 && o->abandon_ms == o->conversion_ms ? CNT_ABANDONED : CNT_EXPIRED;
 	return conv;
 }
 
@@ -517,10 +533,14 @@ static void apply_foreign(cxm_context *ctx, jwork *w, cust_entry *e)
 	options_of(ctx, j, &o);
 	uint32_t why;
 	int64_t dl = deadline(e, &o, &why);
+	/* another round may find the customer on another journey: what an
+	 * earlier round prepared was for the journey it saw */
+	if (w->prepared && w->journey != j)
+		cxm__journey_release(ctx, w);
 	w->journey = j;
 	if (w->t_ms > dl)
 		close_op(ctx, w, e, why, dl);
-	else if ((o.flags & CXM_JOURNEY_STRICT_ORDER) && w->t_ms >= last_ms(e))
+	else if ((o.flags & CXM_JOURNEY_STRICT_ORDER) && !before_last(e, w->t_ms))
 		close_op(ctx, w, e, CNT_BROKEN, w->t_ms);
 }
 
@@ -567,7 +587,7 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 			close_op(ctx, w, &n, CNT_DISPLACED, t);
 			enter(ctx, w, &o, n_steps, &n, t);
 		} else if (s > h) {
-			bool hold = (o.flags & CXM_JOURNEY_EQUAL_TIMES_HOLD) && t <= last_ms(&n);
+			bool hold = (o.flags & CXM_JOURNEY_EQUAL_TIMES_HOLD) && !after_last(&n, t);
 			bool skip = s != h + 1;
 			if (skip && (strict || (order && !(o.flags & CXM_JOURNEY_ALLOW_REENTRY))))
 				close_op(ctx, w, &n, CNT_BROKEN, t);
@@ -590,7 +610,7 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 			close_op(ctx, w, &n, CNT_DISPLACED, t);
 		enter(ctx, w, &o, n_steps, &n, t);
 	} else if (open && n.journey != j + 1 &&
-		   (options_flags(ctx, n.journey - 1u) & CXM_JOURNEY_STRICT_ORDER) && t >= last_ms(&n)) {
+		   (options_flags(ctx, n.journey - 1u) & CXM_JOURNEY_STRICT_ORDER) && !before_last(&n, t)) {
 		/* a step of another journey, in a STRICT_ORDER instance */
 		close_op(ctx, w, &n, CNT_BROKEN, t);
 	}

@@ -317,7 +317,9 @@ static void finish_sentiment(const cxm_context *ctx, const metric *m, const void
 	res->top_share = (double)pos / n;
 	res->bottom_share = (double)neg / n;
 	box_headline(m->headline, z, n, pos, neg, res);
-	if (m->headline == CXM_HEADLINE_MEAN) { /* scores lie in -1 .. 1, and so does their mean */
+	if (m->headline == CXM_HEADLINE_MEAN && !isnan(res->ci_low)) {
+		/* scores lie in -1 .. 1, and so does their mean (one score has
+		 * no interval: NaN stays) */
 		res->ci_low = fmax(-1, res->ci_low);
 		res->ci_high = fmin(1, res->ci_high);
 	}

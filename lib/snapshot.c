@@ -481,7 +481,9 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->baselines, memory_order_acquire)) {
 		/* optional: only a context with baselines writes it */
-		cxm__baselines_write(ctx, &b);
+		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+					  sn.values};
+		cxm__baselines_write(ctx, &b, &lim);
 		if (b.oom)
 			goto oom;
 		if ((st = emit_section(&k, SEC_BASELINES, b.p, b.len)))
@@ -962,6 +964,9 @@ static cxm_status read_model(loader *L, slice sl)
 		d.precision = ld32(p + 24);
 		if (L->version < 3 && d.kind != CXM_KIND_SCORE && d.kind != CXM_KIND_INDEX)
 			d.has_na = d.na_value = 0; /* ignored before version 3; its cells have no count */
+		if (L->version < 4 && d.kind == CXM_KIND_SENTIMENT)
+			return CORRUPT(L->ctx, "metric '%s' is a SENTIMENT in a format %u file (before "
+					       "that kind existed)", L->name, L->version);
 		cxm_id id;
 		if ((st = cxm_metric_define(&id, tmp, L->name, &d)))
 			return relay(L, st);
@@ -1529,10 +1534,21 @@ static bool def_same(const metric *a, const metric *b)
 			if (x->top_min[q] != y->top_min[q] || x->bottom_max[q] != y->bottom_max[q])
 				return false;
 		return true;
+	case CXM_KIND_DISTINCT: return x->precision == y->precision;
+	case CXM_KIND_VOLUME: return true;
+	default:
+		break;
+	}
+	/* DURATION, RATE, AMOUNT, SENTIMENT: a no-answer code changes a
+	 * cell's size and what it counts */
+	if ((x->has_na != 0) != (y->has_na != 0) || (x->has_na && x->na_value != y->na_value))
+		return false;
+	switch (x->kind) {
 	case CXM_KIND_DURATION:
 		return x->duration_lo == y->duration_lo && x->duration_hi == y->duration_hi &&
 		       x->relative_error == y->relative_error;
-	case CXM_KIND_DISTINCT: return x->precision == y->precision;
+	case CXM_KIND_SENTIMENT: /* counts judged against the same thresholds */
+		return x->top_min[0] == y->top_min[0] && x->bottom_max[0] == y->bottom_max[0];
 	default: return true;
 	}
 }

@@ -1046,10 +1046,10 @@ static int64_t round_up(int64_t x, int64_t w)
 	return -floordiv64(-x, w) * w;
 }
 
-int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms)
+/* end_ms resolved against the watermark epoch wm (read once by the caller) */
+static int64_t end_at(const cxm_context *ctx, int64_t end_ms, int64_t wm)
 {
 	const int64_t w0 = ctx->tiers[0].bucket_ms;
-	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
 	int64_t end = end_ms;
 	if (end_ms == CXM_NOW || (end_ms == CXM_WATERMARK && wm == WATERMARK_NONE))
 		end = cxm__now(ctx);
@@ -1062,12 +1062,18 @@ int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms)
 	return end;
 }
 
+int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms)
+{
+	return end_at(ctx, end_ms,
+		      atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire));
+}
+
 void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bins_tier,
 		       window_span *out)
 {
 	const int64_t w0 = ctx->tiers[0].bucket_ms;
 	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
-	int64_t end = cxm__window_end(ctx, end_ms);
+	int64_t end = end_at(ctx, end_ms, wm);
 	int64_t b = (end / w0 + 1) * w0;
 	int64_t span = span_ms > b ? b + w0 : span_ms; /* no earlier than time 0 matters */
 	int64_t a = b - round_up(span, w0);

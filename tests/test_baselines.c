@@ -142,6 +142,52 @@ static void offset_period_target(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* A metric and a TARGET baseline on it defined while a snapshot is being
+ * written (after its MODEL section): the file leaves the baseline out and
+ * loads. The write callback stands for the other thread. */
+typedef struct racing {
+	membuf mb;
+	cxm_context *ctx;
+	int calls;
+} racing;
+
+static int racing_write(const void *data, size_t len, void *payload)
+{
+	racing *r = payload;
+	uint32_t type = 0;
+	if (len == 16) /* a section's head: the CUSTOMERS section comes after MODEL */
+		memcpy(&type, data, 4);
+	if (type == 4 && r->calls++ == 0) {
+		cxm_metric_def d = {.size = sizeof d};
+		cxm_id m, id;
+		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_CSAT5), CXM_OK);
+		assert_int_equal(cxm_metric_define(&m, r->ctx, "csat", &d), CXM_OK);
+		cxm_baseline_def t = {.size = sizeof t, .kind = CXM_BASELINE_TARGET, .metric = m, .target = 80};
+		assert_int_equal(cxm_baseline_define(&id, r->ctx, "csat target", &t), CXM_OK);
+	}
+	return membuf_write(data, len, &r->mb);
+}
+
+static void defined_while_saving(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	cxm_baseline_def d = {.size = sizeof d, .kind = CXM_BASELINE_OFFSET, .offset_ms = WEEK};
+	cxm_id id;
+	assert_int_equal(cxm_baseline_define(&id, f.ctx, "last week", &d), CXM_OK);
+	racing r = {{0}, f.ctx, 0};
+	assert_int_equal(cxm_snapshot_write(f.ctx, racing_write, &r), CXM_OK);
+	cxm_config cfg = fx_cfg();
+	cxm_context *b = test_ctx_cfg(&f.clk, &cfg);
+	assert_int_equal(cxm_snapshot_load_mem(b, r.mb.p, r.mb.len), CXM_OK);
+	assert_int_equal(cxm_baseline_find(&id, b, "last week"), CXM_OK);
+	assert_int_equal(cxm_baseline_find(&id, b, "csat target"), CXM_ERR_UNKNOWN_ID);
+	free(r.mb.p);
+	cxm_context_free(b);
+	cxm_context_free(f.ctx);
+}
+
 static void bad_args(void **state)
 {
 	(void)state;
@@ -232,6 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(offset_period_target),
 		cmocka_unit_test(bad_args),
+		cmocka_unit_test(defined_while_saving),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1359,6 +1359,7 @@ static void long_feed(world *w, int64_t b, int part)
 		TOUCH(w, w->browse, b, "ann");
 		TOUCH(w, w->browse, b, "bob");
 		TOUCH(w, w->browse, b + DAY, "cy");
+		TOUCH(w, w->browse, b + DAY + 123, "dee"); /* ms past the second the window counts from */
 		TOUCH(w, w->cart, b + 10 * DAY, "ann");
 		/* past 2^31 ms into bob's instance: kept to the second */
 		TOUCH(w, w->cart, b + 30 * DAY + 123, "bob");
@@ -1374,18 +1375,18 @@ static void long_check(world *w, int64_t b)
 	w->clk.now = b + 150 * DAY;
 	uint64_t closed = 0;
 	assert_int_equal(cxm_journey_sweep(&closed, w->ctx, CXM_NOW), CXM_OK);
-	assert_int_equal(closed, 1); /* cy; bob's expiry was seen when he paid */
+	assert_int_equal(closed, 2); /* cy, dee; bob's expiry was seen when he paid */
 	cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
 	q.journey = w->buy;
 	q.span_ms = 151 * DAY; /* back past the first entries, an hour before 150 days */
 	funnel r = run_q(w, &q);
-	assert_int_equal(r.f.entered, 3);
+	assert_int_equal(r.f.entered, 4);
 	assert_int_equal(r.st[1].reached, 2);
 	assert_int_equal(r.st[2].reached, 2);
 	assert_int_equal(r.st[3].reached, 1);
 	assert_int_equal(r.f.completed, 1);
 	assert_int_equal(r.f.expired, 1);   /* bob, at 90 days */
-	assert_int_equal(r.f.abandoned, 1); /* cy never moved: abandoned when the window ended */
+	assert_int_equal(r.f.abandoned, 2); /* cy, dee never moved: abandoned when the window ended */
 	assert_false(r.f.flags & CXM_RESULT_CLAMPED);
 	const double qs[] = {0, 1};
 	double t[2];
@@ -1396,6 +1397,34 @@ static void long_check(world *w, int64_t b)
 	assert_int_equal(cxm_funnel_quantiles(t, w->ctx, &q, 1, qs, 2), CXM_OK);
 	assert_true(fabs(t[0] - 50.0 * 86400) <= 0.05 * 50 * 86400);
 	assert_true(fabs(t[1] - 59.0 * 86400) <= 0.05 * 59 * 86400);
+}
+
+/* EQUAL_TIMES_HOLD holds a step at the latest step's instant however far
+ * into the instance it comes (past 24.8 days, steps are kept to the
+ * second: the same second is not later). */
+static void hold_past_24_days(void **state)
+{
+	(void)state;
+	for (int far = 0; far < 2; far++) {
+		cxm_config cfg = CXM_CONFIG_INIT;
+		cfg.n_tiers = 1;
+		cfg.tiers[0].bucket_ms = HOUR;
+		cfg.tiers[0].buckets = 24 * 60;
+		world w;
+		world_new(&w, &cfg);
+		set_opts(&w, w.buy, CXM_JOURNEY_EQUAL_TIMES_HOLD, 60 * DAY, 0, 0);
+		const int64_t b = T0 - 40 * DAY, at = b + (far ? 25 : 20) * DAY + 777;
+		TOUCH(&w, w.browse, b, "eve");
+		TOUCH(&w, w.cart, at, "eve");
+		TOUCH(&w, w.checkout, at, "eve"); /* the same instant: held */
+		cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+		q.journey = w.buy;
+		q.span_ms = 41 * DAY;
+		funnel r = run_q(&w, &q);
+		if (r.st[2].reached != 0)
+			fail_msg("%d days in: checkout at the cart's instant advanced", far ? 25 : 20);
+		cxm_context_free(w.ctx);
+	}
 }
 
 /* A 90-day conversion window: steps months apart are timed and counted,
@@ -1472,6 +1501,7 @@ int main(void)
 		cmocka_unit_test(expired_then_unentered_journey),
 		cmocka_unit_test(funnel_window_placed_as_query),
 		cmocka_unit_test(long_conversion),
+		cmocka_unit_test(hold_past_24_days),
 		cmocka_unit_test(modes_second_sequence),
 		cmocka_unit_test(strict_order_other_events),
 	};

@@ -726,6 +726,31 @@ static void sentiment(void **state)
 	feed_all(ctx, tp, one, v1, 2);
 	r = query_tp(ctx, one, tp, T0, HOUR);
 	assert_true(r.ci_high == 1 && r.ci_low < 0.99);
+	/* one score: no interval (NaN, not -1 .. 1) */
+	cxm_id single;
+	assert_int_equal(cxm_metric_define(&single, ctx, "single", &d), CXM_OK);
+	assert_int_equal(feed1(ctx, T0, tp, single, 0.3), CXM_OK);
+	r = query_tp(ctx, single, tp, T0, HOUR);
+	assert_int_equal(r.n, 1);
+	assert_true(isnan(r.ci_low) && isnan(r.ci_high));
+	/* a merge needs the same thresholds and no-answer code: counts
+	 * judged against others would not add */
+	for (int k = 0; k < 2; k++) {
+		cxm_context *o = test_ctx(&clk);
+		cxm_id otp = def_tp(o, "chat");
+		(void)otp;
+		cxm_metric_def od = {.size = sizeof od};
+		assert_int_equal(cxm_metric_preset(&od, CXM_PRESET_SENTIMENT), CXM_OK);
+		if (k == 0) {
+			od.top_min[0] = 90; /* positive from 0.9 */
+			od.has_na = 1;
+			od.na_value = 9;
+		} /* k == 1: no code */
+		cxm_id os;
+		assert_int_equal(cxm_metric_define(&os, o, "sentiment", &od), CXM_OK);
+		assert_int_equal(cxm_merge(ctx, o), CXM_ERR_EXISTS);
+		cxm_context_free(o);
+	}
 	/* the exposition */
 	size_t len = 0;
 	assert_int_equal(cxm_export_text(&len, ctx, NULL, NULL, 0), CXM_ERR_LIMIT);
