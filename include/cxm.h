@@ -937,6 +937,41 @@ CXM_EXPORT cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx,
 				     const cxm_interaction *ixs, size_t n,
 				     cxm_rejection *rejections, size_t rej_cap,
 				     size_t *n_rejected);
+
+/**
+ * Feed history in any order: cxm_feed_batch() of the @p n interactions
+ * ordered by @c time_ms first (equal times keep their order), so that an
+ * export in file order is fed as if oldest first. Interactions older than
+ * the finest tier's reach behind the context's watermark as it stands
+ * before the call are still too late; within the call nothing is too late
+ * for the watermark (a customer's journey steps, too, come in time order).
+ *
+ * Memory: 16 bytes per interaction for the order and a copy of 256
+ * interactions at a time, taken through the context's allocator and given
+ * back before the call returns.
+ *
+ * @param accepted   receives how many were accepted (may be NULL).
+ * @param ctx        the context.
+ * @param ixs        @p n interactions, stride @c ixs[0].size as for cxm_feed_batch().
+ * @param n          how many, at most UINT32_MAX.
+ * @param rejections receives the first @p rej_cap rejections in the order
+ *                   fed (time order); each @c index is the interaction's
+ *                   position in @p ixs (may be NULL when @p rej_cap is 0).
+ * @param rej_cap    capacity of @p rejections.
+ * @param n_rejected receives how many were rejected in all (may be NULL).
+ * @retval CXM_OK            every interaction was accepted.
+ * @retval CXM_ERR_REJECTED  some were rejected; the outputs say which.
+ * @retval CXM_ERR_INVALID   as cxm_feed_batch().
+ * @retval CXM_ERR_LIMIT     @p n above UINT32_MAX; nothing was fed.
+ * @retval CXM_ERR_NO_MEMORY the order could not be allocated; nothing was fed.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  ixs[0].size is wrong;
+ *                           nothing was fed.
+ * Thread-safe; not atomic with respect to queries or other feeds.
+ */
+CXM_EXPORT cxm_status cxm_feed_history(size_t *accepted, cxm_context *ctx,
+				       const cxm_interaction *ixs, size_t n,
+				       cxm_rejection *rejections, size_t rej_cap,
+				       size_t *n_rejected);
 /** @} */
 
 /** @defgroup query Querying

@@ -13,6 +13,8 @@
 #include "cxm_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define BATCH_CHUNK 128
 
@@ -718,3 +720,85 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 		return cxm__fail(ctx, CXM_ERR_REJECTED, "%zu of %zu interactions rejected", bad, n);
 	return CXM_OK;
 }
+
+/* ---- history in any order ----------------------------------------------------------- */
+
+typedef struct timed {
+	int64_t t;
+	uint32_t i; /* position in the caller's array: ties keep their order */
+} timed;
+
+static int timed_cmp(const void *a, const void *b)
+{
+	const timed *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+#define HISTORY_CHUNK 256
+
+cxm_status cxm_feed_history(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
+			    cxm_rejection *rejections, size_t rej_cap, size_t *n_rejected)
+{
+	if (!ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
+	if (!ixs && n)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "ixs is NULL");
+	if (!rejections && rej_cap)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "rejections is NULL with rej_cap %zu", rej_cap);
+	if (!n)
+		return cxm_feed_batch(accepted, ctx, ixs, 0, rejections, rej_cap, n_rejected);
+	cxm_status st = cxm__check_struct(ctx, ixs, CXM_MIN_INTERACTION_SIZE, sizeof(cxm_interaction),
+					  "cxm_interaction");
+	if (st)
+		return st;
+	if (n > UINT32_MAX)
+		return cxm__fail(ctx, CXM_ERR_LIMIT, "%zu interactions: at most %u in one call", n,
+				 UINT32_MAX);
+	const size_t stride = ixs[0].size;
+	const unsigned char *base = (const unsigned char *)ixs;
+	timed *order = n <= SIZE_MAX / sizeof *order ? cxm__alloc(ctx, n * sizeof *order) : NULL;
+	unsigned char *chunk = cxm__alloc(ctx, HISTORY_CHUNK * stride);
+	if (!order || !chunk) {
+		if (order)
+			cxm__free(ctx, order, n * sizeof *order);
+		if (chunk)
+			cxm__free(ctx, chunk, HISTORY_CHUNK * stride);
+		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "no memory to order %zu interactions", n);
+	}
+	for (size_t k = 0; k < n; k++) {
+		const cxm_interaction *ix = (const cxm_interaction *)(const void *)(base + k * stride);
+		order[k].t = ix->time_ms;
+		order[k].i = (uint32_t)k;
+	}
+	qsort(order, n, sizeof *order, timed_cmp);
+	size_t ok = 0, bad = 0;
+	cxm_rejection rej[HISTORY_CHUNK];
+	for (size_t first = 0; first < n; first += HISTORY_CHUNK) {
+		size_t m = n - first < HISTORY_CHUNK ? n - first : HISTORY_CHUNK;
+		for (size_t k = 0; k < m; k++)
+			memcpy(chunk + k * stride, base + (size_t)order[first + k].i * stride, stride);
+		size_t acc = 0, nr = 0;
+		st = cxm_feed_batch(&acc, ctx, (const cxm_interaction *)(const void *)chunk, m, rej,
+				    HISTORY_CHUNK, &nr);
+		if (st && st != CXM_ERR_REJECTED)
+			break; /* not from the chunk's interactions: none of it was fed */
+		ok += acc;
+		for (size_t r = 0; r < nr; r++, bad++)
+			if (bad < rej_cap) {
+				rejections[bad].index = order[first + rej[r].index].i;
+				rejections[bad].status = rej[r].status;
+			}
+	}
+	cxm__free(ctx, order, n * sizeof *order);
+	cxm__free(ctx, chunk, HISTORY_CHUNK * stride);
+	if (st && st != CXM_ERR_REJECTED)
+		return st;
+	if (accepted)
+		*accepted = ok;
+	if (n_rejected)
+		*n_rejected = bad;
+	return bad ? CXM_ERR_REJECTED : CXM_OK;
+}
+

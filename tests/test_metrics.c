@@ -795,6 +795,69 @@ static void sentiment(void **state)
 	cxm_context_free(ctx);
 }
 
+/* History in any order: an export shuffled over two days, refused as too
+ * late by cxm_feed_batch, is accepted by cxm_feed_history as if fed
+ * oldest first; its bad rows are reported at their own positions. */
+static void history_any_order(void **state)
+{
+	(void)state;
+	enum { N = 3000 };
+	cxm_interaction *ix = calloc(N, sizeof *ix);
+	cxm_measure *me = calloc(N, sizeof *me);
+	assert_non_null(ix);
+	assert_non_null(me);
+	uint64_t seed = 12345;
+	for (int pass = 0; pass < 2; pass++) {
+		test_clock clk = {T0};
+		cxm_context *ctx = test_ctx(&clk);
+		cxm_id tp = def_tp(ctx, "survey");
+		cxm_metric_def d = {.size = sizeof d};
+		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
+		cxm_id nps;
+		assert_int_equal(cxm_metric_define(&nps, ctx, "nps", &d), CXM_OK);
+		seed = 12345;
+		for (int i = 0; i < N; i++) {
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			cxm_interaction_init(&ix[i], sizeof ix[i]);
+			ix[i].time_ms = T0 - (int64_t)(seed >> 33) % (2 * DAY);
+			ix[i].touchpoint = tp;
+			me[i] = (cxm_measure){nps, 0, (double)(i % 11)};
+			ix[i].measures = &me[i];
+			ix[i].n_measures = 1;
+		}
+		me[17].value = 11; /* two bad rows */
+		me[2500].value = -1;
+		size_t acc = 0, nr = 0;
+		cxm_rejection rej[8];
+		if (pass == 0) {
+			/* as they come: most are more than 2 h behind a row before them */
+			assert_int_equal(cxm_feed_batch(&acc, ctx, ix, N, rej, 8, &nr), CXM_ERR_REJECTED);
+			assert_true(nr > N / 2);
+		} else {
+			assert_int_equal(cxm_feed_history(&acc, ctx, ix, N, rej, 8, &nr), CXM_ERR_REJECTED);
+			assert_int_equal(acc, N - 2);
+			assert_int_equal(nr, 2);
+			assert_true((rej[0].index == 17 && rej[1].index == 2500) ||
+				    (rej[0].index == 2500 && rej[1].index == 17));
+			assert_int_equal(rej[0].status, CXM_ERR_OUT_OF_RANGE);
+			cxm_result r = query_tp(ctx, nps, tp, T0, 2 * DAY + HOUR);
+			assert_int_equal(r.n, N - 2);
+			/* bad arguments */
+			assert_int_equal(cxm_feed_history(&acc, NULL, ix, N, rej, 8, &nr), CXM_ERR_INVALID);
+			assert_int_equal(cxm_feed_history(&acc, ctx, NULL, N, rej, 8, &nr), CXM_ERR_INVALID);
+			assert_int_equal(cxm_feed_history(&acc, ctx, ix, N, NULL, 8, &nr), CXM_ERR_INVALID);
+			assert_int_equal(cxm_feed_history(NULL, ctx, ix, 0, NULL, 0, NULL), CXM_OK);
+			ix[0].size = 8;
+			assert_int_equal(cxm_feed_history(&acc, ctx, ix, N, rej, 8, &nr), CXM_ERR_VERSION);
+			ix[0].size = sizeof ix[0];
+			assert_int_equal(query_tp(ctx, nps, tp, T0, 2 * DAY + HOUR).n, N - 2); /* nothing more */
+		}
+		cxm_context_free(ctx);
+	}
+	free(ix);
+	free(me);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -804,6 +867,7 @@ int main(void)
 		cmocka_unit_test(duration_quantiles), cmocka_unit_test(na_answers),
 		cmocka_unit_test(na_observations),
 		cmocka_unit_test(sentiment),
+		cmocka_unit_test(history_any_order),
 		cmocka_unit_test(empty_and_low_sample), cmocka_unit_test(scopes_and_segments),
 		cmocka_unit_test(confidence_level),   cmocka_unit_test(compare),
 	};

@@ -717,6 +717,51 @@ static cxm_status op_batch(cxm_context *ctx, void *arg)
 	return cxm_feed_batch(&b->accepted, ctx, ix, 3, b->rej, 3, &b->n_rejected);
 }
 
+/* History in any order: the order and the chunk copy are the call's own
+ * allocations; without them nothing is fed, and nothing is left. */
+static void history(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	cxm_measure m = {x.nps, 0, 9};
+	cxm_interaction ix[3];
+	for (int i = 0; i < 3; i++) {
+		cxm_interaction_init(&ix[i], sizeof ix[i]);
+		ix[i].time_ms = T0 - 1000 * (3 - i) * (i == 1 ? -1 : 1); /* out of order */
+		ix[i].touchpoint = x.tp;
+		ix[i].measures = &m;
+		ix[i].n_measures = 1;
+	}
+	for (long n = 1;; n++) {
+		cxm_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
+		assert_int_equal(cxm_stats_get(&s0, w.ctx), CXM_OK);
+		arm(&w.h, n);
+		size_t acc = 0, nr = 0;
+		cxm_rejection rej[3];
+		cxm_status st = cxm_feed_history(&acc, w.ctx, ix, 3, rej, 3, &nr);
+		w.h.fail_at = 0;
+		assert_int_equal(cxm_stats_get(&s1, w.ctx), CXM_OK);
+		assert_int_equal(s1.memory_bytes, w.h.live_bytes);
+		if (st == CXM_OK) {
+			assert_int_equal(acc, 3);
+			assert_true(n > 2); /* the order and the chunk came first */
+			break;
+		}
+		if (st == CXM_ERR_NO_MEMORY) {
+			assert_int_equal(s1.accepted, s0.accepted); /* nothing fed */
+		} else {
+			assert_int_equal(st, CXM_ERR_REJECTED);
+			for (size_t r = 0; r < nr && r < 3; r++)
+				assert_int_equal(rej[r].status, CXM_ERR_NO_MEMORY);
+		}
+		assert_true(n < 1000);
+	}
+	world_free(&w);
+}
+
 static void batch(void **state)
 {
 	(void)state;
@@ -895,6 +940,7 @@ int main(void)
 		cmocka_unit_test(governor),
 		cmocka_unit_test(alerts),
 		cmocka_unit_test(baselines),
+		cmocka_unit_test(history),
 		cmocka_unit_test(signals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
