@@ -595,8 +595,9 @@ static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base,
 	return needs;
 }
 
-cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
-			  cxm_rejection *rejections, size_t rej_cap, size_t *n_rejected)
+/* The arguments of a batch call, checked before anything is fed. */
+static cxm_status batch_args(cxm_context *ctx, const cxm_interaction *ixs, size_t n,
+			     const cxm_rejection *rejections, size_t rej_cap)
 {
 	if (!ctx)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
@@ -604,13 +605,18 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 		return cxm__fail(ctx, CXM_ERR_INVALID, "ixs is NULL");
 	if (!rejections && rej_cap)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "rejections is NULL with rej_cap %zu", rej_cap);
+	return n ? cxm__check_struct(ctx, ixs, CXM_MIN_INTERACTION_SIZE, sizeof(cxm_interaction),
+				     "cxm_interaction")
+		 : CXM_OK;
+}
+
+cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
+			  cxm_rejection *rejections, size_t rej_cap, size_t *n_rejected)
+{
+	cxm_status arg = batch_args(ctx, ixs, n, rejections, rej_cap);
+	if (arg)
+		return arg;
 	size_t ok = 0, bad = 0;
-	if (n) {
-		cxm_status st = cxm__check_struct(ctx, ixs, CXM_MIN_INTERACTION_SIZE,
-						  sizeof(cxm_interaction), "cxm_interaction");
-		if (st)
-			return st;
-	}
 	const size_t stride = n ? ixs[0].size : 0;
 	const unsigned char *base = (const unsigned char *)ixs;
 	const uint32_t S = ctx->n_shards;
@@ -741,18 +747,11 @@ static int timed_cmp(const void *a, const void *b)
 cxm_status cxm_feed_history(size_t *accepted, cxm_context *ctx, const cxm_interaction *ixs, size_t n,
 			    cxm_rejection *rejections, size_t rej_cap, size_t *n_rejected)
 {
-	if (!ctx)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
-	if (!ixs && n)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "ixs is NULL");
-	if (!rejections && rej_cap)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "rejections is NULL with rej_cap %zu", rej_cap);
-	if (!n)
-		return cxm_feed_batch(accepted, ctx, ixs, 0, rejections, rej_cap, n_rejected);
-	cxm_status st = cxm__check_struct(ctx, ixs, CXM_MIN_INTERACTION_SIZE, sizeof(cxm_interaction),
-					  "cxm_interaction");
+	cxm_status st = batch_args(ctx, ixs, n, rejections, rej_cap);
 	if (st)
 		return st;
+	if (!n)
+		return cxm_feed_batch(accepted, ctx, ixs, 0, rejections, rej_cap, n_rejected);
 	if (n > UINT32_MAX)
 		return cxm__fail(ctx, CXM_ERR_LIMIT, "%zu interactions: at most %u in one call", n,
 				 UINT32_MAX);
