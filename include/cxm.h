@@ -1581,6 +1581,178 @@ CXM_EXPORT cxm_status cxm_query_baseline(cxm_comparison *out, cxm_context *ctx, 
 					 cxm_id baseline);
 /** @} */
 
+/** @defgroup drivers Key drivers and outcome linkage
+ *
+ * Which touchpoints drive an outcome, and what an experience band is worth.
+ * A driver set pairs, per customer, the latest experience at each driver
+ * (a SCORE, RATE or SENTIMENT answer at a touchpoint) with the outcomes the
+ * same customer has later (an overall NPS answer, a conversion or churn
+ * flag, revenue), and keeps per driver the sufficient statistics of those
+ * pairs. See docs/outcomes.md.
+ * @{ */
+
+/** The most driver sets a context holds. */
+#define CXM_DRIVER_SETS_MAX 16
+/** The most drivers in one set (the overall driver included). */
+#define CXM_DRIVERS_MAX 128
+/** Driver values one customer's record keeps per set: the latest ones. */
+#define CXM_DRIVER_KEEP 6
+
+/** Flags of ::cxm_drivers_def. */
+typedef enum cxm_drivers_flags {
+	/** Add the overall driver (::CXM_NONE as its touchpoint): the
+	 *  customer's latest answer of the driver metric at any touchpoint —
+	 *  "revenue by NPS band" when the outcome is revenue. */
+	CXM_DRIVERS_OVERALL = 1
+} cxm_drivers_flags;
+
+/** A driver set's definition. */
+typedef struct cxm_drivers_def {
+	size_t size;                /**< sizeof(cxm_drivers_def) as the caller knows it. */
+	cxm_id outcome;             /**< The outcome metric: SCORE (its item 0), RATE, AMOUNT, DURATION or SENTIMENT, fed with a customer id. */
+	cxm_id driver;              /**< The experience metric: SCORE (item 0), RATE or SENTIMENT, fed with a customer id at the drivers' touchpoints. */
+	cxm_id journey;             /**< ::CXM_NONE, or a journey whose steps' touchpoints are the drivers (in step order) when @c n_touchpoints is 0. */
+	uint32_t n_touchpoints;     /**< Drivers listed in @c touchpoints. */
+	const cxm_id *touchpoints;  /**< The drivers' touchpoints, distinct (copied); may be NULL when @c n_touchpoints is 0. */
+	int64_t window_ms;          /**< How long after an experience an outcome still pairs with it: 1 … ::CXM_JOURNEY_MAX_WINDOW_MS; 0: 30 days. */
+	uint32_t flags;             /**< ::cxm_drivers_flags. */
+	uint64_t reserved[4];       /**< Must be 0. */
+} cxm_drivers_def;
+
+/**
+ * Zero @p def, set its size, @c journey to ::CXM_NONE.
+ *
+ * @param def  the struct to fill; the caller's.
+ * @param size sizeof(cxm_drivers_def) as the caller knows it.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID  @p def is NULL.
+ * @retval CXM_ERR_VERSION  @p size too small.
+ * Thread-safe; touches only @p def.
+ */
+CXM_EXPORT cxm_status cxm_drivers_def_init(cxm_drivers_def *def, size_t size);
+
+/**
+ * Define a driver set. From then on, every accepted interaction with a
+ * customer id that carries the driver metric (not its no-answer code) at
+ * a driver's touchpoint sets that customer's value of that driver (the
+ * latest by event time; a record keeps ::CXM_DRIVER_KEEP drivers, the
+ * oldest giving way), and every one that carries the outcome metric pairs
+ * the outcome with each value the customer has at or before its time and
+ * at most @c window_ms before it. Values of one interaction are set
+ * before its outcome is paired, so a survey that asks both pairs them.
+ * A customer's record takes 64 bytes (48 of values), made on its first
+ * driver value; records whose values all left the window are removed
+ * when their stripe grows, and at most @c max_customers records are kept
+ * (values past that are counted in cxm_drivers_result::unremembered).
+ * Interactions before the definition are not paired.
+ *
+ * @param out  receives the set's id (0, 1, … in order of definition).
+ * @param ctx  the context.
+ * @param name its name, unique among driver sets, as other names.
+ * @param def  the definition (copied, the touchpoint list too).
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID       a pointer is NULL (@c touchpoints with @c n_touchpoints above 0); no driver (no touchpoint, no journey, no OVERALL flag); a touchpoint listed twice; an unknown flag.
+ * @retval CXM_ERR_UNKNOWN_ID    @c outcome, @c driver, @c journey or a touchpoint is not defined.
+ * @retval CXM_ERR_KIND          @c outcome or @c driver is of a kind that cannot be one.
+ * @retval CXM_ERR_OUT_OF_RANGE  @c window_ms outside its range.
+ * @retval CXM_ERR_LIMIT         more than ::CXM_DRIVERS_MAX drivers, or ::CXM_DRIVER_SETS_MAX sets exist.
+ * @retval CXM_ERR_EXISTS        a set of that name exists.
+ * @retval CXM_ERR_ENCODING, CXM_ERR_TOO_LONG  the name, as for metrics.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  see @ref conventions.
+ * @retval CXM_ERR_NO_MEMORY     nothing was defined.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_drivers_define(cxm_id *out, cxm_context *ctx, const char *name,
+					 const cxm_drivers_def *def);
+
+/**
+ * A driver set's id by name.
+ *
+ * @param out  receives the id.
+ * @param ctx  the context.
+ * @param name the name.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     a pointer is NULL.
+ * @retval CXM_ERR_UNKNOWN_ID  no set of that name.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_drivers_find(cxm_id *out, const cxm_context *ctx, const char *name);
+
+/** Where a driver falls among the set's drivers. */
+typedef enum cxm_driver_quadrant {
+	CXM_QUADRANT_NONE = 0,     /**< Fewer than 3 pairs, or no variance: not placed. */
+	CXM_QUADRANT_STRENGTH = 1, /**< Important and performing well: keep it. */
+	CXM_QUADRANT_PRIORITY = 2, /**< Important and performing below the others: improve it first. */
+	CXM_QUADRANT_MAINTAIN = 3, /**< Performing well, not important. */
+	CXM_QUADRANT_LOW = 4       /**< Neither: attend to it last. */
+} cxm_driver_quadrant;
+
+/** An experience band: customers whose driver value is in the driver metric's bottom box, middle, or top box. */
+typedef struct cxm_driver_band {
+	uint64_t n;        /**< Outcomes paired with a value in the band. */
+	double mean;       /**< Their mean outcome; NaN when n is 0. */
+	double ci_low;     /**< Its interval at the context's confidence (Student's t); NaN below 2. */
+	double ci_high;    /**< Upper end. */
+} cxm_driver_band;
+
+/** One driver's answer. An array of these is written with the stride of the first element's @c size. */
+typedef struct cxm_driver {
+	size_t size;              /**< Set by the caller (first element): sizeof(cxm_driver) as it knows it. */
+	cxm_id touchpoint;        /**< The driver's touchpoint; ::CXM_NONE for the overall driver. */
+	uint64_t n;               /**< Pairs of (driver value, outcome). */
+	double importance;        /**< Pearson's r of the pairs (the standardized slope of the outcome on the driver); NaN below 3 pairs or without variance. */
+	double ci_low;            /**< r's interval at the context's confidence (Fisher's z); NaN below 4 pairs. */
+	double ci_high;           /**< Upper end. */
+	double p_value;           /**< Two-sided p of r = 0 (Student's t, n − 2 degrees of freedom). */
+	int significant;          /**< 1 when @c p_value is below 1 − confidence; quadrants then count its importance as 0 when it is not. */
+	cxm_driver_quadrant quadrant; /**< Importance against the mean importance of the placed drivers, performance against their mean performance. */
+	double performance;       /**< The driver's mean value over its pairs (its score, rate or sentiment). */
+	double outcome_mean;      /**< The mean outcome over its pairs. */
+	cxm_driver_band bands[3]; /**< Bottom box, middle, top box of the driver value (a RATE: 0 and 1 in bottom and top). */
+	double band_difference;   /**< Top band's mean outcome − bottom band's ("what a detractor costs"); NaN when either is empty. */
+	double band_ci_low;       /**< Its interval (Welch). */
+	double band_ci_high;      /**< Upper end. */
+	double band_p_value;      /**< Welch's two-sided p; NaN below 2 in either band. */
+	uint64_t reserved[4];     /**< Zero. */
+} cxm_driver;
+
+/** What cxm_drivers_run() reports about the set as a whole. */
+typedef struct cxm_drivers_result {
+	size_t size;               /**< Set by the caller: sizeof(cxm_drivers_result) as it knows it. */
+	uint32_t n_drivers;        /**< Drivers in the set (the elements the full answer has). */
+	uint64_t outcomes;         /**< Outcomes fed with a customer id since the definition. */
+	uint64_t paired;           /**< Of those, with at least one driver value in the window. */
+	uint64_t customers;        /**< Customer records held now. */
+	uint64_t unremembered;     /**< Driver values not kept: the records were at max_customers, or memory was short. */
+	uint64_t memory_bytes;     /**< Bytes the set holds (records and statistics). */
+	uint64_t reserved[4];      /**< Zero. */
+} cxm_drivers_result;
+
+/**
+ * The key-driver analysis of a set: per driver, the importance of its
+ * experience for the outcome (Pearson's r over pairs, each driver on the
+ * customers it has: a pairwise analysis, since few customers meet every
+ * touchpoint), its interval and significance, its performance and
+ * quadrant, and the outcome by experience band with the difference of
+ * top and bottom band. Statistics are over every pair since the
+ * definition (not windowed), and survive snapshots and merges.
+ *
+ * @param res    the caller's summary, @c size set; written on success.
+ * @param out    the caller's array of @p cap drivers, @c out[0].size set; may be NULL when @p cap is 0. Drivers in definition order (the overall one last).
+ * @param cap    elements of @p out.
+ * @param ctx    the context.
+ * @param set    the driver set.
+ * @retval CXM_OK        all of them written (res->n_drivers ≤ cap).
+ * @retval CXM_ERR_LIMIT @p cap below res->n_drivers: the first @p cap written, @p res too.
+ * @retval CXM_ERR_INVALID     @p res or @p ctx is NULL; @p out NULL with @p cap above 0.
+ * @retval CXM_ERR_VERSION     @c res->size or @c out[0].size too small.
+ * @retval CXM_ERR_UNKNOWN_ID  no such set.
+ * Thread-safe; reads a consistent copy of each driver's statistics.
+ */
+CXM_EXPORT cxm_status cxm_drivers_run(cxm_drivers_result *res, cxm_driver *out, size_t cap,
+				      cxm_context *ctx, cxm_id set);
+/** @} */
+
 /** @defgroup stats Statistics
  * @{ */
 

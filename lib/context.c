@@ -287,6 +287,7 @@ void cxm_context_free(cxm_context *ctx)
 	cxm__signals_free(ctx);
 	cxm__zones_free(ctx);
 	cxm__baselines_free(ctx);
+	cxm__drivers_free(ctx);
 	cxm__model_free(ctx);
 	pthread_mutex_destroy(&ctx->def_lock);
 	ctx->alloc.free(ctx->alloc.opaque, ctx);

@@ -714,6 +714,41 @@ CXM_INTERNAL int64_t cxm__zone_offset_ms(const cxm__zone *z, int64_t t_ms);
 CXM_INTERNAL void cxm__calendar_bucket(const cxm__zone *z, cxm_calendar_unit u, int64_t t_ms,
 				       int64_t *start, int64_t *end);
 
+/* ---- Student's t (stats.c) ------------------------------------------------ */
+
+/* P(|T| >= t) for Student's t with df degrees of freedom. */
+CXM_INTERNAL double cxm__t_two_sided(double t, double df);
+/* The t with P(|T| >= t) = tail. */
+CXM_INTERNAL double cxm__t_quantile(double tail, double df);
+
+/* ---- key drivers (drivers.c) ---------------------------------------------- */
+
+struct drv_mod;
+struct drv_merge;
+CXM_INTERNAL void cxm__drivers_free(cxm_context *ctx);
+/* Whether ix (with a customer id: hash) carries a metric of a driver set;
+ * if so, start loading the customer's record in each such set, long
+ * before cxm__drivers_feed() reads it (a hint: never faults, changes
+ * nothing). */
+CXM_INTERNAL bool cxm__drivers_prefetch(const cxm_context *ctx, const cxm_interaction *ix,
+					const uint64_t *hash);
+/* An accepted interaction with a customer id (hash): set its driver
+ * values and pair its outcome, in every driver set. */
+CXM_INTERNAL void cxm__drivers_feed(cxm_context *ctx, const cxm_interaction *ix, const uint64_t *hash);
+/* The DRIVERS section (docs/snapshot.md): sets whose ids the MODEL
+ * section written (lim) holds, their statistics and customer records. */
+CXM_INTERNAL void cxm__drivers_write(cxm_context *ctx, struct wbuf *b, const snap_limits *lim);
+CXM_INTERNAL cxm_status cxm__drivers_read(cxm_context *into, struct snap_in *in);
+/* Merging src's driver statistics and records into dst's sets of the same
+ * name and drivers (metric and touchpoint ids mapped): prepare allocates
+ * (CXM_ERR_NO_MEMORY: nothing changed), commit cannot fail, abort gives
+ * back what prepare took. */
+CXM_INTERNAL cxm_status cxm__drivers_merge_prepare(cxm_context *dst, cxm_context *src,
+						   const cxm_id *metric_map, const cxm_id *tp_map,
+						   struct drv_merge **out);
+CXM_INTERNAL void cxm__drivers_merge_commit(cxm_context *dst, cxm_context *src, struct drv_merge *m);
+CXM_INTERNAL void cxm__drivers_merge_abort(cxm_context *dst, struct drv_merge *m);
+
 /* ---- named baselines (baselines.c) --------------------------------------- */
 
 CXM_INTERNAL void cxm__baselines_free(cxm_context *ctx);
@@ -946,6 +981,7 @@ struct cxm_context {
 	_Atomic(struct sig_mod *) signals;  /* in-journey signals, on the first (signals.c) */
 	_Atomic(struct zone_mod *) zones;   /* time zones calendar calls loaded, on the first (calendar.c) */
 	_Atomic(struct baseline_mod *) baselines; /* named baselines, on the first (baselines.c) */
+	_Atomic(struct drv_mod *) drivers; /* key-driver sets, on the first (drivers.c) */
 	uint32_t max_triggers, event_queue;
 
 	pthread_mutex_t def_lock; /* serialises definitions */
@@ -984,6 +1020,14 @@ static inline int64_t floordiv64(int64_t a, int64_t b)
 	if ((a % b != 0) && ((a < 0) != (b < 0)))
 		q--;
 	return q;
+}
+
+/* An event time in whole seconds since CUST_BASE_S, clamped to 32 bits
+ * (the customers' times: the survey governor's records, key drivers). */
+static inline uint32_t cxm__cust_s(int64_t t_ms)
+{
+	int64_t s = floordiv64(t_ms, 1000) - CUST_BASE_S;
+	return s < 0 ? 0u : s > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
 /* Whether journey j's instances are tracked: the customer table's entry

@@ -431,6 +431,9 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	const int64_t e = t / ctx->tiers[0].bucket_ms;
 	plan p;
 	plan_make(ctx, ix, hash, &p);
+	const bool drivers = ix->customer_len && ix->n_measures &&
+			     atomic_load_explicit(&ctx->drivers, memory_order_relaxed) &&
+			     cxm__drivers_prefetch(ctx, ix, p.hash);
 	if ((st = plan_prepare(ctx, sh, &p, e)))
 		return st;
 	if (ix->customer_len &&
@@ -444,6 +447,8 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	sh->accepted++;
 	if (atomic_load_explicit(&ctx->n_triggers, memory_order_relaxed))
 		cxm__triggers_match(ctx, ix, ix->customer_len ? p.hash : NULL);
+	if (drivers)
+		cxm__drivers_feed(ctx, ix, p.hash);
 	if (sh->watermark == WATERMARK_NONE || t > sh->watermark)
 		sh->watermark = t;
 	/* raise the shared watermark (written once per finest bucket; judged

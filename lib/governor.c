@@ -92,12 +92,6 @@ struct gov_mod {
 	gov_stripe stripes[GOV_STRIPES];
 };
 
-static uint32_t to_s(int64_t t_ms)
-{
-	int64_t s = floordiv64(t_ms, 1000) - CUST_BASE_S;
-	return s < 0 ? 0u : s > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)s;
-}
-
 static int64_t to_ms(int64_t s)
 {
 	return (s + CUST_BASE_S) * 1000;
@@ -540,7 +534,7 @@ cxm_status cxm_survey_should_ask(cxm_ask *out, int64_t *until_ms, cxm_context *c
 			a = CXM_SKIP_SAMPLED_OUT;
 		} else {
 			const cxm_governor_rules all = rules_of(g);
-			const int64_t now = to_s(time_ms);
+			const int64_t now = cxm__cust_s(time_ms);
 			gov_stripe *s = stripe_of(g, h);
 			pthread_mutex_lock(&s->lock);
 			int64_t at = find(s, h);
@@ -675,7 +669,7 @@ cxm_status cxm_survey_record(cxm_context *ctx, cxm_id survey_id, const void *id,
 	if (what != CXM_SURVEY_INVITED && what != CXM_SURVEY_RESPONDED)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "what %d is not a cxm_survey_event", (int)what);
 	const cxm_governor_rules all = rules_of(g);
-	const int64_t now = to_s(time_ms), reach = horizon(g, &all);
+	const int64_t now = cxm__cust_s(time_ms), reach = horizon(g, &all);
 	uint64_t h[2];
 	cxm__customer_hash(ctx, id, len, h);
 	gov_stripe *s = stripe_of(g, h);

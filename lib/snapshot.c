@@ -49,6 +49,7 @@ enum {
 	SEC_ALERTS = 9,
 	SEC_SIGNALS = 10,
 	SEC_BASELINES = 11,
+	SEC_DRIVERS = 12,
 	SEC_END = 0x7f
 };
 
@@ -490,6 +491,17 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 			goto out;
 		b.len = 0;
 	}
+	if (atomic_load_explicit(&ctx->drivers, memory_order_acquire)) {
+		/* optional: only a context with driver sets writes it */
+		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
+					  sn.values};
+		cxm__drivers_write(ctx, &b, &lim);
+		if (b.oom)
+			goto oom;
+		if ((st = emit_section(&k, SEC_DRIVERS, b.p, b.len)))
+			goto out;
+		b.len = 0;
+	}
 	write_stats(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
@@ -528,13 +540,15 @@ typedef struct slice {
 typedef struct parsed {
 	uint32_t version;
 	unsigned char key_id[16];
-	slice config, model, customers, journeys, stats, triggers, governor, alerts, signals, baselines;
+	slice config, model, customers, journeys, stats, triggers, governor, alerts, signals, baselines,
+		drivers;
 	bool has_journeys; /* the JOURNEYS section is optional */
 	bool has_triggers; /* so are TRIGGERS */
 	bool has_governor; /* and GOVERNOR */
 	bool has_alerts;   /* and ALERTS */
 	bool has_signals;  /* and SIGNALS */
 	bool has_baselines; /* and BASELINES */
+	bool has_drivers;   /* and DRIVERS */
 	slice *series; /* n_series sections, in the context's memory */
 	size_t n_series, cap_series;
 } parsed;
@@ -616,7 +630,8 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		if (type != SEC_CONFIG && type != SEC_MODEL && type != SEC_SERIES &&
 		    type != SEC_CUSTOMERS && type != SEC_JOURNEYS && type != SEC_STATS &&
 		    type != SEC_TRIGGERS && type != SEC_GOVERNOR && type != SEC_ALERTS &&
-		    type != SEC_SIGNALS && type != SEC_BASELINES && type != SEC_END)
+		    type != SEC_SIGNALS && type != SEC_BASELINES && type != SEC_DRIVERS &&
+		    type != SEC_END)
 			return cxm__fail(ctx, CXM_ERR_VERSION,
 					 "snapshot: section type %u is unknown to libcxm %s", type,
 					 CXM_VERSION_STRING);
@@ -626,7 +641,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 					 type, sver, CXM_VERSION_STRING);
 		slice sl = {h + SEC_HEAD, (size_t)slen};
 		/* the optional sections of stage 3 come in this order, each once */
-		const bool later_s = ps->has_baselines;
+		const bool later_s = ps->has_baselines || ps->has_drivers;
 		const bool later_j = ps->has_triggers || ps->has_governor || ps->has_alerts ||
 				     ps->has_signals || later_s;
 		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
@@ -639,7 +654,9 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 				(type == SEC_ALERTS && stage == 3 && !ps->has_alerts && !ps->has_signals &&
 				 !later_s) ||
 				(type == SEC_SIGNALS && stage == 3 && !ps->has_signals && !later_s) ||
-				(type == SEC_BASELINES && stage == 3 && !ps->has_baselines) ||
+				(type == SEC_BASELINES && stage == 3 && !ps->has_baselines &&
+				 !ps->has_drivers) ||
+				(type == SEC_DRIVERS && stage == 3 && !ps->has_drivers) ||
 				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
 		if (!order_ok)
 			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
@@ -667,6 +684,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		case SEC_ALERTS: ps->alerts = sl; ps->has_alerts = true; break;
 		case SEC_SIGNALS: ps->signals = sl; ps->has_signals = true; break;
 		case SEC_BASELINES: ps->baselines = sl; ps->has_baselines = true; break;
+		case SEC_DRIVERS: ps->drivers = sl; ps->has_drivers = true; break;
 		case SEC_STATS: ps->stats = sl; stage = 4; break;
 		case SEC_END:
 			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
@@ -1380,6 +1398,17 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 		if (in.r.left)
 			return CORRUPT(ctx, "%zu bytes after the survey history", in.r.left);
 	}
+	if (ps->has_drivers) {
+		/* driver sets, their statistics and records: into the private
+		 * context, for a load (swapped in) and a merge (added into the
+		 * target's sets of the same name) alike */
+		L->what = "drivers";
+		struct snap_in in = {L->ctx, L->what, {ps->drivers.p, ps->drivers.len}, L->version};
+		if ((st = cxm__drivers_read(L->tmp, &in)))
+			return st;
+		if (in.r.left)
+			return CORRUPT(ctx, "%zu bytes after the driver sets", in.r.left);
+	}
 	return CXM_OK;
 }
 
@@ -1394,6 +1423,7 @@ static bool ctx_empty(cxm_context *ctx)
 	       !atomic_load(&ctx->journeys) && !atomic_load(&ctx->n_triggers) &&
 	       !atomic_load(&ctx->governor) && !atomic_load(&ctx->alerts) &&
 	       !atomic_load(&ctx->signals) && !atomic_load(&ctx->baselines) &&
+	       !atomic_load(&ctx->drivers) &&
 	       atomic_load(&ctx->wm_epoch) == WATERMARK_NONE;
 }
 
@@ -1490,6 +1520,7 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		SWAP(_Atomic(struct alert_mod *), ctx->alerts, tmp->alerts);
 		SWAP(_Atomic(struct sig_mod *), ctx->signals, tmp->signals);
 		SWAP(_Atomic(struct baseline_mod *), ctx->baselines, tmp->baselines);
+		SWAP(_Atomic(struct drv_mod *), ctx->drivers, tmp->drivers);
 		SWAP(_Atomic int64_t, ctx->wm_epoch, tmp->wm_epoch);
 		SWAP(_Atomic uint64_t, ctx->n_series, tmp->n_series);
 		atomic_fetch_add(&ctx->unpacked, atomic_load(&tmp->unpacked));
@@ -1974,10 +2005,13 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	 * be given back */
 	struct jmerge *jm = NULL;
 	struct gov_merge *gm = NULL;
+	struct drv_merge *dm = NULL;
 	if ((st = stream_pass(&S, ps, 0)) ||
 	    (st = cxm__journeys_merge_prepare(dst, src, im.journey, im.slot, &jm)) ||
 	    (st = cxm__governor_merge_prepare(dst, src, &gm)) ||
+	    (st = cxm__drivers_merge_prepare(dst, src, im.metric, im.touchpoint, &dm)) ||
 	    (st = cust_read(L, ps->customers, dst, false, im.journey))) {
+		cxm__drivers_merge_abort(dst, dm);
 		cxm__governor_merge_abort(dst, gm);
 		cxm__journeys_merge_abort(dst, jm);
 		unreserve_all(dst);
@@ -1989,6 +2023,7 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	(void)stream_pass(&S, ps, 1); /* checked by pass 0: cannot fail */
 	cxm__journeys_merge_commit(dst, src, jm); /* cannot fail either */
 	cxm__governor_merge_commit(dst, src, gm);  /* nor this */
+	cxm__drivers_merge_commit(dst, src, dm);   /* nor this */
 	unreserve_all(dst);
 	uint32_t nt = atomic_load(&src->model.n_touchpoints);
 	for (uint32_t i = 0; i < L->shard_n; i++) {

@@ -15,73 +15,6 @@ cxm_status cxm_trend_init(cxm_trend *t, size_t size)
 	return cxm__init_struct(t, size, CXM_MIN_TREND_SIZE, "cxm_trend", "t");
 }
 
-/* ---- Student's t -------------------------------------------------------------- */
-
-/* The continued fraction of the regularized incomplete beta function,
- * evaluated by the modified Lentz method; converges fast for
- * x < (a + 1) / (a + b + 2). */
-static double beta_fraction(double a, double b, double x)
-{
-	const double tiny = 1e-300;
-	double c = 1, d = 1 - (a + b) * x / (a + 1);
-	d = 1 / (fabs(d) < tiny ? tiny : d);
-	double f = d;
-	for (int m = 1; m <= 500; m++) {
-		/* the even step, then the odd one */
-		double num = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
-		d = 1 + num * d;
-		c = 1 + num / c;
-		d = 1 / (fabs(d) < tiny ? tiny : d);
-		c = fabs(c) < tiny ? tiny : c;
-		f *= d * c;
-		num = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1));
-		d = 1 + num * d;
-		c = 1 + num / c;
-		d = 1 / (fabs(d) < tiny ? tiny : d);
-		c = fabs(c) < tiny ? tiny : c;
-		const double step = d * c;
-		f *= step;
-		if (fabs(step - 1) < 1e-15)
-			break;
-	}
-	return f;
-}
-
-/* I_x(a, b), the regularized incomplete beta function, x in [0, 1]. */
-static double beta_reg(double a, double b, double x)
-{
-	if (x <= 0)
-		return 0;
-	if (x >= 1)
-		return 1;
-	const double front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
-	if (x < (a + 1) / (a + b + 2))
-		return front * beta_fraction(a, b, x) / a;
-	return 1 - front * beta_fraction(b, a, 1 - x) / b;
-}
-
-/* P(|T| >= t) for Student's t with df degrees of freedom. */
-static double t_two_sided(double t, double df)
-{
-	return beta_reg(df / 2, 0.5, df / (df + t * t));
-}
-
-/* The t with P(|T| >= t) = tail: by bisection on the decreasing tail. */
-static double t_quantile(double tail, double df)
-{
-	double lo = 0, hi = 1;
-	while (t_two_sided(hi, df) > tail && hi < 1e12)
-		hi *= 2;
-	for (int i = 0; i < 100 && hi - lo > 1e-12 * hi; i++) {
-		const double mid = (lo + hi) / 2;
-		if (t_two_sided(mid, df) > tail)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return (lo + hi) / 2;
-}
-
 /* ---- the line ---------------------------------------------------------------- */
 
 static bool has_value(const cxm_result *r)
@@ -120,10 +53,10 @@ static void fit_line(const cxm_context *ctx, const cxm_result *w, uint32_t n, ui
 	t->fitted_last = a + b * (n - 1);
 	t->r2 = syy > 0 ? fmax(0, 1 - sse / syy) : NAN;
 	if (se > 0) {
-		const double q = t_quantile(1 - ctx->confidence, df);
+		const double q = cxm__t_quantile(1 - ctx->confidence, df);
 		t->slope_ci_low = b - q * se;
 		t->slope_ci_high = b + q * se;
-		t->p_value = t_two_sided(fabs(b) / se, df);
+		t->p_value = cxm__t_two_sided(fabs(b) / se, df);
 	} else { /* every value on the line */
 		t->slope_ci_low = t->slope_ci_high = b;
 		t->p_value = b == 0 ? 1 : 0;

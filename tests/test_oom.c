@@ -597,6 +597,82 @@ static void baselines(void **state)
 	world_free(&w);
 }
 
+/* A driver set (its table, its name, its mutexes); a customer's record on
+ * its first driver value, which, failing, leaves the feed accepted and
+ * counted as unremembered; the analysis's buffers. */
+static cxm_status op_drivers(cxm_context *ctx, void *arg)
+{
+	ids *x = arg;
+	cxm_drivers_def d;
+	cxm_drivers_def_init(&d, sizeof d);
+	d.outcome = x->dur;
+	d.driver = x->nps;
+	d.touchpoints = &x->tp;
+	d.n_touchpoints = 1;
+	d.flags = CXM_DRIVERS_OVERALL;
+	cxm_id id;
+	return cxm_drivers_define(&id, ctx, "nps drives handle time", &d);
+}
+
+static cxm_status op_drivers_run(cxm_context *ctx, void *arg)
+{
+	(void)arg;
+	cxm_drivers_result res = {.size = sizeof res};
+	cxm_driver o[2] = {{.size = sizeof o[0]}};
+	return cxm_drivers_run(&res, o, 2, ctx, 0);
+}
+
+static cxm_drivers_result drivers_now(world *w)
+{
+	long saved = w->h.fail_at;
+	w->h.fail_at = 0;
+	cxm_drivers_result res = {.size = sizeof res};
+	assert_int_equal(cxm_drivers_run(&res, NULL, 0, w->ctx, 0), CXM_ERR_LIMIT);
+	w->h.fail_at = saved;
+	return res;
+}
+
+static void drivers(void **state)
+{
+	(void)state;
+	world w;
+	world_new(&w);
+	ids x;
+	define_all(&w, &x);
+	assert_true(fail_until_done(&w, "cxm_drivers_define", op_drivers, &x, 0, true) > 2);
+	/* the first feed: refused whole (NO_MEMORY), or accepted with the
+	 * customer's driver record made or counted unremembered */
+	feed_arg fa = {&x, x.tp, T0 - 3000, "customer-1"};
+	bool lost = false;
+	for (long n = 1;; n++) {
+		cxm_drivers_result a = drivers_now(&w);
+		arm(&w.h, n);
+		cxm_status st = op_feed(w.ctx, &fa);
+		long asked = w.h.count;
+		w.h.fail_at = 0;
+		cxm_drivers_result b = drivers_now(&w);
+		if (st == CXM_ERR_NO_MEMORY) {
+			assert_true(a.outcomes == b.outcomes && a.customers == b.customers &&
+				    a.unremembered == b.unremembered);
+			continue;
+		}
+		assert_int_equal(st, CXM_OK);
+		assert_int_equal(b.outcomes, a.outcomes + 1);
+		if (asked < n) { /* no allocation failed: the record is made */
+			assert_int_equal(b.customers, 1);
+			break;
+		}
+		/* the allocation that failed was the record's */
+		assert_int_equal(b.customers, a.customers);
+		assert_int_equal(b.unremembered, a.unremembered + 1);
+		lost = true;
+		fa.t += 1000;
+	}
+	assert_true(lost);
+	assert_true(fail_until_done(&w, "cxm_drivers_run", op_drivers_run, &x, 0, true) > 1);
+	world_free(&w);
+}
+
 /* A signal: its module and the event queue on the first definition; a
  * customer's signal state on its first repeat contact, which, failing,
  * leaves the feed accepted and counted in signals_unjudged. */
@@ -940,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(governor),
 		cmocka_unit_test(alerts),
 		cmocka_unit_test(baselines),
+		cmocka_unit_test(drivers),
 		cmocka_unit_test(history),
 		cmocka_unit_test(signals),
 	};
