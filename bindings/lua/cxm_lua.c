@@ -2140,6 +2140,216 @@ static int l_query_baseline(lua_State *L)
 	return push_comparison(L, &cmp);
 }
 
+/* ---- key drivers ------------------------------------------------------- */
+
+/* Indexed by cxm_driver_quadrant. */
+static const char *const quadrant_names[] = {
+	"none", "strength", "priority", "maintain", "low", NULL,
+};
+#define N_QUADRANTS 5
+
+static const char *const drivers_keys[] = {
+	"outcome", "driver", "touchpoints", "journey", "overall", "window_ms", NULL,
+};
+
+/* The object of kind named or numbered at idx (what names it in
+ * messages); *from_lib when libcxm's lookup failed. */
+static cxm_status get_named(lua_State *L, int idx, cxm_context *ctx, cxm_object kind,
+			    const char *what, cxm_id *out, berr *e, int *from_lib)
+{
+	*from_lib = 0;
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		cxm_status st = cxm_find(out, ctx, kind, lua_tostring(L, idx));
+		*from_lib = st != CXM_OK;
+		return st;
+	}
+	return get_id(L, idx, what, out, e);
+}
+
+/* The list of touchpoints (names or ids) at idx into tps[CXM_DRIVERS_MAX]. */
+static cxm_status read_driver_touchpoints(lua_State *L, int idx, cxm_context *ctx, cxm_id *tps,
+					  uint32_t *n_out, berr *e, int *from_lib)
+{
+	*from_lib = 0;
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return bad_value(L, idx, e, CXM_ERR_INVALID, "touchpoints", "a list");
+	size_t n;
+	cxm_status st = get_list_len(L, idx, "touchpoints", &n, e);
+	if (st)
+		return st;
+	if (n > CXM_DRIVERS_MAX)
+		return bfail(e, CXM_ERR_LIMIT, "touchpoints: at most %d, got %d", CXM_DRIVERS_MAX,
+			     n > INT32_MAX ? INT32_MAX : (int)n);
+	for (size_t i = 0; i < n && !st; i++) {
+		lua_rawgeti(L, idx, (int)i + 1);
+		st = get_named(L, -1, ctx, CXM_OBJECT_TOUCHPOINT, "", &tps[i], e, from_lib);
+		lua_pop(L, 1);
+		if (st && !*from_lib)
+			bprefix(e, "touchpoints[%d]", (int)i + 1);
+	}
+	*n_out = (uint32_t)n;
+	return st;
+}
+
+/* ctx:drivers_define(name, {outcome =, driver =, touchpoints = {tp, …},
+ * journey =, overall =, window_ms =}) → id. outcome and driver: metrics,
+ * journey and each touchpoint: by name or id. */
+static int l_drivers_define(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	if (!name)
+		return push_berr(L, &e);
+	cxm_drivers_def d;
+	cxm_status st = cxm_drivers_def_init(&d, sizeof d);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	if (check_keys(L, 3, "driver set", drivers_keys, &e))
+		return push_berr(L, &e);
+	cxm_id tps[CXM_DRIVERS_MAX];
+	int lib = 0;
+	lua_getfield(L, 3, "outcome");     /* 4 */
+	lua_getfield(L, 3, "driver");      /* 5 */
+	lua_getfield(L, 3, "touchpoints"); /* 6 */
+	lua_getfield(L, 3, "journey");     /* 7 */
+	lua_getfield(L, 3, "overall");     /* 8 */
+	lua_getfield(L, 3, "window_ms");   /* 9 */
+	if (lua_isnil(L, 4))
+		st = bfail(&e, CXM_ERR_INVALID, "driver set has no outcome");
+	else if (lua_isnil(L, 5))
+		st = bfail(&e, CXM_ERR_INVALID, "driver set has no driver");
+	if (!st)
+		st = get_named(L, 4, c->ctx, CXM_OBJECT_METRIC, "outcome", &d.outcome, &e, &lib);
+	if (!st)
+		st = get_named(L, 5, c->ctx, CXM_OBJECT_METRIC, "driver", &d.driver, &e, &lib);
+	if (!st && !lua_isnil(L, 6)) {
+		st = read_driver_touchpoints(L, 6, c->ctx, tps, &d.n_touchpoints, &e, &lib);
+		d.touchpoints = tps;
+	}
+	if (!st && !lua_isnil(L, 7))
+		st = get_named(L, 7, c->ctx, CXM_OBJECT_JOURNEY, "journey", &d.journey, &e, &lib);
+	if (!st && lua_type(L, 8) == LUA_TBOOLEAN)
+		d.flags = lua_toboolean(L, 8) ? CXM_DRIVERS_OVERALL : 0;
+	else if (!st && !lua_isnil(L, 8))
+		st = bad_value(L, 8, &e, CXM_ERR_INVALID, "overall", "a boolean");
+	if (!st && !lua_isnil(L, 9))
+		st = get_i64(L, 9, "window_ms", &d.window_ms, &e);
+	if (st)
+		return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
+	cxm_id id;
+	if ((st = cxm_drivers_define(&id, c->ctx, name, &d)))
+		return push_fail(L, c->ctx, st);
+	return push_id(L, id);
+}
+
+/* ctx:drivers_find(name) → id */
+static int l_drivers_find(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	berr e;
+	const char *name = check_name(L, 2, &e);
+	if (!name)
+		return push_berr(L, &e);
+	cxm_id id;
+	cxm_status st = cxm_drivers_find(&id, c->ctx, name);
+	return st ? push_fail(L, c->ctx, st) : push_id(L, id);
+}
+
+/* The driver set named or numbered at idx. */
+static int arg_drivers(lua_State *L, int idx, lctx *c, cxm_id *id)
+{
+	berr e;
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		cxm_status st = cxm_drivers_find(id, c->ctx, lua_tostring(L, idx));
+		return st ? push_fail(L, c->ctx, st) : 0;
+	}
+	return get_id(L, idx, "driver set", id, &e) ? push_berr(L, &e) : 0;
+}
+
+static void push_driver(lua_State *L, const cxm_driver *d)
+{
+	lua_createtable(L, 0, 18);
+	if (d->touchpoint != CXM_NONE) {
+		lua_pushinteger(L, (lua_Integer)d->touchpoint);
+		lua_setfield(L, -2, "touchpoint");
+	}
+	set_bool(L, "overall", d->touchpoint == CXM_NONE);
+	set_u64(L, "n", d->n);
+	set_num(L, "importance", d->importance);
+	set_num(L, "ci_low", d->ci_low);
+	set_num(L, "ci_high", d->ci_high);
+	set_num(L, "p_value", d->p_value);
+	set_bool(L, "significant", d->significant != 0);
+	set_str(L, "quadrant", enum_name(quadrant_names, N_QUADRANTS, (int)d->quadrant));
+	set_num(L, "performance", d->performance);
+	set_num(L, "outcome_mean", d->outcome_mean);
+	lua_createtable(L, 3, 0);
+	for (int b = 0; b < 3; b++) {
+		lua_createtable(L, 0, 4);
+		set_u64(L, "n", d->bands[b].n);
+		set_num(L, "mean", d->bands[b].mean);
+		set_num(L, "ci_low", d->bands[b].ci_low);
+		set_num(L, "ci_high", d->bands[b].ci_high);
+		lua_rawseti(L, -2, b + 1);
+	}
+	lua_setfield(L, -2, "bands");
+	set_num(L, "band_difference", d->band_difference);
+	set_num(L, "band_ci_low", d->band_ci_low);
+	set_num(L, "band_ci_high", d->band_ci_high);
+	set_num(L, "band_p_value", d->band_p_value);
+}
+
+/* ctx:key_drivers(set) → {n_drivers =, outcomes =, paired =, customers =,
+ * unremembered =, memory_bytes =, drivers = {{touchpoint =, n =,
+ * importance =, …, bands = {bottom, middle, top}, …}, …}}: the drivers in
+ * definition order, the overall one (touchpoint nil, overall true) last. */
+static int l_key_drivers(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	lua_settop(L, 2);
+	cxm_id id;
+	int r = arg_drivers(L, 2, c, &id);
+	if (r)
+		return r;
+	cxm_drivers_result res;
+	memset(&res, 0, sizeof res);
+	res.size = sizeof res;
+	/* how many: a set's drivers are fixed when it is defined */
+	cxm_status st = cxm_drivers_run(&res, NULL, 0, c->ctx, id);
+	if (st && st != CXM_ERR_LIMIT)
+		return push_fail(L, c->ctx, st);
+	size_t cap = res.n_drivers < CXM_DRIVERS_MAX ? res.n_drivers : CXM_DRIVERS_MAX;
+	cxm_driver *out = NULL;
+	if (cap) {
+		/* collected by the garbage collector, whatever happens below */
+		out = lua_newuserdata(L, cap * sizeof *out); /* 3 */
+		memset(out, 0, cap * sizeof *out);
+		out[0].size = sizeof *out;
+		st = cxm_drivers_run(&res, out, cap, c->ctx, id);
+		if (st && st != CXM_ERR_LIMIT)
+			return push_fail(L, c->ctx, st);
+	}
+	size_t n = res.n_drivers < cap ? res.n_drivers : cap;
+	lua_createtable(L, 0, 7);
+	lua_pushinteger(L, (lua_Integer)res.n_drivers);
+	lua_setfield(L, -2, "n_drivers");
+	set_u64(L, "outcomes", res.outcomes);
+	set_u64(L, "paired", res.paired);
+	set_u64(L, "customers", res.customers);
+	set_u64(L, "unremembered", res.unremembered);
+	set_u64(L, "memory_bytes", res.memory_bytes);
+	lua_createtable(L, (int)n, 0);
+	for (size_t i = 0; i < n; i++) {
+		push_driver(L, &out[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	lua_setfield(L, -2, "drivers");
+	return 1;
+}
+
 /* ---- breakdowns and time series ---------------------------------------- */
 
 /* Results of cxm_query_group and cxm_query_series: MULTI_LOCAL on the C
@@ -4229,6 +4439,9 @@ static const luaL_Reg ctx_methods[] = {
 	{"baseline_define", l_baseline_define},
 	{"baseline_get", l_baseline_get},
 	{"query_baseline", l_query_baseline},
+	{"drivers_define", l_drivers_define},
+	{"drivers_find", l_drivers_find},
+	{"key_drivers", l_key_drivers},
 	{"query_calendar_series", l_query_calendar_series},
 	{"calendar_bucket", l_calendar_bucket},
 	{"query_trend", l_query_trend},

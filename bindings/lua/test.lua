@@ -3609,6 +3609,213 @@ do
 end
 
 ------------------------------------------------------------------------------
+-- key drivers (the planted effects and hand-worked bands of tests/test_drivers.c)
+------------------------------------------------------------------------------
+do
+	-- Park and Miller's generator: every product below 2^53 and every state
+	-- below 2^31, so 5.1 (doubles), 5.3+ (integers) and LuaJIT agree
+	local seed = 42
+	local function rand(n) -- 0 .. n - 1
+		seed = seed * 16807 % 2147483647
+		return seed % n
+	end
+	local function unit() -- (0, 1)
+		seed = seed * 16807 % 2147483647
+		return seed / 2147483647
+	end
+	local key = ("k"):rep(16) -- for the snapshot below
+	local ctx = fixed_ctx{customer_key = key}
+	local tps = {}
+	for i = 1, 5 do tps[i] = assert(ctx:touchpoint_define("tp" .. i, "phone")) end
+	local survey = assert(ctx:touchpoint_define("survey", "email"))
+	local shop = assert(ctx:touchpoint_define("shop", "web"))
+	local csat = assert(ctx:metric_define("csat", "csat5"))
+	local nps = assert(ctx:metric_define("nps", "nps"))
+	local revenue = assert(ctx:metric_define("revenue", "amount"))
+	-- the metrics and some touchpoints by name, the others by id
+	local set = assert(ctx:drivers_define("csat drivers of nps", {outcome = "nps", driver = csat,
+		touchpoints = {"tp1", tps[2], "tp3", tps[4], "tp5"}, window_ms = 7 * DAY}))
+	eq(set, 0, "the first driver set's id")
+	eq(ctx:drivers_find("csat drivers of nps"), set, "drivers_find")
+	-- NPS = 6 + (csat1 - 3) + 0.5 (csat2 - 3) + noise, clamped to 0 .. 10;
+	-- csat3 .. csat5 have no effect. Customer c visits every touchpoint a
+	-- second apart, then answers.
+	local N = 600
+	local x, y = {}, {}
+	for c = 1, N do
+		local t = T0 - 12 * HOUR + c * MIN
+		x[c] = {}
+		for i = 1, 5 do
+			x[c][i] = 1 + rand(5)
+			assert(ctx:feed{time = t + i * 1000, touchpoint = tps[i], customer = "c" .. c,
+				measures = {{csat, x[c][i]}}})
+		end
+		local noise = (unit() + unit() + unit() + unit() - 2) * 1.2 * math.sqrt(3)
+		local v = math.floor(6 + (x[c][1] - 3) + 0.5 * (x[c][2] - 3) + noise + 0.5)
+		y[c] = v < 0 and 0 or v > 10 and 10 or v
+		assert(ctx:feed{time = t + 6000, touchpoint = survey, customer = "c" .. c,
+			measures = {{nps, y[c]}}})
+	end
+	local r = assert(ctx:key_drivers(set))
+	check(r.n_drivers == 5 and #r.drivers == 5, "five drivers")
+	check(r.outcomes == N and r.paired == N and r.customers == N and r.unremembered == 0,
+		"outcomes, paired, customers, unremembered")
+	check(r.memory_bytes > 0, "memory_bytes")
+	local function pearson(i)
+		local mx, my = 0, 0
+		for c = 1, N do mx, my = mx + x[c][i], my + y[c] end
+		mx, my = mx / N, my / N
+		local sxx, syy, sxy = 0, 0, 0
+		for c = 1, N do
+			sxx = sxx + (x[c][i] - mx) ^ 2
+			syy = syy + (y[c] - my) ^ 2
+			sxy = sxy + (x[c][i] - mx) * (y[c] - my)
+		end
+		return sxy / math.sqrt(sxx * syy), mx
+	end
+	for i, d in ipairs(r.drivers) do
+		eq(d.touchpoint, tps[i], "driver " .. i .. ": its touchpoint, in definition order")
+		eq(d.overall, false, "driver " .. i .. " is not the overall one")
+		eq(d.n, N, "driver " .. i .. ": pairs")
+		local rho, mean = pearson(i)
+		near(d.importance, rho, 1e-9, "driver " .. i .. ": importance is Pearson's r")
+		near(d.performance, mean, 1e-9, "driver " .. i .. ": performance is the mean csat")
+		check(d.ci_low < d.importance and d.importance < d.ci_high, "driver " .. i .. ": r in its interval")
+		check(type(d.significant) == "boolean", "driver " .. i .. ": significant is a boolean")
+		check(d.quadrant == "none" or d.quadrant == "strength" or d.quadrant == "priority" or
+			d.quadrant == "maintain" or d.quadrant == "low", "driver " .. i .. ": a quadrant's name")
+		eq(#d.bands, 3, "driver " .. i .. ": three bands")
+	end
+	-- ranked by importance: the strongest planted driver first, then the other
+	local ranked = {}
+	for _, d in ipairs(r.drivers) do ranked[#ranked + 1] = d end
+	table.sort(ranked, function(a, b) return a.importance > b.importance end)
+	eq(ranked[1].touchpoint, tps[1], "the strongest planted driver ranks first")
+	eq(ranked[2].touchpoint, tps[2], "the weaker planted driver ranks second")
+	local d1 = r.drivers[1]
+	check(d1.significant and r.drivers[2].significant and d1.p_value < 1e-20,
+		"the planted drivers are significant")
+	-- the strongest performs a little below the mean (3.0 against 3.01)
+	eq(d1.quadrant, "priority", "the strongest driver's quadrant")
+	eq(r.drivers[2].quadrant, "strength", "the weaker planted driver's quadrant")
+	for i = 3, 5 do
+		local d = r.drivers[i]
+		check(math.abs(d.importance) < 0.1 and not d.significant, "null driver " .. i .. " is small")
+		check(d.quadrant == "maintain" or d.quadrant == "low", "null driver " .. i .. " is not important")
+	end
+	-- csat's bands: 1-2 bottom, 3 middle, 4-5 top
+	local sum, cnt = {0, 0, 0}, {0, 0, 0}
+	for c = 1, N do
+		local b = x[c][1] >= 4 and 3 or x[c][1] <= 2 and 1 or 2
+		sum[b], cnt[b] = sum[b] + y[c], cnt[b] + 1
+	end
+	for b = 1, 3 do
+		eq(d1.bands[b].n, cnt[b], "band " .. b .. ": its count")
+		near(d1.bands[b].mean, sum[b] / cnt[b], 1e-9, "band " .. b .. ": its mean")
+		check(d1.bands[b].ci_low < d1.bands[b].mean and d1.bands[b].mean < d1.bands[b].ci_high,
+			"band " .. b .. ": its interval")
+	end
+	near(d1.band_difference, sum[3] / cnt[3] - sum[1] / cnt[1], 1e-9, "top band minus bottom band")
+	check(d1.band_ci_low < d1.band_difference and d1.band_difference < d1.band_ci_high and
+		d1.band_p_value < 1e-10, "the band difference's interval and p-value")
+
+	-- revenue by NPS band through the overall driver: detractors 50 and 70,
+	-- a passive 80, promoters 90, 110 and 100
+	local rev = assert(ctx:drivers_define("revenue by nps", {outcome = revenue, driver = "nps",
+		overall = true}))
+	eq(rev, 1, "the second driver set's id")
+	local answers, amounts = {3, 6, 8, 9, 10, 9}, {50, 70, 80, 90, 110, 100}
+	for c = 1, 6 do
+		assert(ctx:feed{time = T0 - 3 * HOUR + c * MIN, touchpoint = tps[(c - 1) % 5 + 1],
+			customer = "r" .. c, measures = {{nps, answers[c]}}})
+	end
+	for c = 1, 6 do
+		assert(ctx:feed{time = T0 - HOUR + c * MIN, touchpoint = shop, customer = "r" .. c,
+			measures = {{revenue, amounts[c]}}})
+	end
+	r = assert(ctx:key_drivers("revenue by nps"))
+	eq(r.n_drivers, 1, "one driver: the overall one")
+	local o = r.drivers[1]
+	check(o.touchpoint == nil and o.overall == true, "the overall driver has no touchpoint")
+	eq(o.n, 6, "the overall driver's pairs")
+	check(o.bands[1].n == 2 and o.bands[2].n == 1 and o.bands[3].n == 3, "the bands' counts")
+	near(o.bands[1].mean, 60, 1e-12, "detractors' revenue")
+	near(o.bands[2].mean, 80, 1e-12, "passives' revenue")
+	near(o.bands[3].mean, 100, 1e-12, "promoters' revenue")
+	check(isnan(o.bands[2].ci_low) and isnan(o.bands[2].ci_high), "one passive: no interval")
+	-- detractors: sd 14.142, t(0.975, 1) = 12.706; promoters: sd 10, t(0.975, 2) = 4.303
+	near(o.bands[1].ci_low, 60 - 12.706204736174698 * 10, 1e-6, "detractors' interval")
+	near(o.bands[3].ci_high, 100 + 4.302652729749464 * 10 / math.sqrt(3), 1e-6, "promoters' interval")
+	near(o.band_difference, 40, 1e-12, "what a detractor costs")
+	check(o.band_p_value > 0.05 and o.band_p_value < 0.2, "Welch's p of 3 against 2")
+	check(o.importance > 0.8, "revenue correlates with the answer")
+	-- the earlier answers paired with nothing: they came before the set
+	eq(assert(ctx:key_drivers(set)).paired, N, "csat drivers: revenue is no outcome of theirs")
+
+	-- drivers from a journey's steps (the journey by name), the overall one last
+	local j = assert(ctx:journey_define("buy", {"call", "visit", "order"}))
+	local order = assert(ctx:touchpoint_define("order page", "web", j, "order"))
+	local call = assert(ctx:touchpoint_define("sales call", "phone", j, "call"))
+	local store = assert(ctx:touchpoint_define("store", "other", j, "visit"))
+	local js = assert(ctx:drivers_define("buy", {outcome = nps, driver = csat, journey = "buy",
+		overall = true}))
+	r = assert(ctx:key_drivers(js))
+	eq(r.n_drivers, 4, "three steps and the overall driver")
+	check(r.drivers[1].touchpoint == call and r.drivers[2].touchpoint == store and
+		r.drivers[3].touchpoint == order and r.drivers[4].overall, "in step order, overall last")
+	check(r.drivers[1].n == 0 and isnan(r.drivers[1].importance) and r.drivers[1].quadrant == "none",
+		"a driver with no pairs")
+
+	-- a snapshot keeps the sets and their statistics
+	local copy = fixed_ctx{customer_key = key}
+	assert(copy:load_string(assert(ctx:snapshot())))
+	eq(copy:drivers_find("revenue by nps"), rev, "drivers_find after a load")
+	near(assert(copy:key_drivers("csat drivers of nps")).drivers[1].importance, d1.importance, 0,
+		"the same importance after a load")
+	copy:close()
+
+	-- bad arguments
+	local function def(t)
+		local d = {outcome = nps, driver = csat, touchpoints = {tps[1], tps[2]}}
+		for k, v in pairs(t) do d[k] = v end
+		return d
+	end
+	local function bad(code, what, d)
+		fails(code, what, ctx.drivers_define, ctx, "bad", d)
+	end
+	bad("UNKNOWN_ID", "an unknown metric", def{outcome = "nope"})
+	bad("UNKNOWN_ID", "an unknown metric id", def{driver = 99})
+	bad("UNKNOWN_ID", "an unknown touchpoint", def{touchpoints = {tps[1], "nowhere"}})
+	bad("UNKNOWN_ID", "an unknown journey", def{touchpoints = {}, journey = "sell"})
+	bad("KIND", "revenue as a driver", def{driver = revenue})
+	fails("INVALID", "no outcome", ctx.drivers_define, ctx, "bad", {driver = csat, touchpoints = {tps[1]}})
+	fails("INVALID", "no driver metric", ctx.drivers_define, ctx, "bad", {outcome = nps, touchpoints = {tps[1]}})
+	bad("INVALID", "an outcome of no type an id has", def{outcome = {}})
+	bad("INVALID", "a touchpoint listed twice", def{touchpoints = {tps[1], "tp1"}})
+	bad("INVALID", "touchpoints with a hole", def{touchpoints = {tps[1], nil, tps[3]}})
+	bad("INVALID", "touchpoints not a list", def{touchpoints = "tp1"})
+	bad("INVALID", "a touchpoint of the wrong type", def{touchpoints = {true}})
+	bad("INVALID", "no driver at all", def{touchpoints = {}})
+	bad("INVALID", "overall not a boolean", def{overall = 1})
+	bad("INVALID", "an unknown field", def{window = DAY})
+	bad("OUT_OF_RANGE", "a negative window", def{window_ms = -1})
+	bad("INVALID", "a fractional window", def{window_ms = 1.5})
+	local many = {}
+	for i = 1, 129 do many[i] = tps[1] end
+	bad("LIMIT", "129 touchpoints", def{touchpoints = many})
+	fails("EXISTS", "a driver set of the same name", ctx.drivers_define, ctx, "buy", def{})
+	fails("ENCODING", "a name with a NUL byte", ctx.drivers_define, ctx, "a\0b", def{})
+	fails("UNKNOWN_ID", "drivers_find of an unknown set", ctx.drivers_find, ctx, "nope")
+	fails("UNKNOWN_ID", "key_drivers of an unknown name", ctx.key_drivers, ctx, "nope")
+	fails("UNKNOWN_ID", "key_drivers of an unknown id", ctx.key_drivers, ctx, 15)
+	fails("OUT_OF_RANGE", "key_drivers of a negative id", ctx.key_drivers, ctx, -1)
+	raises("table expected", "drivers_define without a table", ctx.drivers_define, ctx, "x")
+	raises("string expected", "drivers_find(nil)", ctx.drivers_find, ctx)
+	eq(ctx:drivers_find("bad"), nil, "nothing defined by the bad arguments")
+	ctx:close()
+end
+
+------------------------------------------------------------------------------
 -- calendar buckets in a time zone (the answers of tests/test_calendar_query.c)
 ------------------------------------------------------------------------------
 do

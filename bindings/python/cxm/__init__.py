@@ -81,6 +81,7 @@ __all__ = [
     "AlertKind", "AlertState", "AlertStatus", "SignalKind", "SignalDef",
     "GroupBy", "Calendar", "BaselineKind", "Baseline", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
     "Trend", "Forecast",
+    "Quadrant", "Band", "Driver", "DriversResult",
 ]
 
 NONE = _cxm.NONE
@@ -100,6 +101,8 @@ MAX_SURVEYS = _cxm.MAX_SURVEYS
 SURVEY_MAX_CAP = _cxm.SURVEY_MAX_CAP
 MAX_SIGNALS = _cxm.MAX_SIGNALS
 SIGNAL_MAX_COUNT = _cxm.SIGNAL_MAX_COUNT
+DRIVER_SETS_MAX = _cxm.DRIVER_SETS_MAX
+DRIVERS_MAX = _cxm.DRIVERS_MAX
 
 
 # ---- the C enums ------------------------------------------------------------
@@ -272,6 +275,80 @@ class Baseline(NamedTuple):
     start_ms: int
     end_ms: int
     target: float
+
+
+class Quadrant(enum.IntEnum):
+    """cxm_driver_quadrant: where a key driver falls among its set's
+    drivers, its importance against their mean importance and its
+    performance against their mean performance."""
+    NONE = 0  # fewer than 3 pairs, or no variance: not placed
+    STRENGTH = 1  # important and performing well: keep it
+    PRIORITY = 2  # important and performing below the others: improve it first
+    MAINTAIN = 3  # performing well, not important
+    LOW = 4  # neither: attend to it last
+
+
+def _quadrant(code):
+    try:
+        return Quadrant(code)
+    except ValueError:  # a quadrant newer than this package: kept as its number
+        return code
+
+
+class Band(NamedTuple):
+    """An experience band of a key driver (cxm_driver_band): the outcomes
+    paired with a driver value in the driver metric's bottom box, middle
+    or top box; ``mean`` is NaN when ``n`` is 0, its interval (Student's
+    t, at the context's confidence) NaN below 2."""
+    n: int
+    mean: float
+    ci_low: float
+    ci_high: float
+
+
+class Driver(NamedTuple):
+    """One driver of ``ctx.key_drivers()`` (cxm_driver): its touchpoint's
+    id and name (None for the overall driver), the pairs of (driver
+    value, outcome) it has, its importance (Pearson's r of the pairs) with
+    its interval (Fisher's z) and two-sided p-value, ``significant`` at
+    the context's confidence, its Quadrant, its performance (the mean
+    driver value over its pairs) and the mean outcome; ``bands`` the
+    outcome by experience band (bottom box, middle, top box) and
+    ``band_difference`` the top band's mean outcome minus the bottom's,
+    with its Welch interval and p-value. Statistics without the data for
+    them are NaN."""
+    touchpoint: Optional[int]
+    touchpoint_name: Optional[str]
+    n: int
+    importance: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    significant: bool
+    quadrant: Quadrant
+    performance: float
+    outcome_mean: float
+    bands: Tuple[Band, Band, Band]
+    band_difference: float
+    band_ci_low: float
+    band_ci_high: float
+    band_p_value: float
+
+
+class DriversResult(NamedTuple):
+    """``ctx.key_drivers()``'s answer (cxm_drivers_run): the set's
+    drivers, the outcomes fed with a customer id since its definition and
+    how many of them paired with a driver value, the customer records it
+    holds, the driver values it could not keep, the bytes it holds, and
+    ``drivers``: a Driver per driver, in definition order (the overall
+    one last)."""
+    n_drivers: int
+    outcomes: int
+    paired: int
+    customers: int
+    unremembered: int
+    memory_bytes: int
+    drivers: List[Driver]
 
 
 class Calendar(enum.IntEnum):
@@ -1542,6 +1619,46 @@ class Context(_cxm.Context):
                             step=step, channel=channel, segment=segment)
         bid = baseline if not isinstance(baseline, str) else self._baseline_get(baseline)[0]
         return self._query_baseline(q, bid)
+
+    def drivers(self, name, *, outcome, driver, touchpoints=None, journey=None,
+                overall=False, window=None) -> int:
+        """Define a key-driver set (cxm_drivers_define) and return its id.
+        From then on each customer's latest ``driver`` answer (a SCORE,
+        RATE or SENTIMENT metric) at each of ``touchpoints`` (names or ids),
+        or at each step's touchpoint of ``journey`` when no touchpoints are
+        given, pairs with the ``outcome`` (SCORE, RATE, AMOUNT, DURATION or
+        SENTIMENT) the same customer has at most ``window`` later ("7d", a
+        timedelta or ms; None or 0: 30 days). ``overall=True`` adds the
+        overall driver, the latest answer at any touchpoint ("revenue by
+        NPS band"). Metrics and the journey are names or ids. Driver sets
+        are kept in snapshots; ``key_drivers()`` reads one."""
+        if isinstance(touchpoints, (str, bytes)):
+            raise TypeError("touchpoints must be a sequence of touchpoints, not a string")
+        tps = () if touchpoints is None else tuple(_id_of(self.touchpoints, t) for t in touchpoints)
+        j = None if journey is None else _id_of(self.journeys, journey)
+        flags = _cxm.DRIVERS_OVERALL if _flag(overall, "overall") else 0
+        return self._drivers_define(name, _id_of(self.metrics, outcome),
+                                    _id_of(self.metrics, driver), j, tps,
+                                    0 if window is None else span_ms(window), flags)
+
+    def drivers_find(self, name: str) -> int:
+        """A driver set's id by name (cxm_drivers_find)."""
+        return self._drivers_find(name)
+
+    def key_drivers(self, set) -> DriversResult:
+        """The key-driver analysis of a driver set, a name or an id
+        (cxm_drivers_run, the GIL released): per driver its importance
+        for the outcome, interval, significance, performance, Quadrant
+        and the outcome by experience band. Statistics cover every pair
+        since the definition."""
+        t = self._drivers_run(set)
+        drivers = []
+        for d in t[6]:
+            tp = d[0]
+            drivers.append(Driver(tp, None if tp is None else self._name(_OBJ_TOUCHPOINT, tp),
+                                  *d[1:6], d[6], _quadrant(d[7]), d[8], d[9],
+                                  tuple(Band(*b) for b in d[10]), *d[11:]))
+        return DriversResult(*t[:6], drivers)
 
     def trend(self, metric, window, every, horizon=0, *, end=None, touchpoint=None,
               journey=None, step=None, channel=None, segment=None) -> Trend:

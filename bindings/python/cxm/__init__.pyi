@@ -39,6 +39,8 @@ MAX_SURVEYS: int
 SURVEY_MAX_CAP: int
 MAX_SIGNALS: int
 SIGNAL_MAX_COUNT: int
+DRIVER_SETS_MAX: int
+DRIVERS_MAX: int
 
 Time = Union[int, datetime, str, Any]
 Span = Union[int, timedelta, str, Any]
@@ -202,6 +204,46 @@ class Baseline(NamedTuple):
     start_ms: int
     end_ms: int
     target: float
+
+class Quadrant(enum.IntEnum):
+    NONE: int
+    STRENGTH: int
+    PRIORITY: int
+    MAINTAIN: int
+    LOW: int
+
+class Band(NamedTuple):
+    n: int
+    mean: float
+    ci_low: float
+    ci_high: float
+
+class Driver(NamedTuple):
+    touchpoint: Optional[int]
+    touchpoint_name: Optional[str]
+    n: int
+    importance: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    significant: bool
+    quadrant: Quadrant
+    performance: float
+    outcome_mean: float
+    bands: Tuple[Band, Band, Band]
+    band_difference: float
+    band_ci_low: float
+    band_ci_high: float
+    band_p_value: float
+
+class DriversResult(NamedTuple):
+    n_drivers: int
+    outcomes: int
+    paired: int
+    customers: int
+    unremembered: int
+    memory_bytes: int
+    drivers: List[Driver]
 
 class Calendar(enum.IntEnum):
     DAY: int
@@ -711,6 +753,12 @@ class Context(_cxm.Context):
                          journey: Union[None, int, str] = ..., step: Union[None, int, str] = ...,
                          channel: Union[None, int, str, Channel] = ...,
                          segment: Optional[SegmentFilter] = ...) -> Comparison: ...
+    def drivers(self, name: str, *, outcome: Union[int, str], driver: Union[int, str],
+                touchpoints: Optional[Iterable[Union[int, str]]] = ...,
+                journey: Union[None, int, str] = ..., overall: bool = ...,
+                window: Optional[Span] = ...) -> int: ...
+    def drivers_find(self, name: str) -> int: ...
+    def key_drivers(self, set: Union[int, str]) -> DriversResult: ...
     def stats(self) -> Stats: ...
     def series_bytes(self, metric: Union[int, str]) -> int: ...
     def last_seen(self, customer: Customer) -> datetime: ...

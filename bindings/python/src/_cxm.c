@@ -3501,6 +3501,181 @@ static PyObject *ctx_query_trend(PyObject *self_, PyObject *const *args, Py_ssiz
 }
 SHIM_CTX(ctx_query_trend)
 
+/* ---- key drivers ---- */
+
+/* _drivers_define(name, outcome, driver, journey, touchpoints, window_ms,
+ * flags) -> id: outcome and driver metric ids, journey an id or None,
+ * touchpoints a tuple of touchpoint ids (copied by libcxm). */
+static PyObject *ctx_drivers_define(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				    PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	cxm_drivers_def d;
+	cxm_drivers_def_init(&d, sizeof d);
+	uint32_t flags;
+	if (nargs_between("_drivers_define", nargs, 7, 7) || no_kwargs("_drivers_define", kwnames) ||
+	    !(ctx = live(self)) || conv_id(ctx, args[1], CXM_OBJECT_METRIC, &d.outcome, "outcome") < 0 ||
+	    conv_id(ctx, args[2], CXM_OBJECT_METRIC, &d.driver, "driver") < 0 ||
+	    conv_opt_id(args[3], &d.journey, "journey") < 0 ||
+	    conv_i64(args[5], &d.window_ms, "window") < 0 || conv_u32(args[6], &flags, "flags") < 0)
+		return NULL;
+	d.flags = flags;
+	if (!IS_TUPLE(args[4])) {
+		PyErr_Format(PyExc_TypeError, "touchpoints must be a tuple of ids, not %R",
+			     (PyObject *)Py_TYPE(args[4]));
+		return NULL;
+	}
+	Py_ssize_t n = PyTuple_Size(args[4]);
+	if (n < 0)
+		return NULL;
+	if ((uint64_t)n > UINT32_MAX) {
+		fail_fmt(CXM_ERR_LIMIT, "%zd touchpoints are more than a driver set holds", n);
+		return NULL;
+	}
+	cxm_id *tps = NULL;
+	if (n > 0 && !(tps = PyMem_Malloc((size_t)n * sizeof *tps)))
+		return PyErr_NoMemory();
+	for (Py_ssize_t i = 0; i < n; i++)
+		if (conv_id(ctx, PyTuple_GetItem(args[4], i), CXM_OBJECT_TOUCHPOINT, &tps[i],
+			    "touchpoint") < 0) {
+			PyMem_Free(tps);
+			return NULL;
+		}
+	d.touchpoints = tps;
+	d.n_touchpoints = (uint32_t)n;
+	PyObject *keep;
+	const char *name = name_of(args[0], &keep, "name");
+	if (!name) {
+		PyMem_Free(tps);
+		return NULL;
+	}
+	cxm_id id;
+	cxm_status st = cxm_drivers_define(&id, ctx, name, &d);
+	Py_XDECREF(keep);
+	PyMem_Free(tps);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_drivers_define)
+
+/* A driver set's id from its name (cxm_drivers_find) or an id. */
+static int conv_drivers_set(cxm_context *ctx, PyObject *o, cxm_id *out)
+{
+	if (!IS_STR(o))
+		return conv_id(ctx, o, 0, out, "driver set");
+	PyObject *keep;
+	const char *name = name_of(o, &keep, "driver set");
+	if (!name)
+		return -1;
+	cxm_status st = cxm_drivers_find(out, ctx, name);
+	Py_XDECREF(keep);
+	if (st) {
+		raise_status(st, ctx);
+		return -1;
+	}
+	return 0;
+}
+
+/* _drivers_find(name) -> id */
+static PyObject *ctx_drivers_find(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				  PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_drivers_find", nargs, 1, 1) || no_kwargs("_drivers_find", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	PyObject *keep;
+	const char *name = name_of(args[0], &keep, "driver set");
+	if (!name)
+		return NULL;
+	cxm_id id;
+	cxm_status st = cxm_drivers_find(&id, ctx, name);
+	Py_XDECREF(keep);
+	return ret_id(st, ctx, id);
+}
+SHIM_CTX(ctx_drivers_find)
+
+/* One cxm_driver as (touchpoint or None, n, importance, ci_low, ci_high,
+ * p_value, significant, quadrant, performance, outcome_mean, ((n, mean,
+ * ci_low, ci_high) of the bottom, middle and top band), band_difference,
+ * band_ci_low, band_ci_high, band_p_value). */
+static PyObject *driver_tuple(const cxm_driver *d)
+{
+	PyObject *tp;
+	if (d->touchpoint == CXM_NONE) {
+		Py_INCREF(Py_None);
+		tp = Py_None;
+	} else if (!(tp = PyLong_FromUnsignedLong(d->touchpoint))) {
+		return NULL;
+	}
+	const cxm_driver_band *b = d->bands;
+	return Py_BuildValue("(NKddddNIdd((Kddd)(Kddd)(Kddd))dddd)", tp, (unsigned long long)d->n,
+			     d->importance, d->ci_low, d->ci_high, d->p_value,
+			     PyBool_FromLong(d->significant != 0), (unsigned)d->quadrant, d->performance,
+			     d->outcome_mean, (unsigned long long)b[0].n, b[0].mean, b[0].ci_low,
+			     b[0].ci_high, (unsigned long long)b[1].n, b[1].mean, b[1].ci_low, b[1].ci_high,
+			     (unsigned long long)b[2].n, b[2].mean, b[2].ci_low, b[2].ci_high,
+			     d->band_difference, d->band_ci_low, d->band_ci_high, d->band_p_value);
+}
+
+/* _drivers_run(set): set a name or an id -> (n_drivers, outcomes, paired,
+ * customers, unremembered, memory_bytes, [driver tuples]), the GIL
+ * released for the calls. cxm_drivers_run() is asked first with no room:
+ * CXM_ERR_LIMIT and res.n_drivers, then again with room for them. */
+static PyObject *ctx_drivers_run(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	CtxObject *self = (CtxObject *)self_;
+	cxm_context *ctx;
+	cxm_id set;
+	if (nargs_between("_drivers_run", nargs, 1, 1) || no_kwargs("_drivers_run", kwnames) ||
+	    !(ctx = live(self)) || conv_drivers_set(ctx, args[0], &set) < 0)
+		return NULL;
+	cxm_drivers_result res;
+	cxm_driver *out = NULL;
+	size_t cap = 0;
+	cxm_status st = CXM_ERR_LIMIT;
+	for (int tries = 0; st == CXM_ERR_LIMIT && tries < MANY_TRIES; tries++) {
+		memset(&res, 0, sizeof res);
+		res.size = sizeof res;
+		if (out)
+			out[0].size = sizeof *out;
+		NOGIL_BEGIN(self);
+		st = cxm_drivers_run(&res, out, cap, self->ctx, set);
+		NOGIL_END(self);
+		if (st != CXM_ERR_LIMIT)
+			break;
+		if (res.n_drivers <= cap)
+			break; /* LIMIT with room for them all: libcxm's to explain */
+		cap = res.n_drivers;
+		PyMem_Free(out);
+		if (!(out = PyMem_Malloc(cap * sizeof *out)))
+			return PyErr_NoMemory();
+	}
+	if (st) {
+		PyMem_Free(out);
+		return raise_status(st, ctx);
+	}
+	size_t n = res.n_drivers < cap ? res.n_drivers : cap;
+	PyObject *list = PyList_New((Py_ssize_t)n);
+	for (size_t i = 0; list && i < n; i++) {
+		PyObject *t = driver_tuple(&out[i]);
+		if (!t) {
+			Py_CLEAR(list);
+			break;
+		}
+		PyList_SetItem(list, (Py_ssize_t)i, t);
+	}
+	PyMem_Free(out);
+	if (!list)
+		return NULL;
+	return Py_BuildValue("(IKKKKKN)", (unsigned)res.n_drivers, (unsigned long long)res.outcomes,
+			     (unsigned long long)res.paired, (unsigned long long)res.customers,
+			     (unsigned long long)res.unremembered, (unsigned long long)res.memory_bytes,
+			     list);
+}
+SHIM_CTX(ctx_drivers_run)
+
 static PyObject *ctx_stats(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
 			   PyObject *kwnames)
 {
@@ -4744,6 +4919,9 @@ SHIM_CTX(ctx_signal_rearm)
 	X(_query_calendar_series, ctx_query_calendar_series, NULL)                                  \
 	X(_calendar_bucket, ctx_calendar_bucket, NULL)                                              \
 	X(_query_trend, ctx_query_trend, NULL)                                                      \
+	X(_drivers_define, ctx_drivers_define, NULL)                                                \
+	X(_drivers_find, ctx_drivers_find, NULL)                                                    \
+	X(_drivers_run, ctx_drivers_run, NULL)                                                      \
 	X(stats, ctx_stats, "stats()\n--\n\nThe context's statistics (cxm_stats_get).")             \
 	X(series_bytes, ctx_series_bytes,                                                           \
 	  "series_bytes(metric)\n--\n\nBytes one series of the metric takes (cxm_series_bytes).")   \
@@ -5782,7 +5960,10 @@ PyMODINIT_FUNC PyInit__cxm(void)
 	    PyModule_AddIntConstant(m, "MAX_SURVEYS", CXM_MAX_SURVEYS) < 0 ||
 	    PyModule_AddIntConstant(m, "SURVEY_MAX_CAP", CXM_SURVEY_MAX_CAP) < 0 ||
 	    PyModule_AddIntConstant(m, "MAX_SIGNALS", CXM_MAX_SIGNALS) < 0 ||
-	    PyModule_AddIntConstant(m, "SIGNAL_MAX_COUNT", CXM_SIGNAL_MAX_COUNT) < 0)
+	    PyModule_AddIntConstant(m, "SIGNAL_MAX_COUNT", CXM_SIGNAL_MAX_COUNT) < 0 ||
+	    PyModule_AddIntConstant(m, "DRIVERS_OVERALL", CXM_DRIVERS_OVERALL) < 0 ||
+	    PyModule_AddIntConstant(m, "DRIVER_SETS_MAX", CXM_DRIVER_SETS_MAX) < 0 ||
+	    PyModule_AddIntConstant(m, "DRIVERS_MAX", CXM_DRIVERS_MAX) < 0)
 		goto fail;
 	return m;
 fail:
