@@ -130,6 +130,8 @@ static const char *JOURNEYS[N_JOURNEYS] = {"support case", "buy", "onboarding"};
 static cxm_id journey_id[N_JOURNEYS], tp_id[N_TP], metric_id[N_METRICS], seg_tier, seg_region;
 /* In-journey signals, and what the simulation says they must report. */
 static cxm_id sig_unresolved, sig_stuck;
+/* Key drivers: which touchpoint's resolution goes with the NPS answer. */
+static cxm_id drivers_set;
 static atomic_long want_unresolved, want_stuck;
 #define STUCK_MS (30 * 60000)
 static const char *TIERS[] = {"bronze", "silver", "gold", "platinum"};
@@ -185,6 +187,20 @@ static void define_model(void)
 	sd.step = 1; /* triage: the queue */
 	sd.window_ms = STUCK_MS;
 	CHECK(cxm_signal_define(&sig_stuck, ctx, &sd));
+	/* key drivers: resolution at each touchpoint that can resolve a case,
+	 * and wherever it was last (the overall driver), against the NPS
+	 * answer the same customer gives after */
+	cxm_drivers_def dd;
+	CHECK(cxm_drivers_def_init(&dd, sizeof dd));
+	dd.outcome = metric_id[M_NPS];
+	dd.driver = metric_id[M_RESOLVED];
+	const cxm_id resolvers[] = {tp_id[TP_IVR], tp_id[TP_CHATBOT], tp_id[TP_A_BILLING],
+				    tp_id[TP_A_TECH], tp_id[TP_CALLBACK]};
+	dd.touchpoints = resolvers;
+	dd.n_touchpoints = sizeof resolvers / sizeof resolvers[0];
+	dd.flags = CXM_DRIVERS_OVERALL;
+	dd.window_ms = DAY_MS;
+	CHECK(cxm_drivers_define(&drivers_set, ctx, "resolution drives nps", &dd));
 	uint32_t v;
 	CHECK(cxm_segment_define(&seg_tier, ctx, "tier", 4));
 	CHECK(cxm_segment_define(&seg_region, ctx, "region", 4));
@@ -810,6 +826,43 @@ static void dashboard(int customers)
 		say("  %-24s  %9.1f %7.1f   %+7.1f [%.1f, %.1f]   %.2g\n", bench[i].name, vs.a, vs.b,
 		    vs.difference, vs.ci_low, vs.ci_high, vs.p_value);
 	}
+
+	/* key drivers of the NPS answer */
+	say("\n");
+	put("KEY DRIVERS OF THE NPS ANSWER", 36);
+	say("   n   r [95%% CI]          p      resolved  NPS if not / if so   quadrant\n");
+	static const char *const quad[] = {"-", "strength", "priority", "maintain", "low"};
+	cxm_drivers_result dr = {.size = sizeof dr};
+	cxm_driver drv[6] = {{.size = sizeof drv[0]}};
+	CHECK(cxm_drivers_run(&dr, drv, 6, ctx, drivers_set));
+	for (uint32_t i = 0; i < dr.n_drivers; i++) {
+		const cxm_driver *o = &drv[i];
+		char name[48] = "resolved, wherever last";
+		for (int t = 0; t < N_TP; t++)
+			if (o->touchpoint == tp_id[t])
+				snprintf(name, sizeof name, "resolved at %s", TPS[t].name);
+		say("  %-36s", name);
+		if (o->n < 3 || isnan(o->importance)) {
+			say("%6llu   (too few pairs, or no variance)\n", (unsigned long long)o->n);
+			continue;
+		}
+		say("%6llu %+.2f [%+.2f, %+.2f] %8.2g %6.0f %%   %5.1f / %4.1f   %s%s\n",
+		    (unsigned long long)o->n, o->importance, o->ci_low, o->ci_high, o->p_value,
+		    100 * o->performance, o->bands[0].mean, o->bands[2].mean, quad[o->quadrant],
+		    o->significant ? "" : " (not significant)");
+	}
+	/* resolved cases are happier by construction: the overall driver must
+	 * say so, and its bands must be the pairs */
+	const cxm_driver *ov = &drv[dr.n_drivers - 1];
+	if (dr.paired == 0 || !(ov->importance > 0) || !ov->significant ||
+	    !(ov->band_difference > 0) || ov->bands[0].n + ov->bands[2].n != ov->n)
+		problem("key drivers: overall r %g (p %g), band difference %g, %llu pairs", ov->importance,
+			ov->p_value, ov->band_difference, (unsigned long long)ov->n);
+	else
+		say("  an unresolved case costs %.1f points of the 0-10 answer [%.1f, %.1f]; "
+		    "%llu of %llu answers paired\n",
+		    ov->band_difference, ov->band_ci_low, ov->band_ci_high,
+		    (unsigned long long)dr.paired, (unsigned long long)dr.outcomes);
 
 	/* a few more lines a supervisor asks for */
 	char x1[64], x2[64];
