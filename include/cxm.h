@@ -1644,7 +1644,10 @@ CXM_EXPORT cxm_status cxm_drivers_def_init(cxm_drivers_def *def, size_t size);
  * driver value; records whose values all left the window are removed
  * when their stripe grows, and at most @c max_customers records are kept
  * (values past that are counted in cxm_drivers_result::unremembered).
- * Interactions before the definition are not paired.
+ * Interactions before the definition are not paired. The statistics
+ * count every pair since the definition: cxm_rewind() does not take pairs
+ * back; cxm_customer_forget() erases the customer's record (its values),
+ * not the sums its pairs added to.
  *
  * @param out  receives the set's id (0, 1, … in order of definition).
  * @param ctx  the context.
@@ -1876,8 +1879,9 @@ CXM_EXPORT cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, con
 
 /**
  * Erase a customer: its entry is removed from the table, with its journey
- * instance and churn mark (see @ref journeys) and its survey history (see
- * @ref governor), so nothing of it remains but
+ * instance and churn mark (see @ref journeys), its survey history (see
+ * @ref governor) and its latest driver values (see @ref drivers), so
+ * nothing of it remains but
  * aggregates that never held it individually (counts, sums, funnel counts,
  * and the HyperLogLog registers of DISTINCT metrics, which hold no ids). If
  * the same id is fed again it is a new customer: no progress, no repeat
@@ -1889,7 +1893,7 @@ CXM_EXPORT cxm_status cxm_customer_last_seen(int64_t *out, cxm_context *ctx, con
  * @retval CXM_OK
  * @retval CXM_ERR_INVALID     a pointer is NULL or @p len is 0.
  * @retval CXM_ERR_TOO_LONG    @p len is above the limit.
- * @retval CXM_ERR_UNKNOWN_ID  the customer is neither tracked nor has a survey history.
+ * @retval CXM_ERR_UNKNOWN_ID  the customer is neither tracked nor has a survey history nor driver values.
  * Thread-safe.
  */
 CXM_EXPORT cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len);

@@ -562,10 +562,11 @@ cxm_status cxm_customer_forget(cxm_context *ctx, const void *id, size_t len)
 	cxm_status st = cxm__check_customer_id(ctx, id, len);
 	if (st)
 		return st;
-	/* the survey governor's history of the customer goes too */
+	/* its survey history and driver values go too */
 	uint64_t h[2];
 	cxm__customer_hash(ctx, id, len, h);
 	bool governed = cxm__governor_forget(ctx, h);
+	governed = cxm__drivers_forget(ctx, h) || governed;
 	cxm__signals_forget(ctx, h);
 	cxm__wipe(h, sizeof h);
 	cust_stripe *s = NULL;

@@ -726,6 +726,8 @@ CXM_INTERNAL double cxm__t_quantile(double tail, double df);
 struct drv_mod;
 struct drv_merge;
 CXM_INTERNAL void cxm__drivers_free(cxm_context *ctx);
+/* Erase customer h's records in every driver set; whether there was one. */
+CXM_INTERNAL bool cxm__drivers_forget(cxm_context *ctx, const uint64_t h[2]);
 /* Whether ix (with a customer id: hash) carries a metric of a driver set;
  * if so, start loading the customer's record in each such set, long
  * before cxm__drivers_feed() reads it (a hint: never faults, changes

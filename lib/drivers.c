@@ -375,6 +375,44 @@ static drv_rec *find_or_make(cxm_context *ctx, drv_set *s, drv_stripe *st, const
 	return drv_place(st->slots, st->cap, &fresh);
 }
 
+/* Remove the record at slot i of st, shifting back the records after it
+ * that probed past it, so that no tombstone is left. */
+static void remove_at(drv_stripe *st, uint32_t i)
+{
+	memset(&st->slots[i], 0, sizeof st->slots[i]);
+	for (uint32_t j = i + 1 == st->cap ? 0 : i + 1; st->slots[j].k0 || st->slots[j].k1;
+	     j = j + 1 == st->cap ? 0 : j + 1) {
+		const uint32_t home = home_of(st->slots[j].k0, st->cap);
+		/* j's record may move to i when its home is not in (i, j] */
+		const bool stays = i < j ? (home > i && home <= j) : (home > i || home <= j);
+		if (stays)
+			continue;
+		st->slots[i] = st->slots[j];
+		memset(&st->slots[j], 0, sizeof st->slots[j]);
+		i = j;
+	}
+	st->count--;
+}
+
+bool cxm__drivers_forget(cxm_context *ctx, const uint64_t h[2])
+{
+	const struct drv_mod *m = mod_of(ctx);
+	bool any = false;
+	for (uint32_t k = 0; k < count_of(m); k++) {
+		drv_set *s = m->s[k];
+		drv_stripe *st = stripe_of(s, h);
+		pthread_mutex_lock(&st->lock);
+		drv_rec *r = drv_find(st, h);
+		if (r) {
+			remove_at(st, (uint32_t)(r - st->slots));
+			atomic_fetch_sub_explicit(&s->records, 1, memory_order_relaxed);
+			any = true;
+		}
+		pthread_mutex_unlock(&st->lock);
+	}
+	return any;
+}
+
 /* Set driver d's value in r: the latest by time; a new driver takes the
  * slot of the oldest value when all are used. */
 void cxm__drv_rec_set(drv_rec *r, uint32_t d, uint32_t t_s, int16_t v)

@@ -349,6 +349,47 @@ static void window_rules(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* cxm_customer_forget() erases a customer's values: 3 000 customers, every
+ * third forgotten (so that probe runs shift back), then an answer from
+ * each: only the others pair. */
+static void forget(void **state)
+{
+	(void)state;
+	fx f;
+	fx_make(&f);
+	fx_set(&f);
+	enum { N = 3000 };
+	char id[24];
+	for (int c = 0; c < N; c++)
+		assert_int_equal(feed_c(f.ctx, T0 + c * 100, f.tp[c % N_TP], c, f.csat, 1 + c % 5), CXM_OK);
+	cxm_drivers_result res;
+	cxm_driver o[N_TP];
+	run_set(f.ctx, f.set, &res, o, N_TP);
+	assert_int_equal(res.customers, N);
+	for (int c = 0; c < N; c += 3) {
+		snprintf(id, sizeof id, "customer-%d", c);
+		assert_int_equal(cxm_customer_forget(f.ctx, id, strlen(id)), CXM_OK);
+	}
+	run_set(f.ctx, f.set, &res, o, N_TP);
+	assert_int_equal(res.customers, N - N / 3);
+	for (int c = 0; c < N; c++)
+		assert_int_equal(feed_c(f.ctx, T0 + N * 100 + c, f.survey, c, f.nps, 9), CXM_OK);
+	run_set(f.ctx, f.set, &res, o, N_TP);
+	assert_int_equal(res.outcomes, N);
+	assert_int_equal(res.paired, N - N / 3);
+	/* forgotten once: then unknown */
+	fx g;
+	fx_make(&g);
+	fx_set(&g);
+	assert_int_equal(feed_c(g.ctx, T0, g.tp[0], 1, g.csat, 4), CXM_OK);
+	assert_int_equal(cxm_customer_forget(g.ctx, "customer-1", 10), CXM_OK);
+	assert_int_equal(cxm_customer_forget(g.ctx, "customer-1", 10), CXM_ERR_UNKNOWN_ID);
+	run_set(g.ctx, g.set, &res, o, N_TP);
+	assert_int_equal(res.customers, 0);
+	cxm_context_free(g.ctx);
+	cxm_context_free(f.ctx);
+}
+
 static void same_driver(const cxm_driver *a, const cxm_driver *b, double eps)
 {
 	assert_int_equal(a->n, b->n);
@@ -581,6 +622,7 @@ int main(void)
 		cmocka_unit_test(null_driver_coverage),
 		cmocka_unit_test(bands_hand_worked),
 		cmocka_unit_test(window_rules),
+		cmocka_unit_test(forget),
 		cmocka_unit_test(snapshot_and_merge),
 		cmocka_unit_test(journey_drivers),
 		cmocka_unit_test(bad_args),
