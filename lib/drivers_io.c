@@ -6,23 +6,34 @@
 #include <math.h>
 #include <string.h>
 
+/* What a loaded set's statistics may hold (stat_unflat checks it): at
+ * most 2^53 pairs, means within the values' range, squared deviations and
+ * co-moments at most n (2 CXM_VALUE_MAX)^2. Feeding keeps these; a merge
+ * clamps to them, which only a hostile file's statistics can reach (real
+ * values deviate by at most CXM_VALUE_MAX), so that what a merge leaves
+ * is saved and loaded again. */
+#define SPAN2 (4 * CXM_VALUE_MAX * CXM_VALUE_MAX)
+#define MAX_PAIRS 0x1p53
+
 static void mom_merge(mom *a, const mom *b)
 {
 	if (b->n == 0)
 		return;
 	double n = a->n + b->n, d = b->mean - a->mean;
 	a->m2 += b->m2 + d * d * a->n * b->n / n;
+	a->m2 = a->m2 > n * SPAN2 ? n * SPAN2 : a->m2;
 	a->mean += d * b->n / n;
 	a->n = n;
 }
 
 static void stat_merge(drv_stat *a, const drv_stat *b)
 {
-	if (b->x.n == 0)
+	if (b->x.n == 0 || a->x.n + b->x.n > MAX_PAIRS)
 		return;
 	double n = a->x.n + b->x.n;
 	double dx = b->x.mean - a->x.mean, dy = b->y.mean - a->y.mean;
 	a->cxy += b->cxy + dx * dy * a->x.n * b->x.n / n;
+	a->cxy = a->cxy > n * SPAN2 ? n * SPAN2 : a->cxy < -n * SPAN2 ? -n * SPAN2 : a->cxy;
 	mom_merge(&a->x, &b->x);
 	mom_merge(&a->y, &b->y);
 	for (int i = 0; i < 3; i++)
@@ -56,7 +67,10 @@ static void stat_flat(const drv_stat *t, double *f)
 }
 
 /* Statistics from their snapshot form; false when they cannot be a
- * set's (negative or fractional counts, bands that do not add up). */
+ * set's: negative or fractional counts, bands that do not add up, means
+ * outside what values can be (|v| <= CXM_VALUE_MAX), squared deviations
+ * beyond n (2 CXM_VALUE_MAX)^2 — so that merging what was loaded stays
+ * finite, and its snapshot loads again. */
 static bool stat_unflat(const double *f, drv_stat *t)
 {
 	mom *ms[5] = {&t->x, &t->y, &t->band[0], &t->band[1], &t->band[2]};
@@ -64,10 +78,14 @@ static bool stat_unflat(const double *f, drv_stat *t)
 		if (!isfinite(f[i]))
 			return false;
 	for (int i = 0; i < 5; i++) {
-		if (f[3 * i] < 0 || f[3 * i] != floor(f[3 * i]) || f[3 * i] > 0x1p53 || f[3 * i + 2] < 0)
+		const double n = f[3 * i], mean = f[3 * i + 1], m2 = f[3 * i + 2];
+		if (n < 0 || n != floor(n) || n > MAX_PAIRS || fabs(mean) > CXM_VALUE_MAX || m2 < 0 ||
+		    m2 > n * SPAN2)
 			return false;
-		*ms[i] = (mom){f[3 * i], f[3 * i + 1], f[3 * i + 2]};
+		*ms[i] = (mom){n, mean, m2};
 	}
+	if (fabs(f[15]) > t->x.n * SPAN2)
+		return false;
 	t->cxy = f[15];
 	return t->x.n == t->y.n && t->band[0].n + t->band[1].n + t->band[2].n == t->x.n;
 }

@@ -208,6 +208,7 @@ typedef struct seed_facts {
 	uint32_t duration_bins, distinct_regs, series;
 	uint32_t journey_groups, channel_groups;
 	uint32_t signal_records;
+	uint32_t driver_records;
 } seed_facts;
 
 typedef struct walker {
@@ -713,6 +714,38 @@ static void walk_signals(walker *w)
 	}
 }
 
+static void walk_drivers(walker *w)
+{
+	uint32_t n = (uint32_t)U32("n_sets", T_COUNT);
+	for (uint32_t i = 0; i < n && i < 64 && !w->bad; i++) {
+		str(w, "set.name");
+		U32("set.outcome", T_ID);
+		U32("set.driver", T_ID);
+		U32("set.journey", T_ID);
+		U32("set.flags", T_FLAG);
+		emit(w, "set.window_ms", 8, T_OPTMS, false, 0);
+		uint32_t d = (uint32_t)U32("set.n_drivers", T_COUNT);
+		for (uint32_t k = 0; k < d && k < 256 && !w->bad; k++)
+			U32("set.touchpoint", T_ID);
+		uint64_t r = U64("set.records", T_COUNT);
+		for (uint64_t k = 0; k < r && k < 65536 && !w->bad; k++) {
+			w->facts.driver_records++;
+			U64("record.h0", T_HASH);
+			U64("record.h1", T_HASH);
+			for (int v = 0; v < 6; v++) {
+				U32("record.time_s", T_SECONDS);
+				U32("record.driver_value", T_PLAIN);
+			}
+		}
+		U64("set.outcomes", T_COUNT);
+		U64("set.paired", T_COUNT);
+		U64("set.unremembered", T_COUNT);
+		for (uint32_t k = 0; k < d && k < 256 && !w->bad; k++)
+			for (int f = 0; f < 16; f++)
+				F64("driver.statistic");
+	}
+}
+
 static void walk_stats(walker *w)
 {
 	uint32_t n = (uint32_t)U32("n_shards", T_COUNT);
@@ -740,6 +773,7 @@ static const char *sec_name(uint32_t type)
 	case FUZZ_SEC_GOVERNOR: return "GOVERNOR";
 	case FUZZ_SEC_ALERTS: return "ALERTS";
 	case FUZZ_SEC_SIGNALS: return "SIGNALS";
+	case FUZZ_SEC_DRIVERS: return "DRIVERS";
 	case FUZZ_SEC_END: return "END";
 	default: return "?";
 	}
@@ -792,6 +826,7 @@ static bool walk(walker *w, const unsigned char *p, size_t len, fuzz_section *se
 		case FUZZ_SEC_GOVERNOR: walk_governor(w); break;
 		case FUZZ_SEC_ALERTS: walk_alerts(w); break;
 		case FUZZ_SEC_SIGNALS: walk_signals(w); break;
+		case FUZZ_SEC_DRIVERS: walk_drivers(w); break;
 		case FUZZ_SEC_STATS: walk_stats(w); break;
 		case FUZZ_SEC_END:
 			U64("sections", T_COUNT);
@@ -2026,6 +2061,7 @@ static void test_seeds(void **state)
 		}
 		assert_true(f->sections[FUZZ_SEC_SERIES] >= 1);
 		assert_int_equal(f->sections[FUZZ_SEC_SIGNALS], 1);
+		assert_int_equal(f->sections[FUZZ_SEC_DRIVERS], 1);
 		assert_true(f->series >= 10);
 		assert_int_equal(sp.w.nj, 2);
 		assert_int_equal(f->multi_channel_journeys, 2);
@@ -2038,6 +2074,7 @@ static void test_seeds(void **state)
 			assert_true(f->duration_bins >= 20);
 			assert_true(f->distinct_regs >= 16);
 			assert_true(f->signal_records >= 2);
+			assert_true(f->driver_records >= 2);
 			if (!noj) {
 				assert_true(f->journey_groups >= 4);
 				assert_true(f->channel_groups >= 3);

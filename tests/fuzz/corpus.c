@@ -153,6 +153,16 @@ void fuzz_define(cxm_context *ctx)
 	sg.metric = 3;
 	sg.op = CXM_CMP_EQ;
 	cxm_signal_define(&id, ctx, &sg);
+	/* and a driver set, so that seeds carry a DRIVERS section: the CSAT
+	 * at the care journey's steps and anywhere, against the NPS answer,
+	 * with customers' records (journey_workload) */
+	cxm_drivers_def dd;
+	cxm_drivers_def_init(&dd, sizeof dd);
+	dd.outcome = 0;
+	dd.driver = 7;
+	dd.journey = 1;
+	dd.flags = CXM_DRIVERS_OVERALL;
+	cxm_drivers_define(&id, ctx, "csat drives nps", &dd);
 }
 
 /* Invitations and responses of a few known customers, one with more
