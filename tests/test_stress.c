@@ -11,7 +11,7 @@ enum { FEEDERS = 4, PER_FEEDER = 20000, TOUCHPOINTS = 16, BATCH = 64 };
 
 typedef struct shared {
 	cxm_context *ctx;
-	cxm_id nps, aht, vol, rate, tier;
+	cxm_id nps, aht, vol, rate, tier, drivers;
 	cxm_id tp[TOUCHPOINTS];
 	atomic_int feeders_left;
 	atomic_ullong promoters_fed;
@@ -98,6 +98,12 @@ static void *querier(void *p)
 		cxm_stats s = {.size = sizeof s};
 		if (cxm_stats_get(&s, sh->ctx) != CXM_OK)
 			atomic_fetch_add(&sh->failures, 1);
+		/* the key drivers while customers' records are written */
+		cxm_drivers_result dr = {.size = sizeof dr};
+		cxm_driver o[TOUCHPOINTS + 1] = {{.size = sizeof o[0]}};
+		if (cxm_drivers_run(&dr, o, TOUCHPOINTS + 1, sh->ctx, sh->drivers) != CXM_OK ||
+		    dr.paired > dr.outcomes)
+			atomic_fetch_add(&sh->failures, 1);
 		atomic_fetch_add(&sh->queries, 1);
 	}
 	return NULL;
@@ -152,6 +158,16 @@ static void nothing_lost(void **state)
 		snprintf(name, sizeof name, "tp-%d", i);
 		assert_int_equal(cxm_touchpoint_define(&sh.tp[i], sh.ctx, name, CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
 	}
+	/* resolution at every touchpoint and anywhere drives the NPS answer:
+	 * every interaction sets its customer's values, then pairs its answer */
+	cxm_drivers_def dd;
+	cxm_drivers_def_init(&dd, sizeof dd);
+	dd.outcome = sh.nps;
+	dd.driver = sh.rate;
+	dd.touchpoints = sh.tp;
+	dd.n_touchpoints = TOUCHPOINTS;
+	dd.flags = CXM_DRIVERS_OVERALL;
+	assert_int_equal(cxm_drivers_define(&sh.drivers, sh.ctx, "fcr drives nps", &dd), CXM_OK);
 	atomic_store(&sh.feeders_left, FEEDERS);
 	pthread_t f[FEEDERS], q[2], dth;
 	feeder_arg fa[FEEDERS];
@@ -200,6 +216,20 @@ static void nothing_lost(void **state)
 		by_tier += r.n;
 	}
 	assert_int_equal(by_tier, total);
+	/* every answer counted as an outcome; one pairs only with values at
+	 * or before its time, and a record keeps each driver's latest (times
+	 * within the hour, fed out of order: most answers find later ones) */
+	cxm_drivers_result dr = {.size = sizeof dr};
+	cxm_driver o[TOUCHPOINTS + 1] = {{.size = sizeof o[0]}};
+	assert_int_equal(cxm_drivers_run(&dr, o, TOUCHPOINTS + 1, sh.ctx, sh.drivers), CXM_OK);
+	assert_int_equal(dr.outcomes, total);
+	assert_true(dr.paired > 0 && dr.paired <= total);
+	assert_int_equal(dr.customers, 5000);
+	assert_int_equal(dr.unremembered, 0);
+	uint64_t pairs = 0;
+	for (int i = 0; i < TOUCHPOINTS; i++)
+		pairs += o[i].n;
+	assert_true(o[TOUCHPOINTS].n <= total && pairs >= o[TOUCHPOINTS].n);
 	cxm_context_free(sh.ctx);
 }
 
