@@ -4,6 +4,14 @@
 
 #include <math.h>
 
+/* log Γ(x) for x > 0 without the global sign lgamma() writes (signgam:
+ * a data race between threads asking for intervals at once). */
+static double lgam(double x)
+{
+	int sign;
+	return lgamma_r(x, &sign);
+}
+
 /* ---- Student's t -------------------------------------------------------------- */
 
 /* The continued fraction of the regularized incomplete beta function,
@@ -43,7 +51,7 @@ static double beta_reg(double a, double b, double x)
 		return 0;
 	if (x >= 1)
 		return 1;
-	const double front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+	const double front = exp(lgam(a + b) - lgam(a) - lgam(b) + a * log(x) + b * log1p(-x));
 	if (x < (a + 1) / (a + b + 2))
 		return front * beta_fraction(a, b, x) / a;
 	return 1 - front * beta_fraction(b, a, 1 - x) / b;
@@ -67,7 +75,7 @@ double cxm__t_quantile(double tail, double df)
 		hi *= 2;
 	}
 	/* the density's constant, in logs */
-	const double lc = lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * log(df * 3.141592653589793);
+	const double lc = lgam((df + 1) / 2) - lgam(df / 2) - 0.5 * log(df * 3.141592653589793);
 	double t = (lo + hi) / 2;
 	for (int i = 0; i < 100; i++) {
 		const double f = cxm__t_two_sided(t, df) - tail;
