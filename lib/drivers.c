@@ -303,10 +303,6 @@ cxm_status cxm_drivers_find(cxm_id *out, const cxm_context *ctx, const char *nam
 
 /* ---- customer records ------------------------------------------------------------ */
 
-
-
-
-
 /* Whether any of r's values may still pair with an outcome at now_s. */
 static bool live(const drv_rec *r, uint32_t now_s, uint32_t win_s)
 {
