@@ -1681,6 +1681,26 @@ CXM_EXPORT cxm_status cxm_drivers_define(cxm_id *out, cxm_context *ctx, const ch
  */
 CXM_EXPORT cxm_status cxm_drivers_find(cxm_id *out, const cxm_context *ctx, const char *name);
 
+/**
+ * A driver set's definition and name, as the set holds it: @c window_ms
+ * with the default resolved (never 0), and @c touchpoints / @c
+ * n_touchpoints the drivers' touchpoints in order — those a journey gave
+ * too — without the overall driver (@c flags says whether it is there,
+ * last).
+ *
+ * @param out   the caller's struct with @c size set; written only on success. Its @c touchpoints points into the context: valid while the context lives, never changed.
+ * @param name  receives the name (owned by the context, valid while it lives), or NULL.
+ * @param ctx   the context.
+ * @param set   the driver set.
+ * @retval CXM_OK
+ * @retval CXM_ERR_INVALID     @p out or @p ctx is NULL.
+ * @retval CXM_ERR_VERSION     out->size too small.
+ * @retval CXM_ERR_UNKNOWN_ID  no such set.
+ * Thread-safe.
+ */
+CXM_EXPORT cxm_status cxm_drivers_get(cxm_drivers_def *out, const char **name, const cxm_context *ctx,
+				      cxm_id set);
+
 /** Where a driver falls among the set's drivers. */
 typedef enum cxm_driver_quadrant {
 	CXM_QUADRANT_NONE = 0,     /**< Fewer than 3 pairs, or no variance: not placed. */

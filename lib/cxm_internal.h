@@ -726,6 +726,10 @@ CXM_INTERNAL double cxm__t_quantile(double tail, double df);
 struct drv_mod;
 struct drv_merge;
 CXM_INTERNAL void cxm__drivers_free(cxm_context *ctx);
+/* Whether ix (not yet validated) carries a metric of some driver set: a
+ * batch then applies that customer's interactions in their order, or an
+ * outcome could be paired before the value fed just before it. */
+CXM_INTERNAL bool cxm__drivers_touch(const cxm_context *ctx, const cxm_interaction *ix);
 /* Erase customer h's records in every driver set; whether there was one. */
 CXM_INTERNAL bool cxm__drivers_forget(cxm_context *ctx, const uint64_t h[2]);
 /* Whether ix (with a customer id: hash) carries a metric of a driver set;

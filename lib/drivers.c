@@ -301,6 +301,26 @@ cxm_status cxm_drivers_find(cxm_id *out, const cxm_context *ctx, const char *nam
 	return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "no driver set is named '%s'", name);
 }
 
+cxm_status cxm_drivers_get(cxm_drivers_def *out, const char **name, const cxm_context *ctx, cxm_id set)
+{
+	if (!out || !ctx)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
+	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_drivers_def");
+	if (st)
+		return st;
+	const struct drv_mod *m = mod_of(ctx);
+	if (set >= count_of(m))
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "driver set %u is not defined", set);
+	const drv_set *s = m->s[set];
+	cxm_drivers_def d = s->def;
+	d.touchpoints = s->tp;
+	d.n_touchpoints = s->n - (s->overall >= 0);
+	cxm__put_out(out, &d, sizeof d);
+	if (name)
+		*name = s->name;
+	return CXM_OK;
+}
+
 /* ---- customer records ------------------------------------------------------------ */
 
 /* Whether any of r's values may still pair with an outcome at now_s. */
@@ -499,6 +519,27 @@ static void set_feed(cxm_context *ctx, drv_set *s, const cxm_interaction *ix, co
 	pthread_mutex_unlock(&s->stat_lock);
 }
 
+/* Whether ix carries set s's driver or outcome metric (any item, any
+ * value: a cheap over-approximation of set_feed's test). */
+static bool carries(const drv_set *s, const cxm_interaction *ix)
+{
+	for (size_t j = 0; j < ix->n_measures; j++)
+		if (ix->measures[j].metric == s->def.driver || ix->measures[j].metric == s->def.outcome)
+			return true;
+	return false;
+}
+
+bool cxm__drivers_touch(const cxm_context *ctx, const cxm_interaction *ix)
+{
+	const struct drv_mod *m = mod_of(ctx);
+	if (!ix->measures || ix->n_measures > ctx->max_measures)
+		return false; /* refused later */
+	for (uint32_t i = 0; i < count_of(m); i++)
+		if (carries(m->s[i], ix))
+			return true;
+	return false;
+}
+
 bool cxm__drivers_prefetch(const cxm_context *ctx, const cxm_interaction *ix, const uint64_t *hash)
 {
 	const struct drv_mod *m = mod_of(ctx);
@@ -506,10 +547,7 @@ bool cxm__drivers_prefetch(const cxm_context *ctx, const cxm_interaction *ix, co
 	bool any = false;
 	for (uint32_t i = 0; i < n; i++) {
 		const drv_set *s = m->s[i];
-		bool mine = false;
-		for (size_t j = 0; j < ix->n_measures && !mine; j++)
-			mine = ix->measures[j].metric == s->def.driver || ix->measures[j].metric == s->def.outcome;
-		if (!mine)
+		if (!carries(s, ix))
 			continue;
 		any = true;
 		drv_stripe *st = stripe_of((drv_set *)s, hash);

@@ -558,9 +558,11 @@ static void apply_group(cxm_context *ctx, uint32_t s, const unsigned char *base,
 	}
 }
 
-/* A customer's journey progress follows the order its interactions are
- * applied in, so when one customer has journey interactions in two shards
- * of a chunk, the chunk goes in batch order rather than shard by shard.
+/* A customer's journey progress, and its key-driver values and pairs,
+ * follow the order its interactions are applied in, so when one customer
+ * has journey interactions, or interactions carrying a driver set's
+ * metrics, in two shards of a chunk, the chunk goes in batch order rather
+ * than shard by shard.
  * Also computes each id's keyed hash once for plan_make (hash[k] is set
  * where the id is well formed; apply() rejects the others before use). */
 static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base, size_t stride,
@@ -573,8 +575,11 @@ static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base,
 	memset(tab, 0, sizeof tab);
 	bool needs = false;
 	const model *md = &ctx->model;
-	/* with a STRICT_ORDER journey, any interaction may end an instance */
+	/* with a STRICT_ORDER journey, any interaction may end an instance;
+	 * with a driver set, one carrying its metrics sets a value or pairs
+	 * an outcome with the values before it */
 	const bool strict_order = cxm__journeys_strict_order(ctx);
+	const bool drivers = atomic_load_explicit(&ctx->drivers, memory_order_relaxed) != NULL;
 	uint32_t ntp = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
 	for (size_t k = 0; k < m; k++) {
 		const cxm_interaction *ix =
@@ -584,7 +589,8 @@ static bool chunk_needs_order(const cxm_context *ctx, const unsigned char *base,
 			continue;
 		cxm__customer_hash(ctx, ix->customer, ix->customer_len, hash[k]);
 		if (needs || ix->touchpoint >= ntp ||
-		    (md->touchpoints[ix->touchpoint].journey == CXM_NONE && !strict_order))
+		    (md->touchpoints[ix->touchpoint].journey == CXM_NONE && !strict_order &&
+		     !(drivers && cxm__drivers_touch(ctx, ix))))
 			continue;
 		uint64_t h = hash[k][0] | 1;
 		size_t i = (size_t)(h >> 32) & (2 * BATCH_CHUNK - 1);

@@ -390,6 +390,53 @@ static void forget(void **state)
 	cxm_context_free(f.ctx);
 }
 
+/* A batch applies a chunk shard by shard unless a customer's ordered
+ * interactions span shards: a value and the outcome after it, on
+ * touchpoints of two shards, pair as two single feeds would pair them. */
+static void batch_order(void **state)
+{
+	(void)state;
+	test_clock clk = {T0 + DAY};
+	cxm_config cfg = fx_cfg();
+	cfg.shards = 4;
+	fx f;
+	memset(&f, 0, sizeof f);
+	f.clk = clk;
+	f.ctx = test_ctx_cfg(&f.clk, &cfg);
+	fx_model(&f); /* tp0 … tp4, then survey: different shards */
+	fx_set(&f);
+	enum { N = 200 };
+	cxm_interaction ix[2 * N];
+	cxm_measure m[2 * N];
+	char id[N][16];
+	for (int c = 0; c < N; c++) {
+		snprintf(id[c], sizeof id[c], "b%d", c);
+		/* the answer's touchpoint first in shard order, the value's after */
+		for (int k = 0; k < 2; k++) {
+			cxm_interaction *x = &ix[2 * c + k];
+			*x = (cxm_interaction)CXM_INTERACTION_INIT;
+			x->time_ms = T0 + c * 1000 + k * 500;
+			x->touchpoint = k ? f.survey : f.tp[3];
+			m[2 * c + k] = k ? (cxm_measure){f.nps, 0, 9} : (cxm_measure){f.csat, 0, 5};
+			x->measures = &m[2 * c + k];
+			x->n_measures = 1;
+			x->customer = id[c];
+			x->customer_len = strlen(id[c]);
+		}
+	}
+	assert_true(f.survey % 4 < f.tp[3] % 4);
+	size_t acc = 0;
+	assert_int_equal(cxm_feed_batch(&acc, f.ctx, ix, 2 * N, NULL, 0, NULL), CXM_OK);
+	assert_int_equal(acc, 2 * N);
+	cxm_drivers_result res;
+	cxm_driver o[N_TP];
+	run_set(f.ctx, f.set, &res, o, N_TP);
+	assert_int_equal(res.outcomes, N);
+	assert_int_equal(res.paired, N);
+	assert_int_equal(o[3].n, N);
+	cxm_context_free(f.ctx);
+}
+
 static void same_driver(const cxm_driver *a, const cxm_driver *b, double eps)
 {
 	assert_int_equal(a->n, b->n);
@@ -504,6 +551,22 @@ static void journey_drivers(void **state)
 	assert_int_equal(o[2].touchpoint, t2);
 	assert_int_equal(o[3].touchpoint, CXM_NONE);
 	(void)t3;
+	/* the definition as the set holds it: the journey's touchpoints */
+	cxm_drivers_def got = {.size = sizeof got};
+	const char *name = NULL;
+	assert_int_equal(cxm_drivers_get(&got, &name, ctx, set), CXM_OK);
+	assert_string_equal(name, "buy");
+	assert_true(got.outcome == nps && got.driver == csat && got.journey == j);
+	assert_int_equal(got.window_ms, 30 * DAY);
+	assert_int_equal(got.flags, CXM_DRIVERS_OVERALL);
+	assert_int_equal(got.n_touchpoints, 3);
+	assert_true(got.touchpoints[0] == t0 && got.touchpoints[1] == t1 && got.touchpoints[2] == t2);
+	assert_int_equal(cxm_drivers_get(&got, NULL, ctx, set), CXM_OK);
+	assert_int_equal(cxm_drivers_get(NULL, &name, ctx, set), CXM_ERR_INVALID);
+	assert_int_equal(cxm_drivers_get(&got, &name, NULL, set), CXM_ERR_INVALID);
+	assert_int_equal(cxm_drivers_get(&got, &name, ctx, set + 1), CXM_ERR_UNKNOWN_ID);
+	got.size = 4;
+	assert_int_equal(cxm_drivers_get(&got, &name, ctx, set), CXM_ERR_VERSION);
 	/* a short array: the first, and LIMIT */
 	memset(o, 0xff, sizeof o);
 	o[0].size = sizeof o[0];
@@ -623,6 +686,7 @@ int main(void)
 		cmocka_unit_test(bands_hand_worked),
 		cmocka_unit_test(window_rules),
 		cmocka_unit_test(forget),
+		cmocka_unit_test(batch_order),
 		cmocka_unit_test(snapshot_and_merge),
 		cmocka_unit_test(journey_drivers),
 		cmocka_unit_test(bad_args),

@@ -2302,6 +2302,47 @@ static void push_driver(lua_State *L, const cxm_driver *d)
 	set_num(L, "band_p_value", d->band_p_value);
 }
 
+/* ctx:drivers_get(set) → {id =, name =, outcome =, driver =, journey = (nil:
+ * none), touchpoints = {tp, …}, overall =, window_ms =}: the definition as
+ * the set holds it (a journey's touchpoints resolved, the default window). */
+static int l_drivers_get(lua_State *L)
+{
+	lctx *c = check_lctx(L, 1);
+	lua_settop(L, 2);
+	cxm_id id;
+	int r = arg_drivers(L, 2, c, &id);
+	if (r)
+		return r;
+	cxm_drivers_def d;
+	memset(&d, 0, sizeof d);
+	d.size = sizeof d;
+	const char *name = NULL;
+	cxm_status st = cxm_drivers_get(&d, &name, c->ctx, id);
+	if (st)
+		return push_fail(L, c->ctx, st);
+	lua_createtable(L, 0, 8);
+	lua_pushinteger(L, (lua_Integer)id);
+	lua_setfield(L, -2, "id");
+	set_str(L, "name", name);
+	lua_pushinteger(L, (lua_Integer)d.outcome);
+	lua_setfield(L, -2, "outcome");
+	lua_pushinteger(L, (lua_Integer)d.driver);
+	lua_setfield(L, -2, "driver");
+	if (d.journey != CXM_NONE) {
+		lua_pushinteger(L, (lua_Integer)d.journey);
+		lua_setfield(L, -2, "journey");
+	}
+	lua_createtable(L, (int)d.n_touchpoints, 0);
+	for (uint32_t i = 0; i < d.n_touchpoints; i++) {
+		lua_pushinteger(L, (lua_Integer)d.touchpoints[i]);
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	lua_setfield(L, -2, "touchpoints");
+	set_bool(L, "overall", (d.flags & CXM_DRIVERS_OVERALL) != 0);
+	set_i64(L, "window_ms", d.window_ms);
+	return 1;
+}
+
 /* ctx:key_drivers(set) → {n_drivers =, outcomes =, paired =, customers =,
  * unremembered =, memory_bytes =, drivers = {{touchpoint =, n =,
  * importance =, …, bands = {bottom, middle, top}, …}, …}}: the drivers in
@@ -4441,6 +4482,7 @@ static const luaL_Reg ctx_methods[] = {
 	{"query_baseline", l_query_baseline},
 	{"drivers_define", l_drivers_define},
 	{"drivers_find", l_drivers_find},
+	{"drivers_get", l_drivers_get},
 	{"key_drivers", l_key_drivers},
 	{"query_calendar_series", l_query_calendar_series},
 	{"calendar_bucket", l_calendar_bucket},

@@ -3637,6 +3637,16 @@ do
 		touchpoints = {"tp1", tps[2], "tp3", tps[4], "tp5"}, window_ms = 7 * DAY}))
 	eq(set, 0, "the first driver set's id")
 	eq(ctx:drivers_find("csat drivers of nps"), set, "drivers_find")
+	local got = assert(ctx:drivers_get("csat drivers of nps"))
+	eq(got.id, set, "drivers_get: the id")
+	eq(got.name, "csat drivers of nps", "drivers_get: the name")
+	eq(got.outcome, nps, "drivers_get: the outcome")
+	eq(got.driver, csat, "drivers_get: the driver")
+	eq(got.journey, nil, "drivers_get: no journey")
+	eq(#got.touchpoints, 5, "drivers_get: five touchpoints")
+	eq(got.touchpoints[2], tps[2], "drivers_get: in order")
+	eq(got.overall, false, "drivers_get: no overall driver")
+	eq(got.window_ms, 7 * DAY, "drivers_get: the window")
 	-- NPS = 6 + (csat1 - 3) + 0.5 (csat2 - 3) + noise, clamped to 0 .. 10;
 	-- csat3 .. csat5 have no effect. Customer c visits every touchpoint a
 	-- second apart, then answers.
@@ -3806,6 +3816,8 @@ do
 	fails("EXISTS", "a driver set of the same name", ctx.drivers_define, ctx, "buy", def{})
 	fails("ENCODING", "a name with a NUL byte", ctx.drivers_define, ctx, "a\0b", def{})
 	fails("UNKNOWN_ID", "drivers_find of an unknown set", ctx.drivers_find, ctx, "nope")
+	fails("UNKNOWN_ID", "drivers_get of an unknown set", ctx.drivers_get, ctx, "nope")
+	fails("UNKNOWN_ID", "drivers_get of an unknown id", ctx.drivers_get, ctx, 15)
 	fails("UNKNOWN_ID", "key_drivers of an unknown name", ctx.key_drivers, ctx, "nope")
 	fails("UNKNOWN_ID", "key_drivers of an unknown id", ctx.key_drivers, ctx, 15)
 	fails("OUT_OF_RANGE", "key_drivers of a negative id", ctx.key_drivers, ctx, -1)

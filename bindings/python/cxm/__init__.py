@@ -81,7 +81,7 @@ __all__ = [
     "AlertKind", "AlertState", "AlertStatus", "SignalKind", "SignalDef",
     "GroupBy", "Calendar", "BaselineKind", "Baseline", "TouchpointRow", "SegmentRow", "StepRow", "ChannelRow", "SeriesRow", "to_pandas",
     "Trend", "Forecast",
-    "Quadrant", "Band", "Driver", "DriversResult",
+    "Quadrant", "Band", "Driver", "DriversResult", "DriversDef",
 ]
 
 NONE = _cxm.NONE
@@ -349,6 +349,23 @@ class DriversResult(NamedTuple):
     unremembered: int
     memory_bytes: int
     drivers: List[Driver]
+
+
+class DriversDef(NamedTuple):
+    """A driver set's definition as the set holds it (cxm_drivers_get):
+    its id and name, the outcome and driver metrics' ids, the journey's id
+    (or None), the drivers' touchpoint ids in order (a journey's resolved
+    when it was defined; the overall driver not among them), ``overall``
+    (whether the overall driver comes last) and ``window_ms`` (the default
+    resolved)."""
+    id: int
+    name: str
+    outcome: int
+    driver: int
+    journey: Optional[int]
+    touchpoints: Tuple[int, ...]
+    overall: bool
+    window_ms: int
 
 
 class Calendar(enum.IntEnum):
@@ -1644,6 +1661,11 @@ class Context(_cxm.Context):
     def drivers_find(self, name: str) -> int:
         """A driver set's id by name (cxm_drivers_find)."""
         return self._drivers_find(name)
+
+    def drivers_def(self, set) -> DriversDef:
+        """A driver set's definition, by name or id (cxm_drivers_get)."""
+        t = self._drivers_get(set)
+        return DriversDef(*t[:6], bool(t[6] & _cxm.DRIVERS_OVERALL), t[7])
 
     def key_drivers(self, set) -> DriversResult:
         """The key-driver analysis of a driver set, a name or an id

@@ -245,6 +245,16 @@ class DriversResult(NamedTuple):
     memory_bytes: int
     drivers: List[Driver]
 
+class DriversDef(NamedTuple):
+    id: int
+    name: str
+    outcome: int
+    driver: int
+    journey: Optional[int]
+    touchpoints: Tuple[int, ...]
+    overall: bool
+    window_ms: int
+
 class Calendar(enum.IntEnum):
     DAY: int
     WEEK: int
@@ -758,6 +768,7 @@ class Context(_cxm.Context):
                 journey: Union[None, int, str] = ..., overall: bool = ...,
                 window: Optional[Span] = ...) -> int: ...
     def drivers_find(self, name: str) -> int: ...
+    def drivers_def(self, set: Union[int, str]) -> DriversDef: ...
     def key_drivers(self, set: Union[int, str]) -> DriversResult: ...
     def stats(self) -> Stats: ...
     def series_bytes(self, metric: Union[int, str]) -> int: ...

@@ -3595,6 +3595,46 @@ static PyObject *ctx_drivers_find(PyObject *self_, PyObject *const *args, Py_ssi
 }
 SHIM_CTX(ctx_drivers_find)
 
+/* _drivers_get(name_or_id) -> (id, name, outcome, driver, journey or None,
+ * (touchpoint, ...), flags, window_ms) */
+static PyObject *ctx_drivers_get(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+				 PyObject *kwnames)
+{
+	cxm_context *ctx;
+	if (nargs_between("_drivers_get", nargs, 1, 1) || no_kwargs("_drivers_get", kwnames) ||
+	    !(ctx = live((CtxObject *)self_)))
+		return NULL;
+	cxm_id id;
+	if (conv_drivers_set(ctx, args[0], &id) < 0)
+		return NULL;
+	cxm_drivers_def d = {.size = sizeof d};
+	const char *name = NULL;
+	cxm_status st = cxm_drivers_get(&d, &name, ctx, id);
+	if (st)
+		return raise_status(st, ctx);
+	PyObject *tps = PyTuple_New((Py_ssize_t)d.n_touchpoints);
+	if (!tps)
+		return NULL;
+	for (uint32_t i = 0; i < d.n_touchpoints; i++) {
+		PyObject *t = PyLong_FromUnsignedLong(d.touchpoints[i]);
+		if (!t) {
+			Py_DECREF(tps);
+			return NULL;
+		}
+		PyTuple_SetItem(tps, (Py_ssize_t)i, t);
+	}
+	PyObject *journey = d.journey == CXM_NONE ? Py_None : NULL;
+	if (journey)
+		Py_INCREF(journey);
+	else if (!(journey = PyLong_FromUnsignedLong(d.journey))) {
+		Py_DECREF(tps);
+		return NULL;
+	}
+	return Py_BuildValue("(IsIINNIL)", (unsigned)id, name, (unsigned)d.outcome, (unsigned)d.driver,
+			     journey, tps, (unsigned)d.flags, (long long)d.window_ms);
+}
+SHIM_CTX(ctx_drivers_get)
+
 /* One cxm_driver as (touchpoint or None, n, importance, ci_low, ci_high,
  * p_value, significant, quadrant, performance, outcome_mean, ((n, mean,
  * ci_low, ci_high) of the bottom, middle and top band), band_difference,
@@ -4921,6 +4961,7 @@ SHIM_CTX(ctx_signal_rearm)
 	X(_query_trend, ctx_query_trend, NULL)                                                      \
 	X(_drivers_define, ctx_drivers_define, NULL)                                                \
 	X(_drivers_find, ctx_drivers_find, NULL)                                                    \
+	X(_drivers_get, ctx_drivers_get, NULL)                                                      \
 	X(_drivers_run, ctx_drivers_run, NULL)                                                      \
 	X(stats, ctx_stats, "stats()\n--\n\nThe context's statistics (cxm_stats_get).")             \
 	X(series_bytes, ctx_series_bytes,                                                           \

@@ -196,6 +196,15 @@ class Overall(unittest.TestCase):
         self.assertEqual([d.touchpoint_name for d in res.drivers],
                          ["sales call", "store", "order page", None])
         self.assertEqual(ctx.drivers_find("buy"), s)
+        d = ctx.drivers_def("buy")
+        self.assertEqual(d, cxm.DriversDef(s, "buy", int(ctx.metrics["nps"]), int(ctx.metrics["csat"]),
+                                           int(j), (int(t0), int(t1), int(t2)), True,
+                                           30 * 86_400_000))
+        self.assertEqual(ctx.drivers_def(s), d)
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.drivers_def("no such set")
+        with self.assertRaises(cxm.UnknownIdError):
+            ctx.drivers_def(s + 1)
 
     def test_nothing_paired_is_nan(self):
         ctx = self.ctx
