@@ -36,9 +36,23 @@ flag (low sample, empty, clamped, truncated) is shown: a letter in the
 text's flags column, explained under the table, a "flags" list in --json
 and a column of --csv (one row per metric, scope and window).
 
+--drivers OUTCOME:DRIVER[:WINDOW] (repeatable; --drivers nps:csat:30d)
+adds a key-driver analysis: a driver set "DRIVER drives OUTCOME" of two
+--map metrics, over every touchpoint of the export and the overall driver
+(each customer's latest DRIVER answer at any touchpoint), pairing each
+customer's OUTCOME with the DRIVER answers at most WINDOW before it (30d
+by default). The set is defined after every row is read and before any
+is fed, so it sees the whole export (hence not with --no-sort). After the
+dashboard comes a "key drivers" table per set: per driver the pairs, the
+importance (Pearson's r) with its 95 % interval and p-value, the
+performance (mean DRIVER), the quadrant, and the mean OUTCOME in the
+DRIVER's bottom and top box with their difference; "drivers" in --json;
+--csv leaves them out (its rows are results of windows).
+
 --save FILE saves the context, once fed, as a snapshot under the customer
 key of --key or --key-file (a snapshot loads only with it); `cxm query
 FILE` prints the same dashboard from it, and `cxm report FILE` a page.
+Driver sets are kept in the snapshot, and query prints their tables too.
 """
 import argparse
 import csv
@@ -50,9 +64,10 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from . import (JOURNEY_MAX_WINDOW, WATERMARK, BulkFeedError, Calendar, Channel, Context, Error,
-               FeedReport, JourneyOptions, Kind, Preset, Rejection, Status, _bulk_error, _enum,
-               from_ms, report, span_ms)
+from . import (DRIVER_SETS_MAX, DRIVERS_MAX, JOURNEY_MAX_WINDOW, WATERMARK, BulkFeedError,
+               Calendar, Channel, Context, Error, FeedReport, JourneyOptions, Kind, Preset,
+               Quadrant, Rejection, Status, UnknownIdError, _bulk_error, _enum, from_ms, report,
+               span_ms)
 from . import preset as cxm_preset
 
 _BATCH = 4096
@@ -172,6 +187,65 @@ def _parse_na(specs, names):
             out[name] = int(code.strip())
         except ValueError:
             raise SystemExit(f"cxm replay: --na {spec!r}: the code must be an integer")
+    return out
+
+
+# the kinds a driver set takes (cxm_drivers_def): its outcome, its driver
+_OUTCOME_KINDS = (Kind.SCORE, Kind.RATE, Kind.AMOUNT, Kind.DURATION, Kind.SENTIMENT)
+_DRIVER_KINDS = (Kind.SCORE, Kind.RATE, Kind.SENTIMENT)
+_DRIVERS_DEFAULT_WINDOW = 30 * 86_400_000  # window_ms 0: 30 days
+_NAME_MAX = 128  # bytes of a name: cxm_config::max_name_len's default, which replay keeps
+
+
+def _kinds_text(kinds):
+    names = [k.name.lower() for k in kinds]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _parse_drivers(specs, metrics):
+    """--drivers OUTCOME:DRIVER[:WINDOW] into [(set name, outcome Metric,
+    driver Metric, window ms)]; metrics: {name: Metric} of the replay's
+    metrics."""
+    out, names = [], set()
+    for spec in specs:
+        parts = [x.strip() for x in spec.split(":")]
+        if len(parts) not in (2, 3) or not all(parts):
+            raise SystemExit(f"cxm replay: --drivers {spec!r}: write OUTCOME:DRIVER[:WINDOW], "
+                             f"such as nps:csat:30d")
+        window = _DRIVERS_DEFAULT_WINDOW
+        if len(parts) == 3:
+            try:
+                window = span_ms(parts[2])
+            except (ValueError, TypeError) as e:
+                raise SystemExit(f"cxm replay: --drivers {spec!r}: {e}") from None
+            if not 0 < window <= span_ms(JOURNEY_MAX_WINDOW):
+                raise SystemExit(f"cxm replay: --drivers {spec!r}: the window is 1 ms to "
+                                 f"{JOURNEY_MAX_WINDOW.days}d")
+        pair = []
+        for role, name, kinds in (("outcome", parts[0], _OUTCOME_KINDS),
+                                  ("driver", parts[1], _DRIVER_KINDS)):
+            m = metrics.get(name)
+            if m is None:
+                have = ", ".join(metrics) or "none"
+                raise SystemExit(f"cxm replay: --drivers {spec!r}: no --map column feeds a "
+                                 f"metric named {name!r} (the replay's metrics: {have})")
+            if m.kind not in kinds:
+                kind = m.kind.name.lower()
+                raise SystemExit(f"cxm replay: --drivers {spec!r}: {name} is "
+                                 f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} metric; the "
+                                 f"{role} is a {_kinds_text(kinds)} metric")
+            pair.append(m)
+        set_name = f"{pair[1].name} drives {pair[0].name}"
+        if len(set_name.encode("utf-8")) > _NAME_MAX:
+            raise SystemExit(f"cxm replay: --drivers {spec!r}: the set's name {set_name!r} "
+                             f"is longer than {_NAME_MAX} bytes: give the metrics shorter "
+                             f"names (--map COLUMN=PRESET:NAME)")
+        if set_name in names:
+            raise SystemExit(f"cxm replay: --drivers {spec!r}: {set_name!r} is given twice")
+        names.add(set_name)
+        out.append((set_name, pair[0], pair[1], window))
+    if len(out) > DRIVER_SETS_MAX:
+        raise SystemExit(f"cxm replay: --drivers: at most {DRIVER_SETS_MAX} sets")
     return out
 
 
@@ -405,6 +479,13 @@ class _Replay:
             col, _, cap = spec.partition(":")
             seg = self.ctx.segment(col, int(cap) if cap else 256)
             self.segments.append((col, int(seg)))
+        # --drivers: checked now, defined once every row is read (define_drivers)
+        known = dict(self.metrics)
+        known.update((m.name, m) for m in (self.volume, self.distinct) if m is not None)
+        self.driver_specs = _parse_drivers(getattr(args, "drivers", None) or [], known)
+        if self.driver_specs and not self.sort:
+            raise SystemExit("cxm replay: --drivers needs the rows sorted (not --no-sort)")
+        self.driver_sets = None  # [{id, name, outcome, driver, window_ms}] once defined
         self.rejections = []  # (line, reason, code)
         self.by_reason = {}
         self.rows = 0
@@ -573,8 +654,41 @@ class _Replay:
             progress.close()
         self.seconds = time.monotonic() - started
 
+    def define_drivers(self, held):
+        """Define the --drivers sets, once, before the first row is fed (a
+        set pairs only what is fed after it). Its drivers are every
+        touchpoint of the export: convert() defined each as a row named it,
+        and every row was read before feed_sorted, so all exist now; the
+        overall driver comes last. A set takes DRIVERS_MAX - 1 touchpoints:
+        beyond that, those with the most DRIVER values."""
+        if self.driver_sets is not None:
+            return
+        self.driver_sets = []
+        tps = list(self.touchpoints.values())  # in order of first appearance
+        for name, outcome, driver, window in self.driver_specs:
+            use = tps
+            if len(tps) > DRIVERS_MAX - 1:
+                counts = {}
+                for r, _ in held:
+                    if any(m == int(driver) for m, _, _ in r[2]):
+                        counts[r[1]] = counts.get(r[1], 0) + 1
+                use = sorted(tps, key=lambda tp: -counts.get(tp, 0))[:DRIVERS_MAX - 1]
+                self.notes.append(f"--drivers {name!r}: {len(tps)} touchpoints, a driver set "
+                                  f"takes {DRIVERS_MAX - 1}: those with the most {driver.name} "
+                                  f"answers")
+            try:
+                sid = self.ctx.drivers(name, outcome=int(outcome), driver=int(driver),
+                                       touchpoints=use, overall=True, window=window)
+            except Error as e:
+                self.notes.append(f"--drivers {name!r}: not defined: {e}")
+                continue
+            self.driver_sets.append(dict(id=sid, name=name, outcome=outcome.name,
+                                         driver=driver.name, window_ms=window))
+
     def feed_sorted(self, held):
         """Feed the rows held, oldest first (a stable sort: ties in file order)."""
+        if self.driver_specs:
+            self.define_drivers(held)
         if not held:
             return
         items = held[:]
@@ -679,6 +793,8 @@ class _Replay:
             "end": None if end < 0 else _iso(end),
             "windows": [],
         }
+        if self.driver_sets is not None:
+            out["drivers"] = _drivers(self.ctx, self.driver_sets)
         if end < 0:
             return out
         if self.journeys:
@@ -815,6 +931,61 @@ def _cell(ctx, bounds, base, scope, name, q, r=None):
                         if d[q] is not None and (d[q] >= hi or 0 < d[q] <= lo)}
         d["bound"] = {"lo": lo, "hi": hi}
     return d
+
+
+_BANDS = ("bottom", "middle", "top")
+
+
+def _drivers(ctx, sets):
+    """The "drivers" of a dashboard (replay's and query's): per driver set
+    (dicts of id, name, outcome and driver metric names, window_ms, as
+    replay defined them or _snapshot_sets found them), its summary and its
+    drivers (ctx.key_drivers), NaN as None. Touchpoint drivers come by
+    importance, |r| (r < 0 is important too), those without an r after
+    them; the overall driver last."""
+    out = []
+    for st in sets:
+        res = ctx.key_drivers(st["id"])
+        window = st.get("window_ms")
+        if window is not None:
+            window = window or _DRIVERS_DEFAULT_WINDOW  # 0: the library's default
+        d = dict(name=st["name"], outcome=st.get("outcome"), driver=st.get("driver"),
+                 window_ms=window, window=None if window is None else report._span(window))
+        d.update({k: v for k, v in res._asdict().items() if k != "drivers"})
+        rows = []
+        for dr in res.drivers:
+            q = dr.quadrant
+            row = dict(touchpoint=dr.touchpoint_name, overall=dr.touchpoint is None)
+            row.update({k: _json_num(v) for k, v in dr._asdict().items()
+                        if k in ("n", "importance", "ci_low", "ci_high", "p_value",
+                                 "significant", "performance", "outcome_mean")})
+            row["significant"] = bool(dr.significant)
+            row["quadrant"] = q.name.lower() if isinstance(q, Quadrant) else str(int(q))
+            row["bands"] = {band: {k: _json_num(v) for k, v in b._asdict().items()}
+                            for band, b in zip(_BANDS, dr.bands)}
+            row.update({k: _json_num(getattr(dr, k)) for k in
+                        ("band_difference", "band_ci_low", "band_ci_high", "band_p_value")})
+            rows.append(row)
+        rows.sort(key=lambda r: (r["overall"], r["importance"] is None,
+                                 -abs(r["importance"] or 0.0), r["touchpoint"] or ""))
+        d["drivers"] = rows
+        out.append(d)
+    return out
+
+
+def _snapshot_sets(ctx):
+    """The driver sets of a context loaded from a snapshot, as _drivers
+    takes them (ctx.drivers_def of every id, 0, 1, ... in order)."""
+    metric_names = {int(m): m.name for m in ctx.metrics}
+    sets = []
+    for i in range(DRIVER_SETS_MAX):
+        try:
+            d = ctx.drivers_def(i)
+        except UnknownIdError:
+            break
+        sets.append(dict(id=i, name=d.name, outcome=metric_names.get(d.outcome),
+                         driver=metric_names.get(d.driver), window_ms=d.window_ms))
+    return sets
 
 
 def _iso(ms):
@@ -956,6 +1127,66 @@ def _print_dashboard(out, file=sys.stdout, summary=_print_summary):
             for key, letter, text in _FLAGS:
                 if key in seen:
                     w(f"  {letter}  {text}\n")
+    _print_drivers(out, file)
+
+
+def _fmt_p(p):
+    if p is None:
+        return "-"
+    return "<0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def _fmt_num(v, sign=False):
+    if v is None:
+        return "-"
+    return f"{v:+.2f}" if sign else f"{v:.2f}"
+
+
+def _print_drivers(out, file):
+    """The "key drivers" tables of out["drivers"] (replay's and query's)."""
+    w = file.write
+    for st in out.get("drivers", ()):
+        about = [f"{k} {st[k]}" for k in ("outcome", "driver", "window") if st.get(k)]
+        w(f"\n== key drivers: {st['name']}" + (f" ({', '.join(about)})" if about else "")
+          + "\n")
+        w(f"  {st['outcomes']:,} outcome{'s' if st['outcomes'] != 1 else ''} with a customer "
+          f"id, {st['paired']:,} paired with a driver value; {st['customers']:,} customer "
+          f"record{'s' if st['customers'] != 1 else ''} held")
+        if st["unremembered"]:
+            w(f"; {st['unremembered']:,} driver values not kept (--max-customers)")
+        w("\n")
+        w(f"{'driver':<20} {'n':>9} {'r':>7} {'95 % CI':<17} {'p':>7} {'':1} {'perf':>6} "
+          f"{'quadrant':<10} {'bottom':>8} {'top':>8} {'top-bottom':>10} {'p':>7}\n")
+        for d in st["drivers"]:
+            name = "(overall)" if d["overall"] else str(d["touchpoint"])[:20]
+            r = "-" if d["importance"] is None else f"{d['importance']:+.3f}"
+            ci = ("" if d["ci_low"] is None or d["ci_high"] is None
+                  else f"[{d['ci_low']:+.2f}, {d['ci_high']:+.2f}]")
+            quadrant = "not placed" if d["quadrant"] == "none" else d["quadrant"]
+            w(f"{name:<20} {d['n']:>9,} {r:>7} {ci:<17} {_fmt_p(d['p_value']):>7} "
+              f"{'*' if d['significant'] else '':1} {_fmt_num(d['performance']):>6} "
+              f"{quadrant:<10} {_fmt_num(d['bands']['bottom']['mean']):>8} "
+              f"{_fmt_num(d['bands']['top']['mean']):>8} "
+              f"{_fmt_num(d['band_difference'], sign=True):>10} "
+              f"{_fmt_p(d['band_p_value']):>7}\n")
+    if out.get("drivers"):
+        w("r: Pearson's r of the driver's value and the outcome over the pairs, * significant "
+          "at 95 %;\nperf: the mean driver value; bottom, top: the mean outcome when the "
+          "driver value is in\nits bottom or top box; top-bottom: their difference and its "
+          "Welch p\n")
+
+
+def _print_csv(out, summary):
+    """--csv of replay and query: summary's lines on standard error, the
+    rows on standard output. Key drivers have no place in those rows
+    (results of a window): a line on standard error says they are left
+    out."""
+    summary(out, sys.stderr)
+    if out.get("drivers"):
+        n = len(out["drivers"])
+        sys.stderr.write(f"  note: --csv leaves out the key drivers of {n} driver "
+                         f"set{'s' if n != 1 else ''}; the text and --json show them\n")
+    _write_csv(out)
 
 
 def _write_csv(out, file=sys.stdout):
@@ -1112,12 +1343,18 @@ def _query_main(args, parser):
             except Error as e:
                 sys.stderr.write(f"cxm query: {path}: {e}\n")
                 return 1
+        try:
+            sets = _snapshot_sets(ctx)  # the key drivers of each driver set it holds
+            if sets:
+                out["drivers"] = _drivers(ctx, sets)
+        except Error as e:
+            sys.stderr.write(f"cxm query: {path}: {e}\n")
+            return 1
     if args.json:
         json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.csv:
-        _print_query_summary(out, sys.stderr)
-        _write_csv(out)
+        _print_csv(out, _print_query_summary)
     else:
         _print_dashboard(out, summary=_print_query_summary)
     return 0
@@ -1146,6 +1383,11 @@ def _parser():
                          help="one CSV row per metric, scope and window on standard output "
                               "(the summary on standard error)")
     rp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rp.add_argument("--drivers", action="append", default=[], metavar="OUTCOME:DRIVER[:WINDOW]",
+                    help="a key-driver analysis of two --map metrics, such as nps:csat:30d: "
+                         "each touchpoint's and the overall DRIVER answer against the "
+                         "customer's OUTCOME at most WINDOW (30d) later (repeat; not with "
+                         "--no-sort)")
     rp.add_argument("--calendar", metavar="UNIT[:ZONE]",
                     help="also every metric and funnel per calendar day, week, month, quarter "
                          "or year in ZONE (an IANA name such as America/New_York; UTC), from "
@@ -1216,6 +1458,10 @@ def main(argv=None):
         parser.error(f"no such file: {args.file}")
     for w in args.window or []:
         report._check_span(rp, "--window", w)
+    if args.drivers and args.no_sort:
+        rp.error("--drivers needs the rows sorted: a driver set pairs only what is fed after "
+                 "it is defined, over the touchpoints it names, so replay defines it once "
+                 "every row is read; --no-sort feeds rows as it reads them")
     args.calendar_parsed = None if args.calendar is None else _parse_calendar(rp, args.calendar)
     args.customer_key = None
     if args.save is not None and args.key is None and args.key_file is None:
@@ -1255,8 +1501,7 @@ def main(argv=None):
         json.dump(out, sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.csv:
-        _print_summary(out, sys.stderr)
-        _write_csv(out)
+        _print_csv(out, _print_summary)
     else:
         _print_dashboard(out)
     return 0 if saved and (out["accepted"] or not out["rows"]) else 1
