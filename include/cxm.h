@@ -1727,8 +1727,8 @@ typedef struct cxm_driver {
 	double ci_low;            /**< r's interval at the context's confidence (Fisher's z); NaN below 4 pairs. */
 	double ci_high;           /**< Upper end. */
 	double p_value;           /**< Two-sided p of r = 0 (Student's t, n − 2 degrees of freedom). */
-	int significant;          /**< 1 when @c p_value is below 1 − confidence; quadrants then count its importance as 0 when it is not. */
-	cxm_driver_quadrant quadrant; /**< Importance against the mean importance of the placed drivers, performance against their mean performance. */
+	int significant;          /**< 1 when @c p_value is below 1 − cxm_config::confidence, else 0. */
+	cxm_driver_quadrant quadrant; /**< Where the driver falls: its importance (|r|, taken as 0 when not @c significant) against the mean of the placed drivers' (those with an @c importance), and its @c performance against their mean performance. */
 	double performance;       /**< The driver's mean value over its pairs (its score, rate or sentiment). */
 	double outcome_mean;      /**< The mean outcome over its pairs. */
 	cxm_driver_band bands[3]; /**< Bottom box, middle, top box of the driver value (a RATE: 0 and 1 in bottom and top). */
@@ -1746,7 +1746,7 @@ typedef struct cxm_drivers_result {
 	uint64_t outcomes;         /**< Outcomes fed with a customer id since the definition. */
 	uint64_t paired;           /**< Of those, with at least one driver value in the window. */
 	uint64_t customers;        /**< Customer records held now. */
-	uint64_t unremembered;     /**< Driver values not kept: the records were at max_customers, or memory was short. */
+	uint64_t unremembered;     /**< Driver values not kept because no record could be had for the customer: the set held cxm_config::max_customers records, or memory was short. */
 	uint64_t memory_bytes;     /**< Bytes the set holds (records and statistics). */
 	uint64_t reserved[4];      /**< Zero. */
 } cxm_drivers_result;
