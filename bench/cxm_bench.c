@@ -600,6 +600,20 @@ static int journeys_bench(workload *w, size_t n, uint64_t customers, bool use_sq
 		}
 	double t_funnel = (now_s() - t0) / (reps * (double)nj);
 	info("funnel query, 24 h, whole journey", t_funnel * 1e6, "us", "");
+	/* the same day's entry cohorts (24 hour rows per group) */
+	t0 = now_s();
+	for (int r = 0; r < reps; r++)
+		for (uint32_t j = 0; j < nj && j < WL_JOURNEYS; j++) {
+			cxm_funnel_query q = CXM_FUNNEL_QUERY_INIT;
+			q.journey = j;
+			q.end_ms = Q_END;
+			q.span_ms = DAY;
+			cxm_funnel f = {.size = sizeof f};
+			cxm_funnel_step steps[64] = {{.size = sizeof steps[0]}};
+			CHECK(ctx, cxm_funnel_cohort_run(&f, steps, 64, ctx, &q));
+		}
+	info("entry-cohort funnel, 24 h of cohorts, whole journey",
+	     (now_s() - t0) / (reps * (double)nj) * 1e6, "us", "");
 	t0 = now_s();
 	uint64_t closed = 0;
 	CHECK(ctx, cxm_journey_sweep(&closed, ctx, DAY0 + DAY));

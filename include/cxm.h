@@ -875,6 +875,10 @@ CXM_EXPORT cxm_status cxm_feed_check(cxm_context *ctx, const cxm_interaction *ix
  *   they were later;
  * - a customer last seen after @p time_ms is last seen at it, and a journey
  *   instance with a step after it is dropped (the customer starts afresh);
+ * - every entry cohort of a funnel (see cxm_funnel_cohort_run()) that
+ *   begins after @p time_ms or counted an event after it is discarded
+ *   whole (an instance of it still open counts on from its next event,
+ *   without its entry);
  * - what is not time-bucketed stays: cxm_stats counters (accepted,
  *   rejected, customers) and the lifetime totals of the exposition,
  *   which are counters that never go down.
@@ -2660,6 +2664,53 @@ typedef struct cxm_funnel_step {
  */
 CXM_EXPORT cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap,
 				     cxm_context *ctx, const cxm_funnel_query *q);
+
+/**
+ * Run an entry-cohort funnel: what the instances that **began** in the
+ * window did, whenever they did it ("of the leads that entered in
+ * January, how many converted within the conversion window").
+ *
+ * Where cxm_funnel_run() counts every event at its own time, this counts
+ * each event in the cohort of its instance's first step, by the hour the
+ * instance began: the window (whose end and span are placed as a query's,
+ * see @ref windows) is widened to whole UTC hours, which a day, week or
+ * month in any zone with whole-hour offsets is made of (pass the edges
+ * from cxm_calendar_bucket()). Counts of a cohort grow until its
+ * instances end: conversion can only rise; ends by abandonment and expiry
+ * are counted once noticed (the customer seen again, or
+ * cxm_journey_sweep()). A cohort is final once its last entry is older
+ * than the conversion window and a sweep ran after that; until then
+ * entered − completed − abandoned − expired − broken − displaced
+ * instances are still open.
+ *
+ * Rates and counts mean what they mean in ::cxm_funnel, with step
+ * conversion never above 1 for the default order; the times are the
+ * cohort's exact means (next_mean, goal_mean with their _n); their
+ * quantiles are not kept per cohort and are NaN. start_ms and end_ms give
+ * the cohorts covered (quantile_start_ms and quantile_end_ms the same).
+ * Cohorts are kept as long as the coarsest tier reaches behind the
+ * watermark: a window reaching further starts there and is flagged
+ * ::CXM_RESULT_TRUNCATED. Cohorts are counted from this version's format
+ * on: instances carried in from an older snapshot count from their next
+ * event, without their entry. With a segment breakdown, an event counts
+ * under the segment values of the interaction that caused it, as in
+ * cxm_funnel_run().
+ *
+ * Memory: one row per group (the whole journey, each channel, each
+ * segment value) and hour with entries, of 8 × (8 + 3 × steps) bytes; a
+ * year of hourly entries of a 5-step journey is 1.5 MiB per group.
+ *
+ * @param out    the caller's struct with @c size set; written only on success.
+ * @param steps  receives one ::cxm_funnel_step per step; steps[0].size set.
+ * @param cap    elements in @p steps.
+ * @param ctx    the context.
+ * @param q      the query: the journey, breakdown and entry window.
+ * @retval CXM_OK
+ * @retval otherwise  as cxm_funnel_run().
+ * Reads only; allocates nothing. Thread-safe: runs while other threads feed.
+ */
+CXM_EXPORT cxm_status cxm_funnel_cohort_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap,
+					    cxm_context *ctx, const cxm_funnel_query *q);
 
 /**
  * Arbitrary quantiles of the time from a step to the next one reached, or

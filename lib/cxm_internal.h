@@ -359,6 +359,7 @@ typedef struct jop {
 	uint8_t pad;
 	uint32_t a, b;   /* counter range [a, b], or the time series a */
 	int64_t t_ms;    /* when */
+	int64_t t0_ms;   /* when the instance began (its entry cohort) */
 	double v;        /* seconds, for a time */
 } jop;
 enum { JOP_COUNT = 1, JOP_TIME = 2 };
@@ -477,6 +478,11 @@ CXM_INTERNAL cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *in
  * segment values below the counts the MODEL section holds. */
 CXM_INTERNAL void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
 				      uint32_t n_segments, const uint32_t *n_values);
+/* The COHORTS section: each funnel group's entry cohorts (cohorts.c),
+ * written after JOURNEYS and read into the groups it made. */
+CXM_INTERNAL void cxm__journeys_cohorts_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
+					      uint32_t n_segments, const uint32_t *n_values);
+CXM_INTERNAL cxm_status cxm__journeys_cohorts_read(cxm_context *into, struct snap_in *in);
 /* Read it into `into` (a private context with the snapshot's model). */
 CXM_INTERNAL cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in);
 /* Merging src's journey state into dst: prepare checks the options and
@@ -912,6 +918,14 @@ typedef struct window_span {
 } window_span;
 CXM_INTERNAL void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms,
 				   uint32_t bins_tier, window_span *out);
+/* The same window in whole buckets of `width` ms (entry cohorts: hours)
+ * that do not depend on the tiers, cut (TRUNCATED) at the horizon. */
+CXM_INTERNAL void cxm__window_place_whole(const cxm_context *ctx, int64_t end_ms, int64_t span_ms,
+					  int64_t width, window_span *out);
+/* The start of the oldest finest-tier-aligned instant the coarsest tier
+ * keeps behind the watermark (what a window reaching further is cut to);
+ * INT64_MIN before the first interaction. */
+CXM_INTERNAL int64_t cxm__window_horizon(const cxm_context *ctx);
 /* A query's end_ms as an instant: CXM_NOW and CXM_WATERMARK resolved (the
  * watermark as the last ms of its finest bucket), within 0 .. CXM_TIME_MAX. */
 CXM_INTERNAL int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms);

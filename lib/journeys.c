@@ -18,7 +18,7 @@
  * way round. What a feed needs and lacks is allocated with no lock held
  * (cxm__journey_prepare) and published with compare-and-swap, so a failed
  * allocation changes nothing. */
-#include "cxm_internal.h"
+#include "cohorts.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -38,6 +38,7 @@ enum { CNT_ABANDONED = 1, CNT_EXPIRED, CNT_BROKEN, CNT_DISPLACED, CNT_REPEAT, CN
 
 typedef struct jgroup {
 	series *counts;
+	cohorts coh;     /* the same counts and times, by entry hour */
 	series *times[]; /* n_steps */
 } jgroup;
 
@@ -174,6 +175,7 @@ static void group_free(cxm_context *ctx, const jstate *js, jgroup *g)
 	cxm__series_free(ctx, g->counts);
 	for (uint32_t k = 0; k < js->n_steps; k++)
 		cxm__series_free(ctx, g->times[k]);
+	cxm__cohorts_free(ctx, &g->coh);
 	cxm__free(ctx, g, group_size(js->n_steps));
 	atomic_fetch_sub_explicit(&ctx->n_series, 1 + (uint64_t)js->n_steps, memory_order_relaxed);
 }
@@ -193,6 +195,7 @@ static jgroup *group_new(cxm_context *ctx, const jmod *mod, const jstate *js)
 		atomic_fetch_sub_explicit(&ctx->n_series, need, memory_order_relaxed);
 		return NULL;
 	}
+	cxm__cohorts_init(&g->coh, 1 + js->n_steps + CNT_EXTRA, js->n_steps);
 	if (!(g->counts = cxm__series_new(ctx, &js->counts_m, NULL)))
 		goto fail;
 	for (uint32_t k = 0; k < js->n_steps; k++)
@@ -396,7 +399,7 @@ bool cxm__journey_touch(cxm_context *ctx, cxm_id tp, int64_t t_ms, const uint32_
 }
 
 static void add_op(jwork *w, uint32_t j, uint8_t kind, uint32_t chan, bool by_segment, uint32_t a,
-		   uint32_t b, int64_t t, double v)
+		   uint32_t b, int64_t t, int64_t t0, double v)
 {
 	jop *op = &w->ops[w->n_ops++];
 	op->journey = j;
@@ -407,6 +410,7 @@ static void add_op(jwork *w, uint32_t j, uint8_t kind, uint32_t chan, bool by_se
 	op->a = a;
 	op->b = b;
 	op->t_ms = t;
+	op->t0_ms = t0;
 	op->v = v;
 }
 
@@ -446,7 +450,7 @@ static int64_t deadline(const cust_entry *e, const cxm_journey_options *o, uint3
 static void close_op(const cxm_context *ctx, jwork *w, cust_entry *e, uint32_t why, int64_t t)
 {
 	uint32_t k = cidx(ctx, e->journey - 1u, why);
-	add_op(w, e->journey - 1u, JOP_COUNT, e->flags & JF_CHAN, false, k, k, t, 0);
+	add_op(w, e->journey - 1u, JOP_COUNT, e->flags & JF_CHAN, false, k, k, t, start_ms(e), 0);
 	e->flags &= (uint8_t)~JF_OPEN;
 }
 
@@ -457,12 +461,13 @@ static void advance(jwork *w, uint32_t n_steps, cust_entry *e, uint32_t s, int64
 	int64_t last = last_ms(e);
 	int64_t at = t > last ? t : last;
 	w->moved = true;
-	add_op(w, j, JOP_COUNT, ch, true, 1 + e->step + 1u, 1 + s, t, 0);
-	add_op(w, j, JOP_TIME, ch, true, e->step, 0, t, (double)(at - last) / 1000);
+	const int64_t t0 = start_ms(e);
+	add_op(w, j, JOP_COUNT, ch, true, 1 + e->step + 1u, 1 + s, t, t0, 0);
+	add_op(w, j, JOP_TIME, ch, true, e->step, 0, t, t0, (double)(at - last) / 1000);
 	e->step = (uint8_t)s;
 	e->step_off = cxm__off_encode(at - start_ms(e));
 	if (s + 1 == n_steps) {
-		add_op(w, j, JOP_TIME, ch, true, n_steps - 1, 0, t, (double)(at - start_ms(e)) / 1000);
+		add_op(w, j, JOP_TIME, ch, true, n_steps - 1, 0, t, t0, (double)(at - t0) / 1000);
 		e->flags = (uint8_t)((e->flags & ~JF_OPEN) | JF_DONE);
 	}
 }
@@ -471,12 +476,8 @@ static void enter(const cxm_context *ctx, jwork *w, const cxm_journey_options *o
 		  cust_entry *e, int64_t t)
 {
 	const uint32_t j = w->journey;
-	if (e->journey == j + 1 && t - start_ms(e) <= o->repeat_ms && t >= start_ms(e)) {
-		uint32_t k = cidx(ctx, j, CNT_REPEAT);
-		add_op(w, j, JOP_COUNT, w->chan, true, k, k, t, 0);
-	}
+	const bool repeat = e->journey == j + 1 && t - start_ms(e) <= o->repeat_ms && t >= start_ms(e);
 	w->moved = true;
-	add_op(w, j, JOP_COUNT, w->chan, true, 0, 1, t, 0); /* entered and reached step 0 */
 	int64_t secs = t / 1000 - CUST_BASE_S;
 	if (secs < 0)
 		secs = 0;
@@ -486,8 +487,15 @@ static void enter(const cxm_context *ctx, jwork *w, const cxm_journey_options *o
 	e->inst_start_s = (uint32_t)secs;
 	int64_t off = t - start_ms(e);
 	e->step_off = cxm__off_encode(off);
+	/* counted in the new instance's cohort: its start as the entry keeps it */
+	const int64_t t0 = start_ms(e);
+	if (repeat) {
+		uint32_t k = cidx(ctx, j, CNT_REPEAT);
+		add_op(w, j, JOP_COUNT, w->chan, true, k, k, t, t0, 0);
+	}
+	add_op(w, j, JOP_COUNT, w->chan, true, 0, 1, t, t0, 0); /* entered and reached step 0 */
 	if (n_steps == 1) {
-		add_op(w, j, JOP_TIME, w->chan, true, 0, 0, t, 0);
+		add_op(w, j, JOP_TIME, w->chan, true, 0, 0, t, t0, 0);
 		e->flags = (uint8_t)((e->flags & ~JF_OPEN) | JF_DONE);
 	}
 }
@@ -597,13 +605,13 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 			close_op(ctx, w, &n, CNT_BROKEN, t);
 		} else if (s == h) {
 			if (repeats)
-				add_op(w, j, JOP_COUNT, n.flags & JF_CHAN, true, 1 + s, 1 + s, t, 0);
+				add_op(w, j, JOP_COUNT, n.flags & JF_CHAN, true, 1 + s, 1 + s, t, start_ms(&n), 0);
 		} else if (strict) {
 			close_op(ctx, w, &n, CNT_BROKEN, t);
 			if (s == 0)
 				enter(ctx, w, &o, n_steps, &n, t);
 		} else if (repeats) {
-			add_op(w, j, JOP_COUNT, n.flags & JF_CHAN, true, 1 + s, 1 + s, t, 0);
+			add_op(w, j, JOP_COUNT, n.flags & JF_CHAN, true, 1 + s, 1 + s, t, start_ms(&n), 0);
 		}
 	} else if (s == 0) {
 		if (open) /* an instance of another journey gives way */
@@ -720,6 +728,7 @@ static void fold_group(cxm_context *ctx, const jmod *mod, jgroup *g, const jop *
 {
 	if (!g)
 		return;
+	cxm__cohorts_fold(ctx, &g->coh, op);
 	const int64_t w0 = ctx->tiers[0].bucket_ms;
 	if (op->kind == JOP_COUNT) {
 		int64_t e = writable_epoch(ctx, g->counts, floordiv64(op->t_ms, w0));
@@ -756,10 +765,11 @@ static bool reserve_group(cxm_context *ctx, jgroup *g, const jop *op, bool undo)
 	series *s = op->kind == JOP_COUNT ? g->counts : g->times[op->a];
 	if (undo) {
 		cxm__series_unreserve(ctx, s);
+		cxm__cohorts_unreserve(ctx, &g->coh);
 		return true;
 	}
 	int64_t e = writable_epoch(ctx, s, floordiv64(op->t_ms, ctx->tiers[0].bucket_ms));
-	return cxm__series_reserve(ctx, s, e, NAN, NULL);
+	return cxm__cohorts_reserve(ctx, &g->coh, op) && cxm__series_reserve(ctx, s, e, NAN, NULL);
 }
 
 static jgroup *slot_group(const jstate *js, const jwork *w, uint32_t i)
@@ -937,6 +947,7 @@ bool cxm__journey_expire(cxm_context *ctx, cust_entry *e, int64_t now_ms, jop *o
 	op->pad = 0;
 	op->a = op->b = (uint32_t)(1 + ns + why - 1);
 	op->t_ms = dl;
+	op->t0_ms = start_ms(e);
 	op->v = 0;
 	e->flags &= (uint8_t)~JF_OPEN;
 	return true;
@@ -951,7 +962,7 @@ static uint64_t group_rewind(cxm_context *ctx, const jstate *js, jgroup *g, int6
 	uint64_t gone = cxm__series_rewind(ctx, g->counts, time_ms);
 	for (uint32_t k = 0; k < js->n_steps; k++)
 		gone += cxm__series_rewind(ctx, g->times[k], time_ms);
-	return gone;
+	return gone + cxm__cohorts_rewind(ctx, &g->coh, time_ms);
 }
 
 uint64_t cxm__journeys_rewind(cxm_context *ctx, int64_t time_ms)
@@ -1263,8 +1274,15 @@ static inline double ratio(uint64_t x, uint64_t y)
 	return y ? (double)x / (double)y : NAN;
 }
 
-cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, cxm_context *ctx,
-			  const cxm_funnel_query *q)
+/* A step's (or, for the last step, the goal's) time samples. */
+typedef struct ftimes {
+	uint64_t n;
+	double mean, p50, p90;
+} ftimes;
+
+/* Check the output structs, the query and the step array's room. */
+static cxm_status funnel_args(cxm_context *ctx, cxm_funnel *out, cxm_funnel_step *steps, size_t cap,
+			      const cxm_funnel_query *q, uint32_t *slot, uint32_t *chan)
 {
 	if (!ctx || !out || !steps || !q)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
@@ -1272,27 +1290,84 @@ cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, c
 	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_funnel");
 	if (st || (st = cxm__check_out(ctx, steps, sizeof *steps, "cxm_funnel_step")))
 		return st;
-	uint32_t slot, chan;
-	if ((st = check_funnel_query(ctx, q, &slot, &chan)))
+	if ((st = check_funnel_query(ctx, q, slot, chan)))
 		return st;
 	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
 	if (cap < ns)
 		return cxm__fail(ctx, CXM_ERR_LIMIT, "journey '%s' has %u steps; steps holds %zu",
 				 ctx->model.journeys[q->journey].name, ns, cap);
+	return CXM_OK;
+}
+
+/* Write f (window and flags set) and the steps from a group's counters c
+ * (after the SCORE layout's no-answer count) and times t. */
+static void put_funnel(const cxm_context *ctx, cxm_funnel *out, cxm_funnel_step *steps,
+		       const cxm_funnel_query *q, cxm_funnel *f, const uint64_t *c, const ftimes *t)
+{
+	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
+	f->n_steps = ns;
+	f->entered = c[0];
+	f->completed = c[1 + ns - 1];
+	if (q->segment == CXM_NONE) {
+		f->abandoned = c[1 + ns + CNT_ABANDONED - 1];
+		f->expired = c[1 + ns + CNT_EXPIRED - 1];
+		f->broken = c[1 + ns + CNT_BROKEN - 1];
+		f->displaced = c[1 + ns + CNT_DISPLACED - 1];
+	}
+	f->repeats = c[1 + ns + CNT_REPEAT - 1];
+	f->conversion = ratio(f->completed, f->entered);
+	f->repeat_rate = ratio(f->repeats, f->entered);
+	const size_t stride = steps[0].size;
+	unsigned char *base = (unsigned char *)steps;
+	cxm_funnel_step fs[1];
+	for (uint32_t k = 0; k < ns; k++) {
+		memset(fs, 0, sizeof fs);
+		fs->size = stride;
+		fs->reached = c[1 + k];
+		fs->conversion = ratio(fs->reached, f->entered);
+		fs->step_conversion = ratio(fs->reached, k ? c[k] : f->entered);
+		fs->drop_off = 1 - fs->step_conversion;
+		fs->next_p50 = fs->next_p90 = fs->next_mean = NAN;
+		if (k + 1 < ns) {
+			fs->next_n = t[k].n;
+			fs->next_mean = t[k].mean;
+			fs->next_p50 = t[k].p50;
+			fs->next_p90 = t[k].p90;
+		}
+		/* only steps[0].size is the caller's: every element gets it */
+		memcpy(base + (size_t)k * stride, &stride, sizeof stride);
+		cxm__put_out(base + (size_t)k * stride, fs, sizeof *fs);
+	}
+	f->goal_n = t[ns - 1].n;
+	f->goal_mean = t[ns - 1].mean;
+	f->goal_p50 = t[ns - 1].p50;
+	f->goal_p90 = t[ns - 1].p90;
+	if (!f->entered)
+		f->flags |= CXM_RESULT_EMPTY;
+	if (f->entered < ctx->min_samples)
+		f->flags |= CXM_RESULT_LOW_SAMPLE;
+	cxm__put_out(out, f, sizeof *f);
+}
+
+cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, cxm_context *ctx,
+			  const cxm_funnel_query *q)
+{
+	uint32_t slot, chan;
+	cxm_status st = funnel_args(ctx, out, steps, cap, q, &slot, &chan);
+	if (st)
+		return st;
+	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
 	cxm_funnel f;
 	memset(&f, 0, sizeof f);
 	f.size = sizeof f;
-	f.n_steps = ns;
 	uint32_t bt = ctx->n_tiers > 1 ? 1 : 0;
-	const uint32_t cut = place(ctx, q->end_ms, q->span_ms, bt, &f.start_ms, &f.end_ms,
-				   &f.quantile_start_ms, &f.quantile_end_ms);
+	f.flags = place(ctx, q->end_ms, q->span_ms, bt, &f.start_ms, &f.end_ms, &f.quantile_start_ms,
+			&f.quantile_end_ms);
 	uint64_t cnt[2 + MAX_TRACKED_STEPS + CNT_EXTRA];
 	memset(cnt, 0, sizeof cnt);
 	uint64_t tbuf[TIME_BUF_WORDS];
 	sketch_cell *acc = (sketch_cell *)(void *)tbuf;
-	cxm_funnel_step fs[1];
-	const size_t stride = steps[0].size;
-	unsigned char *base = (unsigned char *)steps;
+	ftimes t[MAX_TRACKED_STEPS];
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
 	jstate *js = peek_js(ctx, q->journey);
 	jgroup *g = js ? group_of(js, slot, chan) : NULL;
@@ -1301,61 +1376,55 @@ cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, c
 		pthread_mutex_lock(&js->lock);
 	if (g)
 		cxm__series_read(ctx, g->counts, f.start_ms, f.end_ms, cnt, READ_ALL);
-	const uint64_t *c = cnt + 1; /* after the SCORE layout's no-answer count */
-	f.entered = c[0];
-	f.completed = c[1 + ns - 1];
-	if (q->segment == CXM_NONE) {
-		f.abandoned = c[1 + ns + CNT_ABANDONED - 1];
-		f.expired = c[1 + ns + CNT_EXPIRED - 1];
-		f.broken = c[1 + ns + CNT_BROKEN - 1];
-		f.displaced = c[1 + ns + CNT_DISPLACED - 1];
-	}
-	f.repeats = c[1 + ns + CNT_REPEAT - 1];
-	f.conversion = ratio(f.completed, f.entered);
-	f.repeat_rate = ratio(f.repeats, f.entered);
 	for (uint32_t k = 0; k < ns; k++) {
-		memset(fs, 0, sizeof fs);
-		fs->size = stride;
-		fs->reached = c[1 + k];
-		fs->conversion = ratio(fs->reached, f.entered);
-		fs->step_conversion = ratio(fs->reached, k ? c[k] : f.entered);
-		fs->drop_off = 1 - fs->step_conversion;
-		fs->next_p50 = fs->next_p90 = fs->next_mean = NAN;
-		if (k + 1 < ns && mod) {
-			read_times(ctx, mod, g, k, f.start_ms, f.end_ms, f.quantile_start_ms,
-				   f.quantile_end_ms, acc);
-			fs->next_n = acc->n;
-			if (acc->n) {
-				fs->next_mean = acc->sum / (double)acc->n;
-				fs->next_p50 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.5, &clamped);
-				fs->next_p90 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.9, &clamped);
-			}
-		}
-		/* only steps[0].size is the caller's: every element gets it */
-		memcpy(base + (size_t)k * stride, &stride, sizeof stride);
-		cxm__put_out(base + (size_t)k * stride, fs, sizeof *fs);
-	}
-	f.goal_p50 = f.goal_p90 = f.goal_mean = NAN;
-	if (mod) {
-		read_times(ctx, mod, g, ns - 1, f.start_ms, f.end_ms, f.quantile_start_ms,
-			   f.quantile_end_ms, acc);
-		f.goal_n = acc->n;
+		t[k] = (ftimes){0, NAN, NAN, NAN};
+		if (!mod)
+			continue;
+		read_times(ctx, mod, g, k, f.start_ms, f.end_ms, f.quantile_start_ms, f.quantile_end_ms, acc);
+		t[k].n = acc->n;
 		if (acc->n) {
-			f.goal_mean = acc->sum / (double)acc->n;
-			f.goal_p50 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.5, &clamped);
-			f.goal_p90 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.9, &clamped);
+			t[k].mean = acc->sum / (double)acc->n;
+			t[k].p50 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.5, &clamped);
+			t[k].p90 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.9, &clamped);
 		}
 	}
 	if (g)
 		pthread_mutex_unlock(&js->lock);
-	f.flags |= cut;
-	if (!f.entered)
-		f.flags |= CXM_RESULT_EMPTY;
-	if (f.entered < ctx->min_samples)
-		f.flags |= CXM_RESULT_LOW_SAMPLE;
 	if (clamped)
 		f.flags |= CXM_RESULT_CLAMPED;
-	cxm__put_out(out, &f, sizeof f);
+	put_funnel(ctx, out, steps, q, &f, cnt + 1, t);
+	return CXM_OK;
+}
+
+cxm_status cxm_funnel_cohort_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, cxm_context *ctx,
+				 const cxm_funnel_query *q)
+{
+	uint32_t slot, chan;
+	cxm_status st = funnel_args(ctx, out, steps, cap, q, &slot, &chan);
+	if (st)
+		return st;
+	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
+	cxm_funnel f;
+	memset(&f, 0, sizeof f);
+	f.size = sizeof f;
+	window_span w;
+	cxm__window_place_whole(ctx, q->end_ms, q->span_ms, COHORT_MS, &w);
+	f.start_ms = f.quantile_start_ms = w.a;
+	f.end_ms = f.quantile_end_ms = w.b;
+	f.flags = w.flags;
+	cohort_sum sum;
+	memset(&sum, 0, sizeof sum);
+	jstate *js = peek_js(ctx, q->journey);
+	jgroup *g = js ? group_of(js, slot, chan) : NULL;
+	if (g) {
+		pthread_mutex_lock(&js->lock);
+		cxm__cohorts_sum(&g->coh, w.a, w.b, &sum);
+		pthread_mutex_unlock(&js->lock);
+	}
+	ftimes t[MAX_TRACKED_STEPS];
+	for (uint32_t k = 0; k < ns; k++)
+		t[k] = (ftimes){sum.tn[k], sum.tn[k] ? sum.tsum[k] / (double)sum.tn[k] : NAN, NAN, NAN};
+	put_funnel(ctx, out, steps, q, &f, sum.cnt, t);
 	return CXM_OK;
 }
 
@@ -1521,16 +1590,71 @@ cxm_status cxm_churn_rate(cxm_churn *out, cxm_context *ctx, cxm_id distinct, int
 #define SNAP_END UINT32_MAX
 enum { SNAP_GROUP_END = 0, SNAP_GROUP_SEGMENT = 1, SNAP_GROUP_CHANNEL = 2 };
 
-static void snap_group_write(cxm_context *ctx, struct wbuf *b, const jstate *js, const jgroup *g,
-			     uint32_t kind, uint32_t a, uint32_t v)
+static void snap_group_write(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind,
+			     uint32_t a, uint32_t v)
 {
-	(void)ctx;
 	cxm__snap_put32(b, kind);
 	cxm__snap_put32(b, a);
 	cxm__snap_put32(b, v);
 	cxm__snap_put_series(b, g->counts);
 	for (uint32_t k = 0; k < js->n_steps; k++)
 		cxm__snap_put_series(b, g->times[k]);
+}
+
+/* Call fn for every group of js in the snapshot's order: the whole
+ * journey, segment values in the model written, channels. */
+typedef void group_fn(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind, uint32_t a,
+		      uint32_t v);
+static void each_group(const cxm_context *ctx, struct wbuf *b, const jstate *js, uint32_t n_segments,
+		       const uint32_t *n_values, group_fn *fn)
+{
+	jstate *m = (jstate *)js;
+	jgroup *g = atomic_load_explicit(&m->by_slot[0], memory_order_acquire);
+	if (g)
+		fn(b, js, g, SNAP_GROUP_SEGMENT, CXM_NONE, CXM_NONE);
+	/* segment values in the model written only (see snapshot.c's write_model) */
+	for (uint32_t d = 0; d < n_segments; d++) {
+		const segment *sg = &ctx->model.segments[d];
+		for (uint32_t v = 0; v < n_values[d]; v++) {
+			g = atomic_load_explicit(&m->by_slot[1 + sg->slot_base + v], memory_order_acquire);
+			if (g)
+				fn(b, js, g, SNAP_GROUP_SEGMENT, d, v);
+		}
+	}
+	for (uint32_t c = 1; c < N_CHANNELS; c++) {
+		g = atomic_load_explicit(&m->by_chan[c], memory_order_acquire);
+		if (g)
+			fn(b, js, g, SNAP_GROUP_CHANNEL, c, 0);
+	}
+}
+
+static void cohorts_group_write(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind,
+				uint32_t a, uint32_t v)
+{
+	(void)js;
+	if (!g->coh.n)
+		return;
+	cxm__snap_put32(b, kind);
+	cxm__snap_put32(b, a);
+	cxm__snap_put32(b, v);
+	cxm__cohorts_write(b, &g->coh);
+}
+
+void cxm__journeys_cohorts_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
+				 uint32_t n_segments, const uint32_t *n_values)
+{
+	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
+	for (uint32_t j = 0; mod && j < n_journeys && j < mod->n_js; j++) {
+		jstate *js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
+		if (!js)
+			continue;
+		pthread_mutex_lock(&js->lock);
+		cxm__snap_put32(b, j);
+		each_group(ctx, b, js, n_segments, n_values, cohorts_group_write);
+		cxm__snap_put32(b, SNAP_GROUP_END);
+		pthread_mutex_unlock(&js->lock);
+	}
+	cxm__snap_put32(b, SNAP_END);
 }
 
 void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys, uint32_t n_segments,
@@ -1543,7 +1667,6 @@ void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys, 
 	pthread_mutex_lock(&mod->lock);
 	cxm__snap_put_series(b, mod->churn);
 	pthread_mutex_unlock(&mod->lock);
-	const model *md = &ctx->model;
 	for (uint32_t j = 0; j < n_journeys && j < mod->n_js; j++) {
 		jstate *js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
 		if (!js)
@@ -1556,23 +1679,7 @@ void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys, 
 		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_abandon, memory_order_relaxed));
 		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_lateness, memory_order_relaxed));
 		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_repeat, memory_order_relaxed));
-		jgroup *g = atomic_load_explicit(&js->by_slot[0], memory_order_acquire);
-		if (g)
-			snap_group_write(ctx, b, js, g, SNAP_GROUP_SEGMENT, CXM_NONE, CXM_NONE);
-		/* segment values in the model written only (see snapshot.c's write_model) */
-		for (uint32_t d = 0; d < n_segments; d++) {
-			const segment *sg = &md->segments[d];
-			for (uint32_t v = 0; v < n_values[d]; v++) {
-				g = atomic_load_explicit(&js->by_slot[1 + sg->slot_base + v], memory_order_acquire);
-				if (g)
-					snap_group_write(ctx, b, js, g, SNAP_GROUP_SEGMENT, d, v);
-			}
-		}
-		for (uint32_t c = 1; c < N_CHANNELS; c++) {
-			g = atomic_load_explicit(&js->by_chan[c], memory_order_acquire);
-			if (g)
-				snap_group_write(ctx, b, js, g, SNAP_GROUP_CHANNEL, c, 0);
-		}
+		each_group(ctx, b, js, n_segments, n_values, snap_group_write);
 		cxm__snap_put32(b, SNAP_GROUP_END);
 		pthread_mutex_unlock(&js->lock);
 	}
@@ -1612,6 +1719,65 @@ static cxm_status snap_options_read(struct snap_in *in, const cxm_context *into,
 }
 
 
+/* Where a snapshot's group (kind, a, v) goes in js; NULL: it names none. */
+static _Atomic(jgroup *) *group_at(const cxm_context *into, jstate *js, uint32_t kind, uint32_t a,
+				   uint32_t v)
+{
+	const model *md = &into->model;
+	uint32_t nseg = atomic_load_explicit(&md->n_segments, memory_order_acquire);
+	if (kind == SNAP_GROUP_SEGMENT && a == CXM_NONE && v == CXM_NONE)
+		return &js->by_slot[0];
+	if (kind == SNAP_GROUP_SEGMENT && a < nseg &&
+	    v < atomic_load_explicit(&md->segments[a].n_values, memory_order_acquire))
+		return &js->by_slot[1 + md->segments[a].slot_base + v];
+	if (kind == SNAP_GROUP_CHANNEL && a >= 1 && a < N_CHANNELS && v == 0)
+		return &js->by_chan[a];
+	return NULL;
+}
+
+cxm_status cxm__journeys_cohorts_read(cxm_context *into, struct snap_in *in)
+{
+	cxm_context *ctx = cxm__snap_ctx(in);
+	jmod *mod = atomic_load_explicit(&into->journeys, memory_order_acquire);
+	const uint32_t nj = atomic_load_explicit(&into->model.n_journeys, memory_order_acquire);
+	cxm_status st;
+	int64_t prev = -1;
+	for (;;) {
+		uint32_t j;
+		if ((st = cxm__snap_get32(in, &j)))
+			return st;
+		if (j == SNAP_END)
+			return CXM_OK;
+		jstate *js = mod && j < nj && j < mod->n_js && (int64_t)j > prev
+				     ? atomic_load_explicit(&mod->js[j], memory_order_acquire)
+				     : NULL;
+		if (!js)
+			return cxm__fail(ctx, CXM_ERR_CORRUPT,
+					 "snapshot: entry cohorts of journey %u (out of order, or no state in JOURNEYS)", j);
+		prev = j;
+		const char *name = into->model.journeys[j].name;
+		for (;;) {
+			uint32_t kind, a, v;
+			if ((st = cxm__snap_get32(in, &kind)))
+				return st;
+			if (kind == SNAP_GROUP_END)
+				break;
+			if ((st = cxm__snap_get32(in, &a)) || (st = cxm__snap_get32(in, &v)))
+				return st;
+			_Atomic(jgroup *) *at = group_at(into, js, kind, a, v);
+			jgroup *g = at ? atomic_load_explicit(at, memory_order_relaxed) : NULL;
+			if (!g)
+				return snap_corrupt_journey(in, into, j, "entry cohorts of a group JOURNEYS does not have");
+			if (g->coh.n)
+				return snap_corrupt_journey(in, into, j, "a group's entry cohorts appear twice");
+			if ((st = cxm__cohorts_read(in, into, &g->coh, name)))
+				return st;
+			if (!g->coh.n)
+				return snap_corrupt_journey(in, into, j, "a group with no entry cohorts is written");
+		}
+	}
+}
+
 cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 {
 	cxm_context *ctx = cxm__snap_ctx(in);
@@ -1632,7 +1798,6 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 		return st;
 	const model *md = &into->model;
 	uint32_t nj = atomic_load_explicit(&md->n_journeys, memory_order_acquire);
-	uint32_t nseg = atomic_load_explicit(&md->n_segments, memory_order_acquire);
 	int64_t prev = -1;
 	for (;;) {
 		uint32_t j, ns;
@@ -1663,14 +1828,7 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 				break;
 			if ((st = cxm__snap_get32(in, &a)) || (st = cxm__snap_get32(in, &v)))
 				return st;
-			_Atomic(jgroup *) *at = NULL;
-			if (kind == SNAP_GROUP_SEGMENT && a == CXM_NONE && v == CXM_NONE)
-				at = &js->by_slot[0];
-			else if (kind == SNAP_GROUP_SEGMENT && a < nseg &&
-				 v < atomic_load_explicit(&md->segments[a].n_values, memory_order_acquire))
-				at = &js->by_slot[1 + md->segments[a].slot_base + v];
-			else if (kind == SNAP_GROUP_CHANNEL && a >= 1 && a < N_CHANNELS && v == 0)
-				at = &js->by_chan[a];
+			_Atomic(jgroup *) *at = group_at(into, js, kind, a, v);
 			if (!at)
 				return snap_corrupt_journey(in, into, j, "a group names no segment value or channel");
 			if (atomic_load_explicit(at, memory_order_relaxed))
@@ -1734,6 +1892,7 @@ static void group_add(cxm_context *dst, jgroup *d, const cxm_context *src, const
 	series_add(dst, d->counts, src, g->counts);
 	for (uint32_t k = 0; k < n_steps; k++)
 		series_add(dst, d->times[k], src, g->times[k]);
+	(void)cxm__cohorts_add(dst, &d->coh, &g->coh); /* what finds no memory: lost_buckets */
 }
 
 typedef struct jplan {
@@ -1768,6 +1927,7 @@ static void plan_free(cxm_context *dst, jmerge *p)
 			cxm__series_free(dst, g->counts);
 			for (uint32_t k = 0; k < ns; k++)
 				cxm__series_free(dst, g->times[k]);
+			cxm__cohorts_free(dst, &g->coh);
 			cxm__free(dst, g, group_size(ns));
 		}
 		js_free(dst, x->js);

@@ -50,6 +50,7 @@ enum {
 	SEC_SIGNALS = 10,
 	SEC_BASELINES = 11,
 	SEC_DRIVERS = 12,
+	SEC_COHORTS = 13,
 	SEC_END = 0x7f
 };
 
@@ -502,6 +503,15 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 			goto out;
 		b.len = 0;
 	}
+	if (atomic_load_explicit(&ctx->journeys, memory_order_acquire)) {
+		/* optional: the funnels' entry cohorts, where there is journey state */
+		cxm__journeys_cohorts_write(ctx, &b, sn.journeys, sn.segments, sn.values);
+		if (b.oom)
+			goto oom;
+		if ((st = emit_section(&k, SEC_COHORTS, b.p, b.len)))
+			goto out;
+		b.len = 0;
+	}
 	write_stats(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
@@ -541,7 +551,7 @@ typedef struct parsed {
 	uint32_t version;
 	unsigned char key_id[16];
 	slice config, model, customers, journeys, stats, triggers, governor, alerts, signals, baselines,
-		drivers;
+		drivers, cohorts;
 	bool has_journeys; /* the JOURNEYS section is optional */
 	bool has_triggers; /* so are TRIGGERS */
 	bool has_governor; /* and GOVERNOR */
@@ -549,6 +559,7 @@ typedef struct parsed {
 	bool has_signals;  /* and SIGNALS */
 	bool has_baselines; /* and BASELINES */
 	bool has_drivers;   /* and DRIVERS */
+	bool has_cohorts;   /* and COHORTS */
 	slice *series; /* n_series sections, in the context's memory */
 	size_t n_series, cap_series;
 } parsed;
@@ -631,7 +642,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		    type != SEC_CUSTOMERS && type != SEC_JOURNEYS && type != SEC_STATS &&
 		    type != SEC_TRIGGERS && type != SEC_GOVERNOR && type != SEC_ALERTS &&
 		    type != SEC_SIGNALS && type != SEC_BASELINES && type != SEC_DRIVERS &&
-		    type != SEC_END)
+		    type != SEC_COHORTS && type != SEC_END)
 			return cxm__fail(ctx, CXM_ERR_VERSION,
 					 "snapshot: section type %u is unknown to libcxm %s", type,
 					 CXM_VERSION_STRING);
@@ -641,7 +652,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 					 type, sver, CXM_VERSION_STRING);
 		slice sl = {h + SEC_HEAD, (size_t)slen};
 		/* the optional sections of stage 3 come in this order, each once */
-		const bool later_s = ps->has_baselines || ps->has_drivers;
+		const bool later_s = ps->has_baselines || ps->has_drivers || ps->has_cohorts;
 		const bool later_j = ps->has_triggers || ps->has_governor || ps->has_alerts ||
 				     ps->has_signals || later_s;
 		bool order_ok = (type == SEC_CONFIG && stage == 0) || (type == SEC_MODEL && stage == 1) ||
@@ -655,8 +666,9 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 				 !later_s) ||
 				(type == SEC_SIGNALS && stage == 3 && !ps->has_signals && !later_s) ||
 				(type == SEC_BASELINES && stage == 3 && !ps->has_baselines &&
-				 !ps->has_drivers) ||
-				(type == SEC_DRIVERS && stage == 3 && !ps->has_drivers) ||
+				 !ps->has_drivers && !ps->has_cohorts) ||
+				(type == SEC_DRIVERS && stage == 3 && !ps->has_drivers && !ps->has_cohorts) ||
+				(type == SEC_COHORTS && stage == 3 && !ps->has_cohorts) ||
 				(type == SEC_STATS && stage == 3) || (type == SEC_END && stage == 4);
 		if (!order_ok)
 			return CORRUPT(ctx, "section type %u out of order at byte %zu", type, off);
@@ -685,6 +697,7 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 		case SEC_SIGNALS: ps->signals = sl; ps->has_signals = true; break;
 		case SEC_BASELINES: ps->baselines = sl; ps->has_baselines = true; break;
 		case SEC_DRIVERS: ps->drivers = sl; ps->has_drivers = true; break;
+		case SEC_COHORTS: ps->cohorts = sl; ps->has_cohorts = true; break;
 		case SEC_STATS: ps->stats = sl; stage = 4; break;
 		case SEC_END:
 			if (slen != 16 || ld64(sl.p) != sections || ld64(sl.p + 8) != off)
@@ -1387,6 +1400,15 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 			return st;
 		if (in.r.left)
 			return CORRUPT(ctx, "%zu bytes after the journey state", in.r.left);
+	}
+	if (ps->has_cohorts) {
+		/* into the groups the JOURNEYS section made */
+		L->what = "cohorts";
+		struct snap_in in = {L->ctx, L->what, {ps->cohorts.p, ps->cohorts.len}, L->version};
+		if ((st = cxm__journeys_cohorts_read(L->tmp, &in)))
+			return st;
+		if (in.r.left)
+			return CORRUPT(ctx, "%zu bytes after the entry cohorts", in.r.left);
 	}
 	if (ps->has_governor) {
 		/* the survey history: into the private context, for a load

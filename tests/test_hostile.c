@@ -209,6 +209,7 @@ typedef struct seed_facts {
 	uint32_t journey_groups, channel_groups;
 	uint32_t signal_records;
 	uint32_t driver_records;
+	uint32_t cohort_rows;
 } seed_facts;
 
 typedef struct walker {
@@ -746,6 +747,48 @@ static void walk_drivers(walker *w)
 	}
 }
 
+static void walk_cohorts(walker *w)
+{
+	for (;;) {
+		if (w->bad)
+			return;
+		uint32_t j = (uint32_t)U32("cohorts.journey", T_ID);
+		if (j == UINT32_MAX)
+			break;
+		if (j >= w->nj || j >= 256) {
+			w->bad = true;
+			return;
+		}
+		const uint32_t ns = w->steps[j];
+		for (;;) {
+			if (w->bad)
+				return;
+			uint32_t kind = (uint32_t)U32("cohorts.group.kind", T_KIND);
+			if (kind == 0)
+				break;
+			if (kind == 2) {
+				U32("cohorts.group.channel", T_CHANNEL);
+				U32("cohorts.group.zero", T_ID);
+			} else {
+				U32("cohorts.group.segment", T_ID);
+				U32("cohorts.group.value", T_ID);
+			}
+			uint32_t rows = (uint32_t)U32("cohorts.rows", T_COUNT);
+			for (uint32_t r = 0; r < rows && r < 65536 && !w->bad; r++) {
+				w->facts.cohort_rows++;
+				emit(w, "cohort.hour", 8, T_EPOCH, false, 3600000);
+				U64("cohort.latest_ms", T_TIME);
+				for (uint32_t k = 0; k < 1 + ns + 5; k++)
+					U64("cohort.count", T_COUNT);
+				for (uint32_t k = 0; k < ns; k++)
+					U64("cohort.time_n", T_COUNT);
+				for (uint32_t k = 0; k < ns; k++)
+					F64("cohort.time_sum");
+			}
+		}
+	}
+}
+
 static void walk_stats(walker *w)
 {
 	uint32_t n = (uint32_t)U32("n_shards", T_COUNT);
@@ -774,6 +817,7 @@ static const char *sec_name(uint32_t type)
 	case FUZZ_SEC_ALERTS: return "ALERTS";
 	case FUZZ_SEC_SIGNALS: return "SIGNALS";
 	case FUZZ_SEC_DRIVERS: return "DRIVERS";
+	case FUZZ_SEC_COHORTS: return "COHORTS";
 	case FUZZ_SEC_END: return "END";
 	default: return "?";
 	}
@@ -827,6 +871,7 @@ static bool walk(walker *w, const unsigned char *p, size_t len, fuzz_section *se
 		case FUZZ_SEC_ALERTS: walk_alerts(w); break;
 		case FUZZ_SEC_SIGNALS: walk_signals(w); break;
 		case FUZZ_SEC_DRIVERS: walk_drivers(w); break;
+		case FUZZ_SEC_COHORTS: walk_cohorts(w); break;
 		case FUZZ_SEC_STATS: walk_stats(w); break;
 		case FUZZ_SEC_END:
 			U64("sections", T_COUNT);
@@ -2049,6 +2094,8 @@ static void test_seeds(void **state)
 		assert_int_equal(f->sections[FUZZ_SEC_END], 1);
 		bool noj = strstr(fuzz_seed_name(i), "nojourneys") != NULL;
 		assert_int_equal(f->sections[FUZZ_SEC_JOURNEYS], noj ? 0 : 1);
+		/* COHORTS only beside JOURNEYS, and only with journey state */
+		assert_true(f->sections[FUZZ_SEC_COHORTS] <= f->sections[FUZZ_SEC_JOURNEYS]);
 		/* every seed loads, and its save loads again after the workout */
 		cxm_config cfg = fuzz_config();
 		cxm_context *ctx = NULL;
@@ -2067,6 +2114,8 @@ static void test_seeds(void **state)
 		assert_int_equal(f->multi_channel_journeys, 2);
 		if (strncmp(fuzz_seed_name(i), "journeys", 8) == 0) {
 			assert_int_equal(f->segments, 2);
+			assert_int_equal(f->sections[FUZZ_SEC_COHORTS], noj ? 0 : 1);
+			assert_true(noj || f->cohort_rows >= 4);
 			assert_true(f->open_instances >= 5);
 			assert_true(f->done_instances >= 4);
 			assert_true(f->no_journey >= 2);

@@ -3372,14 +3372,16 @@ static int l_journey_get_options(lua_State *L)
 }
 
 static const char *const funnel_keys[] = {
-	"journey", "segment", "segment_value", "channel", "end_ms", "span_ms", NULL,
+	"journey", "segment", "segment_value", "channel", "end_ms", "span_ms", "cohort", NULL,
 };
 
-/* The funnel query table at t into *q, from cxm_funnel_query_init's. */
-static cxm_status read_funnel_query(lua_State *L, int t, cxm_funnel_query *q, berr *e,
-				    int *from_lib)
+/* The funnel query table at t into *q, from cxm_funnel_query_init's, and
+ * its boolean "cohort" (default false: event time) into *cohort. */
+static cxm_status read_funnel_query(lua_State *L, int t, cxm_funnel_query *q, int *cohort,
+				    berr *e, int *from_lib)
 {
 	*from_lib = 0;
+	*cohort = 0;
 	cxm_status st = cxm_funnel_query_init(q, sizeof *q);
 	if (st) {
 		*from_lib = 1;
@@ -3394,6 +3396,7 @@ static cxm_status read_funnel_query(lua_State *L, int t, cxm_funnel_query *q, be
 	lua_getfield(L, t, "channel");       /* top + 4 */
 	lua_getfield(L, t, "end_ms");        /* top + 5 */
 	lua_getfield(L, t, "span_ms");       /* top + 6 */
+	lua_getfield(L, t, "cohort");        /* top + 7 */
 	if (lua_isnil(L, top + 1))
 		st = bfail(e, CXM_ERR_INVALID, "funnel query has no journey");
 	else if (lua_isnil(L, top + 6))
@@ -3417,17 +3420,24 @@ static cxm_status read_funnel_query(lua_State *L, int t, cxm_funnel_query *q, be
 		st = get_end(L, top + 5, &q->end_ms, e);
 	if (!st)
 		st = get_i64(L, top + 6, "span_ms", &q->span_ms, e);
+	if (!st) {
+		if (lua_type(L, top + 7) == LUA_TBOOLEAN)
+			*cohort = lua_toboolean(L, top + 7);
+		else if (!lua_isnil(L, top + 7))
+			st = bfail(e, CXM_ERR_INVALID, "cohort: boolean expected, got %s",
+				   type_of(L, top + 7));
+	}
 	lua_settop(L, top);
 	return st;
 }
 
-/* Argument idx (a table, checked) as a funnel query; returns 0 or the
- * count of values pushed for a failure. */
-static int arg_funnel_query(lua_State *L, int idx, lctx *c, cxm_funnel_query *q)
+/* Argument idx (a table, checked) as a funnel query, cohort = true or not
+ * into *cohort; returns 0 or the count of values pushed for a failure. */
+static int arg_funnel_query(lua_State *L, int idx, lctx *c, cxm_funnel_query *q, int *cohort)
 {
 	berr e;
 	int lib;
-	cxm_status st = read_funnel_query(L, idx, q, &e, &lib);
+	cxm_status st = read_funnel_query(L, idx, q, cohort, &e, &lib);
 	if (!st)
 		return 0;
 	return lib ? push_fail(L, c->ctx, st) : push_berr(L, &e);
@@ -3499,7 +3509,17 @@ static void push_funnel(lua_State *L, const cxm_funnel *f, const cxm_funnel_step
 
 #define FUNNEL_LOCAL_STEPS 32
 
-/* ctx:funnel(query[, out]) → funnel, in out if given. */
+/* The funnel of q: by event time (cxm_funnel_run) or, cohort, of the
+ * instances begun in the window (cxm_funnel_cohort_run). */
+static cxm_status run_funnel(int cohort, cxm_funnel *f, cxm_funnel_step *steps, size_t cap,
+			     cxm_context *ctx, const cxm_funnel_query *q)
+{
+	return cohort ? cxm_funnel_cohort_run(f, steps, cap, ctx, q)
+		      : cxm_funnel_run(f, steps, cap, ctx, q);
+}
+
+/* ctx:funnel(query[, out]) → funnel, in out if given; query.cohort = true:
+ * the entry-cohort funnel. */
 static int l_funnel(lua_State *L)
 {
 	lctx *c = check_lctx(L, 1);
@@ -3508,7 +3528,8 @@ static int l_funnel(lua_State *L)
 		luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
 	cxm_funnel_query q;
-	int r = arg_funnel_query(L, 2, c, &q);
+	int cohort;
+	int r = arg_funnel_query(L, 2, c, &q, &cohort);
 	if (r)
 		return r;
 	cxm_funnel f;
@@ -3521,7 +3542,7 @@ static int l_funnel(lua_State *L)
 	 * stride (the header promises only the first one's is read). */
 	memset(local, 0, sizeof local);
 	local[0].size = sizeof local[0];
-	cxm_status st = cxm_funnel_run(&f, steps, FUNNEL_LOCAL_STEPS, c->ctx, &q);
+	cxm_status st = run_funnel(cohort, &f, steps, FUNNEL_LOCAL_STEPS, c->ctx, &q);
 	uint32_t ns;
 	if (st == CXM_ERR_LIMIT && cxm_journey_steps(&ns, c->ctx, q.journey) == CXM_OK &&
 	    ns > FUNNEL_LOCAL_STEPS) {
@@ -3529,7 +3550,7 @@ static int l_funnel(lua_State *L)
 		steps = lua_newuserdata(L, ns * sizeof *steps);
 		memset(steps, 0, ns * sizeof *steps);
 		steps[0].size = sizeof *steps;
-		st = cxm_funnel_run(&f, steps, ns, c->ctx, &q);
+		st = run_funnel(cohort, &f, steps, ns, c->ctx, &q);
 	}
 	if (st)
 		return push_fail(L, c->ctx, st);
@@ -3548,10 +3569,16 @@ static int l_funnel_quantiles(lua_State *L)
 	if (sty != LUA_TNONE && sty != LUA_TNIL && sty != LUA_TNUMBER && sty != LUA_TSTRING)
 		luaL_argerror(L, 4, "step id or name expected");
 	cxm_funnel_query q;
-	int r = arg_funnel_query(L, 2, c, &q);
+	int cohort;
+	int r = arg_funnel_query(L, 2, c, &q, &cohort);
 	if (r)
 		return r;
 	berr e;
+	if (cohort) { /* libcxm keeps no quantiles per cohort */
+		bfail(&e, CXM_ERR_INVALID,
+		      "funnel_quantiles: cohorts have no quantiles (cohort = true)");
+		return push_berr(L, &e);
+	}
 	cxm_id step = CXM_NONE;
 	if (sty == LUA_TNUMBER || sty == LUA_TSTRING) {
 		int lib;

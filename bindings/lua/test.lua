@@ -1809,11 +1809,201 @@ do
 	near(f.steps[20].next_p50, 240, 12, "4 min from step 19 to the goal")
 	near(assert(ctx:funnel_quantiles({journey = j40, span_ms = DAY}, {0.5}, "s20"))[1], 240, 12,
 		"quantiles of a step by name on a long journey")
+	local fc = assert(ctx:funnel{journey = j40, span_ms = DAY, cohort = true})
+	eq(fc.n_steps, 40, "cohorts: 40 steps")
+	eq(fc.steps[40].reached, 1, "cohorts: the goal reached")
+	eq(fc.completed, 1, "cohorts: completed")
+	near(fc.goal_mean, 300, 1e-9, "cohorts: 5 min to the goal, exact")
+	check(isnan(fc.goal_p50), "cohorts: no goal quantiles")
 	assert(ctx:feed{time = T0 - MIN, touchpoint = start, customer = "quinn"})
 	eq(assert(ctx:stats()).accepted, 4, "an untracked journey's interactions feed as usual")
 	fails("LIMIT", "funnel of an untracked journey", ctx.funnel, ctx, {journey = j256, span_ms = DAY})
+	fails("LIMIT", "cohorts of an untracked journey", ctx.funnel, ctx, {journey = j256,
+		span_ms = DAY, cohort = true})
 	fails("LIMIT", "options of an untracked journey", ctx.journey_set_options, ctx, j256, {})
 	ctx:close()
+end
+
+-- entry cohorts (cohort = true: cxm_funnel_cohort_run), the hand-worked
+-- sequence of tests/test_cohorts.c: ann and bob enter in hour A, cid in
+-- hour B; ann pays 10 days after her entry
+do
+	-- the counts and exact means of two funnels, field by field
+	local function same_counts(x, y, what)
+		for _, k in ipairs{"n_steps", "entered", "completed", "abandoned", "expired",
+			"broken", "displaced", "repeats", "goal_n"} do
+			eq(x[k], y[k], what .. ": " .. k)
+		end
+		if y.goal_n > 0 then
+			near(x.goal_mean, y.goal_mean, 1e-9 * y.goal_mean, what .. ": goal_mean")
+		end
+		for k = 1, y.n_steps do
+			local s, t = x.steps[k], y.steps[k]
+			local sk = what .. ": steps[" .. k .. "]."
+			eq(s.reached, t.reached, sk .. "reached")
+			eq(s.next_n, t.next_n, sk .. "next_n")
+			if t.next_n > 0 then
+				near(s.next_mean, t.next_mean, 1e-9 * t.next_mean, sk .. "next_mean")
+			end
+		end
+	end
+	-- a cohort funnel keeps no quantiles
+	local function no_quantiles(f, what)
+		check(isnan(f.goal_p50) and isnan(f.goal_p90), what .. ": goal quantiles NaN")
+		for k = 1, f.n_steps do
+			check(isnan(f.steps[k].next_p50) and isnan(f.steps[k].next_p90),
+				what .. ": steps[" .. k .. "] quantiles NaN")
+		end
+	end
+
+	local w = jworld()
+	local ctx = w.ctx
+	assert(ctx:journey_set_options(w.buy, {conversion_ms = 30 * DAY, abandon_ms = 30 * DAY}))
+	local D = T0 - T0 % DAY - 12 * DAY -- a UTC midnight 12 days back: the entry day
+	local A, B = D + 10 * HOUR, D + 11 * HOUR
+	assert(w.touch(w.browse, A + 5 * MIN, "ann"))
+	assert(w.touch(w.browse_app, A + 50 * MIN, "bob")) -- in chat
+	assert(w.touch(w.browse, B + MIN, "cid"))
+	assert(w.touch(w.pay, A + 5 * MIN + 10 * DAY, "ann"))
+
+	local a = assert(ctx:funnel{journey = w.buy, end_ms = A + HOUR - 1, span_ms = HOUR,
+		cohort = true})
+	eq(a.start_ms, A, "cohort A: start_ms")
+	eq(a.end_ms, A + HOUR, "cohort A: end_ms")
+	eq(a.truncated, false, "cohort A: not truncated")
+	eq(a.entered, 2, "cohort A: entered")
+	eq(a.completed, 1, "cohort A: completed, 10 days after the window")
+	eq(a.n_steps, 4, "cohort A: n_steps")
+	eq(a.steps[1].reached, 2, "cohort A: browse")
+	eq(a.steps[3].reached, 1, "cohort A: checkout, skipped by ann")
+	eq(a.steps[4].reached, 1, "cohort A: pay")
+	eq(a.conversion, 0.5, "cohort A: conversion")
+	eq(a.goal_n, 1, "cohort A: goal_n")
+	near(a.goal_mean, 10 * DAY / 1000, 1e-6, "cohort A: goal_mean, 10 days in seconds")
+	eq(a.steps[1].next_n, 1, "cohort A: one time from browse")
+	near(a.steps[1].next_mean, 10 * DAY / 1000, 1e-6, "cohort A: browse to pay")
+	no_quantiles(a, "cohort A")
+
+	local b = assert(ctx:funnel{journey = w.buy, end_ms = B + HOUR - 1, span_ms = HOUR,
+		cohort = true})
+	eq(b.start_ms, B, "cohort B: start_ms")
+	eq(b.entered, 1, "cohort B: entered")
+	eq(b.completed, 0, "cohort B: completed")
+	eq(b.goal_n, 0, "cohort B: goal_n")
+	check(isnan(b.goal_mean), "cohort B: no goal time")
+
+	-- a window inside hours takes the whole hours it touches
+	local ab = assert(ctx:funnel{journey = w.buy, end_ms = B + 30 * MIN, span_ms = HOUR,
+		cohort = true})
+	eq(ab.start_ms, A, "cohorts A and B: start_ms")
+	eq(ab.end_ms, B + HOUR, "cohorts A and B: end_ms")
+	eq(ab.entered, 3, "cohorts A and B: entered")
+	eq(ab.completed, 1, "cohorts A and B: completed")
+
+	-- the entry day by event time: the entries, not ann's later payment
+	local dq = {journey = w.buy, end_ms = D + DAY - 1, span_ms = DAY}
+	local ev = assert(ctx:funnel(dq))
+	eq(ev.start_ms, D, "event time, entry day: start_ms")
+	eq(ev.entered, 3, "event time, entry day: entered")
+	eq(ev.completed, 0, "event time, entry day: completed")
+	dq.cohort = false
+	same_counts(assert(ctx:funnel(dq)), ev, "cohort = false is event time")
+	dq.cohort = true
+	local day = assert(ctx:funnel(dq))
+	eq(day.start_ms, D, "cohorts of the entry day: start_ms")
+	eq(day.end_ms, D + DAY, "cohorts of the entry day: end_ms")
+	eq(day.entered, 3, "cohorts of the entry day: entered")
+	eq(day.completed, 1, "cohorts of the entry day: completed")
+	-- a calendar bucket's edges select its cohorts exactly (whole-hour offsets)
+	local ny0, ny1 = ctx:calendar_bucket("America/New_York", "day", A)
+	local nyday = assert(ctx:funnel{journey = w.buy, end_ms = ny1 - 1, span_ms = ny1 - ny0,
+		cohort = true})
+	eq(nyday.start_ms, ny0, "cohorts of a New York day: start_ms")
+	eq(nyday.end_ms, ny1, "cohorts of a New York day: end_ms")
+	eq(nyday.entered, 3, "cohorts of a New York day: entered")
+	eq(nyday.completed, 1, "cohorts of a New York day: completed")
+	local empty = assert(ctx:funnel{journey = w.buy, end_ms = D + 5 * DAY, span_ms = DAY,
+		cohort = true})
+	eq(empty.entered, 0, "cohorts of a day without entries: entered")
+	eq(empty.empty, true, "cohorts of a day without entries: empty")
+	check(isnan(empty.conversion), "cohorts of a day without entries: NaN conversion")
+
+	-- breakdowns: chat began bob's instance only
+	local chat = assert(ctx:funnel{journey = w.buy, end_ms = A + HOUR - 1, span_ms = HOUR,
+		channel = "chat", cohort = true})
+	eq(chat.entered, 1, "cohort A in chat: entered")
+	eq(chat.completed, 0, "cohort A in chat: completed")
+
+	-- over a window holding every entry and event: the event-time counts
+	local all = {journey = w.buy, span_ms = 30 * DAY}
+	local e_all = assert(ctx:funnel(all))
+	all.cohort = true
+	local c_all = assert(ctx:funnel(all))
+	eq(c_all.entered, 3, "all cohorts: entered")
+	eq(c_all.completed, 1, "all cohorts: completed")
+	same_counts(c_all, e_all, "all cohorts and event time")
+	no_quantiles(c_all, "all cohorts")
+	eq(c_all.quantile_start_ms, c_all.start_ms, "cohorts: quantile_start_ms is start_ms")
+	eq(c_all.quantile_end_ms, c_all.end_ms, "cohorts: quantile_end_ms is end_ms")
+
+	-- an out table takes a cohort funnel, then an event-time one
+	local out = {}
+	check(rawequal(assert(ctx:funnel(all, out)), out), "a cohort funnel fills out")
+	eq(out.completed, 1, "out: cohort completed")
+	assert(ctx:funnel(dq, out))
+	eq(out.completed, 1, "out: the entry day's cohorts")
+	all.cohort = nil
+	assert(ctx:funnel(all, out))
+	eq(out.completed, 1, "out: every event by event time")
+	near(out.goal_p50, 10 * DAY / 1000, 0.05 * 10 * DAY / 1000,
+		"out: event time has its quantiles")
+	dq.cohort = nil
+	assert(ctx:funnel(dq, out))
+	eq(out.completed, 0, "out: the entry day by event time")
+
+	-- bad input: the binding's, then libcxm's through cohort = true
+	local bad = {journey = w.buy, span_ms = DAY, cohort = "yes"}
+	fails("INVALID", "cohort = \"yes\"", ctx.funnel, ctx, bad)
+	local _, msg = ctx:funnel(bad)
+	check(msg:find("cohort: boolean expected, got string", 1, true) ~= nil,
+		"cohort = \"yes\": the message names the field: " .. tostring(msg))
+	fails("INVALID", "cohort = 1", ctx.funnel, ctx,
+		{journey = w.buy, span_ms = DAY, cohort = 1})
+	fails("INVALID", "cohort = {}", ctx.funnel, ctx,
+		{journey = w.buy, span_ms = DAY, cohort = {}})
+	fails("INVALID", "cohort = \"yes\" in funnel_quantiles", ctx.funnel_quantiles, ctx, bad,
+		{0.5})
+	fails("INVALID", "quantiles of cohorts", ctx.funnel_quantiles, ctx,
+		{journey = w.buy, span_ms = DAY, cohort = true}, {0.5})
+	eq(#assert(ctx:funnel_quantiles({journey = w.buy, span_ms = DAY, cohort = false},
+		{0.5})), 1, "funnel_quantiles with cohort = false")
+	fails("UNKNOWN_ID", "cohorts of journey 77", ctx.funnel, ctx,
+		{journey = 77, span_ms = DAY, cohort = true})
+	fails("OUT_OF_RANGE", "cohorts of span 0", ctx.funnel, ctx,
+		{journey = w.buy, span_ms = 0, cohort = true})
+	fails("INVALID", "cohorts of a channel and a segment", ctx.funnel, ctx, {journey = w.buy,
+		span_ms = DAY, channel = "web", segment = w.tier, segment_value = w.gold,
+		cohort = true})
+	ctx:close()
+	raises("closed cxm context", "cohorts on a closed context", ctx.funnel, ctx,
+		{journey = 0, span_ms = DAY, cohort = true})
+
+	-- every mode of docs/journeys.md's sequence: cohorts over the day equal event time
+	for _, o in ipairs{{}, {strict = true}, {count_repeats = true}, {equal_times_hold = true},
+		{restart = true}, {window_exclusive = true, conversion_ms = 30 * S},
+		{strict_order = true}, {strict_order = true, allow_reentry = true},
+		{strict_dedup = true}} do
+		local v = jworld()
+		assert(v.ctx:journey_set_options(v.buy, o))
+		sample(v)
+		local q = {journey = v.buy, span_ms = DAY}
+		local e = assert(v.ctx:funnel(q))
+		q.cohort = true
+		local flags = assert(v.ctx:journey_get_options(v.buy)).flags
+		local what = "cohorts in mode " .. table.concat(flags, ",")
+		same_counts(assert(v.ctx:funnel(q)), e, what)
+		v.ctx:close()
+	end
 end
 
 -- churn: marks, the rate over a window, failures

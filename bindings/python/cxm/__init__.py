@@ -1748,14 +1748,24 @@ class Context(_cxm.Context):
                                    "breakdown")
         return (journey, window, end, seg, val, ch)
 
-    def funnel(self, journey, window, *, end=None, segment=None, channel=None) -> Funnel:
+    def funnel(self, journey, window, *, end=None, segment=None, channel=None,
+               cohort=False) -> Funnel:
         """A journey's funnel over a window (cxm_funnel_run): entered,
         completed, conversion, abandoned... and ``.steps``, one FunnelStep
         per step. Break it down by one segment value (a SegmentValue or
         (segment, value), names allowed) or by the channel the instances
         began on, not both. end is as in query() ("watermark" included).
+
+        With ``cohort=True``, the entry-cohort funnel instead
+        (cxm_funnel_cohort_run): what the instances that *began* in the
+        window, widened to whole UTC hours, did, whenever they did it.
+        Counts and means are exact; the quantiles (goal_p50, next_p90...)
+        are NaN; start/end are the cohort hours covered. For a calendar
+        bucket, pass its edges: ``s, e = ctx.calendar_bucket("month", tz);
+        ctx.funnel(j, e - s, end=e - 1, cohort=True)``.
         The GIL is released."""
-        return self._funnel(*self._funnel_args(journey, window, end, segment, channel))
+        return self._funnel(*self._funnel_args(journey, window, end, segment, channel),
+                            _flag(cohort, "cohort"))
 
     def funnel_quantiles(self, journey, window, qs: Iterable[float], *, step=None, end=None,
                          segment=None, channel=None) -> Tuple[float, ...]:

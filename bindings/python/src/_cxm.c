@@ -3949,14 +3949,20 @@ static int conv_funnel_query(cxm_context *ctx, PyObject *const *args, cxm_funnel
 
 #define FUNNEL_CAP 256 /* journeys of more than 255 steps are not tracked */
 
+/* _funnel(journey, span, end, segment, value, channel[, cohort]): with a
+ * true cohort, the entry-cohort funnel (cxm_funnel_cohort_run) of the same
+ * query, else the event-time one (cxm_funnel_run). */
 static PyObject *ctx_funnel(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
 			    PyObject *kwnames)
 {
 	CtxObject *self = (CtxObject *)self_;
 	cxm_context *ctx;
 	cxm_funnel_query q;
-	if (nargs_between("_funnel", nargs, 6, 6) || no_kwargs("_funnel", kwnames) ||
+	int cohort = 0;
+	if (nargs_between("_funnel", nargs, 6, 7) || no_kwargs("_funnel", kwnames) ||
 	    !(ctx = live(self)) || conv_funnel_query(ctx, args, &q) < 0)
+		return NULL;
+	if (nargs > 6 && (cohort = PyObject_IsTrue(args[6])) < 0)
 		return NULL;
 	/* the header asks for steps[0].size only; every size is set, since
 	 * libcxm's writer also reads each element's own size field */
@@ -3975,7 +3981,7 @@ static PyObject *ctx_funnel(PyObject *self_, PyObject *const *args, Py_ssize_t n
 		return NULL;
 	}
 	NOGIL_BEGIN(self);
-	st = cxm_funnel_run(&f, steps, FUNNEL_CAP, self->ctx, &q);
+	st = (cohort ? cxm_funnel_cohort_run : cxm_funnel_run)(&f, steps, FUNNEL_CAP, self->ctx, &q);
 	NOGIL_END(self);
 	clock_end(&saved);
 	PyObject *t = NULL;

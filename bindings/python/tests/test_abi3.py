@@ -15,7 +15,8 @@ from support import python_env
 MINORS = range(8, 14)
 SUITES = ["test_context", "test_model", "test_feed", "test_query", "test_errors", "test_bulk",
           "test_threads", "test_triggers", "test_governor", "test_serve", "test_alerts",
-          "test_signals", "test_group", "test_watermark", "test_replay_exports", "test_drivers"]
+          "test_signals", "test_group", "test_watermark", "test_replay_exports", "test_drivers",
+          "test_cohorts"]
 SMOKE = r"""
 import sys, cxm
 from datetime import datetime, timezone
