@@ -1735,6 +1735,23 @@ static _Atomic(jgroup *) *group_at(const cxm_context *into, jstate *js, uint32_t
 	return NULL;
 }
 
+/* The head of journey j's next group record: *at its place in js, or
+ * NULL after the last group. */
+static cxm_status group_head(struct snap_in *in, const cxm_context *into, jstate *js, uint32_t j,
+			     _Atomic(jgroup *) **at)
+{
+	uint32_t kind, a, v;
+	cxm_status st;
+	*at = NULL;
+	if ((st = cxm__snap_get32(in, &kind)) || kind == SNAP_GROUP_END)
+		return st;
+	if ((st = cxm__snap_get32(in, &a)) || (st = cxm__snap_get32(in, &v)))
+		return st;
+	if (!(*at = group_at(into, js, kind, a, v)))
+		return snap_corrupt_journey(in, into, j, "a group names no segment value or channel");
+	return CXM_OK;
+}
+
 cxm_status cxm__journeys_cohorts_read(cxm_context *into, struct snap_in *in)
 {
 	cxm_context *ctx = cxm__snap_ctx(in);
@@ -1757,15 +1774,12 @@ cxm_status cxm__journeys_cohorts_read(cxm_context *into, struct snap_in *in)
 		prev = j;
 		const char *name = into->model.journeys[j].name;
 		for (;;) {
-			uint32_t kind, a, v;
-			if ((st = cxm__snap_get32(in, &kind)))
+			_Atomic(jgroup *) *at;
+			if ((st = group_head(in, into, js, j, &at)))
 				return st;
-			if (kind == SNAP_GROUP_END)
+			if (!at)
 				break;
-			if ((st = cxm__snap_get32(in, &a)) || (st = cxm__snap_get32(in, &v)))
-				return st;
-			_Atomic(jgroup *) *at = group_at(into, js, kind, a, v);
-			jgroup *g = at ? atomic_load_explicit(at, memory_order_relaxed) : NULL;
+			jgroup *g = atomic_load_explicit(at, memory_order_relaxed);
 			if (!g)
 				return snap_corrupt_journey(in, into, j, "entry cohorts of a group JOURNEYS does not have");
 			if (g->coh.n)
@@ -1821,16 +1835,11 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 			return cxm__fail(ctx, st, "snapshot: no memory for the journey state");
 		set_options(mod, js, &o);
 		for (;;) {
-			uint32_t kind, a, v;
-			if ((st = cxm__snap_get32(in, &kind)))
+			_Atomic(jgroup *) *at;
+			if ((st = group_head(in, into, js, j, &at)))
 				return st;
-			if (kind == SNAP_GROUP_END)
-				break;
-			if ((st = cxm__snap_get32(in, &a)) || (st = cxm__snap_get32(in, &v)))
-				return st;
-			_Atomic(jgroup *) *at = group_at(into, js, kind, a, v);
 			if (!at)
-				return snap_corrupt_journey(in, into, j, "a group names no segment value or channel");
+				break;
 			if (atomic_load_explicit(at, memory_order_relaxed))
 				return snap_corrupt_journey(in, into, j, "a group appears twice");
 			/* a group is at least its series' epochs: no allocation for
