@@ -828,7 +828,8 @@ def _parse_calendar(parser, spec):
 def _calendar(ctx, cal, metrics, journeys, first, end):
     """Every metric overall, and each journey's funnel, per calendar bucket
     (unit, zone) from the one holding the first event to the one holding
-    the last (first and end in ms)."""
+    the last (first and end in ms): the funnel of the events in the bucket
+    and the entry cohort of the instances begun in it."""
     unit, zone = cal
     buckets = []
     span = end - first + 1
@@ -844,6 +845,7 @@ def _calendar(ctx, cal, metrics, journeys, first, end):
         b = {"start": _iso(s), "end": _iso(e), "start_ms": s, "end_ms": e, "rows": cells,
              "inexact": any(c["inexact"] for c in cells)}
         b["funnels"] = [_funnel(ctx, j, e - s, e - 1) for j in journeys]
+        b["cohorts"] = [_funnel(ctx, j, e - s, e - 1, cohort=True) for j in journeys]
         buckets.append(b)
     return {"unit": unit.name.lower(), "tz": zone, "buckets": buckets}
 
@@ -900,8 +902,8 @@ def _windows(ctx, windows, end, metrics, touchpoints, journeys=(), segments=(), 
     return out
 
 
-def _funnel(ctx, journey, span, end):
-    f = ctx.funnel(journey, span, end=end)
+def _funnel(ctx, journey, span, end, cohort=False):
+    f = ctx.funnel(journey, span, end=end, cohort=cohort)
     d = {"journey": journey.name}
     d.update({k: _json_num(v) for k, v in f._asdict().items()
               if k in ("entered", "completed", "conversion", "abandoned", "expired",
@@ -1118,10 +1120,11 @@ def _print_dashboard(out, file=sys.stdout, summary=_print_summary):
                 seen.update(d["flags"])
                 w(f"{b['start']:<26} {d['metric'][:16]:<16} {d['n']:>10,} {_fmt_value(d):>10} "
                   f"{flags:<5} {_fmt_ci(d)}".rstrip() + "\n")
-            for f in b["funnels"]:
-                conv = "-" if f["conversion"] is None else f"{100 * f['conversion']:.1f} %"
-                w(f"{b['start']:<26} funnel {f['journey']}: {f['entered']:,} entered, "
-                  f"{f['completed']:,} completed ({conv})\n")
+            for what, key in (("funnel", "funnels"), ("cohort", "cohorts")):
+                for f in b.get(key, []):
+                    conv = "-" if f["conversion"] is None else f"{100 * f['conversion']:.1f} %"
+                    w(f"{b['start']:<26} {what} {f['journey']}: {f['entered']:,} entered, "
+                      f"{f['completed']:,} completed ({conv})\n")
         if seen:
             w("flags:\n")
             for key, letter, text in _FLAGS:
@@ -1389,7 +1392,8 @@ def _parser():
                          "customer's OUTCOME at most WINDOW (30d) later (repeat; not with "
                          "--no-sort)")
     rp.add_argument("--calendar", metavar="UNIT[:ZONE]",
-                    help="also every metric and funnel per calendar day, week, month, quarter "
+                    help="also every metric, funnel and entry cohort per calendar day, week, "
+                         "month, quarter "
                          "or year in ZONE (an IANA name such as America/New_York; UTC), from "
                          "the first event's to the last's; keeps 400 days of hours")
     rp.add_argument("--save", metavar="FILE",

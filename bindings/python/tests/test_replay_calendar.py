@@ -151,6 +151,25 @@ class ShuffledMonths(unittest.TestCase):
         self.assertEqual(f["abandoned"], abandoned)
         self.assertEqual(f["expired"], len(closed) - abandoned)
         self.assertAlmostEqual(f["conversion"], completed / entered, places=12)
+        # each New York month's entry cohort: its leads, and their deals
+        # within the window, however much later
+        cohorts = 0
+        for b in cal["buckets"]:
+            m = datetime.fromtimestamp(b["start_ms"] / 1000, UTC)
+            mine = [(lead, q, deal) for lead, q, deal in people if month_start(lead) == m]
+            c = b["cohorts"][0]
+            self.assertEqual(c["entered"], len(mine), b["start"])
+            self.assertEqual(c["completed"],
+                             sum(1 for lead, _, deal in mine
+                                 if deal is not None and deal - lead <= window), b["start"])
+            self.assertEqual([s["reached"] for s in c["steps"]][1],
+                             sum(1 for lead, q, _ in mine if q is not None and q - lead <= window))
+            self.assertIsNone(c["goal_p50"])  # not kept per cohort
+            cohorts += bool(mine)
+        self.assertGreaterEqual(cohorts, 3)
+        # the events of a month are not its cohort's fate
+        self.assertNotEqual([b["funnels"][0]["completed"] for b in cal["buckets"]],
+                            [b["cohorts"][0]["completed"] for b in cal["buckets"]])
 
 
 if __name__ == "__main__":
