@@ -2697,8 +2697,10 @@ CXM_EXPORT cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, si
  * cxm_funnel_run().
  *
  * Memory: one row per group (the whole journey, each channel, each
- * segment value) and hour with entries, of 8 × (8 + 3 × steps) bytes; a
- * year of hourly entries of a 5-step journey is 1.5 MiB per group.
+ * segment value) and hour with entries, of 8 × (8 + 3 × steps) bytes, in
+ * an array of a power of two of rows (at most twice that); a year of
+ * hourly entries of a 5-step journey is 1.5 MiB of rows per group (a
+ * 16 384-row array, 2.9 MiB).
  *
  * @param out    the caller's struct with @c size set; written only on success.
  * @param steps  receives one ::cxm_funnel_step per step; steps[0].size set.
