@@ -444,7 +444,7 @@ CXM_INTERNAL cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine,
 CXM_INTERNAL void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms);
 CXM_INTERNAL void cxm__churn_release(cxm_context *ctx, struct jmod **mine);
 
-/* ---- journey state in snapshots (journeys.c, with codec.c's codec) ---- */
+/* ---- journey state in snapshots (journeys_io.c, with codec.c's codec) ---- */
 
 /* snapshot.c's codec: a section buffer to write into, and a section being
  * read (its messages go to the caller's context, cxm__snap_ctx). Every

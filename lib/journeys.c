@@ -7,9 +7,10 @@
  * for the whole journey, each first-touch channel and each segment value,
  * each group a counter series (entered, reached step k, closed by cause,
  * repeats) and one duration series per step (time to the next step, and
- * for the last, time from entry to the goal). Counts are folded at the
- * event's time, so they roll, and add up across contexts, like every
- * other series.
+ * for the last, time from entry to the goal), plus the group's entry
+ * cohorts (cohorts.c). Counts are folded at the event's time, so they
+ * roll, and add up across contexts, like every other series. The queries
+ * are funnel_query.c's; snapshots and merges journeys_io.c's.
  *
  * Locks: a customer's stripe (customers.c) is held while its entry changes;
  * a journey's lock while its groups are folded or read. A feeder releases
@@ -18,66 +19,17 @@
  * way round. What a feed needs and lacks is allocated with no lock held
  * (cxm__journey_prepare) and published with compare-and-swap, so a failed
  * allocation changes nothing. */
-#include "cohorts.h"
+#include "journeys.h"
 
 #include <math.h>
 #include <stdio.h>
-
-#define N_CHANNELS 9 /* index by cxm_channel, 1 .. 8; 0 unused */
-#define DAY_MS INT64_C(86400000)
-#define MAX_WINDOW_MS CXM_JOURNEY_MAX_WINDOW_MS
-#define MAX_REPEAT_MS (400 * DAY_MS)
-
-/* time sketch: 1 s .. the longest conversion window, at 5 % */
-#define TIME_LO 1.0
-#define TIME_HI ((double)CXM_JOURNEY_MAX_WINDOW_MS / 1000)
-#define TIME_ALPHA 0.05
-
-/* counters of a group, after entered (0) and reached step k (1 + k) */
-enum { CNT_ABANDONED = 1, CNT_EXPIRED, CNT_BROKEN, CNT_DISPLACED, CNT_REPEAT, CNT_EXTRA = 5 };
-
-typedef struct jgroup {
-	series *counts;
-	cohorts coh;     /* the same counts and times, by entry hour */
-	series *times[]; /* n_steps */
-} jgroup;
-
-typedef struct jstate {
-	pthread_mutex_t lock;
-	/* the options, read without a lock on the feed path: a feeder racing
-	 * cxm_journey_set_options may see some fields old and some new */
-	_Atomic uint32_t o_flags;
-	_Atomic int64_t o_conversion, o_abandon, o_lateness, o_repeat;
-	uint32_t n_steps;
-	metric counts_m;         /* a SCORE layout of 1 + n_steps + 5 counters */
-	_Atomic(jgroup *) by_chan[N_CHANNELS];
-	_Atomic(jgroup *) by_slot[]; /* 1 + max_segment_values; 0: the whole journey */
-} jstate;
-
-typedef struct jmod {
-	pthread_mutex_t lock; /* churn series */
-	metric time_m;        /* DURATION layout of the time series */
-	metric churn_m;       /* one counter */
-	series *churn;
-	/* journeys with CXM_JOURNEY_STRICT_ORDER: while any, interactions on
-	 * no tracked journey's step are looked at too (they may break) */
-	_Atomic uint32_t n_strict_order;
-	uint32_t n_js;
-	_Atomic(jstate *) js[];
-} jmod;
-
-/* Index among a group's counters of CNT_* which for journey j. */
-static inline uint32_t cidx(const cxm_context *ctx, uint32_t j, uint32_t which)
-{
-	return 1 + ctx->model.journeys[j].n_steps + which - 1;
-}
 
 /* ---- options -------------------------------------------------------------------- */
 
 /* The default lateness is the finest tier's reach (what the watermark
  * accepts), so that by default the journey check is no stricter than the
  * windows: a replay or a feeder a little behind is not refused. */
-static void default_options(const cxm_context *ctx, cxm_journey_options *o)
+void cxm__journey_default_options(const cxm_context *ctx, cxm_journey_options *o)
 {
 	memset(o, 0, sizeof *o);
 	o->size = sizeof *o;
@@ -105,10 +57,6 @@ static size_t js_size(const cxm_context *ctx)
 	return sizeof(jstate) + sizeof(_Atomic(jgroup *)) * (1 + (size_t)ctx->max_segment_values);
 }
 
-static size_t group_size(uint32_t n_steps)
-{
-	return sizeof(jgroup) + sizeof(series *) * n_steps;
-}
 
 static void counter_metric(const cxm_context *ctx, metric *m, uint32_t counters)
 {
@@ -123,7 +71,7 @@ static void counter_metric(const cxm_context *ctx, metric *m, uint32_t counters)
 	cxm__metric_layout(ctx, m);
 }
 
-static void mod_free(cxm_context *ctx, jmod *mod)
+void cxm__jmod_free(cxm_context *ctx, jmod *mod)
 {
 	if (!mod)
 		return;
@@ -134,7 +82,7 @@ static void mod_free(cxm_context *ctx, jmod *mod)
 	cxm__free(ctx, mod, mod_size(mod->n_js));
 }
 
-static jmod *mod_new(cxm_context *ctx)
+jmod *cxm__jmod_new(cxm_context *ctx)
 {
 	uint32_t n = ctx->max_journeys < MAX_TRACKED_JOURNEYS ? ctx->max_journeys : MAX_TRACKED_JOURNEYS;
 	jmod *mod = cxm__calloc(ctx, 1, mod_size(n));
@@ -154,7 +102,7 @@ static jmod *mod_new(cxm_context *ctx)
 	m->def.relative_error = TIME_ALPHA;
 	if (cxm__sketch_params_init(&m->sk, TIME_LO, TIME_HI, TIME_ALPHA, ctx_alloc_hook, ctx)) {
 		m->sk.bounds = NULL;
-		mod_free(ctx, mod);
+		cxm__jmod_free(ctx, mod);
 		return NULL;
 	}
 	m->cell_size = cxm__sketch_cell_size(&m->sk);
@@ -162,13 +110,13 @@ static jmod *mod_new(cxm_context *ctx)
 	cxm__metric_layout(ctx, m);
 	counter_metric(ctx, &mod->churn_m, 1);
 	if (!(mod->churn = cxm__series_new(ctx, &mod->churn_m, NULL))) {
-		mod_free(ctx, mod);
+		cxm__jmod_free(ctx, mod);
 		return NULL;
 	}
 	return mod;
 }
 
-static void group_free(cxm_context *ctx, const jstate *js, jgroup *g)
+void cxm__jgroup_free(cxm_context *ctx, const jstate *js, jgroup *g)
 {
 	if (!g)
 		return;
@@ -182,7 +130,7 @@ static void group_free(cxm_context *ctx, const jstate *js, jgroup *g)
 
 /* A funnel group is 1 + n_steps series: they count against max_series
  * like the metrics' series, reserved before anything is allocated. */
-static jgroup *group_new(cxm_context *ctx, const jmod *mod, const jstate *js)
+jgroup *cxm__jgroup_new(cxm_context *ctx, const jmod *mod, const jstate *js)
 {
 	const uint64_t need = 1 + (uint64_t)js->n_steps;
 	if (atomic_fetch_add_explicit(&ctx->n_series, need, memory_order_relaxed) + need >
@@ -203,12 +151,12 @@ static jgroup *group_new(cxm_context *ctx, const jmod *mod, const jstate *js)
 			goto fail;
 	return g;
 fail:
-	group_free(ctx, js, g);
+	cxm__jgroup_free(ctx, js, g);
 	return NULL;
 }
 
-/* Why group_new() failed: max_series, or the allocator. */
-static cxm_status group_fail(const cxm_context *ctx, const jstate *js, const char *what,
+/* Why cxm__jgroup_new() failed: max_series, or the allocator. */
+cxm_status cxm__jgroup_fail(const cxm_context *ctx, const jstate *js, const char *what,
 			     const char *jname)
 {
 	if (atomic_load_explicit(&((cxm_context *)ctx)->n_series, memory_order_relaxed) + 1 +
@@ -221,19 +169,19 @@ static cxm_status group_fail(const cxm_context *ctx, const jstate *js, const cha
 			 jname);
 }
 
-static void js_free(cxm_context *ctx, jstate *js)
+void cxm__jstate_free(cxm_context *ctx, jstate *js)
 {
 	if (!js)
 		return;
 	for (uint32_t c = 0; c < N_CHANNELS; c++)
-		group_free(ctx, js, atomic_load_explicit(&js->by_chan[c], memory_order_relaxed));
+		cxm__jgroup_free(ctx, js, atomic_load_explicit(&js->by_chan[c], memory_order_relaxed));
 	for (uint32_t i = 0; i <= ctx->max_segment_values; i++)
-		group_free(ctx, js, atomic_load_explicit(&js->by_slot[i], memory_order_relaxed));
+		cxm__jgroup_free(ctx, js, atomic_load_explicit(&js->by_slot[i], memory_order_relaxed));
 	pthread_mutex_destroy(&js->lock);
 	cxm__free(ctx, js, js_size(ctx));
 }
 
-static jstate *js_new(cxm_context *ctx, uint32_t n_steps)
+jstate *cxm__jstate_new(cxm_context *ctx, uint32_t n_steps)
 {
 	jstate *js = cxm__calloc(ctx, 1, js_size(ctx));
 	if (!js)
@@ -243,7 +191,7 @@ static jstate *js_new(cxm_context *ctx, uint32_t n_steps)
 		return NULL;
 	}
 	cxm_journey_options o;
-	default_options(ctx, &o);
+	cxm__journey_default_options(ctx, &o);
 	atomic_init(&js->o_flags, o.flags);
 	atomic_init(&js->o_conversion, o.conversion_ms);
 	atomic_init(&js->o_abandon, o.abandon_ms);
@@ -264,44 +212,33 @@ void cxm__journeys_free(cxm_context *ctx)
 	if (!mod)
 		return;
 	for (uint32_t j = 0; j < mod->n_js; j++)
-		js_free(ctx, atomic_load_explicit(&mod->js[j], memory_order_relaxed));
-	mod_free(ctx, mod);
+		cxm__jstate_free(ctx, atomic_load_explicit(&mod->js[j], memory_order_relaxed));
+	cxm__jmod_free(ctx, mod);
 }
 
-#define trackable cxm__journey_trackable
 
-/* Publish *mine at *slot unless something is there already; *mine is
- * cleared when it was taken. */
-#define PUBLISH(slot, mine)                                                                    \
-	do {                                                                                   \
-		__typeof__(mine) cur_ = NULL;                                                  \
-		if ((mine) && atomic_compare_exchange_strong_explicit(                         \
-				      (slot), &cur_, (mine), memory_order_acq_rel,              \
-				      memory_order_acquire))                                    \
-			(mine) = NULL;                                                         \
-	} while (0)
 
 /* The module and, with j != CXM_NONE, journey j's state: made if missing,
  * and published only when everything was made, so that a failure leaves
  * nothing behind. */
-static cxm_status ensure(cxm_context *ctx, cxm_id j, jmod **mod_out, jstate **js_out)
+cxm_status cxm__journeys_ensure(cxm_context *ctx, cxm_id j, jmod **mod_out, jstate **js_out)
 {
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire), *mine_mod = NULL;
 	jstate *js = NULL, *mine_js = NULL;
-	if (!mod && !(mine_mod = mod_new(ctx)))
+	if (!mod && !(mine_mod = cxm__jmod_new(ctx)))
 		goto nomem;
 	if (j != CXM_NONE) {
 		if (mod)
 			js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
-		if (!js && !(mine_js = js_new(ctx, ctx->model.journeys[j].n_steps)))
+		if (!js && !(mine_js = cxm__jstate_new(ctx, ctx->model.journeys[j].n_steps)))
 			goto nomem;
 	}
 	PUBLISH(&ctx->journeys, mine_mod);
-	mod_free(ctx, mine_mod);
+	cxm__jmod_free(ctx, mine_mod);
 	mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
 	if (j != CXM_NONE) {
 		PUBLISH(&mod->js[j], mine_js);
-		js_free(ctx, mine_js);
+		cxm__jstate_free(ctx, mine_js);
 		js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
 	}
 	*mod_out = mod;
@@ -309,8 +246,8 @@ static cxm_status ensure(cxm_context *ctx, cxm_id j, jmod **mod_out, jstate **js
 		*js_out = js;
 	return CXM_OK;
 nomem:
-	js_free(ctx, mine_js);
-	mod_free(ctx, mine_mod);
+	cxm__jstate_free(ctx, mine_js);
+	cxm__jmod_free(ctx, mine_mod);
 	return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the state of journeys failed");
 }
 
@@ -318,29 +255,22 @@ cxm_status cxm__journey_ensure_open(cxm_context *ctx, cxm_id j, uint32_t chan)
 {
 	jmod *mod = NULL;
 	jstate *js = NULL;
-	cxm_status st = ensure(ctx, j, &mod, &js);
+	cxm_status st = cxm__journeys_ensure(ctx, j, &mod, &js);
 	if (st)
 		return st;
 	_Atomic(jgroup *) *need[2] = {&js->by_slot[0], chan ? &js->by_chan[chan] : NULL};
 	for (int i = 0; i < 2; i++) {
 		if (!need[i] || atomic_load_explicit(need[i], memory_order_acquire))
 			continue;
-		jgroup *g = group_new(ctx, mod, js);
+		jgroup *g = cxm__jgroup_new(ctx, mod, js);
 		if (!g)
-			return group_fail(ctx, js, "snapshot: ", ctx->model.journeys[j].name);
+			return cxm__jgroup_fail(ctx, js, "snapshot: ", ctx->model.journeys[j].name);
 		PUBLISH(need[i], g);
-		group_free(ctx, js, g); /* NULL when published */
+		cxm__jgroup_free(ctx, js, g); /* NULL when published */
 	}
 	return CXM_OK;
 }
 
-static inline jstate *peek_js(const cxm_context *ctx, uint32_t j)
-{
-	jmod *mod = atomic_load_explicit(&((cxm_context *)ctx)->journeys, memory_order_acquire);
-	if (!mod || j >= mod->n_js)
-		return NULL;
-	return atomic_load_explicit(&mod->js[j], memory_order_acquire);
-}
 
 /* ---- the per-customer transition -------------------------------------------------- */
 
@@ -414,14 +344,14 @@ static void add_op(jwork *w, uint32_t j, uint8_t kind, uint32_t chan, bool by_se
 	op->v = v;
 }
 
-static void options_of(const cxm_context *ctx, uint32_t j, cxm_journey_options *o)
+void cxm__journey_options_of(const cxm_context *ctx, uint32_t j, cxm_journey_options *o)
 {
 	jstate *js = peek_js(ctx, j);
 	if (!js) {
-		default_options(ctx, o);
+		cxm__journey_default_options(ctx, o);
 		return;
 	}
-	default_options(ctx, o);
+	cxm__journey_default_options(ctx, o);
 	o->flags = atomic_load_explicit(&js->o_flags, memory_order_relaxed);
 	o->conversion_ms = atomic_load_explicit(&js->o_conversion, memory_order_relaxed);
 	o->abandon_ms = atomic_load_explicit(&js->o_abandon, memory_order_relaxed);
@@ -518,7 +448,7 @@ cxm_status cxm__journey_check(const cxm_context *ctx, cxm_id tp, int64_t t_ms, c
 	if (p->journey == CXM_NONE || !trackable(ctx, p->journey))
 		return CXM_OK;
 	cxm_journey_options o;
-	options_of(ctx, p->journey, &o);
+	cxm__journey_options_of(ctx, p->journey, &o);
 	return too_late(ctx, p->journey, &o, t_ms, e);
 }
 
@@ -538,7 +468,7 @@ static void apply_foreign(cxm_context *ctx, jwork *w, cust_entry *e)
 		return;
 	const uint32_t j = e->journey - 1u;
 	cxm_journey_options o;
-	options_of(ctx, j, &o);
+	cxm__journey_options_of(ctx, j, &o);
 	uint32_t why;
 	int64_t dl = deadline(e, &o, &why);
 	/* another round may find the customer on another journey: what an
@@ -560,7 +490,7 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 		return CXM_OK;
 	}
 	cxm_journey_options o;
-	options_of(ctx, w->journey, &o);
+	cxm__journey_options_of(ctx, w->journey, &o);
 	const uint32_t j = w->journey, s = w->step, n_steps = ctx->model.journeys[j].n_steps;
 	const int64_t t = w->t_ms;
 	w->n_ops = 0;
@@ -575,7 +505,7 @@ cxm_status cxm__journey_apply(cxm_context *ctx, jwork *w, cust_entry *e)
 		if (n.journey == j + 1)
 			oo = o;
 		else
-			options_of(ctx, n.journey - 1u, &oo);
+			cxm__journey_options_of(ctx, n.journey - 1u, &oo);
 		uint32_t why;
 		int64_t dl = deadline(&n, &oo, &why);
 		if (t > dl) {
@@ -669,12 +599,12 @@ cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w)
 {
 	w->prepared = true;
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
-	if (!mod && !w->mod && !(w->mod = mod_new(ctx)))
+	if (!mod && !w->mod && !(w->mod = cxm__jmod_new(ctx)))
 		goto nomem;
 	if (!mod)
 		mod = w->mod;
 	jstate *js = atomic_load_explicit(&mod->js[w->journey], memory_order_acquire);
-	if (!js && !w->js && !(w->js = js_new(ctx, ctx->model.journeys[w->journey].n_steps)))
+	if (!js && !w->js && !(w->js = cxm__jstate_new(ctx, ctx->model.journeys[w->journey].n_steps)))
 		goto nomem;
 	if (!js)
 		js = w->js;
@@ -683,7 +613,7 @@ cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w)
 		if (op->journey != w->journey)
 			continue;
 		for (uint32_t k = 0; k < (op->by_segment ? w->n_slots : 1); k++)
-			if (!have_slot(js, w, k) && !(w->slot_g[k] = group_new(ctx, mod, js)))
+			if (!have_slot(js, w, k) && !(w->slot_g[k] = cxm__jgroup_new(ctx, mod, js)))
 				goto nogroup;
 		if (have_chan(js, w, op->chan))
 			continue;
@@ -691,17 +621,17 @@ cxm_status cxm__journey_prepare(cxm_context *ctx, jwork *w)
 		 * continues (which has no group when a snapshot without
 		 * journey state was loaded) */
 		if (op->chan == w->chan) {
-			if (!(w->chan_g = group_new(ctx, mod, js)))
+			if (!(w->chan_g = cxm__jgroup_new(ctx, mod, js)))
 				goto nogroup;
 		} else if (!w->chan2_g) {
 			w->chan2 = op->chan;
-			if (!(w->chan2_g = group_new(ctx, mod, js)))
+			if (!(w->chan2_g = cxm__jgroup_new(ctx, mod, js)))
 				goto nogroup;
 		}
 	}
 	return CXM_OK;
 nogroup:
-	return group_fail(ctx, js, "", ctx->model.journeys[w->journey].name);
+	return cxm__jgroup_fail(ctx, js, "", ctx->model.journeys[w->journey].name);
 nomem:
 	return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the funnel of journey '%s' failed",
 			 ctx->model.journeys[w->journey].name);
@@ -914,12 +844,12 @@ void cxm__journey_release(cxm_context *ctx, jwork *w)
 		js = atomic_load_explicit(&mod->js[w->journey], memory_order_acquire);
 	if (js) {
 		for (uint32_t i = 0; i < w->n_slots; i++)
-			group_free(ctx, js, w->slot_g[i]);
-		group_free(ctx, js, w->chan_g);
-		group_free(ctx, js, w->chan2_g);
+			cxm__jgroup_free(ctx, js, w->slot_g[i]);
+		cxm__jgroup_free(ctx, js, w->chan_g);
+		cxm__jgroup_free(ctx, js, w->chan2_g);
 	}
-	js_free(ctx, w->js);
-	mod_free(ctx, w->mod);
+	cxm__jstate_free(ctx, w->js);
+	cxm__jmod_free(ctx, w->mod);
 	w->js = NULL;
 	w->mod = NULL;
 	w->chan_g = NULL;
@@ -934,7 +864,7 @@ bool cxm__journey_expire(cxm_context *ctx, cust_entry *e, int64_t now_ms, jop *o
 	if (!(e->flags & JF_OPEN) || !e->journey)
 		return false;
 	cxm_journey_options o;
-	options_of(ctx, e->journey - 1u, &o);
+	cxm__journey_options_of(ctx, e->journey - 1u, &o);
 	uint32_t why;
 	int64_t dl = deadline(e, &o, &why);
 	if (now_ms <= dl)
@@ -1020,14 +950,14 @@ cxm_status cxm__churn_reserve(cxm_context *ctx, struct jmod **mine, int64_t t_ms
 		return ok ? CXM_OK
 			  : cxm__fail(ctx, CXM_ERR_NO_MEMORY, "no memory for a time bucket of the churn series");
 	}
-	if (!(*mine = mod_new(ctx)))
+	if (!(*mine = cxm__jmod_new(ctx)))
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating the churn series failed");
 	return CXM_OK;
 }
 
 void cxm__churn_release(cxm_context *ctx, struct jmod **mine)
 {
-	mod_free(ctx, *mine);
+	cxm__jmod_free(ctx, *mine);
 	*mine = NULL;
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
 	if (mod) { /* the reserved pages back */
@@ -1040,7 +970,7 @@ void cxm__churn_release(cxm_context *ctx, struct jmod **mine)
 void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 {
 	PUBLISH(&ctx->journeys, *mine);
-	mod_free(ctx, *mine); /* lost the race to be published, if still here */
+	cxm__jmod_free(ctx, *mine); /* lost the race to be published, if still here */
 	*mine = NULL;
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
 	pthread_mutex_lock(&mod->lock);
@@ -1055,40 +985,6 @@ void cxm__churn_count(cxm_context *ctx, struct jmod **mine, int64_t t_ms)
 	pthread_mutex_unlock(&mod->lock);
 }
 
-/* ---- windows -------------------------------------------------------------------- */
-
-static inline int64_t ceildiv(int64_t a, int64_t b)
-{
-	return -floordiv64(-a, b);
-}
-
-static cxm_status check_window(const cxm_context *ctx, int64_t end_ms, int64_t span_ms)
-{
-	if (span_ms <= 0)
-		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "span_ms %lld is not positive",
-				 (long long)span_ms);
-	if (end_ms != CXM_NOW && end_ms != CXM_WATERMARK && (end_ms < 0 || end_ms > CXM_TIME_MAX))
-		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "end_ms %lld is outside 0 .. CXM_TIME_MAX",
-				 (long long)end_ms);
-	return CXM_OK;
-}
-
-/* [a, b): whole finest buckets, the one holding end last; [qa, qb): that
- * widened to whole buckets of tier bt. */
-/* A funnel's, a funnel quantile's or a churn rate's window, placed as a
- * query's is (see cxm__window_place); returns its CXM_RESULT_TRUNCATED. */
-static uint32_t place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bt, int64_t *a,
-		      int64_t *b, int64_t *qa, int64_t *qb)
-{
-	window_span w;
-	cxm__window_place(ctx, end_ms, span_ms, bt, &w);
-	*a = w.a;
-	*b = w.b;
-	*qa = w.qa;
-	*qb = w.qb;
-	return w.flags;
-}
-
 /* ---- public: options ------------------------------------------------------------ */
 
 cxm_status cxm_journey_options_init(cxm_journey_options *opts, size_t size)
@@ -1097,7 +993,7 @@ cxm_status cxm_journey_options_init(cxm_journey_options *opts, size_t size)
 				"opts");
 }
 
-static cxm_status check_journey(const cxm_context *ctx, cxm_id jid)
+cxm_status cxm__journey_check_id(const cxm_context *ctx, cxm_id jid)
 {
 	if (jid >= atomic_load_explicit(&ctx->model.n_journeys, memory_order_acquire))
 		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", jid);
@@ -1108,13 +1004,9 @@ static cxm_status check_journey(const cxm_context *ctx, cxm_id jid)
 	return CXM_OK;
 }
 
-#define ALL_FLAGS                                                                              \
-	(CXM_JOURNEY_STRICT | CXM_JOURNEY_COUNT_REPEATS | CXM_JOURNEY_EQUAL_TIMES_HOLD |        \
-	 CXM_JOURNEY_RESTART | CXM_JOURNEY_WINDOW_EXCLUSIVE | CXM_JOURNEY_STRICT_ORDER |        \
-	 CXM_JOURNEY_ALLOW_REENTRY | CXM_JOURNEY_STRICT_DEDUP)
 
 /* Why flags cannot go together, or NULL. */
-static const char *flags_conflict(uint32_t f)
+const char *cxm__journey_flags_conflict(uint32_t f)
 {
 	if ((f & CXM_JOURNEY_ALLOW_REENTRY) && !(f & CXM_JOURNEY_STRICT_ORDER))
 		return "CXM_JOURNEY_ALLOW_REENTRY needs CXM_JOURNEY_STRICT_ORDER";
@@ -1125,7 +1017,7 @@ static const char *flags_conflict(uint32_t f)
 }
 
 /* Store o as js's options (its lock held, or js not yet shared). */
-static void set_options(jmod *mod, jstate *js, const cxm_journey_options *o)
+void cxm__journey_store_options(jmod *mod, jstate *js, const cxm_journey_options *o)
 {
 	const uint32_t was = atomic_load_explicit(&js->o_flags, memory_order_relaxed);
 	if ((o->flags ^ was) & CXM_JOURNEY_STRICT_ORDER) {
@@ -1153,13 +1045,13 @@ cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id jid, const cxm_journ
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_journey_options reserved fields must be zero");
 	if (opts->flags & ~ALL_FLAGS)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "unknown journey flags 0x%x", opts->flags & ~ALL_FLAGS);
-	const char *conflict = flags_conflict(opts->flags);
+	const char *conflict = cxm__journey_flags_conflict(opts->flags);
 	if (conflict)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "journey flags 0x%x: %s", opts->flags, conflict);
-	if ((st = check_journey(ctx, jid)))
+	if ((st = cxm__journey_check_id(ctx, jid)))
 		return st;
 	cxm_journey_options o;
-	default_options(ctx, &o);
+	cxm__journey_default_options(ctx, &o);
 	o.flags = opts->flags;
 	const struct {
 		int64_t v, lo, hi;
@@ -1184,10 +1076,10 @@ cxm_status cxm_journey_set_options(cxm_context *ctx, cxm_id jid, const cxm_journ
 		o.abandon_ms = o.conversion_ms;
 	jmod *mod;
 	jstate *js = NULL;
-	if ((st = ensure(ctx, jid, &mod, &js)))
+	if ((st = cxm__journeys_ensure(ctx, jid, &mod, &js)))
 		return st;
 	pthread_mutex_lock(&js->lock); /* one writer at a time */
-	set_options(mod, js, &o);
+	cxm__journey_store_options(mod, js, &o);
 	pthread_mutex_unlock(&js->lock);
 	return CXM_OK;
 }
@@ -1199,281 +1091,11 @@ cxm_status cxm_journey_get_options(cxm_journey_options *out, const cxm_context *
 	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_journey_options");
 	if (st)
 		return st;
-	if ((st = check_journey(ctx, jid)))
+	if ((st = cxm__journey_check_id(ctx, jid)))
 		return st;
 	cxm_journey_options o;
-	options_of(ctx, jid, &o);
+	cxm__journey_options_of(ctx, jid, &o);
 	cxm__put_out(out, &o, sizeof o);
-	return CXM_OK;
-}
-
-/* ---- public: funnels ------------------------------------------------------------ */
-
-cxm_status cxm_funnel_query_init(cxm_funnel_query *q, size_t size)
-{
-	cxm_status st = cxm__init_struct(q, size, sizeof(cxm_funnel_query), "cxm_funnel_query", "q");
-	if (st)
-		return st;
-	q->segment = CXM_NONE;
-	q->end_ms = CXM_NOW;
-	return CXM_OK;
-}
-
-/* Validate q; on CXM_OK *slot is the group's index: by_slot[*slot], or
- * by_chan[*chan] when *chan is non-zero. */
-static cxm_status check_funnel_query(const cxm_context *ctx, const cxm_funnel_query *q,
-				     uint32_t *slot, uint32_t *chan)
-{
-	cxm_status st = cxm__check_struct(ctx, q, sizeof *q, sizeof *q, "cxm_funnel_query");
-	if (st)
-		return st;
-	if (q->reserved[0] || q->reserved[1] || q->reserved[2] || q->reserved[3])
-		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "cxm_funnel_query reserved fields must be zero");
-	if ((st = check_journey(ctx, q->journey)))
-		return st;
-	if (q->channel > CXM_CHANNEL_OTHER)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "channel %u is not a cxm_channel", q->channel);
-	if (q->channel && q->segment != CXM_NONE)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "a funnel is broken down by one segment or one channel, not both");
-	*slot = 0;
-	*chan = q->channel;
-	if (q->segment != CXM_NONE) {
-		const model *md = &ctx->model;
-		if (q->segment >= atomic_load_explicit(&md->n_segments, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment %u is not defined", q->segment);
-		const segment *sg = &md->segments[q->segment];
-		if (q->segment_value >= atomic_load_explicit(&sg->n_values, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment '%s' has no value %u", sg->name,
-					 q->segment_value);
-		*slot = 1 + sg->slot_base + q->segment_value;
-	}
-	return check_window(ctx, q->end_ms, q->span_ms);
-}
-
-static jgroup *group_of(const jstate *js, uint32_t slot, uint32_t chan)
-{
-	return chan ? atomic_load_explicit(&((jstate *)js)->by_chan[chan], memory_order_acquire)
-		    : atomic_load_explicit(&((jstate *)js)->by_slot[slot], memory_order_acquire);
-}
-
-#define TIME_BUF_WORDS 2048
-
-/* Read time series k of g into acc: moments over [a, b), distribution over [qa, qb). */
-static void read_times(const cxm_context *ctx, const jmod *mod, const jgroup *g, uint32_t k,
-		       int64_t a, int64_t b, int64_t qa, int64_t qb, sketch_cell *acc)
-{
-	cxm__cell_init_full(&mod->time_m, acc);
-	if (!g)
-		return;
-	cxm__series_read(ctx, g->times[k], a, b, acc, READ_MOMENTS);
-	cxm__series_read(ctx, g->times[k], qa, qb, acc, READ_DIST);
-}
-
-static inline double ratio(uint64_t x, uint64_t y)
-{
-	return y ? (double)x / (double)y : NAN;
-}
-
-/* A step's (or, for the last step, the goal's) time samples. */
-typedef struct ftimes {
-	uint64_t n;
-	double mean, p50, p90;
-} ftimes;
-
-/* Check the output structs, the query and the step array's room. */
-static cxm_status funnel_args(cxm_context *ctx, cxm_funnel *out, cxm_funnel_step *steps, size_t cap,
-			      const cxm_funnel_query *q, uint32_t *slot, uint32_t *chan)
-{
-	if (!ctx || !out || !steps || !q)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
-				 !ctx ? "ctx" : !out ? "out" : !steps ? "steps" : "q");
-	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_funnel");
-	if (st || (st = cxm__check_out(ctx, steps, sizeof *steps, "cxm_funnel_step")))
-		return st;
-	if ((st = check_funnel_query(ctx, q, slot, chan)))
-		return st;
-	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
-	if (cap < ns)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "journey '%s' has %u steps; steps holds %zu",
-				 ctx->model.journeys[q->journey].name, ns, cap);
-	return CXM_OK;
-}
-
-/* Write f (window and flags set) and the steps from a group's counters c
- * (after the SCORE layout's no-answer count) and times t. */
-static void put_funnel(const cxm_context *ctx, cxm_funnel *out, cxm_funnel_step *steps,
-		       const cxm_funnel_query *q, cxm_funnel *f, const uint64_t *c, const ftimes *t)
-{
-	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
-	f->n_steps = ns;
-	f->entered = c[0];
-	f->completed = c[1 + ns - 1];
-	if (q->segment == CXM_NONE) {
-		f->abandoned = c[1 + ns + CNT_ABANDONED - 1];
-		f->expired = c[1 + ns + CNT_EXPIRED - 1];
-		f->broken = c[1 + ns + CNT_BROKEN - 1];
-		f->displaced = c[1 + ns + CNT_DISPLACED - 1];
-	}
-	f->repeats = c[1 + ns + CNT_REPEAT - 1];
-	f->conversion = ratio(f->completed, f->entered);
-	f->repeat_rate = ratio(f->repeats, f->entered);
-	const size_t stride = steps[0].size;
-	unsigned char *base = (unsigned char *)steps;
-	cxm_funnel_step fs[1];
-	for (uint32_t k = 0; k < ns; k++) {
-		memset(fs, 0, sizeof fs);
-		fs->size = stride;
-		fs->reached = c[1 + k];
-		fs->conversion = ratio(fs->reached, f->entered);
-		fs->step_conversion = ratio(fs->reached, k ? c[k] : f->entered);
-		fs->drop_off = 1 - fs->step_conversion;
-		fs->next_p50 = fs->next_p90 = fs->next_mean = NAN;
-		if (k + 1 < ns) {
-			fs->next_n = t[k].n;
-			fs->next_mean = t[k].mean;
-			fs->next_p50 = t[k].p50;
-			fs->next_p90 = t[k].p90;
-		}
-		/* only steps[0].size is the caller's: every element gets it */
-		memcpy(base + (size_t)k * stride, &stride, sizeof stride);
-		cxm__put_out(base + (size_t)k * stride, fs, sizeof *fs);
-	}
-	f->goal_n = t[ns - 1].n;
-	f->goal_mean = t[ns - 1].mean;
-	f->goal_p50 = t[ns - 1].p50;
-	f->goal_p90 = t[ns - 1].p90;
-	if (!f->entered)
-		f->flags |= CXM_RESULT_EMPTY;
-	if (f->entered < ctx->min_samples)
-		f->flags |= CXM_RESULT_LOW_SAMPLE;
-	cxm__put_out(out, f, sizeof *f);
-}
-
-cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, cxm_context *ctx,
-			  const cxm_funnel_query *q)
-{
-	uint32_t slot, chan;
-	cxm_status st = funnel_args(ctx, out, steps, cap, q, &slot, &chan);
-	if (st)
-		return st;
-	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
-	cxm_funnel f;
-	memset(&f, 0, sizeof f);
-	f.size = sizeof f;
-	uint32_t bt = ctx->n_tiers > 1 ? 1 : 0;
-	f.flags = place(ctx, q->end_ms, q->span_ms, bt, &f.start_ms, &f.end_ms, &f.quantile_start_ms,
-			&f.quantile_end_ms);
-	uint64_t cnt[2 + MAX_TRACKED_STEPS + CNT_EXTRA];
-	memset(cnt, 0, sizeof cnt);
-	uint64_t tbuf[TIME_BUF_WORDS];
-	sketch_cell *acc = (sketch_cell *)(void *)tbuf;
-	ftimes t[MAX_TRACKED_STEPS];
-	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
-	jstate *js = peek_js(ctx, q->journey);
-	jgroup *g = js ? group_of(js, slot, chan) : NULL;
-	bool clamped = false;
-	if (g)
-		pthread_mutex_lock(&js->lock);
-	if (g)
-		cxm__series_read(ctx, g->counts, f.start_ms, f.end_ms, cnt, READ_ALL);
-	for (uint32_t k = 0; k < ns; k++) {
-		t[k] = (ftimes){0, NAN, NAN, NAN};
-		if (!mod)
-			continue;
-		read_times(ctx, mod, g, k, f.start_ms, f.end_ms, f.quantile_start_ms, f.quantile_end_ms, acc);
-		t[k].n = acc->n;
-		if (acc->n) {
-			t[k].mean = acc->sum / (double)acc->n;
-			t[k].p50 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.5, &clamped);
-			t[k].p90 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.9, &clamped);
-		}
-	}
-	if (g)
-		pthread_mutex_unlock(&js->lock);
-	if (clamped)
-		f.flags |= CXM_RESULT_CLAMPED;
-	put_funnel(ctx, out, steps, q, &f, cnt + 1, t);
-	return CXM_OK;
-}
-
-cxm_status cxm_funnel_cohort_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, cxm_context *ctx,
-				 const cxm_funnel_query *q)
-{
-	uint32_t slot, chan;
-	cxm_status st = funnel_args(ctx, out, steps, cap, q, &slot, &chan);
-	if (st)
-		return st;
-	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
-	cxm_funnel f;
-	memset(&f, 0, sizeof f);
-	f.size = sizeof f;
-	window_span w;
-	cxm__window_place_whole(ctx, q->end_ms, q->span_ms, COHORT_MS, &w);
-	f.start_ms = f.quantile_start_ms = w.a;
-	f.end_ms = f.quantile_end_ms = w.b;
-	f.flags = w.flags;
-	cohort_sum sum;
-	memset(&sum, 0, sizeof sum);
-	jstate *js = peek_js(ctx, q->journey);
-	jgroup *g = js ? group_of(js, slot, chan) : NULL;
-	if (g) {
-		pthread_mutex_lock(&js->lock);
-		cxm__cohorts_sum(&g->coh, w.a, w.b, &sum);
-		pthread_mutex_unlock(&js->lock);
-	}
-	ftimes t[MAX_TRACKED_STEPS];
-	for (uint32_t k = 0; k < ns; k++)
-		t[k] = (ftimes){sum.tn[k], sum.tn[k] ? sum.tsum[k] / (double)sum.tn[k] : NAN, NAN, NAN};
-	put_funnel(ctx, out, steps, q, &f, sum.cnt, t);
-	return CXM_OK;
-}
-
-cxm_status cxm_funnel_quantiles(double *out, cxm_context *ctx, const cxm_funnel_query *q,
-				uint32_t step, const double *qs, size_t n)
-{
-	if (!ctx || !out || !q || !qs)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
-				 !ctx ? "ctx" : !out ? "out" : !q ? "q" : "qs");
-	if (n < 1 || n > 64)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "n %zu is outside 1 .. 64", n);
-	uint32_t slot, chan;
-	cxm_status st = check_funnel_query(ctx, q, &slot, &chan);
-	if (st)
-		return st;
-	const uint32_t ns = ctx->model.journeys[q->journey].n_steps;
-	if (step != CXM_NONE && step >= ns)
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
-				 ctx->model.journeys[q->journey].name, step);
-	if (step != CXM_NONE && step + 1 == ns)
-		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-				 "step %u is the last of journey '%s': it has no next step", step,
-				 ctx->model.journeys[q->journey].name);
-	for (size_t i = 0; i < n; i++) {
-		if (isnan(qs[i]))
-			return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "quantile %zu is NaN", i);
-		if (qs[i] < 0 || qs[i] > 1)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "quantile %s is outside 0 .. 1", cxm__num(qs[i]).s);
-	}
-	const uint32_t k = step == CXM_NONE ? ns - 1 : step;
-	int64_t a, b, qa, qb;
-	place(ctx, q->end_ms, q->span_ms, ctx->n_tiers > 1 ? 1 : 0, &a, &b, &qa, &qb);
-	uint64_t tbuf[TIME_BUF_WORDS];
-	sketch_cell *acc = (sketch_cell *)(void *)tbuf;
-	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
-	jstate *js = peek_js(ctx, q->journey);
-	jgroup *g = js ? group_of(js, slot, chan) : NULL;
-	double res[64];
-	for (size_t i = 0; i < n; i++)
-		res[i] = NAN;
-	if (g) {
-		pthread_mutex_lock(&js->lock);
-		read_times(ctx, mod, g, k, a, b, qa, qb, acc);
-		bool clamped = false;
-		for (size_t i = 0; i < n; i++)
-			res[i] = cxm__sketch_quantile(&mod->time_m.sk, acc, qs[i], &clamped);
-		pthread_mutex_unlock(&js->lock);
-	}
-	memcpy(out, res, sizeof(double) * n);
 	return CXM_OK;
 }
 
@@ -1498,7 +1120,7 @@ cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms)
 				/* stuck before it closes, if it got stuck in time */
 				cxm_journey_options o;
 				uint32_t why;
-				options_of(ctx, e.journey - 1u, &o);
+				cxm__journey_options_of(ctx, e.journey - 1u, &o);
 				cxm__signals_stuck(ctx, &e, last_ms(&e), deadline(&e, &o, &why), now);
 			}
 			if (!cxm__journey_expire(ctx, &e, now, &op))
@@ -1533,600 +1155,3 @@ cxm_status cxm_journey_sweep(uint64_t *closed, cxm_context *ctx, int64_t now_ms)
 	return CXM_OK;
 }
 
-cxm_status cxm_churn_rate(cxm_churn *out, cxm_context *ctx, cxm_id distinct, int64_t end_ms,
-			  int64_t span_ms, int64_t active_ms)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", ctx ? "out" : "ctx");
-	cxm_status st = cxm__check_out(ctx, out, sizeof *out, "cxm_churn");
-	if (st || (st = check_window(ctx, end_ms, span_ms)) || (st = check_window(ctx, 0, active_ms)))
-		return st;
-	if (distinct >= atomic_load_explicit(&ctx->model.n_metrics, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", distinct);
-	if (ctx->model.metrics[distinct].def.kind != CXM_KIND_DISTINCT)
-		return cxm__fail(ctx, CXM_ERR_KIND, "metric '%s' is not DISTINCT",
-				 ctx->model.metrics[distinct].name);
-	cxm_churn r;
-	memset(&r, 0, sizeof r);
-	r.size = sizeof r;
-	int64_t qa, qb;
-	r.flags = place(ctx, end_ms, span_ms, 0, &r.start_ms, &r.end_ms, &qa, &qb);
-	cxm_query dq = CXM_QUERY_INIT;
-	dq.metric = distinct;
-	dq.scope = CXM_SCOPE_ALL;
-	dq.end_ms = r.start_ms - 1; /* the bucket before the window is the last */
-	dq.span_ms = active_ms;
-	cxm_result dr;
-	memset(&dr, 0, sizeof dr);
-	dr.size = sizeof dr;
-	if (r.start_ms > 0 && (st = cxm_query_run(&dr, ctx, &dq)))
-		return st;
-	r.active_start_ms = dr.quantile_start_ms;
-	r.active_end_ms = dr.quantile_end_ms;
-	r.active = r.start_ms > 0 ? dr.value : 0;
-	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
-	if (mod) {
-		uint64_t c[2] = {0, 0};
-		pthread_mutex_lock(&mod->lock);
-		cxm__series_read(ctx, mod->churn, r.start_ms, r.end_ms, c, READ_ALL);
-		pthread_mutex_unlock(&mod->lock);
-		r.churned = c[1];
-	}
-	r.rate = r.active > 0 ? (double)r.churned / r.active : NAN;
-	if (!(r.active > 0))
-		r.flags |= CXM_RESULT_EMPTY;
-	cxm__put_out(out, &r, sizeof r);
-	return CXM_OK;
-}
-
-/* ---- snapshots: the JOURNEYS section and merge ------------------------------------ *
- *
- * The section (docs/snapshot.md) holds the module's churn series, then per
- * journey with state its options and groups, each group its counter series
- * and its step-time series; journey and group lists end with a marker, so
- * that a journey or group published while the section is written is simply
- * in it or not. */
-
-#define SNAP_END UINT32_MAX
-enum { SNAP_GROUP_END = 0, SNAP_GROUP_SEGMENT = 1, SNAP_GROUP_CHANNEL = 2 };
-
-static void snap_group_write(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind,
-			     uint32_t a, uint32_t v)
-{
-	cxm__snap_put32(b, kind);
-	cxm__snap_put32(b, a);
-	cxm__snap_put32(b, v);
-	cxm__snap_put_series(b, g->counts);
-	for (uint32_t k = 0; k < js->n_steps; k++)
-		cxm__snap_put_series(b, g->times[k]);
-}
-
-/* Call fn for every group of js in the snapshot's order: the whole
- * journey, segment values in the model written, channels. */
-typedef void group_fn(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind, uint32_t a,
-		      uint32_t v);
-static void each_group(const cxm_context *ctx, struct wbuf *b, const jstate *js, uint32_t n_segments,
-		       const uint32_t *n_values, group_fn *fn)
-{
-	jstate *m = (jstate *)js;
-	jgroup *g = atomic_load_explicit(&m->by_slot[0], memory_order_acquire);
-	if (g)
-		fn(b, js, g, SNAP_GROUP_SEGMENT, CXM_NONE, CXM_NONE);
-	/* segment values in the model written only (see snapshot.c's write_model) */
-	for (uint32_t d = 0; d < n_segments; d++) {
-		const segment *sg = &ctx->model.segments[d];
-		for (uint32_t v = 0; v < n_values[d]; v++) {
-			g = atomic_load_explicit(&m->by_slot[1 + sg->slot_base + v], memory_order_acquire);
-			if (g)
-				fn(b, js, g, SNAP_GROUP_SEGMENT, d, v);
-		}
-	}
-	for (uint32_t c = 1; c < N_CHANNELS; c++) {
-		g = atomic_load_explicit(&m->by_chan[c], memory_order_acquire);
-		if (g)
-			fn(b, js, g, SNAP_GROUP_CHANNEL, c, 0);
-	}
-}
-
-static void cohorts_group_write(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind,
-				uint32_t a, uint32_t v)
-{
-	(void)js;
-	if (!g->coh.n)
-		return;
-	cxm__snap_put32(b, kind);
-	cxm__snap_put32(b, a);
-	cxm__snap_put32(b, v);
-	cxm__cohorts_write(b, &g->coh);
-}
-
-void cxm__journeys_cohorts_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
-				 uint32_t n_segments, const uint32_t *n_values)
-{
-	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
-	for (uint32_t j = 0; mod && j < n_journeys && j < mod->n_js; j++) {
-		jstate *js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
-		if (!js)
-			continue;
-		pthread_mutex_lock(&js->lock);
-		cxm__snap_put32(b, j);
-		each_group(ctx, b, js, n_segments, n_values, cohorts_group_write);
-		cxm__snap_put32(b, SNAP_GROUP_END);
-		pthread_mutex_unlock(&js->lock);
-	}
-	cxm__snap_put32(b, SNAP_END);
-}
-
-void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys, uint32_t n_segments,
-			 const uint32_t *n_values)
-{
-	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
-	cxm__snap_put32(b, mod ? 1 : 0);
-	if (!mod)
-		return;
-	pthread_mutex_lock(&mod->lock);
-	cxm__snap_put_series(b, mod->churn);
-	pthread_mutex_unlock(&mod->lock);
-	for (uint32_t j = 0; j < n_journeys && j < mod->n_js; j++) {
-		jstate *js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
-		if (!js)
-			continue;
-		pthread_mutex_lock(&js->lock);
-		cxm__snap_put32(b, j);
-		cxm__snap_put32(b, js->n_steps);
-		cxm__snap_put32(b, atomic_load_explicit(&js->o_flags, memory_order_relaxed));
-		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_conversion, memory_order_relaxed));
-		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_abandon, memory_order_relaxed));
-		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_lateness, memory_order_relaxed));
-		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_repeat, memory_order_relaxed));
-		each_group(ctx, b, js, n_segments, n_values, snap_group_write);
-		cxm__snap_put32(b, SNAP_GROUP_END);
-		pthread_mutex_unlock(&js->lock);
-	}
-	cxm__snap_put32(b, SNAP_END);
-}
-
-static cxm_status snap_corrupt_journey(struct snap_in *in, const cxm_context *into, uint32_t j,
-				       const char *what)
-{
-	return cxm__fail(cxm__snap_ctx(in), CXM_ERR_CORRUPT, "snapshot: journey '%s': %s",
-			 into->model.journeys[j].name, what);
-}
-
-/* The options of a record, checked as cxm_journey_set_options checks them. */
-static cxm_status snap_options_read(struct snap_in *in, const cxm_context *into, uint32_t j,
-				    cxm_journey_options *o)
-{
-	uint32_t flags;
-	uint64_t v[4];
-	cxm_status st = cxm__snap_get32(in, &flags);
-	for (int i = 0; i < 4 && !st; i++)
-		st = cxm__snap_get64(in, &v[i]);
-	if (st)
-		return st;
-	default_options(into, o);
-	o->flags = flags;
-	o->conversion_ms = (int64_t)v[0];
-	o->abandon_ms = (int64_t)v[1];
-	o->lateness_ms = (int64_t)v[2];
-	o->repeat_ms = (int64_t)v[3];
-	if ((flags & ~(uint32_t)ALL_FLAGS) || flags_conflict(flags) || o->conversion_ms < 1000 ||
-	    o->conversion_ms > MAX_WINDOW_MS || o->abandon_ms < 1000 || o->abandon_ms > MAX_WINDOW_MS ||
-	    o->lateness_ms < 1 || o->lateness_ms > MAX_WINDOW_MS || o->repeat_ms < 1000 ||
-	    o->repeat_ms > MAX_REPEAT_MS)
-		return snap_corrupt_journey(in, into, j, "its options are out of range");
-	return CXM_OK;
-}
-
-
-/* Where a snapshot's group (kind, a, v) goes in js; NULL: it names none. */
-static _Atomic(jgroup *) *group_at(const cxm_context *into, jstate *js, uint32_t kind, uint32_t a,
-				   uint32_t v)
-{
-	const model *md = &into->model;
-	uint32_t nseg = atomic_load_explicit(&md->n_segments, memory_order_acquire);
-	if (kind == SNAP_GROUP_SEGMENT && a == CXM_NONE && v == CXM_NONE)
-		return &js->by_slot[0];
-	if (kind == SNAP_GROUP_SEGMENT && a < nseg &&
-	    v < atomic_load_explicit(&md->segments[a].n_values, memory_order_acquire))
-		return &js->by_slot[1 + md->segments[a].slot_base + v];
-	if (kind == SNAP_GROUP_CHANNEL && a >= 1 && a < N_CHANNELS && v == 0)
-		return &js->by_chan[a];
-	return NULL;
-}
-
-/* The head of journey j's next group record: *at its place in js, or
- * NULL after the last group. */
-static cxm_status group_head(struct snap_in *in, const cxm_context *into, jstate *js, uint32_t j,
-			     _Atomic(jgroup *) **at)
-{
-	uint32_t kind, a, v;
-	cxm_status st;
-	*at = NULL;
-	if ((st = cxm__snap_get32(in, &kind)) || kind == SNAP_GROUP_END)
-		return st;
-	if ((st = cxm__snap_get32(in, &a)) || (st = cxm__snap_get32(in, &v)))
-		return st;
-	if (!(*at = group_at(into, js, kind, a, v)))
-		return snap_corrupt_journey(in, into, j, "a group names no segment value or channel");
-	return CXM_OK;
-}
-
-cxm_status cxm__journeys_cohorts_read(cxm_context *into, struct snap_in *in)
-{
-	cxm_context *ctx = cxm__snap_ctx(in);
-	jmod *mod = atomic_load_explicit(&into->journeys, memory_order_acquire);
-	const uint32_t nj = atomic_load_explicit(&into->model.n_journeys, memory_order_acquire);
-	cxm_status st;
-	int64_t prev = -1;
-	for (;;) {
-		uint32_t j;
-		if ((st = cxm__snap_get32(in, &j)))
-			return st;
-		if (j == SNAP_END)
-			return CXM_OK;
-		jstate *js = mod && j < nj && j < mod->n_js && (int64_t)j > prev
-				     ? atomic_load_explicit(&mod->js[j], memory_order_acquire)
-				     : NULL;
-		if (!js)
-			return cxm__fail(ctx, CXM_ERR_CORRUPT,
-					 "snapshot: entry cohorts of journey %u (out of order, or no state in JOURNEYS)", j);
-		prev = j;
-		const char *name = into->model.journeys[j].name;
-		for (;;) {
-			_Atomic(jgroup *) *at;
-			if ((st = group_head(in, into, js, j, &at)))
-				return st;
-			if (!at)
-				break;
-			jgroup *g = atomic_load_explicit(at, memory_order_relaxed);
-			if (!g)
-				return snap_corrupt_journey(in, into, j, "entry cohorts of a group JOURNEYS does not have");
-			if (g->coh.n)
-				return snap_corrupt_journey(in, into, j, "a group's entry cohorts appear twice");
-			if ((st = cxm__cohorts_read(in, into, &g->coh, name)))
-				return st;
-			if (!g->coh.n)
-				return snap_corrupt_journey(in, into, j, "a group with no entry cohorts is written");
-		}
-	}
-}
-
-cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
-{
-	cxm_context *ctx = cxm__snap_ctx(in);
-	uint32_t present;
-	cxm_status st = cxm__snap_get32(in, &present);
-	if (st)
-		return st;
-	if (present > 1)
-		return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: journey state flag %u", present);
-	if (!present)
-		return CXM_OK;
-	jmod *mod = NULL; /* set by ensure() on success; gcc -O3 cannot tell */
-	/* the private context is freed whole on failure: what is made here
-	 * is published into it at once */
-	if ((st = ensure(into, CXM_NONE, &mod, NULL)))
-		return cxm__fail(ctx, st, "snapshot: no memory for the journey state");
-	if ((st = cxm__snap_get_series(in, into, mod->churn)))
-		return st;
-	const model *md = &into->model;
-	uint32_t nj = atomic_load_explicit(&md->n_journeys, memory_order_acquire);
-	int64_t prev = -1;
-	for (;;) {
-		uint32_t j, ns;
-		if ((st = cxm__snap_get32(in, &j)))
-			return st;
-		if (j == SNAP_END)
-			break;
-		if (j >= nj || (int64_t)j <= prev || !trackable(into, j))
-			return cxm__fail(ctx, CXM_ERR_CORRUPT,
-					 "snapshot: journey state of journey %u (out of order or not defined)", j);
-		prev = j;
-		if ((st = cxm__snap_get32(in, &ns)))
-			return st;
-		if (ns != md->journeys[j].n_steps)
-			return snap_corrupt_journey(in, into, j, "its state has another number of steps");
-		cxm_journey_options o;
-		if ((st = snap_options_read(in, into, j, &o)))
-			return st;
-		jstate *js;
-		if ((st = ensure(into, j, &mod, &js)))
-			return cxm__fail(ctx, st, "snapshot: no memory for the journey state");
-		set_options(mod, js, &o);
-		for (;;) {
-			_Atomic(jgroup *) *at;
-			if ((st = group_head(in, into, js, j, &at)))
-				return st;
-			if (!at)
-				break;
-			if (atomic_load_explicit(at, memory_order_relaxed))
-				return snap_corrupt_journey(in, into, j, "a group appears twice");
-			/* a group is at least its series' epochs: no allocation for
-			 * bytes that are not there */
-			size_t least = (1 + (size_t)ns) * 8 * (1 + (size_t)into->n_tiers);
-			if (cxm__snap_left(in) < least)
-				return cxm__fail(ctx, CXM_ERR_CORRUPT, "snapshot: journeys section is truncated");
-			jgroup *g = group_new(into, mod, js);
-			if (!g) {
-				/* judged on the private context, said on the caller's */
-				st = group_fail(into, js, "snapshot: ", md->journeys[j].name);
-				char msg[256];
-				snprintf(msg, sizeof msg, "%s", cxm_errmsg(into));
-				return cxm__fail(ctx, st, "%s", msg);
-			}
-			atomic_store_explicit(at, g, memory_order_release);
-			if ((st = cxm__snap_get_series(in, into, g->counts)))
-				return st;
-			for (uint32_t k = 0; k < ns; k++)
-				if ((st = cxm__snap_get_series(in, into, g->times[k])))
-					return st;
-		}
-	}
-	return CXM_OK;
-}
-
-/* ---- merge ---------------------------------------------------------------------------- */
-
-/* Add every bucket of src's series s into dst's series d (same metric
- * layout), as cxm_merge adds a SERIES record. */
-typedef struct add_arg {
-	cxm_context *dst;
-	series *d;
-	uint32_t k;
-} add_arg;
-
-static void add_bucket(void *arg, int64_t e, const void *cell)
-{
-	add_arg *a = arg;
-	if (!cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell))
-		cxm__series_lost(a->dst);
-}
-
-static void series_add(cxm_context *dst, series *d, const cxm_context *src, const series *s)
-{
-	if (s->hot_epoch != TAG_EMPTY && !cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot))
-		cxm__series_lost(dst);
-	for (uint32_t k = 0; k < src->n_tiers; k++) {
-		add_arg a = {dst, d, k};
-		cxm__series_each(src, s, k, add_bucket, &a);
-	}
-	if (s->life && d->life)
-		cxm__cell_merge(d->m, d->life, s->life);
-}
-
-static void group_add(cxm_context *dst, jgroup *d, const cxm_context *src, const jgroup *g,
-		      uint32_t n_steps)
-{
-	series_add(dst, d->counts, src, g->counts);
-	for (uint32_t k = 0; k < n_steps; k++)
-		series_add(dst, d->times[k], src, g->times[k]);
-	(void)cxm__cohorts_add(dst, &d->coh, &g->coh); /* what finds no memory: lost_buckets */
-}
-
-typedef struct jplan {
-	uint32_t dj;   /* dst's journey; CXM_NONE: the source has no state for it */
-	jstate *js;    /* made for dst, or NULL: dst has it */
-	jgroup **made; /* groups made for dst, by dst slot, then by channel */
-} jplan;
-
-typedef struct jmerge {
-	jmod *mod; /* made for dst, or NULL */
-	uint32_t nj;
-	size_t per; /* 1 + max_segment_values + N_CHANNELS */
-	const uint32_t *slotmap;
-	jplan *j;
-	jgroup **groups;
-} jmerge;
-
-static void plan_free(cxm_context *dst, jmerge *p)
-{
-	if (!p)
-		return;
-	/* the journeys were filled in only once both arrays were there */
-	for (uint32_t j = 0; p->j && p->groups && j < p->nj; j++) {
-		jplan *x = &p->j[j];
-		if (x->dj == CXM_NONE)
-			continue;
-		uint32_t ns = dst->model.journeys[x->dj].n_steps;
-		for (size_t i = 0; i < p->per; i++) {
-			jgroup *g = x->made[i];
-			if (!g)
-				continue;
-			cxm__series_free(dst, g->counts);
-			for (uint32_t k = 0; k < ns; k++)
-				cxm__series_free(dst, g->times[k]);
-			cxm__cohorts_free(dst, &g->coh);
-			cxm__free(dst, g, group_size(ns));
-		}
-		js_free(dst, x->js);
-	}
-	mod_free(dst, p->mod);
-	cxm__free(dst, p->groups, sizeof(jgroup *) * p->per * p->nj);
-	cxm__free(dst, p->j, sizeof(jplan) * p->nj);
-	cxm__free(dst, p, sizeof *p);
-}
-
-void cxm__journeys_merge_abort(cxm_context *dst, struct jmerge *p)
-{
-	plan_free(dst, p);
-}
-
-static bool options_equal(const cxm_journey_options *a, const cxm_journey_options *b)
-{
-	return a->flags == b->flags && a->conversion_ms == b->conversion_ms &&
-	       a->abandon_ms == b->abandon_ms && a->lateness_ms == b->lateness_ms &&
-	       a->repeat_ms == b->repeat_ms;
-}
-
-cxm_status cxm__journeys_merge_check(cxm_context *dst, cxm_context *src, const cxm_id *jmap)
-{
-	jmod *smod = atomic_load_explicit(&src->journeys, memory_order_acquire);
-	if (!smod)
-		return CXM_OK;
-	uint32_t nj = atomic_load_explicit(&src->model.n_journeys, memory_order_acquire);
-	if (nj > smod->n_js)
-		nj = smod->n_js;
-	for (uint32_t j = 0; j < nj; j++) {
-		if (!atomic_load_explicit(&smod->js[j], memory_order_acquire))
-			continue;
-		const char *name = src->model.journeys[j].name;
-		if (!trackable(dst, jmap[j]))
-			return cxm__fail(dst, CXM_ERR_LIMIT, "merge: journey '%s' is not tracked here", name);
-		cxm_journey_options a, b;
-		options_of(src, j, &a);
-		options_of(dst, jmap[j], &b);
-		if (!options_equal(&a, &b))
-			return cxm__fail(dst, CXM_ERR_EXISTS,
-					 "merge: journey '%s' has other options in the source (flags 0x%x, "
-					 "conversion %lld, abandon %lld, lateness %lld, repeat %lld ms; here "
-					 "0x%x, %lld, %lld, %lld, %lld)",
-					 name, a.flags, (long long)a.conversion_ms, (long long)a.abandon_ms,
-					 (long long)a.lateness_ms, (long long)a.repeat_ms, b.flags,
-					 (long long)b.conversion_ms, (long long)b.abandon_ms,
-					 (long long)b.lateness_ms, (long long)b.repeat_ms);
-	}
-	return CXM_OK;
-}
-
-cxm_status cxm__journeys_merge_prepare(cxm_context *dst, cxm_context *src, const cxm_id *jmap,
-				       const uint32_t *slotmap, struct jmerge **plan)
-{
-	*plan = NULL;
-	jmod *smod = atomic_load_explicit(&src->journeys, memory_order_acquire);
-	if (!smod)
-		return CXM_OK;
-	uint32_t nj = atomic_load_explicit(&src->model.n_journeys, memory_order_acquire);
-	if (nj > smod->n_js)
-		nj = smod->n_js;
-	/* the options first (again: set_options may have run since): a
-	 * mismatch allocates nothing */
-	cxm_status st = cxm__journeys_merge_check(dst, src, jmap);
-	if (st)
-		return st;
-	jmerge *p = cxm__calloc(dst, 1, sizeof *p);
-	if (!p)
-		goto nomem;
-	p->nj = nj;
-	p->slotmap = slotmap;
-	p->per = 1 + (size_t)dst->max_segment_values + N_CHANNELS;
-	if (nj && (!(p->j = cxm__calloc(dst, nj, sizeof(jplan))) ||
-		   !(p->groups = cxm__calloc(dst, (size_t)nj * p->per, sizeof(jgroup *))))) {
-		/* p->j and p->groups are freed by the sizes recorded in p */
-		goto nomem;
-	}
-	for (uint32_t j = 0; j < nj; j++) {
-		p->j[j].dj = CXM_NONE;
-		p->j[j].made = p->groups + (size_t)j * p->per;
-	}
-	jmod *dmod = atomic_load_explicit(&dst->journeys, memory_order_acquire);
-	if (!dmod && !(p->mod = mod_new(dst)))
-		goto nomem;
-	jmod *mod = dmod ? dmod : p->mod;
-	uint32_t src_slots = src->model.slots_used;
-	for (uint32_t j = 0; j < nj; j++) {
-		jstate *sjs = atomic_load_explicit(&smod->js[j], memory_order_acquire);
-		if (!sjs)
-			continue;
-		jplan *x = &p->j[j];
-		x->dj = jmap[j];
-		jstate *djs = atomic_load_explicit(&mod->js[x->dj], memory_order_acquire);
-		if (!djs && !(djs = x->js = js_new(dst, dst->model.journeys[x->dj].n_steps)))
-			goto nomem;
-		for (uint32_t i = 0; i <= src_slots && i <= src->max_segment_values; i++) {
-			if (!atomic_load_explicit(&sjs->by_slot[i], memory_order_acquire))
-				continue;
-			uint32_t ds = i ? slotmap[i] : 0;
-			if (!atomic_load_explicit(&djs->by_slot[ds], memory_order_acquire) &&
-			    !(x->made[ds] = group_new(dst, mod, djs))) {
-				st = group_fail(dst, djs, "merge: ", dst->model.journeys[x->dj].name);
-				plan_free(dst, p);
-				return st;
-			}
-		}
-		for (uint32_t c = 1; c < N_CHANNELS; c++) {
-			size_t at = 1 + (size_t)dst->max_segment_values + c;
-			if (atomic_load_explicit(&sjs->by_chan[c], memory_order_acquire) &&
-			    !atomic_load_explicit(&djs->by_chan[c], memory_order_acquire) &&
-			    !(x->made[at] = group_new(dst, mod, djs))) {
-				st = group_fail(dst, djs, "merge: ", dst->model.journeys[x->dj].name);
-				plan_free(dst, p);
-				return st;
-			}
-		}
-	}
-	*plan = p;
-	return CXM_OK;
-nomem:
-	plan_free(dst, p);
-	return cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory for the journey state");
-}
-
-/* Publish group *mine at *slot (laid out as js and mod), or free it if
- * another was published first. */
-static void publish_group(cxm_context *dst, const jmod *mod, const jstate *js, _Atomic(jgroup *) *slot,
-			  jgroup **mine)
-{
-	if (!*mine)
-		return;
-	(*mine)->counts->m = &js->counts_m;
-	for (uint32_t k = 0; k < js->n_steps; k++)
-		(*mine)->times[k]->m = &mod->time_m;
-	PUBLISH(slot, *mine);
-	group_free(dst, js, *mine);
-	*mine = NULL;
-}
-
-void cxm__journeys_merge_commit(cxm_context *dst, cxm_context *src, struct jmerge *p)
-{
-	if (!p)
-		return;
-	jmod *smod = atomic_load_explicit(&src->journeys, memory_order_acquire);
-	PUBLISH(&dst->journeys, p->mod);
-	mod_free(dst, p->mod);
-	p->mod = NULL;
-	jmod *mod = atomic_load_explicit(&dst->journeys, memory_order_acquire);
-	pthread_mutex_lock(&mod->lock);
-	pthread_mutex_lock(&smod->lock);
-	series_add(dst, mod->churn, src, smod->churn);
-	pthread_mutex_unlock(&smod->lock);
-	pthread_mutex_unlock(&mod->lock);
-	for (uint32_t j = 0; j < p->nj; j++) {
-		jplan *x = &p->j[j];
-		if (x->dj == CXM_NONE)
-			continue;
-		jstate *sjs = atomic_load_explicit(&smod->js[j], memory_order_acquire);
-		if (x->js) {
-			cxm_journey_options o;
-			options_of(src, j, &o);
-			set_options(mod, x->js, &o);
-			PUBLISH(&mod->js[x->dj], x->js);
-		}
-		jstate *js = atomic_load_explicit(&mod->js[x->dj], memory_order_acquire);
-		const size_t cbase = 1 + (size_t)dst->max_segment_values;
-		for (size_t i = 0; i < cbase; i++)
-			publish_group(dst, mod, js, &js->by_slot[i], &x->made[i]);
-		for (uint32_t c = 1; c < N_CHANNELS; c++)
-			publish_group(dst, mod, js, &js->by_chan[c], &x->made[cbase + c]);
-		js_free(dst, x->js); /* lost the race to be published, if still here */
-		x->js = NULL;
-		pthread_mutex_lock(&js->lock);
-		pthread_mutex_lock(&sjs->lock);
-		for (uint32_t i = 0; i <= src->model.slots_used && i <= src->max_segment_values; i++) {
-			const jgroup *g = atomic_load_explicit(&sjs->by_slot[i], memory_order_acquire);
-			uint32_t ds = i ? p->slotmap[i] : 0;
-			if (g)
-				group_add(dst, atomic_load_explicit(&js->by_slot[ds], memory_order_acquire),
-					  src, g, js->n_steps);
-		}
-		for (uint32_t c = 1; c < N_CHANNELS; c++) {
-			const jgroup *g = atomic_load_explicit(&sjs->by_chan[c], memory_order_acquire);
-			if (g)
-				group_add(dst, atomic_load_explicit(&js->by_chan[c], memory_order_acquire),
-					  src, g, js->n_steps);
-		}
-		pthread_mutex_unlock(&sjs->lock);
-		pthread_mutex_unlock(&js->lock);
-	}
-	plan_free(dst, p);
-}

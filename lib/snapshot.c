@@ -13,7 +13,7 @@
  *
  * The customer table is written and read by cust_write() and cust_read()
  * through customers.c's accessors; the journey state (JOURNEYS) by
- * journeys.c through the codec functions cxm__snap_* (codec.c). */
+ * journeys_io.c through the codec functions cxm__snap_* (codec.c). */
 #include "codec.h"
 #include "cxm_internal.h"
 #include "fileio.h"
