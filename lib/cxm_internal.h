@@ -474,17 +474,17 @@ CXM_INTERNAL cxm_status cxm__snap_get_f64(struct snap_in *in, double *v);
 CXM_INTERNAL cxm_status cxm__snap_get_i64(struct snap_in *in, int64_t *v);
 CXM_INTERNAL cxm_status cxm__snap_get_series(struct snap_in *in, cxm_context *into,
 					     struct series *s);
-/* The JOURNEYS section (docs/snapshot.md): the journeys, segments and
- * segment values below the counts the MODEL section holds. */
-CXM_INTERNAL void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
-				      uint32_t n_segments, const uint32_t *n_values);
-/* The COHORTS section: each funnel group's entry cohorts (cohorts.c),
- * written after JOURNEYS and read into the groups it made. */
-CXM_INTERNAL void cxm__journeys_cohorts_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
-					      uint32_t n_segments, const uint32_t *n_values);
-CXM_INTERNAL cxm_status cxm__journeys_cohorts_read(cxm_context *into, struct snap_in *in);
+/* The JOURNEYS section (docs/snapshot.md) into b, and the COHORTS section
+ * into cb: the journeys, segments and segment values below the counts the
+ * MODEL section holds. */
+CXM_INTERNAL void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, struct wbuf *cb,
+				      uint32_t n_journeys, uint32_t n_segments, const uint32_t *n_values);
 /* Read it into `into` (a private context with the snapshot's model). */
 CXM_INTERNAL cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in);
+/* The COHORTS section: each funnel group's entry cohorts (cohorts.c), its
+ * bytes written into the second buffer of cxm__journeys_write (with the
+ * groups of JOURNEYS) and read into the groups JOURNEYS made. */
+CXM_INTERNAL cxm_status cxm__journeys_cohorts_read(cxm_context *into, struct snap_in *in);
 /* Merging src's journey state into dst: prepare checks the options and
  * allocates what dst lacks (nothing changes in dst; on failure nothing is
  * left and *plan is NULL); commit publishes and adds (cannot fail); abort

@@ -16,8 +16,12 @@
 #define SNAP_END UINT32_MAX
 enum { SNAP_GROUP_END = 0, SNAP_GROUP_SEGMENT = 1, SNAP_GROUP_CHANNEL = 2 };
 
-static void snap_group_write(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind,
-			     uint32_t a, uint32_t v)
+/* Group g of js: its series into b and, if it has any, its entry cohorts
+ * into cb (the COHORTS section), in one pass under the journey's lock, so
+ * that COHORTS names exactly the groups JOURNEYS holds even while feeds
+ * publish new ones. */
+static void group_write(struct wbuf *b, struct wbuf *cb, const jstate *js, const jgroup *g,
+			uint32_t kind, uint32_t a, uint32_t v)
 {
 	cxm__snap_put32(b, kind);
 	cxm__snap_put32(b, a);
@@ -25,66 +29,16 @@ static void snap_group_write(struct wbuf *b, const jstate *js, const jgroup *g, 
 	cxm__snap_put_series(b, g->counts);
 	for (uint32_t k = 0; k < js->n_steps; k++)
 		cxm__snap_put_series(b, g->times[k]);
-}
-
-/* Call fn for every group of js in the snapshot's order: the whole
- * journey, segment values in the model written, channels. */
-typedef void group_fn(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind, uint32_t a,
-		      uint32_t v);
-static void each_group(const cxm_context *ctx, struct wbuf *b, const jstate *js, uint32_t n_segments,
-		       const uint32_t *n_values, group_fn *fn)
-{
-	jstate *m = (jstate *)js;
-	jgroup *g = atomic_load_explicit(&m->by_slot[0], memory_order_acquire);
-	if (g)
-		fn(b, js, g, SNAP_GROUP_SEGMENT, CXM_NONE, CXM_NONE);
-	/* segment values in the model written only (see snapshot.c's write_model) */
-	for (uint32_t d = 0; d < n_segments; d++) {
-		const segment *sg = &ctx->model.segments[d];
-		for (uint32_t v = 0; v < n_values[d]; v++) {
-			g = atomic_load_explicit(&m->by_slot[1 + sg->slot_base + v], memory_order_acquire);
-			if (g)
-				fn(b, js, g, SNAP_GROUP_SEGMENT, d, v);
-		}
-	}
-	for (uint32_t c = 1; c < N_CHANNELS; c++) {
-		g = atomic_load_explicit(&m->by_chan[c], memory_order_acquire);
-		if (g)
-			fn(b, js, g, SNAP_GROUP_CHANNEL, c, 0);
-	}
-}
-
-static void cohorts_group_write(struct wbuf *b, const jstate *js, const jgroup *g, uint32_t kind,
-				uint32_t a, uint32_t v)
-{
-	(void)js;
 	if (!g->coh.n)
 		return;
-	cxm__snap_put32(b, kind);
-	cxm__snap_put32(b, a);
-	cxm__snap_put32(b, v);
-	cxm__cohorts_write(b, &g->coh);
+	cxm__snap_put32(cb, kind);
+	cxm__snap_put32(cb, a);
+	cxm__snap_put32(cb, v);
+	cxm__cohorts_write(cb, &g->coh);
 }
 
-void cxm__journeys_cohorts_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys,
-				 uint32_t n_segments, const uint32_t *n_values)
-{
-	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
-	for (uint32_t j = 0; mod && j < n_journeys && j < mod->n_js; j++) {
-		jstate *js = atomic_load_explicit(&mod->js[j], memory_order_acquire);
-		if (!js)
-			continue;
-		pthread_mutex_lock(&js->lock);
-		cxm__snap_put32(b, j);
-		each_group(ctx, b, js, n_segments, n_values, cohorts_group_write);
-		cxm__snap_put32(b, SNAP_GROUP_END);
-		pthread_mutex_unlock(&js->lock);
-	}
-	cxm__snap_put32(b, SNAP_END);
-}
-
-void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys, uint32_t n_segments,
-			 const uint32_t *n_values)
+void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, struct wbuf *cb, uint32_t n_journeys,
+			 uint32_t n_segments, const uint32_t *n_values)
 {
 	jmod *mod = atomic_load_explicit(&ctx->journeys, memory_order_acquire);
 	cxm__snap_put32(b, mod ? 1 : 0);
@@ -105,11 +59,31 @@ void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys, 
 		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_abandon, memory_order_relaxed));
 		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_lateness, memory_order_relaxed));
 		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_repeat, memory_order_relaxed));
-		each_group(ctx, b, js, n_segments, n_values, snap_group_write);
+		cxm__snap_put32(cb, j);
+		/* the whole journey, segment values in the model written only
+		 * (see snapshot.c's write_model), channels; each group read once */
+		jgroup *g = atomic_load_explicit(&js->by_slot[0], memory_order_acquire);
+		if (g)
+			group_write(b, cb, js, g, SNAP_GROUP_SEGMENT, CXM_NONE, CXM_NONE);
+		for (uint32_t d = 0; d < n_segments; d++) {
+			const segment *sg = &ctx->model.segments[d];
+			for (uint32_t v = 0; v < n_values[d]; v++) {
+				g = atomic_load_explicit(&js->by_slot[1 + sg->slot_base + v], memory_order_acquire);
+				if (g)
+					group_write(b, cb, js, g, SNAP_GROUP_SEGMENT, d, v);
+			}
+		}
+		for (uint32_t c = 1; c < N_CHANNELS; c++) {
+			g = atomic_load_explicit(&js->by_chan[c], memory_order_acquire);
+			if (g)
+				group_write(b, cb, js, g, SNAP_GROUP_CHANNEL, c, 0);
+		}
 		cxm__snap_put32(b, SNAP_GROUP_END);
+		cxm__snap_put32(cb, SNAP_GROUP_END);
 		pthread_mutex_unlock(&js->lock);
 	}
 	cxm__snap_put32(b, SNAP_END);
+	cxm__snap_put32(cb, SNAP_END);
 }
 
 static cxm_status snap_corrupt_journey(struct snap_in *in, const cxm_context *into, uint32_t j,

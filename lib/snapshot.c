@@ -394,6 +394,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "snapshots need a little-endian platform");
 	sink k = {ctx, fn, payload, 0, 0, false};
 	wbuf b = {ctx, NULL, 0, 0, false};
+	wbuf cb = {ctx, NULL, 0, 0, false}; /* COHORTS, written with JOURNEYS */
 	shard_cap *cap = NULL;
 	unsigned char head[HEADER_LEN];
 	memset(head, 0, sizeof head);
@@ -431,8 +432,8 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	if ((st = emit_section(&k, SEC_CUSTOMERS, b.p, b.len)))
 		goto out;
 	b.len = 0;
-	cxm__journeys_write(ctx, &b, sn.journeys, sn.segments, sn.values);
-	if (b.oom)
+	cxm__journeys_write(ctx, &b, &cb, sn.journeys, sn.segments, sn.values);
+	if (b.oom || cb.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_JOURNEYS, b.p, b.len)))
 		goto out;
@@ -503,14 +504,12 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 			goto out;
 		b.len = 0;
 	}
-	if (atomic_load_explicit(&ctx->journeys, memory_order_acquire)) {
-		/* optional: the funnels' entry cohorts, where there is journey state */
-		cxm__journeys_cohorts_write(ctx, &b, sn.journeys, sn.segments, sn.values);
-		if (b.oom)
-			goto oom;
-		if ((st = emit_section(&k, SEC_COHORTS, b.p, b.len)))
+	if (cb.len) {
+		/* optional: the funnels' entry cohorts, where there is journey
+		 * state; written with JOURNEYS, each journey under its lock, so
+		 * that they name exactly the groups it holds */
+		if ((st = emit_section(&k, SEC_COHORTS, cb.p, cb.len)))
 			goto out;
-		b.len = 0;
 	}
 	write_stats(&b, ctx, cap);
 	if (b.oom)
@@ -526,6 +525,7 @@ oom:
 	st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a section buffer");
 out:
 	cxm__wb_free(&b);
+	cxm__wb_free(&cb);
 	cxm__free(ctx, cap, sizeof *cap * ctx->n_shards);
 	if (st == CXM_ERR_IO && k.failed)
 		st = cxm__fail(ctx, CXM_ERR_IO, "snapshot: the write callback failed after %llu bytes",
