@@ -2708,7 +2708,12 @@ CXM_EXPORT cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, si
  * @param ctx    the context.
  * @param q      the query: the journey, breakdown and entry window.
  * @retval CXM_OK
- * @retval otherwise  as cxm_funnel_run().
+ * @retval CXM_ERR_INVALID      a pointer is NULL, @c channel is not 0 or a
+ *                              ::cxm_channel, or both a segment and a channel are given.
+ * @retval CXM_ERR_UNKNOWN_ID   no such journey, dimension or value.
+ * @retval CXM_ERR_OUT_OF_RANGE span_ms ≤ 0, or end_ms outside [0, ::CXM_TIME_MAX] and not ::CXM_NOW or ::CXM_WATERMARK.
+ * @retval CXM_ERR_LIMIT        @p cap is smaller than the journey's steps, or the journey is not tracked.
+ * @retval CXM_ERR_VERSION, CXM_ERR_UNSUPPORTED  a struct size is wrong, or a reserved field is set.
  * Reads only; allocates nothing. Thread-safe: runs while other threads feed.
  */
 CXM_EXPORT cxm_status cxm_funnel_cohort_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap,

@@ -25,9 +25,9 @@ typedef struct cohorts {
 
 /* What a window of cohorts adds up to: nc counters, nt counts and sums. */
 typedef struct cohort_sum {
-	uint64_t cnt[2 + 255 + 8];
-	uint64_t tn[255];
-	double tsum[255];
+	uint64_t cnt[1 + MAX_TRACKED_STEPS + 5];
+	uint64_t tn[MAX_TRACKED_STEPS];
+	double tsum[MAX_TRACKED_STEPS];
 } cohort_sum;
 
 CXM_INTERNAL void cxm__cohorts_init(cohorts *c, uint32_t counters, uint32_t times);
