@@ -1,4 +1,5 @@
-/* Series: tiered rings of time buckets, and the cells they hold.
+/* Series: tiered rings of time buckets (the cells they hold are cell.c's;
+ * reading them is series_scan.c's, placing a window window_place.c's).
  *
  * Feeding writes only the finest tier. When a tier's ring must reuse a slot
  * for a newer bucket, the buckets falling out of it are added into the next
@@ -17,259 +18,12 @@
  * page its finest bucket needs before it folds (cxm__series_reserve), so
  * a fold never fails; a roll-up or merge that finds no memory for a
  * coarser page loses that bucket and counts it (cxm_stats::lost_buckets). */
-#include "cxm_internal.h"
+#include "cell.h"
+#include "series.h"
 
 #include <math.h>
 
-/* ---- cells ------------------------------------------------------------------ */
-
-/* The moments AMOUNT and SENTIMENT cells begin with. */
-typedef struct moments {
-	uint64_t n;
-	double sum, sumsq, min, max;
-} moments;
-
-typedef struct amount_cell {
-	moments m;
-	uint64_t na; /* only with has_na (the cell is 8 bytes longer) */
-} amount_cell;
-
-/* A SENTIMENT cell: an AMOUNT cell's moments, the counts of positive and
- * negative scores, then (only with has_na) the no-answer count. query.c
- * and export.c read it as seven (eight) 8-byte words in this order. */
-typedef struct sentiment_cell {
-	moments m;
-	uint64_t pos, neg;
-	uint64_t na;
-} sentiment_cell;
-
-static void moments_clear(moments *a)
-{
-	a->n = 0;
-	a->sum = a->sumsq = 0;
-	a->min = INFINITY;
-	a->max = -INFINITY;
-}
-
-static void moments_add(moments *a, double v)
-{
-	a->n++;
-	a->sum += v;
-	a->sumsq += v * v;
-	if (v < a->min)
-		a->min = v;
-	if (v > a->max)
-		a->max = v;
-}
-
-static void moments_merge(moments *d, const moments *s)
-{
-	d->n = cell_add(d->n, s->n);
-	d->sum = sum_add(d->sum, s->sum, CELL_SUM_MAX);
-	d->sumsq = sum_add(d->sumsq, s->sumsq, CELL_SUMSQ_MAX);
-	if (s->min < d->min)
-		d->min = s->min;
-	if (s->max > d->max)
-		d->max = s->max;
-}
-
-void cxm__cell_clear(const metric *m, void *cell)
-{
-	switch (m->def.kind) {
-	case CXM_KIND_DURATION: cxm__sketch_clear(&m->sk, cell); break;
-	case CXM_KIND_DISTINCT: cxm__hll_clear(cell); break;
-	case CXM_KIND_AMOUNT:
-	case CXM_KIND_SENTIMENT:
-		memset(cell, 0, m->cell_size); /* the counts after the moments */
-		moments_clear(cell);
-		break;
-	default: memset(cell, 0, m->cell_size); break;
-	}
-}
-
-void cxm__cell_init_full(const metric *m, void *cell)
-{
-	if (m->def.kind == CXM_KIND_DURATION)
-		cxm__sketch_init(&m->sk, cell, true);
-	else
-		cxm__cell_clear(m, cell);
-}
-
-void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
-{
-	uint64_t *c = cell;
-	switch (m->def.kind) {
-	case CXM_KIND_SCORE:
-	case CXM_KIND_INDEX:
-		if (cxm__is_na(m, v))
-			c[0]++;
-		else
-			c[1 + item * m->points + (uint32_t)((int32_t)v - m->def.scale_min)]++;
-		break;
-	case CXM_KIND_RATE:
-		if (cxm__is_na(m, v)) {
-			c[2]++; /* after the count and the yes count */
-			break;
-		}
-		c[0]++;
-		c[1] += v != 0;
-		break;
-	case CXM_KIND_VOLUME: c[0]++; break;
-	case CXM_KIND_AMOUNT: {
-		amount_cell *a = cell;
-		if (cxm__is_na(m, v))
-			a->na++;
-		else
-			moments_add(&a->m, v);
-		break;
-	}
-	case CXM_KIND_DURATION:
-		if (cxm__is_na(m, v))
-			((sketch_cell *)cell)->na++;
-		else
-			cxm__sketch_add(&m->sk, cell, v);
-		break;
-	case CXM_KIND_SENTIMENT: {
-		sentiment_cell *a = cell;
-		if (cxm__is_na(m, v)) {
-			a->na++;
-			break;
-		}
-		moments_add(&a->m, v);
-		a->pos += v >= (double)m->def.top_min[0] / 100;
-		a->neg += v <= (double)m->def.bottom_max[0] / 100;
-		break;
-	}
-	case CXM_KIND_DISTINCT: break; /* fed by cxm__hll_add with the customer's hash */
-	}
-}
-
-uint64_t cxm__cell_na(const metric *m, const void *cell)
-{
-	const uint64_t *c = cell;
-	switch (m->def.kind) {
-	case CXM_KIND_SCORE:
-	case CXM_KIND_INDEX: return c[0];
-	case CXM_KIND_RATE: return m->def.has_na ? c[2] : 0;
-	case CXM_KIND_AMOUNT: return m->def.has_na ? ((const amount_cell *)cell)->na : 0;
-	case CXM_KIND_SENTIMENT: return m->def.has_na ? ((const sentiment_cell *)cell)->na : 0;
-	case CXM_KIND_DURATION: return ((const sketch_cell *)cell)->na;
-	default: return 0;
-	}
-}
-
-void cxm__cell_merge(const metric *m, void *dst, const void *src)
-{
-	switch (m->def.kind) {
-	case CXM_KIND_DURATION: cxm__sketch_merge(&m->sk, dst, src); break;
-	case CXM_KIND_DISTINCT:
-		((hll_cell *)dst)->n = cell_add(((hll_cell *)dst)->n, ((const hll_cell *)src)->n);
-		cxm__hll_merge_regs(m, dst, src);
-		break;
-	case CXM_KIND_AMOUNT: {
-		amount_cell *d = dst;
-		const amount_cell *s = src;
-		moments_merge(&d->m, &s->m);
-		if (m->def.has_na)
-			d->na = cell_add(d->na, s->na);
-		break;
-	}
-	case CXM_KIND_SENTIMENT: {
-		sentiment_cell *d = dst;
-		const sentiment_cell *s = src;
-		moments_merge(&d->m, &s->m);
-		d->pos = cell_add(d->pos, s->pos);
-		d->neg = cell_add(d->neg, s->neg);
-		if (m->def.has_na)
-			d->na = cell_add(d->na, s->na);
-		break;
-	}
-	default: {
-		/* counts are at most CELL_COUNT_MAX (2^62), so their sums cannot
-		 * wrap: add in one pass the compiler vectorizes, noting whether a
-		 * sum went over (bit 63 of sum + 2^62 - 1), then, rarely, clamp */
-		uint64_t *d = dst, over = 0;
-		const uint64_t *s = src;
-		size_t n = m->cell_size / sizeof(uint64_t);
-		for (size_t i = 0; i < n; i++) {
-			const uint64_t x = d[i] + s[i];
-			over |= (x + (CELL_COUNT_MAX - 1)) >> 63;
-			d[i] = x;
-		}
-		for (size_t i = 0; over && i < n; i++)
-			d[i] = d[i] > CELL_COUNT_MAX ? CELL_COUNT_MAX : d[i];
-		break;
-	}
-	}
-}
-
-/* A DURATION whose ring cells hold their bins in stores of their own
- * (every tier keeps the distribution); the journeys' funnel times
- * keep full cells from the hour tier up instead. */
-static inline bool sparse(const metric *m)
-{
-	return m->def.kind == CXM_KIND_DURATION && !m->full_cells;
-}
-
 /* ---- pages ------------------------------------------------------------------- */
-
-/* A tier's ring of n slots is cut into pages of up to PAGE_SLOTS consecutive
- * slots, each allocated when one of its slots first holds a bucket and
- * given back when its last bucket leaves (rolled up, expired or rewound).
- * A page is its count of used slots, their epoch tags, then their cells. */
-#define PAGE_SLOTS 8u
-#define RESV_MAX 6u /* reserved pages a series remembers one by one */
-
-typedef struct page {
-	uint32_t used;
-	uint32_t pad;
-	int64_t tag[PAGE_SLOTS];
-	uint64_t cells[]; /* PAGE_SLOTS cells of the tier's cell size */
-} page;
-
-/* Slots a page of tier k holds: PAGE_SLOTS, fewer for large cells, so
- * that a page stays near PAGE_BYTES (a duration's full cell is 4 KiB: one
- * a page, or a sparse hour tier would carry seven unused ones). */
-#define PAGE_BYTES 4096u
-static inline uint32_t page_mask(const metric *m, uint32_t k)
-{
-	return (1u << m->page_shift[k]) - 1;
-}
-
-static inline size_t page_bytes(const metric *m, uint32_t k)
-{
-	return sizeof(page) + ((size_t)1 << m->page_shift[k]) * m->tier_cell[k];
-}
-
-static inline uint32_t n_pages_of(const cxm_context *ctx, const metric *m, uint32_t k)
-{
-	return (ctx->tiers[k].buckets + page_mask(m, k)) >> m->page_shift[k];
-}
-#define n_pages(ctx, k) n_pages_of(ctx, s->m, k)
-
-static inline void account(series *s, int64_t delta)
-{
-	s->bytes = (size_t)((int64_t)s->bytes + delta);
-	if (s->acct)
-		*s->acct = (uint64_t)((int64_t)*s->acct + delta);
-}
-
-static inline page *page_of(const series *s, uint32_t k, uint32_t idx)
-{
-	return s->dir[k] ? s->dir[k][(idx >> s->m->page_shift[k])] : NULL;
-}
-
-static inline void *page_cell(const metric *m, page *p, uint32_t k, uint32_t idx)
-{
-	return (unsigned char *)p->cells + m->tier_cell[k] * (idx & page_mask(m, k));
-}
-
-/* The tag of slot idx of tier k (TAG_EMPTY on a page not allocated). */
-static inline int64_t tag_of(const series *s, uint32_t k, uint32_t idx)
-{
-	const page *p = page_of(s, k, idx);
-	return p ? p->tag[(idx & page_mask(s->m, k))] : TAG_EMPTY;
-}
 
 /* The page of slot idx, allocated if need be; NULL when no memory can be
  * had. */
@@ -378,7 +132,7 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 		if (m->def.kind == CXM_KIND_DURATION)
 			cxm__sketch_init(&m->sk, s->life, true);
 		else
-			cxm__cell_clear(m, s->life);
+			cell_clear(m, s->life);
 	}
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
@@ -484,7 +238,7 @@ static void merge_into(const cxm_context *ctx, series *s, void *dst, const void 
 		if (cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, dst, src, open, NULL, &d))
 			account(s, d);
 	}
-	cxm__cell_merge(s->m, dst, src);
+	cell_merge(s->m, dst, src);
 	if (sparse(s->m))
 		cxm__series_fit((cxm_context *)ctx, s, dst, open);
 }
@@ -517,18 +271,6 @@ static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const
 		merge_into(ctx, s, dst, cell, open);
 	else if (!expired(ctx, s, k + 1, y))
 		cxm__series_lost(ctx);
-}
-
-/* The ring slot of epoch e in tier k, from the slot of the newest epoch:
- * e is within n of it except after a jump, so no division is needed on
- * the common path. */
-static inline uint32_t slot_of(const series *s, uint32_t k, int64_t n, int64_t e)
-{
-	int64_t d = e - s->top[k];
-	if (d <= -n || d >= n)
-		return (uint32_t)(((e % n) + n) % n);
-	int64_t i = (int64_t)s->top_idx[k] + d;
-	return (uint32_t)(i < 0 ? i + n : i >= n ? i - n : i);
 }
 
 /* Make e the newest bucket of tier k if it is newer than the newest:
@@ -601,7 +343,7 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 		if (p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 			p->used++;
 		p->tag[(idx & page_mask(s->m, k))] = e;
-		cxm__cell_clear(s->m, cell);
+		cell_clear(s->m, cell);
 	}
 	return cell;
 }
@@ -830,7 +572,7 @@ void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 	 * so its slot takes no page until a newer bucket comes */
 	advance(ctx, s, 0, e);
 	s->hot_epoch = e;
-	cxm__cell_clear(s->m, s->hot);
+	cell_clear(s->m, s->hot);
 	return s->hot;
 }
 
@@ -854,68 +596,6 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 	s->bins_epoch = y;
 	s->bins_cell = cell;
 	return cell;
-}
-
-static inline int64_t ceildiv64(int64_t a, int64_t b)
-{
-	return -floordiv64(-a, b);
-}
-
-static inline void merge_part(const metric *m, void *acc, const void *cell, enum read_part part)
-{
-	if (part == READ_ALL)
-		cxm__cell_merge(m, acc, cell);
-	else if (m->def.kind == CXM_KIND_DISTINCT && part == READ_MOMENTS)
-		((hll_cell *)acc)->n += ((const hll_cell *)cell)->n;
-	else if (m->def.kind == CXM_KIND_DISTINCT)
-		cxm__hll_merge_regs(m, acc, cell);
-	else if (part == READ_MOMENTS)
-		cxm__sketch_merge_moments(acc, cell);
-	else
-		cxm__sketch_merge_dist(acc, cell);
-}
-
-void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc,
-		      enum read_part part)
-{
-	uint32_t k0 = part == READ_DIST ? s->m->bins_tier : 0;
-	if (k0 == 0 && s->hot_epoch != TAG_EMPTY) {
-		int64_t start = s->hot_epoch * ctx->tiers[0].bucket_ms;
-		if (start >= a && start < b)
-			merge_part(s->m, acc, s->hot, part);
-	}
-	for (uint32_t k = k0; k < ctx->n_tiers; k++) {
-		if (s->top[k] == TAG_EMPTY || !s->pages[k])
-			continue;
-		const int64_t w = ctx->tiers[k].bucket_ms, n = ctx->tiers[k].buckets;
-		int64_t lo = ceildiv64(a, w), hi = ceildiv64(b, w) - 1; /* starts in [a, b) */
-		if (lo < s->top[k] - n + 1)
-			lo = s->top[k] - n + 1;
-		if (hi > s->top[k])
-			hi = s->top[k];
-		if (lo > hi)
-			continue;
-		/* a page at a time: its slots in [idx, the page's or the ring's
-		 * end), those of a missing page skipped together */
-		const uint32_t mask = page_mask(s->m, k), shift = s->m->page_shift[k];
-		uint32_t idx = slot_of(s, k, n, lo);
-		for (int64_t x = lo; x <= hi;) {
-			uint32_t run = mask - (idx & mask) + 1;
-			if (run > (uint32_t)n - idx)
-				run = (uint32_t)n - idx;
-			if ((int64_t)run > hi - x + 1)
-				run = (uint32_t)(hi - x + 1);
-			page *p = s->dir[k][idx >> shift];
-			if (p)
-				for (uint32_t j = 0, at = idx & mask; j < run; j++)
-					if (p->tag[at + j] == x + j)
-						merge_part(s->m, acc, page_cell(s->m, p, k, idx + j), part);
-			x += run;
-			idx += run;
-			if (idx == n)
-				idx = 0;
-		}
-	}
 }
 
 /* ---- taking a series back in time (cxm_rewind) --------------------------------------- */
@@ -960,8 +640,8 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 			page *p = page_of(s, 0, newest_idx);
 			void *cell = page_cell(s->m, p, 0, newest_idx);
 			if (sparse(s->m)) { /* into the full hot cell; the store stays */
-				cxm__cell_clear(s->m, s->hot);
-				cxm__cell_merge(s->m, s->hot, cell);
+				cell_clear(s->m, s->hot);
+				cell_merge(s->m, s->hot, cell);
 			} else {
 				memcpy(s->hot, cell, s->m->tier_cell[0]);
 			}
@@ -975,31 +655,6 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 }
 
 /* ---- snapshots and merges ------------------------------------------------------ */
-
-uint32_t cxm__series_buckets(const cxm_context *ctx, const series *s, uint32_t k)
-{
-	uint32_t used = 0;
-	if (s->dir[k])
-		for (uint32_t i = 0; i < n_pages(ctx, k); i++)
-			used += s->dir[k][i] ? s->dir[k][i]->used : 0;
-	return used;
-}
-
-void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k, series_visit_fn fn,
-		      void *arg)
-{
-	if (!s->pages[k])
-		return;
-	for (uint32_t i = 0; i < ctx->tiers[k].buckets; i++) {
-		page *p = s->dir[k][(i >> s->m->page_shift[k])];
-		if (!p) {
-			i += page_mask(s->m, k) - (i & page_mask(s->m, k));
-			continue;
-		}
-		if (p->tag[(i & page_mask(s->m, k))] != TAG_EMPTY)
-			fn(arg, p->tag[(i & page_mask(s->m, k))], page_cell(s->m, p, k, i));
-	}
-}
 
 cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint32_t k, int64_t e, void **cell)
 {
@@ -1033,120 +688,8 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 	if (!dst)
 		return false;
 	if (dst == (void *)s->hot)
-		cxm__cell_merge(s->m, dst, cell); /* full: nothing to grow */
+		cell_merge(s->m, dst, cell); /* full: nothing to grow */
 	else
 		merge_into(ctx, s, dst, cell, open);
 	return true;
-}
-
-/* ---- placing a window (queries, funnels, churn) ----------------------------------------- */
-
-static int64_t round_up(int64_t x, int64_t w)
-{
-	return -floordiv64(-x, w) * w;
-}
-
-/* end_ms resolved against the watermark epoch wm (read once by the caller) */
-static int64_t end_at(const cxm_context *ctx, int64_t end_ms, int64_t wm)
-{
-	const int64_t w0 = ctx->tiers[0].bucket_ms;
-	int64_t end = end_ms;
-	if (end_ms == CXM_NOW || (end_ms == CXM_WATERMARK && wm == WATERMARK_NONE))
-		end = cxm__now(ctx);
-	else if (end_ms == CXM_WATERMARK)
-		end = (wm + 1) * w0 - 1; /* the newest accepted interaction's finest bucket */
-	if (end < 0)
-		end = 0;
-	if (end > CXM_TIME_MAX)
-		end = CXM_TIME_MAX;
-	return end;
-}
-
-int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms)
-{
-	return end_at(ctx, end_ms,
-		      atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire));
-}
-
-/* The start of the oldest bucket tier k reaches behind the watermark wm
- * (an epoch of the finest tier): data older than it is held at a coarser
- * width, or (the last tier) no longer. */
-static int64_t tier_reach(const cxm_context *ctx, uint32_t k, int64_t wm)
-{
-	const int64_t wk = ctx->tiers[k].bucket_ms;
-	return (floordiv64(wm * ctx->tiers[0].bucket_ms, wk) - ctx->tiers[k].buckets + 1) * wk;
-}
-
-int64_t cxm__window_horizon(const cxm_context *ctx)
-{
-	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
-	return wm == WATERMARK_NONE ? INT64_MIN : tier_reach(ctx, ctx->n_tiers - 1, wm);
-}
-
-void cxm__window_place(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, uint32_t bins_tier,
-		       window_span *out)
-{
-	const int64_t w0 = ctx->tiers[0].bucket_ms;
-	int64_t wm = atomic_load_explicit(&((cxm_context *)ctx)->wm_epoch, memory_order_acquire);
-	int64_t end = end_at(ctx, end_ms, wm);
-	int64_t b = (end / w0 + 1) * w0;
-	int64_t span = span_ms > b ? b + w0 : span_ms; /* no earlier than time 0 matters */
-	int64_t a = b - round_up(span, w0);
-	uint32_t flags = 0;
-	if (wm != WATERMARK_NONE) {
-		int64_t T[CXM_MAX_TIERS];
-		for (uint32_t k = 0; k < ctx->n_tiers; k++)
-			T[k] = tier_reach(ctx, k, wm);
-		uint32_t last = ctx->n_tiers - 1;
-		for (uint32_t k = 1; k < ctx->n_tiers; k++) {
-			if (a < T[k - 1])
-				a = round_up(a, ctx->tiers[k].bucket_ms);
-			if (b - 1 < T[k - 1])
-				b = round_up(b, ctx->tiers[k].bucket_ms);
-		}
-		if (a < T[last]) {
-			if (a < 0 ? T[last] > 0 : true)
-				flags |= CXM_RESULT_TRUNCATED;
-			a = T[last];
-		}
-		if (b < a)
-			b = a;
-	}
-	if (a < 0)
-		a = 0;
-	out->a = a;
-	out->b = b;
-	/* what is kept per bins-tier bucket (a DURATION's distribution, a
-	 * funnel's times): widened to whole buckets of it (a and b are
-	 * already whole coarser buckets where the data is coarser) */
-	const int64_t wb = ctx->tiers[bins_tier].bucket_ms;
-	out->qa = floordiv64(a, wb) * wb;
-	out->qb = round_up(b, wb);
-	out->flags = flags;
-}
-
-void cxm__window_place_whole(const cxm_context *ctx, int64_t end_ms, int64_t span_ms, int64_t width,
-			     window_span *out)
-{
-	const int64_t w0 = ctx->tiers[0].bucket_ms;
-	int64_t end = cxm__window_end(ctx, end_ms);
-	/* the finest buckets a query would cover, widened to whole `width`s */
-	int64_t b = (end / w0 + 1) * w0;
-	int64_t span = span_ms > b ? b + w0 : span_ms;
-	int64_t a = floordiv64(b - round_up(span, w0), width) * width;
-	b = round_up(b, width);
-	uint32_t flags = 0;
-	int64_t hz = cxm__window_horizon(ctx);
-	if (hz != INT64_MIN && a < hz) {
-		if (a < 0 ? hz > 0 : true)
-			flags |= CXM_RESULT_TRUNCATED;
-		a = round_up(hz, width);
-	}
-	if (a < 0)
-		a = 0;
-	if (b < a)
-		b = a;
-	out->a = out->qa = a;
-	out->b = out->qb = b;
-	out->flags = flags;
 }

@@ -1,0 +1,87 @@
+/* A series' ring pages, shared by the files that keep series (window.c)
+ * and read them (series_scan.c): the page layout and the arithmetic of
+ * slots, pages and epochs. Not API. */
+#ifndef CXM_SERIES_H
+#define CXM_SERIES_H
+
+#include "cxm_internal.h"
+
+/* A DURATION whose ring cells hold their bins in stores of their own
+ * (every tier keeps the distribution); the journeys' funnel times
+ * keep full cells from the hour tier up instead. */
+static inline bool sparse(const metric *m)
+{
+	return m->def.kind == CXM_KIND_DURATION && !m->full_cells;
+}
+
+/* A tier's ring of n slots is cut into pages of up to PAGE_SLOTS consecutive
+ * slots, each allocated when one of its slots first holds a bucket and
+ * given back when its last bucket leaves (rolled up, expired or rewound).
+ * A page is its count of used slots, their epoch tags, then their cells. */
+#define PAGE_SLOTS 8u
+#define RESV_MAX 6u /* reserved pages a series remembers one by one */
+
+typedef struct page {
+	uint32_t used;
+	uint32_t pad;
+	int64_t tag[PAGE_SLOTS];
+	uint64_t cells[]; /* PAGE_SLOTS cells of the tier's cell size */
+} page;
+
+/* Slots a page of tier k holds: PAGE_SLOTS, fewer for large cells, so
+ * that a page stays near PAGE_BYTES (a duration's full cell is 4 KiB: one
+ * a page, or a sparse hour tier would carry seven unused ones). */
+#define PAGE_BYTES 4096u
+static inline uint32_t page_mask(const metric *m, uint32_t k)
+{
+	return (1u << m->page_shift[k]) - 1;
+}
+
+static inline size_t page_bytes(const metric *m, uint32_t k)
+{
+	return sizeof(page) + ((size_t)1 << m->page_shift[k]) * m->tier_cell[k];
+}
+
+static inline uint32_t n_pages_of(const cxm_context *ctx, const metric *m, uint32_t k)
+{
+	return (ctx->tiers[k].buckets + page_mask(m, k)) >> m->page_shift[k];
+}
+#define n_pages(ctx, k) n_pages_of(ctx, s->m, k)
+
+static inline void account(series *s, int64_t delta)
+{
+	s->bytes = (size_t)((int64_t)s->bytes + delta);
+	if (s->acct)
+		*s->acct = (uint64_t)((int64_t)*s->acct + delta);
+}
+
+static inline page *page_of(const series *s, uint32_t k, uint32_t idx)
+{
+	return s->dir[k] ? s->dir[k][(idx >> s->m->page_shift[k])] : NULL;
+}
+
+static inline void *page_cell(const metric *m, page *p, uint32_t k, uint32_t idx)
+{
+	return (unsigned char *)p->cells + m->tier_cell[k] * (idx & page_mask(m, k));
+}
+
+/* The tag of slot idx of tier k (TAG_EMPTY on a page not allocated). */
+static inline int64_t tag_of(const series *s, uint32_t k, uint32_t idx)
+{
+	const page *p = page_of(s, k, idx);
+	return p ? p->tag[(idx & page_mask(s->m, k))] : TAG_EMPTY;
+}
+
+/* The ring slot of epoch e in tier k, from the slot of the newest epoch:
+ * e is within n of it except after a jump, so no division is needed on
+ * the common path. */
+static inline uint32_t slot_of(const series *s, uint32_t k, int64_t n, int64_t e)
+{
+	int64_t d = e - s->top[k];
+	if (d <= -n || d >= n)
+		return (uint32_t)(((e % n) + n) % n);
+	int64_t i = (int64_t)s->top_idx[k] + d;
+	return (uint32_t)(i < 0 ? i + n : i >= n ? i - n : i);
+}
+
+#endif
