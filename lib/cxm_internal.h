@@ -502,7 +502,7 @@ CXM_INTERNAL void cxm__journeys_merge_commit(cxm_context *dst, cxm_context *src,
 					     struct jmerge *plan);
 CXM_INTERNAL void cxm__journeys_merge_abort(cxm_context *dst, struct jmerge *plan);
 
-/* ---- model (model.c) --------------------------------------------------- */
+/* ---- model (model.c; look-ups and checks: model_lookup.c) -------------- */
 
 /* Open-addressing index name -> id. Written under def_lock; read without
  * it: a slot is stored (release) only after its entry is complete. */
