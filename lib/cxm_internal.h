@@ -235,12 +235,12 @@ typedef struct hll_cell {
 } hll_cell;
 
 /* One tracked customer: 32 bytes, with the state of one journey instance
- * (journeys.c). Empty slots are all zero (a hash of zero is stored as 1). */
+ * (instances.c). Empty slots are all zero (a hash of zero is stored as 1). */
 typedef struct cust_entry {
 	uint64_t k0, k1;   /* 128-bit keyed hash of the id */
 	uint32_t last_s;   /* last seen, seconds since 2000-01-01 */
 	uint16_t journey;  /* journey id + 1 of the latest instance; 0: none */
-	uint8_t step, flags; /* highest step reached; JF_* bits (journeys.c) */
+	uint8_t step, flags; /* highest step reached; JF_* bits (instances.c) */
 	uint32_t inst_start_s; /* the instance's start, seconds since 2000-01-01 */
 	uint32_t step_off; /* its latest step after inst_start_s (cxm__off_encode) */
 } cust_entry;
@@ -297,7 +297,7 @@ CXM_INTERNAL void cxm__customer_hash(const cxm_context *ctx, const void *id, siz
 CXM_INTERNAL cxm_status cxm__check_customer_id(const cxm_context *ctx, const void *id, size_t len);
 /* Record that customer h was seen at t on touchpoint tp, with the segment
  * slots of the interaction (slots[0] = 0, the overall slot), and advance its
- * journey (journeys.c) and judge its signals (signals.c; failed: the
+ * journey (instances.c) and judge its signals (signals.c; failed: the
  * FAILURE signals the interaction's measures meet); may evict, or refuse (CXM_ERR_LIMIT), or reject a
  * journey interaction too far behind the customer's latest (CXM_ERR_TOO_LATE).
  * On failure nothing of the customer or its journeys changed. */
@@ -340,7 +340,7 @@ CXM_INTERNAL void cxm__hll_add(const struct metric *m, hll_cell *c, uint64_t h);
 CXM_INTERNAL void cxm__hll_merge_regs(const struct metric *m, hll_cell *dst, const hll_cell *src);
 CXM_INTERNAL double cxm__hll_estimate(const struct metric *m, const hll_cell *c);
 
-/* ---- journeys (journeys.c) ------------------------------------------------ */
+/* ---- journeys (journeys.c; each customer's instance: instances.c) -------- */
 
 #define CUST_BASE_S INT64_C(946684800) /* 2000-01-01T00:00:00Z: origin of cust_entry times */
 
@@ -502,7 +502,7 @@ CXM_INTERNAL void cxm__journeys_merge_commit(cxm_context *dst, cxm_context *src,
 					     struct jmerge *plan);
 CXM_INTERNAL void cxm__journeys_merge_abort(cxm_context *dst, struct jmerge *plan);
 
-/* ---- model (model.c) --------------------------------------------------- */
+/* ---- model (model.c; look-ups and checks: model_lookup.c) -------------- */
 
 /* Open-addressing index name -> id. Written under def_lock; read without
  * it: a slot is stored (release) only after its entry is complete. */
@@ -542,7 +542,7 @@ typedef struct metric {
 	size_t head_size;      /* bytes of the header: hot and lifetime cells */
 	/* the journeys' funnel and churn series: full cells from the bins
 	 * tier up (no bin stores to grow); their pages are reserved before
-	 * the customer moves on (journeys.c) */
+	 * the customer moves on (instances.c) */
 	bool full_cells;
 } metric;
 

@@ -1,6 +1,8 @@
 /* Journey state (journeys.c owns it) shared with the files that read and
- * write it: funnel_query.c (funnel and churn queries) and journeys_io.c
- * (the JOURNEYS and COHORTS snapshot sections, merge). Not API. */
+ * write it: instances.c (each customer's instance and the counts it folds
+ * into the groups), funnel_query.c (funnel and churn queries) and
+ * journeys_io.c (the JOURNEYS and COHORTS snapshot sections, merge). Not
+ * API. */
 #ifndef CXM_JOURNEYS_H
 #define CXM_JOURNEYS_H
 
@@ -86,6 +88,49 @@ static inline jstate *peek_js(const cxm_context *ctx, uint32_t j)
 	return atomic_load_explicit(&mod->js[j], memory_order_acquire);
 }
 
+/* The default lateness is the finest tier's reach (what the watermark
+ * accepts), so that by default the journey check is no stricter than the
+ * windows: a replay or a feeder a little behind is not refused. */
+static inline void cxm__journey_default_options(const cxm_context *ctx, cxm_journey_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->size = sizeof *o;
+	o->conversion_ms = 7 * DAY_MS;
+	o->abandon_ms = o->conversion_ms; /* no shorter than the window: see cxm.h */
+	int64_t reach = ctx->tiers[0].bucket_ms * (int64_t)ctx->tiers[0].buckets;
+	o->lateness_ms = reach < MAX_WINDOW_MS ? reach : MAX_WINDOW_MS;
+	o->repeat_ms = 7 * DAY_MS;
+}
+
+/* Journey j's options (the defaults where it has no state), read without
+ * a lock: on the feed path (instances.c), hence inline. */
+static inline void cxm__journey_options_of(const cxm_context *ctx, uint32_t j, cxm_journey_options *o)
+{
+	jstate *js = peek_js(ctx, j);
+	if (!js) {
+		cxm__journey_default_options(ctx, o);
+		return;
+	}
+	cxm__journey_default_options(ctx, o);
+	o->flags = atomic_load_explicit(&js->o_flags, memory_order_relaxed);
+	o->conversion_ms = atomic_load_explicit(&js->o_conversion, memory_order_relaxed);
+	o->abandon_ms = atomic_load_explicit(&js->o_abandon, memory_order_relaxed);
+	o->lateness_ms = atomic_load_explicit(&js->o_lateness, memory_order_relaxed);
+	o->repeat_ms = atomic_load_explicit(&js->o_repeat, memory_order_relaxed);
+}
+
+/* The finest-tier epoch a funnel or churn series folds an event of finest
+ * epoch e into (instances.c, and the churn in journeys.c). */
+static inline int64_t cxm__writable_epoch(const cxm_context *ctx, const series *s, int64_t e)
+{
+	/* a series takes a bucket only within its finest ring's reach behind
+	 * its newest: older events go to the oldest bucket it still has */
+	const int64_t n0 = ctx->tiers[0].buckets;
+	if (s->top[0] != TAG_EMPTY && e <= s->top[0] - n0)
+		e = s->top[0] - n0 + 1;
+	return e;
+}
+
 CXM_INTERNAL jmod *cxm__jmod_new(cxm_context *ctx);
 CXM_INTERNAL void cxm__jmod_free(cxm_context *ctx, jmod *mod);
 CXM_INTERNAL jstate *cxm__jstate_new(cxm_context *ctx, uint32_t n_steps);
@@ -101,10 +146,8 @@ CXM_INTERNAL cxm_status cxm__jgroup_fail(const cxm_context *ctx, const jstate *j
  * published if missing (a failure leaves nothing behind). */
 CXM_INTERNAL cxm_status cxm__journeys_ensure(cxm_context *ctx, cxm_id j, jmod **mod_out,
 					     jstate **js_out);
-/* Options: the defaults; journey j's (defaults where it has no state);
- * store o as js's; why flags cannot go together (NULL: they can). */
-CXM_INTERNAL void cxm__journey_default_options(const cxm_context *ctx, cxm_journey_options *o);
-CXM_INTERNAL void cxm__journey_options_of(const cxm_context *ctx, uint32_t j, cxm_journey_options *o);
+/* Options: store o as js's; why flags cannot go together (NULL: they can).
+ * The defaults and journey j's are the inline functions above. */
 CXM_INTERNAL void cxm__journey_store_options(jmod *mod, jstate *js, const cxm_journey_options *o);
 CXM_INTERNAL const char *cxm__journey_flags_conflict(uint32_t f);
 /* CXM_OK, or UNKNOWN_ID / LIMIT through cxm__fail for a journey id. */

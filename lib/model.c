@@ -3,20 +3,18 @@
  * Every array is allocated at its limit when the context is created (or the
  * segment defined), so a definition never moves what readers may be using:
  * a reader checks an id against the published count (acquire) and then
- * reads an entry that no longer changes. */
-#include "cxm_internal.h"
+ * reads an entry that no longer changes.
+ *
+ * This file owns the model: its arrays and name indexes, made and freed,
+ * and the definitions that fill them (under def_lock), with the checks of
+ * what a caller defines (names, cxm_metric_def). Look-ups by name or id,
+ * and the checks of ids, scopes and measure tests other calls give, are
+ * model_lookup.c's; the index's lock-free search is model.h's. */
+#include "model.h"
 
 #include <math.h>
 
 /* ---- names ---------------------------------------------------------------- */
-
-static uint32_t hash_name(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
 
 static uint32_t pow2_at_least(uint32_t n)
 {
@@ -39,49 +37,11 @@ static void table_free(cxm_context *ctx, name_table *t)
 	t->slots = NULL;
 }
 
-typedef const char *(*name_of_fn)(const void *base, uint32_t id);
-
-static const char *journey_name_of(const void *b, uint32_t id)
-{
-	return ((const journey *)b)[id].name;
-}
-static const char *touchpoint_name_of(const void *b, uint32_t id)
-{
-	return ((const touchpoint *)b)[id].name;
-}
-static const char *metric_name_of(const void *b, uint32_t id)
-{
-	return ((const metric *)b)[id].name;
-}
-static const char *segment_name_of(const void *b, uint32_t id)
-{
-	return ((const segment *)b)[id].name;
-}
-static const char *string_of(const void *b, uint32_t id)
-{
-	return ((char *const *)b)[id];
-}
-
-static bool table_find(const name_table *t, const void *base, name_of_fn name_of, const char *name,
-		       uint32_t *id)
-{
-	uint32_t mask = t->cap - 1;
-	for (uint32_t i = hash_name(name) & mask;; i = (i + 1) & mask) {
-		uint32_t v = atomic_load_explicit(&t->slots[i], memory_order_acquire);
-		if (!v)
-			return false;
-		if (strcmp(name_of(base, v - 1), name) == 0) {
-			*id = v - 1;
-			return true;
-		}
-	}
-}
-
 /* Under def_lock; the entry for id must be complete. */
 static void table_insert(name_table *t, const char *name, uint32_t id)
 {
 	uint32_t mask = t->cap - 1;
-	uint32_t i = hash_name(name) & mask;
+	uint32_t i = cxm__name_hash(name) & mask;
 	while (atomic_load_explicit(&t->slots[i], memory_order_relaxed))
 		i = (i + 1) & mask;
 	atomic_store_explicit(&t->slots[i], id + 1, memory_order_release);
@@ -154,7 +114,7 @@ static cxm_status next_id(cxm_context *ctx, const name_table *t, const void *bas
 			  const char *limit, uint32_t *id)
 {
 	uint32_t dup;
-	if (table_find(t, base, name_of, name, &dup))
+	if (cxm__name_find(t, base, name_of, name, &dup))
 		return cxm__fail(ctx, CXM_ERR_EXISTS, "%s '%s' is already defined", what, name);
 	*id = atomic_load_explicit(count, memory_order_relaxed);
 	if (*id >= max)
@@ -278,8 +238,8 @@ cxm_status cxm_journey_define(cxm_id *out, cxm_context *ctx, const char *name,
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
 	uint32_t id = 0;
-	if ((st = next_id(ctx, &md->idx_journeys, md->journeys, journey_name_of, name, &md->n_journeys,
-			  ctx->max_journeys, "journey", "max_journeys", &id)))
+	if ((st = next_id(ctx, &md->idx_journeys, md->journeys, cxm__name_of_journey, name,
+			  &md->n_journeys, ctx->max_journeys, "journey", "max_journeys", &id)))
 		goto out;
 	journey *j = &md->journeys[id];
 	j->name = cxm__strdup(ctx, name);
@@ -324,7 +284,7 @@ cxm_status cxm_touchpoint_define(cxm_id *out, cxm_context *ctx, const char *name
 	}
 	pthread_mutex_lock(&ctx->def_lock);
 	uint32_t id = 0;
-	if ((st = next_id(ctx, &md->idx_touchpoints, md->touchpoints, touchpoint_name_of, name,
+	if ((st = next_id(ctx, &md->idx_touchpoints, md->touchpoints, cxm__name_of_touchpoint, name,
 			  &md->n_touchpoints, ctx->max_touchpoints, "touchpoint", "max_touchpoints", &id)))
 		goto out;
 	touchpoint *t = &md->touchpoints[id];
@@ -341,67 +301,6 @@ cxm_status cxm_touchpoint_define(cxm_id *out, cxm_context *ctx, const char *name
 out:
 	pthread_mutex_unlock(&ctx->def_lock);
 	return st;
-}
-
-/* ---- scopes and measure tests ------------------------------------------------ */
-
-cxm_status cxm__check_measure_test(const cxm_context *ctx, cxm_id metric_id, uint32_t item, cxm_cmp op,
-				   double threshold, const char *who)
-{
-	const model *md = &ctx->model;
-	if (metric_id >= atomic_load_explicit(&md->n_metrics, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", metric_id);
-	const metric *m = &md->metrics[metric_id];
-	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
-		return cxm__fail(ctx, CXM_ERR_KIND, "metric '%s' is %s: it has no measures for %s to test",
-				 m->name, m->def.kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT", who);
-	uint32_t items = m->def.kind == CXM_KIND_INDEX ? m->def.questions : 1;
-	if (item >= items)
-		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "item %u: metric '%s' has %s", item, m->name,
-				 items == 1 ? "only item 0" : "fewer questions");
-	if ((unsigned)op > CXM_CMP_NE)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "op %d is not a cxm_cmp", (int)op);
-	if (!isfinite(threshold))
-		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "threshold is not finite");
-	return CXM_OK;
-}
-
-cxm_status cxm__check_scope(const cxm_context *ctx, cxm_scope scope, cxm_id id, cxm_id step)
-{
-	const model *md = &ctx->model;
-	switch (scope) {
-	case CXM_SCOPE_ALL: return CXM_OK;
-	case CXM_SCOPE_TOUCHPOINT:
-		if (id >= atomic_load_explicit(&md->n_touchpoints, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", id);
-		return CXM_OK;
-	case CXM_SCOPE_STEP:
-	case CXM_SCOPE_JOURNEY:
-		if (id >= atomic_load_explicit(&md->n_journeys, memory_order_acquire))
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", id);
-		if (scope == CXM_SCOPE_STEP && step >= md->journeys[id].n_steps)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u",
-					 md->journeys[id].name, step);
-		return CXM_OK;
-	case CXM_SCOPE_CHANNEL:
-		if (id < CXM_CHANNEL_PHONE || id > CXM_CHANNEL_OTHER)
-			return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "channel %u is not a cxm_channel", id);
-		return CXM_OK;
-	}
-	return cxm__fail(ctx, CXM_ERR_INVALID, "scope %d is not a cxm_scope", (int)scope);
-}
-
-bool cxm__tp_in_scope(const cxm_context *ctx, cxm_id tp, cxm_scope scope, cxm_id id, cxm_id step)
-{
-	const touchpoint *t = &ctx->model.touchpoints[tp];
-	switch (scope) {
-	case CXM_SCOPE_ALL: return true;
-	case CXM_SCOPE_TOUCHPOINT: return tp == id;
-	case CXM_SCOPE_STEP: return t->journey == id && t->step == step;
-	case CXM_SCOPE_JOURNEY: return t->journey == id;
-	case CXM_SCOPE_CHANNEL: return (cxm_id)t->channel == id;
-	}
-	return false;
 }
 
 /* ---- metrics -------------------------------------------------------------- */
@@ -649,8 +548,8 @@ cxm_status cxm_metric_define(cxm_id *out, cxm_context *ctx, const char *name,
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
 	uint32_t id = 0;
-	if ((st = next_id(ctx, &md->idx_metrics, md->metrics, metric_name_of, name, &md->n_metrics,
-			  ctx->max_metrics, "metric", "max_metrics", &id)))
+	if ((st = next_id(ctx, &md->idx_metrics, md->metrics, cxm__name_of_metric, name,
+			  &md->n_metrics, ctx->max_metrics, "metric", "max_metrics", &id)))
 		goto out;
 	if (def->kind == CXM_KIND_DURATION) {
 		st = cxm__sketch_params_init(&m.sk, def->duration_lo, def->duration_hi,
@@ -686,49 +585,6 @@ out:
 	return st;
 }
 
-/* The defined metric or journey id, or UNKNOWN_ID with a message. */
-static cxm_status get_metric(const cxm_context *ctx, cxm_id id, const metric **out)
-{
-	if (id >= atomic_load_explicit(&ctx->model.n_metrics, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "metric %u is not defined", id);
-	*out = &ctx->model.metrics[id];
-	return CXM_OK;
-}
-
-static cxm_status get_journey(const cxm_context *ctx, cxm_id id, const journey **out)
-{
-	if (id >= atomic_load_explicit(&ctx->model.n_journeys, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey %u is not defined", id);
-	*out = &ctx->model.journeys[id];
-	return CXM_OK;
-}
-
-cxm_status cxm_metric_get(cxm_metric_def *out, const cxm_context *ctx, cxm_id id)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	cxm_status st = cxm__check_out(ctx, out, CXM_MIN_METRIC_DEF_SIZE, "cxm_metric_def");
-	if (st)
-		return st;
-	const metric *m = NULL;
-	if ((st = get_metric(ctx, id, &m)))
-		return st;
-	cxm__put_out(out, &m->def, sizeof(cxm_metric_def));
-	return CXM_OK;
-}
-
-cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_id id)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	const metric *m = NULL;
-	cxm_status st = get_metric(ctx, id, &m);
-	if (st)
-		return st;
-	*out = cxm__series_size(ctx, m);
-	return CXM_OK;
-}
-
 /* ---- segments -------------------------------------------------------------- */
 
 cxm_status cxm_segment_define(cxm_id *out, cxm_context *ctx, const char *name, uint32_t max_values)
@@ -743,8 +599,8 @@ cxm_status cxm_segment_define(cxm_id *out, cxm_context *ctx, const char *name, u
 	model *md = &ctx->model;
 	pthread_mutex_lock(&ctx->def_lock);
 	uint32_t id = 0;
-	if ((st = next_id(ctx, &md->idx_segments, md->segments, segment_name_of, name, &md->n_segments,
-			  ctx->max_segments, "segment", "max_segments", &id)))
+	if ((st = next_id(ctx, &md->idx_segments, md->segments, cxm__name_of_segment, name,
+			  &md->n_segments, ctx->max_segments, "segment", "max_segments", &id)))
 		goto out;
 	if (max_values > ctx->max_segment_values - md->slots_used) {
 		st = cxm__fail(ctx, CXM_ERR_LIMIT,
@@ -772,31 +628,23 @@ out:
 	return st;
 }
 
-static cxm_status get_segment(const cxm_context *ctx, cxm_id id, segment **out)
-{
-	if (id >= atomic_load_explicit(&ctx->model.n_segments, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment %u is not defined", id);
-	*out = &ctx->model.segments[id];
-	return CXM_OK;
-}
-
 cxm_status cxm_segment_value(uint32_t *out, cxm_context *ctx, cxm_id id, const char *value)
 {
 	if (!ctx || !out)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	segment *g = NULL;
-	cxm_status st = get_segment(ctx, id, &g);
+	cxm_status st = cxm__segment_get(ctx, id, &g);
 	if (st)
 		return st;
 	if ((st = cxm__check_name(ctx, value, "segment value")))
 		return st;
 	uint32_t v;
-	if (table_find(&g->index, g->values, string_of, value, &v)) {
+	if (cxm__name_find(&g->index, g->values, cxm__name_of_value, value, &v)) {
 		*out = v;
 		return CXM_OK;
 	}
 	pthread_mutex_lock(&ctx->def_lock);
-	if (table_find(&g->index, g->values, string_of, value, &v)) {
+	if (cxm__name_find(&g->index, g->values, cxm__name_of_value, value, &v)) {
 		*out = v;
 		goto out;
 	}
@@ -817,184 +665,4 @@ cxm_status cxm_segment_value(uint32_t *out, cxm_context *ctx, cxm_id id, const c
 out:
 	pthread_mutex_unlock(&ctx->def_lock);
 	return st;
-}
-
-cxm_status cxm_segment_value_find(uint32_t *out, const cxm_context *ctx, cxm_id id, const char *value)
-{
-	if (!ctx || !out || !value)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL",
-				 !ctx ? "ctx" : !out ? "out" : "value");
-	segment *g = NULL;
-	cxm_status st = get_segment(ctx, id, &g);
-	if (st)
-		return st;
-	if (!table_find(&g->index, g->values, string_of, value, out))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment '%s' has no value '%s'", g->name, value);
-	return CXM_OK;
-}
-
-cxm_status cxm_segment_value_name(const char **out, const cxm_context *ctx, cxm_id id, uint32_t value)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	segment *g = NULL;
-	cxm_status st = get_segment(ctx, id, &g);
-	if (st)
-		return st;
-	if (value >= atomic_load_explicit(&g->n_values, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "segment '%s' has no value %u", g->name, value);
-	*out = g->values[value];
-	return CXM_OK;
-}
-
-cxm_status cxm_segment_values(uint32_t *out, const cxm_context *ctx, cxm_id id)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	segment *g = NULL;
-	cxm_status st = get_segment(ctx, id, &g);
-	if (st)
-		return st;
-	*out = atomic_load_explicit(&g->n_values, memory_order_acquire);
-	return CXM_OK;
-}
-
-/* ---- generic look-ups -------------------------------------------------------- */
-
-cxm_status cxm_count(uint32_t *out, const cxm_context *ctx, cxm_object kind)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	const model *md = &ctx->model;
-	switch (kind) {
-	case CXM_OBJECT_JOURNEY: *out = atomic_load(&md->n_journeys); return CXM_OK;
-	case CXM_OBJECT_TOUCHPOINT: *out = atomic_load(&md->n_touchpoints); return CXM_OK;
-	case CXM_OBJECT_METRIC: *out = atomic_load(&md->n_metrics); return CXM_OK;
-	case CXM_OBJECT_SEGMENT: *out = atomic_load(&md->n_segments); return CXM_OK;
-	}
-	return cxm__fail(ctx, CXM_ERR_INVALID, "kind %d is not a cxm_object", (int)kind);
-}
-
-cxm_status cxm_find(cxm_id *out, const cxm_context *ctx, cxm_object kind, const char *name)
-{
-	if (!ctx || !out || !name)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "name");
-	const model *md = &ctx->model;
-	bool found;
-	const char *what;
-	switch (kind) {
-	case CXM_OBJECT_JOURNEY:
-		found = table_find(&md->idx_journeys, md->journeys, journey_name_of, name, out);
-		what = "journey";
-		break;
-	case CXM_OBJECT_TOUCHPOINT:
-		found = table_find(&md->idx_touchpoints, md->touchpoints, touchpoint_name_of, name, out);
-		what = "touchpoint";
-		break;
-	case CXM_OBJECT_METRIC:
-		found = table_find(&md->idx_metrics, md->metrics, metric_name_of, name, out);
-		what = "metric";
-		break;
-	case CXM_OBJECT_SEGMENT:
-		found = table_find(&md->idx_segments, md->segments, segment_name_of, name, out);
-		what = "segment";
-		break;
-	default:
-		return cxm__fail(ctx, CXM_ERR_INVALID, "kind %d is not a cxm_object", (int)kind);
-	}
-	if (!found)
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "no %s is named '%s'", what, name);
-	return CXM_OK;
-}
-
-cxm_status cxm_name(const char **out, const cxm_context *ctx, cxm_object kind, cxm_id id)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	const model *md = &ctx->model;
-	uint32_t n;
-	const char *name;
-	switch (kind) {
-	case CXM_OBJECT_JOURNEY:
-		n = atomic_load_explicit(&md->n_journeys, memory_order_acquire);
-		name = id < n ? md->journeys[id].name : NULL;
-		break;
-	case CXM_OBJECT_TOUCHPOINT:
-		n = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
-		name = id < n ? md->touchpoints[id].name : NULL;
-		break;
-	case CXM_OBJECT_METRIC:
-		n = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
-		name = id < n ? md->metrics[id].name : NULL;
-		break;
-	case CXM_OBJECT_SEGMENT:
-		n = atomic_load_explicit(&md->n_segments, memory_order_acquire);
-		name = id < n ? md->segments[id].name : NULL;
-		break;
-	default:
-		return cxm__fail(ctx, CXM_ERR_INVALID, "kind %d is not a cxm_object", (int)kind);
-	}
-	if (!name)
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "id %u is not defined", id);
-	*out = name;
-	return CXM_OK;
-}
-
-cxm_status cxm_journey_steps(uint32_t *out, const cxm_context *ctx, cxm_id id)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	const journey *j = NULL;
-	cxm_status st = get_journey(ctx, id, &j);
-	if (st)
-		return st;
-	*out = j->n_steps;
-	return CXM_OK;
-}
-
-cxm_status cxm_step_name(const char **out, const cxm_context *ctx, cxm_id id, cxm_id step)
-{
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
-	const journey *j = NULL;
-	cxm_status st = get_journey(ctx, id, &j);
-	if (st)
-		return st;
-	if (step >= j->n_steps)
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step %u", j->name, step);
-	*out = j->steps[step];
-	return CXM_OK;
-}
-
-cxm_status cxm_step_find(cxm_id *out, const cxm_context *ctx, cxm_id id, const char *name)
-{
-	if (!ctx || !out || !name)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : !out ? "out" : "name");
-	const journey *j = NULL;
-	cxm_status st = get_journey(ctx, id, &j);
-	if (st)
-		return st;
-	for (uint32_t k = 0; k < j->n_steps; k++)
-		if (strcmp(j->steps[k], name) == 0) {
-			*out = k;
-			return CXM_OK;
-		}
-	return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "journey '%s' has no step '%s'", j->name, name);
-}
-
-cxm_status cxm_touchpoint_get(cxm_channel *channel, cxm_id *journey_id, cxm_id *step,
-			      const cxm_context *ctx, cxm_id id)
-{
-	if (!ctx)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "ctx is NULL");
-	if (id >= atomic_load_explicit(&ctx->model.n_touchpoints, memory_order_acquire))
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "touchpoint %u is not defined", id);
-	const touchpoint *t = &ctx->model.touchpoints[id];
-	if (channel)
-		*channel = t->channel;
-	if (journey_id)
-		*journey_id = t->journey;
-	if (step)
-		*step = t->step;
-	return CXM_OK;
 }

@@ -133,7 +133,7 @@ static ev *gen(size_t n, int64_t start, int64_t step, uint64_t seed)
 	for (size_t i = 0; i < n; i++) {
 		ev *e = &v[i];
 		/* up to 2 min either way: a customer's journey steps may not go
-		 * back more than 5 min (journeys.c) */
+		 * back more than 5 min (instances.c) */
 		e->t = start + (int64_t)i * step + (int64_t)rndn(240000) - 120000;
 		e->tp = rndn(N_TP);
 		e->cust = rndn(4) ? 1 + (int)rndn(150) : 0;
@@ -1451,7 +1451,7 @@ static void test_journey_round_trip(void **state)
 /* Feed the events of v at positions idx[0 .. n) (of the whole workload),
  * sweeping every 5 minutes of the workload's schedule, as the header
  * recommends: instances end near their deadlines, so that no count is
- * folded behind its series' finest ring (journeys.c folds such a count
+ * folded behind its series' finest ring (instances.c folds such a count
  * into the oldest bucket the ring has, which depends on the context's
  * other traffic). */
 static void feed_swept(cxm_context *c, const ev *v, const size_t *idx, size_t n)
