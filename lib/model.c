@@ -630,10 +630,8 @@ out:
 
 cxm_status cxm_segment_value(uint32_t *out, cxm_context *ctx, cxm_id id, const char *value)
 {
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	segment *g = NULL;
-	cxm_status st = cxm__segment_get(ctx, id, &g);
+	cxm_status st = cxm__segment_arg(ctx, out, id, &g);
 	if (st)
 		return st;
 	if ((st = cxm__check_name(ctx, value, "segment value")))

@@ -67,4 +67,13 @@ static inline cxm_status cxm__segment_get(const cxm_context *ctx, cxm_id id, seg
 	return CXM_OK;
 }
 
+/* A getter's prologue: ctx and out given (CXM_ERR_INVALID), then id's
+ * segment (CXM_ERR_UNKNOWN_ID). */
+static inline cxm_status cxm__segment_arg(const cxm_context *ctx, const void *out, cxm_id id, segment **g)
+{
+	if (!ctx || !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
+	return cxm__segment_get(ctx, id, g);
+}
+
 #endif

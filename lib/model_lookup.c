@@ -87,6 +87,22 @@ static cxm_status get_journey(const cxm_context *ctx, cxm_id id, const journey *
 	return CXM_OK;
 }
 
+/* A getter's prologue: ctx and out given (CXM_ERR_INVALID), then id's
+ * metric or journey (CXM_ERR_UNKNOWN_ID). */
+static cxm_status metric_arg(const cxm_context *ctx, const void *out, cxm_id id, const metric **m)
+{
+	if (!ctx || !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
+	return get_metric(ctx, id, m);
+}
+
+static cxm_status journey_arg(const cxm_context *ctx, const void *out, cxm_id id, const journey **j)
+{
+	if (!ctx || !out)
+		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
+	return get_journey(ctx, id, j);
+}
+
 cxm_status cxm_metric_get(cxm_metric_def *out, const cxm_context *ctx, cxm_id id)
 {
 	if (!ctx || !out)
@@ -103,10 +119,8 @@ cxm_status cxm_metric_get(cxm_metric_def *out, const cxm_context *ctx, cxm_id id
 
 cxm_status cxm_series_bytes(size_t *out, const cxm_context *ctx, cxm_id id)
 {
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	const metric *m = NULL;
-	cxm_status st = get_metric(ctx, id, &m);
+	cxm_status st = metric_arg(ctx, out, id, &m);
 	if (st)
 		return st;
 	*out = cxm__series_size(ctx, m);
@@ -131,10 +145,8 @@ cxm_status cxm_segment_value_find(uint32_t *out, const cxm_context *ctx, cxm_id 
 
 cxm_status cxm_segment_value_name(const char **out, const cxm_context *ctx, cxm_id id, uint32_t value)
 {
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	segment *g = NULL;
-	cxm_status st = cxm__segment_get(ctx, id, &g);
+	cxm_status st = cxm__segment_arg(ctx, out, id, &g);
 	if (st)
 		return st;
 	if (value >= atomic_load_explicit(&g->n_values, memory_order_acquire))
@@ -145,10 +157,8 @@ cxm_status cxm_segment_value_name(const char **out, const cxm_context *ctx, cxm_
 
 cxm_status cxm_segment_values(uint32_t *out, const cxm_context *ctx, cxm_id id)
 {
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	segment *g = NULL;
-	cxm_status st = cxm__segment_get(ctx, id, &g);
+	cxm_status st = cxm__segment_arg(ctx, out, id, &g);
 	if (st)
 		return st;
 	*out = atomic_load_explicit(&g->n_values, memory_order_acquire);
@@ -242,10 +252,8 @@ cxm_status cxm_name(const char **out, const cxm_context *ctx, cxm_object kind, c
 
 cxm_status cxm_journey_steps(uint32_t *out, const cxm_context *ctx, cxm_id id)
 {
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	const journey *j = NULL;
-	cxm_status st = get_journey(ctx, id, &j);
+	cxm_status st = journey_arg(ctx, out, id, &j);
 	if (st)
 		return st;
 	*out = j->n_steps;
@@ -254,10 +262,8 @@ cxm_status cxm_journey_steps(uint32_t *out, const cxm_context *ctx, cxm_id id)
 
 cxm_status cxm_step_name(const char **out, const cxm_context *ctx, cxm_id id, cxm_id step)
 {
-	if (!ctx || !out)
-		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "out");
 	const journey *j = NULL;
-	cxm_status st = get_journey(ctx, id, &j);
+	cxm_status st = journey_arg(ctx, out, id, &j);
 	if (st)
 		return st;
 	if (step >= j->n_steps)
