@@ -874,8 +874,10 @@ typedef struct cover_log {
 	cover_rec r[COVER_LOG_MAX];
 } cover_log;
 /* v: the value to fold (a DURATION's bin may need room; NAN: none). */
-CXM_INTERNAL bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v,
-				      cover_log *log);
+/* (series.h inlines the common case, e the hot bucket, as
+ * cxm__series_reserve; this is the rest) */
+CXM_INTERNAL bool cxm__series_reserve_at(const cxm_context *ctx, series *s, int64_t e, double v,
+					 cover_log *log);
 CXM_INTERNAL void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool undo);
 /* A loaded ring cell of s: its store made to hold bins [lo, hi]. */
 CXM_INTERNAL bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi);
@@ -901,8 +903,10 @@ CXM_INTERNAL bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, co
 CXM_INTERNAL void cxm__series_unreserve(const cxm_context *ctx, series *s);
 /* The tier-0 cell for epoch e, rolling older buckets up as needed. The
  * caller guarantees e > top[0] - n_0. NULL only when e's slot needed a
- * page and no memory was left (never after cxm__series_reserve(e)). */
-CXM_INTERNAL void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e);
+ * page and no memory was left (never after cxm__series_reserve(e)).
+ * (series.h inlines the common case, e the hot bucket, as
+ * cxm__series_cell; this is the rest.) */
+CXM_INTERNAL void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e);
 /* The bins-tier cell holding the distribution of finest epoch e (NULL: no
  * memory for its page). */
 CXM_INTERNAL void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e);

@@ -11,6 +11,7 @@
  * An interaction is validated completely, and every series it needs exists,
  * before anything is folded: a rejection leaves no trace but its count. */
 #include "cxm_internal.h"
+#include "series_hot.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -348,7 +349,8 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 					break;
 				}
 				cxm__sketch_add_moments(cell, v);
-				sketch_cell *bc = cxm__series_bins_cell(ctx, s, e);
+				/* a sparse DURATION keeps its bins in the hot cell itself */
+				sketch_cell *bc = s->m->bins_tier ? cxm__series_bins_cell(ctx, s, e) : cell;
 				uint64_t before = bc->saturated;
 				uint32_t bin = cxm__sketch_add_dist(&s->m->sk, bc, v);
 				sh->saturated += bc->saturated - before;

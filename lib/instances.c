@@ -16,6 +16,7 @@
  * (cxm__journey_prepare) and published with compare-and-swap, so a failed
  * allocation changes nothing. */
 #include "journeys.h"
+#include "series_hot.h"
 
 #include <math.h>
 

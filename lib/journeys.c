@@ -18,6 +18,7 @@
  * rewound and while its options are set; the module's while the churn
  * series is. */
 #include "journeys.h"
+#include "series_hot.h"
 
 #include <math.h>
 

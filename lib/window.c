@@ -405,7 +405,7 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	return true;
 }
 
-bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v, cover_log *log)
+bool cxm__series_reserve_at(const cxm_context *ctx, series *s, int64_t e, double v, cover_log *log)
 {
 	/* the bins-tier bucket of e (a DURATION's or DISTINCT's distribution) */
 	uint32_t b = s->m->bins_tier;
@@ -555,7 +555,7 @@ void cxm__series_unreserve(const cxm_context *ctx, series *s)
 	s->reserved = 0;
 }
 
-void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
+void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e)
 {
 	if (e == s->hot_epoch)
 		return s->hot;
@@ -580,7 +580,7 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 {
 	uint32_t b = s->m->bins_tier;
 	if (b == 0)
-		return cxm__series_cell(ctx, s, e);
+		return cxm__series_cell_at(ctx, s, e);
 	int64_t y = floordiv64(e * ctx->tiers[0].bucket_ms, ctx->tiers[b].bucket_ms);
 	if (y == s->bins_epoch)
 		return s->bins_cell;
@@ -679,7 +679,7 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 	void *dst;
 	bool open = false;
 	if (k == 0 && (s->top[0] == TAG_EMPTY || e > s->top[0] - (int64_t)ctx->tiers[0].buckets)) {
-		dst = cxm__series_cell(ctx, s, e);
+		dst = cxm__series_cell_at(ctx, s, e);
 	} else {
 		if (expired(ctx, s, k, e))
 			return true;

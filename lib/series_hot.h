@@ -1,0 +1,26 @@
+/* The feed path's calls into a series (window.c), with their common
+ * case inline. Included by the files that fold (feed.c, the journeys'),
+ * not by window.c, which calls cxm__series_*_at itself. Not API. */
+#ifndef CXM_SERIES_HOT_H
+#define CXM_SERIES_HOT_H
+
+#include "cxm_internal.h"
+
+/* cxm__series_reserve_at and cxm__series_cell_at, with their common
+ * case inline: the fold lands in the hot bucket, and the metric
+ * keeps its distribution there too (bins_tier 0), so nothing is needed
+ * and the hot cell is the cell. */
+static inline bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v,
+				       cover_log *log)
+{
+	if (!s->m->bins_tier && (e == s->hot_epoch || s->hot_epoch == TAG_EMPTY))
+		return true;
+	return cxm__series_reserve_at(ctx, s, e, v, log);
+}
+
+static inline void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
+{
+	return e == s->hot_epoch ? (void *)s->hot : cxm__series_cell_at(ctx, s, e);
+}
+
+#endif
