@@ -294,7 +294,7 @@ static void finish_score(const cxm_context *ctx, const metric *m, const uint64_t
 	}
 }
 
-/* A SENTIMENT cell (window.c: n, sum, sumsq, min, max, positive,
+/* A SENTIMENT cell (cell.h: n, sum, sumsq, min, max, positive,
  * negative): the mean with its interval, the shares positive (top) and
  * negative (bottom), and the headline among them. */
 static void finish_sentiment(const cxm_context *ctx, const metric *m, const void *cell,
