@@ -11,9 +11,10 @@
  * left before anything is allocated for it. A load swaps the private
  * context's state in; a merge adds it into the target, series by series.
  *
- * The customer table is written and read by cust_write() and cust_read()
- * through customers.c's accessors; the journey state (JOURNEYS) by
- * journeys_io.c through the codec functions cxm__snap_* (codec.c). */
+ * The MODEL section is written and read by model_io.c, the customer table
+ * (CUSTOMERS) by customers_io.c through customers.c's accessors, the
+ * journey state (JOURNEYS) by journeys_io.c, each through the codec
+ * (codec.c). */
 #include "codec.h"
 #include "cxm_internal.h"
 #include "fileio.h"
@@ -150,79 +151,6 @@ static void write_stats(wbuf *b, cxm_context *ctx, const shard_cap *cap)
 		cxm__wb_put64(b, atomic_load_explicit(&ctx->rejected[i], memory_order_relaxed));
 }
 
-/* The definitions a snapshot's MODEL section holds: series and customers
- * that refer to later ones (defined while the snapshot is written) are
- * left out of it. */
-typedef struct seen {
-	uint32_t journeys, touchpoints, metrics, segments;
-	uint32_t values[64];
-} seen;
-
-static void write_model(wbuf *b, cxm_context *ctx, seen *sn)
-{
-	const model *md = &ctx->model;
-	/* definitions are append-only: entries below a published count never change */
-	uint32_t nj = atomic_load_explicit(&md->n_journeys, memory_order_acquire);
-	sn->journeys = nj;
-	cxm__wb_put32(b, nj);
-	for (uint32_t i = 0; i < nj; i++) {
-		const journey *j = &md->journeys[i];
-		cxm__wb_putstr(b, j->name);
-		cxm__wb_put32(b, j->n_steps);
-		for (uint32_t k = 0; k < j->n_steps; k++)
-			cxm__wb_putstr(b, j->steps[k]);
-	}
-	uint32_t nt = atomic_load_explicit(&md->n_touchpoints, memory_order_acquire);
-	sn->touchpoints = nt;
-	cxm__wb_put32(b, nt);
-	for (uint32_t i = 0; i < nt; i++) {
-		const touchpoint *t = &md->touchpoints[i];
-		cxm__wb_putstr(b, t->name);
-		cxm__wb_put32(b, (uint32_t)t->channel);
-		cxm__wb_put32(b, t->journey);
-		cxm__wb_put32(b, t->step);
-	}
-	uint32_t nm = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
-	sn->metrics = nm;
-	cxm__wb_put32(b, nm);
-	for (uint32_t i = 0; i < nm; i++) {
-		const metric *m = &md->metrics[i];
-		const cxm_metric_def *d = &m->def;
-		cxm__wb_putstr(b, m->name);
-		cxm__wb_put32(b, (uint32_t)d->kind);
-		cxm__wb_put32(b, (uint32_t)d->headline);
-		cxm__wb_put32(b, (uint32_t)d->scale_min);
-		cxm__wb_put32(b, (uint32_t)d->scale_max);
-		cxm__wb_put32(b, d->questions);
-		cxm__wb_put32(b, (uint32_t)d->has_na);
-		cxm__wb_put32(b, (uint32_t)d->na_value);
-		for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
-			cxm__wb_put32(b, (uint32_t)d->top_min[q]);
-		for (int q = 0; q < CXM_MAX_QUESTIONS; q++)
-			cxm__wb_put32(b, (uint32_t)d->bottom_max[q]);
-		unsigned char *p = cxm__wb_take(b, 24);
-		if (p) {
-			stf64(p, d->duration_lo);
-			stf64(p + 8, d->duration_hi);
-			stf64(p + 16, d->relative_error);
-		}
-		cxm__wb_put32(b, d->precision);
-	}
-	uint32_t ns = atomic_load_explicit(&md->n_segments, memory_order_acquire);
-	sn->segments = ns;
-	cxm__wb_put32(b, ns);
-	for (uint32_t i = 0; i < ns; i++) {
-		const segment *g = &md->segments[i];
-		uint32_t nv = atomic_load_explicit(&g->n_values, memory_order_acquire);
-		sn->values[i] = nv;
-		cxm__wb_putstr(b, g->name);
-		cxm__wb_put32(b, g->max_values);
-		cxm__wb_put32(b, nv);
-		for (uint32_t v = 0; v < nv; v++)
-			cxm__wb_putstr(b, g->values[v]);
-	}
-}
-
 /* The (dimension, value) of series slot `slot` (1 + slot_base + value). */
 static void slot_dim(const model *md, uint32_t nseg, uint32_t slot, uint32_t *d, uint32_t *v)
 {
@@ -277,8 +205,8 @@ static cxm_status flush_series(sink *k, wbuf *b, cxm_context *ctx, shard *sh, ui
  * shard's lock, with the shard's counters (into *cap), so that the counts
  * match the data; the sink writes after the lock is let go. Only a shard
  * of more than 2^32 - 1 series is copied in parts. */
-static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, const seen *sn,
-			      shard_cap *cap)
+static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i,
+			      const snap_limits *sn, shard_cap *cap)
 {
 	const model *md = &ctx->model;
 	uint32_t nm = sn->metrics, nt = sn->touchpoints, nseg = sn->segments;
@@ -321,73 +249,6 @@ static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i, co
 	return flush_series(k, b, ctx, sh, &count, false);
 }
 
-/* ---- customers: written through customers.c's accessors -------------------------------- */
-
-#define CUST_REC 32u
-
-typedef struct cust_out {
-	wbuf *b;
-	const seen *sn;
-	unsigned char *p, *end; /* the current stripe's reserved records */
-	uint64_t count;
-} cust_out;
-
-/* Give back what a stripe reserved and did not use (none, unless its
- * count and its entries disagree). */
-static void cust_trim(cust_out *o)
-{
-	if (o->p)
-		o->b->len -= (size_t)(o->end - o->p);
-	o->p = o->end = NULL;
-}
-
-static bool cust_visit(const cust_entry *e, uint32_t entries, void *payload)
-{
-	cust_out *o = payload;
-	if (!e) {
-		cust_trim(o);
-		o->p = cxm__wb_take(o->b, (size_t)entries * CUST_REC);
-		o->end = o->p ? o->p + (size_t)entries * CUST_REC : NULL;
-		return o->p != NULL;
-	}
-	if (!o->p || o->p == o->end)
-		return false;
-	unsigned char *p = o->p;
-	st64(p, e->k0);
-	st64(p + 8, e->k1);
-	st32(p + 16, e->last_s);
-	st16(p + 20, e->journey);
-	p[22] = e->step;
-	p[23] = e->flags;
-	st32(p + 24, e->inst_start_s);
-	st32(p + 28, e->step_off);
-	/* journey state of a journey newer than the model written: none */
-	if (e->journey > o->sn->journeys)
-		memset(p + 20, 0, 12);
-	o->p += CUST_REC;
-	o->count++;
-	return true;
-}
-
-static void cust_write(wbuf *b, cxm_context *ctx, const seen *sn)
-{
-	size_t at = b->len;
-	cxm__wb_put64(b, 0);
-	cxm__wb_put64(b, 0);
-	cxm__wb_put64(b, 0);
-	cxm__wb_put64(b, 0);
-	cust_out o = {b, sn, NULL, NULL, 0};
-	uint64_t counters[3];
-	cxm__customers_each(ctx, cust_visit, &o, counters);
-	cust_trim(&o);
-	if (b->oom)
-		return;
-	st64(b->p + at, counters[0]);
-	st64(b->p + at + 8, counters[1]);
-	st64(b->p + at + 16, counters[2]);
-	st64(b->p + at + 24, o.count);
-}
-
 static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload)
 {
 	if (!SNAP_LE)
@@ -412,9 +273,11 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	if ((st = emit_section(&k, SEC_CONFIG, b.p, b.len)))
 		goto out;
 	b.len = 0;
-	seen sn;
-	memset(&sn, 0, sizeof sn);
-	write_model(&b, ctx, &sn);
+	/* what the MODEL section holds: everything after names only that */
+	snap_limits sn;
+	uint32_t values[64];
+	memset(values, 0, sizeof values);
+	cxm__model_write(ctx, &b, &sn, values);
 	if (b.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_MODEL, b.p, b.len)))
@@ -426,7 +289,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 		if ((st = write_shard(&k, &b, ctx, i, &sn, &cap[i])))
 			goto out;
 	b.len = 0;
-	cust_write(&b, ctx, &sn);
+	cxm__customers_write(ctx, &b, sn.journeys);
 	if (b.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_CUSTOMERS, b.p, b.len)))
@@ -440,9 +303,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	b.len = 0;
 	if (atomic_load_explicit(&ctx->n_triggers, memory_order_acquire)) {
 		/* optional: a context without rules writes what it always did */
-		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
-					  sn.values};
-		cxm__triggers_write(ctx, &b, &lim);
+		cxm__triggers_write(ctx, &b, &sn);
 		if (b.oom)
 			goto oom;
 		if ((st = emit_section(&k, SEC_TRIGGERS, b.p, b.len)))
@@ -451,9 +312,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->governor, memory_order_acquire)) {
 		/* optional too: only a context with surveys or rules writes it */
-		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
-					  sn.values};
-		cxm__governor_write(ctx, &b, &lim);
+		cxm__governor_write(ctx, &b, &sn);
 		if (b.oom)
 			goto oom;
 		if ((st = emit_section(&k, SEC_GOVERNOR, b.p, b.len)))
@@ -462,9 +321,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->alerts, memory_order_acquire)) {
 		/* optional: only a context with alerts writes it */
-		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
-					  sn.values};
-		cxm__alerts_write(ctx, &b, &lim);
+		cxm__alerts_write(ctx, &b, &sn);
 		if (b.oom)
 			goto oom;
 		if ((st = emit_section(&k, SEC_ALERTS, b.p, b.len)))
@@ -473,9 +330,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->signals, memory_order_acquire)) {
 		/* optional: only a context with signals writes it */
-		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
-					  sn.values};
-		cxm__signals_write(ctx, &b, &lim);
+		cxm__signals_write(ctx, &b, &sn);
 		if (b.oom)
 			goto oom;
 		if ((st = emit_section(&k, SEC_SIGNALS, b.p, b.len)))
@@ -484,9 +339,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->baselines, memory_order_acquire)) {
 		/* optional: only a context with baselines writes it */
-		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
-					  sn.values};
-		cxm__baselines_write(ctx, &b, &lim);
+		cxm__baselines_write(ctx, &b, &sn);
 		if (b.oom)
 			goto oom;
 		if ((st = emit_section(&k, SEC_BASELINES, b.p, b.len)))
@@ -495,9 +348,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	}
 	if (atomic_load_explicit(&ctx->drivers, memory_order_acquire)) {
 		/* optional: only a context with driver sets writes it */
-		snap_limits lim = {sn.metrics, sn.touchpoints, sn.journeys, sn.segments,
-					  sn.values};
-		cxm__drivers_write(ctx, &b, &lim);
+		cxm__drivers_write(ctx, &b, &sn);
 		if (b.oom)
 			goto oom;
 		if ((st = emit_section(&k, SEC_DRIVERS, b.p, b.len)))
@@ -768,37 +619,6 @@ static cxm_status rd64(loader *L, rbuf *r, uint64_t *v)
 	return st;
 }
 
-/* A length-prefixed name into L->name. */
-static cxm_status rdstr(loader *L, rbuf *r)
-{
-	uint32_t n;
-	cxm_status st = rd32(L, r, &n);
-	if (st)
-		return st;
-	if (n > L->ctx->max_name_len)
-		return cxm__fail(L->ctx, CXM_ERR_LIMIT,
-				 "snapshot: a name of %u bytes is longer than max_name_len %u", n,
-				 L->ctx->max_name_len);
-	const unsigned char *p = take(r, n);
-	if (!p)
-		return TRUNC(L);
-	if (memchr(p, 0, n))
-		return CORRUPT(L->ctx, "a name in the %s section has a NUL byte", L->what);
-	memcpy(L->name, p, n);
-	L->name[n] = 0;
-	return CXM_OK;
-}
-
-/* A definition call on the private context failed: say so on the caller's. */
-static cxm_status relay(loader *L, cxm_status st)
-{
-	char msg[256];
-	snprintf(msg, sizeof msg, "%s", cxm_errmsg(L->tmp));
-	if (st != CXM_ERR_NO_MEMORY && st != CXM_ERR_LIMIT)
-		st = CXM_ERR_CORRUPT;
-	return cxm__fail(L->ctx, st, "snapshot %s section: %s", L->what, msg);
-}
-
 static cxm_status read_config(loader *L, slice sl)
 {
 	cxm_context *ctx = L->ctx;
@@ -885,150 +705,6 @@ static cxm_status read_stats(loader *L, slice sl)
 					 "snapshot: rejections under status %u, unknown to libcxm %s", i,
 					 CXM_VERSION_STRING);
 	}
-	return CXM_OK;
-}
-
-static cxm_status read_model(loader *L, slice sl)
-{
-	cxm_context *ctx = L->ctx, *tmp = L->tmp;
-	rbuf r = {sl.p, sl.len};
-	cxm_status st;
-	uint32_t n;
-	L->what = "model";
-
-	/* journeys: name, then the steps, copied into one block */
-	if ((st = rd32(L, &r, &n)))
-		return st;
-	if (n > ctx->max_journeys)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u journeys; max_journeys is %u", n,
-				 ctx->max_journeys);
-	for (uint32_t i = 0; i < n; i++) {
-		if ((st = rdstr(L, &r)))
-			return st;
-		char jname[4097];
-		memcpy(jname, L->name, strlen(L->name) + 1);
-		uint32_t ns;
-		if ((st = rd32(L, &r, &ns)))
-			return st;
-		if (ns == 0 || ns > ctx->max_steps)
-			return cxm__fail(ctx, ns ? CXM_ERR_LIMIT : CXM_ERR_CORRUPT,
-					 "snapshot: journey '%s' has %u steps; max_steps is %u", jname, ns,
-					 ctx->max_steps);
-		/* size the block from the bytes present before allocating it */
-		rbuf scan = r;
-		size_t total = 0;
-		for (uint32_t k = 0; k < ns; k++) {
-			uint32_t len;
-			if ((st = rd32(L, &scan, &len)))
-				return st;
-			if (!take(&scan, len))
-				return TRUNC(L);
-			total += (size_t)len + 1;
-		}
-		size_t bytes = sizeof(char *) * ns + total;
-		char **steps = cxm__alloc(ctx, bytes);
-		if (!steps)
-			return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
-		char *at = (char *)(steps + ns);
-		for (uint32_t k = 0; k < ns && !st; k++) {
-			if ((st = rdstr(L, &r)))
-				break;
-			size_t len = strlen(L->name) + 1;
-			memcpy(at, L->name, len);
-			steps[k] = at;
-			at += len;
-		}
-		cxm_id id = 0;
-		if (!st && (st = cxm_journey_define(&id, tmp, jname, (const char *const *)steps, ns)))
-			st = relay(L, st);
-		cxm__free(ctx, steps, bytes);
-		if (st)
-			return st;
-	}
-
-	if ((st = rd32(L, &r, &n)))
-		return st;
-	if (n > ctx->max_touchpoints)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u touchpoints; max_touchpoints is %u",
-				 n, ctx->max_touchpoints);
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t ch, j, step;
-		cxm_id id;
-		if ((st = rdstr(L, &r)) || (st = rd32(L, &r, &ch)) || (st = rd32(L, &r, &j)) ||
-		    (st = rd32(L, &r, &step)))
-			return st;
-		if (j == CXM_NONE && step != CXM_NONE)
-			return CORRUPT(ctx, "touchpoint '%s' has a step but no journey", L->name);
-		if ((st = cxm_touchpoint_define(&id, tmp, L->name, (cxm_channel)ch, j, step)))
-			return relay(L, st);
-	}
-
-	if ((st = rd32(L, &r, &n)))
-		return st;
-	if (n > ctx->max_metrics)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u metrics; max_metrics is %u", n,
-				 ctx->max_metrics);
-	for (uint32_t i = 0; i < n; i++) {
-		if ((st = rdstr(L, &r)))
-			return st;
-		const unsigned char *p = take(&r, 4 * 7 + 4 * 2 * CXM_MAX_QUESTIONS + 24 + 4);
-		if (!p)
-			return TRUNC(L);
-		cxm_metric_def d;
-		memset(&d, 0, sizeof d);
-		d.size = sizeof d;
-		d.kind = (cxm_metric_kind)ld32(p);
-		d.headline = (cxm_headline)ld32(p + 4);
-		d.scale_min = (int32_t)ld32(p + 8);
-		d.scale_max = (int32_t)ld32(p + 12);
-		d.questions = ld32(p + 16);
-		d.has_na = (int32_t)ld32(p + 20);
-		d.na_value = (int32_t)ld32(p + 24);
-		p += 28;
-		for (int q = 0; q < CXM_MAX_QUESTIONS; q++, p += 4)
-			d.top_min[q] = (int32_t)ld32(p);
-		for (int q = 0; q < CXM_MAX_QUESTIONS; q++, p += 4)
-			d.bottom_max[q] = (int32_t)ld32(p);
-		d.duration_lo = ldf64(p);
-		d.duration_hi = ldf64(p + 8);
-		d.relative_error = ldf64(p + 16);
-		d.precision = ld32(p + 24);
-		if (L->version < 3 && d.kind != CXM_KIND_SCORE && d.kind != CXM_KIND_INDEX)
-			d.has_na = d.na_value = 0; /* ignored before version 3; its cells have no count */
-		if (L->version < 4 && d.kind == CXM_KIND_SENTIMENT)
-			return CORRUPT(L->ctx, "metric '%s' is a SENTIMENT in a format %u file (before "
-					       "that kind existed)", L->name, L->version);
-		cxm_id id;
-		if ((st = cxm_metric_define(&id, tmp, L->name, &d)))
-			return relay(L, st);
-	}
-
-	if ((st = rd32(L, &r, &n)))
-		return st;
-	if (n > ctx->max_segments)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %u segments; max_segments is %u", n,
-				 ctx->max_segments);
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t maxv, nv;
-		cxm_id id;
-		if ((st = rdstr(L, &r)) || (st = rd32(L, &r, &maxv)) || (st = rd32(L, &r, &nv)))
-			return st;
-		if (nv > maxv)
-			return CORRUPT(ctx, "segment '%s' has %u values of at most %u", L->name, nv, maxv);
-		if ((st = cxm_segment_define(&id, tmp, L->name, maxv)))
-			return relay(L, st);
-		for (uint32_t v = 0; v < nv; v++) {
-			uint32_t got;
-			if ((st = rdstr(L, &r)))
-				return st;
-			if ((st = cxm_segment_value(&got, tmp, id, L->name)))
-				return relay(L, st);
-			if (got != v)
-				return CORRUPT(ctx, "segment %u names value '%s' twice", id, L->name);
-		}
-	}
-	if (r.left)
-		return CORRUPT(ctx, "%zu bytes after the model", r.left);
 	return CXM_OK;
 }
 
@@ -1177,115 +853,6 @@ static cxm_status read_series(loader *L, rbuf *r)
 	return CXM_OK;
 }
 
-/* ---- customers: read through customers.c's accessors ---------------------------------- */
-
-/* Add the customers of a CUSTOMERS section to c, as the merge rules say
- * (see cxm.h). With `fresh`, c is the private context of a load: every
- * entry must be new and fit, or the snapshot is refused. jmap maps the
- * snapshot's journey ids to c's (NULL: the same). Every entry is checked
- * before any is added, and the table is allocated before the first, so
- * nothing fails once something was added. */
-static cxm_status cust_read(loader *L, slice sl, cxm_context *c, bool fresh, const cxm_id *jmap)
-{
-	cxm_context *ctx = L->ctx;
-	rbuf r = {sl.p, sl.len};
-	L->what = "customers";
-	const unsigned char *p = take(&r, 32);
-	if (!p)
-		return TRUNC(L);
-	uint64_t evicted = ld64(p), refused = ld64(p + 8), forgotten = ld64(p + 16), n = ld64(p + 24);
-	if (n > (uint64_t)ctx->max_customers)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: %llu customers; max_customers is %u",
-				 (unsigned long long)n, ctx->max_customers);
-	if (r.left != n * CUST_REC)
-		return CORRUPT(ctx, "%llu customers in %zu bytes", (unsigned long long)n, r.left);
-	uint32_t nj = atomic_load(&L->tmp->model.n_journeys);
-	for (uint64_t i = 0; i < n; i++) {
-		p = r.p + i * CUST_REC;
-		if (!ld64(p) && !ld64(p + 8))
-			return CORRUPT(ctx, "customer %llu has an empty hash", (unsigned long long)i);
-		if (ld16(p + 20) > nj)
-			return CORRUPT(ctx, "customer %llu is on journey %u, not defined",
-				       (unsigned long long)i, ld16(p + 20) - 1u);
-		if (ld16(p + 20) && p[22] >= L->tmp->model.journeys[ld16(p + 20) - 1].n_steps)
-			return CORRUPT(ctx, "customer %llu is at a step its journey does not have",
-				       (unsigned long long)i);
-		/* the flags index the funnels by channel and say which journey
-		 * instance is open: every bit must mean what the saver meant */
-		uint8_t f = p[23];
-		if (f & ~(JF_CHAN | JF_OPEN | JF_DONE | JF_CHURNED))
-			return CORRUPT(ctx, "customer %llu has unknown flags 0x%02x",
-				       (unsigned long long)i, f);
-		if ((f & JF_CHAN) > CXM_CHANNEL_OTHER)
-			return CORRUPT(ctx, "customer %llu names channel %u, not a channel",
-				       (unsigned long long)i, f & JF_CHAN);
-		if ((f & JF_OPEN) && (f & JF_DONE))
-			return CORRUPT(ctx, "customer %llu's journey is both open and done",
-				       (unsigned long long)i);
-		if (!ld16(p + 20) && (f & (JF_CHAN | JF_OPEN | JF_DONE)))
-			return CORRUPT(ctx, "customer %llu has a journey instance but no journey",
-				       (unsigned long long)i);
-		if ((f & JF_OPEN) && !(f & JF_CHAN))
-			return CORRUPT(ctx, "customer %llu's open journey has no channel",
-				       (unsigned long long)i);
-	}
-	if (!n && !evicted && !refused && !forgotten)
-		return CXM_OK;
-	if (cxm__customers_ensure(c) || cxm__customers_reserve(c, r.p, (size_t)n, CUST_REC, 8))
-		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for the customer table");
-	for (uint64_t i = 0; i < n; i++) {
-		p = take(&r, CUST_REC);
-		cust_entry e;
-		memset(&e, 0, sizeof e);
-		e.k0 = ld64(p);
-		e.k1 = ld64(p + 8);
-		e.last_s = ld32(p + 16);
-		e.journey = ld16(p + 20);
-		if (e.journey && jmap)
-			e.journey = (uint16_t)(jmap[e.journey - 1] + 1);
-		e.step = p[22];
-		e.flags = p[23];
-		e.inst_start_s = ld32(p + 24);
-		e.step_off = L->version < 4 ? cxm__off_encode(ld32(p + 28)) : ld32(p + 28);
-		int rc = cxm__customer_put(c, &e);
-		cxm__wipe(&e, sizeof e);
-		if (fresh && rc == CUST_COMBINED)
-			return CORRUPT(ctx, "customer %llu appears twice", (unsigned long long)i);
-		if (fresh && rc == CUST_NO_ROOM)
-			return cxm__fail(ctx, CXM_ERR_LIMIT,
-					 "snapshot: its customers do not fit max_customers %u",
-					 ctx->max_customers);
-	}
-	cxm__customers_add_counters(c, evicted, refused, forgotten);
-	return CXM_OK;
-}
-
-/* The funnels an open journey instance of the CUSTOMERS section folds
- * into when it moves on or is swept, made in the private context L->tmp
- * (the snapshot's side, for a load and for a merge alike, so that a merge
- * plans them for its destination and can give them back). They exist
- * unless the optional JOURNEYS section was left out. Entries cust_read()
- * will refuse are skipped here. */
-static cxm_status open_funnels(loader *L, slice sl)
-{
-	if (sl.len < 32)
-		return CXM_OK;
-	const uint32_t nj = atomic_load(&L->tmp->model.n_journeys);
-	for (size_t at = 32; at + CUST_REC <= sl.len; at += CUST_REC) {
-		const unsigned char *p = sl.p + at;
-		uint32_t j = ld16(p + 20), f = p[23];
-		if (!(f & JF_OPEN) || !j || j > nj || (f & JF_CHAN) > CXM_CHANNEL_OTHER)
-			continue;
-		cxm_status st = cxm__journey_ensure_open(L->tmp, j - 1, f & JF_CHAN);
-		if (st) {
-			char msg[256];
-			snprintf(msg, sizeof msg, "%s", cxm_errmsg(L->tmp));
-			return cxm__fail(L->ctx, st, "%s", msg);
-		}
-	}
-	return CXM_OK;
-}
-
 /* A private context with ctx's configuration. */
 static cxm_status make_tmp(cxm_context *ctx, cxm_context **out)
 {
@@ -1373,7 +940,9 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 		return st;
 	if ((st = make_tmp(ctx, &L->tmp)))
 		return st;
-	if ((st = read_model(L, ps->model)))
+	L->what = "model";
+	struct snap_in mdl = {L->ctx, L->what, {ps->model.p, ps->model.len}, L->version};
+	if ((st = cxm__model_read(L->tmp, &mdl, L->name)))
 		return st;
 	L->what = "series";
 	for (size_t i = 0; with_series && i < ps->n_series; i++) {
@@ -1468,10 +1037,12 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 	loader L;
 	parsed ps;
 	cxm_status st = parse(ctx, data, len, &L, &ps, true);
-	if (!st)
-		st = open_funnels(&L, ps.customers);
-	if (!st)
-		st = cust_read(&L, ps.customers, L.tmp, true, NULL);
+	if (!st) {
+		L.what = "customers";
+		struct snap_in cust = {L.ctx, L.what, {ps.customers.p, ps.customers.len}, L.version};
+		if (!(st = cxm__customers_open_funnels(L.tmp, &cust)))
+			st = cxm__customers_read(L.tmp, &cust, L.tmp, true, NULL);
+	}
 	if (!st && ps.has_triggers) {
 		/* rules come back with a load; a merge keeps the target's own */
 		L.what = "triggers";
@@ -1984,9 +1555,11 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	S.L = L;
 	S.dst = dst;
 	S.im = &im;
+	L->what = "customers";
+	struct snap_in cust = {L->ctx, L->what, {ps->customers.p, ps->customers.len}, L->version};
 	cxm_status st = map_model(dst, src, &im);
 	if (!st)
-		st = open_funnels(L, ps->customers);
+		st = cxm__customers_open_funnels(src, &cust);
 	if (st)
 		goto out;
 	/* how many records, each bounded by the bytes it needs */
@@ -2032,7 +1605,7 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	    (st = cxm__journeys_merge_prepare(dst, src, im.journey, im.slot, &jm)) ||
 	    (st = cxm__governor_merge_prepare(dst, src, &gm)) ||
 	    (st = cxm__drivers_merge_prepare(dst, src, im.metric, im.touchpoint, &dm)) ||
-	    (st = cust_read(L, ps->customers, dst, false, im.journey))) {
+	    (st = cxm__customers_read(dst, &cust, src, false, im.journey))) {
 		cxm__drivers_merge_abort(dst, dm);
 		cxm__governor_merge_abort(dst, gm);
 		cxm__journeys_merge_abort(dst, jm);
