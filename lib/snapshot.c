@@ -1,28 +1,33 @@
-/* Snapshots: save, load and merge the whole state of a context.
+/* Snapshots: the container, and the whole state of a context written,
+ * loaded and merged, in memory and in files.
  *
- * The format is in docs/snapshot.md. Writing copies one shard (or one
- * customer stripe) at a time into a section buffer under its lock and
- * hands the buffer to the sink with no lock held. Reading is two passes:
- * the first checks the structure and every checksum without allocating
- * anything; the second rebuilds the state into a private context made
- * with the target's configuration, through the same define functions a
- * caller uses (so every name, definition and limit is checked as if it
- * came from a caller), and every length is checked against the bytes
- * left before anything is allocated for it. A load swaps the private
- * context's state in; a merge adds it into the target, series by series.
+ * The format is in docs/snapshot.md: a header, then sections (type,
+ * version, length, payload, CRC32C) in a fixed order, then an end
+ * section. Writing copies one shard (or one customer stripe, or one
+ * journey) at a time into a section buffer under its lock and hands the
+ * buffer to the sink with no lock held. Reading is two passes: the first
+ * checks the structure and every checksum without allocating anything;
+ * the second rebuilds the state into a private context made with the
+ * target's configuration, through the same define functions a caller uses
+ * (so every name, definition and limit is checked as if it came from a
+ * caller), and every length is checked against the bytes left before
+ * anything is allocated for it. A load swaps the private context's state
+ * in; a merge adds it into the target, series by series.
  *
- * The MODEL section is written and read by model_io.c, the customer table
- * (CUSTOMERS) by customers_io.c through customers.c's accessors, the
- * journey state (JOURNEYS) by journeys_io.c, each through the codec
- * (codec.c). */
-#include "codec.h"
-#include "cxm_internal.h"
+ * This file holds the container (header, sections, checksums, the sink),
+ * the CONFIG section, the loader, and the order in which the sections are
+ * written and read. Each owner writes and reads its own section's payload
+ * through the codec (codec.c): MODEL model_io.c, SERIES and STATS
+ * series_io.c, CUSTOMERS customers_io.c, JOURNEYS and COHORTS
+ * journeys_io.c, TRIGGERS triggers.c, GOVERNOR governor_io.c, ALERTS
+ * alerts.c, SIGNALS signals.c, BASELINES baselines.c, DRIVERS
+ * drivers_io.c. */
 #include "fileio.h"
+#include "snapshot.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,12 +110,7 @@ static void key_id(const cxm_context *ctx, unsigned char out[16])
 	st64(out + 8, h[1]);
 }
 
-/* ---- cells ---------------------------------------------------------------------------
- *
- * A cell is written field by field (never padding or bins outside the used
- * range, which may be uninitialized). "full" is false for the finest-tier
- * cells of a DURATION or DISTINCT, which hold only the moments or the
- * count (see window.c). */
+/* ---- writing ------------------------------------------------------------------------- */
 
 static void write_config(wbuf *b, cxm_context *ctx)
 {
@@ -121,135 +121,40 @@ static void write_config(wbuf *b, cxm_context *ctx)
 	}
 }
 
-/* What a shard held when its series were copied (write_shard), so that
- * the counters a snapshot carries describe exactly the data it carries,
- * however much is fed while it is written. */
-typedef struct shard_cap {
-	int64_t watermark;
-	uint64_t accepted, saturated;
-} shard_cap;
-
-/* Written after the series, from what each shard held when its series
- * were copied: every series' buckets lie behind the watermarks written
- * here, and `accepted` counts what the series hold. */
-static void write_stats(wbuf *b, cxm_context *ctx, const shard_cap *cap)
+/* A SERIES section that series_io.c closed, to the sink. */
+static cxm_status emit_series(void *k, const unsigned char *payload, size_t len)
 {
-	int64_t wm = atomic_load_explicit(&ctx->wm_epoch, memory_order_acquire);
-	cxm__wb_put32(b, ctx->n_shards);
-	for (uint32_t i = 0; i < ctx->n_shards; i++) {
-		cxm__wb_put64(b, (uint64_t)cap[i].watermark);
-		cxm__wb_put64(b, cap[i].accepted);
-		cxm__wb_put64(b, cap[i].saturated);
-		/* a feeder raises its shard's watermark before the context's */
-		if (cap[i].watermark != WATERMARK_NONE &&
-		    (wm == WATERMARK_NONE || cap[i].watermark / ctx->tiers[0].bucket_ms > wm))
-			wm = cap[i].watermark / ctx->tiers[0].bucket_ms;
-	}
-	cxm__wb_put64(b, (uint64_t)wm);
-	cxm__wb_put32(b, CXM_STATUS_COUNT);
-	for (int i = 0; i < CXM_STATUS_COUNT; i++)
-		cxm__wb_put64(b, atomic_load_explicit(&ctx->rejected[i], memory_order_relaxed));
+	return emit_section(k, SEC_SERIES, payload, len);
 }
 
-/* The (dimension, value) of series slot `slot` (1 + slot_base + value). */
-static void slot_dim(const model *md, uint32_t nseg, uint32_t slot, uint32_t *d, uint32_t *v)
+/* The optional sections after JOURNEYS, in their order, each written only
+ * by a context that has their state (so that a context without them
+ * writes what it always did), under the counts of the MODEL section. */
+static const struct {
+	uint32_t type;
+	void (*write)(cxm_context *ctx, struct wbuf *b, const snap_limits *lim);
+} OPTIONAL[] = {
+	{SEC_TRIGGERS, cxm__triggers_write},   /* a context with rules */
+	{SEC_GOVERNOR, cxm__governor_write},   /* with surveys or rules across them */
+	{SEC_ALERTS, cxm__alerts_write},       /* with alerts */
+	{SEC_SIGNALS, cxm__signals_write},     /* with signals */
+	{SEC_BASELINES, cxm__baselines_write}, /* with baselines */
+	{SEC_DRIVERS, cxm__drivers_write},     /* with driver sets */
+};
+
+static bool has_state(cxm_context *ctx, uint32_t type)
 {
-	*d = *v = CXM_NONE;
-	if (slot == 0)
-		return;
-	for (uint32_t i = 0; i < nseg; i++) {
-		const segment *g = &md->segments[i];
-		if (slot > g->slot_base && slot <= g->slot_base + g->max_values) {
-			*d = i;
-			*v = slot - 1 - g->slot_base;
-			return;
-		}
+	switch (type) {
+	case SEC_TRIGGERS: return atomic_load_explicit(&ctx->n_triggers, memory_order_acquire) != 0;
+	case SEC_GOVERNOR: return atomic_load_explicit(&ctx->governor, memory_order_acquire) != NULL;
+	case SEC_ALERTS: return atomic_load_explicit(&ctx->alerts, memory_order_acquire) != NULL;
+	case SEC_SIGNALS: return atomic_load_explicit(&ctx->signals, memory_order_acquire) != NULL;
+	case SEC_BASELINES: return atomic_load_explicit(&ctx->baselines, memory_order_acquire) != NULL;
+	default: return atomic_load_explicit(&ctx->drivers, memory_order_acquire) != NULL;
 	}
 }
 
-static void write_series(wbuf *b, cxm_context *ctx, const series *s, cxm_id mid, cxm_id tp,
-			 uint32_t d, uint32_t v)
-{
-	cxm__wb_put32(b, mid);
-	cxm__wb_put32(b, tp);
-	cxm__wb_put32(b, d);
-	cxm__wb_put32(b, v);
-	cxm__series_body_write(b, ctx, s);
-}
-
-/* A SERIES section is closed and handed to the sink when its buffer
- * reaches this size, so that the buffer stays small and warm. */
-
-/* Close the SERIES section in b (if it holds any series) and emit it with
- * the shard unlocked. */
-static cxm_status flush_series(sink *k, wbuf *b, cxm_context *ctx, shard *sh, uint32_t *count,
-			       bool relock)
-{
-	cxm_status st = CXM_OK;
-	pthread_mutex_unlock(&sh->lock);
-	if (b->oom)
-		st = cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series section");
-	else if (*count) {
-		st32(b->p, *count);
-		st = emit_section(k, SEC_SERIES, b->p, b->len);
-	}
-	b->len = 0;
-	cxm__wb_put32(b, 0); /* the next section's count, filled in when it closes */
-	*count = 0;
-	if (relock && !st)
-		pthread_mutex_lock(&sh->lock);
-	return st;
-}
-
-/* The series of shard i. They are all copied under one hold of the
- * shard's lock, with the shard's counters (into *cap), so that the counts
- * match the data; the sink writes after the lock is let go. Only a shard
- * of more than 2^32 - 1 series is copied in parts. */
-static cxm_status write_shard(sink *k, wbuf *b, cxm_context *ctx, uint32_t i,
-			      const snap_limits *sn, shard_cap *cap)
-{
-	const model *md = &ctx->model;
-	uint32_t nm = sn->metrics, nt = sn->touchpoints, nseg = sn->segments;
-	uint32_t slots = 1;
-	for (uint32_t g = 0; g < nseg; g++)
-		slots = md->segments[g].slot_base + md->segments[g].max_values + 1;
-	shard *sh = &ctx->shards[i];
-	b->len = 0;
-	cxm__wb_put32(b, 0);
-	uint32_t count = 0;
-	cxm_status st;
-	pthread_mutex_lock(&sh->lock);
-	for (uint32_t mid = 0; mid < nm; mid++) {
-		for (uint32_t tp = i; tp < nt; tp += ctx->n_shards) {
-			for (uint32_t slot = 0; slot < slots; slot++) {
-				/* looked up again each time: the lock may have been let go */
-				series ***row = sh->rows[mid];
-				series **grp = row ? ROW(ctx, row, tp) : NULL;
-				if (!grp)
-					break;
-				if (!grp[slot])
-					continue;
-				uint32_t d, v;
-				slot_dim(md, nseg, slot, &d, &v);
-				if (slot && (d == CXM_NONE || v >= sn->values[d]))
-					continue; /* a value newer than the model written */
-				write_series(b, ctx, grp[slot], mid, tp, d, v);
-				count++;
-				if ((count == UINT32_MAX || b->oom) &&
-				    (st = flush_series(k, b, ctx, sh, &count, true)))
-					return st;
-			}
-			if (!sh->rows[mid])
-				break;
-		}
-	}
-	cap->watermark = sh->watermark;
-	cap->accepted = sh->accepted;
-	cap->saturated = sh->saturated;
-	return flush_series(k, b, ctx, sh, &count, false);
-}
-
-static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload)
+cxm_status cxm__snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload)
 {
 	if (!SNAP_LE)
 		return cxm__fail(ctx, CXM_ERR_UNSUPPORTED, "snapshots need a little-endian platform");
@@ -274,10 +179,10 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 		goto out;
 	b.len = 0;
 	/* what the MODEL section holds: everything after names only that */
-	snap_limits sn;
+	snap_limits lim;
 	uint32_t values[64];
 	memset(values, 0, sizeof values);
-	cxm__model_write(ctx, &b, &sn, values);
+	cxm__model_write(ctx, &b, &lim, values);
 	if (b.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_MODEL, b.p, b.len)))
@@ -285,73 +190,28 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 	cap = cxm__alloc(ctx, sizeof *cap * ctx->n_shards);
 	if (!cap)
 		goto oom;
-	for (uint32_t i = 0; i < ctx->n_shards; i++)
-		if ((st = write_shard(&k, &b, ctx, i, &sn, &cap[i])))
-			goto out;
+	if ((st = cxm__series_sections_write(ctx, &b, &lim, cap, emit_series, &k)))
+		goto out;
 	b.len = 0;
-	cxm__customers_write(ctx, &b, sn.journeys);
+	cxm__customers_write(ctx, &b, lim.journeys);
 	if (b.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_CUSTOMERS, b.p, b.len)))
 		goto out;
 	b.len = 0;
-	cxm__journeys_write(ctx, &b, &cb, sn.journeys, sn.segments, sn.values);
+	cxm__journeys_write(ctx, &b, &cb, lim.journeys, lim.segments, lim.values);
 	if (b.oom || cb.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_JOURNEYS, b.p, b.len)))
 		goto out;
 	b.len = 0;
-	if (atomic_load_explicit(&ctx->n_triggers, memory_order_acquire)) {
-		/* optional: a context without rules writes what it always did */
-		cxm__triggers_write(ctx, &b, &sn);
+	for (size_t i = 0; i < sizeof OPTIONAL / sizeof OPTIONAL[0]; i++) {
+		if (!has_state(ctx, OPTIONAL[i].type))
+			continue;
+		OPTIONAL[i].write(ctx, &b, &lim);
 		if (b.oom)
 			goto oom;
-		if ((st = emit_section(&k, SEC_TRIGGERS, b.p, b.len)))
-			goto out;
-		b.len = 0;
-	}
-	if (atomic_load_explicit(&ctx->governor, memory_order_acquire)) {
-		/* optional too: only a context with surveys or rules writes it */
-		cxm__governor_write(ctx, &b, &sn);
-		if (b.oom)
-			goto oom;
-		if ((st = emit_section(&k, SEC_GOVERNOR, b.p, b.len)))
-			goto out;
-		b.len = 0;
-	}
-	if (atomic_load_explicit(&ctx->alerts, memory_order_acquire)) {
-		/* optional: only a context with alerts writes it */
-		cxm__alerts_write(ctx, &b, &sn);
-		if (b.oom)
-			goto oom;
-		if ((st = emit_section(&k, SEC_ALERTS, b.p, b.len)))
-			goto out;
-		b.len = 0;
-	}
-	if (atomic_load_explicit(&ctx->signals, memory_order_acquire)) {
-		/* optional: only a context with signals writes it */
-		cxm__signals_write(ctx, &b, &sn);
-		if (b.oom)
-			goto oom;
-		if ((st = emit_section(&k, SEC_SIGNALS, b.p, b.len)))
-			goto out;
-		b.len = 0;
-	}
-	if (atomic_load_explicit(&ctx->baselines, memory_order_acquire)) {
-		/* optional: only a context with baselines writes it */
-		cxm__baselines_write(ctx, &b, &sn);
-		if (b.oom)
-			goto oom;
-		if ((st = emit_section(&k, SEC_BASELINES, b.p, b.len)))
-			goto out;
-		b.len = 0;
-	}
-	if (atomic_load_explicit(&ctx->drivers, memory_order_acquire)) {
-		/* optional: only a context with driver sets writes it */
-		cxm__drivers_write(ctx, &b, &sn);
-		if (b.oom)
-			goto oom;
-		if ((st = emit_section(&k, SEC_DRIVERS, b.p, b.len)))
+		if ((st = emit_section(&k, OPTIONAL[i].type, b.p, b.len)))
 			goto out;
 		b.len = 0;
 	}
@@ -362,7 +222,7 @@ static cxm_status snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payloa
 		if ((st = emit_section(&k, SEC_COHORTS, cb.p, cb.len)))
 			goto out;
 	}
-	write_stats(&b, ctx, cap);
+	cxm__stats_write(&b, ctx, cap);
 	if (b.oom)
 		goto oom;
 	if ((st = emit_section(&k, SEC_STATS, b.p, b.len)))
@@ -388,33 +248,10 @@ cxm_status cxm_snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload)
 {
 	if (!ctx || !fn)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "fn");
-	return snapshot_write(ctx, fn, payload);
+	return cxm__snapshot_write(ctx, fn, payload);
 }
 
 /* ---- reading: pass 1, structure and checksums ------------------------------------------ */
-
-typedef struct slice {
-	const unsigned char *p;
-	size_t len;
-} slice;
-
-typedef struct parsed {
-	uint32_t version;
-	unsigned char key_id[16];
-	slice config, model, customers, journeys, stats, triggers, governor, alerts, signals, baselines,
-		drivers, cohorts;
-	bool has_journeys; /* the JOURNEYS section is optional */
-	bool has_triggers; /* so are TRIGGERS */
-	bool has_governor; /* and GOVERNOR */
-	bool has_alerts;   /* and ALERTS */
-	bool has_signals;  /* and SIGNALS */
-	bool has_baselines; /* and BASELINES */
-	bool has_drivers;   /* and DRIVERS */
-	bool has_cohorts;   /* and COHORTS */
-	slice *series; /* n_series sections, in the context's memory */
-	size_t n_series, cap_series;
-} parsed;
-
 
 static bool crc_ok(const unsigned char *p, size_t n, uint32_t want)
 {
@@ -566,59 +403,6 @@ static cxm_status parse_structure(cxm_context *ctx, const unsigned char *data, s
 
 /* ---- reading: pass 2, rebuilding ------------------------------------------------------- */
 
-/* The state being read, in a private context, and where its messages go. */
-typedef struct loader {
-	cxm_context *ctx; /* the caller's: messages are recorded for it */
-	cxm_context *tmp; /* the fresh state */
-	const char *what; /* the section being read, for messages */
-	char *name;       /* a NUL-terminated copy of the latest string */
-	size_t name_cap;
-	uint32_t shard_n;          /* shards in the snapshot */
-	int64_t *shard_wm;         /* their watermarks */
-	uint64_t *shard_acc, *shard_sat;
-	size_t shard_bytes;
-	uint64_t rejected[CXM_STATUS_COUNT];
-	int64_t wm_epoch;
-	uint32_t version; /* the snapshot's format version */
-	unsigned char *scratch; /* two cells, for skip_if_empty() */
-	size_t scratch_cap;
-} loader;
-
-/* The codec's readers, on a loader's section (its messages, its name). */
-static cxm_status cell_read(loader *L, rbuf *r, const metric *m, void *cell, bool full,
-			    cxm_context *owner, series *owner_s)
-{
-	struct snap_in in = {L->ctx, L->what, *r, L->version};
-	cxm_status st = cxm__cell_read(&in, m, cell, full, owner, owner_s);
-	*r = in.r;
-	return st;
-}
-
-static cxm_status series_cells_read(loader *L, rbuf *r, cxm_context *into, series *s, int64_t hot,
-				    const int64_t *top)
-{
-	struct snap_in in = {L->ctx, L->what, *r, L->version};
-	cxm_status st = cxm__series_cells_read(&in, into, s, hot, top);
-	*r = in.r;
-	return st;
-}
-
-
-static cxm_status rd32(loader *L, rbuf *r, uint32_t *v)
-{
-	struct snap_in in = {L->ctx, L->what, *r, L->version};
-	cxm_status st = cxm__snap_get32(&in, v);
-	*r = in.r;
-	return st;
-}
-static cxm_status rd64(loader *L, rbuf *r, uint64_t *v)
-{
-	struct snap_in in = {L->ctx, L->what, *r, L->version};
-	cxm_status st = cxm__snap_get64(&in, v);
-	*r = in.r;
-	return st;
-}
-
 static cxm_status read_config(loader *L, slice sl)
 {
 	cxm_context *ctx = L->ctx;
@@ -626,7 +410,7 @@ static cxm_status read_config(loader *L, slice sl)
 	cxm_status st;
 	uint32_t nt;
 	L->what = "config";
-	if ((st = rd32(L, &r, &nt)))
+	if ((st = cxm__loader_get32(L, &r, &nt)))
 		return st;
 	if (nt != ctx->n_tiers)
 		return cxm__fail(ctx, CXM_ERR_EXISTS, "snapshot: %u tiers; this context has %u", nt,
@@ -634,7 +418,7 @@ static cxm_status read_config(loader *L, slice sl)
 	for (uint32_t k = 0; k < nt; k++) {
 		uint64_t w;
 		uint32_t n;
-		if ((st = rd64(L, &r, &w)) || (st = rd32(L, &r, &n)))
+		if ((st = cxm__loader_get64(L, &r, &w)) || (st = cxm__loader_get32(L, &r, &n)))
 			return st;
 		if ((int64_t)w != ctx->tiers[k].bucket_ms || n != ctx->tiers[k].buckets)
 			return cxm__fail(ctx, CXM_ERR_EXISTS,
@@ -647,210 +431,16 @@ static cxm_status read_config(loader *L, slice sl)
 	return CXM_OK;
 }
 
-static cxm_status read_stats(loader *L, slice sl)
+/* An owner's section sl, named `what` in messages, read by `read` into
+ * L->tmp, whose bytes it must take to the last (`rest`: what they hold). */
+static cxm_status read_owned(loader *L, const char *what, slice sl,
+			     cxm_status (*read)(cxm_context *into, struct snap_in *in), const char *rest)
 {
-	cxm_context *ctx = L->ctx;
-	rbuf r = {sl.p, sl.len};
-	cxm_status st;
-	L->what = "statistics";
-	if ((st = rd32(L, &r, &L->shard_n)))
-		return st;
-	if (L->shard_n < 1 || L->shard_n > 64)
-		return CORRUPT(ctx, "%u shards", L->shard_n);
-	if (r.left < (size_t)L->shard_n * 24)
-		return TRUNC(L);
-	L->shard_bytes = (size_t)L->shard_n * 8;
-	L->shard_wm = cxm__alloc(ctx, L->shard_bytes);
-	L->shard_acc = cxm__alloc(ctx, L->shard_bytes);
-	L->shard_sat = cxm__alloc(ctx, L->shard_bytes);
-	if (!L->shard_wm || !L->shard_acc || !L->shard_sat)
-		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
-	int64_t top = WATERMARK_NONE;
-	for (uint32_t i = 0; i < L->shard_n; i++) {
-		const unsigned char *p = take(&r, 24);
-		L->shard_wm[i] = (int64_t)ld64(p);
-		L->shard_acc[i] = ld64(p + 8);
-		L->shard_sat[i] = ld64(p + 16);
-		int64_t w = L->shard_wm[i];
-		if (w != WATERMARK_NONE && (w < 0 || w > CXM_TIME_MAX))
-			return CORRUPT(ctx, "shard %u's watermark %lld is out of range", i, (long long)w);
-		if (w == WATERMARK_NONE && L->shard_acc[i])
-			return CORRUPT(ctx, "shard %u accepted interactions but has no watermark", i);
-		if (w != WATERMARK_NONE && (top == WATERMARK_NONE || w > top))
-			top = w;
-	}
-	uint64_t wm;
-	if ((st = rd64(L, &r, &wm)))
-		return st;
-	L->wm_epoch = (int64_t)wm;
-	/* the context's watermark epoch is at least every shard's; merges may
-	 * raise it past them (a merged source's shards map elsewhere) */
-	int64_t want = top == WATERMARK_NONE ? WATERMARK_NONE : top / ctx->tiers[0].bucket_ms;
-	if (L->wm_epoch != WATERMARK_NONE &&
-	    (L->wm_epoch < 0 || L->wm_epoch > CXM_TIME_MAX / ctx->tiers[0].bucket_ms))
-		return CORRUPT(ctx, "watermark epoch %lld is out of range", (long long)L->wm_epoch);
-	if (want != WATERMARK_NONE && (L->wm_epoch == WATERMARK_NONE || L->wm_epoch < want))
-		return CORRUPT(ctx, "the watermark is behind a shard's");
-	uint32_t nst;
-	if ((st = rd32(L, &r, &nst)))
-		return st;
-	if (nst > 1024 || r.left != (size_t)nst * 8)
-		return CORRUPT(ctx, "%u status counters in %zu bytes", nst, r.left);
-	for (uint32_t i = 0; i < nst; i++) {
-		uint64_t v = ld64(take(&r, 8));
-		if (i < CXM_STATUS_COUNT)
-			L->rejected[i] = v;
-		else if (v)
-			return cxm__fail(ctx, CXM_ERR_VERSION,
-					 "snapshot: rejections under status %u, unknown to libcxm %s", i,
-					 CXM_VERSION_STRING);
-	}
-	return CXM_OK;
-}
-
-/* The place of series (metric, touchpoint, slot) in a shard, creating its
- * row and group when `create`; *made_row / *made_grp say what was made. */
-static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
-			   bool create, bool *made_row, bool *made_grp)
-{
-	series ***row = sh->rows[mid];
-	if (!row) {
-		if (!create)
-			return NULL;
-		if (!(row = cxm__calloc(ctx, row_len(ctx), sizeof(series **))))
-			return NULL;
-		sh->rows[mid] = row;
-		*made_row = true;
-	}
-	series **grp = ROW(ctx, row, tp);
-	if (!grp) {
-		if (!create)
-			return NULL;
-		if (!(grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *))))
-			return NULL;
-		ROW(ctx, row, tp) = grp;
-		*made_grp = true;
-	}
-	return &grp[slot];
-}
-
-/* Resolve the ids of a series record against a model; *slot on success. */
-static cxm_status record_ids(loader *L, const cxm_context *c, uint32_t mid, uint32_t tp, uint32_t d,
-			     uint32_t v, uint32_t *slot)
-{
-	const model *md = &c->model;
-	if (mid >= atomic_load(&md->n_metrics) || tp >= atomic_load(&md->n_touchpoints))
-		return CORRUPT(L->ctx, "a series names metric %u, touchpoint %u: not defined", mid, tp);
-	if (d == CXM_NONE) {
-		if (v != CXM_NONE)
-			return CORRUPT(L->ctx, "a series has a segment value but no segment");
-		*slot = 0;
-		return CXM_OK;
-	}
-	if (d >= atomic_load(&md->n_segments) || v >= atomic_load(&md->segments[d].n_values))
-		return CORRUPT(L->ctx, "a series names segment %u value %u: not defined", d, v);
-	*slot = 1 + md->segments[d].slot_base + v;
-	return CXM_OK;
-}
-
-/* The cells of a record into s, a new series of `into`, whose newest
- * epochs (checked by the caller) are hot and top. */
-/* A record that holds nothing (no bucket in any tier, and a lifetime cell,
- * if the kind has one, that is as cleared) is read past without making its
- * series: an empty series answers like an absent one, and this way a file
- * of empty records cannot make the loader allocate a whole series (up to
- * megabytes) for each 60 bytes. SKIPPED (consumed), CXM_OK (read it), or
- * an error. */
-#define SKIPPED ((cxm_status)-1)
-static cxm_status skip_if_empty(loader *L, rbuf *r, const metric *m, const int64_t *top)
-{
-	for (uint32_t k = 0; k < L->ctx->n_tiers; k++)
-		if (top[k] != TAG_EMPTY)
-			return CXM_OK;
-	rbuf at = *r;
-	cxm_status st;
-	for (uint32_t k = 0; k < L->ctx->n_tiers; k++) {
-		uint32_t tagged;
-		if ((st = rd32(L, &at, &tagged)))
-			return st;
-		if (tagged)
-			return CORRUPT(L->ctx, "a series' tier %u has %u buckets", k, tagged);
-	}
-	if (m->life_size) {
-		size_t need = 2 * (size_t)m->cell_size;
-		if (L->scratch_cap < need) {
-			cxm__free(L->ctx, L->scratch, L->scratch_cap);
-			L->scratch_cap = 0;
-			if (!(L->scratch = cxm__alloc(L->ctx, need)))
-				return cxm__fail(L->ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
-			L->scratch_cap = need;
-		}
-		unsigned char *cell = L->scratch, *clear = L->scratch + m->cell_size;
-		memset(L->scratch, 0, need);
-		cxm__cell_init_full(m, (void *)cell);
-		cxm__cell_init_full(m, (void *)clear);
-		if ((st = cell_read(L, &at, m, cell, true, NULL, NULL)))
-			return st;
-		if (m->def.kind == CXM_KIND_DURATION) /* compare the contents only */
-			((sketch_cell *)(void *)clear)->bins = ((sketch_cell *)(void *)cell)->bins;
-		if (memcmp(cell, clear, m->cell_size) != 0)
-			return CXM_OK; /* lifetime totals to keep */
-	}
-	*r = at;
-	return SKIPPED;
-}
-
-static cxm_status read_series(loader *L, rbuf *r)
-{
-	cxm_context *ctx = L->ctx, *tmp = L->tmp;
-	const unsigned char *p = take(r, 16 + 8 + 8 * (size_t)ctx->n_tiers);
-	if (!p)
-		return TRUNC(L);
-	uint32_t mid = ld32(p), tp = ld32(p + 4), d = ld32(p + 8), v = ld32(p + 12), slot = 0;
-	cxm_status st = record_ids(L, tmp, mid, tp, d, v, &slot);
-	if (st)
-		return st;
-	const metric *m = &tmp->model.metrics[mid];
-	int64_t hot = (int64_t)ld64(p + 16), top[CXM_MAX_TIERS];
-	int64_t wm = L->wm_epoch;
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		top[k] = (int64_t)ld64(p + 24 + 8 * k);
-		int64_t w = ctx->tiers[k].bucket_ms;
-		/* no bucket starts after the finest bucket of the watermark */
-		if (top[k] != TAG_EMPTY &&
-		    (top[k] < 0 || wm == WATERMARK_NONE || top[k] > floordiv64(wm * ctx->tiers[0].bucket_ms, w)))
-			return CORRUPT(ctx, "a series' tier %u reaches bucket %lld, past the watermark", k,
-				       (long long)top[k]);
-	}
-	if (hot != top[0])
-		return CORRUPT(ctx, "a series' newest bucket is not its finest tier's newest");
-	if ((st = skip_if_empty(L, r, m, top)) != CXM_OK)
-		return st == SKIPPED ? CXM_OK : st;
-	shard *sh = &tmp->shards[tp % tmp->n_shards];
-	bool made = false;
-	series **ref = series_ref(tmp, sh, mid, tp, slot, true, &made, &made);
-	if (!ref)
-		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series index");
-	if (*ref)
-		return CORRUPT(ctx, "series (metric %u, touchpoint %u, segment %u, value %u) appears twice",
-			       mid, tp, d, v);
-	if (atomic_load(&tmp->n_series) >= ctx->max_series)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: more series than max_series (%llu)",
-				 (unsigned long long)ctx->max_series);
-	series *s = cxm__series_new(tmp, m, &sh->series_bytes);
-	if (!s)
-		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series");
-	/* owned by the private context from here: freed with it on failure */
-	*ref = s;
-	sh->n_series++;
-	atomic_fetch_add(&tmp->n_series, 1);
-	if ((st = series_cells_read(L, r, tmp, s, hot, top)))
-		return st;
-	/* the saver's shard of the touchpoint accepted this series' times */
-	int64_t swm = L->shard_wm[tp % L->shard_n];
-	if (top[0] != TAG_EMPTY && (swm == WATERMARK_NONE || swm / ctx->tiers[0].bucket_ms < top[0]))
-		return CORRUPT(ctx, "a series is newer than its shard's watermark");
-	return CXM_OK;
+	struct snap_in in = cxm__loader_section(L, what, sl);
+	cxm_status st = read(L->tmp, &in);
+	if (!st && in.r.left)
+		st = CORRUPT(L->ctx, "%zu bytes after the %s", in.r.left, rest);
+	return st;
 }
 
 /* A private context with ctx's configuration. */
@@ -914,10 +504,8 @@ static void loader_free(loader *L)
 	cxm_context_free(L->tmp);
 }
 
-/* Parse a whole snapshot into L->tmp (model and series; customers only
- * when `with_customers`: a merge adds them to the target directly). */
-static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *L, parsed *ps,
-			bool with_series)
+cxm_status cxm__snapshot_parse(cxm_context *ctx, const void *data, size_t len, loader *L,
+			       parsed *ps, bool with_series)
 {
 	memset(L, 0, sizeof *L);
 	L->ctx = ctx;
@@ -936,79 +524,44 @@ static cxm_status parse(cxm_context *ctx, const void *data, size_t len, loader *
 	L->name_cap = (size_t)ctx->max_name_len + 1;
 	if (!(L->name = cxm__alloc(ctx, L->name_cap)))
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory");
-	if ((st = read_config(L, ps->config)) || (st = read_stats(L, ps->stats)))
+	if ((st = read_config(L, ps->config)) || (st = cxm__stats_read(L, ps->stats)))
 		return st;
 	if ((st = make_tmp(ctx, &L->tmp)))
 		return st;
-	L->what = "model";
-	struct snap_in mdl = {L->ctx, L->what, {ps->model.p, ps->model.len}, L->version};
+	struct snap_in mdl = cxm__loader_section(L, "model", ps->model);
 	if ((st = cxm__model_read(L->tmp, &mdl, L->name)))
 		return st;
-	L->what = "series";
-	for (size_t i = 0; with_series && i < ps->n_series; i++) {
-		rbuf r = {ps->series[i].p, ps->series[i].len};
-		uint32_t n;
-		if ((st = rd32(L, &r, &n)))
-			return st;
-		/* a record is at least its ids, epochs and bucket counts */
-		size_t least = 16 + 8 + 12 * (size_t)ctx->n_tiers;
-		if (n == 0 || n > r.left / least)
-			return CORRUPT(ctx, "a series section claims %u series in %zu bytes", n, r.left);
-		for (uint32_t j = 0; j < n; j++)
-			if ((st = read_series(L, &r)))
-				return st;
-		if (r.left)
-			return CORRUPT(ctx, "%zu bytes after the last series of a section", r.left);
-	}
-	if (ps->has_journeys) {
-		/* journey state is small: read whole into the private context,
-		 * for a load and for a merge alike */
-		L->what = "journeys";
-		struct snap_in in = {L->ctx, L->what, {ps->journeys.p, ps->journeys.len}, L->version};
-		if ((st = cxm__journeys_read(L->tmp, &in)))
-			return st;
-		if (in.r.left)
-			return CORRUPT(ctx, "%zu bytes after the journey state", in.r.left);
-	}
-	if (ps->has_cohorts) {
-		/* into the groups the JOURNEYS section made */
-		L->what = "cohorts";
-		struct snap_in in = {L->ctx, L->what, {ps->cohorts.p, ps->cohorts.len}, L->version};
-		if ((st = cxm__journeys_cohorts_read(L->tmp, &in)))
-			return st;
-		if (in.r.left)
-			return CORRUPT(ctx, "%zu bytes after the entry cohorts", in.r.left);
-	}
-	if (ps->has_governor) {
-		/* the survey history: into the private context, for a load
-		 * (swapped in) and a merge (added by survey name) alike */
-		L->what = "governor";
-		struct snap_in in = {L->ctx, L->what, {ps->governor.p, ps->governor.len}, L->version};
-		if ((st = cxm__governor_read(L->tmp, &in)))
-			return st;
-		if (in.r.left)
-			return CORRUPT(ctx, "%zu bytes after the survey history", in.r.left);
-	}
-	if (ps->has_drivers) {
-		/* driver sets, their statistics and records: into the private
-		 * context, for a load (swapped in) and a merge (added into the
-		 * target's sets of the same name) alike */
-		L->what = "drivers";
-		struct snap_in in = {L->ctx, L->what, {ps->drivers.p, ps->drivers.len}, L->version};
-		if ((st = cxm__drivers_read(L->tmp, &in)))
-			return st;
-		if (in.r.left)
-			return CORRUPT(ctx, "%zu bytes after the driver sets", in.r.left);
-	}
-	return CXM_OK;
+	if (with_series && (st = cxm__series_sections_read(L, ps)))
+		return st;
+	/* journey state is small: read whole into the private context, for
+	 * a load and for a merge alike; so are the entry cohorts (into the
+	 * groups the JOURNEYS section made), the survey history (swapped in
+	 * by a load, added by survey name by a merge) and the driver sets,
+	 * their statistics and records (added into the target's sets of the
+	 * same name by a merge) */
+	if (ps->has_journeys)
+		st = read_owned(L, "journeys", ps->journeys, cxm__journeys_read, "journey state");
+	if (!st && ps->has_cohorts)
+		st = read_owned(L, "cohorts", ps->cohorts, cxm__journeys_cohorts_read, "entry cohorts");
+	if (!st && ps->has_governor)
+		st = read_owned(L, "governor", ps->governor, cxm__governor_read, "survey history");
+	if (!st && ps->has_drivers)
+		st = read_owned(L, "drivers", ps->drivers, cxm__drivers_read, "driver sets");
+	return st;
+}
+
+void cxm__snapshot_unparse(cxm_context *ctx, loader *L, parsed *ps)
+{
+	loader_free(L);
+	parsed_free(ctx, ps);
 }
 
 /* ---- load ------------------------------------------------------------------------------ */
 
-static bool ctx_empty(cxm_context *ctx)
+cxm_status cxm__snapshot_load_ready(cxm_context *ctx)
 {
 	const model *md = &ctx->model;
-	return !atomic_load(&md->n_journeys) && !atomic_load(&md->n_touchpoints) &&
+	bool empty = !atomic_load(&md->n_journeys) && !atomic_load(&md->n_touchpoints) &&
 	       !atomic_load(&md->n_metrics) && !atomic_load(&md->n_segments) &&
 	       !atomic_load(&ctx->n_series) && !atomic_load(&ctx->customers) &&
 	       !atomic_load(&ctx->journeys) && !atomic_load(&ctx->n_triggers) &&
@@ -1016,6 +569,10 @@ static bool ctx_empty(cxm_context *ctx)
 	       !atomic_load(&ctx->signals) && !atomic_load(&ctx->baselines) &&
 	       !atomic_load(&ctx->drivers) &&
 	       atomic_load(&ctx->wm_epoch) == WATERMARK_NONE;
+	if (!empty)
+		return cxm__fail(ctx, CXM_ERR_INVALID,
+				 "the context is not empty: load into a new context, or merge");
+	return CXM_OK;
 }
 
 #define SWAP(T, a, b)                                                                          \
@@ -1026,57 +583,33 @@ static bool ctx_empty(cxm_context *ctx)
 		memcpy(&(b), &swap_tmp_, sizeof(T));                                           \
 	} while (0)
 
-static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
+cxm_status cxm__snapshot_load(cxm_context *ctx, const void *data, size_t len)
 {
-	if (!ctx_empty(ctx))
-		return cxm__fail(ctx, CXM_ERR_INVALID,
-				 "the context is not empty: load into a new context, or merge");
+	cxm_status st = cxm__snapshot_load_ready(ctx);
+	if (st)
+		return st;
 	/* the empty context's bytes: the loader's own allocations (on ctx)
 	 * are what it holds above this while it reads */
 	const uint64_t before = atomic_load(&ctx->memory);
 	loader L;
 	parsed ps;
-	cxm_status st = parse(ctx, data, len, &L, &ps, true);
+	st = cxm__snapshot_parse(ctx, data, len, &L, &ps, true);
 	if (!st) {
-		L.what = "customers";
-		struct snap_in cust = {L.ctx, L.what, {ps.customers.p, ps.customers.len}, L.version};
+		struct snap_in cust = cxm__loader_section(&L, "customers", ps.customers);
 		if (!(st = cxm__customers_open_funnels(L.tmp, &cust)))
 			st = cxm__customers_read(L.tmp, &cust, L.tmp, true, NULL);
 	}
-	if (!st && ps.has_triggers) {
-		/* rules come back with a load; a merge keeps the target's own */
-		L.what = "triggers";
-		struct snap_in in = {L.ctx, L.what, {ps.triggers.p, ps.triggers.len}, L.version};
-		st = cxm__triggers_read(L.tmp, &in);
-		if (!st && in.r.left)
-			st = CORRUPT(ctx, "%zu bytes after the triggers", in.r.left);
-	}
-	if (!st && ps.has_alerts) {
-		/* alerts and their states come back with a load; a merge keeps
-		 * the target's */
-		L.what = "alerts";
-		struct snap_in in = {L.ctx, L.what, {ps.alerts.p, ps.alerts.len}, L.version};
-		st = cxm__alerts_read(L.tmp, &in);
-		if (!st && in.r.left)
-			st = CORRUPT(ctx, "%zu bytes after the alerts", in.r.left);
-	}
-	if (!st && ps.has_signals) {
-		/* signals and each customer's signal state come back with a
-		 * load; a merge keeps the target's (its ids are the target's) */
-		L.what = "signals";
-		struct snap_in in = {L.ctx, L.what, {ps.signals.p, ps.signals.len}, L.version};
-		st = cxm__signals_read(L.tmp, &in);
-		if (!st && in.r.left)
-			st = CORRUPT(ctx, "%zu bytes after the signals", in.r.left);
-	}
-	if (!st && ps.has_baselines) {
-		/* baselines come back with a load; a merge keeps the target's */
-		L.what = "baselines";
-		struct snap_in in = {L.ctx, L.what, {ps.baselines.p, ps.baselines.len}, L.version};
-		st = cxm__baselines_read(L.tmp, &in);
-		if (!st && in.r.left)
-			st = CORRUPT(ctx, "%zu bytes after the baselines", in.r.left);
-	}
+	/* rules, alerts and their states, signals and each customer's signal
+	 * state, and baselines come back with a load; a merge keeps the
+	 * target's own (the signals' ids are the target's) */
+	if (!st && ps.has_triggers)
+		st = read_owned(&L, "triggers", ps.triggers, cxm__triggers_read, "triggers");
+	if (!st && ps.has_alerts)
+		st = read_owned(&L, "alerts", ps.alerts, cxm__alerts_read, "alerts");
+	if (!st && ps.has_signals)
+		st = read_owned(&L, "signals", ps.signals, cxm__signals_read, "signals");
+	if (!st && ps.has_baselines)
+		st = read_owned(&L, "baselines", ps.baselines, cxm__baselines_read, "baselines");
 	if (!st) {
 		cxm_context *tmp = L.tmp;
 		/* statistics: per shard when the shards match, else on shard 0
@@ -1119,15 +652,14 @@ static cxm_status load_mem(cxm_context *ctx, const void *data, size_t len)
 		atomic_fetch_add(&ctx->unpacked, atomic_load(&tmp->unpacked));
 		/* the state changes hands with its bytes; the two contexts'
 		 * empty states (same configuration) weigh the same, and the
-		 * loader's buffers stay on ctx until loader_free() below */
+		 * loader's buffers stay on ctx until they are given back below */
 		uint64_t loader_bytes = atomic_load(&ctx->memory) - before;
 		atomic_store(&ctx->memory, atomic_load(&tmp->memory) + loader_bytes);
 		atomic_store(&tmp->memory, before);
 		for (int i = 0; i < CXM_STATUS_COUNT; i++)
 			SWAP(_Atomic uint64_t, ctx->rejected[i], tmp->rejected[i]);
 	}
-	loader_free(&L);
-	parsed_free(ctx, &ps);
+	cxm__snapshot_unparse(ctx, &L, &ps);
 	return st;
 }
 
@@ -1137,10 +669,46 @@ cxm_status cxm_snapshot_load_mem(cxm_context *ctx, const void *data, size_t len)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s is NULL", !ctx ? "ctx" : "data");
 	if (!data)
 		return CORRUPT(ctx, "empty input");
-	return load_mem(ctx, data, len);
+	return cxm__snapshot_load(ctx, data, len);
+}
+
+cxm_status cxm_snapshot_tiers(cxm_tier *out, uint32_t *n_out, const void *data, size_t len)
+{
+	if (!out || !n_out || !data)
+		return cxm__fail(NULL, CXM_ERR_INVALID, "%s is NULL", !out ? "out" : !n_out ? "n_out" : "data");
+	const unsigned char *d = data;
+	uint32_t version;
+	cxm_status st = check_header(NULL, d, len, &version);
+	if (st)
+		return st;
+	if (len - HEADER_LEN < SEC_HEAD + 4 + SEC_CRC)
+		return CORRUPT(NULL, "truncated before the tiers");
+	const unsigned char *h = d + HEADER_LEN;
+	const uint64_t slen = ld64(h + 8);
+	if (ld32(h) != SEC_CONFIG || ld32(h + 4) != 1)
+		return CORRUPT(NULL, "the first section is not the tiers");
+	if (slen < 4 + 12 || slen > 4 + 12 * CXM_MAX_TIERS || slen > len - HEADER_LEN - SEC_HEAD - SEC_CRC)
+		return CORRUPT(NULL, "the tiers section's length %llu is wrong or truncated",
+			       (unsigned long long)slen);
+	if (!crc_ok(h, SEC_HEAD + (size_t)slen, ld32(h + SEC_HEAD + slen)))
+		return CORRUPT(NULL, "checksum of the tiers section does not match");
+	const uint32_t k = ld32(h + SEC_HEAD);
+	if (k < 1 || k > CXM_MAX_TIERS || slen != 4 + 12 * (uint64_t)k)
+		return CORRUPT(NULL, "the tiers section holds %u tiers in %llu bytes", k,
+			       (unsigned long long)slen);
+	for (uint32_t i = 0; i < k; i++) {
+		const unsigned char *t = h + SEC_HEAD + 4 + 12 * i;
+		out[i].bucket_ms = (int64_t)ld64(t);
+		out[i].buckets = ld32(t + 8);
+		out[i].reserved = 0;
+	}
+	*n_out = k;
+	return CXM_OK;
 }
 
 /* ---- merge ------------------------------------------------------------------------------ */
+
+/* ---- the source's model in the target's ids ----------------------------------------------- */
 
 static bool def_same(const metric *a, const metric *b)
 {
@@ -1279,6 +847,8 @@ static cxm_status map_model(cxm_context *dst, cxm_context *src, idmap *im)
 	return CXM_OK;
 }
 
+/* ---- the series, streamed from the bytes ---------------------------------------------------- */
+
 typedef struct made {
 	uint32_t shard, mid, tp, slot;
 	series *s;
@@ -1292,7 +862,7 @@ static void undo_made(cxm_context *dst, made *list, size_t n)
 		made *x = &list[n];
 		shard *sh = &dst->shards[x->shard];
 		pthread_mutex_lock(&sh->lock);
-		series **ref = series_ref(dst, sh, x->mid, x->tp, x->slot, false, NULL, NULL);
+		series **ref = cxm__series_ref(dst, sh, x->mid, x->tp, x->slot, false, NULL, NULL);
 		if (x->s && ref && *ref == x->s && cxm__series_empty(x->s)) {
 			sh->n_series--;
 			atomic_fetch_sub(&dst->n_series, 1);
@@ -1364,7 +934,7 @@ static cxm_status stream_make(stream *S, cxm_id dm, cxm_id dt, uint32_t ds)
 	cxm_status st = CXM_OK;
 	made x = {dsh, dm, dt, ds, NULL, false, false};
 	pthread_mutex_lock(&sh->lock);
-	series **ref = series_ref(dst, sh, dm, dt, ds, true, &x.row, &x.grp);
+	series **ref = cxm__series_ref(dst, sh, dm, dt, ds, true, &x.row, &x.grp);
 	if (!ref) {
 		st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory for a series index");
 	} else if (!*ref) {
@@ -1425,7 +995,7 @@ static series *stream_lock(stream *S, cxm_id dm, cxm_id dt, uint32_t ds, shard *
 	bool r = false, g = false;
 	pthread_mutex_lock(&sh->lock);
 	*out = sh;
-	series **ref = series_ref(dst, sh, dm, dt, ds, true, &r, &g);
+	series **ref = cxm__series_ref(dst, sh, dm, dt, ds, true, &r, &g);
 	if (ref && !*ref && (*ref = cxm__series_new(dst, &dst->model.metrics[dm], &sh->series_bytes))) {
 		atomic_fetch_add(&dst->n_series, 1);
 		sh->n_series++;
@@ -1439,30 +1009,17 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 {
 	loader *L = S->L;
 	cxm_context *ctx = L->ctx, *src = L->tmp;
-	const unsigned char *p = take(r, 16 + 8 + 8 * (size_t)ctx->n_tiers);
-	if (!p)
-		return TRUNC(L);
-	uint32_t mid = ld32(p), tp = ld32(p + 4), d = ld32(p + 8), v = ld32(p + 12), slot = 0;
-	cxm_status st = record_ids(L, src, mid, tp, d, v, &slot);
+	series_head h;
+	cxm_status st = cxm__series_head_read(L, r, &h);
+	if (!st)
+		st = cxm__series_head_shard_check(L, &h);
 	if (st)
 		return st;
+	const uint32_t mid = h.mid, tp = h.tp, slot = h.slot;
+	const int64_t hot = h.hot, *top = h.top;
 	const metric *m = &src->model.metrics[mid];
 	cxm_id dm = S->im->metric[mid], dt = S->im->touchpoint[tp];
 	uint32_t ds = S->im->slot[slot];
-	int64_t hot = (int64_t)ld64(p + 16), top[CXM_MAX_TIERS], wm = L->wm_epoch;
-	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
-		top[k] = (int64_t)ld64(p + 24 + 8 * k);
-		if (top[k] != TAG_EMPTY &&
-		    (top[k] < 0 || wm == WATERMARK_NONE ||
-		     top[k] > floordiv64(wm * ctx->tiers[0].bucket_ms, ctx->tiers[k].bucket_ms)))
-			return CORRUPT(ctx, "a series' tier %u reaches bucket %lld, past the watermark", k,
-				       (long long)top[k]);
-	}
-	if (hot != top[0])
-		return CORRUPT(ctx, "a series' newest bucket is not its finest tier's newest");
-	int64_t swm = L->shard_wm[tp % L->shard_n];
-	if (top[0] != TAG_EMPTY && (swm == WATERMARK_NONE || swm / ctx->tiers[0].bucket_ms < top[0]))
-		return CORRUPT(ctx, "a series is newer than its shard's watermark");
 	series *ds_series = NULL, *rs_series = NULL;
 	shard *sh = NULL;
 	if (pass == 0) {
@@ -1470,7 +1027,7 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 		uint64_t key = ((uint64_t)mid * src->max_touchpoints + tp) * slots + slot + 1;
 		if (!key_insert(S, key))
 			return CORRUPT(ctx, "series (metric %u, touchpoint %u, segment %u, value %u) appears twice",
-				       mid, tp, d, v);
+				       mid, tp, h.d, h.v);
 		if ((st = stream_make(S, dm, dt, ds)))
 			return st;
 		/* the pages pass 1 will fill, so that it cannot fail */
@@ -1484,12 +1041,12 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 	S->gen++;
 	cxm__cell_init_full(m, S->cell);
 	if (!st && hot != TAG_EMPTY &&
-	    !(st = cell_read(L, r, m, S->cell, m->bins_tier == 0, NULL, NULL)) && ds_series)
+	    !(st = cxm__loader_cell(L, r, m, S->cell, m->bins_tier == 0, NULL, NULL)) && ds_series)
 		stream_add(S, ds_series, 0, hot);
 	for (uint32_t k = 0; k < ctx->n_tiers && !st; k++) {
 		uint32_t tagged;
 		const int64_t n = ctx->tiers[k].buckets;
-		if ((st = rd32(L, r, &tagged)))
+		if ((st = cxm__loader_get32(L, r, &tagged)))
 			break;
 		if (tagged > n || (top[k] == TAG_EMPTY && tagged)) {
 			st = CORRUPT(ctx, "a series' tier %u has %u buckets", k, tagged);
@@ -1497,7 +1054,7 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 		}
 		for (uint32_t i = 0; i < tagged && !st; i++) {
 			uint64_t e;
-			if ((st = rd64(L, r, &e)))
+			if ((st = cxm__loader_get64(L, r, &e)))
 				break;
 			int64_t x = (int64_t)e;
 			if (x < 0 || x > top[k] || x <= top[k] - n) {
@@ -1512,13 +1069,13 @@ static cxm_status stream_record(stream *S, rbuf *r, int pass)
 			*mk = S->gen;
 			if (rs_series && !cxm__series_reserve_bucket(S->dst, rs_series, k, x))
 				st = NO_PAGE(S);
-			else if (!(st = cell_read(L, r, m, S->cell, k >= m->bins_tier, NULL, NULL)) &&
+			else if (!(st = cxm__loader_cell(L, r, m, S->cell, k >= m->bins_tier, NULL, NULL)) &&
 				 ds_series)
 				stream_add(S, ds_series, k, x);
 		}
 	}
-	if (!st && m->life_size && !(st = cell_read(L, r, m, S->cell, true, NULL, NULL)) && ds_series &&
-	    ds_series->life)
+	if (!st && m->life_size && !(st = cxm__loader_cell(L, r, m, S->cell, true, NULL, NULL)) &&
+	    ds_series && ds_series->life)
 		cxm__cell_merge(ds_series->m, ds_series->life, S->cell);
 	if (sh)
 		pthread_mutex_unlock(&sh->lock);
@@ -1532,7 +1089,7 @@ static cxm_status stream_pass(stream *S, const parsed *ps, int pass)
 	for (size_t i = 0; i < ps->n_series; i++) {
 		rbuf r = {ps->series[i].p, ps->series[i].len};
 		uint32_t n;
-		cxm_status st = rd32(L, &r, &n);
+		cxm_status st = cxm__loader_get32(L, &r, &n);
 		if (st)
 			return st;
 		for (uint32_t j = 0; j < n; j++)
@@ -1543,6 +1100,8 @@ static cxm_status stream_pass(stream *S, const parsed *ps, int pass)
 	}
 	return CXM_OK;
 }
+
+/* ---- the whole snapshot ---------------------------------------------------------------------- */
 
 /* Merge a parsed snapshot (model in L->tmp, series still in bytes) into dst. */
 static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
@@ -1555,8 +1114,7 @@ static cxm_status merge_stream(cxm_context *dst, loader *L, const parsed *ps)
 	S.L = L;
 	S.dst = dst;
 	S.im = &im;
-	L->what = "customers";
-	struct snap_in cust = {L->ctx, L->what, {ps->customers.p, ps->customers.len}, L->version};
+	struct snap_in cust = cxm__loader_section(L, "customers", ps->customers);
 	cxm_status st = map_model(dst, src, &im);
 	if (!st)
 		st = cxm__customers_open_funnels(src, &cust);
@@ -1658,50 +1216,15 @@ out:
 	return st;
 }
 
-static cxm_status merge_mem(cxm_context *dst, const void *data, size_t len)
+cxm_status cxm__snapshot_merge(cxm_context *dst, const void *data, size_t len)
 {
 	loader L;
 	parsed ps;
-	cxm_status st = parse(dst, data, len, &L, &ps, false);
+	cxm_status st = cxm__snapshot_parse(dst, data, len, &L, &ps, false);
 	if (!st)
 		st = merge_stream(dst, &L, &ps);
-	loader_free(&L);
-	parsed_free(dst, &ps);
+	cxm__snapshot_unparse(dst, &L, &ps);
 	return st;
-}
-
-cxm_status cxm_snapshot_tiers(cxm_tier *out, uint32_t *n_out, const void *data, size_t len)
-{
-	if (!out || !n_out || !data)
-		return cxm__fail(NULL, CXM_ERR_INVALID, "%s is NULL", !out ? "out" : !n_out ? "n_out" : "data");
-	const unsigned char *d = data;
-	uint32_t version;
-	cxm_status st = check_header(NULL, d, len, &version);
-	if (st)
-		return st;
-	if (len - HEADER_LEN < SEC_HEAD + 4 + SEC_CRC)
-		return CORRUPT(NULL, "truncated before the tiers");
-	const unsigned char *h = d + HEADER_LEN;
-	const uint64_t slen = ld64(h + 8);
-	if (ld32(h) != SEC_CONFIG || ld32(h + 4) != 1)
-		return CORRUPT(NULL, "the first section is not the tiers");
-	if (slen < 4 + 12 || slen > 4 + 12 * CXM_MAX_TIERS || slen > len - HEADER_LEN - SEC_HEAD - SEC_CRC)
-		return CORRUPT(NULL, "the tiers section's length %llu is wrong or truncated",
-			       (unsigned long long)slen);
-	if (!crc_ok(h, SEC_HEAD + (size_t)slen, ld32(h + SEC_HEAD + slen)))
-		return CORRUPT(NULL, "checksum of the tiers section does not match");
-	const uint32_t k = ld32(h + SEC_HEAD);
-	if (k < 1 || k > CXM_MAX_TIERS || slen != 4 + 12 * (uint64_t)k)
-		return CORRUPT(NULL, "the tiers section holds %u tiers in %llu bytes", k,
-			       (unsigned long long)slen);
-	for (uint32_t i = 0; i < k; i++) {
-		const unsigned char *t = h + SEC_HEAD + 4 + 12 * i;
-		out[i].bucket_ms = (int64_t)ld64(t);
-		out[i].buckets = ld32(t + 8);
-		out[i].reserved = 0;
-	}
-	*n_out = k;
-	return CXM_OK;
 }
 
 cxm_status cxm_snapshot_merge_mem(cxm_context *dst, const void *data, size_t len)
@@ -1710,7 +1233,7 @@ cxm_status cxm_snapshot_merge_mem(cxm_context *dst, const void *data, size_t len
 		return cxm__fail(dst, CXM_ERR_INVALID, "%s is NULL", !dst ? "dst" : "data");
 	if (!data)
 		return CORRUPT(dst, "empty input");
-	return merge_mem(dst, data, len);
+	return cxm__snapshot_merge(dst, data, len);
 }
 
 /* cxm_merge: the source's snapshot into a buffer of dst's memory. */
@@ -1733,7 +1256,7 @@ cxm_status cxm_merge(cxm_context *dst, cxm_context *src)
 	if (dst->key[0] != src->key[0] || dst->key[1] != src->key[1])
 		return cxm__fail(dst, CXM_ERR_EXISTS, "merge: the contexts have different customer keys");
 	wbuf b = {dst, NULL, 0, 0, false};
-	cxm_status st = snapshot_write(src, to_wbuf, &b);
+	cxm_status st = cxm__snapshot_write(src, to_wbuf, &b);
 	if (st) {
 		char msg[256];
 		snprintf(msg, sizeof msg, "%s", cxm_errmsg(src));
@@ -1742,7 +1265,7 @@ cxm_status cxm_merge(cxm_context *dst, cxm_context *src)
 		else
 			st = cxm__fail(dst, st, "merge: reading the source: %s", msg);
 	} else {
-		st = merge_mem(dst, b.p, b.len);
+		st = cxm__snapshot_merge(dst, b.p, b.len);
 	}
 	cxm__wb_free(&b);
 	return st;
@@ -1864,7 +1387,7 @@ cxm_status cxm_snapshot_save(cxm_context *ctx, const char *path)
 			(void)!fchown(fd, old.st_uid, old.st_gid);
 	}
 	fsink f = {io, fd, 0};
-	st = snapshot_write(ctx, to_file, &f);
+	st = cxm__snapshot_write(ctx, to_file, &f);
 	if (st == CXM_ERR_IO)
 		st = io_fail(ctx, "write", tmp, f.err);
 	if (!st && io->fsync(fd) != 0)
@@ -1948,13 +1471,13 @@ static cxm_status file_op(cxm_context *ctx, const char *path, bool merge)
 {
 	if (!ctx || !path || !*path)
 		return cxm__fail(ctx, CXM_ERR_INVALID, "%s", !ctx ? "ctx is NULL" : !path ? "path is NULL" : "path is empty");
-	if (!merge && !ctx_empty(ctx))
-		return cxm__fail(ctx, CXM_ERR_INVALID,
-				 "the context is not empty: load into a new context, or merge");
+	cxm_status st;
+	if (!merge && (st = cxm__snapshot_load_ready(ctx)))
+		return st;
 	wbuf b = {ctx, NULL, 0, 0, false};
-	cxm_status st = read_file(ctx, path, &b);
+	st = read_file(ctx, path, &b);
 	if (!st)
-		st = merge ? merge_mem(ctx, b.p, b.len) : load_mem(ctx, b.p, b.len);
+		st = merge ? cxm__snapshot_merge(ctx, b.p, b.len) : cxm__snapshot_load(ctx, b.p, b.len);
 	cxm__wb_free(&b);
 	return st;
 }
