@@ -1,7 +1,8 @@
 /* What the files of whole-context persistence share (not API): the parsed
- * container and the loader of a snapshot being read, loads and merges
- * (snapshot.c), and the SERIES and STATS sections (series_io.c).
- * docs/snapshot.md describes the bytes. */
+ * container and the loader of a snapshot being read (snapshot.c), the
+ * SERIES and STATS sections (series_io.c), the merge (snapshot_merge.c)
+ * and the file operations (snapshot_file.c). docs/snapshot.md describes
+ * the bytes. */
 #ifndef CXM_SNAPSHOT_H
 #define CXM_SNAPSHOT_H
 
@@ -91,7 +92,7 @@ CXM_INTERNAL cxm_status cxm__snapshot_parse(cxm_context *ctx, const void *data, 
 					    loader *L, parsed *ps, bool with_series);
 CXM_INTERNAL void cxm__snapshot_unparse(cxm_context *ctx, loader *L, parsed *ps);
 
-/* ---- whole snapshots (snapshot.c) ------------------------------------------------------- */
+/* ---- whole snapshots (snapshot.c, snapshot_merge.c) ------------------------------------- */
 
 /* A snapshot of ctx to fn (cxm_snapshot_write without its argument checks). */
 CXM_INTERNAL cxm_status cxm__snapshot_write(cxm_context *ctx, cxm_write_fn fn, void *payload);
