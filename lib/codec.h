@@ -1,8 +1,10 @@
 /* The byte codec of snapshots (codec.c): little-endian fields, a growing
  * buffer of the context's memory to write into, a section being read, and
  * the encoding of cells and series, which every owner of state writes its
- * snapshot section with (snapshot.c, journeys_io.c through cxm_internal.h's
- * cxm__snap_*). docs/snapshot.md describes the bytes. */
+ * snapshot section with (snapshot.c and the files of its layer, model_io.c,
+ * customers_io.c and cohorts.c through this header; journeys_io.c,
+ * governor_io.c and the other owners through cxm_internal.h's cxm__snap_*).
+ * docs/snapshot.md describes the bytes. */
 #ifndef CXM_CODEC_H
 #define CXM_CODEC_H
 

@@ -674,7 +674,7 @@ cxm_status cxm_customer_churn(cxm_context *ctx, const void *id, size_t len, int6
 	return CXM_OK;
 }
 
-/* ---- snapshots (snapshot.c): the table without its internals ------------------------------ */
+/* ---- snapshots (customers_io.c): the table without its internals -------------------------- */
 
 cxm_status cxm__customers_ensure(cxm_context *ctx)
 {

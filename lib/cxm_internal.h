@@ -310,7 +310,7 @@ CXM_INTERNAL cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2
 					    cxm_id tp);
 CXM_INTERNAL void cxm__customers_free(cxm_context *ctx);
 CXM_INTERNAL void cxm__customers_stats(cxm_context *ctx, cxm_stats *out);
-/* For snapshots (snapshot.c), without the table's internals. ensure: the
+/* For snapshots (customers_io.c), without the table's internals. ensure: the
  * table, allocated on first use (CXM_ERR_NO_MEMORY). each: per stripe,
  * under its lock, fn(NULL, entries, payload), then (unless that returned
  * false) fn(entry, 0, payload) for each entry; counters gets evicted,
@@ -332,6 +332,20 @@ CXM_INTERNAL cxm_status cxm__customers_reserve(cxm_context *ctx, const unsigned 
 					       size_t stride, size_t k1_at);
 CXM_INTERNAL void cxm__customers_add_counters(cxm_context *ctx, uint64_t evicted, uint64_t refused,
 					      uint64_t forgotten);
+/* The CUSTOMERS section (customers_io.c, docs/snapshot.md): the table's
+ * counters and entries into b, an entry's journey state only on journeys
+ * below n_journeys (the MODEL section's count). read: into `into`, checked
+ * against snap (the private context with the snapshot's model); `fresh`:
+ * `into` is a load's private context, where every entry must be new and
+ * fit; jmap: the snapshot's journey ids to into's (NULL: the same).
+ * open_funnels: make in snap the funnels the section's open journey
+ * instances fold into (the section is not consumed). */
+struct wbuf;
+struct snap_in;
+CXM_INTERNAL void cxm__customers_write(cxm_context *ctx, struct wbuf *b, uint32_t n_journeys);
+CXM_INTERNAL cxm_status cxm__customers_read(cxm_context *into, struct snap_in *in,
+					    const cxm_context *snap, bool fresh, const cxm_id *jmap);
+CXM_INTERNAL cxm_status cxm__customers_open_funnels(cxm_context *snap, const struct snap_in *in);
 
 /* HyperLogLog registers (hll.c). */
 struct metric;
@@ -446,10 +460,11 @@ CXM_INTERNAL void cxm__churn_release(cxm_context *ctx, struct jmod **mine);
 
 /* ---- journey state in snapshots (journeys_io.c, with codec.c's codec) ---- */
 
-/* snapshot.c's codec: a section buffer to write into, and a section being
- * read (its messages go to the caller's context, cxm__snap_ctx). Every
- * get checks the bytes left; a series record is a series' epochs and cells,
- * read into a new series of `into` (every epoch and cell checked). */
+/* The snapshot codec (codec.c): a section buffer to write into, and a
+ * section being read (its messages go to the caller's context,
+ * cxm__snap_ctx). Every get checks the bytes left; a series record is a
+ * series' epochs and cells, read into a new series of `into` (every epoch
+ * and cell checked). */
 struct wbuf;
 struct snap_in;
 struct series;
@@ -610,6 +625,20 @@ static inline bool cxm__snap_fits(const snap_limits *lim, cxm_id mid, cxm_scope 
 		return false;
 	return dim == CXM_NONE || (dim < lim->segments && value < lim->values[dim]);
 }
+
+/* The MODEL section (model_io.c, docs/snapshot.md): the definitions
+ * published when it is written, in id order, into b; what it holds into
+ * *lim, whose values point at `values` (64: one a segment, the most
+ * max_segments allows): series, customers and sections that refer to
+ * later definitions (defined while the snapshot is written) are left out
+ * of it. read: each definition defined into `into` (a private context
+ * with the caller's configuration) as a caller would; name: a buffer of
+ * max_name_len + 1 bytes. */
+struct wbuf;
+struct snap_in;
+CXM_INTERNAL void cxm__model_write(cxm_context *ctx, struct wbuf *b, snap_limits *lim,
+				   uint32_t *values);
+CXM_INTERNAL cxm_status cxm__model_read(cxm_context *into, struct snap_in *in, char *name);
 
 /* The TRIGGERS section (docs/snapshot.md): the rules, in id order, up to
  * the first that names a definition beyond the counts the MODEL section

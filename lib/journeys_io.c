@@ -61,7 +61,7 @@ void cxm__journeys_write(cxm_context *ctx, struct wbuf *b, struct wbuf *cb, uint
 		cxm__snap_put64(b, (uint64_t)atomic_load_explicit(&js->o_repeat, memory_order_relaxed));
 		cxm__snap_put32(cb, j);
 		/* the whole journey, segment values in the model written only
-		 * (see snapshot.c's write_model), channels; each group read once */
+		 * (see model_io.c's cxm__model_write), channels; each group read once */
 		jgroup *g = atomic_load_explicit(&js->by_slot[0], memory_order_acquire);
 		if (g)
 			group_write(b, cb, js, g, SNAP_GROUP_SEGMENT, CXM_NONE, CXM_NONE);
