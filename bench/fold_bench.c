@@ -7,6 +7,7 @@
  * --raw prints "name<TAB>ns<TAB>ns" lines (pure fold, fold through the
  * series' hot-cell check) for cxm_bench to quote. */
 #include "cxm_internal.h"
+#include "series_hot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
