@@ -895,6 +895,7 @@ typedef struct cover_rec {
 	series *s;
 	sketch_cell *cell;
 	sketch_store old;
+	const void *like; /* the cell whose bins it was grown for (NULL: one value's) */
 	int64_t x;      /* its bucket */
 	uint32_t k, pi; /* its tier and page, pinned until done */
 } cover_rec;
@@ -935,7 +936,10 @@ CXM_INTERNAL void cxm__series_unreserve(const cxm_context *ctx, series *s);
  * page and no memory was left (never after cxm__series_reserve(e)).
  * (series.h inlines the common case, e the hot bucket, as
  * cxm__series_cell; this is the rest.) */
-CXM_INTERNAL void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e);
+/* log: the reservation's (NULL: none), whose covers the move of the hot
+ * cell into its ring slot need not repeat. */
+CXM_INTERNAL void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e,
+				       const cover_log *log);
 /* The bins-tier cell holding the distribution of finest epoch e (NULL: no
  * memory for its page). */
 CXM_INTERNAL void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e);

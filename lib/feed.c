@@ -338,7 +338,7 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 		series **grp = ROW(ctx, row, ix->touchpoint);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series *s = grp[p->slots[k]];
-			void *cell = cxm__series_cell(ctx, s, e);
+			void *cell = cxm__series_cell_logged(ctx, s, e, &p->covers);
 			/* s->life: the lifetime totals that export.c exposes as
 			 * Prometheus counters (never rolled up, never expired) */
 			switch (s->m->def.kind) {

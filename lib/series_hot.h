@@ -20,7 +20,15 @@ static inline bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_
 
 static inline void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 {
-	return e == s->hot_epoch ? (void *)s->hot : cxm__series_cell_at(ctx, s, e);
+	return e == s->hot_epoch ? (void *)s->hot : cxm__series_cell_at(ctx, s, e, NULL);
+}
+
+/* cxm__series_cell after cxm__series_reserve(..., log): the covers the
+ * reservation made are not made again. */
+static inline void *cxm__series_cell_logged(const cxm_context *ctx, series *s, int64_t e,
+					    const cover_log *log)
+{
+	return e == s->hot_epoch ? (void *)s->hot : cxm__series_cell_at(ctx, s, e, log);
 }
 
 #endif

@@ -231,9 +231,10 @@ void cxm__series_fit(cxm_context *ctx, series *s, void *cell, bool open)
  * grows to take src's bins first (when it cannot, the values are counted
  * as saturated, not binned), and is packed again after if that is
  * smaller and dst is not open (cxm__series_open). */
-static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src, bool open)
+static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src, bool open,
+		       bool covered)
 {
-	if (sparse(s->m)) {
+	if (sparse(s->m) && !covered) {
 		int64_t d;
 		if (cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, dst, src, open, NULL, &d))
 			account(s, d);
@@ -268,7 +269,7 @@ static void roll(const cxm_context *ctx, series *s, uint32_t k, int64_t x, const
 	bool open;
 	void *dst = ring_cell(ctx, s, k + 1, y, false, &open);
 	if (dst)
-		merge_into(ctx, s, dst, cell, open);
+		merge_into(ctx, s, dst, cell, open, false);
 	else if (!expired(ctx, s, k + 1, y))
 		cxm__series_lost(ctx);
 }
@@ -398,6 +399,7 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	p->used++;
 	r->s = s;
 	r->cell = cell;
+	r->like = like;
 	r->x = x;
 	r->k = k;
 	r->pi = idx >> s->m->page_shift[k];
@@ -555,7 +557,18 @@ void cxm__series_unreserve(const cxm_context *ctx, series *s)
 	s->reserved = 0;
 }
 
-void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e)
+/* Whether this fold's reservation (log) made cell's store hold the bins
+ * of like, in the shape a merge of like leaves: nothing has written cell
+ * since, so the merge need not cover it again. */
+static bool covered(const cover_log *log, const void *cell, const void *like)
+{
+	for (uint32_t i = 0; log && i < log->n; i++)
+		if (log->r[i].cell == cell && log->r[i].like == like)
+			return true;
+	return false;
+}
+
+void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const cover_log *log)
 {
 	if (e == s->hot_epoch)
 		return s->hot;
@@ -564,7 +577,7 @@ void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e)
 	if (s->hot_epoch != TAG_EMPTY) {
 		void *old = tier_cell(ctx, s, 0, s->hot_epoch);
 		if (old)
-			merge_into(ctx, s, old, s->hot, false);
+			merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot));
 		else
 			cxm__series_lost(ctx);
 	}
@@ -580,7 +593,7 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 {
 	uint32_t b = s->m->bins_tier;
 	if (b == 0)
-		return cxm__series_cell_at(ctx, s, e);
+		return cxm__series_cell_at(ctx, s, e, NULL);
 	int64_t y = floordiv64(e * ctx->tiers[0].bucket_ms, ctx->tiers[b].bucket_ms);
 	if (y == s->bins_epoch)
 		return s->bins_cell;
@@ -679,7 +692,7 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 	void *dst;
 	bool open = false;
 	if (k == 0 && (s->top[0] == TAG_EMPTY || e > s->top[0] - (int64_t)ctx->tiers[0].buckets)) {
-		dst = cxm__series_cell_at(ctx, s, e);
+		dst = cxm__series_cell_at(ctx, s, e, NULL);
 	} else {
 		if (expired(ctx, s, k, e))
 			return true;
@@ -690,6 +703,6 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 	if (dst == (void *)s->hot)
 		cell_merge(s->m, dst, cell); /* full: nothing to grow */
 	else
-		merge_into(ctx, s, dst, cell, open);
+		merge_into(ctx, s, dst, cell, open, false);
 	return true;
 }
