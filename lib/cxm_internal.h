@@ -1065,6 +1065,12 @@ static inline uint32_t row_len(const cxm_context *ctx)
 	return (ctx->max_touchpoints + ctx->n_shards - 1) / ctx->n_shards;
 }
 #define ROW(ctx, row, tp) ((row)[(tp) / (ctx)->n_shards])
+/* The place of series (metric, touchpoint, slot) in shard sh (feed.c),
+ * creating its row and group when `create`; *made_row / *made_grp say
+ * what was made (both may be the same flag); NULL when that allocation
+ * fails, or when !create and there is none. */
+CXM_INTERNAL series **cxm__series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp,
+				      uint32_t slot, bool create, bool *made_row, bool *made_grp);
 
 CXM_INTERNAL int64_t cxm__now(const cxm_context *ctx);
 /* A mutex for short critical sections: spins briefly before sleeping. */

@@ -150,30 +150,26 @@ static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
 
 /* ---- series look-up ---------------------------------------------------------- */
 
-/* The place of series (metric, touchpoint, slot) in shard sh, creating the
- * row and group that hold it; NULL when that allocation fails. */
-static series **series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
-			   bool create, bool *made)
+series **cxm__series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
+			 bool create, bool *made_row, bool *made_grp)
 {
 	series ***row = sh->rows[mid];
 	if (!row) {
 		if (!create)
 			return NULL;
-		row = cxm__calloc(ctx, row_len(ctx), sizeof(series **));
-		if (!row)
+		if (!(row = cxm__calloc(ctx, row_len(ctx), sizeof(series **))))
 			return NULL;
 		sh->rows[mid] = row;
-		*made = true;
+		*made_row = true;
 	}
 	series **grp = ROW(ctx, row, tp);
 	if (!grp) {
 		if (!create)
 			return NULL;
-		grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *));
-		if (!grp)
+		if (!(grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *))))
 			return NULL;
 		ROW(ctx, row, tp) = grp;
-		*made = true;
+		*made_grp = true;
 	}
 	return &grp[slot];
 }
@@ -246,7 +242,7 @@ static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
-			series **ref = series_ref(ctx, sh, mid, tp, p->slots[k], false, NULL);
+			series **ref = cxm__series_ref(ctx, sh, mid, tp, p->slots[k], false, NULL, NULL);
 			if (ref && *ref)
 				cxm__series_unreserve(ctx, *ref);
 			if (ref && *ref && cxm__series_empty(*ref)) {
@@ -296,8 +292,8 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
-			series **ref = series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], true,
-						  &p->made_index);
+			series **ref = cxm__series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], true,
+						       &p->made_index, &p->made_index);
 			if (!ref) {
 				plan_undo(ctx, sh, p);
 				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series index failed");

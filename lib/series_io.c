@@ -206,30 +206,6 @@ cxm_status cxm__stats_read(loader *L, slice sl)
 	return CXM_OK;
 }
 
-series **cxm__series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
-			 bool create, bool *made_row, bool *made_grp)
-{
-	series ***row = sh->rows[mid];
-	if (!row) {
-		if (!create)
-			return NULL;
-		if (!(row = cxm__calloc(ctx, row_len(ctx), sizeof(series **))))
-			return NULL;
-		sh->rows[mid] = row;
-		*made_row = true;
-	}
-	series **grp = ROW(ctx, row, tp);
-	if (!grp) {
-		if (!create)
-			return NULL;
-		if (!(grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *))))
-			return NULL;
-		ROW(ctx, row, tp) = grp;
-		*made_grp = true;
-	}
-	return &grp[slot];
-}
-
 /* Resolve the ids of a series record against a model; *slot on success. */
 static cxm_status record_ids(loader *L, const cxm_context *c, uint32_t mid, uint32_t tp, uint32_t d,
 			     uint32_t v, uint32_t *slot)

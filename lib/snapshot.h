@@ -139,9 +139,5 @@ CXM_INTERNAL cxm_status cxm__series_head_read(loader *L, rbuf *r, series_head *h
 /* CXM_ERR_CORRUPT when the record is newer than the watermark of the
  * saver's shard of its touchpoint. */
 CXM_INTERNAL cxm_status cxm__series_head_shard_check(const loader *L, const series_head *h);
-/* The place of series (metric, touchpoint, slot) in a shard, creating its
- * row and group when `create`; *made_row / *made_grp say what was made. */
-CXM_INTERNAL series **cxm__series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp,
-				      uint32_t slot, bool create, bool *made_row, bool *made_grp);
 
 #endif
