@@ -1826,7 +1826,15 @@ typedef struct cxm_stats {
 	 * customer's signal state: the interaction was accepted and counted
 	 * as usual, only a signal it would have raised may be missing. */
 	uint64_t signals_unjudged;
-	uint64_t reserved[3];      /**< 0. */
+	/** Bytes the query cache holds, included in @c memory_bytes and not
+	 * in @c series_bytes: a query over whole hours of the finest tier
+	 * keeps the merge of each such hour's minutes, for the series it
+	 * reads, so that the next query over that hour merges one cell
+	 * instead of sixty (see @ref windows). At most two cells per series a
+	 * query has read, freed with the series; under
+	 * cxm_config::max_memory, at most a sixteenth of it. */
+	uint64_t query_cache_bytes;
+	uint64_t reserved[2];      /**< 0. */
 } cxm_stats;
 
 /**

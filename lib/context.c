@@ -330,6 +330,7 @@ cxm_status cxm_stats_get(cxm_stats *out, cxm_context *ctx)
 	s.memory_bytes = atomic_load_explicit(&ctx->memory, memory_order_relaxed);
 	s.lost_buckets = atomic_load_explicit(&ctx->lost_buckets, memory_order_relaxed);
 	s.unpacked_buckets = atomic_load_explicit(&ctx->unpacked, memory_order_relaxed);
+	s.query_cache_bytes = atomic_load_explicit(&ctx->qcache, memory_order_relaxed);
 	cxm__put_out(out, &s, sizeof s);
 	return CXM_OK;
 }

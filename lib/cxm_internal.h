@@ -873,6 +873,14 @@ typedef struct series {
 	int64_t bins_epoch;         /* bins-tier epoch of bins_cell, or TAG_EMPTY */
 	void *bins_cell;
 	void *life;                 /* the lifetime cell (a full cell), or NULL */
+	/* The query cache (series_scan.c): slot i holds, when qc_h[i] is not
+	 * TAG_EMPTY, the merge of the finest tier's ring buckets of
+	 * second-tier bucket qc_h[i] (an hour's minutes), in a full cell
+	 * allocated on first use and kept; a slot serves the hours of its
+	 * parity. window.c drops a slot when one of its hour's ring buckets
+	 * changes, and adds the hot bucket into it when that moves in. */
+	int64_t qc_h[2];
+	void *qc[2];
 	uint64_t hot[];             /* a finest-tier cell */
 } series;
 
@@ -969,6 +977,13 @@ CXM_INTERNAL int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms);
 enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
 /* Merge into acc (a full cell) every bucket whose start lies in [a, b):
  * whole cells, or for a DURATION only the moments or only the distribution. */
+/* The same, for a query holding the series' shard lock: where [a, b)
+ * covers all the finest buckets of a second-tier bucket that the finest
+ * ring holds, their merge is read from the query cache (made on first
+ * use; without memory for it, the buckets one by one). Sums can differ
+ * from cxm__series_read's in their last bits (another order of adding). */
+CXM_INTERNAL void cxm__series_read_cached(const cxm_context *ctx, series *s, int64_t a, int64_t b,
+					  void *acc, enum read_part part);
 CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b,
 				   void *acc, enum read_part part);
 CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
@@ -1052,6 +1067,7 @@ struct cxm_context {
 	_Atomic int64_t wm_epoch;
 	_Atomic uint64_t n_series;
 	_Atomic uint64_t memory;
+	_Atomic uint64_t qcache; /* bytes of the series' query caches (series_scan.c) */
 	_Atomic uint64_t lost_buckets; /* buckets no memory was found for (window.c) */
 	_Atomic uint64_t unpacked; /* duration stores no memory was found to pack (window.c) */
 	_Atomic uint64_t rejected[CXM_STATUS_COUNT];

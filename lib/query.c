@@ -85,22 +85,23 @@ static void place_window(cxm_context *ctx, const cxm_query *q, run *r)
 	r->flags = w.flags;
 }
 
-static void read_series(const cxm_context *ctx, const run *r, const series *s)
+/* Under the series' shard lock: the query cache may be written. */
+static void read_series(const cxm_context *ctx, const run *r, series *s)
 {
 	if (r->m->def.kind != CXM_KIND_DURATION && r->m->def.kind != CXM_KIND_DISTINCT) {
-		cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_ALL);
+		cxm__series_read_cached(ctx, s, r->a, r->b, r->acc, READ_ALL);
 		return;
 	}
 	const bool dist = !r->moments_only || r->m->def.kind == CXM_KIND_DISTINCT;
 	/* a distribution kept in every tier, over the same interval as the
 	 * moments: one walk for both parts */
 	if (dist && r->m->bins_tier == 0 && r->qa == r->a && r->qb == r->b) {
-		cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_ALL);
+		cxm__series_read_cached(ctx, s, r->a, r->b, r->acc, READ_ALL);
 		return;
 	}
-	cxm__series_read(ctx, s, r->a, r->b, r->acc, READ_MOMENTS);
+	cxm__series_read_cached(ctx, s, r->a, r->b, r->acc, READ_MOMENTS);
 	if (dist)
-		cxm__series_read(ctx, s, r->qa, r->qb, r->acc, READ_DIST);
+		cxm__series_read_cached(ctx, s, r->qa, r->qb, r->acc, READ_DIST);
 }
 
 static cxm_status accumulate(cxm_context *ctx, const cxm_query *q, run *r)

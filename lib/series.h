@@ -84,4 +84,33 @@ static inline uint32_t slot_of(const series *s, uint32_t k, int64_t n, int64_t e
 	return (uint32_t)(i < 0 ? i + n : i >= n ? i - n : i);
 }
 
+/* ---- the query cache (struct series: qc_h, qc) ---------------------------------- */
+
+/* Finest buckets per second-tier bucket when the query cache serves s
+ * (0: it does not): a metric whose finest tier holds whole cells
+ * (bins_tier 0), under tiers where a second-tier bucket spans at least
+ * QC_MIN_GROUP finest ones. */
+#define QC_MIN_GROUP 4
+static inline int64_t qc_group(const cxm_context *ctx, const series *s)
+{
+	if (s->m->bins_tier || ctx->n_tiers < 2)
+		return 0;
+	int64_t r = ctx->tiers[1].bucket_ms / ctx->tiers[0].bucket_ms;
+	return r >= QC_MIN_GROUP ? r : 0;
+}
+
+/* The finest bucket x of s's ring changes (written, cleared): the cached
+ * merge of its hour, if any, no longer holds. */
+static inline void qc_drop(const cxm_context *ctx, series *s, int64_t x)
+{
+	if (!s->qc[0] && !s->qc[1])
+		return;
+	int64_t r = qc_group(ctx, s);
+	if (!r)
+		return;
+	int64_t h = floordiv64(x, r);
+	if (s->qc_h[h & 1] == h)
+		s->qc_h[h & 1] = TAG_EMPTY;
+}
+
 #endif

@@ -1,7 +1,10 @@
 /* Reading a series: the buckets whose start lies in a window, merged
  * into an accumulator (queries, exports, alerts through them), and the
  * walk over a tier's buckets that snapshots write them with. Nothing
- * here changes a series. */
+ * here changes what a series holds; a query (cxm__series_read_cached)
+ * keeps the merge of an hour's minutes in the series' query cache, so
+ * that a window over whole hours of the finest ring merges one cell per
+ * hour instead of sixty. */
 #include "cell.h"
 #include "series.h"
 
@@ -26,8 +29,90 @@ static inline void merge_part(const metric *m, void *acc, const void *cell, enum
 		cxm__sketch_merge_dist(acc, cell);
 }
 
-void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc,
-		      enum read_part part)
+/* Buckets lo .. hi of tier k (within its ring) into acc: a page at a
+ * time, its slots in [idx, the page's or the ring's end), those of a
+ * missing page skipped together. */
+static void read_tier(const cxm_context *ctx, const series *s, uint32_t k, int64_t lo, int64_t hi,
+		      void *acc, enum read_part part)
+{
+	const int64_t n = ctx->tiers[k].buckets;
+	const uint32_t mask = page_mask(s->m, k), shift = s->m->page_shift[k];
+	uint32_t idx = slot_of(s, k, n, lo);
+	for (int64_t x = lo; x <= hi;) {
+		uint32_t run = mask - (idx & mask) + 1;
+		if (run > (uint32_t)n - idx)
+			run = (uint32_t)n - idx;
+		if ((int64_t)run > hi - x + 1)
+			run = (uint32_t)(hi - x + 1);
+		page *p = s->dir[k][idx >> shift];
+		if (p)
+			for (uint32_t j = 0, at = idx & mask; j < run; j++)
+				if (p->tag[at + j] == x + j)
+					merge_part(s->m, acc, page_cell(s->m, p, k, idx + j), part);
+		x += run;
+		idx += run;
+		if (idx == n)
+			idx = 0;
+	}
+}
+
+/* The query cache's merge of second-tier bucket h (finest buckets h * r
+ * .. h * r + r - 1, all within the finest ring), made now unless it holds;
+ * NULL when no memory can be had for it. */
+static void *qc_get(const cxm_context *ctx, series *s, int64_t h, int64_t r)
+{
+	const int i = (int)(h & 1);
+	if (s->qc_h[i] == h)
+		return s->qc[i];
+	const metric *m = s->m;
+	if (!s->qc[i]) {
+		cxm_context *c = (cxm_context *)ctx;
+		/* under max_memory, the cache takes at most a sixteenth of it:
+		 * the rest stays for what feeding needs */
+		uint64_t was = atomic_fetch_add_explicit(&c->qcache, m->cell_size, memory_order_relaxed);
+		void *cell = c->max_memory && was + m->cell_size > c->max_memory / 16
+				     ? NULL
+				     : cxm__alloc(c, m->cell_size);
+		if (!cell) {
+			atomic_fetch_sub_explicit(&c->qcache, m->cell_size, memory_order_relaxed);
+			return NULL;
+		}
+		cxm__cell_init_full(m, cell);
+		s->qc[i] = cell;
+	}
+	cell_clear(m, s->qc[i]);
+	read_tier(ctx, s, 0, h * r, h * r + r - 1, s->qc[i], READ_ALL);
+	s->qc_h[i] = h;
+	return s->qc[i];
+}
+
+/* The finest tier's buckets lo .. hi: whole second-tier buckets from the
+ * query cache (cache: the caller holds the shard's lock), the rest one
+ * by one. */
+static void read_finest(const cxm_context *ctx, series *s, int64_t lo, int64_t hi, void *acc,
+			enum read_part part, bool cache)
+{
+	const int64_t r = cache ? qc_group(ctx, s) : 0;
+	if (!r || hi - lo + 1 < r) {
+		read_tier(ctx, s, 0, lo, hi, acc, part);
+		return;
+	}
+	int64_t x = ceildiv64(lo, r) * r;
+	if (x > lo)
+		read_tier(ctx, s, 0, lo, x - 1, acc, part);
+	for (; x + r - 1 <= hi; x += r) {
+		const void *c = qc_get(ctx, s, x / r, r);
+		if (c)
+			merge_part(s->m, acc, c, part);
+		else
+			read_tier(ctx, s, 0, x, x + r - 1, acc, part);
+	}
+	if (x <= hi)
+		read_tier(ctx, s, 0, x, hi, acc, part);
+}
+
+static void series_read(const cxm_context *ctx, series *s, int64_t a, int64_t b, void *acc,
+			enum read_part part, bool cache)
 {
 	uint32_t k0 = part == READ_DIST ? s->m->bins_tier : 0;
 	if (k0 == 0 && s->hot_epoch != TAG_EMPTY) {
@@ -46,27 +131,24 @@ void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_
 			hi = s->top[k];
 		if (lo > hi)
 			continue;
-		/* a page at a time: its slots in [idx, the page's or the ring's
-		 * end), those of a missing page skipped together */
-		const uint32_t mask = page_mask(s->m, k), shift = s->m->page_shift[k];
-		uint32_t idx = slot_of(s, k, n, lo);
-		for (int64_t x = lo; x <= hi;) {
-			uint32_t run = mask - (idx & mask) + 1;
-			if (run > (uint32_t)n - idx)
-				run = (uint32_t)n - idx;
-			if ((int64_t)run > hi - x + 1)
-				run = (uint32_t)(hi - x + 1);
-			page *p = s->dir[k][idx >> shift];
-			if (p)
-				for (uint32_t j = 0, at = idx & mask; j < run; j++)
-					if (p->tag[at + j] == x + j)
-						merge_part(s->m, acc, page_cell(s->m, p, k, idx + j), part);
-			x += run;
-			idx += run;
-			if (idx == n)
-				idx = 0;
-		}
+		if (k == 0)
+			read_finest(ctx, s, lo, hi, acc, part, cache);
+		else
+			read_tier(ctx, s, k, lo, hi, acc, part);
 	}
+}
+
+void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b, void *acc,
+		      enum read_part part)
+{
+	/* without the cache nothing is written: the cast is for the signature */
+	series_read(ctx, (series *)s, a, b, acc, part, false);
+}
+
+void cxm__series_read_cached(const cxm_context *ctx, series *s, int64_t a, int64_t b, void *acc,
+			     enum read_part part)
+{
+	series_read(ctx, s, a, b, acc, part, true);
 }
 
 /* ---- walking a tier's buckets (snapshots, merges) --------------------------------- */

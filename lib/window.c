@@ -68,6 +68,8 @@ static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t i
 	page *p = page_of(s, k, idx);
 	if (!p || p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 		return;
+	if (k == 0)
+		qc_drop(ctx, s, p->tag[(idx & page_mask(s->m, k))]);
 	p->tag[(idx & page_mask(s->m, k))] = TAG_EMPTY;
 	if (sparse(s->m)) { /* the store goes with the bucket */
 		sketch_cell *c = page_cell(s->m, p, k, idx);
@@ -124,6 +126,7 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 	s->m = m;
 	s->acct = acct;
 	s->hot_epoch = s->bins_epoch = TAG_EMPTY;
+	s->qc_h[0] = s->qc_h[1] = TAG_EMPTY;
 	s->life = NULL;
 	if (m->def.kind == CXM_KIND_DURATION)
 		cxm__sketch_init(&m->sk, (sketch_cell *)(void *)s->hot, m->hot_size == m->cell_size);
@@ -155,6 +158,11 @@ void cxm__series_free(cxm_context *ctx, series *s)
 		for (uint32_t i = 0; s->pages[k] && i < n_pages(ctx, k); i++)
 			if (s->dir[k][i])
 				page_drop(ctx, s, k, i);
+	for (int i = 0; i < 2; i++)
+		if (s->qc[i]) {
+			cxm__free(ctx, s->qc[i], s->m->cell_size);
+			atomic_fetch_sub_explicit(&ctx->qcache, s->m->cell_size, memory_order_relaxed);
+		}
 	account(s, -(int64_t)s->m->head_size);
 	cxm__free(ctx, s, s->m->head_size);
 }
@@ -227,21 +235,44 @@ void cxm__series_fit(cxm_context *ctx, series *s, void *cell, bool open)
 		atomic_fetch_add_explicit(&ctx->unpacked, 1, memory_order_relaxed);
 }
 
+/* The hot bucket has moved into its ring slot (exact: as a full cell
+ * would hold it): the cached merge of its hour takes it too. */
+static void qc_take_hot(const cxm_context *ctx, series *s, bool exact)
+{
+	if (!s->qc[0] && !s->qc[1])
+		return;
+	int64_t r = qc_group(ctx, s);
+	if (!r)
+		return;
+	int64_t h = floordiv64(s->hot_epoch, r);
+	if (s->qc_h[h & 1] != h)
+		return;
+	if (exact)
+		cell_merge(s->m, s->qc[h & 1], s->hot);
+	else
+		s->qc_h[h & 1] = TAG_EMPTY;
+}
+
 /* Merge src into the ring cell dst of s: a sparse DURATION's store
  * grows to take src's bins first (when it cannot, the values are counted
  * as saturated, not binned), and is packed again after if that is
- * smaller and dst is not open (cxm__series_open). */
-static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src, bool open,
+ * smaller and dst is not open (cxm__series_open). False: it could not
+ * grow, so dst holds src's values otherwise than a full cell would. */
+static bool merge_into(const cxm_context *ctx, series *s, void *dst, const void *src, bool open,
 		       bool covered)
 {
+	bool exact = true;
 	if (sparse(s->m) && !covered) {
 		int64_t d;
 		if (cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, dst, src, open, NULL, &d))
 			account(s, d);
+		else
+			exact = false;
 	}
 	cell_merge(s->m, dst, src);
 	if (sparse(s->m))
 		cxm__series_fit((cxm_context *)ctx, s, dst, open);
+	return exact;
 }
 
 bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi)
@@ -572,12 +603,14 @@ void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const co
 {
 	if (e == s->hot_epoch)
 		return s->hot;
-	if (s->hot_epoch != TAG_EMPTY && e < s->hot_epoch)
+	if (s->hot_epoch != TAG_EMPTY && e < s->hot_epoch) {
+		qc_drop(ctx, s, e); /* the caller writes the cell */
 		return tier_cell(ctx, s, 0, e); /* late: straight into its ring slot */
+	}
 	if (s->hot_epoch != TAG_EMPTY) {
 		void *old = tier_cell(ctx, s, 0, s->hot_epoch);
 		if (old)
-			merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot));
+			qc_take_hot(ctx, s, merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot)));
 		else
 			cxm__series_lost(ctx);
 	}
@@ -616,6 +649,7 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 {
 	uint64_t gone = 0;
+	s->qc_h[0] = s->qc_h[1] = TAG_EMPTY;
 	s->bins_epoch = TAG_EMPTY; /* a cache of a slot: looked up again */
 	s->bins_cell = NULL;
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
@@ -678,6 +712,8 @@ cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint32_t k, int64_
 		return CXM_ERR_NO_MEMORY;
 	if (p->tag[(idx & page_mask(s->m, k))] != TAG_EMPTY)
 		return CXM_ERR_EXISTS;
+	if (k == 0)
+		qc_drop(ctx, s, e);
 	p->tag[(idx & page_mask(s->m, k))] = e;
 	p->used++;
 	*cell = page_cell(s->m, p, k, idx);

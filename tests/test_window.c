@@ -1,6 +1,7 @@
 /* Window edges, roll-up across tiers, lateness and retention. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,6 +325,145 @@ static void batch_lateness_is_sequential(void **state)
 	cxm_context_free(bat);
 }
 
+
+/* The query cache: a context whose queries over whole hours of the
+ * finest ring read each hour's merge from its cache, against a twin whose
+ * tiers leave it no cache (a second tier of 2 min), fed the same
+ * interactions, late ones and rewinds among them: every answer over
+ * windows within the finest ring must agree, whatever the feeding did
+ * to the hours cached in between. */
+static cxm_status feed2(cxm_context *ctx, int64_t t, cxm_id tp, cxm_id nps, double sv, cxm_id aht,
+			double dv)
+{
+	cxm_measure ms[2] = {{.metric = nps, .value = sv}, {.metric = aht, .value = dv}};
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.time_ms = t;
+	ix.touchpoint = tp;
+	ix.measures = ms;
+	ix.n_measures = 2;
+	return cxm_feed(ctx, &ix);
+}
+
+/* Equal within rel (relative), NaN equal to NaN (no data). */
+static bool near(double a, double b, double rel)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) && isnan(b);
+	return fabs(a - b) <= rel * fmax(1, fabs(b));
+}
+
+static void query_cache_follows_changes(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.n_tiers = 3;
+	cfg.tiers[0] = (cxm_tier){MIN, 120, 0};
+	cfg.tiers[1] = (cxm_tier){HOUR, 192, 0};
+	cfg.tiers[2] = (cxm_tier){DAY, 400, 0};
+	cxm_context *c[2];
+	c[0] = test_ctx_cfg(&clk, &cfg);
+	cfg.tiers[1] = (cxm_tier){2 * MIN, 200, 0};
+	c[1] = test_ctx_cfg(&clk, &cfg);
+	cxm_id nps = 0, aht = 0, tp = 0;
+	for (int i = 0; i < 2; i++) {
+		cxm_metric_def d = {.size = sizeof d};
+		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
+		assert_int_equal(cxm_metric_define(&nps, c[i], "nps", &d), CXM_OK);
+		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
+		assert_int_equal(cxm_metric_define(&aht, c[i], "aht", &d), CXM_OK);
+		assert_int_equal(cxm_touchpoint_define(&tp, c[i], "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0),
+				 CXM_OK);
+	}
+	srand(7);
+	int64_t now = T0, queried = 0, late = 0, rewinds = 0;
+	for (int step = 0; step < 6000; step++) {
+		int r = rand() % 100;
+		int64_t t = now;
+		if (r < 15) { /* late, within the finest ring */
+			t = now - (int64_t)(rand() % 100) * MIN - rand() % MIN;
+			late++;
+		} else {
+			now += rand() % 40000;
+			t = now;
+		}
+		if (r == 99 && step > 100) { /* back a few minutes; both the same */
+			int64_t back = now - (int64_t)(1 + rand() % 20) * MIN;
+			for (int i = 0; i < 2; i++)
+				assert_int_equal(cxm_rewind(NULL, c[i], back), CXM_OK);
+			now = back;
+			rewinds++;
+			continue;
+		}
+		clk.now = now + MIN;
+		double sv = rand() % 11, dv = 1 + rand() % 600000;
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(feed2(c[i], t, tp, nps, sv, aht, dv), CXM_OK);
+		if (step % 7)
+			continue;
+		/* the last whole hour, and from it up to now */
+		int64_t h = now - now % HOUR;
+		const int64_t ends[2] = {h - 1, now}, spans[2] = {HOUR, now - (h - HOUR) + 1};
+		for (int w = 0; w < 2; w++) {
+			cxm_id ms[2] = {nps, aht};
+			for (int m = 0; m < 2; m++) {
+				cxm_result a = query_tp(c[0], ms[m], tp, ends[w], spans[w]);
+				cxm_result b = query_tp(c[1], ms[m], tp, ends[w], spans[w]);
+				assert_int_equal(a.start_ms, b.start_ms);
+				assert_int_equal(a.n, b.n);
+				assert_true(near(a.value, b.value, 1e-9));
+				assert_true(near(a.mean, b.mean, 1e-9));
+				assert_true(near(a.p50, b.p50, 0));
+				assert_true(near(a.p90, b.p90, 0));
+				assert_true(near(a.p99, b.p99, 0));
+				queried++;
+			}
+		}
+	}
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, c[0]), CXM_OK);
+	assert_true(st.query_cache_bytes > 0); /* the cache was used */
+	assert_true(st.query_cache_bytes < st.memory_bytes);
+	assert_int_equal(cxm_stats_get(&st, c[1]), CXM_OK);
+	assert_int_equal(st.query_cache_bytes, 0); /* a 2-minute second tier: no cache */
+	assert_true(queried > 1000 && late > 500 && rewinds > 10);
+	for (int i = 0; i < 2; i++)
+		cxm_context_free(c[i]);
+}
+
+/* Under max_memory the query cache takes at most a sixteenth of it; the
+ * queries still answer (from the minutes). */
+static void query_cache_bounded(void **state)
+{
+	(void)state;
+	test_clock clk = {T0 + 3 * HOUR};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	cfg.max_memory = 4u << 20;
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_metric_def d = {.size = sizeof d};
+	cxm_id aht, tp[40];
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
+	assert_int_equal(cxm_metric_define(&aht, ctx, "aht", &d), CXM_OK);
+	for (int i = 0; i < 40; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "tp%d", i);
+		assert_int_equal(cxm_touchpoint_define(&tp[i], ctx, name, CXM_CHANNEL_PHONE, CXM_NONE, 0),
+				 CXM_OK);
+	}
+	for (int64_t t = T0 + HOUR; t < T0 + 3 * HOUR; t += 20000)
+		for (int i = 0; i < 40; i++)
+			assert_int_equal(feed1(ctx, t, tp[i], aht, 1000 + (double)(t % 7919)), CXM_OK);
+	for (int i = 0; i < 40; i++) {
+		cxm_result r = query_tp(ctx, aht, tp[i], T0 + 2 * HOUR - 1, HOUR);
+		assert_int_equal(r.n, 180);
+	}
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, ctx), CXM_OK);
+	assert_true(st.query_cache_bytes > 0);
+	assert_true(st.query_cache_bytes <= cfg.max_memory / 16);
+	cxm_context_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +475,8 @@ int main(void)
 		cmocka_unit_test(quantile_window),
 		cmocka_unit_test(tier_rules),
 		cmocka_unit_test(batch_lateness_is_sequential),
+		cmocka_unit_test(query_cache_follows_changes),
+		cmocka_unit_test(query_cache_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2777,6 +2777,7 @@ static int l_stats(lua_State *L)
 	set_u64(L, "events_queued", s.events_queued);
 	set_u64(L, "events_dropped", s.events_dropped);
 	set_u64(L, "signals_unjudged", s.signals_unjudged);
+	set_u64(L, "query_cache_bytes", s.query_cache_bytes);
 	return 1;
 }
 

@@ -3307,6 +3307,7 @@ do -- STUCK: at the cart for 30 min, seen by the sweep at exactly window_ms
 	w.sweep(t + MIN + W)
 	eq(#poll(ctx), 0, "a sweep far behind sees nothing either")
 	eq(ctx:stats().signals_unjudged, 0, "stats.signals_unjudged")
+	eq(ctx:stats().query_cache_bytes, 0, "stats.query_cache_bytes: no query has run")
 	if math.type then
 		eq(math.type(ctx:stats().signals_unjudged), "integer", "signals_unjudged is an integer on 5.3+")
 	end

@@ -159,6 +159,7 @@ class Stats:
     events_queued: int
     events_dropped: int
     signals_unjudged: int
+    query_cache_bytes: int
     rejected: Dict[int, int]
     def _asdict(self) -> Dict[str, Any]: ...
 

@@ -5417,6 +5417,7 @@ static const rfield stats_fields[] = {
 	SF(T_ULONGLONG, events_queued, "Events the triggers put on the queue, drained or not."),
 	SF(T_ULONGLONG, events_dropped, "Events a trigger matched but the full queue could not take."),
 	SF(T_ULONGLONG, signals_unjudged, "Journey interactions whose signals went unjudged for want of memory."),
+	SF(T_ULONGLONG, query_cache_bytes, "Bytes the query cache holds (in memory_bytes)."),
 	{NULL, 0, 0, NULL}};
 static const rderived stats_derived[] = {
 	{"rejected", stats_rejected, "Rejections by status code: {code: count}, non-zero only."},

@@ -340,6 +340,7 @@ class Queue(unittest.TestCase):
             self.assertEqual((st.events_queued, st.events_dropped, st.signals_unjudged), (6, 2, 0))
             self.assertEqual([e.seq for e in ctx.poll_events()], [2, 3, 4, 5])
             self.assertEqual(st._asdict()["signals_unjudged"], 0)
+            self.assertEqual(st.query_cache_bytes, 0)  # no query has run
 
     def test_a_context_without_signals(self):
         with make_ctx() as ctx:
