@@ -99,11 +99,17 @@ static inline int64_t qc_group(const cxm_context *ctx, const series *s)
 	return r >= QC_MIN_GROUP ? r : 0;
 }
 
+/* Cache cell i of s (s->qc not NULL). */
+static inline void *qc_cell(const series *s, int64_t i)
+{
+	return (unsigned char *)s->qc + (size_t)(i & 1) * s->m->cell_size;
+}
+
 /* The finest bucket x of s's ring changes (written, cleared): the cached
  * merge of its hour, if any, no longer holds. */
 static inline void qc_drop(const cxm_context *ctx, series *s, int64_t x)
 {
-	if (!s->qc[0] && !s->qc[1])
+	if (!s->qc)
 		return;
 	int64_t r = qc_group(ctx, s);
 	if (!r)

@@ -62,28 +62,29 @@ static void read_tier(const cxm_context *ctx, const series *s, uint32_t k, int64
 static void *qc_get(const cxm_context *ctx, series *s, int64_t h, int64_t r)
 {
 	const int i = (int)(h & 1);
-	if (s->qc_h[i] == h)
-		return s->qc[i];
+	if (s->qc && s->qc_h[i] == h)
+		return qc_cell(s, i);
 	const metric *m = s->m;
-	if (!s->qc[i]) {
+	if (!s->qc) {
 		cxm_context *c = (cxm_context *)ctx;
+		const size_t size = 2 * m->cell_size;
 		/* under max_memory, the cache takes at most a sixteenth of it:
 		 * the rest stays for what feeding needs */
-		uint64_t was = atomic_fetch_add_explicit(&c->qcache, m->cell_size, memory_order_relaxed);
-		void *cell = c->max_memory && was + m->cell_size > c->max_memory / 16
-				     ? NULL
-				     : cxm__alloc(c, m->cell_size);
-		if (!cell) {
-			atomic_fetch_sub_explicit(&c->qcache, m->cell_size, memory_order_relaxed);
+		uint64_t was = atomic_fetch_add_explicit(&c->qcache, size, memory_order_relaxed);
+		void *cells = c->max_memory && was + size > c->max_memory / 16 ? NULL : cxm__alloc(c, size);
+		if (!cells) {
+			atomic_fetch_sub_explicit(&c->qcache, size, memory_order_relaxed);
 			return NULL;
 		}
-		cxm__cell_init_full(m, cell);
-		s->qc[i] = cell;
+		s->qc = cells;
+		cxm__cell_init_full(m, qc_cell(s, 0));
+		cxm__cell_init_full(m, qc_cell(s, 1));
 	}
-	cell_clear(m, s->qc[i]);
-	read_tier(ctx, s, 0, h * r, h * r + r - 1, s->qc[i], READ_ALL);
+	void *cell = qc_cell(s, i);
+	cell_clear(m, cell);
+	read_tier(ctx, s, 0, h * r, h * r + r - 1, cell, READ_ALL);
 	s->qc_h[i] = h;
-	return s->qc[i];
+	return cell;
 }
 
 /* The finest tier's buckets lo .. hi: whole second-tier buckets from the

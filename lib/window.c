@@ -68,7 +68,7 @@ static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t i
 	page *p = page_of(s, k, idx);
 	if (!p || p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 		return;
-	if (k == 0)
+	if (k == 0 && s->qc)
 		qc_drop(ctx, s, p->tag[(idx & page_mask(s->m, k))]);
 	p->tag[(idx & page_mask(s->m, k))] = TAG_EMPTY;
 	if (sparse(s->m)) { /* the store goes with the bucket */
@@ -158,11 +158,10 @@ void cxm__series_free(cxm_context *ctx, series *s)
 		for (uint32_t i = 0; s->pages[k] && i < n_pages(ctx, k); i++)
 			if (s->dir[k][i])
 				page_drop(ctx, s, k, i);
-	for (int i = 0; i < 2; i++)
-		if (s->qc[i]) {
-			cxm__free(ctx, s->qc[i], s->m->cell_size);
-			atomic_fetch_sub_explicit(&ctx->qcache, s->m->cell_size, memory_order_relaxed);
-		}
+	if (s->qc) {
+		cxm__free(ctx, s->qc, 2 * s->m->cell_size);
+		atomic_fetch_sub_explicit(&ctx->qcache, 2 * s->m->cell_size, memory_order_relaxed);
+	}
 	account(s, -(int64_t)s->m->head_size);
 	cxm__free(ctx, s, s->m->head_size);
 }
@@ -235,44 +234,21 @@ void cxm__series_fit(cxm_context *ctx, series *s, void *cell, bool open)
 		atomic_fetch_add_explicit(&ctx->unpacked, 1, memory_order_relaxed);
 }
 
-/* The hot bucket has moved into its ring slot (exact: as a full cell
- * would hold it): the cached merge of its hour takes it too. */
-static void qc_take_hot(const cxm_context *ctx, series *s, bool exact)
-{
-	if (!s->qc[0] && !s->qc[1])
-		return;
-	int64_t r = qc_group(ctx, s);
-	if (!r)
-		return;
-	int64_t h = floordiv64(s->hot_epoch, r);
-	if (s->qc_h[h & 1] != h)
-		return;
-	if (exact)
-		cell_merge(s->m, s->qc[h & 1], s->hot);
-	else
-		s->qc_h[h & 1] = TAG_EMPTY;
-}
-
 /* Merge src into the ring cell dst of s: a sparse DURATION's store
  * grows to take src's bins first (when it cannot, the values are counted
  * as saturated, not binned), and is packed again after if that is
- * smaller and dst is not open (cxm__series_open). False: it could not
- * grow, so dst holds src's values otherwise than a full cell would. */
-static bool merge_into(const cxm_context *ctx, series *s, void *dst, const void *src, bool open,
+ * smaller and dst is not open (cxm__series_open). */
+static void merge_into(const cxm_context *ctx, series *s, void *dst, const void *src, bool open,
 		       bool covered)
 {
-	bool exact = true;
 	if (sparse(s->m) && !covered) {
 		int64_t d;
 		if (cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, dst, src, open, NULL, &d))
 			account(s, d);
-		else
-			exact = false;
 	}
 	cell_merge(s->m, dst, src);
 	if (sparse(s->m))
 		cxm__series_fit((cxm_context *)ctx, s, dst, open);
-	return exact;
 }
 
 bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uint32_t hi)
@@ -599,6 +575,29 @@ static bool covered(const cover_log *log, const void *cell, const void *like)
 	return false;
 }
 
+/* The hot bucket moves into its ring slot old (s->qc not NULL): the
+ * cached merge of its hour, if any, takes it too, unless the slot could
+ * not take it as a full cell does (a DURATION store that could not grow,
+ * a count that saturated: more saturated than the two held), when it
+ * is dropped. */
+static void qc_take_hot(const cxm_context *ctx, series *s, void *old, const cover_log *log)
+{
+	const bool dur = s->m->def.kind == CXM_KIND_DURATION;
+	const uint64_t sat = dur ? ((sketch_cell *)old)->saturated + ((sketch_cell *)s->hot)->saturated : 0;
+	merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot));
+	const bool exact = !dur || ((sketch_cell *)old)->saturated == sat;
+	int64_t r = qc_group(ctx, s);
+	if (!r)
+		return;
+	int64_t h = floordiv64(s->hot_epoch, r);
+	if (s->qc_h[h & 1] != h)
+		return;
+	if (exact)
+		cell_merge(s->m, qc_cell(s, h), s->hot);
+	else
+		s->qc_h[h & 1] = TAG_EMPTY;
+}
+
 void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const cover_log *log)
 {
 	if (e == s->hot_epoch)
@@ -609,10 +608,12 @@ void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const co
 	}
 	if (s->hot_epoch != TAG_EMPTY) {
 		void *old = tier_cell(ctx, s, 0, s->hot_epoch);
-		if (old)
-			qc_take_hot(ctx, s, merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot)));
-		else
+		if (!old)
 			cxm__series_lost(ctx);
+		else if (!s->qc)
+			merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot));
+		else
+			qc_take_hot(ctx, s, old, log);
 	}
 	/* move the ring on (evict, roll up); e's data goes to the hot cell,
 	 * so its slot takes no page until a newer bucket comes */
