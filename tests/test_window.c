@@ -431,6 +431,61 @@ static void query_cache_follows_changes(void **state)
 		cxm_context_free(c[i]);
 }
 
+
+/* A merge writes into hours a query has cached (the source's minutes go
+ * into the destination's ring): the next query reads them, as a context
+ * fed both sides does. */
+static void query_cache_after_merge(void **state)
+{
+	(void)state;
+	test_clock clk = {T0 + 3 * HOUR};
+	cxm_context *c[3];
+	cxm_id nps = 0, aht = 0, tp = 0;
+	for (int i = 0; i < 3; i++) {
+		cxm_config cfg = CXM_CONFIG_INIT;
+		memset(cfg.customer_key, 0x5a, sizeof cfg.customer_key); /* merges need one key */
+		c[i] = test_ctx_cfg(&clk, &cfg);
+		cxm_metric_def d = {.size = sizeof d};
+		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
+		assert_int_equal(cxm_metric_define(&nps, c[i], "nps", &d), CXM_OK);
+		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
+		assert_int_equal(cxm_metric_define(&aht, c[i], "aht", &d), CXM_OK);
+		assert_int_equal(cxm_touchpoint_define(&tp, c[i], "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0),
+				 CXM_OK);
+	}
+	/* c[0] and c[1] split the interactions; c[2] gets them all */
+	srand(11);
+	for (int64_t t = T0 + HOUR; t < T0 + 2 * HOUR + 30 * MIN; t += 7000) {
+		double sv = rand() % 11, dv = 1 + rand() % 900000;
+		int side = rand() % 2;
+		assert_int_equal(feed2(c[side], t, tp, nps, sv, aht, dv), CXM_OK);
+		assert_int_equal(feed2(c[2], t, tp, nps, sv, aht, dv), CXM_OK);
+	}
+	/* the whole hour from T0 + 1 h is cached in c[0] by these */
+	cxm_id ms[2] = {nps, aht};
+	for (int m = 0; m < 2; m++)
+		(void)query_tp(c[0], ms[m], tp, T0 + 2 * HOUR - 1, HOUR);
+	cxm_stats st = {.size = sizeof st};
+	assert_int_equal(cxm_stats_get(&st, c[0]), CXM_OK);
+	assert_true(st.query_cache_bytes > 0);
+	assert_int_equal(cxm_merge(c[0], c[1]), CXM_OK);
+	const int64_t ends[2] = {T0 + 2 * HOUR - 1, T0 + 2 * HOUR + 29 * MIN};
+	const int64_t spans[2] = {HOUR, 90 * MIN};
+	for (int w = 0; w < 2; w++)
+		for (int m = 0; m < 2; m++) {
+			cxm_result a = query_tp(c[0], ms[m], tp, ends[w], spans[w]);
+			cxm_result b = query_tp(c[2], ms[m], tp, ends[w], spans[w]);
+			assert_int_equal(a.n, b.n);
+			assert_true(a.n > 0);
+			assert_true(near(a.value, b.value, 1e-9));
+			assert_true(near(a.mean, b.mean, 1e-9));
+			assert_true(near(a.p50, b.p50, 0));
+			assert_true(near(a.p99, b.p99, 0));
+		}
+	for (int i = 0; i < 3; i++)
+		cxm_context_free(c[i]);
+}
+
 /* Under max_memory the query cache takes at most a sixteenth of it; the
  * queries still answer (from the minutes). */
 static void query_cache_bounded(void **state)
@@ -476,6 +531,7 @@ int main(void)
 		cmocka_unit_test(tier_rules),
 		cmocka_unit_test(batch_lateness_is_sequential),
 		cmocka_unit_test(query_cache_follows_changes),
+		cmocka_unit_test(query_cache_after_merge),
 		cmocka_unit_test(query_cache_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
