@@ -992,6 +992,23 @@ CXM_EXPORT cxm_status cxm_feed_history(size_t *accepted, cxm_context *ctx,
  * at the newest interaction accepted, which is what a query of history
  * fed in bulk (last year's export, say) wants: the clock's now is then
  * far after the data and the window empty.
+ *
+ * @section query_cache The query cache
+ * A window that covers every finest bucket of a second-tier bucket the
+ * finest tier still holds (with the default tiers: all the minutes of an
+ * hour of the last two) reads their merge from the series' query cache:
+ * one cell instead of sixty. The first such query of a series makes it;
+ * feeding keeps it up to date as each minute closes, and anything else
+ * that writes one of its minutes (a late interaction, a rewind, a merge)
+ * drops it, so an answer is always what the buckets hold (a sum may
+ * differ in its last bits, added in another order). It costs two full
+ * cells per series a query has read, kept with the series
+ * (cxm_stats::query_cache_bytes, in cxm_stats::memory_bytes); under
+ * cxm_config::max_memory it takes at most a sixteenth of that, and a query
+ * that finds no room for it reads the minutes one by one: never an error.
+ * Metrics whose finest tier keeps counts only (a DISTINCT, a journey's
+ * step times) and tiers whose second bucket spans fewer than four finest
+ * ones have no cache.
  * @{ */
 
 /** What part of the model a query covers. */
@@ -1103,7 +1120,9 @@ typedef struct cxm_result {
  *
  * Reads only: never changes what feeding sees. Cost grows with the buckets
  * in the window and the number of touchpoints in the scope (a journey or
- * overall query merges its touchpoints' series).
+ * overall query merges its touchpoints' series). It may make the query
+ * cache of the whole hours it reads (see @ref query_cache); without room
+ * for it the query reads the buckets one by one, never failing for it.
  *
  * @param out  the caller's result, with @c size set; written only on success.
  * @param ctx  the context.
@@ -1830,7 +1849,7 @@ typedef struct cxm_stats {
 	 * in @c series_bytes: a query over whole hours of the finest tier
 	 * keeps the merge of each such hour's minutes, for the series it
 	 * reads, so that the next query over that hour merges one cell
-	 * instead of sixty (see @ref windows). At most two cells per series a
+	 * instead of sixty (see @ref query_cache). At most two cells per series a
 	 * query has read, freed with the series; under
 	 * cxm_config::max_memory, at most a sixteenth of it. */
 	uint64_t query_cache_bytes;

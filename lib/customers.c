@@ -70,9 +70,14 @@ void cxm__customer_geometry(uint32_t max_customers, uint32_t *stripe_max, uint32
 	*cap = (uint32_t)(room + room / 4 + 1);
 }
 
+static inline uint32_t home_in(uint32_t cap, uint64_t k0)
+{
+	return (uint32_t)(((k0 & 0xffffffffu) * (uint64_t)cap) >> 32);
+}
+
 static inline uint32_t home_of(const cust_stripe *st, uint64_t k0)
 {
-	return (uint32_t)(((k0 & 0xffffffffu) * (uint64_t)st->cap) >> 32);
+	return home_in(st->cap, k0);
 }
 
 static inline bool slot_empty(const cust_entry *e)
@@ -108,6 +113,8 @@ static cxm_status table_init(cxm_context *ctx)
 		s->full_cap = full_cap;
 		s->max = stripe_max;
 		s->slots = cxm__calloc(ctx, cap, sizeof(cust_entry));
+		atomic_init(&s->pf_slots, s->slots);
+		atomic_init(&s->pf_cap, cap);
 		if (!s->slots || cxm__mutex_init(&s->lock)) {
 			cxm__free(ctx, s->slots, sizeof(cust_entry) * cap);
 			break;
@@ -329,6 +336,8 @@ static void rehash(cxm_context *ctx, cust_stripe *s, cust_entry *ns, uint32_t nc
 	cxm__free(ctx, s->slots, sizeof(cust_entry) * s->cap);
 	s->slots = ns;
 	s->cap = nc;
+	atomic_store_explicit(&s->pf_slots, ns, memory_order_relaxed);
+	atomic_store_explicit(&s->pf_cap, nc, memory_order_relaxed);
 }
 
 /* Room for one more entry in locked stripe s: below 80 % of its slots, or
@@ -428,6 +437,18 @@ cxm_status cxm__customer_check(cxm_context *ctx, const uint64_t h[2], int64_t t_
 	cxm_status st = cxm__journey_check(ctx, tp, t_ms, &e);
 	cxm__wipe(&e, sizeof e);
 	return st;
+}
+
+void cxm__customer_prefetch(const cxm_context *ctx, const uint64_t h[2])
+{
+	cust_table *t = atomic_load_explicit(&((cxm_context *)ctx)->customers, memory_order_acquire);
+	if (!t)
+		return;
+	cust_stripe *s = stripe_of(t, h);
+	const cust_entry *slots = atomic_load_explicit(&s->pf_slots, memory_order_relaxed);
+	const uint32_t cap = atomic_load_explicit(&s->pf_cap, memory_order_relaxed);
+	if (slots && cap)
+		__builtin_prefetch(&slots[home_in(cap, h[0])]);
 }
 
 cxm_status cxm__customer_seen(cxm_context *ctx, const uint64_t h[2], int64_t t_ms, cxm_id tp,

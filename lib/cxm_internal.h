@@ -279,8 +279,13 @@ typedef struct cust_stripe {
 	uint64_t evicted, refused, forgotten;
 	uint32_t cap, max, count;
 	uint32_t full_cap; /* cap grows on demand (doubling) up to this */
-	char pad[128 - sizeof(pthread_mutex_t) - sizeof(cust_entry *) - 3 * sizeof(uint64_t) -
-		 4 * sizeof(uint32_t)];
+	/* slots and cap again, stored under the lock and read without it
+	 * only to prefetch (cxm__customer_prefetch): a stale pair at worst
+	 * prefetches a line that is no longer the customer's */
+	_Atomic(cust_entry *) pf_slots;
+	_Atomic uint32_t pf_cap;
+	char pad[128 - sizeof(pthread_mutex_t) - 2 * sizeof(cust_entry *) - 3 * sizeof(uint64_t) -
+		 6 * sizeof(uint32_t)];
 } cust_stripe;
 _Static_assert(sizeof(cust_stripe) == 128, "cust_stripe spans two cache lines");
 
@@ -289,6 +294,10 @@ typedef struct cust_table {
 	_Atomic uint64_t count; /* over all stripes: max_customers applies to it */
 } cust_table;
 
+/* Start loading the customer table's line where customer h's probe
+ * begins (no lock; nothing is read or written), so that the probe of
+ * cxm__customer_seen, a few hundred instructions later, finds it cached. */
+CXM_INTERNAL void cxm__customer_prefetch(const cxm_context *ctx, const uint64_t h[2]);
 /* A customer id's keyed hash (SipHash-2-4 under the context's key, 128
  * bits), never all zero (that marks an empty slot): the key of the
  * customer table and of the survey governor (ground.c). */

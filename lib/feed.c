@@ -429,6 +429,8 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	const int64_t e = t / ctx->tiers[0].bucket_ms;
 	plan p;
 	plan_make(ctx, ix, hash, &p);
+	if (ix->customer_len) /* its line arrives while the series are prepared */
+		cxm__customer_prefetch(ctx, p.hash);
 	const bool drivers = ix->customer_len && ix->n_measures &&
 			     atomic_load_explicit(&ctx->drivers, memory_order_relaxed) &&
 			     cxm__drivers_prefetch(ctx, ix, p.hash);
