@@ -286,6 +286,26 @@ static cxm_status series_make(cxm_context *ctx, shard *sh, cxm_id mid, series **
 	return CXM_OK;
 }
 
+/* Start loading the headers of the series the plan touches that exist
+ * (their first line, where the epochs are, and the hot cell's), so that
+ * their misses overlap instead of coming one after another in
+ * plan_prepare. Reads the shard's index only (its lock is held). */
+static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p)
+{
+	const cxm_id tp = p->ix->touchpoint;
+	for (size_t j = 0; j < p->n_all; j++) {
+		series ***row = sh->rows[plan_metric(ctx, p, j)];
+		series **grp = row ? ROW(ctx, row, tp) : NULL;
+		for (uint32_t k = 0; grp && k < p->n_slots; k++) {
+			const series *s = grp[p->slots[k]];
+			if (s) {
+				__builtin_prefetch(s);
+				__builtin_prefetch(s->hot);
+			}
+		}
+	}
+}
+
 static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 {
 	p->covers.n = 0;
@@ -431,6 +451,7 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 	plan_make(ctx, ix, hash, &p);
 	if (ix->customer_len) /* its line arrives while the series are prepared */
 		cxm__customer_prefetch(ctx, p.hash);
+	plan_prefetch(ctx, sh, &p);
 	const bool drivers = ix->customer_len && ix->n_measures &&
 			     atomic_load_explicit(&ctx->drivers, memory_order_relaxed) &&
 			     cxm__drivers_prefetch(ctx, ix, p.hash);
