@@ -344,6 +344,17 @@ static cxm_status feed2(cxm_context *ctx, int64_t t, cxm_id tp, cxm_id nps, doub
 	return cxm_feed(ctx, &ix);
 }
 
+/* The model of the query-cache tests: nps, aht and one touchpoint. */
+static void nps_aht_ivr(cxm_context *ctx, cxm_id *nps, cxm_id *aht, cxm_id *tp)
+{
+	cxm_metric_def d = {.size = sizeof d};
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
+	assert_int_equal(cxm_metric_define(nps, ctx, "nps", &d), CXM_OK);
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
+	assert_int_equal(cxm_metric_define(aht, ctx, "aht", &d), CXM_OK);
+	assert_int_equal(cxm_touchpoint_define(tp, ctx, "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0), CXM_OK);
+}
+
 /* Equal within rel (relative), NaN equal to NaN (no data). */
 static bool near(double a, double b, double rel)
 {
@@ -366,15 +377,8 @@ static void query_cache_follows_changes(void **state)
 	cfg.tiers[1] = (cxm_tier){2 * MIN, 200, 0};
 	c[1] = test_ctx_cfg(&clk, &cfg);
 	cxm_id nps = 0, aht = 0, tp = 0;
-	for (int i = 0; i < 2; i++) {
-		cxm_metric_def d = {.size = sizeof d};
-		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
-		assert_int_equal(cxm_metric_define(&nps, c[i], "nps", &d), CXM_OK);
-		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
-		assert_int_equal(cxm_metric_define(&aht, c[i], "aht", &d), CXM_OK);
-		assert_int_equal(cxm_touchpoint_define(&tp, c[i], "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0),
-				 CXM_OK);
-	}
+	for (int i = 0; i < 2; i++)
+		nps_aht_ivr(c[i], &nps, &aht, &tp);
 	srand(7);
 	int64_t now = T0, queried = 0, late = 0, rewinds = 0;
 	for (int step = 0; step < 6000; step++) {
@@ -445,13 +449,7 @@ static void query_cache_after_merge(void **state)
 		cxm_config cfg = CXM_CONFIG_INIT;
 		memset(cfg.customer_key, 0x5a, sizeof cfg.customer_key); /* merges need one key */
 		c[i] = test_ctx_cfg(&clk, &cfg);
-		cxm_metric_def d = {.size = sizeof d};
-		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_NPS), CXM_OK);
-		assert_int_equal(cxm_metric_define(&nps, c[i], "nps", &d), CXM_OK);
-		assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_DURATION), CXM_OK);
-		assert_int_equal(cxm_metric_define(&aht, c[i], "aht", &d), CXM_OK);
-		assert_int_equal(cxm_touchpoint_define(&tp, c[i], "ivr", CXM_CHANNEL_PHONE, CXM_NONE, 0),
-				 CXM_OK);
+		nps_aht_ivr(c[i], &nps, &aht, &tp);
 	}
 	/* c[0] and c[1] split the interactions; c[2] gets them all */
 	srand(11);
