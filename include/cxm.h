@@ -996,8 +996,9 @@ CXM_EXPORT cxm_status cxm_feed_history(size_t *accepted, cxm_context *ctx,
  * @section query_cache The query cache
  * A window that covers every finest bucket of a second-tier bucket the
  * finest tier still holds (with the default tiers: all the minutes of an
- * hour of the last two) reads their merge from the series' query cache:
- * one cell instead of sixty. The first such query of a series makes it;
+ * hour of the last two, or of the current hour up to the newest minute,
+ * as a window ending now does) reads their merge from the series' query
+ * cache: one cell instead of up to sixty. The first such query of a series makes it;
  * feeding keeps it up to date as each minute closes, and anything else
  * that writes one of its minutes (a late interaction, a rewind, a merge)
  * drops it, so an answer is always what the buckets hold (a sum may

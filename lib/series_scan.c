@@ -89,7 +89,10 @@ static void *qc_get(const cxm_context *ctx, series *s, int64_t h, int64_t r)
 
 /* The finest tier's buckets lo .. hi: whole second-tier buckets from the
  * query cache (cache: the caller holds the shard's lock), the rest one
- * by one. */
+ * by one. A second-tier bucket counts as whole when the range reaches
+ * its end or the ring's newest bucket (no ring bucket lies after that):
+ * a window ending now reads the current hour from its cache too, which
+ * the feed keeps up to date as each minute closes. */
 static void read_finest(const cxm_context *ctx, series *s, int64_t lo, int64_t hi, void *acc,
 			enum read_part part, bool cache)
 {
@@ -100,13 +103,13 @@ static void read_finest(const cxm_context *ctx, series *s, int64_t lo, int64_t h
 	}
 	int64_t x = ceildiv64(lo, r) * r;
 	if (x > lo)
-		read_tier(ctx, s, 0, lo, x - 1, acc, part);
-	for (; x + r - 1 <= hi; x += r) {
+		read_tier(ctx, s, 0, lo, x - 1 < hi ? x - 1 : hi, acc, part);
+	for (; x <= hi && (x + r - 1 <= hi || hi == s->top[0]); x += r) {
 		const void *c = qc_get(ctx, s, x / r, r);
 		if (c)
 			merge_part(s->m, acc, c, part);
 		else
-			read_tier(ctx, s, 0, x, x + r - 1, acc, part);
+			read_tier(ctx, s, 0, x, x + r - 1 < hi ? x + r - 1 : hi, acc, part);
 	}
 	if (x <= hi)
 		read_tier(ctx, s, 0, x, hi, acc, part);
