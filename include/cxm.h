@@ -997,12 +997,13 @@ CXM_EXPORT cxm_status cxm_feed_history(size_t *accepted, cxm_context *ctx,
  * A window that covers every finest bucket of a second-tier bucket the
  * finest tier still holds (with the default tiers: all the minutes of an
  * hour of the last two, or of the current hour up to the newest minute,
- * as a window ending now does) reads their merge from the series' query
- * cache: one cell instead of up to sixty. The first such query of a series makes it;
+ * as a window ending now does, or of the oldest hour from the ring's
+ * oldest minute, as a window reaching further back does) reads their
+ * merge from the series' query cache: one cell instead of up to sixty. The first such query of a series makes it;
  * feeding keeps it up to date as each minute closes, and anything else
  * that writes one of its minutes (a late interaction, a rewind, a merge)
  * drops it, so an answer is always what the buckets hold (a sum may
- * differ in its last bits, added in another order). It costs two full
+ * differ in its last bits, added in another order). It costs three full
  * cells per series a query has read, kept with the series
  * (cxm_stats::query_cache_bytes, in cxm_stats::memory_bytes); under
  * cxm_config::max_memory it takes at most a sixteenth of that, and a query
@@ -1850,7 +1851,7 @@ typedef struct cxm_stats {
 	 * in @c series_bytes: a query over whole hours of the finest tier
 	 * keeps the merge of each such hour's minutes, for the series it
 	 * reads, so that the next query over that hour merges one cell
-	 * instead of sixty (see @ref query_cache). At most two cells per series a
+	 * instead of sixty (see @ref query_cache). At most three cells per series a
 	 * query has read, freed with the series; under
 	 * cxm_config::max_memory, at most a sixteenth of it. */
 	uint64_t query_cache_bytes;

@@ -882,14 +882,15 @@ typedef struct series {
 	int64_t bins_epoch;         /* bins-tier epoch of bins_cell, or TAG_EMPTY */
 	void *bins_cell;
 	void *life;                 /* the lifetime cell (a full cell), or NULL */
-	/* The query cache (series_scan.c): NULL, or two full cells allocated
-	 * together on first use and kept; cell i holds, when qc_h[i] is not
-	 * TAG_EMPTY, the merge of the finest tier's ring buckets of
-	 * second-tier bucket qc_h[i] (an hour's minutes), and serves the hours
-	 * of parity i. window.c drops a cell when one of its hour's ring
-	 * buckets changes, and adds the hot bucket into it when that moves in. */
+	/* The query cache (series_scan.c): NULL, or QC_SLOTS full cells
+	 * allocated together on first use and kept; cell i holds, when
+	 * qc_h[i] is not TAG_EMPTY, the merge of the finest tier's ring
+	 * buckets of second-tier bucket qc_h[i] (an hour's minutes), and
+	 * serves the hours h with h % QC_SLOTS == i. window.c drops a cell
+	 * when one of its hour's ring buckets changes, and adds the hot bucket
+	 * into it when that moves in. */
 	void *qc;
-	int64_t qc_h[2];
+	int64_t qc_h[3];
 	uint64_t hot[];             /* a finest-tier cell */
 } series;
 

@@ -91,6 +91,14 @@ static inline uint32_t slot_of(const series *s, uint32_t k, int64_t n, int64_t e
  * (bins_tier 0), under tiers where a second-tier bucket spans at least
  * QC_MIN_GROUP finest ones. */
 #define QC_MIN_GROUP 4
+/* Cells per series: the default finest ring (120 minutes) spans at most
+ * three hours, its oldest (partly rolled up), one whole, the current. */
+#define QC_SLOTS 3
+_Static_assert(sizeof(((series *)0)->qc_h) == QC_SLOTS * sizeof(int64_t), "series.qc_h has QC_SLOTS");
+static inline int qc_slot(int64_t h)
+{
+	return (int)(((h % QC_SLOTS) + QC_SLOTS) % QC_SLOTS);
+}
 static inline int64_t qc_group(const cxm_context *ctx, const series *s)
 {
 	if (s->m->bins_tier || ctx->n_tiers < 2)
@@ -100,9 +108,9 @@ static inline int64_t qc_group(const cxm_context *ctx, const series *s)
 }
 
 /* Cache cell i of s (s->qc not NULL). */
-static inline void *qc_cell(const series *s, int64_t i)
+static inline void *qc_cell(const series *s, int i)
 {
-	return (unsigned char *)s->qc + (size_t)(i & 1) * s->m->cell_size;
+	return (unsigned char *)s->qc + (size_t)i * s->m->cell_size;
 }
 
 /* The finest bucket x of s's ring changes (written, cleared): the cached
@@ -115,8 +123,8 @@ static inline void qc_drop(const cxm_context *ctx, series *s, int64_t x)
 	if (!r)
 		return;
 	int64_t h = floordiv64(x, r);
-	if (s->qc_h[h & 1] == h)
-		s->qc_h[h & 1] = TAG_EMPTY;
+	if (s->qc_h[qc_slot(h)] == h)
+		s->qc_h[qc_slot(h)] = TAG_EMPTY;
 }
 
 #endif

@@ -61,13 +61,13 @@ static void read_tier(const cxm_context *ctx, const series *s, uint32_t k, int64
  * NULL when no memory can be had for it. */
 static void *qc_get(const cxm_context *ctx, series *s, int64_t h, int64_t r)
 {
-	const int i = (int)(h & 1);
+	const int i = qc_slot(h);
 	if (s->qc && s->qc_h[i] == h)
 		return qc_cell(s, i);
 	const metric *m = s->m;
 	if (!s->qc) {
 		cxm_context *c = (cxm_context *)ctx;
-		const size_t size = 2 * m->cell_size;
+		const size_t size = QC_SLOTS * m->cell_size;
 		/* under max_memory, the cache takes at most a sixteenth of it:
 		 * the rest stays for what feeding needs */
 		uint64_t was = atomic_fetch_add_explicit(&c->qcache, size, memory_order_relaxed);
@@ -77,8 +77,8 @@ static void *qc_get(const cxm_context *ctx, series *s, int64_t h, int64_t r)
 			return NULL;
 		}
 		s->qc = cells;
-		cxm__cell_init_full(m, qc_cell(s, 0));
-		cxm__cell_init_full(m, qc_cell(s, 1));
+		for (int k = 0; k < QC_SLOTS; k++)
+			cxm__cell_init_full(m, qc_cell(s, k));
 	}
 	void *cell = qc_cell(s, i);
 	cell_clear(m, cell);
@@ -90,9 +90,11 @@ static void *qc_get(const cxm_context *ctx, series *s, int64_t h, int64_t r)
 /* The finest tier's buckets lo .. hi: whole second-tier buckets from the
  * query cache (cache: the caller holds the shard's lock), the rest one
  * by one. A second-tier bucket counts as whole when the range reaches
- * its end or the ring's newest bucket (no ring bucket lies after that):
- * a window ending now reads the current hour from its cache too, which
- * the feed keeps up to date as each minute closes. */
+ * its start or the ring's oldest bucket, and its end or the ring's
+ * newest (no ring bucket lies outside those): a window ending now reads
+ * the current hour from its cache too, which the feed keeps up to date
+ * as each minute closes, and a window reaching past the ring its oldest,
+ * partly rolled up, hour. */
 static void read_finest(const cxm_context *ctx, series *s, int64_t lo, int64_t hi, void *acc,
 			enum read_part part, bool cache)
 {
@@ -102,14 +104,19 @@ static void read_finest(const cxm_context *ctx, series *s, int64_t lo, int64_t h
 		return;
 	}
 	int64_t x = ceildiv64(lo, r) * r;
-	if (x > lo)
+	/* the ring's oldest bucket starts the range: no ring bucket lies
+	 * before it, so its second-tier bucket is whole from there on (its
+	 * cache goes as each of its buckets leaves the ring) */
+	if (x > lo && lo == s->top[0] - (int64_t)ctx->tiers[0].buckets + 1 && x - 1 <= hi)
+		x -= r;
+	else if (x > lo)
 		read_tier(ctx, s, 0, lo, x - 1 < hi ? x - 1 : hi, acc, part);
 	for (; x <= hi && (x + r - 1 <= hi || hi == s->top[0]); x += r) {
 		const void *c = qc_get(ctx, s, x / r, r);
 		if (c)
 			merge_part(s->m, acc, c, part);
 		else
-			read_tier(ctx, s, 0, x, x + r - 1 < hi ? x + r - 1 : hi, acc, part);
+			read_tier(ctx, s, 0, x < lo ? lo : x, x + r - 1 < hi ? x + r - 1 : hi, acc, part);
 	}
 	if (x <= hi)
 		read_tier(ctx, s, 0, x, hi, acc, part);

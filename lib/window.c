@@ -126,7 +126,8 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 	s->m = m;
 	s->acct = acct;
 	s->hot_epoch = s->bins_epoch = TAG_EMPTY;
-	s->qc_h[0] = s->qc_h[1] = TAG_EMPTY;
+	for (int i = 0; i < QC_SLOTS; i++)
+		s->qc_h[i] = TAG_EMPTY;
 	s->life = NULL;
 	if (m->def.kind == CXM_KIND_DURATION)
 		cxm__sketch_init(&m->sk, (sketch_cell *)(void *)s->hot, m->hot_size == m->cell_size);
@@ -159,8 +160,8 @@ void cxm__series_free(cxm_context *ctx, series *s)
 			if (s->dir[k][i])
 				page_drop(ctx, s, k, i);
 	if (s->qc) {
-		cxm__free(ctx, s->qc, 2 * s->m->cell_size);
-		atomic_fetch_sub_explicit(&ctx->qcache, 2 * s->m->cell_size, memory_order_relaxed);
+		cxm__free(ctx, s->qc, QC_SLOTS * s->m->cell_size);
+		atomic_fetch_sub_explicit(&ctx->qcache, QC_SLOTS * s->m->cell_size, memory_order_relaxed);
 	}
 	account(s, -(int64_t)s->m->head_size);
 	cxm__free(ctx, s, s->m->head_size);
@@ -590,12 +591,12 @@ static void qc_take_hot(const cxm_context *ctx, series *s, void *old, const cove
 	if (!r)
 		return;
 	int64_t h = floordiv64(s->hot_epoch, r);
-	if (s->qc_h[h & 1] != h)
+	if (s->qc_h[qc_slot(h)] != h)
 		return;
 	if (exact)
-		cell_merge(s->m, qc_cell(s, h), s->hot);
+		cell_merge(s->m, qc_cell(s, qc_slot(h)), s->hot);
 	else
-		s->qc_h[h & 1] = TAG_EMPTY;
+		s->qc_h[qc_slot(h)] = TAG_EMPTY;
 }
 
 void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const cover_log *log)
@@ -650,7 +651,8 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 {
 	uint64_t gone = 0;
-	s->qc_h[0] = s->qc_h[1] = TAG_EMPTY;
+	for (int i = 0; i < QC_SLOTS; i++)
+		s->qc_h[i] = TAG_EMPTY;
 	s->bins_epoch = TAG_EMPTY; /* a cache of a slot: looked up again */
 	s->bins_cell = NULL;
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {

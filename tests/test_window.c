@@ -380,8 +380,14 @@ static void query_cache_follows_changes(void **state)
 	for (int i = 0; i < 2; i++)
 		nps_aht_ivr(c[i], &nps, &aht, &tp);
 	srand(7);
-	int64_t now = T0, queried = 0, late = 0, rewinds = 0;
-	for (int step = 0; step < 6000; step++) {
+	int64_t now = T0, queried = 0, late = 0, rewinds = 0, past_ring = 0;
+	/* every NPS answer fed, for the windows reaching past the ring, whose
+	 * older part the twin holds at another width */
+	enum { STEPS = 6000 };
+	static int64_t fed_t[STEPS];
+	static int fed_v[STEPS];
+	int n_fed = 0;
+	for (int step = 0; step < STEPS; step++) {
 		int r = rand() % 100;
 		int64_t t = now;
 		if (r < 15) { /* late, within the finest ring */
@@ -395,6 +401,10 @@ static void query_cache_follows_changes(void **state)
 			int64_t back = now - (int64_t)(1 + rand() % 20) * MIN;
 			for (int i = 0; i < 2; i++)
 				assert_int_equal(cxm_rewind(NULL, c[i], back), CXM_OK);
+			/* gone: what the finest buckets after back's held */
+			for (int k = 0; k < n_fed; k++)
+				if (fed_t[k] / MIN > back / MIN)
+					fed_t[k] = -1;
 			now = back;
 			rewinds++;
 			continue;
@@ -403,8 +413,24 @@ static void query_cache_follows_changes(void **state)
 		double sv = rand() % 11, dv = 1 + rand() % 600000;
 		for (int i = 0; i < 2; i++)
 			assert_int_equal(feed2(c[i], t, tp, nps, sv, aht, dv), CXM_OK);
+		fed_t[n_fed] = t;
+		fed_v[n_fed++] = (int)sv;
 		if (step % 7)
 			continue;
+		/* three hours up to now: the ring's oldest, partly rolled-up
+		 * hour comes from its cache too; against the answers fed */
+		cxm_result x = query_tp(c[0], nps, tp, now, 3 * HOUR);
+		uint64_t n = 0, pro = 0, det = 0;
+		for (int k = 0; k < n_fed; k++)
+			if (fed_t[k] >= x.start_ms && fed_t[k] < x.end_ms) {
+				n++;
+				pro += fed_v[k] >= 9;
+				det += fed_v[k] <= 6;
+			}
+		assert_int_equal(x.n, n);
+		if (n)
+			assert_true(near(x.value, 100.0 * ((double)pro - (double)det) / (double)n, 1e-9));
+		past_ring += x.start_ms < now - 119 * MIN;
 		/* the last whole hour, and from it up to now */
 		int64_t h = now - now % HOUR;
 		const int64_t ends[2] = {h - 1, now}, spans[2] = {HOUR, now - (h - HOUR) + 1};
@@ -430,7 +456,7 @@ static void query_cache_follows_changes(void **state)
 	assert_true(st.query_cache_bytes < st.memory_bytes);
 	assert_int_equal(cxm_stats_get(&st, c[1]), CXM_OK);
 	assert_int_equal(st.query_cache_bytes, 0); /* a 2-minute second tier: no cache */
-	assert_true(queried > 1000 && late > 500 && rewinds > 10);
+	assert_true(queried > 1000 && late > 500 && rewinds > 10 && past_ring > 500);
 	for (int i = 0; i < 2; i++)
 		cxm_context_free(c[i]);
 }
