@@ -987,6 +987,8 @@ CXM_INTERNAL int64_t cxm__window_end(const cxm_context *ctx, int64_t end_ms);
 enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
 /* Merge into acc (a full cell) every bucket whose start lies in [a, b):
  * whole cells, or for a DURATION only the moments or only the distribution. */
+CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b,
+				   void *acc, enum read_part part);
 /* The same, for a query holding the series' shard lock: where [a, b)
  * covers all the finest buckets of a second-tier bucket that the finest
  * ring holds, their merge is read from the query cache (made on first
@@ -994,8 +996,6 @@ enum read_part { READ_ALL, READ_MOMENTS, READ_DIST };
  * from cxm__series_read's in their last bits (another order of adding). */
 CXM_INTERNAL void cxm__series_read_cached(const cxm_context *ctx, series *s, int64_t a, int64_t b,
 					  void *acc, enum read_part part);
-CXM_INTERNAL void cxm__series_read(const cxm_context *ctx, const series *s, int64_t a, int64_t b,
-				   void *acc, enum read_part part);
 CXM_INTERNAL void cxm__cell_clear(const metric *m, void *cell);
 /* An empty full cell (m->cell_size bytes: an accumulator, a scratch). */
 CXM_INTERNAL void cxm__cell_init_full(const metric *m, void *cell);

@@ -113,18 +113,23 @@ static inline void *qc_cell(const series *s, int i)
 	return (unsigned char *)s->qc + (size_t)i * s->m->cell_size;
 }
 
+/* The cache slot holding the hour of finest bucket x, or -1 (none). */
+static inline int qc_held(const cxm_context *ctx, const series *s, int64_t x)
+{
+	int64_t r = s->qc ? qc_group(ctx, s) : 0;
+	if (!r)
+		return -1;
+	int64_t h = floordiv64(x, r);
+	return s->qc_h[qc_slot(h)] == h ? qc_slot(h) : -1;
+}
+
 /* The finest bucket x of s's ring changes (written, cleared): the cached
  * merge of its hour, if any, no longer holds. */
 static inline void qc_drop(const cxm_context *ctx, series *s, int64_t x)
 {
-	if (!s->qc)
-		return;
-	int64_t r = qc_group(ctx, s);
-	if (!r)
-		return;
-	int64_t h = floordiv64(x, r);
-	if (s->qc_h[qc_slot(h)] == h)
-		s->qc_h[qc_slot(h)] = TAG_EMPTY;
+	int i = qc_held(ctx, s, x);
+	if (i >= 0)
+		s->qc_h[i] = TAG_EMPTY;
 }
 
 #endif

@@ -68,7 +68,7 @@ static void slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t i
 	page *p = page_of(s, k, idx);
 	if (!p || p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 		return;
-	if (k == 0 && s->qc)
+	if (k == 0)
 		qc_drop(ctx, s, p->tag[(idx & page_mask(s->m, k))]);
 	p->tag[(idx & page_mask(s->m, k))] = TAG_EMPTY;
 	if (sparse(s->m)) { /* the store goes with the bucket */
@@ -587,16 +587,11 @@ static void qc_take_hot(const cxm_context *ctx, series *s, void *old, const cove
 	const uint64_t sat = dur ? ((sketch_cell *)old)->saturated + ((sketch_cell *)s->hot)->saturated : 0;
 	merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot));
 	const bool exact = !dur || ((sketch_cell *)old)->saturated == sat;
-	int64_t r = qc_group(ctx, s);
-	if (!r)
-		return;
-	int64_t h = floordiv64(s->hot_epoch, r);
-	if (s->qc_h[qc_slot(h)] != h)
-		return;
-	if (exact)
-		cell_merge(s->m, qc_cell(s, qc_slot(h)), s->hot);
-	else
-		s->qc_h[qc_slot(h)] = TAG_EMPTY;
+	int i = qc_held(ctx, s, s->hot_epoch);
+	if (i >= 0 && exact)
+		cell_merge(s->m, qc_cell(s, i), s->hot);
+	else if (i >= 0)
+		s->qc_h[i] = TAG_EMPTY;
 }
 
 void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const cover_log *log)
