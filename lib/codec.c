@@ -416,6 +416,8 @@ cxm_status cxm__series_cells_read(struct snap_in *in, cxm_context *into, series 
 			int64_t x = (int64_t)e;
 			if (x < 0 || x > top[k] || x <= top[k] - n)
 				return CORRUPT(ctx, "bucket %lld lies outside tier %u's ring", (long long)x, k);
+			if (k == 0 && x == hot)
+				return CORRUPT(ctx, "bucket %lld of tier 0 appears twice", (long long)x);
 			void *cell;
 			st = cxm__series_put(tmp, s, k, x, &cell);
 			if (st == CXM_ERR_EXISTS)
@@ -430,6 +432,7 @@ cxm_status cxm__series_cells_read(struct snap_in *in, cxm_context *into, series 
 				cxm__series_fit(tmp, s, cell, cxm__series_open(s, k, x));
 		}
 	}
+	cxm__series_settle(tmp, s);
 	if (m->life_size && (st = cxm__cell_read(in, m, s->life, true, NULL, NULL)))
 		return st;
 	return CXM_OK;

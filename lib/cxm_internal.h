@@ -863,13 +863,25 @@ CXM_INTERNAL bool cxm__tp_in_scope(const cxm_context *ctx, cxm_id tp, cxm_scope 
 /* ---- series and windows (window.c) ------------------------------------- */
 
 /* A series is a header, holding the newest finest bucket ("hot": nearly
- * every fold lands there and touches nothing else) and the lifetime cell,
+ * every fold lands there and touches nothing else), the finest bucket
+ * that was hot before it ("warm": values that come in late by less than
+ * a bucket land there, and it goes into its ring slot when the hot one
+ * moves on again) and the lifetime cell,
  * and per tier a ring whose slots live on pages allocated with their
  * first bucket (window.c). bytes is what it holds now, also added to
  * *acct (its shard's series_bytes, under the shard's lock) when not NULL. */
 struct page;
 typedef struct series {
 	const metric *m;
+	/* what a fold reads first, on the header's first line */
+	int64_t hot_epoch;          /* finest epoch held in *hot, or TAG_EMPTY */
+	/* finest epoch held in *warm: the newest finest bucket older than
+	 * the hot one within the finest ring's reach (every ring bucket of
+	 * the finest tier is older; its own slot holds none), TAG_EMPTY when
+	 * there is none; the same whatever order the data came in, so that
+	 * a loaded series weighs what the saved one did */
+	int64_t warm_epoch;
+	void *hot, *warm;           /* two finest-tier cells of cells[], swapped as the hot one moves on */
 	uint64_t *acct;
 	size_t bytes;
 	struct page **dir[CXM_MAX_TIERS];  /* per tier: its pages (NULL: none), after the header */
@@ -878,7 +890,6 @@ typedef struct series {
 	uint32_t resv[6];           /* the first of them: tier << 24 | page */
 	int64_t top[CXM_MAX_TIERS]; /* newest epoch per tier, TAG_EMPTY if none */
 	uint32_t top_idx[CXM_MAX_TIERS]; /* ring slot of top[k] */
-	int64_t hot_epoch;          /* finest epoch held in hot[], or TAG_EMPTY */
 	int64_t bins_epoch;         /* bins-tier epoch of bins_cell, or TAG_EMPTY */
 	void *bins_cell;
 	void *life;                 /* the lifetime cell (a full cell), or NULL */
@@ -887,11 +898,11 @@ typedef struct series {
 	 * qc_h[i] is not TAG_EMPTY, the merge of the finest tier's ring
 	 * buckets of second-tier bucket qc_h[i] (an hour's minutes), and
 	 * serves the hours h with h % QC_SLOTS == i. window.c drops a cell
-	 * when one of its hour's ring buckets changes, and adds the hot bucket
-	 * into it when that moves in. */
+	 * when one of its hour's ring buckets changes, and adds the warm or
+	 * hot bucket into it when that moves into its ring slot. */
 	void *qc;
 	int64_t qc_h[3];
-	uint64_t hot[];             /* a finest-tier cell */
+	uint64_t cells[];           /* those two, the lifetime cell, the tiers' page directories */
 } series;
 
 CXM_INTERNAL void cxm__metric_layout(const cxm_context *ctx, metric *m);
@@ -1003,8 +1014,9 @@ CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
 /* The "no answer" codes a cell counted (0 for kinds that take none). */
 CXM_INTERNAL uint64_t cxm__cell_na(const metric *m, const void *cell);
 CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
-/* Snapshots and merges: the buckets tier k holds (the hot one apart), and
- * each of them visited; put a loaded bucket e in tier k (whose top the
+/* Snapshots and merges: the buckets tier k holds (the hot one apart; the
+ * warm one, which snapshots write as a ring bucket, counted), and each of
+ * them visited; put a loaded bucket e in tier k (whose top the
  * loader set): CXM_ERR_EXISTS when its slot is taken, CXM_ERR_NO_MEMORY;
  * *cell is then the slot's cell to fill. merge_bucket adds a tier-k cell
  * as bucket e of tier k, or of the coarser tier that holds that time by
@@ -1019,6 +1031,9 @@ CXM_INTERNAL cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint3
  * (the lifetime cell keeps all: exposed counters never go down); returns
  * how many buckets went. */
 CXM_INTERNAL uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms);
+/* After a load put s's buckets in their ring slots: the newest finest one
+ * older than the hot one goes into the warm cell (series.warm_epoch). */
+CXM_INTERNAL void cxm__series_settle(const cxm_context *ctx, series *s);
 CXM_INTERNAL bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 					   const void *cell);
 /* Count a bucket whose data no memory could be found for

@@ -287,20 +287,25 @@ static cxm_status series_make(cxm_context *ctx, shard *sh, cxm_id mid, series **
 }
 
 /* Start loading the headers of the series the plan touches that exist
- * (their first line, where the epochs are, and the hot cell's), so that
+ * (their first line, where the epochs are, and the hot and warm cells'), so that
  * their misses overlap instead of coming one after another in
  * plan_prepare. Reads the shard's index only (its lock is held). */
 static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p)
 {
 	const cxm_id tp = p->ix->touchpoint;
 	for (size_t j = 0; j < p->n_all; j++) {
-		series ***row = sh->rows[plan_metric(ctx, p, j)];
+		const cxm_id mid = plan_metric(ctx, p, j);
+		series ***row = sh->rows[mid];
 		series **grp = row ? ROW(ctx, row, tp) : NULL;
+		const size_t hot_size = ctx->model.metrics[mid].hot_size;
 		for (uint32_t k = 0; grp && k < p->n_slots; k++) {
 			const series *s = grp[p->slots[k]];
 			if (s) {
+				/* the header's first line, and its two finest
+				 * cells (which of them is hot is on that line) */
 				__builtin_prefetch(s);
-				__builtin_prefetch(s->hot);
+				__builtin_prefetch(s->cells);
+				__builtin_prefetch((const unsigned char *)s->cells + hot_size);
 			}
 		}
 	}

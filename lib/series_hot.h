@@ -7,20 +7,20 @@
 #include "cxm_internal.h"
 
 /* cxm__series_reserve_at and cxm__series_cell_at, with their common
- * case inline: the fold lands in the hot bucket, and the metric
+ * case inline: the fold lands in the hot or the warm bucket, and the metric
  * keeps its distribution there too (bins_tier 0), so nothing is needed
- * and the hot cell is the cell. */
+ * and that cell is the cell. */
 static inline bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_t e, double v,
 				       cover_log *log)
 {
-	if (!s->m->bins_tier && (e == s->hot_epoch || s->hot_epoch == TAG_EMPTY))
+	if (!s->m->bins_tier && (e == s->hot_epoch || s->hot_epoch == TAG_EMPTY || e == s->warm_epoch))
 		return true;
 	return cxm__series_reserve_at(ctx, s, e, v, log);
 }
 
 static inline void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
 {
-	return e == s->hot_epoch ? (void *)s->hot : cxm__series_cell_at(ctx, s, e, NULL);
+	return e == s->hot_epoch ? s->hot : e == s->warm_epoch ? s->warm : cxm__series_cell_at(ctx, s, e, NULL);
 }
 
 /* cxm__series_cell after cxm__series_reserve(..., log): the covers the
@@ -28,7 +28,7 @@ static inline void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t 
 static inline void *cxm__series_cell_logged(const cxm_context *ctx, series *s, int64_t e,
 					    const cover_log *log)
 {
-	return e == s->hot_epoch ? (void *)s->hot : cxm__series_cell_at(ctx, s, e, log);
+	return e == s->hot_epoch ? s->hot : e == s->warm_epoch ? s->warm : cxm__series_cell_at(ctx, s, e, log);
 }
 
 #endif

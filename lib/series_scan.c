@@ -126,10 +126,12 @@ static void series_read(const cxm_context *ctx, series *s, int64_t a, int64_t b,
 			enum read_part part, bool cache)
 {
 	uint32_t k0 = part == READ_DIST ? s->m->bins_tier : 0;
-	if (k0 == 0 && s->hot_epoch != TAG_EMPTY) {
-		int64_t start = s->hot_epoch * ctx->tiers[0].bucket_ms;
-		if (start >= a && start < b)
+	if (k0 == 0) { /* the header's buckets: the hot and the warm one */
+		const int64_t w0 = ctx->tiers[0].bucket_ms;
+		if (s->hot_epoch != TAG_EMPTY && s->hot_epoch * w0 >= a && s->hot_epoch * w0 < b)
 			merge_part(s->m, acc, s->hot, part);
+		if (s->warm_epoch != TAG_EMPTY && s->warm_epoch * w0 >= a && s->warm_epoch * w0 < b)
+			merge_part(s->m, acc, s->warm, part);
 	}
 	for (uint32_t k = k0; k < ctx->n_tiers; k++) {
 		if (s->top[k] == TAG_EMPTY || !s->pages[k])
@@ -166,7 +168,7 @@ void cxm__series_read_cached(const cxm_context *ctx, series *s, int64_t a, int64
 
 uint32_t cxm__series_buckets(const cxm_context *ctx, const series *s, uint32_t k)
 {
-	uint32_t used = 0;
+	uint32_t used = k == 0 && s->warm_epoch != TAG_EMPTY;
 	if (s->dir[k])
 		for (uint32_t i = 0; i < n_pages(ctx, k); i++)
 			used += s->dir[k][i] ? s->dir[k][i]->used : 0;
@@ -176,6 +178,9 @@ uint32_t cxm__series_buckets(const cxm_context *ctx, const series *s, uint32_t k
 void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k, series_visit_fn fn,
 		      void *arg)
 {
+	/* the warm bucket is one of the finest tier's, whose slot holds none */
+	if (k == 0 && s->warm_epoch != TAG_EMPTY)
+		fn(arg, s->warm_epoch, s->warm);
 	if (!s->pages[k])
 		return;
 	for (uint32_t i = 0; i < ctx->tiers[k].buckets; i++) {

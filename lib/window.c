@@ -100,12 +100,13 @@ void cxm__metric_layout(const cxm_context *ctx, metric *m)
 		while (m->page_shift[k] && (m->tier_cell[k] << m->page_shift[k]) > PAGE_BYTES)
 			m->page_shift[k]--;
 	}
-	/* the header holds the hot cell and the lifetime cell (none for a
-	 * DISTINCT); the rings' pages come and go with their buckets */
+	/* the header holds the hot and warm cells and the lifetime cell (none
+	 * for a DISTINCT); the rings' pages come and go with their buckets */
 	m->life_size = m->def.kind == CXM_KIND_DISTINCT ? 0 : m->cell_size;
-	/* a sparse DURATION's hot cell is full: feeding it never allocates */
+	/* a sparse DURATION's hot and warm cells are full: feeding them never
+	 * allocates */
 	m->hot_size = sparse(m) ? m->cell_size : m->tier_cell[0];
-	m->head_size = sizeof(series) + m->hot_size + m->life_size;
+	m->head_size = sizeof(series) + 2 * m->hot_size + m->life_size;
 	/* then each tier's page directory, which a series keeps all its life */
 	for (uint32_t k = 0; k < ctx->n_tiers; k++)
 		m->head_size += sizeof(void *) * n_pages_of(ctx, m, k);
@@ -125,14 +126,18 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 	memset(s, 0, sizeof *s);
 	s->m = m;
 	s->acct = acct;
-	s->hot_epoch = s->bins_epoch = TAG_EMPTY;
+	s->hot_epoch = s->warm_epoch = s->bins_epoch = TAG_EMPTY;
 	for (int i = 0; i < QC_SLOTS; i++)
 		s->qc_h[i] = TAG_EMPTY;
 	s->life = NULL;
-	if (m->def.kind == CXM_KIND_DURATION)
-		cxm__sketch_init(&m->sk, (sketch_cell *)(void *)s->hot, m->hot_size == m->cell_size);
+	s->hot = s->cells;
+	s->warm = (unsigned char *)s->cells + m->hot_size;
+	if (m->def.kind == CXM_KIND_DURATION) {
+		cxm__sketch_init(&m->sk, s->hot, m->hot_size == m->cell_size);
+		cxm__sketch_init(&m->sk, s->warm, m->hot_size == m->cell_size);
+	}
 	if (m->life_size) {
-		s->life = (unsigned char *)s->hot + m->hot_size;
+		s->life = (unsigned char *)s->cells + 2 * m->hot_size;
 		if (m->def.kind == CXM_KIND_DURATION)
 			cxm__sketch_init(&m->sk, s->life, true);
 		else
@@ -140,7 +145,7 @@ series *cxm__series_new(cxm_context *ctx, const metric *m, uint64_t *acct)
 	}
 	for (uint32_t k = 0; k < CXM_MAX_TIERS; k++)
 		s->top[k] = TAG_EMPTY;
-	page **d = (page **)(void *)((unsigned char *)s->hot + m->hot_size + m->life_size);
+	page **d = (page **)(void *)((unsigned char *)s->cells + 2 * m->hot_size + m->life_size);
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
 		s->dir[k] = d;
 		for (uint32_t i = 0; i < n_pages_of(ctx, m, k); i++)
@@ -266,6 +271,13 @@ bool cxm__series_cover(cxm_context *ctx, series *s, void *cell, uint32_t lo, uin
 static bool expired(const cxm_context *ctx, const series *s, uint32_t k, int64_t e)
 {
 	return !landing(ctx, s, &k, &e);
+}
+
+/* Whether the hot bucket stays in the header as the warm one when the
+ * series moves on to finest epoch e: while the ring still reaches it. */
+static inline bool stays_warm(const cxm_context *ctx, const series *s, int64_t e)
+{
+	return s->hot_epoch != TAG_EMPTY && s->hot_epoch > e - (int64_t)ctx->tiers[0].buckets;
 }
 
 /* Bucket x of tier k leaves the ring: add it to the next tier, if any. */
@@ -415,6 +427,15 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	return true;
 }
 
+/* What sealing header bucket x (full cell c) into its ring slot needs:
+ * the slot's page, and a sparse DURATION's store grown to take c's bins. */
+static bool reserve_seal(const cxm_context *ctx, series *s, int64_t x, const sketch_cell *c,
+			 cover_log *log)
+{
+	return reserve_slot(ctx, s, 0, x) &&
+	       (!log || !sparse(s->m) || c->lo_bin > c->hi_bin || cover_logged(ctx, s, 0, x, c, 0, log));
+}
+
 bool cxm__series_reserve_at(const cxm_context *ctx, series *s, int64_t e, double v, cover_log *log)
 {
 	/* the bins-tier bucket of e (a DURATION's or DISTINCT's distribution) */
@@ -425,8 +446,10 @@ bool cxm__series_reserve_at(const cxm_context *ctx, series *s, int64_t e, double
 		    !reserve_slot(ctx, s, b, y))
 			return false;
 	}
-	if (e == s->hot_epoch || s->hot_epoch == TAG_EMPTY)
+	if (e == s->hot_epoch || s->hot_epoch == TAG_EMPTY || e == s->warm_epoch)
 		return true;
+	if (e < s->hot_epoch && (s->warm_epoch == TAG_EMPTY || e > s->warm_epoch)) /* the new warm one */
+		return s->warm_epoch == TAG_EMPTY || reserve_seal(ctx, s, s->warm_epoch, s->warm, log);
 	if (e < s->hot_epoch) { /* late: into its own slot */
 		if (!reserve_slot(ctx, s, 0, e))
 			return false;
@@ -493,12 +516,18 @@ static bool reserve_landing(const cxm_context *ctx, series *s, uint32_t k, int64
 
 static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log)
 {
-	if (s->hot_epoch != TAG_EMPTY && !reserve_slot(ctx, s, 0, s->hot_epoch))
-		return false;
-	/* a sparse DURATION's hot bucket takes its bins into that slot's store */
-	const sketch_cell *hot = (const sketch_cell *)(const void *)s->hot;
-	if (log && s->hot_epoch != TAG_EMPTY && sparse(s->m) && hot->lo_bin <= hot->hi_bin &&
-	    !cover_logged(ctx, s, 0, s->hot_epoch, hot, 0, log))
+	/* the header's buckets that moving tier 0 to top[0] puts into their
+	 * ring slots (cxm__series_cell_at): the warm one, and the hot one
+	 * unless it stays as the warm one; a sparse DURATION's take their
+	 * bins into those slots' stores */
+	const int64_t w = s->warm_epoch;
+	const int64_t h = log && top[0] != TAG_EMPTY && top[0] > s->hot_epoch && stays_warm(ctx, s, top[0])
+				  ? TAG_EMPTY
+				  : s->hot_epoch;
+	const sketch_cell *warm = s->warm, *hot = s->hot;
+	/* (without a log, a merge's: both, as its buckets may seal either) */
+	if ((w != TAG_EMPTY && !reserve_seal(ctx, s, w, warm, log)) ||
+	    (h != TAG_EMPTY && !reserve_seal(ctx, s, h, hot, log)))
 		return false;
 	int64_t rolled = TAG_EMPTY; /* the newest bucket rolled into tier k */
 	for (uint32_t k = 0; k < ctx->n_tiers; k++) {
@@ -524,15 +553,16 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 				x += skip;
 				continue;
 			}
-			/* the hot bucket too, which moving on a whole ring or more
-			 * puts in its slot only to roll it up at once */
-			const bool was_hot = k == 0 && x == s->hot_epoch;
-			if (tag_of(s, k, idx) != x && !was_hot)
+			/* the header's buckets too, which moving on a whole ring
+			 * or more puts in their slots only to roll them up at once */
+			const sketch_cell *c = k ? NULL : x == w ? warm : x == h ? hot : NULL;
+			if (!c && tag_of(s, k, idx) != x)
 				continue;
 			rolled = floordiv64(x * wk, wn);
 			if (!reserve_landing(ctx, s, k + 1, rolled))
 				return false;
-			const sketch_cell *c = was_hot ? hot : page_cell(s->m, page_of(s, k, idx), k, idx);
+			if (!c)
+				c = page_cell(s->m, page_of(s, k, idx), k, idx);
 			if (log && sparse(s->m) && c->lo_bin <= c->hi_bin &&
 			    !cover_logged(ctx, s, k + 1, rolled, c, 0, log))
 				return false;
@@ -576,20 +606,30 @@ static bool covered(const cover_log *log, const void *cell, const void *like)
 	return false;
 }
 
-/* The hot bucket moves into its ring slot old (s->qc not NULL): the
- * cached merge of its hour, if any, takes it too, unless the slot could
- * not take it as a full cell does (a DURATION store that could not grow,
- * a count that saturated: more saturated than the two held), when it
- * is dropped. */
-static void qc_take_hot(const cxm_context *ctx, series *s, void *old, const cover_log *log)
+/* Finest bucket x, held in full cell src (the warm or the hot one), goes
+ * into its ring slot old, which holds no bucket of x yet; the cached
+ * merge of its hour, if any, takes it too, unless the slot could not
+ * take it as a full cell does (a DURATION store that could not grow, a
+ * count that saturated: more saturated than the two held), when it is
+ * dropped. */
+static void seal(const cxm_context *ctx, series *s, int64_t x, const void *src, const cover_log *log)
 {
+	void *old = tier_cell(ctx, s, 0, x);
+	if (!old) {
+		cxm__series_lost(ctx);
+		return;
+	}
+	if (!s->qc) {
+		merge_into(ctx, s, old, src, false, covered(log, old, src));
+		return;
+	}
 	const bool dur = s->m->def.kind == CXM_KIND_DURATION;
-	const uint64_t sat = dur ? ((sketch_cell *)old)->saturated + ((sketch_cell *)s->hot)->saturated : 0;
-	merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot));
+	const uint64_t sat = dur ? ((sketch_cell *)old)->saturated + ((const sketch_cell *)src)->saturated : 0;
+	merge_into(ctx, s, old, src, false, covered(log, old, src));
 	const bool exact = !dur || ((sketch_cell *)old)->saturated == sat;
-	int i = qc_held(ctx, s, s->hot_epoch);
+	int i = qc_held(ctx, s, x);
 	if (i >= 0 && exact)
-		cell_merge(s->m, qc_cell(s, i), s->hot);
+		cell_merge(s->m, qc_cell(s, i), src);
 	else if (i >= 0)
 		s->qc_h[i] = TAG_EMPTY;
 }
@@ -598,22 +638,37 @@ void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const co
 {
 	if (e == s->hot_epoch)
 		return s->hot;
+	if (e == s->warm_epoch)
+		return s->warm;
 	if (s->hot_epoch != TAG_EMPTY && e < s->hot_epoch) {
+		if (s->warm_epoch == TAG_EMPTY || e > s->warm_epoch) {
+			/* the newest bucket below the hot one: the warm one */
+			if (s->warm_epoch != TAG_EMPTY)
+				seal(ctx, s, s->warm_epoch, s->warm, log);
+			s->warm_epoch = e;
+			cell_clear(s->m, s->warm);
+			return s->warm;
+		}
 		qc_drop(ctx, s, e); /* the caller writes the cell */
 		return tier_cell(ctx, s, 0, e); /* late: straight into its ring slot */
 	}
-	if (s->hot_epoch != TAG_EMPTY) {
-		void *old = tier_cell(ctx, s, 0, s->hot_epoch);
-		if (!old)
-			cxm__series_lost(ctx);
-		else if (!s->qc)
-			merge_into(ctx, s, old, s->hot, false, covered(log, old, s->hot));
-		else
-			qc_take_hot(ctx, s, old, log);
-	}
+	/* the warm bucket goes into its ring slot; the hot one becomes the
+	 * warm one, or goes into its slot too when the ring leaves it behind */
+	if (s->warm_epoch != TAG_EMPTY)
+		seal(ctx, s, s->warm_epoch, s->warm, log);
+	s->warm_epoch = TAG_EMPTY;
+	const bool warm = stays_warm(ctx, s, e);
+	if (s->hot_epoch != TAG_EMPTY && !warm)
+		seal(ctx, s, s->hot_epoch, s->hot, log);
 	/* move the ring on (evict, roll up); e's data goes to the hot cell,
 	 * so its slot takes no page until a newer bucket comes */
 	advance(ctx, s, 0, e);
+	if (warm) {
+		void *t = s->warm;
+		s->warm = s->hot;
+		s->hot = t;
+		s->warm_epoch = s->hot_epoch;
+	}
 	s->hot_epoch = e;
 	cell_clear(s->m, s->hot);
 	return s->hot;
@@ -643,6 +698,44 @@ void *cxm__series_bins_cell(const cxm_context *ctx, series *s, int64_t e)
 
 /* ---- taking a series back in time (cxm_rewind) --------------------------------------- */
 
+/* Ring bucket idx of the finest tier into header cell dst (a full cell),
+ * its slot then emptied. */
+static void promote(const cxm_context *ctx, series *s, uint32_t idx, void *dst)
+{
+	void *cell = page_cell(s->m, page_of(s, 0, idx), 0, idx);
+	if (s->m->def.kind == CXM_KIND_DURATION) {
+		/* merged, not copied: a ring cell's bins are its page's or
+		 * its store's, which go with the slot */
+		cell_clear(s->m, dst);
+		cell_merge(s->m, dst, cell);
+	} else {
+		memcpy(dst, cell, s->m->tier_cell[0]);
+	}
+	if (s->bins_cell == cell)
+		s->bins_epoch = TAG_EMPTY;
+	slot_clear(ctx, s, 0, idx);
+}
+
+void cxm__series_settle(const cxm_context *ctx, series *s)
+{
+	if (s->hot_epoch == TAG_EMPTY || s->warm_epoch != TAG_EMPTY || !s->pages[0])
+		return;
+	const int64_t n = ctx->tiers[0].buckets;
+	int64_t newest = TAG_EMPTY;
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < (uint32_t)n; i++) {
+		int64_t t = tag_of(s, 0, i);
+		if (t != TAG_EMPTY && t < s->hot_epoch && (newest == TAG_EMPTY || t > newest)) {
+			newest = t;
+			at = i;
+		}
+	}
+	if (newest == TAG_EMPTY)
+		return;
+	promote(ctx, s, at, s->warm);
+	s->warm_epoch = newest;
+}
+
 uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 {
 	uint64_t gone = 0;
@@ -655,6 +748,10 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 			continue;
 		const int64_t n = ctx->tiers[k].buckets;
 		const int64_t last = floordiv64(time_ms, ctx->tiers[k].bucket_ms);
+		if (k == 0 && s->warm_epoch != TAG_EMPTY && s->warm_epoch > last) {
+			s->warm_epoch = TAG_EMPTY;
+			gone++;
+		}
 		if (k == 0 && s->hot_epoch != TAG_EMPTY && s->hot_epoch > last) {
 			s->hot_epoch = TAG_EMPTY;
 			gone++;
@@ -676,23 +773,29 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 			}
 		}
 		/* the newest bucket left is the ring's top, as if nothing newer
-		 * had come; in the finest tier it becomes the hot cell again */
+		 * had come; in the finest tier the header's cells take the
+		 * newest two again (a warm one left is newer than any in the ring) */
+		if (k == 0) {
+			if (s->hot_epoch == TAG_EMPTY && s->warm_epoch != TAG_EMPTY) {
+				void *t = s->hot;
+				s->hot = s->warm;
+				s->warm = t;
+				s->hot_epoch = s->warm_epoch;
+				s->warm_epoch = TAG_EMPTY;
+			} else if (s->hot_epoch == TAG_EMPTY && newest != TAG_EMPTY) {
+				promote(ctx, s, newest_idx, s->hot);
+				s->hot_epoch = newest;
+			}
+			newest = s->hot_epoch;
+			if (newest != TAG_EMPTY)
+				newest_idx = slot_of(s, 0, n, newest);
+		}
 		s->top[k] = newest;
 		s->top_idx[k] = newest_idx;
+		if (k == 0)
+			cxm__series_settle(ctx, s);
 		if (k >= 1 && newest != TAG_EMPTY && sparse(s->m)) /* open again */
 			cxm__series_fit((cxm_context *)ctx, s, page_cell(s->m, page_of(s, k, newest_idx), k, newest_idx), true);
-		if (k == 0 && newest != TAG_EMPTY && s->hot_epoch == TAG_EMPTY) {
-			page *p = page_of(s, 0, newest_idx);
-			void *cell = page_cell(s->m, p, 0, newest_idx);
-			if (sparse(s->m)) { /* into the full hot cell; the store stays */
-				cell_clear(s->m, s->hot);
-				cell_merge(s->m, s->hot, cell);
-			} else {
-				memcpy(s->hot, cell, s->m->tier_cell[0]);
-			}
-			slot_clear(ctx, s, 0, newest_idx);
-			s->hot_epoch = newest;
-		}
 	}
 	if (s->top[0] == TAG_EMPTY)
 		s->hot_epoch = TAG_EMPTY;
@@ -708,7 +811,7 @@ cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint32_t k, int64_
 	page *p = page_get(ctx, s, k, idx);
 	if (!p)
 		return CXM_ERR_NO_MEMORY;
-	if (p->tag[(idx & page_mask(s->m, k))] != TAG_EMPTY)
+	if (p->tag[(idx & page_mask(s->m, k))] != TAG_EMPTY || (k == 0 && e == s->warm_epoch))
 		return CXM_ERR_EXISTS;
 	if (k == 0)
 		qc_drop(ctx, s, e);
@@ -734,7 +837,7 @@ bool cxm__series_merge_bucket(const cxm_context *ctx, series *s, uint32_t k, int
 	}
 	if (!dst)
 		return false;
-	if (dst == (void *)s->hot)
+	if (dst == s->hot || dst == s->warm)
 		cell_merge(s->m, dst, cell); /* full: nothing to grow */
 	else
 		merge_into(ctx, s, dst, cell, open, false);

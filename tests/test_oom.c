@@ -848,8 +848,13 @@ static void batch(void **state)
 	world_new(&w);
 	ids x;
 	define_all(&w, &x);
-	feed_arg fa = {&x, x.tp, T0 - 1000, "customer-1"};
-	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK); /* tp's series exist; call's do not */
+	/* tp's series exist, with a hot and a warm bucket (the minutes before
+	 * T0's), so that T0's puts the warm one in a page of its ring; call's
+	 * series do not exist */
+	feed_arg fa = {&x, x.tp, T0 - 61000, "customer-1"};
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
+	fa.t = T0 - 1000;
+	assert_int_equal(op_feed(w.ctx, &fa), CXM_OK);
 	batch_arg b = {&x, 0, 0, {{0, 0}}};
 	int rejected_tp = 0;
 	cxm_stats start = {.size = sizeof start};
