@@ -510,6 +510,126 @@ static void query_cache_after_merge(void **state)
 		cxm_context_free(c[i]);
 }
 
+/* A late value lands in the header's warm bucket (the newest minute
+ * older than the hot one) or in its ring slot, whichever order minutes
+ * come in: gaps, values between the warm and the hot minute, older ones,
+ * a jump past the whole ring, rewinds that leave the hot, the warm or
+ * only ring minutes. After each step every minute the ring reaches, and
+ * everything since the start, answer as the values fed; a snapshot of
+ * each state loads into a context that weighs the same and answers the
+ * same, quantiles included. */
+typedef struct warm_model {
+	int64_t base;
+	uint64_t n[400];
+	double sum[400]; /* aht */
+} warm_model;
+
+static void warm_feed(cxm_context *ctx, warm_model *w, cxm_id tp, cxm_id nps, cxm_id aht, int m)
+{
+	for (int j = 0; j < 3; j++) {
+		double dv = 1000 + 37 * m + 11 * j;
+		assert_int_equal(feed2(ctx, w->base + m * MIN + j * 7000, tp, nps, (m + j) % 11, aht, dv),
+				 CXM_OK);
+		w->n[m]++;
+		w->sum[m] += dv;
+	}
+}
+
+static void warm_check(cxm_context *ctx, const warm_model *w, cxm_id tp, cxm_id nps, cxm_id aht,
+		       int newest)
+{
+	uint64_t total = 0;
+	for (int m = 0; m < 400; m++)
+		total += w->n[m];
+	for (int m = newest - 119 < 0 ? 0 : newest - 119; m <= newest; m++) {
+		cxm_result r = query_tp(ctx, aht, tp, w->base + m * MIN + 1, MIN);
+		assert_int_equal(r.n, w->n[m]);
+		if (w->n[m])
+			assert_true(near(r.mean, w->sum[m] / (double)w->n[m], 1e-12));
+		assert_int_equal(query_tp(ctx, nps, tp, w->base + m * MIN + 1, MIN).n, w->n[m]);
+	}
+	cxm_result r = query_tp(ctx, aht, tp, w->base + 400 * MIN, 8 * HOUR);
+	assert_int_equal(r.n, total);
+	assert_int_equal(query_tp(ctx, nps, tp, w->base + 400 * MIN, 8 * HOUR).n, total);
+}
+
+/* ctx's snapshot loads into a fresh context that weighs and answers the same. */
+static void warm_reload(cxm_context *ctx, test_clock *clk, cxm_id tp, cxm_id nps, cxm_id aht,
+			int64_t base, int newest)
+{
+	membuf mb = {0};
+	assert_int_equal(cxm_snapshot_write(ctx, membuf_write, &mb), CXM_OK);
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memset(cfg.customer_key, 0x5a, sizeof cfg.customer_key); /* the saver's */
+	cxm_context *b = test_ctx_cfg(clk, &cfg);
+	assert_int_equal(cxm_snapshot_load_mem(b, mb.p, mb.len), CXM_OK);
+	free(mb.p);
+	cxm_stats sa = {.size = sizeof sa}, sb = {.size = sizeof sb};
+	assert_int_equal(cxm_stats_get(&sa, ctx), CXM_OK);
+	assert_int_equal(cxm_stats_get(&sb, b), CXM_OK);
+	assert_int_equal(sa.series_bytes, sb.series_bytes);
+	for (int m = newest - 125; m <= newest; m++)
+		for (int k = 0; k < 2; k++) {
+			cxm_id metric = k ? aht : nps;
+			int64_t end = base + m * MIN + 1, span = m == newest - 125 ? 8 * HOUR : MIN;
+			cxm_result x = query_tp(ctx, metric, tp, end, span), y = query_tp(b, metric, tp, end, span);
+			assert_int_equal(x.n, y.n);
+			assert_true(near(x.value, y.value, 0));
+			assert_true(near(x.p50, y.p50, 0));
+			assert_true(near(x.p90, y.p90, 0));
+		}
+	cxm_context_free(b);
+}
+
+static void warm_bucket_any_order(void **state)
+{
+	(void)state;
+	test_clock clk = {T0 + 12 * HOUR};
+	cxm_config cfg = CXM_CONFIG_INIT;
+	memset(cfg.customer_key, 0x5a, sizeof cfg.customer_key); /* loads need one key */
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_id nps, aht, tp;
+	nps_aht_ivr(ctx, &nps, &aht, &tp);
+	static warm_model w;
+	memset(&w, 0, sizeof w);
+	w.base = T0 + HOUR;
+	/* minutes in the order fed, and the newest so far after each */
+	static const int order[] = {10, 11, 14, 12, 13, 12, 11, 14, 13, 15, 14, 9,
+				    200, 199, 150, 198, 201, 202};
+	int newest = 0;
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		warm_feed(ctx, &w, tp, nps, aht, order[i]);
+		newest = order[i] > newest ? order[i] : newest;
+		warm_check(ctx, &w, tp, nps, aht, newest);
+		warm_reload(ctx, &clk, tp, nps, aht, w.base, newest);
+	}
+	/* back to minute 199: the hot and the warm minute go, the ring's
+	 * newest two take their places */
+	uint64_t gone = 0;
+	assert_int_equal(cxm_rewind(&gone, ctx, w.base + 199 * MIN + 30000), CXM_OK);
+	for (int m = 200; m < 400; m++)
+		w.n[m] = 0, w.sum[m] = 0;
+	newest = 199;
+	warm_check(ctx, &w, tp, nps, aht, newest);
+	warm_reload(ctx, &clk, tp, nps, aht, w.base, newest);
+	static const int after[] = {198, 199, 197, 203};
+	for (size_t i = 0; i < sizeof after / sizeof after[0]; i++) {
+		warm_feed(ctx, &w, tp, nps, aht, after[i]);
+		newest = after[i] > newest ? after[i] : newest;
+		warm_check(ctx, &w, tp, nps, aht, newest);
+	}
+	/* back to 199 again: the warm minute (199) becomes the hot one */
+	assert_int_equal(cxm_rewind(&gone, ctx, w.base + 199 * MIN + 59000), CXM_OK);
+	w.n[203] = 0, w.sum[203] = 0;
+	newest = 199;
+	warm_check(ctx, &w, tp, nps, aht, newest);
+	warm_reload(ctx, &clk, tp, nps, aht, w.base, newest);
+	warm_feed(ctx, &w, tp, nps, aht, 198);
+	warm_feed(ctx, &w, tp, nps, aht, 199);
+	warm_check(ctx, &w, tp, nps, aht, newest);
+	cxm_context_free(ctx);
+}
+
 /* Under max_memory the query cache takes at most a sixteenth of it; the
  * queries still answer (from the minutes). */
 static void query_cache_bounded(void **state)
@@ -557,6 +677,7 @@ int main(void)
 		cmocka_unit_test(query_cache_follows_changes),
 		cmocka_unit_test(query_cache_after_merge),
 		cmocka_unit_test(query_cache_bounded),
+		cmocka_unit_test(warm_bucket_any_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
