@@ -18,17 +18,17 @@ static inline bool cxm__series_reserve(const cxm_context *ctx, series *s, int64_
 	return cxm__series_reserve_at(ctx, s, e, v, log);
 }
 
-static inline void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
-{
-	return e == s->hot_epoch ? s->hot : e == s->warm_epoch ? s->warm : cxm__series_cell_at(ctx, s, e, NULL);
-}
-
 /* cxm__series_cell after cxm__series_reserve(..., log): the covers the
  * reservation made are not made again. */
 static inline void *cxm__series_cell_logged(const cxm_context *ctx, series *s, int64_t e,
 					    const cover_log *log)
 {
 	return e == s->hot_epoch ? s->hot : e == s->warm_epoch ? s->warm : cxm__series_cell_at(ctx, s, e, log);
+}
+
+static inline void *cxm__series_cell(const cxm_context *ctx, series *s, int64_t e)
+{
+	return cxm__series_cell_logged(ctx, s, e, NULL);
 }
 
 #endif

@@ -273,6 +273,15 @@ static bool expired(const cxm_context *ctx, const series *s, uint32_t k, int64_t
 	return !landing(ctx, s, &k, &e);
 }
 
+/* The hot cell becomes the warm one and the warm one the hot one (the
+ * caller sets their epochs). */
+static inline void swap_header_cells(series *s)
+{
+	void *t = s->hot;
+	s->hot = s->warm;
+	s->warm = t;
+}
+
 /* Whether the hot bucket stays in the header as the warm one when the
  * series moves on to finest epoch e: while the ring still reaches it. */
 static inline bool stays_warm(const cxm_context *ctx, const series *s, int64_t e)
@@ -387,7 +396,8 @@ static bool reserve_slot(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	return true;
 }
 
-static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log);
+static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, bool one_move,
+			 cover_log *log);
 
 /* Grow the store of the ring cell of bucket x of tier k (on a page
  * reserve_slot gave it) to take the bins of `like` (NULL: bin `bin`, a
@@ -464,7 +474,7 @@ bool cxm__series_reserve_at(const cxm_context *ctx, series *s, int64_t e, double
 	top[0] = e;
 	for (uint32_t k = 1; k < CXM_MAX_TIERS; k++)
 		top[k] = TAG_EMPTY;
-	return reserve_tops(ctx, s, top, log);
+	return reserve_tops(ctx, s, top, true, log);
 }
 
 void cxm__covers_done(const cxm_context *ctx, cover_log *log, bool undo)
@@ -514,18 +524,21 @@ static bool reserve_landing(const cxm_context *ctx, series *s, uint32_t k, int64
 	return !landing(ctx, s, &k, &x) || reserve_slot(ctx, s, k, x);
 }
 
-static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, cover_log *log)
+/* Reserve what moving s's tiers on to top needs: one_move for a fold
+ * (tier 0 moves straight to top[0]), else a merge's, whose buckets may
+ * move it in steps. */
+static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, bool one_move,
+			 cover_log *log)
 {
 	/* the header's buckets that moving tier 0 to top[0] puts into their
 	 * ring slots (cxm__series_cell_at): the warm one, and the hot one
-	 * unless it stays as the warm one; a sparse DURATION's take their
-	 * bins into those slots' stores */
+	 * unless it stays as the warm one (a merge: both, as its buckets
+	 * may seal either); a sparse DURATION's take their bins into those
+	 * slots' stores */
 	const int64_t w = s->warm_epoch;
-	const int64_t h = log && top[0] != TAG_EMPTY && top[0] > s->hot_epoch && stays_warm(ctx, s, top[0])
-				  ? TAG_EMPTY
-				  : s->hot_epoch;
+	const int64_t h = one_move && top[0] > s->hot_epoch && stays_warm(ctx, s, top[0]) ? TAG_EMPTY
+											    : s->hot_epoch;
 	const sketch_cell *warm = s->warm, *hot = s->hot;
-	/* (without a log, a merge's: both, as its buckets may seal either) */
 	if ((w != TAG_EMPTY && !reserve_seal(ctx, s, w, warm, log)) ||
 	    (h != TAG_EMPTY && !reserve_seal(ctx, s, h, hot, log)))
 		return false;
@@ -573,7 +586,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 
 bool cxm__series_reserve_tops(const cxm_context *ctx, series *s, const int64_t *top)
 {
-	return reserve_tops(ctx, s, top, NULL);
+	return reserve_tops(ctx, s, top, false, NULL);
 }
 
 void cxm__series_unreserve(const cxm_context *ctx, series *s)
@@ -664,9 +677,7 @@ void *cxm__series_cell_at(const cxm_context *ctx, series *s, int64_t e, const co
 	 * so its slot takes no page until a newer bucket comes */
 	advance(ctx, s, 0, e);
 	if (warm) {
-		void *t = s->warm;
-		s->warm = s->hot;
-		s->hot = t;
+		swap_header_cells(s);
 		s->warm_epoch = s->hot_epoch;
 	}
 	s->hot_epoch = e;
@@ -777,9 +788,7 @@ uint64_t cxm__series_rewind(const cxm_context *ctx, series *s, int64_t time_ms)
 		 * newest two again (a warm one left is newer than any in the ring) */
 		if (k == 0) {
 			if (s->hot_epoch == TAG_EMPTY && s->warm_epoch != TAG_EMPTY) {
-				void *t = s->hot;
-				s->hot = s->warm;
-				s->warm = t;
+				swap_header_cells(s);
 				s->hot_epoch = s->warm_epoch;
 				s->warm_epoch = TAG_EMPTY;
 			} else if (s->hot_epoch == TAG_EMPTY && newest != TAG_EMPTY) {
