@@ -5,9 +5,28 @@
 #define CXM_CELL_H
 
 #include "cxm_internal.h"
+#include "sketch.h"
 
 #include <math.h>
 #include <string.h>
+
+/* A value of bin i (cxm__sketch_bin_of) into c's distribution: the common
+ * case inline (sketch.h), any other in sketch.c. */
+static inline void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v,
+					    uint32_t i)
+{
+	if (!cxm__sketch_add_dist_fast(c, v, i))
+		cxm__sketch_add_dist_bin_any(sp, c, v, i);
+}
+
+/* A value into c's distribution; returns its bin (UINT32_MAX: 0, under,
+ * over), for the next cell it goes to. */
+static inline uint32_t cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v)
+{
+	uint32_t i = cxm__sketch_bin_of(sp, v);
+	cxm__sketch_add_dist_bin(sp, c, v, i);
+	return i;
+}
 
 /* The moments AMOUNT and SENTIMENT cells begin with. */
 typedef struct moments {

@@ -107,9 +107,16 @@ static inline double sum_add(double a, double b, double max)
  * b[0] = lo, b[i] = lo * gamma^i, for i in 0 .. nb-1; b[nb] >= hi. */
 typedef struct sketch_params {
 	double lo, hi, alpha, gamma;
-	double log2_lo, inv_log2_gamma;
 	uint32_t nb;
-	double *bounds; /* nb + 1 values */
+	double *bounds; /* nb + 1 values, then the index: one allocation */
+	/* The bin of a value v in [lo, hi] starts from index[(bits(v) >>
+	 * ix_shift) - ix_lo]: the bin of the lowest double whose top bits
+	 * (sign, exponent, the mantissa's first 52 - ix_shift) are those,
+	 * never above v's own; a cell of those bits is narrower than a bin,
+	 * so one comparison with the next boundary finishes it. */
+	const uint16_t *index;
+	uint64_t ix_lo;
+	uint32_t ix_n, ix_shift;
 } sketch_params;
 
 #define SKETCH_MAX_BINS 16384u
@@ -155,6 +162,8 @@ typedef struct sketch_store {
 CXM_INTERNAL cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi,
 						double alpha, void *(*alloc)(void *, size_t),
 						void *opaque);
+/* The bytes of sp's one allocation (bounds, then index), to free it. */
+CXM_INTERNAL size_t cxm__sketch_params_bytes(const sketch_params *sp);
 CXM_INTERNAL uint32_t cxm__sketch_bins_for(double lo, double hi, double alpha);
 CXM_INTERNAL size_t cxm__sketch_cell_size(const sketch_params *sp);
 /* A cell's first state: empty, full (its store after it) or without a store. */
@@ -192,16 +201,14 @@ CXM_INTERNAL bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, ske
  * out (4 * (hi_bin - lo_bin + 1) bytes; the cell has used bins). */
 CXM_INTERNAL void cxm__sketch_bins_out(const sketch_cell *c, unsigned char *out);
 CXM_INTERNAL void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v);
-CXM_INTERNAL void cxm__sketch_add_moments(sketch_cell *c, double v);
-/* Returns the bin v went to, or UINT32_MAX for 0, under and over. */
-CXM_INTERNAL uint32_t cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v);
-/* As cxm__sketch_add_dist for a value whose result i of it is known. */
-CXM_INTERNAL void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v,
-					   uint32_t i);
+/* Add value v of bin i (cxm__sketch_bin_of) to c's distribution, in every
+ * case (cell.h's cxm__sketch_add_dist_bin tries the common one inline
+ * first). */
+CXM_INTERNAL void cxm__sketch_add_dist_bin_any(const sketch_params *sp, sketch_cell *c, double v,
+					       uint32_t i);
 CXM_INTERNAL void cxm__sketch_merge(const sketch_params *sp, sketch_cell *dst, const sketch_cell *src);
 CXM_INTERNAL void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src);
 CXM_INTERNAL void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src);
-CXM_INTERNAL uint32_t cxm__sketch_bin(const sketch_params *sp, double v);
 /* Quantile of rank max(1, ceil(q*n)); NaN when empty. *clamped set when
  * the answer fell in the under or over range. */
 CXM_INTERNAL double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q,

@@ -9,6 +9,7 @@
  * into the caller's buffer, or through a stack buffer that is handed to the
  * caller's callback between series, with no lock held. */
 #include "cxm_internal.h"
+#include "sketch.h"
 
 #include <math.h>
 #include <stdio.h>

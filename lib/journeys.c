@@ -59,7 +59,7 @@ void cxm__jmod_free(cxm_context *ctx, jmod *mod)
 		return;
 	cxm__series_free(ctx, mod->churn);
 	if (mod->time_m.sk.bounds)
-		cxm__free(ctx, mod->time_m.sk.bounds, sizeof(double) * (mod->time_m.sk.nb + 1));
+		cxm__free(ctx, mod->time_m.sk.bounds, cxm__sketch_params_bytes(&mod->time_m.sk));
 	pthread_mutex_destroy(&mod->lock);
 	cxm__free(ctx, mod, mod_size(mod->n_js));
 }

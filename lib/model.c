@@ -171,7 +171,7 @@ static void segment_free(cxm_context *ctx, segment *g)
 static void metric_free(cxm_context *ctx, metric *m)
 {
 	if (m->sk.bounds)
-		cxm__free(ctx, m->sk.bounds, sizeof(double) * (m->sk.nb + 1));
+		cxm__free(ctx, m->sk.bounds, cxm__sketch_params_bytes(&m->sk));
 	cxm__strfree(ctx, m->name);
 }
 

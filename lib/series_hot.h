@@ -5,6 +5,7 @@
 #define CXM_SERIES_HOT_H
 
 #include "cxm_internal.h"
+#include "cell.h"
 
 /* cxm__series_reserve_at and cxm__series_cell_at, with their common
  * case inline: the fold lands in the hot or the warm bucket, and the metric

@@ -8,10 +8,11 @@
  * value of that rank. Bins merge by addition, so merged sketches keep the
  * bound (unlike t-digest or KLL, whose error depends on the data).
  *
- * The bin of a value is estimated from the bits of the double and then
- * corrected against the stored boundaries, so the estimate's error never
- * reaches the answer. */
+ * The bin of a value is looked up by the top bits of the double (its
+ * exponent and first mantissa bits) and then corrected against the stored
+ * boundaries, so the lookup's coarseness never reaches the answer. */
 #include "cxm_internal.h"
+#include "sketch.h"
 
 #include <math.h>
 
@@ -27,6 +28,42 @@ uint32_t cxm__sketch_bins_for(double lo, double hi, double alpha)
 	return nb > (double)UINT32_MAX ? UINT32_MAX : (uint32_t)nb;
 }
 
+static inline uint64_t bits_of(double v)
+{
+	uint64_t b;
+	memcpy(&b, &v, sizeof b);
+	return b;
+}
+
+/* The index's cells: a positive double's bits in order are its value in
+ * order, so the top bits (exponent, first mantissa bits) name a range of
+ * values of relative width at most 2^-(52 - shift). With that below
+ * gamma - 1, a cell holds at most one bin boundary. The index stays under
+ * IX_MAX cells (a very wide range gets wider cells: more comparisons,
+ * the same answers). */
+#define IX_MAX 65536u
+
+static void index_shape(const sketch_params *sp, uint32_t *shift, uint64_t *lo, uint32_t *n)
+{
+	int k = 0;
+	while (k < 20 && ldexp(1, -k) > sp->gamma - 1)
+		k++;
+	for (;; k--) {
+		*shift = (uint32_t)(52 - k);
+		*lo = bits_of(sp->lo) >> *shift;
+		uint64_t m = (bits_of(sp->hi) >> *shift) - *lo + 1;
+		if (m <= IX_MAX || k == 0) { /* k 0: one cell per exponent, 2 048 at most */
+			*n = (uint32_t)m;
+			return;
+		}
+	}
+}
+
+size_t cxm__sketch_params_bytes(const sketch_params *sp)
+{
+	return sizeof(double) * (sp->nb + 1) + sizeof(uint16_t) * sp->ix_n;
+}
+
 cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi, double alpha,
 				   void *(*alloc)(void *, size_t), void *opaque)
 {
@@ -36,9 +73,8 @@ cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi, doub
 	sp->alpha = alpha;
 	sp->gamma = (1 + a) / (1 - a);
 	sp->nb = cxm__sketch_bins_for(lo, hi, alpha);
-	sp->log2_lo = log2(lo);
-	sp->inv_log2_gamma = 1 / log2(sp->gamma);
-	sp->bounds = alloc(opaque, sizeof(double) * (sp->nb + 1));
+	index_shape(sp, &sp->ix_shift, &sp->ix_lo, &sp->ix_n);
+	sp->bounds = alloc(opaque, cxm__sketch_params_bytes(sp));
 	if (!sp->bounds)
 		return CXM_ERR_NO_MEMORY;
 	double lg = log(sp->gamma);
@@ -50,6 +86,20 @@ cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi, doub
 	}
 	if (sp->bounds[sp->nb] < hi)
 		sp->bounds[sp->nb] = nextafter(hi, INFINITY);
+	/* each cell's bin: that of its lowest value (lo for the first), in
+	 * one walk up the boundaries; above 65535 (a range wider than any
+	 * metric may define) the lookup's comparisons go the rest */
+	uint16_t *ix = (uint16_t *)(void *)(sp->bounds + sp->nb + 1);
+	uint32_t i = 0;
+	for (uint32_t j = 0; j < sp->ix_n; j++) {
+		uint64_t b = (sp->ix_lo + j) << sp->ix_shift;
+		double x;
+		memcpy(&x, &b, sizeof x);
+		while (i + 1 < sp->nb && x >= sp->bounds[i + 1])
+			i++;
+		ix[j] = (uint16_t)(i < UINT16_MAX ? i : UINT16_MAX);
+	}
+	sp->index = ix;
 	return CXM_OK;
 }
 
@@ -461,30 +511,6 @@ void cxm__sketch_bins_out(const sketch_cell *c, unsigned char *out)
 		put_le32(out + 4 * (size_t)i, b[i]);
 }
 
-/* log2 from the exponent and mantissa bits, within about 0.09. */
-static inline double rough_log2(double v)
-{
-	uint64_t bits;
-	memcpy(&bits, &v, sizeof bits);
-	int e = (int)((bits >> 52) & 0x7ff) - 1023;
-	bits = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1023) << 52);
-	double m;
-	memcpy(&m, &bits, sizeof m);
-	return e + (m - 1) + 0.0430357;
-}
-
-uint32_t cxm__sketch_bin(const sketch_params *sp, double v)
-{
-	double est = (rough_log2(v) - sp->log2_lo) * sp->inv_log2_gamma;
-	int64_t i = est < 0 ? 0 : est >= sp->nb ? (int64_t)sp->nb - 1 : (int64_t)est;
-	const double *b = sp->bounds;
-	while (i > 0 && v < b[i])
-		i--;
-	while (i + 1 < (int64_t)sp->nb && v >= b[i + 1])
-		i++;
-	return (uint32_t)i;
-}
-
 static inline void bins_zero(sketch_cell *c, uint32_t from, uint32_t to)
 {
 	if (from <= to)
@@ -517,25 +543,7 @@ static inline void widen(sketch_cell *c, uint32_t lo, uint32_t hi)
 	}
 }
 
-void cxm__sketch_add_moments(sketch_cell *c, double v)
-{
-	c->n++;
-	c->sum += v;
-	c->sumsq += v * v;
-	if (v < c->min)
-		c->min = v;
-	if (v > c->max)
-		c->max = v;
-}
-
-uint32_t cxm__sketch_add_dist(const sketch_params *sp, sketch_cell *c, double v)
-{
-	uint32_t i = v == 0 || v < sp->lo || v > sp->hi ? UINT32_MAX : cxm__sketch_bin(sp, v);
-	cxm__sketch_add_dist_bin(sp, c, v, i);
-	return i;
-}
-
-void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v, uint32_t i)
+void cxm__sketch_add_dist_bin_any(const sketch_params *sp, sketch_cell *c, double v, uint32_t i)
 {
 	if (v < c->dmin)
 		c->dmin = v;
@@ -573,7 +581,7 @@ void cxm__sketch_add_dist_bin(const sketch_params *sp, sketch_cell *c, double v,
 void cxm__sketch_add(const sketch_params *sp, sketch_cell *c, double v)
 {
 	cxm__sketch_add_moments(c, v);
-	cxm__sketch_add_dist(sp, c, v);
+	cxm__sketch_add_dist_bin_any(sp, c, v, cxm__sketch_bin_of(sp, v));
 }
 
 void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src)

@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "cxm_internal.h"
+#include "sketch.h"
 
 #include <stdlib.h>
 #include <string.h>
