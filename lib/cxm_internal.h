@@ -170,6 +170,8 @@ CXM_INTERNAL size_t cxm__sketch_cell_size(const sketch_params *sp);
 CXM_INTERNAL void cxm__sketch_init(const sketch_params *sp, sketch_cell *c, bool full);
 /* Empty the cell, keeping its store. */
 CXM_INTERNAL void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c);
+/* As cxm__sketch_clear, the store (and its counts) left as it is. */
+CXM_INTERNAL void cxm__sketch_clear_stats(sketch_cell *c);
 /* Give back an allocated store; returns its bytes. */
 CXM_INTERNAL size_t cxm__sketch_release(cxm_context *ctx, sketch_cell *c);
 /* Make the store hold exactly the used bins and [lo, hi], on 8-bin
@@ -187,6 +189,17 @@ CXM_INTERNAL bool cxm__sketch_cover(cxm_context *ctx, const sketch_params *sp, s
 CXM_INTERNAL bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
 					 const sketch_cell *like, bool open, sketch_store *old,
 					 int64_t *delta);
+/* For c with no store and no bins used (an empty ring slot): a store
+ * holding like's bins with like's counts already, in the shape
+ * cxm__sketch_cover_like then a merge of like would leave; c's statistics
+ * stay as they are, so that cxm__sketch_merge_filled finishes the merge
+ * (or the store is released unused). *delta: the bytes allocated; false:
+ * no memory, c unchanged. */
+CXM_INTERNAL bool cxm__sketch_fill_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
+					const sketch_cell *like, int64_t *delta);
+/* The rest of merging src into dst after cxm__sketch_fill_like(dst, src):
+ * the moments and the distribution's counts and extremes. */
+CXM_INTERNAL void cxm__sketch_merge_filled(sketch_cell *dst, const sketch_cell *src);
 /* Give a ring cell the store its bins need: a bucket still filling
  * (`open`: the newest of a coarser tier, which every roll-up lands in)
  * exactly the range it uses, so that adding to it costs the incoming
@@ -934,6 +947,7 @@ typedef struct cover_rec {
 	const void *like; /* the cell whose bins it was grown for (NULL: one value's) */
 	int64_t x;      /* its bucket */
 	uint32_t k, pi; /* its tier and page, pinned until done */
+	bool filled;    /* the store holds like's counts too (cxm__sketch_fill_like) */
 } cover_rec;
 typedef struct cover_log {
 	uint32_t n;

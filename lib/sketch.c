@@ -150,6 +150,11 @@ void cxm__sketch_init(const sketch_params *sp, sketch_cell *c, bool full)
 	}
 }
 
+void cxm__sketch_clear_stats(sketch_cell *c)
+{
+	stats_clear(c);
+}
+
 void cxm__sketch_clear(const sketch_params *sp, sketch_cell *c)
 {
 	(void)sp;
@@ -444,6 +449,59 @@ bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_ce
 	}
 	*delta = replace_store(ctx, c, p, 0, SKETCH_PACKED | m, old);
 	return true;
+}
+
+bool cxm__sketch_fill_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
+			   const sketch_cell *like, int64_t *delta)
+{
+	*delta = 0;
+	const uint32_t m = count_used(like);
+	if (!m)
+		return true;
+	uint32_t a;
+	const uint32_t cap = range_of(sp, like->lo_bin, like->hi_bin, &a);
+	const bool pack = packs(m, cap);
+	uint32_t *p = cxm__alloc(ctx, pack ? 2 * sizeof(uint32_t) * m : sizeof(uint32_t) * cap);
+	if (!p)
+		return false;
+	if (pack) {
+		cursor k;
+		cursor_init(&k, like);
+		uint32_t cnt;
+		for (uint32_t j = 0, i; (i = cursor_peek(&k, &cnt)) != UINT32_MAX; cursor_next(&k))
+			if (cnt) {
+				p[j] = i;
+				p[m + j++] = cnt;
+			}
+	} else if (packed(like)) {
+		const uint32_t n = n_packed(like);
+		memset(p + (like->lo_bin - a), 0, sizeof(uint32_t) * (like->hi_bin - like->lo_bin + 1));
+		for (uint32_t j = 0; j < n; j++)
+			if (like->bins[n + j])
+				p[like->bins[j] - a] = like->bins[n + j];
+	} else {
+		memcpy(p + (like->lo_bin - a), like->bins + (like->lo_bin - like->base),
+		       sizeof(uint32_t) * (like->hi_bin - like->lo_bin + 1));
+	}
+	*delta = replace_store(ctx, c, p, pack ? 0 : a, pack ? SKETCH_PACKED | m : cap, NULL);
+	return true;
+}
+
+void cxm__sketch_merge_filled(sketch_cell *dst, const sketch_cell *src)
+{
+	cxm__sketch_merge_moments(dst, src);
+	dst->zero = cell_add(dst->zero, src->zero);
+	dst->under = cell_add(dst->under, src->under);
+	dst->over = cell_add(dst->over, src->over);
+	dst->saturated = cell_add(dst->saturated, src->saturated);
+	if (src->dmin < dst->dmin)
+		dst->dmin = src->dmin;
+	if (src->dmax > dst->dmax)
+		dst->dmax = src->dmax;
+	if (src->lo_bin <= src->hi_bin && dst->bins) {
+		dst->lo_bin = src->lo_bin;
+		dst->hi_bin = src->hi_bin;
+	}
 }
 
 bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, bool open,

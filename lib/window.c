@@ -186,7 +186,11 @@ bool cxm__series_empty(const series *s)
 	return s->hot_epoch == TAG_EMPTY && s->top[0] == TAG_EMPTY;
 }
 
-static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e);
+static void *tier_cell_ex(const cxm_context *ctx, series *s, uint32_t k, int64_t e, bool filled);
+static inline void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
+{
+	return tier_cell_ex(ctx, s, k, e, false);
+}
 
 /* Where epoch e of tier k is held now: *k and *e become the tier whose
  * ring still reaches it and its epoch there (rolling up moves a bucket
@@ -354,8 +358,10 @@ static void advance(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
  * leave a ring in increasing epoch order, so the next tier only ever
  * receives epochs at or after its top: the precondition e > top - n holds
  * there by construction, and for tier 0 the lateness check of the feed
- * path guarantees it. */
-static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
+ * path guarantees it. `filled`: the empty slot's store was filled for the
+ * bucket coming (cxm__sketch_fill_like), so a new bucket clears only its
+ * statistics. */
+static void *tier_cell_ex(const cxm_context *ctx, series *s, uint32_t k, int64_t e, bool filled)
 {
 	const int64_t n = ctx->tiers[k].buckets;
 	uint32_t idx = (uint32_t)(((e % n) + n) % n);
@@ -373,7 +379,10 @@ static void *tier_cell(const cxm_context *ctx, series *s, uint32_t k, int64_t e)
 		if (p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY)
 			p->used++;
 		p->tag[(idx & page_mask(s->m, k))] = e;
-		cell_clear(s->m, cell);
+		if (filled)
+			cxm__sketch_clear_stats(cell);
+		else
+			cell_clear(s->m, cell);
 	}
 	return cell;
 }
@@ -405,7 +414,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
  * change can be undone or its old store freed; the page is pinned (one
  * more use) until then, so that no eviction takes it away meanwhile. */
 static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t x,
-			 const sketch_cell *like, uint32_t bin, cover_log *log)
+			 const sketch_cell *like, uint32_t bin, bool fill, cover_log *log)
 {
 	if (!log || log->n == COVER_LOG_MAX)
 		return true; /* not reserved: a failure later counts as saturated */
@@ -420,9 +429,19 @@ static bool cover_logged(const cxm_context *ctx, series *s, uint32_t k, int64_t 
 	/* a roll-up lands in the newest bucket of tier k, open until a newer
 	 * one starts */
 	const bool open = k >= 1 && (s->top[k] == TAG_EMPTY || x >= s->top[k]);
-	if (like ? !cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, cell, like, open, &r->old, &d)
-		 : !cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, cell, bin, bin, &r->old, &d))
+	/* a slot with no bucket and no store takes like's counts now, so that
+	 * sealing like into it is no second walk of its bins */
+	r->filled = fill && like && p->tag[(idx & page_mask(s->m, k))] == TAG_EMPTY && !cell->bins &&
+		    cell->lo_bin > cell->hi_bin;
+	if (r->filled) {
+		r->old = (sketch_store){NULL, 0, 0};
+		if (!cxm__sketch_fill_like((cxm_context *)ctx, &s->m->sk, cell, like, &d))
+			return false;
+	} else if (like ? !cxm__sketch_cover_like((cxm_context *)ctx, &s->m->sk, cell, like, open,
+						  &r->old, &d)
+			: !cxm__sketch_cover((cxm_context *)ctx, &s->m->sk, cell, bin, bin, &r->old, &d)) {
 		return false;
+	}
 	if (d == 0)
 		return true; /* it held them already */
 	account(s, d);
@@ -443,7 +462,7 @@ static bool reserve_seal(const cxm_context *ctx, series *s, int64_t x, const ske
 			 cover_log *log)
 {
 	return reserve_slot(ctx, s, 0, x) &&
-	       (!log || !sparse(s->m) || c->lo_bin > c->hi_bin || cover_logged(ctx, s, 0, x, c, 0, log));
+	       (!log || !sparse(s->m) || c->lo_bin > c->hi_bin || cover_logged(ctx, s, 0, x, c, 0, true, log));
 }
 
 bool cxm__series_reserve_at(const cxm_context *ctx, series *s, int64_t e, double v, cover_log *log)
@@ -466,7 +485,7 @@ bool cxm__series_reserve_at(const cxm_context *ctx, series *s, int64_t e, double
 		const sketch_params *sp = &s->m->sk;
 		if (!sparse(s->m) || v == 0 || !(v >= sp->lo && v <= sp->hi))
 			return true;
-		return cover_logged(ctx, s, 0, e, NULL, cxm__sketch_bin(sp, v), log);
+		return cover_logged(ctx, s, 0, e, NULL, cxm__sketch_bin(sp, v), false, log);
 	}
 	/* the hot bucket moves into its ring slot; what moving the ring on
 	 * evicts rolls up into coarser tiers */
@@ -577,7 +596,7 @@ static bool reserve_tops(const cxm_context *ctx, series *s, const int64_t *top, 
 			if (!c)
 				c = page_cell(s->m, page_of(s, k, idx), k, idx);
 			if (log && sparse(s->m) && c->lo_bin <= c->hi_bin &&
-			    !cover_logged(ctx, s, k + 1, rolled, c, 0, log))
+			    !cover_logged(ctx, s, k + 1, rolled, c, 0, false, log))
 				return false;
 		}
 	}
@@ -608,15 +627,19 @@ void cxm__series_unreserve(const cxm_context *ctx, series *s)
 	s->reserved = 0;
 }
 
-/* Whether this fold's reservation (log) made cell's store hold the bins
- * of like, in the shape a merge of like leaves: nothing has written cell
- * since, so the merge need not cover it again. */
-static bool covered(const cover_log *log, const void *cell, const void *like)
+/* The record of this fold's reservation (log) that made the store of
+ * finest bucket x's slot hold the bins of like, in the shape a merge of
+ * like leaves (or NULL): nothing has written that cell since, so the merge
+ * need not cover it again; when the record says `filled`, its counts are
+ * in already. */
+static const cover_rec *cover_for(const cover_log *log, const series *s, int64_t x, const void *like)
 {
-	for (uint32_t i = 0; log && i < log->n; i++)
-		if (log->r[i].cell == cell && log->r[i].like == like)
-			return true;
-	return false;
+	for (uint32_t i = 0; log && i < log->n; i++) {
+		const cover_rec *r = &log->r[i];
+		if (r->s == s && r->k == 0 && r->x == x && r->like == like)
+			return r;
+	}
+	return NULL;
 }
 
 /* Finest bucket x, held in full cell src (the warm or the hot one), goes
@@ -627,18 +650,22 @@ static bool covered(const cover_log *log, const void *cell, const void *like)
  * dropped. */
 static void seal(const cxm_context *ctx, series *s, int64_t x, const void *src, const cover_log *log)
 {
-	void *old = tier_cell(ctx, s, 0, x);
+	const cover_rec *r = cover_for(log, s, x, src);
+	const bool filled = r && r->filled;
+	void *old = tier_cell_ex(ctx, s, 0, x, filled);
 	if (!old) {
 		cxm__series_lost(ctx);
 		return;
 	}
-	if (!s->qc) {
-		merge_into(ctx, s, old, src, false, covered(log, old, src));
-		return;
-	}
+	const bool covered = r && r->cell == old;
 	const bool dur = s->m->def.kind == CXM_KIND_DURATION;
 	const uint64_t sat = dur ? ((sketch_cell *)old)->saturated + ((const sketch_cell *)src)->saturated : 0;
-	merge_into(ctx, s, old, src, false, covered(log, old, src));
+	if (filled) /* the slot was empty: its store is exactly src's bins */
+		cxm__sketch_merge_filled(old, src);
+	else
+		merge_into(ctx, s, old, src, false, covered);
+	if (!s->qc)
+		return;
 	const bool exact = !dur || ((sketch_cell *)old)->saturated == sat;
 	int i = qc_held(ctx, s, x);
 	if (i >= 0 && exact)
