@@ -159,6 +159,10 @@ typedef struct sketch_store {
 	uint32_t base, cap;
 } sketch_store;
 
+/* Boundaries and lookup table for [lo, hi] at relative error alpha, in one
+ * allocation (free sp->bounds, cxm__sketch_params_bytes long). CXM_ERR_NO_MEMORY,
+ * or CXM_ERR_OUT_OF_RANGE for a range whose bins cannot be counted (callers
+ * check SKETCH_MAX_BINS first); on error sp->bounds is NULL. */
 CXM_INTERNAL cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi,
 						double alpha, void *(*alloc)(void *, size_t),
 						void *opaque);

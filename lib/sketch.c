@@ -73,6 +73,10 @@ cxm_status cxm__sketch_params_init(sketch_params *sp, double lo, double hi, doub
 	sp->alpha = alpha;
 	sp->gamma = (1 + a) / (1 - a);
 	sp->nb = cxm__sketch_bins_for(lo, hi, alpha);
+	if (sp->nb >= UINT32_MAX / sizeof(double)) { /* hi / lo beyond a double, or bins beyond memory */
+		sp->bounds = NULL;
+		return CXM_ERR_OUT_OF_RANGE;
+	}
 	index_shape(sp, &sp->ix_shift, &sp->ix_lo, &sp->ix_n);
 	sp->bounds = alloc(opaque, cxm__sketch_params_bytes(sp));
 	if (!sp->bounds)
@@ -487,9 +491,9 @@ bool cxm__sketch_fill_like(cxm_context *ctx, const sketch_params *sp, sketch_cel
 	return true;
 }
 
-void cxm__sketch_merge_filled(sketch_cell *dst, const sketch_cell *src)
+/* The distribution's counts outside the bins, and its extremes. */
+static void merge_dist_scalars(sketch_cell *dst, const sketch_cell *src)
 {
-	cxm__sketch_merge_moments(dst, src);
 	dst->zero = cell_add(dst->zero, src->zero);
 	dst->under = cell_add(dst->under, src->under);
 	dst->over = cell_add(dst->over, src->over);
@@ -498,6 +502,12 @@ void cxm__sketch_merge_filled(sketch_cell *dst, const sketch_cell *src)
 		dst->dmin = src->dmin;
 	if (src->dmax > dst->dmax)
 		dst->dmax = src->dmax;
+}
+
+void cxm__sketch_merge_filled(sketch_cell *dst, const sketch_cell *src)
+{
+	cxm__sketch_merge_moments(dst, src);
+	merge_dist_scalars(dst, src);
 	if (src->lo_bin <= src->hi_bin && dst->bins) {
 		dst->lo_bin = src->lo_bin;
 		dst->hi_bin = src->hi_bin;
@@ -656,14 +666,7 @@ void cxm__sketch_merge_moments(sketch_cell *dst, const sketch_cell *src)
 
 void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *src)
 {
-	dst->zero = cell_add(dst->zero, src->zero);
-	dst->under = cell_add(dst->under, src->under);
-	dst->over = cell_add(dst->over, src->over);
-	dst->saturated = cell_add(dst->saturated, src->saturated);
-	if (src->dmin < dst->dmin)
-		dst->dmin = src->dmin;
-	if (src->dmax > dst->dmax)
-		dst->dmax = src->dmax;
+	merge_dist_scalars(dst, src);
 	if (src->lo_bin > src->hi_bin)
 		return;
 	if (packed(dst)) { /* a cover listed every bin of src */

@@ -17,7 +17,8 @@ static inline void cxm__sketch_add_moments(sketch_cell *c, double v)
 	c->max = v > c->max ? v : c->max;
 }
 
-/* The bin of v, for v in [lo, hi] (below: 0, above or NaN: nb - 1). */
+/* The bin of v in [lo, hi] by the boundaries; below lo 0, above hi the
+ * boundaries' bin up to nb - 1 (NaN: nb - 1). */
 static inline uint32_t cxm__sketch_bin(const sketch_params *sp, double v)
 {
 	uint64_t bits;

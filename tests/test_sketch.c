@@ -117,6 +117,74 @@ static void bin_edges(void **state)
 	free(sp.bounds);
 }
 
+/* The bin the boundaries say: the last i with bounds[i] <= v, within
+ * [0, nb - 1]. */
+static uint32_t bin_by_search(const sketch_params *sp, double v)
+{
+	uint32_t lo = 0, hi = sp->nb - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+		if (sp->bounds[mid] <= v)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* The lookup by the double's top bits answers as a search of the
+ * boundaries does, for values anywhere in the range, on and just below
+ * boundaries, and outside the range; across errors and ranges, including
+ * one so wide that its table gets coarser cells and one with more bins
+ * than a table entry can name (65 535 and up). */
+static void bin_lookup_matches_bounds(void **state)
+{
+	(void)state;
+	const struct {
+		double lo, hi, alpha;
+	} cases[] = {
+		{0.001, 604800, 0.01}, {0.001, 604800, 0.001}, {1, 34560000, 0.05}, {1e-9, 1e15, 0.1},
+		{1e150, 1e300, 0.01},  {1e-9, 1e200, 0.001},   {3, 3.5, 0.001},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		sketch_params sp;
+		assert_int_equal(cxm__sketch_params_init(&sp, cases[c].lo, cases[c].hi, cases[c].alpha,
+							 plain_alloc, NULL),
+				 CXM_OK);
+		assert_true(sp.ix_n >= 1 && sp.ix_n <= 65536);
+		if (c == 5)
+			assert_true(sp.nb > 65536); /* table entries saturate: comparisons go on */
+		const double span = log(sp.hi / sp.lo);
+		for (int k = 0; k < 20000; k++) {
+			double v = sp.lo * exp(span * unif());
+			if (v > sp.hi)
+				v = sp.hi;
+			uint32_t want = bin_by_search(&sp, v);
+			if (cxm__sketch_bin(&sp, v) != want)
+				fail_msg("case %zu: v %.17g: bin %u, the boundaries say %u", c, v,
+					 cxm__sketch_bin(&sp, v), want);
+		}
+		for (uint32_t i = 0; i < sp.nb; i += 1 + sp.nb / 3000) {
+			double on = sp.bounds[i], below = nextafter(sp.bounds[i], 0);
+			if (on <= sp.hi)
+				assert_int_equal(cxm__sketch_bin(&sp, on), bin_by_search(&sp, on));
+			if (below >= sp.lo && below <= sp.hi)
+				assert_int_equal(cxm__sketch_bin(&sp, below), bin_by_search(&sp, below));
+		}
+		assert_int_equal(cxm__sketch_bin(&sp, sp.lo), 0);
+		assert_int_equal(cxm__sketch_bin(&sp, sp.hi), bin_by_search(&sp, sp.hi));
+		assert_int_equal(cxm__sketch_bin(&sp, nextafter(sp.lo, 0)), 0);
+		assert_int_equal(cxm__sketch_bin(&sp, sp.lo / 1e6), 0);
+		/* above the range (callers count those as "over"): still the
+		 * boundaries' bin, at most the last */
+		double above = nextafter(sp.hi, INFINITY);
+		assert_int_equal(cxm__sketch_bin(&sp, above), bin_by_search(&sp, above));
+		assert_int_equal(cxm__sketch_bin(&sp, sp.hi * 1e6), sp.nb - 1);
+		assert_int_equal(cxm__sketch_bin(&sp, INFINITY), sp.nb - 1);
+		free(sp.bounds);
+	}
+}
+
 /* Merging two halves gives the same bins as adding everything to one. */
 static void merge_is_exact(void **state)
 {
@@ -449,6 +517,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(counter_merge_saturates),
 		cmocka_unit_test(relative_error_bound), cmocka_unit_test(bin_edges),
+		cmocka_unit_test(bin_lookup_matches_bounds),
 		cmocka_unit_test(merge_is_exact),       cmocka_unit_test(out_of_range),
 		cmocka_unit_test(public_api_heavy_tail), cmocka_unit_test(huge_bounds),
 		cmocka_unit_test(merge_saturates),      cmocka_unit_test(packed_stores),
