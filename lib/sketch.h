@@ -35,9 +35,9 @@ static inline uint32_t cxm__sketch_bin(const sketch_params *sp, double v)
 
 /* The common case of adding value v of bin i (UINT32_MAX: 0, under or
  * over) to c's distribution: a bin inside the used range of a range or
- * full store (which always holds that range), not full. False: nothing
- * done, cxm__sketch_add_dist_bin_any's turn (cell.h puts the two
- * together). */
+ * full store (which always holds that range) whose count is below its
+ * maximum. False: nothing done, cxm__sketch_add_dist_bin_any's turn
+ * (cell.h puts the two together). */
 static inline bool cxm__sketch_add_dist_fast(sketch_cell *c, double v, uint32_t i)
 {
 	if (i < c->lo_bin || i > c->hi_bin || (c->cap & SKETCH_PACKED) || c->bins[i - c->base] == UINT32_MAX)
