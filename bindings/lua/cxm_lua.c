@@ -277,7 +277,7 @@ static cxm_status get_i32(lua_State *L, int idx, const char *what, int32_t *out,
 /* An id: 0 … CXM_NONE − 1 (nil stands for CXM_NONE where it is allowed). */
 static cxm_status get_id(lua_State *L, int idx, const char *what, cxm_id *out, berr *e)
 {
-	int64_t v;
+	int64_t v = 0; /* set by get_range when it succeeds (gcc -O3 cannot see it) */
 	cxm_status st = get_range(L, idx, what, 0, (int64_t)CXM_NONE - 1, &v, e);
 	if (!st)
 		*out = (cxm_id)v;
@@ -2480,9 +2480,9 @@ static int push_multi(lua_State *L, const multi_call *m)
 	membuf *b = push_membuf(L);
 	cxm_result local[MULTI_LOCAL];
 	uint32_t local_keys[MULTI_LOCAL];
-	cxm_result *res;
-	uint32_t *keys;
-	size_t n;
+	cxm_result *res = NULL; /* set by multi_run when it succeeds */
+	uint32_t *keys = NULL;
+	size_t n = 0;
 	berr e;
 	int lib;
 	cxm_status st = multi_run(m, b, local, local_keys, &res, &keys, &n, &e, &lib);

@@ -1182,7 +1182,7 @@ static inline int clock_begin(CtxObject *self, clock_slot *saved)
 
 static int clock_read(CtxObject *self, clock_slot *saved)
 {
-	int64_t now;
+	int64_t now = 0; /* set by call_clock when it succeeds */
 	if (call_clock(self, &now) < 0)
 		return -1;
 	saved->prev = tl_clock;
