@@ -280,6 +280,23 @@ static int64_t replace_store(cxm_context *ctx, sketch_cell *c, uint32_t *bins, u
 	return d;
 }
 
+/* The used bins of c (packed or not; c has some) into range store p of
+ * bins from a: only [lo_bin, hi_bin] is written, as a range store's
+ * bins outside it are never read. */
+static void copy_range(uint32_t *p, uint32_t a, const sketch_cell *c)
+{
+	if (packed(c)) {
+		const uint32_t m = n_packed(c);
+		memset(p + (c->lo_bin - a), 0, sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
+		for (uint32_t j = 0; j < m; j++)
+			if (c->bins[m + j]) /* a listed 0 may lie outside the range */
+				p[c->bins[j] - a] = c->bins[m + j];
+	} else {
+		memcpy(p + (c->lo_bin - a), c->bins + (c->lo_bin - c->base),
+		       sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
+	}
+}
+
 /* cxm__sketch_cover as a range store, whatever the bins. */
 static bool cover_range(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, uint32_t lo,
 			uint32_t hi, sketch_store *old, int64_t *delta)
@@ -302,16 +319,8 @@ static bool cover_range(cxm_context *ctx, const sketch_params *sp, sketch_cell *
 	uint32_t *bins = cxm__alloc(ctx, sizeof(uint32_t) * cap);
 	if (!bins)
 		return false;
-	if (used && packed(c)) { /* unpacked, to be written */
-		const uint32_t m = n_packed(c);
-		memset(bins + (c->lo_bin - a), 0, sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
-		for (uint32_t j = 0; j < m; j++)
-			if (c->bins[m + j]) /* a listed 0 may lie outside the range */
-				bins[c->bins[j] - a] = c->bins[m + j];
-	} else if (used) {
-		memcpy(bins + (c->lo_bin - a), c->bins + (c->lo_bin - c->base),
-		       sizeof(uint32_t) * (c->hi_bin - c->lo_bin + 1));
-	}
+	if (used)
+		copy_range(bins, a, c);
 	*delta = replace_store(ctx, c, bins, a, cap, old);
 	return true;
 }
@@ -383,6 +392,20 @@ static inline uint32_t cursor_peek(cursor *k, uint32_t *count)
 static inline void cursor_next(cursor *k)
 {
 	k->at++;
+}
+
+/* The m bins of c with a count, as a packed store at p (bin numbers, then
+ * their counts). */
+static void copy_packed(uint32_t *p, uint32_t m, const sketch_cell *c)
+{
+	cursor x;
+	cursor_init(&x, c);
+	uint32_t cnt;
+	for (uint32_t j = 0, i; (i = cursor_peek(&x, &cnt)) != UINT32_MAX; cursor_next(&x))
+		if (cnt) {
+			p[j] = i;
+			p[m + j++] = cnt;
+		}
 }
 
 bool cxm__sketch_cover_like(cxm_context *ctx, const sketch_params *sp, sketch_cell *c,
@@ -468,25 +491,10 @@ bool cxm__sketch_fill_like(cxm_context *ctx, const sketch_params *sp, sketch_cel
 	uint32_t *p = cxm__alloc(ctx, pack ? 2 * sizeof(uint32_t) * m : sizeof(uint32_t) * cap);
 	if (!p)
 		return false;
-	if (pack) {
-		cursor k;
-		cursor_init(&k, like);
-		uint32_t cnt;
-		for (uint32_t j = 0, i; (i = cursor_peek(&k, &cnt)) != UINT32_MAX; cursor_next(&k))
-			if (cnt) {
-				p[j] = i;
-				p[m + j++] = cnt;
-			}
-	} else if (packed(like)) {
-		const uint32_t n = n_packed(like);
-		memset(p + (like->lo_bin - a), 0, sizeof(uint32_t) * (like->hi_bin - like->lo_bin + 1));
-		for (uint32_t j = 0; j < n; j++)
-			if (like->bins[n + j])
-				p[like->bins[j] - a] = like->bins[n + j];
-	} else {
-		memcpy(p + (like->lo_bin - a), like->bins + (like->lo_bin - like->base),
-		       sizeof(uint32_t) * (like->hi_bin - like->lo_bin + 1));
-	}
+	if (pack)
+		copy_packed(p, m, like);
+	else
+		copy_range(p, a, like);
 	*delta = replace_store(ctx, c, p, pack ? 0 : a, pack ? SKETCH_PACKED | m : cap, NULL);
 	return true;
 }
@@ -543,14 +551,7 @@ bool cxm__sketch_fit(cxm_context *ctx, const sketch_params *sp, sketch_cell *c, 
 	uint32_t *p = cxm__alloc(ctx, 2 * sizeof(uint32_t) * m);
 	if (!p)
 		return false;
-	cursor x;
-	cursor_init(&x, c);
-	uint32_t cnt;
-	for (uint32_t j = 0, i; (i = cursor_peek(&x, &cnt)) != UINT32_MAX; cursor_next(&x))
-		if (cnt) {
-			p[j] = i;
-			p[m + j++] = cnt;
-		}
+	copy_packed(p, m, c);
 	*delta = replace_store(ctx, c, p, 0, SKETCH_PACKED | m, NULL);
 	return true;
 }

@@ -658,8 +658,10 @@ static void seal(const cxm_context *ctx, series *s, int64_t x, const void *src, 
 		return;
 	}
 	const bool covered = r && r->cell == old;
+	/* with a cache of x's hour: whether the slot took src whole */
 	const bool dur = s->m->def.kind == CXM_KIND_DURATION;
-	const uint64_t sat = dur ? ((sketch_cell *)old)->saturated + ((const sketch_cell *)src)->saturated : 0;
+	const uint64_t sat = s->qc && dur ? ((sketch_cell *)old)->saturated + ((const sketch_cell *)src)->saturated
+				      : 0;
 	if (filled) /* the slot was empty: its store is exactly src's bins */
 		cxm__sketch_merge_filled(old, src);
 	else
