@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define BATCH_CHUNK 128
+#define PLAN_BINS 16
 
 static inline shard *shard_of(const cxm_context *ctx, cxm_id tp)
 {
@@ -94,6 +95,31 @@ static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, s
 	return CXM_OK;
 }
 
+/* Whether check_measure() would accept ms, without a message: the
+ * common case inline. False may be wrong (check_measure decides then);
+ * true never is. */
+static inline bool measure_ok(const cxm_context *ctx, const cxm_measure *ms, uint32_t n_metrics)
+{
+	if (ms->metric >= n_metrics)
+		return false;
+	const metric *m = &ctx->model.metrics[ms->metric];
+	const double v = ms->value;
+	if (!isfinite(v))
+		return false;
+	const bool na = cxm__is_na(m, v);
+	switch (m->def.kind) {
+	case CXM_KIND_SCORE:
+	case CXM_KIND_INDEX:
+		return ms->item < m->def.questions &&
+		       (na || (v == floor(v) && v >= m->def.scale_min && v <= m->def.scale_max));
+	case CXM_KIND_DURATION: return !ms->item && (na || (v >= 0 && v <= CXM_VALUE_MAX));
+	case CXM_KIND_RATE: return !ms->item && (v == 0 || v == 1 || na);
+	case CXM_KIND_AMOUNT: return !ms->item && fabs(v) <= CXM_VALUE_MAX;
+	case CXM_KIND_SENTIMENT: return !ms->item && ((v >= -1 && v <= 1) || na);
+	default: return false; /* VOLUME, DISTINCT: refused */
+	}
+}
+
 static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
 {
 	/* a newer caller's fields must be unset: checked here so that every
@@ -141,7 +167,8 @@ static cxm_status validate(const cxm_context *ctx, const cxm_interaction *ix)
 					 ix->n_measures, ctx->max_measures);
 		uint32_t nm = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
 		for (size_t j = 0; j < ix->n_measures; j++) {
-			if ((st = check_measure(ctx, &ix->measures[j], j, nm)))
+			if (!measure_ok(ctx, &ix->measures[j], nm) &&
+			    (st = check_measure(ctx, &ix->measures[j], j, nm)))
 				return st;
 		}
 	}
@@ -182,6 +209,9 @@ typedef struct plan {
 	size_t n_all;                  /* measures + volume + distinct */
 	uint64_t hash[2];              /* the customer id's keyed hash, if any */
 	bool made_index;               /* plan_prepare allocated a row or group */
+	/* a DURATION measure's bin (cxm__sketch_bin_of), found once for its
+	 * series by plan_prepare, for the first PLAN_BINS measures */
+	uint32_t bin[PLAN_BINS];
 	cover_log covers;              /* duration stores plan_prepare grew */
 } plan;
 
@@ -297,18 +327,56 @@ static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p
 		const cxm_id mid = plan_metric(ctx, p, j);
 		series ***row = sh->rows[mid];
 		series **grp = row ? ROW(ctx, row, tp) : NULL;
-		const size_t hot_size = ctx->model.metrics[mid].hot_size;
+		const metric *m = &ctx->model.metrics[mid];
+		const size_t hot_size = m->hot_size;
 		for (uint32_t k = 0; grp && k < p->n_slots; k++) {
 			const series *s = grp[p->slots[k]];
 			if (s) {
-				/* the header's first line, and its two finest
-				 * cells (which of them is hot is on that line) */
+				/* the header's lines a fold reads (the epochs, the
+				 * reserved pages, the lifetime cell's and the query
+				 * cache's pointers), its two finest cells (which
+				 * of them is hot is on the first line) and the
+				 * lifetime cell (after them): each cell's first
+				 * two lines, where a DURATION keeps its moments
+				 * and its bins' place */
+				const unsigned char *c = (const unsigned char *)s->cells;
 				__builtin_prefetch(s);
-				__builtin_prefetch(s->cells);
-				__builtin_prefetch((const unsigned char *)s->cells + hot_size);
+				__builtin_prefetch((const unsigned char *)s + 64);
+				__builtin_prefetch(&s->life);
+				__builtin_prefetch(c);
+				__builtin_prefetch(c + hot_size);
+				if (m->life_size)
+					__builtin_prefetch(c + 2 * hot_size);
+				if (m->def.kind == CXM_KIND_DURATION) {
+					__builtin_prefetch(c + 64);
+					__builtin_prefetch(c + hot_size + 64);
+					__builtin_prefetch(c + 2 * hot_size + 64);
+				}
 			}
 		}
 	}
+}
+
+/* Start loading the counts a DURATION value of bin `bin` in bucket e adds to
+ * (its bin in the lifetime cell, and in the hot or warm cell or the
+ * cached bins cell, when that is a range or full store holding the bin),
+ * so that they arrive while the customer is looked up: these are the
+ * feed's most frequent misses. Reads the series only (reserved for e). */
+static inline void bins_prefetch(const series *s, int64_t e, uint32_t bin)
+{
+	if (bin == UINT32_MAX)
+		return;
+	/* the lifetime cell is a full cell: its bins follow it, from bin 0
+	 * (read without loading the cell's own line) */
+	__builtin_prefetch((const uint32_t *)(const void *)((const sketch_cell *)s->life + 1) + bin);
+	/* bins_cell only while bins_epoch says it is a live cell (it may be
+	 * another bucket's than e's: that is only a wasted prefetch) */
+	const sketch_cell *c = s->m->bins_tier ? (s->bins_epoch != TAG_EMPTY ? s->bins_cell : NULL)
+			       : e == s->hot_epoch ? s->hot
+			       : e == s->warm_epoch ? s->warm
+						    : NULL;
+	if (c && c->bins && !(c->cap & SKETCH_PACKED) && bin >= c->base && bin - c->base < c->cap)
+		__builtin_prefetch(&c->bins[bin - c->base]);
 }
 
 static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
@@ -338,6 +406,13 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 				plan_undo(ctx, sh, p);
 				return cxm__fail(ctx, CXM_ERR_NO_MEMORY,
 						 "allocating a time bucket of metric '%s' failed", name);
+			}
+			if ((*ref)->m->def.kind == CXM_KIND_DURATION) {
+				/* NaN (no answer): UINT32_MAX, never used */
+				if (!k && j < PLAN_BINS)
+					p->bin[j] = cxm__sketch_bin_of(&(*ref)->m->sk, v);
+				if (j < PLAN_BINS)
+					bins_prefetch(*ref, e, p->bin[j]);
 			}
 		}
 	}
@@ -373,7 +448,8 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 				/* a sparse DURATION keeps its bins in the hot cell itself */
 				sketch_cell *bc = s->m->bins_tier ? cxm__series_bins_cell(ctx, s, e) : cell;
 				uint64_t before = bc->saturated;
-				uint32_t bin = cxm__sketch_add_dist(&s->m->sk, bc, v);
+				const uint32_t bin = j < PLAN_BINS ? p->bin[j] : cxm__sketch_bin_of(&s->m->sk, v);
+				cxm__sketch_add_dist_bin(&s->m->sk, bc, v, bin);
 				sh->saturated += bc->saturated - before;
 				cxm__sketch_add_moments(s->life, v);
 				cxm__sketch_add_dist_bin(&s->m->sk, s->life, v, bin);
@@ -570,6 +646,17 @@ cxm_status cxm_feed_check(cxm_context *ctx, const cxm_interaction *ix)
 	return cxm__customer_check(ctx, h, ix->time_ms, ix->touchpoint);
 }
 
+/* Start loading the caller's arrays of the interaction applied next (its
+ * measures and segments): validation reads them first, and a batch built
+ * ahead of time holds them out of cache. */
+static inline void prefetch_arrays(const cxm_interaction *ix)
+{
+	if (ix->n_measures)
+		__builtin_prefetch(ix->measures);
+	if (ix->n_segments)
+		__builtin_prefetch(ix->segments);
+}
+
 /* Apply the chunk's interactions of shard s (listed in order[from, to)). */
 static void apply_group(cxm_context *ctx, uint32_t s, const unsigned char *base, size_t stride,
 			size_t first, const uint8_t *order, size_t from, size_t to, int64_t now,
@@ -579,6 +666,8 @@ static void apply_group(cxm_context *ctx, uint32_t s, const unsigned char *base,
 	for (size_t k = from; k < to; k++) {
 		size_t i = first + order[k];
 		const cxm_interaction *ix = (const cxm_interaction *)(const void *)(base + i * stride);
+		if (k + 1 < to)
+			prefetch_arrays((const cxm_interaction *)(const void *)(base + (first + order[k + 1]) * stride));
 		status[order[k]] = apply(ctx, sh, ix, now, cap[order[k]],
 					 ix->customer_len ? hash[order[k]] : NULL);
 	}
@@ -709,6 +798,8 @@ cxm_status cxm_feed_batch(size_t *accepted, cxm_context *ctx, const cxm_interact
 				if (of[k] == UINT32_MAX)
 					continue;
 				shard *sh = &ctx->shards[of[k]];
+				if (k + 1 < m)
+					prefetch_arrays((const cxm_interaction *)(const void *)(base + (first + k + 1) * stride));
 				pthread_mutex_lock(&sh->lock);
 				const cxm_interaction *ix =
 					(const cxm_interaction *)(const void *)(base + (first + k) * stride);
