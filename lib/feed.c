@@ -209,8 +209,9 @@ typedef struct plan {
 	size_t n_all;                  /* measures + volume + distinct */
 	uint64_t hash[2];              /* the customer id's keyed hash, if any */
 	bool made_index;               /* plan_prepare allocated a row or group */
-	/* a DURATION measure's bin (cxm__sketch_bin_of), found once for its
-	 * series by plan_prepare, for the first PLAN_BINS measures */
+	/* a DURATION measure's bin (cxm__sketch_bin_of; the no-answer
+	 * code's too, never used), found once for its series by plan_make,
+	 * for the first PLAN_BINS measures */
 	uint32_t bin[PLAN_BINS];
 	cover_log covers;              /* duration stores plan_prepare grew */
 } plan;
@@ -240,6 +241,11 @@ static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, const u
 	}
 	p->n_all = ix->n_measures + p->n_volume + p->n_distinct;
 	p->made_index = false;
+	for (size_t j = 0; j < ix->n_measures && j < PLAN_BINS; j++) {
+		const metric *m = &md->metrics[ix->measures[j].metric];
+		p->bin[j] = m->def.kind == CXM_KIND_DURATION ? cxm__sketch_bin_of(&m->sk, ix->measures[j].value)
+							     : UINT32_MAX;
+	}
 }
 
 static inline cxm_id plan_metric(const cxm_context *ctx, const plan *p, size_t j)
@@ -351,32 +357,21 @@ static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p
 					__builtin_prefetch(c + 64);
 					__builtin_prefetch(c + hot_size + 64);
 					__builtin_prefetch(c + 2 * hot_size + 64);
+					if (j < PLAN_BINS && p->bin[j] != UINT32_MAX && hot_size == m->cell_size) {
+						/* the value's count in the two finest cells
+						 * and the lifetime cell, all full cells
+						 * (their bins follow them from bin 0): the
+						 * fold's most frequent misses */
+						const size_t at = sizeof(sketch_cell) + sizeof(uint32_t) * p->bin[j];
+						__builtin_prefetch(c + at);
+						__builtin_prefetch(c + hot_size + at);
+						if (m->life_size)
+							__builtin_prefetch(c + 2 * hot_size + at);
+					}
 				}
 			}
 		}
 	}
-}
-
-/* Start loading the counts a DURATION value of bin `bin` in bucket e adds to
- * (its bin in the lifetime cell, and in the hot or warm cell or the
- * cached bins cell, when that is a range or full store holding the bin),
- * so that they arrive while the customer is looked up: these are the
- * feed's most frequent misses. Reads the series only (reserved for e). */
-static inline void bins_prefetch(const series *s, int64_t e, uint32_t bin)
-{
-	if (bin == UINT32_MAX)
-		return;
-	/* the lifetime cell is a full cell: its bins follow it, from bin 0
-	 * (read without loading the cell's own line) */
-	__builtin_prefetch((const uint32_t *)(const void *)((const sketch_cell *)s->life + 1) + bin);
-	/* bins_cell only while bins_epoch says it is a live cell (it may be
-	 * another bucket's than e's: that is only a wasted prefetch) */
-	const sketch_cell *c = s->m->bins_tier ? (s->bins_epoch != TAG_EMPTY ? s->bins_cell : NULL)
-			       : e == s->hot_epoch ? s->hot
-			       : e == s->warm_epoch ? s->warm
-						    : NULL;
-	if (c && c->bins && !(c->cap & SKETCH_PACKED) && bin >= c->base && bin - c->base < c->cap)
-		__builtin_prefetch(&c->bins[bin - c->base]);
 }
 
 static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
@@ -406,13 +401,6 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 				plan_undo(ctx, sh, p);
 				return cxm__fail(ctx, CXM_ERR_NO_MEMORY,
 						 "allocating a time bucket of metric '%s' failed", name);
-			}
-			if ((*ref)->m->def.kind == CXM_KIND_DURATION) {
-				/* NaN (no answer): UINT32_MAX, never used */
-				if (!k && j < PLAN_BINS)
-					p->bin[j] = cxm__sketch_bin_of(&(*ref)->m->sk, v);
-				if (j < PLAN_BINS)
-					bins_prefetch(*ref, e, p->bin[j]);
 			}
 		}
 	}
