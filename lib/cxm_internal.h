@@ -1131,6 +1131,11 @@ static inline uint32_t row_len(const cxm_context *ctx)
 	return (ctx->max_touchpoints + ctx->n_shards - 1) / ctx->n_shards;
 }
 #define ROW(ctx, row, tp) ((row)[(tp) / (ctx)->n_shards])
+/* Whether ix may be fed as the model stands (feed_validate.c): its
+ * fields, ids, segment values and measures; the first fault's error, with
+ * its message. Its time against the watermark and the customer's journey
+ * are judged later (feed.c). */
+CXM_INTERNAL cxm_status cxm__validate(const cxm_context *ctx, const cxm_interaction *ix);
 /* The place of series (metric, touchpoint, slot) in shard sh (feed.c),
  * creating its row and group when `create`; *made_row / *made_grp say
  * what was made (both may be the same flag); NULL when that allocation
