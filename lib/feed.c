@@ -384,7 +384,8 @@ static cxm_status apply(cxm_context *ctx, shard *sh, const cxm_interaction *ix, 
 		return st;
 	}
 	plan_fold(ctx, sh, &p, e);
-	cxm__covers_done(ctx, &p.covers, false);
+	if (p.covers.n) /* most folds grew no store */
+		cxm__covers_done(ctx, &p.covers, false);
 	sh->accepted++;
 	if (atomic_load_explicit(&ctx->n_triggers, memory_order_relaxed))
 		cxm__triggers_match(ctx, ix, ix->customer_len ? p.hash : NULL);

@@ -88,8 +88,9 @@ static inline bool measure_ok(const cxm_context *ctx, const cxm_measure *ms, uin
 	switch (m->def.kind) {
 	case CXM_KIND_SCORE:
 	case CXM_KIND_INDEX:
+		/* a point of the scale: within it (a 32-bit range), then whole */
 		return ms->item < m->def.questions &&
-		       (na || (v == floor(v) && v >= m->def.scale_min && v <= m->def.scale_max));
+		       (na || (v >= m->def.scale_min && v <= m->def.scale_max && v == (double)(int32_t)v));
 	case CXM_KIND_DURATION: return !ms->item && (na || (v >= 0 && v <= CXM_VALUE_MAX));
 	case CXM_KIND_RATE: return !ms->item && (v == 0 || v == 1 || na);
 	case CXM_KIND_AMOUNT: return !ms->item && fabs(v) <= CXM_VALUE_MAX;
