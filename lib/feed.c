@@ -1,4 +1,5 @@
-/* Validating and folding interactions: the hot path.
+/* Feeding interactions, the hot path: validated (feed_validate.c), planned,
+ * prefetched, reserved, folded.
  *
  * Concurrency: a context has several shards, each a mutex and the series
  * of the touchpoints it owns (touchpoint id modulo the shard count), so a
