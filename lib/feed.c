@@ -194,9 +194,9 @@ static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p
 				 * reserved pages, the lifetime cell's and the query
 				 * cache's pointers), its two finest cells (which
 				 * of them is hot is on the first line) and the
-				 * lifetime cell (after them): each cell's first
-				 * two lines, where a DURATION keeps its moments
-				 * and its bins' place */
+				 * lifetime cell after them: each cell's first line,
+				 * and a DURATION's second, where it keeps its
+				 * bins' place */
 				const unsigned char *c = (const unsigned char *)s->cells;
 				__builtin_prefetch(s);
 				__builtin_prefetch((const unsigned char *)s + 64);
@@ -208,7 +208,8 @@ static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p
 				if (m->def.kind == CXM_KIND_DURATION) {
 					__builtin_prefetch(c + 64);
 					__builtin_prefetch(c + hot_size + 64);
-					__builtin_prefetch(c + 2 * hot_size + 64);
+					if (m->life_size)
+						__builtin_prefetch(c + 2 * hot_size + 64);
 					if (j < PLAN_BINS && p->bin[j] != UINT32_MAX && hot_size == m->cell_size) {
 						/* the value's count in the two finest cells
 						 * and the lifetime cell, all full cells

@@ -5,98 +5,97 @@
 
 #include <math.h>
 
-static cxm_status check_measure(const cxm_context *ctx, const cxm_measure *ms, size_t j,
-				uint32_t n_metrics)
-{
-	if (ms->metric >= n_metrics)
-		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "measure %zu: metric %u is not defined", j,
-				 ms->metric);
-	const metric *m = &ctx->model.metrics[ms->metric];
-	double v = ms->value;
-	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
-		return cxm__fail(ctx, CXM_ERR_KIND,
-				 "measure %zu: metric '%s' is a %s, fed by the interaction itself", j,
-				 m->name, m->def.kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT");
-	if (!isfinite(v))
-		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "measure %zu: value for metric '%s' is not finite",
-				 j, m->name);
-	switch (m->def.kind) {
-	case CXM_KIND_SCORE:
-	case CXM_KIND_INDEX:
-		if (ms->item >= m->def.questions)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: metric '%s' has no question %u", j, m->name, ms->item);
-		if (cxm__is_na(m, v))
-			break;
-		if (v != floor(v) || v < m->def.scale_min || v > m->def.scale_max)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: score %s is not a point of %d .. %d for metric '%s'",
-					 j, cxm__num(v).s, m->def.scale_min, m->def.scale_max, m->name);
-		break;
-	case CXM_KIND_DURATION:
-		if (ms->item)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
-		if (cxm__is_na(m, v))
-			break;
-		if (v < 0 || v > CXM_VALUE_MAX)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: duration %s s for metric '%s' is outside 0 .. %g", j,
-					 cxm__num(v).s, m->name, CXM_VALUE_MAX);
-		break;
-	case CXM_KIND_RATE:
-		if (ms->item)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
-		if (v != 0 && v != 1 && !cxm__is_na(m, v))
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: rate value %s for metric '%s' is not 0 or 1", j, cxm__num(v).s,
-					 m->name);
-		break;
-	case CXM_KIND_AMOUNT:
-		if (ms->item)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
-		if (fabs(v) > CXM_VALUE_MAX)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: amount %s for metric '%s' is outside -%g .. %g", j, cxm__num(v).s,
-					 m->name, CXM_VALUE_MAX, CXM_VALUE_MAX);
-		break;
-	case CXM_KIND_SENTIMENT:
-		if (ms->item)
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
-		if (!(v >= -1 && v <= 1) && !cxm__is_na(m, v))
-			return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
-					 "measure %zu: sentiment %s for metric '%s' is outside -1 .. 1", j,
-					 cxm__num(v).s, m->name);
-		break;
-	case CXM_KIND_VOLUME:
-	case CXM_KIND_DISTINCT: break;
-	}
-	return CXM_OK;
-}
+/* What is wrong with a measure, if anything: one set of rules, which the
+ * feed runs inline (measure_fault) and which names the error only when a
+ * rule fails (measure_error). */
+typedef enum fault {
+	F_NONE,
+	F_METRIC,   /* not defined */
+	F_KIND,     /* a VOLUME or DISTINCT: fed by the interaction itself */
+	F_FINITE,   /* NaN or infinite */
+	F_QUESTION, /* a SCORE or INDEX item past its questions */
+	F_ITEM,     /* another kind's item not 0 */
+	F_POINT,    /* a score not a point of the scale */
+	F_DURATION, /* outside 0 .. CXM_VALUE_MAX */
+	F_RATE,     /* not 0 or 1 */
+	F_AMOUNT,   /* outside -CXM_VALUE_MAX .. CXM_VALUE_MAX */
+	F_SENTIMENT /* outside -1 .. 1 */
+} fault;
 
-/* Whether check_measure() would accept ms, without a message: the
- * common case inline. False may be wrong (check_measure decides then);
- * true never is. */
-static inline bool measure_ok(const cxm_context *ctx, const cxm_measure *ms, uint32_t n_metrics)
+/* The first rule ms breaks, in the order the errors are documented; a
+ * value that is the metric's no-answer code is in range. */
+static inline fault measure_fault(const cxm_context *ctx, const cxm_measure *ms, uint32_t n_metrics)
 {
 	if (ms->metric >= n_metrics)
-		return false;
+		return F_METRIC;
 	const metric *m = &ctx->model.metrics[ms->metric];
 	const double v = ms->value;
+	if (m->def.kind == CXM_KIND_VOLUME || m->def.kind == CXM_KIND_DISTINCT)
+		return F_KIND;
 	if (!isfinite(v))
-		return false;
+		return F_FINITE;
 	const bool na = cxm__is_na(m, v);
 	switch (m->def.kind) {
 	case CXM_KIND_SCORE:
 	case CXM_KIND_INDEX:
+		if (ms->item >= m->def.questions)
+			return F_QUESTION;
 		/* a point of the scale: within it (a 32-bit range), then whole */
-		return ms->item < m->def.questions &&
-		       (na || (v >= m->def.scale_min && v <= m->def.scale_max && v == (double)(int32_t)v));
-	case CXM_KIND_DURATION: return !ms->item && (na || (v >= 0 && v <= CXM_VALUE_MAX));
-	case CXM_KIND_RATE: return !ms->item && (v == 0 || v == 1 || na);
-	case CXM_KIND_AMOUNT: return !ms->item && fabs(v) <= CXM_VALUE_MAX;
-	case CXM_KIND_SENTIMENT: return !ms->item && ((v >= -1 && v <= 1) || na);
-	default: return false; /* VOLUME, DISTINCT: refused */
+		return na || (v >= m->def.scale_min && v <= m->def.scale_max && v == (double)(int32_t)v)
+			       ? F_NONE
+			       : F_POINT;
+	case CXM_KIND_DURATION: return ms->item ? F_ITEM : na || (v >= 0 && v <= CXM_VALUE_MAX) ? F_NONE : F_DURATION;
+	case CXM_KIND_RATE: return ms->item ? F_ITEM : v == 0 || v == 1 || na ? F_NONE : F_RATE;
+	case CXM_KIND_AMOUNT: return ms->item ? F_ITEM : fabs(v) <= CXM_VALUE_MAX ? F_NONE : F_AMOUNT;
+	case CXM_KIND_SENTIMENT: return ms->item ? F_ITEM : (v >= -1 && v <= 1) || na ? F_NONE : F_SENTIMENT;
+	default: return F_KIND;
 	}
+}
+
+/* The error and message for measure j's fault f (not F_NONE). */
+static cxm_status measure_error(const cxm_context *ctx, const cxm_measure *ms, size_t j, fault f)
+{
+	if (f == F_METRIC)
+		return cxm__fail(ctx, CXM_ERR_UNKNOWN_ID, "measure %zu: metric %u is not defined", j,
+				 ms->metric);
+	const metric *m = &ctx->model.metrics[ms->metric];
+	const double v = ms->value;
+	switch (f) {
+	case F_KIND:
+		return cxm__fail(ctx, CXM_ERR_KIND,
+				 "measure %zu: metric '%s' is a %s, fed by the interaction itself", j,
+				 m->name, m->def.kind == CXM_KIND_VOLUME ? "VOLUME" : "DISTINCT");
+	case F_FINITE:
+		return cxm__fail(ctx, CXM_ERR_NOT_FINITE, "measure %zu: value for metric '%s' is not finite",
+				 j, m->name);
+	case F_QUESTION:
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: metric '%s' has no question %u", j,
+				 m->name, ms->item);
+	case F_ITEM: return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE, "measure %zu: item must be 0", j);
+	case F_POINT:
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "measure %zu: score %s is not a point of %d .. %d for metric '%s'", j,
+				 cxm__num(v).s, m->def.scale_min, m->def.scale_max, m->name);
+	case F_DURATION:
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "measure %zu: duration %s s for metric '%s' is outside 0 .. %g", j,
+				 cxm__num(v).s, m->name, CXM_VALUE_MAX);
+	case F_RATE:
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "measure %zu: rate value %s for metric '%s' is not 0 or 1", j, cxm__num(v).s,
+				 m->name);
+	case F_AMOUNT:
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "measure %zu: amount %s for metric '%s' is outside -%g .. %g", j, cxm__num(v).s,
+				 m->name, CXM_VALUE_MAX, CXM_VALUE_MAX);
+	case F_SENTIMENT:
+		return cxm__fail(ctx, CXM_ERR_OUT_OF_RANGE,
+				 "measure %zu: sentiment %s for metric '%s' is outside -1 .. 1", j,
+				 cxm__num(v).s, m->name);
+	case F_NONE:
+	case F_METRIC: break;
+	}
+	return CXM_OK;
 }
 
 cxm_status cxm__validate(const cxm_context *ctx, const cxm_interaction *ix)
@@ -146,9 +145,9 @@ cxm_status cxm__validate(const cxm_context *ctx, const cxm_interaction *ix)
 					 ix->n_measures, ctx->max_measures);
 		uint32_t nm = atomic_load_explicit(&md->n_metrics, memory_order_acquire);
 		for (size_t j = 0; j < ix->n_measures; j++) {
-			if (!measure_ok(ctx, &ix->measures[j], nm) &&
-			    (st = check_measure(ctx, &ix->measures[j], j, nm)))
-				return st;
+			const fault f = measure_fault(ctx, &ix->measures[j], nm);
+			if (f != F_NONE)
+				return measure_error(ctx, &ix->measures[j], j, f);
 		}
 	}
 	return CXM_OK;
