@@ -1,5 +1,6 @@
 /* Context lifecycle, configuration, allocator hooks, error state, stats. */
 #include "cxm_internal.h"
+#include "series_index.h"
 
 #include <errno.h>
 #include <math.h>
@@ -178,23 +179,7 @@ static void free_shards(cxm_context *ctx)
 {
 	for (uint32_t i = 0; i < ctx->n_shards; i++) {
 		shard *sh = &ctx->shards[i];
-		if (sh->rows) {
-			for (uint32_t m = 0; m < ctx->max_metrics; m++) {
-				series ***row = sh->rows[m];
-				if (!row)
-					continue;
-				for (uint32_t t = 0; t < row_len(ctx); t++) {
-					series **grp = row[t];
-					if (!grp)
-						continue;
-					for (uint32_t s = 0; s <= ctx->max_segment_values; s++)
-						cxm__series_free(ctx, grp[s]);
-					cxm__free(ctx, grp, sizeof(series *) * (1 + ctx->max_segment_values));
-				}
-				cxm__free(ctx, row, sizeof(series **) * row_len(ctx));
-			}
-			cxm__free(ctx, sh->rows, sizeof(series ***) * ctx->max_metrics);
-		}
+		cxm__index_free(ctx, sh);
 		pthread_mutex_destroy(&sh->lock);
 	}
 	cxm__free(ctx, ctx->shards, sizeof(shard) * ctx->n_shards);
@@ -244,8 +229,7 @@ cxm_status cxm_context_new(cxm_context **out, const cxm_config *cfg)
 		sh->watermark = WATERMARK_NONE;
 		if (cxm__mutex_init(&sh->lock) != 0)
 			break;
-		sh->rows = cxm__calloc(ctx, ctx->max_metrics, sizeof(series ***));
-		if (!sh->rows) {
+		if (!cxm__index_init(ctx, sh)) {
 			pthread_mutex_destroy(&sh->lock);
 			break;
 		}

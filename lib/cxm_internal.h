@@ -1039,6 +1039,14 @@ CXM_INTERNAL void cxm__cell_merge(const metric *m, void *dst, const void *src);
 /* The "no answer" codes a cell counted (0 for kinds that take none). */
 CXM_INTERNAL uint64_t cxm__cell_na(const metric *m, const void *cell);
 CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v);
+/* The figures of full cell `cell` of metric m into res (cell_result.c):
+ * n, the boxes and shares, the moments, for a DURATION with `quantiles`
+ * its quantiles and quantile_n (and the CLAMPED flag), for a DISTINCT
+ * its estimate, the headline and its interval at normal quantile z, the
+ * "no answer" count (skipped). The caller has set every other field
+ * (kind, window, flags, NaN defaults) and sets the quantiles' window. */
+CXM_INTERNAL void cxm__cell_result(const metric *m, const void *cell, double z, bool quantiles,
+				   cxm_result *res);
 /* Snapshots and merges: the buckets tier k holds (the hot one apart; the
  * warm one, which snapshots write as a ring bucket, counted), and each of
  * them visited; put a loaded bucket e in tier k (whose top the
@@ -1069,7 +1077,7 @@ CXM_INTERNAL void cxm__series_lost(const cxm_context *ctx);
 
 typedef struct shard {
 	pthread_mutex_t lock;
-	series ****rows; /* [max_metrics][max_touchpoints] -> series *[1 + max_segment_values] */
+	series ****index_rows; /* the series index: series_index.h alone reads it */
 	int64_t watermark;  /* latest event time accepted through this shard */
 	uint64_t accepted;
 	uint64_t n_series;
@@ -1124,24 +1132,11 @@ struct cxm_context {
 	const struct cxm_io *io; /* snapshot file I/O (fileio.h); NULL: POSIX. Tests replace it. */
 };
 
-/* A shard's row of a metric holds the groups of the touchpoints that map
- * to that shard (tp % n_shards), at index tp / n_shards: row_len entries. */
-static inline uint32_t row_len(const cxm_context *ctx)
-{
-	return (ctx->max_touchpoints + ctx->n_shards - 1) / ctx->n_shards;
-}
-#define ROW(ctx, row, tp) ((row)[(tp) / (ctx)->n_shards])
 /* Whether ix may be fed as the model stands (feed_validate.c): its
  * fields, ids, segment values and measures; the first fault's error, with
  * its message. Its time against the watermark and the customer's journey
  * are judged later (feed.c). */
 CXM_INTERNAL cxm_status cxm__validate(const cxm_context *ctx, const cxm_interaction *ix);
-/* The place of series (metric, touchpoint, slot) in shard sh (feed.c),
- * creating its row and group when `create`; *made_row / *made_grp say
- * what was made (both may be the same flag); NULL when that allocation
- * fails, or when !create and there is none. */
-CXM_INTERNAL series **cxm__series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp,
-				      uint32_t slot, bool create, bool *made_row, bool *made_grp);
 
 CXM_INTERNAL int64_t cxm__now(const cxm_context *ctx);
 /* A mutex for short critical sections: spins briefly before sleeping. */

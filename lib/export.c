@@ -9,6 +9,7 @@
  * into the caller's buffer, or through a stack buffer that is handed to the
  * caller's callback between series, with no lock held. */
 #include "cxm_internal.h"
+#include "series_index.h"
 #include "sketch.h"
 
 #include <math.h>
@@ -591,8 +592,7 @@ static void pass(expo *x, enum fam f)
 			for (uint32_t slot = 0; slot < n_slots; slot++) {
 				/* re-read after every unlock: feeders add rows and series
 				 * (a series, once there, stays until the context is freed) */
-				series ***row = sh->rows[mid];
-				series **grp = row ? ROW(ctx, row, t) : NULL;
+				series **grp = cxm__index_group(ctx, sh, mid, t);
 				if (!grp)
 					break;
 				const series *s = grp[slot];

@@ -13,6 +13,7 @@
  * before anything is folded: a rejection leaves no trace but its count. */
 #include "cxm_internal.h"
 #include "series_hot.h"
+#include "series_index.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,32 +25,6 @@
 static inline shard *shard_of(const cxm_context *ctx, cxm_id tp)
 {
 	return &ctx->shards[tp % ctx->n_shards];
-}
-
-/* ---- series look-up ---------------------------------------------------------- */
-
-series **cxm__series_ref(cxm_context *ctx, shard *sh, cxm_id mid, cxm_id tp, uint32_t slot,
-			 bool create, bool *made_row, bool *made_grp)
-{
-	series ***row = sh->rows[mid];
-	if (!row) {
-		if (!create)
-			return NULL;
-		if (!(row = cxm__calloc(ctx, row_len(ctx), sizeof(series **))))
-			return NULL;
-		sh->rows[mid] = row;
-		*made_row = true;
-	}
-	series **grp = ROW(ctx, row, tp);
-	if (!grp) {
-		if (!create)
-			return NULL;
-		if (!(grp = cxm__calloc(ctx, 1 + (size_t)ctx->max_segment_values, sizeof(series *))))
-			return NULL;
-		ROW(ctx, row, tp) = grp;
-		*made_grp = true;
-	}
-	return &grp[slot];
 }
 
 typedef struct plan {
@@ -109,14 +84,6 @@ static inline cxm_id plan_metric(const cxm_context *ctx, const plan *p, size_t j
 	return ctx->model.distinct_metrics[j - nm - p->n_volume];
 }
 
-static bool all_null(void *const *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i])
-			return false;
-	return true;
-}
-
 /* Free the series this interaction created (they are the empty ones among
  * those it touches: a series that exists otherwise has been folded into),
  * the pages reserved for its buckets, and the index arrays that hold nothing once they are gone, so that a
@@ -125,51 +92,29 @@ static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 {
 	cxm__covers_done(ctx, &p->covers, true);
 	const cxm_id tp = p->ix->touchpoint;
-	const size_t grp_n = 1 + (size_t)ctx->max_segment_values;
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
-			series **ref = cxm__series_ref(ctx, sh, mid, tp, p->slots[k], false, NULL, NULL);
+			series **ref = cxm__index_ref(ctx, sh, mid, tp, p->slots[k], false, NULL, NULL);
 			if (ref && *ref)
 				cxm__series_unreserve(ctx, *ref);
-			if (ref && *ref && cxm__series_empty(*ref)) {
-				sh->n_series--;
-				atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
-				cxm__series_free(ctx, *ref);
-				*ref = NULL;
-			}
+			if (ref && *ref && cxm__series_empty(*ref))
+				cxm__index_drop(ctx, sh, ref);
 		}
-		series ***row = sh->rows[mid];
-		if (!row || !p->made_index)
-			continue;
-		if (ROW(ctx, row, tp) && all_null((void *const *)ROW(ctx, row, tp), grp_n)) {
-			cxm__free(ctx, ROW(ctx, row, tp), sizeof(series *) * grp_n);
-			ROW(ctx, row, tp) = NULL;
-		}
-		if (all_null((void *const *)row, row_len(ctx))) {
-			cxm__free(ctx, row, sizeof(series **) * row_len(ctx));
-			sh->rows[mid] = NULL;
-		}
+		if (p->made_index)
+			cxm__index_prune(ctx, sh, mid, tp);
 	}
 }
 
 /* A new series of metric mid at *ref, counted against max_series. */
 static cxm_status series_make(cxm_context *ctx, shard *sh, cxm_id mid, series **ref)
 {
-	if (atomic_fetch_add_explicit(&ctx->n_series, 1, memory_order_relaxed) >= ctx->max_series) {
-		atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "max_series (%llu) reached",
-				 (unsigned long long)ctx->max_series);
-	}
-	const metric *m = &ctx->model.metrics[mid];
-	series *s = cxm__series_new(ctx, m, &sh->series_bytes);
-	if (!s) {
-		atomic_fetch_sub_explicit(&ctx->n_series, 1, memory_order_relaxed);
-		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series of metric '%s' failed",
-				 m->name);
-	}
-	*ref = s;
-	sh->n_series++;
+	cxm_status st = cxm__index_add(ctx, sh, mid, ref, ctx->max_series);
+	if (st == CXM_ERR_LIMIT)
+		return cxm__fail(ctx, st, "max_series (%llu) reached", (unsigned long long)ctx->max_series);
+	if (st)
+		return cxm__fail(ctx, st, "allocating a series of metric '%s' failed",
+				 ctx->model.metrics[mid].name);
 	return CXM_OK;
 }
 
@@ -183,8 +128,7 @@ static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p
 	const cxm_id tp = p->ix->touchpoint;
 	for (size_t j = 0; j < p->n_all; j++) {
 		const cxm_id mid = plan_metric(ctx, p, j);
-		series ***row = sh->rows[mid];
-		series **grp = row ? ROW(ctx, row, tp) : NULL;
+		series **grp = cxm__index_group(ctx, sh, mid, tp);
 		const metric *m = &ctx->model.metrics[mid];
 		const size_t hot_size = m->hot_size;
 		for (uint32_t k = 0; grp && k < p->n_slots; k++) {
@@ -232,13 +176,14 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 	p->covers.n = 0;
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
+		series **grp = cxm__index_group(ctx, sh, mid, p->ix->touchpoint);
+		if (!grp && !(grp = cxm__index_make_group(ctx, sh, mid, p->ix->touchpoint, &p->made_index,
+							   &p->made_index))) {
+			plan_undo(ctx, sh, p);
+			return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series index failed");
+		}
 		for (uint32_t k = 0; k < p->n_slots; k++) {
-			series **ref = cxm__series_ref(ctx, sh, mid, p->ix->touchpoint, p->slots[k], true,
-						       &p->made_index, &p->made_index);
-			if (!ref) {
-				plan_undo(ctx, sh, p);
-				return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series index failed");
-			}
+			series **ref = &grp[p->slots[k]];
 			if (!*ref) {
 				cxm_status st = series_make(ctx, sh, mid, ref);
 				if (st) {
@@ -271,8 +216,7 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 			item = ix->measures[j].item;
 			v = ix->measures[j].value;
 		}
-		series ***row = sh->rows[mid];
-		series **grp = ROW(ctx, row, ix->touchpoint);
+		series **grp = cxm__index_group(ctx, sh, mid, ix->touchpoint);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series *s = grp[p->slots[k]];
 			void *cell = cxm__series_cell_logged(ctx, s, e, &p->covers);
@@ -433,6 +377,17 @@ cxm_status cxm_feed(cxm_context *ctx, const cxm_interaction *ix)
 	return st;
 }
 
+typedef struct rewind_to {
+	int64_t time_ms;
+	uint64_t gone;
+} rewind_to;
+
+static void rewind_one(cxm_context *ctx, series *s, void *arg)
+{
+	rewind_to *rw = arg;
+	rw->gone += cxm__series_rewind(ctx, s, rw->time_ms);
+}
+
 cxm_status cxm_rewind(uint64_t *discarded, cxm_context *ctx, int64_t time_ms)
 {
 	if (!ctx)
@@ -446,15 +401,9 @@ cxm_status cxm_rewind(uint64_t *discarded, cxm_context *ctx, int64_t time_ms)
 		shard *sh = &ctx->shards[i];
 		pthread_mutex_lock(&sh->lock);
 		if (sh->watermark != WATERMARK_NONE && sh->watermark > time_ms) {
-			for (uint32_t m = 0; m < ctx->max_metrics; m++) {
-				series ***row = sh->rows[m];
-				for (uint32_t t = 0; row && t < row_len(ctx); t++) {
-					series **grp = row[t];
-					for (uint32_t k = 0; grp && k <= ctx->max_segment_values; k++)
-						if (grp[k])
-							gone += cxm__series_rewind(ctx, grp[k], time_ms);
-				}
-			}
+			rewind_to rw = {time_ms, 0};
+			cxm__index_each(ctx, sh, rewind_one, &rw);
+			gone += rw.gone;
 			sh->watermark = time_ms;
 		}
 		pthread_mutex_unlock(&sh->lock);

@@ -6,6 +6,7 @@
  * owns: this is whole-context persistence. It writes through the sink
  * snapshot.c hands it (a SERIES section is closed and emitted while a
  * shard is walked), and reads into snapshot.c's loader. */
+#include "series_index.h"
 #include "snapshot.h"
 
 /* ---- writing ---------------------------------------------------------------------------- */
@@ -85,8 +86,7 @@ static cxm_status write_shard(const series_out *k, wbuf *b, cxm_context *ctx, ui
 		for (uint32_t tp = i; tp < nt; tp += ctx->n_shards) {
 			for (uint32_t slot = 0; slot < slots; slot++) {
 				/* looked up again each time: the lock may have been let go */
-				series ***row = sh->rows[mid];
-				series **grp = row ? ROW(ctx, row, tp) : NULL;
+				series **grp = cxm__index_group(ctx, sh, mid, tp);
 				if (!grp)
 					break;
 				if (!grp[slot])
@@ -101,7 +101,7 @@ static cxm_status write_shard(const series_out *k, wbuf *b, cxm_context *ctx, ui
 				    (st = flush_series(k, b, ctx, sh, &count, true)))
 					return st;
 			}
-			if (!sh->rows[mid])
+			if (!cxm__index_has_metric(sh, mid))
 				break;
 		}
 	}
@@ -328,22 +328,20 @@ static cxm_status read_series(loader *L, rbuf *r)
 		return st == SKIPPED ? CXM_OK : st;
 	shard *sh = &tmp->shards[h.tp % tmp->n_shards];
 	bool made = false;
-	series **ref = cxm__series_ref(tmp, sh, h.mid, h.tp, h.slot, true, &made, &made);
+	series **ref = cxm__index_ref(tmp, sh, h.mid, h.tp, h.slot, true, &made, &made);
 	if (!ref)
 		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series index");
 	if (*ref)
 		return CORRUPT(ctx, "series (metric %u, touchpoint %u, segment %u, value %u) appears twice",
 			       h.mid, h.tp, h.d, h.v);
-	if (atomic_load(&tmp->n_series) >= ctx->max_series)
-		return cxm__fail(ctx, CXM_ERR_LIMIT, "snapshot: more series than max_series (%llu)",
-				 (unsigned long long)ctx->max_series);
-	series *s = cxm__series_new(tmp, m, &sh->series_bytes);
-	if (!s)
-		return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "snapshot: no memory for a series");
 	/* owned by the private context from here: freed with it on failure */
-	*ref = s;
-	sh->n_series++;
-	atomic_fetch_add(&tmp->n_series, 1);
+	st = cxm__index_add(tmp, sh, h.mid, ref, ctx->max_series);
+	if (st == CXM_ERR_LIMIT)
+		return cxm__fail(ctx, st, "snapshot: more series than max_series (%llu)",
+				 (unsigned long long)ctx->max_series);
+	if (st)
+		return cxm__fail(ctx, st, "snapshot: no memory for a series");
+	series *s = *ref;
 	if ((st = series_cells_read(L, r, tmp, s, h.hot, h.top)))
 		return st;
 	return cxm__series_head_shard_check(L, &h);

@@ -6,6 +6,7 @@
  * given back); the journey, governor and driver state and the customers
  * are added through their owners' merge functions. The rules are in cxm.h,
  * the bytes in docs/snapshot.md. */
+#include "series_index.h"
 #include "snapshot.h"
 
 #include <stdio.h>
@@ -164,32 +165,11 @@ static void undo_made(cxm_context *dst, made *list, size_t n)
 		made *x = &list[n];
 		shard *sh = &dst->shards[x->shard];
 		pthread_mutex_lock(&sh->lock);
-		series **ref = cxm__series_ref(dst, sh, x->mid, x->tp, x->slot, false, NULL, NULL);
-		if (x->s && ref && *ref == x->s && cxm__series_empty(x->s)) {
-			sh->n_series--;
-			atomic_fetch_sub(&dst->n_series, 1);
-			cxm__series_free(dst, x->s);
-			*ref = NULL;
-		}
-		series ***row = sh->rows[x->mid];
-		if (x->grp && row && ROW(dst, row, x->tp)) {
-			bool none = true;
-			for (size_t i = 0; none && i <= dst->max_segment_values; i++)
-				none = ROW(dst, row, x->tp)[i] == NULL;
-			if (none) {
-				cxm__free(dst, ROW(dst, row, x->tp), sizeof(series *) * (1 + (size_t)dst->max_segment_values));
-				ROW(dst, row, x->tp) = NULL;
-			}
-		}
-		if (x->row && row) {
-			bool none = true;
-			for (size_t i = 0; none && i < row_len(dst); i++)
-				none = row[i] == NULL;
-			if (none) {
-				cxm__free(dst, row, sizeof(series **) * row_len(dst));
-				sh->rows[x->mid] = NULL;
-			}
-		}
+		series **ref = cxm__index_ref(dst, sh, x->mid, x->tp, x->slot, false, NULL, NULL);
+		if (x->s && ref && *ref == x->s && cxm__series_empty(x->s))
+			cxm__index_drop(dst, sh, ref);
+		if (x->grp || x->row)
+			cxm__index_prune(dst, sh, x->mid, x->tp);
 		pthread_mutex_unlock(&sh->lock);
 	}
 }
@@ -236,21 +216,18 @@ static cxm_status stream_make(stream *S, cxm_id dm, cxm_id dt, uint32_t ds)
 	cxm_status st = CXM_OK;
 	made x = {dsh, dm, dt, ds, NULL, false, false};
 	pthread_mutex_lock(&sh->lock);
-	series **ref = cxm__series_ref(dst, sh, dm, dt, ds, true, &x.row, &x.grp);
+	series **ref = cxm__index_ref(dst, sh, dm, dt, ds, true, &x.row, &x.grp);
 	if (!ref) {
 		st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory for a series index");
 	} else if (!*ref) {
-		if (atomic_fetch_add(&dst->n_series, 1) >= dst->max_series) {
-			atomic_fetch_sub(&dst->n_series, 1);
-			st = cxm__fail(dst, CXM_ERR_LIMIT, "merge: max_series (%llu) reached",
+		st = cxm__index_add(dst, sh, dm, ref, dst->max_series);
+		if (st == CXM_ERR_LIMIT)
+			st = cxm__fail(dst, st, "merge: max_series (%llu) reached",
 				       (unsigned long long)dst->max_series);
-		} else if (!(x.s = cxm__series_new(dst, &dst->model.metrics[dm], &sh->series_bytes))) {
-			atomic_fetch_sub(&dst->n_series, 1);
-			st = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory for a series");
-		} else {
-			*ref = x.s;
-			sh->n_series++;
-		}
+		else if (st)
+			st = cxm__fail(dst, st, "merge: no memory for a series");
+		else
+			x.s = *ref;
 	}
 	if (x.s || x.row || x.grp)
 		S->list[S->n_made++] = x;
@@ -260,17 +237,19 @@ static cxm_status stream_make(stream *S, cxm_id dm, cxm_id dt, uint32_t ds)
 
 #define NO_PAGE(S) cxm__fail((S)->dst, CXM_ERR_NO_MEMORY, "merge: no memory for a time bucket")
 
+static void unreserve_one(cxm_context *ctx, series *s, void *arg)
+{
+	(void)arg;
+	cxm__series_unreserve(ctx, s);
+}
+
 /* After a merge, or its failure: the pages reserved and not filled go. */
 static void unreserve_all(cxm_context *dst)
 {
 	for (uint32_t i = 0; i < dst->n_shards; i++) {
 		shard *sh = &dst->shards[i];
 		pthread_mutex_lock(&sh->lock);
-		for (uint32_t m = 0; sh->rows && m < dst->max_metrics; m++)
-			for (uint32_t t = 0; sh->rows[m] && t < row_len(dst); t++)
-				for (uint32_t v = 0; sh->rows[m][t] && v <= dst->max_segment_values; v++)
-					if (sh->rows[m][t][v])
-						cxm__series_unreserve(dst, sh->rows[m][t][v]);
+		cxm__index_each(dst, sh, unreserve_one, NULL);
 		pthread_mutex_unlock(&sh->lock);
 	}
 }
@@ -297,11 +276,9 @@ static series *stream_lock(stream *S, cxm_id dm, cxm_id dt, uint32_t ds, shard *
 	bool r = false, g = false;
 	pthread_mutex_lock(&sh->lock);
 	*out = sh;
-	series **ref = cxm__series_ref(dst, sh, dm, dt, ds, true, &r, &g);
-	if (ref && !*ref && (*ref = cxm__series_new(dst, &dst->model.metrics[dm], &sh->series_bytes))) {
-		atomic_fetch_add(&dst->n_series, 1);
-		sh->n_series++;
-	}
+	series **ref = cxm__index_ref(dst, sh, dm, dt, ds, true, &r, &g);
+	if (ref && !*ref)
+		(void)cxm__index_add(dst, sh, dm, ref, UINT64_MAX); /* *ref stays NULL on failure */
 	if (!ref || !*ref)
 		S->late = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory; the merge is incomplete");
 	return ref ? *ref : NULL;

@@ -20,6 +20,8 @@ What counts as a dependency of file A on file B:
   - A #includes B (a lib header).
 
 It fails (exit 1) on:
+  - a file naming, as a member (x.f, x->f), a field of OWNED_FIELDS below that
+    only other files may name, or an OWNED_FIELDS entry no file names at all;
   - an upward dependency (B's layer above A's) not in ALLOWED_UPWARD below;
   - a circle of files within one layer (same-layer uses are fine, a circle of
     them is not) not in ALLOWED_CIRCLES below;
@@ -59,6 +61,16 @@ ALLOWED_UPWARD = [
 
 # Circles of files within one layer, each exactly as its files are today.
 ALLOWED_CIRCLES = [
+]
+
+# Fields of shared structs that only their owner's files may name (as a
+# member: after "." or "->"), so that one module owns a piece of state even
+# though its struct is declared where every file sees it. The declaring
+# header is among the owners.
+OWNED_FIELDS = [
+    {"field": "index_rows", "owners": ["series_index.c", "series_index.h", "cxm_internal.h"],
+     "why": "the series index of a shard: found, made, dropped and walked only through "
+            "series_index.h"},
 ]
 
 # ---------------------------------------------------------------------------
@@ -185,7 +197,12 @@ class Source:
         self.includes = {}    # "x.h" -> line
         self.macros = {}      # macro name -> set of cxm__ names its body refers to
         self.macro_refs = {}  # macro name -> set of identifiers of its body
+        self.members = {}     # identifier used as a member (x.f, x->f) -> [line]
         toks = lex(text)
+        for i, t in enumerate(toks):
+            if t[0] == "id" and i >= 1 and (toks[i - 1][1] == "." or
+                                            (i >= 2 and toks[i - 1][1] == ">" and toks[i - 2][1] == "-")):
+                self.members.setdefault(t[1], []).append(t[2])
         code = [t for t in toks if t[3] is None]
         directives = {}
         for t in toks:
@@ -478,7 +495,7 @@ def describe(g, a, b, name, where):
         a, la, verb, name, b, lb, rel, "s" if len(lines) > 1 else "", at)
 
 
-def check(root, out, allowed_upward=None, allowed_circles=None):
+def check(root, out, allowed_upward=None, allowed_circles=None, owned_fields=None):
     """Check the tree at root, writing the report to out; returns the exit status."""
     allowed_upward = ALLOWED_UPWARD if allowed_upward is None else allowed_upward
     allowed_circles = ALLOWED_CIRCLES if allowed_circles is None else allowed_circles
@@ -487,11 +504,36 @@ def check(root, out, allowed_upward=None, allowed_circles=None):
     except ConfigError as e:
         out.write("check-layers: %s\n" % e)
         return 2
-    return report(g, out, allowed_upward, allowed_circles)
+    return report(g, out, allowed_upward, allowed_circles, owned_fields)
 
 
-def report(g, out, allowed_upward, allowed_circles):
+def check_fields(g, out, owned_fields):
+    """Problems with OWNED_FIELDS: a member use outside the owners, or an entry
+    no file of lib/ names any more."""
     bad = []
+    for e in owned_fields:
+        used = False
+        for f, src in sorted(g.sources.items()):
+            lines = src.members.get(e["field"])
+            if not lines:
+                continue
+            used = True
+            if f not in e["owners"]:
+                msg = ("lib/%s names field %s [line%s %s], which only %s may name: %s"
+                       % (f, e["field"], "s" if len(lines) > 1 else "",
+                          ", ".join(str(l) for l in sorted(set(lines))[:6]),
+                          ", ".join("lib/" + o for o in e["owners"]), e["why"]))
+                out.write("FIELD: %s\n" % msg)
+                bad.append(msg)
+        if not used:
+            msg = "stale owned field: no file of lib/ names %s any more; remove it" % e["field"]
+            out.write("STALE: %s\n" % msg)
+            bad.append(msg)
+    return bad
+
+
+def report(g, out, allowed_upward, allowed_circles, owned_fields=None):
+    bad = check_fields(g, out, OWNED_FIELDS if owned_fields is None else owned_fields)
     for note in g.notes:
         out.write("check-layers: note: %s\n" % note)
     allow = {}
@@ -550,9 +592,9 @@ def report(g, out, allowed_upward, allowed_circles):
                   % (len(bad), "" if len(bad) == 1 else "s", n_edges, len(up), DOC))
         return 1
     out.write("check-layers: ok: %d files in %d layers, %d file edges, %d upward (all allowed), "
-              "%d same-layer circle%s (all allowed)\n"
+              "%d same-layer circle%s (all allowed), owned fields named by their owners only: %d%s\n"
               % (len(g.sources), len(g.layers), n_edges, len(up), len(circles),
-                 "" if len(circles) == 1 else "s"))
+                 "" if len(circles) == 1 else "s", len(OWNED_FIELDS), ""))
     return 0
 
 
@@ -629,13 +671,13 @@ def self_test(root, out):
     pair = next(((a, b) for _, fs in g.layers for a in fs for b in fs
                  if a < b and a.endswith(".c") and b.endswith(".c")), None)
     with tempfile.TemporaryDirectory(prefix="check-layers.") as tmp:
-        def case(what, tree, must, allowed_upward=None):
+        def case(what, tree, must, allowed_upward=None, owned_fields=None):
             cap = Capture()
-            rc = check(tree, cap, allowed_upward=allowed_upward)
+            rc = check(tree, cap, allowed_upward=allowed_upward, owned_fields=owned_fields)
             ok = rc != 0 and all(s in cap.text() for s in must)
             out.write("self-test: %s: exit %d, %s\n" % (what, rc, "caught" if ok else "NOT CAUGHT"))
             for line in cap.text().splitlines():
-                if line.startswith(("UPWARD", "CIRCLE", "STALE", "check-layers: lib/",
+                if line.startswith(("UPWARD", "CIRCLE", "STALE", "FIELD", "check-layers: lib/",
                                     "check-layers: the")):
                     out.write("self-test:   %s\n" % line)
             if not ok:
@@ -671,11 +713,29 @@ def self_test(root, out):
                     "\treturn 0;\n}\n")
         case("lib/zz_selftest.c in no layer", t, ["lib/zz_selftest.c is in no layer"])
 
-        # 4. an allowlist entry naming an edge that does not exist
+        # 4. a file that is no owner naming an owned field, and an entry for a
+        #    field nobody names
+        for e in OWNED_FIELDS:
+            intruder = next(f for f in cfiles if f not in e["owners"])
+            t = copy_tree(root, os.path.join(tmp, "field-" + e["field"]))
+            with open(os.path.join(t, LIB, intruder), "a", encoding="utf-8") as f:
+                f.write("\n/* injected by check-layers --self-test */\n"
+                        "struct layers_selftest_f { int %s; };\n"
+                        "int cxm__layers_selftest_f(struct layers_selftest_f *x);\n"
+                        "int cxm__layers_selftest_f(struct layers_selftest_f *x)\n{\n"
+                        "\treturn x->%s;\n}\n" % (e["field"], e["field"]))
+            case("lib/%s naming field %s" % (intruder, e["field"]), t,
+                 ["FIELD: lib/%s names field %s" % (intruder, e["field"])])
+        case("owned field nobody names", root, ["stale owned field: no file of lib/ names "
+                                                "layers_selftest_nofield"],
+             owned_fields=OWNED_FIELDS + [{"field": "layers_selftest_nofield", "owners": [],
+                                           "why": "self-test"}])
+
+        # 5. an allowlist entry naming an edge that does not exist
         case("stale allowlist entry", root, ["stale allowlist entry: lib/%s -> lib/%s" % (highest, lowest)],
              allowed_upward=ALLOWED_UPWARD + [{"from": highest, "to": lowest, "uses": [low_exp[0]],
                                                  "why": "self-test"}])
-        # 5. an allowed edge with a name not on its list, and a listed name no longer used
+        # 6. an allowed edge with a name not on its list, and a listed name no longer used
         if ALLOWED_UPWARD:
             e = dict(ALLOWED_UPWARD[0])
             dropped = sorted(e["uses"])[0]
