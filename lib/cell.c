@@ -81,7 +81,7 @@ void cxm__cell_fold(const metric *m, void *cell, uint32_t item, double v)
 	}
 }
 
-uint64_t cxm__cell_na(const metric *m, const void *cell)
+static inline uint64_t cell_na(const metric *m, const void *cell)
 {
 	const uint64_t *c = cell;
 	switch (m->def.kind) {
@@ -95,7 +95,52 @@ uint64_t cxm__cell_na(const metric *m, const void *cell)
 	}
 }
 
+uint64_t cxm__cell_na(const metric *m, const void *cell)
+{
+	return cell_na(m, cell);
+}
+
 void cxm__cell_merge(const metric *m, void *dst, const void *src)
 {
 	cell_merge(m, dst, src);
+}
+
+void cxm__cell_totals(const metric *m, const void *cell, cell_totals *t)
+{
+	const uint64_t *c = cell;
+	*t = (cell_totals){.na = cell_na(m, cell)};
+	switch (m->def.kind) {
+	case CXM_KIND_RATE:
+		t->n = c[0];
+		t->yes = c[1];
+		break;
+	case CXM_KIND_VOLUME: t->n = c[0]; break;
+	case CXM_KIND_AMOUNT: {
+		const amount_cell *a = cell;
+		t->n = a->m.n;
+		t->sum = a->m.sum;
+		break;
+	}
+	case CXM_KIND_SENTIMENT: {
+		const sentiment_cell *a = cell;
+		t->n = a->m.n;
+		t->sum = a->m.sum;
+		t->positive = a->pos;
+		t->negative = a->neg;
+		break;
+	}
+	case CXM_KIND_DURATION: {
+		const sketch_cell *a = cell;
+		t->n = a->n;
+		t->sum = a->sum;
+		break;
+	}
+	case CXM_KIND_DISTINCT: t->n = ((const hll_cell *)cell)->n; break;
+	default: break; /* SCORE, INDEX: their points (cxm__cell_points) */
+	}
+}
+
+const uint64_t *cxm__cell_points(const metric *m, const void *cell, uint32_t q)
+{
+	return (const uint64_t *)cell + 1 + (size_t)q * m->points;
 }

@@ -40,8 +40,7 @@ typedef struct amount_cell {
 } amount_cell;
 
 /* A SENTIMENT cell: an AMOUNT cell's moments, the counts of positive and
- * negative scores, then (only with has_na) the no-answer count. query.c
- * and export.c read it as seven (eight) 8-byte words in this order. */
+ * negative scores, then (only with has_na) the no-answer count. */
 typedef struct sentiment_cell {
 	moments m;
 	uint64_t pos, neg;

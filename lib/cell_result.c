@@ -151,24 +151,22 @@ static void finish_score(const metric *m, const uint64_t *c, double z, cxm_resul
 	}
 }
 
-/* A SENTIMENT cell (cell.h: n, sum, sumsq, min, max, positive,
- * negative): the mean with its interval, the shares positive (top) and
+/* A SENTIMENT cell (cell.h): the mean with its interval, the shares positive (top) and
  * negative (bottom), and the headline among them. */
 static void finish_sentiment(const metric *m, const void *cell, double z, cxm_result *res)
 {
-	const uint64_t *u = cell;
-	const double *dd = (const double *)cell + 1;
-	const uint64_t n = u[0], pos = u[5], neg = u[6];
+	const sentiment_cell *c = cell;
+	const uint64_t n = c->m.n, pos = c->pos, neg = c->neg;
 	res->n = n;
 	res->top = pos;
 	res->bottom = neg;
 	if (!n)
 		return;
-	res->sum = dd[0];
-	res->mean = dd[0] / n;
-	res->min = dd[2];
-	res->max = dd[3];
-	res->stddev = sample_sd(n, dd[0], dd[1]);
+	res->sum = c->m.sum;
+	res->mean = c->m.sum / n;
+	res->min = c->m.min;
+	res->max = c->m.max;
+	res->stddev = sample_sd(n, c->m.sum, c->m.sumsq);
 	res->top_share = (double)pos / n;
 	res->bottom_share = (double)neg / n;
 	box_headline(m->headline, z, n, pos, neg, res);
@@ -226,13 +224,12 @@ void cxm__cell_result(const metric *m, const void *cell, double z, bool quantile
 		uint64_t n;
 		double sum, sumsq, mn, mx;
 		if (m->def.kind == CXM_KIND_AMOUNT) {
-			const uint64_t *u = cell;
-			const double *dd = (const double *)(const void *)(u + 1);
-			n = u[0];
-			sum = dd[0];
-			sumsq = dd[1];
-			mn = dd[2];
-			mx = dd[3];
+			const amount_cell *a = cell;
+			n = a->m.n;
+			sum = a->m.sum;
+			sumsq = a->m.sumsq;
+			mn = a->m.min;
+			mx = a->m.max;
 		} else {
 			const sketch_cell *sc = cell;
 			n = sc->n;

@@ -230,6 +230,11 @@ CXM_INTERNAL void cxm__sketch_merge_dist(sketch_cell *dst, const sketch_cell *sr
  * the answer fell in the under or over range. */
 CXM_INTERNAL double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q,
 					 bool *clamped);
+/* For each of n cut bins (non-decreasing), the values of c below it:
+ * its zeros, the counts of the bins before cut[k], and its under-range
+ * values where under_in[k]; into out[k]. */
+CXM_INTERNAL void cxm__sketch_cumulative(const sketch_cell *c, const uint32_t *cut, const bool *under_in,
+					 uint32_t n, uint64_t *out);
 
 /* A little-endian 64-bit number at p. */
 static inline uint64_t cxm__le64(const unsigned char *p)
@@ -1047,6 +1052,18 @@ CXM_INTERNAL void cxm__cell_fold(const metric *m, void *cell, uint32_t item, dou
  * (kind, window, flags, NaN defaults) and sets the quantiles' window. */
 CXM_INTERNAL void cxm__cell_result(const metric *m, const void *cell, double z, bool quantiles,
 				   cxm_result *res);
+/* A cell's counters as totals (what the exposition shows of a lifetime
+ * cell): n (values, outcomes, counts, ids), yes (RATE: outcomes of 1),
+ * positive and negative (SENTIMENT), the "no answer" codes, and sum
+ * (AMOUNT, SENTIMENT, DURATION); 0 where a kind has none. */
+typedef struct cell_totals {
+	uint64_t n, yes, positive, negative, na;
+	double sum;
+} cell_totals;
+CXM_INTERNAL void cxm__cell_totals(const metric *m, const void *cell, cell_totals *t);
+/* A SCORE or INDEX cell's answers of question q per point of the scale
+ * (m->points counts, from scale_min up); valid while the cell is. */
+CXM_INTERNAL const uint64_t *cxm__cell_points(const metric *m, const void *cell, uint32_t q);
 /* Snapshots and merges: the buckets tier k holds (the hot one apart; the
  * warm one, which snapshots write as a ring bucket, counted), and each of
  * them visited; put a loaded bucket e in tier k (whose top the

@@ -422,16 +422,16 @@ static bool fam_takes(enum fam f, const metric *m)
 }
 
 /* Score families: per question q, and per point for F_ANSWERS. */
-static void emit_score(expo *x, enum fam f, const metric *m, const uint64_t *c)
+static void emit_score(expo *x, enum fam f, const metric *m, const void *cell)
 {
 	const cxm_metric_def *d = &m->def;
 	const bool index = d->kind == CXM_KIND_INDEX;
 	if (f == F_NO_ANSWER) {
-		sample_u64(x, "_total", NULL, NULL, 0, c[0]);
+		sample_u64(x, "_total", NULL, NULL, 0, cxm__cell_na(m, cell));
 		return;
 	}
 	for (uint32_t q = 0; q < d->questions; q++) {
-		const uint64_t *pts = c + 1 + (size_t)q * m->points;
+		const uint64_t *pts = cxm__cell_points(m, cell, q);
 		char qs[12];
 		size_t ql = fmt_u64(qs, q);
 		if (f == F_ANSWERS) {
@@ -489,58 +489,48 @@ static void duration_cuts(expo *x, const metric *m)
 	}
 }
 
-static void emit_duration(expo *x, const sketch_cell *c)
+static void emit_duration(expo *x, const void *cell, const cell_totals *t)
 {
-	uint64_t cum = c->zero;
-	uint32_t i = c->lo_bin; /* next bin to add */
-	const uint32_t hi = c->lo_bin <= c->hi_bin ? c->hi_bin + 1 : c->lo_bin;
-	for (uint32_t j = 0; j < x->nb; j++) {
-		uint32_t cut = x->cut[j] < hi ? x->cut[j] : hi;
-		for (; i < cut; i++)
-			cum += c->bins[i - c->base];
-		sample_u64(x, "_bucket", "le", x->le[j], x->le_len[j],
-			   cum + (x->under_in[j] ? c->under : 0));
-	}
-	sample_u64(x, "_bucket", "le", "+Inf", 4, c->n);
-	sample_u64(x, "_count", NULL, NULL, 0, c->n);
-	sample_double(x, "_sum", c->sum);
+	uint64_t cum[CXM_EXPORT_MAX_BUCKETS];
+	cxm__sketch_cumulative(cell, x->cut, x->under_in, x->nb, cum);
+	for (uint32_t j = 0; j < x->nb; j++)
+		sample_u64(x, "_bucket", "le", x->le[j], x->le_len[j], cum[j]);
+	sample_u64(x, "_bucket", "le", "+Inf", 4, t->n);
+	sample_u64(x, "_count", NULL, NULL, 0, t->n);
+	sample_double(x, "_sum", t->sum);
 }
 
 static void emit_series(expo *x, enum fam f, const metric *m, const series *s)
 {
-	const uint64_t *c = s->life;
+	const void *c = s->life;
+	cell_totals t;
 	switch (f) {
 	case F_ANSWERS:
 	case F_RESPONSES:
 	case F_TOP:
 	case F_BOTTOM:
-	case F_NO_ANSWER: emit_score(x, f, m, c); break;
+	case F_NO_ANSWER: emit_score(x, f, m, c); return;
+	default: break;
+	}
+	cxm__cell_totals(m, c, &t);
+	switch (f) {
 	case F_RATE:
-		sample_u64(x, "_total", "outcome", "yes", 3, c[1]);
-		sample_u64(x, "_total", "outcome", "no", 2, c[0] - c[1]);
+		sample_u64(x, "_total", "outcome", "yes", 3, t.yes);
+		sample_u64(x, "_total", "outcome", "no", 2, t.n - t.yes);
 		break;
-	case F_DURATION: emit_duration(x, s->life); break;
-	case F_AMOUNT: {
-		const double *a = (const double *)(const void *)(c + 1); /* sum after n */
-		sample_u64(x, "_count", NULL, NULL, 0, c[0]);
-		sample_double(x, "_sum", a[0]);
+	case F_DURATION: emit_duration(x, c, &t); break;
+	case F_AMOUNT:
+	case F_SENTIMENT:
+		sample_u64(x, "_count", NULL, NULL, 0, t.n);
+		sample_double(x, "_sum", t.sum);
 		break;
-	}
-	case F_VOLUME: sample_u64(x, "_total", NULL, NULL, 0, c[0]); break;
-	case F_SENTIMENT: {
-		const double *a = (const double *)(const void *)(c + 1); /* sum after n */
-		sample_u64(x, "_count", NULL, NULL, 0, c[0]);
-		sample_double(x, "_sum", a[0]);
+	case F_VOLUME: sample_u64(x, "_total", NULL, NULL, 0, t.n); break;
+	case F_SENTIMENT_POLARITY:
+		sample_u64(x, "_total", "polarity", "positive", 8, t.positive);
+		sample_u64(x, "_total", "polarity", "negative", 8, t.negative);
 		break;
-	}
-	case F_SENTIMENT_POLARITY: /* after n and the four moments */
-		sample_u64(x, "_total", "polarity", "positive", 8, c[5]);
-		sample_u64(x, "_total", "polarity", "negative", 8, c[6]);
-		break;
-	case F_OBS_NO_ANSWER: {
-		sample_u64(x, "_total", NULL, NULL, 0, cxm__cell_na(m, c));
-		break;
-	}
+	case F_OBS_NO_ANSWER: sample_u64(x, "_total", NULL, NULL, 0, t.na); break;
+	default: break;
 	}
 }
 

@@ -265,8 +265,7 @@ cxm_status cxm_query_distribution(uint64_t *out, size_t cap, size_t *n_out, cxm_
 	}
 	if ((st = accumulate(ctx, q, &r)))
 		return st;
-	const uint64_t *c = r.acc;
-	memcpy(out, c + 1 + item * m->points, sizeof(uint64_t) * m->points);
+	memcpy(out, cxm__cell_points(m, r.acc, item), sizeof(uint64_t) * m->points);
 	*n_out = m->points;
 	run_done(ctx, &r);
 	return CXM_OK;

@@ -798,6 +798,31 @@ static inline uint32_t entry(const sketch_cell *c, uint32_t j, uint32_t *count)
 	return c->lo_bin + j;
 }
 
+void cxm__sketch_cumulative(const sketch_cell *c, const uint32_t *cut, const bool *under_in, uint32_t n,
+			    uint64_t *out)
+{
+	uint64_t cum = c->zero;
+	if (!(c->cap & SKETCH_PACKED)) {
+		/* a full or range store: the bins in a row (the common case:
+		 * the exposition reads lifetime cells, which are full) */
+		uint32_t i = c->lo_bin;
+		const uint32_t end = c->lo_bin <= c->hi_bin ? c->hi_bin + 1 : c->lo_bin;
+		for (uint32_t k = 0; k < n; k++) {
+			for (const uint32_t to = cut[k] < end ? cut[k] : end; i < to; i++)
+				cum += c->bins[i - c->base];
+			out[k] = cum + (under_in[k] ? c->under : 0);
+		}
+		return;
+	}
+	const uint32_t ne = n_entries(c);
+	uint32_t j = 0, cnt = 0, i = ne ? entry(c, 0, &cnt) : UINT32_MAX;
+	for (uint32_t k = 0; k < n; k++) {
+		for (; j < ne && i < cut[k]; i = ++j < ne ? entry(c, j, &cnt) : UINT32_MAX)
+			cum += cnt;
+		out[k] = cum + (under_in[k] ? c->under : 0);
+	}
+}
+
 double cxm__sketch_quantile(const sketch_params *sp, const sketch_cell *c, double q, bool *clamped)
 {
 	uint64_t total = c->zero + c->under + c->over;

@@ -489,6 +489,63 @@ static void packed_stores(void **state)
 	cxm_context_free(ctx);
 }
 
+/* The counts below each cut bin (the exposition's cumulative buckets) are
+ * the same from a full cell, a range store and a packed store, and equal
+ * a brute-force sum; cuts at 0, inside, repeated and past the last bin,
+ * with and without the under-range values. */
+static void cumulative_every_store(void **state)
+{
+	(void)state;
+	test_clock clk = {0};
+	cxm_context *ctx = test_ctx(&clk);
+	sketch_params sp;
+	assert_int_equal(cxm__sketch_params_init(&sp, 1, 1000, 0.01, plain_alloc, NULL), CXM_OK);
+	sketch_cell *full = cell_new(&sp);
+	const double v[] = {0, 0, 0.5, 0.25, 2, 2, 7.5, 40, 41, 600, 999, 5000};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		cxm__sketch_add(&sp, full, v[i]);
+	sketch_cell packed, range;
+	int64_t d;
+	cxm__sketch_init(&sp, &packed, false);
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &packed, full, false, NULL, &d));
+	cxm__sketch_merge(&sp, &packed, full);
+	assert_true(cxm__sketch_fit(ctx, &sp, &packed, false, &d));
+	assert_true(packed.cap & SKETCH_PACKED);
+	cxm__sketch_init(&sp, &range, false);
+	assert_true(cxm__sketch_cover_like(ctx, &sp, &range, full, true, NULL, &d));
+	cxm__sketch_merge(&sp, &range, full);
+	assert_false(range.cap & SKETCH_PACKED);
+	const uint32_t b2 = cxm__sketch_bin(&sp, 2), b41 = cxm__sketch_bin(&sp, 41);
+	const uint32_t cut[] = {0, b2, b2 + 1, b2 + 1, b41, b41 + 1, sp.nb - 1, sp.nb};
+	const bool under[] = {false, true, true, false, true, false, true, true};
+	enum { N = sizeof cut / sizeof cut[0] };
+	uint64_t want[N], got[N];
+	for (uint32_t k = 0; k < N; k++) {
+		want[k] = full->zero + (under[k] ? full->under : 0);
+		for (uint32_t i = full->lo_bin; i <= full->hi_bin && i < cut[k]; i++)
+			want[k] += full->bins[i - full->base]; /* a full cell's bins outside its range are not kept */
+	}
+	assert_int_equal(want[0], 2 + 0);     /* the zeros */
+	assert_int_equal(want[1], 2 + 2);     /* and the under-range values */
+	assert_int_equal(want[2], 2 + 2 + 2); /* and the two 2s */
+	assert_int_equal(want[N - 1], 2 + 2 + 7);
+	const sketch_cell *cells[] = {full, &range, &packed};
+	for (int c = 0; c < 3; c++) {
+		cxm__sketch_cumulative(cells[c], cut, under, N, got);
+		assert_memory_equal(got, want, sizeof want);
+	}
+	sketch_cell *none = cell_new(&sp); /* empty: zeros only */
+	cxm__sketch_cumulative(none, cut, under, N, got);
+	for (uint32_t k = 0; k < N; k++)
+		assert_int_equal(got[k], 0);
+	cxm__sketch_release(ctx, &packed);
+	cxm__sketch_release(ctx, &range);
+	free(none);
+	free(full);
+	free(sp.bounds);
+	cxm_context_free(ctx);
+}
+
 /* Counter cells (SCORE, INDEX, RATE, VOLUME) merge by adding, each count
  * saturating at CELL_COUNT_MAX (2^62) — including two at the cap, whose
  * sum 2^63 must not be taken for a small number. */
@@ -521,6 +578,7 @@ int main(void)
 		cmocka_unit_test(merge_is_exact),       cmocka_unit_test(out_of_range),
 		cmocka_unit_test(public_api_heavy_tail), cmocka_unit_test(huge_bounds),
 		cmocka_unit_test(merge_saturates),      cmocka_unit_test(packed_stores),
+		cmocka_unit_test(cumulative_every_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
