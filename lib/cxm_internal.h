@@ -245,6 +245,26 @@ static inline uint64_t cxm__le64(const unsigned char *p)
 	return v;
 }
 
+/* ---- the exposition's options (export_options.c) ------------------------- */
+
+/* cxm_export_options, checked, with their defaults: the format, the flags,
+ * the bucket bounds (the caller's, which outlive the call, or the default
+ * ones) and the caller's constant labels (its arrays). */
+typedef struct export_opts {
+	bool om, no_segs, no_points;
+	const double *bounds;
+	uint32_t nb;
+	uint32_t n_labels;
+	const char *const *label_names, *const *label_values;
+} export_opts;
+/* o (NULL: the defaults) checked into *x: CXM_ERR_INVALID (a bad format,
+ * flag, label name or NULL array), CXM_ERR_OUT_OF_RANGE (too many labels
+ * or buckets, bounds not increasing or negative), CXM_ERR_NOT_FINITE,
+ * CXM_ERR_UNSUPPORTED (reserved fields), or what cxm__check_struct and
+ * cxm__check_name return. */
+CXM_INTERNAL cxm_status cxm__export_options_check(cxm_context *ctx, const cxm_export_options *o,
+						  export_opts *x);
+
 /* ---- customers (customers.c) --------------------------------------------- */
 
 /* SipHash-2-4 of data under key, outlen 8 (out[0]) or 16 (out[0], out[1])

@@ -132,4 +132,17 @@ static inline void qc_drop(const cxm_context *ctx, series *s, int64_t x)
 		s->qc_h[i] = TAG_EMPTY;
 }
 
+/* The hot cell becomes the warm one and the warm one the hot one (the
+ * caller sets their epochs). */
+static inline void swap_header_cells(series *s)
+{
+	void *t = s->hot;
+	s->hot = s->warm;
+	s->warm = t;
+}
+
+/* Slot idx of tier k no longer holds a bucket: its store goes with it,
+ * its page when empty (window.c). */
+CXM_INTERNAL void cxm__series_slot_clear(const cxm_context *ctx, series *s, uint32_t k, uint32_t idx);
+
 #endif
