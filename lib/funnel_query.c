@@ -215,9 +215,11 @@ cxm_status cxm_funnel_run(cxm_funnel *out, cxm_funnel_step *steps, size_t cap, c
 		if (!mod)
 			continue;
 		read_times(ctx, mod, g, k, f.start_ms, f.end_ms, f.quantile_start_ms, f.quantile_end_ms, acc);
-		t[k].n = acc->n;
-		if (acc->n) {
-			t[k].mean = acc->sum / (double)acc->n;
+		cell_totals tot;
+		cxm__cell_totals(&mod->time_m, acc, &tot);
+		t[k].n = tot.n;
+		if (tot.n) {
+			t[k].mean = tot.sum / (double)tot.n;
 			t[k].p50 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.5, &clamped);
 			t[k].p90 = cxm__sketch_quantile(&mod->time_m.sk, acc, 0.9, &clamped);
 		}
