@@ -1095,6 +1095,10 @@ typedef void (*series_visit_fn)(void *arg, int64_t e, const void *cell);
 CXM_INTERNAL uint32_t cxm__series_buckets(const cxm_context *ctx, const series *s, uint32_t k);
 CXM_INTERNAL void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k,
 				   series_visit_fn fn, void *arg);
+/* Add every bucket of src's series s, and its lifetime cell, into dst's
+ * series d (same metric layout), as cxm_merge adds a SERIES record; a
+ * bucket no memory is found for is lost and counted (series_scan.c). */
+CXM_INTERNAL void cxm__series_add(cxm_context *dst, series *d, const cxm_context *src, const series *s);
 CXM_INTERNAL cxm_status cxm__series_put(const cxm_context *ctx, series *s, uint32_t k, int64_t e,
 					void **cell);
 /* Discard every bucket of s, in every tier, that starts after time_ms

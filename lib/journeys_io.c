@@ -268,39 +268,12 @@ cxm_status cxm__journeys_read(cxm_context *into, struct snap_in *in)
 
 /* ---- merge ---------------------------------------------------------------------------- */
 
-/* Add every bucket of src's series s into dst's series d (same metric
- * layout), as cxm_merge adds a SERIES record. */
-typedef struct add_arg {
-	cxm_context *dst;
-	series *d;
-	uint32_t k;
-} add_arg;
-
-static void add_bucket(void *arg, int64_t e, const void *cell)
-{
-	add_arg *a = arg;
-	if (!cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell))
-		cxm__series_lost(a->dst);
-}
-
-static void series_add(cxm_context *dst, series *d, const cxm_context *src, const series *s)
-{
-	if (s->hot_epoch != TAG_EMPTY && !cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot))
-		cxm__series_lost(dst);
-	for (uint32_t k = 0; k < src->n_tiers; k++) {
-		add_arg a = {dst, d, k};
-		cxm__series_each(src, s, k, add_bucket, &a);
-	}
-	if (s->life && d->life)
-		cxm__cell_merge(d->m, d->life, s->life);
-}
-
 static void group_add(cxm_context *dst, jgroup *d, const cxm_context *src, const jgroup *g,
 		      uint32_t n_steps)
 {
-	series_add(dst, d->counts, src, g->counts);
+	cxm__series_add(dst, d->counts, src, g->counts);
 	for (uint32_t k = 0; k < n_steps; k++)
-		series_add(dst, d->times[k], src, g->times[k]);
+		cxm__series_add(dst, d->times[k], src, g->times[k]);
 	(void)cxm__cohorts_add(dst, &d->coh, &g->coh); /* what finds no memory: lost_buckets */
 }
 
@@ -488,7 +461,7 @@ void cxm__journeys_merge_commit(cxm_context *dst, cxm_context *src, struct jmerg
 	jmod *mod = atomic_load_explicit(&dst->journeys, memory_order_acquire);
 	pthread_mutex_lock(&mod->lock);
 	pthread_mutex_lock(&smod->lock);
-	series_add(dst, mod->churn, src, smod->churn);
+	cxm__series_add(dst, mod->churn, src, smod->churn);
 	pthread_mutex_unlock(&smod->lock);
 	pthread_mutex_unlock(&mod->lock);
 	for (uint32_t j = 0; j < p->nj; j++) {

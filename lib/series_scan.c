@@ -1,7 +1,8 @@
 /* Reading a series: the buckets whose start lies in a window, merged
  * into an accumulator (queries, exports, alerts through them), and the
- * walk over a tier's buckets that snapshots write them with. Nothing
- * here changes what a series holds; a query (cxm__series_read_cached)
+ * walk over a tier's buckets that snapshots write them with, and adding
+ * one series' buckets into another's. Nothing else here changes what a
+ * series holds; a query (cxm__series_read_cached)
  * keeps the merge of an hour's minutes in the series' query cache, so
  * that a window over whole hours of the finest ring merges one cell per
  * hour instead of sixty. */
@@ -192,4 +193,31 @@ void cxm__series_each(const cxm_context *ctx, const series *s, uint32_t k, serie
 		if (p->tag[(i & page_mask(s->m, k))] != TAG_EMPTY)
 			fn(arg, p->tag[(i & page_mask(s->m, k))], page_cell(s->m, p, k, i));
 	}
+}
+
+/* ---- adding a series into another ---------------------------------------------------- */
+
+typedef struct add_arg {
+	cxm_context *dst;
+	series *d;
+	uint32_t k;
+} add_arg;
+
+static void add_bucket(void *arg, int64_t e, const void *cell)
+{
+	add_arg *a = arg;
+	if (!cxm__series_merge_bucket(a->dst, a->d, a->k, e, cell))
+		cxm__series_lost(a->dst);
+}
+
+void cxm__series_add(cxm_context *dst, series *d, const cxm_context *src, const series *s)
+{
+	if (s->hot_epoch != TAG_EMPTY && !cxm__series_merge_bucket(dst, d, 0, s->hot_epoch, s->hot))
+		cxm__series_lost(dst);
+	for (uint32_t k = 0; k < src->n_tiers; k++) {
+		add_arg a = {dst, d, k};
+		cxm__series_each(src, s, k, add_bucket, &a);
+	}
+	if (s->life && d->life)
+		cxm__cell_merge(d->m, d->life, s->life);
 }
