@@ -31,6 +31,7 @@ typedef struct plan {
 	const cxm_interaction *ix;
 	uint32_t slots[1 + 64];
 	uint32_t n_slots;
+	uint32_t place;                /* the touchpoint's place in its shard's rows */
 	uint32_t n_volume, n_distinct; /* metrics fed without a measure */
 	size_t n_all;                  /* measures + volume + distinct */
 	uint64_t hash[2];              /* the customer id's keyed hash, if any */
@@ -49,6 +50,7 @@ static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, const u
 {
 	const model *md = &ctx->model;
 	p->ix = ix;
+	p->place = cxm__index_place(ctx, ix->touchpoint);
 	p->n_slots = 0;
 	p->slots[p->n_slots++] = 0;
 	for (size_t d = 0; d < ix->n_segments; d++)
@@ -125,10 +127,9 @@ static cxm_status series_make(cxm_context *ctx, shard *sh, cxm_id mid, series **
  * (its lock is held); the rest is address arithmetic. */
 static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p)
 {
-	const cxm_id tp = p->ix->touchpoint;
 	for (size_t j = 0; j < p->n_all; j++) {
 		const cxm_id mid = plan_metric(ctx, p, j);
-		series **grp = cxm__index_group(ctx, sh, mid, tp);
+		series **grp = cxm__index_group_at(sh, mid, p->place);
 		const metric *m = &ctx->model.metrics[mid];
 		const size_t hot_size = m->hot_size;
 		for (uint32_t k = 0; grp && k < p->n_slots; k++) {
@@ -176,7 +177,7 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 	p->covers.n = 0;
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
-		series **grp = cxm__index_group(ctx, sh, mid, p->ix->touchpoint);
+		series **grp = cxm__index_group_at(sh, mid, p->place);
 		if (!grp && !(grp = cxm__index_make_group(ctx, sh, mid, p->ix->touchpoint, &p->made_index,
 							   &p->made_index))) {
 			plan_undo(ctx, sh, p);
@@ -216,7 +217,7 @@ static void plan_fold(cxm_context *ctx, shard *sh, const plan *p, int64_t e)
 			item = ix->measures[j].item;
 			v = ix->measures[j].value;
 		}
-		series **grp = cxm__index_group(ctx, sh, mid, ix->touchpoint);
+		series **grp = cxm__index_group_at(sh, mid, p->place);
 		for (uint32_t k = 0; k < p->n_slots; k++) {
 			series *s = grp[p->slots[k]];
 			void *cell = cxm__series_cell_logged(ctx, s, e, &p->covers);

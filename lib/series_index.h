@@ -20,14 +20,27 @@ static inline uint32_t row_len(const cxm_context *ctx)
 	return (ctx->max_touchpoints + ctx->n_shards - 1) / ctx->n_shards;
 }
 
-/* The group of series (metric mid, touchpoint tp) in shard sh, or NULL:
- * index [slot] of it is the series of that slot, or NULL. Under sh's lock;
- * valid until the lock is let go. */
+/* Where touchpoint tp's groups sit in the rows of its shard: a division,
+ * which the feed makes once per interaction rather than per metric. */
+static inline uint32_t cxm__index_place(const cxm_context *ctx, cxm_id tp)
+{
+	return tp / ctx->n_shards;
+}
+
+/* The group of series (metric mid, the touchpoint at place) in shard sh,
+ * or NULL: index [slot] of it is the series of that slot, or NULL. Under
+ * sh's lock; valid until the lock is let go. */
+static inline series **cxm__index_group_at(const shard *sh, cxm_id mid, uint32_t place)
+{
+	series ***row = sh->index_rows[mid];
+	return row ? row[place] : NULL;
+}
+
+/* The same for touchpoint tp. */
 static inline series **cxm__index_group(const cxm_context *ctx, const shard *sh, cxm_id mid,
 					cxm_id tp)
 {
-	series ***row = sh->index_rows[mid];
-	return row ? row[tp / ctx->n_shards] : NULL;
+	return cxm__index_group_at(sh, mid, cxm__index_place(ctx, tp));
 }
 
 /* Whether shard sh holds any series of metric mid (under its lock). */
