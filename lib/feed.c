@@ -21,6 +21,7 @@
 
 #define BATCH_CHUNK 128
 #define PLAN_BINS 16
+#define PLAN_MADE 64
 
 static inline shard *shard_of(const cxm_context *ctx, cxm_id tp)
 {
@@ -35,12 +36,16 @@ typedef struct plan {
 	uint32_t n_volume, n_distinct; /* metrics fed without a measure */
 	size_t n_all;                  /* measures + volume + distinct */
 	uint64_t hash[2];              /* the customer id's keyed hash, if any */
-	bool made_index;               /* plan_prepare allocated a row or group */
 	/* a DURATION measure's bin (cxm__sketch_bin_of; the no-answer
 	 * code's too, never used), found once for its series by plan_make,
 	 * for the first PLAN_BINS measures */
 	uint32_t bin[PLAN_BINS];
 	cover_log covers;              /* duration stores plan_prepare grew */
+	/* the series plan_prepare made, the first PLAN_MADE of them (more:
+	 * made_many, and an undo takes back every empty series it touches) */
+	const series *made[PLAN_MADE];
+	uint32_t n_made;
+	bool made_many;
 } plan;
 
 /* hash: the id's keyed hash when the caller has it already (a batch
@@ -68,7 +73,6 @@ static void plan_make(const cxm_context *ctx, const cxm_interaction *ix, const u
 		}
 	}
 	p->n_all = ix->n_measures + p->n_volume + p->n_distinct;
-	p->made_index = false;
 	for (size_t j = 0; j < ix->n_measures && j < PLAN_BINS; j++) {
 		const metric *m = &md->metrics[ix->measures[j].metric];
 		p->bin[j] = m->def.kind == CXM_KIND_DURATION ? cxm__sketch_bin_of(&m->sk, ix->measures[j].value)
@@ -86,10 +90,21 @@ static inline cxm_id plan_metric(const cxm_context *ctx, const plan *p, size_t j
 	return ctx->model.distinct_metrics[j - nm - p->n_volume];
 }
 
-/* Free the series this interaction created (they are the empty ones among
- * those it touches: a series that exists otherwise has been folded into),
- * the pages reserved for its buckets, and the index arrays that hold nothing once they are gone, so that a
- * rejection leaves memory_bytes where it was. Runs only on rejection. */
+static bool plan_made(const plan *p, const series *s)
+{
+	if (p->made_many)
+		return true;
+	for (uint32_t i = 0; i < p->n_made; i++)
+		if (p->made[i] == s)
+			return true;
+	return false;
+}
+
+/* Free the series this interaction created, the pages reserved for its
+ * buckets, and the index arrays that hold nothing once they are gone, so
+ * that a rejection leaves memory_bytes and the series count where they
+ * were; an empty series that was there before (a rewind empties series
+ * without freeing them) stays. Runs only on rejection. */
 static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 {
 	cxm__covers_done(ctx, &p->covers, true);
@@ -100,11 +115,10 @@ static void plan_undo(cxm_context *ctx, shard *sh, plan *p)
 			series **ref = cxm__index_ref(ctx, sh, mid, tp, p->slots[k], false, NULL, NULL);
 			if (ref && *ref)
 				cxm__series_unreserve(ctx, *ref);
-			if (ref && *ref && cxm__series_empty(*ref))
+			if (ref && *ref && cxm__series_empty(*ref) && plan_made(p, *ref))
 				cxm__index_drop(ctx, sh, ref);
 		}
-		if (p->made_index)
-			cxm__index_prune(ctx, sh, mid, tp);
+		cxm__index_prune(ctx, sh, mid, tp); /* frees only a group or row left empty */
 	}
 }
 
@@ -175,11 +189,13 @@ static void plan_prefetch(const cxm_context *ctx, const shard *sh, const plan *p
 static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 {
 	p->covers.n = 0;
+	p->n_made = 0;
+	p->made_many = false;
 	for (size_t j = 0; j < p->n_all; j++) {
 		cxm_id mid = plan_metric(ctx, p, j);
 		series **grp = cxm__index_group_at(sh, mid, p->place);
-		if (!grp && !(grp = cxm__index_make_group(ctx, sh, mid, p->ix->touchpoint, &p->made_index,
-							   &p->made_index))) {
+		bool made = false; /* an undo prunes what holds nothing, made or not */
+		if (!grp && !(grp = cxm__index_make_group(ctx, sh, mid, p->ix->touchpoint, &made, &made))) {
 			plan_undo(ctx, sh, p);
 			return cxm__fail(ctx, CXM_ERR_NO_MEMORY, "allocating a series index failed");
 		}
@@ -191,6 +207,10 @@ static cxm_status plan_prepare(cxm_context *ctx, shard *sh, plan *p, int64_t e)
 					plan_undo(ctx, sh, p);
 					return st;
 				}
+				if (p->n_made < PLAN_MADE)
+					p->made[p->n_made++] = *ref;
+				else
+					p->made_many = true;
 			}
 			double v = j < p->ix->n_measures ? p->ix->measures[j].value : NAN;
 			if (cxm__is_na((*ref)->m, v))

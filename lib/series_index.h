@@ -8,8 +8,9 @@
  * touchpoints that map to the shard (tp % n_shards) at tp / n_shards; a
  * group is NULL or 1 + max_segment_values series pointers (slot 0: the
  * overall series, then one slot per segment value). A row or group exists
- * only while it holds a series, except for the moments between making one
- * and filling it, under the shard's lock. */
+ * only while it holds a series (one a rewind emptied counts), except for
+ * the moments between making one and filling it, under the shard's lock:
+ * a refused feed or merge prunes what it made and left empty. */
 #ifndef CXM_SERIES_INDEX_H
 #define CXM_SERIES_INDEX_H
 

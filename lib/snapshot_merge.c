@@ -279,9 +279,13 @@ static series *stream_lock(stream *S, cxm_id dm, cxm_id dt, uint32_t ds, shard *
 	series **ref = cxm__index_ref(dst, sh, dm, dt, ds, true, &r, &g);
 	if (ref && !*ref)
 		(void)cxm__index_add(dst, sh, dm, ref, UINT64_MAX); /* *ref stays NULL on failure */
-	if (!ref || !*ref)
+	if (!ref || !*ref) {
+		if (r || g) /* what was made for it holds nothing */
+			cxm__index_prune(dst, sh, dm, dt);
 		S->late = cxm__fail(dst, CXM_ERR_NO_MEMORY, "merge: no memory; the merge is incomplete");
-	return ref ? *ref : NULL;
+		return NULL;
+	}
+	return *ref;
 }
 
 static cxm_status stream_record(stream *S, rbuf *r, int pass)

@@ -632,6 +632,55 @@ static void warm_bucket_any_order(void **state)
 
 /* Under max_memory the query cache takes at most a sixteenth of it; the
  * queries still answer (from the minutes). */
+/* A rewind empties series without freeing them; a feed refused after it
+ * (here for max_series, by the segment slot it needs) takes back only
+ * what it made: the emptied series it also touched stays, and the
+ * series count and memory_bytes are as before the refusal. */
+static void refused_feed_keeps_rewound_series(void **state)
+{
+	(void)state;
+	test_clock clk = {T0};
+	cxm_config cfg;
+	assert_int_equal(cxm_config_init(&cfg, sizeof cfg), CXM_OK);
+	cfg.max_series = 1;
+	cfg.shards = 1;
+	cxm_context *ctx = test_ctx_cfg(&clk, &cfg);
+	cxm_id tp, m, sg;
+	uint32_t gold;
+	assert_int_equal(cxm_touchpoint_define(&tp, ctx, "web", CXM_CHANNEL_WEB, CXM_NONE, 0), CXM_OK);
+	cxm_metric_def d = {.size = sizeof d};
+	assert_int_equal(cxm_metric_preset(&d, CXM_PRESET_AMOUNT), CXM_OK);
+	assert_int_equal(cxm_metric_define(&m, ctx, "spend", &d), CXM_OK);
+	assert_int_equal(cxm_segment_define(&sg, ctx, "tier", 4), CXM_OK);
+	assert_int_equal(cxm_segment_value(&gold, ctx, sg, "gold"), CXM_OK);
+	assert_int_equal(feed1(ctx, T0, tp, m, 5), CXM_OK);
+	uint64_t gone = 0;
+	assert_int_equal(cxm_rewind(&gone, ctx, T0 - 3600000), CXM_OK);
+	assert_true(gone >= 1);
+	cxm_stats s0 = {.size = sizeof s0}, s1 = {.size = sizeof s1};
+	assert_int_equal(cxm_stats_get(&s0, ctx), CXM_OK);
+	assert_int_equal(s0.series, 1);
+	cxm_measure ms = {m, 0, 6};
+	cxm_interaction ix = CXM_INTERACTION_INIT;
+	ix.touchpoint = tp;
+	ix.measures = &ms;
+	ix.n_measures = 1;
+	ix.segments = &gold;
+	ix.n_segments = 1;
+	ix.time_ms = T0 - 3599000;
+	assert_int_equal(cxm_feed(ctx, &ix), CXM_ERR_LIMIT);
+	assert_int_equal(cxm_stats_get(&s1, ctx), CXM_OK);
+	assert_int_equal(s1.series, s0.series);
+	assert_int_equal(s1.memory_bytes, s0.memory_bytes);
+	assert_int_equal(s1.series_bytes, s0.series_bytes);
+	/* the series is still the overall one's place: fed again, answered */
+	assert_int_equal(feed1(ctx, T0 - 3599000, tp, m, 7), CXM_OK);
+	cxm_result r = query_tp(ctx, m, tp, T0 - 3599000, 60000);
+	assert_int_equal(r.n, 1);
+	assert_double_equal(r.sum, 7, 0);
+	cxm_context_free(ctx);
+}
+
 static void query_cache_bounded(void **state)
 {
 	(void)state;
@@ -678,6 +727,7 @@ int main(void)
 		cmocka_unit_test(query_cache_after_merge),
 		cmocka_unit_test(query_cache_bounded),
 		cmocka_unit_test(warm_bucket_any_order),
+		cmocka_unit_test(refused_feed_keeps_rewound_series),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
