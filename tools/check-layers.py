@@ -732,32 +732,27 @@ def self_test(root, out):
 
         # 4. a file that is no owner naming an owned field, and an entry for a
         #    field nobody names
-        for e in OWNED_FIELDS:
+        def field_case(e, name, how, use):
+            """Append to a file that is no owner of e a function returning the field
+            by `use` (a format taking x and the field): the field's one word in
+            the injected text (the check reads, it does not compile)."""
             field = e["fields"][0]
             intruder = next(f for f in cfiles if f not in e["owners"])
-            t = copy_tree(root, os.path.join(tmp, "field-" + field))
+            t = copy_tree(root, os.path.join(tmp, name))
             with open(os.path.join(t, LIB, intruder), "a", encoding="utf-8") as f:
                 f.write("\n/* injected by check-layers --self-test */\n"
-                        "struct layers_selftest_f { int %s; };\n"
+                        "#define LAYERS_SELFTEST_OF(p, f) ((p)->f)\n"
                         "int cxm__layers_selftest_f(struct layers_selftest_f *x);\n"
                         "int cxm__layers_selftest_f(struct layers_selftest_f *x)\n{\n"
-                        "\treturn x->%s;\n}\n" % (field, field))
-            case("lib/%s naming field %s" % (intruder, field), t,
+                        "\treturn %s;\n}\n" % (use % ("x", field)))
+            case("lib/%s naming field %s%s" % (intruder, field, how), t,
                  ["FIELD: lib/%s names field %s" % (intruder, field)])
+
+        for e in OWNED_FIELDS:
+            field_case(e, "field-" + e["fields"][0], "", "%s->%s")
         # ... also through a macro that takes the field's name as an argument
-        e = OWNED_FIELDS[0]
-        field = e["fields"][0]
-        intruder = next(f for f in cfiles if f not in e["owners"])
-        t = copy_tree(root, os.path.join(tmp, "field-macro"))
-        with open(os.path.join(t, LIB, intruder), "a", encoding="utf-8") as f:
-            f.write("\n/* injected by check-layers --self-test */\n"
-                    "#define LAYERS_SELFTEST_OF(p, f) ((p)->f)\n"
-                    "struct layers_selftest_m { int %s; };\n"
-                    "int cxm__layers_selftest_m(struct layers_selftest_m *x);\n"
-                    "int cxm__layers_selftest_m(struct layers_selftest_m *x)\n{\n"
-                    "\treturn LAYERS_SELFTEST_OF(x, %s);\n}\n" % (field, field))
-        case("lib/%s naming field %s through a macro's argument" % (intruder, field), t,
-             ["FIELD: lib/%s names field %s" % (intruder, field)])
+        field_case(OWNED_FIELDS[0], "field-macro", " through a macro's argument",
+                   "LAYERS_SELFTEST_OF(%s, %s)")
         case("owned field nobody names", root, ["stale owned field: no file of lib/ names "
                                                 "layers_selftest_nofield"],
              owned_fields=OWNED_FIELDS + [{"fields": ["layers_selftest_nofield"], "owners": [],
